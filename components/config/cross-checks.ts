@@ -1,0 +1,344 @@
+import { ConfigIssue, didYouMean } from "./issues";
+import { PlatformConfig } from "./schema";
+
+/*
+ * Checks that need the whole config: names that refer to other declarations, duplicates, and cycles.
+ * Every check appends to one list so that every problem is reported at once.
+ */
+
+/** Reports every name that appears more than once in `items`, at the later occurrences. */
+function duplicates<T>(
+    items: readonly T[],
+    keyOf: (item: T) => string | undefined,
+    path: (index: number) => (string | number)[],
+    what: string,
+): ConfigIssue[] {
+    const seen = new Map<string, number>();
+    const issues: ConfigIssue[] = [];
+    items.forEach((item, i) => {
+        const key = keyOf(item);
+        if (key === undefined) return;
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else
+            issues.push({
+                path: path(i),
+                message: `duplicate ${what} "${key}" (first declared at index ${first})`,
+                fix: `give each ${what} a unique value, or remove one of them`,
+            });
+    });
+    return issues;
+}
+
+/**
+ * Finds a cycle in a directed graph given as adjacency lists. Returns its members in order, starting from the
+ * smallest name so the report is stable, or undefined when the graph is acyclic.
+ */
+export function findCycle(nodes: readonly string[], edges: (node: string) => readonly string[]): string[] | undefined {
+    const state = new Map<string, "visiting" | "done">();
+    const stack: string[] = [];
+    const visit = (node: string): string[] | undefined => {
+        const s = state.get(node);
+        if (s === "done") return undefined;
+        if (s === "visiting") {
+            const cycle = stack.slice(stack.indexOf(node));
+            const start = cycle.indexOf([...cycle].sort()[0]);
+            return [...cycle.slice(start), ...cycle.slice(0, start)];
+        }
+        state.set(node, "visiting");
+        stack.push(node);
+        for (const next of edges(node)) {
+            const found = visit(next);
+            if (found) return found;
+        }
+        stack.pop();
+        state.set(node, "done");
+        return undefined;
+    };
+    for (const node of [...nodes].sort()) {
+        const found = visit(node);
+        if (found) return found;
+    }
+    return undefined;
+}
+
+/** Runs every cross-reference check and returns all problems found. */
+export function crossCheck(config: PlatformConfig): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const clusterNames = config.clusters.map((c) => c.name);
+    const teamNames = config.teams.map((t) => t.name);
+    const slugs = config.pipelines.map((p) => p.slug);
+    const imagesByName = new Map(config.images.map((i) => [i.name, i]));
+
+    issues.push(
+        ...duplicates(
+            config.clusters,
+            (c) => c.name,
+            (i) => ["clusters", i, "name"],
+            "cluster name",
+        ),
+        ...duplicates(
+            config.teams,
+            (t) => t.name,
+            (i) => ["teams", i, "name"],
+            "team name",
+        ),
+        ...duplicates(
+            config.fleets,
+            (f) => f.name,
+            (i) => ["fleets", i, "name"],
+            "fleet name",
+        ),
+        ...duplicates(
+            config.images,
+            (m) => m.name,
+            (i) => ["images", i, "name"],
+            "image name",
+        ),
+        ...duplicates(
+            config.pipelines,
+            (p) => p.slug,
+            (i) => ["pipelines", i, "slug"],
+            "pipeline slug",
+        ),
+        ...duplicates(
+            config.pipelines,
+            (p) => p.name,
+            (i) => ["pipelines", i, "name"],
+            "pipeline name",
+        ),
+    );
+
+    const checkCluster = (cluster: string, path: (string | number)[]) => {
+        if (!clusterNames.includes(cluster))
+            issues.push({
+                path,
+                unknownName: cluster,
+                message: `unknown cluster "${cluster}"; ${didYouMean(cluster, clusterNames)}declared clusters: ${clusterNames.join(", ")}`,
+                fix: "use the name of a cluster in ci-platform:clusters, or declare it there",
+            });
+    };
+    const checkImage = (ref: { name: string; variant: string } | undefined, path: (string | number)[]) => {
+        if (!ref) return;
+        const image = imagesByName.get(ref.name);
+        if (!image) {
+            issues.push({
+                path: [...path, "name"],
+                unknownName: ref.name,
+                message: `unknown image "${ref.name}"; ${didYouMean(ref.name, imagesByName.keys())}declared images: ${[...imagesByName.keys()].join(", ") || "none"}`,
+                fix: "use the name of an image in ci-platform:images, or declare it there",
+            });
+        } else if (!image.variants.includes(ref.variant)) {
+            issues.push({
+                path: [...path, "variant"],
+                message: `image "${ref.name}" has no variant "${ref.variant}"; ${didYouMean(ref.variant, image.variants)}its variants: ${image.variants.join(", ")}`,
+                fix: `use one of its variants, or add "${ref.variant}" to the image's variants`,
+            });
+        }
+    };
+
+    // Fleets: clusters, sizes, one fleet per queue and region.
+    const queueRegions = new Map<string, string>();
+    config.fleets.forEach((fleet, i) => {
+        checkCluster(fleet.cluster, ["fleets", i, "cluster"]);
+        if (fleet.kind !== "aws") return;
+        if (fleet.minSize > fleet.maxSize)
+            issues.push({
+                path: ["fleets", i, "minSize"],
+                message: `minSize ${fleet.minSize} is above maxSize ${fleet.maxSize}`,
+                fix: "lower minSize or raise maxSize so that minSize <= maxSize",
+            });
+        const where = `${fleet.cluster}/${fleet.queue}@${fleet.region}`;
+        const other = queueRegions.get(where);
+        if (other !== undefined)
+            issues.push({
+                path: ["fleets", i, "queue"],
+                message: `queue "${fleet.queue}" of cluster "${fleet.cluster}" is already served in ${fleet.region} by fleet "${other}"`,
+                fix: "merge the two fleets, or put this one in another region or queue",
+            });
+        else queueRegions.set(where, fleet.name);
+        if (fleet.subnets && !fleet.vpcId)
+            issues.push({
+                path: ["fleets", i, "subnets"],
+                message: "subnets are given without vpcId",
+                fix: "set vpcId to the VPC the subnets belong to, or remove subnets to let the stack create its network",
+            });
+        if (fleet.vpcId && (!fleet.subnets || fleet.subnets.length === 0))
+            issues.push({
+                path: ["fleets", i, "vpcId"],
+                message: "vpcId is given without subnets",
+                fix: "list the subnets the agents run in",
+            });
+    });
+
+    // Pipelines.
+    config.pipelines.forEach((pipeline, i) => {
+        const at = (...rest: (string | number)[]) => ["pipelines", i, ...rest];
+        checkCluster(pipeline.cluster, at("cluster"));
+        const servingFleets = config.fleets.filter((f) => f.cluster === pipeline.cluster && f.queue === pipeline.queue);
+        if (clusterNames.includes(pipeline.cluster) && servingFleets.length === 0) {
+            const queues = [
+                ...new Set(config.fleets.filter((f) => f.cluster === pipeline.cluster).map((f) => f.queue)),
+            ];
+            issues.push({
+                path: at("queue"),
+                message: `no fleet serves queue "${pipeline.queue}" in cluster "${pipeline.cluster}"; ${didYouMean(pipeline.queue, queues)}queues served there: ${queues.join(", ") || "none"}`,
+                fix: "use a queue a fleet of that cluster serves, or add a fleet for it in ci-platform:fleets",
+            });
+        }
+        for (const [path, team] of [
+            [at("team"), pipeline.team] as const,
+            ...pipeline.teams.map((t, j) => [at("teams", j, "team"), t.team] as const),
+        ]) {
+            if (team !== undefined && !teamNames.includes(team))
+                issues.push({
+                    path,
+                    unknownName: team,
+                    message: `unknown team "${team}"; ${didYouMean(team, teamNames)}declared teams: ${teamNames.join(", ")}`,
+                    fix: "use the name of a team in ci-platform:teams, or declare it there",
+                });
+        }
+        issues.push(
+            ...duplicates(
+                pipeline.teams,
+                (t) => t.team,
+                (j) => at("teams", j, "team"),
+                "team",
+            ),
+        );
+        issues.push(
+            ...duplicates(
+                pipeline.schedules,
+                (s) => s.label,
+                (j) => at("schedules", j, "label"),
+                "schedule label",
+            ),
+        );
+        checkImage(pipeline.image, at("image"));
+
+        // Triggers: targets, keys, dependsOn.
+        const keys = pipeline.triggers.map((t) => t.key).filter((k): k is string => k !== undefined);
+        issues.push(
+            ...duplicates(
+                pipeline.triggers,
+                (t) => t.key,
+                (j) => at("triggers", j, "key"),
+                "trigger key",
+            ),
+        );
+        pipeline.triggers.forEach((trigger, j) => {
+            if (trigger.pipeline === pipeline.slug)
+                issues.push({
+                    path: at("triggers", j, "pipeline"),
+                    message: `pipeline "${pipeline.slug}" triggers itself`,
+                    fix: "remove the trigger; a pipeline cannot trigger its own builds",
+                });
+            else if (!slugs.includes(trigger.pipeline))
+                issues.push({
+                    path: at("triggers", j, "pipeline"),
+                    unknownName: trigger.pipeline,
+                    message: `unknown pipeline "${trigger.pipeline}"; ${didYouMean(trigger.pipeline, slugs)}`.trimEnd(),
+                    fix: "set it to the slug of a pipeline declared in ci-platform:pipelines",
+                });
+            trigger.dependsOn.forEach((dep, k) => {
+                if (!keys.includes(dep))
+                    issues.push({
+                        path: at("triggers", j, "dependsOn", k),
+                        message: `no trigger of "${pipeline.slug}" has the key "${dep}"; ${didYouMean(dep, keys)}keys: ${keys.join(", ") || "none"}`,
+                        fix: "set `key` on the trigger this one waits for, and name that key here",
+                    });
+                else if (dep === trigger.key)
+                    issues.push({
+                        path: at("triggers", j, "dependsOn", k),
+                        message: `trigger "${dep}" depends on itself`,
+                        fix: "remove the dependency",
+                    });
+            });
+        });
+        const triggerCycle = findCycle(keys, (key) => pipeline.triggers.find((t) => t.key === key)?.dependsOn ?? []);
+        if (triggerCycle)
+            issues.push({
+                path: at("triggers"),
+                message: `trigger dependencies form a cycle: ${[...triggerCycle, triggerCycle[0]].join(" -> ")}`,
+                fix: "remove one dependsOn from the cycle",
+            });
+
+        // Monorepo packages.
+        const packageNames = pipeline.packages.map((p) => p.name);
+        issues.push(
+            ...duplicates(
+                pipeline.packages,
+                (p) => p.name,
+                (j) => at("packages", j, "name"),
+                "package name",
+            ),
+        );
+        issues.push(
+            ...duplicates(
+                pipeline.packages,
+                (p) => p.path,
+                (j) => at("packages", j, "path"),
+                "package path",
+            ),
+        );
+        pipeline.packages.forEach((pkg, j) => {
+            checkImage(pkg.image, at("packages", j, "image"));
+            pkg.dependsOn.forEach((dep, k) => {
+                if (dep === pkg.name)
+                    issues.push({
+                        path: at("packages", j, "dependsOn", k),
+                        message: `package "${pkg.name}" depends on itself`,
+                        fix: "remove it from its own dependsOn",
+                    });
+                else if (!packageNames.includes(dep))
+                    issues.push({
+                        path: at("packages", j, "dependsOn", k),
+                        message: `unknown package "${dep}"; ${didYouMean(dep, packageNames)}packages of "${pipeline.slug}": ${packageNames.join(", ")}`,
+                        fix: "name a package declared in this pipeline's packages",
+                    });
+            });
+        });
+        const packageCycle = findCycle(
+            packageNames,
+            (n) => pipeline.packages.find((p) => p.name === n)?.dependsOn.filter((d) => d !== n) ?? [],
+        );
+        if (packageCycle)
+            issues.push({
+                path: at("packages"),
+                message: `package dependencies form a cycle: ${[...packageCycle, packageCycle[0]].join(" -> ")}`,
+                fix: "remove one dependsOn from the cycle",
+            });
+        if (pipeline.packages.length > 0 && pipeline.image === undefined && pipeline.packages.some((p) => !p.image))
+            issues.push({
+                path: at("image"),
+                message: `pipeline "${pipeline.slug}" has packages but no image for their steps`,
+                fix: "set image: { name, variant } on the pipeline or on every package",
+            });
+    });
+
+    // The trigger graph across pipelines must be acyclic.
+    const bySlug = new Map(config.pipelines.map((p) => [p.slug, p]));
+    const graphCycle = findCycle(slugs, (s) =>
+        (bySlug.get(s)?.triggers ?? []).map((t) => t.pipeline).filter((t) => t !== s && bySlug.has(t)),
+    );
+    if (graphCycle) {
+        const first = config.pipelines.findIndex((p) => p.slug === graphCycle[0]);
+        issues.push({
+            path: ["pipelines", first, "triggers"],
+            message: `pipelines trigger each other in a cycle: ${[...graphCycle, graphCycle[0]].join(" -> ")}`,
+            fix: "remove one trigger from the cycle; a build must not be able to trigger itself again",
+        });
+    }
+
+    // Secrets may only name declared pipelines.
+    for (const slug of Object.keys(config.secrets.pipelines)) {
+        if (!slugs.includes(slug))
+            issues.push({
+                path: ["secrets", "pipelines", slug],
+                unknownName: slug,
+                message: `secrets for unknown pipeline "${slug}"; ${didYouMean(slug, slugs)}`.trimEnd(),
+                fix: "use the slug of a pipeline in ci-platform:pipelines (pulumi config set --secret --path 'ci-platform:secrets.pipelines.<slug>.env.NAME' ...), or remove them",
+            });
+    }
+    return issues;
+}

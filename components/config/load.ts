@@ -1,0 +1,201 @@
+import { z } from "zod";
+import { crossCheck } from "./cross-checks";
+import { ConfigIssue, ConfigPath, Result, didYouMean, err, ok, sortIssues } from "./issues";
+import { PlatformConfig, platformConfigSchema } from "./schema";
+
+/** Raw stack config of the `ci-platform` namespace: key (without namespace) to its parsed YAML value. */
+export type RawConfig = Readonly<Record<string, unknown>>;
+
+/**
+ * Parses and validates the whole platform config. Returns the typed config with defaults applied, or every
+ * problem found: schema problems first reported per path, then (if the shape is sound) cross-reference problems.
+ */
+export function parsePlatformConfig(raw: RawConfig): Result<PlatformConfig, ConfigIssue[]> {
+    const parsed = platformConfigSchema.safeParse(raw);
+    if (parsed.success) {
+        const issues = crossCheck(parsed.data);
+        return issues.length > 0 ? err(sortIssues(issues)) : ok(parsed.data);
+    }
+    const issues = parsed.error.issues.flatMap((issue) => fromZodIssue(issue, raw));
+    // Still report cross-reference problems among the entries that did parse, so one run shows everything;
+    // references to entries that failed to parse are not reported again as unknown.
+    const { config, dropped } = lenientParse(raw);
+    const failedPaths = new Set(issues.map((i) => JSON.stringify(i.path.slice(0, 2))));
+    const crossIssues = crossCheck(config).filter(
+        (i) =>
+            !(i.unknownName !== undefined && dropped.has(i.unknownName)) &&
+            !failedPaths.has(JSON.stringify(i.path.slice(0, 2))),
+    );
+    return err(sortIssues([...issues, ...crossIssues]));
+}
+
+type Shape = typeof platformConfigSchema.shape;
+
+/**
+ * Parses each top-level key on its own and, for lists, each entry on its own, keeping what is valid. Returns the
+ * names and slugs of the entries it had to drop. Only used to find further problems in a config already invalid.
+ */
+function lenientParse(raw: RawConfig): { config: PlatformConfig; dropped: Set<string> } {
+    const dropped = new Set<string>();
+    const shape: Shape = platformConfigSchema.shape;
+    const placeholders: Partial<Record<keyof Shape, unknown>> = {
+        organization: "invalid",
+        github: { owner: "invalid" },
+        homeRegion: "us-east-1",
+        elasticStack: { version: "v0.0.0" },
+        clusters: [],
+        teams: [],
+    };
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(shape) as (keyof Shape)[]) {
+        const schema = shape[key];
+        const whole = schema.safeParse(raw[key]);
+        if (whole.success) {
+            out[key] = whole.data;
+            continue;
+        }
+        const value = raw[key];
+        if (Array.isArray(value)) {
+            out[key] = keepValid(value, innerElement(schema), dropped);
+        } else {
+            const fallback = schema.safeParse(undefined);
+            out[key] = fallback.success ? fallback.data : placeholders[key];
+        }
+    }
+    return { config: out as PlatformConfig, dropped };
+}
+
+function innerElement(schema: z.core.$ZodType): z.core.$ZodType | undefined {
+    let s: z.core.$ZodType = schema;
+    while (s._zod.def.type === "default" || s._zod.def.type === "optional")
+        s = (s._zod.def as z.core.$ZodDefaultDef).innerType;
+    return s._zod.def.type === "array" ? (s._zod.def as z.core.$ZodArrayDef).element : undefined;
+}
+
+function keepValid(values: unknown[], element: z.core.$ZodType | undefined, dropped: Set<string>): unknown[] {
+    if (!element) return [];
+    const kept: unknown[] = [];
+    for (const value of values) {
+        const one = z.safeParse(element, value);
+        if (one.success) kept.push(one.data);
+        else if (value !== null && typeof value === "object") {
+            const v = value as Record<string, unknown>;
+            for (const id of [v.name, v.slug]) if (typeof id === "string") dropped.add(id);
+        }
+    }
+    return kept;
+}
+
+/** Turns one zod issue into ours, with a fix. Never echoes values under `secrets`. */
+function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
+    const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+    const secret = path[0] === "secrets";
+    switch (issue.code) {
+        case "unrecognized_keys": {
+            const known = knownKeysAt(path, raw);
+            return issue.keys.map((key) => ({
+                path: [...path, key],
+                message: `unknown key "${key}"; ${didYouMean(key, known)}`.trimEnd(),
+                fix: `remove it or correct its spelling; keys allowed here: ${known.join(", ")}`,
+            }));
+        }
+        case "invalid_type":
+            if (valueAt(raw, path) === undefined)
+                return [
+                    {
+                        path,
+                        message: "is required",
+                        fix: `set ${issue.expected === "object" ? "it" : `it (a ${issue.expected})`}`,
+                    },
+                ];
+            return [
+                {
+                    path,
+                    message: secret ? `expected a ${issue.expected}` : issue.message,
+                    fix: `give a ${issue.expected} here`,
+                },
+            ];
+        case "invalid_value": {
+            const input = valueAt(raw, path);
+            const allowed = issue.values.map((v) => String(v));
+            const guess = !secret && typeof input === "string" ? didYouMean(input, allowed) : "";
+            return [
+                {
+                    path,
+                    message: `${secret ? "is not an allowed value" : issue.message}${guess ? `; ${guess.trim()}` : ""}`,
+                    fix: allowed.length <= 8 ? `use one of: ${allowed.join(", ")}` : undefined,
+                },
+            ];
+        }
+        case "invalid_union":
+            return [{ path, message: secret ? "has an unexpected shape" : issue.message }];
+        case "too_small":
+            return [{ path, message: secret ? "is too short" : issue.message, fix: smallFix(issue) }];
+        case "too_big":
+            return [{ path, message: secret ? "is too long" : issue.message }];
+        default:
+            return [{ path, message: issue.message }];
+    }
+}
+
+function smallFix(issue: z.core.$ZodIssueTooSmall): string | undefined {
+    if (issue.origin === "array") return `list at least ${String(issue.minimum)}`;
+    if (issue.origin === "number") return `use a value of at least ${String(issue.minimum)}`;
+    return undefined;
+}
+
+function valueAt(raw: unknown, path: ConfigPath): unknown {
+    let current: unknown = raw;
+    for (const part of path) {
+        if (current === null || typeof current !== "object") return undefined;
+        current = (current as Record<string | number, unknown>)[part];
+    }
+    return current;
+}
+
+/** The keys the schema allows for the object at `path`, for "did you mean" on unknown keys. */
+function knownKeysAt(path: ConfigPath, raw: RawConfig): string[] {
+    let schema: z.core.$ZodType = platformConfigSchema;
+    for (let i = 0; i <= path.length; i++) {
+        schema = unwrap(schema, valueAt(raw, path.slice(0, i)));
+        if (i === path.length) break;
+        const part = path[i];
+        const def = schema._zod.def;
+        if (def.type === "object") schema = (def as z.core.$ZodObjectDef).shape[String(part)];
+        else if (def.type === "array") schema = (def as z.core.$ZodArrayDef).element;
+        else if (def.type === "record") schema = (def as z.core.$ZodRecordDef).valueType;
+        else return [];
+        if (!schema) return [];
+    }
+    const def = schema._zod.def;
+    return def.type === "object" ? Object.keys((def as z.core.$ZodObjectDef).shape).sort() : [];
+}
+
+/** Looks through defaults, optionals, pipes and discriminated unions (choosing the option that fits `value`). */
+function unwrap(schema: z.core.$ZodType, value: unknown): z.core.$ZodType {
+    for (;;) {
+        const def = schema._zod.def;
+        if (def.type === "default" || def.type === "optional" || def.type === "nullable")
+            schema = (def as z.core.$ZodDefaultDef).innerType;
+        else if (def.type === "pipe") schema = (def as z.core.$ZodPipeDef).in;
+        else if (def.type === "union") {
+            const options = (def as z.core.$ZodUnionDef).options;
+            const kind =
+                value !== null && typeof value === "object" ? (value as Record<string, unknown>).kind : undefined;
+            const match = options.find((o) => {
+                const od = o._zod.def;
+                if (od.type !== "object") return false;
+                const k = (od as z.core.$ZodObjectDef).shape["kind"];
+                return (
+                    k !== undefined &&
+                    k._zod.def.type === "literal" &&
+                    (k._zod.def as z.core.$ZodLiteralDef<string>).values.includes(kind as string)
+                );
+            });
+            const objectOption = options.find((o) => o._zod.def.type === "object");
+            if (match) schema = match;
+            else if (objectOption) schema = objectOption;
+            else return schema;
+        } else return schema;
+    }
+}

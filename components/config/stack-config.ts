@@ -1,0 +1,53 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, ConfigIssue, formatIssue } from "./issues";
+import { RawConfig, parsePlatformConfig } from "./load";
+import { PlatformConfig } from "./schema";
+
+/**
+ * Invalid stack config. A `RunError`, so Pulumi prints the message without a stack trace; the offline plan
+ * prints `issues` one per line and exits with code 2.
+ */
+export class ConfigError extends pulumi.RunError {
+    constructor(public readonly issues: readonly ConfigIssue[]) {
+        super(
+            `${issues.length} problem${issues.length === 1 ? "" : "s"} in the stack config; nothing was created:\n` +
+                issues.map((i) => `  ${formatIssue(i)}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/** Every `ci-platform:*` key of the running stack, parsed from the JSON strings Pulumi hands the program. */
+export function readRawStackConfig(): RawConfig {
+    const raw: Record<string, unknown> = {};
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+        if (!key.startsWith(prefix)) continue;
+        raw[key.slice(prefix.length)] = parseConfigValue(value);
+    }
+    return raw;
+}
+
+/** Pulumi stores structured config as JSON text and scalars as plain text. */
+function parseConfigValue(value: string): unknown {
+    const trimmed = value.trim();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+        try {
+            return JSON.parse(trimmed);
+        } catch {
+            return value;
+        }
+    }
+    return value;
+}
+
+/**
+ * Reads and validates the whole stack config before any resource is registered. Throws {@link ConfigError}
+ * listing every problem. The returned config still holds secret values under `secrets`: pass them to resources
+ * only through `pulumi.secret`.
+ */
+export function loadStackConfig(raw: RawConfig = readRawStackConfig()): PlatformConfig {
+    const result = parsePlatformConfig(raw);
+    if (!result.ok) throw new ConfigError(result.error);
+    return result.value;
+}
