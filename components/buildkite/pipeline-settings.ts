@@ -1,0 +1,82 @@
+import { stringify } from "yaml";
+import { PipelineConfig } from "../config";
+
+/*
+ * Pure mapping from a validated pipeline config to the inputs of Buildkite and GitHub resources.
+ */
+
+/** GitHub webhook events Buildkite acts on. */
+export const GITHUB_WEBHOOK_EVENTS = ["push", "pull_request", "deployment", "merge_group"] as const;
+
+/** The SSH clone URL Buildkite agents check out. */
+export function repositoryUrl(repository: string): string {
+    return `git@github.com:${repository}.git`;
+}
+
+/** `owner/name` split in two. */
+export function splitRepository(repository: string): { owner: string; name: string } {
+    const [owner, name] = repository.split("/");
+    return { owner, name };
+}
+
+/** The pipeline's display name: its `name`, or its slug in words. */
+export function displayName(pipeline: Pick<PipelineConfig, "slug" | "name">): string {
+    return (
+        pipeline.name ??
+        pipeline.slug
+            .split("-")
+            .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+            .join(" ")
+    );
+}
+
+/** A stable resource-name fragment for free text such as a schedule label. */
+export function nameFragment(text: string): string {
+    return (
+        text
+            .toLowerCase()
+            .replace(/[^a-z0-9]+/g, "-")
+            .replace(/^-+|-+$/g, "") || "unnamed"
+    );
+}
+
+/**
+ * The plain (non-resource) inputs of a `buildkite.pipeline.Pipeline`. Provider settings are passed through: the
+ * config keys are named after the provider's own fields.
+ */
+export function pipelineInputs(pipeline: PipelineConfig) {
+    const { filterCondition, ...settings } = pipeline.provider;
+    return {
+        name: displayName(pipeline),
+        slug: pipeline.slug,
+        description: pipeline.description,
+        repository: repositoryUrl(pipeline.repository),
+        defaultBranch: pipeline.defaultBranch,
+        branchConfiguration: pipeline.branches,
+        skipIntermediateBuilds: pipeline.skipIntermediateBuilds,
+        cancelIntermediateBuilds: pipeline.cancelIntermediateBuilds,
+        allowRebuilds: true,
+        providerSettings: {
+            ...settings,
+            ...(filterCondition !== undefined ? { filterCondition } : {}),
+        },
+        tags: [`repo:${pipeline.repository}`],
+    };
+}
+
+/**
+ * The steps set on the pipeline itself when nothing richer is generated: upload the repository's own
+ * `.buildkite/pipeline.yml` on the pipeline's queue.
+ */
+export function uploadSteps(pipeline: Pick<PipelineConfig, "queue">): string {
+    return stringify({
+        steps: [
+            {
+                label: ":pipeline: Upload",
+                key: "upload",
+                command: "buildkite-agent pipeline upload",
+                agents: { queue: pipeline.queue },
+            },
+        ],
+    });
+}

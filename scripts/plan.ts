@@ -1,0 +1,105 @@
+/*
+ * The offline plan: evaluates the real program (index.ts) in this process under the Pulumi SDK's mocks, with no
+ * Pulumi CLI, credentials or cloud, and prints what the stack declares. See README.md, "The offline plan".
+ *
+ *   npm run plan -- [--stack NAME | --config FILE] [--json OUT] [--diff BASE.json] [--markdown OUT]
+ *
+ * Exit codes: 0 done; 1 the program or a file could not be read; 2 invalid stack config.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { parse } from "yaml";
+import { captureProgram } from "./plan/capture";
+import { diffPlans } from "./plan/diff";
+import { PlanDocument } from "./plan/model";
+import { renderDiffMarkdown, renderDiffText, renderPlanMarkdown, renderTree } from "./plan/render";
+import { readStackFile } from "./plan/stack-file";
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** The plan document as bytes: stable key order comes from the capture; two-space JSON and a final newline. */
+export function serializePlan(plan: PlanDocument): string {
+    return JSON.stringify(plan, null, 2) + "\n";
+}
+
+/** Options of one plan run. */
+export interface PlanOptions {
+    readonly stack?: string;
+    readonly config?: string;
+    readonly json?: string;
+    readonly diff?: string;
+    readonly markdown?: string;
+}
+
+/** Runs the program for a stack file and returns its plan document. Throws the program's errors. */
+export async function buildPlan(options: Pick<PlanOptions, "stack" | "config">): Promise<PlanDocument> {
+    const configFile = options.config ?? path.join(ROOT, `Pulumi.${options.stack ?? "prod"}.yaml`);
+    const stack = options.stack ?? stackNameOf(configFile);
+    const project = (parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const { config, secretKeys } = readStackFile(configFile);
+    const captured = await captureProgram({
+        project,
+        stack,
+        config,
+        secretKeys,
+        programPath: path.join(ROOT, "index.ts"),
+    });
+    return { project, stack, resources: captured.resources };
+}
+
+function stackNameOf(file: string): string {
+    const match = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file));
+    return match ? match[1] : path.basename(file).replace(/\.ya?ml$/, "");
+}
+
+async function main(argv: string[]): Promise<number> {
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            stack: { type: "string" },
+            config: { type: "string" },
+            json: { type: "string" },
+            diff: { type: "string" },
+            markdown: { type: "string" },
+        },
+        strict: true,
+    });
+    if (values.stack && values.config) {
+        process.stderr.write("plan: give --stack or --config, not both\n");
+        return 1;
+    }
+    let plan: PlanDocument;
+    try {
+        plan = await buildPlan(values);
+    } catch (e) {
+        const error = e as Error & { issues?: unknown[] };
+        if (error.name === "ConfigError") {
+            process.stderr.write(`${error.message}\n`);
+            return 2;
+        }
+        process.stderr.write(`plan: ${error.message ?? String(e)}\n`);
+        return 1;
+    }
+    if (values.json) writeFileSync(values.json, serializePlan(plan));
+    if (values.diff) {
+        const base = JSON.parse(readFileSync(values.diff, "utf8")) as PlanDocument;
+        const diff = diffPlans(base, plan);
+        process.stdout.write(renderDiffText(diff) + "\n");
+        if (values.markdown) writeFileSync(values.markdown, renderDiffMarkdown(diff, plan.stack));
+    } else {
+        process.stdout.write(renderTree(plan) + "\n");
+        if (values.markdown) writeFileSync(values.markdown, renderPlanMarkdown(plan));
+    }
+    return 0;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            process.stderr.write(`plan: ${(e as Error).message ?? String(e)}\n`);
+            process.exit(1);
+        },
+    );
+}

@@ -1,0 +1,108 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { PlanMocks } from "./mocks";
+import { PlanResource, STACK_TYPE } from "./model";
+import { redact } from "./redact";
+
+/** What running the program under mocks produced. */
+export interface CapturedProgram {
+    readonly resources: PlanResource[];
+    /** The stack's exported outputs, secrets redacted. */
+    readonly outputs: Record<string, unknown>;
+}
+
+/** The parts of the SDK's RegisterResourceRequest the plan reads. */
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getProvider(): string;
+    getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined;
+    getDependenciesList(): string[];
+    getObject(): { toJavaScript(): unknown } | undefined;
+}
+interface RegisterResponse {
+    getUrn(): string;
+}
+type Callback<T> = (err: Error | null, resp?: T) => void;
+/** The mock monitor's methods the plan wraps (it is the SDK's own MockMonitor, which has no public type). */
+interface Monitor {
+    newUrn(parent: string, type: string, name: string): string;
+    registerResource(req: RegisterRequest, cb: Callback<RegisterResponse>): void;
+    registerResourceOutputs(
+        req: { getUrn(): string; getOutputs(): { toJavaScript(): unknown } | undefined },
+        cb: Callback<unknown>,
+    ): void;
+}
+
+/** Strips the provider id from a provider reference (`<urn>::<id>`). */
+function providerUrn(ref: string): string | null {
+    return ref ? ref.slice(0, ref.lastIndexOf("::")) : null;
+}
+
+/**
+ * Runs a Pulumi program in this process under the SDK's mock monitor and records every resource registration as
+ * the engine would receive it: type, name, parent, provider, protect, retainOnDelete, dependencies and inputs.
+ * `config` maps full keys (`ci-platform:fleets`) to the strings Pulumi would hand the program.
+ */
+export async function captureProgram(args: {
+    project: string;
+    stack: string;
+    config: Record<string, string>;
+    secretKeys: readonly string[];
+    programPath: string;
+}): Promise<CapturedProgram> {
+    pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
+    await pulumi.runtime.setMocks(new PlanMocks(), args.project, args.stack, false);
+    const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+
+    // URNs as the engine makes them: the parent's qualified type chain, leaving out the root stack's type.
+    monitor.newUrn = (parent, type, name) => {
+        const parentType = parent ? parent.split("::")[2] : STACK_TYPE;
+        const qualified = parentType === STACK_TYPE ? type : `${parentType}$${type}`;
+        return `urn:pulumi:${args.stack}::${args.project}::${qualified}::${name}`;
+    };
+
+    const resources: PlanResource[] = [];
+    let stackOutputs: unknown = {};
+    let stackUrn = "";
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => {
+        register(req, (err, resp) => {
+            if (!err && resp) {
+                const urn = resp.getUrn();
+                if (req.getType() === STACK_TYPE) stackUrn = urn;
+                resources.push({
+                    urn,
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent() || null,
+                    provider: providerUrn(req.getProvider()),
+                    protect: req.getProtect() ?? false,
+                    retainOnDelete: req.getRetainondelete() ?? false,
+                    dependsOn: [...new Set(req.getDependenciesList())].sort(),
+                    inputs: (redact(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>) ?? {},
+                });
+            }
+            cb(err, resp);
+        });
+    };
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req, cb) => {
+        if (req.getUrn() === stackUrn) stackOutputs = req.getOutputs()?.toJavaScript() ?? {};
+        registerOutputs(req, cb);
+    };
+
+    const program = path.resolve(args.programPath);
+    await pulumi.runtime.runInPulumiStack(async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded in this process, inside the stack
+        return require(program);
+    });
+    // Let every outstanding registration finish (waitForRPCs is exported by the SDK but not typed).
+    const settings = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+    resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+    return { resources, outputs: redact(stackOutputs) as Record<string, unknown> };
+}

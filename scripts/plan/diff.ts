@@ -1,0 +1,120 @@
+import { PlanDocument, PlanResource } from "./model";
+
+/*
+ * What changes from one plan to another, by URN. A resource whose URN changes (a rename) is a removal plus an
+ * addition, as it would be for the engine without aliases.
+ */
+
+/** Input properties whose change makes the provider replace the resource rather than update it in place. */
+export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
+    "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix", "objectLockEnabled"],
+    "aws:s3/bucketObjectv2:BucketObjectv2": ["bucket", "key"],
+    "aws:kms/key:Key": ["customerMasterKeySpec", "keyUsage", "multiRegion"],
+    "aws:kms/alias:Alias": ["name"],
+    "aws:ssm/parameter:Parameter": ["name"],
+    "aws:iam/policy:Policy": ["name", "namePrefix", "path"],
+    "aws:cloudformation/stack:Stack": ["name"],
+    "aws:ecr/repository:Repository": ["name", "encryptionConfigurations"],
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": ["repository"],
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": ["repository"],
+    "github:index/repositoryWebhook:RepositoryWebhook": ["repository"],
+    "buildkite:Pipeline/team:Team": ["pipelineId", "teamId"],
+    "buildkite:Pipeline/schedule:Schedule": ["pipelineId"],
+    "buildkite:Pipeline/webhook:Webhook": ["pipelineId"],
+    "buildkite:Cluster/clusterQueue:ClusterQueue": ["clusterId", "key"],
+    "buildkite:Cluster/clusterAgentToken:ClusterAgentToken": ["clusterId"],
+    "docker:index/image:Image": ["build", "imageName", "registry"],
+};
+
+/** One resource that exists in both plans with different settings. */
+export interface ResourceChange {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** Changed input paths (`parameters.MinSize`) and changed options (`protect`, `provider`, `parent`). */
+    readonly paths: readonly string[];
+    /** Paths among `paths` that force a replacement. */
+    readonly replaceReasons: readonly string[];
+    /** Whether the resource (in either plan) is protected. */
+    readonly protect: boolean;
+}
+
+/** Everything that differs between two plans. */
+export interface PlanDiff {
+    readonly added: readonly PlanResource[];
+    readonly removed: readonly PlanResource[];
+    readonly replaced: readonly ResourceChange[];
+    readonly updated: readonly ResourceChange[];
+}
+
+/** Compares two plans. Pure, and the result is sorted by URN. */
+export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
+    const before = new Map(base.resources.map((r) => [r.urn, r]));
+    const after = new Map(head.resources.map((r) => [r.urn, r]));
+    const added = head.resources.filter((r) => !before.has(r.urn));
+    const removed = base.resources.filter((r) => !after.has(r.urn));
+    const replaced: ResourceChange[] = [];
+    const updated: ResourceChange[] = [];
+    for (const next of head.resources) {
+        const prev = before.get(next.urn);
+        if (!prev) continue;
+        const paths = changedPaths(prev.inputs, next.inputs);
+        for (const option of ["parent", "provider", "protect", "retainOnDelete"] as const)
+            if (prev[option] !== next[option]) paths.push(option);
+        if (paths.length === 0) continue;
+        const replaceOn = REPLACE_ON_CHANGE[next.type] ?? [];
+        const replaceReasons = paths.filter(
+            (p) =>
+                p === "provider" ||
+                replaceOn.some((prop) => p === prop || p.startsWith(`${prop}.`) || p.startsWith(`${prop}[`)),
+        );
+        const change = {
+            urn: next.urn,
+            type: next.type,
+            name: next.name,
+            paths,
+            replaceReasons,
+            protect: prev.protect || next.protect,
+        };
+        (replaceReasons.length > 0 ? replaced : updated).push(change);
+    }
+    return { added, removed, replaced, updated };
+}
+
+/** Whether the two plans declare the same thing. */
+export function isEmptyDiff(diff: PlanDiff): boolean {
+    return diff.added.length + diff.removed.length + diff.replaced.length + diff.updated.length === 0;
+}
+
+/** Paths at which two JSON values differ, as `a.b[2].c`; a whole array or object counts once where it appears or vanishes. */
+export function changedPaths(a: unknown, b: unknown, prefix = ""): string[] {
+    if (Object.is(a, b)) return [];
+    const bothArrays = Array.isArray(a) && Array.isArray(b);
+    const bothObjects = isObject(a) && isObject(b);
+    if (bothArrays) {
+        const xs = a as unknown[];
+        const ys = b as unknown[];
+        const out: string[] = [];
+        for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
+            const p = `${prefix}[${i}]`;
+            if (i >= xs.length || i >= ys.length) out.push(p);
+            else out.push(...changedPaths(xs[i], ys[i], p));
+        }
+        return out;
+    }
+    if (bothObjects) {
+        const x = a as Record<string, unknown>;
+        const y = b as Record<string, unknown>;
+        const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+        return keys.flatMap((k) => {
+            const p = prefix ? `${prefix}.${k}` : k;
+            if (!(k in x) || !(k in y)) return [p];
+            return changedPaths(x[k], y[k], p);
+        });
+    }
+    return [prefix || "(value)"];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}

@@ -1,0 +1,36 @@
+/** One resource the program declares, as the offline plan reports it (the DESIGN.md contract). */
+export interface PlanResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** URN of the parent, or null for the stack itself. */
+    readonly parent: string | null;
+    /** URN of the explicit or default provider, or null (components, providers, the stack). */
+    readonly provider: string | null;
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    /** URNs this resource depends on, sorted. */
+    readonly dependsOn: readonly string[];
+    /** Inputs with every secret, at any depth, replaced by {@link SECRET}. */
+    readonly inputs: Readonly<Record<string, unknown>>;
+}
+
+/** The plan document written by `--json`. */
+export interface PlanDocument {
+    readonly project: string;
+    readonly stack: string;
+    readonly resources: readonly PlanResource[];
+}
+
+/** What every secret value becomes in plan output. */
+export const SECRET = "[secret]";
+/** What a value not known until deployment becomes. */
+export const UNKNOWN = "[unknown]";
+
+/** The stack resource type. */
+export const STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** Whether the resource is a provider (`pulumi:providers:<pkg>`). */
+export function isProvider(resource: Pick<PlanResource, "type">): boolean {
+    return resource.type.startsWith("pulumi:providers:");
+}

@@ -1,0 +1,48 @@
+import { SECRET, UNKNOWN } from "./model";
+
+/*
+ * Turns the wire form of resource properties (as the Pulumi SDK serializes them for the engine) into plain JSON
+ * for the plan, replacing every secret with "[secret]". The special signature keys are the SDK's wire protocol.
+ */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
+const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
+const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Plain JSON of a serialized property value, secrets redacted. Object keys come out sorted. */
+export function redact(value: unknown): unknown {
+    if (value === UNKNOWN_VALUE) return UNKNOWN;
+    if (Array.isArray(value)) return value.map(redact);
+    if (value === null || typeof value !== "object") return value;
+    const obj = value as Record<string, unknown>;
+    switch (obj[SIG_KEY]) {
+        case SECRET_SIG:
+            return SECRET;
+        case OUTPUT_SIG:
+            if (obj.secret === true) return SECRET;
+            return "value" in obj ? redact(obj.value) : UNKNOWN;
+        case RESOURCE_SIG:
+            return obj.urn;
+        case ASSET_SIG:
+        case ARCHIVE_SIG:
+            return { asset: obj.path ?? obj.uri ?? (obj.text !== undefined ? "(text)" : "(archive)") };
+        default:
+            return Object.fromEntries(
+                Object.keys(obj)
+                    .sort()
+                    .map((k) => [k, redact(obj[k])]),
+            );
+    }
+}
+
+/** Whether a serialized value holds a secret anywhere inside it. */
+export function containsSecret(value: unknown): boolean {
+    if (Array.isArray(value)) return value.some(containsSecret);
+    if (value === null || typeof value !== "object") return false;
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG || (obj[SIG_KEY] === OUTPUT_SIG && obj.secret === true)) return true;
+    return Object.values(obj).some(containsSecret);
+}

@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { SECRET } from "./model";
+
+/** A stack's config as the Pulumi engine would hand it to the program. */
+export interface StackConfig {
+    /** Full key (`ci-platform:fleets`) to the string Pulumi passes: JSON for objects and lists. */
+    readonly config: Record<string, string>;
+    /** Keys whose value is secret, or holds a secret somewhere inside. */
+    readonly secretKeys: string[];
+}
+
+/** Keys that are secret whatever the file says. */
+export const ALWAYS_SECRET_KEYS = ["ci-platform:secrets"];
+
+/**
+ * Reads `Pulumi.<stack>.yaml`. A `secure:` value cannot be decrypted offline (that needs the stack's secrets
+ * provider), so it becomes the placeholder "[secret]" and its key is marked secret; a test fixture may hold plain
+ * values under `ci-platform:secrets`, which are marked secret all the same.
+ */
+export function readStackFile(file: string): StackConfig {
+    const doc = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const config: Record<string, string> = {};
+    const secretKeys = new Set<string>();
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        const { plain, secure } = decodeSecure(value);
+        config[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
+        if (secure || ALWAYS_SECRET_KEYS.includes(key)) secretKeys.add(key);
+    }
+    return { config, secretKeys: [...secretKeys].sort() };
+}
+
+function decodeSecure(value: unknown): { plain: unknown; secure: boolean } {
+    if (Array.isArray(value)) {
+        const items = value.map(decodeSecure);
+        return { plain: items.map((i) => i.plain), secure: items.some((i) => i.secure) };
+    }
+    if (value !== null && typeof value === "object") {
+        const entries = Object.entries(value as Record<string, unknown>);
+        if (entries.length === 1 && entries[0][0] === "secure") return { plain: SECRET, secure: true };
+        const decoded = entries.map(([k, v]) => [k, decodeSecure(v)] as const);
+        return {
+            plain: Object.fromEntries(decoded.map(([k, d]) => [k, d.plain])),
+            secure: decoded.some(([, d]) => d.secure),
+        };
+    }
+    return { plain: value, secure: false };
+}
