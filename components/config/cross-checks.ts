@@ -62,6 +62,12 @@ export function findCycle(nodes: readonly string[], edges: (node: string) => rea
     return undefined;
 }
 
+/** "; did you mean "x"?" or nothing. */
+function suggestion(name: string, candidates: readonly string[]): string {
+    const guess = didYouMean(name, candidates).trim();
+    return guess ? `; ${guess}` : "";
+}
+
 /** Runs every cross-reference check and returns all problems found. */
 export function crossCheck(config: PlatformConfig): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
@@ -175,13 +181,17 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
     config.pipelines.forEach((pipeline, i) => {
         const at = (...rest: (string | number)[]) => ["pipelines", i, ...rest];
         checkCluster(pipeline.cluster, at("cluster"));
-        const servingFleets = config.fleets.filter((f) => f.cluster === pipeline.cluster && f.queue === pipeline.queue);
+        // A fleet naming an unknown cluster is reported on its own; do not report its queue as unserved too.
+        const servingFleets = config.fleets.filter(
+            (f) => f.queue === pipeline.queue && (f.cluster === pipeline.cluster || !clusterNames.includes(f.cluster)),
+        );
         if (clusterNames.includes(pipeline.cluster) && servingFleets.length === 0) {
             const queues = [
                 ...new Set(config.fleets.filter((f) => f.cluster === pipeline.cluster).map((f) => f.queue)),
             ];
             issues.push({
                 path: at("queue"),
+                unknownName: pipeline.queue,
                 message: `no fleet serves queue "${pipeline.queue}" in cluster "${pipeline.cluster}"; ${didYouMean(pipeline.queue, queues)}queues served there: ${queues.join(", ") || "none"}`,
                 fix: "use a queue a fleet of that cluster serves, or add a fleet for it in ci-platform:fleets",
             });
@@ -237,7 +247,7 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
                 issues.push({
                     path: at("triggers", j, "pipeline"),
                     unknownName: trigger.pipeline,
-                    message: `unknown pipeline "${trigger.pipeline}"; ${didYouMean(trigger.pipeline, slugs)}`.trimEnd(),
+                    message: `unknown pipeline "${trigger.pipeline}"${suggestion(trigger.pipeline, slugs)}`,
                     fix: "set it to the slug of a pipeline declared in ci-platform:pipelines",
                 });
             trigger.dependsOn.forEach((dep, k) => {
@@ -336,7 +346,7 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
             issues.push({
                 path: ["secrets", "pipelines", slug],
                 unknownName: slug,
-                message: `secrets for unknown pipeline "${slug}"; ${didYouMean(slug, slugs)}`.trimEnd(),
+                message: `secrets for unknown pipeline "${slug}"${suggestion(slug, slugs)}`,
                 fix: "use the slug of a pipeline in ci-platform:pipelines (pulumi config set --secret --path 'ci-platform:secrets.pipelines.<slug>.env.NAME' ...), or remove them",
             });
     }

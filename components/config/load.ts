@@ -80,7 +80,7 @@ function keepValid(values: unknown[], element: z.core.$ZodType | undefined, drop
         if (one.success) kept.push(one.data);
         else if (value !== null && typeof value === "object") {
             const v = value as Record<string, unknown>;
-            for (const id of [v.name, v.slug]) if (typeof id === "string") dropped.add(id);
+            for (const id of [v.name, v.slug, v.queue]) if (typeof id === "string") dropped.add(id);
         }
     }
     return kept;
@@ -95,7 +95,7 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
             const known = knownKeysAt(path, raw);
             return issue.keys.map((key) => ({
                 path: [...path, key],
-                message: `unknown key "${key}"; ${didYouMean(key, known)}`.trimEnd(),
+                message: `unknown key "${key}"${didYouMean(key, known) ? `; ${didYouMean(key, known).trim()}` : ""}`,
                 fix: `remove it or correct its spelling; keys allowed here: ${known.join(", ")}`,
             }));
         }
@@ -127,6 +127,14 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
                 },
             ];
         }
+        case "invalid_key":
+            return [
+                {
+                    path,
+                    message: `invalid key: ${issue.issues.map((i) => i.message).join("; ")}`,
+                    fix: "rename the key",
+                },
+            ];
         case "invalid_union":
             return [{ path, message: secret ? "has an unexpected shape" : issue.message }];
         case "too_small":

@@ -45,15 +45,28 @@ function providerUrn(ref: string): string | null {
 /**
  * Runs a Pulumi program in this process under the SDK's mock monitor and records every resource registration as
  * the engine would receive it: type, name, parent, provider, protect, retainOnDelete, dependencies and inputs.
- * `config` maps full keys (`ci-platform:fleets`) to the strings Pulumi would hand the program.
  */
-export async function captureProgram(args: {
-    project: string;
-    stack: string;
-    config: Record<string, string>;
-    secretKeys: readonly string[];
-    programPath: string;
-}): Promise<CapturedProgram> {
+export async function captureProgram(args: CaptureArgs & { programPath: string }): Promise<CapturedProgram> {
+    const program = path.resolve(args.programPath);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded in this process, inside the stack
+    return captureStack({ ...args, run: () => require(program) });
+}
+
+/** Where and with which config to run. */
+export interface CaptureArgs {
+    readonly project: string;
+    readonly stack: string;
+    /** Full keys (`ci-platform:fleets`) to the strings Pulumi hands the program. */
+    readonly config: Record<string, string>;
+    readonly secretKeys: readonly string[];
+}
+
+/**
+ * Runs `run` as the body of a stack under mocks and records what it registers. Used by the plan (with the real
+ * program) and by component tests (with one component), so both see resources exactly as the engine would.
+ * Call it once per process: it installs the mocks globally.
+ */
+export async function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
     pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
     await pulumi.runtime.setMocks(new PlanMocks(), args.project, args.stack, false);
     const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
@@ -95,11 +108,7 @@ export async function captureProgram(args: {
         registerOutputs(req, cb);
     };
 
-    const program = path.resolve(args.programPath);
-    await pulumi.runtime.runInPulumiStack(async () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded in this process, inside the stack
-        return require(program);
-    });
+    await pulumi.runtime.runInPulumiStack(async () => args.run());
     // Let every outstanding registration finish (waitForRPCs is exported by the SDK but not typed).
     const settings = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
     await settings.waitForRPCs();

@@ -47,20 +47,33 @@ export interface PlanDiff {
     readonly updated: readonly ResourceChange[];
 }
 
+/**
+ * A URN without its stack name, so that plans of two stack files (prod and a variant of it) compare resource by
+ * resource.
+ */
+export function stackNeutralUrn(urn: string): string {
+    return urn.replace(/^urn:pulumi:[^:]*::/, "urn:pulumi:*::");
+}
+
 /** Compares two plans. Pure, and the result is sorted by URN. */
 export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
-    const before = new Map(base.resources.map((r) => [r.urn, r]));
-    const after = new Map(head.resources.map((r) => [r.urn, r]));
-    const added = head.resources.filter((r) => !before.has(r.urn));
-    const removed = base.resources.filter((r) => !after.has(r.urn));
+    const key = (r: PlanResource) => stackNeutralUrn(r.urn);
+    const before = new Map(base.resources.map((r) => [key(r), r]));
+    const after = new Map(head.resources.map((r) => [key(r), r]));
+    const added = head.resources.filter((r) => !before.has(key(r)));
+    const removed = base.resources.filter((r) => !after.has(key(r)));
     const replaced: ResourceChange[] = [];
     const updated: ResourceChange[] = [];
     for (const next of head.resources) {
-        const prev = before.get(next.urn);
+        const prev = before.get(key(next));
         if (!prev) continue;
         const paths = changedPaths(prev.inputs, next.inputs);
-        for (const option of ["parent", "provider", "protect", "retainOnDelete"] as const)
+        for (const option of ["protect", "retainOnDelete"] as const)
             if (prev[option] !== next[option]) paths.push(option);
+        for (const option of ["parent", "provider"] as const) {
+            const [a, b] = [prev[option], next[option]].map((u) => (u === null ? null : stackNeutralUrn(u)));
+            if (a !== b) paths.push(option);
+        }
         if (paths.length === 0) continue;
         const replaceOn = REPLACE_ON_CHANGE[next.type] ?? [];
         const replaceReasons = paths.filter(

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { parse } from "yaml";
+import { BuildkitePipeline, uploadSteps } from "../../components/buildkite";
+import { PipelineConfig, parsePlatformConfig } from "../../components/config";
+import { captureStack } from "../../scripts/plan/capture";
+import { PlanResource, SECRET } from "../../scripts/plan/model";
+import { validRawConfig } from "../fixtures/config";
+
+let resources: PlanResource[] = [];
+let pipelines: PipelineConfig[] = [];
+
+const find = (type: string, name: string) => {
+    const found = resources.find((r) => r.type === type && r.name === name);
+    assert.ok(found, `no ${type} named ${name}; have:\n${resources.map((r) => `${r.type} ${r.name}`).join("\n")}`);
+    return found;
+};
+const named = (suffix: string) => resources.filter((r) => r.name.endsWith(suffix));
+
+before(async () => {
+    const parsed = parsePlatformConfig(validRawConfig());
+    assert.ok(parsed.ok);
+    pipelines = parsed.value.pipelines;
+    pipelines[1].schedules = [{ label: "Nightly build!", cronline: "0 2 * * *", env: {}, enabled: true }];
+    pipelines[1].teams = [{ team: "platform", access: "BUILD_AND_READ" }];
+    pipelines[2].webhook = "none";
+    ({ resources } = await captureStack({
+        project: "ci-platform",
+        stack: "test",
+        config: {},
+        secretKeys: [],
+        run: () => {
+            for (const pipeline of pipelines)
+                new BuildkitePipeline(pipeline.slug, {
+                    pipeline,
+                    clusterId: `cluster-${pipeline.cluster}`,
+                    defaultTeamId: "team-app",
+                    teamIds: { platform: "team-platform", app: "team-app" },
+                    steps: uploadSteps(pipeline),
+                });
+        },
+    }));
+});
+
+describe("BuildkitePipeline", () => {
+    it("creates the pipeline in its cluster with its default team, repository and steps", () => {
+        const p = find("buildkite:Pipeline/pipeline:Pipeline", "app-pipeline");
+        assert.equal(p.inputs.clusterId, "cluster-default");
+        assert.equal(p.inputs.defaultTeamId, "team-app");
+        assert.equal(p.inputs.repository, "git@github.com:acme/app.git");
+        assert.equal(p.inputs.slug, "app");
+        assert.equal(p.inputs.name, "App");
+        assert.equal(p.inputs.defaultBranch, "main");
+        const steps = parse(String(p.inputs.steps)) as { steps: { command: string; agents: { queue: string } }[] };
+        assert.equal(steps.steps[0].command, "buildkite-agent pipeline upload");
+        assert.equal(steps.steps[0].agents.queue, "default");
+        assert.equal(
+            find("buildkite:Pipeline/pipeline:Pipeline", "mac-app-pipeline").inputs.clusterId,
+            "cluster-macos",
+        );
+    });
+
+    it("sets GitHub provider settings with sensible defaults", () => {
+        const settings = find("buildkite:Pipeline/pipeline:Pipeline", "app-pipeline").inputs.providerSettings as Record<
+            string,
+            unknown
+        >;
+        assert.equal(settings.buildPullRequests, true);
+        assert.equal(settings.buildPullRequestForks, false);
+        assert.equal(settings.skipBuildsForExistingCommits, true);
+        assert.equal(settings.publishCommitStatus, true);
+        assert.equal(settings.triggerMode, "code");
+    });
+
+    it("adds a GitHub repository webhook with json, TLS verification, the four events and a secret URL", () => {
+        const hook = find("github:index/repositoryWebhook:RepositoryWebhook", "app-webhook");
+        assert.equal(hook.inputs.repository, "app");
+        assert.deepEqual(hook.inputs.events, ["push", "pull_request", "deployment", "merge_group"]);
+        const configuration = hook.inputs.configuration as Record<string, unknown>;
+        assert.equal(configuration.contentType, "json");
+        assert.equal(configuration.insecureSsl, false);
+        assert.equal(configuration.url, SECRET);
+        assert.ok(hook.dependsOn.includes(find("buildkite:Pipeline/pipeline:Pipeline", "app-pipeline").urn));
+        assert.match(hook.parent ?? "", /ci-platform:buildkite:Pipeline::app$/);
+    });
+
+    it("uses the provider's pipeline webhook for the GitHub App, and none when asked", () => {
+        const app = find("buildkite:Pipeline/webhook:Webhook", "mac-app-webhook");
+        assert.equal(app.inputs.repository, "git@github.com:acme/mac-app.git");
+        assert.equal(named("mac-app-webhook").length, 1);
+        assert.equal(named("image-webhook").length, 0);
+    });
+
+    it("names schedules and team access after stable keys", () => {
+        const schedule = find("buildkite:Pipeline/schedule:Schedule", "installer-schedule-nightly-build");
+        assert.equal(schedule.inputs.cronline, "0 2 * * *");
+        assert.equal(schedule.inputs.branch, "main");
+        const team = find("buildkite:Pipeline/team:Team", "installer-team-platform");
+        assert.equal(team.inputs.teamId, "team-platform");
+        assert.equal(team.inputs.accessLevel, "BUILD_AND_READ");
+    });
+
+    it("registers every child under its component", () => {
+        const component = find("ci-platform:buildkite:Pipeline", "app");
+        for (const r of resources.filter((x) => x.name.startsWith("app-"))) assert.equal(r.parent, component.urn);
+    });
+});

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { parse, stringify } from "yaml";
+import { PlanDocument } from "../../scripts/plan/model";
+
+const ROOT = path.resolve(__dirname, "../..");
+const run = promisify(execFile);
+const dir = mkdtempSync(path.join(tmpdir(), "plan-cli-"));
+
+/** Runs the plan CLI in a fresh process (the program registers resources globally, once per process). */
+async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+        const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/plan.ts", ...args], {
+            cwd: ROOT,
+            timeout: 120_000,
+        });
+        return { code: 0, stdout, stderr };
+    } catch (e) {
+        const error = e as { code: number; stdout: string; stderr: string };
+        return { code: error.code, stdout: error.stdout, stderr: error.stderr };
+    }
+}
+
+/** The prod stack file, changed by `mutate`, written to a temp file. */
+function variant(name: string, mutate: (config: Record<string, unknown>) => void): string {
+    const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+    mutate(doc.config);
+    const file = path.join(dir, `Pulumi.${name}.yaml`);
+    writeFileSync(file, stringify(doc));
+    return file;
+}
+
+let prod: PlanDocument;
+let prodBytes: string;
+
+before(async () => {
+    const out = await plan("--json", path.join(dir, "prod.json"));
+    assert.equal(out.code, 0, out.stderr);
+    prodBytes = readFileSync(path.join(dir, "prod.json"), "utf8");
+    prod = JSON.parse(prodBytes) as PlanDocument;
+});
+
+describe("npm run plan", () => {
+    it("writes the contract's JSON: project, stack, resources sorted by urn with every field", () => {
+        assert.equal(prod.project, "ci-platform");
+        assert.equal(prod.stack, "prod");
+        const urns = prod.resources.map((r) => r.urn);
+        assert.deepEqual(urns, [...urns].sort());
+        for (const r of prod.resources)
+            assert.deepEqual(Object.keys(r), [
+                "urn",
+                "type",
+                "name",
+                "parent",
+                "provider",
+                "protect",
+                "retainOnDelete",
+                "dependsOn",
+                "inputs",
+            ]);
+        assert.ok(
+            prod.resources.some((r) => r.type === "pulumi:providers:buildkite"),
+            "providers are listed",
+        );
+    });
+
+    it("declares a Pipeline for every configured pipeline and a webhook for each github one, its URL secret", () => {
+        const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
+            config: { "ci-platform:pipelines": { slug: string; webhook?: string }[] };
+        };
+        for (const p of doc.config["ci-platform:pipelines"]) {
+            const pipeline = prod.resources.find(
+                (r) => r.type === "buildkite:Pipeline/pipeline:Pipeline" && r.inputs.slug === p.slug,
+            );
+            assert.ok(pipeline, `no Pipeline for ${p.slug}`);
+            const hook = prod.resources.find(
+                (r) => r.type === "github:index/repositoryWebhook:RepositoryWebhook" && r.name === `${p.slug}-webhook`,
+            );
+            if ((p.webhook ?? "github") === "github") {
+                assert.ok(hook, `no RepositoryWebhook for ${p.slug}`);
+                assert.equal((hook.inputs.configuration as { url: string }).url, "[secret]");
+            } else assert.equal(hook, undefined);
+        }
+    });
+
+    it("gives the same bytes for the same config", async () => {
+        const again = path.join(dir, "prod-again.json");
+        assert.equal((await plan("--json", again)).code, 0);
+        assert.equal(readFileSync(again, "utf8"), prodBytes);
+    });
+
+    it("prints a tree of components and a count per type", async () => {
+        const out = await plan();
+        assert.match(out.stdout, /ci-platform:buildkite:Pipeline {2}kolibri-python-package/);
+        assert.match(out.stdout, /└─ buildkite:Pipeline\/pipeline:Pipeline {2}kolibri-python-package-pipeline/);
+        assert.match(out.stdout, /^\s+7 {2}buildkite:Pipeline\/pipeline:Pipeline$/m);
+    });
+
+    it("diffs against a base plan, naming changed input paths, and writes markdown", async () => {
+        const file = variant("changed", (config) => {
+            const pipelines = config["ci-platform:pipelines"] as Record<string, unknown>[];
+            pipelines.find((p) => p.slug === "dagster")!.defaultBranch = "main";
+            pipelines.push({ slug: "docs", repository: "learningequality/docs", team: "kolibri" });
+        });
+        const md = path.join(dir, "diff.md");
+        const out = await plan("--config", file, "--diff", path.join(dir, "prod.json"), "--markdown", md);
+        assert.equal(out.code, 0, out.stderr);
+        assert.match(
+            out.stdout,
+            /~ update {3}buildkite:Pipeline\/pipeline:Pipeline {2}dagster-pipeline: defaultBranch/,
+        );
+        assert.match(out.stdout, /\+ create {3}buildkite:Pipeline\/pipeline:Pipeline {2}docs-pipeline/);
+        assert.match(readFileSync(md, "utf8"), /\| `buildkite:Pipeline\/pipeline:Pipeline` \| 1 \| 1 \| 0 \| 0 \|/);
+    });
+
+    it("rejects invalid config with exit code 2, every problem with its path, and no stack trace", async () => {
+        const file = variant("invalid", (config) => {
+            (config["ci-platform:elasticStack"] as Record<string, unknown>).version = "latest";
+            const pipelines = config["ci-platform:pipelines"] as { triggers?: { pipeline: string }[] }[];
+            pipelines[0].triggers![0].pipeline = "kolibri-installer-debain";
+        });
+        const out = await plan("--config", file, "--json", path.join(dir, "invalid.json"));
+        assert.equal(out.code, 2);
+        assert.match(out.stderr, /ci-platform:elasticStack\.version: "latest" is not a pinned release/);
+        assert.match(
+            out.stderr,
+            /ci-platform:pipelines\[0\]\.triggers\[0\]\.pipeline: unknown pipeline "kolibri-installer-debain"; did you mean "kolibri-installer-debian"\?/,
+        );
+        assert.doesNotMatch(out.stderr, /\s+at .+\(.+:\d+:\d+\)/, "no stack trace");
+        assert.throws(() => readFileSync(path.join(dir, "invalid.json")), "no plan is written");
+    });
+});

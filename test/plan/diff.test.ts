@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { changedPaths, diffPlans, isEmptyDiff } from "../../scripts/plan/diff";
+import { PlanDocument, PlanResource } from "../../scripts/plan/model";
+
+const resource = (name: string, type: string, inputs: Record<string, unknown>, extra: Partial<PlanResource> = {}) => ({
+    urn: `urn:pulumi:test::ci-platform::${type}::${name}`,
+    type,
+    name,
+    parent: null,
+    provider: null,
+    protect: false,
+    retainOnDelete: false,
+    dependsOn: [],
+    inputs,
+    ...extra,
+});
+const plan = (...resources: PlanResource[]): PlanDocument => ({ project: "ci-platform", stack: "test", resources });
+
+describe("diffPlans", () => {
+    const bucket = resource(
+        "secrets",
+        "aws:s3/bucket:Bucket",
+        { bucket: "a", tags: { CostCenter: "ci" } },
+        { protect: true },
+    );
+    const stack = resource("fleet", "aws:cloudformation/stack:Stack", { parameters: { MinSize: "0", MaxSize: "10" } });
+    const hook = resource("hook", "github:index/repositoryWebhook:RepositoryWebhook", { repository: "app" });
+
+    it("finds nothing between equal plans", () => {
+        assert.ok(isEmptyDiff(diffPlans(plan(bucket, stack), plan(bucket, stack))));
+    });
+
+    it("lists additions and removals by URN", () => {
+        const d = diffPlans(plan(bucket, stack), plan(bucket, hook));
+        assert.deepEqual(
+            d.added.map((r) => r.name),
+            ["hook"],
+        );
+        assert.deepEqual(
+            d.removed.map((r) => r.name),
+            ["fleet"],
+        );
+    });
+
+    it("reports an in-place update with the changed input paths", () => {
+        const next = { ...stack, inputs: { parameters: { MinSize: "1", MaxSize: "10" } } };
+        const d = diffPlans(plan(stack), plan(next));
+        assert.equal(d.updated.length, 1);
+        assert.deepEqual(d.updated[0].paths, ["parameters.MinSize"]);
+        assert.equal(d.replaced.length, 0);
+    });
+
+    it("reports a replacement when a replace-on-change property or the provider changes", () => {
+        const renamed = { ...bucket, inputs: { ...bucket.inputs, bucket: "b" } };
+        const d = diffPlans(plan(bucket), plan(renamed));
+        assert.equal(d.replaced.length, 1);
+        assert.deepEqual(d.replaced[0].replaceReasons, ["bucket"]);
+        assert.equal(d.replaced[0].protect, true);
+        const moved = { ...hook, provider: "urn:other" };
+        assert.deepEqual(diffPlans(plan(hook), plan(moved)).replaced[0].replaceReasons, ["provider"]);
+    });
+
+    it("reports option changes such as protect", () => {
+        const d = diffPlans(plan(stack), plan({ ...stack, protect: true }));
+        assert.deepEqual(d.updated[0].paths, ["protect"]);
+    });
+});
+
+describe("changedPaths", () => {
+    it("walks objects and arrays, naming added and removed keys once", () => {
+        assert.deepEqual(changedPaths({ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 3, 4] }, d: 1 }), [
+            "b.c[1]",
+            "b.c[2]",
+            "d",
+        ]);
+        assert.deepEqual(changedPaths({ x: { y: 1 } }, { x: "[secret]" }), ["x"]);
+    });
+});
