@@ -16,7 +16,7 @@
  *     options, and each changed path to `Pattern.Match(path)`.
  *   - A path matched by any `exclude` pattern is discarded; the step runs if any remaining path matches any
  *     `include` pattern. Otherwise the agent sets `skip: "if_changed matched no unexcluded changed files in this
- *     build"`. So an empty changed-file list skips every step that has `if_changed`, and so does an empty list.
+ *     build"`. So no changed files, or an empty pattern list, skips every step that has `if_changed`.
  *   - If a pattern fails to parse, a list item is not a string, or a mapping has no `include` key, the agent logs a
  *     warning and the step is NOT skipped.
  *   - Changed paths are `git diff --name-only <merge-base>` (or `git log --first-parent -1 --name-only` when HEAD is
