@@ -1,0 +1,317 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { ifChangedSelects } from "../../components/steps/glob";
+import {
+    escapeGlob,
+    findPackageCycle,
+    type PackagePlan,
+    type PackageSpec,
+    pathProblem,
+    planMonorepo,
+    topologicalOrder,
+} from "../../components/steps/monorepo";
+
+function plan(packages: readonly PackageSpec[], alwaysRelevant: readonly string[] = []): PackagePlan[] {
+    const result = planMonorepo(packages, alwaysRelevant);
+    if (!result.ok) throw new Error(`unexpected issues: ${JSON.stringify(result.error)}`);
+    return result.value;
+}
+
+const DAGSTER: readonly PackageSpec[] = [
+    { name: "dagster", path: "python_modules/dagster", dependsOn: ["dagster-pipes", "dagster-shared"] },
+    { name: "dagster-pipes", path: "python_modules/dagster-pipes", dependsOn: ["dagster-shared"] },
+    { name: "dagster-shared", path: "python_modules/libraries/dagster-shared", dependsOn: [] },
+    { name: "dagster-webserver", path: "python_modules/dagster-webserver", dependsOn: ["dagster"] },
+];
+
+describe("planMonorepo", () => {
+    it("plans closures and if_changed patterns in dependency order", () => {
+        assert.deepEqual(plan(DAGSTER, [".buildkite/"]), [
+            {
+                name: "dagster-shared",
+                path: "python_modules/libraries/dagster-shared",
+                closure: [],
+                ifChanged: ["python_modules/libraries/dagster-shared/**", ".buildkite/**"],
+            },
+            {
+                name: "dagster-pipes",
+                path: "python_modules/dagster-pipes",
+                closure: ["dagster-shared"],
+                ifChanged: [
+                    "python_modules/dagster-pipes/**",
+                    "python_modules/libraries/dagster-shared/**",
+                    ".buildkite/**",
+                ],
+            },
+            {
+                name: "dagster",
+                path: "python_modules/dagster",
+                closure: ["dagster-shared", "dagster-pipes"],
+                ifChanged: [
+                    "python_modules/dagster/**",
+                    "python_modules/libraries/dagster-shared/**",
+                    "python_modules/dagster-pipes/**",
+                    ".buildkite/**",
+                ],
+            },
+            {
+                name: "dagster-webserver",
+                path: "python_modules/dagster-webserver",
+                closure: ["dagster-shared", "dagster-pipes", "dagster"],
+                ifChanged: [
+                    "python_modules/dagster-webserver/**",
+                    "python_modules/libraries/dagster-shared/**",
+                    "python_modules/dagster-pipes/**",
+                    "python_modules/dagster/**",
+                    ".buildkite/**",
+                ],
+            },
+        ]);
+    });
+
+    it("does not select a package for a change in a directory that merely shares its prefix", () => {
+        const [foo] = plan([{ name: "foo", path: "libs/foo", dependsOn: [] }]);
+        assert.equal(ifChangedSelects(foo.ifChanged, ["libs/foobar/x.py"]), false);
+        assert.equal(ifChangedSelects(foo.ifChanged, ["libs/foo.py"]), false);
+        assert.equal(ifChangedSelects(foo.ifChanged, ["libs/foo"]), false);
+        assert.equal(ifChangedSelects(foo.ifChanged, ["libs/foo/x.py"]), true);
+        assert.equal(ifChangedSelects(foo.ifChanged, ["libs/foo/deep/er/x.py"]), true);
+    });
+
+    it("treats an always-relevant path without a trailing slash as a file or a directory", () => {
+        const [pkg] = plan([{ name: "a", path: "a", dependsOn: [] }], ["Makefile", "ci/"]);
+        assert.deepEqual(pkg.ifChanged, ["a/**", "Makefile", "Makefile/**", "ci/**"]);
+        assert.equal(ifChangedSelects(pkg.ifChanged, ["Makefile"]), true);
+        assert.equal(ifChangedSelects(pkg.ifChanged, ["Makefile.inc"]), false);
+        assert.equal(ifChangedSelects(pkg.ifChanged, ["ci"]), false);
+    });
+
+    it("escapes glob characters in paths", () => {
+        assert.equal(escapeGlob("libs/{a,b}*[c]?\\"), "libs/\\{a\\,b\\}\\*\\[c\\]\\?\\\\");
+        const [pkg] = plan([{ name: "odd", path: "libs/{a,b}", dependsOn: [] }]);
+        assert.equal(ifChangedSelects(pkg.ifChanged, ["libs/a/x"]), false);
+        assert.equal(ifChangedSelects(pkg.ifChanged, ["libs/{a,b}/x"]), true);
+    });
+
+    it("reports every issue at once, each with its path", () => {
+        const result = planMonorepo(
+            [
+                { name: "a", path: "libs/a/", dependsOn: ["ghost"] },
+                { name: "a", path: "~/a", dependsOn: [] },
+                { name: "b", path: "b", dependsOn: ["c"] },
+                { name: "c", path: "c", dependsOn: ["b"] },
+            ],
+            ["/abs"],
+        );
+        assert.deepEqual(result, {
+            ok: false,
+            error: [
+                { code: "invalid_path", path: "packages[0].path", message: 'path "libs/a/" must not end with /' },
+                {
+                    code: "duplicate_package",
+                    path: "packages[1].name",
+                    message: 'package name "a" is already used by packages[0]',
+                },
+                {
+                    code: "invalid_path",
+                    path: "packages[1].path",
+                    message: 'path "~/a" must not start with a ~ segment (zzglob expands ~/ to the home directory)',
+                },
+                {
+                    code: "unknown_dependency",
+                    path: "packages[0].dependsOn[0]",
+                    message: 'package "a" depends on "ghost", which is not a package',
+                },
+                {
+                    code: "invalid_path",
+                    path: "alwaysRelevant[0]",
+                    message: 'path "/abs" must be relative to the repository root (no leading /)',
+                },
+                {
+                    code: "dependency_cycle",
+                    path: "packages[2].dependsOn",
+                    message: "packages depend on each other in a cycle: b -> c -> b",
+                },
+            ],
+        });
+    });
+
+    it("refuses paths that are empty or have empty, . or .. segments", () => {
+        assert.equal(pathProblem(""), "is empty");
+        assert.equal(pathProblem("a//b"), "must not contain an empty segment (//)");
+        assert.equal(pathProblem("a/../b"), "must not contain . or .. segments");
+        assert.equal(pathProblem("a/~/b"), undefined);
+    });
+});
+
+describe("findPackageCycle", () => {
+    it("returns null for a DAG", () => {
+        assert.equal(findPackageCycle(DAGSTER), null);
+    });
+
+    it("names a self-dependency", () => {
+        assert.deepEqual(findPackageCycle([{ name: "a", path: "a", dependsOn: ["a"] }]), ["a"]);
+    });
+
+    it("names a longer cycle from its alphabetically first member, in dependency order", () => {
+        const packages: PackageSpec[] = [
+            { name: "root", path: "r", dependsOn: ["zeta"] },
+            { name: "zeta", path: "z", dependsOn: ["mid"] },
+            { name: "mid", path: "m", dependsOn: ["beta"] },
+            { name: "beta", path: "b", dependsOn: ["zeta"] },
+        ];
+        assert.deepEqual(findPackageCycle(packages), ["beta", "zeta", "mid"]);
+    });
+
+    it("ignores dependencies that are not packages", () => {
+        assert.equal(findPackageCycle([{ name: "a", path: "a", dependsOn: ["missing"] }]), null);
+    });
+});
+
+describe("topologicalOrder", () => {
+    it("puts dependencies first and breaks ties by name, whatever the input order", () => {
+        const packages: PackageSpec[] = [
+            { name: "c", path: "c", dependsOn: ["a"] },
+            { name: "b", path: "b", dependsOn: [] },
+            { name: "d", path: "d", dependsOn: ["b", "c"] },
+            { name: "a", path: "a", dependsOn: [] },
+        ];
+        assert.deepEqual(topologicalOrder(packages), ["a", "b", "c", "d"]);
+        assert.deepEqual(topologicalOrder([...packages].reverse()), ["a", "b", "c", "d"]);
+    });
+
+    it("throws naming the cycle or the unknown dependency", () => {
+        assert.throws(
+            () =>
+                topologicalOrder([
+                    { name: "x", path: "x", dependsOn: ["y"] },
+                    { name: "y", path: "y", dependsOn: ["x"] },
+                ]),
+            { message: "packages depend on each other in a cycle: x -> y -> x" },
+        );
+        assert.throws(() => topologicalOrder([{ name: "x", path: "x", dependsOn: ["nope"] }]), {
+            message: 'package "x" depends on "nope", which is not a package',
+        });
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Property: a package's if_changed selects a change set exactly when a changed file lies under the package, under
+// one of its transitive dependencies, or under an always-relevant path.
+
+/** Segments that share prefixes (foo/foobar, a/ab) and contain glob characters the patterns must escape. */
+const SEGMENTS = ["a", "ab", "a-b", "foo", "foobar", "foo.py", "x*", "{c,d}", "[e]", "q?", "b\\s", "~"];
+const ALWAYS_RELEVANT_CHOICES = [".buildkite/", "Makefile", "ci/scripts/", "foo"];
+
+const segmentArb = fc.constantFrom(...SEGMENTS);
+const pathArb = fc
+    .array(segmentArb, { minLength: 1, maxLength: 3 })
+    .filter((segments) => segments[0] !== "~")
+    .map((segments) => segments.join("/"));
+
+const packagesArb: fc.Arbitrary<PackageSpec[]> = fc
+    .uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,6}$/), { minLength: 1, maxLength: 6 })
+    .chain((names) =>
+        fc.tuple(
+            fc.constant(names),
+            fc.array(pathArb, { minLength: names.length, maxLength: names.length }),
+            // Package i may depend only on packages before it, so the graph is a DAG.
+            fc.tuple(...names.map((_, i) => fc.subarray(names.slice(0, i)))),
+        ),
+    )
+    .map(([names, paths, deps]) => names.map((name, i) => ({ name, path: paths[i], dependsOn: deps[i] })))
+    .chain((packages) => fc.shuffledSubarray(packages, { minLength: packages.length }));
+
+function changedFilesArb(packages: readonly PackageSpec[]): fc.Arbitrary<string[]> {
+    const paths = packages.map((p) => p.path);
+    const file = fc.oneof(
+        // inside a package
+        fc.tuple(fc.constantFrom(...paths), pathArb).map(([p, rest]) => `${p}/${rest}`),
+        // a sibling that shares the package's prefix, or the package directory's own name as a file
+        fc.tuple(fc.constantFrom(...paths), fc.constantFrom("bar/x", ".py", "")).map(([p, s]) => `${p}${s}`),
+        // always-relevant places and their lookalikes
+        fc.constantFrom(".buildkite/pipeline.yml", ".buildkite", "Makefile", "Makefile.inc", "ci/scripts/x.sh", "ci/x"),
+        // anywhere at all
+        pathArb,
+    );
+    return fc.array(file, { maxLength: 5 });
+}
+
+function isUnder(file: string, dir: string): boolean {
+    return file.startsWith(`${dir}/`);
+}
+
+/** The oracle: plain string logic, with its own closure computation, no globs. */
+function shouldSelect(
+    pkg: PackageSpec,
+    packages: readonly PackageSpec[],
+    alwaysRelevant: readonly string[],
+    changed: readonly string[],
+): boolean {
+    const byName = new Map(packages.map((p) => [p.name, p]));
+    const reached = new Set<string>([pkg.name]);
+    const stack = [pkg.name];
+    while (stack.length > 0) {
+        for (const dep of byName.get(stack.pop() as string)?.dependsOn ?? []) {
+            if (!reached.has(dep)) {
+                reached.add(dep);
+                stack.push(dep);
+            }
+        }
+    }
+    const dirs = [...reached].map((n) => (byName.get(n) as PackageSpec).path);
+    return changed.some(
+        (file) =>
+            dirs.some((dir) => isUnder(file, dir)) ||
+            alwaysRelevant.some((a) =>
+                a.endsWith("/") ? isUnder(file, a.slice(0, -1)) : file === a || isUnder(file, a),
+            ),
+    );
+}
+
+describe("planMonorepo property", () => {
+    it("selects a package exactly when a changed file is under it, a dependency, or an always-relevant path", () => {
+        const scenario = packagesArb.chain((packages) =>
+            fc.record({
+                packages: fc.constant(packages),
+                alwaysRelevant: fc.subarray(ALWAYS_RELEVANT_CHOICES),
+                changed: changedFilesArb(packages),
+            }),
+        );
+        fc.assert(
+            fc.property(scenario, ({ packages, alwaysRelevant, changed }) => {
+                const plans = plan(packages, alwaysRelevant);
+                assert.equal(plans.length, packages.length);
+                for (const p of plans) {
+                    const pkg = packages.find((x) => x.name === p.name) as PackageSpec;
+                    assert.equal(
+                        ifChangedSelects(p.ifChanged, changed),
+                        shouldSelect(pkg, packages, alwaysRelevant, changed),
+                        `${p.name} at ${p.path} with ${JSON.stringify(p.ifChanged)} for ${JSON.stringify(changed)}`,
+                    );
+                }
+            }),
+            { numRuns: 300 },
+        );
+    });
+
+    it("orders every closure and the plan list so that dependencies come first", () => {
+        fc.assert(
+            fc.property(packagesArb, (packages) => {
+                const plans = plan(packages);
+                const position = new Map(plans.map((p, i) => [p.name, i]));
+                for (const p of plans) {
+                    for (const dep of p.closure)
+                        assert.ok((position.get(dep) as number) < (position.get(p.name) as number));
+                    const positions = p.closure.map((d) => position.get(d) as number);
+                    assert.deepEqual(
+                        positions,
+                        [...positions].sort((a, b) => a - b),
+                    );
+                }
+                assert.deepEqual(plan([...packages].reverse()), plans, "input order must not matter");
+            }),
+        );
+    });
+});
