@@ -81,8 +81,13 @@ export class S3Fixture {
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 
+    /** Creates BUCKET unless it exists. */
     async createBucket(bucket: string): Promise<void> {
-        await this.request("PUT", `/${bucket}`);
+        const response = await fetch(`${this.endpoint}/${bucket}`, { method: "PUT" });
+        await response.text();
+        if (!response.ok && response.status !== 409) {
+            throw new Error(`PUT /${bucket}: HTTP ${response.status}`);
+        }
     }
 
     async put(bucket: string, key: string, content: string): Promise<void> {
