@@ -23,13 +23,19 @@ describe("agent hooks", { timeout: 120_000 }, () => {
     const jobEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
         m.env({ BUILDKITE_JOB_ID: "job-1", BUILDKITE_BUILD_PATH: "/var/lib/buildkite-agent/builds", ...extra });
 
-    async function source(hook: string, env: NodeJS.ProcessEnv): Promise<RunResult & { exported: Map<string, string> }> {
+    async function source(
+        hook: string,
+        env: NodeJS.ProcessEnv,
+    ): Promise<RunResult & { exported: Map<string, string> }> {
         const dump = path.join(m.root, `env-${hook}`);
         fs.rmSync(dump, { force: true });
         const result = await runBash(["-c", WRAPPER, "agent-wrapper", path.join(m.hooksDir, hook), dump], env);
         const exported = new Map<string, string>();
         if (fs.existsSync(dump)) {
-            for (const entry of fs.readFileSync(dump, "utf8").split("\0").filter((e) => e !== "")) {
+            for (const entry of fs
+                .readFileSync(dump, "utf8")
+                .split("\0")
+                .filter((e) => e !== "")) {
                 const i = entry.indexOf("=");
                 exported.set(entry.slice(0, i), entry.slice(i + 1));
             }
@@ -86,7 +92,9 @@ describe("agent hooks", { timeout: 120_000 }, () => {
         });
 
         it("refuses a non-GitHub URL without printing its credentials", async () => {
-            const result = await preBootstrap(`https://x-access-token:${SENTINEL}@gitlab.example/learningequality/kolibri`);
+            const result = await preBootstrap(
+                `https://x-access-token:${SENTINEL}@gitlab.example/learningequality/kolibri`,
+            );
             assert.equal(result.code, 1);
             assert.equal(
                 lastLine(result.stderr),
@@ -103,7 +111,10 @@ describe("agent hooks", { timeout: 120_000 }, () => {
                 jobEnv({ BUILDKITE_ENV_FILE: envFile }),
             );
             assert.equal(result.code, 1);
-            assert.equal(lastLine(result.stderr), "ci-platform: refusing job: the job environment has no BUILDKITE_REPO");
+            assert.equal(
+                lastLine(result.stderr),
+                "ci-platform: refusing job: the job environment has no BUILDKITE_REPO",
+            );
             assertNoSecret(result);
         });
     });

@@ -28,7 +28,11 @@ function assertNoSecret(result: RunResult): void {
 
 function assertNothingInstalled(machine: Machine): void {
     assert.equal(fs.existsSync(machine.hooksDir), false, "hooks were switched in");
-    assert.deepEqual(fs.readdirSync(path.join(machine.installRoot, "releases")), [], "a release or staging dir is left");
+    assert.deepEqual(
+        fs.readdirSync(path.join(machine.installRoot, "releases")),
+        [],
+        "a release or staging dir is left",
+    );
     assert.equal(fs.readFileSync(machine.agentConfig, "utf8"), AGENT_CONFIG, "agent config changed");
 }
 

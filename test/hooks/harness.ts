@@ -41,17 +41,17 @@ export interface RunResult {
     readonly stderr: string;
 }
 
-/** Runs bash with the given arguments and stdin, asynchronously (s3rver lives in this process). */
-export function runBash(args: readonly string[], env: NodeJS.ProcessEnv, stdin = ""): Promise<RunResult> {
+/** Runs bash with the given arguments and stdin (none if undefined), asynchronously: s3rver lives in this process. */
+export function runBash(args: readonly string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn("bash", args, { env, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn("bash", args, { env, stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
         child.on("error", reject);
         child.on("close", (code) => resolve({ code, stdout, stderr }));
-        child.stdin.end(stdin);
+        child.stdin?.end(stdin);
     });
 }
 
@@ -204,7 +204,12 @@ export class Machine {
 
     /** Lines the fakes logged, each `<tool> <argv...>`. */
     calls(): string[] {
-        return fs.existsSync(this.log) ? fs.readFileSync(this.log, "utf8").split("\n").filter((l) => l !== "") : [];
+        return fs.existsSync(this.log)
+            ? fs
+                  .readFileSync(this.log, "utf8")
+                  .split("\n")
+                  .filter((l) => l !== "")
+            : [];
     }
 
     clearCalls(): void {

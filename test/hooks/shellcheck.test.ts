@@ -10,7 +10,14 @@ const scripts = readHookSources(HOOKS_DIR).filter((f) => f.content.startsWith("#
 describe("shellcheck", () => {
     it("finds the scripts", () => {
         const names = scripts.map((f) => f.path);
-        for (const expected of ["bootstrap.sh", "environment", "pre-bootstrap", "pre-command", "pre-exit", "lib/s3.bash"]) {
+        for (const expected of [
+            "bootstrap.sh",
+            "environment",
+            "pre-bootstrap",
+            "pre-command",
+            "pre-exit",
+            "lib/s3.bash",
+        ]) {
             assert.ok(names.includes(expected), `${expected} is not checked`);
         }
     });
