@@ -17,7 +17,12 @@ const args: HooksBundleArgs = {
     allowedRepositories: ["learningequality/kolibri", "Dagster-io/dagster"],
     imageVersions: { "buildkite-test:py3.12": "2024.06.1", node: "20.11.1" },
 };
-const fleet = { name: "linux-us-east-1", queue: "default", region: "us-east-1", ecrRegistry: "1.dkr.ecr.amazonaws.com" };
+const fleet = {
+    name: "linux-us-east-1",
+    queue: "default",
+    region: "us-east-1",
+    ecrRegistry: "1.dkr.ecr.amazonaws.com",
+};
 
 describe("buildHooksBundle", () => {
     it("gives the same bytes and hash for the same input, whatever its order", () => {
@@ -103,7 +108,14 @@ describe("buildHooksBundle", () => {
 describe("renderBootstrapScript", () => {
     const bundle = buildHooksBundle(args);
     const render = (over: Partial<Parameters<typeof renderBootstrapScript>[0]> = {}) =>
-        renderBootstrapScript({ hookFiles, bucket: "secrets", region: "us-east-1", bundleHash: bundle.hash, fleet, ...over });
+        renderBootstrapScript({
+            hookFiles,
+            bucket: "secrets",
+            region: "us-east-1",
+            bundleHash: bundle.hash,
+            fleet,
+            ...over,
+        });
 
     it("is content-addressed: same input, same key; another bundle, another key", () => {
         const a = render();
@@ -124,7 +136,7 @@ describe("renderBootstrapScript", () => {
     });
 
     it("quotes values so bash reads them back verbatim", () => {
-        const odd = "reg'istry $(touch /tmp/pwned) `x` \"q\"";
+        const odd = 'reg\'istry $(touch /tmp/pwned) `x` "q"';
         const { content } = render({ fleet: { ...fleet, ecrRegistry: odd } });
         const block = /# >>> ci-platform:settings[^\n]*\n([\s\S]*?)# <<< ci-platform:settings/.exec(content)?.[1];
         assert.ok(block);
