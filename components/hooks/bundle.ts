@@ -1,0 +1,349 @@
+/**
+ * The hooks bundle: what every fleet uploads to its region's secrets bucket, and the
+ * bootstrap script that installs it on an instance (hooks/bootstrap.sh, rendered).
+ *
+ * Pure: data in, data out. Only {@link readHookSources} touches the file system.
+ *
+ * Layout in the bucket:
+ * - `hooks/<hash>/<path>` for every bundle file, and `hooks/<hash>/SHA256SUMS`, the manifest;
+ * - `bootstrap/<fleet>-<sha>.sh`, the rendered bootstrap script, given to the Elastic CI Stack
+ *   as `BootstrapScriptUrl`. It names the bundle hash, so any change to a hook, to the
+ *   allow-list or to the image pins changes its key, and with it the fleet's launch template.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** Name of the manifest in the bundle: `<sha256>  <path>` lines, sorted by path. */
+export const MANIFEST_NAME = "SHA256SUMS";
+/** The installer's source file in `hooks/`; rendered, never part of the bundle. */
+export const BOOTSTRAP_SOURCE = "bootstrap.sh";
+/** Generated file: the declared repositories, one lowercase `owner/name` a line. */
+export const ALLOWED_REPOSITORIES_NAME = "allowed-repositories.txt";
+/** Generated file: the image pins, as `agent-images/versions.json` holds them (keys sorted). */
+export const VERSIONS_NAME = "versions.json";
+/** Generated file: the image pins as `CI_IMAGE_VERSION_<NAME>=<version>` lines, for the environment hook. */
+export const IMAGE_VERSIONS_ENV_NAME = "image-versions.env";
+/** Written on the instance by bootstrap.sh, so no bundle file may have this name. */
+export const FLEET_SETTINGS_NAME = "fleet.env";
+
+const GENERATED_NAMES: readonly string[] = [ALLOWED_REPOSITORIES_NAME, VERSIONS_NAME, IMAGE_VERSIONS_ENV_NAME];
+const RESERVED_NAMES: readonly string[] = [MANIFEST_NAME, FLEET_SETTINGS_NAME, ...GENERATED_NAMES];
+/** Same rule as `manifest_path_ok` in hooks/lib/checksum.bash. */
+const SAFE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+const VERSION_VALUE = /^[A-Za-z0-9._:@+/-]+$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const SETTINGS_BLOCK = /# >>> ci-platform:settings[^\n]*\n[\s\S]*?# <<< ci-platform:settings\n/;
+const LIBS_BLOCK = /# >>> ci-platform:libs[^\n]*\n([\s\S]*?)# <<< ci-platform:libs\n/;
+
+/** A source file of `hooks/`, by its path relative to that directory (POSIX separators). */
+export interface HookSourceFile {
+    /** Path relative to `hooks/`, e.g. `pre-command` or `lib/s3.bash`. */
+    readonly path: string;
+    /** The file's text. */
+    readonly content: string;
+}
+
+/** File mode of an installed bundle file: hooks are executable, everything else is not. */
+export type BundleFileMode = 0o755 | 0o644;
+
+/** One file of the bundle, installed as `<hooks dir>/<path>` and uploaded as `hooks/<hash>/<path>`. */
+export interface BundleFile {
+    /** Path relative to the bundle root. */
+    readonly path: string;
+    /** The file's text. */
+    readonly content: string;
+    /** Mode bootstrap.sh installs it with (top-level names without a dot are hooks: 0o755). */
+    readonly mode: BundleFileMode;
+    /** Lowercase hex SHA-256 of the UTF-8 content, as listed in the manifest. */
+    readonly sha256: string;
+}
+
+/** One S3 object to upload: everything a `BucketObjectv2` needs besides the bucket. */
+export interface BundleObject {
+    /** Object key, e.g. `hooks/<hash>/pre-command`. */
+    readonly key: string;
+    /** The object's text. */
+    readonly content: string;
+    /** MIME type to store with it. */
+    readonly contentType: string;
+}
+
+/** Inputs of {@link buildHooksBundle}. */
+export interface HooksBundleArgs {
+    /** The sources from {@link readHookSources}; `bootstrap.sh` among them is left out of the bundle. */
+    readonly hookFiles: readonly HookSourceFile[];
+    /** Repositories the platform declares (`ci-platform:pipelines[].repository`), as `owner/name`. */
+    readonly allowedRepositories: readonly string[];
+    /** The image pins, the content of `agent-images/versions.json`: image name to version. */
+    readonly imageVersions: Readonly<Record<string, string>>;
+}
+
+/** A content-addressed hooks bundle. The same inputs always give the same bytes and hash. */
+export interface HooksBundle {
+    /** The bundle's files, sorted by path, generated files included, manifest excluded. */
+    readonly files: readonly BundleFile[];
+    /** The manifest `SHA256SUMS`: `<sha256>  <path>\n` for every file, sorted by path. */
+    readonly manifest: string;
+    /** Lowercase hex SHA-256 of the manifest: the bundle's identity. */
+    readonly hash: string;
+    /** S3 key prefix of the bundle, `hooks/<hash>/`. */
+    readonly prefix: string;
+    /** Every object to upload under {@link prefix}: the files, then the manifest. */
+    readonly objects: readonly BundleObject[];
+}
+
+/** The fleet values written into the bootstrap script (and from there into `fleet.env`). */
+export interface BootstrapFleet {
+    /** Fleet name (`ci-platform:fleets[].name`). */
+    readonly name: string;
+    /** Buildkite queue the fleet serves. */
+    readonly queue: string;
+    /** AWS region the fleet runs in. */
+    readonly region: string;
+    /** Region-local ECR registry host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
+    readonly ecrRegistry: string;
+    /** Agents per instance; with more than one, cleanup only touches job-labelled objects. @default 1 */
+    readonly agentsPerInstance?: number;
+}
+
+/** Disk thresholds the pre-command and pre-exit hooks enforce. */
+export interface BootstrapDisk {
+    /** pre-command fails the job when the build volume has less free space than this. @default 10 */
+    readonly minFreeGb?: number;
+    /** pre-exit prunes docker images when the build volume is at least this full. @default 80 */
+    readonly pruneAbovePercent?: number;
+}
+
+/** Inputs of {@link renderBootstrapScript}. No secret may be passed: the script is logged on the instance. */
+export interface BootstrapScriptArgs {
+    /** The sources from {@link readHookSources}: `bootstrap.sh` and the `lib/*.bash` it uses. */
+    readonly hookFiles: readonly HookSourceFile[];
+    /** The region's secrets bucket holding the bundle. */
+    readonly bucket: string;
+    /** The bucket's region. */
+    readonly region: string;
+    /** {@link HooksBundle.hash} of the bundle to install. */
+    readonly bundleHash: string;
+    /** The fleet the instance belongs to. */
+    readonly fleet: BootstrapFleet;
+    /** Disk thresholds; defaults apply to absent fields. */
+    readonly disk?: BootstrapDisk;
+}
+
+/** The rendered bootstrap script and where to upload it. */
+export interface BootstrapScript {
+    /** Object key, `bootstrap/<fleet>-<first 16 hex of sha256(content)>.sh`. */
+    readonly key: string;
+    /** The script's text. */
+    readonly content: string;
+    /** Lowercase hex SHA-256 of the content. */
+    readonly sha256: string;
+}
+
+/** Lowercase hex SHA-256 of a string's UTF-8 bytes. */
+export function sha256Hex(text: string): string {
+    return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** The `s3://` URL of a bootstrap script, for the stack's `BootstrapScriptUrl` parameter. */
+export function bootstrapScriptUrl(bucket: string, key: string): string {
+    return `s3://${bucket}/${key}`;
+}
+
+/**
+ * Reads every file under `dir` (the repository's `hooks/`), sorted by path.
+ * This is the module's only file-system access.
+ */
+export function readHookSources(dir: string): HookSourceFile[] {
+    const files: HookSourceFile[] = [];
+    const walk = (relative: string): void => {
+        for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+            const rel = relative === "" ? entry.name : `${relative}/${entry.name}`;
+            if (entry.isDirectory()) {
+                walk(rel);
+            } else if (entry.isFile()) {
+                files.push({ path: rel, content: fs.readFileSync(path.join(dir, rel), "utf8") });
+            }
+        }
+    };
+    walk("");
+    return files.sort((a, b) => compareStrings(a.path, b.path));
+}
+
+/** Mode of a bundle file; same rule as `manifest_mode` in hooks/lib/checksum.bash. */
+export function bundleFileMode(filePath: string): BundleFileMode {
+    return filePath.includes("/") || filePath.includes(".") ? 0o644 : 0o755;
+}
+
+/** Environment variable the environment hook exports for an image's version. */
+export function imageVersionVariable(image: string): string {
+    const suffix = image
+        .toUpperCase()
+        .replace(/[^A-Z0-9]+/g, "_")
+        .replace(/^_+|_+$/g, "");
+    return `CI_IMAGE_VERSION_${suffix}`;
+}
+
+/**
+ * Builds the bundle: the hook sources (without bootstrap.sh), the generated allow-list and
+ * image pins, and the manifest over all of them. Throws one error listing every problem.
+ */
+export function buildHooksBundle(args: HooksBundleArgs): HooksBundle {
+    const problems: string[] = [];
+    const sources = args.hookFiles.filter((f) => f.path !== BOOTSTRAP_SOURCE);
+    for (const f of sources) {
+        if (!SAFE_PATH.test(f.path) || f.path.split("/").some((s) => s === "." || s === "..")) {
+            problems.push(`hook file path "${f.path}" must be relative and use only [A-Za-z0-9._-] segments`);
+        }
+        if (RESERVED_NAMES.includes(f.path)) {
+            problems.push(`hook file "${f.path}" has a name the bundle reserves for a generated file`);
+        }
+    }
+    const repositories = new Set<string>();
+    args.allowedRepositories.forEach((repo, i) => {
+        if (!REPOSITORY.test(repo)) {
+            problems.push(`allowedRepositories[${i}] "${repo}" is not of the form owner/name`);
+        }
+        repositories.add(repo.toLowerCase());
+    });
+    const variables = new Map<string, string>();
+    const images = Object.keys(args.imageVersions).sort(compareStrings);
+    for (const image of images) {
+        const version = args.imageVersions[image];
+        const variable = imageVersionVariable(image);
+        if (variable === "CI_IMAGE_VERSION_") {
+            problems.push(`imageVersions key "${image}" has no letter or digit to name a variable`);
+        } else if (variables.has(variable)) {
+            problems.push(`imageVersions keys "${variables.get(variable)}" and "${image}" both map to ${variable}`);
+        }
+        variables.set(variable, image);
+        if (!VERSION_VALUE.test(version)) {
+            problems.push(`imageVersions["${image}"] "${version}" may only use [A-Za-z0-9._:@+/-]`);
+        }
+    }
+    if (problems.length > 0) {
+        throw new Error(`cannot build the hooks bundle:\n${problems.map((p) => `- ${p}`).join("\n")}`);
+    }
+
+    const sortedVersions = Object.fromEntries(images.map((image) => [image, args.imageVersions[image]]));
+    const generated: HookSourceFile[] = [
+        { path: ALLOWED_REPOSITORIES_NAME, content: linesOf([...repositories].sort(compareStrings)) },
+        { path: VERSIONS_NAME, content: `${JSON.stringify(sortedVersions, null, 2)}\n` },
+        {
+            path: IMAGE_VERSIONS_ENV_NAME,
+            content: linesOf(images.map((image) => `${imageVersionVariable(image)}=${args.imageVersions[image]}`)),
+        },
+    ];
+    const files: BundleFile[] = [...sources, ...generated]
+        .map((f) => ({ path: f.path, content: f.content, mode: bundleFileMode(f.path), sha256: sha256Hex(f.content) }))
+        .sort((a, b) => compareStrings(a.path, b.path));
+    const manifest = linesOf(files.map((f) => `${f.sha256}  ${f.path}`));
+    const hash = sha256Hex(manifest);
+    const prefix = `hooks/${hash}/`;
+    const objects: BundleObject[] = [
+        ...files.map((f) => ({ key: `${prefix}${f.path}`, content: f.content, contentType: contentTypeOf(f.path) })),
+        { key: `${prefix}${MANIFEST_NAME}`, content: manifest, contentType: "text/plain" },
+    ];
+    return { files, manifest, hash, prefix, objects };
+}
+
+/**
+ * Renders hooks/bootstrap.sh for one fleet: its settings block becomes `readonly` assignments
+ * of these values (single-quoted), and its libs block is replaced by the `lib/*.bash` files it
+ * sources, so the script runs on its own when the stack pipes it to bash.
+ */
+export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScript {
+    const source = args.hookFiles.find((f) => f.path === BOOTSTRAP_SOURCE);
+    if (source === undefined) {
+        throw new Error(`renderBootstrapScript: hookFiles has no ${BOOTSTRAP_SOURCE}`);
+    }
+    const settings: [string, string][] = [
+        ["CI_PLATFORM_BUCKET", args.bucket],
+        ["CI_PLATFORM_BUCKET_REGION", args.region],
+        ["CI_PLATFORM_BUNDLE_HASH", args.bundleHash],
+        ["CI_PLATFORM_FLEET", args.fleet.name],
+        ["CI_PLATFORM_REGION", args.fleet.region],
+        ["CI_PLATFORM_QUEUE", args.fleet.queue],
+        ["CI_PLATFORM_ECR_REGISTRY", args.fleet.ecrRegistry],
+        ["CI_PLATFORM_AGENTS_PER_INSTANCE", String(args.fleet.agentsPerInstance ?? 1)],
+        ["CI_PLATFORM_MIN_FREE_DISK_GB", String(args.disk?.minFreeGb ?? 10)],
+        ["CI_PLATFORM_PRUNE_ABOVE_PERCENT", String(args.disk?.pruneAbovePercent ?? 80)],
+    ];
+    const problems: string[] = [];
+    if (!SHA256_HEX.test(args.bundleHash)) {
+        problems.push(`bundleHash "${args.bundleHash}" is not a lowercase hex SHA-256`);
+    }
+    if (!/^[A-Za-z0-9._-]+$/.test(args.fleet.name)) {
+        problems.push(`fleet.name "${args.fleet.name}" may only use [A-Za-z0-9._-]`);
+    }
+    for (const [name, value] of settings) {
+        if (value === "" || /[\n\r\0]/.test(value)) {
+            problems.push(`${name} must be one non-empty line`);
+        }
+    }
+    for (const [field, value] of [
+        ["fleet.agentsPerInstance", args.fleet.agentsPerInstance ?? 1],
+        ["disk.minFreeGb", args.disk?.minFreeGb ?? 10],
+        ["disk.pruneAbovePercent", args.disk?.pruneAbovePercent ?? 80],
+    ] as const) {
+        if (!Number.isInteger(value) || value < 0) {
+            problems.push(`${field} must be a non-negative integer, got ${value}`);
+        }
+    }
+    if (!SETTINGS_BLOCK.test(source.content)) {
+        problems.push(`${BOOTSTRAP_SOURCE} has no "# >>> ci-platform:settings" ... "# <<< ci-platform:settings" block`);
+    }
+    const libsBlock = LIBS_BLOCK.exec(source.content);
+    if (libsBlock === null) {
+        problems.push(`${BOOTSTRAP_SOURCE} has no "# >>> ci-platform:libs" ... "# <<< ci-platform:libs" block`);
+    }
+    const libs = libsBlock === null ? [] : [...libsBlock[1].matchAll(/^\. "\$_ci_lib\/([A-Za-z0-9_.-]+)"$/gm)];
+    const libFiles = libs.map((m) => {
+        const lib = args.hookFiles.find((f) => f.path === `lib/${m[1]}`);
+        if (lib === undefined) {
+            problems.push(`${BOOTSTRAP_SOURCE} sources lib/${m[1]}, which hookFiles lacks`);
+        }
+        return lib;
+    });
+    if (problems.length > 0) {
+        throw new Error(`cannot render ${BOOTSTRAP_SOURCE}:\n${problems.map((p) => `- ${p}`).join("\n")}`);
+    }
+
+    const settingsBlock = [
+        "# >>> ci-platform:settings (rendered by renderBootstrapScript)",
+        ...settings.map(([name, value]) => `readonly ${name}=${shellQuote(value)}`),
+        "# <<< ci-platform:settings",
+        "",
+    ].join("\n");
+    const inlined = libFiles
+        .filter((f): f is HookSourceFile => f !== undefined)
+        .map((f) => `# --- inlined ${f.path} ---\n${f.content.replace(/^#![^\n]*\n/, "")}`)
+        .join("\n");
+    const libsText = `# >>> ci-platform:libs (inlined by renderBootstrapScript)\n${inlined}# <<< ci-platform:libs\n`;
+    const content = source.content.replace(SETTINGS_BLOCK, () => settingsBlock).replace(LIBS_BLOCK, () => libsText);
+    const sha256 = sha256Hex(content);
+    return { key: `bootstrap/${args.fleet.name}-${sha256.slice(0, 16)}.sh`, content, sha256 };
+}
+
+/** Quotes a value for bash with single quotes, so nothing in it is expanded. */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function linesOf(lines: readonly string[]): string {
+    return lines.map((line) => `${line}\n`).join("");
+}
+
+/** Code-unit order, independent of locale, so the manifest's order is stable everywhere. */
+function compareStrings(a: string, b: string): number {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function contentTypeOf(filePath: string): string {
+    if (filePath.endsWith(".json")) {
+        return "application/json";
+    }
+    return bundleFileMode(filePath) === 0o755 || filePath.endsWith(".bash") ? "text/x-shellscript" : "text/plain";
+}

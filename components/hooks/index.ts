@@ -1,0 +1,28 @@
+export type {
+    BootstrapDisk,
+    BootstrapFleet,
+    BootstrapScript,
+    BootstrapScriptArgs,
+    BundleFile,
+    BundleFileMode,
+    BundleObject,
+    HookSourceFile,
+    HooksBundle,
+    HooksBundleArgs,
+} from "./bundle";
+export {
+    ALLOWED_REPOSITORIES_NAME,
+    BOOTSTRAP_SOURCE,
+    FLEET_SETTINGS_NAME,
+    IMAGE_VERSIONS_ENV_NAME,
+    MANIFEST_NAME,
+    VERSIONS_NAME,
+    bootstrapScriptUrl,
+    buildHooksBundle,
+    bundleFileMode,
+    imageVersionVariable,
+    readHookSources,
+    renderBootstrapScript,
+    sha256Hex,
+    shellQuote,
+} from "./bundle";

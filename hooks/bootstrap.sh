@@ -1,0 +1,192 @@
+#!/bin/bash
+# bootstrap.sh: installs the ci-platform agent hooks on an Elastic CI Stack instance.
+#
+# The stack downloads this script from BootstrapScriptUrl and pipes it to bash as root at
+# boot, with no arguments. components/hooks/bundle.ts (renderBootstrapScript) fills in the
+# fleet's settings below and inlines hooks/lib, so the object in S3 is self-contained.
+#
+# It downloads the hooks bundle hooks/<hash>/ from the region's secrets bucket, checks the
+# manifest SHA256SUMS against <hash> and every file against the manifest, then switches
+#   $CI_PLATFORM_INSTALL_ROOT/hooks -> releases/<id>      (default root /etc/ci-platform)
+# in one rename, and adds that path to additional-hooks-paths in the agent config
+# ($CI_PLATFORM_AGENT_CONFIG, default /etc/buildkite-agent/buildkite-agent.cfg), leaving the
+# stack's own hooks-path alone. A second run changes nothing. Any failure exits non-zero with
+# one line saying what failed and where, before anything is switched: the stack then marks the
+# instance unhealthy and no agent starts with half-installed hooks.
+
+# >>> ci-platform:settings (rendered by renderBootstrapScript)
+readonly CI_PLATFORM_BUCKET=""
+readonly CI_PLATFORM_BUCKET_REGION=""
+readonly CI_PLATFORM_BUNDLE_HASH=""
+readonly CI_PLATFORM_FLEET=""
+readonly CI_PLATFORM_REGION=""
+readonly CI_PLATFORM_QUEUE=""
+readonly CI_PLATFORM_ECR_REGISTRY=""
+readonly CI_PLATFORM_AGENTS_PER_INSTANCE="1"
+readonly CI_PLATFORM_MIN_FREE_DISK_GB="10"
+readonly CI_PLATFORM_PRUNE_ABOVE_PERCENT="80"
+# <<< ci-platform:settings
+
+# >>> ci-platform:libs (inlined by renderBootstrapScript)
+# shellcheck source-path=SCRIPTDIR
+_ci_lib="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib"
+# shellcheck source=lib/log.bash
+. "$_ci_lib/log.bash"
+# shellcheck source=lib/s3.bash
+. "$_ci_lib/s3.bash"
+# shellcheck source=lib/checksum.bash
+. "$_ci_lib/checksum.bash"
+# <<< ci-platform:libs
+
+die() {
+    ci_fail "bootstrap failed: $*"
+    exit 1
+}
+
+# The settings the hooks read, one NAME=value a line (see lib/envfile.bash).
+fleet_settings() {
+    printf 'CI_PLATFORM_FLEET=%s\n' "$CI_PLATFORM_FLEET"
+    printf 'CI_PLATFORM_REGION=%s\n' "$CI_PLATFORM_REGION"
+    printf 'CI_PLATFORM_QUEUE=%s\n' "$CI_PLATFORM_QUEUE"
+    printf 'CI_PLATFORM_ECR_REGISTRY=%s\n' "$CI_PLATFORM_ECR_REGISTRY"
+    printf 'CI_PLATFORM_BUNDLE_HASH=%s\n' "$CI_PLATFORM_BUNDLE_HASH"
+    printf 'CI_PLATFORM_AGENTS_PER_INSTANCE=%s\n' "$CI_PLATFORM_AGENTS_PER_INSTANCE"
+    printf 'CI_PLATFORM_MIN_FREE_DISK_GB=%s\n' "$CI_PLATFORM_MIN_FREE_DISK_GB"
+    printf 'CI_PLATFORM_PRUNE_ABOVE_PERCENT=%s\n' "$CI_PLATFORM_PRUNE_ABOVE_PERCENT"
+}
+
+# release_intact DIR SETTINGS: true when DIR holds this bundle, unmodified, with these settings.
+release_intact() {
+    local dir="$1" settings="$2" sum path
+    [[ -f "$dir/SHA256SUMS" && -f "$dir/fleet.env" ]] || return 1
+    [[ "$(sha256_of "$dir/SHA256SUMS")" == "$CI_PLATFORM_BUNDLE_HASH" ]] || return 1
+    [[ "$(<"$dir/fleet.env")" == "$settings" ]] || return 1
+    while read -r sum path; do
+        manifest_path_ok "$path" && [[ -f "$dir/$path" ]] || return 1
+        [[ "$(sha256_of "$dir/$path")" == "$sum" ]] || return 1
+    done <"$dir/SHA256SUMS"
+}
+
+# fetch STAGE RELPATH: downloads hooks/<hash>/RELPATH into STAGE, or dies saying why.
+fetch() {
+    local stage="$1" rel="$2" rc=0
+    local url="s3://$CI_PLATFORM_BUCKET/hooks/$CI_PLATFORM_BUNDLE_HASH/$rel"
+    mkdir -p "$(dirname "$stage/$rel")"
+    s3_get "$CI_PLATFORM_BUCKET" "hooks/$CI_PLATFORM_BUNDLE_HASH/$rel" "$stage/$rel" "$CI_PLATFORM_BUCKET_REGION" || rc=$?
+    case "$rc" in
+        0) ;;
+        1) die "object missing: $url" ;;
+        *) die "cannot read $url: S3 in $CI_PLATFORM_BUCKET_REGION did not answer (see the aws error above)" ;;
+    esac
+}
+
+# download_bundle STAGE: fetches and verifies the manifest, then every file it lists.
+download_bundle() {
+    local stage="$1" sum path actual count=0
+    local base="s3://$CI_PLATFORM_BUCKET/hooks/$CI_PLATFORM_BUNDLE_HASH"
+    fetch "$stage" SHA256SUMS
+    actual="$(sha256_of "$stage/SHA256SUMS")"
+    if [[ "$actual" != "$CI_PLATFORM_BUNDLE_HASH" ]]; then
+        die "checksum mismatch: $base/SHA256SUMS (expected sha256 $CI_PLATFORM_BUNDLE_HASH, got $actual)"
+    fi
+    while read -r sum path; do
+        if [[ ! "$sum" =~ ^[0-9a-f]{64}$ ]] || ! manifest_path_ok "$path" || [[ "$path" == "fleet.env" ]]; then
+            die "malformed line in $base/SHA256SUMS"
+        fi
+        fetch "$stage" "$path"
+        actual="$(sha256_of "$stage/$path")"
+        if [[ "$actual" != "$sum" ]]; then
+            die "checksum mismatch: $base/$path (expected sha256 $sum, got $actual)"
+        fi
+        chmod "$(manifest_mode "$path")" "$stage/$path"
+        count=$((count + 1))
+    done <"$stage/SHA256SUMS"
+    echo "Verified $count file(s) against $base/SHA256SUMS"
+}
+
+# add_hooks_path CFG DIR: adds DIR to additional-hooks-paths in CFG, once. The file holds
+# the agent token: it is rewritten in place (same owner and mode) and never printed.
+add_hooks_path() {
+    local cfg="$1" dir="$2" line value entry found=0 tmp
+    local -a entries
+    local pattern='^[[:space:]]*additional-hooks-paths[[:space:]]*=(.*)$'
+    [[ -f "$cfg" ]] || die "agent config not found: $cfg"
+    while IFS= read -r line || [[ -n "$line" ]]; do
+        if [[ "$line" =~ $pattern ]]; then
+            found=1
+            value="${BASH_REMATCH[1]}"
+            value="${value//\"/}"
+            IFS=',' read -r -a entries <<<"$value"
+            for entry in "${entries[@]}"; do
+                entry="${entry#"${entry%%[![:space:]]*}"}"
+                [[ "${entry%"${entry##*[![:space:]]}"}" == "$dir" ]] && return 0
+            done
+        fi
+    done <"$cfg"
+    tmp="$(mktemp "$cfg.ci-platform.XXXXXX")"
+    if ! chmod --reference="$cfg" -- "$tmp" || ! chown --reference="$cfg" -- "$tmp"; then
+        rm -f -- "$tmp"
+        die "cannot copy owner and mode of $cfg"
+    fi
+    if [[ $found -eq 1 ]]; then
+        while IFS= read -r line || [[ -n "$line" ]]; do
+            if [[ "$line" =~ $pattern ]]; then
+                value="${BASH_REMATCH[1]}"
+                value="${value//\"/}"
+                value="${value#"${value%%[![:space:]]*}"}"
+                line="additional-hooks-paths=\"${value:+$value,}$dir\""
+            fi
+            printf '%s\n' "$line"
+        done <"$cfg" >"$tmp"
+    else
+        { cat -- "$cfg" && printf 'additional-hooks-paths="%s"\n' "$dir"; } >"$tmp"
+    fi
+    mv -f -- "$tmp" "$cfg" || die "cannot write agent config $cfg"
+    echo "Added $dir to additional-hooks-paths in $cfg"
+}
+
+bootstrap_main() {
+    set -Eeuo pipefail
+    local root="${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
+    local cfg="${CI_PLATFORM_AGENT_CONFIG:-/etc/buildkite-agent/buildkite-agent.cfg}"
+    local name settings settings_sum id current stage old
+    for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_FLEET; do
+        [[ -n "${!name}" ]] || die "$name is empty: run the copy rendered by renderBootstrapScript, not hooks/bootstrap.sh"
+    done
+    echo "--- :hook: ci-platform hooks $CI_PLATFORM_BUNDLE_HASH for fleet $CI_PLATFORM_FLEET"
+    settings="$(fleet_settings)"
+    settings_sum="$(printf '%s\n' "$settings" | sha256sum)"
+    id="${CI_PLATFORM_BUNDLE_HASH:0:16}-${settings_sum:0:16}"
+    mkdir -p "$root/releases" || die "cannot create $root/releases"
+    chmod 0755 "$root" "$root/releases"
+
+    current="$(readlink -- "$root/hooks" 2>/dev/null || true)"
+    if [[ "$current" == "releases/$id" ]] && release_intact "$root/releases/$id" "$settings"; then
+        echo "Hooks already installed at $root/hooks"
+    else
+        if ! release_intact "$root/releases/$id" "$settings"; then
+            stage="$(mktemp -d "$root/releases/.staging.XXXXXX")"
+            # shellcheck disable=SC2064 # expand $stage now: it is local to this function
+            trap "rm -rf -- '$stage'" EXIT
+            download_bundle "$stage"
+            printf '%s\n' "$settings" >"$stage/fleet.env"
+            chmod 0644 "$stage/fleet.env"
+            chmod 0755 "$stage"
+            rm -rf -- "${root:?}/releases/$id"
+            mv -T -- "$stage" "$root/releases/$id" || die "cannot move the verified bundle into $root/releases/$id"
+        fi
+        if [[ -e "$root/hooks" && ! -L "$root/hooks" ]]; then
+            die "$root/hooks exists and is not a symlink; move it away and run again"
+        fi
+        ln -sfn -- "releases/$id" "$root/.hooks.new"
+        mv -fT -- "$root/.hooks.new" "$root/hooks" || die "cannot switch $root/hooks to releases/$id"
+        echo "Installed hooks at $root/hooks -> releases/$id"
+        for old in "$root/releases"/*; do
+            [[ "$old" == "$root/releases/$id" ]] || rm -rf -- "$old"
+        done
+    fi
+    add_hooks_path "$cfg" "$root/hooks"
+}
+
+# The stack pipes this script to bash: nothing may read the rest of it from stdin.
+bootstrap_main </dev/null

