@@ -9,9 +9,9 @@ import {
     renderBootstrapScript,
     sha256Hex,
     type HooksBundleArgs,
-} from "../../../components/hooks/bundle";
+} from "../../components/hooks/bundle";
 
-const hookFiles = readHookSources(path.resolve(__dirname, "../../../hooks"));
+const hookFiles = readHookSources(path.resolve(__dirname, "../../hooks"));
 const args: HooksBundleArgs = {
     hookFiles,
     allowedRepositories: ["learningequality/kolibri", "Dagster-io/dagster"],
