@@ -80,27 +80,36 @@ fetch() {
     esac
 }
 
-# download_bundle STAGE: fetches and verifies the manifest, then every file it lists.
+# download_bundle STAGE: fetches and verifies the manifest, then fetches the whole prefix in one
+# call and verifies every file the manifest lists (anything else under the prefix is dropped).
 download_bundle() {
-    local stage="$1" sum path actual count=0
+    local stage="$1" sum path actual count=0 files
     local base="s3://$CI_PLATFORM_BUCKET/hooks/$CI_PLATFORM_BUNDLE_HASH"
     fetch "$stage" SHA256SUMS
     actual="$(sha256_of "$stage/SHA256SUMS")"
     if [[ "$actual" != "$CI_PLATFORM_BUNDLE_HASH" ]]; then
         die "checksum mismatch: $base/SHA256SUMS (expected sha256 $CI_PLATFORM_BUNDLE_HASH, got $actual)"
     fi
+    files="$stage/.files"
+    mkdir -p "$files"
+    if ! s3_get_prefix "$CI_PLATFORM_BUCKET" "hooks/$CI_PLATFORM_BUNDLE_HASH/" "$files" "$CI_PLATFORM_BUCKET_REGION"; then
+        die "cannot read $base/: S3 in $CI_PLATFORM_BUCKET_REGION did not answer (see the aws error above)"
+    fi
     while read -r sum path; do
         if [[ ! "$sum" =~ ^[0-9a-f]{64}$ ]] || ! manifest_path_ok "$path" || [[ "$path" == "fleet.env" ]]; then
             die "malformed line in $base/SHA256SUMS"
         fi
-        fetch "$stage" "$path"
-        actual="$(sha256_of "$stage/$path")"
+        [[ -f "$files/$path" ]] || die "object missing: $base/$path"
+        actual="$(sha256_of "$files/$path")"
         if [[ "$actual" != "$sum" ]]; then
             die "checksum mismatch: $base/$path (expected sha256 $sum, got $actual)"
         fi
+        mkdir -p "$(dirname "$stage/$path")"
+        mv -- "$files/$path" "$stage/$path"
         chmod "$(manifest_mode "$path")" "$stage/$path"
         count=$((count + 1))
     done <"$stage/SHA256SUMS"
+    rm -rf -- "$files"
     echo "Verified $count file(s) against $base/SHA256SUMS"
 }
 
