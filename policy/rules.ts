@@ -563,6 +563,11 @@ const stepsNoCredentials: ResourceRule = {
 /** `docker#v5.12.0`, `org/name#v1.2.3`, `https://github.com/o/r.git#<40-hex sha>`. */
 const PINNED_PLUGIN = /#(?:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?|[0-9a-f]{40})$/;
 
+/** Whether a plugin reference names a release or a commit, not a branch or nothing. */
+export function isPinnedPlugin(reference: string): boolean {
+    return PINNED_PLUGIN.test(reference);
+}
+
 /** Every plugin reference in parsed step YAML, with the key of the step using it. */
 export function pluginReferences(pipeline: unknown): { step: string; plugin: string }[] {
     const out: { step: string; plugin: string }[] = [];
@@ -603,7 +608,7 @@ const stepsPluginsPinned: ResourceRule = {
             ];
         }
         return pluginReferences(document.toJS())
-            .filter(({ plugin }) => !PINNED_PLUGIN.test(plugin))
+            .filter(({ plugin }) => !isPinnedPlugin(plugin))
             .map(
                 ({ step, plugin }) =>
                     `Buildkite pipeline "${resource.name}" step ${JSON.stringify(step)} uses plugin ${JSON.stringify(plugin)} without a pinned version: its code can change under the pipeline. Fix: reference it as ${plugin.split("#")[0]}#vX.Y.Z.`,
