@@ -1,0 +1,38 @@
+#!/bin/bash
+# The offline plan of this pull request, diffed against its base branch, as a Buildkite annotation.
+# Needs no credentials: it runs `npm run plan` on both commits under the Pulumi SDK's mocks.
+set -euo pipefail
+
+base_branch="${BUILDKITE_PULL_REQUEST_BASE_BRANCH:-main}"
+work=".plan"
+rm -rf "$work/base"
+mkdir -p "$work"
+
+echo "--- :git: Checking out the base branch ${base_branch}"
+git fetch --depth=1 origin "$base_branch"
+git worktree add --force --detach "$work/base" FETCH_HEAD
+
+echo "--- :package: Planning the base branch"
+# A base branch that cannot plan (older than the offline plan, or broken) is diffed as an empty stack.
+if ! (cd "$work/base" && npm ci && npm run plan -- --json "$PWD/../base.json"); then
+  echo "The base branch has no working offline plan; diffing against an empty stack." >&2
+  echo '{"project":"ci-platform","stack":"prod","resources":[]}' > "$work/base.json"
+fi
+git worktree remove --force "$work/base"
+
+echo "--- :clipboard: Planning this pull request"
+npm ci
+set +e
+npm run plan -- --diff "$work/base.json" --markdown "$work/plan.md"
+status=$?
+set -e
+
+if [[ -s "$work/plan.md" ]]; then
+  style="info"
+  if [[ $status -ne 0 ]]; then style="error"; fi
+  buildkite-agent annotate --style "$style" --context plan < "$work/plan.md"
+else
+  printf 'The offline plan failed (exit code %s); see the job log.\n' "$status" \
+    | buildkite-agent annotate --style error --context plan
+fi
+exit "$status"

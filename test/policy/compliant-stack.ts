@@ -1,0 +1,175 @@
+/*
+ * A small stack that complies with every rule: one of each resource the ci-platform program declares, shaped as the
+ * offline plan records them. Tests copy it and break one thing at a time.
+ */
+import type { PlanResource } from "../../policy/resource";
+
+const PREFIX = "urn:pulumi:test::ci-platform::";
+export const urn = (type: string, name: string) => `${PREFIX}${type}::${name}`;
+
+/** A resource with the defaults the plan would record for one the program declared without options. */
+export function resource(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+    extra: Partial<PlanResource> = {},
+) {
+    return {
+        urn: urn(type, name),
+        type,
+        name,
+        inputs,
+        protect: false,
+        retainOnDelete: false,
+        parent: null,
+        provider: null,
+        dependsOn: [],
+        ...extra,
+    } satisfies PlanResource;
+}
+
+export type MutableResource = ReturnType<typeof resource>;
+
+export const TAGS = { CostCenter: "engineering-ci", ManagedBy: "ci-platform" };
+const STATEFUL = { protect: true, retainOnDelete: true };
+const BUCKET = "ci-platform-secrets-us-east-1";
+const KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+export const TLS_ONLY_POLICY = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+        {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+    ],
+});
+
+export const STEPS = [
+    "steps:",
+    "  - key: tests",
+    "    label: ':pytest: Tests'",
+    "    command: tox -e py --password-file .secrets/pw",
+    "    env:",
+    "      PYPI_PASSWORD: $PYPI_TOKEN",
+    "    agents:",
+    "      queue: default",
+    "    plugins:",
+    "      - docker#v5.12.0:",
+    "          image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/buildkite-test:py3.11-1.4.0",
+    "  - group: Installers",
+    "    steps:",
+    "      - trigger: kolibri-installer-debian",
+    "        key: deb-build",
+    "",
+].join("\n");
+
+/** A fresh copy of the compliant stack (deep: tests may mutate it). */
+export function compliantStack(): MutableResource[] {
+    const stack: MutableResource[] = [
+        resource("pulumi:providers:aws", "aws-us-east-1", { region: "us-east-1" }),
+        resource("aws:s3/bucket:Bucket", "secrets-us-east-1", { bucket: BUCKET, tags: TAGS }, STATEFUL),
+        resource("aws:s3/bucketVersioning:BucketVersioning", "secrets-us-east-1-versioning", {
+            bucket: BUCKET,
+            versioningConfiguration: { status: "Enabled" },
+        }),
+        resource(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "secrets-us-east-1-sse",
+            {
+                bucket: BUCKET,
+                rules: [
+                    {
+                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN },
+                        bucketKeyEnabled: true,
+                    },
+                ],
+            },
+        ),
+        resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "secrets-us-east-1-pab", {
+            bucket: BUCKET,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        }),
+        resource("aws:s3/bucketPolicy:BucketPolicy", "secrets-us-east-1-policy", {
+            bucket: BUCKET,
+            policy: TLS_ONLY_POLICY,
+        }),
+        resource(
+            "aws:kms/key:Key",
+            "secrets-key",
+            { description: "ci-platform secrets", enableKeyRotation: true, deletionWindowInDays: 30, tags: TAGS },
+            STATEFUL,
+        ),
+        resource("aws:ssm/parameter:Parameter", "linux-us-east-1-agent-token", {
+            name: "/ci-platform/linux-us-east-1/agent-token",
+            type: "SecureString",
+            value: "[secret]",
+            keyId: KEY_ARN,
+            tags: TAGS,
+        }),
+        resource("aws:cloudformation/stack:Stack", "linux-us-east-1", {
+            templateUrl: "https://s3.amazonaws.com/buildkite-aws-stack/v6.71.1/aws-stack.yml",
+            capabilities: ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            parameters: {
+                BuildkiteAgentTokenParameterStorePath: "/ci-platform/linux-us-east-1/agent-token",
+                BuildkiteQueue: "default",
+                IMDSv2Tokens: "required",
+                BuildkiteAgentEnableGracefulShutdown: "true",
+                SecretsBucket: BUCKET,
+            },
+            tags: TAGS,
+        }),
+        resource(
+            "aws:ecr/repository:Repository",
+            "buildkite-test",
+            {
+                name: "buildkite-test",
+                imageTagMutability: "IMMUTABLE",
+                imageScanningConfiguration: { scanOnPush: true },
+                encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: KEY_ARN }],
+                tags: TAGS,
+            },
+            STATEFUL,
+        ),
+        resource("aws:iam/policy:Policy", "linux-us-east-1-secrets", {
+            policy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${BUCKET}/*` }],
+            }),
+            tags: TAGS,
+        }),
+        resource("github:index/repositoryWebhook:RepositoryWebhook", "kolibri-python-package", {
+            repository: "kolibri",
+            events: ["push", "pull_request"],
+            active: true,
+            configuration: { url: "[secret]", contentType: "json", insecureSsl: false },
+        }),
+        resource("buildkite:Pipeline/pipeline:Pipeline", "kolibri-python-package", {
+            name: "Kolibri Python Package",
+            repository: "git@github.com:learningequality/kolibri.git",
+            clusterId: "Q2x1c3Rlci0tLWRlZmF1bHQ=",
+            defaultTeamId: "VGVhbS0tLWtvbGlicmk=",
+            steps: STEPS,
+        }),
+    ];
+    return structuredClone(stack);
+}
+
+/** The resource of `type` in `stack` (the first, when there are several). */
+export function find(stack: MutableResource[], type: string): MutableResource {
+    const found = stack.find((r) => r.type === type);
+    if (found === undefined) throw new Error(`no ${type} in the compliant stack`);
+    return found;
+}
+
+/** The stack without the resources of `type`. */
+export function without(stack: MutableResource[], type: string): MutableResource[] {
+    return stack.filter((r) => r.type !== type);
+}
