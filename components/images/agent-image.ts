@@ -23,8 +23,8 @@ export interface AgentImageArgs {
     readonly accountId: pulumi.Input<string>;
     /** ARNs of the roles allowed to pull (the fleets' instance roles); the account root when empty. */
     readonly pullerRoleArns: pulumi.Input<string>[];
-    /** Registry credentials for the push, from `aws.ecr.getAuthorizationToken`; the password is kept secret. */
-    readonly registryCredentials: pulumi.Input<{ username: string; password: string }>;
+    /** Registry credentials for the push, from `aws.ecr.getAuthorizationToken`; the password is made secret here. */
+    readonly registryCredentials: { readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
     /** How many versions the lifecycle policy keeps. Defaults to 10. */
     readonly keepVersions?: number;
     /** KMS key ARN for the repository; the account's `aws/ecr` key when omitted. */
@@ -101,7 +101,6 @@ export class AgentImage extends pulumi.ComponentResource {
         // Computed from the account and region rather than read from the repository, so the plan shows it.
         const host = pulumi.output(args.accountId).apply((account) => registryHost(account, args.homeRegion));
         this.repositoryUrl = pulumi.interpolate`${host}/${repoName}`;
-        const credentials = pulumi.output(args.registryCredentials);
 
         const builds = variantBuilds({
             image: args.image,
@@ -125,8 +124,8 @@ export class AgentImage extends pulumi.ComponentResource {
                     },
                     registry: {
                         server: host,
-                        username: credentials.apply((c) => c.username),
-                        password: pulumi.secret(credentials.apply((c) => c.password)),
+                        username: args.registryCredentials.username,
+                        password: pulumi.secret(args.registryCredentials.password),
                     },
                     skipPush: false,
                     buildOnPreview: false,

@@ -81,9 +81,7 @@ export function declareImages(args: DeclareImagesArgs): DeclaredImages {
             { registryId: args.accountId },
             args.homeProvider ? { provider: args.homeProvider } : undefined,
         );
-        const registryCredentials = pulumi.secret(
-            pulumi.all([token.userName, token.password]).apply(([username, password]) => ({ username, password })),
-        );
+        const registryCredentials = { username: token.userName, password: pulumi.secret(token.password) };
         for (const image of config.images) {
             const version = args.versions[image.name];
             const dockerfile = files.dockerfile(image.name);
