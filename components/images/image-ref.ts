@@ -146,16 +146,11 @@ export function escapeForUpload(text: string): string {
 }
 
 /**
- * The environment the agents' `environment` hook exports for images: the registry host of the agent's region, and
- * each image's pinned version (`CI_PLATFORM_IMAGE_VERSION_BUILDKITE_TEST=2026.11.1`) for scripts that need it.
+ * What the agents' `environment` hook exports for images: the registry host of the agent's region (the hooks
+ * module's fleet settings give it as `CI_PLATFORM_ECR_REGISTRY`, from {@link registryHost}). Image versions are
+ * deliberately not part of it: steps carry their tags, so a version bump changes the steps and the builds, and
+ * no file on the agents.
  */
-export function imageEnvironment(
-    accountId: string,
-    region: string,
-    versions: Readonly<Record<string, string>>,
-): Record<string, string> {
-    const env: Record<string, string> = { [REGISTRY_ENV_VAR]: registryHost(accountId, region) };
-    for (const image of Object.keys(versions).sort())
-        env[`CI_PLATFORM_IMAGE_VERSION_${image.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = versions[image];
-    return env;
+export function registryEnvironment(accountId: string, region: string): Record<string, string> {
+    return { [REGISTRY_ENV_VAR]: registryHost(accountId, region) };
 }

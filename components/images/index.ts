@@ -18,7 +18,7 @@ export {
     REPOSITORY_PREFIX,
     StepImage,
     escapeForUpload,
-    imageEnvironment,
+    registryEnvironment,
     imageReference,
     imageTag,
     registryHost,

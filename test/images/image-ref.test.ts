@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import {
     REGISTRY_ENV_VAR,
     escapeForUpload,
-    imageEnvironment,
+    registryEnvironment,
     imageReference,
     imageTag,
     registryHost,
@@ -59,7 +59,7 @@ describe("resolveStepImage", () => {
     it("expands to each region's registry: the same step pulls locally in every region of a queue", () => {
         const step = resolveStepImage({ images, versions, ref: { name: "deb-builder", variant: "trixie" } });
         for (const region of ["us-east-1", "eu-west-1"]) {
-            const env = imageEnvironment("123456789012", region, versions);
+            const env = registryEnvironment("123456789012", region);
             const expanded = step.image.replace(/\$\{(\w+)\}/g, (_, v: string) => env[v]);
             assert.equal(
                 expanded,
@@ -125,11 +125,9 @@ describe("upload escaping and the hook environment", () => {
         assert.equal(escapeForUpload("a $B ${C} $$"), "a $$B $${C} $$$$");
     });
 
-    it("exports the registry of the agent's region and each image's version", () => {
-        assert.deepEqual(imageEnvironment("123456789012", "eu-west-1", versions), {
+    it("exports the registry of the agent's region, and no image version", () => {
+        assert.deepEqual(registryEnvironment("123456789012", "eu-west-1"), {
             CI_PLATFORM_ECR_REGISTRY: "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
-            CI_PLATFORM_IMAGE_VERSION_BUILDKITE_TEST: "2026.11.1",
-            CI_PLATFORM_IMAGE_VERSION_DEB_BUILDER: "2026.10.2",
         });
     });
 });
