@@ -60,7 +60,9 @@ export class AgentImage extends pulumi.ComponentResource {
      * @param opts A bag of options that control this resource's behavior.
      */
     constructor(name: string, args: AgentImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ci-platform:images:Image", name, args, opts);
+        // Only the stable identity goes on the component itself: the version shows on the builds, where it
+        // matters, and the Dockerfile text and credentials stay out of the plan.
+        super("ci-platform:images:Image", name, { image: args.image, variants: [...args.variants] }, opts);
         if (args.variants.length === 0) throw new pulumi.ResourceError(`image "${args.image}" has no variants`, this);
         const keepVersions = args.keepVersions ?? DEFAULT_KEEP_VERSIONS;
         const repoName = repositoryName(args.image);

@@ -38,7 +38,7 @@ export class ImageReplication extends pulumi.ComponentResource {
      * @param opts A bag of options that control this resource's behavior.
      */
     constructor(name: string, args: ImageReplicationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ci-platform:images:Replication", name, args, opts);
+        super("ci-platform:images:Replication", name, { regions: [...args.regions] }, opts);
         this.regions = [...args.regions];
         if (this.regions.length > 0) {
             const keepVersions = args.keepVersions ?? DEFAULT_KEEP_VERSIONS;

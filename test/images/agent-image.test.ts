@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import type { PlatformConfig } from "../../components/config";
+import { type PlatformConfig, parsePlatformConfig } from "../../components/config";
 
 const ROOT = path.resolve(__dirname, "../..");
 const ACCOUNT = "123456789012";
@@ -51,8 +51,6 @@ function prodConfig(): PlatformConfig {
     for (const [key, value] of Object.entries(doc.config))
         if (key.startsWith("ci-platform:") && key !== "ci-platform:secrets")
             raw[key.slice("ci-platform:".length)] = value;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { parsePlatformConfig } = require("../../components/config") as typeof import("../../components/config");
     const result = parsePlatformConfig(raw);
     assert.ok(result.ok, JSON.stringify(result.error));
     return result.value;
