@@ -141,6 +141,8 @@ export const imageSchema = z.strictObject({
     variants: z.array(slug("variant").or(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/))).min(1, {
         error: "an image needs at least one variant",
     }),
+    /** How many versions of the image its ECR repositories keep (the lifecycle policy). Defaults to 10. */
+    keepVersions: z.number().int().min(1).max(1000).optional(),
 });
 
 /** An image a step runs in: one of `ci-platform:images` and one of its variants. */

@@ -1,0 +1,96 @@
+/*
+ * npm run images:bump -- NAME [--date YYYY-MM-DD] [--root DIR]
+ *
+ * Sets the next calendar version of image NAME in agent-images/versions.json (keys sorted, two-space JSON, a
+ * trailing newline) and prints `NAME: old -> new`. The plan diff then shows the new tags and every pipeline whose
+ * steps name them. Exit codes: 0 done, 2 bad usage, an unknown image, or an unreadable versions.json.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { VERSIONS_FILE, bumpImage, formatVersions, parseVersionsText } from "../components/images/versions";
+
+/** What the command line asks for. */
+export interface BumpOptions {
+    readonly image: string;
+    /** `YYYY-MM-DD`; today (UTC) when omitted. */
+    readonly date: string;
+    /** The repository root. */
+    readonly root: string;
+}
+
+/** Parses the arguments after the script name; returns a usage message on bad input. */
+export function parseArgs(argv: readonly string[], now: Date, cwd: string): BumpOptions | { usage: string } {
+    const usage = "usage: npm run images:bump -- NAME [--date YYYY-MM-DD] [--root DIR]";
+    let image: string | undefined;
+    let date = now.toISOString().slice(0, 10);
+    let root = cwd;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === "--date" || arg === "--root") {
+            const value = argv[++i];
+            if (value === undefined) return { usage: `${arg} needs a value; ${usage}` };
+            if (arg === "--date") date = value;
+            else root = path.resolve(cwd, value);
+        } else if (arg.startsWith("-")) return { usage: `unknown option ${arg}; ${usage}` };
+        else if (image === undefined) image = arg;
+        else return { usage: `one image at a time; ${usage}` };
+    }
+    if (image === undefined) return { usage };
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return { usage: `--date ${date} is not a date YYYY-MM-DD` };
+    return { image, date, root };
+}
+
+/** Runs the bump; returns the exit code and what to print. Writes versions.json only on success. */
+export function run(argv: readonly string[], now: Date, cwd: string): { code: number; stdout: string; stderr: string } {
+    const opts = parseArgs(argv, now, cwd);
+    if ("usage" in opts) return { code: 2, stdout: "", stderr: `${opts.usage}\n` };
+    const file = path.join(opts.root, VERSIONS_FILE);
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+        return { code: 2, stdout: "", stderr: `cannot read ${file}: ${(e as Error).message}\n` };
+    }
+    const parsed = parseVersionsText(text);
+    if (!parsed.ok) return { code: 2, stdout: "", stderr: parsed.error.map((p) => `${p.message}\n`).join("") };
+    const known = [...new Set([...Object.keys(parsed.value), ...declaredImages(opts.root)])].sort();
+    if (!known.includes(opts.image))
+        return {
+            code: 2,
+            stdout: "",
+            stderr:
+                `unknown image "${opts.image}"; known images (pinned in ${VERSIONS_FILE} or declared in ci-platform:images): ${known.join(", ") || "none"}\n` +
+                `(to add an image, declare it in ci-platform:images of a Pulumi.<stack>.yaml, then bump it)\n`,
+        };
+    const { versions, from, to } = bumpImage(parsed.value, opts.image, opts.date);
+    fs.writeFileSync(file, formatVersions(versions));
+    return { code: 0, stdout: `${opts.image}: ${from ?? "(none)"} -> ${to}\n`, stderr: "" };
+}
+
+/**
+ * Image names declared in `ci-platform:images` of any `Pulumi.<stack>.yaml` at the root, so a newly declared image
+ * can get its first pin. Unreadable stack files are skipped: the plan reports their problems.
+ */
+export function declaredImages(root: string): string[] {
+    const names: string[] = [];
+    for (const file of fs.readdirSync(root).filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f))) {
+        try {
+            const doc: unknown = parseYaml(fs.readFileSync(path.join(root, file), "utf8"));
+            const images = (doc as { config?: Record<string, unknown> } | null)?.config?.["ci-platform:images"];
+            if (Array.isArray(images))
+                for (const image of images as { name?: unknown }[])
+                    if (typeof image?.name === "string") names.push(image.name);
+        } catch {
+            // skipped, see above
+        }
+    }
+    return names;
+}
+
+if (require.main === module) {
+    const result = run(process.argv.slice(2), new Date(), process.cwd());
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+}

@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { formatIssue, parsePlatformConfig, type PlatformConfig, type RawConfig } from "../../components/config";
+import { checkImages, type ImageFiles } from "../../components/images/check";
+
+const PY = "ARG PYTHON_VERSION\nFROM python:${PYTHON_VERSION}-slim-bookworm\nUSER buildkite\n";
+const DEB = "ARG VARIANT\nFROM debian:${VARIANT}-slim\nUSER buildkite\n";
+
+function config(overrides: RawConfig = {}): PlatformConfig {
+    const result = parsePlatformConfig({
+        organization: "acme",
+        github: { owner: "acme" },
+        homeRegion: "us-east-1",
+        elasticStack: { version: "v6.71.1" },
+        clusters: [{ name: "default" }],
+        teams: [{ name: "platform" }],
+        fleets: [
+            {
+                name: "a",
+                kind: "aws",
+                cluster: "default",
+                queue: "default",
+                region: "us-east-1",
+                instanceTypes: ["c7i.xlarge"],
+                minSize: 0,
+                maxSize: 1,
+            },
+        ],
+        images: [
+            { name: "buildkite-test", variants: ["py3.12", "py3.13"] },
+            { name: "deb-builder", variants: ["bookworm", "trixie"] },
+        ],
+        ...overrides,
+    });
+    assert.ok(result.ok, JSON.stringify(result.error));
+    return result.value;
+}
+
+function files(versions: string | undefined, dockerfiles: Record<string, string>): ImageFiles {
+    return { versionsJson: versions, dockerfile: (name) => dockerfiles[name] };
+}
+
+const GOOD_VERSIONS = '{ "buildkite-test": "2026.11.1", "deb-builder": "2026.11.1" }';
+const GOOD_FILES = { "buildkite-test": PY, "deb-builder": DEB };
+
+describe("checkImages", () => {
+    it("finds nothing wrong in a consistent setup", () => {
+        assert.deepEqual(checkImages(config(), files(GOOD_VERSIONS, GOOD_FILES)), []);
+    });
+
+    it("reports an image without a pinned version at its name", () => {
+        const issues = checkImages(config(), files('{ "buildkite-test": "2026.11.1" }', GOOD_FILES));
+        assert.deepEqual(issues.map(formatIssue), [
+            'ci-platform:images[1].name: image "deb-builder" has no pinned version in agent-images/versions.json. Fix: run npm run images:bump -- deb-builder.',
+        ]);
+    });
+
+    it("reports a missing Dockerfile with its path", () => {
+        const issues = checkImages(config(), files(GOOD_VERSIONS, { "buildkite-test": PY }));
+        assert.equal(issues.length, 1);
+        assert.deepEqual(issues[0].path, ["images", 1, "name"]);
+        assert.match(issues[0].message, /no Dockerfile at agent-images\/deb-builder\/Dockerfile/);
+    });
+
+    it("reports a pin for an undeclared image, with a suggestion", () => {
+        const issues = checkImages(
+            config(),
+            files(
+                '{ "buildkite-test": "2026.11.1", "deb-builder": "2026.11.1", "deb-bulder": "2026.11.1" }',
+                GOOD_FILES,
+            ),
+        );
+        assert.equal(issues.length, 1);
+        assert.deepEqual(issues[0].path, ["images"]);
+        assert.match(
+            issues[0].message,
+            /pins "deb-bulder", which is not declared in ci-platform:images; did you mean "deb-builder"\?/,
+        );
+    });
+
+    it("reports a malformed version at the image's name, and still checks the rest", () => {
+        const issues = checkImages(config(), files('{ "buildkite-test": "2026-11-01" }', { "buildkite-test": PY }));
+        assert.deepEqual(
+            issues.map((i) => formatIssue(i).split(":")[0] + ":" + formatIssue(i).split(":")[1]),
+            ["ci-platform:images[0].name", "ci-platform:images[1].name", "ci-platform:images[1].name"],
+        );
+        assert.match(issues[0].message, /"2026-11-01", which is not a calendar version YYYY\.MM\.N/);
+        assert.ok(issues.some((i) => /no Dockerfile/.test(i.message)));
+        assert.ok(issues.some((i) => /"deb-builder" has no pinned version/.test(i.message)));
+    });
+
+    it("reports a missing or unreadable versions.json", () => {
+        assert.match(checkImages(config(), files(undefined, GOOD_FILES))[0].message, /versions\.json is missing/);
+        const broken = checkImages(config(), files("{", GOOD_FILES));
+        assert.equal(broken.length, 1);
+        assert.deepEqual(broken[0].path, ["images"]);
+        assert.match(broken[0].message, /not valid JSON/);
+    });
+
+    it("reports a variant whose build arguments leave the base image unset, at the variant", () => {
+        const cfg = config({ images: [{ name: "buildkite-test", variants: ["py3.12", "bookworm"] }] });
+        const issues = checkImages(cfg, files('{ "buildkite-test": "2026.11.1" }', GOOD_FILES));
+        assert.equal(issues.length, 1);
+        assert.equal(formatIssue(issues[0]).split(": ")[0], "ci-platform:images[0].variants[1]");
+        assert.match(issues[0].message, /variant "bookworm" .* needs PYTHON_VERSION in FROM/);
+    });
+
+    it("reports a Dockerfile without FROM", () => {
+        const issues = checkImages(config(), files(GOOD_VERSIONS, { ...GOOD_FILES, "deb-builder": "USER x\n" }));
+        assert.deepEqual(issues[0].path, ["images", 1, "name"]);
+        assert.match(issues[0].message, /has no FROM/);
+    });
+
+    it("reports more fleet regions than ECR replication reaches", () => {
+        const regions = [
+            "us-east-2",
+            "us-west-1",
+            "us-west-2",
+            "ca-central-1",
+            "ca-west-1",
+            "mx-central-1",
+            "sa-east-1",
+            "eu-central-1",
+            "eu-central-2",
+            "eu-west-1",
+            "eu-west-2",
+            "eu-west-3",
+            "eu-south-1",
+            "eu-south-2",
+            "eu-north-1",
+            "af-south-1",
+            "me-south-1",
+            "me-central-1",
+            "il-central-1",
+            "ap-east-1",
+            "ap-south-1",
+            "ap-south-2",
+            "ap-southeast-1",
+            "ap-southeast-2",
+            "ap-southeast-3",
+            "ap-southeast-4",
+        ];
+        const fleets = regions.map((region, i) => ({
+            name: `f${i}`,
+            kind: "aws",
+            cluster: "default",
+            queue: `q${i}`,
+            region,
+            instanceTypes: ["c7i.xlarge"],
+            minSize: 0,
+            maxSize: 1,
+        }));
+        const issues = checkImages(config({ fleets }), files(GOOD_VERSIONS, GOOD_FILES));
+        assert.equal(issues.length, 1);
+        assert.deepEqual(issues[0].path, ["fleets"]);
+        assert.match(issues[0].message, /26 regions .* at most 25/);
+    });
+});
+
+describe("steps naming undeclared images (the config's cross-checks)", () => {
+    it("reports an unknown image and an unknown variant with their paths", () => {
+        const result = parsePlatformConfig({
+            organization: "acme",
+            github: { owner: "acme" },
+            homeRegion: "us-east-1",
+            elasticStack: { version: "v6.71.1" },
+            clusters: [{ name: "default" }],
+            teams: [{ name: "platform" }],
+            images: [{ name: "buildkite-test", variants: ["py3.12"] }],
+            pipelines: [
+                { slug: "a", repository: "acme/a", image: { name: "buildkit-test", variant: "py3.12" } },
+                { slug: "b", repository: "acme/b", image: { name: "buildkite-test", variant: "py3.9" } },
+            ],
+        });
+        assert.equal(result.ok, false);
+        const lines = result.error?.map(formatIssue) ?? [];
+        assert.ok(
+            lines.some((l) => l.startsWith('ci-platform:pipelines[0].image.name: unknown image "buildkit-test"')),
+            lines.join("\n"),
+        );
+        assert.ok(
+            lines.some((l) =>
+                l.startsWith('ci-platform:pipelines[1].image.variant: image "buildkite-test" has no variant "py3.9"'),
+            ),
+            lines.join("\n"),
+        );
+    });
+});

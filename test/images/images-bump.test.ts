@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { beforeEach, describe, it } from "node:test";
+import { parseArgs, run } from "../../scripts/images-bump";
+
+const NOW = new Date("2026-11-21T12:00:00Z");
+
+function repo(versions: string, stackYaml?: string): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "images-bump-"));
+    fs.mkdirSync(path.join(root, "agent-images"));
+    fs.writeFileSync(path.join(root, "agent-images/versions.json"), versions);
+    if (stackYaml) fs.writeFileSync(path.join(root, "Pulumi.prod.yaml"), stackYaml);
+    return root;
+}
+const read = (root: string) => fs.readFileSync(path.join(root, "agent-images/versions.json"), "utf8");
+
+describe("images:bump", () => {
+    let root: string;
+    beforeEach(() => {
+        root = repo('{"deb-builder":"2026.10.3","buildkite-test":"2026.11.1"}');
+    });
+
+    it("bumps one image, prints old -> new, and writes sorted two-space JSON", () => {
+        const result = run(["buildkite-test"], NOW, root);
+        assert.deepEqual(result, { code: 0, stdout: "buildkite-test: 2026.11.1 -> 2026.11.2\n", stderr: "" });
+        assert.equal(read(root), '{\n  "buildkite-test": "2026.11.2",\n  "deb-builder": "2026.10.3"\n}\n');
+    });
+
+    it("takes the release date from --date", () => {
+        assert.equal(
+            run(["deb-builder", "--date", "2027-01-04"], NOW, root).stdout,
+            "deb-builder: 2026.10.3 -> 2027.01.1\n",
+        );
+    });
+
+    it("exits 2 on an unknown image, listing the known ones, and writes nothing", () => {
+        const before = read(root);
+        const result = run(["buildkite-tset"], NOW, root);
+        assert.equal(result.code, 2);
+        assert.match(result.stderr, /unknown image "buildkite-tset"; .*: buildkite-test, deb-builder/);
+        assert.equal(read(root), before);
+    });
+
+    it("gives an image declared in a stack file, but not yet pinned, its first version", () => {
+        const withStack = repo(
+            '{"buildkite-test":"2026.11.1"}\n',
+            "config:\n  ci-platform:images:\n    - name: node-test\n      variants: [node22]\n",
+        );
+        assert.equal(run(["node-test"], NOW, withStack).stdout, "node-test: (none) -> 2026.11.1\n");
+        assert.match(read(withStack), /"node-test": "2026.11.1"/);
+    });
+
+    it("exits 2 on bad usage or an invalid versions.json", () => {
+        assert.equal(run([], NOW, root).code, 2);
+        assert.equal(run(["a", "b"], NOW, root).code, 2);
+        assert.equal(run(["a", "--date"], NOW, root).code, 2);
+        assert.equal(run(["a", "--date", "21/11/2026"], NOW, root).code, 2);
+        const broken = repo('{"buildkite-test":"v1"}');
+        const result = run(["buildkite-test"], NOW, broken);
+        assert.equal(result.code, 2);
+        assert.match(result.stderr, /not a calendar version/);
+    });
+
+    it("defaults the date to today in UTC and the root to the working directory", () => {
+        assert.deepEqual(parseArgs(["x"], NOW, "/repo"), { image: "x", date: "2026-11-21", root: "/repo" });
+    });
+});
