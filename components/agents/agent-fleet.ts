@@ -209,7 +209,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                         secretsBucket,
                         secretsBucketRegion: fleet.region,
                         bootstrapScriptUrl,
-                        managedPolicyArns: [policyArn, ...fleet.managedPolicyArns],
+                        managedPolicyArns: [policyArn],
                         costAllocationTag: costAllocationTag(tags),
                     });
                     const problems = checkParameters(params);

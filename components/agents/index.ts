@@ -19,6 +19,7 @@ export { SecretsBucket, SecretsBucketArgs, HooksBundleFiles } from "./secrets-bu
 export { templateUrl, PINNED_ELASTIC_STACK_VERSION } from "./elastic-stack-template";
 export { checkParameters, toStackParameters } from "./stack-parameters";
 export { secretObjects } from "./secret-objects";
+export { fleetResources, regionResources, RecoveryPlan, RecoveryResource, RecoveryAction } from "./recovery";
 
 /** Days after which a replaced secrets object version expires, unless the config says otherwise. */
 export const DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS = 90;

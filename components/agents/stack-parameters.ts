@@ -19,7 +19,7 @@ export interface StackWiring {
     readonly secretsBucketRegion: string;
     /** `s3://bucket/key` of the bootstrap script that installs our hooks. */
     readonly bootstrapScriptUrl: string;
-    /** Managed policies for the instance role: the fleet's own policy first, then the config's extra ones. */
+    /** Managed policies the program made for the fleet's instance role; the config's extra ones are appended. */
     readonly managedPolicyArns: readonly string[];
     /** The one cost allocation tag the template can apply to everything it creates. */
     readonly costAllocationTag: { readonly name: string; readonly value: string };
@@ -54,7 +54,7 @@ export function toStackParameters(fleet: AwsFleetConfig, wiring: StackWiring): R
         EnableSecretsPlugin: flag(true),
         ECRAccessPolicy: "readonly",
         BootstrapScriptUrl: wiring.bootstrapScriptUrl,
-        ManagedPolicyARNs: wiring.managedPolicyArns.join(","),
+        ManagedPolicyARNs: [...wiring.managedPolicyArns, ...fleet.managedPolicyArns].join(","),
         EnableCostAllocationTags: flag(true),
         CostAllocationTagName: wiring.costAllocationTag.name,
         CostAllocationTagValue: wiring.costAllocationTag.value,
