@@ -22,6 +22,8 @@ export interface BootstrapRequest {
         readonly name: string;
         readonly queue: string;
         readonly region: string;
+        /** The instances' operating system: Windows instances run a PowerShell bootstrap script. */
+        readonly os: "linux" | "windows";
         /** `<account>.dkr.ecr.<region>.amazonaws.com`, where the fleet's step images are. */
         readonly ecrRegistry: string;
     };
@@ -175,6 +177,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                         name,
                         queue: fleet.queue,
                         region: fleet.region,
+                        os: fleet.os,
                         ecrRegistry: `${account}.dkr.ecr.${fleet.region}.amazonaws.com`,
                     },
                 });

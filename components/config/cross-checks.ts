@@ -361,7 +361,7 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
                     message: `secret file "${name}" would never be loaded: the Elastic CI Stack's secrets hooks only load secret-files/ names ending in ${SECRET_FILE_SUFFIXES.join(", ")}`,
                     fix: `rename it to end in one of those suffixes (e.g. ${name}_TOKEN), or put it in env`,
                 });
-            if (/[$`\x00-\x1f\x7f]/.test(value))
+            if (/[$`]/.test(value) || [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
                 issues.push({
                     path: [...at, "files", name],
                     message: `the value of secret file "${name}" holds $, a backquote, a newline or another control character; the stack's secrets hooks pass secret files to bash in double quotes, so it would not arrive intact`,
