@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type * as agentsModule from "../../components/agents";
@@ -193,7 +194,7 @@ describe("declareFleets on the prod config", () => {
             "cluster-macos-id",
         );
         if (macos.kind !== "static") return;
-        assert.equal(await macos.token.isSecret, true);
+        assert.equal(await pulumi.isSecret(macos.token), true);
         assert.equal(macos.hooksBundle?.region, "us-east-1");
         assert.equal(macos.hooksBundle?.prefix, "_ci-platform/hooks/abc123");
     });
