@@ -1,3 +1,6 @@
+import { ELASTIC_STACK_PARAMETERS } from "../agents/elastic-stack-template";
+import { MAX_AWS_FLEET_NAME_LENGTH } from "../agents/naming";
+import { isLoadedSecretFileName, SECRET_FILE_SUFFIXES } from "../agents/secret-objects";
 import { ConfigIssue, didYouMean } from "./issues";
 import { PlatformConfig } from "./schema";
 
@@ -163,6 +166,19 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
                 fix: "merge the two fleets, or put this one in another region or queue",
             });
         else queueRegions.set(where, fleet.name);
+        if (fleet.name.length > MAX_AWS_FLEET_NAME_LENGTH)
+            issues.push({
+                path: ["fleets", i, "name"],
+                message: `fleet name "${fleet.name}" is ${fleet.name.length} characters; the Elastic CI Stack names its IAM role buildkite-<fleet>-Role, which must fit in 64`,
+                fix: `shorten the name to at most ${MAX_AWS_FLEET_NAME_LENGTH} characters`,
+            });
+        const retention = ELASTIC_STACK_PARAMETERS.LogRetentionDays.allowedValues ?? [];
+        if (!retention.includes(String(fleet.logRetentionDays)))
+            issues.push({
+                path: ["fleets", i, "logRetentionDays"],
+                message: `${fleet.logRetentionDays} days is not a retention CloudWatch Logs (and the Elastic CI Stack) accepts`,
+                fix: `use one of ${retention.join(", ")}`,
+            });
         if (fleet.subnets && !fleet.vpcId)
             issues.push({
                 path: ["fleets", i, "subnets"],
@@ -338,6 +354,30 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
             message: `pipelines trigger each other in a cycle: ${[...graphCycle, graphCycle[0]].join(" -> ")}`,
             fix: "remove one trigger from the cycle; a build must not be able to trigger itself again",
         });
+    }
+
+    // Secret files: the stack's secrets hooks load only some names, and hand values to bash in double quotes.
+    const scopes: [(string | number)[], typeof config.secrets.organization][] = [
+        [["secrets", "organization"], config.secrets.organization],
+        ...Object.entries(config.secrets.pipelines).map(
+            ([slug, set]) => [["secrets", "pipelines", slug], set] as [(string | number)[], typeof set],
+        ),
+    ];
+    for (const [at, set] of scopes) {
+        for (const [name, value] of Object.entries(set?.files ?? {})) {
+            if (!isLoadedSecretFileName(name))
+                issues.push({
+                    path: [...at, "files", name],
+                    message: `secret file "${name}" would never be loaded: the Elastic CI Stack's secrets hooks only load secret-files/ names ending in ${SECRET_FILE_SUFFIXES.join(", ")}`,
+                    fix: `rename it to end in one of those suffixes (e.g. ${name}_TOKEN), or put it in env`,
+                });
+            if (/[$`]/.test(value) || [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+                issues.push({
+                    path: [...at, "files", name],
+                    message: `the value of secret file "${name}" holds $, a backquote, a newline or another control character; the stack's secrets hooks pass secret files to bash in double quotes, so it would not arrive intact`,
+                    fix: "put this value in env instead (env values are quoted safely), or encode it (e.g. base64)",
+                });
+        }
     }
 
     // Secrets may only name declared pipelines.

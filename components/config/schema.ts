@@ -47,6 +47,8 @@ export const elasticStackSchema = z.strictObject({
         error: (issue) =>
             `"${String(issue.input)}" is not a pinned release; the Elastic CI Stack must be pinned to a tag such as v6.71.1, never latest or a branch`,
     }),
+    /** Days after which a replaced or deleted object version in a secrets bucket expires. Defaults to 90. */
+    secretsVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
 });
 
 export const clusterSchema = z.strictObject({

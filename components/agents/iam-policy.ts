@@ -1,0 +1,117 @@
+/*
+ * The IAM policy of one fleet's instances: read its region's secrets bucket (and decrypt its objects with the
+ * bucket's key), pull step images from ECR. Nothing else; the Elastic CI Stack grants what the agent itself needs.
+ */
+
+/** An IAM policy statement, as much of the grammar as this module writes. */
+export interface PolicyStatement {
+    readonly Sid: string;
+    readonly Effect: "Allow" | "Deny";
+    readonly Action: readonly string[];
+    readonly Resource: string | readonly string[];
+    readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+/** An IAM policy document. */
+export interface PolicyDocument {
+    readonly Version: "2012-10-17";
+    readonly Statement: readonly PolicyStatement[];
+}
+
+/** Inputs of {@link fleetPolicyDocument}, all resolved values. */
+export interface FleetPolicyInput {
+    /** ARN of the region's secrets bucket. */
+    readonly secretsBucketArn: string;
+    /** ARN of the KMS key the bucket's objects are encrypted with. */
+    readonly secretsKeyArn: string;
+    /** The fleet's region: the bucket's region, and where KMS is called through S3. */
+    readonly region: string;
+    /** The AWS account that owns the ECR repositories. */
+    readonly accountId: string;
+    /** Regions whose ECR repositories the fleet pulls from (its own region, where images are replicated). */
+    readonly ecrRegions: readonly string[];
+    /** AWS partition. Defaults to "aws". */
+    readonly partition?: string;
+}
+
+/** ECR actions needed to pull an image, and nothing that writes. */
+export const ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+
+/** The policy document attached to a fleet's instance role. */
+export function fleetPolicyDocument(input: FleetPolicyInput): PolicyDocument {
+    const partition = input.partition ?? "aws";
+    const ecrRegions = [...new Set(input.ecrRegions)].sort();
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "ListSecretsBucket",
+                Effect: "Allow",
+                Action: ["s3:ListBucket"],
+                Resource: input.secretsBucketArn,
+            },
+            {
+                Sid: "ReadSecretsObjects",
+                Effect: "Allow",
+                Action: ["s3:GetObject", "s3:GetObjectVersion"],
+                Resource: `${input.secretsBucketArn}/*`,
+            },
+            {
+                Sid: "DecryptSecretsObjects",
+                Effect: "Allow",
+                Action: ["kms:Decrypt"],
+                Resource: input.secretsKeyArn,
+                Condition: { StringEquals: { "kms:ViaService": `s3.${input.region}.amazonaws.com` } },
+            },
+            {
+                // GetAuthorizationToken cannot be scoped to a repository.
+                Sid: "EcrLogin",
+                Effect: "Allow",
+                Action: ["ecr:GetAuthorizationToken"],
+                Resource: "*",
+            },
+            {
+                Sid: "EcrPull",
+                Effect: "Allow",
+                Action: ECR_PULL_ACTIONS,
+                Resource: ecrRegions.map((r) => `arn:${partition}:ecr:${r}:${input.accountId}:repository/*`),
+            },
+        ],
+    };
+}
+
+/** A bucket policy statement: like {@link PolicyStatement}, with a principal. */
+export interface BucketPolicyStatement extends PolicyStatement {
+    readonly Principal: "*" | Readonly<Record<string, string | readonly string[]>>;
+}
+
+/**
+ * The secrets bucket's policy: deny every request not made over TLS, and deny uploads not encrypted with SSE-KMS.
+ * Reads are granted to fleets by their own IAM policies, not here.
+ */
+export function secretsBucketPolicyDocument(bucketArn: string): {
+    Version: "2012-10-17";
+    Statement: BucketPolicyStatement[];
+} {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: ["s3:*"],
+                Resource: [bucketArn, `${bucketArn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+            {
+                Sid: "DenyUploadsWithoutKms",
+                Effect: "Deny",
+                Principal: "*",
+                Action: ["s3:PutObject"],
+                Resource: `${bucketArn}/*`,
+                Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+            },
+        ],
+    };
+}

@@ -1,0 +1,199 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as buildkite from "@pulumiverse/buildkite";
+import type { PlatformConfig } from "../config/schema";
+import { AgentFleet, RenderBootstrap } from "./agent-fleet";
+import { templateUrl } from "./elastic-stack-template";
+import { awsProviderName, clusterQueueName, secretsBucketName } from "./naming";
+import { HooksBundleFiles, SecretsBucket } from "./secrets-bucket";
+
+export {
+    AgentFleet,
+    AgentFleetArgs,
+    AwsFleetStack,
+    BootstrapRequest,
+    FleetRegionWiring,
+    RenderBootstrap,
+} from "./agent-fleet";
+export { SecretsBucket, SecretsBucketArgs, HooksBundleFiles } from "./secrets-bucket";
+export { templateUrl, PINNED_ELASTIC_STACK_VERSION } from "./elastic-stack-template";
+export { checkParameters, toStackParameters } from "./stack-parameters";
+export { secretObjects } from "./secret-objects";
+export { fleetResources, regionResources, RecoveryPlan, RecoveryResource, RecoveryAction } from "./recovery";
+
+/** Days after which a replaced secrets object version expires, unless the config says otherwise. */
+export const DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS = 90;
+
+/** Inputs of {@link declareFleets}. */
+export interface DeclareFleetsArgs {
+    /** The validated platform config. */
+    readonly config: PlatformConfig;
+    /** Buildkite cluster name to the cluster's GraphQL id (from the buildkite module). */
+    readonly clusterIds: Readonly<Record<string, pulumi.Input<string>>>;
+    /** The agent hooks: uploaded to every region's bucket under a content-addressed prefix. */
+    readonly hooksBundle: HooksBundleFiles;
+    /** Renders each AWS fleet's bootstrap script. */
+    readonly renderBootstrap: RenderBootstrap;
+    /** Prefix of the AWS provider names, `<prefix>-aws-<region>`. Defaults to "ci-platform". */
+    readonly providerPrefix?: string;
+    /** AWS providers to use instead of creating them, by region (so other modules can share them). */
+    readonly providers?: Readonly<Record<string, aws.Provider>>;
+    /** The AWS account id. Defaults to asking `aws:index/getCallerIdentity` once, through the home region's provider. */
+    readonly accountId?: pulumi.Input<string>;
+}
+
+/** Stack outputs of an AWS fleet. */
+export interface AwsFleetOutputs {
+    readonly kind: "aws";
+    readonly stackName: pulumi.Output<string>;
+    readonly region: string;
+    readonly queue: string;
+    readonly secretsBucket: pulumi.Output<string>;
+    readonly tokenParameter: string;
+}
+
+/** Where a static fleet fetches the hooks bundle from. */
+export interface HooksBundleLocation {
+    readonly bucket: pulumi.Output<string>;
+    readonly region: string;
+    readonly prefix: string;
+}
+
+/** Stack outputs of a static (on-premises) fleet; `token` is secret. */
+export interface StaticFleetOutputs {
+    readonly kind: "static";
+    readonly queue: string;
+    readonly token: pulumi.Output<string>;
+    /** In the home region's bucket, else the first region's; absent when no AWS fleet exists. */
+    readonly hooksBundle?: HooksBundleLocation;
+}
+
+/** What {@link declareFleets} created. */
+export interface DeclaredFleets {
+    /** Stack outputs, by fleet name. */
+    readonly fleets: Record<string, AwsFleetOutputs | StaticFleetOutputs>;
+    /** Secrets buckets, by region. */
+    readonly buckets: Record<string, SecretsBucket>;
+    /** The AWS provider of every region with an AWS fleet. */
+    readonly providers: Record<string, aws.Provider>;
+    /** Cluster queues, by `cluster/queue`. */
+    readonly queues: Record<string, buildkite.cluster.ClusterQueue>;
+    /** The fleet components, by fleet name. */
+    readonly components: Record<string, AgentFleet>;
+}
+
+const sorted = <T>(items: Iterable<T>): T[] => [...items].sort();
+
+/**
+ * Declares every fleet of `ci-platform:fleets`: one AWS provider and one {@link SecretsBucket} per region with AWS
+ * fleets, one cluster queue per (cluster, queue), one {@link AgentFleet} per fleet. Names derive from fleet names,
+ * regions and queue names only, so adding or removing one region's fleets touches that region's resources only.
+ */
+export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
+    const { config } = args;
+    const prefix = args.providerPrefix ?? "ci-platform";
+    const awsFleets = config.fleets.filter((f) => f.kind === "aws");
+    const regions = sorted(new Set(awsFleets.map((f) => f.region)));
+
+    const providers: Record<string, aws.Provider> = {};
+    for (const region of regions)
+        providers[region] =
+            args.providers?.[region] ??
+            new aws.Provider(awsProviderName(prefix, region), {
+                region: region as aws.Region,
+                defaultTags: { tags: { ...config.tags } },
+            });
+
+    const clusterId = (cluster: string): pulumi.Input<string> => {
+        const id = args.clusterIds[cluster];
+        if (id === undefined)
+            throw new pulumi.RunError(
+                `no Buildkite cluster id for cluster "${cluster}"; known: ${Object.keys(args.clusterIds).join(", ") || "none"}`,
+            );
+        return id;
+    };
+
+    const queues: Record<string, buildkite.cluster.ClusterQueue> = {};
+    for (const key of sorted(new Set(config.fleets.map((f) => `${f.cluster}/${f.queue}`)))) {
+        const [cluster, queue] = key.split("/");
+        queues[key] = new buildkite.cluster.ClusterQueue(clusterQueueName(cluster, queue), {
+            clusterId: clusterId(cluster),
+            key: queue,
+            // Nothing here may depend on which fleets serve the queue: removing a region must not touch it.
+            description: `Queue ${queue} of cluster ${cluster}, managed by ci-platform`,
+        });
+    }
+
+    const buckets: Record<string, SecretsBucket> = {};
+    for (const region of regions)
+        buckets[region] = new SecretsBucket(
+            secretsBucketName(region),
+            {
+                region,
+                secrets: config.secrets,
+                hooksBundle: args.hooksBundle,
+                noncurrentVersionExpirationDays:
+                    config.elasticStack.secretsVersionExpirationDays ?? DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS,
+            },
+            { providers: [providers[region]] },
+        );
+
+    const homeProvider = providers[config.homeRegion] ?? (regions.length > 0 ? providers[regions[0]] : undefined);
+    const accountId =
+        args.accountId ??
+        (homeProvider ? aws.getCallerIdentityOutput({}, { provider: homeProvider }).accountId : undefined);
+    const url = templateUrl(config.elasticStack.version);
+
+    const fleets: Record<string, AwsFleetOutputs | StaticFleetOutputs> = {};
+    const components: Record<string, AgentFleet> = {};
+    const bundleRegion = buckets[config.homeRegion] ? config.homeRegion : regions[0];
+    for (const fleet of config.fleets) {
+        const queue = queues[`${fleet.cluster}/${fleet.queue}`];
+        if (fleet.kind === "aws") {
+            const bucket = buckets[fleet.region];
+            const component = new AgentFleet(
+                fleet.name,
+                {
+                    fleet,
+                    clusterId: clusterId(fleet.cluster),
+                    queue,
+                    templateUrl: url,
+                    region: {
+                        secretsBucketName: bucket.bucketName,
+                        secretsBucketArn: bucket.bucketArn,
+                        secretsKeyArn: bucket.keyArn,
+                        secretsKeyId: bucket.keyId,
+                        hooksHash: args.hooksBundle.hash,
+                        hooksPrefix: bucket.hooksPrefix,
+                    },
+                    renderBootstrap: args.renderBootstrap,
+                    accountId,
+                    tags: config.tags,
+                },
+                { providers: [providers[fleet.region]] },
+            );
+            components[fleet.name] = component;
+            const stack = component.aws;
+            if (!stack) throw new pulumi.ResourceError(`fleet ${fleet.name} has no AWS stack`, component);
+            fleets[fleet.name] = {
+                kind: "aws",
+                stackName: stack.stackName,
+                region: fleet.region,
+                queue: fleet.queue,
+                secretsBucket: stack.secretsBucket,
+                tokenParameter: stack.tokenParameter,
+            };
+        } else {
+            const component = new AgentFleet(fleet.name, { fleet, clusterId: clusterId(fleet.cluster), queue });
+            components[fleet.name] = component;
+            const bucket = bundleRegion === undefined ? undefined : buckets[bundleRegion];
+            fleets[fleet.name] = {
+                kind: "static",
+                queue: fleet.queue,
+                token: component.token,
+                hooksBundle: bucket && { bucket: bucket.bucketName, region: bucket.region, prefix: bucket.hooksPrefix },
+            };
+        }
+    }
+    return { fleets, buckets, providers, queues, components };
+}

@@ -1,0 +1,104 @@
+/*
+ * Names and types of every resource the agents module declares, in one place, so that the components and the
+ * recovery module (which prints URNs for `pulumi up --target`) cannot drift apart. Names derive from fleet names,
+ * regions, cluster/queue names and object keys only: never from an index or from which other regions exist.
+ */
+
+/** Resource types the agents module declares. */
+export const TYPES = {
+    fleet: "ci-platform:agents:Fleet",
+    secretsBucket: "ci-platform:agents:SecretsBucket",
+    awsProvider: "pulumi:providers:aws",
+    clusterQueue: "buildkite:Cluster/clusterQueue:ClusterQueue",
+    agentToken: "buildkite:Cluster/clusterAgentToken:ClusterAgentToken",
+    ssmParameter: "aws:ssm/parameter:Parameter",
+    iamPolicy: "aws:iam/policy:Policy",
+    cloudFormationStack: "aws:cloudformation/stack:Stack",
+    bucketObject: "aws:s3/bucketObjectv2:BucketObjectv2",
+    kmsKey: "aws:kms/key:Key",
+    kmsAlias: "aws:kms/alias:Alias",
+    bucket: "aws:s3/bucket:Bucket",
+    bucketVersioning: "aws:s3/bucketVersioning:BucketVersioning",
+    bucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    bucketPublicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    bucketLifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+} as const;
+
+/** A child of a component: its name suffix, its type, and whether it holds state that must survive a rebuild. */
+export interface ChildSpec {
+    /** Appended to the component's name: `${component}-${role}`. */
+    readonly role: string;
+    /** The child's resource type. */
+    readonly type: string;
+    /** Protected and retained on delete: destroying the fleet or region leaves it in the account. */
+    readonly stateful: boolean;
+}
+
+/** The fixed children of a SecretsBucket (its objects come on top, see {@link secretObjectName}). */
+export const SECRETS_BUCKET_CHILDREN: readonly ChildSpec[] = [
+    { role: "key", type: TYPES.kmsKey, stateful: true },
+    { role: "key-alias", type: TYPES.kmsAlias, stateful: false },
+    { role: "bucket", type: TYPES.bucket, stateful: true },
+    { role: "versioning", type: TYPES.bucketVersioning, stateful: false },
+    { role: "encryption", type: TYPES.bucketEncryption, stateful: false },
+    { role: "public-access", type: TYPES.bucketPublicAccessBlock, stateful: false },
+    { role: "policy", type: TYPES.bucketPolicy, stateful: false },
+    { role: "lifecycle", type: TYPES.bucketLifecycle, stateful: false },
+];
+
+/** The children of an AWS fleet. */
+export const AWS_FLEET_CHILDREN: readonly ChildSpec[] = [
+    { role: "token", type: TYPES.agentToken, stateful: false },
+    { role: "token-parameter", type: TYPES.ssmParameter, stateful: false },
+    { role: "policy", type: TYPES.iamPolicy, stateful: false },
+    { role: "bootstrap", type: TYPES.bucketObject, stateful: false },
+    { role: "stack", type: TYPES.cloudFormationStack, stateful: false },
+];
+
+/** The children of a static (on-premises) fleet. */
+export const STATIC_FLEET_CHILDREN: readonly ChildSpec[] = [{ role: "token", type: TYPES.agentToken, stateful: false }];
+
+/** The name of a component's child. */
+export const childName = (component: string, role: string): string => `${component}-${role}`;
+
+/** The AWS provider of a region. */
+export const awsProviderName = (prefix: string, region: string): string => `${prefix}-aws-${region}`;
+
+/** The SecretsBucket component of a region. */
+export const secretsBucketName = (region: string): string => `secrets-${region}`;
+
+/** A cluster queue. Cluster names and queue keys cannot contain `/`, so the name is unambiguous. */
+export const clusterQueueName = (cluster: string, queue: string): string => `queue-${cluster}/${queue}`;
+
+/** A secrets object of a SecretsBucket, by its key (e.g. `kolibri/env`). */
+export const secretObjectName = (bucketComponent: string, key: string): string => `${bucketComponent}-secret-${key}`;
+
+/** A hook file of a SecretsBucket, by its path in the bundle. Stable when the hook changes; its key is not. */
+export const hookObjectName = (bucketComponent: string, path: string): string => `${bucketComponent}-hook-${path}`;
+
+/** Where every ci-platform object that is not a secret lives; pipeline slugs cannot start with `_`. */
+export const PLATFORM_PREFIX = "_ci-platform";
+
+/** Content-addressed prefix of a hooks bundle in a secrets bucket. */
+export const hooksKeyPrefix = (bundleHash: string): string => `${PLATFORM_PREFIX}/hooks/${bundleHash}`;
+
+/** The SSM Parameter Store path of a fleet's agent token. */
+export const tokenParameterPath = (fleet: string): string => `/ci-platform/${fleet}/buildkite-agent-token`;
+
+/**
+ * The CloudFormation stack of a fleet. Explicit, so the runbook can name it; unique per account because fleet names
+ * are, which the stack needs: it names its IAM role `<stack>-Role` (global, at most 64 characters).
+ */
+export const cloudFormationStackName = (fleet: string): string => `buildkite-${fleet}`;
+
+/** Longest fleet name whose stack's IAM role name (`buildkite-<fleet>-Role`) fits IAM's 64 characters. */
+export const MAX_AWS_FLEET_NAME_LENGTH = 64 - "buildkite-".length - "-Role".length;
+
+/** Quotes a URN for a POSIX shell: URNs hold `$` between parent and child types. */
+export const shellArg = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The URN Pulumi gives a resource: `urn:pulumi:<stack>::<project>::<parent types joined by $>$<type>::<name>`. */
+export function urnOf(stack: string, project: string, typeChain: readonly string[], name: string): string {
+    return `urn:pulumi:${stack}::${project}::${typeChain.join("$")}::${name}`;
+}

@@ -1,0 +1,197 @@
+import type { PlatformConfig } from "../config/schema";
+import { didYouMean } from "../config/issues";
+import {
+    AWS_FLEET_CHILDREN,
+    awsProviderName,
+    ChildSpec,
+    childName,
+    hookObjectName,
+    SECRETS_BUCKET_CHILDREN,
+    secretObjectName,
+    secretsBucketName,
+    shellArg,
+    STATIC_FLEET_CHILDREN,
+    TYPES,
+    urnOf,
+} from "./naming";
+import { secretObjects } from "./secret-objects";
+
+/*
+ * What rebuilding one fleet, or every fleet of one region, means for the stack: which resources belong to it, which
+ * hold state and are kept, which are recreated, and the exact `pulumi` commands. Pure: it derives URNs from the
+ * config with the same naming functions the components use (test/agents/recovery.test.ts holds them together).
+ */
+
+/** The Pulumi project name (Pulumi.yaml). */
+export const PROJECT = "ci-platform";
+
+/**
+ * What a rebuild does to a resource:
+ * - `retain`: holds state (bucket, KMS key); protected and retained on delete, never replaced; recreated (empty) only
+ *   if it is gone, after which `restore` objects refill it from config;
+ * - `replace`: recreated from scratch (agent token, its parameter, IAM policy, CloudFormation stack);
+ * - `restore`: rewritten from the config if missing or drifted, never replaced (replacing an S3 object in place
+ *   would create the new copy and then delete the same key).
+ */
+export type RecoveryAction = "retain" | "replace" | "restore";
+
+/** One resource in a recovery plan. */
+export interface RecoveryResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly action: RecoveryAction;
+}
+
+/** Everything the runbook needs to rebuild one fleet or one region. */
+export interface RecoveryPlan {
+    /** The fleets rebuilt. */
+    readonly fleets: readonly string[];
+    /** The regions whose AWS resources are concerned (empty for a static fleet). */
+    readonly regions: readonly string[];
+    /** Every resource of the scope, sorted by URN. */
+    readonly resources: readonly RecoveryResource[];
+    /** URNs of resources kept through a rebuild (stateful). */
+    readonly retained: readonly string[];
+    /** URNs of resources recreated by a rebuild. */
+    readonly recreated: readonly string[];
+    /** The commands, in the order they run. */
+    readonly commands: {
+        /** Brings the state in line with what survived (run first). */
+        readonly refresh: string;
+        /** Recreates what is recreated and restores what is missing, touching nothing outside the scope. */
+        readonly rebuild: string;
+        /**
+         * Lifts protection from the stateful resources, needed only before removing the scope from the config
+         * (evacuating a region): they are then dropped from the stack but stay in the account.
+         */
+        readonly unprotect: readonly string[];
+    };
+}
+
+/** Options of the recovery functions. */
+export interface RecoveryOptions {
+    /** The stack, e.g. `prod`. */
+    readonly stack: string;
+    /** Prefix of the AWS provider names. Defaults to "ci-platform" (as in declareFleets). */
+    readonly providerPrefix?: string;
+    /** Paths of the files in the hooks bundle, to list their objects too. Defaults to none. */
+    readonly hookPaths?: readonly string[];
+}
+
+function childResources(
+    stack: string,
+    parentType: string,
+    parentName: string,
+    children: readonly ChildSpec[],
+    replace: boolean,
+): RecoveryResource[] {
+    return children.map((c) => ({
+        urn: urnOf(stack, PROJECT, [parentType, c.type], childName(parentName, c.role)),
+        type: c.type,
+        name: childName(parentName, c.role),
+        action: c.stateful ? "retain" : replace && c.type !== TYPES.bucketObject ? "replace" : "restore",
+    }));
+}
+
+function fleetScope(config: PlatformConfig, stack: string, fleetName: string): RecoveryResource[] {
+    const fleet = config.fleets.find((f) => f.name === fleetName);
+    if (!fleet)
+        throw new Error(
+            `no fleet "${fleetName}" in ci-platform:fleets; ${didYouMean(
+                fleetName,
+                config.fleets.map((f) => f.name),
+            )}fleets: ${config.fleets.map((f) => f.name).join(", ")}`,
+        );
+    return [
+        {
+            urn: urnOf(stack, PROJECT, [TYPES.fleet], fleet.name),
+            type: TYPES.fleet,
+            name: fleet.name,
+            action: "restore",
+        },
+        ...childResources(
+            stack,
+            TYPES.fleet,
+            fleet.name,
+            fleet.kind === "aws" ? AWS_FLEET_CHILDREN : STATIC_FLEET_CHILDREN,
+            true,
+        ),
+    ];
+}
+
+function regionScope(config: PlatformConfig, options: RecoveryOptions, region: string): RecoveryResource[] {
+    const stack = options.stack;
+    const name = secretsBucketName(region);
+    const object = (objectName: string): RecoveryResource => ({
+        urn: urnOf(stack, PROJECT, [TYPES.secretsBucket, TYPES.bucketObject], objectName),
+        type: TYPES.bucketObject,
+        name: objectName,
+        action: "restore",
+    });
+    const provider = awsProviderName(options.providerPrefix ?? "ci-platform", region);
+    return [
+        {
+            urn: urnOf(stack, PROJECT, [TYPES.awsProvider], provider),
+            type: TYPES.awsProvider,
+            name: provider,
+            action: "restore",
+        },
+        { urn: urnOf(stack, PROJECT, [TYPES.secretsBucket], name), type: TYPES.secretsBucket, name, action: "restore" },
+        ...childResources(stack, TYPES.secretsBucket, name, SECRETS_BUCKET_CHILDREN, false),
+        ...secretObjects(config.secrets).map((o) => object(secretObjectName(name, o.key))),
+        ...(options.hookPaths ?? []).map((p) => object(hookObjectName(name, p))),
+    ];
+}
+
+function plan(
+    resources: RecoveryResource[],
+    fleets: string[],
+    regions: string[],
+    options: RecoveryOptions,
+): RecoveryPlan {
+    const all = [...resources].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+    const retained = all.filter((r) => r.action === "retain").map((r) => r.urn);
+    const recreated = all.filter((r) => r.action === "replace").map((r) => r.urn);
+    const stackArg = `--stack ${shellArg(options.stack)}`;
+    const targets = all.map((r) => `--target ${shellArg(r.urn)}`).join(" ");
+    const replaces = recreated.map((u) => `--replace ${shellArg(u)}`).join(" ");
+    return {
+        fleets,
+        regions,
+        resources: all,
+        retained,
+        recreated,
+        commands: {
+            refresh: `pulumi refresh ${stackArg} ${targets}`,
+            rebuild: `pulumi up ${stackArg} ${targets}${replaces ? ` ${replaces}` : ""}`,
+            unprotect: retained.map((u) => `pulumi state unprotect ${stackArg} --yes ${shellArg(u)}`),
+        },
+    };
+}
+
+/** The recovery plan of one fleet: its own resources only (the region's bucket and key stay as they are). */
+export function fleetResources(config: PlatformConfig, fleetName: string, options: RecoveryOptions): RecoveryPlan {
+    const fleet = config.fleets.find((f) => f.name === fleetName);
+    const resources = fleetScope(config, options.stack, fleetName);
+    return plan(resources, [fleetName], fleet?.kind === "aws" ? [fleet.region] : [], options);
+}
+
+/**
+ * The recovery plan of a region: every AWS fleet there, the region's provider, its secrets bucket with its key and
+ * every object (secrets from config, and the hooks when `hookPaths` is given).
+ */
+export function regionResources(config: PlatformConfig, region: string, options: RecoveryOptions): RecoveryPlan {
+    const fleets = config.fleets.filter((f) => f.kind === "aws" && f.region === region).map((f) => f.name);
+    if (fleets.length === 0) {
+        const regions = [...new Set(config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : [])))].sort();
+        throw new Error(
+            `no AWS fleet runs in region "${region}"; ${didYouMean(region, regions)}regions with fleets: ${regions.join(", ") || "none"}`,
+        );
+    }
+    const resources = [
+        ...fleets.flatMap((f) => fleetScope(config, options.stack, f)),
+        ...regionScope(config, options, region),
+    ];
+    return plan(resources, fleets.sort(), [region], options);
+}

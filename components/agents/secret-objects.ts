@@ -1,0 +1,110 @@
+import type { SecretSet, SecretsConfig } from "../config/schema";
+
+/*
+ * The objects of a secrets bucket, in the layout the Elastic CI Stack's secrets hooks
+ * (buildkite/elastic-ci-stack-s3-secrets-hooks, run by every job's environment hook) read:
+ *
+ *   env                        organisation-wide environment, evaluated by bash with `set -o allexport`
+ *   private_ssh_key            loaded into ssh-agent
+ *   git-credentials            a git-credential-store file, used as a credential helper
+ *   secret-files/NAME_TOKEN    one variable per object; the hooks list this prefix and keep names ending in
+ *                              _SECRET, _SECRET_KEY, _PASSWORD, _TOKEN or _ACCESS_KEY
+ *   <pipeline-slug>/...        the same four, for one pipeline's builds only
+ *
+ * Everything here is pure; the contents are secret and the caller must wrap them in `pulumi.secret`.
+ */
+
+/** What an object holds, for messages and tests. */
+export type SecretObjectKind = "env" | "private_ssh_key" | "git-credentials" | "secret-file";
+
+/** One object of a secrets bucket. */
+export interface SecretObject {
+    /** Object key: `env` at the root, `<slug>/env` for a pipeline. */
+    readonly key: string;
+    /** The object's body. Secret. */
+    readonly content: string;
+    /** What the object holds. */
+    readonly kind: SecretObjectKind;
+    /** The pipeline slug, or undefined for organisation-wide objects. */
+    readonly pipeline?: string;
+}
+
+/** Suffixes a `secret-files/` object name must end with for the hooks to load it. */
+export const SECRET_FILE_SUFFIXES = ["_SECRET", "_SECRET_KEY", "_PASSWORD", "_TOKEN", "_ACCESS_KEY"] as const;
+
+/** Whether the hooks load a `secret-files/` object of this name. */
+export function isLoadedSecretFileName(name: string): boolean {
+    return SECRET_FILE_SUFFIXES.some((suffix) => name.endsWith(suffix));
+}
+
+/**
+ * Quotes a value so that bash evaluates it back to exactly the same string, with no expansion of any kind.
+ * Values without a single quote are single-quoted (bash reads them literally). Values with one are double-quoted
+ * with `\`, `"`, `$` and backquote escaped, which bash also reads literally and dotenv parsers (the hooks use one to
+ * find values to redact from logs) still understand.
+ */
+export function shellQuote(value: string): string {
+    if (value.includes("\0")) throw new Error("a shell value cannot contain a NUL character");
+    if (!value.includes("'")) return `'${value}'`;
+    return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The env file for one scope: a comment, then one `NAME='value'` line per variable, sorted by name. */
+export function renderEnvFile(env: Readonly<Record<string, string>>): string {
+    const lines = Object.keys(env)
+        .sort()
+        .map((name) => {
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+                throw new Error(`"${name}" is not an environment variable name`);
+            return `${name}=${shellQuote(env[name])}`;
+        });
+    return ["# Written by ci-platform from ci-platform:secrets; changes here are overwritten.", ...lines, ""].join(
+        "\n",
+    );
+}
+
+/** A git-credential-store file: one credential URL per line. */
+export function renderGitCredentials(lines: string | readonly string[]): string {
+    const all = typeof lines === "string" ? [lines] : [...lines];
+    return all.map((l) => l.trim()).join("\n") + "\n";
+}
+
+/** The SSH key as ssh-add wants it: with a final newline. */
+export function renderSshKey(key: string): string {
+    return key.endsWith("\n") ? key : `${key}\n`;
+}
+
+function objectsOf(set: SecretSet, pipeline: string | undefined): SecretObject[] {
+    const at = (name: string) => (pipeline === undefined ? name : `${pipeline}/${name}`);
+    const out: SecretObject[] = [];
+    if (set.env !== undefined && Object.keys(set.env).length > 0)
+        out.push({ key: at("env"), content: renderEnvFile(set.env), kind: "env", pipeline });
+    if (set.privateSshKey !== undefined)
+        out.push({
+            key: at("private_ssh_key"),
+            content: renderSshKey(set.privateSshKey),
+            kind: "private_ssh_key",
+            pipeline,
+        });
+    if (set.gitCredentials !== undefined)
+        out.push({
+            key: at("git-credentials"),
+            content: renderGitCredentials(set.gitCredentials),
+            kind: "git-credentials",
+            pipeline,
+        });
+    const files = set.files ?? {};
+    for (const name of Object.keys(files).sort())
+        out.push({ key: at(`secret-files/${name}`), content: files[name], kind: "secret-file", pipeline });
+    return out;
+}
+
+/**
+ * Every object the secrets config puts in each secrets bucket: organisation-wide objects at the root, then each
+ * pipeline's under its slug, sorted by key. The same config gives the same list.
+ */
+export function secretObjects(secrets: SecretsConfig): SecretObject[] {
+    const out = secrets.organization ? objectsOf(secrets.organization, undefined) : [];
+    for (const slug of Object.keys(secrets.pipelines).sort()) out.push(...objectsOf(secrets.pipelines[slug], slug));
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

@@ -1,0 +1,166 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { SecretsConfig } from "../config/schema";
+import { secretsBucketPolicyDocument } from "./iam-policy";
+import { childName, hookObjectName, hooksKeyPrefix, secretObjectName, TYPES } from "./naming";
+import { secretObjects } from "./secret-objects";
+
+/** The hooks bundle as this module needs it: a content hash and the files (paths relative to the bundle root). */
+export interface HooksBundleFiles {
+    /** Content hash of the whole bundle; the bundle's key prefix, so any change to a hook changes it. */
+    readonly hash: string;
+    /** Every file of the bundle. */
+    readonly files: readonly { readonly path: string; readonly content: string }[];
+}
+
+/** Inputs of a region's {@link SecretsBucket}. */
+export interface SecretsBucketArgs {
+    /** The region the bucket is in (the component's provider must be that region's). */
+    readonly region: string;
+    /** Secret material from `ci-platform:secrets`, as plain values: every object body is wrapped in `pulumi.secret`. */
+    readonly secrets: SecretsConfig;
+    /** The agent hooks, uploaded under a content-addressed prefix. */
+    readonly hooksBundle: HooksBundleFiles;
+    /** Days after which a replaced or deleted object version is expired. */
+    readonly noncurrentVersionExpirationDays: number;
+}
+
+/**
+ * One region's secrets bucket: its own KMS key, versioning, SSE-KMS, public access blocked, TLS-only, old versions
+ * expired; the bucket and key are protected and retained on delete. Holds the objects the Elastic CI Stack's
+ * secrets hooks read (from `ci-platform:secrets`, so a rebuilt region gets every secret back) and our hooks bundle.
+ */
+export class SecretsBucket extends pulumi.ComponentResource {
+    /** The bucket's name. */
+    public readonly bucketName: pulumi.Output<string>;
+    /** The bucket's ARN. */
+    public readonly bucketArn: pulumi.Output<string>;
+    /** ARN of the bucket's KMS key. */
+    public readonly keyArn: pulumi.Output<string>;
+    /** Id of the bucket's KMS key (what the Elastic CI Stack's token-decryption policy wants). */
+    public readonly keyId: pulumi.Output<string>;
+    /** The bucket's region. */
+    public readonly region: string;
+    /** Key prefix of the hooks bundle, `_ci-platform/hooks/<hash>`. */
+    public readonly hooksPrefix: string;
+
+    /**
+     * @param name The _unique_ name of the component, `secrets-<region>`.
+     * @param args The region, secrets and hooks bundle.
+     * @param opts Options; pass the region's provider in `providers` and children inherit it.
+     */
+    constructor(name: string, args: SecretsBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(TYPES.secretsBucket, name, {}, opts);
+        const stateful = { parent: this, protect: true, retainOnDelete: true };
+
+        const key = new aws.kms.Key(
+            childName(name, "key"),
+            {
+                description: `ci-platform secrets bucket in ${args.region}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+            },
+            stateful,
+        );
+        new aws.kms.Alias(
+            childName(name, "key-alias"),
+            { namePrefix: "alias/ci-platform-secrets-", targetKeyId: key.keyId },
+            { parent: this },
+        );
+        const bucket = new aws.s3.Bucket(childName(name, "bucket"), { forceDestroy: false }, stateful);
+        new aws.s3.BucketVersioning(
+            childName(name, "versioning"),
+            { bucket: bucket.bucket, versioningConfiguration: { status: "Enabled" } },
+            { parent: this },
+        );
+        const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
+            childName(name, "encryption"),
+            {
+                bucket: bucket.bucket,
+                rules: [
+                    {
+                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
+                        bucketKeyEnabled: true,
+                    },
+                ],
+            },
+            { parent: this },
+        );
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(
+            childName(name, "public-access"),
+            {
+                bucket: bucket.bucket,
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            },
+            { parent: this },
+        );
+        const policy = new aws.s3.BucketPolicy(
+            childName(name, "policy"),
+            {
+                bucket: bucket.bucket,
+                policy: bucket.arn.apply((arn) => JSON.stringify(secretsBucketPolicyDocument(arn))),
+            },
+            { parent: this, dependsOn: [publicAccess] },
+        );
+        new aws.s3.BucketLifecycleConfiguration(
+            childName(name, "lifecycle"),
+            {
+                bucket: bucket.bucket,
+                rules: [
+                    {
+                        id: "expire-noncurrent-versions",
+                        status: "Enabled",
+                        filter: {},
+                        noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionExpirationDays },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                    },
+                ],
+            },
+            { parent: this },
+        );
+
+        const objectOpts = { parent: this, dependsOn: [encryption, policy] };
+        const upload = (resourceName: string, objectKey: string, content: pulumi.Input<string>, contentType: string) =>
+            new aws.s3.BucketObjectv2(
+                resourceName,
+                {
+                    bucket: bucket.bucket,
+                    key: objectKey,
+                    content,
+                    contentType,
+                    serverSideEncryption: "aws:kms",
+                    kmsKeyId: key.arn,
+                    bucketKeyEnabled: true,
+                },
+                objectOpts,
+            );
+        for (const object of secretObjects(args.secrets))
+            upload(secretObjectName(name, object.key), object.key, pulumi.secret(object.content), "text/plain");
+
+        this.hooksPrefix = hooksKeyPrefix(args.hooksBundle.hash);
+        for (const file of [...args.hooksBundle.files].sort((a, b) => (a.path < b.path ? -1 : 1)))
+            upload(
+                hookObjectName(name, file.path),
+                `${this.hooksPrefix}/${file.path}`,
+                file.content,
+                "text/x-shellscript",
+            );
+
+        this.bucketName = bucket.bucket;
+        this.bucketArn = bucket.arn;
+        this.keyArn = key.arn;
+        this.keyId = key.keyId;
+        this.region = args.region;
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            bucketArn: this.bucketArn,
+            keyArn: this.keyArn,
+            keyId: this.keyId,
+            region: this.region,
+            hooksPrefix: this.hooksPrefix,
+        });
+    }
+}

@@ -1,0 +1,213 @@
+import * as pulumi from "@pulumi/pulumi";
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import type * as agentsModule from "../../components/agents";
+import { continentOf } from "../../components/config/regions";
+import type { AwsRegion } from "../../components/config/regions";
+import { checkParameters } from "../../components/agents/stack-parameters";
+import { FAKE_BUNDLE, prodConfig, SENTINEL } from "./fixtures";
+import { installMocks, isSecret, leaks, Registered, reveal } from "./mocks";
+
+const { registered, settle } = installMocks();
+let agents: typeof agentsModule;
+let declared: agentsModule.DeclaredFleets;
+const config = prodConfig();
+const renderBootstrap: agentsModule.RenderBootstrap = (req) => ({
+    key: `_ci-platform/bootstrap/${req.fleet.name}-${req.bundleHash}.sh`,
+    content: `#!/bin/bash\n# ${req.fleet.name} ${req.fleet.ecrRegistry} s3://${req.bucket}/${req.bundlePrefix}\n`,
+});
+
+before(async () => {
+    agents = await import("../../components/agents");
+    declared = agents.declareFleets({
+        config,
+        clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id" },
+        hooksBundle: FAKE_BUNDLE,
+        renderBootstrap,
+    });
+    await settle();
+});
+
+const ofType = (type: string) => registered.filter((r) => r.type === type);
+const one = (type: string, name: string): Registered => {
+    const found = registered.filter((r) => r.type === type && r.name === name);
+    assert.equal(found.length, 1, `${type} ${name}`);
+    return found[0];
+};
+const providerUrn = (region: string) => one("pulumi:providers:aws", `ci-platform-aws-${region}`).urn;
+
+describe("declareFleets on the prod config", () => {
+    const awsFleets = config.fleets.filter((f) => f.kind === "aws");
+
+    it("creates one CloudFormation stack per AWS fleet, in three regions on two continents", () => {
+        const stacks = ofType("aws:cloudformation/stack:Stack");
+        assert.deepEqual(stacks.map((s) => s.name).sort(), awsFleets.map((f) => `${f.name}-stack`).sort());
+        const regions = new Set(awsFleets.map((f) => f.region));
+        assert.ok(regions.size >= 3);
+        assert.ok(new Set([...regions].map((r) => continentOf(r as AwsRegion))).size >= 2);
+    });
+
+    it("creates every AWS resource through its own region's provider", () => {
+        for (const fleet of awsFleets) {
+            const expected = providerUrn(fleet.region);
+            const children = registered.filter(
+                (r) => r.custom && r.type.startsWith("aws:") && r.parent.endsWith(`::${fleet.name}`),
+            );
+            assert.equal(children.length, 4, fleet.name);
+            for (const child of children) assert.ok(child.provider.startsWith(`${expected}::`), child.name);
+        }
+        for (const bucket of ofType("aws:s3/bucket:Bucket")) {
+            const region = bucket.name.replace(/^secrets-/, "").replace(/-bucket$/, "");
+            assert.ok(bucket.provider.startsWith(`${providerUrn(region)}::`));
+        }
+        for (const p of ofType("pulumi:providers:aws"))
+            assert.equal(p.inputs.region, p.name.replace("ci-platform-aws-", ""));
+    });
+
+    it("passes the stack only parameters the pinned template accepts, with the pinned URL and capabilities", () => {
+        for (const stack of ofType("aws:cloudformation/stack:Stack")) {
+            const params = stack.inputs.parameters as Record<string, string>;
+            assert.deepEqual(checkParameters(params), [], stack.name);
+            assert.equal(
+                stack.inputs.templateUrl,
+                "https://s3.amazonaws.com/buildkite-aws-stack/v6.71.1/aws-stack.yml",
+            );
+            assert.deepEqual(stack.inputs.capabilities, [
+                "CAPABILITY_IAM",
+                "CAPABILITY_NAMED_IAM",
+                "CAPABILITY_AUTO_EXPAND",
+            ]);
+            const fleet = stack.name.replace(/-stack$/, "");
+            assert.equal(params.BuildkiteAgentTokenParameterStorePath, `/ci-platform/${fleet}/buildkite-agent-token`);
+            assert.match(
+                params.BootstrapScriptUrl,
+                new RegExp(`^s3://secrets-[a-z0-9-]+-bucket-0a1b2c/_ci-platform/bootstrap/${fleet}-abc123\\.sh$`),
+            );
+            assert.match(params.ManagedPolicyARNs, new RegExp(`^arn:aws:iam::123456789012:policy/${fleet}-policy-`));
+        }
+    });
+
+    it("stores each token in SSM as a SecureString under the region's key, as a secret", () => {
+        for (const fleet of awsFleets) {
+            const parameter = one("aws:ssm/parameter:Parameter", `${fleet.name}-token-parameter`);
+            assert.equal(parameter.inputs.type, "SecureString");
+            assert.equal(
+                parameter.inputs.keyId,
+                `arn:aws:kms:us-east-1:123456789012:key/key-secrets-${fleet.region}-key`,
+            );
+            assert.ok(isSecret(parameter.inputs.value));
+            assert.equal(reveal(parameter.inputs.value), `${SENTINEL}:agent-token:${fleet.name}-token`);
+        }
+    });
+
+    it("creates each queue once however many regions serve it", () => {
+        const queues = ofType("buildkite:Cluster/clusterQueue:ClusterQueue");
+        assert.deepEqual(queues.map((q) => q.name).sort(), [
+            "queue-default/default",
+            "queue-default/large",
+            "queue-default/windows",
+            "queue-macos/macos",
+        ]);
+        assert.equal(
+            one("buildkite:Cluster/clusterQueue:ClusterQueue", "queue-default/default").inputs.clusterId,
+            "cluster-default-id",
+        );
+    });
+
+    it("protects and retains buckets and keys, and only those", () => {
+        for (const r of registered) {
+            const stateful = r.type === "aws:s3/bucket:Bucket" || r.type === "aws:kms/key:Key";
+            assert.equal(r.protect, stateful, `${r.type} ${r.name} protect`);
+            assert.equal(r.retainOnDelete, stateful, `${r.type} ${r.name} retainOnDelete`);
+        }
+        assert.equal(ofType("aws:s3/bucket:Bucket").length, 3);
+    });
+
+    it("secures each bucket: versioning, SSE-KMS with its own key, public access blocked, TLS only, expiry", () => {
+        const region = "eu-west-1";
+        const n = `secrets-${region}`;
+        const keyArn = `arn:aws:kms:us-east-1:123456789012:key/key-${n}-key`;
+        assert.deepEqual(
+            one("aws:s3/bucketVersioning:BucketVersioning", `${n}-versioning`).inputs.versioningConfiguration,
+            { status: "Enabled" },
+        );
+        const sse = one(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            `${n}-encryption`,
+        );
+        assert.deepEqual((sse.inputs.rules as unknown[])[0], {
+            applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn },
+            bucketKeyEnabled: true,
+        });
+        const pab = one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${n}-public-access`).inputs;
+        assert.deepEqual(
+            [pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets],
+            [true, true, true, true],
+        );
+        const policy = JSON.parse(one("aws:s3/bucketPolicy:BucketPolicy", `${n}-policy`).inputs.policy as string);
+        assert.equal(policy.Statement[0].Condition.Bool["aws:SecureTransport"], "false");
+        const lifecycle = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `${n}-lifecycle`);
+        assert.equal(
+            (lifecycle.inputs.rules as { noncurrentVersionExpiration: { noncurrentDays: number } }[])[0]
+                .noncurrentVersionExpiration.noncurrentDays,
+            90,
+        );
+    });
+
+    it("writes every secret object to every region's bucket with SSE-KMS, contents secret", () => {
+        const expected = agents.secretObjects(config.secrets).map((o) => o.key);
+        assert.ok(expected.includes("kolibri-python-package/env") && expected.includes("git-credentials"));
+        for (const region of ["us-east-1", "eu-west-1", "ap-southeast-1"]) {
+            const objects = ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) =>
+                o.name.startsWith(`secrets-${region}-secret-`),
+            );
+            assert.deepEqual(objects.map((o) => o.inputs.key).sort(), [...expected].sort());
+            for (const o of objects) {
+                assert.ok(isSecret(o.inputs.content), o.name);
+                assert.equal(o.inputs.serverSideEncryption, "aws:kms");
+                assert.equal(o.inputs.bucket, `secrets-${region}-bucket-0a1b2c`);
+            }
+        }
+    });
+
+    it("uploads the hooks under the bundle's content-addressed prefix", () => {
+        const hooks = ofType("aws:s3/bucketObjectv2:BucketObjectv2").filter((o) =>
+            o.name.startsWith("secrets-eu-west-1-hook-"),
+        );
+        assert.deepEqual(hooks.map((h) => h.inputs.key).sort(), [
+            "_ci-platform/hooks/abc123/hooks/environment",
+            "_ci-platform/hooks/abc123/hooks/pre-exit",
+        ]);
+    });
+
+    it("never lets a token or secret value out of a secret", () => {
+        const found = registered.flatMap((r) => leaks(r.inputs, SENTINEL).map((p) => `${r.type} ${r.name}${p}`));
+        assert.deepEqual(found, []);
+    });
+
+    it("gives a static fleet a queue and a secret token, no AWS resources, and the bundle location", async () => {
+        const macos = declared.fleets["macos-office"];
+        assert.equal(macos.kind, "static");
+        assert.ok(registered.every((r) => !(r.parent.endsWith("::macos-office") && r.type.startsWith("aws:"))));
+        assert.equal(
+            one("buildkite:Cluster/clusterAgentToken:ClusterAgentToken", "macos-office-token").inputs.clusterId,
+            "cluster-macos-id",
+        );
+        if (macos.kind !== "static") return;
+        assert.equal(await pulumi.isSecret(macos.token), true);
+        assert.equal(macos.hooksBundle?.region, "us-east-1");
+        assert.equal(macos.hooksBundle?.prefix, "_ci-platform/hooks/abc123");
+    });
+
+    it("exports stack name, region, queue, bucket and token parameter per AWS fleet", async () => {
+        const out = declared.fleets["linux-ap-southeast-1"];
+        assert.equal(out.kind, "aws");
+        if (out.kind !== "aws") return;
+        const value = <T>(o: import("@pulumi/pulumi").Output<T>) => new Promise<T>((r) => o.apply(r));
+        assert.equal(await value(out.stackName), "buildkite-linux-ap-southeast-1");
+        assert.equal(out.region, "ap-southeast-1");
+        assert.equal(out.queue, "default");
+        assert.equal(await value(out.secretsBucket), "secrets-ap-southeast-1-bucket-0a1b2c");
+        assert.equal(out.tokenParameter, "/ci-platform/linux-ap-southeast-1/buildkite-agent-token");
+    });
+});

@@ -1,0 +1,137 @@
+import * as pulumi from "@pulumi/pulumi";
+import { SENTINEL } from "./fixtures";
+
+/** One registered resource, as the engine would see it. */
+export interface Registered {
+    readonly phase: string;
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    /** Inputs; secrets appear wrapped as `{ [SECRET_SIG_KEY]: SECRET_SIG, value }`. */
+    readonly inputs: Record<string, unknown>;
+    /** `urn::id` of the provider, or "" for the default provider. */
+    readonly provider: string;
+    readonly parent: string;
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+}
+
+/** The special key and value Pulumi marks a secret with in serialized properties. */
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Realistic computed outputs for the resources the agents module reads from. */
+function outputsOf(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (type) {
+        case "aws:s3/bucket:Bucket":
+            return { bucket: `${name}-0a1b2c`, arn: `arn:aws:s3:::${name}-0a1b2c` };
+        case "aws:kms/key:Key":
+            return { keyId: `key-${name}`, arn: `arn:aws:kms:us-east-1:123456789012:key/key-${name}` };
+        case "aws:iam/policy:Policy":
+            return { arn: `arn:aws:iam::123456789012:policy/${name}-1234567` };
+        case "buildkite:Cluster/clusterAgentToken:ClusterAgentToken":
+            return { token: `${SENTINEL}:agent-token:${name}`, uuid: `uuid-${name}` };
+        case "aws:cloudformation/stack:Stack":
+            return { outputs: { AutoScalingGroupName: `${String(inputs.name)}-asg` } };
+        default:
+            return {};
+    }
+}
+
+/**
+ * Installs mocks that record every registration with its options (protect, retainOnDelete, parent, provider),
+ * which the SDK's mock arguments leave out. `phase.value` tags the records, so one file can declare several configs.
+ */
+export function installMocks(): { registered: Registered[]; phase: { value: string }; settle: () => Promise<void> } {
+    const registered: Registered[] = [];
+    const phase = { value: "default" };
+    pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({
+                id: args.custom === false ? undefined : `${args.name}-id`,
+                state: { ...args.inputs, ...outputsOf(args.type, args.name, args.inputs) },
+            }),
+            call: (args) => {
+                if (args.token === "aws:index/getCallerIdentity:getCallerIdentity")
+                    return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/ci", userId: "AIDA" };
+                throw new Error(`Mock call not implemented: ${args.token}`);
+            },
+        },
+        "ci-platform",
+        "prod",
+        false,
+    );
+    // The SDK's mock arguments carry no options: read them off the registration request itself.
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource: (req: RegisterRequest, cb: (err: unknown, res?: { getUrn(): string }) => void) => unknown;
+    };
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) =>
+        original(req, (err, res) => {
+            if (!err && res) {
+                const object = req.getObject()?.toJavaScript() ?? {};
+                registered.push({
+                    phase: phase.value,
+                    urn: res.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    custom: req.getCustom(),
+                    inputs: object,
+                    provider: req.getProvider(),
+                    parent: req.getParent(),
+                    protect: req.getProtect() ?? false,
+                    retainOnDelete: req.getRetainondelete() ?? false,
+                });
+            }
+            cb(err, res);
+        });
+    const settle = async () => {
+        let last = -1;
+        let stable = 0;
+        while (stable < 5) {
+            await new Promise((r) => setTimeout(r, 20));
+            stable = registered.length === last ? stable + 1 : 0;
+            last = registered.length;
+        }
+    };
+    return { registered, phase, settle };
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getCustom(): boolean;
+    getProvider(): string;
+    getParent(): string;
+    getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined;
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+/** Every string in `value` that holds `needle` outside a secret, with its path. */
+export function leaks(value: unknown, needle: string, at = ""): string[] {
+    if (typeof value === "string") return value.includes(needle) ? [at] : [];
+    if (Array.isArray(value)) return value.flatMap((v, i) => leaks(v, needle, `${at}[${i}]`));
+    if (value !== null && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[SECRET_SIG_KEY] === SECRET_SIG) return [];
+        return Object.entries(obj).flatMap(([k, v]) => leaks(v, needle, `${at}.${k}`));
+    }
+    return [];
+}
+
+/** Unwraps serialized secrets (for asserting on secret contents). */
+export function reveal(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(reveal);
+    if (value !== null && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[SECRET_SIG_KEY] === SECRET_SIG) return reveal(obj.value);
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, reveal(v)]));
+    }
+    return value;
+}
+
+/** Whether a serialized value is a secret. */
+export const isSecret = (value: unknown): boolean =>
+    value !== null && typeof value === "object" && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;

@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import type * as agentsModule from "../../components/agents";
+import type { PlatformConfig } from "../../components/config/schema";
+import { fleetResources, regionResources } from "../../components/agents/recovery";
+import { FAKE_BUNDLE, mustParse, prodRawConfig } from "./fixtures";
+import { installMocks, Registered } from "./mocks";
+
+/*
+ * The recovery drill, at the level of the agents module: declare the prod config, the prod config without one
+ * region's fleets, and the prod config with those fleets moved to a new region; compare what each declares.
+ */
+
+const { registered, phase, settle } = installMocks();
+const raw = prodRawConfig();
+const full = mustParse(raw);
+const fleetsOf = (r: Record<string, unknown>) => r.fleets as Record<string, unknown>[];
+const without = mustParse({ ...raw, fleets: fleetsOf(raw).filter((f) => f.region !== "eu-west-1") });
+const moved = mustParse({
+    ...raw,
+    fleets: fleetsOf(raw).map((f) =>
+        f.region === "eu-west-1" ? { ...f, name: "linux-eu-central-1", region: "eu-central-1" } : f,
+    ),
+});
+const hookPaths = FAKE_BUNDLE.files.map((f) => f.path);
+const byPhase = (p: string) => new Map(registered.filter((r) => r.phase === p).map((r) => [r.urn, r]));
+let declared: Map<string, Map<string, Registered>>;
+
+before(async () => {
+    const agents: typeof agentsModule = await import("../../components/agents");
+    const declare = async (name: string, config: PlatformConfig) => {
+        phase.value = name;
+        agents.declareFleets({
+            config,
+            clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id" },
+            hooksBundle: FAKE_BUNDLE,
+            renderBootstrap: (req) => ({
+                key: `_ci-platform/bootstrap/${req.fleet.name}.sh`,
+                content: "#!/bin/bash\n",
+            }),
+        });
+        await settle();
+    };
+    await declare("full", full);
+    await declare("without", without);
+    await declare("moved", moved);
+    declared = new Map(["full", "without", "moved"].map((p) => [p, byPhase(p)]));
+});
+
+const get = (p: string) => declared.get(p) ?? new Map<string, Registered>();
+
+describe("recovery plans name exactly what the components declare", () => {
+    it("a region's plan lists every resource that removing the region removes, and nothing else", () => {
+        const plan = regionResources(full, "eu-west-1", { stack: "prod", hookPaths });
+        const removed = [...get("full").keys()].filter((urn) => !get("without").has(urn)).sort();
+        assert.deepEqual(
+            plan.resources.map((r) => r.urn),
+            removed,
+        );
+    });
+
+    it("a fleet's plan lists the fleet's own resources", () => {
+        const plan = fleetResources(full, "linux-us-east-1", { stack: "prod" });
+        const own = [...get("full").values()]
+            .filter((r) => r.name === "linux-us-east-1" || r.parent.endsWith("::linux-us-east-1"))
+            .map((r) => r.urn)
+            .sort();
+        assert.deepEqual(
+            plan.resources.map((r) => r.urn),
+            own,
+        );
+        assert.deepEqual(plan.retained, []);
+        assert.equal(plan.recreated.length, 4, "token, parameter, policy, stack");
+    });
+
+    it("retains exactly the stateful resources the components protect", () => {
+        const plan = regionResources(full, "eu-west-1", { stack: "prod", hookPaths });
+        const protectedUrns = plan.resources.filter((r) => get("full").get(r.urn)?.protect).map((r) => r.urn);
+        assert.deepEqual(plan.retained, protectedUrns);
+        assert.equal(plan.retained.length, 2);
+        for (const urn of plan.retained) assert.equal(get("full").get(urn)?.retainOnDelete, true);
+    });
+
+    it("prints quoted pulumi commands with every URN", () => {
+        const plan = fleetResources(full, "linux-us-east-1", { stack: "prod" });
+        const stackUrn =
+            "urn:pulumi:prod::ci-platform::ci-platform:agents:Fleet$aws:cloudformation/stack:Stack::linux-us-east-1-stack";
+        assert.ok(plan.commands.rebuild.startsWith("pulumi up --stack 'prod' --target "));
+        assert.ok(plan.commands.rebuild.includes(`--replace '${stackUrn}'`));
+        assert.ok(plan.commands.refresh.includes(`--target '${stackUrn}'`));
+        assert.ok(
+            !plan.commands.rebuild.includes(
+                "--replace 'urn:pulumi:prod::ci-platform::ci-platform:agents:Fleet$aws:s3/",
+            ),
+        );
+        const region = regionResources(full, "eu-west-1", { stack: "prod" });
+        assert.deepEqual(
+            region.commands.unprotect,
+            region.retained.map((u) => `pulumi state unprotect --stack 'prod' --yes '${u}'`),
+        );
+    });
+
+    it("rejects an unknown fleet or region, suggesting the near one", () => {
+        assert.throws(
+            () => fleetResources(full, "linux-us-east-2", { stack: "prod" }),
+            /did you mean "linux-us-east-1"/,
+        );
+        assert.throws(() => regionResources(full, "eu-west-2", { stack: "prod" }), /did you mean "eu-west-1"/);
+    });
+});
+
+describe("recovery drill", () => {
+    it("removing a region's fleets touches only that region's resources", () => {
+        const stay = [...get("without").keys()];
+        for (const urn of stay) {
+            const before = get("full").get(urn);
+            assert.ok(before, `${urn} is new`);
+            assert.deepEqual(get("without").get(urn)?.inputs, before.inputs, urn);
+        }
+        const removed = [...get("full").values()].filter((r) => !get("without").has(r.urn));
+        assert.ok(removed.length > 0);
+        for (const r of removed)
+            assert.ok(
+                r.name.includes("eu-west-1") || r.parent.includes("eu-west-1"),
+                `${r.urn} is not an eu-west-1 resource`,
+            );
+    });
+
+    it("every stateful resource removed is retained on delete", () => {
+        const removed = [...get("full").values()].filter((r) => !get("without").has(r.urn));
+        const stateful = removed.filter((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:kms/key:Key");
+        assert.equal(stateful.length, 2);
+        for (const r of stateful) assert.ok(r.protect && r.retainOnDelete, r.urn);
+    });
+
+    it("moving the fleets to a new region creates everything a fleet needs there, secrets included", () => {
+        const created = [...get("moved").values()].filter((r) => !get("full").has(r.urn));
+        const plan = regionResources(moved, "eu-central-1", { stack: "prod", hookPaths });
+        assert.deepEqual(
+            created.map((r) => r.urn).sort(),
+            plan.resources.map((r) => r.urn),
+        );
+        const types = new Set(created.map((r) => r.type));
+        for (const t of [
+            "aws:cloudformation/stack:Stack",
+            "aws:ssm/parameter:Parameter",
+            "aws:iam/policy:Policy",
+            "aws:s3/bucket:Bucket",
+            "aws:kms/key:Key",
+            "buildkite:Cluster/clusterAgentToken:ClusterAgentToken",
+        ])
+            assert.ok(types.has(t), t);
+        const secretKeys = created
+            .filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && r.name.includes("-secret-"))
+            .map((r) => r.inputs.key);
+        assert.deepEqual(secretKeys.sort(), [
+            "dagster/private_ssh_key",
+            "git-credentials",
+            "kolibri-installer-android/secret-files/ANDROID_KEYSTORE_PASSWORD",
+            "kolibri-installer-macos/env",
+            "kolibri-python-package/env",
+        ]);
+        const provider = created.find((r) => r.type === "pulumi:providers:aws");
+        assert.equal(provider?.inputs.region, "eu-central-1");
+        for (const r of created.filter((c) => c.type.startsWith("aws:")))
+            assert.ok(r.provider.startsWith(`${provider?.urn}::`), r.urn);
+    });
+});

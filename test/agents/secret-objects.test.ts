@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import {
+    isLoadedSecretFileName,
+    renderEnvFile,
+    secretObjects,
+    shellQuote,
+} from "../../components/agents/secret-objects";
+
+/** Evaluates an env file the way the stack's secrets hook does, and prints one variable's value. */
+function evalEnv(envFile: string, name: string): string {
+    const script = `set -euo pipefail; envscript="$(cat)"; set -o allexport; eval "$envscript"; set +o allexport; printf '%s' "\${${name}}"`;
+    const result = spawnSync("bash", ["-c", script], { input: envFile, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout;
+}
+
+describe("shellQuote and renderEnvFile", () => {
+    it("round-trips awkward values through bash eval unchanged, running nothing", () => {
+        const values = [
+            "plain",
+            "it's",
+            "$(touch /tmp/ci-platform-pwned)",
+            "`id`",
+            'say "hi" \\ back',
+            "line1\nline2",
+            "'",
+            "$HOME ${PATH} !!",
+            "ünïcödé ✓",
+            "",
+        ];
+        for (const value of values) assert.equal(evalEnv(renderEnvFile({ V: value }), "V"), value, value);
+    });
+
+    it("round-trips any string without NUL (property)", () => {
+        fc.assert(
+            fc.property(
+                fc.string({ unit: "binary" }).filter((s) => !s.includes("\0")),
+                (value) => {
+                    return evalEnv(renderEnvFile({ V: value }), "V") === value;
+                },
+            ),
+            { numRuns: 60 },
+        );
+    });
+
+    it("exports every variable, sorted, one per line", () => {
+        const file = renderEnvFile({ ZED: "z", ALPHA: "a" });
+        const lines = file.split("\n").filter((l) => l && !l.startsWith("#"));
+        assert.deepEqual(lines, ["ALPHA='a'", "ZED='z'"]);
+        assert.equal(evalEnv(file, "ALPHA") + evalEnv(file, "ZED"), "az");
+    });
+
+    it("refuses NUL and bad variable names", () => {
+        assert.throws(() => shellQuote("a\0b"), /NUL/);
+        assert.throws(() => renderEnvFile({ "BAD-NAME": "x" }), /not an environment variable name/);
+    });
+});
+
+describe("secretObjects", () => {
+    const objects = secretObjects({
+        organization: { gitCredentials: ["https://ci:tok@github.com"], env: { ORG_WIDE: "o" } },
+        pipelines: {
+            kolibri: { env: { PYPI_TOKEN: "p" }, privateSshKey: "-----BEGIN KEY-----\nabc\n-----END KEY-----" },
+            dagster: { files: { NPM_TOKEN: "n" }, gitCredentials: "https://a:b@github.com" },
+        },
+    });
+
+    it("lays objects out as the stack's secrets hooks read them", () => {
+        assert.deepEqual(
+            objects.map((o) => o.key),
+            [
+                "dagster/git-credentials",
+                "dagster/secret-files/NPM_TOKEN",
+                "env",
+                "git-credentials",
+                "kolibri/env",
+                "kolibri/private_ssh_key",
+            ],
+        );
+        const byKey = new Map(objects.map((o) => [o.key, o]));
+        assert.equal(byKey.get("dagster/secret-files/NPM_TOKEN")?.content, "n", "secret files hold the bare value");
+        assert.equal(byKey.get("git-credentials")?.content, "https://ci:tok@github.com\n");
+        assert.ok(byKey.get("kolibri/private_ssh_key")?.content.endsWith("-----END KEY-----\n"));
+        assert.equal(evalEnv(byKey.get("kolibri/env")?.content ?? "", "PYPI_TOKEN"), "p");
+        assert.equal(byKey.get("env")?.pipeline, undefined);
+        assert.equal(byKey.get("kolibri/env")?.pipeline, "kolibri");
+    });
+
+    it("creates nothing for an empty config", () => {
+        assert.deepEqual(secretObjects({ pipelines: {} }), []);
+        assert.deepEqual(secretObjects({ pipelines: { a: { env: {} } } }), []);
+    });
+
+    it("knows which secret-file names the hooks load", () => {
+        assert.ok(isLoadedSecretFileName("ANDROID_KEYSTORE_PASSWORD"));
+        assert.ok(isLoadedSecretFileName("AWS_SECRET_ACCESS_KEY"));
+        assert.ok(!isLoadedSecretFileName("KEYSTORE"));
+    });
+});

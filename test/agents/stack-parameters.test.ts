@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { parsePlatformConfig } from "../../components/config/load";
+import type { AwsFleetConfig } from "../../components/config/schema";
+import {
+    checkParameters,
+    costAllocationTag,
+    StackWiring,
+    toStackParameters,
+} from "../../components/agents/stack-parameters";
+import { prodConfig, prodRawConfig } from "./fixtures";
+
+const WIRING: StackWiring = {
+    tokenParameterPath: "/ci-platform/linux-us-east-1/buildkite-agent-token",
+    tokenParameterKmsKeyId: "1234abcd-12ab-34cd-56ef-1234567890ab",
+    secretsBucket: "secrets-us-east-1-bucket-0a1b2c",
+    secretsBucketRegion: "us-east-1",
+    bootstrapScriptUrl: "s3://secrets-us-east-1-bucket-0a1b2c/_ci-platform/bootstrap/linux-us-east-1.sh",
+    managedPolicyArns: ["arn:aws:iam::123456789012:policy/linux-us-east-1-policy-1234"],
+    costAllocationTag: { name: "CostCenter", value: "engineering-ci" },
+};
+
+const awsFleets = () => prodConfig().fleets.filter((f): f is AwsFleetConfig => f.kind === "aws");
+
+describe("toStackParameters", () => {
+    it("gives every prod fleet parameters the pinned template accepts", () => {
+        const fleets = awsFleets();
+        assert.ok(fleets.length >= 3);
+        for (const fleet of fleets) assert.deepEqual(checkParameters(toStackParameters(fleet, WIRING)), [], fleet.name);
+    });
+
+    it("wires the queue, token path (never the token), secrets bucket and hardening flags", () => {
+        const fleet = awsFleets().find((f) => f.name === "linux-eu-west-1");
+        assert.ok(fleet);
+        const p = toStackParameters(fleet, { ...WIRING, secretsBucketRegion: "eu-west-1" });
+        assert.equal(p.BuildkiteQueue, "default");
+        assert.equal(p.BuildkiteAgentTokenParameterStorePath, WIRING.tokenParameterPath);
+        assert.equal(p.BuildkiteAgentToken, undefined);
+        assert.equal(p.SecretsBucket, WIRING.secretsBucket);
+        assert.equal(p.SecretsBucketRegion, "eu-west-1");
+        assert.equal(p.SecretsBucketEncryption, "true");
+        assert.equal(p.InstanceTypes, "c7i.xlarge,c6i.xlarge");
+        assert.equal(p.MinSize, "0");
+        assert.equal(p.MaxSize, "20");
+        assert.equal(p.OnDemandPercentage, "20");
+        assert.equal(p.AgentsPerInstance, "2");
+        assert.equal(p.IMDSv2Tokens, "required");
+        assert.equal(p.BuildkiteAgentEnableGracefulShutdown, "true");
+        assert.equal(p.ECRAccessPolicy, "readonly");
+        assert.equal(p.EnableCostAllocationTags, "true");
+        assert.equal(p.BuildkiteAgentTags, "region=eu-west-1,fleet=linux-eu-west-1");
+        assert.equal(p.BootstrapScriptUrl, WIRING.bootstrapScriptUrl);
+        assert.equal(p.ManagedPolicyARNs, WIRING.managedPolicyArns[0]);
+        assert.equal(p.VpcId, undefined, "no VPC given: the stack creates its own");
+    });
+
+    it("passes VPC, subnets, volume size and permissions boundary when given", () => {
+        const fleet: AwsFleetConfig = {
+            ...awsFleets()[0],
+            vpcId: "vpc-0abc",
+            subnets: ["subnet-01", "subnet-02"],
+            rootVolumeSizeGb: 500,
+            permissionsBoundary: "arn:aws:iam::123456789012:policy/boundary",
+            managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        };
+        const p = toStackParameters(fleet, WIRING);
+        assert.equal(p.VpcId, "vpc-0abc");
+        assert.equal(p.Subnets, "subnet-01,subnet-02");
+        assert.equal(p.RootVolumeSize, "500");
+        assert.equal(p.InstanceRolePermissionsBoundaryARN, "arn:aws:iam::123456789012:policy/boundary");
+        assert.equal(p.ManagedPolicyARNs, `${WIRING.managedPolicyArns[0]},arn:aws:iam::aws:policy/ReadOnlyAccess`);
+        assert.deepEqual(checkParameters(p), []);
+    });
+});
+
+describe("checkParameters", () => {
+    it("rejects a parameter the template does not have, suggesting the near one", () => {
+        const [problem] = checkParameters({ BuildkiteQueues: "default" });
+        assert.match(problem, /unknown parameter "BuildkiteQueues".*did you mean "BuildkiteQueue"/);
+    });
+
+    it("rejects values outside AllowedValues, patterns, ranges and number syntax", () => {
+        assert.match(checkParameters({ IMDSv2Tokens: "always" })[0], /IMDSv2Tokens is "always", not one of/);
+        assert.match(checkParameters({ LogRetentionDays: "10" })[0], /not one of the allowed values 1, 3, 5/);
+        assert.match(checkParameters({ BuildkiteAgentTokenParameterStorePath: "no-slash" })[0], /does not match/);
+        assert.match(checkParameters({ OnDemandPercentage: "101" })[0], /above the template's MaxValue 100/);
+        assert.match(checkParameters({ MinSize: "-1" })[0], /below the template's MinValue 0/);
+        assert.match(checkParameters({ MaxSize: "ten" })[0], /must be a number/);
+        assert.match(checkParameters({ BuildkiteQueue: "" })[0], /MinLength 1/);
+        assert.match(checkParameters({ InstanceTypes: "c7i.xlarge, c6i.xlarge" })[0], /does not match/);
+    });
+
+    it("refuses to pass the agent token as a plain parameter", () => {
+        assert.match(checkParameters({ BuildkiteAgentToken: "bkct_secret" })[0], /credential \(NoEcho\)/);
+    });
+
+    it("holds for any fleet the config model accepts (property)", () => {
+        const base = prodRawConfig();
+        const fleetArb = fc.record({
+            name: fc.stringMatching(/^[a-z][a-z0-9-]{0,60}$/),
+            instanceTypes: fc.array(fc.constantFrom("c7i.xlarge", "m6g.large", "t3.micro", "c7gn.16xlarge"), {
+                minLength: 1,
+                maxLength: 30,
+            }),
+            minSize: fc.integer({ min: 0, max: 50 }),
+            maxSize: fc.integer({ min: 0, max: 50 }),
+            onDemandPercentage: fc.integer({ min: 0, max: 100 }),
+            agentsPerInstance: fc.integer({ min: 1, max: 64 }),
+            logRetentionDays: fc.integer({ min: 1, max: 4000 }),
+            rootVolumeSizeGb: fc.option(fc.integer({ min: 10, max: 16384 }), { nil: undefined }),
+        });
+        fc.assert(
+            fc.property(fleetArb, (f) => {
+                const raw = {
+                    ...base,
+                    fleets: [
+                        ...(base.fleets as unknown[]),
+                        { kind: "aws", cluster: "default", queue: "extra", region: "eu-north-1", ...f },
+                    ],
+                };
+                const parsed = parsePlatformConfig(raw);
+                if (!parsed.ok) return true; // the config model rejected it, with a path: nothing reaches the stack
+                const fleet = parsed.value.fleets.find((x) => x.name === f.name);
+                if (fleet?.kind !== "aws") return true;
+                return checkParameters(toStackParameters(fleet, WIRING)).length === 0;
+            }),
+            { numRuns: 300 },
+        );
+    });
+});
+
+describe("costAllocationTag", () => {
+    it("prefers CostCenter, else the first tag, else ManagedBy", () => {
+        assert.deepEqual(costAllocationTag({ A: "1", CostCenter: "ci" }), { name: "CostCenter", value: "ci" });
+        assert.deepEqual(costAllocationTag({ Team: "x", Owner: "y" }), { name: "Owner", value: "y" });
+        assert.deepEqual(costAllocationTag({}), { name: "ManagedBy", value: "ci-platform" });
+    });
+});
