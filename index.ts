@@ -1,17 +1,42 @@
-import * as buildkite from "@pulumiverse/buildkite";
+import * as aws from "@pulumi/aws";
 import * as github from "@pulumi/github";
+import * as buildkite from "@pulumiverse/buildkite";
+import * as path from "node:path";
+import { declareFleets } from "./components/agents";
 import { BuildkiteOrganization, BuildkitePipeline, splitRepository, uploadSteps } from "./components/buildkite";
 import { loadStackConfig } from "./components/config";
+import { buildHooksBundle, readHookSources, renderBootstrapScript } from "./components/hooks";
+import { checkImages, declareImages, parseVersionsText, readImageFiles } from "./components/images";
 
-// 1. Read and validate the whole config before a single resource is registered.
-const config = loadStackConfig();
+const ROOT = __dirname;
 
-// 2. Providers: one Buildkite organization, one GitHub provider per repository owner.
+// 1. Read and validate the whole config, and the files it refers to, before a single resource is registered.
+const imageFiles = readImageFiles(ROOT);
+const config = loadStackConfig({ extraChecks: [(c) => checkImages(c, imageFiles)] });
+const imageVersions = parseVersionsText(imageFiles.versionsJson ?? "{}").value ?? {};
+const hookFiles = readHookSources(path.join(ROOT, "hooks"));
+
+// 2. Providers: one Buildkite organization, one GitHub provider per repository owner, one AWS provider per region.
 const buildkiteProvider = new buildkite.Provider("buildkite", { organization: config.organization });
 const owners = [...new Set([config.github.owner, ...config.pipelines.map((p) => splitRepository(p.repository).owner)])];
 const githubProviders = Object.fromEntries(
     owners.sort().map((owner) => [owner, new github.Provider(`github-${owner.toLowerCase()}`, { owner })]),
 );
+const regions = [
+    ...new Set([config.homeRegion, ...config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : []))]),
+];
+const awsProviders = Object.fromEntries(
+    regions
+        .sort()
+        .map((region) => [
+            region,
+            new aws.Provider(`ci-platform-aws-${region}`, {
+                region: region as aws.Region,
+                defaultTags: { tags: config.tags },
+            }),
+        ]),
+);
+const accountId = aws.getCallerIdentityOutput({}, { provider: awsProviders[config.homeRegion] }).accountId;
 
 // 3. Components.
 const organization = new BuildkiteOrganization(
@@ -33,6 +58,43 @@ const pipelines = config.pipelines.map(
             { providers: [buildkiteProvider, githubProviders[splitRepository(pipeline.repository).owner]] },
         ),
 );
+const hooksBundle = buildHooksBundle({
+    hookFiles,
+    allowedRepositories: config.pipelines.map((p) => p.repository),
+    imageVersions,
+});
+const fleets = declareFleets({
+    config,
+    clusterIds: organization.clusterIds,
+    hooksBundle: {
+        hash: hooksBundle.hash,
+        files: hooksBundle.objects.map((o) => ({ path: o.key, content: o.content })),
+    },
+    renderBootstrap: (request) =>
+        renderBootstrapScript({
+            hookFiles,
+            bucket: request.bucket,
+            region: request.region,
+            bundleHash: request.bundleHash,
+            fleet: request.fleet,
+        }),
+    providers: awsProviders,
+    accountId,
+});
+const images = declareImages({
+    config,
+    versions: imageVersions,
+    homeProvider: awsProviders[config.homeRegion],
+    // Same-account pulls are granted by each fleet's own IAM policy; the repository policy allows the account.
+    pullerRoleArns: [],
+    accountId,
+    rootDir: ROOT,
+});
 
 // 4. Outputs.
 export const pipelineSlugs = Object.fromEntries(pipelines.map((p, i) => [config.pipelines[i].slug, p.slug]));
+export const agentFleets = fleets.fleets;
+export const imageRepositories = Object.fromEntries(
+    Object.entries(images.images).map(([name, image]) => [name, image.repositoryUrl]),
+);
+export const imageReplicationRegions = images.replicationRegions;

@@ -74,7 +74,13 @@ function main() {
         return { ...stats, resources };
     };
     const prodPlan = plan(prodFile);
-    rows.push(["prod", String(prodPlan.resources), fmt(prodPlan.ms), fmt(prodPlan.maxRssMb), ratio(prodPlan.ms, baseline.ms)]);
+    rows.push([
+        "prod",
+        String(prodPlan.resources),
+        fmt(prodPlan.ms),
+        fmt(prodPlan.maxRssMb),
+        ratio(prodPlan.ms, baseline.ms),
+    ]);
     const bySize: { size: number; ms: number }[] = [];
     for (const size of sizes) {
         const file = path.join(dir, `Pulumi.bench-${size}.yaml`);
@@ -109,7 +115,8 @@ const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
 function print(header: string[], rows: string[][]) {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+    const line = (cells: string[]) =>
+        cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
     console.log(line(header));
     console.log(widths.map((w) => "-".repeat(w)).join("  "));
     for (const r of rows) console.log(line(r));

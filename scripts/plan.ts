@@ -4,12 +4,14 @@
  *
  *   npm run plan -- [--stack NAME | --config FILE] [--json OUT] [--diff BASE.json] [--markdown OUT]
  *
- * Exit codes: 0 done; 1 the program or a file could not be read; 2 invalid stack config.
+ * Exit codes: 0 done; 1 the program or a file could not be read; 2 invalid stack config; 3 a mandatory policy of
+ * the policy pack (policy/) is violated (the plan, diff and markdown are still written).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
+import { formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
 import { captureProgram } from "./plan/capture";
 import { diffPlans } from "./plan/diff";
 import { PlanDocument } from "./plan/model";
@@ -82,16 +84,33 @@ async function main(argv: string[]): Promise<number> {
         return 1;
     }
     if (values.json) writeFileSync(values.json, serializePlan(plan));
+    const violations = runPolicies(plan.resources);
+    const sections = [
+        {
+            title: "Policy pack",
+            body:
+                violations.length === 0
+                    ? "No violations."
+                    : violations
+                          .map((v) => `- **${v.enforcementLevel}** ${v.policy}: ${v.message} (\`${v.urn}\`)`)
+                          .join("\n"),
+        },
+    ];
     if (values.diff) {
         const base = JSON.parse(readFileSync(values.diff, "utf8")) as PlanDocument;
         const diff = diffPlans(base, plan);
         process.stdout.write(renderDiffText(diff) + "\n");
-        if (values.markdown) writeFileSync(values.markdown, renderDiffMarkdown(diff, plan.stack));
+        if (values.markdown) writeFileSync(values.markdown, renderDiffMarkdown(diff, plan.stack, sections));
     } else {
         process.stdout.write(renderTree(plan) + "\n");
-        if (values.markdown) writeFileSync(values.markdown, renderPlanMarkdown(plan));
+        if (values.markdown) writeFileSync(values.markdown, renderPlanMarkdown(plan, sections));
     }
-    return 0;
+    process.stdout.write(
+        violations.length === 0
+            ? "\nPolicy pack ci-platform: no violations.\n"
+            : `\nPolicy pack ci-platform: ${violations.length} violation(s):\n${violations.map((v) => `  ${formatViolation(v)}`).join("\n")}\n`,
+    );
+    return hasMandatoryViolation(violations) ? 3 : 0;
 }
 
 if (require.main === module) {

@@ -2,5 +2,5 @@ export { AWS_REGIONS, AWS_REGION_NAMES, AwsRegion, continentOf } from "./regions
 export { findCycle } from "./cross-checks";
 export { CONFIG_NAMESPACE, ConfigIssue, ConfigPath, Result, formatConfigPath, formatIssue, nearest } from "./issues";
 export { RawConfig, parsePlatformConfig } from "./load";
-export { ConfigError, loadStackConfig, readRawStackConfig } from "./stack-config";
+export { ConfigError, ExtraCheck, loadStackConfig, readRawStackConfig } from "./stack-config";
 export * from "./schema";

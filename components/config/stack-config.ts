@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, ConfigIssue, formatIssue } from "./issues";
+import { CONFIG_NAMESPACE, ConfigIssue, formatIssue, sortIssues } from "./issues";
 import { RawConfig, parsePlatformConfig } from "./load";
 import { PlatformConfig } from "./schema";
 
@@ -41,13 +41,21 @@ function parseConfigValue(value: string): unknown {
     return value;
 }
 
+/** A check of the parsed config against something outside it (files in the repository). */
+export type ExtraCheck = (config: PlatformConfig) => readonly ConfigIssue[];
+
 /**
- * Reads and validates the whole stack config before any resource is registered. Throws {@link ConfigError}
- * listing every problem. The returned config still holds secret values under `secrets`: pass them to resources
- * only through `pulumi.secret`.
+ * Reads and validates the whole stack config before any resource is registered: the schema, the cross-references,
+ * then `extraChecks` (which see only a config that passed the rest). Throws {@link ConfigError} listing every
+ * problem. The returned config still holds secret values under `secrets`: pass them to resources only through
+ * `pulumi.secret`.
  */
-export function loadStackConfig(raw: RawConfig = readRawStackConfig()): PlatformConfig {
-    const result = parsePlatformConfig(raw);
+export function loadStackConfig(
+    options: { raw?: RawConfig; extraChecks?: readonly ExtraCheck[] } = {},
+): PlatformConfig {
+    const result = parsePlatformConfig(options.raw ?? readRawStackConfig());
     if (!result.ok) throw new ConfigError(result.error);
+    const issues = (options.extraChecks ?? []).flatMap((check) => check(result.value));
+    if (issues.length > 0) throw new ConfigError(sortIssues(issues));
     return result.value;
 }

@@ -10,7 +10,14 @@ import { AWS_REGION_NAMES } from "../../components/config";
 export type StackConfigMap = Record<string, unknown>;
 
 /** Regions the synthetic fleets spread over, two continents at least. */
-export const BENCH_REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1", "ap-northeast-1"];
+export const BENCH_REGIONS = [
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+];
 
 /** Returns a copy of `base` with `pipelines` pipelines and two fleets in each of `regions` regions. */
 export function syntheticOrganization(
@@ -18,7 +25,8 @@ export function syntheticOrganization(
     pipelines: number,
     regions: readonly string[] = BENCH_REGIONS,
 ): StackConfigMap {
-    for (const r of regions) if (!(AWS_REGION_NAMES as readonly string[]).includes(r)) throw new Error(`unknown region ${r}`);
+    for (const r of regions)
+        if (!(AWS_REGION_NAMES as readonly string[]).includes(r)) throw new Error(`unknown region ${r}`);
     const config = structuredClone(base);
     const teams = (config["ci-platform:teams"] as { name: string }[]).map((t) => t.name);
     const image = (config["ci-platform:images"] as { name: string; variants: string[] }[])[0];
