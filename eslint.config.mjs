@@ -13,4 +13,9 @@ export default tseslint.config(
             eqeqeq: ["error", "always"],
         },
     },
+    {
+        files: ["**/*.cjs"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly" } },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
 );
