@@ -26,15 +26,13 @@ const regions = [
     ...new Set([config.homeRegion, ...config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : []))]),
 ];
 const awsProviders = Object.fromEntries(
-    regions
-        .sort()
-        .map((region) => [
-            region,
-            new aws.Provider(`ci-platform-aws-${region}`, {
-                region: region as aws.Region,
-                defaultTags: { tags: config.tags },
-            }),
-        ]),
+    regions.sort().map((region) => [
+        region,
+        new aws.Provider(`ci-platform-aws-${region}`, {
+            region: region as aws.Region,
+            defaultTags: { tags: config.tags },
+        }),
+    ]),
 );
 const accountId = aws.getCallerIdentityOutput({}, { provider: awsProviders[config.homeRegion] }).accountId;
 
