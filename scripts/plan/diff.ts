@@ -52,7 +52,9 @@ export interface PlanDiff {
  * resource.
  */
 export function stackNeutralUrn(urn: string): string {
-    return urn.replace(/^urn:pulumi:[^:]*::/, "urn:pulumi:*::");
+    return urn
+        .replace(/^urn:pulumi:[^:]*::/, "urn:pulumi:*::")
+        .replace(/::pulumi:pulumi:Stack::.*$/, "::pulumi:pulumi:Stack::*");
 }
 
 /** Compares two plans. Pure, and the result is sorted by URN. */
