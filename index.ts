@@ -1,7 +1,13 @@
 import * as buildkite from "@pulumiverse/buildkite";
 import * as github from "@pulumi/github";
-import { BuildkiteOrganization, BuildkitePipeline, splitRepository, uploadSteps } from "./components/buildkite";
+import {
+    BuildkiteOrganization,
+    BuildkitePipeline,
+    PipelineTriggerRules,
+    splitRepository,
+} from "./components/buildkite";
 import { loadStackConfig } from "./components/config";
+import { generateSteps } from "./components/steps";
 
 // 1. Read and validate the whole config before a single resource is registered.
 const config = loadStackConfig();
@@ -12,6 +18,10 @@ const owners = [...new Set([config.github.owner, ...config.pipelines.map((p) => 
 const githubProviders = Object.fromEntries(
     owners.sort().map((owner) => [owner, new github.Provider(`github-${owner.toLowerCase()}`, { owner })]),
 );
+
+// Every pipeline's steps, from the config. TEMPORARY image resolver: the lead replaces it with
+// components/images' resolveStepImage (which adds the pinned version from agent-images/versions.json).
+const steps = generateSteps(config, (ref) => `\${CI_PLATFORM_ECR_REGISTRY}/ci-platform/${ref.name}:${ref.variant}`);
 
 // 3. Components.
 const organization = new BuildkiteOrganization(
@@ -28,10 +38,19 @@ const pipelines = config.pipelines.map(
                 clusterId: organization.clusterIds[pipeline.cluster],
                 defaultTeamId: organization.teamIds[pipeline.team ?? config.teams[0].name],
                 teamIds: organization.teamIds,
-                steps: uploadSteps(pipeline),
+                steps: steps.bySlug[pipeline.slug].stored,
             },
             { providers: [buildkiteProvider, githubProviders[splitRepository(pipeline.repository).owner]] },
         ),
+);
+
+new PipelineTriggerRules(
+    `${config.organization}-trigger-rules`,
+    {
+        triggers: steps.crossClusterTriggers,
+        pipelineUuids: Object.fromEntries(pipelines.map((p, i) => [config.pipelines[i].slug, p.pipeline.uuid])),
+    },
+    { providers: [buildkiteProvider] },
 );
 
 // 4. Outputs.
