@@ -326,6 +326,7 @@ function briefStep(step: Step, uploads: ReadonlyMap<string, UploadedDocument>): 
             return `input ${step.key ?? step.label}${when}`;
         case "trigger": {
             const notes = [
+                step.key ?? "",
                 step.dependsOn?.length ? `after ${step.dependsOn.join(", ")}` : "",
                 step.async ? "async" : "",
             ]
