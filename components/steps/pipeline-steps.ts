@@ -100,15 +100,6 @@ export function escapeForUpload(text: string): string {
 const escapeRecord = (r: Readonly<Record<string, string>>) =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, escapeForUpload(v)]));
 
-/** A step key fragment from a name: lowercase letters, digits and dashes. */
-function keyFragment(name: string): string {
-    return (
-        name
-            .toLowerCase()
-            .replace(/[^a-z0-9]+/g, "-")
-            .replace(/^-+|-+$/g, "") || "x"
-    );
-}
 
 function container(resolveImage: ResolveImage, ref: { name: string; variant: string }, escape: boolean): StepContainer {
     const image = resolveImage(ref);
@@ -202,7 +193,8 @@ function packageSteps(pipeline: PipelineConfig, ctx: StepsContext, ifChanged: bo
             .replace(/\{path\}/g, pkg.path);
         return {
             kind: "command",
-            key: `package-${keyFragment(pkg.name)}`,
+            // Package names are letters, digits, ".", "_" and "-", all valid in step keys, so keys stay unique.
+            key: `package-${pkg.name}`,
             label: escapeForUpload(`:package: ${pkg.name}`),
             queue: pipeline.queue,
             commands: [escapeForUpload(command)],
