@@ -67,7 +67,7 @@ const hasIfChanged = (value: unknown): boolean =>
           : false;
 
 before(async () => {
-    ({ resources } = await buildPlan({ stack: "prod" }));
+    resources = [...(await buildPlan({ stack: "prod" })).resources];
     const parsed = parsePlatformConfig(rawPlatformConfig(readStackFile(path.join(ROOT, "Pulumi.prod.yaml"))));
     assert.ok(parsed.ok);
     config = parsed.value;
