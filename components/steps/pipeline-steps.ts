@@ -100,7 +100,6 @@ export function escapeForUpload(text: string): string {
 const escapeRecord = (r: Readonly<Record<string, string>>) =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, escapeForUpload(v)]));
 
-
 function container(resolveImage: ResolveImage, ref: { name: string; variant: string }, escape: boolean): StepContainer {
     const image = resolveImage(ref);
     return {
