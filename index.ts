@@ -3,10 +3,16 @@ import * as github from "@pulumi/github";
 import * as buildkite from "@pulumiverse/buildkite";
 import * as path from "node:path";
 import { declareFleets } from "./components/agents";
-import { BuildkiteOrganization, BuildkitePipeline, splitRepository, uploadSteps } from "./components/buildkite";
+import {
+    BuildkiteOrganization,
+    BuildkitePipeline,
+    PipelineTriggerRules,
+    splitRepository,
+} from "./components/buildkite";
 import { loadStackConfig } from "./components/config";
 import { buildHooksBundle, readHookSources, renderBootstrapScript } from "./components/hooks";
-import { checkImages, declareImages, parseVersionsText, readImageFiles } from "./components/images";
+import { checkImages, declareImages, parseVersionsText, readImageFiles, stepImageResolver } from "./components/images";
+import { generateSteps } from "./components/steps";
 
 const ROOT = __dirname;
 
@@ -36,6 +42,9 @@ const awsProviders = Object.fromEntries(
 );
 const accountId = aws.getCallerIdentityOutput({}, { provider: awsProviders[config.homeRegion] }).accountId;
 
+// Every pipeline's steps, from the config; images resolve to their pinned tags in the agent's own region.
+const steps = generateSteps(config, stepImageResolver(config.images, imageVersions));
+
 // 3. Components.
 const organization = new BuildkiteOrganization(
     config.organization,
@@ -51,7 +60,7 @@ const pipelines = config.pipelines.map(
                 clusterId: organization.clusterIds[pipeline.cluster],
                 defaultTeamId: organization.teamIds[pipeline.team ?? config.teams[0].name],
                 teamIds: organization.teamIds,
-                steps: uploadSteps(pipeline),
+                steps: steps.bySlug[pipeline.slug].stored,
             },
             { providers: [buildkiteProvider, githubProviders[splitRepository(pipeline.repository).owner]] },
         ),
@@ -88,6 +97,15 @@ const images = declareImages({
     accountId,
     rootDir: ROOT,
 });
+
+new PipelineTriggerRules(
+    `${config.organization}-trigger-rules`,
+    {
+        triggers: steps.crossClusterTriggers,
+        pipelineUuids: Object.fromEntries(pipelines.map((p, i) => [config.pipelines[i].slug, p.pipeline.uuid])),
+    },
+    { providers: [buildkiteProvider] },
+);
 
 // 4. Outputs.
 export const pipelineSlugs = Object.fromEntries(pipelines.map((p, i) => [config.pipelines[i].slug, p.slug]));

@@ -11,12 +11,22 @@ import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
+import { RawConfig, parsePlatformConfig } from "../components/config";
+import { mermaidMarkdown } from "../components/graph/diagram";
+import { briefSteps, generateSteps } from "../components/steps";
 import { formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
 import { captureProgram } from "./plan/capture";
 import { diffPlans } from "./plan/diff";
 import { PlanDocument } from "./plan/model";
-import { renderDiffMarkdown, renderDiffText, renderPlanMarkdown, renderTree } from "./plan/render";
-import { readStackFile } from "./plan/stack-file";
+import {
+    MarkdownSection,
+    renderDiffMarkdown,
+    renderDiffText,
+    renderPlanMarkdown,
+    renderStepsBrief,
+    renderTree,
+} from "./plan/render";
+import { StackConfig, readStackFile } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -36,7 +46,7 @@ export interface PlanOptions {
 
 /** Runs the program for a stack file and returns its plan document. Throws the program's errors. */
 export async function buildPlan(options: Pick<PlanOptions, "stack" | "config">): Promise<PlanDocument> {
-    const configFile = options.config ?? path.join(ROOT, `Pulumi.${options.stack ?? "prod"}.yaml`);
+    const configFile = configFileOf(options);
     const stack = options.stack ?? stackNameOf(configFile);
     const project = (parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
     const { config, secretKeys } = readStackFile(configFile);
@@ -48,6 +58,33 @@ export async function buildPlan(options: Pick<PlanOptions, "stack" | "config">):
         programPath: path.join(ROOT, "index.ts"),
     });
     return { project, stack, resources: captured.resources };
+}
+
+function configFileOf(options: Pick<PlanOptions, "stack" | "config">): string {
+    return options.config ?? path.join(ROOT, `Pulumi.${options.stack ?? "prod"}.yaml`);
+}
+
+/** The `ci-platform:*` keys of a stack file, parsed as the program parses them (objects and lists are JSON). */
+export function rawPlatformConfig(stack: StackConfig): RawConfig {
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(stack.config)) {
+        if (!key.startsWith("ci-platform:")) continue;
+        const text = value.trim();
+        raw[key.slice("ci-platform:".length)] = text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : value;
+    }
+    return raw;
+}
+
+/** Each pipeline's steps in brief and the trigger graph as Mermaid, or nothing when the config is invalid. */
+export function stepsOverview(stack: StackConfig): { brief: string[]; sections: MarkdownSection[] } {
+    const parsed = parsePlatformConfig(rawPlatformConfig(stack));
+    if (!parsed.ok) return { brief: [], sections: [] };
+    // Images do not appear in the brief, so any resolver will do here.
+    const generated = generateSteps(parsed.value, (ref) => `${ref.name}:${ref.variant}`);
+    return {
+        brief: Object.values(generated.bySlug).map(briefSteps),
+        sections: [{ title: "Trigger graph", body: mermaidMarkdown(generated.graph) }],
+    };
 }
 
 function stackNameOf(file: string): string {
@@ -85,7 +122,9 @@ async function main(argv: string[]): Promise<number> {
     }
     if (values.json) writeFileSync(values.json, serializePlan(plan));
     const violations = runPolicies(plan.resources);
+    const overview = stepsOverview(readStackFile(configFileOf(values)));
     const sections = [
+        ...overview.sections,
         {
             title: "Policy pack",
             body:
@@ -102,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(renderDiffText(diff) + "\n");
         if (values.markdown) writeFileSync(values.markdown, renderDiffMarkdown(diff, plan.stack, sections));
     } else {
-        process.stdout.write(renderTree(plan) + "\n");
+        process.stdout.write(renderTree(plan) + "\n" + renderStepsBrief(overview.brief) + "\n");
         if (values.markdown) writeFileSync(values.markdown, renderPlanMarkdown(plan, sections));
     }
     process.stdout.write(

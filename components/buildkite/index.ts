@@ -1,5 +1,6 @@
 export { BuildkiteOrganization, BuildkiteOrganizationArgs } from "./organization";
 export { BuildkitePipeline, BuildkitePipelineArgs } from "./pipeline";
+export { PipelineTriggerRules, PipelineTriggerRulesArgs, TRIGGER_RULE_TYPE, triggerRuleValue } from "./trigger-rules";
 export {
     GITHUB_WEBHOOK_EVENTS,
     displayName,

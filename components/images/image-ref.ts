@@ -154,3 +154,14 @@ export function escapeForUpload(text: string): string {
 export function registryEnvironment(accountId: string, region: string): Record<string, string> {
     return { [REGISTRY_ENV_VAR]: registryHost(accountId, region) };
 }
+
+/**
+ * The image resolver the step generator uses: image name and variant to the region-neutral reference of the pinned
+ * tag (see {@link resolveStepImage}). The one place steps get their image from.
+ */
+export function stepImageResolver(
+    images: ResolveStepImageArgs["images"],
+    versions: ResolveStepImageArgs["versions"],
+): (ref: ResolveStepImageArgs["ref"]) => string {
+    return (ref) => resolveStepImage({ images, versions, ref }).image;
+}

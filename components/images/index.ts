@@ -24,6 +24,7 @@ export {
     registryHost,
     repositoryName,
     resolveStepImage,
+    stepImageResolver,
 } from "./image-ref";
 export { lifecyclePolicy, pullPolicy, replicationRegions } from "./registry";
 export { ImageReplication, ImageReplicationArgs } from "./replication";

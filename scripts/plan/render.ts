@@ -36,6 +36,11 @@ export function renderTree(plan: PlanDocument): string {
     return lines.join("\n");
 }
 
+/** Each pipeline's steps in brief, one line a pipeline, under a `Steps:` heading; nothing when there are none. */
+export function renderStepsBrief(lines: readonly string[]): string {
+    return lines.length === 0 ? "" : ["", "Steps:", ...lines.map((l) => `  ${l}`)].join("\n");
+}
+
 /** The diff for a terminal: one line a resource, changed paths beside updates. */
 export function renderDiffText(diff: PlanDiff): string {
     const lines: string[] = [];

@@ -1,7 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ifChangedSelects } from "../../components/steps/glob";
+import { parse } from "yaml";
+import { PipelineConfig, PlatformConfig, pipelineSchema } from "../../components/config";
+import { IfChanged, ifChangedSelects } from "../../components/steps/glob";
+import { checkOurRules, validatePipelineDocument, walkSteps } from "../../components/steps/pipeline-schema";
+import {
+    CHANGED_ONLY_IF,
+    EVERYTHING_IF,
+    UPLOAD_ENV_VAR,
+    stepsForPipeline,
+} from "../../components/steps/pipeline-steps";
 import {
     escapeGlob,
     findPackageCycle,
@@ -312,6 +321,112 @@ describe("planMonorepo property", () => {
                 }
                 assert.deepEqual(plan([...packages].reverse()), plans, "input order must not matter");
             }),
+        );
+    });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Property over the YAML actually generated: the stored steps of a monorepo pipeline, the document its
+// "affected packages" step uploads (parsed back from the step's env), and each step's if_changed evaluated with the
+// agent's glob semantics, against the string oracle above.
+
+const BASE_PIPELINE = pipelineSchema.parse({
+    slug: "mono",
+    repository: "acme/mono",
+    image: { name: "buildkite-test", variant: "py3.12" },
+});
+
+/** The pipeline config for random packages (built directly: the property explores paths zod would refuse). */
+function monorepoPipeline(packages: readonly PackageSpec[], alwaysRebuildPaths: readonly string[]): PipelineConfig {
+    return {
+        ...BASE_PIPELINE,
+        alwaysRebuildPaths: [...alwaysRebuildPaths],
+        packages: packages.map((p) => ({ name: p.name, path: p.path, dependsOn: [...p.dependsOn] })),
+    };
+}
+
+function generated(pipeline: PipelineConfig) {
+    const config = { pipelines: [pipeline], images: [], fleets: [] } as unknown as PlatformConfig;
+    return stepsForPipeline(pipeline, {
+        config,
+        graph: { nodes: [{ slug: pipeline.slug, cluster: "default", gate: "none" }], edges: [] },
+        resolveImage: (ref) => `\${CI_PLATFORM_ECR_REGISTRY}/ci-platform/${ref.name}:${ref.variant}-1`,
+    });
+}
+
+type UploadedStep = { key: string; if_changed?: IfChanged; commands: string[] };
+
+/** The document the stored step `key` uploads, read back from the stored YAML as an agent would receive it. */
+function uploadedFromStored(storedYaml: string, key: string): { stored: Record<string, unknown>; doc: UploadedStep[] } {
+    const stored = parse(storedYaml) as { steps: Record<string, unknown>[] };
+    const step = stored.steps.find((s) => s.key === key);
+    assert.ok(step, `no stored step ${key}`);
+    const env = step.env as Record<string, string>;
+    const doc = parse(env[UPLOAD_ENV_VAR]) as { steps: UploadedStep[] };
+    return { stored: step, doc: doc.steps };
+}
+
+describe("generated monorepo steps property", () => {
+    it("skip exactly the packages a change cannot affect, as the agent evaluates the uploaded if_changed", () => {
+        const scenario = packagesArb.chain((packages) =>
+            fc.record({
+                packages: fc.constant(packages),
+                alwaysRebuild: fc.subarray(["Makefile", "ci/scripts/", "foo"]),
+                changed: changedFilesArb(packages),
+            }),
+        );
+        fc.assert(
+            fc.property(scenario, ({ packages, alwaysRebuild, changed }) => {
+                const steps = generated(monorepoPipeline(packages, alwaysRebuild));
+                const { stored, doc } = uploadedFromStored(steps.stored, "packages-changed");
+                assert.equal(stored.if, CHANGED_ONLY_IF);
+                assert.equal(doc.length, packages.length, "one step per package");
+                const relevant = [".buildkite/", ...alwaysRebuild];
+                for (const pkg of packages) {
+                    const step = doc.find((s) => s.key === `package-${pkg.name}`);
+                    assert.ok(step, `no step for ${pkg.name}`);
+                    assert.ok(step.if_changed !== undefined);
+                    assert.equal(
+                        ifChangedSelects(step.if_changed, changed),
+                        shouldSelect(pkg, packages, relevant, changed),
+                        `${pkg.name} at ${pkg.path} with ${JSON.stringify(step.if_changed)} for ${JSON.stringify(changed)}`,
+                    );
+                }
+                // The uploaded and stored documents are valid, and only the uploaded one holds if_changed.
+                const storedDoc = parse(steps.stored) as unknown;
+                assert.deepEqual([...validatePipelineDocument(storedDoc), ...checkOurRules(storedDoc)], []);
+                assert.ok(walkSteps(storedDoc).every((step) => !("if_changed" in step.body)));
+                const uploaded = { steps: doc };
+                assert.deepEqual([...validatePipelineDocument(uploaded), ...checkOurRules(uploaded)], []);
+            }),
+            { numRuns: 200 },
+        );
+    });
+
+    it("run every package, unconditionally, on the default branch and on tags", () => {
+        fc.assert(
+            fc.property(packagesArb, (packages) => {
+                const steps = generated(monorepoPipeline(packages, []));
+                const { stored, doc } = uploadedFromStored(steps.stored, "packages-all");
+                assert.equal(stored.if, EVERYTHING_IF);
+                assert.equal(EVERYTHING_IF, "build.branch == pipeline.default_branch || build.tag != null");
+                assert.deepEqual(doc.map((s) => s.key).sort(), packages.map((p) => `package-${p.name}`).sort());
+                assert.ok(doc.every((s) => s.if_changed === undefined));
+            }),
+            { numRuns: 50 },
+        );
+    });
+
+    it("hand the job its command and image unchanged through upload-time interpolation", () => {
+        const pipeline = monorepoPipeline([{ name: "core", path: "libs/core", dependsOn: [] }], []);
+        const withDollar = { ...pipeline, packageCommand: 'cd {path} && echo "$HOME" && make {name}' };
+        const { doc } = uploadedFromStored(generated(withDollar).stored, "packages-changed");
+        assert.deepEqual(doc[0].commands, ['cd libs/core && echo "$$HOME" && make core']);
+        const plugins = (doc[0] as unknown as { plugins: Record<string, { image: string }>[] }).plugins;
+        const docker = plugins.find((p) => Object.keys(p)[0].startsWith("docker#"));
+        assert.equal(
+            docker && Object.values(docker)[0].image,
+            "$${CI_PLATFORM_ECR_REGISTRY}/ci-platform/buildkite-test:py3.12-1",
         );
     });
 });
