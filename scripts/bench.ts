@@ -13,7 +13,8 @@ import { parse, stringify } from "yaml";
 import { syntheticOrganization } from "./bench/synthetic";
 
 const ROOT = path.resolve(__dirname, "..");
-const TSX = ["--import", "tsx"];
+/** How `npm run plan` starts node (package.json): a larger young generation halves GC time on large plans. */
+const TSX = ["--max-semi-space-size=32", "--import", "tsx"];
 
 /** The SDKs index.ts loads: the baseline process loads only these. */
 const SDKS = ["@pulumi/pulumi", "@pulumi/aws", "@pulumiverse/buildkite", "@pulumi/github", "@pulumi/docker"];
