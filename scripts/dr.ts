@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
 import { hookObjectName, secretsBucketName } from "../components/agents/naming";
-import { formatIssue, parsePlatformConfig } from "../components/config";
+import { didYouMean, formatIssue, parsePlatformConfig } from "../components/config";
 import { buildPlan } from "./plan";
 import { readStackFile } from "./plan/stack-file";
 
@@ -85,27 +85,34 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
     const config = parsed.value;
+    // Check the scope before the (slower) plan, so a typo is answered at once.
+    const stackName =
+        values.stack ?? (values.config ? path.basename(values.config).replace(/^Pulumi\.|\.ya?ml$/g, "") : "prod");
+    const scoped = (stack: string, hookPaths: readonly string[]) =>
+        values.fleet
+            ? fleetResources(config, values.fleet, { stack, hookPaths })
+            : regionResources(config, values.region ?? "", { stack, hookPaths });
+    if (values.fleet && !config.fleets.some((f) => f.name === values.fleet)) {
+        const names = config.fleets.map((f) => f.name);
+        process.stderr.write(
+            `dr: no fleet named "${values.fleet}"; ${didYouMean(values.fleet, names)}fleets: ${names.join(", ")}\n`,
+        );
+        return 2;
+    }
+    try {
+        scoped(stackName, []);
+    } catch (e) {
+        process.stderr.write(`dr: ${(e as Error).message}\n`);
+        return 2;
+    }
     const declared = await buildPlan({ stack: values.stack, config: values.config });
-    const stack = declared.stack;
     // The hook objects, as the program declares them in the home region's bucket (the same paths in every region).
     const hookPrefix = hookObjectName(secretsBucketName(config.homeRegion), "");
     const hookPaths = declared.resources
         .filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && r.name.startsWith(hookPrefix))
         .map((r) => r.name.slice(hookPrefix.length));
-    let plan: RecoveryPlan;
-    try {
-        plan = values.fleet
-            ? fleetResources(config, values.fleet, { stack, hookPaths })
-            : regionResources(config, values.region ?? "", { stack, hookPaths });
-    } catch (e) {
-        process.stderr.write(`dr: ${(e as Error).message}\n`);
-        return 2;
-    }
-    if (plan.fleets.length === 0) {
-        const names = config.fleets.map((f) => f.name);
-        process.stderr.write(`dr: no fleet named "${values.fleet}"; fleets: ${names.join(", ")}\n`);
-        return 2;
-    }
+    const stack = declared.stack;
+    const plan = scoped(stack, hookPaths);
     const urns = new Set(declared.resources.map((r) => r.urn));
     const unknown = plan.resources.filter((r) => !urns.has(r.urn));
     if (unknown.length > 0) {

@@ -1,6 +1,15 @@
 export { AWS_REGIONS, AWS_REGION_NAMES, AwsRegion, continentOf } from "./regions";
 export { findCycle } from "./cross-checks";
-export { CONFIG_NAMESPACE, ConfigIssue, ConfigPath, Result, formatConfigPath, formatIssue, nearest } from "./issues";
+export {
+    CONFIG_NAMESPACE,
+    ConfigIssue,
+    ConfigPath,
+    Result,
+    didYouMean,
+    formatConfigPath,
+    formatIssue,
+    nearest,
+} from "./issues";
 export { RawConfig, parsePlatformConfig } from "./load";
 export { ConfigError, ExtraCheck, loadStackConfig, readRawStackConfig } from "./stack-config";
 export * from "./schema";

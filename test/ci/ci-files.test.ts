@@ -2,7 +2,7 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parseDocument } from "yaml";
+import { parse, parseDocument } from "yaml";
 import { isPinnedPlugin, pluginReferences } from "../../policy/rules";
 
 /*
@@ -249,5 +249,32 @@ describe("Buildkite pipeline", () => {
             const script = /^(\.buildkite\/[\w.-]+\.sh)\b/.exec(command)?.[1];
             if (script) assert.ok(BUILDKITE_SCRIPTS.includes(script), `${script} exists`);
         }
+    });
+});
+
+describe("drift detection", () => {
+    it("is a daily schedule the stack declares for this repository's own pipeline", () => {
+        const prod = parse(read("Pulumi.prod.yaml")) as {
+            config: {
+                "ci-platform:pipelines": { repository: string; schedules?: { label: string; cronline: string }[] }[];
+            };
+        };
+        const own = prod.config["ci-platform:pipelines"].find((p) => p.repository.endsWith("/ci-platform"));
+        assert.ok(own, "the platform's own pipeline is declared");
+        const schedule = own.schedules?.find((s) => /drift/i.test(s.label));
+        assert.ok(schedule, "with a drift schedule");
+        assert.match(schedule.cronline, /^\S+ \S+ \* \* \*$/, "once a day");
+    });
+
+    it("runs pulumi preview --refresh --expect-no-changes on scheduled builds only, and fails on drift", () => {
+        const doc = parse(read(".buildkite/pipeline.yml")) as { steps: Record<string, unknown>[] };
+        const drift = doc.steps.find((s) => s.key === "drift");
+        assert.ok(drift);
+        assert.equal(drift.if, 'build.source == "schedule"');
+        const script = read(String(drift.command));
+        assert.match(script, /pulumi preview --refresh --expect-no-changes/);
+        assert.match(script, /exit 1/);
+        for (const step of doc.steps.filter((s) => s.key === "approve-deploy" || s.key === "deploy"))
+            assert.match(String(step.if), /build\.source != "schedule"/, "a schedule never deploys");
     });
 });
