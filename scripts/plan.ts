@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { parse } from "yaml";
 import { RawConfig, parsePlatformConfig } from "../components/config";
 import { mermaidMarkdown } from "../components/graph/diagram";
+import { fleetMapMarkdown } from "../components/graph/fleet-map";
 import { briefSteps, generateSteps } from "../components/steps";
 import { formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
 import { captureProgram } from "./plan/capture";
@@ -83,7 +84,10 @@ export function stepsOverview(stack: StackConfig): { brief: string[]; sections: 
     const generated = generateSteps(parsed.value, (ref) => `${ref.name}:${ref.variant}`);
     return {
         brief: Object.values(generated.bySlug).map(briefSteps),
-        sections: [{ title: "Trigger graph", body: mermaidMarkdown(generated.graph) }],
+        sections: [
+            { title: "Trigger graph", body: mermaidMarkdown(generated.graph) },
+            { title: "Agent fleets by region", body: fleetMapMarkdown(parsed.value) },
+        ],
     };
 }
 
