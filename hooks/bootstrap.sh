@@ -11,7 +11,10 @@
 #   $CI_PLATFORM_INSTALL_ROOT/hooks -> releases/<id>      (default root /etc/ci-platform)
 # in one rename, and adds that path to additional-hooks-paths in the agent config
 # ($CI_PLATFORM_AGENT_CONFIG, default /etc/buildkite-agent/buildkite-agent.cfg), leaving the
-# stack's own hooks-path alone. A second run changes nothing. Any failure exits non-zero with
+# stack's own hooks-path alone. The agent looks for the pre-bootstrap hook in hooks-path only, not in
+# additional-hooks-paths (see hooks/pre-bootstrap), so it also installs a small pre-bootstrap into
+# hooks-path that runs ours; if hooks-path has a pre-bootstrap of its own, it fails instead of
+# replacing it. A second run changes nothing. Any failure exits non-zero with
 # one line saying what failed and where, before anything is switched: the stack then marks the
 # instance unhealthy and no agent starts with half-installed hooks.
 
@@ -156,15 +159,68 @@ add_hooks_path() {
     echo "Added $dir to additional-hooks-paths in $cfg"
 }
 
+# The first line after the shebang of the pre-bootstrap that install_pre_bootstrap writes: how a
+# later run knows the file is ours to replace.
+readonly SHIM_MARKER="# ci-platform: pre-bootstrap shim, installed by bootstrap.sh"
+
+# agent_hooks_path CFG: prints hooks-path from the agent config, or the agent's default.
+agent_hooks_path() {
+    local cfg="$1" line value="" pattern='^[[:space:]]*hooks-path[[:space:]]*=(.*)$'
+    while IFS= read -r line || [[ -n "$line" ]]; do
+        if [[ "$line" =~ $pattern ]]; then
+            value="${BASH_REMATCH[1]}"
+            value="${value//\"/}"
+            value="${value#"${value%%[![:space:]]*}"}"
+            value="${value%"${value##*[![:space:]]}"}"
+        fi
+    done <"$cfg"
+    printf '%s\n' "${value:-/etc/buildkite-agent/hooks}"
+}
+
+# pre_bootstrap_free HOOKS_PATH TARGET: dies unless HOOKS_PATH has no pre-bootstrap hook but ours. The
+# agent on Linux also runs pre-bootstrap.ps1 when there is no pre-bootstrap, so that one counts too.
+pre_bootstrap_free() {
+    local dir="$1" target="$2" name
+    for name in pre-bootstrap pre-bootstrap.ps1; do
+        [[ -e "$dir/$name" || -L "$dir/$name" ]] || continue
+        if [[ "$name" == pre-bootstrap && -f "$dir/$name" && "$(sed -n 2p -- "$dir/$name")" == "$SHIM_MARKER" ]]; then
+            continue
+        fi
+        die "$dir/$name exists and is not ours: the agent runs one pre-bootstrap hook, from hooks-path only," \
+            "so ci-platform's repository check cannot be installed beside it; make that hook run" \
+            "$target, or remove it, and boot again"
+    done
+}
+
+# install_pre_bootstrap HOOKS_PATH TARGET: writes HOOKS_PATH/pre-bootstrap, which runs TARGET, unless it
+# is there already. pre_bootstrap_free has checked that any file there is ours.
+install_pre_bootstrap() {
+    local dir="$1" target="$2" content tmp
+    content="$(printf '#!/bin/bash\n%s\n# The agent runs pre-bootstrap from hooks-path only; this runs the ci-platform one.\nexec %q "$@"\n' \
+        "$SHIM_MARKER" "$target")"
+    if [[ -f "$dir/pre-bootstrap" && "$(<"$dir/pre-bootstrap")" == "$content" && -x "$dir/pre-bootstrap" ]]; then
+        return 0
+    fi
+    mkdir -p -- "$dir" || die "cannot create the agent's hooks-path $dir"
+    tmp="$(mktemp "$dir/.pre-bootstrap.XXXXXX")" || die "cannot write to the agent's hooks-path $dir"
+    printf '%s\n' "$content" >"$tmp"
+    chmod 0755 -- "$tmp"
+    mv -f -- "$tmp" "$dir/pre-bootstrap" || die "cannot install $dir/pre-bootstrap"
+    echo "Installed $dir/pre-bootstrap -> $target"
+}
+
 bootstrap_main() {
     set -Eeuo pipefail
     local root="${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
     local cfg="${CI_PLATFORM_AGENT_CONFIG:-/etc/buildkite-agent/buildkite-agent.cfg}"
-    local name settings settings_sum id current stage old
+    local name settings settings_sum id current stage old hooks_path
     for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_BUNDLE_PREFIX CI_PLATFORM_FLEET; do
         [[ -n "${!name}" ]] || die "$name is empty: run the copy rendered by renderBootstrapScript, not hooks/bootstrap.sh"
     done
     echo "--- :hook: ci-platform hooks $CI_PLATFORM_BUNDLE_HASH for fleet $CI_PLATFORM_FLEET"
+    [[ -f "$cfg" ]] || die "agent config not found: $cfg"
+    hooks_path="$(agent_hooks_path "$cfg")"
+    pre_bootstrap_free "$hooks_path" "$root/hooks/pre-bootstrap"
     settings="$(fleet_settings)"
     settings_sum="$(printf '%s\n' "$settings" | sha256sum)"
     id="${CI_PLATFORM_BUNDLE_HASH:0:16}-${settings_sum:0:16}"
@@ -196,6 +252,7 @@ bootstrap_main() {
             [[ "$old" == "$root/releases/$id" ]] || rm -rf -- "$old"
         done
     fi
+    install_pre_bootstrap "$hooks_path" "$root/hooks/pre-bootstrap"
     add_hooks_path "$cfg" "$root/hooks"
 }
 

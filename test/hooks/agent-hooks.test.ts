@@ -1,6 +1,6 @@
 /**
  * The agent hooks, installed by the real bootstrap.sh from a real S3 server, then run the way
- * the agent runs them: pre-bootstrap executed with BUILDKITE_ENV_FILE; environment, pre-command
+ * the agent runs them: pre-bootstrap executed (through the shim in the agent's hooks-path) with BUILDKITE_ENV_FILE; environment, pre-command
  * and pre-exit sourced by a wrapper that then dumps the exported environment.
  */
 import assert from "node:assert/strict";
@@ -50,7 +50,11 @@ describe("agent hooks", { timeout: 120_000 }, () => {
             envFile,
             `BUILDKITE_JOB_ID="job-1"\nPYPI_TOKEN="${SENTINEL}"\nBUILDKITE_REPO="${repo}"\nBUILDKITE_BRANCH="main"\n`,
         );
-        const result = await runBash([path.join(m.hooksDir, "pre-bootstrap")], jobEnv({ BUILDKITE_ENV_FILE: envFile }));
+        // Through the shim bootstrap.sh put in the agent's hooks-path: that is the file the agent runs.
+        const result = await runBash(
+            [path.join(m.agentHooksPath, "pre-bootstrap")],
+            jobEnv({ BUILDKITE_ENV_FILE: envFile }),
+        );
         assertNoSecret(result);
         return result;
     }
@@ -107,7 +111,7 @@ describe("agent hooks", { timeout: 120_000 }, () => {
             const envFile = path.join(m.root, "empty.env");
             fs.writeFileSync(envFile, `PYPI_TOKEN="${SENTINEL}"\n`);
             const result = await runBash(
-                [path.join(m.hooksDir, "pre-bootstrap")],
+                [path.join(m.agentHooksPath, "pre-bootstrap")],
                 jobEnv({ BUILDKITE_ENV_FILE: envFile }),
             );
             assert.equal(result.code, 1);

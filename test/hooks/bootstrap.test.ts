@@ -8,7 +8,6 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bundleObjectKey, FLEET_SETTINGS_NAME, MANIFEST_NAME, sha256Hex } from "../../components/hooks/bundle";
 import {
-    AGENT_CONFIG,
     closedPort,
     lastLine,
     Machine,
@@ -28,12 +27,10 @@ function assertNoSecret(result: RunResult): void {
 
 function assertNothingInstalled(machine: Machine): void {
     assert.equal(fs.existsSync(machine.hooksDir), false, "hooks were switched in");
-    assert.deepEqual(
-        fs.readdirSync(path.join(machine.installRoot, "releases")),
-        [],
-        "a release or staging dir is left",
-    );
-    assert.equal(fs.readFileSync(machine.agentConfig, "utf8"), AGENT_CONFIG, "agent config changed");
+    const releases = path.join(machine.installRoot, "releases");
+    assert.deepEqual(fs.existsSync(releases) ? fs.readdirSync(releases) : [], [], "a release or staging dir is left");
+    assert.equal(fs.readFileSync(machine.agentConfig, "utf8"), machine.agentConfigText, "agent config changed");
+    assert.equal(fs.existsSync(path.join(machine.agentHooksPath, "pre-bootstrap")), false, "pre-bootstrap installed");
 }
 
 describe("bootstrap.sh", { timeout: 120_000 }, () => {
@@ -85,10 +82,14 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         );
         assert.equal(
             fs.readFileSync(m.agentConfig, "utf8"),
-            `${AGENT_CONFIG}additional-hooks-paths="${m.hooksDir}"\n`,
+            `${m.agentConfigText}additional-hooks-paths="${m.hooksDir}"\n`,
             "the stack's hooks-path stays, ours is added once",
         );
         assert.equal(fs.statSync(m.agentConfig).mode & 0o777, 0o600, "the agent config keeps its mode");
+        // The agent runs pre-bootstrap from hooks-path only: ours is reached through a shim there.
+        const shim = path.join(m.agentHooksPath, "pre-bootstrap");
+        assert.equal(fs.statSync(shim).mode & 0o777, 0o755);
+        assert.match(fs.readFileSync(shim, "utf8"), new RegExp(`\nexec ${m.hooksDir}/pre-bootstrap "\\$@"\n$`));
 
         const before = snapshotTree(m.root);
         const second = await m.bootstrap(s3, "good", bootstrap.key);
@@ -106,8 +107,28 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         assert.equal(result.code, 0, result.stderr);
         assert.equal(
             fs.readFileSync(m.agentConfig, "utf8"),
-            `${AGENT_CONFIG}additional-hooks-paths="/opt/other/hooks,${m.hooksDir}"\n`,
+            `${m.agentConfigText}additional-hooks-paths="/opt/other/hooks,${m.hooksDir}"\n`,
         );
+    });
+
+    it("fails closed, touching nothing, when hooks-path has a pre-bootstrap that is not ours", async () => {
+        const { bootstrap } = await uploadBundle(s3, "good");
+        for (const name of ["pre-bootstrap", "pre-bootstrap.ps1"]) {
+            const m = machine();
+            const theirs = path.join(m.agentHooksPath, name);
+            fs.writeFileSync(theirs, "#!/bin/bash\necho site policy\n", { mode: 0o755 });
+            const result = await m.bootstrap(s3, "good", bootstrap.key);
+            assert.equal(result.code, 1);
+            assert.equal(
+                lastLine(result.stderr),
+                `ci-platform: bootstrap failed: ${theirs} exists and is not ours: the agent runs one pre-bootstrap ` +
+                    "hook, from hooks-path only, so ci-platform's repository check cannot be installed beside it; " +
+                    `make that hook run ${m.hooksDir}/pre-bootstrap, or remove it, and boot again`,
+            );
+            assert.equal(fs.readFileSync(theirs, "utf8"), "#!/bin/bash\necho site policy\n", "their hook changed");
+            fs.rmSync(theirs);
+            assertNothingInstalled(m);
+        }
     });
 
     it("fails closed when S3 is unreachable", async () => {

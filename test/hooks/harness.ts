@@ -35,7 +35,10 @@ export const FLEET = {
     ecrRegistry: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
 };
 export const ALLOWED = ["learningequality/kolibri", "dagster-io/Dagster"];
-export const AGENT_CONFIG = `name="stack-i-123-%spawn"\ntoken="${SENTINEL}"\nhooks-path=/etc/buildkite-agent/hooks\nbuild-path=/var/lib/buildkite-agent/builds\n`;
+/** The agent config the Elastic CI Stack writes, with its hooks-path under the scratch machine's root. */
+export function agentConfigText(agentHooksPath: string): string {
+    return `name="stack-i-123-%spawn"\ntoken="${SENTINEL}"\nhooks-path="${agentHooksPath}"\nbuild-path=/var/lib/buildkite-agent/builds\n`;
+}
 
 export interface RunResult {
     readonly code: number | null;
@@ -156,6 +159,10 @@ export class Machine {
     readonly root: string;
     readonly installRoot: string;
     readonly agentConfig: string;
+    /** The agent's hooks-path (the stack's own hooks), where bootstrap.sh puts its pre-bootstrap. */
+    readonly agentHooksPath: string;
+    /** What the agent config holds before bootstrap.sh runs. */
+    readonly agentConfigText: string;
     readonly bin: string;
     readonly log: string;
     readonly state: string;
@@ -164,11 +171,14 @@ export class Machine {
         this.root = fs.mkdtempSync(path.join(os.tmpdir(), "ci-hooks-machine-"));
         this.installRoot = path.join(this.root, "etc/ci-platform");
         this.agentConfig = path.join(this.root, "etc/buildkite-agent/buildkite-agent.cfg");
+        this.agentHooksPath = path.join(this.root, "etc/buildkite-agent/hooks");
+        this.agentConfigText = agentConfigText(this.agentHooksPath);
         this.bin = path.join(this.root, "bin");
         this.log = path.join(this.root, "calls.log");
         this.state = path.join(this.root, "state");
         fs.mkdirSync(path.dirname(this.agentConfig), { recursive: true });
-        fs.writeFileSync(this.agentConfig, AGENT_CONFIG, { mode: 0o600 });
+        fs.mkdirSync(this.agentHooksPath);
+        fs.writeFileSync(this.agentConfig, this.agentConfigText, { mode: 0o600 });
         fs.mkdirSync(this.bin);
         fs.mkdirSync(this.state);
         writeFakes(this.bin);
