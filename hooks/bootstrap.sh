@@ -72,33 +72,22 @@ release_intact() {
     done <"$dir/SHA256SUMS"
 }
 
-# fetch STAGE RELPATH: downloads <bundle prefix>/RELPATH into STAGE, or dies saying why.
-fetch() {
-    local stage="$1" rel="$2" rc=0
-    local url="s3://$CI_PLATFORM_BUCKET/$CI_PLATFORM_BUNDLE_PREFIX/$rel"
-    mkdir -p "$(dirname "$stage/$rel")"
-    s3_get "$CI_PLATFORM_BUCKET" "$CI_PLATFORM_BUNDLE_PREFIX/$rel" "$stage/$rel" "$CI_PLATFORM_BUCKET_REGION" || rc=$?
-    case "$rc" in
-        0) ;;
-        1) die "object missing: $url" ;;
-        *) die "cannot read $url: S3 in $CI_PLATFORM_BUCKET_REGION did not answer (see the aws error above)" ;;
-    esac
-}
-
-# download_bundle STAGE: fetches and verifies the manifest, then fetches the whole prefix in one
-# call and verifies every file the manifest lists (anything else under the prefix is dropped).
+# download_bundle STAGE: fetches the whole prefix in one AWS CLI call (one process start: the
+# slow part of booting), then verifies the manifest against the bundle hash and every file the
+# manifest lists against the manifest. Anything else under the prefix is dropped.
 download_bundle() {
     local stage="$1" sum path actual count=0 files
     local base="s3://$CI_PLATFORM_BUCKET/$CI_PLATFORM_BUNDLE_PREFIX"
-    fetch "$stage" SHA256SUMS
-    actual="$(sha256_of "$stage/SHA256SUMS")"
-    if [[ "$actual" != "$CI_PLATFORM_BUNDLE_HASH" ]]; then
-        die "checksum mismatch: $base/SHA256SUMS (expected sha256 $CI_PLATFORM_BUNDLE_HASH, got $actual)"
-    fi
     files="$stage/.files"
     mkdir -p "$files"
     if ! s3_get_prefix "$CI_PLATFORM_BUCKET" "$CI_PLATFORM_BUNDLE_PREFIX/" "$files" "$CI_PLATFORM_BUCKET_REGION"; then
         die "cannot read $base/: S3 in $CI_PLATFORM_BUCKET_REGION did not answer (see the aws error above)"
+    fi
+    [[ -f "$files/SHA256SUMS" ]] || die "object missing: $base/SHA256SUMS"
+    mv -- "$files/SHA256SUMS" "$stage/SHA256SUMS"
+    actual="$(sha256_of "$stage/SHA256SUMS")"
+    if [[ "$actual" != "$CI_PLATFORM_BUNDLE_HASH" ]]; then
+        die "checksum mismatch: $base/SHA256SUMS (expected sha256 $CI_PLATFORM_BUNDLE_HASH, got $actual)"
     fi
     while read -r sum path; do
         if [[ ! "$sum" =~ ^[0-9a-f]{64}$ ]] || ! manifest_path_ok "$path" || [[ "$path" == "fleet.env" ]]; then

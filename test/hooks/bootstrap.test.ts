@@ -33,7 +33,8 @@ function assertNothingInstalled(machine: Machine): void {
     assert.equal(fs.existsSync(path.join(machine.agentHooksPath, "pre-bootstrap")), false, "pre-bootstrap installed");
 }
 
-describe("bootstrap.sh", { timeout: 120_000 }, () => {
+// The tests are independent (one bucket and one machine each), and mostly wait for the AWS CLI: run them at once.
+describe("bootstrap.sh", { timeout: 120_000, concurrency: true }, () => {
     let s3: S3Fixture;
     const machines: Machine[] = [];
     const machine = (): Machine => {
@@ -50,7 +51,7 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         machines.forEach((m) => m.remove());
     });
 
-    it("installs every bundle file, verified, and adds our hooks path once; a second run changes nothing", async () => {
+    it("installs every bundle file, verified, and adds our hooks path once, beside any other; a second run changes nothing", async () => {
         const { bundle, bootstrap } = await uploadBundle(s3, "good");
         const m = machine();
         const first = await m.bootstrap(s3, "good", bootstrap.key);
@@ -97,14 +98,11 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         assert.equal(lastLine(second.stdout), `Hooks already installed at ${m.hooksDir}`);
         assertNoSecret(second);
         assert.deepEqual(snapshotTree(m.root), before, "a second run changed the machine");
-    });
 
-    it("keeps another additional-hooks-paths entry and appends ours to it", async () => {
-        const { bootstrap } = await uploadBundle(s3, "good");
-        const m = machine();
-        fs.appendFileSync(m.agentConfig, 'additional-hooks-paths="/opt/other/hooks"\n');
-        const result = await m.bootstrap(s3, "good", bootstrap.key);
-        assert.equal(result.code, 0, result.stderr);
+        // Another additional-hooks-paths entry is kept, ours appended (the release is intact: no download).
+        fs.writeFileSync(m.agentConfig, `${m.agentConfigText}additional-hooks-paths="/opt/other/hooks"\n`);
+        const third = await m.bootstrap(s3, "good", bootstrap.key);
+        assert.equal(third.code, 0, third.stderr);
         assert.equal(
             fs.readFileSync(m.agentConfig, "utf8"),
             `${m.agentConfigText}additional-hooks-paths="/opt/other/hooks,${m.hooksDir}"\n`,
@@ -112,12 +110,12 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
     });
 
     it("fails closed, touching nothing, when hooks-path has a pre-bootstrap that is not ours", async () => {
-        const { bootstrap } = await uploadBundle(s3, "good");
+        const { bootstrap } = await uploadBundle(s3, "foreign");
         for (const name of ["pre-bootstrap", "pre-bootstrap.ps1"]) {
             const m = machine();
             const theirs = path.join(m.agentHooksPath, name);
             fs.writeFileSync(theirs, "#!/bin/bash\necho site policy\n", { mode: 0o755 });
-            const result = await m.bootstrap(s3, "good", bootstrap.key);
+            const result = await m.bootstrap(s3, "foreign", bootstrap.key);
             assert.equal(result.code, 1);
             assert.equal(
                 lastLine(result.stderr),
@@ -140,7 +138,7 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         assert.equal(result.code, 1);
         assert.equal(
             lastLine(result.stderr),
-            `ci-platform: bootstrap failed: cannot read s3://down/${bundle.prefix}/${MANIFEST_NAME}: ` +
+            `ci-platform: bootstrap failed: cannot read s3://down/${bundle.prefix}/: ` +
                 `S3 in ${REGION} did not answer (see the aws error above)`,
         );
         assertNoSecret(result);
@@ -158,6 +156,19 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
             `ci-platform: bootstrap failed: object missing: s3://missing/${bundle.prefix}/environment`,
         );
         assertNoSecret(result);
+        assertNothingInstalled(m);
+    });
+
+    it("fails closed when the manifest itself is missing (e.g. an upload that never finished)", async () => {
+        const { bundle, bootstrap } = await uploadBundle(s3, "nomanifest");
+        await s3.delete("nomanifest", bundleObjectKey(bundle.hash, MANIFEST_NAME));
+        const m = machine();
+        const result = await m.bootstrap(s3, "nomanifest", bootstrap.key);
+        assert.equal(result.code, 1);
+        assert.equal(
+            lastLine(result.stderr),
+            `ci-platform: bootstrap failed: object missing: s3://nomanifest/${bundle.prefix}/${MANIFEST_NAME}`,
+        );
         assertNothingInstalled(m);
     });
 
