@@ -10,7 +10,7 @@ import {
     splitRepository,
 } from "./components/buildkite";
 import { loadStackConfig } from "./components/config";
-import { buildHooksBundle, readHookSources, renderBootstrapScript } from "./components/hooks";
+import { buildHooksBundle, bundleUploadFiles, readHookSources, renderBootstrapScript } from "./components/hooks";
 import { checkImages, declareImages, parseVersionsText, readImageFiles, stepImageResolver } from "./components/images";
 import { generateSteps } from "./components/steps";
 
@@ -65,24 +65,23 @@ const pipelines = config.pipelines.map(
             { providers: [buildkiteProvider, githubProviders[splitRepository(pipeline.repository).owner]] },
         ),
 );
+// Image versions are not in the bundle: an image bump must not roll every fleet. The environment hook reads the
+// step's own image reference from the job instead.
 const hooksBundle = buildHooksBundle({
     hookFiles,
     allowedRepositories: config.pipelines.map((p) => p.repository),
-    imageVersions,
 });
 const fleets = declareFleets({
     config,
     clusterIds: organization.clusterIds,
-    hooksBundle: {
-        hash: hooksBundle.hash,
-        files: hooksBundle.objects.map((o) => ({ path: o.key, content: o.content })),
-    },
+    hooksBundle: bundleUploadFiles(hooksBundle),
     renderBootstrap: (request) =>
         renderBootstrapScript({
             hookFiles,
             bucket: request.bucket,
             region: request.region,
             bundleHash: request.bundleHash,
+            bundlePrefix: request.bundlePrefix,
             fleet: request.fleet,
         }),
     providers: awsProviders,

@@ -5,12 +5,16 @@
 # boot, with no arguments. components/hooks/bundle.ts (renderBootstrapScript) fills in the
 # fleet's settings below and inlines hooks/lib, so the object in S3 is self-contained.
 #
-# It downloads the hooks bundle hooks/<hash>/ from the region's secrets bucket, checks the
+# It downloads the hooks bundle CI_PLATFORM_BUNDLE_PREFIX (_ci-platform/hooks/<hash>, rendered from
+# bundleKeyPrefix in bundle.ts, the function the uploader uses) from the region's secrets bucket, checks the
 # manifest SHA256SUMS against <hash> and every file against the manifest, then switches
 #   $CI_PLATFORM_INSTALL_ROOT/hooks -> releases/<id>      (default root /etc/ci-platform)
 # in one rename, and adds that path to additional-hooks-paths in the agent config
 # ($CI_PLATFORM_AGENT_CONFIG, default /etc/buildkite-agent/buildkite-agent.cfg), leaving the
-# stack's own hooks-path alone. A second run changes nothing. Any failure exits non-zero with
+# stack's own hooks-path alone. The agent looks for the pre-bootstrap hook in hooks-path only, not in
+# additional-hooks-paths (see hooks/pre-bootstrap), so it also installs a small pre-bootstrap into
+# hooks-path that runs ours; if hooks-path has a pre-bootstrap of its own, it fails instead of
+# replacing it. A second run changes nothing. Any failure exits non-zero with
 # one line saying what failed and where, before anything is switched: the stack then marks the
 # instance unhealthy and no agent starts with half-installed hooks.
 
@@ -18,6 +22,7 @@
 readonly CI_PLATFORM_BUCKET=""
 readonly CI_PLATFORM_BUCKET_REGION=""
 readonly CI_PLATFORM_BUNDLE_HASH=""
+readonly CI_PLATFORM_BUNDLE_PREFIX=""
 readonly CI_PLATFORM_FLEET=""
 readonly CI_PLATFORM_REGION=""
 readonly CI_PLATFORM_QUEUE=""
@@ -67,33 +72,22 @@ release_intact() {
     done <"$dir/SHA256SUMS"
 }
 
-# fetch STAGE RELPATH: downloads hooks/<hash>/RELPATH into STAGE, or dies saying why.
-fetch() {
-    local stage="$1" rel="$2" rc=0
-    local url="s3://$CI_PLATFORM_BUCKET/hooks/$CI_PLATFORM_BUNDLE_HASH/$rel"
-    mkdir -p "$(dirname "$stage/$rel")"
-    s3_get "$CI_PLATFORM_BUCKET" "hooks/$CI_PLATFORM_BUNDLE_HASH/$rel" "$stage/$rel" "$CI_PLATFORM_BUCKET_REGION" || rc=$?
-    case "$rc" in
-        0) ;;
-        1) die "object missing: $url" ;;
-        *) die "cannot read $url: S3 in $CI_PLATFORM_BUCKET_REGION did not answer (see the aws error above)" ;;
-    esac
-}
-
-# download_bundle STAGE: fetches and verifies the manifest, then fetches the whole prefix in one
-# call and verifies every file the manifest lists (anything else under the prefix is dropped).
+# download_bundle STAGE: fetches the whole prefix in one AWS CLI call (one process start: the
+# slow part of booting), then verifies the manifest against the bundle hash and every file the
+# manifest lists against the manifest. Anything else under the prefix is dropped.
 download_bundle() {
     local stage="$1" sum path actual count=0 files
-    local base="s3://$CI_PLATFORM_BUCKET/hooks/$CI_PLATFORM_BUNDLE_HASH"
-    fetch "$stage" SHA256SUMS
+    local base="s3://$CI_PLATFORM_BUCKET/$CI_PLATFORM_BUNDLE_PREFIX"
+    files="$stage/.files"
+    mkdir -p "$files"
+    if ! s3_get_prefix "$CI_PLATFORM_BUCKET" "$CI_PLATFORM_BUNDLE_PREFIX/" "$files" "$CI_PLATFORM_BUCKET_REGION"; then
+        die "cannot read $base/: S3 in $CI_PLATFORM_BUCKET_REGION did not answer (see the aws error above)"
+    fi
+    [[ -f "$files/SHA256SUMS" ]] || die "object missing: $base/SHA256SUMS"
+    mv -- "$files/SHA256SUMS" "$stage/SHA256SUMS"
     actual="$(sha256_of "$stage/SHA256SUMS")"
     if [[ "$actual" != "$CI_PLATFORM_BUNDLE_HASH" ]]; then
         die "checksum mismatch: $base/SHA256SUMS (expected sha256 $CI_PLATFORM_BUNDLE_HASH, got $actual)"
-    fi
-    files="$stage/.files"
-    mkdir -p "$files"
-    if ! s3_get_prefix "$CI_PLATFORM_BUCKET" "hooks/$CI_PLATFORM_BUNDLE_HASH/" "$files" "$CI_PLATFORM_BUCKET_REGION"; then
-        die "cannot read $base/: S3 in $CI_PLATFORM_BUCKET_REGION did not answer (see the aws error above)"
     fi
     while read -r sum path; do
         if [[ ! "$sum" =~ ^[0-9a-f]{64}$ ]] || ! manifest_path_ok "$path" || [[ "$path" == "fleet.env" ]]; then
@@ -154,15 +148,68 @@ add_hooks_path() {
     echo "Added $dir to additional-hooks-paths in $cfg"
 }
 
+# The first line after the shebang of the pre-bootstrap that install_pre_bootstrap writes: how a
+# later run knows the file is ours to replace.
+readonly SHIM_MARKER="# ci-platform: pre-bootstrap shim, installed by bootstrap.sh"
+
+# agent_hooks_path CFG: prints hooks-path from the agent config, or the agent's default.
+agent_hooks_path() {
+    local cfg="$1" line value="" pattern='^[[:space:]]*hooks-path[[:space:]]*=(.*)$'
+    while IFS= read -r line || [[ -n "$line" ]]; do
+        if [[ "$line" =~ $pattern ]]; then
+            value="${BASH_REMATCH[1]}"
+            value="${value//\"/}"
+            value="${value#"${value%%[![:space:]]*}"}"
+            value="${value%"${value##*[![:space:]]}"}"
+        fi
+    done <"$cfg"
+    printf '%s\n' "${value:-/etc/buildkite-agent/hooks}"
+}
+
+# pre_bootstrap_free HOOKS_PATH TARGET: dies unless HOOKS_PATH has no pre-bootstrap hook but ours. The
+# agent on Linux also runs pre-bootstrap.ps1 when there is no pre-bootstrap, so that one counts too.
+pre_bootstrap_free() {
+    local dir="$1" target="$2" name
+    for name in pre-bootstrap pre-bootstrap.ps1; do
+        [[ -e "$dir/$name" || -L "$dir/$name" ]] || continue
+        if [[ "$name" == pre-bootstrap && -f "$dir/$name" && "$(sed -n 2p -- "$dir/$name")" == "$SHIM_MARKER" ]]; then
+            continue
+        fi
+        die "$dir/$name exists and is not ours: the agent runs one pre-bootstrap hook, from hooks-path only," \
+            "so ci-platform's repository check cannot be installed beside it; make that hook run" \
+            "$target, or remove it, and boot again"
+    done
+}
+
+# install_pre_bootstrap HOOKS_PATH TARGET: writes HOOKS_PATH/pre-bootstrap, which runs TARGET, unless it
+# is there already. pre_bootstrap_free has checked that any file there is ours.
+install_pre_bootstrap() {
+    local dir="$1" target="$2" content tmp
+    content="$(printf '#!/bin/bash\n%s\n# The agent runs pre-bootstrap from hooks-path only; this runs the ci-platform one.\nexec %q "$@"\n' \
+        "$SHIM_MARKER" "$target")"
+    if [[ -f "$dir/pre-bootstrap" && "$(<"$dir/pre-bootstrap")" == "$content" && -x "$dir/pre-bootstrap" ]]; then
+        return 0
+    fi
+    mkdir -p -- "$dir" || die "cannot create the agent's hooks-path $dir"
+    tmp="$(mktemp "$dir/.pre-bootstrap.XXXXXX")" || die "cannot write to the agent's hooks-path $dir"
+    printf '%s\n' "$content" >"$tmp"
+    chmod 0755 -- "$tmp"
+    mv -f -- "$tmp" "$dir/pre-bootstrap" || die "cannot install $dir/pre-bootstrap"
+    echo "Installed $dir/pre-bootstrap -> $target"
+}
+
 bootstrap_main() {
     set -Eeuo pipefail
     local root="${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
     local cfg="${CI_PLATFORM_AGENT_CONFIG:-/etc/buildkite-agent/buildkite-agent.cfg}"
-    local name settings settings_sum id current stage old
-    for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_FLEET; do
+    local name settings settings_sum id current stage old hooks_path
+    for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_BUNDLE_PREFIX CI_PLATFORM_FLEET; do
         [[ -n "${!name}" ]] || die "$name is empty: run the copy rendered by renderBootstrapScript, not hooks/bootstrap.sh"
     done
     echo "--- :hook: ci-platform hooks $CI_PLATFORM_BUNDLE_HASH for fleet $CI_PLATFORM_FLEET"
+    [[ -f "$cfg" ]] || die "agent config not found: $cfg"
+    hooks_path="$(agent_hooks_path "$cfg")"
+    pre_bootstrap_free "$hooks_path" "$root/hooks/pre-bootstrap"
     settings="$(fleet_settings)"
     settings_sum="$(printf '%s\n' "$settings" | sha256sum)"
     id="${CI_PLATFORM_BUNDLE_HASH:0:16}-${settings_sum:0:16}"
@@ -194,6 +241,7 @@ bootstrap_main() {
             [[ "$old" == "$root/releases/$id" ]] || rm -rf -- "$old"
         done
     fi
+    install_pre_bootstrap "$hooks_path" "$root/hooks/pre-bootstrap"
     add_hooks_path "$cfg" "$root/hooks"
 }
 

@@ -31,10 +31,22 @@ async function main(): Promise<void> {
         fs.writeFileSync(envFile, 'BUILDKITE_REPO="git@github.com:learningequality/kolibri.git"\n');
         machine.setDisk(50 * 1024 * 1024, 40);
         machine.setDocker("containers", ["c1", "c2"]);
-        const env = machine.env({ BUILDKITE_ENV_FILE: envFile, BUILDKITE_JOB_ID: "job-1" });
+        const env = machine.env({
+            BUILDKITE_ENV_FILE: envFile,
+            BUILDKITE_JOB_ID: "job-1",
+            // The job's plugin config, so the environment hook parses a step image as it would in a real job.
+            BUILDKITE_PLUGINS: JSON.stringify([
+                {
+                    "github.com/buildkite-plugins/docker-buildkite-plugin#v5.12.0": {
+                        image: "${CI_PLATFORM_ECR_REGISTRY}/ci-platform/buildkite-test:py3.12-2026.11.1",
+                    },
+                },
+            ]),
+        });
         const hooks: [string, string[]][] = [
             ["(bash baseline)", ["-c", "true"]],
-            ["pre-bootstrap", [path.join(machine.hooksDir, "pre-bootstrap")]],
+            // Through the shim in the agent's hooks-path, the file the agent runs.
+            ["pre-bootstrap", [path.join(machine.agentHooksPath, "pre-bootstrap")]],
             ["environment", ["-c", WRAPPER, "wrapper", path.join(machine.hooksDir, "environment")]],
             ["pre-command", ["-c", WRAPPER, "wrapper", path.join(machine.hooksDir, "pre-command")]],
             ["pre-exit", ["-c", WRAPPER, "wrapper", path.join(machine.hooksDir, "pre-exit")]],

@@ -4,7 +4,7 @@ import * as buildkite from "@pulumiverse/buildkite";
 import type { FleetConfig } from "../config/schema";
 import { ELASTIC_STACK_CAPABILITIES } from "./elastic-stack-template";
 import { fleetPolicyDocument } from "./iam-policy";
-import { childName, cloudFormationStackName, tokenParameterPath, TYPES } from "./naming";
+import { childName, cloudFormationStackName, installsHooks, tokenParameterPath, TYPES } from "./naming";
 import { checkParameters, costAllocationTag, toStackParameters } from "./stack-parameters";
 
 /** What a bootstrap renderer is told about the fleet whose instances run the script. */
@@ -58,7 +58,7 @@ export interface AwsFleetStack {
     readonly tokenParameter: string;
     /** The region's secrets bucket. */
     readonly secretsBucket: pulumi.Output<string>;
-    /** `s3://bucket/key` of the bootstrap script. */
+    /** `s3://bucket/key` of the bootstrap script; `""` for a fleet without our hooks (Windows, see {@link installsHooks}). */
     readonly bootstrapScriptUrl: pulumi.Output<string>;
 }
 
@@ -74,7 +74,7 @@ export interface AgentFleetArgs {
     readonly templateUrl?: string;
     /** The region's bucket and key. Required for `kind: aws`. */
     readonly region?: FleetRegionWiring;
-    /** Renders the fleet's bootstrap script. Required for `kind: aws`. */
+    /** Renders the fleet's bootstrap script. Required for `kind: aws`; never called for a Windows fleet. */
     readonly renderBootstrap?: RenderBootstrap;
     /** The AWS account id (for ECR ARNs and the registry host). Required for `kind: aws`. */
     readonly accountId?: pulumi.Input<string>;
@@ -145,14 +145,59 @@ export class AgentFleet extends pulumi.ComponentResource {
                 { parent: this, deleteBeforeReplace: true },
             );
 
+            // Our hooks are bash; the Elastic CI Stack runs a Windows instance's BootstrapScriptUrl with PowerShell.
+            // So a Windows fleet gets no bootstrap script (BootstrapScriptUrl "", the template's default) and
+            // runs without our hooks: see `installsHooks`.
+            const bootstrap = installsHooks(fleet.os)
+                ? pulumi.all([region.secretsBucketName, accountId]).apply(([bucket, account]) => {
+                      const rendered = renderBootstrap({
+                          bucket,
+                          region: fleet.region,
+                          bundleHash: region.hooksHash,
+                          bundlePrefix: region.hooksPrefix,
+                          fleet: {
+                              name,
+                              queue: fleet.queue,
+                              region: fleet.region,
+                              os: fleet.os,
+                              ecrRegistry: `${account}.dkr.ecr.${fleet.region}.amazonaws.com`,
+                          },
+                      });
+                      if (!rendered.key || rendered.key.startsWith("/"))
+                          throw new pulumi.ResourceError(
+                              `bootstrap key "${rendered.key}" of fleet ${name} is not an object key`,
+                              this,
+                          );
+                      return rendered;
+                  })
+                : undefined;
+            const bootstrapObject =
+                bootstrap &&
+                new aws.s3.BucketObjectv2(
+                    childName(name, "bootstrap"),
+                    {
+                        bucket: region.secretsBucketName,
+                        key: bootstrap.key,
+                        content: bootstrap.content,
+                        contentType: "text/x-shellscript",
+                        serverSideEncryption: "aws:kms",
+                        kmsKeyId: region.secretsKeyArn,
+                        bucketKeyEnabled: true,
+                    },
+                    { parent: this },
+                );
+            const bootstrapScriptUrl = bootstrapObject
+                ? pulumi.interpolate`s3://${region.secretsBucketName}/${bootstrapObject.key}`
+                : pulumi.output("");
+
             const ecrRegions = [fleet.region, ...(args.extraEcrRegions ?? [])];
             const policy = new aws.iam.Policy(
                 childName(name, "policy"),
                 {
                     description: `Instances of fleet ${name}: read the ${fleet.region} secrets bucket, pull images from ECR`,
                     policy: pulumi
-                        .all([region.secretsBucketArn, region.secretsKeyArn, accountId])
-                        .apply(([secretsBucketArn, secretsKeyArn, account]) =>
+                        .all([region.secretsBucketArn, region.secretsKeyArn, accountId, bootstrap?.key])
+                        .apply(([secretsBucketArn, secretsKeyArn, account, bootstrapKey]) =>
                             JSON.stringify(
                                 fleetPolicyDocument({
                                     secretsBucketArn,
@@ -160,48 +205,16 @@ export class AgentFleet extends pulumi.ComponentResource {
                                     region: fleet.region,
                                     accountId: account,
                                     ecrRegions,
+                                    hooks:
+                                        bootstrapKey === undefined
+                                            ? undefined
+                                            : { bundlePrefix: region.hooksPrefix, bootstrapKey },
                                 }),
                             ),
                         ),
                 },
                 { parent: this },
             );
-
-            const bootstrap = pulumi.all([region.secretsBucketName, accountId]).apply(([bucket, account]) => {
-                const rendered = renderBootstrap({
-                    bucket,
-                    region: fleet.region,
-                    bundleHash: region.hooksHash,
-                    bundlePrefix: region.hooksPrefix,
-                    fleet: {
-                        name,
-                        queue: fleet.queue,
-                        region: fleet.region,
-                        os: fleet.os,
-                        ecrRegistry: `${account}.dkr.ecr.${fleet.region}.amazonaws.com`,
-                    },
-                });
-                if (!rendered.key || rendered.key.startsWith("/"))
-                    throw new pulumi.ResourceError(
-                        `bootstrap key "${rendered.key}" of fleet ${name} is not an object key`,
-                        this,
-                    );
-                return rendered;
-            });
-            const bootstrapObject = new aws.s3.BucketObjectv2(
-                childName(name, "bootstrap"),
-                {
-                    bucket: region.secretsBucketName,
-                    key: bootstrap.key,
-                    content: bootstrap.content,
-                    contentType: "text/x-shellscript",
-                    serverSideEncryption: "aws:kms",
-                    kmsKeyId: region.secretsKeyArn,
-                    bucketKeyEnabled: true,
-                },
-                { parent: this },
-            );
-            const bootstrapScriptUrl = pulumi.interpolate`s3://${region.secretsBucketName}/${bootstrapObject.key}`;
 
             const parameters = pulumi
                 .all([region.secretsBucketName, region.secretsKeyId, bootstrapScriptUrl, policy.arn])

@@ -1,6 +1,8 @@
 /*
  * The IAM policy of one fleet's instances: read its region's secrets bucket (and decrypt its objects with the
- * bucket's key), pull step images from ECR. Nothing else; the Elastic CI Stack grants what the agent itself needs.
+ * bucket's key), list and read the hooks bundle and the fleet's bootstrap script, pull step images from ECR. Nothing
+ * else; the Elastic CI Stack grants what the agent itself needs (its own InstancePolicy also grants `s3:Get*` and
+ * `s3:List*` on the SecretsBucket parameter's bucket, for its secrets hooks).
  */
 
 /** An IAM policy statement, as much of the grammar as this module writes. */
@@ -32,6 +34,11 @@ export interface FleetPolicyInput {
     readonly ecrRegions: readonly string[];
     /** AWS partition. Defaults to "aws". */
     readonly partition?: string;
+    /**
+     * Where the fleet's bootstrap script finds its hooks, absent for a fleet that installs none (Windows): the
+     * bundle's key prefix (`bundleKeyPrefix`, `_ci-platform/hooks/<hash>`) and the bootstrap script's key.
+     */
+    readonly hooks?: { readonly bundlePrefix: string; readonly bootstrapKey: string };
 }
 
 /** ECR actions needed to pull an image, and nothing that writes. */
@@ -44,12 +51,7 @@ export function fleetPolicyDocument(input: FleetPolicyInput): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
-            {
-                Sid: "ListSecretsBucket",
-                Effect: "Allow",
-                Action: ["s3:ListBucket"],
-                Resource: input.secretsBucketArn,
-            },
+            ...(input.hooks === undefined ? [] : hooksStatements(input.secretsBucketArn, input.hooks)),
             {
                 Sid: "ReadSecretsObjects",
                 Effect: "Allow",
@@ -78,6 +80,31 @@ export function fleetPolicyDocument(input: FleetPolicyInput): PolicyDocument {
             },
         ],
     };
+}
+
+/**
+ * bootstrap.sh fetches the bundle with one `aws s3 cp --recursive s3://<bucket>/<prefix>/`, a ListObjectsV2 call
+ * with `Prefix=<prefix>/`: ListBucket is granted for that prefix only. GetObject covers the bundle and the script.
+ */
+function hooksStatements(
+    bucketArn: string,
+    hooks: { readonly bundlePrefix: string; readonly bootstrapKey: string },
+): PolicyStatement[] {
+    return [
+        {
+            Sid: "ListHooksBundle",
+            Effect: "Allow",
+            Action: ["s3:ListBucket"],
+            Resource: bucketArn,
+            Condition: { StringLike: { "s3:prefix": [`${hooks.bundlePrefix}/*`] } },
+        },
+        {
+            Sid: "ReadHooksBundle",
+            Effect: "Allow",
+            Action: ["s3:GetObject"],
+            Resource: [`${bucketArn}/${hooks.bundlePrefix}/*`, `${bucketArn}/${hooks.bootstrapKey}`],
+        },
+    ];
 }
 
 /** A bucket policy statement: like {@link PolicyStatement}, with a principal. */

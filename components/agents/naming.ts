@@ -1,3 +1,5 @@
+import { bundleKeyPrefix, PLATFORM_KEY_PREFIX } from "../hooks/bundle";
+
 /*
  * Names and types of every resource the agents module declares, in one place, so that the components and the
  * recovery module (which prints URNs for `pulumi up --target`) cannot drift apart. Names derive from fleet names,
@@ -56,6 +58,19 @@ export const AWS_FLEET_CHILDREN: readonly ChildSpec[] = [
     { role: "stack", type: TYPES.cloudFormationStack, stateful: false },
 ];
 
+/**
+ * Whether a fleet's instances install our hooks bundle. Only Linux: the hooks and bootstrap.sh are bash, and the
+ * Elastic CI Stack runs a Windows instance's BootstrapScriptUrl as PowerShell. Windows fleets get no bootstrap
+ * script, hence no repository allow-list (pre-bootstrap), no cleanup hooks and no `CI_PLATFORM_*` variables.
+ */
+export function installsHooks(os: "linux" | "windows"): boolean {
+    return os === "linux";
+}
+
+/** The children of an AWS fleet on `os`: a fleet that installs no hooks has no bootstrap script object. */
+export const awsFleetChildren = (os: "linux" | "windows"): readonly ChildSpec[] =>
+    installsHooks(os) ? AWS_FLEET_CHILDREN : AWS_FLEET_CHILDREN.filter((c) => c.role !== "bootstrap");
+
 /** The children of a static (on-premises) fleet. */
 export const STATIC_FLEET_CHILDREN: readonly ChildSpec[] = [{ role: "token", type: TYPES.agentToken, stateful: false }];
 
@@ -77,11 +92,14 @@ export const secretObjectName = (bucketComponent: string, key: string): string =
 /** A hook file of a SecretsBucket, by its path in the bundle. Stable when the hook changes; its key is not. */
 export const hookObjectName = (bucketComponent: string, path: string): string => `${bucketComponent}-hook-${path}`;
 
-/** Where every ci-platform object that is not a secret lives; pipeline slugs cannot start with `_`. */
-export const PLATFORM_PREFIX = "_ci-platform";
+/**
+ * Where every ci-platform object that is not a secret lives; pipeline slugs cannot start with `_`. Defined with the
+ * bundle's layout in components/hooks/bundle.ts, so the uploader and bootstrap.sh cannot disagree.
+ */
+export const PLATFORM_PREFIX = PLATFORM_KEY_PREFIX;
 
-/** Content-addressed prefix of a hooks bundle in a secrets bucket. */
-export const hooksKeyPrefix = (bundleHash: string): string => `${PLATFORM_PREFIX}/hooks/${bundleHash}`;
+/** Content-addressed prefix of a hooks bundle in a secrets bucket: `bundleKeyPrefix` of components/hooks. */
+export const hooksKeyPrefix = (bundleHash: string): string => bundleKeyPrefix(bundleHash);
 
 /** The SSM Parameter Store path of a fleet's agent token. */
 export const tokenParameterPath = (fleet: string): string => `/ci-platform/${fleet}/buildkite-agent-token`;

@@ -1,7 +1,7 @@
 import type { PlatformConfig } from "../config/schema";
 import { didYouMean } from "../config/issues";
 import {
-    AWS_FLEET_CHILDREN,
+    awsFleetChildren,
     awsProviderName,
     ChildSpec,
     childName,
@@ -114,7 +114,7 @@ function fleetScope(config: PlatformConfig, stack: string, fleetName: string): R
             stack,
             TYPES.fleet,
             fleet.name,
-            fleet.kind === "aws" ? AWS_FLEET_CHILDREN : STATIC_FLEET_CHILDREN,
+            fleet.kind === "aws" ? awsFleetChildren(fleet.os) : STATIC_FLEET_CHILDREN,
             true,
         ),
     ];

@@ -2,16 +2,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { SecretsConfig } from "../config/schema";
 import { secretsBucketPolicyDocument } from "./iam-policy";
-import { childName, hookObjectName, hooksKeyPrefix, secretObjectName, TYPES } from "./naming";
+import { hookObjects, HooksBundleFiles } from "./hook-objects";
+import { childName, hooksKeyPrefix, secretObjectName, TYPES } from "./naming";
 import { secretObjects } from "./secret-objects";
 
-/** The hooks bundle as this module needs it: a content hash and the files (paths relative to the bundle root). */
-export interface HooksBundleFiles {
-    /** Content hash of the whole bundle; the bundle's key prefix, so any change to a hook changes it. */
-    readonly hash: string;
-    /** Every file of the bundle. */
-    readonly files: readonly { readonly path: string; readonly content: string }[];
-}
+export type { HooksBundleFiles } from "./hook-objects";
 
 /** Inputs of a region's {@link SecretsBucket}. */
 export interface SecretsBucketArgs {
@@ -141,13 +136,8 @@ export class SecretsBucket extends pulumi.ComponentResource {
             upload(secretObjectName(name, object.key), object.key, pulumi.secret(object.content), "text/plain");
 
         this.hooksPrefix = hooksKeyPrefix(args.hooksBundle.hash);
-        for (const file of [...args.hooksBundle.files].sort((a, b) => (a.path < b.path ? -1 : 1)))
-            upload(
-                hookObjectName(name, file.path),
-                `${this.hooksPrefix}/${file.path}`,
-                file.content,
-                "text/x-shellscript",
-            );
+        for (const object of hookObjects(name, args.hooksBundle))
+            upload(object.name, object.key, object.content, object.contentType);
 
         this.bucketName = bucket.bucket;
         this.bucketArn = bucket.arn;

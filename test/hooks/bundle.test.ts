@@ -3,8 +3,12 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { hookObjects } from "../../components/agents/hook-objects";
+import { hooksKeyPrefix } from "../../components/agents/naming";
 import {
     buildHooksBundle,
+    bundleKeyPrefix,
+    bundleUploadFiles,
     readHookSources,
     renderBootstrapScript,
     sha256Hex,
@@ -15,7 +19,6 @@ const hookFiles = readHookSources(path.resolve(__dirname, "../../hooks"));
 const args: HooksBundleArgs = {
     hookFiles,
     allowedRepositories: ["learningequality/kolibri", "Dagster-io/dagster"],
-    imageVersions: { "buildkite-test:py3.12": "2024.06.1", node: "20.11.1" },
 };
 const fleet = {
     name: "linux-us-east-1",
@@ -30,7 +33,6 @@ describe("buildHooksBundle", () => {
         const b = buildHooksBundle({
             hookFiles: [...hookFiles].reverse(),
             allowedRepositories: [...args.allowedRepositories].reverse(),
-            imageVersions: { node: "20.11.1", "buildkite-test:py3.12": "2024.06.1" },
         });
         assert.deepEqual(b, a);
     });
@@ -48,10 +50,46 @@ describe("buildHooksBundle", () => {
             [...lines.map((l) => l.slice(66))].sort(),
         );
         assert.equal(bundle.hash, sha256Hex(bundle.manifest));
-        assert.equal(bundle.prefix, `hooks/${bundle.hash}/`);
+        assert.equal(bundle.prefix, `_ci-platform/hooks/${bundle.hash}`);
         assert.deepEqual(
             bundle.objects.map((o) => o.key),
-            [...bundle.files.map((f) => `${bundle.prefix}${f.path}`), `${bundle.prefix}SHA256SUMS`],
+            [...bundle.files.map((f) => `${bundle.prefix}/${f.path}`), `${bundle.prefix}/SHA256SUMS`],
+        );
+    });
+
+    it("is uploaded by the agents module under the prefix bootstrap.sh is rendered with", () => {
+        const bundle = buildHooksBundle(args);
+        const uploaded = hookObjects("secrets-us-east-1", bundleUploadFiles(bundle));
+        const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : 1);
+        assert.deepEqual(
+            uploaded.map((o) => [o.key, o.content, o.contentType]),
+            [...bundle.objects].sort(byKey).map((o) => [o.key, o.content, o.contentType]),
+        );
+        assert.equal(hooksKeyPrefix(bundle.hash), bundleKeyPrefix(bundle.hash));
+        const { content } = renderBootstrapScript({
+            hookFiles,
+            bucket: "secrets",
+            region: "us-east-1",
+            bundleHash: bundle.hash,
+            fleet,
+        });
+        assert.ok(content.includes(`readonly CI_PLATFORM_BUNDLE_PREFIX='${hooksKeyPrefix(bundle.hash)}'\n`));
+        for (const o of uploaded) assert.ok(o.key.startsWith(`${hooksKeyPrefix(bundle.hash)}/`), o.key);
+        assert.ok(
+            uploaded.every((o) => !o.name.includes(bundle.hash)),
+            "resource names must not change with the hash",
+        );
+    });
+
+    it("refuses keys where bundle paths belong, so no prefix is nested in another", () => {
+        const bundle = buildHooksBundle(args);
+        assert.throws(
+            () =>
+                hookObjects("secrets-us-east-1", {
+                    hash: bundle.hash,
+                    files: bundle.objects.map((o) => ({ path: o.key, content: o.content })),
+                }),
+            /hooks bundle paths must be relative to the bundle root, not keys/,
         );
     });
 
@@ -63,11 +101,13 @@ describe("buildHooksBundle", () => {
         assert.equal(modes["lib/s3.bash"], 0o644);
         const text = (p: string) => bundle.files.find((f) => f.path === p)?.content;
         assert.equal(text("allowed-repositories.txt"), "dagster-io/dagster\nlearningequality/kolibri\n");
-        assert.equal(
-            text("image-versions.env"),
-            "CI_IMAGE_VERSION_BUILDKITE_TEST_PY3_12=2024.06.1\nCI_IMAGE_VERSION_NODE=20.11.1\n",
-        );
-        assert.equal(text("versions.json"), '{\n  "buildkite-test:py3.12": "2024.06.1",\n  "node": "20.11.1"\n}\n');
+    });
+
+    it("holds no image versions, so an image bump does not change the bundle or roll the fleets", () => {
+        const bundle = buildHooksBundle(args);
+        const paths = bundle.files.map((f) => f.path);
+        assert.ok(!paths.includes("versions.json") && !paths.includes("image-versions.env"), paths.join(", "));
+        for (const f of bundle.files) assert.doesNotMatch(f.content, /\b20\d\d\.(0[1-9]|1[0-2])\.\d+\b/, f.path);
     });
 
     it("changes its hash when any file changes", () => {
@@ -80,7 +120,6 @@ describe("buildHooksBundle", () => {
             }),
         );
         assert.notEqual(buildHooksBundle({ ...args, allowedRepositories: ["a/b"] }).hash, base);
-        assert.notEqual(buildHooksBundle({ ...args, imageVersions: { node: "20.11.2" } }).hash, base);
     });
 
     it("reports every problem at once", () => {
@@ -89,7 +128,6 @@ describe("buildHooksBundle", () => {
                 buildHooksBundle({
                     hookFiles: [...hookFiles, { path: "SHA256SUMS", content: "" }, { path: "../x", content: "" }],
                     allowedRepositories: ["not a repo"],
-                    imageVersions: { "a-b": "1", a_b: "2", c: "1 2" },
                 }),
             {
                 message: [
@@ -97,8 +135,6 @@ describe("buildHooksBundle", () => {
                     '- hook file "SHA256SUMS" has a name the bundle reserves for a generated file',
                     '- hook file path "../x" must be relative and use only [A-Za-z0-9._-] segments',
                     '- allowedRepositories[0] "not a repo" is not of the form owner/name',
-                    '- imageVersions keys "a-b" and "a_b" both map to CI_IMAGE_VERSION_A_B',
-                    '- imageVersions["c"] "1 2" may only use [A-Za-z0-9._:@+/-]',
                 ].join("\n"),
             },
         );
@@ -120,8 +156,8 @@ describe("renderBootstrapScript", () => {
     it("is content-addressed: same input, same key; another bundle, another key", () => {
         const a = render();
         assert.deepEqual(render(), a);
-        assert.match(a.key, /^bootstrap\/linux-us-east-1-[0-9a-f]{16}\.sh$/);
-        assert.equal(a.key, `bootstrap/linux-us-east-1-${sha256Hex(a.content).slice(0, 16)}.sh`);
+        assert.match(a.key, /^_ci-platform\/bootstrap\/linux-us-east-1-[0-9a-f]{16}\.sh$/);
+        assert.equal(a.key, `_ci-platform/bootstrap/linux-us-east-1-${sha256Hex(a.content).slice(0, 16)}.sh`);
         const other = buildHooksBundle({ ...args, allowedRepositories: ["a/b"] });
         assert.notEqual(render({ bundleHash: other.hash }).key, a.key);
     });
@@ -144,6 +180,13 @@ describe("renderBootstrapScript", () => {
             encoding: "utf8",
         });
         assert.equal(result.stdout, odd);
+    });
+
+    it("refuses a bundle prefix other than the one the bundle is uploaded under", () => {
+        assert.equal(render({ bundlePrefix: bundleKeyPrefix(bundle.hash) }).content, render().content);
+        assert.throws(() => render({ bundlePrefix: `hooks/${bundle.hash}` }), {
+            message: `cannot render bootstrap.sh:\n- bundlePrefix "hooks/${bundle.hash}" is not where the bundle is uploaded, "_ci-platform/hooks/${bundle.hash}"`,
+        });
     });
 
     it("rejects values that would break the script or the settings file", () => {

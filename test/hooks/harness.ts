@@ -9,8 +9,11 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import S3rver from "s3rver";
+import { hookObjects } from "../../components/agents/hook-objects";
+import { hooksKeyPrefix, secretsBucketName } from "../../components/agents/naming";
 import {
     buildHooksBundle,
+    bundleUploadFiles,
     readHookSources,
     renderBootstrapScript,
     type BootstrapScript,
@@ -32,8 +35,10 @@ export const FLEET = {
     ecrRegistry: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
 };
 export const ALLOWED = ["learningequality/kolibri", "dagster-io/Dagster"];
-export const IMAGE_VERSIONS = { "buildkite-test:py3.12": "2024.06.1", "buildkite-test:py3.13": "2024.07.0" };
-export const AGENT_CONFIG = `name="stack-i-123-%spawn"\ntoken="${SENTINEL}"\nhooks-path=/etc/buildkite-agent/hooks\nbuild-path=/var/lib/buildkite-agent/builds\n`;
+/** The agent config the Elastic CI Stack writes, with its hooks-path under the scratch machine's root. */
+export function agentConfigText(agentHooksPath: string): string {
+    return `name="stack-i-123-%spawn"\ntoken="${SENTINEL}"\nhooks-path="${agentHooksPath}"\nbuild-path=/var/lib/buildkite-agent/builds\n`;
+}
 
 export interface RunResult {
     readonly code: number | null;
@@ -118,31 +123,34 @@ export interface Upload {
     readonly bootstrap: BootstrapScript;
 }
 
-/** Builds the bundle from the real hooks/ and uploads it to BUCKET, the way the fleet component does. */
+/**
+ * Builds the bundle from the real hooks/ and uploads it to BUCKET the way the program does: index.ts hands
+ * `bundleUploadFiles(bundle)` to the agents module, whose SecretsBucket uploads `hookObjects(...)`, and the fleet
+ * renders its bootstrap script with the SecretsBucket's `hooksPrefix`. Same functions here, so a test passes only
+ * when the uploader's keys and the installer's agree.
+ */
 export async function uploadBundle(
     s3: S3Fixture,
     bucket: string,
     options: { allowed?: readonly string[]; hookFiles?: readonly HookSourceFile[]; agentsPerInstance?: number } = {},
 ): Promise<Upload> {
     const hookFiles = options.hookFiles ?? readHookSources(HOOKS_DIR);
-    const bundle = buildHooksBundle({
-        hookFiles,
-        allowedRepositories: options.allowed ?? ALLOWED,
-        imageVersions: IMAGE_VERSIONS,
-    });
+    const bundle = buildHooksBundle({ hookFiles, allowedRepositories: options.allowed ?? ALLOWED });
     const bootstrap = renderBootstrapScript({
         hookFiles,
         bucket,
         region: REGION,
         bundleHash: bundle.hash,
+        bundlePrefix: hooksKeyPrefix(bundle.hash),
         fleet: { ...FLEET, agentsPerInstance: options.agentsPerInstance ?? 1 },
         disk: { minFreeGb: 10, pruneAbovePercent: 80 },
     });
     await s3.createBucket(bucket);
-    for (const object of bundle.objects) {
-        await s3.put(bucket, object.key, object.content);
-    }
-    await s3.put(bucket, bootstrap.key, bootstrap.content);
+    const objects = hookObjects(secretsBucketName(REGION), bundleUploadFiles(bundle));
+    await Promise.all([
+        ...objects.map((object) => s3.put(bucket, object.key, object.content)),
+        s3.put(bucket, bootstrap.key, bootstrap.content),
+    ]);
     return { bundle, bootstrap };
 }
 
@@ -151,6 +159,10 @@ export class Machine {
     readonly root: string;
     readonly installRoot: string;
     readonly agentConfig: string;
+    /** The agent's hooks-path (the stack's own hooks), where bootstrap.sh puts its pre-bootstrap. */
+    readonly agentHooksPath: string;
+    /** What the agent config holds before bootstrap.sh runs. */
+    readonly agentConfigText: string;
     readonly bin: string;
     readonly log: string;
     readonly state: string;
@@ -159,11 +171,14 @@ export class Machine {
         this.root = fs.mkdtempSync(path.join(os.tmpdir(), "ci-hooks-machine-"));
         this.installRoot = path.join(this.root, "etc/ci-platform");
         this.agentConfig = path.join(this.root, "etc/buildkite-agent/buildkite-agent.cfg");
+        this.agentHooksPath = path.join(this.root, "etc/buildkite-agent/hooks");
+        this.agentConfigText = agentConfigText(this.agentHooksPath);
         this.bin = path.join(this.root, "bin");
         this.log = path.join(this.root, "calls.log");
         this.state = path.join(this.root, "state");
         fs.mkdirSync(path.dirname(this.agentConfig), { recursive: true });
-        fs.writeFileSync(this.agentConfig, AGENT_CONFIG, { mode: 0o600 });
+        fs.mkdirSync(this.agentHooksPath);
+        fs.writeFileSync(this.agentConfig, this.agentConfigText, { mode: 0o600 });
         fs.mkdirSync(this.bin);
         fs.mkdirSync(this.state);
         writeFakes(this.bin);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { buildHooksBundle, readHookSources, renderBootstrapScript } from "../../components/hooks/bundle";
-import { ALLOWED, FLEET, HOOKS_DIR, IMAGE_VERSIONS, REGION } from "./harness";
+import { ALLOWED, FLEET, HOOKS_DIR, REGION } from "./harness";
 
 const scripts = readHookSources(HOOKS_DIR).filter((f) => f.content.startsWith("#!/bin/bash"));
 
@@ -36,7 +36,7 @@ describe("shellcheck", () => {
 
     it("passes on the rendered bootstrap script", () => {
         const hookFiles = readHookSources(HOOKS_DIR);
-        const bundle = buildHooksBundle({ hookFiles, allowedRepositories: ALLOWED, imageVersions: IMAGE_VERSIONS });
+        const bundle = buildHooksBundle({ hookFiles, allowedRepositories: ALLOWED });
         const rendered = renderBootstrapScript({
             hookFiles,
             bucket: "secrets",
