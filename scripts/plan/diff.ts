@@ -37,6 +37,10 @@ export interface ResourceChange {
     readonly replaceReasons: readonly string[];
     /** Whether the resource (in either plan) is protected. */
     readonly protect: boolean;
+    /** Before and after values of the changed inputs that are short scalars (secrets stay "[secret]"). */
+    readonly values: readonly { readonly path: string; readonly before: unknown; readonly after: unknown }[];
+    /** For changed multi-line texts (a pipeline's steps YAML): the lines only in the old and only in the new text. */
+    readonly lines: readonly { readonly path: string; readonly removed: string[]; readonly added: string[] }[];
 }
 
 /** Everything that differs between two plans. */
@@ -83,13 +87,27 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
                 p === "provider" ||
                 replaceOn.some((prop) => p === prop || p.startsWith(`${prop}.`) || p.startsWith(`${prop}[`)),
         );
+        const values = paths.flatMap((p) => {
+            const before = valueAt(prev.inputs, p);
+            const after = valueAt(next.inputs, p);
+            return isShortScalar(before) && isShortScalar(after) ? [{ path: p, before, after }] : [];
+        });
+        const lines = paths.flatMap((p) => {
+            const before = valueAt(prev.inputs, p);
+            const after = valueAt(next.inputs, p);
+            if (typeof before !== "string" || typeof after !== "string") return [];
+            if (!before.includes("\n") && !after.includes("\n")) return [];
+            return [{ path: p, ...lineChanges(before, after) }];
+        });
         const change = {
+            lines,
             urn: next.urn,
             type: next.type,
             name: next.name,
             paths,
             replaceReasons,
             protect: prev.protect || next.protect,
+            values,
         };
         (replaceReasons.length > 0 ? replaced : updated).push(change);
     }
@@ -129,6 +147,35 @@ export function changedPaths(a: unknown, b: unknown, prefix = ""): string[] {
     }
     return [prefix || "(value)"];
 }
+
+/** Lines only in `before` and only in `after`, trimmed, in order (a multiset difference, not an alignment). */
+export function lineChanges(before: string, after: string): { removed: string[]; added: string[] } {
+    const only = (xs: string[], ys: string[]) => {
+        const counts = new Map<string, number>();
+        for (const y of ys) counts.set(y, (counts.get(y) ?? 0) + 1);
+        return xs.filter((x) => {
+            const n = counts.get(x) ?? 0;
+            if (n > 0) counts.set(x, n - 1);
+            return n === 0;
+        });
+    };
+    const a = before.split("\n").map((l) => l.trim());
+    const b = after.split("\n").map((l) => l.trim());
+    return { removed: only(a, b), added: only(b, a) };
+}
+
+/** The value at a path written by {@link changedPaths}, or undefined. */
+export function valueAt(root: unknown, path: string): unknown {
+    let current: unknown = root;
+    for (const [, key, index] of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+        if (current === null || typeof current !== "object") return undefined;
+        current = (current as Record<string, unknown>)[key ?? Number(index)];
+    }
+    return current;
+}
+
+const isShortScalar = (v: unknown) =>
+    (typeof v === "string" && v.length <= 120 && !v.includes("\n")) || typeof v === "number" || typeof v === "boolean";
 
 function isObject(v: unknown): v is Record<string, unknown> {
     return v !== null && typeof v === "object" && !Array.isArray(v);

@@ -44,10 +44,28 @@ export function renderStepsBrief(lines: readonly string[]): string {
 /** The diff for a terminal: one line a resource, changed paths beside updates. */
 export function renderDiffText(diff: PlanDiff): string {
     const lines: string[] = [];
-    const change = (c: ResourceChange) => `${c.type}  ${c.name}: ${c.paths.join(", ")}`;
+    const change = (c: ResourceChange) => {
+        const shown = new Map(
+            c.values.map((v) => [v.path, `${v.path} ${JSON.stringify(v.before)} → ${JSON.stringify(v.after)}`]),
+        );
+        return `${c.type}  ${c.name}: ${c.paths.map((p) => shown.get(p) ?? p).join(", ")}`;
+    };
     for (const r of diff.added) lines.push(`+ create   ${r.type}  ${r.name}`);
     for (const c of diff.replaced) lines.push(`+-replace  ${change(c)}${c.protect ? "  [PROTECTED]" : ""}`);
-    for (const c of diff.updated) lines.push(`~ update   ${change(c)}`);
+    const textLines = (c: ResourceChange) => {
+        for (const l of c.lines) {
+            const counted = new Map<string, number>();
+            for (const x of [...l.removed.map((r) => `- ${r}`), ...l.added.map((a) => `+ ${a}`)])
+                counted.set(x, (counted.get(x) ?? 0) + 1);
+            const shown = [...counted].map(([x, n]) => (n > 1 ? `${x}  (×${n})` : x));
+            for (const x of shown.slice(0, 12)) lines.push(`      ${l.path}: ${x}`);
+            if (shown.length > 12) lines.push(`      ${l.path}: … ${shown.length - 12} more changed line(s)`);
+        }
+    };
+    for (const c of diff.updated) {
+        lines.push(`~ update   ${change(c)}`);
+        textLines(c);
+    }
     for (const r of diff.removed)
         lines.push(
             `- delete   ${r.type}  ${r.name}${r.retainOnDelete ? "  (retained in the cloud)" : ""}${r.protect ? "  [PROTECTED]" : ""}`,

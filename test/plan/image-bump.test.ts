@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { promisify } from "node:util";
+
+/*
+ * Issue 6's review loop, end to end on a copy of the repository: `npm run images:bump -- buildkite-test`, then the
+ * plan diff lists the new image tags and the pipelines whose steps name them, and nothing else.
+ */
+const ROOT = path.resolve(__dirname, "../..");
+const run = promisify(execFile);
+
+describe("images:bump then plan --diff", () => {
+    it("changes only the bumped image's builds and the steps of the pipelines that run in it", async () => {
+        const copy = mkdtempSync(path.join(tmpdir(), "bump-"));
+        for (const entry of [
+            "index.ts",
+            "components",
+            "hooks",
+            "agent-images",
+            "scripts",
+            "policy",
+            "Pulumi.yaml",
+            "Pulumi.prod.yaml",
+            "package.json",
+            "tsconfig.json",
+        ])
+            cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
+        symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+        const node = (...args: string[]) =>
+            run(process.execPath, ["--import", "tsx", ...args], { cwd: copy, timeout: 120_000 });
+
+        await node("scripts/plan.ts", "--json", "base.json");
+        const before = JSON.parse(readFileSync(path.join(copy, "agent-images/versions.json"), "utf8")) as Record<
+            string,
+            string
+        >;
+        await node("scripts/images-bump.ts", "buildkite-test", "--date", "2026-11-21", "--root", copy);
+        const after = JSON.parse(readFileSync(path.join(copy, "agent-images/versions.json"), "utf8")) as Record<
+            string,
+            string
+        >;
+        assert.notEqual(after["buildkite-test"], before["buildkite-test"]);
+        assert.equal(after["deb-builder"], before["deb-builder"]);
+
+        const { stdout } = await node("scripts/plan.ts", "--diff", "base.json");
+        const changes = stdout.split("\n").filter((l) => /^(\+ create|\+-replace|~ update|- delete)/.test(l));
+        const builds = changes.filter((l) => l.includes("docker:index/image:Image"));
+        assert.deepEqual(
+            builds.map((l) => /Image {2}(\S+):/.exec(l)?.[1]),
+            ["buildkite-test-py3.10", "buildkite-test-py3.11", "buildkite-test-py3.12", "buildkite-test-py3.13"],
+        );
+        for (const l of builds) assert.ok(l.includes(`-${after["buildkite-test"]}"`), `new tag in: ${l}`);
+        const others = changes.filter((l) => !l.includes("docker:index/image:Image"));
+        // kolibri-python-package runs in buildkite-test:py3.11 and dagster's packages in py3.12; nothing else does.
+        assert.deepEqual(others.map((l) => /Pipeline {2}(\S+):/.exec(l)?.[1]).sort(), [
+            "dagster-pipeline",
+            "kolibri-python-package-pipeline",
+        ]);
+        assert.match(
+            stdout,
+            new RegExp(`\\+ image: .*buildkite-test:py3\\.11-${after["buildkite-test"].replace(/\./g, "\\.")}`),
+        );
+    });
+});
