@@ -12,7 +12,7 @@ import {
 import { loadStackConfig } from "./components/config";
 import { buildHooksBundle, bundleUploadFiles, readHookSources, renderBootstrapScript } from "./components/hooks";
 import { checkImages, declareImages, parseVersionsText, readImageFiles, stepImageResolver } from "./components/images";
-import { generateSteps } from "./components/steps";
+import { briefSteps, generateSteps } from "./components/steps";
 
 const ROOT = __dirname;
 
@@ -108,6 +108,9 @@ new PipelineTriggerRules(
 
 // 4. Outputs.
 export const pipelineSlugs = Object.fromEntries(pipelines.map((p, i) => [config.pipelines[i].slug, p.slug]));
+export const pipelineSteps = Object.fromEntries(
+    config.pipelines.map((p) => [p.slug, briefSteps(steps.bySlug[p.slug])]),
+);
 export const agentFleets = fleets.fleets;
 export const imageRepositories = Object.fromEntries(
     Object.entries(images.images).map(([name, image]) => [name, image.repositoryUrl]),

@@ -14,7 +14,7 @@ import { parse } from "yaml";
 import { RawConfig, parsePlatformConfig } from "../components/config";
 import { mermaidMarkdown } from "../components/graph/diagram";
 import { fleetMapMarkdown } from "../components/graph/fleet-map";
-import { briefSteps, generateSteps } from "../components/steps";
+import { triggerGraphOf } from "../components/graph/trigger-graph";
 import { formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
 import { captureProgram } from "./plan/capture";
 import { diffPlans } from "./plan/diff";
@@ -45,20 +45,32 @@ export interface PlanOptions {
     readonly markdown?: string;
 }
 
-/** Runs the program for a stack file and returns its plan document. Throws the program's errors. */
-export async function buildPlan(options: Pick<PlanOptions, "stack" | "config">): Promise<PlanDocument> {
+/** A plan run: the document, the stack's exported outputs (secrets redacted) and the stack file it read. */
+export interface PlanRun {
+    readonly plan: PlanDocument;
+    readonly outputs: Record<string, unknown>;
+    readonly stackConfig: StackConfig;
+}
+
+/** Runs the program for a stack file. Throws the program's errors. */
+export async function runPlan(options: Pick<PlanOptions, "stack" | "config">): Promise<PlanRun> {
     const configFile = configFileOf(options);
     const stack = options.stack ?? stackNameOf(configFile);
     const project = (parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
-    const { config, secretKeys } = readStackFile(configFile);
+    const stackConfig = readStackFile(configFile);
     const captured = await captureProgram({
         project,
         stack,
-        config,
-        secretKeys,
+        config: stackConfig.config,
+        secretKeys: stackConfig.secretKeys,
         programPath: path.join(ROOT, "index.ts"),
     });
-    return { project, stack, resources: captured.resources };
+    return { plan: { project, stack, resources: captured.resources }, outputs: captured.outputs, stackConfig };
+}
+
+/** Runs the program for a stack file and returns its plan document. Throws the program's errors. */
+export async function buildPlan(options: Pick<PlanOptions, "stack" | "config">): Promise<PlanDocument> {
+    return (await runPlan(options)).plan;
 }
 
 function configFileOf(options: Pick<PlanOptions, "stack" | "config">): string {
@@ -76,16 +88,21 @@ export function rawPlatformConfig(stack: StackConfig): RawConfig {
     return raw;
 }
 
-/** Each pipeline's steps in brief and the trigger graph as Mermaid, or nothing when the config is invalid. */
-export function stepsOverview(stack: StackConfig): { brief: string[]; sections: MarkdownSection[] } {
+/**
+ * Each pipeline's steps in brief (the program exports them as `pipelineSteps`), and the trigger graph and the fleets
+ * as Mermaid diagrams (from the config), or nothing when the config is invalid.
+ */
+export function stepsOverview(
+    stack: StackConfig,
+    outputs: Record<string, unknown>,
+): { brief: string[]; sections: MarkdownSection[] } {
     const parsed = parsePlatformConfig(rawPlatformConfig(stack));
     if (!parsed.ok) return { brief: [], sections: [] };
-    // Images do not appear in the brief, so any resolver will do here.
-    const generated = generateSteps(parsed.value, (ref) => `${ref.name}:${ref.variant}`);
+    const brief = outputs.pipelineSteps;
     return {
-        brief: Object.values(generated.bySlug).map(briefSteps),
+        brief: brief !== null && typeof brief === "object" ? Object.values(brief).map(String) : [],
         sections: [
-            { title: "Trigger graph", body: mermaidMarkdown(generated.graph) },
+            { title: "Trigger graph", body: mermaidMarkdown(triggerGraphOf(parsed.value)) },
             { title: "Agent fleets by region", body: fleetMapMarkdown(parsed.value) },
         ],
     };
@@ -112,9 +129,9 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write("plan: give --stack or --config, not both\n");
         return 1;
     }
-    let plan: PlanDocument;
+    let run: PlanRun;
     try {
-        plan = await buildPlan(values);
+        run = await runPlan(values);
     } catch (e) {
         const error = e as Error & { issues?: unknown[] };
         if (error.name === "ConfigError") {
@@ -124,9 +141,10 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`plan: ${error.message ?? String(e)}\n`);
         return 1;
     }
+    const { plan } = run;
     if (values.json) writeFileSync(values.json, serializePlan(plan));
     const violations = runPolicies(plan.resources);
-    const overview = stepsOverview(readStackFile(configFileOf(values)));
+    const overview = stepsOverview(run.stackConfig, run.outputs);
     const sections = [
         ...overview.sections,
         {

@@ -35,6 +35,8 @@ interface Monitor {
         req: { getUrn(): string; getOutputs(): { toJavaScript(): unknown } | undefined },
         cb: Callback<unknown>,
     ): void;
+    /** The mock's copy of every resource's state, by URN. */
+    resources: Map<string, unknown>;
 }
 
 /** Strips the provider id from a provider reference (`<urn>::<id>`). */
@@ -87,6 +89,9 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
             if (!err && resp) {
                 const urn = resp.getUrn();
                 if (req.getType() === STACK_TYPE) stackUrn = urn;
+                // The mock keeps every resource's state for `getResource` invokes, which this program never makes;
+                // components keep theirs (registerOutputs needs it). At scale this halves the plan's peak memory.
+                if (req.getCustom()) monitor.resources.delete(urn);
                 resources.push({
                     urn,
                     type: req.getType(),

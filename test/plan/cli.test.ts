@@ -40,7 +40,7 @@ let prodBytes: string;
 let prodOutput: string;
 
 before(async () => {
-    const out = await plan("--json", path.join(dir, "prod.json"));
+    const out = await plan("--json", path.join(dir, "prod.json"), "--markdown", path.join(dir, "prod.md"));
     assert.equal(out.code, 0, out.stderr);
     prodOutput = out.stdout;
     prodBytes = readFileSync(path.join(dir, "prod.json"), "utf8");
@@ -140,5 +140,31 @@ describe("npm run plan", () => {
         );
         assert.doesNotMatch(out.stderr, /\s+at .+\(.+:\d+:\d+\)/, "no stack trace");
         assert.throws(() => readFileSync(path.join(dir, "invalid.json")), "no plan is written");
+    });
+
+    it("prints each pipeline's steps in brief and draws the trigger graph and the fleets in the markdown", () => {
+        const steps = prodOutput.slice(prodOutput.indexOf("\nSteps:\n"));
+        assert.ok(steps.length > 0, "no Steps section");
+        assert.match(
+            steps,
+            /\n {2}kolibri-python-package: upload → wait → triggers \{ trigger kolibri-installer-debian/,
+        );
+        assert.match(steps, /\n {2}kolibri-installer-macos: block \[triggered by a non-release build\] → upload\n/);
+        assert.match(steps, /\n {2}dagster: packages-all \[default branch or tag\] \{ package-dagster-shared/);
+
+        const markdown = readFileSync(path.join(dir, "prod.md"), "utf8");
+        const block = /### Trigger graph\n\n```mermaid\n([\s\S]*?)\n```/.exec(markdown);
+        assert.ok(block, "no Mermaid trigger graph in the markdown");
+        assert.match(block[1], /^flowchart LR\n/);
+        assert.match(
+            block[1],
+            /p_kolibri_python_package -->\|"macos-build · cross-cluster rule"\| p_kolibri_installer_macos/,
+        );
+        assert.match(
+            block[1],
+            /p_kolibri_python_package -->\|"raspbian-image · after deb-build"\| p_kolibri_raspbian_image/,
+        );
+        assert.match(markdown, /### Agent fleets by region\n\n```mermaid\nflowchart LR/);
+        assert.match(markdown, /### Policy pack\n\nNo violations\./);
     });
 });
