@@ -10,23 +10,10 @@ import { parseArgs } from "node:util";
 import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
 import { hookObjectName, secretsBucketName } from "../components/agents/naming";
 import { didYouMean, formatIssue, parsePlatformConfig } from "../components/config";
-import { buildPlan } from "./plan";
+import { buildPlan, rawPlatformConfig } from "./plan";
 import { readStackFile } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
-
-/** The `ci-platform:*` keys of a stack file, parsed. */
-function platformConfig(file: string) {
-    const { config } = readStackFile(file);
-    const raw: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(config))
-        if (key.startsWith("ci-platform:")) {
-            const trimmed = value.trim();
-            raw[key.slice("ci-platform:".length)] =
-                trimmed.startsWith("{") || trimmed.startsWith("[") ? JSON.parse(trimmed) : value;
-        }
-    return parsePlatformConfig(raw);
-}
 
 /** The runbook text for a recovery plan. Pure. */
 export function renderRecovery(plan: RecoveryPlan, scope: string, stack: string): string {
@@ -79,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
         return 1;
     }
     const file = values.config ?? path.join(ROOT, `Pulumi.${values.stack ?? "prod"}.yaml`);
-    const parsed = platformConfig(file);
+    const parsed = parsePlatformConfig(rawPlatformConfig(readStackFile(file)));
     if (!parsed.ok) {
         process.stderr.write(parsed.error.map(formatIssue).join("\n") + "\n");
         return 2;

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { RawConfig, parsePlatformConfig } from "../components/config";
+import { RawConfig, parsePlatformConfig, rawConfigFromMap } from "../components/config";
 import { mermaidMarkdown } from "../components/graph/diagram";
 import { fleetMapMarkdown } from "../components/graph/fleet-map";
 import { triggerGraphOf } from "../components/graph/trigger-graph";
@@ -77,15 +77,9 @@ function configFileOf(options: Pick<PlanOptions, "stack" | "config">): string {
     return options.config ?? path.join(ROOT, `Pulumi.${options.stack ?? "prod"}.yaml`);
 }
 
-/** The `ci-platform:*` keys of a stack file, parsed as the program parses them (objects and lists are JSON). */
+/** The `ci-platform:*` keys of a stack file, parsed as the program parses them. */
 export function rawPlatformConfig(stack: StackConfig): RawConfig {
-    const raw: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(stack.config)) {
-        if (!key.startsWith("ci-platform:")) continue;
-        const text = value.trim();
-        raw[key.slice("ci-platform:".length)] = text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : value;
-    }
-    return raw;
+    return rawConfigFromMap(stack.config);
 }
 
 /**

@@ -10,6 +10,6 @@ export {
     formatIssue,
     nearest,
 } from "./issues";
-export { RawConfig, parsePlatformConfig } from "./load";
+export { RawConfig, parsePlatformConfig, rawConfigFromMap } from "./load";
 export { ConfigError, ExtraCheck, loadStackConfig, readRawStackConfig } from "./stack-config";
 export * from "./schema";

@@ -1,10 +1,33 @@
 import { z } from "zod";
 import { crossCheck } from "./cross-checks";
-import { ConfigIssue, ConfigPath, Result, didYouMean, err, ok, sortIssues } from "./issues";
+import { CONFIG_NAMESPACE, ConfigIssue, ConfigPath, Result, didYouMean, err, ok, sortIssues } from "./issues";
 import { PlatformConfig, platformConfigSchema } from "./schema";
 
 /** Raw stack config of the `ci-platform` namespace: key (without namespace) to its parsed YAML value. */
 export type RawConfig = Readonly<Record<string, unknown>>;
+
+/**
+ * The `ci-platform:*` keys of a config map as Pulumi hands it to a program (full key to text: JSON for objects and
+ * lists, plain text for scalars), without their namespace and with structured values parsed.
+ */
+export function rawConfigFromMap(config: Readonly<Record<string, string>>): RawConfig {
+    const raw: Record<string, unknown> = {};
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    for (const [key, value] of Object.entries(config)) {
+        if (!key.startsWith(prefix)) continue;
+        const text = value.trim();
+        let parsed: unknown = value;
+        if (text.startsWith("{") || text.startsWith("[")) {
+            try {
+                parsed = JSON.parse(text);
+            } catch {
+                parsed = value; // not JSON after all: the schema reports the type
+            }
+        }
+        raw[key.slice(prefix.length)] = parsed;
+    }
+    return raw;
+}
 
 /**
  * Parses and validates the whole platform config. Returns the typed config with defaults applied, or every

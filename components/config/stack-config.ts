@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, ConfigIssue, formatIssue, sortIssues } from "./issues";
-import { RawConfig, parsePlatformConfig } from "./load";
+import { ConfigIssue, formatIssue, sortIssues } from "./issues";
+import { RawConfig, parsePlatformConfig, rawConfigFromMap } from "./load";
 import { PlatformConfig } from "./schema";
 
 /**
@@ -17,28 +17,9 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-/** Every `ci-platform:*` key of the running stack, parsed from the JSON strings Pulumi hands the program. */
+/** Every `ci-platform:*` key of the running stack, parsed from the text Pulumi hands the program. */
 export function readRawStackConfig(): RawConfig {
-    const raw: Record<string, unknown> = {};
-    const prefix = `${CONFIG_NAMESPACE}:`;
-    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-        if (!key.startsWith(prefix)) continue;
-        raw[key.slice(prefix.length)] = parseConfigValue(value);
-    }
-    return raw;
-}
-
-/** Pulumi stores structured config as JSON text and scalars as plain text. */
-function parseConfigValue(value: string): unknown {
-    const trimmed = value.trim();
-    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-        try {
-            return JSON.parse(trimmed);
-        } catch {
-            return value;
-        }
-    }
-    return value;
+    return rawConfigFromMap(pulumi.runtime.allConfig());
 }
 
 /** A check of the parsed config against something outside it (files in the repository). */
