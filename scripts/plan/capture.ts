@@ -116,8 +116,20 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
     // The SDK records a stack trace for every promise and resource (for leak reports and source positions), and
     // formatting them through source maps dominates the run time of a large plan. The plan reports neither, so
     // capture none while the program runs (set CI_PLATFORM_PLAN_STACK_TRACES=1 to debug the program).
+    // For the same reason, skip the SDK's promise-leak bookkeeping (every RPC promise is wrapped, tagged and tracked
+    // for a report at exit): the plan waits for every registration itself. Measured on 1,000 pipelines: -25% time,
+    // -17% peak memory, byte-identical plan. The SDK's modules look the function up on each call, so replacing the
+    // export is enough; it is put back afterwards.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal SDK module without typings
+    const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
+        debuggablePromise: <T>(p: Promise<T>) => Promise<T>;
+    };
+    const track = debuggable.debuggablePromise;
     const limit = Error.stackTraceLimit;
-    if (!process.env.CI_PLATFORM_PLAN_STACK_TRACES) Error.stackTraceLimit = 0;
+    if (!process.env.CI_PLATFORM_PLAN_STACK_TRACES) {
+        Error.stackTraceLimit = 0;
+        debuggable.debuggablePromise = (p) => p;
+    }
     try {
         await pulumi.runtime.runInPulumiStack(async () => args.run());
         // Let every outstanding registration finish (waitForRPCs is exported by the SDK but not typed).
@@ -125,6 +137,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
         await settings.waitForRPCs();
     } finally {
         Error.stackTraceLimit = limit;
+        debuggable.debuggablePromise = track;
     }
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
     return { resources, outputs: redact(stackOutputs) as Record<string, unknown> };
