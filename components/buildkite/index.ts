@@ -7,5 +7,4 @@ export {
     pipelineInputs,
     repositoryUrl,
     splitRepository,
-    uploadSteps,
 } from "./pipeline-settings";

@@ -1,4 +1,3 @@
-import { stringify } from "yaml";
 import { PipelineConfig } from "../config";
 
 /*
@@ -62,21 +61,4 @@ export function pipelineInputs(pipeline: PipelineConfig) {
         },
         tags: [`repo:${pipeline.repository}`],
     };
-}
-
-/**
- * The steps set on the pipeline itself when nothing richer is generated: upload the repository's own
- * `.buildkite/pipeline.yml` on the pipeline's queue.
- */
-export function uploadSteps(pipeline: Pick<PipelineConfig, "queue">): string {
-    return stringify({
-        steps: [
-            {
-                label: ":pipeline: Upload",
-                key: "upload",
-                command: "buildkite-agent pipeline upload",
-                agents: { queue: pipeline.queue },
-            },
-        ],
-    });
 }

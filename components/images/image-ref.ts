@@ -72,12 +72,6 @@ export interface StepImage {
      * with `expand-image-vars: true`, which expands it on the agent running the job.
      */
     readonly image: string;
-    /**
-     * The same reference escaped for YAML that goes through Buildkite's variable interpolation (an agent's
-     * `buildkite-agent pipeline upload`): `$${CI_PLATFORM_ECR_REGISTRY}/...`. Interpolation turns `$$` into `$`,
-     * so the job receives {@link image}, unexpanded, instead of the uploading agent's registry.
-     */
-    readonly uploadImage: string;
     /** The concrete home-region reference, when an account id was given: the fallback for agents without the hook. */
     readonly homeReference?: string;
 }
@@ -105,8 +99,8 @@ export interface ResolveStepImageArgs {
  * agents' `environment` hook exports as `<account>.dkr.ecr.<agent's region>.amazonaws.com`; ECR replication puts
  * every tag in every fleet region, so the job pulls from its own region. It must be expanded when the job runs,
  * not when the pipeline is uploaded: Buildkite interpolates `$VAR` in uploaded YAML from the *uploading* agent's
- * environment, which on a multi-region queue may be another region. Hence {@link StepImage.uploadImage} (`$$`
- * escapes the interpolation) for uploaded YAML, and the docker plugin's `expand-image-vars: true`, which expands
+ * environment, which on a multi-region queue may be another region. Hence the step generator escapes it as `$$` in
+ * uploaded YAML (components/steps, `escapeForUpload`), and the docker plugin's `expand-image-vars: true`, which expands
  * the variable on the agent that runs the job. Generating the reference needs no account id, so steps need no
  * Pulumi Output. Agents without the hook (on-premises fleets) must export the variable themselves, set to the
  * home registry; {@link StepImage.homeReference} is that concrete fallback.
@@ -132,17 +126,11 @@ export function resolveStepImage(args: ResolveStepImageArgs): StepImage {
         tag,
         repository,
         image,
-        uploadImage: escapeForUpload(image),
         homeReference:
             args.accountId !== undefined && args.homeRegion !== undefined
                 ? imageReference({ accountId: args.accountId, region: args.homeRegion, image: name, variant, version })
                 : undefined,
     };
-}
-
-/** Escapes `$` as `$$`, so Buildkite's upload-time interpolation hands the text to the job unchanged. */
-export function escapeForUpload(text: string): string {
-    return text.replace(/\$/g, "$$$$");
 }
 
 /**

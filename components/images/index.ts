@@ -17,7 +17,6 @@ export {
     REGISTRY_ENV_VAR,
     REPOSITORY_PREFIX,
     StepImage,
-    escapeForUpload,
     registryEnvironment,
     imageReference,
     imageTag,

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
     REGISTRY_ENV_VAR,
-    escapeForUpload,
     registryEnvironment,
     imageReference,
     imageTag,
@@ -50,7 +49,6 @@ describe("resolveStepImage", () => {
     it("gives a region-neutral reference the agent's environment completes at run time", () => {
         const step = resolveStepImage({ images, versions, ref: { name: "buildkite-test", variant: "py3.12" } });
         assert.equal(step.image, `\${${REGISTRY_ENV_VAR}}/ci-platform/buildkite-test:py3.12-2026.11.1`);
-        assert.equal(step.uploadImage, "$${CI_PLATFORM_ECR_REGISTRY}/ci-platform/buildkite-test:py3.12-2026.11.1");
         assert.equal(step.tag, "py3.12-2026.11.1");
         assert.equal(step.version, "2026.11.1");
         assert.equal(step.homeReference, undefined);
@@ -120,11 +118,7 @@ describe("resolveStepImage", () => {
     });
 });
 
-describe("upload escaping and the hook environment", () => {
-    it("doubles every dollar", () => {
-        assert.equal(escapeForUpload("a $B ${C} $$"), "a $$B $${C} $$$$");
-    });
-
+describe("the hook environment", () => {
     it("exports the registry of the agent's region, and no image version", () => {
         assert.deepEqual(registryEnvironment("123456789012", "eu-west-1"), {
             CI_PLATFORM_ECR_REGISTRY: "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
