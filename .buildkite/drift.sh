@@ -5,10 +5,9 @@ set -euo pipefail
 
 : "${PULUMI_ACCESS_TOKEN:?drift detection needs PULUMI_ACCESS_TOKEN (and cloud credentials) on this agent}"
 
-echo "--- :pulumi: Installing the Pulumi CLI ${PULUMI_VERSION:?}"
-curl -fsSL https://get.pulumi.com | sh -s -- --version "$PULUMI_VERSION"
-export PATH="$HOME/.pulumi/bin:$PATH"
-npm ci
+# shellcheck source=.buildkite/lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+install_pulumi
 
 echo "+++ :mag: pulumi preview --refresh --expect-no-changes"
 set +e

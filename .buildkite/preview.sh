@@ -8,10 +8,9 @@ if [[ -z "${PULUMI_ACCESS_TOKEN:-}" ]]; then
   exit 0
 fi
 
-echo "--- :pulumi: Installing the Pulumi CLI ${PULUMI_VERSION:?}"
-curl -fsSL https://get.pulumi.com | sh -s -- --version "$PULUMI_VERSION"
-export PATH="$HOME/.pulumi/bin:$PATH"
-npm ci
+# shellcheck source=.buildkite/lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+install_pulumi
 
 echo "+++ :pulumi: pulumi preview --diff --policy-pack policy"
 set +e

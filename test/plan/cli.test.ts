@@ -1,30 +1,14 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import { PlanDocument } from "../../scripts/plan/model";
+import { ROOT, runScript } from "../fixtures/cli";
 
-const ROOT = path.resolve(__dirname, "../..");
-const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), "plan-cli-"));
-
-/** Runs the plan CLI in a fresh process (the program registers resources globally, once per process). */
-async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-        const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/plan.ts", ...args], {
-            cwd: ROOT,
-            timeout: 120_000,
-        });
-        return { code: 0, stdout, stderr };
-    } catch (e) {
-        const error = e as { code: number; stdout: string; stderr: string };
-        return { code: error.code, stdout: error.stdout, stderr: error.stderr };
-    }
-}
+const plan = (...args: string[]) => runScript("scripts/plan.ts", args);
 
 /** The prod stack file, changed by `mutate`, written to a temp file. */
 function variant(name: string, mutate: (config: Record<string, unknown>) => void): string {

@@ -1,24 +1,8 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import * as path from "node:path";
 import { describe, it } from "node:test";
-import { promisify } from "node:util";
+import { runScript } from "../fixtures/cli";
 
-const ROOT = path.resolve(__dirname, "../..");
-const run = promisify(execFile);
-
-async function dr(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-        const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/dr.ts", ...args], {
-            cwd: ROOT,
-            timeout: 120_000,
-        });
-        return { code: 0, stdout, stderr };
-    } catch (e) {
-        const error = e as { code: number; stdout: string; stderr: string };
-        return error;
-    }
-}
+const dr = (...args: string[]) => runScript("scripts/dr.ts", args);
 
 describe("npm run dr", () => {
     it("prints the commands that rebuild one fleet: its stack and token replaced, its region's bucket kept", async () => {

@@ -1,20 +1,17 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import { PlanDiff, diffPlans } from "../../scripts/plan/diff";
 import { PlanDocument } from "../../scripts/plan/model";
+import { ROOT, runScript } from "../fixtures/cli";
 
 /*
  * Recovery drills on the offline plan of the real program: losing a region's fleets touches only that region, and
  * moving them to another region recreates everything a fleet needs there.
  */
-const ROOT = path.resolve(__dirname, "../..");
-const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), "drill-"));
 const LOST = "eu-west-1";
 const NEW = "eu-central-1";
@@ -27,10 +24,8 @@ async function planOf(name: string, mutate: (fleets: Fleet[]) => Fleet[]): Promi
     const file = path.join(dir, `Pulumi.${name}.yaml`);
     writeFileSync(file, stringify(doc));
     const out = path.join(dir, `${name}.json`);
-    await run(process.execPath, ["--import", "tsx", "scripts/plan.ts", "--config", file, "--json", out], {
-        cwd: ROOT,
-        timeout: 120_000,
-    });
+    const result = await runScript("scripts/plan.ts", ["--config", file, "--json", out]);
+    assert.equal(result.code, 0, result.stderr);
     return JSON.parse(readFileSync(out, "utf8")) as PlanDocument;
 }
 

@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { promisify } from "node:util";
+import { ROOT, runScript } from "../fixtures/cli";
 
 /*
  * Issue 6's review loop, end to end on a copy of the repository: `npm run images:bump -- buildkite-test`, then the
  * plan diff lists the new image tags and the pipelines whose steps name them, and nothing else.
  */
-const ROOT = path.resolve(__dirname, "../..");
-const run = promisify(execFile);
 
 describe("images:bump then plan --diff", () => {
     it("changes only the bumped image's builds and the steps of the pipelines that run in it", async () => {
@@ -30,8 +27,11 @@ describe("images:bump then plan --diff", () => {
         ])
             cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
         symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
-        const node = (...args: string[]) =>
-            run(process.execPath, ["--import", "tsx", ...args], { cwd: copy, timeout: 120_000 });
+        const node = async (script: string, ...args: string[]) => {
+            const result = await runScript(script, args, copy);
+            assert.equal(result.code, 0, result.stderr);
+            return result;
+        };
 
         await node("scripts/plan.ts", "--json", "base.json");
         const before = JSON.parse(readFileSync(path.join(copy, "agent-images/versions.json"), "utf8")) as Record<

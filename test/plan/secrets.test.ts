@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import { z } from "zod";
 import { platformConfigSchema, secretsSchema } from "../../components/config";
 import { captureProgram } from "../../scripts/plan/capture";
 import { readStackFile } from "../../scripts/plan/stack-file";
+import { ROOT, runScript } from "../fixtures/cli";
 
 /*
  * Secret hygiene. A stack config is generated with a distinct sentinel in every secret-bearing place: every leaf of
@@ -17,8 +16,6 @@ import { readStackFile } from "../../scripts/plan/stack-file";
  * without touching this test. No sentinel, agent token or webhook URL may appear in the plan's JSON, markdown,
  * printed output, the stack's exported outputs or any generated step.
  */
-const ROOT = path.resolve(__dirname, "../..");
-const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), "secrets-"));
 const SLUG = "kolibri-python-package";
 const sentinels: string[] = [];
@@ -72,8 +69,11 @@ before(async () => {
     stackFile = path.join(dir, "Pulumi.sentinel.yaml");
     writeFileSync(stackFile, stringify(doc));
     const base = path.join(dir, "base.json");
-    const node = (...args: string[]) =>
-        run(process.execPath, ["--import", "tsx", "scripts/plan.ts", ...args], { cwd: ROOT, timeout: 120_000 });
+    const node = async (...args: string[]) => {
+        const result = await runScript("scripts/plan.ts", args);
+        assert.equal(result.code, 0, result.stderr);
+        return result;
+    };
     const first = await node(
         "--config",
         stackFile,
