@@ -39,6 +39,10 @@ export function toStackParameters(fleet: AwsFleetConfig, wiring: StackWiring): R
         BuildkiteAgentTokenParameterStoreKMSKey: wiring.tokenParameterKmsKeyId,
         BuildkiteAgentTags: agentTags(fleet),
         BuildkiteAgentEnableGracefulShutdown: flag(true),
+        // A full disk: purge old build directories first; if that is not enough, replace the instance. The job then
+        // ends as "agent lost" (exit -1), which the generated steps retry on another instance.
+        BuildkitePurgeBuildsOnDiskFull: flag(true),
+        BuildkiteTerminateInstanceOnDiskFull: flag(true),
         InstanceOperatingSystem: fleet.os,
         InstanceTypes: fleet.instanceTypes.join(","),
         MinSize: String(fleet.minSize),

@@ -47,6 +47,8 @@ describe("toStackParameters", () => {
         assert.equal(p.AgentsPerInstance, "2");
         assert.equal(p.IMDSv2Tokens, "required");
         assert.equal(p.BuildkiteAgentEnableGracefulShutdown, "true");
+        assert.equal(p.BuildkitePurgeBuildsOnDiskFull, "true");
+        assert.equal(p.BuildkiteTerminateInstanceOnDiskFull, "true");
         assert.equal(p.ECRAccessPolicy, "readonly");
         assert.equal(p.EnableCostAllocationTags, "true");
         assert.equal(p.BuildkiteAgentTags, "region=eu-west-1,fleet=linux-eu-west-1");
