@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
-import { type PlatformConfig, parsePlatformConfig } from "../../components/config";
+import { type PlatformConfig } from "../../components/config";
+import { prodConfig } from "../fixtures/config";
 
 const ROOT = path.resolve(__dirname, "../..");
 const ACCOUNT = "123456789012";
@@ -41,20 +41,6 @@ pulumi.runtime.setMocks(
 
 let images: typeof import("../../components/images");
 let versionsModule: typeof import("../../components/images/versions");
-
-/** The prod stack's config, parsed by the real config model (secrets left out: they are not the images' concern). */
-function prodConfig(): PlatformConfig {
-    const doc = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    const raw: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(doc.config))
-        if (key.startsWith("ci-platform:") && key !== "ci-platform:secrets")
-            raw[key.slice("ci-platform:".length)] = value;
-    const result = parsePlatformConfig(raw);
-    assert.ok(result.ok, JSON.stringify(result.error));
-    return result.value;
-}
 
 /** Resolves once no new resource has been registered for a few turns of the event loop. */
 async function settle(): Promise<void> {

@@ -3,8 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
-import { type PlatformConfig, parsePlatformConfig } from "../../components/config";
+import { prodConfig } from "../fixtures/config";
 
 /*
  * What a version bump changes among the images' resources: declares the prod images twice, before and after
@@ -29,19 +28,6 @@ pulumi.runtime.setMocks(
     "test",
     false,
 );
-
-function prodConfig(): PlatformConfig {
-    const doc = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
-        config: Record<string, unknown>;
-    };
-    const raw: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(doc.config))
-        if (key.startsWith("ci-platform:") && key !== "ci-platform:secrets")
-            raw[key.slice("ci-platform:".length)] = value;
-    const result = parsePlatformConfig(raw);
-    assert.ok(result.ok);
-    return result.value;
-}
 
 async function declare(versions: Record<string, string>): Promise<Map<string, unknown>> {
     recorded = new Map();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { parsePlatformConfig, PlatformConfig } from "../../components/config";
+import { PlatformConfig } from "../../components/config";
 import { triggerGraphOf } from "../../components/graph/trigger-graph";
 import { checkOurRules, validatePipelineDocument, walkSteps } from "../../components/steps/pipeline-schema";
 import {
@@ -14,10 +14,10 @@ import {
     escapeForUpload,
     stepsForPlatform,
 } from "../../components/steps/pipeline-steps";
-import { buildPlan, rawPlatformConfig } from "../../scripts/plan";
+import { buildPlan } from "../../scripts/plan";
 import { PlanResource } from "../../scripts/plan/model";
-import { readStackFile } from "../../scripts/plan/stack-file";
 import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
+import { prodConfig } from "../fixtures/config";
 
 /*
  * The prod stack's plan, run through the real program under mocks: every assertion reads the `steps` input of the
@@ -69,9 +69,7 @@ const hasIfChanged = (value: unknown): boolean =>
 
 before(async () => {
     resources = [...(await buildPlan({ stack: "prod" })).resources];
-    const parsed = parsePlatformConfig(rawPlatformConfig(readStackFile(path.join(ROOT, "Pulumi.prod.yaml"))));
-    assert.ok(parsed.ok);
-    config = parsed.value;
+    config = prodConfig();
 });
 
 describe("prod plan: kolibri-python-package", () => {
