@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
 import { hookObjectName, secretsBucketName } from "../components/agents/naming";
 import { didYouMean, formatIssue, parsePlatformConfig } from "../components/config";
-import { buildPlan, rawPlatformConfig } from "./plan";
+import { buildPlan, rawPlatformConfig, stackNameOf } from "./plan";
 import { readStackFile } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -73,8 +73,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const config = parsed.value;
     // Check the scope before the (slower) plan, so a typo is answered at once.
-    const stackName =
-        values.stack ?? (values.config ? path.basename(values.config).replace(/^Pulumi\.|\.ya?ml$/g, "") : "prod");
+    const stackName = values.stack ?? stackNameOf(file);
     const scoped = (stack: string, hookPaths: readonly string[]) =>
         values.fleet
             ? fleetResources(config, values.fleet, { stack, hookPaths })

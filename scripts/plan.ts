@@ -102,7 +102,8 @@ export function stepsOverview(
     };
 }
 
-function stackNameOf(file: string): string {
+/** The stack a stack file belongs to: `Pulumi.<stack>.yaml`, or the file name without its extension. */
+export function stackNameOf(file: string): string {
     const match = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file));
     return match ? match[1] : path.basename(file).replace(/\.ya?ml$/, "");
 }
