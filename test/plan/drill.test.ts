@@ -16,11 +16,17 @@ const dir = mkdtempSync(path.join(tmpdir(), "drill-"));
 const LOST = "eu-west-1";
 const NEW = "eu-central-1";
 
-type Fleet = { name: string; region?: string };
+type Fleet = { name: string; region?: string; queue: string };
+type Pipeline = { slug: string; queue?: string };
 
-async function planOf(name: string, mutate: (fleets: Fleet[]) => Fleet[]): Promise<PlanDocument> {
+async function planOf(
+    name: string,
+    mutate: (fleets: Fleet[]) => Fleet[],
+    mutatePipelines: (pipelines: Pipeline[]) => Pipeline[] = (p) => p,
+): Promise<PlanDocument> {
     const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
     doc.config["ci-platform:fleets"] = mutate(doc.config["ci-platform:fleets"] as Fleet[]);
+    doc.config["ci-platform:pipelines"] = mutatePipelines(doc.config["ci-platform:pipelines"] as Pipeline[]);
     const file = path.join(dir, `Pulumi.${name}.yaml`);
     writeFileSync(file, stringify(doc));
     const out = path.join(dir, `${name}.json`);
@@ -41,15 +47,26 @@ let prod: PlanDocument;
 let lost: PlanDiff;
 let moved: PlanDiff;
 let lostFleets: string[];
+/** Pipelines that ran on a queue of the lost region: removing its fleets means pointing them at another queue. */
+let repointed: string[];
 
 before(async () => {
     const base = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
         config: Record<string, unknown>;
     };
-    lostFleets = (base.config["ci-platform:fleets"] as Fleet[]).filter((f) => f.region === LOST).map((f) => f.name);
+    const lostFleetConfigs = (base.config["ci-platform:fleets"] as Fleet[]).filter((f) => f.region === LOST);
+    lostFleets = lostFleetConfigs.map((f) => f.name);
+    const lostQueues = new Set(lostFleetConfigs.map((f) => f.queue));
+    repointed = (base.config["ci-platform:pipelines"] as Pipeline[])
+        .filter((p) => p.queue !== undefined && lostQueues.has(p.queue))
+        .map((p) => p.slug);
     const [p, l, m] = await Promise.all([
         planOf("prod", (f) => f),
-        planOf("lost", (f) => f.filter((x) => x.region !== LOST)),
+        planOf(
+            "lost",
+            (f) => f.filter((x) => x.region !== LOST),
+            (ps) => ps.map((x) => (x.queue !== undefined && lostQueues.has(x.queue) ? { ...x, queue: "default" } : x)),
+        ),
         planOf("moved", (f) => f.map((x) => (x.region === LOST ? { ...x, region: NEW } : x))),
     ]);
     prod = p;
@@ -58,11 +75,15 @@ before(async () => {
 });
 
 describe("recovery drill: a region's fleets removed", () => {
-    it("touches only that region's resources, besides the image replication destinations", () => {
+    it("touches only that region's resources, besides the image replication destinations and re-pointed pipelines", () => {
         assert.ok(lostFleets.length > 0, "prod has fleets in the lost region");
         const outside = touched(lost).filter(
             (r) =>
                 !isReplication(r) &&
+                !(
+                    r.type === "buildkite:Pipeline/pipeline:Pipeline" &&
+                    repointed.some((s) => r.name === `${s}-pipeline`)
+                ) &&
                 !r.name.includes(LOST) &&
                 !lostFleets.some((f) => r.name.startsWith(`${f}-`) || r.name === f),
         );
