@@ -97,6 +97,7 @@ const fleets = declareFleets({
             fleet: request.fleet,
         }),
     providers: awsProviders,
+    buildkiteProvider,
     accountId,
 });
 const images = declareImages({
