@@ -5,6 +5,7 @@
  */
 import { parseDocument } from "yaml";
 import { findCredentials } from "./credentials";
+import { hooksAgentsPerInstance } from "./invariants/hooks";
 import {
     asList,
     at,
@@ -749,4 +750,5 @@ export const RULES: readonly Rule[] = [
     statefulProtected,
     kmsKeyRotation,
     iamNoAdmin,
+    hooksAgentsPerInstance,
 ];

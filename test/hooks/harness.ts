@@ -33,6 +33,7 @@ export const FLEET = {
     queue: "default",
     region: REGION,
     ecrRegistry: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    agentsPerInstance: 1,
 };
 export const ALLOWED = ["learningequality/kolibri", "dagster-io/Dagster"];
 /** The agent config the Elastic CI Stack writes, with its hooks-path under the scratch machine's root. */
@@ -142,7 +143,7 @@ export async function uploadBundle(
         region: REGION,
         bundleHash: bundle.hash,
         bundlePrefix: hooksKeyPrefix(bundle.hash),
-        fleet: { ...FLEET, agentsPerInstance: options.agentsPerInstance ?? 1 },
+        fleet: { ...FLEET, agentsPerInstance: options.agentsPerInstance ?? FLEET.agentsPerInstance },
         disk: { minFreeGb: 10, pruneAbovePercent: 80 },
     });
     await s3.createBucket(bucket);
