@@ -6,6 +6,7 @@
 import { parseDocument } from "yaml";
 import { findCredentials } from "./credentials";
 import { PLATFORM_INVARIANTS } from "./invariants/platform";
+import { hooksAgentsPerInstance } from "./invariants/hooks";
 import {
     asList,
     at,
@@ -751,4 +752,5 @@ export const RULES: readonly Rule[] = [
     kmsKeyRotation,
     iamNoAdmin,
     ...PLATFORM_INVARIANTS,
+    hooksAgentsPerInstance,
 ];
