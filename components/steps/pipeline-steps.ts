@@ -416,7 +416,10 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
                 if (child === undefined) throw new Error(`pipeline "${pipeline.slug}" triggers unknown "${edge.to}"`);
                 const source = artifactSource(edge, edges, bySlug);
                 if (source !== undefined && !sources.includes(source)) sources.push(source);
-                return triggerStep(edge, pipeline, child, source);
+                // An earlier wave is already done (a wait stands between): only keys of this wave stay in
+                // depends_on, which must name steps of the same document.
+                const inWave = edge.dependsOn.filter((k) => wave.some((e) => e.key === k));
+                return triggerStep({ ...edge, dependsOn: inWave }, pipeline, child, source);
             });
             const key = i === 0 ? "triggers" : `triggers-${i + 1}`;
             const prelude = [...RELEASE_PRELUDE, ...siblingPrelude(sources)];
