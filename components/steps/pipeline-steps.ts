@@ -356,8 +356,14 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
     }
 
     const bySlug = new Map(ctx.config.pipelines.map((p) => [p.slug, p]));
-    const triggered = parentsOf(ctx.graph, pipeline.slug).length > 0;
-    if (triggered && pipeline.artifacts.length > 0) {
+    const parentEdges = parentsOf(ctx.graph, pipeline.slug);
+    const triggered = parentEdges.length > 0;
+    // Only a child some sibling downloads from records its build id.
+    const isSource = parentEdges.some((e) => {
+        const siblings = childrenOf(ctx.graph, e.from);
+        return siblings.some((s) => artifactSource(s, siblings, bySlug)?.key === e.key);
+    });
+    if (isSource) {
         // Before its own build, so the id is recorded by the time a sibling's wave reads it (a wait later).
         stored.push({
             kind: "command",

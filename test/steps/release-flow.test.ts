@@ -135,6 +135,14 @@ describe("defect 5: the release flow", () => {
         const keys = (parse(s["kolibri-installer-android"].stored) as Doc).steps.map((x) => x.key);
         assert.ok(!keys.includes("release-upload"));
         assert.ok(!keys.includes("record-build"));
+        // Only the Debian child, which the Raspberry Pi image downloads from, records its build.
+        const recording = config.pipelines.filter((p) =>
+            (parse(steps[p.slug].stored) as Doc).steps.some((x) => x.key === "record-build"),
+        );
+        assert.deepEqual(
+            recording.map((p) => p.slug),
+            ["kolibri-installer-debian"],
+        );
     });
 
     it("runs the release step on a queue with POSIX agents of the same cluster", () => {
