@@ -167,9 +167,13 @@ describe("recovery drill", () => {
         assert.deepEqual(secretKeys.sort(), [
             "dagster/private_ssh_key",
             "git-credentials",
+            "kolibri-installer-android/env",
             "kolibri-installer-android/secret-files/ANDROID_KEYSTORE_PASSWORD",
+            "kolibri-installer-debian/env",
             "kolibri-installer-macos/env",
+            "kolibri-installer-windows/env",
             "kolibri-python-package/env",
+            "kolibri-raspbian-image/env",
         ]);
         const provider = created.find((r) => r.type === "pulumi:providers:aws");
         assert.equal(provider?.inputs.region, "eu-central-1");
