@@ -39,7 +39,7 @@ before(async () => {
         phase.value = name;
         agents.declareFleets({
             config,
-            clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id" },
+            clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id", platform: "cluster-platform-id" },
             hooksBundle: FAKE_BUNDLE,
             renderBootstrap: (req) => ({
                 key: `_ci-platform/bootstrap/${req.fleet.name}.sh`,
@@ -165,6 +165,7 @@ describe("recovery drill", () => {
             .filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && r.name.includes("-secret-"))
             .map((r) => r.inputs.key);
         assert.deepEqual(secretKeys.sort(), [
+            "ci-platform/env",
             "dagster/private_ssh_key",
             "git-credentials",
             "kolibri-installer-android/env",
