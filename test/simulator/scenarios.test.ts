@@ -128,10 +128,12 @@ describe("simulator, prod: dagster monorepo", () => {
         assert.equal(shared?.runs, false);
         assert.match(shared?.reason ?? "", /^if_changed/);
         assert.equal(job(buildOf(sim, "dagster"), "packages-all").runs, false);
-        // Each package job pulls its pinned image from the registry of every region that can run it.
+        // Each package job pulls its pinned image from the registry of the region that runs it: dagster's queue is
+        // served in eu-west-1 only (one AWS fleet per queue).
         const pipes = packageJobs(sim).find((j) => j.key === "package-dagster-pipes");
         assert.match(pipes?.image ?? "", /^\$\{CI_PLATFORM_ECR_REGISTRY\}\/ci-platform\/buildkite-test:py3\.12-/);
-        assert.deepEqual(pipes?.registries, ["ecr ap-southeast-1", "ecr eu-west-1", "ecr us-east-1"]);
+        assert.deepEqual(pipes?.fleets, ["linux-eu-west-1"]);
+        assert.deepEqual(pipes?.registries, ["ecr eu-west-1"]);
     });
 
     it("runs no package for a docs-only change", () => {
