@@ -5,7 +5,8 @@ import { lifecyclePolicy, pullPolicy, replicationRegions, replicationRule } from
 
 const aws = (name: string, region: string): FleetConfig =>
     ({ name, kind: "aws", region, cluster: "default", queue: "default" }) as FleetConfig;
-const onPrem = (name: string): FleetConfig => ({ name, kind: "static", cluster: "macos", queue: "macos", tags: {} });
+const onPrem = (name: string): FleetConfig =>
+    ({ name, kind: "static", cluster: "macos", queue: "macos", tags: {} }) as FleetConfig;
 
 describe("replicationRegions", () => {
     it("is every AWS fleet region except home, sorted, once each", () => {
