@@ -27,6 +27,19 @@ export interface SecretObject {
     readonly kind: SecretObjectKind;
     /** The pipeline slug, or undefined for organisation-wide objects. */
     readonly pipeline?: string;
+    /**
+     * The environment variable names the object exports into a job (an env file's names, a secret file's own name;
+     * none for an SSH key or git-credentials). Not secret: the bucket records them in the object's metadata.
+     */
+    readonly variables: readonly string[];
+}
+
+/** The object metadata key (S3 `x-amz-meta-ci-platform-variables`) listing the variable names an object exports. */
+export const VARIABLES_METADATA_KEY = "ci-platform-variables";
+
+/** The object's metadata: its variable names, comma-separated, when it exports any. */
+export function secretObjectMetadata(object: SecretObject): Record<string, string> | undefined {
+    return object.variables.length === 0 ? undefined : { [VARIABLES_METADATA_KEY]: object.variables.join(",") };
 }
 
 /** Suffixes a `secret-files/` object name must end with for the hooks to load it. */
@@ -78,13 +91,20 @@ function objectsOf(set: SecretSet, pipeline: string | undefined): SecretObject[]
     const at = (name: string) => (pipeline === undefined ? name : `${pipeline}/${name}`);
     const out: SecretObject[] = [];
     if (set.env !== undefined && Object.keys(set.env).length > 0)
-        out.push({ key: at("env"), content: renderEnvFile(set.env), kind: "env", pipeline });
+        out.push({
+            key: at("env"),
+            content: renderEnvFile(set.env),
+            kind: "env",
+            pipeline,
+            variables: Object.keys(set.env).sort(),
+        });
     if (set.privateSshKey !== undefined)
         out.push({
             key: at("private_ssh_key"),
             content: renderSshKey(set.privateSshKey),
             kind: "private_ssh_key",
             pipeline,
+            variables: [],
         });
     if (set.gitCredentials !== undefined)
         out.push({
@@ -92,10 +112,17 @@ function objectsOf(set: SecretSet, pipeline: string | undefined): SecretObject[]
             content: renderGitCredentials(set.gitCredentials),
             kind: "git-credentials",
             pipeline,
+            variables: [],
         });
     const files = set.files ?? {};
     for (const name of Object.keys(files).sort())
-        out.push({ key: at(`secret-files/${name}`), content: files[name], kind: "secret-file", pipeline });
+        out.push({
+            key: at(`secret-files/${name}`),
+            content: files[name],
+            kind: "secret-file",
+            pipeline,
+            variables: [name],
+        });
     return out;
 }
 
