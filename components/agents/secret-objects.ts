@@ -1,4 +1,5 @@
-import type { SecretSet, SecretsConfig } from "../config/schema";
+import { fleetsRunning } from "../config/access-checks";
+import type { PlatformConfig, SecretSet, SecretsConfig } from "../config/schema";
 
 /*
  * The objects of a secrets bucket, in the layout the Elastic CI Stack's secrets hooks
@@ -134,4 +135,24 @@ export function secretObjects(secrets: SecretsConfig): SecretObject[] {
     const out = secrets.organization ? objectsOf(secrets.organization, undefined) : [];
     for (const slug of Object.keys(secrets.pipelines).sort()) out.push(...objectsOf(secrets.pipelines[slug], slug));
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * The secrets that belong in one region's bucket: the organisation's (every pipeline's jobs there load them), and
+ * each pipeline's only where an AWS fleet of that region serves its queue. A job in another region never reads this
+ * bucket, so a copy there would only widen who can read the secret.
+ */
+export function secretsForRegion(
+    config: Pick<PlatformConfig, "fleets" | "pipelines" | "secrets">,
+    region: string,
+): SecretsConfig {
+    const runsHere = new Set(
+        config.pipelines
+            .filter((p) => fleetsRunning(config, p).some((f) => f.kind === "aws" && f.region === region))
+            .map((p) => p.slug),
+    );
+    return {
+        ...(config.secrets.organization ? { organization: config.secrets.organization } : {}),
+        pipelines: Object.fromEntries(Object.entries(config.secrets.pipelines).filter(([slug]) => runsHere.has(slug))),
+    };
 }
