@@ -5,6 +5,9 @@
  */
 import { parseDocument } from "yaml";
 import { findCredentials } from "./credentials";
+import { checkoutOnEveryFleet } from "./invariants/checkout";
+import { crossClusterTriggerRules } from "./invariants/cluster-rules";
+import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
 import {
     asList,
     at,
@@ -749,4 +752,8 @@ export const RULES: readonly Rule[] = [
     statefulProtected,
     kmsKeyRotation,
     iamNoAdmin,
+    checkoutOnEveryFleet,
+    secretsReachFleets,
+    secretsOnlyWhereRun,
+    crossClusterTriggerRules,
 ];
