@@ -11,7 +11,15 @@ import {
 } from "./components/buildkite";
 import { loadStackConfig } from "./components/config";
 import { buildHooksBundle, bundleUploadFiles, readHookSources, renderBootstrapScript } from "./components/hooks";
-import { checkImages, declareImages, parseVersionsText, readImageFiles, stepImageResolver } from "./components/images";
+import {
+    checkImages,
+    declareImageRegistries,
+    declareImages,
+    imageRegions,
+    parseVersionsText,
+    readImageFiles,
+    stepImageResolver,
+} from "./components/images";
 import { briefSteps, generateSteps } from "./components/steps";
 
 const ROOT = __dirname;
@@ -22,7 +30,9 @@ const config = loadStackConfig({ extraChecks: [(c) => checkImages(c, imageFiles)
 const imageVersions = parseVersionsText(imageFiles.versionsJson ?? "{}").value ?? {};
 const hookFiles = readHookSources(path.join(ROOT, "hooks"));
 
-// 2. Providers: one Buildkite organization, one GitHub provider per repository owner, one AWS provider per region.
+// 2. Providers: one Buildkite organization, one GitHub provider per repository owner, one AWS provider per region,
+// one docker provider per region that images are pushed to. The stack disables default providers
+// (`pulumi:disable-default-providers` in Pulumi.<stack>.yaml): every resource and invoke below names one of these.
 const buildkiteProvider = new buildkite.Provider("buildkite", { organization: config.organization });
 const owners = [...new Set([config.github.owner, ...config.pipelines.map((p) => splitRepository(p.repository).owner)])];
 const githubProviders = Object.fromEntries(
@@ -41,6 +51,8 @@ const awsProviders = Object.fromEntries(
     ]),
 );
 const accountId = aws.getCallerIdentityOutput({}, { provider: awsProviders[config.homeRegion] }).accountId;
+// Each registry's credentials come from its own region's ECR token (a token is valid for the registry that issued it).
+const imageRegistries = declareImageRegistries({ regions: imageRegions(config), awsProviders, accountId });
 
 // Every pipeline's steps, from the config; images resolve to their pinned tags in the agent's own region.
 const steps = generateSteps(config, stepImageResolver(config.images, imageVersions));
@@ -85,12 +97,13 @@ const fleets = declareFleets({
             fleet: request.fleet,
         }),
     providers: awsProviders,
+    buildkiteProvider,
     accountId,
 });
 const images = declareImages({
     config,
     versions: imageVersions,
-    homeProvider: awsProviders[config.homeRegion],
+    registries: imageRegistries,
     // Same-account pulls are granted by each fleet's own IAM policy; the repository policy allows the account.
     pullerRoleArns: [],
     accountId,
@@ -115,4 +128,7 @@ export const agentFleets = fleets.fleets;
 export const imageRepositories = Object.fromEntries(
     Object.entries(images.images).map(([name, image]) => [name, image.repositoryUrl]),
 );
-export const imageReplicationRegions = images.replicationRegions;
+/** By image: the regions each of its pinned tags is pushed to (the home region and every AWS fleet region). */
+export const imagePushRegions = Object.fromEntries(
+    Object.entries(images.images).map(([name, image]) => [name, image.regions]),
+);

@@ -8,6 +8,7 @@ import { findCredentials } from "./credentials";
 import { checkoutOnEveryFleet } from "./invariants/checkout";
 import { crossClusterTriggerRules } from "./invariants/cluster-rules";
 import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
+import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import {
     asList,
     at,
@@ -756,4 +757,5 @@ export const RULES: readonly Rule[] = [
     secretsReachFleets,
     secretsOnlyWhereRun,
     crossClusterTriggerRules,
+    ...PLATFORM_INVARIANTS,
 ];

@@ -108,7 +108,8 @@ export class AgentFleet extends pulumi.ComponentResource {
     /**
      * @param name The _unique_ name of the fleet (its config name).
      * @param args The fleet's config and wiring.
-     * @param opts Options; pass the region's AWS provider in `providers` and children inherit it.
+     * @param opts Options; pass the region's AWS provider and the Buildkite provider in `providers`, and children
+     *   inherit them (the agent token is a Buildkite resource).
      */
     constructor(name: string, args: AgentFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         // A static fleet's machines hold their own secrets and checkout credentials; the component records what they

@@ -30,7 +30,7 @@ export interface FleetPolicyInput {
     readonly region: string;
     /** The AWS account that owns the ECR repositories. */
     readonly accountId: string;
-    /** Regions whose ECR repositories the fleet pulls from (its own region, where images are replicated). */
+    /** Regions whose ECR repositories the fleet pulls from (its own region, where every image is pushed). */
     readonly ecrRegions: readonly string[];
     /** AWS partition. Defaults to "aws". */
     readonly partition?: string;

@@ -41,6 +41,11 @@ export interface DeclareFleetsArgs {
     readonly providers?: Readonly<Record<string, aws.Provider>>;
     /** The AWS account id. Defaults to asking `aws:index/getCallerIdentity` once, through the home region's provider. */
     readonly accountId?: pulumi.Input<string>;
+    /**
+     * The Buildkite provider of `ci-platform:organization`, for the cluster queues and the fleets' agent tokens.
+     * Required by the real stack (its default providers are disabled); tests of the AWS side may leave it out.
+     */
+    readonly buildkiteProvider?: buildkite.Provider;
 }
 
 /** Stack outputs of an AWS fleet. */
@@ -114,15 +119,20 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
         return id;
     };
 
+    const buildkiteProviders = args.buildkiteProvider ? [args.buildkiteProvider] : [];
     const queues: Record<string, buildkite.cluster.ClusterQueue> = {};
     for (const key of sorted(new Set(config.fleets.map((f) => `${f.cluster}/${f.queue}`)))) {
         const [cluster, queue] = key.split("/");
-        queues[key] = new buildkite.cluster.ClusterQueue(clusterQueueName(cluster, queue), {
-            clusterId: clusterId(cluster),
-            key: queue,
-            // Nothing here may depend on which fleets serve the queue: removing a region must not touch it.
-            description: `Queue ${queue} of cluster ${cluster}, managed by ci-platform`,
-        });
+        queues[key] = new buildkite.cluster.ClusterQueue(
+            clusterQueueName(cluster, queue),
+            {
+                clusterId: clusterId(cluster),
+                key: queue,
+                // Nothing here may depend on which fleets serve the queue: removing a region must not touch it.
+                description: `Queue ${queue} of cluster ${cluster}, managed by ci-platform`,
+            },
+            { provider: args.buildkiteProvider },
+        );
     }
 
     const buckets: Record<string, SecretsBucket> = {};
@@ -171,7 +181,8 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                     accountId,
                     tags: config.tags,
                 },
-                { providers: [providers[fleet.region]] },
+                // The token is the fleet's Buildkite child; everything else is in the fleet's region.
+                { providers: [providers[fleet.region], ...buildkiteProviders] },
             );
             components[fleet.name] = component;
             const stack = component.aws;
@@ -185,7 +196,11 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 tokenParameter: stack.tokenParameter,
             };
         } else {
-            const component = new AgentFleet(fleet.name, { fleet, clusterId: clusterId(fleet.cluster), queue });
+            const component = new AgentFleet(
+                fleet.name,
+                { fleet, clusterId: clusterId(fleet.cluster), queue },
+                { providers: buildkiteProviders },
+            );
             components[fleet.name] = component;
             const bucket = bundleRegion === undefined ? undefined : buckets[bundleRegion];
             fleets[fleet.name] = {

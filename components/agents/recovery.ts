@@ -3,6 +3,7 @@ import { didYouMean } from "../config/issues";
 import {
     awsFleetChildren,
     awsProviderName,
+    clusterQueueName,
     ChildSpec,
     childName,
     hookObjectName,
@@ -189,9 +190,31 @@ export function regionResources(config: PlatformConfig, region: string, options:
             `no AWS fleet runs in region "${region}"; ${didYouMean(region, regions)}regions with fleets: ${regions.join(", ") || "none"}`,
         );
     }
+    // A queue that only this region's fleets serve goes with them (each queue has one AWS fleet: cross-checks.ts).
+    const servedElsewhere = new Set(
+        config.fleets.filter((f) => f.kind !== "aws" || f.region !== region).map((f) => `${f.cluster}/${f.queue}`),
+    );
+    const queues = [
+        ...new Set(
+            config.fleets
+                .filter((f) => f.kind === "aws" && f.region === region)
+                .map((f) => `${f.cluster}/${f.queue}`)
+                .filter((q) => !servedElsewhere.has(q)),
+        ),
+    ].map((q): RecoveryResource => {
+        const [cluster, queue] = q.split("/");
+        const name = clusterQueueName(cluster, queue);
+        return {
+            urn: urnOf(options.stack, PROJECT, [TYPES.clusterQueue], name),
+            type: TYPES.clusterQueue,
+            name,
+            action: "restore",
+        };
+    });
     const resources = [
         ...fleets.flatMap((f) => fleetScope(config, options.stack, f)),
         ...regionScope(config, options, region),
+        ...queues,
     ];
     return plan(resources, fleets.sort(), [region], options);
 }

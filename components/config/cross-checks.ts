@@ -147,8 +147,11 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
         }
     };
 
-    // Fleets: clusters, sizes, one fleet per queue and region.
-    const queueRegions = new Map<string, string>();
+    // Fleets: clusters, sizes, one autoscaling fleet per queue.
+    // Each Elastic CI Stack's scaler sizes its group from the whole queue's scheduled and running jobs
+    // (buildkite/buildkite-agent-scaler v1.12.0 buildkite/buildkite.go `/metrics/queue?name=<queue>`, scaler/scaler.go
+    // `totalJobs := ScheduledJobs + RunningJobs`), so two stacks on one queue would each scale to the whole backlog.
+    const queueFleets = new Map<string, { name: string; region: string }>();
     config.fleets.forEach((fleet, i) => {
         checkCluster(fleet.cluster, ["fleets", i, "cluster"]);
         if (fleet.kind !== "aws") return;
@@ -158,15 +161,17 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
                 message: `minSize ${fleet.minSize} is above maxSize ${fleet.maxSize}`,
                 fix: "lower minSize or raise maxSize so that minSize <= maxSize",
             });
-        const where = `${fleet.cluster}/${fleet.queue}@${fleet.region}`;
-        const other = queueRegions.get(where);
+        const queueKey = `${fleet.cluster}/${fleet.queue}`;
+        const other = queueFleets.get(queueKey);
         if (other !== undefined)
             issues.push({
                 path: ["fleets", i, "queue"],
-                message: `queue "${fleet.queue}" of cluster "${fleet.cluster}" is already served in ${fleet.region} by fleet "${other}"`,
-                fix: "merge the two fleets, or put this one in another region or queue",
+                message:
+                    `queue "${fleet.queue}" of cluster "${fleet.cluster}" is already served by AWS fleet "${other.name}" in ${other.region}; ` +
+                    "each fleet's scaler sizes itself to the whole queue's backlog, so two fleets on one queue would each start instances for every job",
+                fix: `give this fleet a queue of its own (for example "${fleet.queue}-${fleet.region}") and point the pipelines that should run in ${fleet.region} at it, or merge the two fleets`,
             });
-        else queueRegions.set(where, fleet.name);
+        else queueFleets.set(queueKey, { name: fleet.name, region: fleet.region });
         if (fleet.name.length > MAX_AWS_FLEET_NAME_LENGTH)
             issues.push({
                 path: ["fleets", i, "name"],

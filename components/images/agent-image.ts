@@ -5,7 +5,23 @@ import { buildContext, dockerfilePath, variantBuilds } from "./dockerfile";
 import { registryHost, repositoryName } from "./image-ref";
 import { DEFAULT_KEEP_VERSIONS, lifecyclePolicy, pullPolicy } from "./registry";
 
-/** The inputs of one image: its repository in the home region and one build per variant. */
+/** One region's registry, as an image pushes to it: the providers that reach it and the credentials of the push. */
+export interface ImageRegistry {
+    /** The region, e.g. `eu-west-1`. */
+    readonly region: string;
+    /** The region's AWS provider: the repository and its policies are created through it. */
+    readonly awsProvider: aws.Provider;
+    /** The region's docker provider: the pushes to this registry go through it. */
+    readonly dockerProvider: docker.Provider;
+    /** `<account>.dkr.ecr.<region>.amazonaws.com`. */
+    readonly server: pulumi.Input<string>;
+    /** From the region's `aws.ecr.getAuthorizationToken`. */
+    readonly username: pulumi.Input<string>;
+    /** From the region's `aws.ecr.getAuthorizationToken`; made secret here whatever the caller passes. */
+    readonly password: pulumi.Input<string>;
+}
+
+/** The inputs of one image: a repository in every region that runs it, and one push per variant to each. */
 export interface AgentImageArgs {
     /** The image name, one of `ci-platform:images`; the repository is `ci-platform/<name>`. */
     readonly image: string;
@@ -17,42 +33,68 @@ export interface AgentImageArgs {
     readonly dockerfile: string;
     /** URL of the image's source, for the `org.opencontainers.image.source` label. */
     readonly sourceUrl: string;
-    /** The home region (`ci-platform:homeRegion`), where the repository lives. */
+    /** The home region (`ci-platform:homeRegion`): its repository is {@link AgentImage.repositoryUrl}. */
     readonly homeRegion: string;
-    /** The AWS account id of the registry. */
+    /** The registry of every region the image is pushed to; it must include the home region. */
+    readonly registries: readonly ImageRegistry[];
+    /** The AWS account id of the registries. */
     readonly accountId: pulumi.Input<string>;
     /** ARNs of the roles allowed to pull (the fleets' instance roles); the account root when empty. */
     readonly pullerRoleArns: pulumi.Input<string>[];
-    /** Registry credentials for the push, from `aws.ecr.getAuthorizationToken`; the password is made secret here. */
-    readonly registryCredentials: { readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
     /** How many versions the lifecycle policy keeps. Defaults to 10. */
     readonly keepVersions?: number;
-    /** KMS key ARN for the repository; the account's `aws/ecr` key when omitted. */
+    /** KMS key ARN for the repositories; each region's `aws/ecr` key when omitted. */
     readonly kmsKeyArn?: pulumi.Input<string>;
     /** The platform to build for. Defaults to `linux/amd64`, what the fleets' instance types run. */
     readonly platform?: string;
-    /** Tags for the repository. */
+    /** Tags for the repositories. */
     readonly tags?: Readonly<Record<string, string>>;
 }
 
 /**
- * One agent image: its ECR repository in the home region (immutable tags, scan on push, KMS encryption,
- * protected and retained on delete), a lifecycle policy keeping the last N versions, a pull policy for the
- * fleets, and one `docker.Image` build and push per variant.
+ * The child names of one image in one region: `<image>-<region>-repository`, `-lifecycle`, `-pull`, and
+ * `<image>-<region>-<variant>` per push. Stable keys only (image, region, variant), so adding a region adds
+ * resources and renames none. Pure.
+ */
+export function imageChildNames(
+    image: string,
+    region: string,
+    variants: readonly string[],
+): { repository: string; lifecycle: string; pull: string; pushes: Record<string, string> } {
+    const base = `${image}-${region}`;
+    return {
+        repository: `${base}-repository`,
+        lifecycle: `${base}-lifecycle`,
+        pull: `${base}-pull`,
+        pushes: Object.fromEntries(variants.map((v) => [v, `${base}-${v}`])),
+    };
+}
+
+/**
+ * One agent image, in every region whose fleets run it: in each region an ECR repository (immutable tags, scan on
+ * push, KMS encryption, protected and retained on delete), a lifecycle policy keeping the last N versions, a pull
+ * policy for the fleets, and one `docker.Image` build and push per variant through that region's docker provider.
+ *
+ * Each region gets its own push, not an ECR replica: replication copies only images pushed after its rule exists
+ * (AWS ECR User Guide, "Replication backfill": "by default, replication only applies to images pushed after the
+ * replication configuration is applied"), so a region added later would get none of the pinned tags. A push
+ * waits for its own repository, so the tag is there when `pulumi up` ends.
  *
  * A build reruns only when its inputs change: the image name (the tag holds the version) or the build arguments
  * (which hold the Dockerfile's digest). Tags are immutable, so a changed Dockerfile needs a new version
  * (`npm run images:bump -- NAME`): pushing an existing tag again fails.
  */
 export class AgentImage extends pulumi.ComponentResource {
-    /** The repository. */
-    public readonly repository: aws.ecr.Repository;
-    /** `123456789012.dkr.ecr.us-east-1.amazonaws.com/ci-platform/<name>`. */
+    /** The repositories, by region. */
+    public readonly repositories: Record<string, aws.ecr.Repository>;
+    /** `123456789012.dkr.ecr.<home region>.amazonaws.com/ci-platform/<name>`. */
     public readonly repositoryUrl: pulumi.Output<string>;
     /** The tags pushed, one per variant in declared order. */
     public readonly tags: string[];
-    /** The builds, by variant. */
-    public readonly builds: Record<string, docker.Image>;
+    /** The regions pushed to, sorted. */
+    public readonly regions: string[];
+    /** The pushes, by region then variant. */
+    public readonly builds: Record<string, Record<string, docker.Image>>;
 
     /**
      * @param name The _unique_ name of the resource.
@@ -64,46 +106,16 @@ export class AgentImage extends pulumi.ComponentResource {
         // matters, and the Dockerfile text and credentials stay out of the plan.
         super("ci-platform:images:Image", name, { image: args.image, variants: [...args.variants] }, opts);
         if (args.variants.length === 0) throw new pulumi.ResourceError(`image "${args.image}" has no variants`, this);
+        const regions = args.registries.map((r) => r.region);
+        if (new Set(regions).size !== regions.length)
+            throw new pulumi.ResourceError(`image "${args.image}" has a region twice: ${regions.join(", ")}`, this);
+        if (!regions.includes(args.homeRegion))
+            throw new pulumi.ResourceError(
+                `image "${args.image}" is not pushed to its home region ${args.homeRegion} (regions: ${regions.join(", ")})`,
+                this,
+            );
         const keepVersions = args.keepVersions ?? DEFAULT_KEEP_VERSIONS;
         const repoName = repositoryName(args.image);
-
-        this.repository = new aws.ecr.Repository(
-            `${name}-repository`,
-            {
-                name: repoName,
-                imageTagMutability: "IMMUTABLE",
-                imageScanningConfiguration: { scanOnPush: true },
-                encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: args.kmsKeyArn }],
-                forceDelete: false,
-                tags: { ...args.tags, "ci-platform:image": args.image },
-            },
-            { parent: this, protect: true, retainOnDelete: true },
-        );
-
-        new aws.ecr.LifecyclePolicy(
-            `${name}-lifecycle`,
-            {
-                repository: this.repository.name,
-                policy: JSON.stringify(lifecyclePolicy(keepVersions, args.variants.length)),
-            },
-            { parent: this },
-        );
-
-        new aws.ecr.RepositoryPolicy(
-            `${name}-pull`,
-            {
-                repository: this.repository.name,
-                policy: pulumi
-                    .all([pulumi.output(args.pullerRoleArns), args.accountId])
-                    .apply(([arns, account]) => JSON.stringify(pullPolicy(arns, account))),
-            },
-            { parent: this },
-        );
-
-        // Computed from the account and region rather than read from the repository, so the plan shows it.
-        const host = pulumi.output(args.accountId).apply((account) => registryHost(account, args.homeRegion));
-        this.repositoryUrl = pulumi.interpolate`${host}/${repoName}`;
-
         const builds = variantBuilds({
             image: args.image,
             variants: args.variants,
@@ -111,31 +123,89 @@ export class AgentImage extends pulumi.ComponentResource {
             dockerfile: args.dockerfile,
             sourceUrl: args.sourceUrl,
         });
-        this.tags = builds.map((b) => b.tag);
+        const policy = pulumi
+            .all([pulumi.output(args.pullerRoleArns), args.accountId])
+            .apply(([arns, account]) => JSON.stringify(pullPolicy(arns, account)));
+
+        this.repositories = {};
         this.builds = {};
-        for (const build of builds) {
-            this.builds[build.variant] = new docker.Image(
-                `${name}-${build.variant}`,
+        this.regions = [...regions].sort();
+        this.tags = builds.map((b) => b.tag);
+        for (const registry of [...args.registries].sort((a, b) => (a.region < b.region ? -1 : 1))) {
+            const { region } = registry;
+            const names = imageChildNames(name, region, args.variants);
+            // The home region's children had these names when the home region was the only one: the aliases keep
+            // the protected repository and its pushed tags in place instead of replacing them.
+            const home = region === args.homeRegion;
+            const alias = (old: string): pulumi.Alias[] => (home ? [{ name: old }] : []);
+            const inRegion = { parent: this, provider: registry.awsProvider };
+
+            const repository = new aws.ecr.Repository(
+                names.repository,
                 {
-                    imageName: pulumi.interpolate`${this.repositoryUrl}:${build.tag}`,
-                    build: {
-                        context: buildContext(args.image),
-                        dockerfile: dockerfilePath(args.image),
-                        platform: args.platform ?? "linux/amd64",
-                        args: { ...build.buildArgs },
-                    },
-                    registry: {
-                        server: host,
-                        username: args.registryCredentials.username,
-                        password: pulumi.secret(args.registryCredentials.password),
-                    },
-                    skipPush: false,
-                    buildOnPreview: false,
+                    name: repoName,
+                    imageTagMutability: "IMMUTABLE",
+                    imageScanningConfiguration: { scanOnPush: true },
+                    encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: args.kmsKeyArn }],
+                    forceDelete: false,
+                    tags: { ...args.tags, "ci-platform:image": args.image },
                 },
-                { parent: this, dependsOn: [this.repository] },
+                { ...inRegion, protect: true, retainOnDelete: true, aliases: alias(`${name}-repository`) },
             );
+            this.repositories[region] = repository;
+
+            new aws.ecr.LifecyclePolicy(
+                names.lifecycle,
+                {
+                    repository: repository.name,
+                    policy: JSON.stringify(lifecyclePolicy(keepVersions, args.variants.length)),
+                },
+                { ...inRegion, aliases: alias(`${name}-lifecycle`) },
+            );
+
+            new aws.ecr.RepositoryPolicy(
+                names.pull,
+                { repository: repository.name, policy },
+                { ...inRegion, aliases: alias(`${name}-pull`) },
+            );
+
+            // Computed from the account and region rather than read from the repository, so the plan shows it.
+            const url = pulumi.interpolate`${pulumi.output(args.accountId).apply((a) => registryHost(a, region))}/${repoName}`;
+            this.builds[region] = {};
+            for (const build of builds) {
+                this.builds[region][build.variant] = new docker.Image(
+                    names.pushes[build.variant],
+                    {
+                        imageName: pulumi.interpolate`${url}:${build.tag}`,
+                        build: {
+                            context: buildContext(args.image),
+                            dockerfile: dockerfilePath(args.image),
+                            platform: args.platform ?? "linux/amd64",
+                            args: { ...build.buildArgs },
+                        },
+                        // pulumi/pulumi-docker v5.1.0 provider/image.go (getRegistryAuth): a docker.Image pushes with
+                        // its own `registry` credentials, else the host's docker config; the provider's registryAuth
+                        // is not consulted for it. So the push carries the region's token too.
+                        registry: {
+                            server: registry.server,
+                            username: registry.username,
+                            password: pulumi.secret(registry.password),
+                        },
+                        skipPush: false,
+                        buildOnPreview: false,
+                    },
+                    {
+                        parent: this,
+                        provider: registry.dockerProvider,
+                        dependsOn: [repository],
+                        aliases: alias(`${name}-${build.variant}`),
+                    },
+                );
+            }
         }
 
-        this.registerOutputs({ repository: this.repository, repositoryUrl: this.repositoryUrl, tags: this.tags });
+        const homeHost = pulumi.output(args.accountId).apply((account) => registryHost(account, args.homeRegion));
+        this.repositoryUrl = pulumi.interpolate`${homeHost}/${repoName}`;
+        this.registerOutputs({ repositoryUrl: this.repositoryUrl, tags: this.tags, regions: this.regions });
     }
 }

@@ -1,7 +1,6 @@
 import type { ConfigIssue, PlatformConfig } from "../config";
 import { didYouMean } from "../config/issues";
 import { argDeclarations, dockerfilePath, missingFromArgs, parseDockerfile, variantBuildArgs } from "./dockerfile";
-import { MAX_REPLICATION_DESTINATIONS, replicationRegions } from "./registry";
 import { VERSIONS_FILE, parseVersionsText } from "./versions";
 
 /** The files under `agent-images/` the config checks read, handed in so the checks stay pure. */
@@ -18,8 +17,7 @@ export interface ImageFiles {
  * - `versions.json` missing, not JSON, or pinning a value that is not a calendar version;
  * - a declared image without a pinned version, or without a Dockerfile;
  * - a pin for an image that is not declared;
- * - a variant whose build arguments leave a `FROM` line's `ARG` unset (e.g. `bookworm` for a Python image);
- * - more fleet regions than ECR replication reaches.
+ * - a variant whose build arguments leave a `FROM` line's `ARG` unset (e.g. `bookworm` for a Python image).
  * (Steps naming an undeclared image or variant are reported by the config's cross-checks.)
  */
 export function checkImages(
@@ -120,13 +118,5 @@ export function checkImages(
                         `${VERSIONS_FILE} pins "${pinned}", which is not declared in ci-platform:images; ${didYouMean(pinned, names)}`.trimEnd(),
                     fix: `declare the image in ci-platform:images, or remove its entry from ${VERSIONS_FILE}`,
                 });
-
-    const regions = replicationRegions(config);
-    if (regions.length > MAX_REPLICATION_DESTINATIONS)
-        issues.push({
-            path: ["fleets"],
-            message: `AWS fleets run in ${regions.length} regions besides the home region; ECR replicates images to at most ${MAX_REPLICATION_DESTINATIONS}`,
-            fix: "run fleets in fewer regions",
-        });
     return issues;
 }

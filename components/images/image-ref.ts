@@ -3,10 +3,7 @@
  * use to name the image they run in ({@link resolveStepImage}). Pure: no Pulumi, no files.
  */
 
-/**
- * Every repository of ours is `ci-platform/<image>`. The prefix is what the registry's replication rule filters on,
- * so other repositories in the account are never replicated by this stack.
- */
+/** Every repository of ours is `ci-platform/<image>`, in every region the image is pushed to. */
 export const REPOSITORY_PREFIX = "ci-platform/";
 
 /**
@@ -96,8 +93,8 @@ export interface ResolveStepImageArgs {
  * Which registry: a queue may span regions (the prod `default` queue runs in us-east-1, eu-west-1 and
  * ap-southeast-1), and the YAML is generated once, before anyone knows which agent will pick the job up. So the
  * reference is region-neutral: the registry host is the shell variable `CI_PLATFORM_ECR_REGISTRY`, which the
- * agents' `environment` hook exports as `<account>.dkr.ecr.<agent's region>.amazonaws.com`; ECR replication puts
- * every tag in every fleet region, so the job pulls from its own region. It must be expanded when the job runs,
+ * agents' `environment` hook exports as `<account>.dkr.ecr.<agent's region>.amazonaws.com`; every tag is pushed to
+ * every fleet region (AgentImage), so the job pulls from its own region. It must be expanded when the job runs,
  * not when the pipeline is uploaded: Buildkite interpolates `$VAR` in uploaded YAML from the *uploading* agent's
  * environment, which on a multi-region queue may be another region. Hence the step generator escapes it as `$$` in
  * uploaded YAML (components/steps, `escapeForUpload`), and the docker plugin's `expand-image-vars: true`, which expands

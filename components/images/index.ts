@@ -1,15 +1,14 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
-import { AgentImage } from "./agent-image";
+import { AgentImage, ImageRegistry } from "./agent-image";
 import { ImageFiles } from "./check";
 import { dockerfilePath } from "./dockerfile";
 import { readImageFiles } from "./files";
-import { DEFAULT_KEEP_VERSIONS, replicationRegions } from "./registry";
-import { ImageReplication } from "./replication";
+import { imageRegions } from "./registry";
 import { ImageVersions } from "./versions";
 
-export { AgentImage, AgentImageArgs } from "./agent-image";
+export { AgentImage, AgentImageArgs, ImageRegistry, imageChildNames } from "./agent-image";
+export { DeclareImageRegistriesArgs, declareImageRegistries } from "./registries";
 export { ImageFiles, checkImages } from "./check";
 export { dockerfileDigest, dockerfilePath, variantBuildArgs } from "./dockerfile";
 export { readImageFiles } from "./files";
@@ -25,8 +24,7 @@ export {
     resolveStepImage,
     stepImageResolver,
 } from "./image-ref";
-export { lifecyclePolicy, pullPolicy, replicationRegions } from "./registry";
-export { ImageReplication, ImageReplicationArgs } from "./replication";
+export { imageRegions, lifecyclePolicy, pullPolicy } from "./registry";
 export {
     ImageVersions,
     VERSIONS_FILE,
@@ -42,8 +40,11 @@ export interface DeclareImagesArgs {
     readonly config: PlatformConfig;
     /** The pins of `agent-images/versions.json`. */
     readonly versions: ImageVersions;
-    /** Provider for the home region; the default provider when omitted (it must be in `homeRegion`). */
-    readonly homeProvider?: aws.Provider;
+    /**
+     * The registry of every region in `imageRegions(config)` (from {@link declareImageRegistries}): its providers
+     * and push credentials. Every image is pushed to each of them.
+     */
+    readonly registries: Readonly<Record<string, ImageRegistry>>;
     /** ARNs of the fleets' instance roles, allowed to pull. */
     readonly pullerRoleArns: pulumi.Input<string>[];
     /** The AWS account id (from `aws.getCallerIdentity`). */
@@ -56,73 +57,68 @@ export interface DeclareImagesArgs {
     readonly sourceRepository?: string;
 }
 
+/** One declared image, as the stack outputs show it. */
+export interface DeclaredImage {
+    /** The home region's repository URL. */
+    readonly repositoryUrl: pulumi.Output<string>;
+    /** The tags pushed, one per variant. */
+    readonly tags: string[];
+    /** The regions every tag is pushed to, sorted. */
+    readonly regions: string[];
+}
+
 /** What {@link declareImages} gives back. */
 export interface DeclaredImages {
-    /** By image name: its home repository URL and its tags, one per variant. */
-    readonly images: Record<string, { repositoryUrl: pulumi.Output<string>; tags: string[] }>;
-    /** The regions images are replicated to (every AWS fleet region except home), sorted. */
-    readonly replicationRegions: string[];
+    /** By image name. */
+    readonly images: Record<string, DeclaredImage>;
+    /** The regions every image is pushed to (the home region and every AWS fleet region), sorted. */
+    readonly regions: string[];
 }
 
 /**
- * Declares every image of `ci-platform:images` (an {@link AgentImage} each, named after the image) and the
- * registry's replication to the fleet regions. Gets the registry credentials with one invoke of
- * `aws:ecr/getAuthorizationToken:getAuthorizationToken` (reads `userName` and `password`).
+ * Declares every image of `ci-platform:images`: an {@link AgentImage} each, named after the image, with a
+ * repository and one push per variant in every region of `imageRegions(config)`. There is no ECR replication rule
+ * and no repository creation template: replication would copy our pushes into the repositories we push to
+ * ourselves, and with immutable tags whichever write came second would fail (AWS ECR User Guide, "Preventing image
+ * tags from being overwritten": pushing a tag already in the repository returns ImageTagAlreadyExistsException);
+ * the templates only shaped the repositories replication created, and we now create every repository ourselves.
  */
 export function declareImages(args: DeclareImagesArgs): DeclaredImages {
     const { config } = args;
     const files = args.files ?? readImageFiles(args.rootDir);
-    const providerOpts: pulumi.ComponentResourceOptions = args.homeProvider ? { providers: [args.homeProvider] } : {};
     const sourceRepository = args.sourceRepository ?? `https://github.com/${config.github.owner}/ci-platform`;
+    const regions = imageRegions(config);
+    const missing = regions.filter((r) => args.registries[r] === undefined);
+    if (missing.length > 0)
+        throw new pulumi.RunError(`no image registry for ${missing.join(", ")}; declareImageRegistries makes them`);
+    const registries = regions.map((r) => args.registries[r]);
 
-    const images: Record<string, { repositoryUrl: pulumi.Output<string>; tags: string[] }> = {};
-    if (config.images.length > 0) {
-        const token = aws.ecr.getAuthorizationTokenOutput(
-            { registryId: args.accountId },
-            args.homeProvider ? { provider: args.homeProvider } : undefined,
-        );
-        const registryCredentials = { username: token.userName, password: pulumi.secret(token.password) };
-        for (const image of config.images) {
-            const version = args.versions[image.name];
-            const dockerfile = files.dockerfile(image.name);
-            if (version === undefined || dockerfile === undefined)
-                throw new Error(
-                    `image "${image.name}" needs a pin in agent-images/versions.json and ${dockerfilePath(image.name)}; checkImages reports this before any resource`,
-                );
-            const component = new AgentImage(
-                image.name,
-                {
-                    image: image.name,
-                    variants: image.variants,
-                    version,
-                    dockerfile,
-                    sourceUrl: `${sourceRepository}/tree/main/agent-images/${image.name}`,
-                    homeRegion: config.homeRegion,
-                    accountId: args.accountId,
-                    pullerRoleArns: args.pullerRoleArns,
-                    registryCredentials,
-                    keepVersions: image.keepVersions,
-                    tags: config.tags,
-                },
-                providerOpts,
+    const images: Record<string, DeclaredImage> = {};
+    for (const image of config.images) {
+        const version = args.versions[image.name];
+        const dockerfile = files.dockerfile(image.name);
+        if (version === undefined || dockerfile === undefined)
+            throw new Error(
+                `image "${image.name}" needs a pin in agent-images/versions.json and ${dockerfilePath(image.name)}; checkImages reports this before any resource`,
             );
-            images[image.name] = { repositoryUrl: component.repositoryUrl, tags: component.tags };
-        }
+        const component = new AgentImage(image.name, {
+            image: image.name,
+            variants: image.variants,
+            version,
+            dockerfile,
+            sourceUrl: `${sourceRepository}/tree/main/agent-images/${image.name}`,
+            homeRegion: config.homeRegion,
+            registries,
+            accountId: args.accountId,
+            pullerRoleArns: args.pullerRoleArns,
+            keepVersions: image.keepVersions,
+            tags: config.tags,
+        });
+        images[image.name] = {
+            repositoryUrl: component.repositoryUrl,
+            tags: component.tags,
+            regions: component.regions,
+        };
     }
-
-    const regions = replicationRegions(config);
-    if (config.images.length > 0 && regions.length > 0)
-        new ImageReplication(
-            "images-replication",
-            {
-                regions,
-                accountId: args.accountId,
-                pullerRoleArns: args.pullerRoleArns,
-                keepVersions: Math.max(...config.images.map((i) => i.keepVersions ?? DEFAULT_KEEP_VERSIONS)),
-                variantCount: Math.max(...config.images.map((i) => i.variants.length)),
-                tags: config.tags,
-            },
-            providerOpts,
-        );
-    return { images, replicationRegions: regions };
+    return { images, regions };
 }

@@ -1,47 +1,22 @@
 import type { PlatformConfig } from "../config";
-import { REPOSITORY_PREFIX } from "./image-ref";
 
 /*
- * The ECR documents the images need, as plain data: the lifecycle policy, the pull policy, and the replication
- * destinations derived from the fleets. Pure; the components turn these into resources.
+ * The ECR documents the images need, as plain data: the lifecycle policy, the pull policy, and the regions each
+ * image is pushed to, derived from the fleets. Pure; the components turn these into resources.
  */
 
 /** How many versions of an image ECR keeps when `keepVersions` is not configured. */
 export const DEFAULT_KEEP_VERSIONS = 10;
 
-/** ECR replicates a registry to at most 25 destinations. */
-export const MAX_REPLICATION_DESTINATIONS = 25;
-
 /**
- * The regions images are replicated to: every region with an AWS fleet, except the home region (where the
- * repositories are), sorted and without duplicates. Static fleets pull from the home registry.
+ * The regions every image is pushed to: the home region and every region with an AWS fleet, sorted and without
+ * duplicates. Static (on-premises) fleets pull from the home registry. Each region gets its own repositories and its
+ * own push of every pinned tag (see AgentImage), so a region added later has every tag once `pulumi up` ends.
  */
-export function replicationRegions(config: Pick<PlatformConfig, "fleets" | "homeRegion">): string[] {
-    const regions = new Set<string>();
-    for (const fleet of config.fleets)
-        if (fleet.kind === "aws" && fleet.region !== config.homeRegion) regions.add(fleet.region);
+export function imageRegions(config: Pick<PlatformConfig, "fleets" | "homeRegion">): string[] {
+    const regions = new Set<string>([config.homeRegion]);
+    for (const fleet of config.fleets) if (fleet.kind === "aws") regions.add(fleet.region);
     return [...regions].sort();
-}
-
-/** One rule of the registry's replication configuration, as ECR takes it. */
-export interface ReplicationRule {
-    readonly destinations: { readonly region: string; readonly registryId: string }[];
-    readonly repositoryFilters: { readonly filter: string; readonly filterType: "PREFIX_MATCH" }[];
-}
-
-/**
- * The replication rule: every repository under {@link REPOSITORY_PREFIX} to every destination region, in the
- * same account. Throws past ECR's limit of 25 destinations (checkImages reports it first, at `ci-platform:fleets`).
- */
-export function replicationRule(regions: readonly string[], accountId: string): ReplicationRule {
-    if (regions.length > MAX_REPLICATION_DESTINATIONS)
-        throw new Error(
-            `ECR replicates to at most ${MAX_REPLICATION_DESTINATIONS} regions; the fleets need ${regions.length}`,
-        );
-    return {
-        destinations: regions.map((region) => ({ region, registryId: accountId })),
-        repositoryFilters: [{ filter: REPOSITORY_PREFIX, filterType: "PREFIX_MATCH" }],
-    };
 }
 
 /**

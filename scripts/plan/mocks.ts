@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 /*
  * Mock provider behaviour for the offline plan: every resource gets the computed outputs a real provider would
@@ -19,9 +19,42 @@ const uuid = (text: string) => {
 
 type Inputs = Record<string, unknown>;
 
-/** Remembers each provider's inputs so resources can be given their provider's region. */
+/** The stack config key that turns default providers off, per package (`[aws, docker]`) or for all (`["*"]`). */
+export const DISABLE_DEFAULT_PROVIDERS_KEY = "pulumi:disable-default-providers";
+
+/**
+ * The packages whose default provider the stack turns off, from the value Pulumi hands the program for
+ * `pulumi:disable-default-providers` (a JSON list, as the plan's stack-file reader passes structured config). A
+ * value that is not a list of strings turns nothing off here; the engine would reject it.
+ */
+export function disabledDefaultProviders(value: string | undefined): ReadonlySet<string> {
+    if (value === undefined || value.trim() === "") return new Set();
+    try {
+        const parsed: unknown = JSON.parse(value);
+        if (Array.isArray(parsed) && parsed.every((p) => typeof p === "string")) return new Set(parsed);
+    } catch {
+        // A bare word, as `pulumi config set pulumi:disable-default-providers aws` would store it.
+    }
+    return new Set([value.trim()]);
+}
+
+/** The package of a resource type or invoke token: `aws` for `aws:ecr/repository:Repository`. */
+const packageOf = (token: string): string => token.split(":")[0];
+
+/**
+ * Remembers each provider's inputs so resources can be given their provider's region, and refuses, as the engine
+ * does, a resource or invoke that would use a default provider the stack turned off with
+ * `pulumi:disable-default-providers` (pulumi/pulumi#8829: a denied default provider fails the resource or invoke
+ * that asks for it). Under the SDK's mock monitor a default provider shows as an empty provider reference.
+ */
 export class PlanMocks implements pulumi.runtime.Mocks {
     private readonly providerInputs = new Map<string, Inputs>();
+    private readonly disabled: ReadonlySet<string>;
+
+    /** @param disabled Packages whose default provider is off; read from the stack config when omitted. */
+    constructor(disabled?: ReadonlySet<string>) {
+        this.disabled = disabled ?? disabledDefaultProviders(pulumi.runtime.getConfig(DISABLE_DEFAULT_PROVIDERS_KEY));
+    }
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Inputs } {
         const id = this.idFor(args);
@@ -29,11 +62,14 @@ export class PlanMocks implements pulumi.runtime.Mocks {
             this.providerInputs.set(args.name, args.inputs);
             return { id, state: args.inputs };
         }
+        if (args.custom !== false)
+            this.refuseDefaultProvider(`resource ${args.type} "${args.name}"`, args.type, args.provider);
         const region = this.regionOf(args.provider);
         return { id, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs, id, region) } };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        this.refuseDefaultProvider(`invoke ${args.token}`, args.token, args.provider);
         const region = this.regionOf(args.provider);
         switch (args.token) {
             case "aws:index/getCallerIdentity:getCallerIdentity":
@@ -61,6 +97,16 @@ export class PlanMocks implements pulumi.runtime.Mocks {
                     `the offline plan has no mock for the invoke ${args.token}; add one in scripts/plan/mocks.ts`,
                 );
         }
+    }
+
+    /** Throws when `what` has no explicit provider and its package's default provider is turned off. */
+    private refuseDefaultProvider(what: string, token: string, providerRef: string | undefined): void {
+        const pkg = packageOf(token);
+        if (providerRef || pkg === "pulumi") return;
+        if (this.disabled.has(pkg) || this.disabled.has("*"))
+            throw new Error(
+                `${what} has no explicit provider, and the default ${pkg} provider is disabled (${DISABLE_DEFAULT_PROVIDERS_KEY}); pass { provider } (or the parent component's providers) when declaring it`,
+            );
     }
 
     private idFor(args: pulumi.runtime.MockResourceArgs): string {

@@ -138,10 +138,12 @@ describe("declareFleets on the prod config", () => {
         }
     });
 
-    it("creates each queue once however many regions serve it", () => {
+    it("creates one cluster queue per queue the fleets serve", () => {
         const queues = ofType("buildkite:Cluster/clusterQueue:ClusterQueue");
         assert.deepEqual(queues.map((q) => q.name).sort(), [
             "queue-default/default",
+            "queue-default/default-ap-southeast-1",
+            "queue-default/default-eu-west-1",
             "queue-default/large",
             "queue-default/windows",
             "queue-macos/macos",
@@ -252,7 +254,7 @@ describe("declareFleets on the prod config", () => {
         const value = <T>(o: import("@pulumi/pulumi").Output<T>) => new Promise<T>((r) => o.apply(r));
         assert.equal(await value(out.stackName), "buildkite-linux-ap-southeast-1");
         assert.equal(out.region, "ap-southeast-1");
-        assert.equal(out.queue, "default");
+        assert.equal(out.queue, "default-ap-southeast-1");
         assert.equal(await value(out.secretsBucket), "secrets-ap-southeast-1-bucket-0a1b2c");
         assert.equal(out.tokenParameter, "/ci-platform/linux-ap-southeast-1/buildkite-agent-token");
     });

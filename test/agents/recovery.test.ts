@@ -15,7 +15,14 @@ const { registered, phase, settle } = installMocks();
 const raw = prodRawConfig();
 const full = mustParse(raw);
 const fleetsOf = (r: Record<string, unknown>) => r.fleets as Record<string, unknown>[];
-const without = mustParse({ ...raw, fleets: fleetsOf(raw).filter((f) => f.region !== "eu-west-1") });
+// Without the region's fleets, the pipelines that ran on its queue run on the home region's queue instead.
+const without = mustParse({
+    ...raw,
+    fleets: fleetsOf(raw).filter((f) => f.region !== "eu-west-1"),
+    pipelines: (raw.pipelines as Record<string, unknown>[]).map((p) =>
+        p.queue === "default-eu-west-1" ? { ...p, queue: "default" } : p,
+    ),
+});
 const moved = mustParse({
     ...raw,
     fleets: fleetsOf(raw).map((f) =>
@@ -136,8 +143,12 @@ describe("recovery drill", () => {
     it("moving the fleets to a new region creates everything a fleet needs there, secrets included", () => {
         const created = [...get("moved").values()].filter((r) => !get("full").has(r.urn));
         const plan = regionResources(moved, "eu-central-1", { stack: "prod", hookPaths });
+        // The moved fleets keep their queue: it is part of the region's plan, but it already exists.
+        const queue =
+            "urn:pulumi:prod::ci-platform::buildkite:Cluster/clusterQueue:ClusterQueue::queue-default/default-eu-west-1";
+        assert.ok(get("full").has(queue));
         assert.deepEqual(
-            created.map((r) => r.urn).sort(),
+            [...created.map((r) => r.urn), queue].sort(),
             plan.resources.map((r) => r.urn),
         );
         const types = new Set(created.map((r) => r.type));

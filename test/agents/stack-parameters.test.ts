@@ -34,7 +34,7 @@ describe("toStackParameters", () => {
         const fleet = awsFleets().find((f) => f.name === "linux-eu-west-1");
         assert.ok(fleet);
         const p = toStackParameters(fleet, { ...WIRING, secretsBucketRegion: "eu-west-1" });
-        assert.equal(p.BuildkiteQueue, "default");
+        assert.equal(p.BuildkiteQueue, "default-eu-west-1");
         assert.equal(p.BuildkiteAgentTokenParameterStorePath, WIRING.tokenParameterPath);
         assert.equal(p.BuildkiteAgentToken, undefined);
         assert.equal(p.SecretsBucket, WIRING.secretsBucket);

@@ -207,10 +207,16 @@ describe("parsePlatformConfig", () => {
             /environment variable names are letters, digits and _/,
         ],
         [
-            "two fleets serving one queue in one region",
-            (raw) => (entry(raw, "fleets", 1).region = "us-east-1"),
+            "two AWS fleets serving one queue, in one region",
+            (raw) => Object.assign(entry(raw, "fleets", 1), { queue: "default", region: "us-east-1" }),
             "ci-platform:fleets[1].queue",
-            /already served in us-east-1 by fleet "linux-us-east-1"/,
+            /already served by AWS fleet "linux-us-east-1" in us-east-1; each fleet's scaler sizes itself to the whole queue's backlog/,
+        ],
+        [
+            "two AWS fleets serving one queue, in two regions (each would scale to the whole backlog)",
+            (raw) => (entry(raw, "fleets", 1).queue = "default"),
+            "ci-platform:fleets[1].queue",
+            /already served by AWS fleet "linux-us-east-1" in us-east-1/,
         ],
     ];
     for (const [what, mutate, path, message] of cases) {

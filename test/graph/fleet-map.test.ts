@@ -20,7 +20,7 @@ describe("fleetMapDiagram", () => {
         assert.ok(lines.includes('subgraph r_eu_west_1["eu-west-1"]'));
         const euFleet = lines.findIndex((l) => l.startsWith("f_linux_eu_west_1["));
         assert.ok(euFleet > lines.indexOf('subgraph r_eu_west_1["eu-west-1"]') && euFleet < america);
-        assert.match(lines[euFleet], /queue default · 0–5 instances<br\/>c7i\.xlarge/);
+        assert.match(lines[euFleet], /queue default-eu-west-1 · 0–5 instances<br\/>c7i\.xlarge/);
         assert.ok(lines.indexOf('subgraph on_premises["On premises"]') > america);
         assert.ok(lines.some((l) => l.startsWith('f_mac_office["mac-office<br/>queue macos')));
     });

@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import * as aws from "@pulumi/aws";
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { type PlatformConfig } from "../../components/config";
+import type { ImageRegistry } from "../../components/images";
 import { prodConfig } from "../fixtures/config";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -13,18 +16,20 @@ interface Registered {
     type: string;
     name: string;
     inputs: Record<string, unknown>;
+    /** The provider reference, `<urn>::<id>`; empty for a default provider. */
+    provider: string;
 }
 const resources: Registered[] = [];
-const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+const calls: { token: string; inputs: Record<string, unknown>; provider: string }[] = [];
 
 pulumi.runtime.setMocks(
     {
         newResource: (args) => {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider ?? "" });
             return { id: `${args.name}-id`, state: args.inputs };
         },
         call: (args) => {
-            calls.push({ token: args.token, inputs: args.inputs });
+            calls.push({ token: args.token, inputs: args.inputs, provider: args.provider ?? "" });
             if (args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken")
                 return {
                     userName: "AWS",
@@ -60,11 +65,14 @@ function unwrapSecret(v: unknown): { secret: boolean; value: unknown } {
 }
 
 const ofType = (type: string) => resources.filter((r) => r.type === type);
+/** The name of the provider a reference points at: `...::pulumi:providers:aws::aws-eu-west-1::<id>` -> `aws-eu-west-1`. */
+const providerName = (ref: string) => ref.split("::").slice(-2)[0];
 
 describe("declareImages on the prod config", () => {
     let config: PlatformConfig;
     let pins: Record<string, string>;
     let result: ReturnType<typeof import("../../components/images").declareImages>;
+    let regions: string[];
 
     before(async () => {
         images = await import("../../components/images");
@@ -80,9 +88,15 @@ describe("declareImages on the prod config", () => {
             [],
             "the repository's images pass their checks",
         );
+        regions = images.imageRegions(config);
+        const awsProviders = Object.fromEntries(
+            regions.map((r) => [r, new aws.Provider(`aws-${r}`, { region: r as aws.Region })]),
+        );
+        const registries = images.declareImageRegistries({ regions, awsProviders, accountId: ACCOUNT });
         result = images.declareImages({
             config,
             versions: pins,
+            registries,
             accountId: ACCOUNT,
             pullerRoleArns: [
                 pulumi.output("arn:aws:iam::123456789012:role/linux-us-east-1-Role"),
@@ -96,7 +110,7 @@ describe("declareImages on the prod config", () => {
         await settle();
     });
 
-    it("declares one component and one repository per image, with the required settings", () => {
+    it("declares one component per image, and in every image region one repository per image", () => {
         assert.deepEqual(
             ofType("ci-platform:images:Image")
                 .map((r) => r.name)
@@ -105,8 +119,10 @@ describe("declareImages on the prod config", () => {
         );
         const repos = ofType("aws:ecr/repository:Repository");
         assert.deepEqual(
-            repos.map((r) => r.inputs.name).sort(),
-            config.images.map((i) => `ci-platform/${i.name}`).sort(),
+            repos.map((r) => `${r.name} ${r.inputs.name} ${providerName(r.provider)}`).sort(),
+            config.images
+                .flatMap((i) => regions.map((r) => `${i.name}-${r}-repository ci-platform/${i.name} aws-${r}`))
+                .sort(),
         );
         for (const repo of repos) {
             assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
@@ -117,20 +133,41 @@ describe("declareImages on the prod config", () => {
         }
     });
 
-    it("builds and pushes one tag per variant at the pinned version", () => {
+    it("pushes to the home region and every AWS fleet region, with no ECR replication", () => {
+        const fleetRegions = config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : []));
+        const expected = [...new Set([config.homeRegion, ...fleetRegions])].sort();
+        assert.ok(expected.length > 1, "the prod fleets span several regions");
+        assert.deepEqual(result.regions, expected);
+        for (const image of config.images) assert.deepEqual(result.images[image.name].regions, expected);
+        assert.deepEqual(ofType("aws:ecr/replicationConfiguration:ReplicationConfiguration"), []);
+        assert.deepEqual(ofType("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"), []);
+    });
+
+    it("builds and pushes one tag per variant at the pinned version to each region's registry", () => {
         const builds = ofType("docker:index/image:Image");
         const expected = config.images.flatMap((i) =>
-            i.variants.map(
-                (v) => `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/ci-platform/${i.name}:${v}-${pins[i.name]}`,
+            regions.flatMap((r) =>
+                i.variants.map(
+                    (v) => `${ACCOUNT}.dkr.ecr.${r}.amazonaws.com/ci-platform/${i.name}:${v}-${pins[i.name]}`,
+                ),
             ),
         );
         assert.deepEqual(builds.map((b) => b.inputs.imageName).sort(), expected.sort());
+        for (const b of builds) {
+            const region = regions.find((r) => b.name.includes(`-${r}-`));
+            assert.ok(region, b.name);
+            assert.equal(
+                providerName(b.provider),
+                `docker-${region}`,
+                `${b.name} pushes through its region's provider`,
+            );
+        }
         for (const image of config.images)
             assert.deepEqual(
                 result.images[image.name].tags,
                 image.variants.map((v) => `${v}-${pins[image.name]}`),
             );
-        const py312 = builds.find((b) => b.name === "buildkite-test-py3.12");
+        const py312 = builds.find((b) => b.name === "buildkite-test-eu-west-1-py3.12");
         assert.ok(py312);
         const build = py312.inputs.build as {
             context: string;
@@ -152,21 +189,35 @@ describe("declareImages on the prod config", () => {
         const registry = unwrapSecret(py312.inputs.registry);
         assert.equal(registry.secret, true, "the registry credentials stay secret");
         const value = registry.value as Record<string, unknown>;
-        assert.equal(value.server, `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`);
+        assert.equal(value.server, `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`);
         assert.equal(value.username, "AWS");
         assert.equal(unwrapSecret(value.password).value, "registry-password");
     });
 
-    it("asks ECR for the registry's credentials once", () => {
+    it("gives each region a docker provider with that region's ECR token, asked through its AWS provider", () => {
         const tokenCalls = calls.filter((c) => c.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken");
-        assert.equal(tokenCalls.length, 1);
-        assert.equal(tokenCalls[0].inputs.registryId, ACCOUNT);
+        assert.deepEqual(
+            tokenCalls.map((c) => providerName(c.provider)).sort(),
+            regions.map((r) => `aws-${r}`),
+        );
+        assert.ok(tokenCalls.every((c) => c.inputs.registryId === ACCOUNT));
+        const providers = ofType("pulumi:providers:docker");
+        assert.deepEqual(
+            providers.map((p) => p.name).sort(),
+            regions.map((r) => `docker-${r}`),
+        );
+        const auth = unwrapSecret(providers.find((p) => p.name === "docker-ap-southeast-1")?.inputs.registryAuth);
+        assert.equal(auth.secret, true, "the provider's registry password stays secret");
+        // Provider config reaches the engine as JSON text.
+        const [entry] = JSON.parse(auth.value as string) as Record<string, unknown>[];
+        assert.equal(entry.address, `${ACCOUNT}.dkr.ecr.ap-southeast-1.amazonaws.com`);
+        assert.equal(entry.username, "AWS");
     });
 
-    it("keeps the last N versions of every variant and lets the fleets' roles pull", () => {
+    it("keeps the last N versions of every variant and lets the fleets' roles pull, in every region", () => {
         const lifecycles = ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy");
-        assert.equal(lifecycles.length, config.images.length);
-        const testImage = lifecycles.find((l) => l.name === "buildkite-test-lifecycle");
+        assert.equal(lifecycles.length, config.images.length * regions.length);
+        const testImage = lifecycles.find((l) => l.name === "buildkite-test-ap-southeast-1-lifecycle");
         const rules = (
             JSON.parse(testImage?.inputs.policy as string) as {
                 rules: { selection: { tagStatus: string; countNumber: number } }[];
@@ -174,41 +225,13 @@ describe("declareImages on the prod config", () => {
         ).rules;
         assert.equal(rules.find((r) => r.selection.tagStatus === "any")?.selection.countNumber, 10 * 4);
         const policies = ofType("aws:ecr/repositoryPolicy:RepositoryPolicy");
-        assert.equal(policies.length, config.images.length);
+        assert.equal(policies.length, config.images.length * regions.length);
         for (const p of policies) {
             const doc = JSON.parse(p.inputs.policy as string) as { Statement: { Principal: { AWS: string[] } }[] };
             assert.deepEqual(doc.Statement[0].Principal.AWS, [
                 "arn:aws:iam::123456789012:role/linux-eu-west-1-Role",
                 "arn:aws:iam::123456789012:role/linux-us-east-1-Role",
             ]);
-        }
-    });
-
-    it("replicates to every fleet region except home, sorted, in one registry-level rule", () => {
-        const fleetRegions = [...new Set(config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : [])))];
-        const expected = fleetRegions.filter((r) => r !== config.homeRegion).sort();
-        assert.ok(expected.length > 0, "the prod fleets span several regions");
-        assert.deepEqual(result.replicationRegions, expected);
-        const configs = ofType("aws:ecr/replicationConfiguration:ReplicationConfiguration");
-        assert.equal(configs.length, 1);
-        const rules = (
-            configs[0].inputs.replicationConfiguration as {
-                rules: { destinations: { region: string; registryId: string }[]; repositoryFilters: unknown[] }[];
-            }
-        ).rules;
-        assert.equal(rules.length, 1);
-        assert.deepEqual(
-            rules[0].destinations.map((d) => d.region),
-            expected,
-        );
-        assert.ok(rules[0].destinations.every((d) => d.registryId === ACCOUNT));
-        assert.deepEqual(rules[0].repositoryFilters, [{ filter: "ci-platform/", filterType: "PREFIX_MATCH" }]);
-        const templates = ofType("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate");
-        assert.deepEqual(templates.map((t) => t.inputs.region).sort(), expected);
-        for (const t of templates) {
-            assert.equal(t.inputs.imageTagMutability, "IMMUTABLE");
-            assert.deepEqual(t.inputs.appliedFors, ["REPLICATION"]);
-            assert.equal(t.inputs.prefix, "ci-platform");
         }
     });
 });
@@ -218,6 +241,14 @@ describe("AgentImage", () => {
 
     before(async () => {
         images = await import("../../components/images");
+        const registry = (region: string): ImageRegistry => ({
+            region,
+            awsProvider: new aws.Provider(`probe-aws-${region}`, { region: region as aws.Region }),
+            dockerProvider: new docker.Provider(`probe-docker-${region}`, {}),
+            server: `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com`,
+            username: "AWS",
+            password: "p",
+        });
         const component = new images.AgentImage(
             "probe",
             {
@@ -227,9 +258,9 @@ describe("AgentImage", () => {
                 dockerfile: "ARG PYTHON_VERSION\nFROM python:${PYTHON_VERSION}-slim\nUSER app\n",
                 sourceUrl: "https://github.com/acme/ci-platform/tree/main/agent-images/probe",
                 homeRegion: "eu-west-1",
+                registries: [registry("sa-east-1"), registry("eu-west-1")],
                 accountId: ACCOUNT,
                 pullerRoleArns: [],
-                registryCredentials: { username: "AWS", password: "p" },
                 keepVersions: 3,
             },
             {
@@ -245,36 +276,89 @@ describe("AgentImage", () => {
         await settle();
     });
 
-    it("protects and retains the repository, and only the repository", () => {
-        assert.equal(options["probe-repository"].protect, true);
-        assert.equal(options["probe-repository"].retainOnDelete, true);
-        for (const child of ["probe-lifecycle", "probe-pull", "probe-py3.11", "probe-py3.13"])
-            assert.notEqual(options[child]?.protect, true, child);
+    it("protects and retains each region's repository, and only the repositories", () => {
+        for (const region of ["eu-west-1", "sa-east-1"]) {
+            assert.equal(options[`probe-${region}-repository`].protect, true, region);
+            assert.equal(options[`probe-${region}-repository`].retainOnDelete, true, region);
+            for (const role of ["lifecycle", "pull", "py3.11", "py3.13"])
+                assert.notEqual(options[`probe-${region}-${role}`]?.protect, true, `${region} ${role}`);
+        }
     });
 
-    it("names each build after the variant and tags it <variant>-<version> in the home region", () => {
+    it("names each push after the region and variant, and tags it <variant>-<version> in that region", () => {
         const builds = ofType("docker:index/image:Image").filter((b) => b.name.startsWith("probe-"));
-        assert.deepEqual(builds.map((b) => [b.name, b.inputs.imageName]).sort(), [
-            ["probe-py3.11", `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/ci-platform/probe:py3.11-2026.11.2`],
-            ["probe-py3.13", `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/ci-platform/probe:py3.13-2026.11.2`],
+        assert.deepEqual(builds.map((b) => [b.name, b.inputs.imageName, providerName(b.provider)]).sort(), [
+            [
+                "probe-eu-west-1-py3.11",
+                `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/ci-platform/probe:py3.11-2026.11.2`,
+                "probe-docker-eu-west-1",
+            ],
+            [
+                "probe-eu-west-1-py3.13",
+                `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/ci-platform/probe:py3.13-2026.11.2`,
+                "probe-docker-eu-west-1",
+            ],
+            [
+                "probe-sa-east-1-py3.11",
+                `${ACCOUNT}.dkr.ecr.sa-east-1.amazonaws.com/ci-platform/probe:py3.11-2026.11.2`,
+                "probe-docker-sa-east-1",
+            ],
+            [
+                "probe-sa-east-1-py3.13",
+                `${ACCOUNT}.dkr.ecr.sa-east-1.amazonaws.com/ci-platform/probe:py3.13-2026.11.2`,
+                "probe-docker-sa-east-1",
+            ],
         ]);
-        const dependsOn = options["probe-py3.11"].dependsOn as pulumi.Resource[];
-        assert.equal(dependsOn.length, 1, "pushes after the repository exists");
+        for (const name of ["probe-eu-west-1-py3.11", "probe-sa-east-1-py3.13"]) {
+            const dependsOn = options[name].dependsOn as pulumi.Resource[];
+            assert.equal(dependsOn.length, 1, `${name} pushes after its region's repository exists`);
+        }
+        const repos = ofType("aws:ecr/repository:Repository").filter((r) => r.name.startsWith("probe-"));
+        assert.deepEqual(repos.map((r) => `${r.name} ${providerName(r.provider)}`).sort(), [
+            "probe-eu-west-1-repository probe-aws-eu-west-1",
+            "probe-sa-east-1-repository probe-aws-sa-east-1",
+        ]);
+    });
+
+    it("keeps the home region's children at their single-region names through aliases", () => {
+        const aliasNames = (child: string) =>
+            ((options[child]?.aliases ?? []) as { name?: string }[]).flatMap((a) => (a?.name ? [a.name] : []));
+        assert.deepEqual(aliasNames("probe-eu-west-1-repository"), ["probe-repository"]);
+        assert.deepEqual(aliasNames("probe-eu-west-1-py3.11"), ["probe-py3.11"]);
+        assert.deepEqual(aliasNames("probe-sa-east-1-repository"), []);
     });
 
     it("uses the configured lifecycle depth and the account root when no role is known", () => {
-        const lifecycle = resources.find((r) => r.name === "probe-lifecycle");
+        const lifecycle = resources.find((r) => r.name === "probe-sa-east-1-lifecycle");
         const rules = (
             JSON.parse(lifecycle?.inputs.policy as string) as {
                 rules: { selection: { tagStatus: string; countNumber: number } }[];
             }
         ).rules;
         assert.equal(rules.find((r) => r.selection.tagStatus === "any")?.selection.countNumber, 3 * 2);
-        const pull = resources.find((r) => r.name === "probe-pull");
+        const pull = resources.find((r) => r.name === "probe-sa-east-1-pull");
         assert.deepEqual(
             (JSON.parse(pull?.inputs.policy as string) as { Statement: { Principal: { AWS: string[] } }[] })
                 .Statement[0].Principal.AWS,
             [`arn:aws:iam::${ACCOUNT}:root`],
+        );
+    });
+
+    it("refuses registries without the home region", () => {
+        assert.throws(
+            () =>
+                new images.AgentImage("orphan", {
+                    image: "orphan",
+                    variants: ["py3.12"],
+                    version: "2026.11.2",
+                    dockerfile: "FROM scratch\n",
+                    sourceUrl: "https://example.invalid",
+                    homeRegion: "us-east-1",
+                    registries: [],
+                    accountId: ACCOUNT,
+                    pullerRoleArns: [],
+                }),
+            /not pushed to its home region us-east-1/,
         );
     });
 });

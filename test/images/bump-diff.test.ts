@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { prodConfig } from "../fixtures/config";
 
@@ -32,9 +33,15 @@ pulumi.runtime.setMocks(
 async function declare(versions: Record<string, string>): Promise<Map<string, unknown>> {
     recorded = new Map();
     const images = await import("../../components/images");
+    const config = prodConfig();
+    const regions = images.imageRegions(config);
+    const awsProviders = Object.fromEntries(
+        regions.map((r) => [r, new aws.Provider(`aws-${r}`, { region: r as aws.Region })]),
+    );
     const out = images.declareImages({
-        config: prodConfig(),
+        config,
         versions,
+        registries: images.declareImageRegistries({ regions, awsProviders, accountId: "123456789012" }),
         accountId: "123456789012",
         pullerRoleArns: ["arn:aws:iam::123456789012:role/fleet"],
         rootDir: ROOT,
@@ -71,9 +78,13 @@ describe("a version bump", () => {
             .sort();
     });
 
-    it("changes exactly the builds of the bumped image", () => {
+    it("changes exactly the pushes of the bumped image, in every region", () => {
         const variants = prodConfig().images.find((i) => i.name === "buildkite-test")?.variants ?? [];
-        assert.deepEqual(changed, variants.map((v) => `docker:index/image:Image::buildkite-test-${v}`).sort());
+        const regions = ["ap-southeast-1", "eu-west-1", "us-east-1"];
+        assert.deepEqual(
+            changed,
+            regions.flatMap((r) => variants.map((v) => `docker:index/image:Image::buildkite-test-${r}-${v}`)).sort(),
+        );
     });
 
     it("changes their tag and version label, nothing else", () => {

@@ -111,7 +111,7 @@ describe("checkImages", () => {
         assert.match(issues[0].message, /has no FROM/);
     });
 
-    it("reports more fleet regions than ECR replication reaches", () => {
+    it("accepts fleets in more regions than ECR replication reached: each region gets its own push", () => {
         const regions = [
             "us-east-2",
             "us-west-1",
@@ -150,10 +150,7 @@ describe("checkImages", () => {
             minSize: 0,
             maxSize: 1,
         }));
-        const issues = checkImages(config({ fleets }), files(GOOD_VERSIONS, GOOD_FILES));
-        assert.equal(issues.length, 1);
-        assert.deepEqual(issues[0].path, ["fleets"]);
-        assert.match(issues[0].message, /26 regions .* at most 25/);
+        assert.deepEqual(checkImages(config({ fleets }), files(GOOD_VERSIONS, GOOD_FILES)), []);
     });
 });
 

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { FleetConfig } from "../../components/config";
-import { lifecyclePolicy, pullPolicy, replicationRegions, replicationRule } from "../../components/images/registry";
+import { imageRegions, lifecyclePolicy, pullPolicy } from "../../components/images/registry";
 
 const aws = (name: string, region: string): FleetConfig =>
     ({ name, kind: "aws", region, cluster: "default", queue: "default" }) as FleetConfig;
 const onPrem = (name: string): FleetConfig =>
     ({ name, kind: "static", cluster: "macos", queue: "macos", tags: {} }) as FleetConfig;
 
-describe("replicationRegions", () => {
-    it("is every AWS fleet region except home, sorted, once each", () => {
+describe("imageRegions", () => {
+    it("is the home region and every AWS fleet region, sorted, once each", () => {
         const fleets = [
             aws("a", "us-east-1"),
             aws("b", "eu-west-1"),
@@ -17,32 +17,18 @@ describe("replicationRegions", () => {
             aws("d", "eu-west-1"),
             onPrem("e"),
         ];
-        assert.deepEqual(replicationRegions({ homeRegion: "us-east-1", fleets }), ["ap-southeast-1", "eu-west-1"]);
-        assert.deepEqual(replicationRegions({ homeRegion: "eu-west-1", fleets }), ["ap-southeast-1", "us-east-1"]);
-        assert.deepEqual(
-            replicationRegions({ homeRegion: "us-east-1", fleets: [aws("a", "us-east-1"), onPrem("m")] }),
-            [],
-        );
-    });
-});
-
-describe("replicationRule", () => {
-    it("replicates our prefix to each region in the account", () => {
-        assert.deepEqual(replicationRule(["ap-southeast-1", "eu-west-1"], "123456789012"), {
-            destinations: [
-                { region: "ap-southeast-1", registryId: "123456789012" },
-                { region: "eu-west-1", registryId: "123456789012" },
-            ],
-            repositoryFilters: [{ filter: "ci-platform/", filterType: "PREFIX_MATCH" }],
-        });
-        assert.throws(
-            () =>
-                replicationRule(
-                    Array.from({ length: 26 }, (_, i) => `r-${i}`),
-                    "123456789012",
-                ),
-            /at most 25/,
-        );
+        assert.deepEqual(imageRegions({ homeRegion: "us-east-1", fleets }), [
+            "ap-southeast-1",
+            "eu-west-1",
+            "us-east-1",
+        ]);
+        assert.deepEqual(imageRegions({ homeRegion: "ca-central-1", fleets }), [
+            "ap-southeast-1",
+            "ca-central-1",
+            "eu-west-1",
+            "us-east-1",
+        ]);
+        assert.deepEqual(imageRegions({ homeRegion: "us-east-1", fleets: [onPrem("m")] }), ["us-east-1"]);
     });
 });
 

@@ -16,11 +16,17 @@ const dir = mkdtempSync(path.join(tmpdir(), "drill-"));
 const LOST = "eu-west-1";
 const NEW = "eu-central-1";
 
-type Fleet = { name: string; region?: string };
+type Fleet = { name: string; region?: string; queue: string };
+type Pipeline = { slug: string; queue?: string };
 
-async function planOf(name: string, mutate: (fleets: Fleet[]) => Fleet[]): Promise<PlanDocument> {
+async function planOf(
+    name: string,
+    mutate: (fleets: Fleet[]) => Fleet[],
+    mutatePipelines: (pipelines: Pipeline[]) => Pipeline[] = (p) => p,
+): Promise<PlanDocument> {
     const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
     doc.config["ci-platform:fleets"] = mutate(doc.config["ci-platform:fleets"] as Fleet[]);
+    doc.config["ci-platform:pipelines"] = mutatePipelines(doc.config["ci-platform:pipelines"] as Pipeline[]);
     const file = path.join(dir, `Pulumi.${name}.yaml`);
     writeFileSync(file, stringify(doc));
     const out = path.join(dir, `${name}.json`);
@@ -32,24 +38,49 @@ async function planOf(name: string, mutate: (fleets: Fleet[]) => Fleet[]): Promi
 /** Every resource name the diff touches. */
 const touched = (d: PlanDiff) =>
     [...d.added, ...d.removed, ...d.replaced, ...d.updated].map((r) => ({ name: r.name, type: r.type }));
-/** The image replication follows the fleet regions by design: its destination list is the one shared change. */
-const isReplication = (r: { type: string }) =>
-    r.type === "aws:ecr/replicationConfiguration:ReplicationConfiguration" ||
-    r.type === "ci-platform:images:Replication";
+/** The images' resources: repositories, their policies, the pushes, and the docker providers. */
+const IMAGE_TYPES = [
+    "aws:ecr/repository:Repository",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    "aws:ecr/repositoryPolicy:RepositoryPolicy",
+    "docker:index/image:Image",
+    "pulumi:providers:docker",
+];
 
 let prod: PlanDocument;
 let lost: PlanDiff;
 let moved: PlanDiff;
 let lostFleets: string[];
+/** Pipelines that ran on a queue of the lost region: removing its fleets means pointing them at another queue. */
+let repointed: string[];
+/** The prod images and their pinned tags (`<variant>-<version>`). */
+let images: { name: string; tags: string[] }[];
 
 before(async () => {
     const base = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
         config: Record<string, unknown>;
     };
-    lostFleets = (base.config["ci-platform:fleets"] as Fleet[]).filter((f) => f.region === LOST).map((f) => f.name);
+    const lostFleetConfigs = (base.config["ci-platform:fleets"] as Fleet[]).filter((f) => f.region === LOST);
+    lostFleets = lostFleetConfigs.map((f) => f.name);
+    const lostQueues = new Set(lostFleetConfigs.map((f) => f.queue));
+    repointed = (base.config["ci-platform:pipelines"] as Pipeline[])
+        .filter((p) => p.queue !== undefined && lostQueues.has(p.queue))
+        .map((p) => p.slug);
+    const pins = JSON.parse(readFileSync(path.join(ROOT, "agent-images/versions.json"), "utf8")) as Record<
+        string,
+        string
+    >;
+    images = (base.config["ci-platform:images"] as { name: string; variants: string[] }[]).map((i) => ({
+        name: i.name,
+        tags: i.variants.map((v) => `${v}-${pins[i.name]}`),
+    }));
     const [p, l, m] = await Promise.all([
         planOf("prod", (f) => f),
-        planOf("lost", (f) => f.filter((x) => x.region !== LOST)),
+        planOf(
+            "lost",
+            (f) => f.filter((x) => x.region !== LOST),
+            (ps) => ps.map((x) => (x.queue !== undefined && lostQueues.has(x.queue) ? { ...x, queue: "default" } : x)),
+        ),
         planOf("moved", (f) => f.map((x) => (x.region === LOST ? { ...x, region: NEW } : x))),
     ]);
     prod = p;
@@ -58,11 +89,14 @@ before(async () => {
 });
 
 describe("recovery drill: a region's fleets removed", () => {
-    it("touches only that region's resources, besides the image replication destinations", () => {
+    it("touches only that region's resources, its images included, besides the re-pointed pipelines", () => {
         assert.ok(lostFleets.length > 0, "prod has fleets in the lost region");
         const outside = touched(lost).filter(
             (r) =>
-                !isReplication(r) &&
+                !(
+                    r.type === "buildkite:Pipeline/pipeline:Pipeline" &&
+                    repointed.some((s) => r.name === `${s}-pipeline`)
+                ) &&
                 !r.name.includes(LOST) &&
                 !lostFleets.some((f) => r.name.startsWith(`${f}-`) || r.name === f),
         );
@@ -71,9 +105,11 @@ describe("recovery drill: a region's fleets removed", () => {
         assert.ok(lost.removed.some((r) => r.type === "aws:cloudformation/stack:Stack"));
     });
 
-    it("retains every stateful resource it removes (buckets, keys)", () => {
-        const stateful = lost.removed.filter((r) => ["aws:s3/bucket:Bucket", "aws:kms/key:Key"].includes(r.type));
-        assert.equal(stateful.length, 2, stateful.map((r) => r.name).join(", "));
+    it("retains every stateful resource it removes (bucket, key, the region's image repositories)", () => {
+        const stateful = lost.removed.filter((r) =>
+            ["aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:ecr/repository:Repository"].includes(r.type),
+        );
+        assert.equal(stateful.length, 2 + images.length, stateful.map((r) => r.name).join(", "));
         for (const r of stateful) {
             assert.equal(r.retainOnDelete, true, `${r.name} is retained on delete`);
             assert.equal(r.protect, true, `${r.name} is protected`);
@@ -108,5 +144,58 @@ describe("recovery drill: the region's fleets moved to another region", () => {
             assert.ok(stack, `${fleet}-stack is replaced`);
             assert.ok(stack.paths.includes("provider"));
         }
+    });
+});
+
+describe("recovery drill: the moved region gets every image at its pinned tags", () => {
+    const ofType = <T extends { type: string }>(resources: readonly T[], type: string): T[] =>
+        resources.filter((r) => r.type === type);
+
+    it("creates each image's repository in the new region, protected, retained, immutable, scanned, KMS", () => {
+        assert.ok(images.length > 0, "prod declares images");
+        const repos = ofType(moved.added, "aws:ecr/repository:Repository");
+        assert.deepEqual(repos.map((r) => r.inputs.name).sort(), images.map((i) => `ci-platform/${i.name}`).sort());
+        for (const repo of repos) {
+            assert.ok(repo.name.includes(NEW), repo.name);
+            assert.ok(repo.provider?.endsWith(`::ci-platform-aws-${NEW}`), `${repo.name} is created in ${NEW}`);
+            assert.equal(repo.protect, true);
+            assert.equal(repo.retainOnDelete, true);
+            assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
+            assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
+            assert.equal(
+                (repo.inputs.encryptionConfigurations as { encryptionType: string }[])[0].encryptionType,
+                "KMS",
+            );
+        }
+    });
+
+    it("pushes every variant at its pinned tag to the new region's registry, after its repository exists", () => {
+        const pushes = ofType(moved.added, "docker:index/image:Image");
+        const expected = images.flatMap((i) =>
+            i.tags.map((tag) => `123456789012.dkr.ecr.${NEW}.amazonaws.com/ci-platform/${i.name}:${tag}`),
+        );
+        assert.deepEqual(pushes.map((p) => p.inputs.imageName).sort(), expected.sort());
+        const dockerProvider = ofType(moved.added, "pulumi:providers:docker");
+        assert.deepEqual(
+            dockerProvider.map((p) => p.name),
+            [`docker-${NEW}`],
+        );
+        for (const push of pushes) {
+            assert.equal(push.provider, dockerProvider[0].urn, push.name);
+            assert.ok(
+                push.dependsOn.some((d) => d.endsWith(`-${NEW}-repository`)),
+                `${push.name} waits for its repository`,
+            );
+        }
+    });
+
+    it("touches no existing image push or repository elsewhere", () => {
+        const elsewhere = [...moved.updated, ...moved.replaced, ...moved.removed]
+            .filter((r) => IMAGE_TYPES.includes(r.type) && !r.name.includes(LOST))
+            .map((r) => r.name);
+        assert.deepEqual(elsewhere, []);
+        const stillPushed = (region: string) =>
+            ofType(prod.resources, "docker:index/image:Image").filter((r) => r.name.includes(`-${region}-`)).length;
+        assert.ok(stillPushed("us-east-1") > 0 && stillPushed("ap-southeast-1") > 0);
     });
 });

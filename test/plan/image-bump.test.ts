@@ -49,9 +49,11 @@ describe("images:bump then plan --diff", () => {
         const { stdout } = await node("scripts/plan.ts", "--diff", "base.json");
         const changes = stdout.split("\n").filter((l) => /^(\+ create|\+-replace|~ update|- delete)/.test(l));
         const builds = changes.filter((l) => l.includes("docker:index/image:Image"));
+        // One push per variant in every region the image is pushed to (the home region and each AWS fleet region).
+        const regions = ["ap-southeast-1", "eu-west-1", "us-east-1"];
         assert.deepEqual(
-            builds.map((l) => /Image {2}(\S+):/.exec(l)?.[1]),
-            ["buildkite-test-py3.10", "buildkite-test-py3.11", "buildkite-test-py3.12", "buildkite-test-py3.13"],
+            builds.map((l) => /Image {2}(\S+):/.exec(l)?.[1]).sort(),
+            regions.flatMap((r) => ["py3.10", "py3.11", "py3.12", "py3.13"].map((v) => `buildkite-test-${r}-${v}`)),
         );
         for (const l of builds) assert.ok(l.includes(`-${after["buildkite-test"]}"`), `new tag in: ${l}`);
         const others = changes.filter((l) => !l.includes("docker:index/image:Image"));

@@ -7,7 +7,22 @@ import type { PlanResource } from "../../policy/resource";
 const PREFIX = "urn:pulumi:test::ci-platform::";
 export const urn = (type: string, name: string) => `${PREFIX}${type}::${name}`;
 
-/** A resource with the defaults the plan would record for one the program declared without options. */
+/** The provider the compliant stack declares for each package (the program declares every provider explicitly). */
+const PROVIDER_NAMES: Readonly<Record<string, string>> = {
+    aws: "aws-us-east-1",
+    buildkite: "buildkite",
+    github: "github-learningequality",
+    docker: "docker-us-east-1",
+};
+
+/** The URN of the compliant stack's provider for a resource type; null for components and providers. */
+export function providerFor(type: string): string | null {
+    const pkg = type.split(":")[0];
+    if (pkg === "pulumi" || pkg === "ci-platform") return null;
+    return urn(`pulumi:providers:${pkg}`, PROVIDER_NAMES[pkg] ?? pkg);
+}
+
+/** A resource with the defaults the plan would record for one the program declared with its explicit provider. */
 export function resource(
     type: string,
     name: string,
@@ -22,7 +37,7 @@ export function resource(
         protect: false,
         retainOnDelete: false,
         parent: null,
-        provider: null,
+        provider: providerFor(type),
         dependsOn: [],
         ...extra,
     } satisfies PlanResource;
@@ -60,7 +75,7 @@ export const STEPS = [
     "      queue: default",
     "    plugins:",
     "      - docker#v5.12.0:",
-    "          image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/buildkite-test:py3.11-1.4.0",
+    "          image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/ci-platform/buildkite-test:py3.11-1.4.0",
     "  - group: Installers",
     "    steps:",
     "      - trigger: kolibri-installer-debian",
@@ -68,10 +83,34 @@ export const STEPS = [
     "",
 ].join("\n");
 
+/** Types and URNs that link the stack's Buildkite cluster, fleet and pipeline. */
+export const CLUSTER_URN = urn("buildkite:Cluster/cluster:Cluster", "cluster-default");
+export const FLEET_URN = urn("ci-platform:agents:Fleet", "linux-us-east-1");
+
 /** A fresh copy of the compliant stack (deep: tests may mutate it). */
 export function compliantStack(): MutableResource[] {
     const stack: MutableResource[] = [
+        resource("buildkite:Cluster/cluster:Cluster", "cluster-default", { name: "default" }),
+        resource(
+            "buildkite:Cluster/clusterQueue:ClusterQueue",
+            "queue-default/default",
+            { clusterId: "Q2x1c3Rlci0tLWRlZmF1bHQ=", key: "default" },
+            { dependsOn: [CLUSTER_URN] },
+        ),
+        resource("ci-platform:agents:Fleet", "linux-us-east-1", {}),
+        resource(
+            "buildkite:Cluster/clusterAgentToken:ClusterAgentToken",
+            "linux-us-east-1-token",
+            { clusterId: "Q2x1c3Rlci0tLWRlZmF1bHQ=", description: "ci-platform fleet linux-us-east-1 (queue default)" },
+            { parent: FLEET_URN, dependsOn: [CLUSTER_URN] },
+        ),
+        resource("docker:index/image:Image", "buildkite-test-py3.11-us-east-1", {
+            imageName: "123456789012.dkr.ecr.us-east-1.amazonaws.com/ci-platform/buildkite-test:py3.11-1.4.0",
+            registry: { server: "123456789012.dkr.ecr.us-east-1.amazonaws.com", username: "AWS", password: "[secret]" },
+        }),
         resource("pulumi:providers:aws", "aws-us-east-1", { region: "us-east-1" }),
+        resource("pulumi:providers:buildkite", "buildkite", { organization: "learningequality" }),
+        resource("pulumi:providers:github", "github-learningequality", { owner: "learningequality" }),
         resource("aws:s3/bucket:Bucket", "secrets-us-east-1", { bucket: BUCKET, tags: TAGS }, STATEFUL),
         resource("aws:s3/bucketVersioning:BucketVersioning", "secrets-us-east-1-versioning", {
             bucket: BUCKET,
@@ -114,18 +153,23 @@ export function compliantStack(): MutableResource[] {
             keyId: KEY_ARN,
             tags: TAGS,
         }),
-        resource("aws:cloudformation/stack:Stack", "linux-us-east-1", {
-            templateUrl: "https://s3.amazonaws.com/buildkite-aws-stack/v6.71.1/aws-stack.yml",
-            capabilities: ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-            parameters: {
-                BuildkiteAgentTokenParameterStorePath: "/ci-platform/linux-us-east-1/agent-token",
-                BuildkiteQueue: "default",
-                IMDSv2Tokens: "required",
-                BuildkiteAgentEnableGracefulShutdown: "true",
-                SecretsBucket: BUCKET,
+        resource(
+            "aws:cloudformation/stack:Stack",
+            "linux-us-east-1-stack",
+            {
+                templateUrl: "https://s3.amazonaws.com/buildkite-aws-stack/v6.71.1/aws-stack.yml",
+                capabilities: ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+                parameters: {
+                    BuildkiteAgentTokenParameterStorePath: "/ci-platform/linux-us-east-1/agent-token",
+                    BuildkiteQueue: "default",
+                    IMDSv2Tokens: "required",
+                    BuildkiteAgentEnableGracefulShutdown: "true",
+                    SecretsBucket: BUCKET,
+                },
+                tags: TAGS,
             },
-            tags: TAGS,
-        }),
+            { parent: FLEET_URN },
+        ),
         resource(
             "aws:ecr/repository:Repository",
             "buildkite-test",
@@ -151,13 +195,18 @@ export function compliantStack(): MutableResource[] {
             active: true,
             configuration: { url: "[secret]", contentType: "json", insecureSsl: false },
         }),
-        resource("buildkite:Pipeline/pipeline:Pipeline", "kolibri-python-package", {
-            name: "Kolibri Python Package",
-            repository: "git@github.com:learningequality/kolibri.git",
-            clusterId: "Q2x1c3Rlci0tLWRlZmF1bHQ=",
-            defaultTeamId: "VGVhbS0tLWtvbGlicmk=",
-            steps: STEPS,
-        }),
+        resource(
+            "buildkite:Pipeline/pipeline:Pipeline",
+            "kolibri-python-package",
+            {
+                name: "Kolibri Python Package",
+                repository: "git@github.com:learningequality/kolibri.git",
+                clusterId: "Q2x1c3Rlci0tLWRlZmF1bHQ=",
+                defaultTeamId: "VGVhbS0tLWtvbGlicmk=",
+                steps: STEPS,
+            },
+            { dependsOn: [CLUSTER_URN] },
+        ),
     ];
     return structuredClone(stack);
 }

@@ -8,7 +8,9 @@ import { UNKNOWN } from "../../policy/resource";
 import {
     compliantStack,
     find,
+    FLEET_URN,
     resource,
+    urn,
     STEPS,
     TAGS,
     TLS_ONLY_POLICY,
@@ -41,6 +43,30 @@ const edit =
 const params = (r: MutableResource) => r.inputs.parameters as Record<string, unknown>;
 const webhookConfig = (r: MutableResource) => r.inputs.configuration as Record<string, unknown>;
 const withSteps = (steps: string) => edit(PIPELINE, (r) => (r.inputs.steps = steps));
+
+const IMAGE = "docker:index/image:Image";
+const TOKEN = "buildkite:Cluster/clusterAgentToken:ClusterAgentToken";
+const EU_PROVIDER = urn("pulumi:providers:aws", "aws-eu-west-1");
+
+/** The compliant stack with a second Elastic CI Stack, in eu-west-1, serving the same queue. */
+function withSecondFleet(stack: Stack): Stack {
+    const fleet = urn("ci-platform:agents:Fleet", "linux-eu-west-1");
+    const token = structuredClone(find(stack, TOKEN));
+    const cfn = structuredClone(find(stack, CFN));
+    return [
+        ...stack,
+        resource("pulumi:providers:aws", "aws-eu-west-1", { region: "eu-west-1" }),
+        resource("ci-platform:agents:Fleet", "linux-eu-west-1", {}),
+        { ...token, urn: urn(TOKEN, "linux-eu-west-1-token"), name: "linux-eu-west-1-token", parent: fleet },
+        {
+            ...cfn,
+            urn: urn(CFN, "linux-eu-west-1-stack"),
+            name: "linux-eu-west-1-stack",
+            parent: fleet,
+            provider: EU_PROVIDER,
+        },
+    ];
+}
 
 /** For each rule, stacks that break it (and, by construction, no other rule). */
 const VIOLATIONS: Record<string, [string, (stack: Stack) => Stack][]> = {
@@ -199,6 +225,30 @@ const VIOLATIONS: Record<string, [string, (stack: Stack) => Stack][]> = {
     "kms-key-rotation": [
         ["no rotation", edit(KEY, (r) => delete r.inputs.enableKeyRotation)],
         ["a 7-day deletion window", edit(KEY, (r) => (r.inputs.deletionWindowInDays = 7))],
+    ],
+    "explicit-providers": [
+        ["a resource with no provider", edit(PIPELINE, (r) => (r.provider = null))],
+        [
+            "a resource on the engine's default provider",
+            edit(
+                ECR,
+                (r) =>
+                    (r.provider = `${urn("pulumi:providers:aws", "default_7_48_0")}::04da6b54-80e4-46f7-96ec-b56ff0331ba9`),
+            ),
+        ],
+    ],
+    "queues-served": [
+        ["a step on a queue the cluster does not declare", withSteps(STEPS.replace("queue: default", "queue: gpu"))],
+        ["a step naming no queue", withSteps(STEPS.replace("    agents:\n      queue: default\n", ""))],
+        ["a declared queue no fleet serves", (s) => s.filter((r) => r.parent !== FLEET_URN)],
+    ],
+    "one-scaler-per-queue": [["two Elastic CI Stacks, in two regions, on one queue", withSecondFleet]],
+    "images-in-every-region": [
+        ["no push of the step's image", (s) => without(s, IMAGE)],
+        [
+            "a push of another tag",
+            edit(IMAGE, (r) => (r.inputs.imageName = String(r.inputs.imageName).replace("1.4.0", "1.4.1"))),
+        ],
     ],
     "iam-no-admin-wildcard": [
         [
