@@ -120,8 +120,12 @@ describe("secretsForRegion", () => {
     it("keeps the organisation's secrets and those of pipelines an AWS fleet of the region runs", () => {
         const config = mustParse(validRawConfig());
         config.secrets.pipelines["mac-app"] = { env: { NOTARY_PASSWORD: "n" } };
+        // app runs on queue default, served in us-east-1 only; mac-app only on the static fleet.
+        const us = secretsForRegion(config, "us-east-1");
+        assert.deepEqual(Object.keys(us.pipelines), ["app"]);
+        assert.equal(us.organization, config.secrets.organization);
         const eu = secretsForRegion(config, "eu-west-1");
-        assert.deepEqual(Object.keys(eu.pipelines), ["app"]);
+        assert.deepEqual(eu.pipelines, {});
         assert.equal(eu.organization, config.secrets.organization);
         // No fleet runs anything in this region: the organisation's secrets only.
         assert.deepEqual(secretsForRegion(config, "ap-south-1").pipelines, {});

@@ -37,7 +37,7 @@ describe("checkout", () => {
         expectOne(
             raw,
             "ci-platform:pipelines[4].checkout",
-            /checks out git@github\.com:other-org\/mono\.git over SSH, but no SSH key reaches its AWS fleets \("linux-us-east-1", "linux-eu-west-1"\).*Fix: add the repository's deploy key with pulumi config set --secret --path 'ci-platform:secrets\.pipelines\.mono\.privateSshKey'.*or use checkout: https/,
+            /checks out git@github\.com:other-org\/mono\.git over SSH, but no SSH key reaches its AWS fleets \("linux-us-east-1"\).*Fix: add the repository's deploy key with pulumi config set --secret --path 'ci-platform:secrets\.pipelines\.mono\.privateSshKey'.*or use checkout: https/,
         );
     });
 
@@ -153,7 +153,7 @@ describe("secrets reach every fleet that runs the pipeline", () => {
         expectOne(
             raw,
             "ci-platform:pipelines[1].requiresSecrets[0]",
-            /needs PYPI_TOKEN, but ci-platform:secrets holds no value for it, so its AWS fleets \("linux-us-east-1", "linux-eu-west-1"\) never get it\. Fix: pulumi config set --secret --path 'ci-platform:secrets\.pipelines\.installer\.env\.PYPI_TOKEN' <value>/,
+            /needs PYPI_TOKEN, but ci-platform:secrets holds no value for it, so its AWS fleets \("linux-us-east-1"\) never get it\. Fix: pulumi config set --secret --path 'ci-platform:secrets\.pipelines\.installer\.env\.PYPI_TOKEN' <value>/,
         );
         (secrets(raw).organization as Mutable).files = { PYPI_TOKEN: "t" };
         assert.deepEqual(lines(raw), []);

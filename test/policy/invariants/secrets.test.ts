@@ -37,18 +37,22 @@ describe("invariant secrets-reach-fleets", () => {
         assert.deepEqual(reach(await prodResources()), []);
     });
 
-    it("fails a pipeline whose secret is missing from the bucket of one region that runs it", async () => {
-        const gone = secretObject(await prodResources(), "ap-southeast-1", "kolibri-python-package/env").urn;
+    it("fails a pipeline whose required secret is missing from the bucket of a region that runs it", async () => {
+        const gone = secretObject(await prodResources(), "us-east-1", "kolibri-python-package/env").urn;
         const resources = without(await prodResources(), (r) => r.urn === gone);
+        assert.deepEqual(reach(resources), [], "no object and no requiresSecrets: nothing declared");
+        named(resources, "kolibri-python-package", "ci-platform:buildkite:Pipeline").inputs.requiresSecrets = [
+            "PYPI_TOKEN",
+        ];
         const findings = reach(resources);
         assert.equal(findings.length, 1);
         assert.match(
             findings[0].message,
-            /"kolibri-python-package" needs PYPI_TOKEN, but the secrets bucket of ap-southeast-1, which AWS fleet "linux-ap-southeast-1" reads, does not hold it/,
+            /"kolibri-python-package" needs PYPI_TOKEN, but the secrets bucket of us-east-1, which AWS fleet "linux-us-east-1" reads, does not hold it/,
         );
         // The organisation's env file at the bucket root, listing the name, delivers it as well.
-        const template = secretObject(resources, "ap-southeast-1", "git-credentials");
-        resources.push(copyObject(template, "ap-southeast-1", "env", { "ci-platform-variables": "OTHER,PYPI_TOKEN" }));
+        const template = secretObject(resources, "us-east-1", "git-credentials");
+        resources.push(copyObject(template, "us-east-1", "env", { "ci-platform-variables": "OTHER,PYPI_TOKEN" }));
         assert.deepEqual(reach(resources), []);
     });
 
