@@ -3,10 +3,13 @@
 # every resource, compares it with the code, and fails (with an error annotation listing the diff) on any drift.
 set -euo pipefail
 
-: "${PULUMI_ACCESS_TOKEN:?drift detection needs PULUMI_ACCESS_TOKEN (and cloud credentials) on this agent}"
+# Runs on the deploy queue with the same credentials as the preview: the read-only AWS role is enough to refresh.
+# It never deploys: restoring the code's state is a reviewed change and a `pulumi up` behind the block step.
 
 # shellcheck source=.buildkite/lib.bash
 . "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+require_credentials CI_PLATFORM_AWS_READ_ROLE_ARN
+assume_aws_role "$CI_PLATFORM_AWS_READ_ROLE_ARN"
 install_pulumi
 
 echo "+++ :mag: pulumi preview --refresh --expect-no-changes"

@@ -8,3 +8,52 @@ install_pulumi() {
   export PATH="$HOME/.pulumi/bin:$PATH"
   npm ci
 }
+
+# require_credentials: fails, naming what is missing, unless the ci-platform pipeline's secrets reached this job.
+# They come from `ci-platform:secrets.pipelines.ci-platform.env` (the secrets bucket's ci-platform/env, exported by
+# the Elastic CI Stack's s3-secrets environment hook) and are passed into the step's container by name only.
+require_credentials() {
+  local missing=()
+  local name
+  for name in PULUMI_ACCESS_TOKEN BUILDKITE_API_TOKEN GITHUB_TOKEN "$@"; do
+    [[ -n "${!name:-}" ]] || missing+=("$name")
+  done
+  if ((${#missing[@]} > 0)); then
+    echo "Missing ${missing[*]}: set them with pulumi config set --secret --path 'ci-platform:secrets.pipelines.ci-platform.env.NAME', pulumi up, and run this step on the deploy queue (README, \"Running it for real\")." >&2
+    exit 1
+  fi
+}
+
+# assume_aws_role ROLE_ARN: AWS credentials for this job from Buildkite OIDC, for the AWS SDK's web-identity chain.
+# - `buildkite-agent oidc request-token --audience sts.amazonaws.com` prints a token whose subject names the
+#   organization, pipeline, branch ref, commit and step key (buildkite/agent v3.137.0
+#   clicommand/oidc_request_token.go: --audience, --lifetime; subject format: buildkite/docs
+#   pages/agent/cli/reference/oidc.md), so the role's trust policy, not this repository, decides which builds may
+#   deploy: a branch build cannot claim ref refs/heads/main.
+# - AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE are the AWS SDKs' standard web-identity settings (pulumi-aws and the AWS
+#   CLI read them; they call sts:AssumeRoleWithWebIdentity themselves and again whenever the session expires).
+# - The token file is refreshed in the background while the job runs, so a long `pulumi up` can renew its session.
+assume_aws_role() {
+  local role_arn="${1:?assume_aws_role needs a role ARN}"
+  if ! command -v buildkite-agent >/dev/null; then
+    echo "buildkite-agent is not in this container: the step needs the docker plugin's mount-buildkite-agent: true" >&2
+    exit 1
+  fi
+  local token_file
+  token_file="$(mktemp -d)/oidc-token"
+  oidc_token_to "$token_file"
+  export AWS_ROLE_ARN="$role_arn"
+  export AWS_WEB_IDENTITY_TOKEN_FILE="$token_file"
+  export AWS_ROLE_SESSION_NAME="buildkite-${BUILDKITE_JOB_ID:-job}"
+  (while sleep 240; do oidc_token_to "$token_file" || true; done) &
+  OIDC_REFRESHER_PID=$!
+  trap 'kill "$OIDC_REFRESHER_PID" 2>/dev/null || true' EXIT
+  echo "AWS credentials: role ${role_arn##*/} through Buildkite OIDC"
+}
+
+# oidc_token_to FILE: writes a fresh OIDC token for AWS STS to FILE (atomically; the file is the job's only copy).
+oidc_token_to() {
+  local file="$1"
+  (umask 077 && buildkite-agent oidc request-token --audience sts.amazonaws.com --lifetime 900 >"$file.tmp")
+  mv "$file.tmp" "$file"
+}

@@ -1,15 +1,13 @@
 #!/bin/bash
-# `pulumi preview --diff` of the prod stack with the policy pack, as a Buildkite annotation.
-# Runs only where credentials exist; forks and clones without them get the offline plan diff instead.
+# `pulumi preview --diff` of the prod stack with the policy pack, as a Buildkite annotation: what the block step
+# after it would deploy. Runs on main builds only, on the deploy queue, with the read-only AWS role: pull requests
+# (whose code must never run with credentials) are reviewed with the offline plan diff instead (plan-diff.sh).
 set -euo pipefail
-
-if [[ -z "${PULUMI_ACCESS_TOKEN:-}" ]]; then
-  echo "No PULUMI_ACCESS_TOKEN: skipping pulumi preview (the offline plan diff is the review)."
-  exit 0
-fi
 
 # shellcheck source=.buildkite/lib.bash
 . "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+require_credentials CI_PLATFORM_AWS_READ_ROLE_ARN
+assume_aws_role "$CI_PLATFORM_AWS_READ_ROLE_ARN"
 install_pulumi
 
 echo "+++ :pulumi: pulumi preview --diff --policy-pack policy"

@@ -9,6 +9,7 @@ import { checkoutOnEveryFleet } from "./invariants/checkout";
 import { crossClusterTriggerRules } from "./invariants/cluster-rules";
 import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
 import { PLATFORM_INVARIANTS } from "./invariants/platform";
+import { hooksAgentsPerInstance } from "./invariants/hooks";
 import {
     asList,
     at,
@@ -758,4 +759,5 @@ export const RULES: readonly Rule[] = [
     secretsOnlyWhereRun,
     crossClusterTriggerRules,
     ...PLATFORM_INVARIANTS,
+    hooksAgentsPerInstance,
 ];

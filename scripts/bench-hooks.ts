@@ -30,7 +30,12 @@ async function main(): Promise<void> {
         const envFile = path.join(machine.root, "job.env");
         fs.writeFileSync(envFile, 'BUILDKITE_REPO="git@github.com:learningequality/kolibri.git"\n');
         machine.setDisk(50 * 1024 * 1024, 40);
-        machine.setDocker("containers", ["c1", "c2"]);
+        machine.setDocker({
+            containers: [
+                { id: "c1", labels: {}, status: "running" },
+                { id: "c2", labels: {}, status: "running" },
+            ],
+        });
         const env = machine.env({
             BUILDKITE_ENV_FILE: envFile,
             BUILDKITE_JOB_ID: "job-1",

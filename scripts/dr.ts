@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     const scoped = (stack: string, hookPaths: readonly string[]) =>
         values.fleet
             ? fleetResources(config, values.fleet, { stack, hookPaths })
-            : regionResources(config, values.region ?? "", { stack, hookPaths });
+            : regionResources(config, values.region ?? "", { stack, hookPaths, images: config.images });
     if (values.fleet && !config.fleets.some((f) => f.name === values.fleet)) {
         const names = config.fleets.map((f) => f.name);
         process.stderr.write(

@@ -26,6 +26,8 @@ export interface BootstrapRequest {
         readonly os: "linux" | "windows";
         /** `<account>.dkr.ecr.<region>.amazonaws.com`, where the fleet's step images are. */
         readonly ecrRegistry: string;
+        /** Agents per instance, the same value as the stack's `AgentsPerInstance` parameter. */
+        readonly agentsPerInstance: number;
     };
 }
 
@@ -172,6 +174,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                               region: fleet.region,
                               os: fleet.os,
                               ecrRegistry: `${account}.dkr.ecr.${fleet.region}.amazonaws.com`,
+                              agentsPerInstance: fleet.agentsPerInstance,
                           },
                       });
                       if (!rendered.key || rendered.key.startsWith("/"))

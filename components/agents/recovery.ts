@@ -15,6 +15,8 @@ import {
     TYPES,
     urnOf,
 } from "./naming";
+import { imageChildNames } from "../images/agent-image";
+import { dockerProviderName } from "../images/registries";
 import { secretObjects, secretsForRegion } from "./secret-objects";
 
 /*
@@ -78,6 +80,51 @@ export interface RecoveryOptions {
     readonly providerPrefix?: string;
     /** Paths of the files in the hooks bundle, to list their objects too. Defaults to none. */
     readonly hookPaths?: readonly string[];
+    /**
+     * The images pushed to every fleet region (`ci-platform:images`), to list a region's repositories (retained) and
+     * pushes and docker provider (restored) too. Defaults to none.
+     */
+    readonly images?: readonly { readonly name: string; readonly variants: readonly string[] }[];
+}
+
+/** Types of the images module's resources in a region (components/images/agent-image.ts, registries.ts). */
+const IMAGE_TYPES = {
+    image: "ci-platform:images:Image",
+    repository: "aws:ecr/repository:Repository",
+    lifecycle: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    pull: "aws:ecr/repositoryPolicy:RepositoryPolicy",
+    push: "docker:index/image:Image",
+    dockerProvider: "pulumi:providers:docker",
+} as const;
+
+/** A region's image resources: each image's repository (stateful), policies and pushes, and the docker provider. */
+function imageScope(options: RecoveryOptions, region: string): RecoveryResource[] {
+    const images = options.images ?? [];
+    if (images.length === 0) return [];
+    const child = (type: string, name: string, action: RecoveryAction): RecoveryResource => ({
+        urn: urnOf(options.stack, PROJECT, [IMAGE_TYPES.image, type], name),
+        type,
+        name,
+        action,
+    });
+    const provider = dockerProviderName(region);
+    return [
+        {
+            urn: urnOf(options.stack, PROJECT, [IMAGE_TYPES.dockerProvider], provider),
+            type: IMAGE_TYPES.dockerProvider,
+            name: provider,
+            action: "restore",
+        },
+        ...images.flatMap((image) => {
+            const names = imageChildNames(image.name, region, image.variants);
+            return [
+                child(IMAGE_TYPES.repository, names.repository, "retain"),
+                child(IMAGE_TYPES.lifecycle, names.lifecycle, "restore"),
+                child(IMAGE_TYPES.pull, names.pull, "restore"),
+                ...Object.values(names.pushes).map((n) => child(IMAGE_TYPES.push, n, "restore")),
+            ];
+        }),
+    ];
 }
 
 function childResources(
@@ -214,6 +261,7 @@ export function regionResources(config: PlatformConfig, region: string, options:
     const resources = [
         ...fleets.flatMap((f) => fleetScope(config, options.stack, f)),
         ...regionScope(config, options, region),
+        ...imageScope(options, region),
         ...queues,
     ];
     return plan(resources, fleets.sort(), [region], options);

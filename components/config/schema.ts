@@ -283,6 +283,17 @@ export const pipelineSchema = z.strictObject({
     packageCommand: z.string().default("make -C {path} test"),
     /** Paths whose change makes every package run (besides `.buildkite/`). */
     alwaysRebuildPaths: z.array(z.string()).default([]),
+    /**
+     * What this pipeline's builds upload as artifacts (agent artifact search patterns such as `dist/*.whl`): what
+     * its triggered children download, and, for a gated child, what it adds to the parent's GitHub release.
+     */
+    artifacts: z
+        .array(
+            z.string().regex(/^[^/$\s][^$\s]*$/, {
+                error: "must be a repository-relative artifact pattern such as dist/*.whl (no spaces, no $, no leading /)",
+            }),
+        )
+        .default([]),
 });
 
 /** Secret material for one scope (the organisation, or one pipeline). Values are secret; keys are not. */

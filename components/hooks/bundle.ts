@@ -119,8 +119,12 @@ export interface BootstrapFleet {
     readonly region: string;
     /** Region-local ECR registry host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
     readonly ecrRegistry: string;
-    /** Agents per instance; with more than one, cleanup only touches job-labelled objects. @default 1 */
-    readonly agentsPerInstance?: number;
+    /**
+     * Agents per instance: the fleet's `AgentsPerInstance` stack parameter (`ci-platform:fleets[].agentsPerInstance`).
+     * Required, with no default: a default of 1 is what let this value be dropped on its way here unnoticed. The hooks
+     * treat it as a claim to check against the agent's own config on the instance (hooks/lib/docker.bash).
+     */
+    readonly agentsPerInstance: number;
 }
 
 /** Disk thresholds the pre-command and pre-exit hooks enforce. */
@@ -275,7 +279,7 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
         ["CI_PLATFORM_REGION", args.fleet.region],
         ["CI_PLATFORM_QUEUE", args.fleet.queue],
         ["CI_PLATFORM_ECR_REGISTRY", args.fleet.ecrRegistry],
-        ["CI_PLATFORM_AGENTS_PER_INSTANCE", String(args.fleet.agentsPerInstance ?? 1)],
+        ["CI_PLATFORM_AGENTS_PER_INSTANCE", String(args.fleet.agentsPerInstance)],
         ["CI_PLATFORM_MIN_FREE_DISK_GB", String(args.disk?.minFreeGb ?? 10)],
         ["CI_PLATFORM_PRUNE_ABOVE_PERCENT", String(args.disk?.pruneAbovePercent ?? 80)],
     ];
@@ -296,8 +300,10 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
             problems.push(`${name} must be one non-empty line`);
         }
     }
+    if (!Number.isInteger(args.fleet.agentsPerInstance) || args.fleet.agentsPerInstance < 1) {
+        problems.push(`fleet.agentsPerInstance must be a positive integer, got ${args.fleet.agentsPerInstance}`);
+    }
     for (const [field, value] of [
-        ["fleet.agentsPerInstance", args.fleet.agentsPerInstance ?? 1],
         ["disk.minFreeGb", args.disk?.minFreeGb ?? 10],
         ["disk.pruneAbovePercent", args.disk?.pruneAbovePercent ?? 80],
     ] as const) {

@@ -22,6 +22,9 @@ export interface DeclareImageRegistriesArgs {
  * registry of the region that issued it), and the password stays a Pulumi secret. Providers are declared at the
  * stack's top level, named after the region only, so adding a region adds one provider and changes none.
  */
+/** The name of a region's docker provider. */
+export const dockerProviderName = (region: string, prefix = "docker"): string => `${prefix}-${region}`;
+
 export function declareImageRegistries(args: DeclareImageRegistriesArgs): Record<string, ImageRegistry> {
     const prefix = args.providerPrefix ?? "docker";
     const out: Record<string, ImageRegistry> = {};
@@ -34,7 +37,7 @@ export function declareImageRegistries(args: DeclareImageRegistriesArgs): Record
         const token = aws.ecr.getAuthorizationTokenOutput({ registryId: args.accountId }, { provider: awsProvider });
         const server = pulumi.output(args.accountId).apply((account) => registryHost(account, region));
         const password = pulumi.secret(token.password);
-        const dockerProvider = new docker.Provider(`${prefix}-${region}`, {
+        const dockerProvider = new docker.Provider(dockerProviderName(region, prefix), {
             registryAuth: [{ address: server, username: token.userName, password }],
         });
         out[region] = { region, awsProvider, dockerProvider, server, username: token.userName, password };

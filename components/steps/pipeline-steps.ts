@@ -22,13 +22,31 @@
  *   step of a non-release parent build ({@link RELEASE_GATE_IF}); builds started by hand, by a webhook, by a
  *   schedule or by a release parent run straight through.
  * - Its own build: the repository's `buildkite-agent pipeline upload`, or for a monorepo one step per package.
- * - A parent: a wait, a step uploading one trigger step per edge of the trigger graph, a wait, and a
- *   release-artifacts step that runs only on tag builds ({@link RELEASE_ONLY_IF}).
+ * - A parent: a wait, then one upload step per WAVE of trigger steps ({@link triggerWaves}), each followed by a
+ *   wait, and a release-artifacts step that runs only on tag builds ({@link RELEASE_ONLY_IF}).
+ *
+ * ## Artifacts between builds, and the release flow
+ *
+ * Each pipeline declares what its builds produce (`pipelines[].artifacts`). Every trigger step passes the child
+ * the id of the build it downloads from, {@link PARENT_ENV.artifactsBuildId}: the parent's own build, or, when the
+ * trigger `dependsOn` a sibling trigger whose child declares artifacts, that sibling's build (the Raspberry Pi image
+ * downloads the `.deb` of the Debian build). A trigger step cannot learn the id of the build it created, so:
+ * - a child that declares artifacts records its build id in the parent build's meta-data, under
+ *   `ci-platform-build:<trigger key>` ({@link RECORD_BUILD_KEY}); buildkite/agent v3.137.0
+ *   clicommand/meta_data_set.go: `--job` names "which job's build" the meta-data is set on;
+ * - a trigger that needs a sibling's build is uploaded in a later wave, after a wait (so the sibling's build has
+ *   finished), by a step that reads that meta-data back from its own build (clicommand/meta_data_get.go) and lets
+ *   `pipeline upload` interpolate it into the trigger's env.
+ * A triggered build has no tag (a trigger step's `build` takes branch, commit, env, message and meta_data only:
+ * buildkite docs "trigger step"), so a tag-conditional step in a child never runs. Instead every gated child that
+ * declares artifacts gets a release step ({@link RELEASE_STEP_IF}, the exact complement of the gate for triggered
+ * builds) that, after its own build, downloads its artifacts and uploads them to the GitHub release of the
+ * parent's tag ({@link releaseCommands}), with the pipeline secret {@link RELEASE_TOKEN_VAR}.
  *
  * @module
  */
-import { PipelineConfig, PlatformConfig } from "../config/schema";
-import { TriggerEdge, TriggerGraph, childrenOf } from "../graph/trigger-graph";
+import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
+import { TriggerEdge, TriggerGraph, childrenOf, parentsOf } from "../graph/trigger-graph";
 import { planMonorepo } from "./monorepo";
 import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline } from "./step-model";
 
@@ -75,10 +93,28 @@ export const PARENT_ENV = {
     branch: "CI_PLATFORM_PARENT_BRANCH",
     tag: "CI_PLATFORM_PARENT_TAG",
     release: "CI_PLATFORM_RELEASE",
+    /** `owner/name` of the parent's repository: where a release step uploads. */
+    repository: "CI_PLATFORM_PARENT_REPOSITORY",
+    /** The key of the trigger step that created the build. */
+    triggerKey: "CI_PLATFORM_TRIGGER_KEY",
+    /** The id of the build whose artifacts this build downloads (the parent's, or a sibling's). */
+    artifactsBuildId: "CI_PLATFORM_ARTIFACTS_BUILD_ID",
 } as const;
+
+/** The parent-build meta-data key under which a child records its build id (`ci-platform-build:deb-build`). */
+export const RECORD_BUILD_KEY = (triggerKey: string): string => `ci-platform-build:${triggerKey}`;
+/** The variable a later wave's upload step exports a sibling's build id in (`CI_PLATFORM_BUILD_DEB_BUILD`). */
+export const SIBLING_BUILD_VAR = (triggerKey: string): string =>
+    `CI_PLATFORM_BUILD_${triggerKey.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+/** The pipeline secret (an env var from the secrets bucket) a release step uploads to GitHub with. */
+export const RELEASE_TOKEN_VAR = "GITHUB_RELEASE_TOKEN";
 
 /** The block step of a gated child applies to triggered builds whose parent was not a release. */
 export const RELEASE_GATE_IF = `build.source == "trigger_job" && build.env("${PARENT_ENV.release}") != "true"`;
+/** A gated child's release step: a triggered build whose parent was a release (the gate's complement). */
+export const RELEASE_STEP_IF = `build.source == "trigger_job" && build.env("${PARENT_ENV.release}") == "true"`;
+/** A child records its build id for its parent only when a trigger created it. */
+export const TRIGGERED_IF = `build.source == "trigger_job"`;
 /** Steps that run only for tags. */
 export const RELEASE_ONLY_IF = "build.tag != null";
 /** A monorepo runs every package on its default branch and on tags. */
@@ -136,8 +172,53 @@ function uploadStep(
     };
 }
 
+/**
+ * The sibling trigger whose build `edge`'s child downloads from: the first of its `dependsOn` whose child declares
+ * artifacts; undefined when it downloads from the parent's build.
+ */
+export function artifactSource(
+    edge: TriggerEdge,
+    siblings: readonly TriggerEdge[],
+    bySlug: ReadonlyMap<string, PipelineConfig>,
+): TriggerEdge | undefined {
+    for (const key of edge.dependsOn) {
+        const sibling = siblings.find((s) => s.key === key);
+        if (sibling !== undefined && (bySlug.get(sibling.to)?.artifacts.length ?? 0) > 0) return sibling;
+    }
+    return undefined;
+}
+
+/**
+ * A parent's triggers in waves: wave 0 holds those that download from the parent's build; a trigger that
+ * downloads from a sibling's build comes one wave after that sibling, so its upload step runs after a wait.
+ */
+export function triggerWaves(
+    edges: readonly TriggerEdge[],
+    bySlug: ReadonlyMap<string, PipelineConfig>,
+): TriggerEdge[][] {
+    const wave = new Map<string, number>();
+    const waveOf = (edge: TriggerEdge, seen: ReadonlySet<string>): number => {
+        const known = wave.get(edge.key);
+        if (known !== undefined) return known;
+        const source = artifactSource(edge, edges, bySlug);
+        // The config checks refuse dependsOn cycles; `seen` only guards against looping on one they missed.
+        const value =
+            source === undefined || seen.has(source.key) ? 0 : waveOf(source, new Set([...seen, edge.key])) + 1;
+        wave.set(edge.key, value);
+        return value;
+    };
+    const waves: TriggerEdge[][] = [];
+    for (const edge of edges) (waves[waveOf(edge, new Set([edge.key]))] ??= []).push(edge);
+    return waves.filter((w) => w !== undefined);
+}
+
 /** The trigger step of one edge, for a document an agent uploads (its `$BUILDKITE_*` are interpolated then). */
-export function triggerStep(edge: TriggerEdge, parent: PipelineConfig, child: PipelineConfig): TriggerSpec {
+export function triggerStep(
+    edge: TriggerEdge,
+    parent: PipelineConfig,
+    child: PipelineConfig,
+    source?: TriggerEdge,
+): TriggerSpec {
     const sameRepository = parent.repository === child.repository;
     return {
         kind: "trigger",
@@ -162,6 +243,10 @@ export function triggerStep(edge: TriggerEdge, parent: PipelineConfig, child: Pi
                 [PARENT_ENV.branch]: "$BUILDKITE_BRANCH",
                 [PARENT_ENV.tag]: "${BUILDKITE_TAG:-}",
                 [PARENT_ENV.release]: `$${PARENT_ENV.release}`,
+                [PARENT_ENV.repository]: escapeForUpload(parent.repository),
+                [PARENT_ENV.triggerKey]: escapeForUpload(edge.key),
+                [PARENT_ENV.artifactsBuildId]:
+                    source === undefined ? "$BUILDKITE_BUILD_ID" : `$${SIBLING_BUILD_VAR(source.key)}`,
             },
         },
     };
@@ -172,6 +257,46 @@ export const RELEASE_PRELUDE = [
     `export ${PARENT_ENV.release}=false`,
     `if [ -n "\${BUILDKITE_TAG:-}" ]; then ${PARENT_ENV.release}=true; fi`,
 ] as const;
+
+/** The prelude of a later wave: each sibling build id it needs, read from this build's meta-data. */
+function siblingPrelude(sources: readonly TriggerEdge[]): string[] {
+    return sources.map(
+        (s) =>
+            `export ${SIBLING_BUILD_VAR(s.key)}="$(buildkite-agent meta-data get "${RECORD_BUILD_KEY(s.key)}" --default "")"`,
+    );
+}
+
+/**
+ * The queue a gated child's release step runs on: its own queue unless only Windows agents serve it (the step is
+ * a POSIX shell script), then a queue of the same cluster with Linux agents (`default` first). A step can only
+ * target queues of its own pipeline's cluster (buildkite docs "clusters": a pipeline's jobs run in its cluster).
+ */
+export function releaseQueue(pipeline: PipelineConfig, fleets: readonly FleetConfig[]): string {
+    const serving = (queue: string) => fleets.filter((f) => f.cluster === pipeline.cluster && f.queue === queue);
+    const posix = (queue: string) => serving(queue).some((f) => f.kind === "static" || f.os === "linux");
+    if (serving(pipeline.queue).length === 0 || posix(pipeline.queue)) return pipeline.queue;
+    const queues = [...new Set(fleets.filter((f) => f.cluster === pipeline.cluster).map((f) => f.queue))].sort(
+        (a, b) => (a === "default" ? -1 : b === "default" ? 1 : a < b ? -1 : a > b ? 1 : 0),
+    );
+    return queues.find(posix) ?? pipeline.queue;
+}
+
+/**
+ * The release step's commands: download this build's own artifacts into the checkout, then upload each file to
+ * the GitHub release of the parent's tag through GitHub's REST API ("Get a release by tag name", then "Upload a
+ * release asset" on uploads.github.com), with curl and jq (both on the Elastic CI Stack v6.71.1 Linux AMI:
+ * packer/linux/base/scripts/install-utils.sh installs jq; curl is in the base image).
+ * Destination `.`: buildkite/agent v3.137.0 internal/artifact/download.go `targetPath` joins the destination with
+ * the artifact's own path (`dist/x.deb` lands in `./dist/x.deb`) and creates the directories it needs.
+ */
+export function releaseCommands(artifacts: readonly string[]): string[] {
+    const api = `https://api.github.com/repos/$${PARENT_ENV.repository}`;
+    return [
+        ...artifacts.map((a) => `buildkite-agent artifact download "${a}" .`),
+        `release_id="$(curl -fsSL -H "Authorization: Bearer $${RELEASE_TOKEN_VAR}" "${api}/releases/tags/$${PARENT_ENV.tag}" | jq -r .id)"`,
+        `for f in ${artifacts.join(" ")}; do curl -fsSL -X POST -H "Authorization: Bearer $${RELEASE_TOKEN_VAR}" -H "Content-Type: application/octet-stream" --data-binary "@$f" "https://uploads.github.com/repos/$${PARENT_ENV.repository}/releases/$release_id/assets?name=$(basename "$f")"; done`,
+    ];
+}
 
 /** One command step per package; `ifChanged` decides whether each carries its `if_changed` patterns. */
 function packageSteps(pipeline: PipelineConfig, ctx: StepsContext, ifChanged: boolean): Step[] {
@@ -230,6 +355,29 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         });
     }
 
+    const bySlug = new Map(ctx.config.pipelines.map((p) => [p.slug, p]));
+    const parentEdges = parentsOf(ctx.graph, pipeline.slug);
+    const triggered = parentEdges.length > 0;
+    // Only a child some sibling downloads from records its build id.
+    const isSource = parentEdges.some((e) => {
+        const siblings = childrenOf(ctx.graph, e.from);
+        return siblings.some((s) => artifactSource(s, siblings, bySlug)?.key === e.key);
+    });
+    if (isSource) {
+        // Before its own build, so the id is recorded by the time a sibling's wave reads it (a wait later).
+        stored.push({
+            kind: "command",
+            key: "record-build",
+            label: ":label: Record build for the parent",
+            if: TRIGGERED_IF,
+            queue: pipeline.queue,
+            commands: [
+                `buildkite-agent meta-data set "${RECORD_BUILD_KEY(`$${PARENT_ENV.triggerKey}`)}" "$BUILDKITE_BUILD_ID" --job "$${PARENT_ENV.jobId}"`,
+            ],
+            timeoutInMinutes: UPLOAD_TIMEOUT_MINUTES,
+        });
+    }
+
     if (pipeline.packages.length === 0) {
         stored.push({
             kind: "command",
@@ -252,26 +400,54 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         );
     }
 
+    if (pipeline.gate === "release" && triggered && pipeline.artifacts.length > 0) {
+        stored.push({ kind: "wait" });
+        stored.push({
+            kind: "command",
+            key: "release-upload",
+            label: ":github: Upload to the release",
+            if: RELEASE_STEP_IF,
+            queue: releaseQueue(pipeline, ctx.config.fleets),
+            commands: releaseCommands(pipeline.artifacts),
+        });
+    }
+
     const edges = childrenOf(ctx.graph, pipeline.slug);
     if (edges.length > 0) {
-        const bySlug = new Map(ctx.config.pipelines.map((p) => [p.slug, p]));
-        const triggers = edges.map((edge) => {
-            const child = bySlug.get(edge.to);
-            if (child === undefined) throw new Error(`pipeline "${pipeline.slug}" triggers unknown "${edge.to}"`);
-            return triggerStep(edge, pipeline, child);
+        stored.push({ kind: "wait" });
+        triggerWaves(edges, bySlug).forEach((wave, i) => {
+            const sources: TriggerEdge[] = [];
+            const triggers = wave.map((edge) => {
+                const child = bySlug.get(edge.to);
+                if (child === undefined) throw new Error(`pipeline "${pipeline.slug}" triggers unknown "${edge.to}"`);
+                const source = artifactSource(edge, edges, bySlug);
+                if (source !== undefined && !sources.includes(source)) sources.push(source);
+                // An earlier wave is already done (a wait stands between): only keys of this wave stay in
+                // depends_on, which must name steps of the same document.
+                const inWave = edge.dependsOn.filter((k) => wave.some((e) => e.key === k));
+                return triggerStep({ ...edge, dependsOn: inWave }, pipeline, child, source);
+            });
+            const key = i === 0 ? "triggers" : `triggers-${i + 1}`;
+            const prelude = [...RELEASE_PRELUDE, ...siblingPrelude(sources)];
+            add(uploadStep(pipeline, key, ":rocket: Trigger", triggers, { prelude }));
+            stored.push({ kind: "wait" });
         });
-        stored.push({ kind: "wait" });
-        add(uploadStep(pipeline, "triggers", ":rocket: Trigger", triggers, { prelude: RELEASE_PRELUDE }));
-        stored.push({ kind: "wait" });
+        const patterns = pipeline.artifacts.length > 0 ? pipeline.artifacts : ["dist/*"];
         stored.push({
             kind: "command",
             key: "release-artifacts",
             label: ":package: Release artifacts",
             if: RELEASE_ONLY_IF,
             queue: pipeline.queue,
-            commands: ['buildkite-agent artifact download "dist/*" dist/', ".buildkite/release-artifacts.sh"],
+            // Destination ".": buildkite/agent v3.137.0 internal/artifact/downloader.go `Download` fails unless the
+            // destination already exists as a directory, and download.go `targetPath` joins it with the artifact's
+            // own path (creating `dist/` itself), so "dist/x.whl" lands in ./dist/x.whl.
+            commands: [
+                ...patterns.map((a) => `buildkite-agent artifact download "${a}" .`),
+                ".buildkite/release-artifacts.sh",
+            ],
             container: pipeline.image ? container(ctx.resolveImage, pipeline.image, false) : undefined,
-            artifactPaths: ["dist/*"],
+            artifactPaths: [...patterns],
         });
     }
 
@@ -299,6 +475,8 @@ export function stepsForPlatform(
 function condition(step: Step): string {
     if (step.if === RELEASE_ONLY_IF) return " [tag]";
     if (step.if === RELEASE_GATE_IF) return " [triggered by a non-release build]";
+    if (step.if === RELEASE_STEP_IF) return " [triggered by a release build]";
+    if (step.if === TRIGGERED_IF) return " [triggered]";
     if (step.if === EVERYTHING_IF) return " [default branch or tag]";
     if (step.if === CHANGED_ONLY_IF) return " [other branches]";
     if (step.if !== undefined) return ` [if ${step.if}]`;

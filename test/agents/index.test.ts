@@ -25,7 +25,7 @@ before(async () => {
     agents = await import("../../components/agents");
     declared = agents.declareFleets({
         config,
-        clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id" },
+        clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id", platform: "cluster-platform-id" },
         hooksBundle: FAKE_BUNDLE,
         renderBootstrap,
     });
@@ -147,6 +147,8 @@ describe("declareFleets on the prod config", () => {
             "queue-default/large",
             "queue-default/windows",
             "queue-macos/macos",
+            "queue-platform/deploy",
+            "queue-platform/platform",
         ]);
         assert.equal(
             one("buildkite:Cluster/clusterQueue:ClusterQueue", "queue-default/default").inputs.clusterId,

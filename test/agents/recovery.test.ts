@@ -39,7 +39,7 @@ before(async () => {
         phase.value = name;
         agents.declareFleets({
             config,
-            clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id" },
+            clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id", platform: "cluster-platform-id" },
             hooksBundle: FAKE_BUNDLE,
             renderBootstrap: (req) => ({
                 key: `_ci-platform/bootstrap/${req.fleet.name}.sh`,

@@ -1,6 +1,8 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse, parseDocument } from "yaml";
 import { isPinnedPlugin, pluginReferences } from "../../policy/rules";
@@ -197,6 +199,95 @@ function at(value: unknown, ...keys: string[]): unknown {
 }
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
+/** The prod stack file's `ci-platform:*` keys this file checks, as written (secret values stay `{ secure }`). */
+interface ProdConfig {
+    clusters: { name: string }[];
+    fleets: { name: string; kind: string; cluster: string; queue: string }[];
+    pipelines: {
+        slug: string;
+        repository: string;
+        cluster?: string;
+        queue?: string;
+        schedules?: { label: string; cronline: string; branch?: string }[];
+    }[];
+    secrets: { organization?: { env?: Json }; pipelines: Record<string, { env?: Json } | undefined> };
+}
+function prodConfig(): ProdConfig {
+    const raw = (parse(read("Pulumi.prod.yaml")) as { config: Json }).config;
+    const key = (k: string) => raw[`ci-platform:${k}`];
+    return {
+        clusters: key("clusters"),
+        fleets: key("fleets"),
+        pipelines: key("pipelines"),
+        secrets: key("secrets") ?? { pipelines: {} },
+    } as ProdConfig;
+}
+
+/** This repository's own pipeline in the prod config, with the schema's defaults for cluster and queue. */
+function ownPipeline(config: ProdConfig) {
+    const own = config.pipelines.find((p) => p.repository.endsWith("/ci-platform"));
+    assert.ok(own, "the platform's own pipeline is declared");
+    return { ...own, cluster: own.cluster ?? "default", queue: own.queue ?? "default" };
+}
+
+/** The credentials the preview, deploy and drift steps need: the tokens of the three providers. */
+const PROVIDER_TOKENS = ["PULUMI_ACCESS_TOKEN", "BUILDKITE_API_TOKEN", "GITHUB_TOKEN"];
+/** AWS role ARNs the scripts assume through Buildkite OIDC: read-only for preview and drift, deploy for `pulumi up`. */
+const READ_ROLE = "CI_PLATFORM_AWS_READ_ROLE_ARN";
+const DEPLOY_ROLE = "CI_PLATFORM_AWS_DEPLOY_ROLE_ARN";
+/** The steps that may hold credentials. */
+const CREDENTIAL_STEPS = ["preview", "deploy", "drift"];
+
+/**
+ * The options docker-buildkite-plugin v5.13.0 accepts (its plugin.yml `configuration.properties`). An option it does
+ * not know is not an error there: the plugin ignores it, so a made-up `mount-docker-socket: true` would silently
+ * leave the container without a daemon.
+ */
+const DOCKER_PLUGIN_V5_13_0_OPTIONS = new Set(
+    (
+        "add-host additional-groups always-pull chown chown-image command cpus debug device-read-bps device-read-iops " +
+        "device-write-bps device-write-iops entrypoint environment env-file env-propagation-list expand-image-vars " +
+        "image ipc leave-container load log-driver log-opt memory memory-swap memory-swappiness mount-buildkite-agent " +
+        "mount-ssh-agent mount-checkout network pid gpus runtime run-labels shell shm-size skip-checkout tty user " +
+        "userns volumes expand-volume-vars devices tmpfs workdir platform propagate-environment " +
+        "propagate-aws-auth-tokens propagate-gcp-auth-tokens propagate-uid-gid privileged publish init sysctls " +
+        "storage-opt add-caps drop-caps security-opts ulimits"
+    ).split(" "),
+);
+const DOCKER_SOCKET_VOLUME = "/var/run/docker.sock:/var/run/docker.sock";
+
+/** A command step's docker plugin options, or undefined when it runs on the host. */
+function dockerOptions(step: Json): Json | undefined {
+    for (const plugin of asList(step.plugins)) {
+        if (!isRecord(plugin)) continue;
+        for (const [name, options] of Object.entries(plugin)) {
+            if (/^docker#/.test(name)) return isRecord(options) ? options : {};
+        }
+    }
+    return undefined;
+}
+
+/** Every name a step makes visible to its command: the docker plugin's `environment` names and the step's `env`. */
+function namesPassed(step: Json): string[] {
+    const docker = dockerOptions(step);
+    const fromPlugin = asList(docker?.environment).map((e) => String(e).split("=")[0] as string);
+    const fromEnv = isRecord(step.env) ? Object.keys(step.env) : [];
+    return [...fromPlugin, ...fromEnv];
+}
+
+/** Whether a step hands the job's whole environment, or the host's AWS credentials, to its command. */
+function passesEverything(step: Json): string[] {
+    const docker = dockerOptions(step);
+    const reasons: string[] = [];
+    if (docker === undefined) reasons.push("runs on the host, with the job's whole environment");
+    else {
+        if (docker["propagate-environment"] === true) reasons.push("propagate-environment");
+        if (docker["env-propagation-list"] !== undefined) reasons.push("env-propagation-list");
+        if (docker["propagate-aws-auth-tokens"] === true) reasons.push("propagate-aws-auth-tokens");
+    }
+    return reasons;
+}
+
 describe("Buildkite pipeline", () => {
     const pipeline = () => parseYaml(BUILDKITE);
     const steps = () => {
@@ -204,7 +295,22 @@ describe("Buildkite pipeline", () => {
         assert.ok(Array.isArray(s) && s.length > 0, "steps is a non-empty array");
         return s as unknown[];
     };
+    const commandSteps = () =>
+        steps().filter((s): s is Json => isRecord(s) && ("command" in s || "commands" in s || "plugins" in s));
+    const byKey = (key: string) => {
+        const step = steps().find((s) => isRecord(s) && s.key === key);
+        assert.ok(isRecord(step), `a step with key ${key}`);
+        return step;
+    };
     const commandsOf = (step: unknown) => (isRecord(step) ? asList(step.command ?? step.commands).map(String) : []);
+    /** A step's commands, with the text of every .buildkite script it runs. */
+    const scriptOf = (step: unknown) =>
+        commandsOf(step)
+            .map((c) => {
+                const script = /^(\.buildkite\/[\w.-]+\.sh)\b/.exec(c)?.[1];
+                return script && existsSync(path.join(ROOT, script)) ? read(script) : c;
+            })
+            .join("\n");
     const indexOf = (predicate: (step: unknown) => boolean) => steps().findIndex(predicate);
 
     it("has only known step types", () => {
@@ -217,23 +323,24 @@ describe("Buildkite pipeline", () => {
     });
 
     it("runs the tests, the offline plan diff as an annotation, and a preview with the policy pack", () => {
-        const all = [...steps().flatMap(commandsOf), ...BUILDKITE_SCRIPTS.map(read)].join("\n");
+        const all = [...steps().map(scriptOf), ...BUILDKITE_SCRIPTS.map(read)].join("\n");
         assert.match(all, /npm test/);
         assert.match(all, /npm run plan -- --diff [^\n]* --markdown/);
         assert.match(all, /buildkite-agent annotate --style \S+ --context plan/);
-        assert.match(all, /pulumi preview --diff [^\n]*--policy-pack policy/);
-        assert.match(read(".buildkite/preview.sh"), /if \[\[ -z "\$\{PULUMI_ACCESS_TOKEN:-\}" \]\]/);
+        assert.match(scriptOf(byKey("preview")), /pulumi preview --diff [^\n]*--policy-pack policy/);
     });
 
-    it("puts a block step before pulumi up, both only on main", () => {
+    it("puts a preview, then a block step, before pulumi up, all only on main", () => {
         const block = indexOf((s) => isRecord(s) && "block" in s);
-        const up = indexOf((s) => commandsOf(s).some((c) => /pulumi up --yes --stack prod/.test(c)));
+        const up = indexOf((s) => /pulumi up --yes --stack prod/.test(scriptOf(s)));
         assert.ok(block >= 0 && up >= 0, "both steps exist");
         assert.ok(block < up, "the block step comes first");
         const [blockStep, upStep] = [steps()[block], steps()[up]] as Json[];
+        assert.equal(upStep?.key, "deploy");
         assert.match(String(blockStep?.if), /build\.branch == "main"/);
         assert.match(String(upStep?.if), /build\.branch == "main"/);
         assert.equal(upStep?.depends_on, blockStep?.key, "pulumi up waits for the block step");
+        assert.equal(blockStep?.depends_on, "preview", "the block step waits for the preview it asks about");
     });
 
     it("pins every plugin to a release", () => {
@@ -250,31 +357,201 @@ describe("Buildkite pipeline", () => {
             if (script) assert.ok(BUILDKITE_SCRIPTS.includes(script), `${script} exists`);
         }
     });
+
+    it("names, on every command step, a queue that a fleet of the pipeline's cluster serves", () => {
+        const config = prodConfig();
+        const own = ownPipeline(config);
+        const served = new Set(config.fleets.filter((f) => f.cluster === own.cluster).map((f) => f.queue));
+        // The pipeline's own queue runs the upload step that reads this file.
+        assert.ok(served.has(own.queue), `the pipeline's queue "${own.queue}" is served in cluster ${own.cluster}`);
+        for (const step of commandSteps()) {
+            const queue = isRecord(step.agents) ? step.agents.queue : undefined;
+            assert.equal(typeof queue, "string", `step ${String(step.key)} names a queue (the cluster has no default)`);
+            assert.ok(
+                served.has(String(queue)),
+                `step ${String(step.key)}: queue "${String(queue)}" is served by a fleet of cluster ${own.cluster} (served: ${[...served].join(", ")})`,
+            );
+        }
+    });
+
+    it("runs credentials only on a queue of a cluster of its own, whose fleets serve no other queue's steps", () => {
+        const config = prodConfig();
+        const own = ownPipeline(config);
+        const others = config.pipelines.filter((p) => p !== config.pipelines.find((q) => q.slug === own.slug));
+        assert.deepEqual(
+            others.filter((p) => (p.cluster ?? "default") === own.cluster).map((p) => p.slug),
+            [],
+            `no other pipeline runs in cluster ${own.cluster}, where the deploy credentials are`,
+        );
+        const deployQueues = new Set(
+            commandSteps()
+                .filter((s) => CREDENTIAL_STEPS.includes(String(s.key)))
+                .map((s) => String(isRecord(s.agents) ? s.agents.queue : "")),
+        );
+        assert.deepEqual([...deployQueues], ["deploy"], "preview, deploy and drift share the deploy queue");
+        for (const step of commandSteps().filter((s) => !CREDENTIAL_STEPS.includes(String(s.key)))) {
+            assert.ok(
+                !deployQueues.has(String(isRecord(step.agents) ? step.agents.queue : "")),
+                `${String(step.key)} does not run on the deploy queue`,
+            );
+        }
+        const deployFleets = config.fleets.filter((f) => f.cluster === own.cluster && f.queue === "deploy");
+        assert.equal(deployFleets.length, 1, "one fleet serves the deploy queue");
+        assert.equal(deployFleets[0]?.kind, "aws");
+    });
+
+    it("passes credentials only to the preview, deploy and drift steps, by name, from the pipeline's own secrets", () => {
+        const config = prodConfig();
+        const own = ownPipeline(config);
+        const pipelineSecrets = Object.keys(config.secrets.pipelines[own.slug]?.env ?? {});
+        for (const name of [...PROVIDER_TOKENS, READ_ROLE, DEPLOY_ROLE])
+            assert.ok(pipelineSecrets.includes(name), `ci-platform:secrets.pipelines.${own.slug}.env.${name} is set`);
+        // Never on every job of a shared queue: not organisation-wide, not another pipeline's.
+        const elsewhere = [
+            ...Object.keys(config.secrets.organization?.env ?? {}),
+            ...Object.entries(config.secrets.pipelines)
+                .filter(([slug]) => slug !== own.slug)
+                .flatMap(([, set]) => Object.keys(set?.env ?? {})),
+        ];
+        for (const name of pipelineSecrets) assert.ok(!elsewhere.includes(name), `${name} is only ci-platform's`);
+        const text = read(BUILDKITE);
+        for (const name of pipelineSecrets)
+            assert.doesNotMatch(text, new RegExp(`${name}\\s*[:=]\\s*\\S`), `no value of ${name} in ${BUILDKITE}`);
+
+        for (const step of commandSteps()) {
+            const key = String(step.key);
+            const passed = namesPassed(step).filter((n) => pipelineSecrets.includes(n));
+            assert.deepEqual(passesEverything(step), [], `${key} passes its container only what it names`);
+            if (!CREDENTIAL_STEPS.includes(key)) {
+                assert.deepEqual(passed, [], `${key} gets no credentials`);
+                continue;
+            }
+            const role = key === "deploy" ? DEPLOY_ROLE : READ_ROLE;
+            assert.deepEqual(passed.sort(), [...PROVIDER_TOKENS, role].sort(), `${key} gets the tokens and its role`);
+            const script = scriptOf(step);
+            assert.match(script, new RegExp(`assume_aws_role "\\$${role}"`), `${key} assumes ${role}`);
+            assert.equal(dockerOptions(step)?.["mount-buildkite-agent"], true, `${key} can request an OIDC token`);
+        }
+    });
+
+    it("never runs a pull request's code with credentials: pull requests get the offline plan only", () => {
+        const plan = byKey("plan");
+        assert.equal(plan.if, "build.pull_request.id != null");
+        for (const key of ["preview", "deploy"]) {
+            const condition = String(byKey(key).if);
+            assert.match(condition, /build\.branch == "main"/, `${key} runs on main only`);
+            assert.match(condition, /build\.pull_request\.id == null/, `${key} never runs for a pull request`);
+        }
+        assert.match(String(byKey("drift").if), /^build\.source == "schedule"$/);
+        const own = ownPipeline(prodConfig());
+        for (const schedule of own.schedules ?? [])
+            assert.equal(schedule.branch, "main", `schedule "${schedule.label}" builds main, the reviewed code`);
+    });
+
+    it("gives the steps that build or run docker the host's daemon, with an option docker plugin v5.13.0 has", () => {
+        for (const step of commandSteps()) {
+            const docker = dockerOptions(step);
+            if (docker === undefined) continue;
+            for (const option of Object.keys(docker))
+                assert.ok(
+                    DOCKER_PLUGIN_V5_13_0_OPTIONS.has(option),
+                    `${String(step.key)}: docker plugin option ${option}`,
+                );
+            // pulumi's docker provider builds and pushes the step images through the daemon.
+            const usesDocker = /\bpulumi (up|preview)\b|\bdocker (build|push|run)\b/.test(scriptOf(step));
+            if (usesDocker)
+                assert.ok(
+                    asList(docker.volumes).includes(DOCKER_SOCKET_VOLUME),
+                    `${String(step.key)} mounts the Docker socket`,
+                );
+        }
+        assert.ok(
+            DOCKER_PLUGIN_V5_13_0_OPTIONS.has("volumes") && !DOCKER_PLUGIN_V5_13_0_OPTIONS.has("mount-docker-socket"),
+        );
+    });
+
+    it("fails loudly, naming the config path, when the credentials did not reach the job", () => {
+        const lib = read(".buildkite/lib.bash");
+        assert.match(lib, /ci-platform:secrets\.pipelines\.ci-platform\.env/);
+        assert.match(lib, /buildkite-agent oidc request-token --audience sts\.amazonaws\.com/);
+        for (const script of [".buildkite/preview.sh", ".buildkite/deploy.sh", ".buildkite/drift.sh"])
+            assert.match(read(script), /^require_credentials /m, `${script} checks its credentials first`);
+    });
+});
+
+describe("Buildkite scripts", () => {
+    it("pass shellcheck", () => {
+        const result = spawnSync("shellcheck", ["-x", "-s", "bash", ...BUILDKITE_SCRIPTS, ".buildkite/lib.bash"], {
+            cwd: ROOT,
+            encoding: "utf8",
+        });
+        assert.ok(result.error === undefined, `shellcheck runs (${String(result.error)})`);
+        assert.equal(result.status, 0, result.stdout);
+    });
+
+    it("require_credentials names every missing credential and exits 1", () => {
+        const result = spawnSync(
+            "bash",
+            ["-c", ". .buildkite/lib.bash && require_credentials CI_PLATFORM_AWS_READ_ROLE_ARN && echo reached"],
+            { cwd: ROOT, encoding: "utf8", env: { PATH: process.env.PATH ?? "", GITHUB_TOKEN: "x" } },
+        );
+        assert.equal(result.status, 1);
+        assert.doesNotMatch(result.stdout, /reached/);
+        assert.match(result.stderr, /Missing PULUMI_ACCESS_TOKEN BUILDKITE_API_TOKEN CI_PLATFORM_AWS_READ_ROLE_ARN:/);
+    });
+    it("assume_aws_role writes an OIDC token for STS and sets the AWS SDK's web-identity variables", () => {
+        const bin = mkdtempSync(path.join(tmpdir(), "fake-agent-"));
+        // A fake buildkite-agent that records its arguments and prints a token.
+        writeFileSync(
+            path.join(bin, "buildkite-agent"),
+            '#!/bin/bash\necho "$*" >> "$(dirname "$0")/calls"\necho token-1\n',
+            { mode: 0o755 },
+        );
+        const result = spawnSync(
+            "bash",
+            [
+                "-c",
+                '. .buildkite/lib.bash && assume_aws_role arn:aws:iam::123456789012:role/ci-platform-read >/dev/null && echo "$AWS_ROLE_ARN|$(cat "$AWS_WEB_IDENTITY_TOKEN_FILE")|$AWS_ROLE_SESSION_NAME"',
+            ],
+            {
+                cwd: ROOT,
+                encoding: "utf8",
+                env: { PATH: `${bin}:${process.env.PATH ?? ""}`, BUILDKITE_JOB_ID: "job-1" },
+            },
+        );
+        assert.equal(result.status, 0, result.stderr);
+        assert.equal(result.stdout.trim(), "arn:aws:iam::123456789012:role/ci-platform-read|token-1|buildkite-job-1");
+        assert.match(
+            readFileSync(path.join(bin, "calls"), "utf8"),
+            /^oidc request-token --audience sts\.amazonaws\.com /,
+        );
+    });
 });
 
 describe("drift detection", () => {
     it("is a daily schedule the stack declares for this repository's own pipeline", () => {
-        const prod = parse(read("Pulumi.prod.yaml")) as {
-            config: {
-                "ci-platform:pipelines": { repository: string; schedules?: { label: string; cronline: string }[] }[];
-            };
-        };
-        const own = prod.config["ci-platform:pipelines"].find((p) => p.repository.endsWith("/ci-platform"));
-        assert.ok(own, "the platform's own pipeline is declared");
+        const own = ownPipeline(prodConfig());
         const schedule = own.schedules?.find((s) => /drift/i.test(s.label));
         assert.ok(schedule, "with a drift schedule");
         assert.match(schedule.cronline, /^\S+ \S+ \* \* \*$/, "once a day");
     });
 
-    it("runs pulumi preview --refresh --expect-no-changes on scheduled builds only, and fails on drift", () => {
+    it("runs pulumi preview --refresh --expect-no-changes on scheduled builds only, fails on drift, never deploys", () => {
         const doc = parse(read(".buildkite/pipeline.yml")) as { steps: Record<string, unknown>[] };
         const drift = doc.steps.find((s) => s.key === "drift");
         assert.ok(drift);
         assert.equal(drift.if, 'build.source == "schedule"');
+        assert.deepEqual(drift.agents, { queue: "deploy" });
         const script = read(String(drift.command));
         assert.match(script, /pulumi preview --refresh --expect-no-changes/);
         assert.match(script, /exit 1/);
-        for (const step of doc.steps.filter((s) => s.key === "approve-deploy" || s.key === "deploy"))
-            assert.match(String(step.if), /build\.source != "schedule"/, "a schedule never deploys");
+        assert.doesNotMatch(
+            script,
+            /^\s*(pulumi (up|destroy|refresh --yes|import)\b|.*DEPLOY_ROLE)/m,
+            "drift runs no command that writes, and never takes the deploy role",
+        );
+        assert.match(script, /assume_aws_role "\$CI_PLATFORM_AWS_READ_ROLE_ARN"/, "with the read-only role");
+        for (const step of doc.steps.filter((s) => ["preview", "approve-deploy", "deploy"].includes(String(s.key))))
+            assert.match(String(step.if), /build\.source != "schedule"/, "a schedule never previews or deploys");
     });
 });

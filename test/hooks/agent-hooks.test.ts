@@ -7,7 +7,19 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { lastLine, Machine, runBash, S3Fixture, SENTINEL, uploadBundle, type RunResult } from "./harness";
+import {
+    lastLine,
+    Machine,
+    runBash,
+    S3Fixture,
+    SENTINEL,
+    uploadBundle,
+    type FakeContainer,
+    type RunResult,
+} from "./harness";
+
+/** A container with no labels: nobody's, as a plain `docker run` in a command leaves it. */
+const unlabelled = (id: string, status: FakeContainer["status"]): FakeContainer => ({ id, labels: {}, status });
 
 /** Sources HOOK like the agent's hook wrapper, then writes `env -0` to DUMP. */
 const WRAPPER = 'source "$1"; env -0 >"$2"';
@@ -21,7 +33,13 @@ describe("agent hooks", { timeout: 120_000 }, () => {
     let s3: S3Fixture;
     let m: Machine;
     const jobEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
-        m.env({ BUILDKITE_JOB_ID: "job-1", BUILDKITE_BUILD_PATH: "/var/lib/buildkite-agent/builds", ...extra });
+        m.env({
+            BUILDKITE_JOB_ID: "0190a3e4-5b6c-7d8e-9f00-112233445566",
+            BUILDKITE_AGENT_ID: "0190a3e4-0000-7000-8000-00000000a001",
+            BUILDKITE_CONFIG_PATH: m.agentConfig,
+            BUILDKITE_BUILD_PATH: "/var/lib/buildkite-agent/builds",
+            ...extra,
+        });
 
     async function source(
         hook: string,
@@ -196,23 +214,24 @@ describe("agent hooks", { timeout: 120_000 }, () => {
     });
 
     describe("pre-command", () => {
-        it("removes containers left over from earlier jobs and passes with enough disk", async () => {
+        it("on a host of one agent (spawn=1), removes every container left over and passes with enough disk", async () => {
             m.clearCalls();
-            m.setDocker("containers", ["old1", "old2"]);
+            m.setDocker({ containers: [unlabelled("old1", "exited"), unlabelled("old2", "running")] });
             m.setDisk(50 * 1024 * 1024, 40);
             const result = await source("pre-command", jobEnv());
             assert.equal(result.code, 0, result.stderr);
             assert.deepEqual(m.calls(), [
-                "docker ps --all --quiet",
+                "docker ps --all --quiet --no-trunc",
                 "docker rm --force --volumes old1 old2",
                 "df -Pk -- /var/lib/buildkite-agent/builds",
             ]);
+            assert.deepEqual(m.docker().containers, []);
             assert.equal(lastLine(result.stdout), "51200 MiB free on /var/lib/buildkite-agent/builds");
         });
 
         it("fails the job early when free disk is below the threshold", async () => {
             m.clearCalls();
-            m.setDocker("containers", []);
+            m.setDocker({});
             m.setDisk(2 * 1024 * 1024, 98);
             const result = await source("pre-command", jobEnv());
             assert.equal(result.code, 1);
@@ -225,24 +244,29 @@ describe("agent hooks", { timeout: 120_000 }, () => {
     });
 
     describe("pre-exit", () => {
-        it("removes the containers, networks and volumes a job left behind", async () => {
+        it("on a host of one agent (spawn=1), removes every container, unused network and volume", async () => {
             m.clearCalls();
-            m.setDocker("containers", ["c1", "c2", "c3"]);
+            m.setDocker({
+                containers: [unlabelled("c1", "running"), unlabelled("c2", "exited"), unlabelled("c3", "created")],
+                networks: [{ id: "n1", labels: {} }],
+                volumes: [{ id: "v1", labels: {} }],
+            });
             m.setDisk(50 * 1024 * 1024, 40);
             const result = await source("pre-exit", jobEnv());
             assert.equal(result.code, 0, result.stderr);
             assert.deepEqual(m.calls(), [
-                "docker ps --all --quiet",
+                "docker ps --all --quiet --no-trunc",
                 "docker rm --force --volumes c1 c2 c3",
                 "docker network prune --force",
                 "docker volume prune --all --force",
                 "df -Pk -- /var/lib/buildkite-agent/builds",
             ]);
+            assert.deepEqual(m.docker(), { containers: [], networks: [], volumes: [] });
         });
 
         it("prunes images when the disk is past the threshold", async () => {
             m.clearCalls();
-            m.setDocker("containers", []);
+            m.setDocker({});
             m.setDisk(5 * 1024 * 1024, 85);
             const result = await source("pre-exit", jobEnv());
             assert.equal(result.code, 0, result.stderr);

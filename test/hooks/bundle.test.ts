@@ -25,6 +25,7 @@ const fleet = {
     queue: "default",
     region: "us-east-1",
     ecrRegistry: "1.dkr.ecr.amazonaws.com",
+    agentsPerInstance: 2,
 };
 
 describe("buildHooksBundle", () => {
@@ -186,6 +187,13 @@ describe("renderBootstrapScript", () => {
         assert.equal(render({ bundlePrefix: bundleKeyPrefix(bundle.hash) }).content, render().content);
         assert.throws(() => render({ bundlePrefix: `hooks/${bundle.hash}` }), {
             message: `cannot render bootstrap.sh:\n- bundlePrefix "hooks/${bundle.hash}" is not where the bundle is uploaded, "_ci-platform/hooks/${bundle.hash}"`,
+        });
+    });
+
+    it("renders the fleet's agents-per-instance, and refuses one below 1", () => {
+        assert.match(render().content, /^readonly CI_PLATFORM_AGENTS_PER_INSTANCE='2'$/m);
+        assert.throws(() => render({ fleet: { ...fleet, agentsPerInstance: 0 } }), {
+            message: "cannot render bootstrap.sh:\n- fleet.agentsPerInstance must be a positive integer, got 0",
         });
     });
 

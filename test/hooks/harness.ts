@@ -33,11 +33,12 @@ export const FLEET = {
     queue: "default",
     region: REGION,
     ecrRegistry: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    agentsPerInstance: 1,
 };
 export const ALLOWED = ["learningequality/kolibri", "dagster-io/Dagster"];
 /** The agent config the Elastic CI Stack writes, with its hooks-path under the scratch machine's root. */
-export function agentConfigText(agentHooksPath: string): string {
-    return `name="stack-i-123-%spawn"\ntoken="${SENTINEL}"\nhooks-path="${agentHooksPath}"\nbuild-path=/var/lib/buildkite-agent/builds\n`;
+export function agentConfigText(agentHooksPath: string, spawn = 1): string {
+    return `name="stack-i-123-%spawn"\ntoken="${SENTINEL}"\nhooks-path="${agentHooksPath}"\nbuild-path=/var/lib/buildkite-agent/builds\nspawn=${spawn}\n`;
 }
 
 export interface RunResult {
@@ -142,7 +143,7 @@ export async function uploadBundle(
         region: REGION,
         bundleHash: bundle.hash,
         bundlePrefix: hooksKeyPrefix(bundle.hash),
-        fleet: { ...FLEET, agentsPerInstance: options.agentsPerInstance ?? 1 },
+        fleet: { ...FLEET, agentsPerInstance: options.agentsPerInstance ?? FLEET.agentsPerInstance },
         disk: { minFreeGb: 10, pruneAbovePercent: 80 },
     });
     await s3.createBucket(bucket);
@@ -167,12 +168,17 @@ export class Machine {
     readonly log: string;
     readonly state: string;
 
-    constructor() {
+    /** Where the hooks keep their job markers (CI_PLATFORM_STATE_DIR). */
+    readonly hookState: string;
+
+    /** @param options.spawn The agent config's `spawn=`, as the Elastic CI Stack writes AgentsPerInstance. @default 1 */
+    constructor(options: { spawn?: number } = {}) {
         this.root = fs.mkdtempSync(path.join(os.tmpdir(), "ci-hooks-machine-"));
         this.installRoot = path.join(this.root, "etc/ci-platform");
         this.agentConfig = path.join(this.root, "etc/buildkite-agent/buildkite-agent.cfg");
         this.agentHooksPath = path.join(this.root, "etc/buildkite-agent/hooks");
-        this.agentConfigText = agentConfigText(this.agentHooksPath);
+        this.hookState = path.join(this.root, "var/lib/buildkite-agent/ci-platform");
+        this.agentConfigText = agentConfigText(this.agentHooksPath, options.spawn ?? 1);
         this.bin = path.join(this.root, "bin");
         this.log = path.join(this.root, "calls.log");
         this.state = path.join(this.root, "state");
@@ -201,6 +207,7 @@ export class Machine {
             AWS_EC2_METADATA_DISABLED: "true",
             CI_PLATFORM_INSTALL_ROOT: this.installRoot,
             CI_PLATFORM_AGENT_CONFIG: this.agentConfig,
+            CI_PLATFORM_STATE_DIR: this.hookState,
             MY_SECRET_TOKEN: SENTINEL,
             ...extra,
         };
@@ -231,9 +238,27 @@ export class Machine {
         fs.rmSync(this.log, { force: true });
     }
 
-    /** Sets what `docker ps|network ls|volume ls` list (one id a line). */
-    setDocker(kind: "containers" | "networks" | "volumes", ids: readonly string[]): void {
-        fs.writeFileSync(path.join(this.state, kind), ids.map((id) => `${id}\n`).join(""));
+    /** Replaces what the fake docker daemon holds. */
+    setDocker(state: Partial<DockerState>): void {
+        fs.writeFileSync(
+            path.join(this.state, "docker.json"),
+            JSON.stringify({ containers: [], networks: [], volumes: [], ...state }),
+        );
+    }
+
+    /** What the fake docker daemon holds now. */
+    docker(): DockerState {
+        const file = path.join(this.state, "docker.json");
+        return fs.existsSync(file)
+            ? (JSON.parse(fs.readFileSync(file, "utf8")) as DockerState)
+            : { containers: [], networks: [], volumes: [] };
+    }
+
+    /** Runs the fake docker CLI, as a job's command would (`docker run --label ... -d image`). */
+    async dockerCli(args: readonly string[]): Promise<string> {
+        const result = await runBash(["-c", 'docker "$@"', "docker", ...args], this.env());
+        if (result.code !== 0) throw new Error(`docker ${args.join(" ")}: ${result.stderr}`);
+        return result.stdout.trim();
     }
 
     /** Sets what the fake df reports for every path. */
@@ -246,17 +271,142 @@ export class Machine {
     }
 }
 
+/** A container the fake docker daemon holds. */
+export interface FakeContainer {
+    readonly id: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly status: "created" | "running" | "exited";
+    /** Names of the networks and volumes it uses: prune keeps those. */
+    readonly networks?: readonly string[];
+    readonly volumes?: readonly string[];
+}
+/** A network or volume the fake docker daemon holds. */
+export interface FakeObject {
+    readonly id: string;
+    readonly labels: Readonly<Record<string, string>>;
+}
+/** The fake docker daemon's state, `$FAKE_STATE/docker.json`. */
+export interface DockerState {
+    readonly containers: FakeContainer[];
+    readonly networks: FakeObject[];
+    readonly volumes: FakeObject[];
+}
+
+/**
+ * The fake docker CLI, in node (run by this node binary): a daemon state in `$FAKE_STATE/docker.json` with labels,
+ * changed under a lock so hooks of concurrent jobs can call it at the same time. It knows the subcommands the hooks
+ * and the tests use, with docker's semantics for them: `ps`/`network ls`/`volume ls` with `--quiet`, `--filter
+ * label=K[=V]` (filters ANDed), `--filter status=S` and `--format` with `{{.ID}}`, `{{.Name}}` and `{{.Label "K"}}`;
+ * `rm --force` (a running container too), `network rm`/`volume rm` (refused while a container uses it), the prunes
+ * (only what no container uses), `run -d`/`create` with `--label`, `--network`, `--volume`, `stop`, and `network
+ * create`/`volume create` with `--label`. Anything else fails loudly.
+ */
+const FAKE_DOCKER = String.raw`
+const fs = require("node:fs");
+const path = require("node:path");
+const argv = process.argv.slice(2);
+fs.appendFileSync(process.env.FAKE_LOG, "docker " + argv.join(" ") + "\n");
+const file = path.join(process.env.FAKE_STATE, "docker.json");
+const lock = file + ".lock";
+const deadline = Date.now() + 10000;
+for (;;) {
+    try { fs.mkdirSync(lock); break; } catch (e) {
+        if (e.code !== "EEXIST" || Date.now() > deadline) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+}
+let code = 0;
+try {
+    const state = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+    for (const k of ["containers", "networks", "volumes"]) state[k] = state[k] || [];
+    code = main(state, argv);
+    fs.writeFileSync(file + ".tmp", JSON.stringify(state));
+    fs.renameSync(file + ".tmp", file);
+} finally {
+    fs.rmdirSync(lock);
+}
+process.exitCode = code;
+
+function fail(message) { process.stderr.write("fake docker: " + message + "\n"); return 1; }
+function options(args) {
+    const o = { flags: new Set(), filters: [], labels: {}, networks: [], volumes: [], positional: [] };
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (a === "--filter") o.filters.push(args[++i]);
+        else if (a === "--format") o.format = args[++i];
+        else if (a === "--label") { const [k, ...v] = args[++i].split("="); o.labels[k] = v.join("="); }
+        else if (a === "--network") o.networks.push(args[++i]);
+        else if (a === "--volume" || a === "-v") o.volumes.push(args[++i].split(":")[0]);
+        else if (a === "--name") o.name = args[++i];
+        else if (a.startsWith("-")) o.flags.add(a);
+        else o.positional.push(a);
+    }
+    return o;
+}
+function matches(object, filters) {
+    return filters.every((f) => {
+        const [kind, ...rest] = f.split("=");
+        if (kind === "label") {
+            const [k, ...v] = rest;
+            return v.length === 0 ? k in object.labels : object.labels[k] === v.join("=");
+        }
+        if (kind === "status") return object.status === rest.join("=");
+        throw new Error("unknown filter " + f);
+    });
+}
+function list(objects, o, idField) {
+    for (const x of objects.filter((x) => matches(x, o.filters))) {
+        const line = o.format === undefined || o.flags.has("--quiet") || o.flags.has("-q")
+            ? x.id
+            : o.format.replace(/\{\{\.(ID|Name)\}\}/g, () => x.id)
+                .replace(/\{\{\.Label "([^"]+)"\}\}/g, (_, k) => x.labels[k] || "");
+        process.stdout.write(line + "\n");
+    }
+    return 0;
+}
+function inUse(state, kind, id) {
+    return state.containers.some((c) => (c[kind] || []).includes(id));
+}
+function remove(state, kind, ids, force) {
+    let code = 0;
+    for (const id of ids) {
+        const i = state[kind].findIndex((x) => x.id === id);
+        if (i < 0) { code = fail("No such object: " + id); continue; }
+        if (kind === "containers" && state[kind][i].status === "running" && !force) { code = fail("container is running: " + id); continue; }
+        if (kind !== "containers" && inUse(state, kind, id)) { code = fail(kind + " " + id + " is in use"); continue; }
+        state[kind].splice(i, 1);
+    }
+    return code;
+}
+function main(state, argv) {
+    const [cmd, sub] = argv;
+    if (cmd === "ps") return list(state.containers, options(argv.slice(1)));
+    if (cmd === "rm") { const o = options(argv.slice(1)); return remove(state, "containers", o.positional, o.flags.has("--force") || o.flags.has("-f")); }
+    if (cmd === "stop") { for (const id of argv.slice(1)) { const c = state.containers.find((x) => x.id === id); if (c) c.status = "exited"; } return 0; }
+    if (cmd === "run" || cmd === "create") {
+        const o = options(argv.slice(1));
+        const id = o.name || "c" + Math.random().toString(16).slice(2, 14);
+        state.containers.push({ id, labels: o.labels, status: cmd === "run" ? "running" : "created", networks: o.networks, volumes: o.volumes });
+        process.stdout.write(id + "\n");
+        return 0;
+    }
+    if (cmd === "image" && sub === "prune") return 0;
+    for (const [name, kind] of [["network", "networks"], ["volume", "volumes"]]) {
+        if (cmd !== name) continue;
+        const o = options(argv.slice(2));
+        if (sub === "ls") return list(state[kind], o);
+        if (sub === "rm") return remove(state, kind, o.positional, false);
+        if (sub === "create") { state[kind].push({ id: o.positional[0], labels: o.labels }); return 0; }
+        if (sub === "prune") { state[kind] = state[kind].filter((x) => inUse(state, kind, x.id)); return 0; }
+    }
+    return fail("unsupported: " + argv.join(" "));
+}
+`;
+
 /** Writes fake docker, buildkite-agent and df into BIN: each appends its argv to $FAKE_LOG. */
 function writeFakes(bin: string): void {
+    fs.writeFileSync(path.join(bin, "docker"), `#!${process.execPath}\n${FAKE_DOCKER}`, { mode: 0o755 });
     const fakes: Record<string, string> = {
-        docker: [
-            'echo "docker $*" >>"$FAKE_LOG"',
-            'case "$1 ${2:-}" in',
-            '    "ps "*) cat "$FAKE_STATE/containers" 2>/dev/null || true ;;',
-            '    "network ls") cat "$FAKE_STATE/networks" 2>/dev/null || true ;;',
-            '    "volume ls") cat "$FAKE_STATE/volumes" 2>/dev/null || true ;;',
-            "esac",
-        ].join("\n"),
         "buildkite-agent": 'echo "buildkite-agent $*" >>"$FAKE_LOG"',
         df: [
             'echo "df $*" >>"$FAKE_LOG"',

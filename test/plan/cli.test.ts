@@ -133,7 +133,10 @@ describe("npm run plan", () => {
             steps,
             /\n {2}kolibri-python-package: upload → wait → triggers \{ trigger kolibri-installer-debian/,
         );
-        assert.match(steps, /\n {2}kolibri-installer-macos: block \[triggered by a non-release build\] → upload\n/);
+        assert.match(
+            steps,
+            /\n {2}kolibri-installer-macos: block \[triggered by a non-release build\] → upload → wait → release-upload \[triggered by a release build\]\n/,
+        );
         assert.match(steps, /\n {2}dagster: packages-all \[default branch or tag\] \{ package-dagster-shared/);
 
         const markdown = readFileSync(path.join(dir, "prod.md"), "utf8");

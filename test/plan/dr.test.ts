@@ -28,6 +28,12 @@ describe("npm run dr", () => {
         const retained = out.stdout.split("Recreated from config")[0];
         assert.match(retained, /aws:s3\/bucket:Bucket::secrets-eu-west-1-bucket/);
         assert.match(retained, /aws:kms\/key:Key::secrets-eu-west-1-key/);
+        // Images are pushed to every fleet region: the region's repositories are state too.
+        assert.match(retained, /aws:ecr\/repository:Repository::buildkite-test-eu-west-1-repository/);
+        assert.match(out.stdout, /pulumi state unprotect --stack 'prod' --yes '[^']*deb-builder-eu-west-1-repository'/);
+        const restored = out.stdout.split("Restored from config")[1];
+        assert.match(restored, /docker:index\/image:Image::buildkite-test-eu-west-1-py3\.12/);
+        assert.match(restored, /pulumi:providers:docker::docker-eu-west-1/);
         assert.match(out.stdout, /pulumi state unprotect --stack 'prod' --yes '[^']*secrets-eu-west-1-bucket'/);
     });
 

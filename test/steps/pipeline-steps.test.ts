@@ -73,23 +73,20 @@ before(async () => {
 });
 
 describe("prod plan: kolibri-python-package", () => {
-    it("runs its own build, waits, then uploads one trigger step per installer pipeline", () => {
+    it("runs its own build, waits, then uploads one trigger step per installer pipeline, in waves", () => {
         const stored = storedDoc("kolibri-python-package");
         const keys = stored.steps.map((s) => (s.wait !== undefined ? "wait" : s.key));
-        assert.deepEqual(keys, ["upload", "wait", "triggers", "wait", "release-artifacts"]);
+        assert.deepEqual(keys, ["upload", "wait", "triggers", "wait", "triggers-2", "wait", "release-artifacts"]);
         assert.equal(
             stored.steps[0].commands && (stored.steps[0].commands as string[])[0],
             "buildkite-agent pipeline upload",
         );
 
-        const triggers = uploadedBy(stored, "triggers").steps;
+        const triggers = [...uploadedBy(stored, "triggers").steps, ...uploadedBy(stored, "triggers-2").steps];
         const children = config.pipelines
             .find((p) => p.slug === "kolibri-python-package")
             ?.triggers.map((t) => t.pipeline);
-        assert.deepEqual(
-            triggers.map((t) => t.trigger),
-            children,
-        );
+        assert.deepEqual(triggers.map((t) => t.trigger).sort(), children?.sort());
         for (const installer of [
             "kolibri-installer-debian",
             "kolibri-installer-android",
@@ -103,18 +100,24 @@ describe("prod plan: kolibri-python-package", () => {
             );
     });
 
-    it("makes the Raspberry Pi image trigger wait on the Debian trigger", () => {
-        const triggers = uploadedBy(storedDoc("kolibri-python-package"), "triggers").steps;
-        const debian = triggers.find((t) => t.trigger === "kolibri-installer-debian");
-        const raspbian = triggers.find((t) => t.trigger === "kolibri-raspbian-image");
+    it("makes the Raspberry Pi image trigger wait on the Debian trigger: a later wave, after a wait", () => {
+        const stored = storedDoc("kolibri-python-package");
+        const first = uploadedBy(stored, "triggers").steps;
+        const second = uploadedBy(stored, "triggers-2").steps;
+        const debian = first.find((t) => t.trigger === "kolibri-installer-debian");
         assert.equal(debian?.key, "deb-build");
-        assert.deepEqual(raspbian?.depends_on, [debian?.key]);
-        for (const t of triggers.filter((t) => t !== raspbian)) assert.equal(t.depends_on, undefined);
+        assert.deepEqual(
+            second.map((t) => t.key),
+            ["raspbian-image"],
+        );
+        const at = (key: string) => stored.steps.findIndex((s) => s.key === key);
+        assert.ok(stored.steps.slice(at("triggers") + 1, at("triggers-2")).some((s) => s.wait !== undefined));
+        for (const t of [...first, ...second]) assert.equal(t.depends_on, undefined);
     });
 
     it("passes the parent's build id, job id, commit, branch, message and release flag to every child", () => {
         const stored = storedDoc("kolibri-python-package");
-        for (const t of uploadedBy(stored, "triggers").steps) {
+        for (const t of [...uploadedBy(stored, "triggers").steps, ...uploadedBy(stored, "triggers-2").steps]) {
             const build = t.build as { message: string; env: Record<string, string>; commit?: string };
             assert.equal(build.message, "$BUILDKITE_MESSAGE");
             assert.equal(build.env[PARENT_ENV.buildId], "$BUILDKITE_BUILD_ID");
@@ -195,8 +198,8 @@ describe("prod plan: every document", () => {
                 assert.deepEqual(checkOurRules(doc), [], name);
             }
         }
-        // One stored document per pipeline, plus the uploads: kolibri's triggers and dagster's two package sets.
-        assert.equal(documents, config.pipelines.length + 3);
+        // One stored document per pipeline, plus the uploads: kolibri's two trigger waves and dagster's two package sets.
+        assert.equal(documents, config.pipelines.length + 4);
     });
 
     it("keeps if_changed out of stored steps and puts it only in the documents an agent uploads", () => {
@@ -238,11 +241,11 @@ describe("prod plan: every document", () => {
         }
         assert.equal(
             briefSteps(generated["kolibri-installer-debian"]),
-            "kolibri-installer-debian: block [triggered by a non-release build] → upload",
+            "kolibri-installer-debian: block [triggered by a non-release build] → record-build [triggered] → upload → wait → release-upload [triggered by a release build]",
         );
         assert.match(
             briefSteps(generated["kolibri-python-package"]),
-            /^kolibri-python-package: upload → wait → triggers \{ trigger kolibri-installer-debian \(deb-build\) → trigger kolibri-raspbian-image \(raspbian-image, after deb-build\) → .* \} → wait → release-artifacts \[tag\]$/,
+            /^kolibri-python-package: upload → wait → triggers \{ trigger kolibri-installer-debian \(deb-build\) → .* \} → wait → triggers-2 \{ trigger kolibri-raspbian-image \(raspbian-image\) \} → wait → release-artifacts \[tag\]$/,
         );
     });
 });

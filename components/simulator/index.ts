@@ -1,0 +1,608 @@
+/**
+ * The build simulator: given a push, the tree of builds Buildkite would create from the YAML this platform
+ * generates, job by job. Its whole model of Buildkite and the agent lives here (and in `./conditionals`); each
+ * rule names the doc or source it follows.
+ *
+ * Pure module: the validated config, each pipeline's generated documents (YAML text, parsed here) and a push in;
+ * plain data out. Builds always pass (the simulator models what runs, not whether it succeeds). Shell commands are
+ * opaque except the few forms the generated steps use to talk to the agent, which are modelled
+ * ({@link runCommand}); the repository's own `.buildkite/pipeline.yml` is opaque too: its upload job stands for
+ * it, and it is taken to produce what the config declares (`pipelines[].artifacts`) and to download from the build
+ * its trigger names ({@link PARENT_ENV.artifactsBuildId}).
+ *
+ * @module
+ */
+import { parse } from "yaml";
+import { repositoryUrl } from "../buildkite/pipeline-settings";
+import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
+import { ifChangedSelects, IfChanged } from "../steps/glob";
+import { PARENT_ENV, UPLOAD_ENV_VAR } from "../steps/pipeline-steps";
+import { ConditionalFacts, evaluateConditional, matchesBranchFilter } from "./conditionals";
+
+export { ConditionalError, evaluateConditional, matchesBranchFilter } from "./conditionals";
+
+/** What was pushed. Exactly one of branch, tag or pr; `changed` are repository-relative paths. */
+export interface Push {
+    readonly pipeline: string;
+    readonly branch?: string;
+    readonly tag?: string;
+    readonly pr?: number;
+    readonly changed?: readonly string[];
+}
+
+/** One job (or block step) of a simulated build. */
+export interface SimulatedJob {
+    readonly key: string;
+    readonly label: string;
+    readonly runs: boolean;
+    /** Why it does not run (or, for a block step that applies, what it does); null when it simply runs. */
+    readonly reason: string | null;
+    readonly queue: string | null;
+    /** Fleets that can take the job: same cluster and queue. */
+    readonly fleets: readonly string[];
+    /** Where those fleets are: AWS regions, or `on-premises`. */
+    readonly regions: readonly string[];
+    readonly image: string | null;
+    /** The registries the image is pulled from, one per region that can run the job. */
+    readonly registries: readonly string[];
+    /** `ssh git@github.com:owner/name.git` or `https https://github.com/owner/name.git`; null for non-command steps. */
+    readonly checkout: string | null;
+    /** Names (never values) of the secrets the job's environment gets from the secrets bucket. */
+    readonly secrets: readonly string[];
+    /** Ids of builds of this tree the job downloads artifacts from. */
+    readonly downloadsFrom: readonly string[];
+}
+
+/** One simulated build. */
+export interface SimulatedBuild {
+    readonly id: string;
+    readonly pipeline: string;
+    /** `<build id>/<job key>` of the trigger step that created it; null for the pushed build. */
+    readonly triggeredBy: string | null;
+    /** The build stops at a block step. */
+    readonly blocked: boolean;
+    readonly branch: string;
+    readonly tag: string | null;
+    readonly source: string;
+    readonly jobs: readonly SimulatedJob[];
+}
+
+/** The whole tree, in creation order, and what would fail. */
+export interface Simulation {
+    readonly builds: readonly SimulatedBuild[];
+    /** Things Buildkite or the agent would refuse or fail on (a missing download destination, an unknown key). */
+    readonly problems: readonly string[];
+}
+
+/** The input: the config, and each pipeline's stored document (as `stepsForPlatform` generates it). */
+export interface SimulateInput {
+    readonly config: PlatformConfig;
+    readonly stored: Readonly<Record<string, string>>;
+    readonly push: Push;
+}
+
+/** A push or a document the simulator cannot model. */
+export class SimulationError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "SimulationError";
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Facts from the config
+
+/**
+ * How a pipeline checks out: the repository URL the pipeline component sets (components/buildkite
+ * pipeline-settings.ts `repositoryUrl`); an `git@`/`ssh://` URL is an SSH checkout, anything else HTTPS.
+ */
+export function checkoutOf(pipeline: PipelineConfig): string {
+    const url = repositoryUrl(pipeline.repository, pipeline.checkout);
+    return `${/^(git@|ssh:\/\/)/.test(url) ? "ssh" : "https"} ${url}`;
+}
+
+/**
+ * The names of the secrets a pipeline's jobs get: the organisation's and the pipeline's (s3-secrets-hooks: the
+ * bucket root and the `<slug>/` prefix; `env` variables, `secret-files/` variables, `private_ssh_key`,
+ * `git-credentials`). Sorted, values never read.
+ */
+export function secretNames(config: PlatformConfig, slug: string): string[] {
+    const names = new Set<string>();
+    for (const set of [config.secrets.organization, config.secrets.pipelines[slug]]) {
+        if (set === undefined) continue;
+        for (const name of Object.keys(set.env ?? {})) names.add(name);
+        for (const name of Object.keys(set.files ?? {})) names.add(name);
+        if (set.privateSshKey !== undefined) names.add("private_ssh_key");
+        if (set.gitCredentials !== undefined) names.add("git-credentials");
+    }
+    return [...names].sort();
+}
+
+/** The fleets that take a job: an agent takes jobs of its own cluster and queue (buildkite docs "clusters"). */
+export function fleetsFor(config: PlatformConfig, cluster: string, queue: string): FleetConfig[] {
+    return config.fleets.filter((f) => f.cluster === cluster && f.queue === queue);
+}
+
+const regionOf = (f: FleetConfig) => (f.kind === "aws" ? f.region : "on-premises");
+
+/** The registry an image reference pulls from on a fleet; the region-neutral host resolves per agent region. */
+function registryFor(image: string, fleet: FleetConfig, homeRegion: string): string {
+    if (!image.includes("CI_PLATFORM_ECR_REGISTRY")) return image.split("/")[0];
+    // components/images/image-ref.ts: the environment hook exports the agent's own region's registry; on-premises
+    // agents must export the home registry themselves.
+    return fleet.kind === "aws" ? `ecr ${fleet.region}` : `ecr ${homeRegion} (exported by the host)`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The agent: interpolation and the commands the generated steps use
+
+/**
+ * `buildkite-agent pipeline upload` interpolation: `$VAR`, `${VAR}`, `${VAR:-default}`; `$$` is a literal `$`
+ * (buildkite/agent v3.137.0 clicommand/pipeline_upload.go uses buildkite/interpolate v0.1.5; docs "pipeline
+ * upload": "escape the `$` character by using `$$`"). An unset variable is empty.
+ */
+export function interpolate(text: string, env: Readonly<Record<string, string>>): string {
+    return text.replace(
+        /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+        (
+            match,
+            braced: string | undefined,
+            _d: string | undefined,
+            fallback: string | undefined,
+            bare: string | undefined,
+        ) => {
+            if (match === "$$") return "$";
+            const name = braced ?? bare ?? "";
+            const value = env[name];
+            if (fallback !== undefined) return value === undefined || value === "" ? fallback : value;
+            return value ?? "";
+        },
+    );
+}
+
+/** A shell word as the job's shell would expand the forms used here: quotes dropped, variables expanded. */
+function shellWord(word: string, env: Readonly<Record<string, string>>): string {
+    const unquoted = word.replace(/^"(.*)"$/, "$1");
+    return unquoted.replace(
+        /\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+        (
+            _m,
+            braced: string | undefined,
+            _d: string | undefined,
+            fallback: string | undefined,
+            bare: string | undefined,
+        ) => {
+            const value = env[braced ?? bare ?? ""];
+            return value === undefined || value === "" ? (fallback ?? "") : value;
+        },
+    );
+}
+
+/** Splits a command line into words, keeping double-quoted words (and `$(...)`) whole. */
+function words(line: string): string[] {
+    return line.match(/"(?:[^"\\]|\\.|\$\([^)]*\))*"|'[^']*'|[^\s]+/g) ?? [];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The walk
+
+type RawStep = string | Record<string, unknown>;
+
+interface BuildState {
+    readonly id: string;
+    readonly pipeline: PipelineConfig;
+    readonly facts: ConditionalFacts;
+    readonly env: Record<string, string>;
+    readonly metaData: Map<string, string>;
+    readonly jobIds: Set<string>;
+    readonly jobs: SimulatedJob[];
+    readonly triggeredBy: string | null;
+    blocked: boolean;
+}
+
+interface World {
+    readonly config: PlatformConfig;
+    readonly stored: Readonly<Record<string, string>>;
+    readonly changed: readonly string[];
+    readonly builds: BuildState[];
+    readonly problems: string[];
+    readonly bySlug: ReadonlyMap<string, PipelineConfig>;
+}
+
+function parseDocument(yaml: string, where: string): { env: Record<string, string>; steps: RawStep[] } {
+    let doc: unknown;
+    try {
+        doc = parse(yaml);
+    } catch (e) {
+        throw new SimulationError(`${where}: the YAML does not parse: ${(e as Error).message}`);
+    }
+    const d = (doc ?? {}) as { env?: Record<string, string>; steps?: unknown };
+    if (!Array.isArray(d.steps)) throw new SimulationError(`${where}: a pipeline document needs a steps list`);
+    return { env: d.env ?? {}, steps: d.steps as RawStep[] };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+function createBuild(
+    world: World,
+    slug: string,
+    how: {
+        branch: string;
+        tag: string | null;
+        source: string;
+        pr: number | null;
+        env: Record<string, string>;
+        commit: string;
+        triggeredBy: string | null;
+        triggeredFrom?: BuildState;
+    },
+): BuildState {
+    const pipeline = world.bySlug.get(slug);
+    if (pipeline === undefined) throw new SimulationError(`no pipeline "${slug}" in the config`);
+    const yaml = world.stored[slug];
+    if (yaml === undefined) throw new SimulationError(`no generated steps for pipeline "${slug}"`);
+    const id = `b${world.builds.length + 1}`;
+    const doc = parseDocument(yaml, `pipeline ${slug}`);
+    // docs environment_variables.yaml: the BUILDKITE_* variables every job gets; a tag push also sets the branch
+    // to the tag; BUILDKITE_PULL_REQUEST is the number or "false"; TRIGGERED_FROM_* only for triggered builds.
+    const env: Record<string, string> = {
+        ...doc.env,
+        ...how.env,
+        BUILDKITE_BUILD_ID: id,
+        BUILDKITE_PIPELINE_SLUG: slug,
+        BUILDKITE_BRANCH: how.branch,
+        BUILDKITE_COMMIT: how.commit,
+        BUILDKITE_MESSAGE: `simulated push to ${how.tag ?? how.branch}`,
+        BUILDKITE_SOURCE: how.source,
+        BUILDKITE_PULL_REQUEST: how.pr === null ? "false" : String(how.pr),
+        ...(how.tag !== null ? { BUILDKITE_TAG: how.tag } : {}),
+        ...(how.triggeredFrom
+            ? {
+                  BUILDKITE_TRIGGERED_FROM_BUILD_ID: how.triggeredFrom.id,
+                  BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: how.triggeredFrom.pipeline.slug,
+              }
+            : {}),
+    };
+    const build: BuildState = {
+        id,
+        pipeline,
+        env,
+        facts: {
+            branch: how.branch,
+            tag: how.tag,
+            source: how.source,
+            pullRequestId: how.pr === null ? null : String(how.pr),
+            defaultBranch: pipeline.defaultBranch,
+            env,
+        },
+        metaData: new Map(),
+        jobIds: new Set(),
+        jobs: [],
+        triggeredBy: how.triggeredBy,
+        blocked: false,
+    };
+    world.builds.push(build);
+    runSteps(world, build, doc.steps, false);
+    return build;
+}
+
+/** Why a step is left out of the build, or null if it is in. */
+function exclusion(step: Record<string, unknown>, build: BuildState, uploaded: boolean, world: World): string | null {
+    const condition = str(step.if);
+    // docs conditionals.md: `if` is evaluated when the step is uploaded (or the build created); false omits it.
+    if (condition !== undefined && !evaluateConditional(condition, build.facts)) return `if: ${condition} is false`;
+    // docs branch_configuration.md: a step with a branch filter is only added on matching branches.
+    const branches = str(step.branches);
+    if (branches !== undefined && !matchesBranchFilter(branches, build.facts.branch))
+        return `branches: "${branches}" does not match ${build.facts.branch}`;
+    if (step.if_changed !== undefined) {
+        // DESIGN.md / components/steps/glob.ts: only `pipeline upload` applies if_changed; Buildkite ignores it in
+        // a pipeline's stored steps.
+        if (uploaded && !ifChangedSelects(step.if_changed as IfChanged, world.changed))
+            return "if_changed: no changed file matches its patterns";
+    }
+    return null;
+}
+
+function jobKey(step: Record<string, unknown>, fallback: string): string {
+    return str(step.key) ?? str(step.id) ?? str(step.identifier) ?? fallback;
+}
+
+function runSteps(world: World, build: BuildState, steps: RawStep[], uploaded: boolean): void {
+    const pending = [...steps];
+    let blockedAt: string | null = null;
+    let index = 0;
+    const known = new Set<string>();
+    const keysIn = (list: RawStep[]) =>
+        list.forEach((s, i) => typeof s === "object" && known.add(jobKey(s, `step-${i}`)));
+    keysIn(pending);
+    while (pending.length > 0) {
+        const raw = pending.shift() as RawStep;
+        index++;
+        // docs wait step: a bare "wait" string or a `wait` key; it orders, it is not a job.
+        if (raw === "wait" || raw === "waiter" || (typeof raw === "object" && "wait" in raw)) continue;
+        if (typeof raw !== "object" || raw === null)
+            throw new SimulationError(`build ${build.id}: unknown step ${JSON.stringify(raw)}`);
+        const step = raw;
+        const key = jobKey(step, `step-${index}`);
+        const label = str(step.label) ?? str(step.block) ?? str(step.name) ?? key;
+        // docs depends_on.md: a dependency on a step that does not exist fails the build.
+        const dependsOn =
+            step.depends_on === undefined || step.depends_on === null ? [] : ([] as unknown[]).concat(step.depends_on);
+        for (const dep of dependsOn) {
+            const name = typeof dep === "string" ? dep : str((dep as Record<string, unknown>)?.step);
+            if (name !== undefined && !known.has(name) && !build.jobIds.has(`${build.id}/${name}`))
+                world.problems.push(
+                    `build ${build.id} (${build.pipeline.slug}): step ${key} depends on "${name}", which does not exist`,
+                );
+        }
+        const excluded = exclusion(step, build, uploaded, world);
+        if ("group" in step) {
+            const members = (step.steps as RawStep[] | undefined) ?? [];
+            if (excluded === null && blockedAt === null) {
+                runSteps(world, build, members, uploaded);
+            }
+            continue;
+        }
+        const base = {
+            key,
+            label,
+            fleets: [] as string[],
+            regions: [] as string[],
+            image: null,
+            registries: [] as string[],
+            checkout: null,
+            secrets: [] as string[],
+            downloadsFrom: [] as string[],
+        };
+        if ("block" in step || "input" in step) {
+            if (excluded !== null) {
+                build.jobs.push({ ...base, runs: false, reason: excluded, queue: null });
+            } else {
+                // docs block_step.md: the build stops here until someone unblocks it.
+                build.jobs.push({
+                    ...base,
+                    runs: true,
+                    reason: "blocks the build until someone unblocks it",
+                    queue: null,
+                });
+                if ("block" in step && blockedAt === null) {
+                    blockedAt = key;
+                    build.blocked = true;
+                }
+            }
+            continue;
+        }
+        const jobId = `${build.id}/${key}`;
+        build.jobIds.add(jobId);
+        if ("trigger" in step) {
+            const target = str(step.trigger) ?? "";
+            const reason = excluded ?? (blockedAt !== null ? `blocked: waits at block step ${blockedAt}` : null);
+            build.jobs.push({ ...base, runs: reason === null, reason, queue: null });
+            if (reason === null) trigger(world, build, step, jobId, target);
+            continue;
+        }
+        if (!("command" in step || "commands" in step))
+            throw new SimulationError(`build ${build.id}: step ${key} is of a kind the simulator does not model`);
+        const reason = excluded ?? (blockedAt !== null ? `blocked: waits at block step ${blockedAt}` : null);
+        const job = commandJob(world, build, step, base);
+        const downloads: string[] = [];
+        const uploads = reason === null ? runCommand(world, build, step, jobId, downloads) : [];
+        build.jobs.push({ ...job, runs: reason === null, reason, downloadsFrom: [...new Set(downloads)] });
+        // docs pipeline upload / depends_on.md: uploaded steps are inserted right after the uploading step, so they
+        // run before the steps that follow it (a later wait waits for them too).
+        for (const doc of uploads) runSteps(world, build, doc, true);
+    }
+}
+
+function commandJob(
+    world: World,
+    build: BuildState,
+    step: Record<string, unknown>,
+    base: Omit<SimulatedJob, "runs" | "reason" | "queue">,
+): Omit<SimulatedJob, "runs" | "reason"> {
+    const agents = (step.agents ?? {}) as Record<string, unknown>;
+    // The queue tag routes the job (buildkite docs "clusters"/"queues"); no queue tag means the cluster default.
+    const queue = str(agents.queue) ?? "default";
+    const fleets = fleetsFor(world.config, build.pipeline.cluster, queue);
+    const plugins = (Array.isArray(step.plugins) ? step.plugins : []) as Record<string, Record<string, unknown>>[];
+    const docker = plugins.map((p) => Object.entries(p)[0]).find(([ref]) => ref.startsWith("docker#"));
+    const image = docker ? (str(docker[1].image) ?? null) : null;
+    return {
+        ...base,
+        queue,
+        fleets: fleets.map((f) => f.name),
+        regions: [...new Set(fleets.map(regionOf))].sort(),
+        image,
+        registries:
+            image === null
+                ? []
+                : [...new Set(fleets.map((f) => registryFor(image, f, world.config.homeRegion)))].sort(),
+        checkout: checkoutOf(build.pipeline),
+        secrets: secretNames(world.config, build.pipeline.slug),
+    };
+}
+
+/** The build a job id belongs to. */
+function buildOfJob(world: World, jobId: string): BuildState | undefined {
+    return world.builds.find((b) => b.jobIds.has(jobId));
+}
+
+/**
+ * Runs the commands of a command step that talk to the agent; others are opaque. Returns the documents it
+ * uploads. Records artifact downloads in `downloads` and problems in the world.
+ */
+function runCommand(
+    world: World,
+    build: BuildState,
+    step: Record<string, unknown>,
+    jobId: string,
+    downloads: string[],
+): RawStep[][] {
+    const commands = ([] as unknown[]).concat(step.commands ?? step.command).map(String);
+    const env: Record<string, string> = {
+        ...build.env,
+        ...((step.env ?? {}) as Record<string, string>),
+        BUILDKITE_JOB_ID: jobId,
+    };
+    const uploads: RawStep[][] = [];
+    const where = `build ${build.id} (${build.pipeline.slug}) job ${jobId}`;
+    for (const line of commands.flatMap((c) => c.split("\n"))) {
+        let m: RegExpExecArray | null;
+        if ((m = /^export ([A-Za-z_][A-Za-z0-9_]*)=([^\s$"]*)$/.exec(line))) {
+            env[m[1]] = m[2];
+        } else if (
+            (m = /^if \[ -n "\$\{([A-Za-z_][A-Za-z0-9_]*):-\}" \]; then ([A-Za-z_][A-Za-z0-9_]*)=([^\s$"]*); fi$/.exec(
+                line,
+            ))
+        ) {
+            if ((env[m[1]] ?? "") !== "") env[m[2]] = m[3];
+        } else if (
+            (m = /^export ([A-Za-z_][A-Za-z0-9_]*)="\$\(buildkite-agent meta-data get "([^"]+)" --default ""\)"$/.exec(
+                line,
+            ))
+        ) {
+            // agent v3.137.0 clicommand/meta_data_get.go: reads the job's build's meta-data; --default when unset.
+            env[m[1]] = build.metaData.get(shellWord(m[2], env)) ?? "";
+        } else if (/^buildkite-agent meta-data set /.test(line)) {
+            // agent v3.137.0 clicommand/meta_data_set.go: `--job` names the job whose BUILD gets the meta-data.
+            const w = words(line).slice(3);
+            const jobFlag = w.indexOf("--job");
+            const targetJob = jobFlag >= 0 ? shellWord(w[jobFlag + 1] ?? "", env) : jobId;
+            const args = w.filter((_, i) => jobFlag < 0 || (i !== jobFlag && i !== jobFlag + 1));
+            const target = buildOfJob(world, targetJob);
+            if (target === undefined)
+                world.problems.push(`${where}: meta-data set --job "${targetJob}" names no job of this tree`);
+            else target.metaData.set(shellWord(args[0] ?? "", env), shellWord(args[1] ?? "", env));
+        } else if (line === `printf '%s\\n' "$${UPLOAD_ENV_VAR}" | buildkite-agent pipeline upload`) {
+            const yaml = env[UPLOAD_ENV_VAR];
+            if (yaml === undefined)
+                throw new SimulationError(`${where}: uploads $${UPLOAD_ENV_VAR}, which the step does not set`);
+            uploads.push(parseDocument(interpolate(yaml, env), where).steps);
+        } else if (/^buildkite-agent pipeline upload\b/.test(line)) {
+            // The repository's own pipeline: opaque. It downloads from the build its trigger names, and its build
+            // produces what the config declares.
+            const source = env[PARENT_ENV.artifactsBuildId] ?? "";
+            if (source !== "") downloads.push(source);
+        } else if (/^buildkite-agent artifact download /.test(line)) {
+            const w = words(line).slice(3);
+            const buildFlag = w.indexOf("--build");
+            const from = buildFlag >= 0 ? shellWord(w[buildFlag + 1] ?? "", env) : build.id;
+            const positional = w.filter(
+                (_, i) => (buildFlag < 0 || (i !== buildFlag && i !== buildFlag + 1)) && !w[i].startsWith("--"),
+            );
+            const destination = shellWord(positional[1] ?? "", env);
+            // agent v3.137.0 internal/artifact/downloader.go `Download`: the destination must already exist as a
+            // directory; after a clean checkout only the checkout itself (".") is known to exist.
+            if (destination !== "." && destination !== "./")
+                world.problems.push(
+                    `${where}: artifact download to "${destination}", which does not exist after a clean checkout (the agent requires an existing directory; download to "." instead)`,
+                );
+            downloads.push(from);
+        }
+    }
+    return uploads;
+}
+
+function trigger(world: World, parent: BuildState, step: Record<string, unknown>, jobId: string, target: string): void {
+    const child = world.bySlug.get(target);
+    if (child === undefined) {
+        world.problems.push(
+            `build ${parent.id}: trigger ${jobId} names pipeline "${target}", which is not in the config`,
+        );
+        return;
+    }
+    // docs trigger_step.md: `build` sets branch, commit, env, message and meta_data; there is no tag. A build
+    // without branch/commit builds the child's default branch at HEAD.
+    const b = (step.build ?? {}) as Record<string, unknown>;
+    const env = Object.fromEntries(
+        Object.entries((b.env ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+    );
+    createBuild(world, target, {
+        branch: str(b.branch) || child.defaultBranch,
+        commit: str(b.commit) || "HEAD",
+        tag: null,
+        source: "trigger_job",
+        pr: null,
+        env,
+        triggeredBy: jobId,
+        triggeredFrom: parent,
+    });
+    // A waiting trigger completes when the child build does; a child blocked at a block step with the default
+    // blocked_state "passed" counts as passed (docs block_step.md), so the parent carries on either way.
+}
+
+/**
+ * Simulates a push: the build it creates and every build that build triggers, depth first in creation order.
+ *
+ * @throws {SimulationError} for an unknown pipeline, a push that is not exactly one of branch/tag/pr, or a
+ *   document the simulator cannot model; {@link ConditionalError} for a conditional outside the modelled subset.
+ */
+export function simulate(input: SimulateInput): Simulation {
+    const { config, push } = input;
+    const given = [push.branch !== undefined, push.tag !== undefined, push.pr !== undefined].filter(Boolean).length;
+    if (given > 1) throw new SimulationError("give at most one of --branch, --tag, --pr");
+    const pipeline = config.pipelines.find((p) => p.slug === push.pipeline);
+    if (pipeline === undefined)
+        throw new SimulationError(
+            `no pipeline "${push.pipeline}"; pipelines: ${config.pipelines.map((p) => p.slug).join(", ")}`,
+        );
+    const world: World = {
+        config,
+        stored: input.stored,
+        changed: push.changed ?? [],
+        builds: [],
+        problems: [],
+        bySlug: new Map(config.pipelines.map((p) => [p.slug, p])),
+    };
+    const branch = push.tag ?? (push.pr !== undefined ? `pr-${push.pr}` : (push.branch ?? pipeline.defaultBranch));
+    // docs branch_configuration.md: a pipeline-level branch filter stops the build being created; pull request
+    // builds ignore it.
+    if (pipeline.branches !== undefined && push.pr === undefined && !matchesBranchFilter(pipeline.branches, branch))
+        return { builds: [], problems: [] };
+    createBuild(world, pipeline.slug, {
+        branch,
+        tag: push.tag ?? null,
+        source: "webhook",
+        pr: push.pr ?? null,
+        env: {},
+        commit: "HEAD",
+        triggeredBy: null,
+    });
+    return {
+        builds: world.builds.map((b) => ({
+            id: b.id,
+            pipeline: b.pipeline.slug,
+            triggeredBy: b.triggeredBy,
+            blocked: b.blocked,
+            branch: b.facts.branch,
+            tag: b.facts.tag,
+            source: b.facts.source,
+            jobs: b.jobs,
+        })),
+        problems: world.problems,
+    };
+}
+
+/** The simulation as text: one block per build, one line per job. */
+export function renderSimulation(sim: Simulation): string {
+    const lines: string[] = [];
+    for (const b of sim.builds) {
+        lines.push(
+            `${b.id} ${b.pipeline} (${b.tag !== null ? `tag ${b.tag}` : `branch ${b.branch}`}, ${b.source}${b.triggeredBy ? `, triggered by ${b.triggeredBy}` : ""})${b.blocked ? " BLOCKED" : ""}`,
+        );
+        for (const j of b.jobs) {
+            const where =
+                j.queue === null
+                    ? ""
+                    : ` queue ${j.queue} → ${j.fleets.length ? j.fleets.join(", ") : "NO FLEET"}${j.regions.length ? ` [${j.regions.join(", ")}]` : ""}`;
+            lines.push(`  ${j.runs ? "✓" : "·"} ${j.key}: ${j.label}${j.reason ? ` — ${j.reason}` : ""}${where}`);
+            if (j.image !== null) lines.push(`      image ${j.image} from ${j.registries.join(", ")}`);
+            if (j.checkout !== null)
+                lines.push(`      checkout ${j.checkout}; secrets: ${j.secrets.join(", ") || "none"}`);
+            if (j.downloadsFrom.length) lines.push(`      downloads artifacts from ${j.downloadsFrom.join(", ")}`);
+        }
+    }
+    if (sim.problems.length) lines.push("", "Problems:", ...sim.problems.map((p) => `  ${p}`));
+    return lines.join("\n");
+}

@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+    ConditionalError,
+    SimulationError,
+    evaluateConditional,
+    interpolate,
+    matchesBranchFilter,
+    simulate,
+} from "../../components/simulator";
+import { ConditionalFacts } from "../../components/simulator/conditionals";
+import { RELEASE_GATE_IF, RELEASE_STEP_IF } from "../../components/steps/pipeline-steps";
+import { mustParse, validRawConfig } from "../fixtures/config";
+import { runScript } from "../fixtures/cli";
+
+const facts = (over: Partial<ConditionalFacts> = {}): ConditionalFacts => ({
+    branch: "main",
+    tag: null,
+    source: "webhook",
+    pullRequestId: null,
+    defaultBranch: "main",
+    env: {},
+    ...over,
+});
+
+describe("simulator: conditionals (buildkite docs, conditionals)", () => {
+    it("evaluates the gate and the release step as complements for triggered builds", () => {
+        for (const release of ["true", "false", undefined]) {
+            const f = facts({
+                source: "trigger_job",
+                env: release === undefined ? {} : { CI_PLATFORM_RELEASE: release },
+            });
+            assert.equal(evaluateConditional(RELEASE_GATE_IF, f), release !== "true");
+            assert.equal(evaluateConditional(RELEASE_STEP_IF, f), release === "true");
+        }
+        assert.equal(evaluateConditional(RELEASE_GATE_IF, facts()), false);
+        assert.equal(evaluateConditional(RELEASE_STEP_IF, facts({ env: { CI_PLATFORM_RELEASE: "true" } })), false);
+    });
+
+    it("compares with null, and gives && precedence over ||", () => {
+        assert.equal(evaluateConditional("build.tag != null", facts({ tag: "v1" })), true);
+        assert.equal(evaluateConditional("build.tag != null", facts()), false);
+        assert.equal(
+            evaluateConditional('build.branch == "x" || build.branch == "main" && build.tag == null', facts()),
+            true,
+        );
+        assert.equal(evaluateConditional('(build.branch == "x" || true) && false', facts()), false);
+        assert.equal(evaluateConditional("build.branch == pipeline.default_branch", facts({ branch: "dev" })), false);
+        assert.equal(evaluateConditional("build.pull_request.id != null", facts({ pullRequestId: "12" })), true);
+    });
+
+    it("refuses what it does not model, naming the expression", () => {
+        assert.throws(() => evaluateConditional("build.message =~ /skip/", facts()), ConditionalError);
+        assert.throws(() => evaluateConditional("build.creator.email == 'a'", facts()), /build\.creator\.email/);
+        assert.throws(() => evaluateConditional('build.branch == "main" )', facts()), /trailing/);
+    });
+});
+
+describe("simulator: branch filters (buildkite docs, branch configuration)", () => {
+    it("matches the documented examples", () => {
+        assert.equal(matchesBranchFilter("main", "main"), true);
+        assert.equal(matchesBranchFilter("!production", "main"), true);
+        assert.equal(matchesBranchFilter("!production", "production"), false);
+        assert.equal(matchesBranchFilter("main features/*", "features/a/b"), true);
+        assert.equal(matchesBranchFilter("stages/* !stages/production", "stages/production"), false);
+        assert.equal(matchesBranchFilter("v* !v1.*", "v2.3"), true);
+        assert.equal(matchesBranchFilter("v* !v1.*", "v1.1"), false);
+        assert.equal(matchesBranchFilter("v*.0", "v1.0"), true);
+        assert.equal(matchesBranchFilter("v*.0", "v1.1"), false);
+    });
+});
+
+describe("simulator: pipeline upload interpolation (agent v3.137.0, buildkite/interpolate)", () => {
+    it("expands $VAR, ${VAR}, ${VAR:-default}, and keeps $$ as a literal $", () => {
+        const env = { A: "1", EMPTY: "" };
+        assert.equal(interpolate("$A ${A} ${EMPTY:-d} ${UNSET:-x} $UNSET.", env), "1 1 d x .");
+        assert.equal(interpolate("$${CI_PLATFORM_ECR_REGISTRY}/img $$A", env), "${CI_PLATFORM_ECR_REGISTRY}/img $A");
+    });
+});
+
+describe("simulator: builds of a small config", () => {
+    const config = mustParse(validRawConfig());
+    const doc = (yaml: string) => ({ [config.pipelines[0].slug]: yaml });
+    const slug = config.pipelines[0].slug;
+
+    it("applies a step branch filter, and reports a dependency on a step that does not exist", () => {
+        const stored = doc(
+            [
+                "steps:",
+                "  - { key: a, command: x, agents: { queue: default }, branches: 'release/*' }",
+                "  - { key: b, command: y, agents: { queue: default }, depends_on: nope }",
+            ].join("\n"),
+        );
+        const sim = simulate({ config, stored, push: { pipeline: slug, branch: "main" } });
+        const [a, b] = sim.builds[0].jobs;
+        assert.equal(a.runs, false);
+        assert.match(a.reason ?? "", /^branches: "release\/\*" does not match main/);
+        assert.equal(b.runs, true);
+        assert.equal(sim.problems.length, 1);
+        assert.match(sim.problems[0], /depends on "nope", which does not exist/);
+    });
+
+    it("refuses an unknown pipeline, a push that is two things at once, and YAML without steps", () => {
+        assert.throws(() => simulate({ config, stored: {}, push: { pipeline: "nope" } }), /no pipeline "nope"/);
+        assert.throws(
+            () => simulate({ config, stored: doc("steps: []"), push: { pipeline: slug, branch: "a", tag: "b" } }),
+            SimulationError,
+        );
+        assert.throws(() => simulate({ config, stored: doc("env: {}"), push: { pipeline: slug } }), /steps list/);
+    });
+});
+
+describe("npm run simulate", () => {
+    it("exits 2 with one clear line for an unknown pipeline or a bad --pr", async () => {
+        const unknown = await runScript("scripts/simulate.ts", ["--pipeline", "nope"]);
+        assert.equal(unknown.code, 2);
+        assert.match(unknown.stderr, /^simulate: no pipeline "nope"; pipelines: kolibri-python-package,/);
+        const pr = await runScript("scripts/simulate.ts", ["--pipeline", "dagster", "--pr", "abc"]);
+        assert.equal(pr.code, 2);
+        assert.match(pr.stderr, /--pr must be a pull request number/);
+    });
+
+    it("writes the JSON contract", async () => {
+        const out = `/tmp/ci-platform-simulate-${process.pid}.json`;
+        const r = await runScript("scripts/simulate.ts", [
+            "--pipeline",
+            "kolibri-python-package",
+            "--tag",
+            "v1.0.0",
+            "--json",
+            out,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const { readFileSync } = await import("node:fs");
+        const sim = JSON.parse(readFileSync(out, "utf8")) as { builds: Record<string, unknown>[] };
+        assert.equal(sim.builds.length, 6);
+        for (const b of sim.builds) {
+            for (const k of ["id", "pipeline", "triggeredBy", "blocked", "jobs"]) assert.ok(k in b, k);
+            for (const j of b.jobs as Record<string, unknown>[])
+                for (const k of [
+                    "key",
+                    "label",
+                    "runs",
+                    "reason",
+                    "queue",
+                    "fleets",
+                    "image",
+                    "checkout",
+                    "secrets",
+                    "downloadsFrom",
+                ])
+                    assert.ok(k in j, `${String(b.pipeline)} ${String(j.key)} lacks ${k}`);
+        }
+        const ids = new Set(sim.builds.map((b) => b.id));
+        for (const b of sim.builds)
+            for (const j of b.jobs as { downloadsFrom: string[] }[])
+                for (const id of j.downloadsFrom) assert.ok(ids.has(id));
+        assert.match(r.stdout, /^b1 kolibri-python-package \(tag v1\.0\.0, webhook\)/);
+    });
+});

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { Push, SimulatedBuild, Simulation, simulate } from "../../components/simulator";
+import { loadForSimulation } from "../../scripts/simulate";
+
+/*
+ * Scenarios on the prod stack, through the simulator, from the YAML the program generates for Pulumi.prod.yaml.
+ */
+
+const ROOT = path.resolve(__dirname, "../..");
+const loaded = loadForSimulation(path.join(ROOT, "Pulumi.prod.yaml"));
+if (Array.isArray(loaded)) throw new Error(`prod config is invalid: ${loaded.join("; ")}`);
+const prod = loaded;
+
+const run = (push: Push): Simulation => simulate({ config: prod.config, stored: prod.stored, push });
+const buildOf = (sim: Simulation, slug: string): SimulatedBuild => {
+    const build = sim.builds.find((b) => b.pipeline === slug);
+    assert.ok(build, `no build of ${slug}`);
+    return build;
+};
+const job = (build: SimulatedBuild, key: string) => {
+    const j = build.jobs.find((x) => x.key === key);
+    assert.ok(j, `no job ${key} in ${build.pipeline}`);
+    return j;
+};
+
+const INSTALLERS = [
+    "kolibri-installer-debian",
+    "kolibri-installer-android",
+    "kolibri-installer-windows",
+    "kolibri-installer-macos",
+    "kolibri-raspbian-image",
+];
+
+describe("simulator, prod: a tag build of kolibri-python-package", () => {
+    const sim = run({ pipeline: "kolibri-python-package", tag: "v0.18.0" });
+    const parent = buildOf(sim, "kolibri-python-package");
+
+    it("creates one build per installer, each triggered by the parent's trigger job, none blocked", () => {
+        assert.deepEqual(sim.builds.map((b) => b.pipeline).sort(), ["kolibri-python-package", ...INSTALLERS].sort());
+        for (const slug of INSTALLERS) {
+            const b = buildOf(sim, slug);
+            assert.equal(b.blocked, false, slug);
+            assert.match(b.triggeredBy ?? "", new RegExp(`^${parent.id}/`), slug);
+            assert.equal(job(b, "release-gate").runs, false, slug);
+            assert.ok(
+                b.jobs.filter((j) => j.key !== "release-gate").every((j) => j.runs),
+                slug,
+            );
+        }
+        assert.deepEqual(sim.problems, []);
+    });
+
+    it("has every installer upload its release artifact to the GitHub release, with the release token", () => {
+        for (const slug of INSTALLERS) {
+            const b = buildOf(sim, slug);
+            const release = job(b, "release-upload");
+            assert.equal(release.runs, true, slug);
+            assert.ok(release.secrets.includes("GITHUB_RELEASE_TOKEN"), `${slug} release step lacks the token`);
+            assert.deepEqual(release.downloadsFrom, [b.id], slug);
+            // A POSIX step: never on the Windows-only queue.
+            assert.notEqual(release.queue, "windows", slug);
+            assert.ok(release.fleets.length > 0, `${slug} release step has no fleet`);
+        }
+    });
+
+    it("has the Raspberry Pi image download from the Debian build, and the other installers from the parent", () => {
+        const debian = buildOf(sim, "kolibri-installer-debian");
+        assert.deepEqual(job(buildOf(sim, "kolibri-raspbian-image"), "upload").downloadsFrom, [debian.id]);
+        for (const slug of INSTALLERS.filter((s) => s !== "kolibri-raspbian-image"))
+            assert.deepEqual(job(buildOf(sim, slug), "upload").downloadsFrom, [parent.id], slug);
+        assert.ok(
+            sim.builds.indexOf(debian) < sim.builds.indexOf(buildOf(sim, "kolibri-raspbian-image")),
+            "the Debian build must exist before the Raspberry Pi build is triggered",
+        );
+    });
+
+    it("runs the parent's release-artifacts step, downloading into the checkout", () => {
+        const release = job(parent, "release-artifacts");
+        assert.equal(release.runs, true);
+        assert.deepEqual(release.downloadsFrom, [parent.id]);
+    });
+});
+
+describe("simulator, prod: branch and pull request builds of kolibri-python-package", () => {
+    for (const push of [
+        { pipeline: "kolibri-python-package", branch: "develop" },
+        { pipeline: "kolibri-python-package", pr: 1234 },
+    ]) {
+        it(`blocks every gated child (${push.branch ?? `PR ${push.pr}`}), and nothing uploads to a release`, () => {
+            const sim = run(push);
+            const parent = buildOf(sim, "kolibri-python-package");
+            assert.equal(parent.blocked, false);
+            assert.equal(job(parent, "release-artifacts").runs, false);
+            for (const slug of INSTALLERS) {
+                const b = buildOf(sim, slug);
+                assert.equal(b.blocked, true, slug);
+                assert.equal(job(b, "release-gate").runs, true, slug);
+                assert.equal(job(b, "upload").runs, false, slug);
+                assert.match(job(b, "upload").reason ?? "", /block step release-gate/);
+                assert.equal(job(b, "release-upload").runs, false, slug);
+            }
+        });
+    }
+});
+
+describe("simulator, prod: dagster monorepo", () => {
+    const packageJobs = (sim: Simulation) =>
+        buildOf(sim, "dagster").jobs.filter((j) => j.key.startsWith("package-") && j.key !== "packages-all");
+
+    it("runs the changed package and its dependents only", () => {
+        const sim = run({
+            pipeline: "dagster",
+            branch: "fix-pipes",
+            changed: ["python_modules/dagster-pipes/dagster_pipes/__init__.py"],
+        });
+        const running = packageJobs(sim)
+            .filter((j) => j.runs)
+            .map((j) => j.key);
+        assert.deepEqual(running, [
+            "package-dagster-pipes",
+            "package-dagster",
+            "package-dagster-graphql",
+            "package-dagster-webserver",
+        ]);
+        const shared = packageJobs(sim).find((j) => j.key === "package-dagster-shared");
+        assert.equal(shared?.runs, false);
+        assert.match(shared?.reason ?? "", /^if_changed/);
+        assert.equal(job(buildOf(sim, "dagster"), "packages-all").runs, false);
+        // Each package job pulls its pinned image from the registry of every region that can run it.
+        const pipes = packageJobs(sim).find((j) => j.key === "package-dagster-pipes");
+        assert.match(pipes?.image ?? "", /^\$\{CI_PLATFORM_ECR_REGISTRY\}\/ci-platform\/buildkite-test:py3\.12-/);
+        assert.deepEqual(pipes?.registries, ["ecr ap-southeast-1", "ecr eu-west-1", "ecr us-east-1"]);
+    });
+
+    it("runs no package for a docs-only change", () => {
+        const sim = run({ pipeline: "dagster", branch: "docs", changed: ["docs/content/index.mdx", "README.md"] });
+        assert.ok(packageJobs(sim).length > 0);
+        assert.deepEqual(
+            packageJobs(sim).filter((j) => j.runs),
+            [],
+        );
+    });
+
+    it("runs every package on the default branch", () => {
+        const sim = run({ pipeline: "dagster", branch: "master" });
+        assert.equal(packageJobs(sim).length, 5);
+        assert.ok(packageJobs(sim).every((j) => j.runs));
+        assert.equal(job(buildOf(sim, "dagster"), "packages-changed").runs, false);
+    });
+});
