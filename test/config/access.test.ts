@@ -218,7 +218,7 @@ describe("prod config", () => {
         assert.equal(config.secrets.pipelines["kolibri-installer-macos"], undefined);
         const mac = config.fleets.find((f) => f.kind === "static");
         assert.ok(mac?.kind === "static");
-        assert.deepEqual(mac.providesSecrets, ["APPLE_NOTARIZE_PASSWORD"]);
+        assert.deepEqual(mac.providesSecrets, ["APPLE_NOTARIZE_PASSWORD", "GITHUB_RELEASE_TOKEN"]);
         assert.equal(config.organizationRules, true);
     });
 });

@@ -28,10 +28,10 @@ describe("invariant checkout-on-every-fleet", () => {
         named(resources, "ci-platform-pipeline", PIPELINE).inputs.repository =
             "git@github.com:learningequality/ci-platform.git";
         const findings = check(resources);
-        // Queue default is served in us-east-1 only.
+        // ci-platform runs on queue platform of cluster platform, served in us-east-1 only.
         assert.deepEqual(
             findings.map((f) => /AWS fleet "([^"]+)"/.exec(f.message)?.[1]),
-            ["linux-us-east-1"],
+            ["platform-us-east-1"],
         );
         assert.match(
             findings[0].message,

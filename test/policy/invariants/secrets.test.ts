@@ -63,7 +63,7 @@ describe("invariant secrets-reach-fleets", () => {
         assert.equal(findings.length, 1);
         assert.match(
             findings[0].message,
-            /"kolibri-installer-macos" needs APPLE_NOTARIZE_PASSWORD on static fleet "macos-office", which reads no secrets bucket and does not provide it/,
+            /"kolibri-installer-macos" needs APPLE_NOTARIZE_PASSWORD, GITHUB_RELEASE_TOKEN on static fleet "macos-office", which reads no secrets bucket and does not provide them/,
         );
     });
 
