@@ -61,6 +61,10 @@ export interface DeployedPipeline {
     /** The Buildkite cluster's name, when its cluster is declared in the plan. */
     readonly cluster?: string;
     readonly steps: readonly DeployedStep[];
+    /** The repository is public (the pipeline's {@link PUBLIC_REPOSITORY_TAG} tag): an HTTPS clone needs nothing. */
+    readonly publicRepository: boolean;
+    /** Secret variable names its jobs need besides its own secrets objects (its component's `requiresSecrets`). */
+    readonly requiresSecrets: readonly string[];
 }
 
 /** An agent fleet: an Elastic CI Stack (kind `aws`) or agents run outside the stack (kind `static`). */
@@ -81,6 +85,10 @@ export interface DeployedFleet {
     readonly parameters: Readonly<Record<string, unknown>>;
     /** AWS fleets: the bootstrap script object, when the fleet installs our hooks. */
     readonly bootstrap?: PlanResource;
+    /** Static fleets: secret variable names the machines set themselves (the component's `providesSecrets`). */
+    readonly providesSecrets: readonly string[];
+    /** Static fleets: `ssh` and/or `https`, the checkouts the machines authenticate themselves. */
+    readonly checkoutCredentials: readonly string[];
 }
 
 /** A region's secrets bucket and the keys of the objects it holds. */
@@ -90,6 +98,32 @@ export interface DeployedBucket {
     /** Object key to the object resource. */
     readonly objects: ReadonlyMap<string, PlanResource>;
 }
+
+/**
+ * The pipeline tag that marks a public repository (components/buildkite/pipeline-settings.ts
+ * `PUBLIC_REPOSITORY_TAG`; repeated here so that the pack needs no program module).
+ */
+export const PUBLIC_REPOSITORY_TAG = "public-repository";
+
+/**
+ * The metadata key of a secrets object that lists the variable names it exports (components/agents/secret-objects.ts
+ * `VARIABLES_METADATA_KEY`; repeated here so that the pack needs no program module).
+ */
+export const VARIABLES_METADATA_KEY = "ci-platform-variables";
+
+/**
+ * The variable names a secrets object exports into a job: a secret file's name (the last part of its key, as the
+ * hooks name the variable: elastic-ci-stack-s3-secrets-hooks v2.8.0 secrets.go handleSecrets), or the names its
+ * metadata lists (an env file).
+ */
+export function objectVariables(key: string, object: PlanResource): string[] {
+    const file = /(?:^|\/)secret-files\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(key)?.[1];
+    const listed = str(at(object.inputs, "metadata", VARIABLES_METADATA_KEY));
+    return [...(file ? [file] : []), ...(listed ? listed.split(",").filter((n) => n !== "") : [])];
+}
+
+const strings = (value: unknown): string[] =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 
 /** An image pushed to a registry. */
 export interface DeployedImage {
@@ -206,6 +240,8 @@ export function readPlatform(resources: readonly PlanResource[]): Platform {
         repository: str(r.inputs.repository) ?? "",
         cluster: clusterName(r),
         steps: typeof r.inputs.steps === "string" ? pipelineSteps(r.inputs.steps) : [],
+        publicRepository: strings(r.inputs.tags).includes(PUBLIC_REPOSITORY_TAG),
+        requiresSecrets: strings(byUrn.get(r.parent ?? "")?.inputs.requiresSecrets),
     }));
 
     const fleets = ofType(PLATFORM_TYPES.fleet).map((component): DeployedFleet => {
@@ -224,6 +260,8 @@ export function readPlatform(resources: readonly PlanResource[]): Platform {
             stack,
             parameters,
             bootstrap,
+            providesSecrets: strings(component.inputs.providesSecrets),
+            checkoutCredentials: strings(component.inputs.checkoutCredentials),
         };
     });
 

@@ -5,6 +5,9 @@
  */
 import { parseDocument } from "yaml";
 import { findCredentials } from "./credentials";
+import { checkoutOnEveryFleet } from "./invariants/checkout";
+import { crossClusterTriggerRules } from "./invariants/cluster-rules";
+import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
 import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import { hooksAgentsPerInstance } from "./invariants/hooks";
 import {
@@ -751,6 +754,10 @@ export const RULES: readonly Rule[] = [
     statefulProtected,
     kmsKeyRotation,
     iamNoAdmin,
+    checkoutOnEveryFleet,
+    secretsReachFleets,
+    secretsOnlyWhereRun,
+    crossClusterTriggerRules,
     ...PLATFORM_INVARIANTS,
     hooksAgentsPerInstance,
 ];

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
-import type { FleetConfig } from "../config/schema";
+import type { FleetConfig, StaticFleetConfig } from "../config/schema";
 import { ELASTIC_STACK_CAPABILITIES } from "./elastic-stack-template";
 import { fleetPolicyDocument } from "./iam-policy";
 import { childName, cloudFormationStackName, installsHooks, tokenParameterPath, TYPES } from "./naming";
@@ -86,6 +86,14 @@ export interface AgentFleetArgs {
     readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** The inputs a static fleet's component records: what its machines provide themselves. */
+export function staticFleetDeclaration(fleet: StaticFleetConfig): {
+    providesSecrets: string[];
+    checkoutCredentials: string[];
+} {
+    return { providesSecrets: [...fleet.providesSecrets], checkoutCredentials: [...fleet.checkoutCredentials] };
+}
+
 /**
  * One agent fleet. For `kind: aws`: a cluster agent token kept in SSM Parameter Store as a SecureString under the
  * region's secrets key, an IAM managed policy for the instances, the fleet's bootstrap script, and Buildkite's
@@ -106,7 +114,9 @@ export class AgentFleet extends pulumi.ComponentResource {
      *   inherit them (the agent token is a Buildkite resource).
      */
     constructor(name: string, args: AgentFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(TYPES.fleet, name, {}, opts);
+        // A static fleet's machines hold their own secrets and checkout credentials; the component records what they
+        // are declared to hold (names, never values), so the policy pack can check it from the plan alone.
+        super(TYPES.fleet, name, args.fleet.kind === "static" ? staticFleetDeclaration(args.fleet) : {}, opts);
         const fleet = args.fleet;
         this.queue = fleet.queue;
 

@@ -5,6 +5,7 @@ import type { PlatformConfig } from "../config/schema";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { templateUrl } from "./elastic-stack-template";
 import { awsProviderName, clusterQueueName, secretsBucketName } from "./naming";
+import { secretsForRegion } from "./secret-objects";
 import { HooksBundleFiles, SecretsBucket } from "./secrets-bucket";
 
 export {
@@ -18,7 +19,7 @@ export {
 export { SecretsBucket, SecretsBucketArgs, HooksBundleFiles } from "./secrets-bucket";
 export { templateUrl, PINNED_ELASTIC_STACK_VERSION } from "./elastic-stack-template";
 export { checkParameters, toStackParameters } from "./stack-parameters";
-export { secretObjects } from "./secret-objects";
+export { secretObjects, secretsForRegion } from "./secret-objects";
 export { fleetResources, regionResources, RecoveryPlan, RecoveryResource, RecoveryAction } from "./recovery";
 
 /** Days after which a replaced secrets object version expires, unless the config says otherwise. */
@@ -140,7 +141,7 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
             secretsBucketName(region),
             {
                 region,
-                secrets: config.secrets,
+                secrets: secretsForRegion(config, region),
                 hooksBundle: args.hooksBundle,
                 noncurrentVersionExpirationDays:
                     config.elasticStack.secretsVersionExpirationDays ?? DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS,

@@ -17,7 +17,7 @@ import {
 } from "./naming";
 import { imageChildNames } from "../images/agent-image";
 import { dockerProviderName } from "../images/registries";
-import { secretObjects } from "./secret-objects";
+import { secretObjects, secretsForRegion } from "./secret-objects";
 
 /*
  * What rebuilding one fleet, or every fleet of one region, means for the stack: which resources belong to it, which
@@ -187,7 +187,7 @@ function regionScope(config: PlatformConfig, options: RecoveryOptions, region: s
         },
         { urn: urnOf(stack, PROJECT, [TYPES.secretsBucket], name), type: TYPES.secretsBucket, name, action: "restore" },
         ...childResources(stack, TYPES.secretsBucket, name, SECRETS_BUCKET_CHILDREN, false),
-        ...secretObjects(config.secrets).map((o) => object(secretObjectName(name, o.key))),
+        ...secretObjects(secretsForRegion(config, region)).map((o) => object(secretObjectName(name, o.key))),
         ...(options.hookPaths ?? []).map((p) => object(hookObjectName(name, p))),
     ];
 }

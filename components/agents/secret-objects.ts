@@ -1,4 +1,5 @@
-import type { SecretSet, SecretsConfig } from "../config/schema";
+import { fleetsRunning } from "../config/access-checks";
+import type { PlatformConfig, SecretSet, SecretsConfig } from "../config/schema";
 
 /*
  * The objects of a secrets bucket, in the layout the Elastic CI Stack's secrets hooks
@@ -27,6 +28,19 @@ export interface SecretObject {
     readonly kind: SecretObjectKind;
     /** The pipeline slug, or undefined for organisation-wide objects. */
     readonly pipeline?: string;
+    /**
+     * The environment variable names the object exports into a job (an env file's names, a secret file's own name;
+     * none for an SSH key or git-credentials). Not secret: the bucket records them in the object's metadata.
+     */
+    readonly variables: readonly string[];
+}
+
+/** The object metadata key (S3 `x-amz-meta-ci-platform-variables`) listing the variable names an object exports. */
+export const VARIABLES_METADATA_KEY = "ci-platform-variables";
+
+/** The object's metadata: its variable names, comma-separated, when it exports any. */
+export function secretObjectMetadata(object: SecretObject): Record<string, string> | undefined {
+    return object.variables.length === 0 ? undefined : { [VARIABLES_METADATA_KEY]: object.variables.join(",") };
 }
 
 /** Suffixes a `secret-files/` object name must end with for the hooks to load it. */
@@ -78,13 +92,20 @@ function objectsOf(set: SecretSet, pipeline: string | undefined): SecretObject[]
     const at = (name: string) => (pipeline === undefined ? name : `${pipeline}/${name}`);
     const out: SecretObject[] = [];
     if (set.env !== undefined && Object.keys(set.env).length > 0)
-        out.push({ key: at("env"), content: renderEnvFile(set.env), kind: "env", pipeline });
+        out.push({
+            key: at("env"),
+            content: renderEnvFile(set.env),
+            kind: "env",
+            pipeline,
+            variables: Object.keys(set.env).sort(),
+        });
     if (set.privateSshKey !== undefined)
         out.push({
             key: at("private_ssh_key"),
             content: renderSshKey(set.privateSshKey),
             kind: "private_ssh_key",
             pipeline,
+            variables: [],
         });
     if (set.gitCredentials !== undefined)
         out.push({
@@ -92,10 +113,17 @@ function objectsOf(set: SecretSet, pipeline: string | undefined): SecretObject[]
             content: renderGitCredentials(set.gitCredentials),
             kind: "git-credentials",
             pipeline,
+            variables: [],
         });
     const files = set.files ?? {};
     for (const name of Object.keys(files).sort())
-        out.push({ key: at(`secret-files/${name}`), content: files[name], kind: "secret-file", pipeline });
+        out.push({
+            key: at(`secret-files/${name}`),
+            content: files[name],
+            kind: "secret-file",
+            pipeline,
+            variables: [name],
+        });
     return out;
 }
 
@@ -107,4 +135,24 @@ export function secretObjects(secrets: SecretsConfig): SecretObject[] {
     const out = secrets.organization ? objectsOf(secrets.organization, undefined) : [];
     for (const slug of Object.keys(secrets.pipelines).sort()) out.push(...objectsOf(secrets.pipelines[slug], slug));
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * The secrets that belong in one region's bucket: the organisation's (every pipeline's jobs there load them), and
+ * each pipeline's only where an AWS fleet of that region serves its queue. A job in another region never reads this
+ * bucket, so a copy there would only widen who can read the secret.
+ */
+export function secretsForRegion(
+    config: Pick<PlatformConfig, "fleets" | "pipelines" | "secrets">,
+    region: string,
+): SecretsConfig {
+    const runsHere = new Set(
+        config.pipelines
+            .filter((p) => fleetsRunning(config, p).some((f) => f.kind === "aws" && f.region === region))
+            .map((p) => p.slug),
+    );
+    return {
+        ...(config.secrets.organization ? { organization: config.secrets.organization } : {}),
+        pipelines: Object.fromEntries(Object.entries(config.secrets.pipelines).filter(([slug]) => runsHere.has(slug))),
+    };
 }

@@ -4,7 +4,7 @@ import type { SecretsConfig } from "../config/schema";
 import { secretsBucketPolicyDocument } from "./iam-policy";
 import { hookObjects, HooksBundleFiles } from "./hook-objects";
 import { childName, hooksKeyPrefix, secretObjectName, TYPES } from "./naming";
-import { secretObjects } from "./secret-objects";
+import { secretObjectMetadata, secretObjects } from "./secret-objects";
 
 export type { HooksBundleFiles } from "./hook-objects";
 
@@ -118,7 +118,13 @@ export class SecretsBucket extends pulumi.ComponentResource {
         );
 
         const objectOpts = { parent: this, dependsOn: [encryption, policy] };
-        const upload = (resourceName: string, objectKey: string, content: pulumi.Input<string>, contentType: string) =>
+        const upload = (
+            resourceName: string,
+            objectKey: string,
+            content: pulumi.Input<string>,
+            contentType: string,
+            metadata?: Record<string, string>,
+        ) =>
             new aws.s3.BucketObjectv2(
                 resourceName,
                 {
@@ -126,14 +132,23 @@ export class SecretsBucket extends pulumi.ComponentResource {
                     key: objectKey,
                     content,
                     contentType,
+                    ...(metadata ? { metadata } : {}),
                     serverSideEncryption: "aws:kms",
                     kmsKeyId: key.arn,
                     bucketKeyEnabled: true,
                 },
                 objectOpts,
             );
+        // The variable names (never the values) go in each object's metadata, so the policy pack can check from the
+        // plan alone that every secret a pipeline needs is in the bucket of every region that runs it.
         for (const object of secretObjects(args.secrets))
-            upload(secretObjectName(name, object.key), object.key, pulumi.secret(object.content), "text/plain");
+            upload(
+                secretObjectName(name, object.key),
+                object.key,
+                pulumi.secret(object.content),
+                "text/plain",
+                secretObjectMetadata(object),
+            );
 
         this.hooksPrefix = hooksKeyPrefix(args.hooksBundle.hash);
         for (const object of hookObjects(name, args.hooksBundle))

@@ -1,8 +1,17 @@
 export { BuildkiteOrganization, BuildkiteOrganizationArgs } from "./organization";
 export { BuildkitePipeline, BuildkitePipelineArgs } from "./pipeline";
-export { PipelineTriggerRules, PipelineTriggerRulesArgs, TRIGGER_RULE_TYPE, triggerRuleValue } from "./trigger-rules";
+export {
+    ARTIFACTS_READ_RULE_TYPE,
+    PipelineTriggerRules,
+    PipelineTriggerRulesArgs,
+    TRIGGER_RULE_TYPE,
+    TriggerRuleEdge,
+    artifactsReadRuleValue,
+    triggerRuleValue,
+} from "./trigger-rules";
 export {
     GITHUB_WEBHOOK_EVENTS,
+    PUBLIC_REPOSITORY_TAG,
     displayName,
     pipelineInputs,
     repositoryUrl,

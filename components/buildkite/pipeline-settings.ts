@@ -1,4 +1,4 @@
-import { PipelineConfig } from "../config";
+import { CheckoutMethod, PipelineConfig, checkoutUrl } from "../config";
 
 /*
  * Pure mapping from a validated pipeline config to the inputs of Buildkite and GitHub resources.
@@ -7,10 +7,17 @@ import { PipelineConfig } from "../config";
 /** GitHub webhook events Buildkite acts on. */
 export const GITHUB_WEBHOOK_EVENTS = ["push", "pull_request", "deployment", "merge_group"] as const;
 
-/** The SSH clone URL Buildkite agents check out. */
-export function repositoryUrl(repository: string): string {
-    return `git@github.com:${repository}.git`;
+/**
+ * The clone URL Buildkite agents check out (the pipeline's `repository`, handed to jobs as BUILDKITE_REPO):
+ * `git@github.com:owner/name.git` for SSH, `https://github.com/owner/name.git` for HTTPS. The scheme decides which
+ * credential the clone uses: an SSH key in ssh-agent, or a git credential helper (see components/config/access-checks.ts).
+ */
+export function repositoryUrl(repository: string, checkout: CheckoutMethod): string {
+    return checkoutUrl(repository, checkout);
 }
+
+/** The pipeline tag that marks a public repository: its HTTPS checkout needs no credentials. */
+export const PUBLIC_REPOSITORY_TAG = "public-repository";
 
 /** `owner/name` split in two. */
 export function splitRepository(repository: string): { owner: string; name: string } {
@@ -49,7 +56,7 @@ export function pipelineInputs(pipeline: PipelineConfig) {
         name: displayName(pipeline),
         slug: pipeline.slug,
         description: pipeline.description,
-        repository: repositoryUrl(pipeline.repository),
+        repository: repositoryUrl(pipeline.repository, pipeline.checkout),
         defaultBranch: pipeline.defaultBranch,
         branchConfiguration: pipeline.branches,
         skipIntermediateBuilds: pipeline.skipIntermediateBuilds,
@@ -59,6 +66,7 @@ export function pipelineInputs(pipeline: PipelineConfig) {
             ...settings,
             ...(filterCondition !== undefined ? { filterCondition } : {}),
         },
-        tags: [`repo:${pipeline.repository}`],
+        // Tags are labels for searching pipelines in the Buildkite UI; the policy pack reads the public marker too.
+        tags: [`repo:${pipeline.repository}`, ...(pipeline.publicRepository ? [PUBLIC_REPOSITORY_TAG] : [])],
     };
 }

@@ -37,7 +37,10 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
      * @param opts A bag of options that control this resource's behavior.
      */
     constructor(name: string, args: BuildkitePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ci-platform:buildkite:Pipeline", name, {}, opts);
+        // The secret names the pipeline's jobs need beyond its own ci-platform:secrets (names only, never values),
+        // recorded on the component so the policy pack can check from the plan that each reaches its fleets.
+        const requiresSecrets = args.pipeline.requiresSecrets;
+        super("ci-platform:buildkite:Pipeline", name, requiresSecrets.length > 0 ? { requiresSecrets } : {}, opts);
         const config = args.pipeline;
         this.pipeline = new buildkite.pipeline.Pipeline(
             `${name}-pipeline`,

@@ -1,6 +1,7 @@
 import { ELASTIC_STACK_PARAMETERS } from "../agents/elastic-stack-template";
 import { MAX_AWS_FLEET_NAME_LENGTH } from "../agents/naming";
 import { isLoadedSecretFileName, SECRET_FILE_SUFFIXES } from "../agents/secret-objects";
+import { checkAccess } from "./access-checks";
 import { ConfigIssue, didYouMean } from "./issues";
 import { PlatformConfig } from "./schema";
 
@@ -395,5 +396,8 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
                 fix: "use the slug of a pipeline in ci-platform:pipelines (pulumi config set --secret --path 'ci-platform:secrets.pipelines.<slug>.env.NAME' ...), or remove them",
             });
     }
+
+    // Checkout, secrets that reach their fleets, and the rules cross-cluster triggers need.
+    issues.push(...checkAccess(config));
     return issues;
 }

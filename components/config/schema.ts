@@ -23,15 +23,19 @@ const region = z.enum(AWS_REGION_NAMES, {
     error: (issue) => `"${String(issue.input)}" is not an AWS region name (for example us-east-1 or eu-west-2)`,
 });
 
-const envMap = z.record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "environment variable names are letters, digits and _" }),
-    z.string({ error: "environment values are strings; quote numbers and booleans" }),
-);
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName = z.string().regex(ENV_NAME, { error: "environment variable names are letters, digits and _" });
+
+const envMap = z.record(envName, z.string({ error: "environment values are strings; quote numbers and booleans" }));
 
 const tagMap = z.record(
     z.string().min(1).max(128),
     z.string({ error: "tag values are strings" }).max(256, { error: "tag values are at most 256 characters" }),
 );
+
+/** How agents clone a pipeline's repository: `git@github.com:owner/name.git` or `https://github.com/owner/name.git`. */
+export const CHECKOUT_METHODS = ["ssh", "https"] as const;
+export type CheckoutMethod = (typeof CHECKOUT_METHODS)[number];
 
 /** `owner/name` of a GitHub repository. */
 export const REPOSITORY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/;
@@ -130,6 +134,18 @@ const staticFleetSchema = z.strictObject({
     queue: slug("queue name"),
     /** Where the machines are, for people reading the plan. */
     location: z.string().optional(),
+    /**
+     * Names of the secret environment variables the machines set for every job themselves (held in their keychain
+     * or the agent's environment, not managed by this stack). An on-premises fleet has no access to the secrets
+     * buckets, so this is the only way a secret reaches its jobs.
+     */
+    providesSecrets: z.array(envName).default([]),
+    /**
+     * Which checkouts the machines can authenticate themselves: `ssh` (a key in the agent user's ssh-agent or
+     * ~/.ssh that GitHub accepts for the repositories), `https` (a git credential helper for https://github.com).
+     * A public repository checked out over HTTPS needs neither.
+     */
+    checkoutCredentials: z.array(z.enum(CHECKOUT_METHODS)).default([]),
     tags: tagMap.default({}),
 });
 
@@ -225,6 +241,21 @@ export const pipelineSchema = z.strictObject({
     repository: z.string().regex(REPOSITORY_PATTERN, {
         error: (issue) => `"${String(issue.input)}" is not a GitHub repository; write it as owner/name`,
     }),
+    /**
+     * How agents clone the repository. `https` (the default): one git-credentials token serves every repository it
+     * can read, and a public repository needs no credential at all. `ssh`: needs a key GitHub accepts for this
+     * repository (a deploy key is tied to one repository), delivered as the pipeline's or the organisation's
+     * `privateSshKey`.
+     */
+    checkout: z.enum(CHECKOUT_METHODS).default("https"),
+    /** The repository is public on GitHub: an HTTPS checkout needs no credentials. */
+    publicRepository: z.boolean().default(false),
+    /**
+     * Names of secret environment variables the pipeline's jobs need. Each must reach every fleet that runs them:
+     * a value in `ci-platform:secrets` (pipeline or organisation) for AWS fleets, `providesSecrets` for static ones.
+     * The names of the pipeline's own `ci-platform:secrets` env and files count as needed too.
+     */
+    requiresSecrets: z.array(envName).default([]),
     cluster: z.string().default("default"),
     queue: z.string().default("default"),
     defaultBranch: z.string().min(1).default("main"),
@@ -301,6 +332,14 @@ export const platformConfigSchema = z.strictObject({
     images: z.array(imageSchema).default([]),
     pipelines: z.array(pipelineSchema).default([]),
     secrets: secretsSchema.default({ pipelines: {} }),
+    /**
+     * The Buildkite organization has the rules feature (opt-in, enabled by Buildkite support). Needed for a trigger
+     * between pipelines of different clusters: the trigger and the child's artifact download each need a rule.
+     */
+    organizationRules: z
+        // Pulumi hands a program every top-level scalar as text, as `pulumi config get` prints it.
+        .preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean())
+        .default(false),
     /** Cost allocation tags applied to every taggable AWS resource. */
     tags: tagMap.default({}),
 });

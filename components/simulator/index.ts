@@ -97,7 +97,7 @@ export class SimulationError extends Error {
  * pipeline-settings.ts `repositoryUrl`); an `git@`/`ssh://` URL is an SSH checkout, anything else HTTPS.
  */
 export function checkoutOf(pipeline: PipelineConfig): string {
-    const url = repositoryUrl(pipeline.repository);
+    const url = repositoryUrl(pipeline.repository, pipeline.checkout);
     return `${/^(git@|ssh:\/\/)/.test(url) ? "ssh" : "https"} ${url}`;
 }
 
@@ -115,6 +115,10 @@ export function secretNames(config: PlatformConfig, slug: string): string[] {
         if (set.privateSshKey !== undefined) names.add("private_ssh_key");
         if (set.gitCredentials !== undefined) names.add("git-credentials");
     }
+    // A static fleet reads no bucket: its machines set `providesSecrets` for every job they run.
+    const pipeline = config.pipelines.find((p) => p.slug === slug);
+    for (const fleet of pipeline ? fleetsFor(config, pipeline.cluster, pipeline.queue) : [])
+        if (fleet.kind === "static") for (const name of fleet.providesSecrets) names.add(name);
     return [...names].sort();
 }
 

