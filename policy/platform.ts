@@ -209,13 +209,20 @@ function walk(steps: readonly unknown[], uploaded: boolean, out: DeployedStep[])
 }
 
 /** The steps a pipeline's jobs run, from its stored `steps` and every document they upload. */
-export function pipelineSteps(stepsYaml: string): DeployedStep[] {
+export function pipelineSteps(stepsYaml: string): readonly DeployedStep[] {
+    // Parsing YAML is most of the model's cost, and every invariant reads the model anew: the steps of one text are
+    // parsed once per process (a pure function of the text, so the cache cannot go stale).
+    const cached = parsedSteps.get(stepsYaml);
+    if (cached !== undefined) return cached;
     const out: DeployedStep[] = [];
     stepsOf(stepsYaml, false, out);
-    return out;
+    const steps = Object.freeze(out.map((s) => Object.freeze(s)));
+    parsedSteps.set(stepsYaml, steps);
+    return steps;
 }
+const parsedSteps = new Map<string, readonly DeployedStep[]>();
 
-/** Reads the platform from the plan's resources. */
+/** Reads the platform from the plan's resources. Each invariant reads it anew; parsed steps are shared. */
 export function readPlatform(resources: readonly PlanResource[]): Platform {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const ofType = (type: string) => resources.filter((r) => r.type === type);

@@ -3,7 +3,7 @@
  * by an explicit provider, every job's queue is served, a queue is sized by one scaler only, and every image a job
  * runs in is in the registry of each region that can run the job.
  */
-import { fleetsServing, platformImagePath, ecrRegion, readPlatform, type Platform } from "../platform";
+import { fleetsServing, platformImagePath, ecrRegion, readPlatform } from "../platform";
 import type { PlanResource } from "../resource";
 import type { StackFinding, StackRule } from "../rules";
 
@@ -44,17 +44,6 @@ export const explicitProviders: StackRule = {
     },
 };
 
-const platformCache = new WeakMap<readonly PlanResource[], Platform>();
-/** The platform of a resource list, read once per list for every rule of this file. */
-function platformOf(resources: readonly PlanResource[]): Platform {
-    let platform = platformCache.get(resources);
-    if (platform === undefined) {
-        platform = readPlatform(resources);
-        platformCache.set(resources, platform);
-    }
-    return platform;
-}
-
 export const queuesServed: StackRule = {
     kind: "stack",
     name: "queues-served",
@@ -64,7 +53,7 @@ export const queuesServed: StackRule = {
     types: [],
     remediation: "Name a queue in the step (agents: { queue }) that a fleet of the pipeline's cluster serves.",
     check(resources) {
-        const platform = platformOf(resources);
+        const platform = readPlatform(resources);
         const findings: StackFinding[] = [];
         for (const pipeline of platform.pipelines) {
             if (pipeline.cluster === undefined) continue; // pipeline-in-cluster judges a pipeline outside a cluster
@@ -102,7 +91,7 @@ export const oneScalerPerQueue: StackRule = {
     types: [],
     remediation: "Give each region's fleet a queue of its own and point pipelines at the queue they should run in.",
     check(resources) {
-        const platform = platformOf(resources);
+        const platform = readPlatform(resources);
         const byQueue = new Map<string, string[]>();
         for (const fleet of platform.fleets) {
             if (fleet.kind !== "aws" || fleet.cluster === undefined || fleet.queue === undefined) continue;
@@ -138,7 +127,7 @@ export const imagesInEveryRegion: StackRule = {
     remediation:
         "Push each image to every region that hosts a fleet running it (ECR replication does not copy images pushed before the rule existed).",
     check(resources) {
-        const platform = platformOf(resources);
+        const platform = readPlatform(resources);
         const pushed = new Set(platform.images.map((i) => `${i.region}|${i.reference}`));
         // pipeline URN -> "region|reference" -> the steps that need it there
         const missing = new Map<string, Map<string, Set<string>>>();
