@@ -1,6 +1,14 @@
 import type { ConfigIssue, PlatformConfig } from "../config";
 import { didYouMean } from "../config/issues";
-import { argDeclarations, dockerfilePath, missingFromArgs, parseDockerfile, variantBuildArgs } from "./dockerfile";
+import {
+    argDeclarations,
+    dockerfilePath,
+    finalUser,
+    isRootUser,
+    missingFromArgs,
+    parseDockerfile,
+    variantBuildArgs,
+} from "./dockerfile";
 import { VERSIONS_FILE, parseVersionsText } from "./versions";
 
 /** The files under `agent-images/` the config checks read, handed in so the checks stay pure. */
@@ -17,7 +25,9 @@ export interface ImageFiles {
  * - `versions.json` missing, not JSON, or pinning a value that is not a calendar version;
  * - a declared image without a pinned version, or without a Dockerfile;
  * - a pin for an image that is not declared;
- * - a variant whose build arguments leave a `FROM` line's `ARG` unset (e.g. `bookworm` for a Python image).
+ * - a variant whose build arguments leave a `FROM` line's `ARG` unset (e.g. `bookworm` for a Python image);
+ * - a final stage that runs as a user other than root: under the fleets' Docker user-namespace remap such a user
+ *   cannot write the bind-mounted checkout (see {@link checkImages}' comment at the rule).
  * (Steps naming an undeclared image or variant are reported by the config's cross-checks.)
  */
 export function checkImages(
@@ -91,6 +101,22 @@ export function checkImages(
             });
             return;
         }
+        // Our fleets keep the Elastic CI Stack's Docker user-namespace remap on: EnableDockerUserNamespaceRemap
+        // defaults to "true" (buildkite/elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml, the parameter)
+        // and toStackParameters never sets it. With it, container root is the host's buildkite-agent and container
+        // uid N > 0 is host uid 99999+N (v6.71.1 packer/linux/stack/conf/bin/bk-configure-docker.sh,
+        // write_userns_mapping_file: "buildkite-agent:<uid>:1" then "buildkite-agent:100000:65536"). The checkout
+        // the docker plugin bind-mounts belongs to buildkite-agent, and the plugin passes `-u` only when a step sets
+        // `user` or `propagate-uid-gid` (buildkite-plugins/docker-buildkite-plugin v5.13.0 commands/run.sh), so an
+        // image whose final USER is not root cannot write its checkout. Container root is already unprivileged on
+        // the host.
+        const user = finalUser(instructions);
+        if (!isRootUser(user.user))
+            issues.push({
+                path: ["images", i, "name"],
+                message: `${dockerfilePath(image.name)} line ${user.line ?? "?"} makes steps run as USER ${user.user}; the fleets keep Docker's user-namespace remap on (Elastic CI Stack EnableDockerUserNamespaceRemap defaults to "true"), which maps a non-root container user to a host uid that cannot write the bind-mounted checkout`,
+                fix: "drop the USER line (or end with USER root): under the remap, container root is the host's unprivileged buildkite-agent user",
+            });
         image.variants.forEach((variant, j) => {
             const missing = missingFromArgs(instructions, variantBuildArgs(variant));
             if (missing.length > 0) {

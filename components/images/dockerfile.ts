@@ -115,6 +115,26 @@ export function baseImages(
 }
 
 /**
+ * The user the final stage runs as: the argument of the last `USER` after the last `FROM`, or `root` when there is
+ * none (Docker's default).
+ */
+export function finalUser(instructions: readonly Instruction[]): { user: string; line?: number } {
+    let lastFrom = -1;
+    instructions.forEach((ins, i) => {
+        if (ins.keyword === "FROM") lastFrom = i;
+    });
+    const users = instructions.slice(lastFrom + 1).filter((ins) => ins.keyword === "USER");
+    const last = users.at(-1);
+    return last ? { user: last.args, line: last.line } : { user: "root" };
+}
+
+/** Whether a `USER` argument (`name`, `uid`, `name:group`) is the container's root: `root`, `0`, `root:x`, `0:x`. */
+export function isRootUser(user: string): boolean {
+    const name = user.split(":")[0].trim();
+    return name === "root" || name === "0";
+}
+
+/**
  * Global `ARG`s without a default that a `FROM` line uses and `buildArgs` does not give: a build with these
  * arguments would start from a broken base image name.
  */

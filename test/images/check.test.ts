@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import { formatIssue, parsePlatformConfig, type PlatformConfig, type RawConfig } from "../../components/config";
 import { checkImages, type ImageFiles } from "../../components/images/check";
 
-const PY = "ARG PYTHON_VERSION\nFROM python:${PYTHON_VERSION}-slim-bookworm\nUSER buildkite\n";
-const DEB = "ARG VARIANT\nFROM debian:${VARIANT}-slim\nUSER buildkite\n";
+const PY = "ARG PYTHON_VERSION\nFROM python:${PYTHON_VERSION}-slim-bookworm\nWORKDIR /workdir\n";
+const DEB = "ARG VARIANT\nFROM debian:${VARIANT}-slim\nWORKDIR /workdir\n";
 
 function config(overrides: RawConfig = {}): PlatformConfig {
     const result = parsePlatformConfig({
@@ -103,6 +103,21 @@ describe("checkImages", () => {
         assert.equal(issues.length, 1);
         assert.equal(formatIssue(issues[0]).split(": ")[0], "ci-platform:images[0].variants[1]");
         assert.match(issues[0].message, /variant "bookworm" .* needs PYTHON_VERSION in FROM/);
+    });
+
+    it("refuses a final non-root USER: under the fleets' userns remap it cannot write the checkout", () => {
+        const nonRoot = `${DEB}RUN useradd --uid 2000 buildkite\nUSER buildkite\n`;
+        const issues = checkImages(config(), files(GOOD_VERSIONS, { ...GOOD_FILES, "deb-builder": nonRoot }));
+        assert.equal(issues.length, 1);
+        assert.equal(formatIssue(issues[0]).split(": ")[0], "ci-platform:images[1].name");
+        assert.match(issues[0].message, /line 5 makes steps run as USER buildkite/);
+        assert.match(issues[0].message, /EnableDockerUserNamespaceRemap/);
+        assert.match(issues[0].fix, /drop the USER line/);
+    });
+
+    it("accepts USER root at the end, and a non-root USER in an earlier build stage", () => {
+        const staged = `FROM debian:bookworm AS tools\nUSER nobody\n${DEB}USER root\n`;
+        assert.deepEqual(checkImages(config(), files(GOOD_VERSIONS, { ...GOOD_FILES, "deb-builder": staged })), []);
     });
 
     it("reports a Dockerfile without FROM", () => {
