@@ -80,8 +80,10 @@ export function imageChildNames(
  * replication configuration is applied"), so a region added later would get none of the pinned tags. A push
  * waits for its own repository, so the tag is there when `pulumi up` ends.
  *
- * A build reruns only when its inputs change: the image name (the tag holds the version) or the build arguments
- * (which hold the Dockerfile's digest). Tags are immutable, so a changed Dockerfile needs a new version
+ * A build reruns only when its inputs change: the image name (the tag holds the version), the platform, the build
+ * arguments (which hold the Dockerfile's digest) or the provider's implicit context digest, which the
+ * ignore-everything `.dockerignore` reduces to the Dockerfile's bytes (context.ts): a chmod or a stray file in
+ * the directory rebuilds nothing. Tags are immutable, so a changed Dockerfile needs a new version
  * (`npm run images:bump -- NAME`): pushing an existing tag again fails.
  */
 export class AgentImage extends pulumi.ComponentResource {

@@ -1,5 +1,6 @@
 import type { ConfigIssue, PlatformConfig } from "../config";
 import { didYouMean } from "../config/issues";
+import { dockerignorePath, ignoresWholeContext, parseIgnoreFile } from "./context";
 import {
     argDeclarations,
     dockerfilePath,
@@ -17,6 +18,8 @@ export interface ImageFiles {
     readonly versionsJson: string | undefined;
     /** The text of `agent-images/<image>/Dockerfile`, or undefined when it is missing. */
     dockerfile(image: string): string | undefined;
+    /** The text of `agent-images/<image>/.dockerignore`, or undefined when it is missing. */
+    dockerignore(image: string): string | undefined;
 }
 
 /**
@@ -27,7 +30,9 @@ export interface ImageFiles {
  * - a pin for an image that is not declared;
  * - a variant whose build arguments leave a `FROM` line's `ARG` unset (e.g. `bookworm` for a Python image);
  * - a final stage that runs as a user other than root: under the fleets' Docker user-namespace remap such a user
- *   cannot write the bind-mounted checkout (see {@link checkImages}' comment at the rule).
+ *   cannot write the bind-mounted checkout (see {@link checkImages}' comment at the rule);
+ * - a build context whose `.dockerignore` is missing or does not exclude everything: the docker provider's context
+ *   digest then hashes file modes and stray files, and a rebuild pushes a pinned tag again (see context.ts).
  * (Steps naming an undeclared image or variant are reported by the config's cross-checks.)
  */
 export function checkImages(
@@ -92,6 +97,13 @@ export function checkImages(
             });
             return;
         }
+        const ignore = files.dockerignore(image.name);
+        if (ignore === undefined || !ignoresWholeContext(parseIgnoreFile(ignore)))
+            issues.push({
+                path: ["images", i, "name"],
+                message: `${dockerignorePath(image.name)} ${ignore === undefined ? "is missing" : "does not exclude the whole build context"}, so the docker provider's context digest covers file modes and any stray file there: a chmod or a new file rebuilds and pushes the pinned tag again, which the immutable repository refuses`,
+                fix: `make ${dockerignorePath(image.name)} a single line "*" (the provider always hashes the Dockerfile's content; Dockerfiles here COPY nothing)`,
+            });
         const instructions = parseDockerfile(text);
         if (!instructions.some((ins) => ins.keyword === "FROM")) {
             issues.push({

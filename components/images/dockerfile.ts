@@ -13,8 +13,9 @@ export function dockerfilePath(image: string): string {
 
 /**
  * The build context of an image: its directory under `agent-images/`. Relative to the repository root (where
- * Pulumi runs the program), so the plan is the same on every machine. The directory holds only the Dockerfile:
- * the docker provider rebuilds when anything in the context changes, and only the Dockerfile should.
+ * Pulumi runs the program), so the plan is the same on every machine. The directory holds the Dockerfile and a
+ * `.dockerignore` that excludes everything, so the docker provider's context digest follows the Dockerfile's bytes
+ * alone, not file modes or stray files (context.ts).
  */
 export function buildContext(image: string): string {
     return `agent-images/${image}`;

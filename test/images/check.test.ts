@@ -36,8 +36,16 @@ function config(overrides: RawConfig = {}): PlatformConfig {
     return result.value;
 }
 
-function files(versions: string | undefined, dockerfiles: Record<string, string>): ImageFiles {
-    return { versionsJson: versions, dockerfile: (name) => dockerfiles[name] };
+function files(
+    versions: string | undefined,
+    dockerfiles: Record<string, string>,
+    dockerignores: Record<string, string | undefined> = { "buildkite-test": "*\n", "deb-builder": "*\n" },
+): ImageFiles {
+    return {
+        versionsJson: versions,
+        dockerfile: (name) => dockerfiles[name],
+        dockerignore: (name) => dockerignores[name],
+    };
 }
 
 const GOOD_VERSIONS = '{ "buildkite-test": "2026.11.1", "deb-builder": "2026.11.1" }';
@@ -112,12 +120,27 @@ describe("checkImages", () => {
         assert.equal(formatIssue(issues[0]).split(": ")[0], "ci-platform:images[1].name");
         assert.match(issues[0].message, /line 5 makes steps run as USER buildkite/);
         assert.match(issues[0].message, /EnableDockerUserNamespaceRemap/);
-        assert.match(issues[0].fix, /drop the USER line/);
+        assert.match(issues[0].fix ?? "", /drop the USER line/);
     });
 
     it("accepts USER root at the end, and a non-root USER in an earlier build stage", () => {
         const staged = `FROM debian:bookworm AS tools\nUSER nobody\n${DEB}USER root\n`;
         assert.deepEqual(checkImages(config(), files(GOOD_VERSIONS, { ...GOOD_FILES, "deb-builder": staged })), []);
+    });
+
+    it("refuses a build context whose .dockerignore is missing or lets files through", () => {
+        const issues = checkImages(
+            config(),
+            files(GOOD_VERSIONS, GOOD_FILES, { "buildkite-test": "*\n!scripts\n", "deb-builder": undefined }),
+        );
+        assert.deepEqual(
+            issues.map((i) => [formatIssue(i).split(": ")[0], /does not exclude|is missing/.exec(i.message)?.[0]]),
+            [
+                ["ci-platform:images[0].name", "does not exclude"],
+                ["ci-platform:images[1].name", "is missing"],
+            ],
+        );
+        assert.match(issues[1].fix ?? "", /agent-images\/deb-builder\/.dockerignore a single line "\*"/);
     });
 
     it("reports a Dockerfile without FROM", () => {

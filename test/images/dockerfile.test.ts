@@ -133,8 +133,8 @@ describe("agent-images Dockerfiles", () => {
             const args = argDeclarations(ins);
             const declared = new Set(args.map((a) => a.name));
 
-            it("has only the Dockerfile in its build context, so nothing else triggers a rebuild", () => {
-                assert.deepEqual(fs.readdirSync(dir), ["Dockerfile"]);
+            it("has only the Dockerfile and an ignore-everything .dockerignore in its build context", () => {
+                assert.deepEqual(fs.readdirSync(dir).sort(), [".dockerignore", "Dockerfile"]);
             });
 
             it("sets the OCI labels from build arguments the stack passes", () => {
