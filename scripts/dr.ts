@@ -8,21 +8,59 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
-import { hookObjectName, secretsBucketName } from "../components/agents/naming";
-import { didYouMean, formatIssue, parsePlatformConfig } from "../components/config";
+import { hookObjectName, secretsBucketName, shellArg } from "../components/agents/naming";
+import { evacuationStateDeletes, imagePushes } from "../components/agents/recovery";
+import { didYouMean, formatIssue, parsePlatformConfig, type PlatformConfig } from "../components/config";
+import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
+import { imageTag, repositoryName } from "../components/images/image-ref";
 import { buildPlan, rawPlatformConfig, stackNameOf } from "./plan";
 import { readStackFile } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
 
+/** Where a push lands: what `aws ecr describe-images` needs to find it. */
+export interface PushTarget {
+    readonly region: string;
+    /** `ci-platform/<image>`. */
+    readonly repository: string;
+    /** `<variant>-<version>`. */
+    readonly tag: string;
+}
+
+/** The pushes of the config's images into `regions`, by docker.Image resource name. Pure. */
+export function pushTargets(
+    images: PlatformConfig["images"],
+    versions: Readonly<Record<string, string>>,
+    regions: readonly string[],
+): Record<string, PushTarget> {
+    const out: Record<string, PushTarget> = {};
+    for (const image of images)
+        for (const region of regions)
+            for (const [variant, name] of Object.entries(imageChildNames(image.name, region, image.variants).pushes))
+                out[name] = {
+                    region,
+                    repository: repositoryName(image.name),
+                    tag: imageTag(variant, versions[image.name] ?? "<version>"),
+                };
+    return out;
+}
+
 /** The runbook text for a recovery plan. Pure. */
-export function renderRecovery(plan: RecoveryPlan, scope: string, stack: string): string {
+export function renderRecovery(
+    plan: RecoveryPlan,
+    scope: string,
+    stack: string,
+    pushes: Readonly<Record<string, PushTarget>> = {},
+): string {
     const lines: string[] = [];
     const list = (title: string, urns: readonly string[]) => {
         lines.push(`${title} (${urns.length}):`);
         for (const urn of urns) lines.push(`  ${urn}`);
         lines.push("");
     };
+    const stackArg = `--stack ${shellArg(stack)}`;
+    const pushResources = imagePushes(plan);
+    const pushUrns = new Set(pushResources.map((r) => r.urn));
     lines.push(`Recovery of ${scope} in stack ${stack}`);
     lines.push(
         `Fleets: ${plan.fleets.join(", ")}${plan.regions.length ? `; region(s): ${plan.regions.join(", ")}` : ""}`,
@@ -32,21 +70,61 @@ export function renderRecovery(plan: RecoveryPlan, scope: string, stack: string)
     list("Recreated from config (replaced)", plan.recreated);
     list(
         "Restored from config if missing or drifted (secrets objects, hooks, providers, settings)",
-        plan.resources.filter((r) => r.action === "restore").map((r) => r.urn),
+        plan.resources.filter((r) => r.action === "restore" && !pushUrns.has(r.urn)).map((r) => r.urn),
     );
+    if (pushResources.length > 0) {
+        // pulumi/pulumi-docker v5.1.0 provider/provider.go: Read returns the stored properties unchanged and Delete
+        // does nothing, so neither refresh nor up notices that a pushed tag is gone from the registry.
+        lines.push(`Image pushes (${pushResources.length}): NOT restored if missing. A push whose repository was`);
+        lines.push("recreated (empty) shows no diff, so `pulumi up` leaves the repository empty. Check each tag, and");
+        lines.push("run the push's command only if the tag is missing (the repository is immutable: pushing a tag");
+        lines.push("that is there fails):");
+        for (const r of pushResources) {
+            const t = pushes[r.name];
+            lines.push(`  ${r.urn}`);
+            if (t)
+                lines.push(
+                    `    check: aws ecr describe-images --region ${t.region} --repository-name ${t.repository} --image-ids imageTag=${shellArg(t.tag)}`,
+                );
+            lines.push(`    push:  pulumi up ${stackArg} --target ${shellArg(r.urn)} --replace ${shellArg(r.urn)}`);
+        }
+        lines.push("");
+    }
     lines.push("Rebuild in place (the region still works, the fleet is broken):");
     lines.push(`  1. ${plan.commands.refresh}`);
     lines.push(`  2. ${plan.commands.rebuild}`);
     lines.push("");
     if (plan.regions.length > 0) {
-        lines.push("Evacuate instead (the region is lost): first lift protection from its stateful resources,");
-        lines.push("so that removing them from the stack leaves them in the account:");
-        plan.commands.unprotect.forEach((c, i) => lines.push(`  ${i + 1}. ${c}`));
-        lines.push(
-            `  then set \`region:\` of ${plan.fleets.join(", ")} to a healthy region in Pulumi.${stack}.yaml,`,
-            "  check `npm run plan -- --diff` (the new region gets its bucket, key, secrets objects, hooks and fleets),",
-            `  and run \`pulumi up --stack ${stack}\`.`,
+        const deletes = evacuationStateDeletes(plan, stack);
+        let step = 0;
+        const numbered = (c: string) => lines.push(`  ${++step}. ${c}`);
+        lines.push("Evacuate instead (the region is lost). Moving a fleet keeps its URNs but changes their provider,");
+        lines.push("which Pulumi plans as a replacement: every delete in the lost region would fail and the new");
+        lines.push("region's stacks would never be created. So first take the lost region's resources out of the");
+        lines.push("state (they stay in the account), then move the fleets:");
+        if (plan.commands.unprotect.length > 0) {
+            lines.push("  Lift protection from its stateful resources (retained on delete: `pulumi up` will drop them");
+            lines.push("  from the stack and leave them in the account):");
+            plan.commands.unprotect.forEach(numbered);
+        }
+        lines.push("  Remove the region's other AWS and docker resources from the state, in this order (dependents");
+        lines.push("  first; the CLI refuses a resource that something still depends on: delete that one first):");
+        deletes.forEach(numbered);
+        numbered(`set \`region:\` of ${plan.fleets.join(", ")} to a healthy region in Pulumi.${stack}.yaml`);
+        numbered(
+            "check `npm run plan -- --diff base.json` (the new region gets its bucket, key, secrets objects, hooks, fleets and image pushes)",
         );
+        numbered(`pulumi up ${stackArg}`);
+        lines.push(
+            "  Left in the lost region's account, to delete by hand once it is back: the fleets' CloudFormation",
+        );
+        lines.push(
+            "  stacks, their token parameters, bootstrap objects and IAM policies (IAM is global: a policy stays",
+        );
+        lines.push(
+            "  attached to its old stack's role until that stack is deleted), and the retained buckets, keys and",
+        );
+        lines.push("  repositories.");
     }
     return lines.join("\n");
 }
@@ -107,8 +185,10 @@ async function main(argv: string[]): Promise<number> {
         );
         return 1;
     }
+    const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}");
+    const pushes = pushTargets(config.images, versions.ok ? versions.value : {}, plan.regions);
     process.stdout.write(
-        renderRecovery(plan, values.fleet ? `fleet ${values.fleet}` : `region ${values.region}`, stack) + "\n",
+        renderRecovery(plan, values.fleet ? `fleet ${values.fleet}` : `region ${values.region}`, stack, pushes) + "\n",
     );
     return 0;
 }

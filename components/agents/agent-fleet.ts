@@ -155,6 +155,10 @@ export class AgentFleet extends pulumi.ComponentResource {
                     keyId: region.secretsKeyArn,
                     value: this.token,
                 },
+                // Kept: the path is fixed, and SSM parameter names are unique per account and region, so the same-region
+                // replacement `npm run dr -- --fleet` runs would clash with the old one if it were created first. A
+                // move to another region never replaces it: the dr runbook drops the lost region's resources from
+                // the state before the config edit (components/agents/recovery.ts, evacuationStateDeletes).
                 { parent: this, deleteBeforeReplace: true },
             );
 
@@ -261,6 +265,8 @@ export class AgentFleet extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
+                    // Kept for the same reason as the token parameter's: CloudFormation stack names are unique per
+                    // account and region, and the name is fixed (cloudFormationStackName).
                     deleteBeforeReplace: true,
                     dependsOn: [parameter, ...(args.queue ? [args.queue] : [])],
                 },

@@ -266,3 +266,48 @@ export function regionResources(config: PlatformConfig, region: string, options:
     ];
     return plan(resources, fleets.sort(), [region], options);
 }
+
+/*
+ * Evacuating a lost region (used by scripts/dr.ts). Moving a fleet to another region keeps its URNs but changes their
+ * explicit provider, which the engine plans as a replacement; with the old region unreachable every delete there
+ * fails, and the stack and token parameter (deleteBeforeReplace, see agent-fleet.ts) would never be recreated. So
+ * the runbook first drops the lost region's resources from the state (they stay in the account), then edits the
+ * config: `pulumi up` then only creates.
+ */
+
+/** Whether a resource lives in a region's AWS account or registry (as opposed to Buildkite, or a component). */
+function regionBound(type: string): boolean {
+    return type.startsWith("aws:") || type.startsWith("docker:");
+}
+
+/**
+ * The order in which `pulumi state delete` accepts the lost region's resources: dependents first, since the CLI
+ * refuses to delete a resource that others depend on or are parented to (pulumi docs, "pulumi state delete"). The
+ * CloudFormation stacks depend on the token parameter, IAM policy and bootstrap object (agent-fleet.ts); pushes,
+ * policies and objects depend on their repository, bucket or key, which are retained and not deleted here.
+ */
+function deleteRank(type: string): number {
+    if (type === TYPES.cloudFormationStack) return 0;
+    if (type === IMAGE_TYPES.push) return 1;
+    if (type === TYPES.kmsAlias) return 1;
+    return 2;
+}
+
+/**
+ * The `pulumi state delete` commands of every non-retained AWS or docker resource of a region plan, in an order
+ * the CLI accepts. Buildkite resources (tokens, queues), components and the providers stay: the fleets keep their
+ * tokens and queues, and the engine drops the unused providers itself. Retained resources are not deleted here:
+ * once unprotected, `pulumi up` drops them from the stack and leaves them in the account (retainOnDelete).
+ */
+export function evacuationStateDeletes(plan: RecoveryPlan, stack: string): string[] {
+    return plan.resources
+        .filter((r) => r.action !== "retain" && regionBound(r.type))
+        .map((r, i) => ({ r, i }))
+        .sort((a, b) => deleteRank(a.r.type) - deleteRank(b.r.type) || a.i - b.i)
+        .map(({ r }) => `pulumi state delete --stack ${shellArg(stack)} --yes ${shellArg(r.urn)}`);
+}
+
+/** The image pushes of a plan (docker.Image), which `pulumi up` cannot see missing (docker.Image neither reads nor deletes: scripts/dr.ts lists them apart). */
+export function imagePushes(plan: RecoveryPlan): RecoveryResource[] {
+    return plan.resources.filter((r) => r.type === IMAGE_TYPES.push);
+}
