@@ -1,8 +1,14 @@
 /*
  * The IAM policy of one fleet's instances: read its region's secrets bucket (and decrypt its objects with the
- * bucket's key), list and read the hooks bundle and the fleet's bootstrap script, pull step images from ECR. Nothing
- * else; the Elastic CI Stack grants what the agent itself needs (its own InstancePolicy also grants `s3:Get*` and
- * `s3:List*` on the SecretsBucket parameter's bucket, for its secrets hooks).
+ * bucket's key), list and read the hooks bundle and the fleet's bootstrap script, pull step images from ECR. This
+ * policy grants nothing more, but it is not all the instances can do: the Elastic CI Stack's own role adds
+ * (buildkite/elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml, IAMRole):
+ * - `s3:Get*` and `s3:List*` on the SecretsBucket parameter's bucket, for its secrets hooks;
+ * - with ECRAccessPolicy `readonly` (stack-parameters.ts), the managed AmazonEC2ContainerRegistryReadOnly policy:
+ *   ECR read and pull on every repository of the account, in every region, not only ours (ECRManagedPolicy map);
+ * - DecryptAgentToken: `kms:Decrypt` on the BuildkiteAgentTokenParameterStoreKMSKey, which is our secrets key, with
+ *   no `kms:ViaService` condition: the instances can decrypt with that key directly, not only through S3 as the
+ *   condition below intends.
  */
 
 /** An IAM policy statement, as much of the grammar as this module writes. */

@@ -24,9 +24,12 @@
 # the stack's BUILDKITE_AGENTS_PER_INSTANCE from cfn-env, our fleet.env). Then one job runs at
 # a time and everything on the host is this job's or left over. Anything else, including a
 # config this hook cannot read, is a shared host: only objects this job owns (pre-exit), or that
-# a finished job owns (pre-command), are removed; objects nobody owns are left to the stack's
-# hourly docker-gc (packer/linux/base/conf/docker/scripts/docker-gc: stopped containers and
-# unused networks older than DOCKER_PRUNE_UNTIL, 4h).
+# a finished job owns (pre-command), are removed. Objects nobody owns are left alone here, and
+# the stack's hourly docker-gc reclaims only some of them: it prunes *stopped* containers and
+# unused networks older than DOCKER_PRUNE_UNTIL, 4h (packer/linux/base/conf/docker/scripts/
+# docker-gc); docker-low-disk-gc prunes unused images and build cache only when the disk is low
+# (same directory). A running unlabelled container, and unowned volumes, stay until the
+# instance is replaced.
 #
 # Finished jobs, under CI_PLATFORM_STATE_DIR (default /var/lib/buildkite-agent/ci-platform, in the
 # agent user's home, where the stack writes cfn-env):
