@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { repositoryUrl } from "../buildkite/pipeline-settings";
 import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
 import { ifChangedSelects, IfChanged } from "../steps/glob";
@@ -164,6 +164,48 @@ export function interpolate(text: string, env: Readonly<Record<string, string>>)
     );
 }
 
+/** Every string of a parsed document, interpolated (the agent and Buildkite interpolate values, not YAML text). */
+function interpolateValues(value: unknown, env: Readonly<Record<string, string>>): unknown {
+    if (typeof value === "string") return interpolate(value, env);
+    if (Array.isArray(value)) return value.map((v) => interpolateValues(v, env));
+    if (value !== null && typeof value === "object")
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateValues(v, env)]));
+    return value;
+}
+
+/**
+ * The variables Buildkite knows when it interpolates a pipeline's stored steps at build creation (buildkite/docs
+ * pages/pipelines/configure/environment_variables.md "Variable interpolation": the YAML Steps editor's subset;
+ * others, e.g. `BUILDKITE_BUILD_NUMBER`, "cannot be supported ... as the interpolation happens before the build is
+ * created"). The doc does not say what becomes of the others: the simulator takes them as unset, i.e. empty, like
+ * the agent's interpolation of an unset variable; correctly escaped steps (`$$`) are unaffected either way.
+ */
+export const BUILD_CREATION_VARIABLES = [
+    "BUILDKITE_BRANCH",
+    "BUILDKITE_TAG",
+    "BUILDKITE_MESSAGE",
+    "BUILDKITE_COMMIT",
+    "BUILDKITE_PIPELINE_SLUG",
+    "BUILDKITE_PIPELINE_NAME",
+    "BUILDKITE_PIPELINE_ID",
+    "BUILDKITE_ORGANIZATION_SLUG",
+    "BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG",
+    "BUILDKITE_REPO",
+    "BUILDKITE_PULL_REQUEST",
+    "BUILDKITE_PULL_REQUEST_BASE_BRANCH",
+    "BUILDKITE_PULL_REQUEST_REPO",
+    "BUILDKITE_MERGE_QUEUE_BASE_BRANCH",
+    "BUILDKITE_MERGE_QUEUE_BASE_COMMIT",
+] as const;
+
+/** A stored document as Buildkite holds it once the build exists: interpolated with {@link BUILD_CREATION_VARIABLES}. */
+export function interpolateAtBuildCreation(yaml: string, env: Readonly<Record<string, string>>): string {
+    const known = Object.fromEntries(
+        BUILD_CREATION_VARIABLES.filter((v) => env[v] !== undefined).map((v) => [v, env[v]]),
+    );
+    return stringify(interpolateValues(parse(yaml), known), { lineWidth: 0 });
+}
+
 /** A shell word as the job's shell would expand the forms used here: quotes dropped, variables expanded. */
 function shellWord(word: string, env: Readonly<Record<string, string>>): string {
     const unquoted = word.replace(/^"(.*)"$/, "$1");
@@ -246,12 +288,10 @@ function createBuild(
     const yaml = world.stored[slug];
     if (yaml === undefined) throw new SimulationError(`no generated steps for pipeline "${slug}"`);
     const id = `b${world.builds.length + 1}`;
-    const doc = parseDocument(yaml, `pipeline ${slug}`);
+    parseDocument(yaml, `pipeline ${slug}`); // its own error for YAML that does not parse
     // docs environment_variables.yaml: the BUILDKITE_* variables every job gets; a tag push also sets the branch
     // to the tag; BUILDKITE_PULL_REQUEST is the number or "false"; TRIGGERED_FROM_* only for triggered builds.
-    const env: Record<string, string> = {
-        ...doc.env,
-        ...how.env,
+    const buildkite: Record<string, string> = {
         BUILDKITE_BUILD_ID: id,
         BUILDKITE_PIPELINE_SLUG: slug,
         BUILDKITE_BRANCH: how.branch,
@@ -267,6 +307,10 @@ function createBuild(
               }
             : {}),
     };
+    // Buildkite interpolates the stored steps as it creates the build, with a few variables only (see
+    // BUILD_CREATION_VARIABLES); the job then sees the pipeline env as interpolated too.
+    const doc = parseDocument(interpolateAtBuildCreation(yaml, buildkite), `pipeline ${slug}`);
+    const env: Record<string, string> = { ...doc.env, ...how.env, ...buildkite };
     const build: BuildState = {
         id,
         pipeline,
@@ -482,7 +526,9 @@ function runCommand(
             const yaml = env[UPLOAD_ENV_VAR];
             if (yaml === undefined)
                 throw new SimulationError(`${where}: uploads $${UPLOAD_ENV_VAR}, which the step does not set`);
-            uploads.push(parseDocument(interpolate(yaml, env), where).steps);
+            // agent v3.137.0 clicommand/pipeline_upload.go `parseAndInterpolate`: the YAML is parsed, then its values
+            // are interpolated.
+            uploads.push(parseDocument(yaml, where).steps.map((s) => interpolateValues(s, env) as RawStep));
         } else if (/^buildkite-agent pipeline upload\b/.test(line)) {
             // The repository's own pipeline: opaque. It downloads from the build its trigger names, and its build
             // produces what the config declares.

@@ -2,7 +2,14 @@ import { PlatformConfig } from "../config/schema";
 import { TriggerGraph, crossClusterEdges, triggerGraphOf } from "../graph/trigger-graph";
 import { PipelineSteps, ResolveImage, stepsForPlatform } from "./pipeline-steps";
 
-export { AUTOMATIC_RETRIES, PLUGINS, RETRY_REASONS, renderPipeline, toBuildkite } from "./step-model";
+export {
+    AUTOMATIC_RETRIES,
+    PLUGINS,
+    RETRY_REASONS,
+    renderPipeline,
+    renderStoredPipeline,
+    toBuildkite,
+} from "./step-model";
 export type { Step, StepKind } from "./step-model";
 export {
     PARENT_ENV,

@@ -7,14 +7,18 @@
  * ## Two kinds of document
  *
  * - The STORED document is set on the Buildkite pipeline (`steps`). Buildkite reads it itself, when a build is
- *   created: no agent is involved, so agent-applied attributes (`if_changed`) are refused there, and no `$VAR` in
- *   it is interpolated (interpolation is what `buildkite-agent pipeline upload` does). It holds only what needs
- *   neither: conditionals (`if:`, evaluated by Buildkite), block and wait steps, and command steps.
+ *   created: no agent is involved, so agent-applied attributes (`if_changed`) are refused there. Buildkite DOES
+ *   interpolate it then, with only a short list of `BUILDKITE_*` variables known (buildkite/docs
+ *   pages/pipelines/configure/environment_variables.md "Variable interpolation": the YAML Steps editor's subset,
+ *   "the interpolation happens before the build is created"), so the steps are written here as the job should
+ *   see them and {@link renderStoredPipeline} doubles every `$` of the stored YAML once, in one place. It holds
+ *   only conditionals (`if:`, evaluated by Buildkite), block and wait steps, and command steps.
  * - UPLOADED documents are embedded in a stored command step's `env` ({@link UPLOAD_ENV_VAR}); the step pipes the
  *   variable to `buildkite-agent pipeline upload`. The agent then interpolates the parent build's variables
  *   (`$BUILDKITE_BUILD_ID`, `$BUILDKITE_COMMIT`...) into trigger steps and applies `if_changed` to package steps.
  *   In these documents every `$` the program does not mean for upload time (commands, image references, labels,
- *   user-given env values) is written `$$`, so the job receives it unchanged ({@link escapeForUpload}).
+ *   user-given env values) is written `$$`, so the job receives it unchanged ({@link escapeForUpload}); the
+ *   stored render doubles it again (`$$$$` in the pipeline's YAML), which build creation halves back to `$$`.
  *
  * ## What each pipeline gets
  *
@@ -48,7 +52,7 @@
 import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
 import { TriggerEdge, TriggerGraph, childrenOf, parentsOf } from "../graph/trigger-graph";
 import { planMonorepo } from "./monorepo";
-import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline } from "./step-model";
+import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline, renderStoredPipeline } from "./step-model";
 
 /** Turns an image and variant into the reference a step's container runs, e.g. via agent-images/versions.json. */
 export type ResolveImage = (ref: { readonly name: string; readonly variant: string }) => string;
@@ -453,7 +457,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
 
     return {
         slug: pipeline.slug,
-        stored: renderPipeline({ env: pipeline.env, steps: stored }),
+        stored: renderStoredPipeline({ env: pipeline.env, steps: stored }),
         storedSteps: stored,
         uploaded,
     };

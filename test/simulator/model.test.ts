@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parse, stringify } from "yaml";
 import {
     ConditionalError,
     SimulationError,
     evaluateConditional,
     interpolate,
+    interpolateAtBuildCreation,
     matchesBranchFilter,
     simulate,
 } from "../../components/simulator";
@@ -75,6 +77,49 @@ describe("simulator: pipeline upload interpolation (agent v3.137.0, buildkite/in
         const env = { A: "1", EMPTY: "" };
         assert.equal(interpolate("$A ${A} ${EMPTY:-d} ${UNSET:-x} $UNSET.", env), "1 1 d x .");
         assert.equal(interpolate("$${CI_PLATFORM_ECR_REGISTRY}/img $$A", env), "${CI_PLATFORM_ECR_REGISTRY}/img $A");
+    });
+});
+
+describe("simulator: build-creation interpolation of stored steps (buildkite docs, environment variables)", () => {
+    it("knows only the documented variables, empties the others, and halves $$", () => {
+        const yaml = [
+            "steps:",
+            "  - command: 'echo $BUILDKITE_BRANCH $BUILDKITE_BUILD_ID $$BUILDKITE_BUILD_ID $$$$X'",
+            "    env: { Y: '${CI_PLATFORM_ECR_REGISTRY}/img' }",
+        ].join("\n");
+        const env = { BUILDKITE_BRANCH: "main", BUILDKITE_BUILD_ID: "b1", CI_PLATFORM_ECR_REGISTRY: "r" };
+        assert.deepEqual(parse(interpolateAtBuildCreation(yaml, env)), {
+            steps: [{ command: "echo main  $BUILDKITE_BUILD_ID $$X", env: { Y: "/img" } }],
+        });
+    });
+
+    it("makes an unescaped stored upload step upload nothing, and an escaped one upload its document", () => {
+        const config = mustParse(validRawConfig());
+        const slug = config.pipelines[0].slug;
+        const step = (dollar: string) =>
+            stringify({
+                steps: [
+                    {
+                        key: "up",
+                        agents: { queue: "default" },
+                        commands: [
+                            `printf '%s\\n' "${dollar}CI_PLATFORM_PIPELINE_YAML" | buildkite-agent pipeline upload`,
+                        ],
+                        env: {
+                            CI_PLATFORM_PIPELINE_YAML:
+                                "steps: [{ key: inner, command: x, agents: { queue: default } }]",
+                        },
+                    },
+                ],
+            });
+        const keys = (dollar: string) =>
+            simulate({
+                config,
+                stored: { [slug]: step(dollar) },
+                push: { pipeline: slug, branch: "main" },
+            }).builds[0].jobs.map((j) => j.key);
+        assert.deepEqual(keys("$$"), ["up", "inner"]);
+        assert.deepEqual(keys("$"), ["up"]);
     });
 });
 

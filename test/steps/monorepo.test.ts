@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { PipelineConfig, PlatformConfig, pipelineSchema } from "../../components/config";
 import { IfChanged, ifChangedSelects } from "../../components/steps/glob";
 import { checkOurRules, validatePipelineDocument, walkSteps } from "../../components/steps/pipeline-schema";
+import { interpolateAtBuildCreation } from "../../components/simulator";
 import {
     CHANGED_ONLY_IF,
     EVERYTHING_IF,
@@ -358,7 +359,8 @@ type UploadedStep = { key: string; if_changed?: IfChanged; commands: string[] };
 
 /** The document the stored step `key` uploads, read back from the stored YAML as an agent would receive it. */
 function uploadedFromStored(storedYaml: string, key: string): { stored: Record<string, unknown>; doc: UploadedStep[] } {
-    const stored = parse(storedYaml) as { steps: Record<string, unknown>[] };
+    // Buildkite interpolates the stored steps when it creates the build; the agent then receives the env value.
+    const stored = parse(interpolateAtBuildCreation(storedYaml, {})) as { steps: Record<string, unknown>[] };
     const step = stored.steps.find((s) => s.key === key);
     assert.ok(step, `no stored step ${key}`);
     const env = step.env as Record<string, string>;

@@ -14,6 +14,7 @@ import {
     escapeForUpload,
     stepsForPlatform,
 } from "../../components/steps/pipeline-steps";
+import { interpolateAtBuildCreation } from "../../components/simulator";
 import { buildPlan } from "../../scripts/plan";
 import { PlanResource } from "../../scripts/plan/model";
 import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
@@ -30,12 +31,13 @@ const ROOT = path.resolve(__dirname, "../..");
 let resources: PlanResource[] = [];
 let config: PlatformConfig;
 
-/** The parsed `steps` input of a pipeline in the plan. */
+/** The parsed `steps` input of a pipeline in the plan, once Buildkite has created a build from it. */
 function storedDoc(slug: string): Doc {
     const resource = resources.find((r) => r.type === "buildkite:Pipeline/pipeline:Pipeline" && r.inputs.slug === slug);
     assert.ok(resource, `no pipeline ${slug} in the plan`);
     assert.equal(typeof resource.inputs.steps, "string");
-    return parse(resource.inputs.steps as string) as Doc;
+    // As the build holds them: Buildkite interpolates stored steps when it creates the build.
+    return parse(interpolateAtBuildCreation(resource.inputs.steps as string, {})) as Doc;
 }
 
 /** The document a stored step uploads: its {@link UPLOAD_ENV_VAR}, parsed. */
@@ -235,7 +237,11 @@ describe("prod plan: every document", () => {
         const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
         const generated = stepsForPlatform(config, graph, stepImageResolver(config.images, versions));
         for (const p of config.pipelines) {
-            assert.deepEqual(parse(generated[p.slug].stored), storedDoc(p.slug), p.slug);
+            assert.deepEqual(
+                parse(interpolateAtBuildCreation(generated[p.slug].stored, {})),
+                storedDoc(p.slug),
+                p.slug,
+            );
             for (const u of generated[p.slug].uploaded)
                 assert.deepEqual(parse(u.yaml), uploadedBy(storedDoc(p.slug), u.stepKey));
         }
@@ -247,6 +253,31 @@ describe("prod plan: every document", () => {
             briefSteps(generated["kolibri-python-package"]),
             /^kolibri-python-package: upload → wait → triggers \{ trigger kolibri-installer-debian \(deb-build\) → .* \} → wait → triggers-2 \{ trigger kolibri-raspbian-image \(raspbian-image\) \} → wait → release-artifacts \[tag\]$/,
         );
+    });
+});
+
+describe("stored steps: escaped once more for build-creation interpolation (buildkite docs)", () => {
+    it("writes the upload step's variable as $$ and the embedded document's $$ as $$$$ in the pipeline's YAML", () => {
+        const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
+        const generated = stepsForPlatform(config, triggerGraphOf(config), stepImageResolver(config.images, versions));
+        const raw = parse(generated["kolibri-python-package"].stored) as Doc;
+        const triggers = raw.steps.find((s) => s.key === "triggers") as {
+            commands: string[];
+            env: Record<string, string>;
+        };
+        assert.ok(triggers.commands.includes(`printf '%s\\n' "$$${UPLOAD_ENV_VAR}" | buildkite-agent pipeline upload`));
+        assert.match(triggers.env[UPLOAD_ENV_VAR], /CI_PLATFORM_PARENT_BUILD_ID: \$\$BUILDKITE_BUILD_ID\n/);
+        const release = raw.steps.find((s) => s.key === "release-artifacts") as {
+            plugins: Record<string, { image: string }>[];
+        };
+        const image = Object.values(release.plugins.find((p) => Object.keys(p)[0].startsWith("docker#")) ?? {})[0]
+            .image;
+        assert.match(image, /^\$\$\{CI_PLATFORM_ECR_REGISTRY\}\//);
+        // After build creation, the document the agent uploads keeps $$ for the job.
+        const built = storedDoc("kolibri-python-package");
+        const doc = uploadedBy(built, "triggers");
+        const deb = doc.steps.find((s) => s.key === "deb-build") as { build: { env: Record<string, string> } };
+        assert.equal(deb.build.env[PARENT_ENV.buildId], "$BUILDKITE_BUILD_ID");
     });
 });
 
