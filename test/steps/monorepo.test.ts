@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parse } from "yaml";
 import { PipelineConfig, PlatformConfig, pipelineSchema } from "../../components/config";
+import { resolveIntermediateBuilds } from "../../components/config/schema";
 import { IfChanged, ifChangedSelects } from "../../components/steps/glob";
 import { checkOurRules, validatePipelineDocument, walkSteps } from "../../components/steps/pipeline-schema";
 import { interpolateAtBuildCreation } from "../../components/simulator";
@@ -331,11 +332,13 @@ describe("planMonorepo property", () => {
 // "affected packages" step uploads (parsed back from the step's env), and each step's if_changed evaluated with the
 // agent's glob semantics, against the string oracle above.
 
-const BASE_PIPELINE = pipelineSchema.parse({
-    slug: "mono",
-    repository: "acme/mono",
-    image: { name: "buildkite-test", variant: "py3.12" },
-});
+const [BASE_PIPELINE] = resolveIntermediateBuilds([
+    pipelineSchema.parse({
+        slug: "mono",
+        repository: "acme/mono",
+        image: { name: "buildkite-test", variant: "py3.12" },
+    }),
+]);
 
 /** The pipeline config for random packages (built directly: the property explores paths zod would refuse). */
 function monorepoPipeline(packages: readonly PackageSpec[], alwaysRebuildPaths: readonly string[]): PipelineConfig {
