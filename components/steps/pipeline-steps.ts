@@ -286,19 +286,44 @@ export function releaseQueue(pipeline: PipelineConfig, fleets: readonly FleetCon
 }
 
 /**
- * The release step's commands: download this build's own artifacts into the checkout, then upload each file to
- * the GitHub release of the parent's tag through GitHub's REST API ("Get a release by tag name", then "Upload a
- * release asset" on uploads.github.com), with curl and jq (both on the Elastic CI Stack v6.71.1 Linux AMI:
- * packer/linux/base/scripts/install-utils.sh installs jq; curl is in the base image).
- * Destination `.`: buildkite/agent v3.137.0 internal/artifact/download.go `targetPath` joins the destination with
- * the artifact's own path (`dist/x.deb` lands in `./dist/x.deb`) and creates the directories it needs.
+ * The release step's commands: download this build's own artifacts into the checkout, then add each file to the
+ * GitHub release of the parent's tag through GitHub's REST API, with curl and jq (both on the Elastic CI Stack
+ * v6.71.1 Linux AMI: packer/linux/base/scripts/install-utils.sh installs jq; curl is in the base image).
+ * - Destination `.`: buildkite/agent v3.137.0 internal/artifact/download.go `targetPath` joins the destination with
+ *   the artifact's own path (`dist/x.deb` lands in `./dist/x.deb`) and creates the directories it needs.
+ * - `set -euo pipefail` first: the agent runs a step's `commands` as one script, so a failed lookup stops the step
+ *   instead of surfacing as an upload to `/releases//assets`.
+ * - Get or create: GitHub's "Get a release by tag name" returns published releases only, and nothing else creates
+ *   one, so the release is looked up in "List releases" (which includes drafts for a token with push access) and
+ *   created ("Create a release", `tag_name`) when missing. Sibling release steps run at once: a create that fails
+ *   because another step just made the release (422) is tolerated, and the lookup repeated.
+ * - Rerun: "Upload a release asset" answers 422 `already_exists` for a name already there, so an asset of the same
+ *   name is deleted first ("Delete a release asset").
  */
 export function releaseCommands(artifacts: readonly string[]): string[] {
-    const api = `https://api.github.com/repos/$${PARENT_ENV.repository}`;
+    const token = `$${RELEASE_TOKEN_VAR}`;
     return [
+        "set -euo pipefail",
         ...artifacts.map((a) => `buildkite-agent artifact download "${a}" .`),
-        `release_id="$(curl -fsSL -H "Authorization: Bearer $${RELEASE_TOKEN_VAR}" "${api}/releases/tags/$${PARENT_ENV.tag}" | jq -r .id)"`,
-        `for f in ${artifacts.join(" ")}; do curl -fsSL -X POST -H "Authorization: Bearer $${RELEASE_TOKEN_VAR}" -H "Content-Type: application/octet-stream" --data-binary "@$f" "https://uploads.github.com/repos/$${PARENT_ENV.repository}/releases/$release_id/assets?name=$(basename "$f")"; done`,
+        [
+            `tag="$${PARENT_ENV.tag}"`,
+            `api="https://api.github.com/repos/$${PARENT_ENV.repository}"`,
+            `uploads="https://uploads.github.com/repos/$${PARENT_ENV.repository}"`,
+            `github() { curl -fsSL -H "Authorization: Bearer ${token}" -H "Accept: application/vnd.github+json" "$@"; }`,
+            `release_of_tag() { github "$api/releases?per_page=100" | jq -r --arg tag "$tag" 'map(select(.tag_name == $tag)) | first | .id // empty'; }`,
+            `release_id="$(release_of_tag)"`,
+            `if [ -z "$release_id" ]; then`,
+            `  github -X POST "$api/releases" --data "$(jq -cn --arg tag "$tag" '{tag_name: $tag, name: $tag}')" >/dev/null || true`,
+            `  release_id="$(release_of_tag)"`,
+            `fi`,
+            `if [ -z "$release_id" ]; then echo "no GitHub release for tag $tag, and none could be created" >&2; exit 1; fi`,
+            `for f in ${artifacts.join(" ")}; do`,
+            `  name="$(basename "$f")"`,
+            `  existing="$(github "$api/releases/$release_id/assets?per_page=100" | jq -r --arg name "$name" 'map(select(.name == $name)) | first | .id // empty')"`,
+            `  if [ -n "$existing" ]; then github -X DELETE "$api/releases/assets/$existing" >/dev/null; fi`,
+            `  github -X POST -H "Content-Type: application/octet-stream" --data-binary "@$f" "$uploads/releases/$release_id/assets?name=$name" >/dev/null`,
+            `done`,
+        ].join("\n"),
     ];
 }
 
@@ -451,7 +476,8 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
                 ".buildkite/release-artifacts.sh",
             ],
             container: pipeline.image ? container(ctx.resolveImage, pipeline.image, false) : undefined,
-            artifactPaths: [...patterns],
+            // No artifact_paths: the files it downloads are this build's own artifacts already; uploading them again
+            // would hold each one twice on the build.
         });
     }
 

@@ -92,7 +92,7 @@ describe("defect 5: the release flow", () => {
             for (const pattern of p.artifacts)
                 assert.ok(step.commands.includes(`buildkite-agent artifact download "${pattern}" .`), p.slug);
             const upload = step.commands.join("\n");
-            assert.match(upload, /releases\/tags\/\$CI_PLATFORM_PARENT_TAG/);
+            assert.match(upload, /^tag="\$CI_PLATFORM_PARENT_TAG"$/m);
             assert.match(upload, /Authorization: Bearer \$GITHUB_RELEASE_TOKEN/);
         }
     });
