@@ -21,7 +21,7 @@ import { ConditionalFacts, evaluateConditional, matchesBranchFilter } from "./co
 
 export { ConditionalError, evaluateConditional, matchesBranchFilter } from "./conditionals";
 
-/** What was pushed. Exactly one of branch, tag or pr; `changed` are repository-relative paths. */
+/** What was pushed: one of branch, tag or pr (a pr may name its head branch); `changed` are repository-relative paths. */
 export interface Push {
     readonly pipeline: string;
     readonly branch?: string;
@@ -47,7 +47,7 @@ export interface SimulatedJob {
     readonly registries: readonly string[];
     /** `ssh git@github.com:owner/name.git` or `https https://github.com/owner/name.git`; null for non-command steps. */
     readonly checkout: string | null;
-    /** Names (never values) of the secrets the job's environment gets from the secrets bucket. */
+    /** Names (never values) of the secrets the job gets (secrets bucket, static fleet); in a container, only those that reach it. */
     readonly secrets: readonly string[];
     /** Ids of builds of this tree the job downloads artifacts from. */
     readonly downloadsFrom: readonly string[];
@@ -106,7 +106,7 @@ export function checkoutOf(pipeline: PipelineConfig): string {
  * bucket root and the `<slug>/` prefix; `env` variables, `secret-files/` variables, `private_ssh_key`,
  * `git-credentials`). Sorted, values never read.
  */
-export function secretNames(config: PlatformConfig, slug: string): string[] {
+export function secretNames(config: PlatformConfig, slug: string, queue?: string): string[] {
     const names = new Set<string>();
     for (const set of [config.secrets.organization, config.secrets.pipelines[slug]]) {
         if (set === undefined) continue;
@@ -115,9 +115,10 @@ export function secretNames(config: PlatformConfig, slug: string): string[] {
         if (set.privateSshKey !== undefined) names.add("private_ssh_key");
         if (set.gitCredentials !== undefined) names.add("git-credentials");
     }
-    // A static fleet reads no bucket: its machines set `providesSecrets` for every job they run.
+    // A static fleet reads no bucket: its machines set `providesSecrets` for every job they run; the fleets are
+    // those of the job's queue (the pipeline's default queue when none is given).
     const pipeline = config.pipelines.find((p) => p.slug === slug);
-    for (const fleet of pipeline ? fleetsFor(config, pipeline.cluster, pipeline.queue) : [])
+    for (const fleet of pipeline ? fleetsFor(config, pipeline.cluster, queue ?? pipeline.queue) : [])
         if (fleet.kind === "static") for (const name of fleet.providesSecrets) names.add(name);
     return [...names].sort();
 }
@@ -450,12 +451,24 @@ function commandJob(
     base: Omit<SimulatedJob, "runs" | "reason" | "queue">,
 ): Omit<SimulatedJob, "runs" | "reason"> {
     const agents = (step.agents ?? {}) as Record<string, unknown>;
-    // The queue tag routes the job (buildkite docs "clusters"/"queues"); no queue tag means the cluster default.
-    const queue = str(agents.queue) ?? "default";
-    const fleets = fleetsFor(world.config, build.pipeline.cluster, queue);
+    // The queue tag routes the job (buildkite docs "clusters"/"queues"). Without one the job goes to the cluster's
+    // default queue (buildkite docs agent/self_hosted/agent_stack_k8s/troubleshooting.md: "If a job is created
+    // without a queue target, the default queue will be applied"); the config declares no cluster default queue, so
+    // no fleet of this platform would ever pick the job up.
+    const tagged = str(agents.queue);
+    const queue = tagged ?? CLUSTER_DEFAULT_QUEUE;
+    if (tagged === undefined)
+        world.problems.push(
+            `build ${build.id} (${build.pipeline.slug}): step ${base.key} has no queue: it goes to cluster "${build.pipeline.cluster}"'s default queue, which the config does not declare, and is never picked up`,
+        );
+    const fleets = tagged === undefined ? [] : fleetsFor(world.config, build.pipeline.cluster, queue);
     const plugins = (Array.isArray(step.plugins) ? step.plugins : []) as Record<string, Record<string, unknown>>[];
     const docker = plugins.map((p) => Object.entries(p)[0]).find(([ref]) => ref.startsWith("docker#"));
     const image = docker ? (str(docker[1].image) ?? null) : null;
+    const secrets = secretNames(world.config, build.pipeline.slug, queue);
+    // docker-buildkite-plugin v5.13.0 README `propagate-environment`: only variables in $BUILDKITE_ENV_FILE reach
+    // the container, not those an agent hook exported (the secrets); `environment` names pass them through.
+    const passed = docker ? ([] as unknown[]).concat(docker[1].environment ?? []).map(String) : null;
     return {
         ...base,
         queue,
@@ -467,9 +480,12 @@ function commandJob(
                 ? []
                 : [...new Set(fleets.map((f) => registryFor(image, f, world.config.homeRegion)))].sort(),
         checkout: checkoutOf(build.pipeline),
-        secrets: secretNames(world.config, build.pipeline.slug),
+        secrets: passed === null ? secrets : secrets.filter((n) => passed.includes(n)),
     };
 }
+
+/** How a job without a queue tag is shown: the cluster's default queue, which the config never declares. */
+export const CLUSTER_DEFAULT_QUEUE = "(cluster default queue)";
 
 /** The build a job id belongs to. */
 function buildOfJob(world: World, jobId: string): BuildState | undefined {
@@ -591,7 +607,9 @@ function trigger(world: World, parent: BuildState, step: Record<string, unknown>
 export function simulate(input: SimulateInput): Simulation {
     const { config, push } = input;
     const given = [push.branch !== undefined, push.tag !== undefined, push.pr !== undefined].filter(Boolean).length;
-    if (given > 1) throw new SimulationError("give at most one of --branch, --tag, --pr");
+    // A pull request build runs on the PR's head branch, so --branch may come with --pr.
+    if (given > 1 && !(given === 2 && push.pr !== undefined && push.branch !== undefined))
+        throw new SimulationError("give at most one of --branch, --tag, --pr (or --pr with its head --branch)");
     const pipeline = config.pipelines.find((p) => p.slug === push.pipeline);
     if (pipeline === undefined)
         throw new SimulationError(
@@ -605,7 +623,9 @@ export function simulate(input: SimulateInput): Simulation {
         problems: [],
         bySlug: new Map(config.pipelines.map((p) => [p.slug, p])),
     };
-    const branch = push.tag ?? (push.pr !== undefined ? `pr-${push.pr}` : (push.branch ?? pipeline.defaultBranch));
+    // A pull request build's branch is the PR's head branch (docs environment_variables: BUILDKITE_BRANCH); `pr-N`
+    // stands for it when none is given.
+    const branch = push.tag ?? push.branch ?? (push.pr !== undefined ? `pr-${push.pr}` : pipeline.defaultBranch);
     // docs branch_configuration.md: a pipeline-level branch filter stops the build being created; pull request
     // builds ignore it.
     if (pipeline.branches !== undefined && push.pr === undefined && !matchesBranchFilter(pipeline.branches, branch))

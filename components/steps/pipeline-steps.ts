@@ -140,12 +140,33 @@ export function escapeForUpload(text: string): string {
 const escapeRecord = (r: Readonly<Record<string, string>>) =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, escapeForUpload(v)]));
 
-function container(resolveImage: ResolveImage, ref: { name: string; variant: string }, escape: boolean): StepContainer {
-    const image = resolveImage(ref);
+/**
+ * The names of the secret variables a pipeline's jobs get from the secrets bucket: `env` keys and `files` names,
+ * the organisation's and the pipeline's (elastic-ci-stack-s3-secrets-hooks v2.8.0 README "Individual Secrets": "the
+ * object key becomes the environment variable name"; `env` entries are the `environment` file's variables). Names
+ * only, sorted.
+ */
+export function secretEnvNames(config: PlatformConfig, slug: string): string[] {
+    const names = new Set<string>();
+    for (const set of [config.secrets.organization, config.secrets.pipelines[slug]])
+        for (const entries of [set?.env, set?.files]) for (const name of Object.keys(entries ?? {})) names.add(name);
+    return [...names].sort();
+}
+
+function container(
+    ctx: StepsContext,
+    pipeline: PipelineConfig,
+    ref: { name: string; variant: string },
+    escape: boolean,
+): StepContainer {
+    const image = ctx.resolveImage(ref);
     return {
         image: escape ? escapeForUpload(image) : image,
         expandVars: image.includes("$"),
         ecrLogin: /\.dkr\.ecr\.|CI_PLATFORM_ECR_REGISTRY/.test(image),
+        // The secrets hook exports them in the environment hook: the docker plugin's propagate-environment misses
+        // them, so they are named (never valued) here.
+        environment: secretEnvNames(ctx.config, pipeline.slug),
     };
 }
 
@@ -351,7 +372,7 @@ function packageSteps(pipeline: PipelineConfig, ctx: StepsContext, ifChanged: bo
             label: escapeForUpload(`:package: ${pkg.name}`),
             queue: pipeline.queue,
             commands: [escapeForUpload(command)],
-            container: image ? container(ctx.resolveImage, image, true) : undefined,
+            container: image ? container(ctx, pipeline, image, true) : undefined,
             env: {
                 CI_PLATFORM_PACKAGE: escapeForUpload(pkg.name),
                 CI_PLATFORM_PACKAGE_PATH: escapeForUpload(pkg.path),
@@ -475,7 +496,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
                 ...patterns.map((a) => `buildkite-agent artifact download "${a}" .`),
                 ".buildkite/release-artifacts.sh",
             ],
-            container: pipeline.image ? container(ctx.resolveImage, pipeline.image, false) : undefined,
+            container: pipeline.image ? container(ctx, pipeline, pipeline.image, false) : undefined,
             // No artifact_paths: the files it downloads are this build's own artifacts already; uploading them again
             // would hold each one twice on the build.
         });

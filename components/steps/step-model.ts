@@ -90,6 +90,13 @@ export interface StepContainer {
     readonly expandVars: boolean;
     /** Log in to the agent's ECR registry first. */
     readonly ecrLogin: boolean;
+    /**
+     * Names of variables of the job's environment to pass into the container (docker plugin `environment`): those
+     * an agent hook exports, which `propagate-environment` does not carry (docker-buildkite-plugin v5.13.0 README
+     * `propagate-environment`: only variables in `$BUILDKITE_ENV_FILE`, "not ... variables that you exported in an
+     * `environment` hook"; commands/run.sh passes each `environment` entry as `--env NAME`).
+     */
+    readonly environment?: readonly string[];
 }
 
 /** A pinned plugin and its settings. */
@@ -228,6 +235,7 @@ export function dockerRun(container: StepContainer): PluginUse {
             image: container.image,
             "expand-image-vars": container.expandVars ? true : undefined,
             "propagate-environment": true,
+            environment: container.environment?.length ? [...container.environment] : undefined,
             "mount-buildkite-agent": true,
         }),
     };

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import {
     ConditionalError,
+    Push,
     SimulationError,
     evaluateConditional,
     interpolate,
@@ -152,6 +153,56 @@ describe("simulator: builds of a small config", () => {
             SimulationError,
         );
         assert.throws(() => simulate({ config, stored: doc("env: {}"), push: { pipeline: slug } }), /steps list/);
+    });
+});
+
+describe("simulator: queues, secrets and pull requests", () => {
+    const raw = validRawConfig();
+    (raw.fleets as Record<string, unknown>[]).push({
+        name: "signing-box",
+        kind: "static",
+        cluster: "default",
+        queue: "signing",
+        providesSecrets: ["SIGNING_PASSWORD"],
+    });
+    const config = mustParse(raw);
+    const slug = "app"; // cluster default, queue default; secrets: TOKEN, and the organisation's git-credentials
+    const jobsOf = (yaml: string, push: Partial<Push> = {}) => {
+        const sim = simulate({ config, stored: { [slug]: yaml }, push: { pipeline: slug, ...push } });
+        return { sim, jobs: new Map(sim.builds[0].jobs.map((j) => [j.key, j])) };
+    };
+
+    it("looks secrets up by the job's own queue, and sends a job without a queue nowhere", () => {
+        const { sim, jobs } = jobsOf(
+            [
+                "steps:",
+                "  - { key: sign, command: x, agents: { queue: signing } }",
+                "  - { key: plain, command: y, agents: { queue: default } }",
+                "  - { key: lost, command: z }",
+            ].join("\n"),
+        );
+        assert.ok(jobs.get("sign")?.secrets.includes("SIGNING_PASSWORD"));
+        assert.ok(!jobs.get("plain")?.secrets.includes("SIGNING_PASSWORD"));
+        assert.deepEqual(jobs.get("lost")?.fleets, []);
+        assert.deepEqual(sim.problems.length, 1);
+        assert.match(sim.problems[0], /step lost has no queue: .*default queue, which the config does not declare/);
+    });
+
+    it("reports for a containerised job only the secrets the docker plugin's environment passes in", () => {
+        const docker = (key: string, environment: string) =>
+            `  - { key: ${key}, command: x, agents: { queue: default }, plugins: [{ "docker#v5.13.0": { image: "img", propagate-environment: true${environment} } }] }`;
+        const { jobs } = jobsOf(["steps:", docker("bare", ""), docker("named", ", environment: [TOKEN]")].join("\n"));
+        assert.deepEqual(jobs.get("bare")?.secrets, []);
+        assert.deepEqual(jobs.get("named")?.secrets, ["TOKEN"]);
+        const { jobs: host } = jobsOf("steps:\n  - { key: h, command: x, agents: { queue: default } }");
+        assert.deepEqual(host.get("h")?.secrets, ["TOKEN", "git-credentials"]);
+    });
+
+    it("builds a pull request on its head branch when given", () => {
+        const yaml = "steps:\n  - { key: a, command: x, agents: { queue: default } }";
+        assert.equal(jobsOf(yaml, { pr: 7, branch: "feature/x" }).sim.builds[0].branch, "feature/x");
+        assert.equal(jobsOf(yaml, { pr: 7 }).sim.builds[0].branch, "pr-7");
+        assert.throws(() => jobsOf(yaml, { pr: 7, tag: "v1" }), SimulationError);
     });
 });
 

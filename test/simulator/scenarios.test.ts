@@ -80,6 +80,9 @@ describe("simulator, prod: a tag build of kolibri-python-package", () => {
         const release = job(parent, "release-artifacts");
         assert.equal(release.runs, true);
         assert.deepEqual(release.downloadsFrom, [parent.id]);
+        // It runs in a container: the PyPI token reaches it only because the docker plugin names it.
+        assert.ok(release.image !== null);
+        assert.ok(release.secrets.includes("PYPI_TOKEN"), `release-artifacts gets ${release.secrets.join(", ")}`);
     });
 });
 

@@ -350,7 +350,12 @@ function monorepoPipeline(packages: readonly PackageSpec[], alwaysRebuildPaths: 
 }
 
 function generated(pipeline: PipelineConfig) {
-    const config = { pipelines: [pipeline], images: [], fleets: [] } as unknown as PlatformConfig;
+    const config = {
+        pipelines: [pipeline],
+        images: [],
+        fleets: [],
+        secrets: { pipelines: {} },
+    } as unknown as PlatformConfig;
     return stepsForPipeline(pipeline, {
         config,
         graph: { nodes: [{ slug: pipeline.slug, cluster: "default", gate: "none" }], edges: [] },

@@ -148,6 +148,10 @@ describe("prod plan: kolibri-python-package", () => {
         assert.ok(stored.steps[releaseIndex - 1].wait !== undefined, "a wait must come before release-artifacts");
         // It downloads the build's own artifacts: uploading them again would store each one twice.
         assert.equal(release.artifact_paths, undefined);
+        // The secrets hook exports PYPI_TOKEN in the environment hook; the docker plugin passes it in by name only.
+        const plugins = release.plugins as Record<string, { environment?: string[] }>[];
+        const docker = plugins.map((p) => Object.entries(p)[0]).find(([ref]) => ref.startsWith("docker#"));
+        assert.deepEqual(docker?.[1].environment, ["PYPI_TOKEN"]);
         // No other step is tag-only.
         assert.equal(stored.steps.filter((s) => s.if === RELEASE_ONLY_IF).length, 1);
     });
