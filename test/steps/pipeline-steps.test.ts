@@ -75,16 +75,20 @@ before(async () => {
 });
 
 describe("prod plan: kolibri-python-package", () => {
-    it("runs its own build, waits, then uploads one trigger step per installer pipeline, in waves", () => {
+    it("runs its own build, waits, then uploads a trigger step per installer it triggers itself", () => {
         const stored = storedDoc("kolibri-python-package");
         const keys = stored.steps.map((s) => (s.wait !== undefined ? "wait" : s.key));
-        assert.deepEqual(keys, ["upload", "wait", "triggers", "wait", "triggers-2", "wait", "release-artifacts"]);
+        assert.deepEqual(keys, ["upload", "wait", "triggers", "wait", "release-artifacts"]);
         assert.equal(
             stored.steps[0].commands && (stored.steps[0].commands as string[])[0],
             "buildkite-agent pipeline upload",
         );
 
-        const triggers = [...uploadedBy(stored, "triggers").steps, ...uploadedBy(stored, "triggers-2").steps];
+        // The Raspberry Pi image downloads from the Debian build, so the Debian build triggers it (chained).
+        const triggers = [
+            ...uploadedBy(stored, "triggers").steps,
+            ...uploadedBy(storedDoc("kolibri-installer-debian"), "chained-triggers").steps,
+        ];
         const children = config.pipelines
             .find((p) => p.slug === "kolibri-python-package")
             ?.triggers.map((t) => t.pipeline);
@@ -102,24 +106,19 @@ describe("prod plan: kolibri-python-package", () => {
             );
     });
 
-    it("makes the Raspberry Pi image trigger wait on the Debian trigger: a later wave, after a wait", () => {
-        const stored = storedDoc("kolibri-python-package");
-        const first = uploadedBy(stored, "triggers").steps;
-        const second = uploadedBy(stored, "triggers-2").steps;
-        const debian = first.find((t) => t.trigger === "kolibri-installer-debian");
-        assert.equal(debian?.key, "deb-build");
-        assert.deepEqual(
-            second.map((t) => t.key),
-            ["raspbian-image"],
-        );
-        const at = (key: string) => stored.steps.findIndex((s) => s.key === key);
-        assert.ok(stored.steps.slice(at("triggers") + 1, at("triggers-2")).some((s) => s.wait !== undefined));
-        for (const t of [...first, ...second]) assert.equal(t.depends_on, undefined);
+    it("leaves the Raspberry Pi image to the Debian build, after that build's own steps", () => {
+        const first = uploadedBy(storedDoc("kolibri-python-package"), "triggers").steps;
+        assert.ok(first.some((t) => t.key === "deb-build"));
+        assert.ok(!first.some((t) => t.trigger === "kolibri-raspbian-image"));
+        for (const t of first) assert.equal(t.depends_on, undefined);
+        const debian = storedDoc("kolibri-installer-debian").steps;
+        const at = (key: string) => debian.findIndex((s) => s.key === key);
+        assert.ok(debian.slice(at("upload") + 1, at("chained-triggers")).some((s) => s.wait !== undefined));
     });
 
     it("passes the parent's build id, job id, commit, branch, message and release flag to every child", () => {
         const stored = storedDoc("kolibri-python-package");
-        for (const t of [...uploadedBy(stored, "triggers").steps, ...uploadedBy(stored, "triggers-2").steps]) {
+        for (const t of uploadedBy(stored, "triggers").steps) {
             const build = t.build as { message: string; env: Record<string, string>; commit?: string };
             assert.equal(build.message, "$BUILDKITE_MESSAGE");
             assert.equal(build.env[PARENT_ENV.buildId], "$BUILDKITE_BUILD_ID");
@@ -253,11 +252,11 @@ describe("prod plan: every document", () => {
         }
         assert.equal(
             briefSteps(generated["kolibri-installer-debian"]),
-            "kolibri-installer-debian: block [triggered by a non-release build] → record-build [triggered] → upload → wait → release-upload [triggered by a release build]",
+            "kolibri-installer-debian: block [triggered by a non-release build] → upload → wait → release-upload [triggered by a release build] → chained-triggers [triggered by kolibri-python-package/deb-build] { trigger kolibri-raspbian-image (raspbian-image) }",
         );
         assert.match(
             briefSteps(generated["kolibri-python-package"]),
-            /^kolibri-python-package: upload → wait → triggers \{ trigger kolibri-installer-debian \(deb-build\) → .* \} → wait → triggers-2 \{ trigger kolibri-raspbian-image \(raspbian-image\) \} → wait → release-artifacts \[tag\]$/,
+            /^kolibri-python-package: upload → wait → triggers \{ trigger kolibri-installer-debian \(deb-build\) → .* \} → wait → release-artifacts \[tag\]$/,
         );
     });
 });
