@@ -1,5 +1,5 @@
 /*
- * npm run simulate -- --pipeline SLUG [--branch B | --tag T | --pr N] [--changed FILE,...]
+ * npm run simulate -- --pipeline SLUG [--branch B | --tag T | --pr N [--branch HEAD]] [--changed FILE,...]
  *                     [--stack NAME | --config FILE] [--json OUT]
  *
  * Prints the tree of builds a push causes, the way Buildkite would run the steps this program generates: each
@@ -23,7 +23,7 @@ import { readStackFile } from "./plan/stack-file";
 const ROOT = path.resolve(__dirname, "..");
 
 const USAGE =
-    "usage: npm run simulate -- --pipeline SLUG [--branch B | --tag T | --pr N] [--changed FILE,...] [--stack NAME | --config FILE] [--json OUT]";
+    "usage: npm run simulate -- --pipeline SLUG [--branch B | --tag T | --pr N [--branch HEAD]] [--changed FILE,...] [--stack NAME | --config FILE] [--json OUT]";
 
 /** The validated config of a stack file and the stored step documents the program generates for it. */
 export function loadForSimulation(file: string): { config: PlatformConfig; stored: Record<string, string> } | string[] {
@@ -72,8 +72,8 @@ function main(argv: string[]): number {
     };
     if (typeof values.pipeline !== "string") return fail(`--pipeline SLUG is required\n${USAGE}`);
     if (values.stack && values.config) return fail("give --stack or --config, not both");
-    if ([values.branch, values.tag, values.pr].filter((v) => v !== undefined).length > 1)
-        return fail("give at most one of --branch, --tag, --pr");
+    if (values.tag !== undefined && (values.branch !== undefined || values.pr !== undefined))
+        return fail("give at most one of --branch, --tag, --pr (a --pr may name its head --branch)");
     const pr = values.pr === undefined ? undefined : Number(values.pr);
     if (pr !== undefined && !(Number.isInteger(pr) && pr > 0)) return fail(`--pr must be a pull request number`);
     const file =

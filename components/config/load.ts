@@ -90,8 +90,12 @@ function lenientParse(raw: RawConfig): { config: PlatformConfig; dropped: Set<st
 
 function innerElement(schema: z.core.$ZodType): z.core.$ZodType | undefined {
     let s: z.core.$ZodType = schema;
-    while (s._zod.def.type === "default" || s._zod.def.type === "optional")
-        s = (s._zod.def as z.core.$ZodDefaultDef).innerType;
+    // A pipe is a transformed value (e.g. `pipelines`, whose intermediate-build settings are resolved): its input.
+    while (s._zod.def.type === "default" || s._zod.def.type === "optional" || s._zod.def.type === "pipe")
+        s =
+            s._zod.def.type === "pipe"
+                ? (s._zod.def as z.core.$ZodPipeDef).in
+                : (s._zod.def as z.core.$ZodDefaultDef).innerType;
     return s._zod.def.type === "array" ? (s._zod.def as z.core.$ZodArrayDef).element : undefined;
 }
 

@@ -268,8 +268,13 @@ export const pipelineSchema = z.strictObject({
     teams: z.array(z.strictObject({ team: z.string(), access: z.enum(TEAM_ACCESS_LEVELS) })).default([]),
     schedules: z.array(scheduleSchema).default([]),
     provider: providerSettingsSchema.default(() => providerSettingsSchema.parse({})),
-    skipIntermediateBuilds: z.boolean().default(true),
-    cancelIntermediateBuilds: z.boolean().default(true),
+    /**
+     * Skip queued builds when a newer build of the same branch is created. Unset: true, except for a pipeline some
+     * trigger targets (false): see {@link resolveIntermediateBuilds}.
+     */
+    skipIntermediateBuilds: z.boolean().optional(),
+    /** Cancel running and blocked builds when a newer build of the same branch is created. Unset: as above. */
+    cancelIntermediateBuilds: z.boolean().optional(),
     /** Non-secret environment for every build (secret values belong in `ci-platform:secrets`). */
     env: envMap.default({}),
     /** The image command steps run in. */
@@ -321,6 +326,25 @@ export const secretsSchema = z.strictObject({
 });
 
 /** Every `ci-platform:*` key, without its namespace. */
+/**
+ * Fills in each pipeline's unset `skipIntermediateBuilds` / `cancelIntermediateBuilds`: true, except false for a
+ * pipeline another pipeline triggers. A trigger creates builds of the child's own default branch (or of the
+ * parent's branch), so builds for different parent builds land on one branch; buildkite/docs
+ * pages/pipelines/configure/canceling_builds.md: a new build cancels the branch's started, failing and BLOCKED
+ * builds; skipping.md: it skips the branch's scheduled ones. Left on, any push to a parent would cancel a running
+ * release build of the child (or the gated build waiting at its block step), and fail the parent's trigger step.
+ */
+export function resolveIntermediateBuilds<P extends z.infer<typeof pipelineSchema>>(
+    pipelines: readonly P[],
+): (P & { skipIntermediateBuilds: boolean; cancelIntermediateBuilds: boolean })[] {
+    const targets = new Set(pipelines.flatMap((p) => p.triggers.map((t) => t.pipeline)));
+    return pipelines.map((p) => ({
+        ...p,
+        skipIntermediateBuilds: p.skipIntermediateBuilds ?? !targets.has(p.slug),
+        cancelIntermediateBuilds: p.cancelIntermediateBuilds ?? !targets.has(p.slug),
+    }));
+}
+
 export const platformConfigSchema = z.strictObject({
     organization: slug("Buildkite organization slug"),
     github: githubSchema,
@@ -330,7 +354,10 @@ export const platformConfigSchema = z.strictObject({
     teams: z.array(teamSchema).min(1, { error: "declare at least one team to own the pipelines" }),
     fleets: z.array(fleetSchema).default([]),
     images: z.array(imageSchema).default([]),
-    pipelines: z.array(pipelineSchema).default([]),
+    pipelines: z
+        .array(pipelineSchema)
+        .default([])
+        .transform((pipelines) => resolveIntermediateBuilds(pipelines)),
     secrets: secretsSchema.default({ pipelines: {} }),
     /**
      * The Buildkite organization has the rules feature (opt-in, enabled by Buildkite support). Needed for a trigger
@@ -355,7 +382,8 @@ export type AwsFleetConfig = z.infer<typeof awsFleetSchema>;
 export type StaticFleetConfig = z.infer<typeof staticFleetSchema>;
 export type ImageConfig = z.infer<typeof imageSchema>;
 export type ImageRef = z.infer<typeof imageRefSchema>;
-export type PipelineConfig = z.infer<typeof pipelineSchema>;
+/** A pipeline as the validated config holds it (intermediate-build settings resolved). */
+export type PipelineConfig = PlatformConfig["pipelines"][number];
 export type TriggerConfig = z.infer<typeof triggerSchema>;
 export type PackageConfig = z.infer<typeof packageSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { repositoryUrl } from "../buildkite/pipeline-settings";
 import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
 import { ifChangedSelects, IfChanged } from "../steps/glob";
@@ -21,7 +21,7 @@ import { ConditionalFacts, evaluateConditional, matchesBranchFilter } from "./co
 
 export { ConditionalError, evaluateConditional, matchesBranchFilter } from "./conditionals";
 
-/** What was pushed. Exactly one of branch, tag or pr; `changed` are repository-relative paths. */
+/** What was pushed: one of branch, tag or pr (a pr may name its head branch); `changed` are repository-relative paths. */
 export interface Push {
     readonly pipeline: string;
     readonly branch?: string;
@@ -47,7 +47,7 @@ export interface SimulatedJob {
     readonly registries: readonly string[];
     /** `ssh git@github.com:owner/name.git` or `https https://github.com/owner/name.git`; null for non-command steps. */
     readonly checkout: string | null;
-    /** Names (never values) of the secrets the job's environment gets from the secrets bucket. */
+    /** Names (never values) of the secrets the job gets (secrets bucket, static fleet); in a container, only those that reach it. */
     readonly secrets: readonly string[];
     /** Ids of builds of this tree the job downloads artifacts from. */
     readonly downloadsFrom: readonly string[];
@@ -106,7 +106,7 @@ export function checkoutOf(pipeline: PipelineConfig): string {
  * bucket root and the `<slug>/` prefix; `env` variables, `secret-files/` variables, `private_ssh_key`,
  * `git-credentials`). Sorted, values never read.
  */
-export function secretNames(config: PlatformConfig, slug: string): string[] {
+export function secretNames(config: PlatformConfig, slug: string, queue?: string): string[] {
     const names = new Set<string>();
     for (const set of [config.secrets.organization, config.secrets.pipelines[slug]]) {
         if (set === undefined) continue;
@@ -115,9 +115,10 @@ export function secretNames(config: PlatformConfig, slug: string): string[] {
         if (set.privateSshKey !== undefined) names.add("private_ssh_key");
         if (set.gitCredentials !== undefined) names.add("git-credentials");
     }
-    // A static fleet reads no bucket: its machines set `providesSecrets` for every job they run.
+    // A static fleet reads no bucket: its machines set `providesSecrets` for every job they run; the fleets are
+    // those of the job's queue (the pipeline's default queue when none is given).
     const pipeline = config.pipelines.find((p) => p.slug === slug);
-    for (const fleet of pipeline ? fleetsFor(config, pipeline.cluster, pipeline.queue) : [])
+    for (const fleet of pipeline ? fleetsFor(config, pipeline.cluster, queue ?? pipeline.queue) : [])
         if (fleet.kind === "static") for (const name of fleet.providesSecrets) names.add(name);
     return [...names].sort();
 }
@@ -162,6 +163,48 @@ export function interpolate(text: string, env: Readonly<Record<string, string>>)
             return value ?? "";
         },
     );
+}
+
+/** Every string of a parsed document, interpolated (the agent and Buildkite interpolate values, not YAML text). */
+function interpolateValues(value: unknown, env: Readonly<Record<string, string>>): unknown {
+    if (typeof value === "string") return interpolate(value, env);
+    if (Array.isArray(value)) return value.map((v) => interpolateValues(v, env));
+    if (value !== null && typeof value === "object")
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateValues(v, env)]));
+    return value;
+}
+
+/**
+ * The variables Buildkite knows when it interpolates a pipeline's stored steps at build creation (buildkite/docs
+ * pages/pipelines/configure/environment_variables.md "Variable interpolation": the YAML Steps editor's subset;
+ * others, e.g. `BUILDKITE_BUILD_NUMBER`, "cannot be supported ... as the interpolation happens before the build is
+ * created"). The doc does not say what becomes of the others: the simulator takes them as unset, i.e. empty, like
+ * the agent's interpolation of an unset variable; correctly escaped steps (`$$`) are unaffected either way.
+ */
+export const BUILD_CREATION_VARIABLES = [
+    "BUILDKITE_BRANCH",
+    "BUILDKITE_TAG",
+    "BUILDKITE_MESSAGE",
+    "BUILDKITE_COMMIT",
+    "BUILDKITE_PIPELINE_SLUG",
+    "BUILDKITE_PIPELINE_NAME",
+    "BUILDKITE_PIPELINE_ID",
+    "BUILDKITE_ORGANIZATION_SLUG",
+    "BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG",
+    "BUILDKITE_REPO",
+    "BUILDKITE_PULL_REQUEST",
+    "BUILDKITE_PULL_REQUEST_BASE_BRANCH",
+    "BUILDKITE_PULL_REQUEST_REPO",
+    "BUILDKITE_MERGE_QUEUE_BASE_BRANCH",
+    "BUILDKITE_MERGE_QUEUE_BASE_COMMIT",
+] as const;
+
+/** A stored document as Buildkite holds it once the build exists: interpolated with {@link BUILD_CREATION_VARIABLES}. */
+export function interpolateAtBuildCreation(yaml: string, env: Readonly<Record<string, string>>): string {
+    const known = Object.fromEntries(
+        BUILD_CREATION_VARIABLES.filter((v) => env[v] !== undefined).map((v) => [v, env[v]]),
+    );
+    return stringify(interpolateValues(parse(yaml), known), { lineWidth: 0 });
 }
 
 /** A shell word as the job's shell would expand the forms used here: quotes dropped, variables expanded. */
@@ -246,12 +289,10 @@ function createBuild(
     const yaml = world.stored[slug];
     if (yaml === undefined) throw new SimulationError(`no generated steps for pipeline "${slug}"`);
     const id = `b${world.builds.length + 1}`;
-    const doc = parseDocument(yaml, `pipeline ${slug}`);
+    parseDocument(yaml, `pipeline ${slug}`); // its own error for YAML that does not parse
     // docs environment_variables.yaml: the BUILDKITE_* variables every job gets; a tag push also sets the branch
     // to the tag; BUILDKITE_PULL_REQUEST is the number or "false"; TRIGGERED_FROM_* only for triggered builds.
-    const env: Record<string, string> = {
-        ...doc.env,
-        ...how.env,
+    const buildkite: Record<string, string> = {
         BUILDKITE_BUILD_ID: id,
         BUILDKITE_PIPELINE_SLUG: slug,
         BUILDKITE_BRANCH: how.branch,
@@ -267,6 +308,10 @@ function createBuild(
               }
             : {}),
     };
+    // Buildkite interpolates the stored steps as it creates the build, with a few variables only (see
+    // BUILD_CREATION_VARIABLES); the job then sees the pipeline env as interpolated too.
+    const doc = parseDocument(interpolateAtBuildCreation(yaml, buildkite), `pipeline ${slug}`);
+    const env: Record<string, string> = { ...doc.env, ...how.env, ...buildkite };
     const build: BuildState = {
         id,
         pipeline,
@@ -406,12 +451,24 @@ function commandJob(
     base: Omit<SimulatedJob, "runs" | "reason" | "queue">,
 ): Omit<SimulatedJob, "runs" | "reason"> {
     const agents = (step.agents ?? {}) as Record<string, unknown>;
-    // The queue tag routes the job (buildkite docs "clusters"/"queues"); no queue tag means the cluster default.
-    const queue = str(agents.queue) ?? "default";
-    const fleets = fleetsFor(world.config, build.pipeline.cluster, queue);
+    // The queue tag routes the job (buildkite docs "clusters"/"queues"). Without one the job goes to the cluster's
+    // default queue (buildkite docs agent/self_hosted/agent_stack_k8s/troubleshooting.md: "If a job is created
+    // without a queue target, the default queue will be applied"); the config declares no cluster default queue, so
+    // no fleet of this platform would ever pick the job up.
+    const tagged = str(agents.queue);
+    const queue = tagged ?? CLUSTER_DEFAULT_QUEUE;
+    if (tagged === undefined)
+        world.problems.push(
+            `build ${build.id} (${build.pipeline.slug}): step ${base.key} has no queue: it goes to cluster "${build.pipeline.cluster}"'s default queue, which the config does not declare, and is never picked up`,
+        );
+    const fleets = tagged === undefined ? [] : fleetsFor(world.config, build.pipeline.cluster, queue);
     const plugins = (Array.isArray(step.plugins) ? step.plugins : []) as Record<string, Record<string, unknown>>[];
     const docker = plugins.map((p) => Object.entries(p)[0]).find(([ref]) => ref.startsWith("docker#"));
     const image = docker ? (str(docker[1].image) ?? null) : null;
+    const secrets = secretNames(world.config, build.pipeline.slug, queue);
+    // docker-buildkite-plugin v5.13.0 README `propagate-environment`: only variables in $BUILDKITE_ENV_FILE reach
+    // the container, not those an agent hook exported (the secrets); `environment` names pass them through.
+    const passed = docker ? ([] as unknown[]).concat(docker[1].environment ?? []).map(String) : null;
     return {
         ...base,
         queue,
@@ -423,9 +480,12 @@ function commandJob(
                 ? []
                 : [...new Set(fleets.map((f) => registryFor(image, f, world.config.homeRegion)))].sort(),
         checkout: checkoutOf(build.pipeline),
-        secrets: secretNames(world.config, build.pipeline.slug),
+        secrets: passed === null ? secrets : secrets.filter((n) => passed.includes(n)),
     };
 }
+
+/** How a job without a queue tag is shown: the cluster's default queue, which the config never declares. */
+export const CLUSTER_DEFAULT_QUEUE = "(cluster default queue)";
 
 /** The build a job id belongs to. */
 function buildOfJob(world: World, jobId: string): BuildState | undefined {
@@ -482,7 +542,9 @@ function runCommand(
             const yaml = env[UPLOAD_ENV_VAR];
             if (yaml === undefined)
                 throw new SimulationError(`${where}: uploads $${UPLOAD_ENV_VAR}, which the step does not set`);
-            uploads.push(parseDocument(interpolate(yaml, env), where).steps);
+            // agent v3.137.0 clicommand/pipeline_upload.go `parseAndInterpolate`: the YAML is parsed, then its values
+            // are interpolated.
+            uploads.push(parseDocument(yaml, where).steps.map((s) => interpolateValues(s, env) as RawStep));
         } else if (/^buildkite-agent pipeline upload\b/.test(line)) {
             // The repository's own pipeline: opaque. It downloads from the build its trigger names, and its build
             // produces what the config declares.
@@ -545,7 +607,9 @@ function trigger(world: World, parent: BuildState, step: Record<string, unknown>
 export function simulate(input: SimulateInput): Simulation {
     const { config, push } = input;
     const given = [push.branch !== undefined, push.tag !== undefined, push.pr !== undefined].filter(Boolean).length;
-    if (given > 1) throw new SimulationError("give at most one of --branch, --tag, --pr");
+    // A pull request build runs on the PR's head branch, so --branch may come with --pr.
+    if (given > 1 && !(given === 2 && push.pr !== undefined && push.branch !== undefined))
+        throw new SimulationError("give at most one of --branch, --tag, --pr (or --pr with its head --branch)");
     const pipeline = config.pipelines.find((p) => p.slug === push.pipeline);
     if (pipeline === undefined)
         throw new SimulationError(
@@ -559,7 +623,9 @@ export function simulate(input: SimulateInput): Simulation {
         problems: [],
         bySlug: new Map(config.pipelines.map((p) => [p.slug, p])),
     };
-    const branch = push.tag ?? (push.pr !== undefined ? `pr-${push.pr}` : (push.branch ?? pipeline.defaultBranch));
+    // A pull request build's branch is the PR's head branch (docs environment_variables: BUILDKITE_BRANCH); `pr-N`
+    // stands for it when none is given.
+    const branch = push.tag ?? push.branch ?? (push.pr !== undefined ? `pr-${push.pr}` : pipeline.defaultBranch);
     // docs branch_configuration.md: a pipeline-level branch filter stops the build being created; pull request
     // builds ignore it.
     if (pipeline.branches !== undefined && push.pr === undefined && !matchesBranchFilter(pipeline.branches, branch))

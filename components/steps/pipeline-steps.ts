@@ -7,14 +7,18 @@
  * ## Two kinds of document
  *
  * - The STORED document is set on the Buildkite pipeline (`steps`). Buildkite reads it itself, when a build is
- *   created: no agent is involved, so agent-applied attributes (`if_changed`) are refused there, and no `$VAR` in
- *   it is interpolated (interpolation is what `buildkite-agent pipeline upload` does). It holds only what needs
- *   neither: conditionals (`if:`, evaluated by Buildkite), block and wait steps, and command steps.
+ *   created: no agent is involved, so agent-applied attributes (`if_changed`) are refused there. Buildkite DOES
+ *   interpolate it then, with only a short list of `BUILDKITE_*` variables known (buildkite/docs
+ *   pages/pipelines/configure/environment_variables.md "Variable interpolation": the YAML Steps editor's subset,
+ *   "the interpolation happens before the build is created"), so the steps are written here as the job should
+ *   see them and {@link renderStoredPipeline} doubles every `$` of the stored YAML once, in one place. It holds
+ *   only conditionals (`if:`, evaluated by Buildkite), block and wait steps, and command steps.
  * - UPLOADED documents are embedded in a stored command step's `env` ({@link UPLOAD_ENV_VAR}); the step pipes the
  *   variable to `buildkite-agent pipeline upload`. The agent then interpolates the parent build's variables
  *   (`$BUILDKITE_BUILD_ID`, `$BUILDKITE_COMMIT`...) into trigger steps and applies `if_changed` to package steps.
  *   In these documents every `$` the program does not mean for upload time (commands, image references, labels,
- *   user-given env values) is written `$$`, so the job receives it unchanged ({@link escapeForUpload}).
+ *   user-given env values) is written `$$`, so the job receives it unchanged ({@link escapeForUpload}); the
+ *   stored render doubles it again (`$$$$` in the pipeline's YAML), which build creation halves back to `$$`.
  *
  * ## What each pipeline gets
  *
@@ -22,21 +26,23 @@
  *   step of a non-release parent build ({@link RELEASE_GATE_IF}); builds started by hand, by a webhook, by a
  *   schedule or by a release parent run straight through.
  * - Its own build: the repository's `buildkite-agent pipeline upload`, or for a monorepo one step per package.
- * - A parent: a wait, then one upload step per WAVE of trigger steps ({@link triggerWaves}), each followed by a
- *   wait, and a release-artifacts step that runs only on tag builds ({@link RELEASE_ONLY_IF}).
+ * - A parent: a wait, then one upload step of trigger steps, then a wait, and a release-artifacts step that runs
+ *   only on tag builds ({@link RELEASE_ONLY_IF}).
  *
  * ## Artifacts between builds, and the release flow
  *
  * Each pipeline declares what its builds produce (`pipelines[].artifacts`). Every trigger step passes the child
- * the id of the build it downloads from, {@link PARENT_ENV.artifactsBuildId}: the parent's own build, or, when the
- * trigger `dependsOn` a sibling trigger whose child declares artifacts, that sibling's build (the Raspberry Pi image
- * downloads the `.deb` of the Debian build). A trigger step cannot learn the id of the build it created, so:
- * - a child that declares artifacts records its build id in the parent build's meta-data, under
- *   `ci-platform-build:<trigger key>` ({@link RECORD_BUILD_KEY}); buildkite/agent v3.137.0
- *   clicommand/meta_data_set.go: `--job` names "which job's build" the meta-data is set on;
- * - a trigger that needs a sibling's build is uploaded in a later wave, after a wait (so the sibling's build has
- *   finished), by a step that reads that meta-data back from its own build (clicommand/meta_data_get.go) and lets
- *   `pipeline upload` interpolate it into the trigger's env.
+ * the id of the build it downloads from, {@link PARENT_ENV.artifactsBuildId}. A trigger that `dependsOn` a sibling
+ * trigger whose child declares artifacts downloads from that sibling's build (the Raspberry Pi image downloads the
+ * `.deb` of the Debian build). A trigger step cannot learn the id of the build it creates, so such a trigger is not
+ * the parent's: the SIBLING's build runs it at its end ({@link chainedTriggers}), passing its own
+ * `$BUILDKITE_BUILD_ID` and forwarding the parent's env (release flag, tag, parent ids). Only documented behaviour is
+ * used: a build's own id and env, read by its own `pipeline upload`. The parent's trigger of the sibling waits for
+ * the sibling's build, which waits for the chained trigger's build, so the parent's later steps still follow all.
+ * A gated sibling that stops at its gate runs no chained trigger: the dependent build is created only once the
+ * sibling's build (and so its artifacts) exists. Limits: a chained trigger follows its source build only (other
+ * `dependsOn` keys are not waited for), and its `branches` filter, which names the parent's branches, is not
+ * applied (the sibling's build is on the sibling's own branch).
  * A triggered build has no tag (a trigger step's `build` takes branch, commit, env, message and meta_data only:
  * buildkite docs "trigger step"), so a tag-conditional step in a child never runs. Instead every gated child that
  * declares artifacts gets a release step ({@link RELEASE_STEP_IF}, the exact complement of the gate for triggered
@@ -48,7 +54,7 @@
 import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
 import { TriggerEdge, TriggerGraph, childrenOf, parentsOf } from "../graph/trigger-graph";
 import { planMonorepo } from "./monorepo";
-import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline } from "./step-model";
+import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline, renderStoredPipeline } from "./step-model";
 
 /** Turns an image and variant into the reference a step's container runs, e.g. via agent-images/versions.json. */
 export type ResolveImage = (ref: { readonly name: string; readonly variant: string }) => string;
@@ -101,11 +107,6 @@ export const PARENT_ENV = {
     artifactsBuildId: "CI_PLATFORM_ARTIFACTS_BUILD_ID",
 } as const;
 
-/** The parent-build meta-data key under which a child records its build id (`ci-platform-build:deb-build`). */
-export const RECORD_BUILD_KEY = (triggerKey: string): string => `ci-platform-build:${triggerKey}`;
-/** The variable a later wave's upload step exports a sibling's build id in (`CI_PLATFORM_BUILD_DEB_BUILD`). */
-export const SIBLING_BUILD_VAR = (triggerKey: string): string =>
-    `CI_PLATFORM_BUILD_${triggerKey.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 /** The pipeline secret (an env var from the secrets bucket) a release step uploads to GitHub with. */
 export const RELEASE_TOKEN_VAR = "GITHUB_RELEASE_TOKEN";
 
@@ -113,8 +114,9 @@ export const RELEASE_TOKEN_VAR = "GITHUB_RELEASE_TOKEN";
 export const RELEASE_GATE_IF = `build.source == "trigger_job" && build.env("${PARENT_ENV.release}") != "true"`;
 /** A gated child's release step: a triggered build whose parent was a release (the gate's complement). */
 export const RELEASE_STEP_IF = `build.source == "trigger_job" && build.env("${PARENT_ENV.release}") == "true"`;
-/** A child records its build id for its parent only when a trigger created it. */
-export const TRIGGERED_IF = `build.source == "trigger_job"`;
+/** A sibling's chained trigger runs only in a build that `parent`'s trigger `key` created. */
+export const CHAINED_IF = (parent: string, key: string): string =>
+    `build.source == "trigger_job" && build.env("${PARENT_ENV.pipeline}") == "${parent}" && build.env("${PARENT_ENV.triggerKey}") == "${key}"`;
 /** Steps that run only for tags. */
 export const RELEASE_ONLY_IF = "build.tag != null";
 /** A monorepo runs every package on its default branch and on tags. */
@@ -136,12 +138,33 @@ export function escapeForUpload(text: string): string {
 const escapeRecord = (r: Readonly<Record<string, string>>) =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, escapeForUpload(v)]));
 
-function container(resolveImage: ResolveImage, ref: { name: string; variant: string }, escape: boolean): StepContainer {
-    const image = resolveImage(ref);
+/**
+ * The names of the secret variables a pipeline's jobs get from the secrets bucket: `env` keys and `files` names,
+ * the organisation's and the pipeline's (elastic-ci-stack-s3-secrets-hooks v2.8.0 README "Individual Secrets": "the
+ * object key becomes the environment variable name"; `env` entries are the `environment` file's variables). Names
+ * only, sorted.
+ */
+export function secretEnvNames(config: PlatformConfig, slug: string): string[] {
+    const names = new Set<string>();
+    for (const set of [config.secrets.organization, config.secrets.pipelines[slug]])
+        for (const entries of [set?.env, set?.files]) for (const name of Object.keys(entries ?? {})) names.add(name);
+    return [...names].sort();
+}
+
+function container(
+    ctx: StepsContext,
+    pipeline: PipelineConfig,
+    ref: { name: string; variant: string },
+    escape: boolean,
+): StepContainer {
+    const image = ctx.resolveImage(ref);
     return {
         image: escape ? escapeForUpload(image) : image,
         expandVars: image.includes("$"),
         ecrLogin: /\.dkr\.ecr\.|CI_PLATFORM_ECR_REGISTRY/.test(image),
+        // The secrets hook exports them in the environment hook: the docker plugin's propagate-environment misses
+        // them, so they are named (never valued) here.
+        environment: secretEnvNames(ctx.config, pipeline.slug),
     };
 }
 
@@ -151,7 +174,7 @@ function uploadStep(
     key: string,
     label: string,
     steps: readonly Step[],
-    extra: { if?: string; prelude?: readonly string[] } = {},
+    extra: { if?: string; prelude?: readonly string[]; queue?: string } = {},
 ): { step: CommandSpec; doc: UploadedDocument } {
     const yaml = renderPipeline({ steps });
     return {
@@ -160,7 +183,7 @@ function uploadStep(
             key,
             label,
             if: extra.if,
-            queue: pipeline.queue,
+            queue: extra.queue ?? pipeline.queue,
             commands: [
                 ...(extra.prelude ?? []),
                 `printf '%s\\n' "$${UPLOAD_ENV_VAR}" | buildkite-agent pipeline upload`,
@@ -188,38 +211,64 @@ export function artifactSource(
     return undefined;
 }
 
-/**
- * A parent's triggers in waves: wave 0 holds those that download from the parent's build; a trigger that
- * downloads from a sibling's build comes one wave after that sibling, so its upload step runs after a wait.
- */
-export function triggerWaves(
-    edges: readonly TriggerEdge[],
-    bySlug: ReadonlyMap<string, PipelineConfig>,
-): TriggerEdge[][] {
-    const wave = new Map<string, number>();
-    const waveOf = (edge: TriggerEdge, seen: ReadonlySet<string>): number => {
-        const known = wave.get(edge.key);
-        if (known !== undefined) return known;
-        const source = artifactSource(edge, edges, bySlug);
-        // The config checks refuse dependsOn cycles; `seen` only guards against looping on one they missed.
-        const value =
-            source === undefined || seen.has(source.key) ? 0 : waveOf(source, new Set([...seen, edge.key])) + 1;
-        wave.set(edge.key, value);
-        return value;
-    };
-    const waves: TriggerEdge[][] = [];
-    for (const edge of edges) (waves[waveOf(edge, new Set([edge.key]))] ??= []).push(edge);
-    return waves.filter((w) => w !== undefined);
+/** The trigger a sibling's build runs for a parent, and the sibling's edge it downloads from. */
+export interface ChainedTrigger {
+    /** The pipeline whose config declares the trigger. */
+    readonly parent: PipelineConfig;
+    /** The parent's trigger of the pipeline that runs the chained trigger. */
+    readonly via: TriggerEdge;
+    /** The chained trigger itself. */
+    readonly edge: TriggerEdge;
 }
 
-/** The trigger step of one edge, for a document an agent uploads (its `$BUILDKITE_*` are interpolated then). */
+/** The triggers `slug`'s builds run at their end on behalf of its parents: those that download from its build. */
+export function chainedTriggers(
+    slug: string,
+    graph: TriggerGraph,
+    bySlug: ReadonlyMap<string, PipelineConfig>,
+): ChainedTrigger[] {
+    return parentsOf(graph, slug).flatMap((via) => {
+        const parent = bySlug.get(via.from);
+        const siblings = childrenOf(graph, via.from);
+        if (parent === undefined) return [];
+        return siblings
+            .filter((s) => artifactSource(s, siblings, bySlug)?.key === via.key)
+            .map((edge) => ({ parent, via, edge }));
+    });
+}
+
+/**
+ * The key a parent's trigger step `depends_on` stands for in the parent's own document: a chained trigger is run
+ * by its source's build, which the parent's trigger of that source waits for.
+ */
+function keyInParent(key: string, edges: readonly TriggerEdge[], bySlug: ReadonlyMap<string, PipelineConfig>): string {
+    const seen = new Set<string>();
+    let current = edges.find((e) => e.key === key);
+    // The config checks refuse dependsOn cycles; `seen` only guards against looping on one they missed.
+    while (current !== undefined && !seen.has(current.key)) {
+        seen.add(current.key);
+        const source = artifactSource(current, edges, bySlug);
+        if (source === undefined) return current.key;
+        current = source;
+    }
+    return current?.key ?? key;
+}
+
+/**
+ * The trigger step of one edge, for a document an agent uploads (its `$VAR`s are interpolated then). `from` is
+ * `parent` for the parent's own trigger, `sibling` for a chained trigger run by a sibling's build, which forwards
+ * the parent's values it received and passes its own build as the one to download from.
+ */
 export function triggerStep(
     edge: TriggerEdge,
     parent: PipelineConfig,
     child: PipelineConfig,
-    source?: TriggerEdge,
+    from: "parent" | "sibling" = "parent",
 ): TriggerSpec {
     const sameRepository = parent.repository === child.repository;
+    const own = from === "parent";
+    const commit = own ? "$BUILDKITE_COMMIT" : `$${PARENT_ENV.commit}`;
+    const branch = own ? "$BUILDKITE_BRANCH" : `$${PARENT_ENV.branch}`;
     return {
         kind: "trigger",
         key: edge.key,
@@ -227,26 +276,27 @@ export function triggerStep(
         pipeline: edge.to,
         async: edge.async,
         dependsOn: edge.dependsOn,
-        branches: edge.branches,
+        // A branch filter names the parent's branches: a sibling's build is on its own branch, so it tests none.
+        branches: own ? edge.branches : undefined,
         build: {
             // A child building another repository keeps its own default branch; the parent's commit and branch
             // reach it as env. A child of the same repository builds the parent's commit.
-            commit: sameRepository ? "$BUILDKITE_COMMIT" : undefined,
-            branch: sameRepository ? "$BUILDKITE_BRANCH" : undefined,
+            commit: sameRepository ? commit : undefined,
+            branch: sameRepository ? branch : undefined,
             message: "$BUILDKITE_MESSAGE",
             env: {
                 ...escapeRecord(edge.env),
-                [PARENT_ENV.pipeline]: "$BUILDKITE_PIPELINE_SLUG",
-                [PARENT_ENV.buildId]: "$BUILDKITE_BUILD_ID",
-                [PARENT_ENV.jobId]: "$BUILDKITE_JOB_ID",
-                [PARENT_ENV.commit]: "$BUILDKITE_COMMIT",
-                [PARENT_ENV.branch]: "$BUILDKITE_BRANCH",
-                [PARENT_ENV.tag]: "${BUILDKITE_TAG:-}",
+                [PARENT_ENV.pipeline]: own ? "$BUILDKITE_PIPELINE_SLUG" : `$${PARENT_ENV.pipeline}`,
+                [PARENT_ENV.buildId]: own ? "$BUILDKITE_BUILD_ID" : `$${PARENT_ENV.buildId}`,
+                [PARENT_ENV.jobId]: own ? "$BUILDKITE_JOB_ID" : `$${PARENT_ENV.jobId}`,
+                [PARENT_ENV.commit]: commit,
+                [PARENT_ENV.branch]: branch,
+                [PARENT_ENV.tag]: own ? "${BUILDKITE_TAG:-}" : `\${${PARENT_ENV.tag}:-}`,
                 [PARENT_ENV.release]: `$${PARENT_ENV.release}`,
                 [PARENT_ENV.repository]: escapeForUpload(parent.repository),
                 [PARENT_ENV.triggerKey]: escapeForUpload(edge.key),
-                [PARENT_ENV.artifactsBuildId]:
-                    source === undefined ? "$BUILDKITE_BUILD_ID" : `$${SIBLING_BUILD_VAR(source.key)}`,
+                // The parent's own build, or (chained) the sibling's build that runs this step.
+                [PARENT_ENV.artifactsBuildId]: "$BUILDKITE_BUILD_ID",
             },
         },
     };
@@ -257,14 +307,6 @@ export const RELEASE_PRELUDE = [
     `export ${PARENT_ENV.release}=false`,
     `if [ -n "\${BUILDKITE_TAG:-}" ]; then ${PARENT_ENV.release}=true; fi`,
 ] as const;
-
-/** The prelude of a later wave: each sibling build id it needs, read from this build's meta-data. */
-function siblingPrelude(sources: readonly TriggerEdge[]): string[] {
-    return sources.map(
-        (s) =>
-            `export ${SIBLING_BUILD_VAR(s.key)}="$(buildkite-agent meta-data get "${RECORD_BUILD_KEY(s.key)}" --default "")"`,
-    );
-}
 
 /**
  * The queue a gated child's release step runs on: its own queue unless only Windows agents serve it (the step is
@@ -282,19 +324,44 @@ export function releaseQueue(pipeline: PipelineConfig, fleets: readonly FleetCon
 }
 
 /**
- * The release step's commands: download this build's own artifacts into the checkout, then upload each file to
- * the GitHub release of the parent's tag through GitHub's REST API ("Get a release by tag name", then "Upload a
- * release asset" on uploads.github.com), with curl and jq (both on the Elastic CI Stack v6.71.1 Linux AMI:
- * packer/linux/base/scripts/install-utils.sh installs jq; curl is in the base image).
- * Destination `.`: buildkite/agent v3.137.0 internal/artifact/download.go `targetPath` joins the destination with
- * the artifact's own path (`dist/x.deb` lands in `./dist/x.deb`) and creates the directories it needs.
+ * The release step's commands: download this build's own artifacts into the checkout, then add each file to the
+ * GitHub release of the parent's tag through GitHub's REST API, with curl and jq (both on the Elastic CI Stack
+ * v6.71.1 Linux AMI: packer/linux/base/scripts/install-utils.sh installs jq; curl is in the base image).
+ * - Destination `.`: buildkite/agent v3.137.0 internal/artifact/download.go `targetPath` joins the destination with
+ *   the artifact's own path (`dist/x.deb` lands in `./dist/x.deb`) and creates the directories it needs.
+ * - `set -euo pipefail` first: the agent runs a step's `commands` as one script, so a failed lookup stops the step
+ *   instead of surfacing as an upload to `/releases//assets`.
+ * - Get or create: GitHub's "Get a release by tag name" returns published releases only, and nothing else creates
+ *   one, so the release is looked up in "List releases" (which includes drafts for a token with push access) and
+ *   created ("Create a release", `tag_name`) when missing. Sibling release steps run at once: a create that fails
+ *   because another step just made the release (422) is tolerated, and the lookup repeated.
+ * - Rerun: "Upload a release asset" answers 422 `already_exists` for a name already there, so an asset of the same
+ *   name is deleted first ("Delete a release asset").
  */
 export function releaseCommands(artifacts: readonly string[]): string[] {
-    const api = `https://api.github.com/repos/$${PARENT_ENV.repository}`;
+    const token = `$${RELEASE_TOKEN_VAR}`;
     return [
+        "set -euo pipefail",
         ...artifacts.map((a) => `buildkite-agent artifact download "${a}" .`),
-        `release_id="$(curl -fsSL -H "Authorization: Bearer $${RELEASE_TOKEN_VAR}" "${api}/releases/tags/$${PARENT_ENV.tag}" | jq -r .id)"`,
-        `for f in ${artifacts.join(" ")}; do curl -fsSL -X POST -H "Authorization: Bearer $${RELEASE_TOKEN_VAR}" -H "Content-Type: application/octet-stream" --data-binary "@$f" "https://uploads.github.com/repos/$${PARENT_ENV.repository}/releases/$release_id/assets?name=$(basename "$f")"; done`,
+        [
+            `tag="$${PARENT_ENV.tag}"`,
+            `api="https://api.github.com/repos/$${PARENT_ENV.repository}"`,
+            `uploads="https://uploads.github.com/repos/$${PARENT_ENV.repository}"`,
+            `github() { curl -fsSL -H "Authorization: Bearer ${token}" -H "Accept: application/vnd.github+json" "$@"; }`,
+            `release_of_tag() { github "$api/releases?per_page=100" | jq -r --arg tag "$tag" 'map(select(.tag_name == $tag)) | first | .id // empty'; }`,
+            `release_id="$(release_of_tag)"`,
+            `if [ -z "$release_id" ]; then`,
+            `  github -X POST "$api/releases" --data "$(jq -cn --arg tag "$tag" '{tag_name: $tag, name: $tag}')" >/dev/null || true`,
+            `  release_id="$(release_of_tag)"`,
+            `fi`,
+            `if [ -z "$release_id" ]; then echo "no GitHub release for tag $tag, and none could be created" >&2; exit 1; fi`,
+            `for f in ${artifacts.join(" ")}; do`,
+            `  name="$(basename "$f")"`,
+            `  existing="$(github "$api/releases/$release_id/assets?per_page=100" | jq -r --arg name "$name" 'map(select(.name == $name)) | first | .id // empty')"`,
+            `  if [ -n "$existing" ]; then github -X DELETE "$api/releases/assets/$existing" >/dev/null; fi`,
+            `  github -X POST -H "Content-Type: application/octet-stream" --data-binary "@$f" "$uploads/releases/$release_id/assets?name=$name" >/dev/null`,
+            `done`,
+        ].join("\n"),
     ];
 }
 
@@ -322,7 +389,7 @@ function packageSteps(pipeline: PipelineConfig, ctx: StepsContext, ifChanged: bo
             label: escapeForUpload(`:package: ${pkg.name}`),
             queue: pipeline.queue,
             commands: [escapeForUpload(command)],
-            container: image ? container(ctx.resolveImage, image, true) : undefined,
+            container: image ? container(ctx, pipeline, image, true) : undefined,
             env: {
                 CI_PLATFORM_PACKAGE: escapeForUpload(pkg.name),
                 CI_PLATFORM_PACKAGE_PATH: escapeForUpload(pkg.path),
@@ -356,27 +423,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
     }
 
     const bySlug = new Map(ctx.config.pipelines.map((p) => [p.slug, p]));
-    const parentEdges = parentsOf(ctx.graph, pipeline.slug);
-    const triggered = parentEdges.length > 0;
-    // Only a child some sibling downloads from records its build id.
-    const isSource = parentEdges.some((e) => {
-        const siblings = childrenOf(ctx.graph, e.from);
-        return siblings.some((s) => artifactSource(s, siblings, bySlug)?.key === e.key);
-    });
-    if (isSource) {
-        // Before its own build, so the id is recorded by the time a sibling's wave reads it (a wait later).
-        stored.push({
-            kind: "command",
-            key: "record-build",
-            label: ":label: Record build for the parent",
-            if: TRIGGERED_IF,
-            queue: pipeline.queue,
-            commands: [
-                `buildkite-agent meta-data set "${RECORD_BUILD_KEY(`$${PARENT_ENV.triggerKey}`)}" "$BUILDKITE_BUILD_ID" --job "$${PARENT_ENV.jobId}"`,
-            ],
-            timeoutInMinutes: UPLOAD_TIMEOUT_MINUTES,
-        });
-    }
+    const triggered = parentsOf(ctx.graph, pipeline.slug).length > 0;
 
     if (pipeline.packages.length === 0) {
         stored.push({
@@ -400,8 +447,11 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         );
     }
 
-    if (pipeline.gate === "release" && triggered && pipeline.artifacts.length > 0) {
-        stored.push({ kind: "wait" });
+    const chained = chainedTriggers(pipeline.slug, ctx.graph, bySlug);
+    const released = pipeline.gate === "release" && triggered && pipeline.artifacts.length > 0;
+    // After its own build: a chained trigger hands the dependent build this build's artifacts.
+    if (released || chained.length > 0) stored.push({ kind: "wait" });
+    if (released) {
         stored.push({
             kind: "command",
             key: "release-upload",
@@ -412,26 +462,34 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         });
     }
 
+    const childOf = (from: PipelineConfig, edge: TriggerEdge) => {
+        const child = bySlug.get(edge.to);
+        if (child === undefined) throw new Error(`pipeline "${from.slug}" triggers unknown "${edge.to}"`);
+        return child;
+    };
+    chained.forEach(({ parent, via, edge }, i) => {
+        // Only this build's own keys can stand in depends_on: the chained trigger follows this build already.
+        const step = triggerStep({ ...edge, dependsOn: [] }, parent, childOf(parent, edge), "sibling");
+        const key = chained.length === 1 ? "chained-triggers" : `chained-triggers-${i + 1}`;
+        add(
+            uploadStep(pipeline, key, `:rocket: Trigger for ${parent.name ?? parent.slug}`, [step], {
+                if: CHAINED_IF(parent.slug, via.key),
+                queue: releaseQueue(pipeline, ctx.config.fleets),
+            }),
+        );
+    });
+
     const edges = childrenOf(ctx.graph, pipeline.slug);
     if (edges.length > 0) {
         stored.push({ kind: "wait" });
-        triggerWaves(edges, bySlug).forEach((wave, i) => {
-            const sources: TriggerEdge[] = [];
-            const triggers = wave.map((edge) => {
-                const child = bySlug.get(edge.to);
-                if (child === undefined) throw new Error(`pipeline "${pipeline.slug}" triggers unknown "${edge.to}"`);
-                const source = artifactSource(edge, edges, bySlug);
-                if (source !== undefined && !sources.includes(source)) sources.push(source);
-                // An earlier wave is already done (a wait stands between): only keys of this wave stay in
-                // depends_on, which must name steps of the same document.
-                const inWave = edge.dependsOn.filter((k) => wave.some((e) => e.key === k));
-                return triggerStep({ ...edge, dependsOn: inWave }, pipeline, child, source);
-            });
-            const key = i === 0 ? "triggers" : `triggers-${i + 1}`;
-            const prelude = [...RELEASE_PRELUDE, ...siblingPrelude(sources)];
-            add(uploadStep(pipeline, key, ":rocket: Trigger", triggers, { prelude }));
-            stored.push({ kind: "wait" });
+        // A trigger that downloads from a sibling's build is that build's to run (chainedTriggers).
+        const own = edges.filter((e) => artifactSource(e, edges, bySlug) === undefined);
+        const triggers = own.map((edge) => {
+            const dependsOn = [...new Set(edge.dependsOn.map((k) => keyInParent(k, edges, bySlug)))];
+            return triggerStep({ ...edge, dependsOn }, pipeline, childOf(pipeline, edge));
         });
+        add(uploadStep(pipeline, "triggers", ":rocket: Trigger", triggers, { prelude: RELEASE_PRELUDE }));
+        stored.push({ kind: "wait" });
         const patterns = pipeline.artifacts.length > 0 ? pipeline.artifacts : ["dist/*"];
         stored.push({
             kind: "command",
@@ -446,14 +504,15 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
                 ...patterns.map((a) => `buildkite-agent artifact download "${a}" .`),
                 ".buildkite/release-artifacts.sh",
             ],
-            container: pipeline.image ? container(ctx.resolveImage, pipeline.image, false) : undefined,
-            artifactPaths: [...patterns],
+            container: pipeline.image ? container(ctx, pipeline, pipeline.image, false) : undefined,
+            // No artifact_paths: the files it downloads are this build's own artifacts already; uploading them again
+            // would hold each one twice on the build.
         });
     }
 
     return {
         slug: pipeline.slug,
-        stored: renderPipeline({ env: pipeline.env, steps: stored }),
+        stored: renderStoredPipeline({ env: pipeline.env, steps: stored }),
         storedSteps: stored,
         uploaded,
     };
@@ -476,7 +535,8 @@ function condition(step: Step): string {
     if (step.if === RELEASE_ONLY_IF) return " [tag]";
     if (step.if === RELEASE_GATE_IF) return " [triggered by a non-release build]";
     if (step.if === RELEASE_STEP_IF) return " [triggered by a release build]";
-    if (step.if === TRIGGERED_IF) return " [triggered]";
+    if (step.if?.startsWith(`build.source == "trigger_job" && build.env("${PARENT_ENV.pipeline}")`))
+        return ` [triggered by ${/== "([^"]*)" && build.env\("[A-Z_]+"\) == "([^"]*)"$/.exec(step.if)?.slice(1).join("/") ?? "its parent"}]`;
     if (step.if === EVERYTHING_IF) return " [default branch or tag]";
     if (step.if === CHANGED_ONLY_IF) return " [other branches]";
     if (step.if !== undefined) return ` [if ${step.if}]`;

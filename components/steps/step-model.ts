@@ -90,6 +90,13 @@ export interface StepContainer {
     readonly expandVars: boolean;
     /** Log in to the agent's ECR registry first. */
     readonly ecrLogin: boolean;
+    /**
+     * Names of variables of the job's environment to pass into the container (docker plugin `environment`): those
+     * an agent hook exports, which `propagate-environment` does not carry (docker-buildkite-plugin v5.13.0 README
+     * `propagate-environment`: only variables in `$BUILDKITE_ENV_FILE`, "not ... variables that you exported in an
+     * `environment` hook"; commands/run.sh passes each `environment` entry as `--env NAME`).
+     */
+    readonly environment?: readonly string[];
 }
 
 /** A pinned plugin and its settings. */
@@ -228,6 +235,7 @@ export function dockerRun(container: StepContainer): PluginUse {
             image: container.image,
             "expand-image-vars": container.expandVars ? true : undefined,
             "propagate-environment": true,
+            environment: container.environment?.length ? [...container.environment] : undefined,
             "mount-buildkite-agent": true,
         }),
     };
@@ -325,9 +333,31 @@ export interface PipelineDocument {
     readonly steps: readonly Step[];
 }
 
+/** Every string of a plain JSON-like value, `$` doubled (keys are left alone: ours never hold a `$`). */
+function escapeStrings(value: unknown): unknown {
+    if (typeof value === "string") return value.replace(/\$/g, "$$$$");
+    if (Array.isArray(value)) return value.map(escapeStrings);
+    if (value !== null && typeof value === "object")
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeStrings(v)]));
+    return value;
+}
+
 /** The document as YAML: the one place steps are serialised. */
 export function renderPipeline(doc: PipelineDocument): string {
     return stringify(compact({ env: record(doc.env), steps: doc.steps.map(toBuildkite) }), { lineWidth: 0 });
+}
+
+/**
+ * The document as YAML for a pipeline's stored `steps`: {@link renderPipeline} with every string's `$` doubled.
+ * Buildkite interpolates stored steps itself when it creates a build, with only a few `BUILDKITE_*` variables
+ * available (buildkite/docs pages/pipelines/configure/environment_variables.md "Variable interpolation": "If
+ * you're using the YAML Steps editor ... only the following subset ... the interpolation happens before the build
+ * is created"; "Runtime variable interpolation": escape `$` as `$$`). Escaping here, in one place, means every
+ * `$` the steps hold reaches the job (or the agent's own `pipeline upload` pass) exactly as written.
+ */
+export function renderStoredPipeline(doc: PipelineDocument): string {
+    const wire = compact({ env: record(doc.env), steps: doc.steps.map(toBuildkite) });
+    return stringify(escapeStrings(wire), { lineWidth: 0 });
 }
 
 /** Every step of a list, group members included, in document order. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { BuildkitePipeline } from "../../components/buildkite";
+import { BuildkitePipeline, pipelineInputs } from "../../components/buildkite";
 import { PipelineConfig, parsePlatformConfig } from "../../components/config";
 import { captureStack } from "../../scripts/plan/capture";
 import { PlanResource, SECRET } from "../../scripts/plan/model";
@@ -125,5 +125,34 @@ describe("BuildkitePipeline", () => {
     it("registers every child under its component", () => {
         const component = find("ci-platform:buildkite:Pipeline", "app");
         for (const r of resources.filter((x) => x.name.startsWith("app-"))) assert.equal(r.parent, component.urn);
+    });
+});
+
+describe("intermediate builds (buildkite docs canceling_builds.md, skipping.md)", () => {
+    const inputsOf = (raw: ReturnType<typeof validRawConfig>) => {
+        const parsed = parsePlatformConfig(raw);
+        assert.ok(parsed.ok);
+        return Object.fromEntries(parsed.value.pipelines.map((p) => [p.slug, pipelineInputs(p)]));
+    };
+
+    it("turns skipping and cancelling off for a trigger target, on elsewhere, unless the config says", () => {
+        const raw = validRawConfig();
+        const inputs = inputsOf(raw);
+        // `app` triggers `installer` and `image`: a newer `app` build must not cancel their running builds.
+        for (const slug of ["installer", "image"]) {
+            assert.equal(inputs[slug].skipIntermediateBuilds, false, slug);
+            assert.equal(inputs[slug].cancelIntermediateBuilds, false, slug);
+        }
+        assert.equal(inputs.app.skipIntermediateBuilds, true);
+        assert.equal(inputs.app.cancelIntermediateBuilds, true);
+
+        const pipelinesRaw = raw.pipelines as Record<string, unknown>[];
+        const installer = pipelinesRaw.find((p) => p.slug === "installer") as Record<string, unknown>;
+        installer.cancelIntermediateBuilds = true;
+        (pipelinesRaw.find((p) => p.slug === "app") as Record<string, unknown>).skipIntermediateBuilds = false;
+        const told = inputsOf(raw);
+        assert.equal(told.installer.cancelIntermediateBuilds, true);
+        assert.equal(told.installer.skipIntermediateBuilds, false);
+        assert.equal(told.app.skipIntermediateBuilds, false);
     });
 });

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parse, stringify } from "yaml";
 import {
     ConditionalError,
+    Push,
     SimulationError,
     evaluateConditional,
     interpolate,
+    interpolateAtBuildCreation,
     matchesBranchFilter,
     simulate,
 } from "../../components/simulator";
@@ -78,6 +81,49 @@ describe("simulator: pipeline upload interpolation (agent v3.137.0, buildkite/in
     });
 });
 
+describe("simulator: build-creation interpolation of stored steps (buildkite docs, environment variables)", () => {
+    it("knows only the documented variables, empties the others, and halves $$", () => {
+        const yaml = [
+            "steps:",
+            "  - command: 'echo $BUILDKITE_BRANCH $BUILDKITE_BUILD_ID $$BUILDKITE_BUILD_ID $$$$X'",
+            "    env: { Y: '${CI_PLATFORM_ECR_REGISTRY}/img' }",
+        ].join("\n");
+        const env = { BUILDKITE_BRANCH: "main", BUILDKITE_BUILD_ID: "b1", CI_PLATFORM_ECR_REGISTRY: "r" };
+        assert.deepEqual(parse(interpolateAtBuildCreation(yaml, env)), {
+            steps: [{ command: "echo main  $BUILDKITE_BUILD_ID $$X", env: { Y: "/img" } }],
+        });
+    });
+
+    it("makes an unescaped stored upload step upload nothing, and an escaped one upload its document", () => {
+        const config = mustParse(validRawConfig());
+        const slug = config.pipelines[0].slug;
+        const step = (dollar: string) =>
+            stringify({
+                steps: [
+                    {
+                        key: "up",
+                        agents: { queue: "default" },
+                        commands: [
+                            `printf '%s\\n' "${dollar}CI_PLATFORM_PIPELINE_YAML" | buildkite-agent pipeline upload`,
+                        ],
+                        env: {
+                            CI_PLATFORM_PIPELINE_YAML:
+                                "steps: [{ key: inner, command: x, agents: { queue: default } }]",
+                        },
+                    },
+                ],
+            });
+        const keys = (dollar: string) =>
+            simulate({
+                config,
+                stored: { [slug]: step(dollar) },
+                push: { pipeline: slug, branch: "main" },
+            }).builds[0].jobs.map((j) => j.key);
+        assert.deepEqual(keys("$$"), ["up", "inner"]);
+        assert.deepEqual(keys("$"), ["up"]);
+    });
+});
+
 describe("simulator: builds of a small config", () => {
     const config = mustParse(validRawConfig());
     const doc = (yaml: string) => ({ [config.pipelines[0].slug]: yaml });
@@ -107,6 +153,56 @@ describe("simulator: builds of a small config", () => {
             SimulationError,
         );
         assert.throws(() => simulate({ config, stored: doc("env: {}"), push: { pipeline: slug } }), /steps list/);
+    });
+});
+
+describe("simulator: queues, secrets and pull requests", () => {
+    const raw = validRawConfig();
+    (raw.fleets as Record<string, unknown>[]).push({
+        name: "signing-box",
+        kind: "static",
+        cluster: "default",
+        queue: "signing",
+        providesSecrets: ["SIGNING_PASSWORD"],
+    });
+    const config = mustParse(raw);
+    const slug = "app"; // cluster default, queue default; secrets: TOKEN, and the organisation's git-credentials
+    const jobsOf = (yaml: string, push: Partial<Push> = {}) => {
+        const sim = simulate({ config, stored: { [slug]: yaml }, push: { pipeline: slug, ...push } });
+        return { sim, jobs: new Map(sim.builds[0].jobs.map((j) => [j.key, j])) };
+    };
+
+    it("looks secrets up by the job's own queue, and sends a job without a queue nowhere", () => {
+        const { sim, jobs } = jobsOf(
+            [
+                "steps:",
+                "  - { key: sign, command: x, agents: { queue: signing } }",
+                "  - { key: plain, command: y, agents: { queue: default } }",
+                "  - { key: lost, command: z }",
+            ].join("\n"),
+        );
+        assert.ok(jobs.get("sign")?.secrets.includes("SIGNING_PASSWORD"));
+        assert.ok(!jobs.get("plain")?.secrets.includes("SIGNING_PASSWORD"));
+        assert.deepEqual(jobs.get("lost")?.fleets, []);
+        assert.deepEqual(sim.problems.length, 1);
+        assert.match(sim.problems[0], /step lost has no queue: .*default queue, which the config does not declare/);
+    });
+
+    it("reports for a containerised job only the secrets the docker plugin's environment passes in", () => {
+        const docker = (key: string, environment: string) =>
+            `  - { key: ${key}, command: x, agents: { queue: default }, plugins: [{ "docker#v5.13.0": { image: "img", propagate-environment: true${environment} } }] }`;
+        const { jobs } = jobsOf(["steps:", docker("bare", ""), docker("named", ", environment: [TOKEN]")].join("\n"));
+        assert.deepEqual(jobs.get("bare")?.secrets, []);
+        assert.deepEqual(jobs.get("named")?.secrets, ["TOKEN"]);
+        const { jobs: host } = jobsOf("steps:\n  - { key: h, command: x, agents: { queue: default } }");
+        assert.deepEqual(host.get("h")?.secrets, ["TOKEN", "git-credentials"]);
+    });
+
+    it("builds a pull request on its head branch when given", () => {
+        const yaml = "steps:\n  - { key: a, command: x, agents: { queue: default } }";
+        assert.equal(jobsOf(yaml, { pr: 7, branch: "feature/x" }).sim.builds[0].branch, "feature/x");
+        assert.equal(jobsOf(yaml, { pr: 7 }).sim.builds[0].branch, "pr-7");
+        assert.throws(() => jobsOf(yaml, { pr: 7, tag: "v1" }), SimulationError);
     });
 });
 

@@ -37,12 +37,14 @@ describe("simulator, prod: a tag build of kolibri-python-package", () => {
     const sim = run({ pipeline: "kolibri-python-package", tag: "v0.18.0" });
     const parent = buildOf(sim, "kolibri-python-package");
 
-    it("creates one build per installer, each triggered by the parent's trigger job, none blocked", () => {
+    it("creates one build per installer, none blocked: the Raspberry Pi image's by the Debian build, the others' by the parent", () => {
         assert.deepEqual(sim.builds.map((b) => b.pipeline).sort(), ["kolibri-python-package", ...INSTALLERS].sort());
+        const debian = buildOf(sim, "kolibri-installer-debian");
         for (const slug of INSTALLERS) {
             const b = buildOf(sim, slug);
             assert.equal(b.blocked, false, slug);
-            assert.match(b.triggeredBy ?? "", new RegExp(`^${parent.id}/`), slug);
+            const by = slug === "kolibri-raspbian-image" ? debian.id : parent.id;
+            assert.match(b.triggeredBy ?? "", new RegExp(`^${by}/`), slug);
             assert.equal(job(b, "release-gate").runs, false, slug);
             assert.ok(
                 b.jobs.filter((j) => j.key !== "release-gate").every((j) => j.runs),
@@ -80,6 +82,9 @@ describe("simulator, prod: a tag build of kolibri-python-package", () => {
         const release = job(parent, "release-artifacts");
         assert.equal(release.runs, true);
         assert.deepEqual(release.downloadsFrom, [parent.id]);
+        // It runs in a container: the PyPI token reaches it only because the docker plugin names it.
+        assert.ok(release.image !== null);
+        assert.ok(release.secrets.includes("PYPI_TOKEN"), `release-artifacts gets ${release.secrets.join(", ")}`);
     });
 });
 
@@ -93,7 +98,10 @@ describe("simulator, prod: branch and pull request builds of kolibri-python-pack
             const parent = buildOf(sim, "kolibri-python-package");
             assert.equal(parent.blocked, false);
             assert.equal(job(parent, "release-artifacts").runs, false);
-            for (const slug of INSTALLERS) {
+            // The Raspberry Pi image needs the Debian build's .deb: no build of it exists while Debian waits.
+            assert.ok(!sim.builds.some((b) => b.pipeline === "kolibri-raspbian-image"));
+            assert.equal(job(buildOf(sim, "kolibri-installer-debian"), "chained-triggers").runs, false);
+            for (const slug of INSTALLERS.filter((x) => x !== "kolibri-raspbian-image")) {
                 const b = buildOf(sim, slug);
                 assert.equal(b.blocked, true, slug);
                 assert.equal(job(b, "release-gate").runs, true, slug);

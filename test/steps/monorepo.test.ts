@@ -3,8 +3,10 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parse } from "yaml";
 import { PipelineConfig, PlatformConfig, pipelineSchema } from "../../components/config";
+import { resolveIntermediateBuilds } from "../../components/config/schema";
 import { IfChanged, ifChangedSelects } from "../../components/steps/glob";
 import { checkOurRules, validatePipelineDocument, walkSteps } from "../../components/steps/pipeline-schema";
+import { interpolateAtBuildCreation } from "../../components/simulator";
 import {
     CHANGED_ONLY_IF,
     EVERYTHING_IF,
@@ -330,11 +332,13 @@ describe("planMonorepo property", () => {
 // "affected packages" step uploads (parsed back from the step's env), and each step's if_changed evaluated with the
 // agent's glob semantics, against the string oracle above.
 
-const BASE_PIPELINE = pipelineSchema.parse({
-    slug: "mono",
-    repository: "acme/mono",
-    image: { name: "buildkite-test", variant: "py3.12" },
-});
+const [BASE_PIPELINE] = resolveIntermediateBuilds([
+    pipelineSchema.parse({
+        slug: "mono",
+        repository: "acme/mono",
+        image: { name: "buildkite-test", variant: "py3.12" },
+    }),
+]);
 
 /** The pipeline config for random packages (built directly: the property explores paths zod would refuse). */
 function monorepoPipeline(packages: readonly PackageSpec[], alwaysRebuildPaths: readonly string[]): PipelineConfig {
@@ -346,7 +350,12 @@ function monorepoPipeline(packages: readonly PackageSpec[], alwaysRebuildPaths: 
 }
 
 function generated(pipeline: PipelineConfig) {
-    const config = { pipelines: [pipeline], images: [], fleets: [] } as unknown as PlatformConfig;
+    const config = {
+        pipelines: [pipeline],
+        images: [],
+        fleets: [],
+        secrets: { pipelines: {} },
+    } as unknown as PlatformConfig;
     return stepsForPipeline(pipeline, {
         config,
         graph: { nodes: [{ slug: pipeline.slug, cluster: "default", gate: "none" }], edges: [] },
@@ -358,7 +367,8 @@ type UploadedStep = { key: string; if_changed?: IfChanged; commands: string[] };
 
 /** The document the stored step `key` uploads, read back from the stored YAML as an agent would receive it. */
 function uploadedFromStored(storedYaml: string, key: string): { stored: Record<string, unknown>; doc: UploadedStep[] } {
-    const stored = parse(storedYaml) as { steps: Record<string, unknown>[] };
+    // Buildkite interpolates the stored steps when it creates the build; the agent then receives the env value.
+    const stored = parse(interpolateAtBuildCreation(storedYaml, {})) as { steps: Record<string, unknown>[] };
     const step = stored.steps.find((s) => s.key === key);
     assert.ok(step, `no stored step ${key}`);
     const env = step.env as Record<string, string>;

@@ -14,6 +14,7 @@ import {
     escapeForUpload,
     stepsForPlatform,
 } from "../../components/steps/pipeline-steps";
+import { interpolateAtBuildCreation } from "../../components/simulator";
 import { buildPlan } from "../../scripts/plan";
 import { PlanResource } from "../../scripts/plan/model";
 import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
@@ -30,12 +31,13 @@ const ROOT = path.resolve(__dirname, "../..");
 let resources: PlanResource[] = [];
 let config: PlatformConfig;
 
-/** The parsed `steps` input of a pipeline in the plan. */
+/** The parsed `steps` input of a pipeline in the plan, once Buildkite has created a build from it. */
 function storedDoc(slug: string): Doc {
     const resource = resources.find((r) => r.type === "buildkite:Pipeline/pipeline:Pipeline" && r.inputs.slug === slug);
     assert.ok(resource, `no pipeline ${slug} in the plan`);
     assert.equal(typeof resource.inputs.steps, "string");
-    return parse(resource.inputs.steps as string) as Doc;
+    // As the build holds them: Buildkite interpolates stored steps when it creates the build.
+    return parse(interpolateAtBuildCreation(resource.inputs.steps as string, {})) as Doc;
 }
 
 /** The document a stored step uploads: its {@link UPLOAD_ENV_VAR}, parsed. */
@@ -73,16 +75,20 @@ before(async () => {
 });
 
 describe("prod plan: kolibri-python-package", () => {
-    it("runs its own build, waits, then uploads one trigger step per installer pipeline, in waves", () => {
+    it("runs its own build, waits, then uploads a trigger step per installer it triggers itself", () => {
         const stored = storedDoc("kolibri-python-package");
         const keys = stored.steps.map((s) => (s.wait !== undefined ? "wait" : s.key));
-        assert.deepEqual(keys, ["upload", "wait", "triggers", "wait", "triggers-2", "wait", "release-artifacts"]);
+        assert.deepEqual(keys, ["upload", "wait", "triggers", "wait", "release-artifacts"]);
         assert.equal(
             stored.steps[0].commands && (stored.steps[0].commands as string[])[0],
             "buildkite-agent pipeline upload",
         );
 
-        const triggers = [...uploadedBy(stored, "triggers").steps, ...uploadedBy(stored, "triggers-2").steps];
+        // The Raspberry Pi image downloads from the Debian build, so the Debian build triggers it (chained).
+        const triggers = [
+            ...uploadedBy(stored, "triggers").steps,
+            ...uploadedBy(storedDoc("kolibri-installer-debian"), "chained-triggers").steps,
+        ];
         const children = config.pipelines
             .find((p) => p.slug === "kolibri-python-package")
             ?.triggers.map((t) => t.pipeline);
@@ -100,24 +106,19 @@ describe("prod plan: kolibri-python-package", () => {
             );
     });
 
-    it("makes the Raspberry Pi image trigger wait on the Debian trigger: a later wave, after a wait", () => {
-        const stored = storedDoc("kolibri-python-package");
-        const first = uploadedBy(stored, "triggers").steps;
-        const second = uploadedBy(stored, "triggers-2").steps;
-        const debian = first.find((t) => t.trigger === "kolibri-installer-debian");
-        assert.equal(debian?.key, "deb-build");
-        assert.deepEqual(
-            second.map((t) => t.key),
-            ["raspbian-image"],
-        );
-        const at = (key: string) => stored.steps.findIndex((s) => s.key === key);
-        assert.ok(stored.steps.slice(at("triggers") + 1, at("triggers-2")).some((s) => s.wait !== undefined));
-        for (const t of [...first, ...second]) assert.equal(t.depends_on, undefined);
+    it("leaves the Raspberry Pi image to the Debian build, after that build's own steps", () => {
+        const first = uploadedBy(storedDoc("kolibri-python-package"), "triggers").steps;
+        assert.ok(first.some((t) => t.key === "deb-build"));
+        assert.ok(!first.some((t) => t.trigger === "kolibri-raspbian-image"));
+        for (const t of first) assert.equal(t.depends_on, undefined);
+        const debian = storedDoc("kolibri-installer-debian").steps;
+        const at = (key: string) => debian.findIndex((s) => s.key === key);
+        assert.ok(debian.slice(at("upload") + 1, at("chained-triggers")).some((s) => s.wait !== undefined));
     });
 
     it("passes the parent's build id, job id, commit, branch, message and release flag to every child", () => {
         const stored = storedDoc("kolibri-python-package");
-        for (const t of [...uploadedBy(stored, "triggers").steps, ...uploadedBy(stored, "triggers-2").steps]) {
+        for (const t of uploadedBy(stored, "triggers").steps) {
             const build = t.build as { message: string; env: Record<string, string>; commit?: string };
             assert.equal(build.message, "$BUILDKITE_MESSAGE");
             assert.equal(build.env[PARENT_ENV.buildId], "$BUILDKITE_BUILD_ID");
@@ -144,6 +145,12 @@ describe("prod plan: kolibri-python-package", () => {
         assert.equal(release.if, "build.tag != null");
         assert.equal(release.if, RELEASE_ONLY_IF);
         assert.ok(stored.steps[releaseIndex - 1].wait !== undefined, "a wait must come before release-artifacts");
+        // It downloads the build's own artifacts: uploading them again would store each one twice.
+        assert.equal(release.artifact_paths, undefined);
+        // The secrets hook exports PYPI_TOKEN in the environment hook; the docker plugin passes it in by name only.
+        const plugins = release.plugins as Record<string, { environment?: string[] }>[];
+        const docker = plugins.map((p) => Object.entries(p)[0]).find(([ref]) => ref.startsWith("docker#"));
+        assert.deepEqual(docker?.[1].environment, ["PYPI_TOKEN"]);
         // No other step is tag-only.
         assert.equal(stored.steps.filter((s) => s.if === RELEASE_ONLY_IF).length, 1);
     });
@@ -235,18 +242,47 @@ describe("prod plan: every document", () => {
         const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
         const generated = stepsForPlatform(config, graph, stepImageResolver(config.images, versions));
         for (const p of config.pipelines) {
-            assert.deepEqual(parse(generated[p.slug].stored), storedDoc(p.slug), p.slug);
+            assert.deepEqual(
+                parse(interpolateAtBuildCreation(generated[p.slug].stored, {})),
+                storedDoc(p.slug),
+                p.slug,
+            );
             for (const u of generated[p.slug].uploaded)
                 assert.deepEqual(parse(u.yaml), uploadedBy(storedDoc(p.slug), u.stepKey));
         }
         assert.equal(
             briefSteps(generated["kolibri-installer-debian"]),
-            "kolibri-installer-debian: block [triggered by a non-release build] → record-build [triggered] → upload → wait → release-upload [triggered by a release build]",
+            "kolibri-installer-debian: block [triggered by a non-release build] → upload → wait → release-upload [triggered by a release build] → chained-triggers [triggered by kolibri-python-package/deb-build] { trigger kolibri-raspbian-image (raspbian-image) }",
         );
         assert.match(
             briefSteps(generated["kolibri-python-package"]),
-            /^kolibri-python-package: upload → wait → triggers \{ trigger kolibri-installer-debian \(deb-build\) → .* \} → wait → triggers-2 \{ trigger kolibri-raspbian-image \(raspbian-image\) \} → wait → release-artifacts \[tag\]$/,
+            /^kolibri-python-package: upload → wait → triggers \{ trigger kolibri-installer-debian \(deb-build\) → .* \} → wait → release-artifacts \[tag\]$/,
         );
+    });
+});
+
+describe("stored steps: escaped once more for build-creation interpolation (buildkite docs)", () => {
+    it("writes the upload step's variable as $$ and the embedded document's $$ as $$$$ in the pipeline's YAML", () => {
+        const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
+        const generated = stepsForPlatform(config, triggerGraphOf(config), stepImageResolver(config.images, versions));
+        const raw = parse(generated["kolibri-python-package"].stored) as Doc;
+        const triggers = raw.steps.find((s) => s.key === "triggers") as {
+            commands: string[];
+            env: Record<string, string>;
+        };
+        assert.ok(triggers.commands.includes(`printf '%s\\n' "$$${UPLOAD_ENV_VAR}" | buildkite-agent pipeline upload`));
+        assert.match(triggers.env[UPLOAD_ENV_VAR], /CI_PLATFORM_PARENT_BUILD_ID: \$\$BUILDKITE_BUILD_ID\n/);
+        const release = raw.steps.find((s) => s.key === "release-artifacts") as {
+            plugins: Record<string, { image: string }>[];
+        };
+        const image = Object.values(release.plugins.find((p) => Object.keys(p)[0].startsWith("docker#")) ?? {})[0]
+            .image;
+        assert.match(image, /^\$\$\{CI_PLATFORM_ECR_REGISTRY\}\//);
+        // After build creation, the document the agent uploads keeps $$ for the job.
+        const built = storedDoc("kolibri-python-package");
+        const doc = uploadedBy(built, "triggers");
+        const deb = doc.steps.find((s) => s.key === "deb-build") as { build: { env: Record<string, string> } };
+        assert.equal(deb.build.env[PARENT_ENV.buildId], "$BUILDKITE_BUILD_ID");
     });
 });
 

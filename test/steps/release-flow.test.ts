@@ -4,17 +4,18 @@ import { parse } from "yaml";
 import { PlatformConfig } from "../../components/config";
 import { triggerGraphOf } from "../../components/graph/trigger-graph";
 import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
-import { simulate } from "../../components/simulator";
+import { interpolateAtBuildCreation, simulate } from "../../components/simulator";
 import {
+    CHAINED_IF,
     PARENT_ENV,
     RELEASE_GATE_IF,
     RELEASE_STEP_IF,
-    SIBLING_BUILD_VAR,
     UPLOAD_ENV_VAR,
     releaseQueue,
     stepsForPlatform,
 } from "../../components/steps/pipeline-steps";
-import { prodConfig, prodRawConfig, mustParse } from "../fixtures/config";
+import { prodConfig, prodRawConfig, mustParse, validRawConfig } from "../fixtures/config";
+import { crossClusterTriggers } from "../../components/steps";
 import * as path from "node:path";
 
 /*
@@ -32,7 +33,9 @@ function generate(config: PlatformConfig) {
 }
 const config = prodConfig();
 const steps = generate(config);
-const stored = (slug: string) => parse(steps[slug].stored) as Doc;
+/** A pipeline's stored steps as a build holds them (Buildkite interpolates them when it creates the build). */
+const asBuilt = (yaml: string) => parse(interpolateAtBuildCreation(yaml, {})) as Doc;
+const stored = (slug: string) => asBuilt(steps[slug].stored);
 const storedStep = (slug: string, key: string) => {
     const step = stored(slug).steps.find((s) => s.key === key);
     assert.ok(step, `no step ${key} in ${slug}`);
@@ -44,7 +47,7 @@ describe("defect 4: artifact downloads into a clean checkout", () => {
     it("downloads every artifact into the checkout itself, never into a directory that may not exist", () => {
         // buildkite/agent v3.137.0 internal/artifact/downloader.go: the destination must exist; only "." does.
         const downloads = Object.values(steps).flatMap((s) =>
-            (parse(s.stored) as Doc).steps.flatMap((st) =>
+            asBuilt(s.stored).steps.flatMap((st) =>
                 ((st.commands as string[] | undefined) ?? []).filter((c) => c.includes("artifact download")),
             ),
         );
@@ -90,7 +93,7 @@ describe("defect 5: the release flow", () => {
             for (const pattern of p.artifacts)
                 assert.ok(step.commands.includes(`buildkite-agent artifact download "${pattern}" .`), p.slug);
             const upload = step.commands.join("\n");
-            assert.match(upload, /releases\/tags\/\$CI_PLATFORM_PARENT_TAG/);
+            assert.match(upload, /^tag="\$CI_PLATFORM_PARENT_TAG"$/m);
             assert.match(upload, /Authorization: Bearer \$GITHUB_RELEASE_TOKEN/);
         }
     });
@@ -106,25 +109,29 @@ describe("defect 5: the release flow", () => {
         assert.ok(!first.some((t) => t.trigger === "kolibri-raspbian-image"));
     });
 
-    it("triggers the Raspberry Pi image in a later wave with the Debian build's id, read from meta-data", () => {
+    it("has the Debian build trigger the Raspberry Pi image at its end, passing its own build id", () => {
         const doc = stored("kolibri-python-package");
         const keys = doc.steps.map((s) => (s.wait !== undefined ? "wait" : s.key));
-        assert.deepEqual(keys, ["upload", "wait", "triggers", "wait", "triggers-2", "wait", "release-artifacts"]);
-        const [raspbian] = uploaded("kolibri-python-package", "triggers-2").steps;
+        assert.deepEqual(keys, ["upload", "wait", "triggers", "wait", "release-artifacts"]);
+        const debian = stored("kolibri-installer-debian").steps.map((s) => (s.wait !== undefined ? "wait" : s.key));
+        assert.deepEqual(debian, ["release-gate", "upload", "wait", "release-upload", "chained-triggers"]);
+        const chain = storedStep("kolibri-installer-debian", "chained-triggers") as { if?: string };
+        assert.equal(chain.if, CHAINED_IF("kolibri-python-package", "deb-build"));
+        const [raspbian] = uploaded("kolibri-installer-debian", "chained-triggers").steps;
         assert.equal(raspbian.trigger, "kolibri-raspbian-image");
-        // The wait before this wave already waits for deb-build; depends_on names only steps of its own document.
+        assert.equal(raspbian.key, "raspbian-image");
         assert.equal(raspbian.depends_on, undefined);
         const env = (raspbian.build as { env: Record<string, string> }).env;
-        assert.equal(env[PARENT_ENV.artifactsBuildId], `$${SIBLING_BUILD_VAR("deb-build")}`);
-        assert.ok(
-            storedStep("kolibri-python-package", "triggers-2").commands.includes(
-                'export CI_PLATFORM_BUILD_DEB_BUILD="$(buildkite-agent meta-data get "ci-platform-build:deb-build" --default "")"',
-            ),
-        );
-        // The Debian child records its build id on the parent's build.
-        assert.deepEqual(storedStep("kolibri-installer-debian", "record-build").commands, [
-            'buildkite-agent meta-data set "ci-platform-build:$CI_PLATFORM_TRIGGER_KEY" "$BUILDKITE_BUILD_ID" --job "$CI_PLATFORM_PARENT_JOB_ID"',
-        ]);
+        // Its own build, and the parent's values forwarded from the env the parent's trigger gave it.
+        assert.equal(env[PARENT_ENV.artifactsBuildId], "$BUILDKITE_BUILD_ID");
+        assert.equal(env[PARENT_ENV.buildId], `$${PARENT_ENV.buildId}`);
+        assert.equal(env[PARENT_ENV.pipeline], `$${PARENT_ENV.pipeline}`);
+        assert.equal(env[PARENT_ENV.release], `$${PARENT_ENV.release}`);
+        assert.equal(env[PARENT_ENV.tag], `\${${PARENT_ENV.tag}:-}`);
+        assert.equal(env[PARENT_ENV.repository], "learningequality/kolibri");
+        assert.equal(env[PARENT_ENV.triggerKey], "raspbian-image");
+        // No build writes meta-data onto another build any more.
+        for (const p of config.pipelines) assert.ok(!steps[p.slug].stored.includes("meta-data set"), p.slug);
     });
 
     it("adds no release step to a gated child that declares no artifacts", () => {
@@ -132,15 +139,14 @@ describe("defect 5: the release flow", () => {
         const pipelines = raw.pipelines as Record<string, unknown>[];
         delete pipelines.find((p) => p.slug === "kolibri-installer-android")?.artifacts;
         const s = generate(mustParse(raw));
-        const keys = (parse(s["kolibri-installer-android"].stored) as Doc).steps.map((x) => x.key);
+        const keys = asBuilt(s["kolibri-installer-android"].stored).steps.map((x) => x.key);
         assert.ok(!keys.includes("release-upload"));
-        assert.ok(!keys.includes("record-build"));
-        // Only the Debian child, which the Raspberry Pi image downloads from, records its build.
-        const recording = config.pipelines.filter((p) =>
-            (parse(steps[p.slug].stored) as Doc).steps.some((x) => x.key === "record-build"),
+        // Only the Debian child, which the Raspberry Pi image downloads from, runs a chained trigger.
+        const chaining = config.pipelines.filter((p) =>
+            asBuilt(steps[p.slug].stored).steps.some((x) => x.key === "chained-triggers"),
         );
         assert.deepEqual(
-            recording.map((p) => p.slug),
+            chaining.map((p) => p.slug),
             ["kolibri-installer-debian"],
         );
     });
@@ -153,5 +159,24 @@ describe("defect 5: the release flow", () => {
         const macos = config.pipelines.find((p) => p.slug === "kolibri-installer-macos");
         assert.ok(macos);
         assert.equal(releaseQueue(macos, config.fleets), "macos");
+    });
+});
+
+describe("chained triggers across clusters", () => {
+    it("asks the organisation to let the sibling, which runs the chained trigger, trigger across clusters", () => {
+        const raw = validRawConfig();
+        raw.organizationRules = true;
+        const pipelines = raw.pipelines as Record<string, unknown>[];
+        // `image` dependsOn `installer`: with artifacts, the installer's build triggers it.
+        Object.assign(pipelines.find((p) => p.slug === "installer") as object, { artifacts: ["dist/*"] });
+        Object.assign(pipelines.find((p) => p.slug === "image") as object, {
+            cluster: "macos",
+            queue: "macos",
+            publicRepository: true,
+        });
+        const small = mustParse(raw);
+        assert.deepEqual(crossClusterTriggers(small, triggerGraphOf(small)), [
+            { source: "installer", target: "image" },
+        ]);
     });
 });
