@@ -110,3 +110,33 @@ describe("invariant secrets-bucket-one-cluster", () => {
         );
     });
 });
+
+describe("the prod plan's deploy pipeline", () => {
+    it("builds main only: no pull request, fork or tag builds, no cancelled deploys, the platform team alone", async () => {
+        const resources = await prodResources();
+        const deploy = named(resources, "ci-platform-deploy-pipeline", "buildkite:Pipeline/pipeline:Pipeline");
+        assert.equal(deploy.inputs.branchConfiguration, "main");
+        const settings = deploy.inputs.providerSettings as Record<string, unknown>;
+        assert.equal(settings.buildPullRequests, false);
+        assert.equal(settings.buildPullRequestForks, false);
+        assert.equal(settings.buildTags, false);
+        assert.equal(deploy.inputs.cancelIntermediateBuilds, false, "a push never cancels a running pulumi up");
+        assert.match(String(deploy.inputs.defaultTeamId), /team-platform/);
+        assert.deepEqual(
+            resources.filter((r) => r.parent === deploy.parent && r.type === "buildkite:Pipeline/team:Team"),
+            [],
+            "no other team has access",
+        );
+        const schedules = resources.filter((r) => r.type === "buildkite:Pipeline/schedule:Schedule");
+        const drift = schedules.filter((r) => /drift/.test(r.name));
+        assert.deepEqual(
+            drift.map((r) => [r.name, r.inputs.branch]),
+            [["ci-platform-deploy-schedule-drift-detection", "main"]],
+        );
+        // The pipeline that builds pull requests declares no secrets object anywhere.
+        assert.deepEqual(
+            resources.filter((r) => typeof r.inputs.key === "string" && r.inputs.key.startsWith("ci-platform/")),
+            [],
+        );
+    });
+});
