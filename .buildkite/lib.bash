@@ -9,9 +9,10 @@ install_pulumi() {
   npm ci
 }
 
-# require_credentials: fails, naming what is missing, unless the ci-platform pipeline's secrets reached this job.
-# They come from `ci-platform:secrets.pipelines.ci-platform.env` (the secrets bucket's ci-platform/env, exported by
-# the Elastic CI Stack's s3-secrets environment hook) and are passed into the step's container by name only.
+# require_credentials: fails, naming what is missing, unless the ci-platform-deploy pipeline's secrets reached this
+# job. They come from `ci-platform:secrets.pipelines.ci-platform-deploy.env` (the ci-platform-deploy/env object of the
+# deploy cluster's secrets bucket, exported by the Elastic CI Stack's s3-secrets environment hook) and are passed
+# into the step's container by name only.
 require_credentials() {
   local missing=()
   local name
@@ -19,7 +20,7 @@ require_credentials() {
     [[ -n "${!name:-}" ]] || missing+=("$name")
   done
   if ((${#missing[@]} > 0)); then
-    echo "Missing ${missing[*]}: set them with pulumi config set --secret --path 'ci-platform:secrets.pipelines.ci-platform.env.NAME', pulumi up, and run this step on the deploy queue (README, \"Running it for real\")." >&2
+    echo "Missing ${missing[*]}: set them with pulumi config set --secret --path 'ci-platform:secrets.pipelines.ci-platform-deploy.env.NAME', pulumi up, and run this step in pipeline ci-platform-deploy (README, \"Running it for real\")." >&2
     exit 1
   fi
 }

@@ -3,14 +3,15 @@
 # Needs no credentials: it runs `npm run plan` on both commits under the Pulumi SDK's mocks.
 set -euo pipefail
 
-base_branch="${BUILDKITE_PULL_REQUEST_BASE_BRANCH:-main}"
 work=".plan"
 rm -rf "$work/base"
-mkdir -p "$work"
+mkdir -p "$work/base"
 
-echo "--- :git: Checking out the base branch ${base_branch}"
-git fetch --depth=1 origin "$base_branch"
-git worktree add --force --detach "$work/base" FETCH_HEAD
+# The base branch's files come from step plan-base, which fetched them on the host: this container has no git
+# credentials (.buildkite/plan-base.sh).
+echo "--- :git: The base branch, from step plan-base"
+buildkite-agent artifact download .plan-base.tar.gz . --step plan-base
+tar -xzf .plan-base.tar.gz -C "$work/base"
 
 echo "--- :package: Planning the base branch"
 # A base branch that cannot plan (older than the offline plan, or broken) is diffed as an empty stack.
@@ -18,7 +19,7 @@ if ! (cd "$work/base" && npm ci && npm run plan -- --json "$PWD/../base.json"); 
   echo "The base branch has no working offline plan; diffing against an empty stack." >&2
   echo '{"project":"ci-platform","stack":"prod","resources":[]}' > "$work/base.json"
 fi
-git worktree remove --force "$work/base"
+rm -rf "$work/base"
 
 echo "--- :clipboard: Planning this pull request"
 npm ci

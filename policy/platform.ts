@@ -24,6 +24,7 @@ export const PLATFORM_TYPES = {
     dockerImage: "docker:index/image:Image",
     fleet: "ci-platform:agents:Fleet",
     secretsBucket: "ci-platform:agents:SecretsBucket",
+    bucket: "aws:s3/bucket:Bucket",
     awsProvider: "pulumi:providers:aws",
 } as const;
 
@@ -89,12 +90,19 @@ export interface DeployedFleet {
     readonly providesSecrets: readonly string[];
     /** Static fleets: `ssh` and/or `https`, the checkouts the machines authenticate themselves. */
     readonly checkoutCredentials: readonly string[];
+    /**
+     * AWS fleets: URNs of the secrets buckets (SecretsBucket components) whose bucket the fleet's stack or IAM policy
+     * takes as an input, i.e. the buckets its instance role can read.
+     */
+    readonly secretsBuckets: readonly string[];
 }
 
-/** A region's secrets bucket and the keys of the objects it holds. */
+/** A secrets bucket and the keys of the objects it holds. */
 export interface DeployedBucket {
     readonly urn: string;
     readonly region?: string;
+    /** The cluster the bucket was declared for (the component's `cluster` input), when the plan says. */
+    readonly cluster?: string;
     /** Object key to the object resource. */
     readonly objects: ReadonlyMap<string, PlanResource>;
 }
@@ -257,6 +265,16 @@ export function readPlatform(resources: readonly PlanResource[]): Platform {
         const stack = children.find((c) => c.type === PLATFORM_TYPES.stack);
         const bootstrap = children.find((c) => c.type === PLATFORM_TYPES.bucketObject);
         const parameters = stack && isRecord(stack.inputs.parameters) ? stack.inputs.parameters : {};
+        // A bucket resource is a child of its SecretsBucket component; a fleet reads the buckets its AWS children
+        // (the stack's SecretsBucket parameter, the IAM policy's resources) were built from.
+        const secretsBuckets = new Set<string>();
+        for (const child of children)
+            if (child.type.startsWith("aws:"))
+                for (const urn of child.dependsOn ?? []) {
+                    const dep = byUrn.get(urn);
+                    const owner = dep?.type === PLATFORM_TYPES.bucket ? byUrn.get(dep.parent ?? "") : undefined;
+                    if (owner?.type === PLATFORM_TYPES.secretsBucket) secretsBuckets.add(owner.urn);
+                }
         return {
             urn: component.urn,
             name: component.name,
@@ -269,6 +287,7 @@ export function readPlatform(resources: readonly PlanResource[]): Platform {
             bootstrap,
             providesSecrets: strings(component.inputs.providesSecrets),
             checkoutCredentials: strings(component.inputs.checkoutCredentials),
+            secretsBuckets: [...secretsBuckets].sort(),
         };
     });
 
@@ -281,7 +300,7 @@ export function readPlatform(resources: readonly PlanResource[]): Platform {
                 if (key !== undefined) objects.set(key, child);
             }
         const region = children.map(providerRegion).find((r) => r !== undefined);
-        return { urn: component.urn, region, objects };
+        return { urn: component.urn, region, cluster: str(component.inputs.cluster), objects };
     });
 
     const images = ofType(PLATFORM_TYPES.dockerImage).flatMap((r): DeployedImage[] => {
@@ -323,7 +342,16 @@ export function fleetsOfPipeline(platform: Platform, pipeline: DeployedPipeline)
     return platform.fleets.filter((f) => f.cluster === pipeline.cluster && queues.has(f.queue));
 }
 
-/** The secrets bucket of a region. */
-export function bucketOf(platform: Platform, region: string | undefined): DeployedBucket | undefined {
-    return region === undefined ? undefined : platform.buckets.find((b) => b.region === region);
+/**
+ * The secrets bucket a fleet reads: the one its resources were built from; for a plan that does not link them
+ * (older plans, hand-written fixtures), the only bucket of the fleet's region.
+ */
+export function bucketOf(
+    platform: Platform,
+    fleet: Pick<DeployedFleet, "region" | "secretsBuckets">,
+): DeployedBucket | undefined {
+    const linked = platform.buckets.find((b) => fleet.secretsBuckets.includes(b.urn));
+    if (linked !== undefined) return linked;
+    const inRegion = fleet.region === undefined ? [] : platform.buckets.filter((b) => b.region === fleet.region);
+    return inRegion.length === 1 ? inRegion[0] : undefined;
 }

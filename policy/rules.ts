@@ -10,6 +10,7 @@ import { crossClusterTriggerRules } from "./invariants/cluster-rules";
 import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
 import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import { hooksAgentsPerInstance } from "./invariants/hooks";
+import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import {
     asList,
     at,
@@ -760,4 +761,5 @@ export const RULES: readonly Rule[] = [
     crossClusterTriggerRules,
     ...PLATFORM_INVARIANTS,
     hooksAgentsPerInstance,
+    secretsBucketOneCluster,
 ];

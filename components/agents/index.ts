@@ -4,8 +4,8 @@ import * as buildkite from "@pulumiverse/buildkite";
 import type { PlatformConfig } from "../config/schema";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { templateUrl } from "./elastic-stack-template";
-import { awsProviderName, clusterQueueName, secretsBucketName } from "./naming";
-import { secretsForRegion } from "./secret-objects";
+import { awsProviderName, clusterQueueName, HOME_SECRETS_CLUSTER, secretsBucketName } from "./naming";
+import { secretsBucketScopes, secretsForBucket } from "./secret-objects";
 import { HooksBundleFiles, SecretsBucket } from "./secrets-bucket";
 
 export {
@@ -19,7 +19,7 @@ export {
 export { SecretsBucket, SecretsBucketArgs, HooksBundleFiles } from "./secrets-bucket";
 export { templateUrl, PINNED_ELASTIC_STACK_VERSION } from "./elastic-stack-template";
 export { checkParameters, toStackParameters } from "./stack-parameters";
-export { secretObjects, secretsForRegion } from "./secret-objects";
+export { secretObjects, secretsBucketScopes, secretsForBucket, SecretsBucketScope } from "./secret-objects";
 export { fleetResources, regionResources, RecoveryPlan, RecoveryResource, RecoveryAction } from "./recovery";
 
 /** Days after which a replaced secrets object version expires, unless the config says otherwise. */
@@ -31,7 +31,7 @@ export interface DeclareFleetsArgs {
     readonly config: PlatformConfig;
     /** Buildkite cluster name to the cluster's GraphQL id (from the buildkite module). */
     readonly clusterIds: Readonly<Record<string, pulumi.Input<string>>>;
-    /** The agent hooks: uploaded to every region's bucket under a content-addressed prefix. */
+    /** The agent hooks: uploaded to every secrets bucket under a content-addressed prefix. */
     readonly hooksBundle: HooksBundleFiles;
     /** Renders each AWS fleet's bootstrap script. */
     readonly renderBootstrap: RenderBootstrap;
@@ -70,7 +70,10 @@ export interface StaticFleetOutputs {
     readonly kind: "static";
     readonly queue: string;
     readonly token: pulumi.Output<string>;
-    /** In the home region's bucket, else the first region's; absent when no AWS fleet exists. */
+    /**
+     * In a bucket of the fleet's own cluster (the home region's first), else in the home cluster's bucket of the home
+     * region, else the first bucket; absent when no AWS fleet exists.
+     */
     readonly hooksBundle?: HooksBundleLocation;
 }
 
@@ -78,7 +81,7 @@ export interface StaticFleetOutputs {
 export interface DeclaredFleets {
     /** Stack outputs, by fleet name. */
     readonly fleets: Record<string, AwsFleetOutputs | StaticFleetOutputs>;
-    /** Secrets buckets, by region. */
+    /** Secrets buckets, by component name (`secrets-<region>`, `secrets-<cluster>-<region>`: {@link secretsBucketName}). */
     readonly buckets: Record<string, SecretsBucket>;
     /** The AWS provider of every region with an AWS fleet. */
     readonly providers: Record<string, aws.Provider>;
@@ -91,9 +94,10 @@ export interface DeclaredFleets {
 const sorted = <T>(items: Iterable<T>): T[] => [...items].sort();
 
 /**
- * Declares every fleet of `ci-platform:fleets`: one AWS provider and one {@link SecretsBucket} per region with AWS
- * fleets, one cluster queue per (cluster, queue), one {@link AgentFleet} per fleet. Names derive from fleet names,
- * regions and queue names only, so adding or removing one region's fleets touches that region's resources only.
+ * Declares every fleet of `ci-platform:fleets`: one AWS provider per region with AWS fleets, one {@link SecretsBucket}
+ * (and KMS key) per (region, cluster) with AWS fleets, one cluster queue per (cluster, queue), one {@link AgentFleet}
+ * per fleet, reading its own cluster's bucket of its region only. Names derive from fleet names, regions, clusters
+ * and queue names only, so adding or removing one region's fleets touches that region's resources only.
  */
 export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
     const { config } = args;
@@ -136,18 +140,21 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
     }
 
     const buckets: Record<string, SecretsBucket> = {};
-    for (const region of regions)
-        buckets[region] = new SecretsBucket(
-            secretsBucketName(region),
+    for (const scope of secretsBucketScopes(config)) {
+        const name = secretsBucketName(scope.region, scope.cluster);
+        buckets[name] = new SecretsBucket(
+            name,
             {
-                region,
-                secrets: secretsForRegion(config, region),
+                region: scope.region,
+                cluster: scope.cluster,
+                secrets: secretsForBucket(config, scope),
                 hooksBundle: args.hooksBundle,
                 noncurrentVersionExpirationDays:
                     config.elasticStack.secretsVersionExpirationDays ?? DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS,
             },
-            { providers: [providers[region]] },
+            { providers: [providers[scope.region]] },
         );
+    }
 
     const homeProvider = providers[config.homeRegion] ?? (regions.length > 0 ? providers[regions[0]] : undefined);
     const accountId =
@@ -157,11 +164,17 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
 
     const fleets: Record<string, AwsFleetOutputs | StaticFleetOutputs> = {};
     const components: Record<string, AgentFleet> = {};
-    const bundleRegion = buckets[config.homeRegion] ? config.homeRegion : regions[0];
+    // Where a static fleet fetches the hooks bundle (not secret): a bucket its own cluster's fleets read, else the
+    // home bucket, so that no cluster's machines need another cluster's bucket when theirs exists.
+    const bundleBucket = (cluster: string): SecretsBucket | undefined => {
+        const own = [config.homeRegion, ...regions].map((r) => buckets[secretsBucketName(r, cluster)]);
+        const home = buckets[secretsBucketName(config.homeRegion, HOME_SECRETS_CLUSTER)];
+        return own.find((b) => b !== undefined) ?? home ?? Object.values(buckets)[0];
+    };
     for (const fleet of config.fleets) {
         const queue = queues[`${fleet.cluster}/${fleet.queue}`];
         if (fleet.kind === "aws") {
-            const bucket = buckets[fleet.region];
+            const bucket = buckets[secretsBucketName(fleet.region, fleet.cluster)];
             const component = new AgentFleet(
                 fleet.name,
                 {
@@ -202,7 +215,7 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 { providers: buildkiteProviders },
             );
             components[fleet.name] = component;
-            const bucket = bundleRegion === undefined ? undefined : buckets[bundleRegion];
+            const bucket = bundleBucket(fleet.cluster);
             fleets[fleet.name] = {
                 kind: "static",
                 queue: fleet.queue,

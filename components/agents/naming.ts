@@ -80,8 +80,34 @@ export const childName = (component: string, role: string): string => `${compone
 /** The AWS provider of a region. */
 export const awsProviderName = (prefix: string, region: string): string => `${prefix}-aws-${region}`;
 
-/** The SecretsBucket component of a region. */
-export const secretsBucketName = (region: string): string => `secrets-${region}`;
+/**
+ * The cluster whose secrets buckets keep the names they had when there was one bucket per region (`secrets-<region>`),
+ * so that splitting the buckets by cluster replaces none of that cluster's protected buckets and keys. `default` is
+ * the cluster a pipeline runs in when its config names none (components/config/schema.ts).
+ */
+export const HOME_SECRETS_CLUSTER = "default";
+
+/**
+ * The SecretsBucket component of one (region, cluster): `secrets-<region>` for {@link HOME_SECRETS_CLUSTER},
+ * `secrets-<cluster>-<region>` for any other cluster. Cluster names are lowercase slugs and region names end in a
+ * digit, so two pairs never share a name.
+ */
+export const secretsBucketName = (region: string, cluster: string = HOME_SECRETS_CLUSTER): string =>
+    cluster === HOME_SECRETS_CLUSTER ? `secrets-${region}` : `secrets-${cluster}-${region}`;
+
+/**
+ * Why the S3 bucket of (region, cluster) cannot be named, or undefined when it can. Pulumi names the bucket after its
+ * resource, `<component>-bucket`, plus `-` and 7 random characters; S3 bucket names are 3 to 63 lowercase letters,
+ * digits, dots and hyphens (AWS S3 User Guide, "General purpose bucket naming rules").
+ */
+export function secretsBucketNameProblem(region: string, cluster: string): string | undefined {
+    const physical = `${childName(secretsBucketName(region, cluster), "bucket")}-0123456`;
+    if (!/^[a-z0-9-]+$/.test(physical))
+        return `its secrets bucket would be named ${physical.slice(0, -8)}-…, but S3 bucket names are lowercase letters, digits and hyphens`;
+    if (physical.length > 63)
+        return `its secrets bucket's name (${physical.slice(0, -8)} and 8 random characters) would be ${physical.length} characters, over S3's 63`;
+    return undefined;
+}
 
 /** A cluster queue. Cluster names and queue keys cannot contain `/`, so the name is unambiguous. */
 export const clusterQueueName = (cluster: string, queue: string): string => `queue-${cluster}/${queue}`;

@@ -17,7 +17,7 @@ import {
 } from "./naming";
 import { imageChildNames } from "../images/agent-image";
 import { dockerProviderName } from "../images/registries";
-import { secretObjects, secretsForRegion } from "./secret-objects";
+import { secretObjects, secretsBucketScopes, secretsForBucket } from "./secret-objects";
 
 /*
  * What rebuilding one fleet, or every fleet of one region, means for the stack: which resources belong to it, which
@@ -170,7 +170,6 @@ function fleetScope(config: PlatformConfig, stack: string, fleetName: string): R
 
 function regionScope(config: PlatformConfig, options: RecoveryOptions, region: string): RecoveryResource[] {
     const stack = options.stack;
-    const name = secretsBucketName(region);
     const object = (objectName: string): RecoveryResource => ({
         urn: urnOf(stack, PROJECT, [TYPES.secretsBucket, TYPES.bucketObject], objectName),
         type: TYPES.bucketObject,
@@ -185,10 +184,23 @@ function regionScope(config: PlatformConfig, options: RecoveryOptions, region: s
             name: provider,
             action: "restore",
         },
-        { urn: urnOf(stack, PROJECT, [TYPES.secretsBucket], name), type: TYPES.secretsBucket, name, action: "restore" },
-        ...childResources(stack, TYPES.secretsBucket, name, SECRETS_BUCKET_CHILDREN, false),
-        ...secretObjects(secretsForRegion(config, region)).map((o) => object(secretObjectName(name, o.key))),
-        ...(options.hookPaths ?? []).map((p) => object(hookObjectName(name, p))),
+        // Every cluster's secrets bucket of the region (one per cluster with AWS fleets there).
+        ...secretsBucketScopes(config)
+            .filter((scope) => scope.region === region)
+            .flatMap((scope) => {
+                const name = secretsBucketName(scope.region, scope.cluster);
+                return [
+                    {
+                        urn: urnOf(stack, PROJECT, [TYPES.secretsBucket], name),
+                        type: TYPES.secretsBucket,
+                        name,
+                        action: "restore" as const,
+                    },
+                    ...childResources(stack, TYPES.secretsBucket, name, SECRETS_BUCKET_CHILDREN, false),
+                    ...secretObjects(secretsForBucket(config, scope)).map((o) => object(secretObjectName(name, o.key))),
+                    ...(options.hookPaths ?? []).map((p) => object(hookObjectName(name, p))),
+                ];
+            }),
     ];
 }
 

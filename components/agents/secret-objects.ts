@@ -137,18 +137,45 @@ export function secretObjects(secrets: SecretsConfig): SecretObject[] {
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/** One secrets bucket's place: a region and the Buildkite cluster whose fleets there read it. */
+export interface SecretsBucketScope {
+    readonly region: string;
+    readonly cluster: string;
+}
+
 /**
- * The secrets that belong in one region's bucket: the organisation's (every pipeline's jobs there load them), and
- * each pipeline's only where an AWS fleet of that region serves its queue. A job in another region never reads this
- * bucket, so a copy there would only widen who can read the secret.
+ * Every (region, cluster) that has an AWS fleet, sorted by region then cluster: one secrets bucket each. The
+ * cluster is the trust boundary: a bucket is read by the instance roles of that cluster's fleets in that region only,
+ * and the Elastic CI Stack's instance role can read every object of its SecretsBucket (elastic-ci-stack-for-aws
+ * v6.71.1 templates/aws-stack.yml InstancePolicy: s3:Get* and s3:List* on the whole bucket), so two clusters
+ * sharing a bucket would share every secret in it.
  */
-export function secretsForRegion(
+export function secretsBucketScopes(config: Pick<PlatformConfig, "fleets">): SecretsBucketScope[] {
+    const keys = new Set(config.fleets.flatMap((f) => (f.kind === "aws" ? [`${f.region} ${f.cluster}`] : [])));
+    return [...keys].sort().map((key) => {
+        const [region, cluster] = key.split(" ");
+        return { region, cluster };
+    });
+}
+
+/**
+ * The secrets that belong in the bucket of one (region, cluster):
+ * - the organisation's, copied into every cluster's bucket: they are organisation-wide by definition (the HTTPS
+ *   git credentials every private checkout needs); a secret only some clusters may read belongs to pipelines;
+ * - each pipeline's only when the pipeline is in that cluster and an AWS fleet of that cluster in that region serves
+ *   its queue. A job anywhere else never reads this bucket, so a copy here would only widen who can read the secret.
+ */
+export function secretsForBucket(
     config: Pick<PlatformConfig, "fleets" | "pipelines" | "secrets">,
-    region: string,
+    scope: SecretsBucketScope,
 ): SecretsConfig {
     const runsHere = new Set(
         config.pipelines
-            .filter((p) => fleetsRunning(config, p).some((f) => f.kind === "aws" && f.region === region))
+            .filter(
+                (p) =>
+                    p.cluster === scope.cluster &&
+                    fleetsRunning(config, p).some((f) => f.kind === "aws" && f.region === scope.region),
+            )
             .map((p) => p.slug),
     );
     return {

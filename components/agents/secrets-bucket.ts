@@ -8,10 +8,12 @@ import { secretObjectMetadata, secretObjects } from "./secret-objects";
 
 export type { HooksBundleFiles } from "./hook-objects";
 
-/** Inputs of a region's {@link SecretsBucket}. */
+/** Inputs of a {@link SecretsBucket}: one per (region, cluster) with AWS fleets. */
 export interface SecretsBucketArgs {
     /** The region the bucket is in (the component's provider must be that region's). */
     readonly region: string;
+    /** The Buildkite cluster whose fleets in the region read the bucket, and no other cluster's. */
+    readonly cluster: string;
     /** Secret material from `ci-platform:secrets`, as plain values: every object body is wrapped in `pulumi.secret`. */
     readonly secrets: SecretsConfig;
     /** The agent hooks, uploaded under a content-addressed prefix. */
@@ -21,7 +23,7 @@ export interface SecretsBucketArgs {
 }
 
 /**
- * One region's secrets bucket: its own KMS key, versioning, SSE-KMS, public access blocked, TLS-only, old versions
+ * The secrets bucket of one cluster's fleets in one region: its own KMS key, versioning, SSE-KMS, public access blocked, TLS-only, old versions
  * expired; the bucket and key are protected and retained on delete. Holds the objects the Elastic CI Stack's
  * secrets hooks read (from `ci-platform:secrets`, so a rebuilt region gets every secret back) and our hooks bundle.
  */
@@ -36,22 +38,26 @@ export class SecretsBucket extends pulumi.ComponentResource {
     public readonly keyId: pulumi.Output<string>;
     /** The bucket's region. */
     public readonly region: string;
+    /** The cluster whose fleets read it. */
+    public readonly cluster: string;
     /** Key prefix of the hooks bundle, `_ci-platform/hooks/<hash>`. */
     public readonly hooksPrefix: string;
 
     /**
-     * @param name The _unique_ name of the component, `secrets-<region>`.
-     * @param args The region, secrets and hooks bundle.
+     * @param name The _unique_ name of the component, `secrets-<region>` or `secrets-<cluster>-<region>`.
+     * @param args The region, cluster, secrets and hooks bundle.
      * @param opts Options; pass the region's provider in `providers` and children inherit it.
      */
     constructor(name: string, args: SecretsBucketArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(TYPES.secretsBucket, name, {}, opts);
+        // The cluster is an input of the component so that the policy pack can tell, from the plan alone, whose
+        // bucket it is (policy/invariants/secrets-cluster.ts).
+        super(TYPES.secretsBucket, name, { cluster: args.cluster }, opts);
         const stateful = { parent: this, protect: true, retainOnDelete: true };
 
         const key = new aws.kms.Key(
             childName(name, "key"),
             {
-                description: `ci-platform secrets bucket in ${args.region}`,
+                description: `ci-platform secrets bucket of cluster ${args.cluster} in ${args.region}`,
                 enableKeyRotation: true,
                 deletionWindowInDays: 30,
             },
@@ -159,7 +165,9 @@ export class SecretsBucket extends pulumi.ComponentResource {
         this.keyArn = key.arn;
         this.keyId = key.keyId;
         this.region = args.region;
+        this.cluster = args.cluster;
         this.registerOutputs({
+            cluster: this.cluster,
             bucketName: this.bucketName,
             bucketArn: this.bucketArn,
             keyArn: this.keyArn,

@@ -1,5 +1,5 @@
 import { ELASTIC_STACK_PARAMETERS } from "../agents/elastic-stack-template";
-import { MAX_AWS_FLEET_NAME_LENGTH } from "../agents/naming";
+import { MAX_AWS_FLEET_NAME_LENGTH, secretsBucketNameProblem } from "../agents/naming";
 import { isLoadedSecretFileName, SECRET_FILE_SUFFIXES } from "../agents/secret-objects";
 import { checkAccess } from "./access-checks";
 import { ConfigIssue, didYouMean } from "./issues";
@@ -152,6 +152,7 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
     // (buildkite/buildkite-agent-scaler v1.12.0 buildkite/buildkite.go `/metrics/queue?name=<queue>`, scaler/scaler.go
     // `totalJobs := ScheduledJobs + RunningJobs`), so two stacks on one queue would each scale to the whole backlog.
     const queueFleets = new Map<string, { name: string; region: string }>();
+    const bucketNamesReported = new Set<string>();
     config.fleets.forEach((fleet, i) => {
         checkCluster(fleet.cluster, ["fleets", i, "cluster"]);
         if (fleet.kind !== "aws") return;
@@ -172,6 +173,16 @@ export function crossCheck(config: PlatformConfig): ConfigIssue[] {
                 fix: `give this fleet a queue of its own (for example "${fleet.queue}-${fleet.region}") and point the pipelines that should run in ${fleet.region} at it, or merge the two fleets`,
             });
         else queueFleets.set(queueKey, { name: fleet.name, region: fleet.region });
+        // Each (region, cluster) with AWS fleets gets its own secrets bucket, named after both.
+        const bucketProblem = secretsBucketNameProblem(fleet.region, fleet.cluster);
+        if (bucketProblem !== undefined && !bucketNamesReported.has(`${fleet.region} ${fleet.cluster}`)) {
+            bucketNamesReported.add(`${fleet.region} ${fleet.cluster}`);
+            issues.push({
+                path: ["fleets", i, "cluster"],
+                message: `AWS fleet "${fleet.name}" runs cluster "${fleet.cluster}"'s jobs in ${fleet.region}: ${bucketProblem}`,
+                fix: "give the cluster a shorter name of lowercase letters, digits and hyphens in ci-platform:clusters (and in the fleets and pipelines that name it)",
+            });
+        }
         if (fleet.name.length > MAX_AWS_FLEET_NAME_LENGTH)
             issues.push({
                 path: ["fleets", i, "name"],

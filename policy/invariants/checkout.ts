@@ -51,13 +51,13 @@ export function checkoutProblem(
         if (fleet.checkoutCredentials.includes(scheme)) return undefined;
         return `Buildkite pipeline "${pipeline.slug}" checks out ${url} over ${scheme.toUpperCase()} on ${where}, which reads no secrets bucket and declares no ${scheme} credential of its own; the clone fails (exit 128). Fix: give the machines the credential and list ${scheme} in the fleet's checkoutCredentials${scheme === "https" ? ", or mark the repository public (publicRepository: true)" : ", or check out over HTTPS"}.`;
     }
-    const bucket = bucketOf(platform, fleet.region);
+    const bucket = bucketOf(platform, fleet);
     const wanted = scheme === "ssh" ? sshKeyObjects(pipeline.slug) : gitCredentialObjects(pipeline.slug);
     if (bucket !== undefined && wanted.some((key) => bucket.objects.has(key))) return undefined;
     const held =
         bucket === undefined
-            ? `there is no secrets bucket in ${fleet.region ?? "its region"}`
-            : `its region's secrets bucket holds none of ${wanted.join(", ")}`;
+            ? `it reads no secrets bucket in ${fleet.region ?? "its region"}`
+            : `the secrets bucket it reads holds none of ${wanted.join(", ")}`;
     return scheme === "ssh"
         ? `Buildkite pipeline "${pipeline.slug}" checks out ${url} over SSH, but ${where} gets no SSH key: ${held}; the clone fails (exit 128). Fix: set ci-platform:secrets.pipelines.${pipeline.slug}.privateSshKey (a deploy key of the repository) or the organisation's, or check out over HTTPS.`
         : `Buildkite pipeline "${pipeline.slug}" checks out ${url} over HTTPS, but ${where} gets no git credentials: ${held}; a private repository fails to clone (exit 128). Fix: set ci-platform:secrets.organization.gitCredentials (or the pipeline's), or mark a public repository publicRepository: true.`;

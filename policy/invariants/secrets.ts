@@ -74,14 +74,14 @@ export const secretsReachFleets: StackRule = {
                               },
                           ];
                 }
-                const delivered = variablesFor(bucketOf(platform, fleet.region), pipeline.slug);
+                const delivered = variablesFor(bucketOf(platform, fleet), pipeline.slug);
                 const missing = declared.filter((n) => !delivered.has(n));
                 return missing.length === 0
                     ? []
                     : [
                           {
                               urn: pipeline.urn,
-                              message: `Buildkite pipeline "${pipeline.slug}" needs ${list(missing)}, but the secrets bucket of ${fleet.region ?? "its region"}, which AWS fleet "${fleet.name}" reads, does not hold ${missing.length === 1 ? "it" : "them"}; its jobs there run without ${missing.length === 1 ? "it" : "them"}. Fix: put the pipeline's secrets in the bucket of every region whose fleets run it (pulumi config set --secret --path 'ci-platform:secrets.pipelines.${pipeline.slug}.env.NAME').`,
+                              message: `Buildkite pipeline "${pipeline.slug}" needs ${list(missing)}, but the secrets bucket that AWS fleet "${fleet.name}" reads in ${fleet.region ?? "its region"} does not hold ${missing.length === 1 ? "it" : "them"}; its jobs there run without ${missing.length === 1 ? "it" : "them"}. Fix: put the pipeline's secrets in the bucket of every fleet that runs it (pulumi config set --secret --path 'ci-platform:secrets.pipelines.${pipeline.slug}.env.NAME').`,
                           },
                       ];
             });
@@ -93,7 +93,7 @@ export const secretsOnlyWhereRun: StackRule = {
     kind: "stack",
     name: "secrets-only-where-run",
     description:
-        "A pipeline's secrets are only in the secrets buckets of regions whose fleets run it: nowhere else can a job use them, and every other fleet's agents could read them.",
+        "A pipeline's secrets are only in the secrets buckets that fleets running it read: nowhere else can a job use them, and every other fleet's agents could read them.",
     enforcementLevel: "advisory",
     severity: "high",
     types: ["buildkite:Pipeline/pipeline:Pipeline", "aws:s3/bucketObjectv2:BucketObjectv2"],
@@ -104,8 +104,9 @@ export const secretsOnlyWhereRun: StackRule = {
         return platform.pipelines.flatMap((pipeline) => {
             const fleets = fleetsOfPipeline(platform, pipeline);
             const regions = new Set(fleets.flatMap((f) => (f.kind === "aws" && f.region ? [f.region] : [])));
+            const read = new Set(fleets.flatMap((f) => (f.kind === "aws" ? [bucketOf(platform, f)?.urn] : [])));
             return platform.buckets.flatMap((bucket): StackFinding[] => {
-                if (bucket.region !== undefined && regions.has(bucket.region)) return [];
+                if (read.has(bucket.urn)) return [];
                 const keys = [...bucket.objects.keys()].filter((k) => k.startsWith(`${pipeline.slug}/`)).sort();
                 if (keys.length === 0) return [];
                 const why =
@@ -113,10 +114,13 @@ export const secretsOnlyWhereRun: StackRule = {
                         ? fleets.length > 0
                             ? `only static fleets (${fleets.map((f) => f.name).join(", ")}) run it and they read no bucket`
                             : "no fleet runs it"
-                        : `only fleets in ${[...regions].sort().join(", ")} run it`;
+                        : `only AWS fleets ${fleets
+                              .filter((f) => f.kind === "aws")
+                              .map((f) => `"${f.name}"`)
+                              .join(", ")} run it and none of them reads this bucket`;
                 return keys.map((key) => ({
                     urn: bucket.objects.get(key)?.urn ?? bucket.urn,
-                    message: `Secrets object ${key} of pipeline "${pipeline.slug}" is in the secrets bucket of ${bucket.region ?? "an unknown region"}, but ${why}: it is useless there and readable by agents that never run the pipeline. Fix: keep the pipeline's secrets to the regions that run it${regions.size === 0 ? ", and have the static fleet's machines provide them (providesSecrets)" : ""}.`,
+                    message: `Secrets object ${key} of pipeline "${pipeline.slug}" is in the secrets bucket of ${bucket.cluster === undefined ? "" : `cluster ${bucket.cluster} in `}${bucket.region ?? "an unknown region"}, but ${why}: it is useless there and readable by agents that never run the pipeline. Fix: keep the pipeline's secrets to the buckets its fleets read${regions.size === 0 ? ", and have the static fleet's machines provide them (providesSecrets)" : ""}.`,
                 }));
             });
         });

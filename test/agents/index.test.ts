@@ -5,6 +5,7 @@ import type * as agentsModule from "../../components/agents";
 import { continentOf } from "../../components/config/regions";
 import type { AwsRegion } from "../../components/config/regions";
 import { checkParameters } from "../../components/agents/stack-parameters";
+import { secretsBucketName } from "../../components/agents/naming";
 import { FAKE_BUNDLE, prodConfig, SENTINEL } from "./fixtures";
 import { installMocks, isSecret, leaks, Registered, reveal } from "./mocks";
 
@@ -25,7 +26,12 @@ before(async () => {
     agents = await import("../../components/agents");
     declared = agents.declareFleets({
         config,
-        clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id", platform: "cluster-platform-id" },
+        clusterIds: {
+            default: "cluster-default-id",
+            macos: "cluster-macos-id",
+            platform: "cluster-platform-id",
+            deploy: "cluster-deploy-id",
+        },
         hooksBundle: FAKE_BUNDLE,
         renderBootstrap,
     });
@@ -61,9 +67,9 @@ describe("declareFleets on the prod config", () => {
             assert.equal(children.length, fleet.os === "windows" ? 3 : 4, fleet.name);
             for (const child of children) assert.ok(child.provider.startsWith(`${expected}::`), child.name);
         }
-        for (const bucket of ofType("aws:s3/bucket:Bucket")) {
-            const region = bucket.name.replace(/^secrets-/, "").replace(/-bucket$/, "");
-            assert.ok(bucket.provider.startsWith(`${providerUrn(region)}::`));
+        for (const [name, component] of Object.entries(declared.buckets)) {
+            const bucket = one("aws:s3/bucket:Bucket", `${name}-bucket`);
+            assert.ok(bucket.provider.startsWith(`${providerUrn(component.region)}::`), name);
         }
         for (const p of ofType("pulumi:providers:aws"))
             assert.equal(p.inputs.region, p.name.replace("ci-platform-aws-", ""));
@@ -118,20 +124,22 @@ describe("declareFleets on the prod config", () => {
             const policy = JSON.parse(one("aws:iam/policy:Policy", `${fleet.name}-policy`).inputs.policy as string);
             const list = policy.Statement.find((s: { Sid: string }) => s.Sid === "ListHooksBundle");
             assert.deepEqual(list.Condition, {
-                StringLike: { "s3:prefix": [`${declared.buckets[fleet.region].hooksPrefix}/*`] },
+                StringLike: {
+                    "s3:prefix": [`${declared.buckets[secretsBucketName(fleet.region, fleet.cluster)].hooksPrefix}/*`],
+                },
             });
             const read = policy.Statement.find((s: { Sid: string }) => s.Sid === "ReadHooksBundle");
             assert.ok(read.Resource[1].endsWith(`/_ci-platform/bootstrap/${fleet.name}-abc123.sh`), read.Resource[1]);
         }
     });
 
-    it("stores each token in SSM as a SecureString under the region's key, as a secret", () => {
+    it("stores each token in SSM as a SecureString under its bucket's key, as a secret", () => {
         for (const fleet of awsFleets) {
             const parameter = one("aws:ssm/parameter:Parameter", `${fleet.name}-token-parameter`);
             assert.equal(parameter.inputs.type, "SecureString");
             assert.equal(
                 parameter.inputs.keyId,
-                `arn:aws:kms:us-east-1:123456789012:key/key-secrets-${fleet.region}-key`,
+                `arn:aws:kms:us-east-1:123456789012:key/key-${secretsBucketName(fleet.region, fleet.cluster)}-key`,
             );
             assert.ok(isSecret(parameter.inputs.value));
             assert.equal(reveal(parameter.inputs.value), `${SENTINEL}:agent-token:${fleet.name}-token`);
@@ -146,8 +154,8 @@ describe("declareFleets on the prod config", () => {
             "queue-default/default-eu-west-1",
             "queue-default/large",
             "queue-default/windows",
+            "queue-deploy/deploy",
             "queue-macos/macos",
-            "queue-platform/deploy",
             "queue-platform/platform",
         ]);
         assert.equal(
@@ -162,7 +170,7 @@ describe("declareFleets on the prod config", () => {
             assert.equal(r.protect, stateful, `${r.type} ${r.name} protect`);
             assert.equal(r.retainOnDelete, stateful, `${r.type} ${r.name} retainOnDelete`);
         }
-        assert.equal(ofType("aws:s3/bucket:Bucket").length, 3);
+        assert.equal(ofType("aws:s3/bucket:Bucket").length, 5);
     });
 
     it("secures each bucket: versioning, SSE-KMS with its own key, public access blocked, TLS only, expiry", () => {
@@ -196,12 +204,34 @@ describe("declareFleets on the prod config", () => {
         );
     });
 
-    it("writes each region's bucket the secrets of the pipelines its fleets run, with SSE-KMS, contents secret", () => {
-        const keys = (region: string) =>
+    it("gives each (region, cluster) with AWS fleets its own bucket, and each fleet its own cluster's, only", () => {
+        assert.deepEqual(Object.keys(declared.buckets).sort(), [
+            "secrets-ap-southeast-1",
+            "secrets-deploy-us-east-1",
+            "secrets-eu-west-1",
+            "secrets-platform-us-east-1",
+            "secrets-us-east-1",
+        ]);
+        for (const fleet of awsFleets) {
+            const name = secretsBucketName(fleet.region, fleet.cluster);
+            const stack = one("aws:cloudformation/stack:Stack", `${fleet.name}-stack`);
+            const parameters = stack.inputs.parameters as Record<string, string>;
+            assert.equal(parameters.SecretsBucket, `${name}-bucket-0a1b2c`, fleet.name);
+            const policy = one("aws:iam/policy:Policy", `${fleet.name}-policy`).inputs.policy as string;
+            const buckets = new Set([...policy.matchAll(/arn:aws:s3:::([a-z0-9-]+)/g)].map((m) => m[1]));
+            assert.deepEqual([...buckets], [`${name}-bucket-0a1b2c`], `${fleet.name} reads one bucket`);
+        }
+    });
+
+    it("writes each bucket the secrets of its cluster's pipelines its fleets run, with SSE-KMS, contents secret", () => {
+        const keys = (region: string, cluster = "default") =>
             agents
-                .secretObjects(agents.secretsForRegion(config, region))
+                .secretObjects(agents.secretsForBucket(config, { region, cluster }))
                 .map((o) => o.key)
                 .sort();
+        assert.ok(keys("us-east-1", "deploy").includes("ci-platform-deploy/env"));
+        assert.ok(!keys("us-east-1").some((k) => k.startsWith("ci-platform")), "no deploy token where Kolibri runs");
+        assert.ok(!keys("us-east-1", "platform").some((k) => k.startsWith("ci-platform")), "nor where PRs run");
         const android = "kolibri-installer-android/secret-files/ANDROID_KEYSTORE_PASSWORD";
         // Queue large (the Android installer's) is served in us-east-1 only.
         assert.ok(keys("us-east-1").includes(android) && !keys("eu-west-1").includes(android));

@@ -39,7 +39,12 @@ before(async () => {
         phase.value = name;
         agents.declareFleets({
             config,
-            clusterIds: { default: "cluster-default-id", macos: "cluster-macos-id", platform: "cluster-platform-id" },
+            clusterIds: {
+                default: "cluster-default-id",
+                macos: "cluster-macos-id",
+                platform: "cluster-platform-id",
+                deploy: "cluster-deploy-id",
+            },
             hooksBundle: FAKE_BUNDLE,
             renderBootstrap: (req) => ({
                 key: `_ci-platform/bootstrap/${req.fleet.name}.sh`,

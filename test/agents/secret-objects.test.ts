@@ -7,10 +7,11 @@ import {
     renderEnvFile,
     secretObjectMetadata,
     secretObjects,
-    secretsForRegion,
+    secretsBucketScopes,
+    secretsForBucket,
     shellQuote,
 } from "../../components/agents/secret-objects";
-import { mustParse, validRawConfig } from "../fixtures/config";
+import { mustParse, prodConfig, validRawConfig } from "../fixtures/config";
 
 /** Evaluates an env file the way the stack's secrets hook does, and prints one variable's value. */
 function evalEnv(envFile: string, name: string): string {
@@ -116,18 +117,49 @@ describe("secretObjects", () => {
     });
 });
 
-describe("secretsForRegion", () => {
+describe("secretsForBucket", () => {
     it("keeps the organisation's secrets and those of pipelines an AWS fleet of the region runs", () => {
         const config = mustParse(validRawConfig());
         config.secrets.pipelines["mac-app"] = { env: { NOTARY_PASSWORD: "n" } };
         // app runs on queue default, served in us-east-1 only; mac-app only on the static fleet.
-        const us = secretsForRegion(config, "us-east-1");
+        const us = secretsForBucket(config, { region: "us-east-1", cluster: "default" });
         assert.deepEqual(Object.keys(us.pipelines), ["app"]);
         assert.equal(us.organization, config.secrets.organization);
-        const eu = secretsForRegion(config, "eu-west-1");
+        const eu = secretsForBucket(config, { region: "eu-west-1", cluster: "default" });
         assert.deepEqual(eu.pipelines, {});
         assert.equal(eu.organization, config.secrets.organization);
         // No fleet runs anything in this region: the organisation's secrets only.
-        assert.deepEqual(secretsForRegion(config, "ap-south-1").pipelines, {});
+        assert.deepEqual(secretsForBucket(config, { region: "ap-south-1", cluster: "default" }).pipelines, {});
+    });
+
+    it("keeps a pipeline's secrets out of another cluster's bucket in the same region, and copies the organisation's", () => {
+        const config = prodConfig();
+        const pipelines = (region: string, cluster: string) =>
+            Object.keys(secretsForBucket(config, { region, cluster }).pipelines).sort();
+        assert.deepEqual(pipelines("us-east-1", "deploy"), ["ci-platform-deploy"]);
+        assert.deepEqual(pipelines("us-east-1", "platform"), []);
+        assert.ok(!pipelines("us-east-1", "default").includes("ci-platform-deploy"));
+        assert.ok(pipelines("us-east-1", "default").includes("kolibri-python-package"));
+        for (const cluster of ["default", "platform", "deploy"])
+            assert.equal(
+                secretsForBucket(config, { region: "us-east-1", cluster }).organization,
+                config.secrets.organization,
+                `cluster ${cluster} gets the organisation's secrets`,
+            );
+    });
+});
+
+describe("secretsBucketScopes", () => {
+    it("is every (region, cluster) with an AWS fleet, sorted, and nothing for a static fleet's cluster", () => {
+        assert.deepEqual(
+            secretsBucketScopes(prodConfig()).map((s) => `${s.region}/${s.cluster}`),
+            [
+                "ap-southeast-1/default",
+                "eu-west-1/default",
+                "us-east-1/default",
+                "us-east-1/deploy",
+                "us-east-1/platform",
+            ],
+        );
     });
 });

@@ -20,6 +20,8 @@ const WORKFLOWS = readdirSync(path.join(ROOT, WORKFLOWS_DIR))
     .filter((f) => /\.ya?ml$/.test(f))
     .map((f) => `${WORKFLOWS_DIR}/${f}`);
 const BUILDKITE = ".buildkite/pipeline.yml";
+/** The steps of pipeline ci-platform-deploy, which its one step of pipeline.yml uploads. */
+const BUILDKITE_DEPLOY = ".buildkite/deploy.yml";
 const BUILDKITE_SCRIPTS = readdirSync(path.join(ROOT, ".buildkite"))
     .filter((f) => f.endsWith(".sh"))
     .map((f) => `.buildkite/${f}`);
@@ -61,6 +63,7 @@ describe("CI files", () => {
             `${WORKFLOWS_DIR}/deploy.yml`,
             `${WORKFLOWS_DIR}/plan-comment.yml`,
             BUILDKITE,
+            BUILDKITE_DEPLOY,
         ]) {
             assert.ok(existsSync(path.join(ROOT, file)), file);
         }
@@ -72,12 +75,12 @@ describe("CI files", () => {
     });
 
     it("parse as YAML", () => {
-        for (const file of [...WORKFLOWS, BUILDKITE]) parseYaml(file);
+        for (const file of [...WORKFLOWS, BUILDKITE, BUILDKITE_DEPLOY]) parseYaml(file);
     });
 
     it("run only npm scripts that package.json defines", () => {
         const used = new Map<string, string>();
-        for (const file of [...WORKFLOWS, BUILDKITE, ...BUILDKITE_SCRIPTS]) {
+        for (const file of [...WORKFLOWS, BUILDKITE, BUILDKITE_DEPLOY, ...BUILDKITE_SCRIPTS]) {
             for (const name of npmScriptsIn(read(file))) used.set(name, file);
         }
         assert.ok(used.has("test") && used.has("plan"), "CI runs the tests and the offline plan");
@@ -208,6 +211,11 @@ interface ProdConfig {
         repository: string;
         cluster?: string;
         queue?: string;
+        defaultBranch?: string;
+        branches?: string;
+        team?: string;
+        teams?: { team: string; access: string }[];
+        provider?: { buildPullRequests?: boolean; buildPullRequestForks?: boolean; buildTags?: boolean };
         schedules?: { label: string; cronline: string; branch?: string }[];
     }[];
     secrets: { organization?: { env?: Json }; pipelines: Record<string, { env?: Json } | undefined> };
@@ -223,12 +231,18 @@ function prodConfig(): ProdConfig {
     } as ProdConfig;
 }
 
-/** This repository's own pipeline in the prod config, with the schema's defaults for cluster and queue. */
-function ownPipeline(config: ProdConfig) {
-    const own = config.pipelines.find((p) => p.repository.endsWith("/ci-platform"));
-    assert.ok(own, "the platform's own pipeline is declared");
-    return { ...own, cluster: own.cluster ?? "default", queue: own.queue ?? "default" };
+/** A pipeline of the prod config by slug, with the schema's defaults for cluster and queue. */
+function pipelineOf(config: ProdConfig, slug: string) {
+    const found = config.pipelines.find((p) => p.slug === slug);
+    assert.ok(found, `pipeline ${slug} is declared`);
+    return { ...found, cluster: found.cluster ?? "default", queue: found.queue ?? "default" };
 }
+/** This repository's pipeline that builds every branch and pull request: tests and offline plans. */
+const OWN = "ci-platform";
+/** This repository's pipeline that deploys main and holds the deploy credentials. */
+const DEPLOY = "ci-platform-deploy";
+const ownPipeline = (config: ProdConfig) => pipelineOf(config, OWN);
+const deployPipeline = (config: ProdConfig) => pipelineOf(config, DEPLOY);
 
 /** The credentials the preview, deploy and drift steps need: the tokens of the three providers. */
 const PROVIDER_TOKENS = ["PULUMI_ACCESS_TOKEN", "BUILDKITE_API_TOKEN", "GITHUB_TOKEN"];
@@ -288,15 +302,23 @@ function passesEverything(step: Json): string[] {
     return reasons;
 }
 
-describe("Buildkite pipeline", () => {
-    const pipeline = () => parseYaml(BUILDKITE);
-    const steps = () => {
-        const s = pipeline().steps;
-        assert.ok(Array.isArray(s) && s.length > 0, "steps is a non-empty array");
+/** The step documents of this repository's two pipelines: pipeline.yml (both upload it) and deploy.yml. */
+const DOCUMENTS = [BUILDKITE, BUILDKITE_DEPLOY];
+
+/** The slug a step of pipeline.yml is for: its `if` must start with `pipeline.slug == "<slug>"`. */
+function slugOfStep(step: Json): string | undefined {
+    return /^pipeline\.slug == "([a-z0-9-]+)"(?: && |$)/.exec(String(step.if ?? ""))?.[1];
+}
+
+describe("Buildkite pipelines", () => {
+    const stepsIn = (file: string) => {
+        const s = parseYaml(file).steps;
+        assert.ok(Array.isArray(s) && s.length > 0, `${file}: steps is a non-empty array`);
         return s as unknown[];
     };
-    const commandSteps = () =>
-        steps().filter((s): s is Json => isRecord(s) && ("command" in s || "commands" in s || "plugins" in s));
+    const steps = () => DOCUMENTS.flatMap(stepsIn);
+    const isCommand = (s: unknown): s is Json => isRecord(s) && ("command" in s || "commands" in s || "plugins" in s);
+    const commandSteps = () => steps().filter(isCommand);
     const byKey = (key: string) => {
         const step = steps().find((s) => isRecord(s) && s.key === key);
         assert.ok(isRecord(step), `a step with key ${key}`);
@@ -311,9 +333,11 @@ describe("Buildkite pipeline", () => {
                 return script && existsSync(path.join(ROOT, script)) ? read(script) : c;
             })
             .join("\n");
-    const indexOf = (predicate: (step: unknown) => boolean) => steps().findIndex(predicate);
+    const queueOf = (step: Json) => String(isRecord(step.agents) ? step.agents.queue : "");
+    /** The pipeline whose builds run a step: pipeline.yml's by its `if`, every step of deploy.yml the deploy one's. */
+    const pipelineRunning = (file: string, step: Json) => (file === BUILDKITE_DEPLOY ? DEPLOY : slugOfStep(step));
 
-    it("has only known step types", () => {
+    it("have only known step types", () => {
         for (const step of steps()) {
             const kinds = isRecord(step)
                 ? ["command", "commands", "block", "wait", "trigger", "group", "input"].filter((k) => k in step)
@@ -322,7 +346,23 @@ describe("Buildkite pipeline", () => {
         }
     });
 
-    it("runs the tests, the offline plan diff as an annotation, and a preview with the policy pack", () => {
+    it("select pipeline.yml's steps by pipeline slug: the deploy pipeline's one step uploads deploy.yml", () => {
+        const own = stepsIn(BUILDKITE).filter(isRecord);
+        for (const step of own)
+            assert.ok(
+                [OWN, DEPLOY].includes(slugOfStep(step) ?? ""),
+                `${String(step.key)}: its if starts with pipeline.slug == "${OWN}" or "${DEPLOY}"`,
+            );
+        const forDeploy = own.filter((s) => slugOfStep(s) === DEPLOY);
+        assert.deepEqual(
+            forDeploy.map((s) => [s.key, commandsOf(s)]),
+            [["deploy-pipeline", [`buildkite-agent pipeline upload ${BUILDKITE_DEPLOY}`]]],
+        );
+        assert.doesNotMatch(read(BUILDKITE_DEPLOY), /pipeline\.slug/, "deploy.yml is only ever the deploy pipeline's");
+        assert.equal(slugOfStep({ if: 'pipeline.slug == "ci-platform" || true' }), undefined, "one slug, no escape");
+    });
+
+    it("run the tests, the offline plan diff as an annotation, and a preview with the policy pack", () => {
         const all = [...steps().map(scriptOf), ...BUILDKITE_SCRIPTS.map(read)].join("\n");
         assert.match(all, /npm test/);
         assert.match(all, /npm run plan -- --diff [^\n]* --markdown/);
@@ -330,12 +370,14 @@ describe("Buildkite pipeline", () => {
         assert.match(scriptOf(byKey("preview")), /pulumi preview --diff [^\n]*--policy-pack policy/);
     });
 
-    it("puts a preview, then a block step, before pulumi up, all only on main", () => {
-        const block = indexOf((s) => isRecord(s) && "block" in s);
-        const up = indexOf((s) => /pulumi up --yes --stack prod/.test(scriptOf(s)));
+    it("put a preview, then a block step, before pulumi up, all only on main, in the deploy pipeline", () => {
+        const deploy = stepsIn(BUILDKITE_DEPLOY);
+        const block = deploy.findIndex((s) => isRecord(s) && "block" in s);
+        const up = deploy.findIndex((s) => /pulumi up --yes --stack prod/.test(scriptOf(s)));
         assert.ok(block >= 0 && up >= 0, "both steps exist");
         assert.ok(block < up, "the block step comes first");
-        const [blockStep, upStep] = [steps()[block], steps()[up]] as Json[];
+        assert.ok(!stepsIn(BUILDKITE).some((s) => /pulumi (up|preview)\b/.test(scriptOf(s))), "none in pipeline.yml");
+        const [blockStep, upStep] = [deploy[block], deploy[up]] as Json[];
         assert.equal(upStep?.key, "deploy");
         assert.match(String(blockStep?.if), /build\.branch == "main"/);
         assert.match(String(upStep?.if), /build\.branch == "main"/);
@@ -343,85 +385,92 @@ describe("Buildkite pipeline", () => {
         assert.equal(blockStep?.depends_on, "preview", "the block step waits for the preview it asks about");
     });
 
-    it("pins every plugin to a release", () => {
-        const references = pluginReferences(pipeline());
+    it("pin every plugin to a release", () => {
+        const references = DOCUMENTS.flatMap((f) => pluginReferences(parseYaml(f)));
         assert.ok(references.length > 0);
         for (const { step, plugin } of references) assert.ok(isPinnedPlugin(plugin), `${step}: ${plugin}`);
         assert.equal(isPinnedPlugin("docker"), false);
         assert.equal(isPinnedPlugin("docker#main"), false);
     });
 
-    it("references scripts that exist", () => {
+    it("reference scripts that exist", () => {
         for (const command of steps().flatMap(commandsOf)) {
             const script = /^(\.buildkite\/[\w.-]+\.sh)\b/.exec(command)?.[1];
             if (script) assert.ok(BUILDKITE_SCRIPTS.includes(script), `${script} exists`);
         }
     });
 
-    it("names, on every command step, a queue that a fleet of the pipeline's cluster serves", () => {
+    it("name, on every command step, a queue that a fleet of the running pipeline's cluster serves", () => {
         const config = prodConfig();
-        const own = ownPipeline(config);
-        const served = new Set(config.fleets.filter((f) => f.cluster === own.cluster).map((f) => f.queue));
-        // The pipeline's own queue runs the upload step that reads this file.
-        assert.ok(served.has(own.queue), `the pipeline's queue "${own.queue}" is served in cluster ${own.cluster}`);
-        for (const step of commandSteps()) {
-            const queue = isRecord(step.agents) ? step.agents.queue : undefined;
-            assert.equal(typeof queue, "string", `step ${String(step.key)} names a queue (the cluster has no default)`);
-            assert.ok(
-                served.has(String(queue)),
-                `step ${String(step.key)}: queue "${String(queue)}" is served by a fleet of cluster ${own.cluster} (served: ${[...served].join(", ")})`,
-            );
-        }
+        for (const file of DOCUMENTS)
+            for (const step of stepsIn(file).filter(isCommand)) {
+                const slug = pipelineRunning(file, step);
+                assert.ok(slug, `${file} ${String(step.key)} belongs to a pipeline`);
+                const pipeline = pipelineOf(config, slug);
+                const served = new Set(config.fleets.filter((f) => f.cluster === pipeline.cluster).map((f) => f.queue));
+                // The pipeline's own queue runs the stored upload step that reads pipeline.yml.
+                assert.ok(served.has(pipeline.queue), `${slug}'s queue is served in cluster ${pipeline.cluster}`);
+                assert.equal(typeof (isRecord(step.agents) ? step.agents.queue : undefined), "string");
+                assert.ok(
+                    served.has(queueOf(step)),
+                    `${file} ${String(step.key)}: queue "${queueOf(step)}" is served by a fleet of cluster ${pipeline.cluster} (served: ${[...served].join(", ")})`,
+                );
+            }
     });
 
-    it("runs credentials only on a queue of a cluster of its own, whose fleets serve no other queue's steps", () => {
+    it("keep the deploy credentials in a cluster of their own: only the deploy pipeline and its one fleet", () => {
         const config = prodConfig();
         const own = ownPipeline(config);
-        const others = config.pipelines.filter((p) => p !== config.pipelines.find((q) => q.slug === own.slug));
+        const deploy = deployPipeline(config);
+        assert.notEqual(own.cluster, deploy.cluster, "pull request code and deploy credentials never share a cluster");
         assert.deepEqual(
-            others.filter((p) => (p.cluster ?? "default") === own.cluster).map((p) => p.slug),
-            [],
-            `no other pipeline runs in cluster ${own.cluster}, where the deploy credentials are`,
+            config.pipelines.filter((p) => (p.cluster ?? "default") === deploy.cluster).map((p) => p.slug),
+            [DEPLOY],
+            `no other pipeline runs in cluster ${deploy.cluster}, where the deploy credentials are`,
         );
-        const deployQueues = new Set(
+        const fleets = config.fleets.filter((f) => f.cluster === deploy.cluster);
+        assert.deepEqual(
+            fleets.map((f) => [f.kind, f.queue]),
+            [["aws", deploy.queue]],
+            "one AWS fleet, serving the deploy queue only",
+        );
+        const credentialQueues = new Set(
             commandSteps()
                 .filter((s) => CREDENTIAL_STEPS.includes(String(s.key)))
-                .map((s) => String(isRecord(s.agents) ? s.agents.queue : "")),
+                .map(queueOf),
         );
-        assert.deepEqual([...deployQueues], ["deploy"], "preview, deploy and drift share the deploy queue");
-        for (const step of commandSteps().filter((s) => !CREDENTIAL_STEPS.includes(String(s.key)))) {
-            assert.ok(
-                !deployQueues.has(String(isRecord(step.agents) ? step.agents.queue : "")),
-                `${String(step.key)} does not run on the deploy queue`,
-            );
-        }
-        const deployFleets = config.fleets.filter((f) => f.cluster === own.cluster && f.queue === "deploy");
-        assert.equal(deployFleets.length, 1, "one fleet serves the deploy queue");
-        assert.equal(deployFleets[0]?.kind, "aws");
+        assert.deepEqual([...credentialQueues], [deploy.queue], "preview, deploy and drift share the deploy queue");
     });
 
-    it("passes credentials only to the preview, deploy and drift steps, by name, from the pipeline's own secrets", () => {
+    it("give the pipeline that builds pull requests no secrets: the tokens are the deploy pipeline's alone", () => {
         const config = prodConfig();
-        const own = ownPipeline(config);
-        const pipelineSecrets = Object.keys(config.secrets.pipelines[own.slug]?.env ?? {});
+        assert.equal(config.secrets.pipelines[OWN], undefined, `no ci-platform:secrets.pipelines.${OWN}`);
+        const deploySecrets = Object.keys(config.secrets.pipelines[DEPLOY]?.env ?? {});
         for (const name of [...PROVIDER_TOKENS, READ_ROLE, DEPLOY_ROLE])
-            assert.ok(pipelineSecrets.includes(name), `ci-platform:secrets.pipelines.${own.slug}.env.${name} is set`);
+            assert.ok(deploySecrets.includes(name), `ci-platform:secrets.pipelines.${DEPLOY}.env.${name} is set`);
         // Never on every job of a shared queue: not organisation-wide, not another pipeline's.
         const elsewhere = [
             ...Object.keys(config.secrets.organization?.env ?? {}),
             ...Object.entries(config.secrets.pipelines)
-                .filter(([slug]) => slug !== own.slug)
+                .filter(([slug]) => slug !== DEPLOY)
                 .flatMap(([, set]) => Object.keys(set?.env ?? {})),
         ];
-        for (const name of pipelineSecrets) assert.ok(!elsewhere.includes(name), `${name} is only ci-platform's`);
-        const text = read(BUILDKITE);
-        for (const name of pipelineSecrets)
-            assert.doesNotMatch(text, new RegExp(`${name}\\s*[:=]\\s*\\S`), `no value of ${name} in ${BUILDKITE}`);
+        for (const name of deploySecrets) assert.ok(!elsewhere.includes(name), `${name} is only ${DEPLOY}'s`);
+        for (const file of DOCUMENTS)
+            for (const name of deploySecrets)
+                assert.doesNotMatch(read(file), new RegExp(`${name}\\s*[:=]\\s*\\S`), `no value of ${name} in ${file}`);
+    });
 
+    it("pass credentials only to the preview, deploy and drift steps, by name", () => {
+        const config = prodConfig();
+        const deploySecrets = Object.keys(config.secrets.pipelines[DEPLOY]?.env ?? {});
         for (const step of commandSteps()) {
             const key = String(step.key);
-            const passed = namesPassed(step).filter((n) => pipelineSecrets.includes(n));
-            assert.deepEqual(passesEverything(step), [], `${key} passes its container only what it names`);
+            const passed = namesPassed(step).filter((n) => deploySecrets.includes(n));
+            // Two steps run on the host: the deploy pipeline's upload of deploy.yml (the agent's own command), and
+            // the base-branch fetch of ci-platform, whose jobs hold no secret but the git credentials.
+            if (key !== "deploy-pipeline" && key !== "plan-base")
+                assert.deepEqual(passesEverything(step), [], `${key} passes its container only what it names`);
             if (!CREDENTIAL_STEPS.includes(key)) {
                 assert.deepEqual(passed, [], `${key} gets no credentials`);
                 continue;
@@ -432,23 +481,45 @@ describe("Buildkite pipeline", () => {
             assert.match(script, new RegExp(`assume_aws_role "\\$${role}"`), `${key} assumes ${role}`);
             assert.equal(dockerOptions(step)?.["mount-buildkite-agent"], true, `${key} can request an OIDC token`);
         }
+        assert.deepEqual(commandsOf(byKey("deploy-pipeline")), [`buildkite-agent pipeline upload ${BUILDKITE_DEPLOY}`]);
     });
 
-    it("never runs a pull request's code with credentials: pull requests get the offline plan only", () => {
-        const plan = byKey("plan");
-        assert.equal(plan.if, "build.pull_request.id != null");
-        for (const key of ["preview", "deploy"]) {
+    it("never build a pull request or a tag in the deploy pipeline, whose builds only the platform team may start", () => {
+        const deploy = deployPipeline(prodConfig());
+        assert.equal(deploy.branches, "main", "a branch filter: main only");
+        assert.equal(deploy.defaultBranch ?? "main", "main");
+        assert.equal(deploy.provider?.buildPullRequests, false, "no pull request builds");
+        assert.notEqual(deploy.provider?.buildPullRequestForks, true, "no fork builds");
+        assert.equal(deploy.provider?.buildTags, false, "no tag builds");
+        for (const key of ["preview", "approve-deploy", "deploy"]) {
             const condition = String(byKey(key).if);
             assert.match(condition, /build\.branch == "main"/, `${key} runs on main only`);
             assert.match(condition, /build\.pull_request\.id == null/, `${key} never runs for a pull request`);
         }
-        assert.match(String(byKey("drift").if), /^build\.source == "schedule"$/);
-        const own = ownPipeline(prodConfig());
-        for (const schedule of own.schedules ?? [])
+        for (const schedule of deploy.schedules ?? [])
             assert.equal(schedule.branch, "main", `schedule "${schedule.label}" builds main, the reviewed code`);
+        // Build permission starts a build of main at any commit: the owning team only, nobody else.
+        assert.equal(deploy.team, "platform");
+        assert.deepEqual(deploy.teams ?? [], [], "no other team has access to the deploy pipeline");
     });
 
-    it("gives the steps that build or run docker the host's daemon, with an option docker plugin v5.13.0 has", () => {
+    it("give pull requests of ci-platform the offline plan only, after fetching the base branch on the host", () => {
+        const plan = byKey("plan");
+        const base = byKey("plan-base");
+        for (const step of [plan, base])
+            assert.equal(step.if, `pipeline.slug == "${OWN}" && build.pull_request.id != null`);
+        assert.equal(plan.depends_on, "plan-base");
+        // The git credentials are the host's (s3-secrets hooks v2.8.0 secrets.go: GIT_CONFIG_PARAMETERS with a host
+        // credential helper), which the docker plugin does not pass: the fetch must run outside the container.
+        assert.equal(dockerOptions(base), undefined, "plan-base runs on the host");
+        assert.match(scriptOf(base), /^git fetch --depth=1 origin /m);
+        assert.notEqual(dockerOptions(plan), undefined, "the plan runs in the Node image");
+        assert.doesNotMatch(scriptOf(plan), /\bgit (fetch|pull|clone|worktree)\b/, "no git network access there");
+        assert.match(scriptOf(plan), /buildkite-agent artifact download \.plan-base\.tar\.gz \. --step plan-base/);
+        assert.equal(dockerOptions(plan)?.["mount-buildkite-agent"], true, "the plan step can download the artifact");
+    });
+
+    it("give the steps that build or run docker the host's daemon, with an option docker plugin v5.13.0 has", () => {
         for (const step of commandSteps()) {
             const docker = dockerOptions(step);
             if (docker === undefined) continue;
@@ -470,9 +541,9 @@ describe("Buildkite pipeline", () => {
         );
     });
 
-    it("fails loudly, naming the config path, when the credentials did not reach the job", () => {
+    it("fail loudly, naming the config path, when the credentials did not reach the job", () => {
         const lib = read(".buildkite/lib.bash");
-        assert.match(lib, /ci-platform:secrets\.pipelines\.ci-platform\.env/);
+        assert.match(lib, /ci-platform:secrets\.pipelines\.ci-platform-deploy\.env/);
         assert.match(lib, /buildkite-agent oidc request-token --audience sts\.amazonaws\.com/);
         for (const script of [".buildkite/preview.sh", ".buildkite/deploy.sh", ".buildkite/drift.sh"])
             assert.match(read(script), /^require_credentials /m, `${script} checks its credentials first`);
@@ -499,6 +570,48 @@ describe("Buildkite scripts", () => {
         assert.doesNotMatch(result.stdout, /reached/);
         assert.match(result.stderr, /Missing PULUMI_ACCESS_TOKEN BUILDKITE_API_TOKEN CI_PLATFORM_AWS_READ_ROLE_ARN:/);
     });
+    it("plan-base.sh fetches the base branch with the host's git and uploads its files for the plan step", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "plan-base-"));
+        const git = (cwd: string, ...args: string[]) => {
+            const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@e", ...args], {
+                cwd,
+                encoding: "utf8",
+            });
+            assert.equal(r.status, 0, `git ${args.join(" ")}: ${r.stderr}`);
+            return r.stdout.trim();
+        };
+        // origin: main has base.txt; the checkout is a pull request branch that changed it and has not fetched main.
+        const origin = path.join(dir, "origin");
+        git(dir, "init", "-q", "-b", "main", origin);
+        writeFileSync(path.join(origin, "base.txt"), "main\n");
+        git(origin, "add", "base.txt");
+        git(origin, "commit", "-q", "-m", "base");
+        git(origin, "checkout", "-q", "-b", "feature");
+        writeFileSync(path.join(origin, "base.txt"), "feature\n");
+        git(origin, "commit", "-q", "-am", "change");
+        const checkout = path.join(dir, "checkout");
+        git(dir, "clone", "-q", "--single-branch", "--branch", "feature", origin, checkout);
+        const bin = path.join(dir, "bin");
+        git(dir, "init", "-q", bin); // any directory; holds the fake agent
+        writeFileSync(path.join(bin, "buildkite-agent"), '#!/bin/bash\necho "$*" >> "$(dirname "$0")/calls"\n', {
+            mode: 0o755,
+        });
+        const result = spawnSync(path.join(ROOT, ".buildkite/plan-base.sh"), [], {
+            cwd: checkout,
+            encoding: "utf8",
+            env: { PATH: `${bin}:${process.env.PATH ?? ""}`, BUILDKITE_PULL_REQUEST_BASE_BRANCH: "main", HOME: dir },
+        });
+        assert.equal(result.status, 0, result.stderr);
+        assert.equal(readFileSync(path.join(bin, "calls"), "utf8"), "artifact upload .plan-base.tar.gz\n");
+        const out = path.join(dir, "out");
+        git(dir, "init", "-q", out);
+        const tar = spawnSync("tar", ["-xzf", path.join(checkout, ".plan-base.tar.gz"), "-C", out], {
+            encoding: "utf8",
+        });
+        assert.equal(tar.status, 0, tar.stderr);
+        assert.equal(readFileSync(path.join(out, "base.txt"), "utf8"), "main\n", "the archive holds main's files");
+    });
+
     it("assume_aws_role writes an OIDC token for STS and sets the AWS SDK's web-identity variables", () => {
         const bin = mkdtempSync(path.join(tmpdir(), "fake-agent-"));
         // A fake buildkite-agent that records its arguments and prints a token.
@@ -529,15 +642,16 @@ describe("Buildkite scripts", () => {
 });
 
 describe("drift detection", () => {
-    it("is a daily schedule the stack declares for this repository's own pipeline", () => {
-        const own = ownPipeline(prodConfig());
-        const schedule = own.schedules?.find((s) => /drift/i.test(s.label));
+    it("is a daily schedule the stack declares for the deploy pipeline, and not for ci-platform", () => {
+        const config = prodConfig();
+        const schedule = deployPipeline(config).schedules?.find((s) => /drift/i.test(s.label));
         assert.ok(schedule, "with a drift schedule");
         assert.match(schedule.cronline, /^\S+ \S+ \* \* \*$/, "once a day");
+        assert.deepEqual(ownPipeline(config).schedules ?? [], [], "ci-platform has no schedule");
     });
 
     it("runs pulumi preview --refresh --expect-no-changes on scheduled builds only, fails on drift, never deploys", () => {
-        const doc = parse(read(".buildkite/pipeline.yml")) as { steps: Record<string, unknown>[] };
+        const doc = parse(read(BUILDKITE_DEPLOY)) as { steps: Record<string, unknown>[] };
         const drift = doc.steps.find((s) => s.key === "drift");
         assert.ok(drift);
         assert.equal(drift.if, 'build.source == "schedule"');

@@ -249,6 +249,33 @@ describe("parsePlatformConfig", () => {
         );
     });
 
+    it("rejects a cluster whose AWS fleets' secrets bucket S3 could not name, once per region and cluster", () => {
+        const raw = validRawConfig();
+        (raw.clusters as { name: string }[]).push(
+            { name: "Big_Cluster" },
+            { name: "a-very-long-cluster-name-for-the-bucket-here" },
+        );
+        entry(raw, "fleets", 0).cluster = "Big_Cluster";
+        entry(raw, "fleets", 1).cluster = "a-very-long-cluster-name-for-the-bucket-here";
+        const lines = problems(raw).filter((l) => /secrets bucket/.test(l));
+        assert.equal(lines.length, 2, lines.join("\n"));
+        assert.match(
+            lines[0],
+            /^ci-platform:fleets\[0\]\.cluster: .*secrets-Big_Cluster-us-east-1-bucket-…, but S3 bucket names are lowercase/,
+        );
+        assert.match(lines[1], /^ci-platform:fleets\[1\]\.cluster: .*over S3's 63/);
+        // The home cluster keeps its names; a short lowercase cluster is fine.
+        entry(raw, "fleets", 0).cluster = "default";
+        (raw.clusters as { name: string }[]).push({ name: "deploy" });
+        entry(raw, "fleets", 1).cluster = "deploy";
+        const result = parsePlatformConfig(raw);
+        const after = result.ok ? [] : result.error.map(formatIssue);
+        assert.deepEqual(
+            after.filter((l) => /secrets bucket/.test(l)),
+            [],
+        );
+    });
+
     it("never echoes a secret value in a problem", () => {
         const raw = validRawConfig();
         raw.secrets = { pipelines: { app: { env: { TOKEN: 12345678 }, privateSshKey: ["SENTINEL-KEY-42"] } } };

@@ -48,7 +48,7 @@ describe("invariant secrets-reach-fleets", () => {
         assert.equal(findings.length, 1);
         assert.match(
             findings[0].message,
-            /"kolibri-python-package" needs PYPI_TOKEN, but the secrets bucket of us-east-1, which AWS fleet "linux-us-east-1" reads, does not hold it/,
+            /"kolibri-python-package" needs PYPI_TOKEN, but the secrets bucket that AWS fleet "linux-us-east-1" reads in us-east-1 does not hold it/,
         );
         // The organisation's env file at the bucket root, listing the name, delivers it as well.
         const template = secretObject(resources, "us-east-1", "git-credentials");
@@ -97,7 +97,22 @@ describe("invariant secrets-only-where-run", () => {
         resources.push(copyObject(secretObject(resources, "eu-west-1", "git-credentials"), "eu-west-1", ANDROID));
         const findings = leak(resources);
         assert.equal(findings.length, 1);
-        assert.match(findings[0].message, /in the secrets bucket of eu-west-1, but only fleets in us-east-1 run it/);
+        assert.match(
+            findings[0].message,
+            /in the secrets bucket of cluster default in eu-west-1, but only AWS fleets "large-us-east-1" run it and none of them reads this bucket/,
+        );
+    });
+
+    it("fails a pipeline's secret in another cluster's bucket of a region its fleets are in", async () => {
+        const resources = await prodResources();
+        const template = secretObject(resources, "us-east-1", "git-credentials");
+        resources.push(copyObject(template, "us-east-1", "ci-platform-deploy/env"));
+        const findings = leak(resources);
+        assert.equal(findings.length, 1);
+        assert.match(
+            findings[0].message,
+            /ci-platform-deploy\/env of pipeline "ci-platform-deploy" is in the secrets bucket of cluster default in us-east-1, but only AWS fleets "deploy-us-east-1" run it and none of them reads this bucket/,
+        );
     });
 
     it("fails a secret of a pipeline only static fleets run (the notarisation password before the fix)", async () => {
