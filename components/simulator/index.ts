@@ -70,6 +70,8 @@ export interface SimulatedBuild {
 /** The whole tree, in creation order, and what would fail. */
 export interface Simulation {
     readonly builds: readonly SimulatedBuild[];
+    /** Why the push creates no build at all (a branch filter, a provider setting); absent when it creates one. */
+    readonly noBuild?: string;
     /** Things Buildkite or the agent would refuse or fail on (a missing download destination, an unknown key). */
     readonly problems: readonly string[];
 }
@@ -629,7 +631,27 @@ export function simulate(input: SimulateInput): Simulation {
     // docs branch_configuration.md: a pipeline-level branch filter stops the build being created; pull request
     // builds ignore it.
     if (pipeline.branches !== undefined && push.pr === undefined && !matchesBranchFilter(pipeline.branches, branch))
-        return { builds: [], problems: [] };
+        return {
+            builds: [],
+            problems: [],
+            noBuild: `the pipeline's branch filter "${pipeline.branches}" does not match ${branch}`,
+        };
+    // The GitHub provider settings decide which webhook events create builds (terraform-provider-buildkite
+    // docs/resources/pipeline.md, provider_settings: build_pull_requests, build_tags, build_branches).
+    const settings = pipeline.provider;
+    const refused =
+        push.pr !== undefined
+            ? settings.buildPullRequests
+                ? undefined
+                : "provider.buildPullRequests is false: pull requests create no build"
+            : push.tag !== undefined
+              ? settings.buildTags
+                  ? undefined
+                  : "provider.buildTags is false: tags create no build"
+              : settings.buildBranches
+                ? undefined
+                : "provider.buildBranches is false: branch pushes create no build";
+    if (refused !== undefined) return { builds: [], problems: [], noBuild: refused };
     createBuild(world, pipeline.slug, {
         branch,
         tag: push.tag ?? null,
@@ -673,6 +695,7 @@ export function renderSimulation(sim: Simulation): string {
             if (j.downloadsFrom.length) lines.push(`      downloads artifacts from ${j.downloadsFrom.join(", ")}`);
         }
     }
+    if (sim.noBuild !== undefined) lines.push(`No build: ${sim.noBuild}`);
     if (sim.problems.length) lines.push("", "Problems:", ...sim.problems.map((p) => `  ${p}`));
     return lines.join("\n");
 }

@@ -160,3 +160,27 @@ describe("simulator, prod: dagster monorepo", () => {
         assert.equal(job(buildOf(sim, "dagster"), "packages-changed").runs, false);
     });
 });
+
+describe("simulator, prod: the deploy pipeline", () => {
+    it("builds main only: a pull request or another branch creates no build, and says why", () => {
+        const pr = run({ pipeline: "ci-platform-deploy", pr: 12, branch: "feature" });
+        assert.deepEqual(pr.builds, []);
+        assert.match(pr.noBuild ?? "", /buildPullRequests is false/);
+        const branch = run({ pipeline: "ci-platform-deploy", branch: "feature" });
+        assert.deepEqual(branch.builds, []);
+        assert.match(branch.noBuild ?? "", /branch filter "main" does not match feature/);
+        const main = run({ pipeline: "ci-platform-deploy", branch: "main" });
+        assert.equal(main.noBuild, undefined);
+        assert.deepEqual(
+            main.builds.map((b) => b.pipeline),
+            ["ci-platform-deploy"],
+        );
+    });
+
+    it("gives the tests pipeline's jobs none of the deploy credentials", () => {
+        const sim = run({ pipeline: "ci-platform", pr: 7, branch: "feature" });
+        const secrets = sim.builds.flatMap((b) => b.jobs.flatMap((j) => j.secrets));
+        for (const name of ["PULUMI_ACCESS_TOKEN", "BUILDKITE_API_TOKEN", "GITHUB_TOKEN"])
+            assert.ok(!secrets.includes(name), `${name} reaches a ci-platform job`);
+    });
+});
