@@ -8,6 +8,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 require_credentials CI_PLATFORM_AWS_DEPLOY_ROLE_ARN
 assume_aws_role "$CI_PLATFORM_AWS_DEPLOY_ROLE_ARN"
+refuse_superseded
 install_pulumi
 
 echo "+++ :pulumi: pulumi up"

@@ -58,3 +58,22 @@ oidc_token_to() {
   (umask 077 && buildkite-agent oidc request-token --audience sts.amazonaws.com --lifetime 900 >"$file.tmp")
   mv "$file.tmp" "$file"
 }
+
+# refuse_superseded: fails (exit 1) when a newer build of this pipeline's branch exists, so that unblocking an old
+# deploy build never rolls the stack back to an older commit. With cancel/skip intermediate builds off (a push must not
+# cancel a running `pulumi up`), every push to main leaves a build waiting at the block step. Asks Buildkite's REST API
+# for the branch's newest build (GET /v2/organizations/{org}/pipelines/{slug}/builds?branch=...&per_page=1, newest
+# first; needs the read_builds scope of BUILDKITE_API_TOKEN) and compares its number with this build's.
+refuse_superseded() {
+    local url newest
+    url="${BUILDKITE_API_URL:-https://api.buildkite.com}/v2/organizations/${BUILDKITE_ORGANIZATION_SLUG}/pipelines/${BUILDKITE_PIPELINE_SLUG}/builds?branch=${BUILDKITE_BRANCH}&per_page=1"
+    if ! newest="$(curl --fail --silent --show-error -H "Authorization: Bearer ${BUILDKITE_API_TOKEN}" "$url" |
+        node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const b=JSON.parse(s);process.stdout.write(String(b.length?b[0].number:""))})')"; then
+        echo "Cannot ask Buildkite for the newest build of ${BUILDKITE_BRANCH}; not deploying a build that may be superseded." >&2
+        return 1
+    fi
+    if [[ -n "$newest" && "$newest" -gt "${BUILDKITE_BUILD_NUMBER}" ]]; then
+        echo "Build ${BUILDKITE_BUILD_NUMBER} is superseded by build ${newest} of ${BUILDKITE_BRANCH}: deploy that one instead (this would roll the stack back)." >&2
+        return 1
+    fi
+}

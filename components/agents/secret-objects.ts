@@ -166,9 +166,10 @@ export function secretsBucketScopes(config: Pick<PlatformConfig, "fleets">): Sec
  *   its queue. A job anywhere else never reads this bucket, so a copy here would only widen who can read the secret.
  */
 export function secretsForBucket(
-    config: Pick<PlatformConfig, "fleets" | "pipelines" | "secrets">,
+    config: Pick<PlatformConfig, "clusters" | "fleets" | "pipelines" | "secrets">,
     scope: SecretsBucketScope,
 ): SecretsConfig {
+    const cluster = config.clusters.find((c) => c.name === scope.cluster);
     const runsHere = new Set(
         config.pipelines
             .filter(
@@ -179,7 +180,9 @@ export function secretsForBucket(
             .map((p) => p.slug),
     );
     return {
-        ...(config.secrets.organization ? { organization: config.secrets.organization } : {}),
+        ...(config.secrets.organization && cluster?.organizationSecrets !== false
+            ? { organization: config.secrets.organization }
+            : {}),
         pipelines: Object.fromEntries(Object.entries(config.secrets.pipelines).filter(([slug]) => runsHere.has(slug))),
     };
 }

@@ -52,7 +52,11 @@ const list = (names: readonly string[]) => names.map((n) => `"${n}"`).join(", ")
 /** Checkout, secrets and cross-cluster rules for every pipeline; one issue per problem. */
 export function checkAccess(config: PlatformConfig): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
-    const org = config.secrets.organization;
+    // The organisation's secrets reach only clusters that take them (clusters[].organizationSecrets).
+    const orgFor = (cluster: string) =>
+        config.clusters.find((c) => c.name === cluster)?.organizationSecrets === false
+            ? undefined
+            : config.secrets.organization;
     const fleetIndex = (fleet: FleetConfig) => config.fleets.indexOf(fleet);
     const clusterNames = new Set(config.clusters.map((c) => c.name));
     // The first pipeline of each slug (a duplicate slug is reported on its own).
@@ -62,6 +66,7 @@ export function checkAccess(config: PlatformConfig): ConfigIssue[] {
     config.pipelines.forEach((pipeline, i) => {
         const at = (...rest: (string | number)[]) => ["pipelines", i, ...rest];
         const own = config.secrets.pipelines[pipeline.slug];
+        const org = orgFor(pipeline.cluster);
         const fleets = fleetsRunning(config, pipeline);
         const awsFleets = fleets.filter((f) => f.kind === "aws");
         const staticFleets = fleets.filter((f) => f.kind === "static");

@@ -63,6 +63,12 @@ export const clusterSchema = z.strictObject({
         .string()
         .regex(/^#[0-9A-Fa-f]{6}$/, { error: "must be a hex colour such as #14CC80" })
         .optional(),
+    /**
+     * Whether the cluster's secrets buckets get the organisation's secrets (`ci-platform:secrets.organization`).
+     * Set false for a cluster that builds untrusted code (pull requests): its pipelines then need their own
+     * credentials. Defaults to true.
+     */
+    organizationSecrets: z.boolean().default(true),
 });
 
 export const TEAM_PRIVACY = ["VISIBLE", "SECRET"] as const;

@@ -5,7 +5,8 @@ import { buildContext } from "./dockerfile";
  * What decides a rebuild on the docker provider's side, modelled without a Docker engine. Pure: text in, data out
  * (the walk of a real directory is in files.ts).
  *
- * pulumi/pulumi-docker v5.1.0 provider/provider.go (Check -> hashContext, unchanged at main 237b789): every
+ * pulumi/pulumi-docker provider/provider.go (Check -> hashContext; read at v5.1.0 and main 237b789, the same code
+ * either side of the pinned @pulumi/docker 5.2.0): every
  * docker.Image with a build gets an implicit `build.contextDigest` input, a sha256 over (a) the Dockerfile's
  * content under the fixed name "Dockerfile" and mode 0, then (b) every file of the context that the ignore file
  * does not exclude, each as its relative path, its file mode (`fs.FileMode.String()`) and its content's sha256.

@@ -231,7 +231,8 @@ describe("declareFleets on the prod config", () => {
                 .sort();
         assert.ok(keys("us-east-1", "deploy").includes("ci-platform-deploy/env"));
         assert.ok(!keys("us-east-1").some((k) => k.startsWith("ci-platform")), "no deploy token where Kolibri runs");
-        assert.ok(!keys("us-east-1", "platform").some((k) => k.startsWith("ci-platform")), "nor where PRs run");
+        // Where pull requests run: only ci-platform's own read-only checkout credential, no organisation secret.
+        assert.deepEqual(keys("us-east-1", "platform"), ["ci-platform/git-credentials"], "nor where PRs run");
         const android = "kolibri-installer-android/secret-files/ANDROID_KEYSTORE_PASSWORD";
         // Queue large (the Android installer's) is served in us-east-1 only.
         assert.ok(keys("us-east-1").includes(android) && !keys("eu-west-1").includes(android));

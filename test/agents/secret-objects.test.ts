@@ -137,10 +137,19 @@ describe("secretsForBucket", () => {
         const pipelines = (region: string, cluster: string) =>
             Object.keys(secretsForBucket(config, { region, cluster }).pipelines).sort();
         assert.deepEqual(pipelines("us-east-1", "deploy"), ["ci-platform-deploy"]);
-        assert.deepEqual(pipelines("us-east-1", "platform"), []);
+        // The platform cluster builds pull requests: its one pipeline has a checkout credential of its own, and the
+        // cluster takes none of the organisation's secrets (clusters[].organizationSecrets: false).
+        assert.deepEqual(pipelines("us-east-1", "platform"), ["ci-platform"]);
+        assert.deepEqual(
+            Object.keys(
+                secretsForBucket(config, { region: "us-east-1", cluster: "platform" }).pipelines["ci-platform"],
+            ),
+            ["gitCredentials"],
+        );
+        assert.equal(secretsForBucket(config, { region: "us-east-1", cluster: "platform" }).organization, undefined);
         assert.ok(!pipelines("us-east-1", "default").includes("ci-platform-deploy"));
         assert.ok(pipelines("us-east-1", "default").includes("kolibri-python-package"));
-        for (const cluster of ["default", "platform", "deploy"])
+        for (const cluster of ["default", "deploy"])
             assert.equal(
                 secretsForBucket(config, { region: "us-east-1", cluster }).organization,
                 config.secrets.organization,

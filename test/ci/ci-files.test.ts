@@ -442,9 +442,12 @@ describe("Buildkite pipelines", () => {
         assert.deepEqual([...credentialQueues], [deploy.queue], "preview, deploy and drift share the deploy queue");
     });
 
-    it("give the pipeline that builds pull requests no secrets: the tokens are the deploy pipeline's alone", () => {
+    it("give the pipeline that builds pull requests only its checkout credential: the tokens are the deploy pipeline's alone", () => {
         const config = prodConfig();
-        assert.equal(config.secrets.pipelines[OWN], undefined, `no ci-platform:secrets.pipelines.${OWN}`);
+        // A token that reads this one repository, for the HTTPS checkout; no env, no files, no key.
+        assert.deepEqual(Object.keys(config.secrets.pipelines[OWN] ?? {}), ["gitCredentials"]);
+        const platform = config.clusters.find((c) => c.name === "platform") as { organizationSecrets?: boolean };
+        assert.equal(platform.organizationSecrets, false);
         const deploySecrets = Object.keys(config.secrets.pipelines[DEPLOY]?.env ?? {});
         for (const name of [...PROVIDER_TOKENS, READ_ROLE, DEPLOY_ROLE])
             assert.ok(deploySecrets.includes(name), `ci-platform:secrets.pipelines.${DEPLOY}.env.${name} is set`);
@@ -570,6 +573,45 @@ describe("Buildkite scripts", () => {
         assert.doesNotMatch(result.stdout, /reached/);
         assert.match(result.stderr, /Missing PULUMI_ACCESS_TOKEN BUILDKITE_API_TOKEN CI_PLATFORM_AWS_READ_ROLE_ARN:/);
     });
+    it("refuse_superseded stops a deploy build when a newer build of its branch exists, and lets the newest through", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "superseded-"));
+        // A fake curl that answers the builds list with the newest build's number, and records the URL asked.
+        writeFileSync(
+            path.join(dir, "curl"),
+            '#!/bin/bash\necho "${@: -1}" > "$(dirname "$0")/url"\necho "[{\\"number\\": $NEWEST}]"\n',
+            { mode: 0o755 },
+        );
+        const run = (own: number, newest: number) =>
+            spawnSync("bash", ["-c", ". .buildkite/lib.bash && refuse_superseded && echo deploying"], {
+                cwd: ROOT,
+                encoding: "utf8",
+                env: {
+                    PATH: `${dir}:${process.env.PATH ?? ""}`,
+                    NEWEST: String(newest),
+                    BUILDKITE_BUILD_NUMBER: String(own),
+                    BUILDKITE_BRANCH: "main",
+                    BUILDKITE_ORGANIZATION_SLUG: "learningequality",
+                    BUILDKITE_PIPELINE_SLUG: DEPLOY,
+                    BUILDKITE_API_TOKEN: "x",
+                },
+            });
+        const stale = run(41, 42);
+        assert.equal(stale.status, 1);
+        assert.doesNotMatch(stale.stdout, /deploying/);
+        assert.match(stale.stderr, /Build 41 is superseded by build 42 of main/);
+        assert.match(
+            readFileSync(path.join(dir, "url"), "utf8"),
+            /\/v2\/organizations\/learningequality\/pipelines\/ci-platform-deploy\/builds\?branch=main&per_page=1/,
+        );
+        assert.match(run(42, 42).stdout, /deploying/);
+        // And deploy.sh asks before pulumi up.
+        const deploy = read(".buildkite/deploy.sh");
+        assert.ok(
+            deploy.indexOf("refuse_superseded") > 0 &&
+                deploy.indexOf("refuse_superseded") < deploy.indexOf("pulumi up --yes"),
+        );
+    });
+
     it("plan-base.sh fetches the base branch with the host's git and uploads its files for the plan step", () => {
         const dir = mkdtempSync(path.join(tmpdir(), "plan-base-"));
         const git = (cwd: string, ...args: string[]) => {

@@ -66,6 +66,10 @@ let plan = { json: "", markdown: "", stdout: "", stderr: "", diff: "" };
 before(async () => {
     const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
     doc.config["ci-platform:secrets"] = secrets; // plain text, as a test fixture may hold it
+    // The sentinels fill one pipeline's secrets; every cluster takes the organisation's, so every checkout has one.
+    doc.config["ci-platform:clusters"] = (doc.config["ci-platform:clusters"] as Record<string, unknown>[]).map(
+        ({ organizationSecrets: _, ...cluster }) => cluster,
+    );
     stackFile = path.join(dir, "Pulumi.sentinel.yaml");
     writeFileSync(stackFile, stringify(doc));
     const base = path.join(dir, "base.json");
@@ -150,8 +154,10 @@ describe("secret hygiene", () => {
         };
         for (const [key, value] of Object.entries(platformConfigSchema.shape)) if (key !== "secrets") walk(value, key);
         // Not secret values: a number of days (how long old secret versions are kept); variable names and checkout
-        // methods (what a pipeline needs, what a static fleet's machines hold), never their values.
+        // methods (what a pipeline needs, what a static fleet's machines hold), never their values; and whether a
+        // cluster takes the organisation's secrets (a boolean).
         const allowed = [
+            "clusters[].organizationSecrets",
             "elasticStack.secretsVersionExpirationDays",
             "fleets[].providesSecrets",
             "fleets[].checkoutCredentials",

@@ -48,7 +48,10 @@ describe("invariant checkout-on-every-fleet", () => {
     });
 
     it("fails a private HTTPS checkout without git-credentials, never a public one", async () => {
-        const resources = without(await prodResources(), (r) => r.inputs.key === "git-credentials");
+        const resources = without(
+            await prodResources(),
+            (r) => typeof r.inputs.key === "string" && /^(ci-platform\/)?git-credentials$/.test(r.inputs.key),
+        );
         const findings = check(resources);
         // Both of this repository's pipelines clone it (ci-platform on its fleet, ci-platform-deploy on the deploy one).
         assert.deepEqual(findings.map((f) => /pipeline "([^"]+)"/.exec(f.message)?.[1]).sort(), [

@@ -133,10 +133,20 @@ describe("the prod plan's deploy pipeline", () => {
             drift.map((r) => [r.name, r.inputs.branch]),
             [["ci-platform-deploy-schedule-drift-detection", "main"]],
         );
-        // The pipeline that builds pull requests declares no secrets object anywhere.
+        // The pipeline that builds pull requests gets one secrets object: its own read-only checkout credential, in
+        // its cluster's bucket, which holds nothing else (no organisation secret, no token).
+        const platformBucket =
+            "urn:pulumi:prod::ci-platform::ci-platform:agents:SecretsBucket::secrets-platform-us-east-1";
         assert.deepEqual(
-            resources.filter((r) => typeof r.inputs.key === "string" && r.inputs.key.startsWith("ci-platform/")),
-            [],
+            resources
+                .filter(
+                    (r) =>
+                        typeof r.inputs.key === "string" &&
+                        (r.inputs.key.startsWith("ci-platform/") || r.parent === platformBucket),
+                )
+                .filter((r) => !String(r.inputs.key).startsWith("_ci-platform/"))
+                .map((r) => `${r.name}: ${String(r.inputs.key)}`),
+            ["secrets-platform-us-east-1-secret-ci-platform/git-credentials: ci-platform/git-credentials"],
         );
     });
 });
