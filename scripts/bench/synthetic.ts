@@ -31,13 +31,15 @@ export function syntheticOrganization(
     const teams = (config["ci-platform:teams"] as { name: string }[]).map((t) => t.name);
     const image = (config["ci-platform:images"] as { name: string; variants: string[] }[])[0];
     const fleets: Record<string, unknown>[] = [];
+    // A queue has one AWS fleet (one scaler): each region's fleets serve queues of their own.
+    const queueIn = (queue: string, region: string) => `${queue}-${region}`;
     for (const region of regions)
         for (const queue of ["default", "large"])
             fleets.push({
                 name: `${queue}-${region}`,
                 kind: "aws",
                 cluster: "default",
-                queue,
+                queue: queueIn(queue, region),
                 region,
                 instanceTypes: queue === "large" ? ["c7i.4xlarge"] : ["c7i.xlarge", "c6i.xlarge"],
                 minSize: 0,
@@ -67,7 +69,8 @@ export function syntheticOrganization(
             slug: slug(i),
             repository: `synthetic-org/repo-${i}`,
             team: teams[i % teams.length],
-            queue: i % 7 === 3 ? "large" : "default",
+            // Pipelines spread over the regions.
+            queue: queueIn(i % 7 === 3 ? "large" : "default", regions[i % regions.length]),
             image: { name: image.name, variant: image.variants[i % image.variants.length] },
             ...(triggers.length > 0 ? { triggers } : {}),
             ...(!head && i % 10 <= 4 ? { gate: "release" } : {}),
@@ -85,6 +88,10 @@ export function syntheticOrganization(
         if (i % 4 === 0) secrets[slug(i)] = { env: { API_TOKEN: `synthetic-secret-${i}` } };
     }
     config["ci-platform:pipelines"] = list;
-    config["ci-platform:secrets"] = { pipelines: secrets };
+    // The organisation's git credentials serve every HTTPS checkout (the default).
+    config["ci-platform:secrets"] = {
+        organization: { gitCredentials: "https://x-access-token:synthetic@github.com" },
+        pipelines: secrets,
+    };
     return config;
 }
