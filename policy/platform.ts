@@ -10,7 +10,7 @@
  * Pure module: resources in, a model out.
  */
 import { parseAllDocuments } from "yaml";
-import { at, isOpaque, isRecord, type PlanResource } from "./resource";
+import { at, isOpaque, isRecord, type PlanResource, stackParameters } from "./resource";
 
 /** Type tokens the model reads. */
 export const PLATFORM_TYPES = {
@@ -264,7 +264,7 @@ export function readPlatform(resources: readonly PlanResource[]): Platform {
         const token = children.find((c) => c.type === PLATFORM_TYPES.agentToken);
         const stack = children.find((c) => c.type === PLATFORM_TYPES.stack);
         const bootstrap = children.find((c) => c.type === PLATFORM_TYPES.bucketObject);
-        const parameters = stack && isRecord(stack.inputs.parameters) ? stack.inputs.parameters : {};
+        const parameters = stack ? stackParameters(stack) : {};
         // A bucket resource is a child of its SecretsBucket component; a fleet reads the buckets its AWS children
         // (the stack's SecretsBucket parameter, the IAM policy's resources) were built from.
         const secretsBuckets = new Set<string>();

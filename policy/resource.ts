@@ -89,3 +89,9 @@ export function asList(value: unknown): unknown[] {
     if (value === undefined || value === null) return [];
     return Array.isArray(value) ? value : [value];
 }
+
+/** A CloudFormation stack's `parameters` input, or an empty record when it has none (or it is opaque). */
+export function stackParameters(resource: PlanResource): Record<string, unknown> {
+    const value = resource.inputs.parameters;
+    return isRecord(value) ? value : {};
+}

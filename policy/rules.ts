@@ -21,6 +21,7 @@ import {
     isTrue,
     jsonDocument,
     type PlanResource,
+    stackParameters,
     UNKNOWN,
 } from "./resource";
 
@@ -320,11 +321,6 @@ const agentTokenSecureString: ResourceRule = {
     },
 };
 
-const parameters = (resource: PlanResource): Record<string, unknown> => {
-    const p = resource.inputs.parameters;
-    return isRecord(p) ? p : {};
-};
-
 const elasticStackPinned: ResourceRule = {
     kind: "resource",
     name: "elastic-stack-pinned-release",
@@ -357,7 +353,7 @@ const elasticStackImdsV2: ResourceRule = {
     types: TYPES.cloudFormationStack,
     remediation: 'Pass parameters.IMDSv2Tokens = "required" to the stack (the template defaults to "optional").',
     check(resource) {
-        const value = parameters(resource).IMDSv2Tokens;
+        const value = stackParameters(resource).IMDSv2Tokens;
         if (value === "required" || value === UNKNOWN) return [];
         return [
             `Elastic CI Stack "${resource.name}" has IMDSv2Tokens ${JSON.stringify(value ?? "optional (the default)")}: a step could read the instance role's credentials through IMDSv1. Fix: set parameters.IMDSv2Tokens to "required".`,
@@ -375,7 +371,7 @@ const elasticStackGracefulShutdown: ResourceRule = {
     types: TYPES.cloudFormationStack,
     remediation: 'Pass parameters.BuildkiteAgentEnableGracefulShutdown = "true" to the stack.',
     check(resource) {
-        const value = parameters(resource).BuildkiteAgentEnableGracefulShutdown;
+        const value = stackParameters(resource).BuildkiteAgentEnableGracefulShutdown;
         if (isTrue(value) || value === UNKNOWN) return [];
         return [
             `Elastic CI Stack "${resource.name}" does not enable graceful shutdown (BuildkiteAgentEnableGracefulShutdown is ${JSON.stringify(value ?? "false (the default)")}): a stack update kills running jobs. Fix: set parameters.BuildkiteAgentEnableGracefulShutdown to "true".`,
@@ -394,7 +390,7 @@ const elasticStackTokenFromSsm: ResourceRule = {
     remediation:
         "Store the token in an SSM SecureString and pass its name as parameters.BuildkiteAgentTokenParameterStorePath; leave BuildkiteAgentToken unset.",
     check(resource) {
-        const p = parameters(resource);
+        const p = stackParameters(resource);
         const problems: string[] = [];
         if (isSet(p.BuildkiteAgentToken)) {
             problems.push(

@@ -16,7 +16,7 @@
  * (ci-platform:agents:Fleet). The script's content is plain text in the plan.
  */
 import type { StackFinding, StackRule } from "../rules";
-import { isOpaque, isRecord, type PlanResource } from "../resource";
+import { isOpaque, type PlanResource, stackParameters } from "../resource";
 
 const CLOUDFORMATION_STACK = "aws:cloudformation/stack:Stack";
 const BUCKET_OBJECTS: readonly string[] = ["aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject"];
@@ -44,15 +44,9 @@ function keyOfUrl(url: unknown): string | undefined {
     return /^s3:\/\/[^/]+\/(.+)$/.exec(url)?.[1];
 }
 
-/** The stack's parameters, or an empty record. */
-function parametersOf(stack: PlanResource): Record<string, unknown> {
-    const value = stack.inputs.parameters;
-    return isRecord(value) ? value : {};
-}
-
 /** One stack's finding, or undefined when it complies (or cannot be judged: a value is secret or not known yet). */
 function checkFleet(stack: PlanResource, siblings: readonly PlanResource[]): string | undefined {
-    const parameters = parametersOf(stack);
+    const parameters = stackParameters(stack);
     const url = parameters.BootstrapScriptUrl;
     const urlKey = keyOfUrl(url);
     const scripts = siblings.filter(
