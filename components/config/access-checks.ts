@@ -16,6 +16,20 @@ export function fleetsRunning(config: Pick<PlatformConfig, "fleets">, pipeline: 
     return config.fleets.filter((f) => f.cluster === pipeline.cluster && f.queue === pipeline.queue);
 }
 
+/**
+ * The pipelines a fleet serves: those of its cluster whose jobs go to its queue. This is what "the fleet can run the
+ * pipeline" means throughout the platform: the fleet's allow-list admits exactly these pipelines' jobs, its role reads
+ * exactly their secrets, and the plan is checked against it. Sorted by slug.
+ */
+export function pipelinesServed(
+    config: Pick<PlatformConfig, "pipelines">,
+    fleet: Pick<FleetConfig, "cluster" | "queue">,
+): PipelineConfig[] {
+    return config.pipelines
+        .filter((p) => p.cluster === fleet.cluster && p.queue === fleet.queue)
+        .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+}
+
 /** The clone URL agents are given for a pipeline (Buildkite hands it to the agent as BUILDKITE_REPO). */
 export function checkoutUrl(repository: string, checkout: PipelineConfig["checkout"]): string {
     return checkout === "ssh" ? `git@github.com:${repository}.git` : `https://github.com/${repository}.git`;
