@@ -104,8 +104,8 @@ const images = declareImages({
     config,
     versions: imageVersions,
     registries: imageRegistries,
-    // Same-account pulls are granted by each fleet's own IAM policy; the repository policy allows the account.
-    pullerRoleArns: [],
+    // Each region's repository policy names the instance roles of that region's fleets (declared above).
+    pullerRoleArns: fleets.roleArnsByRegion,
     accountId,
     rootDir: ROOT,
 });

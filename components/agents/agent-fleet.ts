@@ -3,8 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import type { FleetConfig, StaticFleetConfig } from "../config/schema";
 import { ELASTIC_STACK_CAPABILITIES } from "./elastic-stack-template";
-import { fleetPolicyDocument } from "./iam-policy";
-import { childName, cloudFormationStackName, installsHooks, tokenParameterPath, TYPES } from "./naming";
+import { fleetPolicyDocument, instanceTrustPolicy, parameterArn, SecretsScope } from "./iam-policy";
+import {
+    childName,
+    cloudFormationStackName,
+    installsHooks,
+    managedPolicyAttachmentRole,
+    tokenParameterPath,
+    TYPES,
+} from "./naming";
 import { checkParameters, costAllocationTag, toStackParameters } from "./stack-parameters";
 
 /** What a bootstrap renderer is told about the fleet whose instances run the script. */
@@ -40,10 +47,10 @@ export interface FleetRegionWiring {
     readonly secretsBucketName: pulumi.Input<string>;
     /** The region's secrets bucket ARN. */
     readonly secretsBucketArn: pulumi.Input<string>;
-    /** ARN of the region's secrets KMS key; also encrypts the agent token parameter. */
+    /** ARN of the region's secrets KMS key (the bucket's objects). */
     readonly secretsKeyArn: pulumi.Input<string>;
-    /** Id of the same key. */
-    readonly secretsKeyId: pulumi.Input<string>;
+    /** ARN of the (region, cluster) agent-token KMS key, which encrypts the token parameter. */
+    readonly tokenKeyArn: pulumi.Input<string>;
     /** Content hash of the hooks bundle. */
     readonly hooksHash: string;
     /** Key prefix of the hooks bundle in the bucket. */
@@ -58,6 +65,10 @@ export interface AwsFleetStack {
     readonly stackName: pulumi.Output<string>;
     /** SSM Parameter Store path of the agent token. */
     readonly tokenParameter: string;
+    /** ARN of the agent token parameter (the token key's encryption context). */
+    readonly tokenParameterArn: pulumi.Output<string>;
+    /** The instances' IAM role, ours (the stack's InstanceRoleARN). */
+    readonly roleArn: pulumi.Output<string>;
     /** The region's secrets bucket. */
     readonly secretsBucket: pulumi.Output<string>;
     /** `s3://bucket/key` of the bootstrap script; `""` for a fleet without our hooks (Windows, see {@link installsHooks}). */
@@ -82,6 +93,13 @@ export interface AgentFleetArgs {
     readonly accountId?: pulumi.Input<string>;
     /** Regions whose ECR repositories the fleet may pull from, besides its own. */
     readonly extraEcrRegions?: readonly string[];
+    /**
+     * What the role reads from the secrets bucket: the root objects or not, and the slugs of the pipelines the fleet
+     * serves (`pipelinesServed`). Required for `kind: aws`.
+     */
+    readonly secrets?: SecretsScope;
+    /** The platform's ECR repository names (`ci-platform/<image>`), the only ones the role pulls. Defaults to none. */
+    readonly ecrRepositories?: readonly string[];
     /** Organisation-wide tags; the fleet's own tags are merged over them. Defaults to none. */
     readonly tags?: Readonly<Record<string, string>>;
 }
@@ -96,8 +114,9 @@ export function staticFleetDeclaration(fleet: StaticFleetConfig): {
 
 /**
  * One agent fleet. For `kind: aws`: a cluster agent token kept in SSM Parameter Store as a SecureString under the
- * region's secrets key, an IAM managed policy for the instances, the fleet's bootstrap script, and Buildkite's
- * Elastic CI Stack as a CloudFormation stack at the pinned release. For `kind: static`: the token only.
+ * (region, cluster) token key, the instances' IAM role (ours, passed as InstanceRoleARN, so the stack creates none)
+ * with its policy, the fleet's bootstrap script, and Buildkite's Elastic CI Stack as a CloudFormation stack at the
+ * pinned release. For `kind: static`: the token only.
  */
 export class AgentFleet extends pulumi.ComponentResource {
     /** The fleet's queue key. */
@@ -129,16 +148,17 @@ export class AgentFleet extends pulumi.ComponentResource {
         this.token = pulumi.secret(token.token);
 
         if (fleet.kind === "aws") {
-            const { region, renderBootstrap, templateUrl, accountId } = args;
+            const { region, renderBootstrap, templateUrl, accountId, secrets } = args;
             const missing = (
                 [
                     ["region", region],
                     ["renderBootstrap", renderBootstrap],
                     ["templateUrl", templateUrl],
                     ["accountId", accountId],
+                    ["secrets", secrets],
                 ] as const
             ).filter(([, v]) => v === undefined);
-            if (!region || !renderBootstrap || !templateUrl || accountId === undefined)
+            if (!region || !renderBootstrap || !templateUrl || accountId === undefined || !secrets)
                 throw new pulumi.ResourceError(
                     `AWS fleet "${name}" needs ${missing.map(([k]) => k).join(", ")} in its args`,
                     this,
@@ -152,7 +172,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                     name: parameterPath,
                     description: `Buildkite agent token of fleet ${name}`,
                     type: "SecureString",
-                    keyId: region.secretsKeyArn,
+                    keyId: region.tokenKeyArn,
                     value: this.token,
                 },
                 // Kept: the path is fixed, and SSM parameter names are unique per account and region, so the same-region
@@ -209,19 +229,48 @@ export class AgentFleet extends pulumi.ComponentResource {
                 : pulumi.output("");
 
             const ecrRegions = [fleet.region, ...(args.extraEcrRegions ?? [])];
+            const stackName = cloudFormationStackName(name);
+            // The stack builds the instance profile around this role (templates/aws-stack.yml IAMInstanceProfile:
+            // Roles is the role name taken from InstanceRoleARN) and creates no IAMRole/IAMPolicies (both
+            // `Condition: CreateIAMRole`), so ManagedPolicyARNs, InstanceRolePermissionsBoundaryARN and the
+            // ECRAccessPolicy managed policy would all be ignored there: the boundary and the config's managed
+            // policies go on this role instead.
+            const role = new aws.iam.Role(
+                childName(name, "role"),
+                {
+                    description: `Instances of ci-platform fleet ${name} (queue ${fleet.queue} in ${fleet.region})`,
+                    assumeRolePolicy: JSON.stringify(instanceTrustPolicy()),
+                    ...(fleet.permissionsBoundary !== undefined
+                        ? { permissionsBoundary: fleet.permissionsBoundary }
+                        : {}),
+                    tags: { ...tags, "ci-platform:fleet": name },
+                },
+                { parent: this },
+            );
             const policy = new aws.iam.Policy(
                 childName(name, "policy"),
                 {
                     description: `Instances of fleet ${name}: read the ${fleet.region} secrets bucket, pull images from ECR`,
                     policy: pulumi
-                        .all([region.secretsBucketArn, region.secretsKeyArn, accountId, bootstrap?.key])
-                        .apply(([secretsBucketArn, secretsKeyArn, account, bootstrapKey]) =>
+                        .all([
+                            region.secretsBucketArn,
+                            region.secretsKeyArn,
+                            region.tokenKeyArn,
+                            accountId,
+                            bootstrap?.key,
+                        ])
+                        .apply(([secretsBucketArn, secretsKeyArn, tokenKeyArn, account, bootstrapKey]) =>
                             JSON.stringify(
                                 fleetPolicyDocument({
                                     secretsBucketArn,
                                     secretsKeyArn,
+                                    tokenKeyArn,
+                                    tokenParameterPath: parameterPath,
+                                    stackName,
                                     region: fleet.region,
                                     accountId: account,
+                                    secrets,
+                                    ecrRepositories: args.ecrRepositories ?? [],
                                     ecrRegions,
                                     hooks:
                                         bootstrapKey === undefined
@@ -233,17 +282,31 @@ export class AgentFleet extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
+            const attachments = [
+                new aws.iam.RolePolicyAttachment(
+                    childName(name, "policy-attachment"),
+                    { role: role.name, policyArn: policy.arn },
+                    { parent: this },
+                ),
+                ...[...new Set(fleet.managedPolicyArns)].map(
+                    (arn) =>
+                        new aws.iam.RolePolicyAttachment(
+                            childName(name, managedPolicyAttachmentRole(arn)),
+                            { role: role.name, policyArn: arn },
+                            { parent: this },
+                        ),
+                ),
+            ];
 
             const parameters = pulumi
-                .all([region.secretsBucketName, region.secretsKeyId, bootstrapScriptUrl, policy.arn])
-                .apply(([secretsBucket, keyId, bootstrapScriptUrl, policyArn]) => {
+                .all([region.secretsBucketName, bootstrapScriptUrl, role.arn])
+                .apply(([secretsBucket, bootstrapScriptUrl, roleArn]) => {
                     const params = toStackParameters(fleet, {
                         tokenParameterPath: parameterPath,
-                        tokenParameterKmsKeyId: keyId,
                         secretsBucket,
                         secretsBucketRegion: fleet.region,
                         bootstrapScriptUrl,
-                        managedPolicyArns: [policyArn],
+                        instanceRoleArn: roleArn,
                         costAllocationTag: costAllocationTag(tags),
                     });
                     const problems = checkParameters(params);
@@ -257,7 +320,7 @@ export class AgentFleet extends pulumi.ComponentResource {
             const stack = new aws.cloudformation.Stack(
                 childName(name, "stack"),
                 {
-                    name: cloudFormationStackName(name),
+                    name: stackName,
                     templateUrl,
                     capabilities: [...ELASTIC_STACK_CAPABILITIES],
                     parameters,
@@ -268,7 +331,8 @@ export class AgentFleet extends pulumi.ComponentResource {
                     // Kept for the same reason as the token parameter's: CloudFormation stack names are unique per
                     // account and region, and the name is fixed (cloudFormationStackName).
                     deleteBeforeReplace: true,
-                    dependsOn: [parameter, ...(args.queue ? [args.queue] : [])],
+                    // The instances boot with the role's grants in place: the token, the bucket, the bootstrap script.
+                    dependsOn: [parameter, ...attachments, ...(args.queue ? [args.queue] : [])],
                 },
             );
 
@@ -276,6 +340,10 @@ export class AgentFleet extends pulumi.ComponentResource {
                 region: fleet.region,
                 stackName: stack.name,
                 tokenParameter: parameterPath,
+                tokenParameterArn: pulumi
+                    .output(accountId)
+                    .apply((account) => parameterArn("aws", fleet.region, account, parameterPath)),
+                roleArn: role.arn,
                 secretsBucket: pulumi.output(region.secretsBucketName),
                 bootstrapScriptUrl,
             };

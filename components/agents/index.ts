@@ -1,12 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
-import type { PlatformConfig } from "../config/schema";
+import { pipelinesServed } from "../config/access-checks";
+import type { FleetConfig, PlatformConfig } from "../config/schema";
+import { repositoryName } from "../images/image-ref";
+import type { SecretsScope } from "./iam-policy";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { templateUrl } from "./elastic-stack-template";
 import { awsProviderName, clusterQueueName, HOME_SECRETS_CLUSTER, secretsBucketName } from "./naming";
 import { secretsBucketScopes, secretsForBucket } from "./secret-objects";
-import { HooksBundleFiles, SecretsBucket } from "./secrets-bucket";
+import { BucketReader, HooksBundleFiles, SecretsBucket } from "./secrets-bucket";
 
 export {
     AgentFleet,
@@ -19,6 +22,8 @@ export {
 export { SecretsBucket, SecretsBucketArgs, HooksBundleFiles } from "./secrets-bucket";
 export { templateUrl, PINNED_ELASTIC_STACK_VERSION } from "./elastic-stack-template";
 export { checkParameters, toStackParameters } from "./stack-parameters";
+export { fleetPolicyDocument, instanceTrustPolicy, SecretsScope } from "./iam-policy";
+export { secretsKeyPolicy, tokenKeyPolicy } from "./key-policy";
 export { secretObjects, secretsBucketScopes, secretsForBucket, SecretsBucketScope } from "./secret-objects";
 export { fleetResources, regionResources, RecoveryPlan, RecoveryResource, RecoveryAction } from "./recovery";
 
@@ -89,6 +94,25 @@ export interface DeclaredFleets {
     readonly queues: Record<string, buildkite.cluster.ClusterQueue>;
     /** The fleet components, by fleet name. */
     readonly components: Record<string, AgentFleet>;
+    /** The AWS fleets' instance role ARNs, by region: the principals of that region's ECR repository policies. */
+    readonly roleArnsByRegion: Record<string, pulumi.Output<string>[]>;
+}
+
+/**
+ * What an AWS fleet's role reads from its (region, cluster) secrets bucket: `<slug>/*` for every pipeline the fleet
+ * serves (`pipelinesServed`, the platform's one definition of "can run"), and the organisation's root objects when
+ * there are some and the fleet's cluster takes them (`clusters[].organizationSecrets`, as secretsForBucket decides
+ * whether to copy them into the bucket).
+ */
+export function fleetSecretsScope(
+    config: Pick<PlatformConfig, "clusters" | "pipelines" | "secrets">,
+    fleet: Pick<FleetConfig, "cluster" | "queue">,
+): SecretsScope {
+    const cluster = config.clusters.find((c) => c.name === fleet.cluster);
+    return {
+        organization: config.secrets.organization !== undefined && cluster?.organizationSecrets !== false,
+        pipelines: pipelinesServed(config, fleet).map((p) => p.slug),
+    };
 }
 
 const sorted = <T>(items: Iterable<T>): T[] => [...items].sort();
@@ -171,6 +195,8 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
         const home = buckets[secretsBucketName(config.homeRegion, HOME_SECRETS_CLUSTER)];
         return own.find((b) => b !== undefined) ?? home ?? Object.values(buckets)[0];
     };
+    const readers: Record<string, BucketReader[]> = {};
+    const roleArnsByRegion: Record<string, pulumi.Output<string>[]> = {};
     for (const fleet of config.fleets) {
         const queue = queues[`${fleet.cluster}/${fleet.queue}`];
         if (fleet.kind === "aws") {
@@ -186,12 +212,14 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                         secretsBucketName: bucket.bucketName,
                         secretsBucketArn: bucket.bucketArn,
                         secretsKeyArn: bucket.keyArn,
-                        secretsKeyId: bucket.keyId,
+                        tokenKeyArn: bucket.tokenKeyArn,
                         hooksHash: args.hooksBundle.hash,
                         hooksPrefix: bucket.hooksPrefix,
                     },
                     renderBootstrap: args.renderBootstrap,
                     accountId,
+                    secrets: fleetSecretsScope(config, fleet),
+                    ecrRepositories: config.images.map((i) => repositoryName(i.name)),
                     tags: config.tags,
                 },
                 // The token is the fleet's Buildkite child; everything else is in the fleet's region.
@@ -208,6 +236,12 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 secretsBucket: stack.secretsBucket,
                 tokenParameter: stack.tokenParameter,
             };
+            (readers[secretsBucketName(fleet.region, fleet.cluster)] ??= []).push({
+                fleet: fleet.name,
+                roleArn: stack.roleArn,
+                tokenParameterArn: stack.tokenParameterArn,
+            });
+            (roleArnsByRegion[fleet.region] ??= []).push(stack.roleArn);
         } else {
             const component = new AgentFleet(
                 fleet.name,
@@ -224,5 +258,10 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
             };
         }
     }
-    return { fleets, buckets, providers, queues, components };
+    // The keys' policies name the roles, which exist only now (each role's policy names the keys).
+    for (const [name, bucket] of Object.entries(buckets)) {
+        if (accountId === undefined) throw new pulumi.RunError(`no AWS account id for the key policies of ${name}`);
+        bucket.grantFleets(readers[name] ?? [], accountId);
+    }
+    return { fleets, buckets, providers, queues, components, roleArnsByRegion };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { bundleKeyPrefix, PLATFORM_KEY_PREFIX } from "../hooks/bundle";
 
 /*
@@ -15,6 +16,9 @@ export const TYPES = {
     agentToken: "buildkite:Cluster/clusterAgentToken:ClusterAgentToken",
     ssmParameter: "aws:ssm/parameter:Parameter",
     iamPolicy: "aws:iam/policy:Policy",
+    iamRole: "aws:iam/role:Role",
+    iamRolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    kmsKeyPolicy: "aws:kms/keyPolicy:KeyPolicy",
     cloudFormationStack: "aws:cloudformation/stack:Stack",
     bucketObject: "aws:s3/bucketObjectv2:BucketObjectv2",
     kmsKey: "aws:kms/key:Key",
@@ -41,6 +45,10 @@ export interface ChildSpec {
 export const SECRETS_BUCKET_CHILDREN: readonly ChildSpec[] = [
     { role: "key", type: TYPES.kmsKey, stateful: true },
     { role: "key-alias", type: TYPES.kmsAlias, stateful: false },
+    { role: "key-policy", type: TYPES.kmsKeyPolicy, stateful: false },
+    { role: "token-key", type: TYPES.kmsKey, stateful: true },
+    { role: "token-key-alias", type: TYPES.kmsAlias, stateful: false },
+    { role: "token-key-policy", type: TYPES.kmsKeyPolicy, stateful: false },
     { role: "bucket", type: TYPES.bucket, stateful: true },
     { role: "versioning", type: TYPES.bucketVersioning, stateful: false },
     { role: "encryption", type: TYPES.bucketEncryption, stateful: false },
@@ -53,7 +61,9 @@ export const SECRETS_BUCKET_CHILDREN: readonly ChildSpec[] = [
 export const AWS_FLEET_CHILDREN: readonly ChildSpec[] = [
     { role: "token", type: TYPES.agentToken, stateful: false },
     { role: "token-parameter", type: TYPES.ssmParameter, stateful: false },
+    { role: "role", type: TYPES.iamRole, stateful: false },
     { role: "policy", type: TYPES.iamPolicy, stateful: false },
+    { role: "policy-attachment", type: TYPES.iamRolePolicyAttachment, stateful: false },
     { role: "bootstrap", type: TYPES.bucketObject, stateful: false },
     { role: "stack", type: TYPES.cloudFormationStack, stateful: false },
 ];
@@ -67,9 +77,25 @@ export function installsHooks(os: "linux" | "windows"): boolean {
     return os === "linux";
 }
 
-/** The children of an AWS fleet on `os`: a fleet that installs no hooks has no bootstrap script object. */
-export const awsFleetChildren = (os: "linux" | "windows"): readonly ChildSpec[] =>
-    installsHooks(os) ? AWS_FLEET_CHILDREN : AWS_FLEET_CHILDREN.filter((c) => c.role !== "bootstrap");
+/**
+ * The role suffix of the attachment of one of the config's extra managed policies (`fleets[].managedPolicyArns`) to
+ * a fleet's role: from a hash of the ARN, a stable key, so reordering the list renames nothing.
+ */
+export const managedPolicyAttachmentRole = (policyArn: string): string =>
+    `managed-${createHash("sha256").update(policyArn).digest("hex").slice(0, 12)}`;
+
+/**
+ * The children of an AWS fleet on `os`, with the config's extra managed policies: a fleet that installs no hooks has
+ * no bootstrap script object.
+ */
+export const awsFleetChildren = (os: "linux" | "windows", managedPolicyArns: readonly string[] = []): ChildSpec[] => [
+    ...(installsHooks(os) ? AWS_FLEET_CHILDREN : AWS_FLEET_CHILDREN.filter((c) => c.role !== "bootstrap")),
+    ...[...new Set(managedPolicyArns)].map((arn) => ({
+        role: managedPolicyAttachmentRole(arn),
+        type: TYPES.iamRolePolicyAttachment,
+        stateful: false,
+    })),
+];
 
 /** The children of a static (on-premises) fleet. */
 export const STATIC_FLEET_CHILDREN: readonly ChildSpec[] = [{ role: "token", type: TYPES.agentToken, stateful: false }];

@@ -162,7 +162,7 @@ function fleetScope(config: PlatformConfig, stack: string, fleetName: string): R
             stack,
             TYPES.fleet,
             fleet.name,
-            fleet.kind === "aws" ? awsFleetChildren(fleet.os) : STATIC_FLEET_CHILDREN,
+            fleet.kind === "aws" ? awsFleetChildren(fleet.os, fleet.managedPolicyArns) : STATIC_FLEET_CHILDREN,
             true,
         ),
     ];

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { SecretsConfig } from "../config/schema";
 import { secretsBucketPolicyDocument } from "./iam-policy";
+import { secretsKeyPolicy, TokenReader, tokenKeyPolicy } from "./key-policy";
 import { hookObjects, HooksBundleFiles } from "./hook-objects";
 import { childName, hooksKeyPrefix, secretObjectName, TYPES } from "./naming";
 import { secretObjectMetadata, secretObjects } from "./secret-objects";
@@ -22,8 +23,20 @@ export interface SecretsBucketArgs {
     readonly noncurrentVersionExpirationDays: number;
 }
 
+/** A fleet that reads a {@link SecretsBucket}: wired in by {@link SecretsBucket.grantFleets} once the fleets exist. */
+export interface BucketReader {
+    /** The fleet's name. */
+    readonly fleet: string;
+    /** The fleet's instance role. */
+    readonly roleArn: pulumi.Input<string>;
+    /** ARN of the fleet's agent-token parameter, which the token key encrypts. */
+    readonly tokenParameterArn: pulumi.Input<string>;
+}
+
 /**
- * The secrets bucket of one cluster's fleets in one region: its own KMS key, versioning, SSE-KMS, public access blocked, TLS-only, old versions
+ * The secrets bucket of one cluster's fleets in one region, and the cluster's agent-token key there: its own KMS
+ * keys (one for the objects, one for the fleets' token parameters, so that decrypting one never decrypts the
+ * other), versioning, SSE-KMS, public access blocked, TLS-only, old versions
  * expired; the bucket and key are protected and retained on delete. Holds the objects the Elastic CI Stack's
  * secrets hooks read (from `ci-platform:secrets`, so a rebuilt region gets every secret back) and our hooks bundle.
  */
@@ -34,14 +47,19 @@ export class SecretsBucket extends pulumi.ComponentResource {
     public readonly bucketArn: pulumi.Output<string>;
     /** ARN of the bucket's KMS key. */
     public readonly keyArn: pulumi.Output<string>;
-    /** Id of the bucket's KMS key (what the Elastic CI Stack's token-decryption policy wants). */
+    /** Id of the bucket's KMS key. */
     public readonly keyId: pulumi.Output<string>;
+    /** ARN of the KMS key of the agent-token parameters of the cluster's fleets in the region. */
+    public readonly tokenKeyArn: pulumi.Output<string>;
     /** The bucket's region. */
     public readonly region: string;
     /** The cluster whose fleets read it. */
     public readonly cluster: string;
     /** Key prefix of the hooks bundle, `_ci-platform/hooks/<hash>`. */
     public readonly hooksPrefix: string;
+    private readonly componentName: string;
+    private readonly secretsKey: aws.kms.Key;
+    private readonly tokenKey: aws.kms.Key;
 
     /**
      * @param name The _unique_ name of the component, `secrets-<region>` or `secrets-<cluster>-<region>`.
@@ -52,6 +70,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
         // The cluster is an input of the component so that the policy pack can tell, from the plan alone, whose
         // bucket it is (policy/invariants/secrets-cluster.ts).
         super(TYPES.secretsBucket, name, { cluster: args.cluster }, opts);
+        this.componentName = name;
         const stateful = { parent: this, protect: true, retainOnDelete: true };
 
         const key = new aws.kms.Key(
@@ -66,6 +85,20 @@ export class SecretsBucket extends pulumi.ComponentResource {
         new aws.kms.Alias(
             childName(name, "key-alias"),
             { namePrefix: "alias/ci-platform-secrets-", targetKeyId: key.keyId },
+            { parent: this },
+        );
+        const tokenKey = new aws.kms.Key(
+            childName(name, "token-key"),
+            {
+                description: `ci-platform agent tokens of cluster ${args.cluster} in ${args.region}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+            },
+            stateful,
+        );
+        new aws.kms.Alias(
+            childName(name, "token-key-alias"),
+            { namePrefix: "alias/ci-platform-agent-tokens-", targetKeyId: tokenKey.keyId },
             { parent: this },
         );
         const bucket = new aws.s3.Bucket(childName(name, "bucket"), { forceDestroy: false }, stateful);
@@ -164,6 +197,9 @@ export class SecretsBucket extends pulumi.ComponentResource {
         this.bucketArn = bucket.arn;
         this.keyArn = key.arn;
         this.keyId = key.keyId;
+        this.tokenKeyArn = tokenKey.arn;
+        this.secretsKey = key;
+        this.tokenKey = tokenKey;
         this.region = args.region;
         this.cluster = args.cluster;
         this.registerOutputs({
@@ -172,8 +208,55 @@ export class SecretsBucket extends pulumi.ComponentResource {
             bucketArn: this.bucketArn,
             keyArn: this.keyArn,
             keyId: this.keyId,
+            tokenKeyArn: this.tokenKeyArn,
             region: this.region,
             hooksPrefix: this.hooksPrefix,
         });
+    }
+
+    /**
+     * Sets both keys' policies, naming the instance roles of the fleets that read the bucket (see key-policy.ts).
+     * Separate resources (`aws.kms.KeyPolicy`), because the roles are created after the keys: a role's policy names
+     * the keys. Call once, after the fleets of the (region, cluster) exist.
+     */
+    grantFleets(readers: readonly BucketReader[], accountId: pulumi.Input<string>): void {
+        const sorted = [...readers].sort((a, b) => (a.fleet < b.fleet ? -1 : a.fleet > b.fleet ? 1 : 0));
+        const region = this.region;
+        new aws.kms.KeyPolicy(
+            childName(this.componentName, "key-policy"),
+            {
+                keyId: this.secretsKey.keyId,
+                policy: pulumi
+                    .all([accountId, this.bucketArn, pulumi.all(sorted.map((r) => r.roleArn))])
+                    .apply(([account, bucketArn, roles]) =>
+                        JSON.stringify(
+                            secretsKeyPolicy({ accountId: account, region, bucketArn, fleetRoleArns: roles }),
+                        ),
+                    ),
+            },
+            { parent: this },
+        );
+        new aws.kms.KeyPolicy(
+            childName(this.componentName, "token-key-policy"),
+            {
+                keyId: this.tokenKey.keyId,
+                policy: pulumi
+                    .all([accountId, pulumi.all(sorted.map((r) => pulumi.all([r.roleArn, r.tokenParameterArn])))])
+                    .apply(([account, pairs]) =>
+                        JSON.stringify(
+                            tokenKeyPolicy({
+                                accountId: account,
+                                region,
+                                readers: pairs.map(([roleArn, parameterArn], i): TokenReader => ({
+                                    fleet: sorted[i].fleet,
+                                    roleArn,
+                                    parameterArn,
+                                })),
+                            }),
+                        ),
+                    ),
+            },
+            { parent: this },
+        );
     }
 }

@@ -11,16 +11,17 @@ import { ELASTIC_STACK_PARAMETERS, ParameterFacts, PINNED_ELASTIC_STACK_VERSION 
 export interface StackWiring {
     /** SSM Parameter Store path of the fleet's agent token (a SecureString), never the token itself. */
     readonly tokenParameterPath: string;
-    /** Id (not ARN) of the KMS key the token parameter is encrypted with; the template builds the key ARN from it. */
-    readonly tokenParameterKmsKeyId: string;
     /** Name of the region's secrets bucket. */
     readonly secretsBucket: string;
     /** Region of the secrets bucket (the fleet's own region). */
     readonly secretsBucketRegion: string;
     /** `s3://bucket/key` of the bootstrap script that installs our hooks. */
     readonly bootstrapScriptUrl: string;
-    /** Managed policies the program made for the fleet's instance role; the config's extra ones are appended. */
-    readonly managedPolicyArns: readonly string[];
+    /**
+     * ARN of the fleet's instance role, which the platform owns: the stack then creates no role and no policy
+     * (templates/aws-stack.yml IAMRole, IAMPolicies: `Condition: CreateIAMRole`).
+     */
+    readonly instanceRoleArn: string;
     /** The one cost allocation tag the template can apply to everything it creates. */
     readonly costAllocationTag: { readonly name: string; readonly value: string };
 }
@@ -36,7 +37,10 @@ export function toStackParameters(fleet: AwsFleetConfig, wiring: StackWiring): R
     const params: Record<string, string> = {
         BuildkiteQueue: fleet.queue,
         BuildkiteAgentTokenParameterStorePath: wiring.tokenParameterPath,
-        BuildkiteAgentTokenParameterStoreKMSKey: wiring.tokenParameterKmsKeyId,
+        // No BuildkiteAgentTokenParameterStoreKMSKey: the template uses it only for the DecryptAgentToken policy of
+        // the role it creates (templates/aws-stack.yml IAMRole, UseCustomerManagedKeyForParameterStore); our role
+        // decrypts the token itself (iam-policy.ts DecryptAgentToken).
+        InstanceRoleARN: wiring.instanceRoleArn,
         BuildkiteAgentTags: agentTags(fleet),
         BuildkiteAgentEnableGracefulShutdown: flag(true),
         // A full disk: purge old build directories first; if that is not enough, replace the instance. The job then
@@ -56,9 +60,13 @@ export function toStackParameters(fleet: AwsFleetConfig, wiring: StackWiring): R
         SecretsBucketRegion: wiring.secretsBucketRegion,
         SecretsBucketEncryption: flag(true),
         EnableSecretsPlugin: flag(true),
+        // With InstanceRoleARN set this grants nothing: the managed policy it names is attached only to the role the
+        // stack would create (templates/aws-stack.yml IAMRole ManagedPolicyArns, ECRManagedPolicy). What it still
+        // does is turn on the registry login: the stack's environment hook runs the ECR plugin only when
+        // BUILDKITE_ECR_POLICY (this value) is not "none" (packer/linux/stack/conf/buildkite-agent/hooks/environment,
+        // and the Windows one), and the steps' images are in our ECR. Our role's policy decides what can be pulled.
         ECRAccessPolicy: "readonly",
         BootstrapScriptUrl: wiring.bootstrapScriptUrl,
-        ManagedPolicyARNs: [...wiring.managedPolicyArns, ...fleet.managedPolicyArns].join(","),
         EnableCostAllocationTags: flag(true),
         CostAllocationTagName: wiring.costAllocationTag.name,
         CostAllocationTagValue: wiring.costAllocationTag.value,
@@ -71,7 +79,8 @@ export function toStackParameters(fleet: AwsFleetConfig, wiring: StackWiring): R
     if (fleet.securityGroupIds !== undefined && fleet.securityGroupIds.length > 0)
         params.SecurityGroupIds = fleet.securityGroupIds.join(",");
     if (fleet.rootVolumeSizeGb !== undefined) params.RootVolumeSize = String(fleet.rootVolumeSizeGb);
-    if (fleet.permissionsBoundary !== undefined) params.InstanceRolePermissionsBoundaryARN = fleet.permissionsBoundary;
+    // fleet.permissionsBoundary and fleet.managedPolicyArns go on our role (agent-fleet.ts): the template ignores
+    // InstanceRolePermissionsBoundaryARN and ManagedPolicyARNs when InstanceRoleARN is set.
     return params;
 }
 

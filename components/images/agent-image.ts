@@ -39,8 +39,11 @@ export interface AgentImageArgs {
     readonly registries: readonly ImageRegistry[];
     /** The AWS account id of the registries. */
     readonly accountId: pulumi.Input<string>;
-    /** ARNs of the roles allowed to pull (the fleets' instance roles); the account root when empty. */
-    readonly pullerRoleArns: pulumi.Input<string>[];
+    /**
+     * By region, the ARNs of the roles allowed to pull from that region's repository: the instance roles of the AWS
+     * fleets there (each agent pulls from its own region's registry). A region with none gets the account root.
+     */
+    readonly pullerRoleArns: Readonly<Record<string, readonly pulumi.Input<string>[]>>;
     /** How many versions the lifecycle policy keeps. Defaults to 10. */
     readonly keepVersions?: number;
     /** KMS key ARN for the repositories; each region's `aws/ecr` key when omitted. */
@@ -125,9 +128,10 @@ export class AgentImage extends pulumi.ComponentResource {
             dockerfile: args.dockerfile,
             sourceUrl: args.sourceUrl,
         });
-        const policy = pulumi
-            .all([pulumi.output(args.pullerRoleArns), args.accountId])
-            .apply(([arns, account]) => JSON.stringify(pullPolicy(arns, account)));
+        const policyFor = (region: string) =>
+            pulumi
+                .all([pulumi.all([...(args.pullerRoleArns[region] ?? [])]), args.accountId])
+                .apply(([arns, account]) => JSON.stringify(pullPolicy(arns, account)));
 
         this.repositories = {};
         this.builds = {};
@@ -167,7 +171,7 @@ export class AgentImage extends pulumi.ComponentResource {
 
             new aws.ecr.RepositoryPolicy(
                 names.pull,
-                { repository: repository.name, policy },
+                { repository: repository.name, policy: policyFor(region) },
                 { ...inRegion, aliases: alias(`${name}-pull`) },
             );
 

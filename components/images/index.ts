@@ -45,8 +45,8 @@ export interface DeclareImagesArgs {
      * and push credentials. Every image is pushed to each of them.
      */
     readonly registries: Readonly<Record<string, ImageRegistry>>;
-    /** ARNs of the fleets' instance roles, allowed to pull. */
-    readonly pullerRoleArns: pulumi.Input<string>[];
+    /** By region, the ARNs of the instance roles of the AWS fleets there: the only principals allowed to pull. */
+    readonly pullerRoleArns: Readonly<Record<string, readonly pulumi.Input<string>[]>>;
     /** The AWS account id (from `aws.getCallerIdentity`). */
     readonly accountId: pulumi.Input<string>;
     /** The repository root: the Dockerfiles are read from `rootDir/agent-images/<name>/Dockerfile`. */

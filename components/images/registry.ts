@@ -52,9 +52,12 @@ export function lifecyclePolicy(keepVersions: number, variantCount: number): obj
 export const PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
 /**
- * The repository policy that lets the fleets' instance roles pull. Role ARNs are sorted and deduplicated so the
- * policy does not change with fleet order. With no role ARNs yet (no AWS fleet), it names the account root: that
- * delegates to the account's own IAM policies, which is what ECR does without a repository policy.
+ * The repository policy that lets the fleets' instance roles pull: the roles are the only principals, each by ARN
+ * (ECR checks a repository policy and the caller's IAM policy; our roles' IAM policies name these repositories).
+ * Role ARNs are sorted and deduplicated so the policy does not change with fleet order. A region without AWS fleets
+ * (the home region when no fleet runs there) names the account root instead: that delegates to the account's own
+ * IAM policies, which is what ECR does without a repository policy, and is how an on-premises fleet's identity
+ * pulls from the home registry.
  */
 export function pullPolicy(pullerRoleArns: readonly string[], accountId: string): object {
     const principals = [...new Set(pullerRoleArns)].sort();

@@ -98,10 +98,14 @@ describe("declareImages on the prod config", () => {
             versions: pins,
             registries,
             accountId: ACCOUNT,
-            pullerRoleArns: [
-                pulumi.output("arn:aws:iam::123456789012:role/linux-us-east-1-Role"),
-                "arn:aws:iam::123456789012:role/linux-eu-west-1-Role",
-            ],
+            // By region: two fleets in eu-west-1, one in us-east-1, none elsewhere.
+            pullerRoleArns: {
+                "eu-west-1": [
+                    "arn:aws:iam::123456789012:role/linux-eu-west-1-role-b",
+                    pulumi.output("arn:aws:iam::123456789012:role/linux-eu-west-1-role-a"),
+                ],
+                "us-east-1": [pulumi.output("arn:aws:iam::123456789012:role/linux-us-east-1-role")],
+            },
             rootDir: ROOT,
         });
         await new Promise<void>((r) =>
@@ -214,7 +218,7 @@ describe("declareImages on the prod config", () => {
         assert.equal(entry.username, "AWS");
     });
 
-    it("keeps the last N versions of every variant and lets the fleets' roles pull, in every region", () => {
+    it("keeps the last N versions of every variant and lets only the region's own fleet roles pull", () => {
         const lifecycles = ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy");
         assert.equal(lifecycles.length, config.images.length * regions.length);
         const testImage = lifecycles.find((l) => l.name === "buildkite-test-ap-southeast-1-lifecycle");
@@ -226,12 +230,22 @@ describe("declareImages on the prod config", () => {
         assert.equal(rules.find((r) => r.selection.tagStatus === "any")?.selection.countNumber, 10 * 4);
         const policies = ofType("aws:ecr/repositoryPolicy:RepositoryPolicy");
         assert.equal(policies.length, config.images.length * regions.length);
+        const expected: Record<string, string[]> = {
+            "eu-west-1": [
+                "arn:aws:iam::123456789012:role/linux-eu-west-1-role-a",
+                "arn:aws:iam::123456789012:role/linux-eu-west-1-role-b",
+            ],
+            "us-east-1": ["arn:aws:iam::123456789012:role/linux-us-east-1-role"],
+        };
         for (const p of policies) {
+            const region = regions.find((r) => p.name.endsWith(`-${r}-pull`));
+            assert.ok(region, p.name);
             const doc = JSON.parse(p.inputs.policy as string) as { Statement: { Principal: { AWS: string[] } }[] };
-            assert.deepEqual(doc.Statement[0].Principal.AWS, [
-                "arn:aws:iam::123456789012:role/linux-eu-west-1-Role",
-                "arn:aws:iam::123456789012:role/linux-us-east-1-Role",
-            ]);
+            assert.deepEqual(
+                doc.Statement[0].Principal.AWS,
+                expected[region] ?? ["arn:aws:iam::123456789012:root"],
+                `${p.name}: the roles of the fleets in ${region}, or the account where no fleet runs`,
+            );
         }
     });
 });
@@ -260,7 +274,7 @@ describe("AgentImage", () => {
                 homeRegion: "eu-west-1",
                 registries: [registry("sa-east-1"), registry("eu-west-1")],
                 accountId: ACCOUNT,
-                pullerRoleArns: [],
+                pullerRoleArns: {},
                 keepVersions: 3,
             },
             {
@@ -356,7 +370,7 @@ describe("AgentImage", () => {
                     homeRegion: "us-east-1",
                     registries: [],
                     accountId: ACCOUNT,
-                    pullerRoleArns: [],
+                    pullerRoleArns: {},
                 }),
             /not pushed to its home region us-east-1/,
         );

@@ -43,7 +43,7 @@ async function declare(versions: Record<string, string>): Promise<Map<string, un
         versions,
         registries: images.declareImageRegistries({ regions, awsProviders, accountId: "123456789012" }),
         accountId: "123456789012",
-        pullerRoleArns: ["arn:aws:iam::123456789012:role/fleet"],
+        pullerRoleArns: { [config.homeRegion]: ["arn:aws:iam::123456789012:role/fleet"] },
         rootDir: ROOT,
     });
     await new Promise<void>((r) => pulumi.all(Object.values(out.images).map((i) => i.repositoryUrl)).apply(() => r()));

@@ -1,0 +1,188 @@
+/*
+ * The key policies of the two KMS keys of one (region, cluster): the secrets key (the bucket's objects) and the
+ * agent-token key (the fleets' SSM SecureString token parameters). Pure: plain values in, plain JSON out.
+ *
+ * Who may do what, statement by statement:
+ * - the account root administers the key (no use of it). Without an administering principal the key becomes
+ *   unmanageable: KMS refuses a policy that would lock out the principal setting it (the PutKeyPolicy lockout safety
+ *   check), and a key nobody can administer can only be recovered through AWS Support (AWS KMS Developer Guide,
+ *   "Default key policy": "allows the AWS account ... full access to the KMS key").
+ * - the deploy identity (whoever runs `pulumi up`, an IAM principal of this account that its IAM policies allow)
+ *   writes through the service and nothing else: for the secrets key GenerateDataKey (S3 PutObject with SSE-KMS) and
+ *   Decrypt (S3 reads and multipart uploads), through S3 and for this bucket only; for the token key Encrypt
+ *   (PutParameter) and Decrypt (the provider reads the parameter back with decryption), through SSM and for the
+ *   named token parameters only. The account root as principal delegates to IAM, so the deploy identity needs its
+ *   own IAM grant as well: the statement caps it, it does not give it.
+ * - each fleet role, named by ARN: kms:Decrypt only, through S3 for its bucket, or through SSM for its own token
+ *   parameter.
+ * No statement gives a usage action without kms:ViaService and an encryption context.
+ */
+
+/** A key policy statement. */
+export interface KeyPolicyStatement {
+    readonly Sid: string;
+    readonly Effect: "Allow";
+    readonly Principal: { readonly AWS: string | readonly string[] };
+    readonly Action: readonly string[];
+    readonly Resource: "*";
+    readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+}
+
+/** A key policy document. */
+export interface KeyPolicyDocument {
+    readonly Version: "2012-10-17";
+    readonly Statement: readonly KeyPolicyStatement[];
+}
+
+/**
+ * What administering a key takes, and none of its cryptographic operations (AWS KMS Developer Guide, "Allows key
+ * administrators to administer the KMS key").
+ */
+export const KEY_ADMIN_ACTIONS = [
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+];
+
+/** The account root principal's ARN. */
+export const accountRoot = (partition: string, account: string): string => `arn:${partition}:iam::${account}:root`;
+
+function administer(partition: string, account: string): KeyPolicyStatement {
+    return {
+        Sid: "AccountAdministersKey",
+        Effect: "Allow",
+        Principal: { AWS: accountRoot(partition, account) },
+        Action: KEY_ADMIN_ACTIONS,
+        Resource: "*",
+    };
+}
+
+/** Inputs of {@link secretsKeyPolicy}. */
+export interface SecretsKeyPolicyInput {
+    readonly accountId: string;
+    readonly region: string;
+    /** ARN of the bucket whose objects the key encrypts (with an S3 Bucket Key: the encryption context). */
+    readonly bucketArn: string;
+    /** Instance roles of the fleets that read the bucket. */
+    readonly fleetRoleArns: readonly string[];
+    /** Defaults to "aws". */
+    readonly partition?: string;
+}
+
+/** The secrets key's policy. */
+export function secretsKeyPolicy(input: SecretsKeyPolicyInput): KeyPolicyDocument {
+    const partition = input.partition ?? "aws";
+    const viaS3 = {
+        "kms:ViaService": `s3.${input.region}.amazonaws.com`,
+        "kms:EncryptionContext:aws:s3:arn": input.bucketArn,
+    };
+    const roles = [...new Set(input.fleetRoleArns)].sort();
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            administer(partition, input.accountId),
+            {
+                Sid: "DeployWritesThroughS3",
+                Effect: "Allow",
+                Principal: { AWS: accountRoot(partition, input.accountId) },
+                Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                Resource: "*",
+                Condition: { StringEquals: { ...viaS3, "kms:CallerAccount": input.accountId } },
+            },
+            ...(roles.length === 0
+                ? []
+                : [
+                      {
+                          Sid: "FleetRolesDecryptThroughS3",
+                          Effect: "Allow" as const,
+                          Principal: { AWS: roles },
+                          Action: ["kms:Decrypt"],
+                          Resource: "*" as const,
+                          Condition: { StringEquals: viaS3 },
+                      },
+                  ]),
+        ],
+    };
+}
+
+/** One fleet whose token parameter the token key encrypts. */
+export interface TokenReader {
+    /** The fleet's name (for the statement id). */
+    readonly fleet: string;
+    /** Its instance role. */
+    readonly roleArn: string;
+    /** ARN of its token parameter: the encryption context SSM uses. */
+    readonly parameterArn: string;
+}
+
+/** Inputs of {@link tokenKeyPolicy}. */
+export interface TokenKeyPolicyInput {
+    readonly accountId: string;
+    readonly region: string;
+    /** The fleets of the (region, cluster). */
+    readonly readers: readonly TokenReader[];
+    /** Defaults to "aws". */
+    readonly partition?: string;
+}
+
+/** A statement id from a fleet name: Sids take letters and digits only. */
+const sidPart = (name: string): string =>
+    name
+        .split(/[^A-Za-z0-9]+/)
+        .filter((w) => w !== "")
+        .map((w) => w[0].toUpperCase() + w.slice(1))
+        .join("");
+
+/** The agent-token key's policy: each fleet role decrypts its own parameter only. */
+export function tokenKeyPolicy(input: TokenKeyPolicyInput): KeyPolicyDocument {
+    const partition = input.partition ?? "aws";
+    const viaSsm = `ssm.${input.region}.amazonaws.com`;
+    const readers = [...input.readers].sort((a, b) => (a.fleet < b.fleet ? -1 : a.fleet > b.fleet ? 1 : 0));
+    const parameters = readers.map((r) => r.parameterArn);
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            administer(partition, input.accountId),
+            ...(parameters.length === 0
+                ? []
+                : [
+                      {
+                          Sid: "DeployWritesTokensThroughSsm",
+                          Effect: "Allow" as const,
+                          Principal: { AWS: accountRoot(partition, input.accountId) },
+                          Action: ["kms:Encrypt", "kms:Decrypt"],
+                          Resource: "*" as const,
+                          Condition: {
+                              StringEquals: {
+                                  "kms:ViaService": viaSsm,
+                                  "kms:CallerAccount": input.accountId,
+                                  "kms:EncryptionContext:PARAMETER_ARN": parameters,
+                              },
+                          },
+                      },
+                  ]),
+            ...readers.map((r): KeyPolicyStatement => ({
+                Sid: `Fleet${sidPart(r.fleet)}DecryptsOwnToken`,
+                Effect: "Allow",
+                Principal: { AWS: r.roleArn },
+                Action: ["kms:Decrypt"],
+                Resource: "*",
+                Condition: {
+                    StringEquals: { "kms:ViaService": viaSsm, "kms:EncryptionContext:PARAMETER_ARN": r.parameterArn },
+                },
+            })),
+        ],
+    };
+}
