@@ -1,78 +1,210 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fleetPolicyDocument, secretsBucketPolicyDocument } from "../../components/agents/iam-policy";
+import {
+    fleetPolicyDocument,
+    FleetPolicyInput,
+    instanceTrustPolicy,
+    PolicyDocument,
+    secretsBucketPolicyDocument,
+} from "../../components/agents/iam-policy";
 import { bundleKeyPrefix } from "../../components/hooks/bundle";
 
 const HASH = "a".repeat(64);
+const BUCKET = "arn:aws:s3:::secrets-eu-west-1-bucket-1";
+const TOKEN_PATH = "/ci-platform/linux-eu-west-1/buildkite-agent-token";
+const TOKEN_ARN = `arn:aws:ssm:eu-west-1:123456789012:parameter${TOKEN_PATH}`;
 
-const baseInput = {
-    secretsBucketArn: "arn:aws:s3:::secrets-eu-west-1-bucket-1",
+const baseInput: FleetPolicyInput = {
+    secretsBucketArn: BUCKET,
     secretsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k1",
+    tokenKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/t1",
+    tokenParameterPath: TOKEN_PATH,
+    stackName: "buildkite-linux-eu-west-1",
     region: "eu-west-1",
     accountId: "123456789012",
-    ecrRegions: ["eu-west-1"],
+    secrets: { organization: true, pipelines: ["kolibri", "kolibri-installer-debian"] },
+    ecrRepositories: ["ci-platform/buildkite-test", "ci-platform/deb-builder", "ci-platform/buildkite-test"],
+    ecrRegions: ["eu-west-1", "eu-west-1"],
 };
 const doc = fleetPolicyDocument({
-    secretsBucketArn: "arn:aws:s3:::secrets-eu-west-1-bucket-1",
-    secretsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k1",
-    region: "eu-west-1",
-    accountId: "123456789012",
-    ecrRegions: ["eu-west-1", "eu-west-1"],
+    ...baseInput,
     hooks: { bundlePrefix: bundleKeyPrefix(HASH), bootstrapKey: "_ci-platform/bootstrap/linux-0123456789abcdef.sh" },
 });
 
-describe("fleetPolicyDocument", () => {
-    it("reads only its region's secrets bucket and decrypts only through S3 with its key", () => {
-        const s3 = doc.Statement.filter((s) => s.Action.some((a) => a.startsWith("s3:")));
-        assert.deepEqual(
-            s3.map((s) => [s.Action, s.Resource, s.Condition]),
-            [
-                [
-                    ["s3:ListBucket"],
-                    "arn:aws:s3:::secrets-eu-west-1-bucket-1",
-                    { StringLike: { "s3:prefix": [`_ci-platform/hooks/${HASH}/*`] } },
-                ],
-                [
-                    ["s3:GetObject"],
-                    [
-                        `arn:aws:s3:::secrets-eu-west-1-bucket-1/_ci-platform/hooks/${HASH}/*`,
-                        "arn:aws:s3:::secrets-eu-west-1-bucket-1/_ci-platform/bootstrap/linux-0123456789abcdef.sh",
-                    ],
-                    undefined,
-                ],
-                [["s3:GetObject", "s3:GetObjectVersion"], "arn:aws:s3:::secrets-eu-west-1-bucket-1/*", undefined],
-            ],
+/** One request as IAM sees it: an action, a resource ARN and the request's condition keys. */
+interface Request {
+    readonly action: string;
+    readonly resource: string;
+    readonly context?: Readonly<Record<string, string>>;
+}
+
+/** IAM's wildcard match (`*` any run, `?` one character), case-sensitive as for ARNs and condition values. */
+const like = (pattern: string, value: string): boolean =>
+    new RegExp(
+        `^${pattern
+            .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+            .replace(/\*/g, ".*")
+            .replace(/\?/g, ".")}$`,
+    ).test(value);
+
+/** Whether an identity policy of Allow statements allows a request (the operators this module writes only). */
+function allows(policy: PolicyDocument, request: Request): boolean {
+    return policy.Statement.some((s) => {
+        if (s.Effect !== "Allow" || !s.Action.some((a) => like(a, request.action))) return false;
+        const resources = typeof s.Resource === "string" ? [s.Resource] : s.Resource;
+        if (!resources.some((r) => like(r, request.resource))) return false;
+        return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
+            Object.entries(keys).every(([key, expected]) => {
+                const values = typeof expected === "string" ? [expected] : expected;
+                const actual = request.context?.[key];
+                if (operator === "Null") return (actual === undefined) === (values[0] === "true");
+                if (actual === undefined) return false;
+                if (operator === "StringEquals") return values.includes(actual);
+                if (operator === "StringLike") return values.some((v) => like(v, actual));
+                throw new Error(`operator ${operator} not modelled`);
+            }),
         );
-        const kms = doc.Statement.find((s) => s.Action.includes("kms:Decrypt"));
-        assert.equal(kms?.Resource, "arn:aws:kms:eu-west-1:123456789012:key/k1");
-        assert.deepEqual(kms?.Condition, { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+    });
+}
+
+/** What elastic-ci-stack-s3-secrets-hooks v2.8.0 s3secrets-helper asks S3 for, for a job of pipeline `slug`. */
+const helperRequests = (slug: string) => ({
+    headBucket: { action: "s3:ListBucket", resource: BUCKET },
+    list: [
+        { action: "s3:ListBucket", resource: BUCKET, context: { "s3:prefix": "secret-files" } },
+        { action: "s3:ListBucket", resource: BUCKET, context: { "s3:prefix": `${slug}/secret-files` } },
+    ],
+    rootObjects: ["env", "private_ssh_key", "git-credentials", "secret-files/GITHUB_TOKEN"].map((k) => ({
+        action: "s3:GetObject",
+        resource: `${BUCKET}/${k}`,
+    })),
+    ownObjects: ["env", "private_ssh_key", "git-credentials", "secret-files/PYPI_TOKEN"].map((k) => ({
+        action: "s3:GetObject",
+        resource: `${BUCKET}/${slug}/${k}`,
+    })),
+});
+
+describe("fleetPolicyDocument", () => {
+    it("grants the stack's own machinery exactly as the pinned template does, scoped to the fleet", () => {
+        const sids = doc.Statement.map((s) => s.Sid);
+        assert.equal(new Set(sids).size, sids.length, "statement ids are unique");
+        const by = (sid: string) => doc.Statement.find((s) => s.Sid === sid);
+        assert.equal(
+            by("TerminateInstance")?.Resource,
+            "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/buildkite-linux-eu-west-1-AgentAutoScaleGroup-*",
+        );
+        assert.deepEqual(by("TerminateInstance")?.Action, [
+            "autoscaling:SetInstanceHealth",
+            "autoscaling:TerminateInstanceInAutoScalingGroup",
+        ]);
+        assert.equal(
+            by("DescribeOwnStack")?.Resource,
+            "arn:aws:cloudformation:eu-west-1:123456789012:stack/buildkite-linux-eu-west-1/*",
+        );
+        assert.equal(by("Logging")?.Resource, "arn:aws:logs:eu-west-1:123456789012:log-group:/buildkite/*");
+        assert.ok(by("SessionManager")?.Action.includes("ssm:UpdateInstanceInformation"));
+        assert.equal(by("ReadAgentToken")?.Resource, TOKEN_ARN);
+        assert.deepEqual(by("ReadAgentToken")?.Action, ["ssm:GetParameter"]);
+        const token = by("DecryptAgentToken");
+        assert.equal(token?.Resource, "arn:aws:kms:eu-west-1:123456789012:key/t1");
+        assert.deepEqual(token?.Condition, {
+            StringEquals: {
+                "kms:ViaService": "ssm.eu-west-1.amazonaws.com",
+                "kms:EncryptionContext:PARAMETER_ARN": TOKEN_ARN,
+            },
+        });
+        // Nothing the stack's own role had and ours must not: no s3:Get*/s3:List* wildcard, no unconditional decrypt.
+        for (const s of doc.Statement) {
+            for (const a of s.Action) assert.doesNotMatch(a, /^s3:\w*\*$|^kms:\*$|^\*$/, `${s.Sid}: ${a}`);
+            if (s.Action.includes("kms:Decrypt")) assert.ok(s.Condition?.StringEquals?.["kms:ViaService"], s.Sid);
+        }
+    });
+
+    it("lets a job of a served pipeline read its own prefix and the organisation's root objects", () => {
+        for (const slug of ["kolibri", "kolibri-installer-debian"]) {
+            const r = helperRequests(slug);
+            assert.ok(allows(doc, r.headBucket), "HeadBucket (BucketExists), which fails the job when denied");
+            for (const req of [...r.list, ...r.rootObjects, ...r.ownObjects]) assert.ok(allows(doc, req), req.resource);
+        }
+        assert.deepEqual(doc.Statement.find((s) => s.Sid === "ReadSecretsObjects")?.Resource, [
+            `${BUCKET}/env`,
+            `${BUCKET}/private_ssh_key`,
+            `${BUCKET}/git-credentials`,
+            `${BUCKET}/secret-files/*`,
+            `${BUCKET}/kolibri/*`,
+            `${BUCKET}/kolibri-installer-debian/*`,
+        ]);
+    });
+
+    it("reads no object and lists no prefix of a pipeline the fleet does not serve", () => {
+        const r = helperRequests("dagster");
+        for (const req of [...r.ownObjects, r.list[1]]) assert.ok(!allows(doc, req), req.resource);
+        // Prefixes are whole path segments: `kolibri/*` does not reach `kolibri-other/`.
+        assert.ok(!allows(doc, { action: "s3:GetObject", resource: `${BUCKET}/kolibri-other/env` }));
+        assert.ok(!allows(doc, { action: "s3:GetObject", resource: `${BUCKET}/environment` }));
+        assert.ok(!allows(doc, { action: "s3:GetObjectVersion", resource: `${BUCKET}/kolibri/env` }));
+    });
+
+    it("gives a fleet of a cluster without organisation secrets no root object and no root listing", () => {
+        const own = fleetPolicyDocument({ ...baseInput, secrets: { organization: false, pipelines: ["kolibri"] } });
+        const r = helperRequests("kolibri");
+        for (const req of [...r.rootObjects, r.list[0]]) assert.ok(!allows(own, req), req.resource);
+        for (const req of [r.headBucket, r.list[1], ...r.ownObjects]) assert.ok(allows(own, req), req.resource);
+    });
+
+    it("decrypts the bucket's objects only through S3 and only for its own bucket", () => {
+        const decrypt = (context: Record<string, string>) =>
+            allows(doc, { action: "kms:Decrypt", resource: "arn:aws:kms:eu-west-1:123456789012:key/k1", context });
+        const viaS3 = { "kms:ViaService": "s3.eu-west-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": BUCKET };
+        assert.ok(decrypt(viaS3));
+        assert.ok(!decrypt({ "kms:EncryptionContext:aws:s3:arn": BUCKET }), "direct Decrypt");
+        assert.ok(!decrypt({ ...viaS3, "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::another" }));
     });
 
     it("lets bootstrap.sh list exactly the prefix it copies (`aws s3 cp --recursive s3://<bucket>/<prefix>/`)", () => {
-        const list = doc.Statement.find((s) => s.Action.includes("s3:ListBucket"));
-        const pattern = list?.Condition?.StringLike?.["s3:prefix"];
-        assert.ok(Array.isArray(pattern) && pattern.length === 1);
-        // IAM's StringLike: `*` matches any run of characters; the pattern has exactly one, at the end.
-        assert.match(pattern[0], /^[^*?]+\*$/);
-        const matches = (prefix: string) => prefix.startsWith(pattern[0].slice(0, -1));
-        assert.ok(matches(`${bundleKeyPrefix(HASH)}/`), "the bootstrap's listing is allowed");
-        assert.ok(!matches("kolibri/"), "a pipeline's secrets cannot be listed");
-        assert.ok(!matches(`_ci-platform/hooks/${"b".repeat(64)}/`), "another bundle cannot be listed");
-        assert.ok(!matches(""), "the bucket root cannot be listed");
+        const list = (prefix: string) =>
+            allows(doc, { action: "s3:ListBucket", resource: BUCKET, context: { "s3:prefix": prefix } });
+        assert.ok(list(`${bundleKeyPrefix(HASH)}/`), "the bootstrap's listing is allowed");
+        assert.ok(!list("kolibri/"), "a pipeline's prefix cannot be listed beyond its secret-files");
+        assert.ok(!list("dagster/secret-files"), "nor an unserved pipeline's secret files");
+        assert.ok(!list(`_ci-platform/hooks/${"b".repeat(64)}/`), "another bundle cannot be listed");
+        assert.ok(!list(""), "an empty prefix is a prefix: not granted");
     });
 
     it("grants no hooks statements to a fleet without hooks (Windows)", () => {
         const windows = fleetPolicyDocument(baseInput);
-        assert.ok(!windows.Statement.some((s) => s.Action.includes("s3:ListBucket")));
         assert.ok(!windows.Statement.some((s) => s.Sid.includes("Hooks")));
+        assert.ok(!allows(windows, { action: "s3:GetObject", resource: `${BUCKET}/_ci-platform/hooks/${HASH}/x` }));
     });
 
-    it("pulls from ECR and can write nothing", () => {
-        const actions = doc.Statement.flatMap((s) => s.Action);
-        for (const a of actions) assert.match(a, /^(s3:(Get|List)|kms:Decrypt$|ecr:(Get|BatchGet|BatchCheck))/, a);
+    it("pulls only the platform's repositories of its region, and writes to no registry or bucket", () => {
         const pull = doc.Statement.find((s) => s.Sid === "EcrPull");
-        assert.deepEqual(pull?.Resource, ["arn:aws:ecr:eu-west-1:123456789012:repository/*"]);
+        assert.deepEqual(pull?.Resource, [
+            "arn:aws:ecr:eu-west-1:123456789012:repository/ci-platform/buildkite-test",
+            "arn:aws:ecr:eu-west-1:123456789012:repository/ci-platform/deb-builder",
+        ]);
+        const get = (repo: string) =>
+            allows(doc, {
+                action: "ecr:BatchGetImage",
+                resource: `arn:aws:ecr:eu-west-1:123456789012:repository/${repo}`,
+            });
+        assert.ok(get("ci-platform/deb-builder"));
+        assert.ok(!get("someone-elses/image"));
+        const writes = doc.Statement.flatMap((s) => s.Action).filter((a) =>
+            /^(s3:(Put|Delete)|ecr:(Put|Upload|Initiate|Complete|Create|Delete)|kms:(Encrypt|GenerateDataKey)|iam:)/.test(
+                a,
+            ),
+        );
+        assert.deepEqual(writes, []);
         assert.ok(doc.Statement.every((s) => s.Effect === "Allow"));
+    });
+});
+
+describe("instanceTrustPolicy", () => {
+    it("lets EC2 instances alone assume the role", () => {
+        assert.deepEqual(instanceTrustPolicy().Statement, [
+            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ]);
     });
 });
 

@@ -6,6 +6,7 @@ import { continentOf } from "../../components/config/regions";
 import type { AwsRegion } from "../../components/config/regions";
 import { checkParameters } from "../../components/agents/stack-parameters";
 import { secretsBucketName } from "../../components/agents/naming";
+import { pipelinesServed } from "../../components/config/access-checks";
 import { FAKE_BUNDLE, prodConfig, SENTINEL } from "./fixtures";
 import { installMocks, isSecret, leaks, Registered, reveal } from "./mocks";
 
@@ -63,8 +64,10 @@ describe("declareFleets on the prod config", () => {
             const children = registered.filter(
                 (r) => r.custom && r.type.startsWith("aws:") && r.parent.endsWith(`::${fleet.name}`),
             );
-            // token parameter, policy, stack, and the bootstrap object unless the fleet installs no hooks (Windows).
-            assert.equal(children.length, fleet.os === "windows" ? 3 : 4, fleet.name);
+            // token parameter, role, policy, its attachment, stack, and the bootstrap object unless the fleet installs
+            // no hooks (Windows); one attachment more per extra managed policy of the config.
+            const expectedCount = (fleet.os === "windows" ? 5 : 6) + new Set(fleet.managedPolicyArns).size;
+            assert.equal(children.length, expectedCount, fleet.name);
             for (const child of children) assert.ok(child.provider.startsWith(`${expected}::`), child.name);
         }
         for (const [name, component] of Object.entries(declared.buckets)) {
@@ -97,7 +100,86 @@ describe("declareFleets on the prod config", () => {
                     params.BootstrapScriptUrl,
                     new RegExp(`^s3://secrets-[a-z0-9-]+-bucket-0a1b2c/_ci-platform/bootstrap/${fleet}-abc123\\.sh$`),
                 );
-            assert.match(params.ManagedPolicyARNs, new RegExp(`^arn:aws:iam::123456789012:policy/${fleet}-policy-`));
+            assert.equal(params.InstanceRoleARN, `arn:aws:iam::123456789012:role/${fleet}-role-1234567`);
+            assert.equal(params.ManagedPolicyARNs, undefined, "ignored with InstanceRoleARN: attached to our role");
+            assert.equal(params.BuildkiteAgentTokenParameterStoreKMSKey, undefined);
+        }
+    });
+
+    it("gives each AWS fleet its own role: EC2 trust, its policy and the config's managed policies attached", () => {
+        for (const fleet of awsFleets) {
+            const role = one("aws:iam/role:Role", `${fleet.name}-role`);
+            assert.ok(role.parent.endsWith(`::${fleet.name}`), "a child of the fleet");
+            assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy as string).Statement, [
+                { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+            ]);
+            assert.equal(role.inputs.permissionsBoundary, fleet.permissionsBoundary, "the config's boundary");
+            const attached = registered
+                .filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                .filter((r) => r.inputs.role === `${fleet.name}-role-1234567`)
+                .map((r) => r.inputs.policyArn)
+                .sort();
+            assert.deepEqual(
+                attached,
+                [`arn:aws:iam::123456789012:policy/${fleet.name}-policy-1234567`, ...fleet.managedPolicyArns].sort(),
+                fleet.name,
+            );
+        }
+    });
+
+    it("lets each fleet's role read exactly the secrets of the pipelines it serves", () => {
+        for (const fleet of awsFleets) {
+            const policy = JSON.parse(one("aws:iam/policy:Policy", `${fleet.name}-policy`).inputs.policy as string) as {
+                Statement: { Sid: string; Resource: string | string[] }[];
+            };
+            const bucket = `arn:aws:s3:::${secretsBucketName(fleet.region, fleet.cluster)}-bucket-0a1b2c`;
+            const read = policy.Statement.find((s) => s.Sid === "ReadSecretsObjects")?.Resource ?? [];
+            const slugs = pipelinesServed(config, fleet).map((p) => p.slug);
+            const takesOrg =
+                config.secrets.organization !== undefined &&
+                config.clusters.find((c) => c.name === fleet.cluster)?.organizationSecrets !== false;
+            assert.deepEqual(
+                read,
+                [
+                    ...(takesOrg
+                        ? ["env", "private_ssh_key", "git-credentials", "secret-files/*"].map((k) => `${bucket}/${k}`)
+                        : []),
+                    ...slugs.map((slug) => `${bucket}/${slug}/*`),
+                ],
+                fleet.name,
+            );
+        }
+    });
+
+    it("sets each key's policy: the fleet roles of its (region, cluster) by name, through S3 or SSM only", () => {
+        for (const [name, bucket] of Object.entries(declared.buckets)) {
+            const fleets = awsFleets.filter((f) => secretsBucketName(f.region, f.cluster) === name);
+            const roles = fleets.map((f) => `arn:aws:iam::123456789012:role/${f.name}-role-1234567`).sort();
+            const secretsPolicy = one("aws:kms/keyPolicy:KeyPolicy", `${name}-key-policy`);
+            assert.equal(secretsPolicy.inputs.keyId, `key-${name}-key`);
+            const doc = JSON.parse(secretsPolicy.inputs.policy as string) as {
+                Statement: { Sid: string; Principal: { AWS: string | string[] }; Condition?: unknown }[];
+            };
+            const fleetStatement = doc.Statement.find((s) => s.Sid === "FleetRolesDecryptThroughS3");
+            assert.deepEqual(fleetStatement?.Principal.AWS, roles, name);
+            assert.deepEqual(fleetStatement?.Condition, {
+                StringEquals: {
+                    "kms:ViaService": `s3.${bucket.region}.amazonaws.com`,
+                    "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${name}-bucket-0a1b2c`,
+                },
+            });
+            const tokenPolicy = one("aws:kms/keyPolicy:KeyPolicy", `${name}-token-key-policy`);
+            assert.equal(tokenPolicy.inputs.keyId, `key-${name}-token-key`);
+            const tokenDoc = JSON.parse(tokenPolicy.inputs.policy as string) as {
+                Statement: { Sid: string; Principal: { AWS: string | string[] } }[];
+            };
+            assert.deepEqual(
+                tokenDoc.Statement.filter((s) => s.Sid.endsWith("DecryptsOwnToken"))
+                    .map((s) => s.Principal.AWS)
+                    .sort(),
+                roles,
+                name,
+            );
         }
     });
 
@@ -133,13 +215,14 @@ describe("declareFleets on the prod config", () => {
         }
     });
 
-    it("stores each token in SSM as a SecureString under its bucket's key, as a secret", () => {
+    it("stores each token in SSM as a SecureString under its (region, cluster) token key, as a secret", () => {
         for (const fleet of awsFleets) {
             const parameter = one("aws:ssm/parameter:Parameter", `${fleet.name}-token-parameter`);
             assert.equal(parameter.inputs.type, "SecureString");
             assert.equal(
                 parameter.inputs.keyId,
-                `arn:aws:kms:us-east-1:123456789012:key/key-${secretsBucketName(fleet.region, fleet.cluster)}-key`,
+                `arn:aws:kms:us-east-1:123456789012:key/key-${secretsBucketName(fleet.region, fleet.cluster)}-token-key`,
+                "not the secrets key: decrypting one must not decrypt the other",
             );
             assert.ok(isSecret(parameter.inputs.value));
             assert.equal(reveal(parameter.inputs.value), `${SENTINEL}:agent-token:${fleet.name}-token`);
@@ -171,6 +254,7 @@ describe("declareFleets on the prod config", () => {
             assert.equal(r.retainOnDelete, stateful, `${r.type} ${r.name} retainOnDelete`);
         }
         assert.equal(ofType("aws:s3/bucket:Bucket").length, 5);
+        assert.equal(ofType("aws:kms/key:Key").length, 10, "two keys per bucket: secrets and agent tokens");
     });
 
     it("secures each bucket: versioning, SSE-KMS with its own key, public access blocked, TLS only, expiry", () => {

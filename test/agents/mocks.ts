@@ -30,6 +30,8 @@ function outputsOf(type: string, name: string, inputs: Record<string, unknown>):
             return { keyId: `key-${name}`, arn: `arn:aws:kms:us-east-1:123456789012:key/key-${name}` };
         case "aws:iam/policy:Policy":
             return { arn: `arn:aws:iam::123456789012:policy/${name}-1234567` };
+        case "aws:iam/role:Role":
+            return { name: `${name}-1234567`, arn: `arn:aws:iam::123456789012:role/${name}-1234567` };
         case "buildkite:Cluster/clusterAgentToken:ClusterAgentToken":
             return { token: `${SENTINEL}:agent-token:${name}`, uuid: `uuid-${name}` };
         case "aws:cloudformation/stack:Stack":

@@ -82,14 +82,14 @@ describe("recovery plans name exactly what the components declare", () => {
             own,
         );
         assert.deepEqual(plan.retained, []);
-        assert.equal(plan.recreated.length, 4, "token, parameter, policy, stack");
+        assert.equal(plan.recreated.length, 6, "token, parameter, role, policy, its attachment, stack");
     });
 
     it("retains exactly the stateful resources the components protect", () => {
         const plan = regionResources(full, "eu-west-1", { stack: "prod", hookPaths });
         const protectedUrns = plan.resources.filter((r) => get("full").get(r.urn)?.protect).map((r) => r.urn);
         assert.deepEqual(plan.retained, protectedUrns);
-        assert.equal(plan.retained.length, 2);
+        assert.equal(plan.retained.length, 3, "the bucket, its key and the agent-token key");
         for (const urn of plan.retained) assert.equal(get("full").get(urn)?.retainOnDelete, true);
     });
 
@@ -130,10 +130,20 @@ describe("recovery drill", () => {
             followed.map((urn) => urn.split("::").pop()),
             ["secrets-us-east-1-secret-dagster/private_ssh_key"],
         );
+        // ...and so does the grant to read them: the policy of the fleet that now serves dagster's queue reads
+        // dagster's prefix too, and nothing else changes.
+        const grantFollows = (policy: unknown) => String(policy).replace(/,"[^"]*dagster\/(\*|secret-files)"/g, "");
         for (const urn of stay.filter((u) => !followed.includes(u))) {
             const before = get("full").get(urn);
             assert.ok(before, `${urn} is new`);
-            assert.deepEqual(get("without").get(urn)?.inputs, before.inputs, urn);
+            const after = get("without").get(urn);
+            if (urn.endsWith("::linux-us-east-1-policy")) {
+                assert.notEqual(after?.inputs.policy, before.inputs.policy, "the re-pointed pipeline's grant");
+                assert.ok(String(after?.inputs.policy).includes("dagster/*"));
+                assert.equal(grantFollows(after?.inputs.policy), before.inputs.policy, urn);
+                continue;
+            }
+            assert.deepEqual(after?.inputs, before.inputs, urn);
         }
         const removed = [...get("full").values()].filter((r) => !get("without").has(r.urn));
         assert.ok(removed.length > 0);
@@ -147,7 +157,7 @@ describe("recovery drill", () => {
     it("every stateful resource removed is retained on delete", () => {
         const removed = [...get("full").values()].filter((r) => !get("without").has(r.urn));
         const stateful = removed.filter((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:kms/key:Key");
-        assert.equal(stateful.length, 2);
+        assert.equal(stateful.length, 3);
         for (const r of stateful) assert.ok(r.protect && r.retainOnDelete, r.urn);
     });
 

@@ -13,11 +13,10 @@ import { prodConfig, prodRawConfig } from "./fixtures";
 
 const WIRING: StackWiring = {
     tokenParameterPath: "/ci-platform/linux-us-east-1/buildkite-agent-token",
-    tokenParameterKmsKeyId: "1234abcd-12ab-34cd-56ef-1234567890ab",
     secretsBucket: "secrets-us-east-1-bucket-0a1b2c",
     secretsBucketRegion: "us-east-1",
     bootstrapScriptUrl: "s3://secrets-us-east-1-bucket-0a1b2c/_ci-platform/bootstrap/linux-us-east-1.sh",
-    managedPolicyArns: ["arn:aws:iam::123456789012:policy/linux-us-east-1-policy-1234"],
+    instanceRoleArn: "arn:aws:iam::123456789012:role/linux-us-east-1-role-1234567",
     costAllocationTag: { name: "CostCenter", value: "engineering-ci" },
 };
 
@@ -53,11 +52,38 @@ describe("toStackParameters", () => {
         assert.equal(p.EnableCostAllocationTags, "true");
         assert.equal(p.BuildkiteAgentTags, "region=eu-west-1,fleet=linux-eu-west-1");
         assert.equal(p.BootstrapScriptUrl, WIRING.bootstrapScriptUrl);
-        assert.equal(p.ManagedPolicyARNs, WIRING.managedPolicyArns[0]);
         assert.equal(p.VpcId, undefined, "no VPC given: the stack creates its own");
     });
 
-    it("passes VPC, subnets, volume size and permissions boundary when given", () => {
+    it("hands the stack our instance role, so it creates no role, no policy and no token-key grant of its own", () => {
+        // elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml: IAMRole and IAMPolicies exist only when
+        // InstanceRoleARN is "" (Condition CreateIAMRole); with a role given, ManagedPolicyARNs,
+        // InstanceRolePermissionsBoundaryARN and BuildkiteAgentTokenParameterStoreKMSKey would be ignored.
+        for (const fleet of awsFleets()) {
+            const p = toStackParameters(fleet, WIRING);
+            assert.equal(p.InstanceRoleARN, WIRING.instanceRoleArn, fleet.name);
+            assert.match(p.InstanceRoleARN, /^arn:aws:iam::[0-9]+:role\/.*$/, "the template's AllowedPattern");
+            for (const ignored of [
+                "ManagedPolicyARNs",
+                "InstanceRolePermissionsBoundaryARN",
+                "InstanceRoleName",
+                "BuildkiteAgentTokenParameterStoreKMSKey",
+            ])
+                assert.equal(p[ignored], undefined, `${fleet.name}: ${ignored}`);
+            // With our role, ECRAccessPolicy attaches nothing; "readonly" only keeps the stack's ECR login on.
+            assert.equal(p.ECRAccessPolicy, "readonly");
+        }
+    });
+
+    it("refuses a role ARN outside the aws partition: the template's InstanceRoleARN pattern rejects it", () => {
+        const p = toStackParameters(awsFleets()[0], {
+            ...WIRING,
+            instanceRoleArn: "arn:aws-cn:iam::123456789012:role/x",
+        });
+        assert.match(checkParameters(p).join("\n"), /InstanceRoleARN .* does not match/);
+    });
+
+    it("passes VPC, subnets and volume size when given; the boundary and managed policies go on our role", () => {
         const fleet: AwsFleetConfig = {
             ...awsFleets()[0],
             vpcId: "vpc-0abc",
@@ -70,8 +96,8 @@ describe("toStackParameters", () => {
         assert.equal(p.VpcId, "vpc-0abc");
         assert.equal(p.Subnets, "subnet-01,subnet-02");
         assert.equal(p.RootVolumeSize, "500");
-        assert.equal(p.InstanceRolePermissionsBoundaryARN, "arn:aws:iam::123456789012:policy/boundary");
-        assert.equal(p.ManagedPolicyARNs, `${WIRING.managedPolicyArns[0]},arn:aws:iam::aws:policy/ReadOnlyAccess`);
+        assert.equal(p.InstanceRolePermissionsBoundaryARN, undefined);
+        assert.equal(p.ManagedPolicyARNs, undefined);
         assert.deepEqual(checkParameters(p), []);
     });
 });
