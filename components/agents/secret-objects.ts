@@ -145,10 +145,11 @@ export interface SecretsBucketScope {
 
 /**
  * Every (region, cluster) that has an AWS fleet, sorted by region then cluster: one secrets bucket each. The
- * cluster is the trust boundary: a bucket is read by the instance roles of that cluster's fleets in that region only,
- * and the Elastic CI Stack's instance role can read every object of its SecretsBucket (elastic-ci-stack-for-aws
- * v6.71.1 templates/aws-stack.yml InstancePolicy: s3:Get* and s3:List* on the whole bucket), so two clusters
- * sharing a bucket would share every secret in it.
+ * cluster is the trust boundary: a bucket is read by the instance roles of that cluster's fleets in that region only.
+ * Those roles are ours and read by prefix (iam-policy.ts), but each can list every key name of its bucket (the
+ * secrets hooks' HeadBucket needs a prefix-less ListBucket), and a role the stack created itself would read every
+ * object (elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml InstancePolicy: s3:Get* and s3:List* on the whole
+ * bucket): two clusters never share a bucket.
  */
 export function secretsBucketScopes(config: Pick<PlatformConfig, "fleets">): SecretsBucketScope[] {
     const keys = new Set(config.fleets.flatMap((f) => (f.kind === "aws" ? [`${f.region} ${f.cluster}`] : [])));

@@ -2,9 +2,10 @@
  * The trust boundary is the Buildkite cluster: every secrets bucket is read by the fleets of one cluster only, and
  * holds secrets only of pipelines of that cluster.
  *
- * Why a bucket, not an object: the Elastic CI Stack's instance role may read every object of its SecretsBucket
+ * Why a bucket, not an object: a role the Elastic CI Stack creates itself may read every object of its SecretsBucket
  * (elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml InstancePolicy: s3:Get* and s3:List* on the bucket and
- * its objects), and every job gets the bucket's name (v6.71.1 packer/linux/stack/conf/buildkite-agent/hooks/environment
+ * its objects; the platform's own roles read by prefix, see invariants/fleet-role.ts, but still list every key name),
+ * and every job gets the bucket's name (v6.71.1 packer/linux/stack/conf/buildkite-agent/hooks/environment
  * exports BUILDKITE_PLUGIN_S3_SECRETS_BUCKET). So any job on any fleet that reads a bucket
  * can read every object in it, whatever pipeline the object's prefix names: the s3-secrets hook's per-pipeline prefix
  * decides what is exported, not what can be read (elastic-ci-stack-s3-secrets-hooks v2.8.0 s3secrets-helper/main.go).

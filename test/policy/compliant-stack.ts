@@ -165,6 +165,7 @@ export function compliantStack(): MutableResource[] {
                     IMDSv2Tokens: "required",
                     BuildkiteAgentEnableGracefulShutdown: "true",
                     SecretsBucket: BUCKET,
+                    InstanceRoleARN: "arn:aws:iam::123456789012:role/linux-us-east-1-role",
                 },
                 tags: TAGS,
             },
