@@ -12,7 +12,10 @@
  *   them, and `<slug>/*` for each pipeline the fleet serves (`pipelinesServed`), nothing else;
  * - the hooks bundle and the fleet's bootstrap script;
  * - pulls from the platform's own ECR repositories, and the registry login.
- * Pure: plain values in, plain JSON out; the plan shows these documents as they are.
+ * Buildkite's own list of what a custom role needs (buildkite/docs pages/agent/self_hosted/aws/elastic_ci_stack/
+ * ec2_linux_and_windows/managing_elastic_ci_stack.md, "Using custom IAM roles", core agent policy) is the template's
+ * statements above; here each is narrowed to the fleet's own stack, group, log groups, parameter, bucket prefixes and
+ * repositories. Pure: plain values in, plain JSON out; the plan shows these documents as they are.
  */
 
 /** An IAM policy statement, as much of the grammar as this module writes. */

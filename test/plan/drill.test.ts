@@ -95,9 +95,19 @@ describe("recovery drill: a region's fleets removed", () => {
         const followed = (r: { name: string; type: string }) =>
             r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
             repointed.some((s) => r.name.includes(`-secret-${s}/`));
+        // ...and so does the grant to read them: the instance-role policy of the fleets that serve queue "default"
+        // now (components/agents/iam-policy.ts reads `<slug>/*` for each pipeline a fleet serves).
+        const defaultFleets = (
+            parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, Fleet[]> }
+        ).config["ci-platform:fleets"]
+            .filter((f) => f.queue === "default")
+            .map((f) => `${f.name}-policy`);
+        const grantFollows = (r: { name: string; type: string }) =>
+            r.type === "aws:iam/policy:Policy" && defaultFleets.includes(r.name);
         const outside = touched(lost).filter(
             (r) =>
                 !followed(r) &&
+                !grantFollows(r) &&
                 !(
                     r.type === "buildkite:Pipeline/pipeline:Pipeline" &&
                     repointed.some((s) => r.name === `${s}-pipeline`)
@@ -113,11 +123,11 @@ describe("recovery drill: a region's fleets removed", () => {
         assert.ok(lost.removed.some((r) => r.type === "aws:cloudformation/stack:Stack"));
     });
 
-    it("retains every stateful resource it removes (bucket, key, the region's image repositories)", () => {
+    it("retains every stateful resource it removes (bucket, its two keys, the region's image repositories)", () => {
         const stateful = lost.removed.filter((r) =>
             ["aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:ecr/repository:Repository"].includes(r.type),
         );
-        assert.equal(stateful.length, 2 + images.length, stateful.map((r) => r.name).join(", "));
+        assert.equal(stateful.length, 3 + images.length, stateful.map((r) => r.name).join(", "));
         for (const r of stateful) {
             assert.equal(r.retainOnDelete, true, `${r.name} is retained on delete`);
             assert.equal(r.protect, true, `${r.name} is protected`);
