@@ -157,12 +157,15 @@ export const hooksKeyPrefix = (bundleHash: string): string => bundleKeyPrefix(bu
 export const tokenParameterPath = (fleet: string): string => `/ci-platform/${fleet}/buildkite-agent-token`;
 
 /**
- * The CloudFormation stack of a fleet. Explicit, so the runbook can name it; unique per account because fleet names
- * are, which the stack needs: it names its IAM role `<stack>-Role` (global, at most 64 characters).
+ * The CloudFormation stack of a fleet. Explicit, so the runbook can name it, and so the fleet's role policy can name
+ * its auto-scaling group (`<stack>-AgentAutoScaleGroup-*`); unique per account because fleet names are.
  */
 export const cloudFormationStackName = (fleet: string): string => `buildkite-${fleet}`;
 
-/** Longest fleet name whose stack's IAM role name (`buildkite-<fleet>-Role`) fits IAM's 64 characters. */
+/**
+ * Longest fleet name whose IAM role name fits IAM's 64 characters: `buildkite-<fleet>-Role` when the stack made its own
+ * role; ours is `<fleet>-role-` and 7 random characters (agent-fleet.ts), which this bound also keeps within 64.
+ */
 export const MAX_AWS_FLEET_NAME_LENGTH = 64 - "buildkite-".length - "-Role".length;
 
 /** Quotes a URN for a POSIX shell: URNs hold `$` between parent and child types. */
