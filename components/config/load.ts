@@ -78,8 +78,11 @@ function lenientParse(raw: RawConfig): { config: PlatformConfig; dropped: Set<st
             continue;
         }
         const value = raw[key];
-        if (Array.isArray(value)) {
-            out[key] = keepValid(value, innerElement(schema), dropped);
+        const element = innerElement(schema);
+        // Only a list keeps its valid entries; a list where an object belongs (`secrets: [1]`) falls back like any
+        // other wrongly typed value, so the cross-checks never see a value of the wrong type.
+        if (Array.isArray(value) && element !== undefined) {
+            out[key] = keepValid(value, element, dropped);
         } else {
             const fallback = schema.safeParse(undefined);
             out[key] = fallback.success ? fallback.data : placeholders[key];
@@ -99,8 +102,7 @@ function innerElement(schema: z.core.$ZodType): z.core.$ZodType | undefined {
     return s._zod.def.type === "array" ? (s._zod.def as z.core.$ZodArrayDef).element : undefined;
 }
 
-function keepValid(values: unknown[], element: z.core.$ZodType | undefined, dropped: Set<string>): unknown[] {
-    if (!element) return [];
+function keepValid(values: unknown[], element: z.core.$ZodType, dropped: Set<string>): unknown[] {
     const kept: unknown[] = [];
     for (const value of values) {
         const one = z.safeParse(element, value);
