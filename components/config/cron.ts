@@ -65,7 +65,8 @@ function dayOfWeekField(field: string): { field: string } | { problem: string } 
  */
 export function cronLineProblem(line: string): string | undefined {
     const trimmed = line.trim();
-    if (trimmed === "") return "is empty; give five cron fields such as 0 2 * * * or a predefined interval such as @daily";
+    if (trimmed === "")
+        return "is empty; give five cron fields such as 0 2 * * * or a predefined interval such as @daily";
     if (trimmed.startsWith("@")) {
         return (PREDEFINED_INTERVALS as readonly string[]).includes(trimmed)
             ? undefined

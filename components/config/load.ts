@@ -140,8 +140,11 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
             return [
                 {
                     path,
-                    message: secret ? `expected a ${issue.expected}` : issue.message,
-                    fix: `give a ${issue.expected} here`,
+                    message:
+                        secret || issue.expected === "int" || issue.expected === "record"
+                            ? `expected ${article(issue.expected)}`
+                            : issue.message,
+                    fix: `give ${article(issue.expected)} here${issue.expected === "string" ? " (quote numbers and booleans meant as text)" : ""}`,
                 },
             ];
         case "invalid_value": {
@@ -169,11 +172,33 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
         case "too_small":
             return [{ path, message: secret ? "is too short" : issue.message, fix: smallFix(issue) }];
         case "too_big":
-            return [{ path, message: secret ? "is too long" : issue.message }];
+            return [{ path, message: secret ? "is too long" : issue.message, fix: bigFix(issue) }];
         default:
-            return [{ path, message: issue.message }];
+            // Our own checks (regex, refine) word their messages as the rule the value breaks ("must be ...").
+            return [
+                {
+                    path,
+                    message: issue.message,
+                    fix: /^must /.test(issue.message)
+                        ? `change the value so that it ${issue.message.replace(/;.*$/, "")}`
+                        : "change the value as described",
+                },
+            ];
     }
 }
+
+function bigFix(issue: z.core.$ZodIssueTooBig): string {
+    const max = String(issue.maximum);
+    if (issue.origin === "number" || issue.origin === "bigint") return `use a value of at most ${max}`;
+    if (issue.origin === "array" || issue.origin === "set") return `list at most ${max}`;
+    return `shorten it to at most ${max} characters`;
+}
+
+/** "a string", "an object". */
+const article = (what: string): string => {
+    const words = ({ int: "whole number", record: "map of names to values" } as Record<string, string>)[what] ?? what;
+    return `${/^[aeiou]/.test(words) ? "an" : "a"} ${words}`;
+};
 
 function smallFix(issue: z.core.$ZodIssueTooSmall): string | undefined {
     if (issue.origin === "array") return `list at least ${String(issue.minimum)}`;

@@ -54,7 +54,8 @@ const label = (what: string, max: number) =>
  * or "/", not ending with "/", "." or ".lock"). At most 255 characters: one ref component is a file name in the
  * repository's refs directory, and file systems cap a name at 255 bytes.
  */
-const BRANCH = /^(?!-)(?!\/)(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\/\.)(?!.*(\.lock|\/|\.)$)[^\u0000-\u0020\u007f~^:?*[\\]+$/;
+const BRANCH =
+    /^(?!-)(?!\/)(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\/\.)(?!.*(\.lock|\/|\.)$)[^\u0000-\u0020\u007f~^:?*[\\]+$/;
 const branch = (what: string) =>
     z
         .string({ error: `expected ${what} (a string)` })
@@ -143,7 +144,9 @@ const tagMap = z.record(
         .string({ error: "tag values are strings; quote numbers and booleans" })
         .refine((v) => [...v].length <= 256, { error: "tag values are at most 256 characters" })
         .regex(TAG_CHARS, { error: "tag values are letters, digits, spaces and + - = . _ : / @" })
-        .refine((v) => !AWS_PREFIX.test(v), { error: "tag values must not start with aws:, a prefix reserved for AWS" }),
+        .refine((v) => !AWS_PREFIX.test(v), {
+            error: "tag values must not start with aws:, a prefix reserved for AWS",
+        }),
 );
 
 /** How agents clone a pipeline's repository: `git@github.com:owner/name.git` or `https://github.com/owner/name.git`. */
@@ -162,15 +165,15 @@ const GITHUB_OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
 const GITHUB_REPOSITORY_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 
 /** `owner/name` of a GitHub repository. */
-export const REPOSITORY_PATTERN = new RegExp(`^${GITHUB_OWNER.source.slice(1, -1)}/${GITHUB_REPOSITORY_NAME.source.slice(1, -1)}$`);
+export const REPOSITORY_PATTERN = new RegExp(
+    `^${GITHUB_OWNER.source.slice(1, -1)}/${GITHUB_REPOSITORY_NAME.source.slice(1, -1)}$`,
+);
 
 export const githubSchema = z.strictObject({
     /** The GitHub organization or user that owns the repositories. */
-    owner: z
-        .string({ error: "expected a GitHub organization or user name (a string)" })
-        .regex(GITHUB_OWNER, {
-            error: "must be a GitHub organization or user name: 1-39 letters, digits and hyphens, not starting or ending with a hyphen",
-        }),
+    owner: z.string({ error: "expected a GitHub organization or user name (a string)" }).regex(GITHUB_OWNER, {
+        error: "must be a GitHub organization or user name: 1-39 letters, digits and hyphens, not starting or ending with a hyphen",
+    }),
 });
 
 export const elasticStackSchema = z.strictObject({
@@ -341,7 +344,9 @@ export const imageSchema = z.strictObject({
 
 /** An image a step runs in: one of `ci-platform:images` and one of its variants. */
 export const imageRefSchema = z.strictObject({
-    name: z.string({ error: "expected an image name (a string)" }).max(200, { error: "must be at most 200 characters" }),
+    name: z
+        .string({ error: "expected an image name (a string)" })
+        .max(200, { error: "must be at most 200 characters" }),
     variant: z.string({ error: "expected a variant (a string)" }).max(64, { error: "must be at most 64 characters" }),
 });
 
@@ -452,9 +457,7 @@ export const pipelineSchema = z.strictObject({
     /** The team that owns the pipeline; defaults to the first of `ci-platform:teams`. */
     team: label("a team name", 255).optional(),
     /** Other teams and their access. */
-    teams: z
-        .array(z.strictObject({ team: label("a team name", 255), access: z.enum(TEAM_ACCESS_LEVELS) }))
-        .default([]),
+    teams: z.array(z.strictObject({ team: label("a team name", 255), access: z.enum(TEAM_ACCESS_LEVELS) })).default([]),
     schedules: z.array(scheduleSchema).default([]),
     provider: providerSettingsSchema.default(() => providerSettingsSchema.parse({})),
     /**

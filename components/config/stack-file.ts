@@ -165,7 +165,10 @@ export function checkStackFile(bytes: Uint8Array): StackFileCheck {
                     value === null
                         ? "is empty"
                         : `is a ${typeof value} (${String(value)}); this key takes text, and Pulumi would hand the program "${String(value)}"`,
-                fix: value === null ? "give it a value" : `write the text you mean, quoted if it is to be "${String(value)}"`,
+                fix:
+                    value === null
+                        ? "give it a value"
+                        : `write the text you mean, quoted if it is to be "${String(value)}"`,
             });
     }
     return { config: config as Record<string, unknown>, issues };
@@ -179,7 +182,10 @@ function isStructured(value: unknown): boolean {
  * The stack file's problems together with the schema's, for one report: a schema problem at or under a path the
  * stack file check already reported (the value there is a placeholder or coerced text) is left out.
  */
-export function withSchemaIssues(fileIssues: readonly ConfigIssue[], schemaIssues: readonly ConfigIssue[]): ConfigIssue[] {
+export function withSchemaIssues(
+    fileIssues: readonly ConfigIssue[],
+    schemaIssues: readonly ConfigIssue[],
+): ConfigIssue[] {
     const covered = (path: ConfigPath) =>
         fileIssues.some((f) => f.path.length > 0 && f.path.every((part, i) => path[i] === part));
     return sortIssues([...fileIssues, ...schemaIssues.filter((i) => !covered(i.path))]);

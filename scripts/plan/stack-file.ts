@@ -1,5 +1,11 @@
 import { readFileSync } from "node:fs";
-import { ConfigError, checkStackFile, parsePlatformConfig, rawConfigFromMap, withSchemaIssues } from "../../components/config";
+import {
+    ConfigError,
+    checkStackFile,
+    parsePlatformConfig,
+    rawConfigFromMap,
+    withSchemaIssues,
+} from "../../components/config";
 import { SECRET } from "./model";
 
 /** A stack's config as the Pulumi engine would hand it to the program. */
