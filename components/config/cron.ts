@@ -60,6 +60,20 @@ function dayOfWeekField(field: string): { field: string } | { problem: string } 
 }
 
 /**
+ * The shortest time in minutes between two runs of a line with these minute and hour values: between two minutes of
+ * one hour, or from the last minute of an hour to the first of the next when both hours run (counting 23 and 0, which
+ * over-reports only for lines whose days are not consecutive: conservative).
+ */
+function shortestGap(minutes: readonly number[], hours: readonly number[]): number {
+    const m = [...minutes].sort((a, b) => a - b);
+    let gap = Infinity;
+    for (let i = 1; i < m.length; i++) gap = Math.min(gap, m[i] - m[i - 1]);
+    const hourSet = new Set(hours);
+    if (hours.some((h) => hourSet.has((h + 1) % 24))) gap = Math.min(gap, 60 - m[m.length - 1] + m[0]);
+    return gap;
+}
+
+/**
  * Why `line` is not a cron interval Buildkite accepts, or undefined when it is. The message says what to write
  * instead.
  */
@@ -94,21 +108,22 @@ export function cronLineProblem(line: string): string | undefined {
     const dow = dayOfWeekField(fields[4]);
     if ("problem" in dow) return dow.problem;
     const expression = [fields[0], fields[1], dom.field, fields[3], dow.field].join(" ");
-    let next: Date[];
+    let minutes: number[];
+    let hours: number[];
     try {
         // Seconds fixed at 0: Buildkite's lines have no seconds field.
         const parsed = CronExpressionParser.parse(`0 ${expression}`, {
             currentDate: new Date(Date.UTC(2026, 0, 1)),
             tz: "UTC",
         });
-        next = Array.from({ length: 60 }, () => parsed.next().toDate());
+        parsed.next(); // a line that never fires (a day no month has) throws here
+        minutes = parsed.fields.minute.values.map(Number);
+        hours = parsed.fields.hour.values.map(Number);
     } catch (e) {
         return `is not a valid cron line (${(e as Error).message}); fields are minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-6`;
     }
-    for (let i = 1; i < next.length; i++) {
-        const gap = (next[i].getTime() - next[i - 1].getTime()) / 60000;
-        if (gap < MIN_INTERVAL_MINUTES)
-            return `runs ${gap} minute${gap === 1 ? "" : "s"} apart; Buildkite does not schedule intervals under ${MIN_INTERVAL_MINUTES} minutes (use a step of at least 10, such as */10)`;
-    }
+    const gap = shortestGap(minutes, hours);
+    if (gap < MIN_INTERVAL_MINUTES)
+        return `runs ${gap} minute${gap === 1 ? "" : "s"} apart; Buildkite does not schedule intervals under ${MIN_INTERVAL_MINUTES} minutes (use a step of at least 10, such as */10)`;
     return undefined;
 }
