@@ -92,7 +92,20 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
         arbitrary: fc.constantFrom(0xff, 0xc3, 0xe9, 0x80).map<Mutation>((byte) => ({ kind: "bytes", byte })),
     },
 );
-const edit = fc.tuple(fc.nat({ max: PATHS.length - 1 }), mutation);
+/** Indices of PATHS matching `keep`: mutations are steered to where the holes were (top-level keys, names, paths). */
+const indices = (keep: (p: Path) => boolean): number[] => PATHS.flatMap((p, i) => (keep(p) ? [i] : []));
+const TOP_LEVEL = indices((p) => p.length === 1);
+const NAMED = indices((p) =>
+    ["path", "repository", "cronline", "name", "slug", "queue", "cluster", "variant", "owner", "version"].includes(
+        String(p[p.length - 1]),
+    ),
+);
+const where = fc.oneof(
+    { weight: 3, arbitrary: fc.nat({ max: PATHS.length - 1 }) },
+    { weight: 1, arbitrary: fc.constantFrom(...TOP_LEVEL) },
+    { weight: 2, arbitrary: fc.constantFrom(...NAMED) },
+);
+const edit = fc.tuple(where, mutation);
 
 /** Applies a mutation to a deep copy's value at `at`; returns a byte to splice into the text, if any. */
 function apply(config: Record<string, Json>, at: Path, m: Mutation): number | undefined {
