@@ -29,7 +29,11 @@ const name = (what: string) =>
         .max(63, { error: "must be at most 63 characters" });
 
 /** No control characters (a newline or NUL in a name or label reaches YAML, URLs and shell scripts). */
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+/** Control characters other than tab and newline, which free text may hold. */
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+const TEXT_CONTROL = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
 
 /**
  * Free text shown to people (descriptions, labels, messages). The bounds are ours: Buildkite documents none for these
@@ -39,7 +43,7 @@ const text = (what: string, max: number) =>
     z
         .string({ error: `expected ${what} (a string)` })
         .max(max, { error: `must be at most ${max} characters` })
-        .regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, { error: "must not hold control characters" });
+        .regex(TEXT_CONTROL, { error: "must not hold control characters" });
 
 /** A one-line label or name: no control characters at all. */
 const label = (what: string, max: number) =>
@@ -55,6 +59,7 @@ const label = (what: string, max: number) =>
  * repository's refs directory, and file systems cap a name at 255 bytes.
  */
 const BRANCH =
+    // eslint-disable-next-line no-control-regex -- control characters and space are not allowed in a ref
     /^(?!-)(?!\/)(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\/\.)(?!.*(\.lock|\/|\.)$)[^\u0000-\u0020\u007f~^:?*[\\]+$/;
 const branch = (what: string) =>
     z

@@ -76,8 +76,8 @@ const scalars: fc.Arbitrary<Json> = fc.oneof(
 );
 const values: fc.Arbitrary<Json> = fc.oneof(
     scalars,
-    fc.constant([]),
-    fc.constant({}),
+    fc.constant<Json>([]),
+    fc.constant<Json>({}),
     fc.array(scalars, { maxLength: 3 }),
     fc.dictionary(fc.constantFrom("name", "slug", "x", "env", "secure"), scalars, { maxKeys: 2 }),
 );
