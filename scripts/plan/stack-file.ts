@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import {
     ConfigError,
+    ConfigIssue,
     checkStackFile,
     parsePlatformConfig,
     rawConfigFromMap,
@@ -41,6 +42,16 @@ export function readStackFile(file: string): StackConfig {
         throw new ConfigError(withSchemaIssues(checked.issues, parsed?.error ?? []));
     }
     return { config, secretKeys: [...secretKeys].sort() };
+}
+
+/** {@link readStackFile}, with the problems of an invalid file returned instead of thrown (for dr and simulate). */
+export function readStackFileOrIssues(file: string): { stack: StackConfig } | { issues: readonly ConfigIssue[] } {
+    try {
+        return { stack: readStackFile(file) };
+    } catch (e) {
+        if (e instanceof ConfigError) return { issues: e.issues };
+        throw e;
+    }
 }
 
 function decodeSecure(value: unknown): { plain: unknown; secure: boolean } {

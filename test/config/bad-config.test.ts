@@ -423,6 +423,15 @@ describe("bad config is refused with its path and a fix", () => {
         });
     }
 
+    it("a wrongly typed secrets is reported alone, not as missing credentials of every pipeline", () => {
+        const raw = validRawConfig();
+        raw.secrets = [1, 2];
+        assert.deepEqual(
+            refused(raw).map((l) => l.split(":").slice(0, 2).join(":")),
+            ["ci-platform:secrets"],
+        );
+    });
+
     it("never echoes a secret value in a problem about it", () => {
         const raw = validRawConfig();
         (raw.secrets as Mutable).pipelines = { app: { env: { TOKEN: "s3cr3t-".repeat(10_000) } } };
