@@ -183,7 +183,7 @@ export const githubSchema = z.strictObject({
 
 export const elasticStackSchema = z.strictObject({
     /** The Elastic CI Stack for AWS release, a tag such as v6.71.1. Never `latest`. */
-    version: z.string().regex(/^v\d+\.\d+\.\d+$/, {
+    version: z.string().regex(/^v\d{1,4}\.\d{1,4}\.\d{1,4}$/, {
         error: (issue) =>
             `"${String(issue.input)}" is not a pinned release; the Elastic CI Stack must be pinned to a tag such as v6.71.1, never latest or a branch`,
     }),

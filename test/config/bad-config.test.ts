@@ -134,6 +134,12 @@ const cases: [string, (raw: Raw) => void, string, RegExp][] = [
         /<=1000/,
     ],
     ["an infinite maxSize", (raw) => (fleet(raw, 0).maxSize = Infinity), "ci-platform:fleets[0].maxSize", /number/],
+    [
+        "an Elastic CI Stack version with an absurd number",
+        (raw) => (raw.elasticStack = { version: "v6.71.100000" }),
+        "ci-platform:elasticStack.version",
+        /not a pinned release/,
+    ],
     // Names.
     [
         "a pipeline slug over 100 characters",
