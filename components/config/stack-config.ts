@@ -23,16 +23,36 @@ export function readRawStackConfig(): RawConfig {
     return rawConfigFromMap(pulumi.runtime.allConfig());
 }
 
-/** The config keys Pulumi marks secret in this run: set with `--secret`, or holding a `secure:` value anywhere. */
+/** The environment variable in which the Node.js language host lists the secret config keys (a JSON array). */
+export const SECRET_KEYS_ENV = "PULUMI_CONFIG_SECRET_KEYS";
+
+/**
+ * The config keys Pulumi marks secret in this run: set with `--secret`, or holding a `secure:` value anywhere.
+ * The SDK has no public accessor for them. Its own test of a key, `isConfigSecret` (@pulumi/pulumi 3.270.0
+ * runtime/config.js, internal, not in the typings), reads the run's config store, which holds what the language host
+ * put in PULUMI_CONFIG_SECRET_KEYS (runtime/state.js) or what `setAllConfig` set (mocks, automation API). If a
+ * release drops it, the environment variable is read directly. This is the one place that reaches into the SDK.
+ */
 export function runtimeSecretKeys(): string[] {
-    // The SDK's own test of a key (used by Config.get to warn about secrets read as plain values); it reads
-    // PULUMI_CONFIG_SECRET_KEYS, the list the language host hands the program (@pulumi/pulumi 3.270.0
-    // runtime/config.js, isConfigSecret, internal and so not in the typings).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal SDK module without typings
-    const internal = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
-    return Object.keys(pulumi.runtime.allConfig())
-        .filter((key) => internal.isConfigSecret(key))
-        .sort();
+    const keys = Object.keys(pulumi.runtime.allConfig());
+    let internal: { isConfigSecret?: (key: string) => boolean } = {};
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal SDK module without typings
+        internal = require("@pulumi/pulumi/runtime/config") as typeof internal;
+    } catch {
+        internal = {};
+    }
+    if (typeof internal.isConfigSecret === "function") {
+        const isSecret = internal.isConfigSecret;
+        return keys.filter((key) => isSecret(key)).sort();
+    }
+    let listed: unknown = [];
+    try {
+        listed = JSON.parse(process.env[SECRET_KEYS_ENV] || "[]");
+    } catch {
+        listed = [];
+    }
+    return Array.isArray(listed) ? listed.filter((k): k is string => typeof k === "string").sort() : [];
 }
 
 /**

@@ -550,6 +550,24 @@ describe("secret config keys at run time (pulumi up)", () => {
         );
     });
 
+    it("loadStackConfig reads the run's config and its secret keys, as under pulumi up", async () => {
+        const pulumi = await import("@pulumi/pulumi");
+        const raw = { ...validRawConfig(), tags: { Team: "ci" } };
+        const config = Object.fromEntries(
+            Object.entries(raw).map(([k, v]) => [`ci-platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+        );
+        pulumi.runtime.setAllConfig(config, ["ci-platform:secrets"]);
+        assert.equal(loadStackConfig().organization, "acme");
+        pulumi.runtime.setAllConfig(config, ["ci-platform:secrets", "ci-platform:tags"]);
+        assert.throws(
+            () => loadStackConfig(),
+            (e: unknown) =>
+                e instanceof ConfigError &&
+                e.issues.length === 1 &&
+                formatIssue(e.issues[0]).startsWith("ci-platform:tags: holds a secret value"),
+        );
+    });
+
     it("reads the secret keys Pulumi hands the program", async () => {
         const pulumi = await import("@pulumi/pulumi");
         pulumi.runtime.setAllConfig(
