@@ -14,7 +14,7 @@ import { didYouMean, formatIssue, parsePlatformConfig, type PlatformConfig } fro
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
 import { buildPlan, rawPlatformConfig, stackNameOf } from "./plan";
-import { readStackFile } from "./plan/stack-file";
+import { readStackFileOrIssues } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -144,7 +144,11 @@ async function main(argv: string[]): Promise<number> {
         return 1;
     }
     const file = values.config ?? path.join(ROOT, `Pulumi.${values.stack ?? "prod"}.yaml`);
-    const parsed = parsePlatformConfig(rawPlatformConfig(readStackFile(file)));
+    const read = readStackFileOrIssues(file);
+    const parsed =
+        "issues" in read
+            ? { ok: false as const, error: read.issues }
+            : parsePlatformConfig(rawPlatformConfig(read.stack));
     if (!parsed.ok) {
         process.stderr.write(parsed.error.map(formatIssue).join("\n") + "\n");
         return 2;

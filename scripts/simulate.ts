@@ -18,7 +18,7 @@ import { checkImages, parseVersionsText, readImageFiles, stepImageResolver } fro
 import { ConditionalError, Simulation, SimulationError, renderSimulation, simulate } from "../components/simulator";
 import { generateSteps } from "../components/steps";
 import { rawPlatformConfig } from "./plan";
-import { readStackFile } from "./plan/stack-file";
+import { readStackFileOrIssues } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -27,7 +27,9 @@ const USAGE =
 
 /** The validated config of a stack file and the stored step documents the program generates for it. */
 export function loadForSimulation(file: string): { config: PlatformConfig; stored: Record<string, string> } | string[] {
-    const parsed = parsePlatformConfig(rawPlatformConfig(readStackFile(file)));
+    const read = readStackFileOrIssues(file);
+    if ("issues" in read) return read.issues.map(formatIssue);
+    const parsed = parsePlatformConfig(rawPlatformConfig(read.stack));
     if (!parsed.ok) return parsed.error.map(formatIssue);
     const imageFiles = readImageFiles(ROOT);
     const imageIssues = checkImages(parsed.value, imageFiles);

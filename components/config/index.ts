@@ -12,5 +12,14 @@ export {
     nearest,
 } from "./issues";
 export { RawConfig, parsePlatformConfig, rawConfigFromMap } from "./load";
-export { ConfigError, ExtraCheck, loadStackConfig, readRawStackConfig } from "./stack-config";
+export { PREDEFINED_INTERVALS, cronLineProblem } from "./cron";
+export { SECRET_CONFIG_KEY, StackFileCheck, checkStackFile, withSchemaIssues } from "./stack-file";
+export {
+    ConfigError,
+    ExtraCheck,
+    loadStackConfig,
+    readRawStackConfig,
+    runtimeSecretKeys,
+    secretKeyIssues,
+} from "./stack-config";
 export * from "./schema";

@@ -44,7 +44,9 @@ export function parsePlatformConfig(raw: RawConfig): Result<PlatformConfig, Conf
     // references to entries that failed to parse are not reported again as unknown.
     const { config, dropped } = lenientParse(raw);
     const failedPaths = new Set(issues.map((i) => JSON.stringify(i.path.slice(0, 2))));
-    const crossIssues = crossCheck(config).filter(
+    // Without its secrets or fleets, every pipeline would look as if no credential reached it.
+    const access = !issues.some((i) => i.path[0] === "secrets" || i.path[0] === "fleets");
+    const crossIssues = crossCheck(config, { access }).filter(
         (i) =>
             !(i.unknownName !== undefined && dropped.has(i.unknownName)) &&
             !failedPaths.has(JSON.stringify(i.path.slice(0, 2))),
@@ -78,8 +80,11 @@ function lenientParse(raw: RawConfig): { config: PlatformConfig; dropped: Set<st
             continue;
         }
         const value = raw[key];
-        if (Array.isArray(value)) {
-            out[key] = keepValid(value, innerElement(schema), dropped);
+        const element = innerElement(schema);
+        // Only a list keeps its valid entries; a list where an object belongs (`secrets: [1]`) falls back like any
+        // other wrongly typed value, so the cross-checks never see a value of the wrong type.
+        if (Array.isArray(value) && element !== undefined) {
+            out[key] = keepValid(value, element, dropped);
         } else {
             const fallback = schema.safeParse(undefined);
             out[key] = fallback.success ? fallback.data : placeholders[key];
@@ -99,8 +104,7 @@ function innerElement(schema: z.core.$ZodType): z.core.$ZodType | undefined {
     return s._zod.def.type === "array" ? (s._zod.def as z.core.$ZodArrayDef).element : undefined;
 }
 
-function keepValid(values: unknown[], element: z.core.$ZodType | undefined, dropped: Set<string>): unknown[] {
-    if (!element) return [];
+function keepValid(values: unknown[], element: z.core.$ZodType, dropped: Set<string>): unknown[] {
     const kept: unknown[] = [];
     for (const value of values) {
         const one = z.safeParse(element, value);
@@ -138,8 +142,11 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
             return [
                 {
                     path,
-                    message: secret ? `expected a ${issue.expected}` : issue.message,
-                    fix: `give a ${issue.expected} here`,
+                    message:
+                        secret || issue.expected === "int" || issue.expected === "record"
+                            ? `expected ${article(issue.expected)}`
+                            : issue.message,
+                    fix: `give ${article(issue.expected)} here${issue.expected === "string" ? " (quote numbers and booleans meant as text)" : ""}`,
                 },
             ];
         case "invalid_value": {
@@ -167,11 +174,33 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
         case "too_small":
             return [{ path, message: secret ? "is too short" : issue.message, fix: smallFix(issue) }];
         case "too_big":
-            return [{ path, message: secret ? "is too long" : issue.message }];
+            return [{ path, message: secret ? "is too long" : issue.message, fix: bigFix(issue) }];
         default:
-            return [{ path, message: issue.message }];
+            // Our own checks (regex, refine) word their messages as the rule the value breaks ("must be ...").
+            return [
+                {
+                    path,
+                    message: issue.message,
+                    fix: /^must /.test(issue.message)
+                        ? `change the value so that it ${issue.message.replace(/;.*$/, "")}`
+                        : "change the value as described",
+                },
+            ];
     }
 }
+
+function bigFix(issue: z.core.$ZodIssueTooBig): string {
+    const max = String(issue.maximum);
+    if (issue.origin === "number" || issue.origin === "bigint") return `use a value of at most ${max}`;
+    if (issue.origin === "array" || issue.origin === "set") return `list at most ${max}`;
+    return `shorten it to at most ${max} characters`;
+}
+
+/** "a string", "an object". */
+const article = (what: string): string => {
+    const words = ({ int: "whole number", record: "map of names to values" } as Record<string, string>)[what] ?? what;
+    return `${/^[aeiou]/.test(words) ? "an" : "a"} ${words}`;
+};
 
 function smallFix(issue: z.core.$ZodIssueTooSmall): string | undefined {
     if (issue.origin === "array") return `list at least ${String(issue.minimum)}`;

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { pathProblem } from "../steps/monorepo";
+import { cronLineProblem } from "./cron";
 import { AWS_REGION_NAMES } from "./regions";
 
 /*
@@ -7,6 +9,8 @@ import { AWS_REGION_NAMES } from "./regions";
  * afterwards in cross-checks.ts, where every declared name is known.
  */
 
+// Buildkite's own rule for a pipeline slug: 1-100 characters, lowercase letters, digits and hyphens
+// (buildkite/terraform-provider-buildkite v1.38.0 buildkite/resource_pipeline.go, `slug` validators).
 const SLUG = /^[a-z0-9][a-z0-9-]*$/;
 const slug = (what: string) =>
     z
@@ -14,51 +18,184 @@ const slug = (what: string) =>
         .regex(SLUG, { error: `must be lowercase letters, digits and dashes, starting with a letter or digit` })
         .max(100, { error: "must be at most 100 characters" });
 
+/**
+ * A name of ours (cluster, package): letters, digits, '.', '_' and '-'. At most 63 characters: cluster names end up
+ * inside S3 bucket and IAM names (see components/agents/naming.ts), and 63 is S3's whole bucket-name limit.
+ */
 const name = (what: string) =>
     z
         .string({ error: `expected a ${what} (a string)` })
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "must be letters, digits, '.', '_' and '-'" });
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "must be letters, digits, '.', '_' and '-'" })
+        .max(63, { error: "must be at most 63 characters" });
+
+/** No control characters (a newline or NUL in a name or label reaches YAML, URLs and shell scripts). */
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+/** Control characters other than tab and newline, which free text may hold. */
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+const TEXT_CONTROL = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
+
+/**
+ * Free text shown to people (descriptions, labels, messages). The bounds are ours: Buildkite documents none for these
+ * fields, and a value longer than this is a paste accident, not a description.
+ */
+const text = (what: string, max: number) =>
+    z
+        .string({ error: `expected ${what} (a string)` })
+        .max(max, { error: `must be at most ${max} characters` })
+        .regex(TEXT_CONTROL, { error: "must not hold control characters" });
+
+/** A one-line label or name: no control characters at all. */
+const label = (what: string, max: number) =>
+    z
+        .string({ error: `expected ${what} (a string)` })
+        .min(1, { error: "must not be empty" })
+        .max(max, { error: `must be at most ${max} characters` })
+        .regex(NO_CONTROL, { error: "must be one line without control characters" });
+
+/**
+ * A git branch name (git-check-ref-format(1): no "..", no space, ~ ^ : ? * [ \\, no "@{", not starting with "-"
+ * or "/", not ending with "/", "." or ".lock"). At most 255 characters: one ref component is a file name in the
+ * repository's refs directory, and file systems cap a name at 255 bytes.
+ */
+const BRANCH =
+    // eslint-disable-next-line no-control-regex -- control characters and space are not allowed in a ref
+    /^(?!-)(?!\/)(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?!.*\/\.)(?!.*(\.lock|\/|\.)$)[^\u0000-\u0020\u007f~^:?*[\\]+$/;
+const branch = (what: string) =>
+    z
+        .string({ error: `expected ${what} (a string)` })
+        .max(255, { error: "must be at most 255 characters" })
+        .regex(BRANCH, {
+            error: "must be a git branch name (no spaces, no '..', none of ~ ^ : ? * [ \\, not starting with - or /, not ending with /, . or .lock)",
+        });
+
+/**
+ * A path inside the repository: relative, normalised (no empty, "." or ".." segment), no backslash (a Windows agent
+ * would read it as a separator). The monorepo planner's own rule ({@link pathProblem}) is applied here, so a path it
+ * would refuse never gets past the config. `directory`: a trailing "/" (a directory) is allowed.
+ */
+const repositoryPath = (what: string, directory = false) =>
+    z
+        .string({ error: `expected ${what} (a string)` })
+        .max(1024, { error: "must be at most 1024 characters" })
+        .superRefine((path, ctx) => {
+            const problem = path.includes("\\")
+                ? "must use / between directories, not a backslash"
+                : !NO_CONTROL.test(path)
+                  ? "must not hold control characters"
+                  : pathProblem(directory ? path.replace(/\/+$/, "") : path);
+            if (problem !== undefined)
+                ctx.addIssue({
+                    code: "custom",
+                    message: `"${path}" ${problem}; give ${what}, relative to the repository root`,
+                });
+        });
+
+/** The bound on commands is ours (a command longer than this belongs in a script in the repository). */
+const MAX_COMMAND = 10000;
+/** The bound on one secret value is ours: a key, a token or a credentials file fits in far less. */
+const MAX_SECRET = 65536;
+/** The largest fleet, see `maxSize`. */
+const MAX_FLEET_SIZE = 1000;
+
+/**
+ * A Buildkite cluster queue key: letters, digits, hyphens and underscores (buildkite/docs
+ * pages/agent/queues/managing.md, "Create a key"). Bounded like a slug.
+ */
+const queueKey = (what: string) =>
+    z
+        .string({ error: `expected a ${what} (a string)` })
+        .regex(/^[A-Za-z0-9_-]+$/, { error: "queue keys are letters, digits, '-' and '_'" })
+        .max(100, { error: "must be at most 100 characters" });
 
 const region = z.enum(AWS_REGION_NAMES, {
     error: (issue) => `"${String(issue.input)}" is not an AWS region name (for example us-east-1 or eu-west-2)`,
 });
 
+// Environment variable names as POSIX shells accept them (the hooks export them). The length bound is ours.
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const envName = z.string().regex(ENV_NAME, { error: "environment variable names are letters, digits and _" });
+const envName = z
+    .string({ error: "environment variable names are strings" })
+    .regex(ENV_NAME, { error: "environment variable names are letters, digits and _, not starting with a digit" })
+    .max(128, { error: "environment variable names are at most 128 characters" });
 
-const envMap = z.record(envName, z.string({ error: "environment values are strings; quote numbers and booleans" }));
+/**
+ * An environment value: well under Linux's limit for one environment string handed to a process, MAX_ARG_STRLEN,
+ * 128 KiB (include/uapi/linux/binfmts.h), which the agent's exec of each hook and command is subject to.
+ */
+const MAX_ENV_VALUE = 32768;
+const envMap = z.record(
+    envName,
+    z
+        .string({ error: "environment values are strings; quote numbers and booleans" })
+        .max(MAX_ENV_VALUE, { error: `environment values are at most ${MAX_ENV_VALUE} characters` }),
+);
 
+/**
+ * AWS tag rules (AWS docs, "Tag naming limits and requirements", e.g. docs.aws.amazon.com/batch/latest/userguide/
+ * tag-restrictions.html): keys 1-128 and values 0-256 Unicode characters; letters, digits, spaces and + - = . _ : / @;
+ * the `aws:` prefix, in any case, is reserved for AWS in keys and values.
+ */
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const AWS_PREFIX = /^aws:/i;
 const tagMap = z.record(
-    z.string().min(1).max(128),
-    z.string({ error: "tag values are strings" }).max(256, { error: "tag values are at most 256 characters" }),
+    z
+        .string()
+        .min(1, { error: "tag keys must not be empty" })
+        .refine((k) => [...k].length <= 128, { error: "tag keys are at most 128 characters" })
+        .regex(TAG_CHARS, { error: "tag keys are letters, digits, spaces and + - = . _ : / @" })
+        .refine((k) => !AWS_PREFIX.test(k), { error: "the aws: prefix is reserved for AWS" }),
+    z
+        .string({ error: "tag values are strings; quote numbers and booleans" })
+        .refine((v) => [...v].length <= 256, { error: "tag values are at most 256 characters" })
+        .regex(TAG_CHARS, { error: "tag values are letters, digits, spaces and + - = . _ : / @" })
+        .refine((v) => !AWS_PREFIX.test(v), {
+            error: "tag values must not start with aws:, a prefix reserved for AWS",
+        }),
 );
 
 /** How agents clone a pipeline's repository: `git@github.com:owner/name.git` or `https://github.com/owner/name.git`. */
 export const CHECKOUT_METHODS = ["ssh", "https"] as const;
 export type CheckoutMethod = (typeof CHECKOUT_METHODS)[number];
 
+/**
+ * A GitHub account (user or organization) name: 1-39 letters, digits and hyphens, not starting or ending with a
+ * hyphen (GitHub's sign-up rules for a username; organizations share the namespace).
+ */
+const GITHUB_OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
+/**
+ * A GitHub repository name: 1-100 letters, digits, '.', '_' and '-' (GitHub's repository-name rule), but never "." or
+ * "..", which are path segments and would turn owner/name into another path in a clone URL or an allow-list.
+ */
+const GITHUB_REPOSITORY_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
+
 /** `owner/name` of a GitHub repository. */
-export const REPOSITORY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/;
+export const REPOSITORY_PATTERN = new RegExp(
+    `^${GITHUB_OWNER.source.slice(1, -1)}/${GITHUB_REPOSITORY_NAME.source.slice(1, -1)}$`,
+);
 
 export const githubSchema = z.strictObject({
     /** The GitHub organization or user that owns the repositories. */
-    owner: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, { error: "must be a GitHub organization or user name" }),
+    owner: z.string({ error: "expected a GitHub organization or user name (a string)" }).regex(GITHUB_OWNER, {
+        error: "must be a GitHub organization or user name: 1-39 letters, digits and hyphens, not starting or ending with a hyphen",
+    }),
 });
 
 export const elasticStackSchema = z.strictObject({
     /** The Elastic CI Stack for AWS release, a tag such as v6.71.1. Never `latest`. */
-    version: z.string().regex(/^v\d+\.\d+\.\d+$/, {
+    version: z.string().regex(/^v\d{1,4}\.\d{1,4}\.\d{1,4}$/, {
         error: (issue) =>
             `"${String(issue.input)}" is not a pinned release; the Elastic CI Stack must be pinned to a tag such as v6.71.1, never latest or a branch`,
     }),
     /** Days after which a replaced or deleted object version in a secrets bucket expires. Defaults to 90. */
+    // The bound is ours: ten years of superseded secret versions is already more than anyone restores from.
     secretsVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
 });
 
 export const clusterSchema = z.strictObject({
     name: name("cluster name"),
-    description: z.string().optional(),
-    emoji: z.string().optional(),
+    description: text("a description", 1000).optional(),
+    emoji: label("an emoji", 64).optional(),
     color: z
         .string()
         .regex(/^#[0-9A-Fa-f]{6}$/, { error: "must be a hex colour such as #14CC80" })
@@ -74,8 +211,8 @@ export const clusterSchema = z.strictObject({
 export const TEAM_PRIVACY = ["VISIBLE", "SECRET"] as const;
 export const TEAM_ROLES = ["MEMBER", "MAINTAINER"] as const;
 export const teamSchema = z.strictObject({
-    name: z.string().min(1),
-    description: z.string().optional(),
+    name: label("a team name", 255),
+    description: text("a description", 1000).optional(),
     privacy: z.enum(TEAM_PRIVACY).default("VISIBLE"),
     /** Whether new organization members join this team. */
     isDefaultTeam: z.boolean().default(false),
@@ -92,54 +229,68 @@ export const SPOT_ALLOCATION_STRATEGIES = [
 const awsFleetSchema = z.strictObject({
     name: slug("fleet name"),
     kind: z.literal("aws"),
-    description: z.string().optional(),
-    cluster: z.string(),
+    description: text("a description", 1000).optional(),
+    cluster: name("cluster name"),
     queue: slug("queue name"),
     region,
     /** EC2 instance types, most preferred first. */
     instanceTypes: z
         .array(
-            z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as c7i.xlarge" }),
+            z
+                .string({ error: "expected an EC2 instance type (a string)" })
+                .regex(/^[a-z0-9-]+\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as c7i.xlarge" })
+                .max(64, { error: "must be at most 64 characters" }),
         )
         .min(1, { error: "an AWS fleet needs at least one instance type" })
         .max(25, { error: "the Elastic CI Stack takes at most 25 instance types" }),
-    minSize: z.number().int().min(0),
-    maxSize: z.number().int().min(0),
+    // aws-stack.yml v6.71.1 MinSize and MaxSize: MinValue 0 and no MaxValue. The upper bound is ours: a fleet of more
+    // than 1000 instances is a typo, and one that would run up a bill before anyone noticed.
+    minSize: z.number().int().min(0).max(MAX_FLEET_SIZE),
+    maxSize: z.number().int().min(0).max(MAX_FLEET_SIZE),
+    // aws-stack.yml v6.71.1 OnDemandPercentage: MinValue 0, MaxValue 100.
     onDemandPercentage: z.number().int().min(0).max(100).default(100),
     spotAllocationStrategy: z.enum(SPOT_ALLOCATION_STRATEGIES).default("price-capacity-optimized"),
+    // aws-stack.yml v6.71.1 AgentsPerInstance: MinValue 1 and no MaxValue; 64 is ours (agents share one instance).
     agentsPerInstance: z.number().int().min(1).max(64).default(1),
     os: z.enum(["linux", "windows"]).default("linux"),
     /** Existing VPC to run in; the stack creates its own when omitted. */
     vpcId: z
         .string()
-        .regex(/^vpc-[0-9a-f]+$/, { error: "must be a VPC id such as vpc-0abc1234" })
+        .regex(/^vpc-[0-9a-f]{8,17}$/, { error: "must be a VPC id such as vpc-0abc1234" })
         .optional(),
-    subnets: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, { error: "must be a subnet id" })).optional(),
-    securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, { error: "must be a security group id" })).optional(),
+    // EC2 resource ids are the prefix and 8 or 17 hexadecimal digits.
+    subnets: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: "must be a subnet id" })).optional(),
+    securityGroupIds: z
+        .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { error: "must be a security group id" }))
+        .optional(),
+    // aws-stack.yml v6.71.1 RootVolumeSize: MinValue 10; 16384 GiB is the largest gp3 EBS volume.
     rootVolumeSizeGb: z.number().int().min(10).max(16384).optional(),
     /** ARN of an IAM permissions boundary for the fleet's roles. */
     permissionsBoundary: z
         .string()
-        .regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/.+$/, { error: "must be an IAM policy ARN" })
+        .regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]{1,512}$/, { error: "must be an IAM policy ARN" })
         .optional(),
     /** Extra IAM managed policies for the instances. */
     managedPolicyArns: z
         .array(
-            z.string().regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/.+$/, { error: "must be an IAM policy ARN" }),
+            z.string().regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]{1,512}$/, {
+                error: "must be an IAM policy ARN",
+            }),
         )
         .default([]),
-    logRetentionDays: z.number().int().min(1).default(30),
+    // One of CloudWatch Logs' retention values, checked in cross-checks.ts; 3653 is the largest.
+    logRetentionDays: z.number().int().min(1).max(3653).default(30),
     tags: tagMap.default({}),
 });
 
 const staticFleetSchema = z.strictObject({
     name: slug("fleet name"),
     kind: z.literal("static"),
-    description: z.string().optional(),
-    cluster: z.string(),
+    description: text("a description", 1000).optional(),
+    cluster: name("cluster name"),
     queue: slug("queue name"),
     /** Where the machines are, for people reading the plan. */
-    location: z.string().optional(),
+    location: label("a location", 255).optional(),
     /**
      * Names of the secret environment variables the machines set for every job themselves (held in their keychain
      * or the agent's environment, not managed by this stack). An on-premises fleet has no access to the secrets
@@ -159,61 +310,97 @@ export const fleetSchema = z.discriminatedUnion("kind", [awsFleetSchema, staticF
     error: 'a fleet\'s kind must be "aws" or "static"',
 });
 
+/**
+ * An image name: its ECR repository is `ci-platform/<name>`, and ECR repository names are lowercase letters and
+ * digits, separated by single '.', '_' or '-' (and '/'), 2-256 characters (AWS ECR API, CreateRepository
+ * repositoryName pattern). 200 leaves room for the prefix.
+ */
+const IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+/**
+ * A variant is the first part of the image tag `<variant>-<version>`; Docker and ECR tags are at most 128 characters
+ * of letters, digits, '_', '.' and '-', not starting with '.' or '-'. 64 leaves room for the version.
+ */
+const VARIANT = /^[a-z0-9][a-z0-9._-]*$/;
+
 export const imageSchema = z.strictObject({
-    name: slug("image name"),
-    description: z.string().optional(),
-    variants: z.array(slug("variant").or(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/))).min(1, {
-        error: "an image needs at least one variant",
-    }),
+    name: z
+        .string({ error: "expected an image name (a string)" })
+        .regex(IMAGE_NAME, {
+            error: "must be an ECR repository name: lowercase letters and digits, separated by single '.', '_' or '-'",
+        })
+        .max(200, { error: "must be at most 200 characters" }),
+    description: text("a description", 1000).optional(),
+    variants: z
+        .array(
+            z
+                .string({ error: "expected a variant (a string)" })
+                .regex(VARIANT, {
+                    error: "must be lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (it starts the image tag)",
+                })
+                .max(64, { error: "must be at most 64 characters (it is part of a 128-character image tag)" }),
+        )
+        .min(1, {
+            error: "an image needs at least one variant",
+        }),
     /** How many versions of the image its ECR repositories keep (the lifecycle policy). Defaults to 10. */
+    // The bound is ours, well under ECR's 20,000 images per repository (ECR service quotas).
     keepVersions: z.number().int().min(1).max(1000).optional(),
 });
 
 /** An image a step runs in: one of `ci-platform:images` and one of its variants. */
 export const imageRefSchema = z.strictObject({
-    name: z.string(),
-    variant: z.string(),
+    name: z
+        .string({ error: "expected an image name (a string)" })
+        .max(200, { error: "must be at most 200 characters" }),
+    variant: z.string({ error: "expected a variant (a string)" }).max(64, { error: "must be at most 64 characters" }),
 });
 
 export const triggerSchema = z.strictObject({
     /** Slug of the pipeline to trigger. */
-    pipeline: z.string(),
+    pipeline: slug("pipeline slug"),
     /** Step key of the trigger step, so other triggers can depend on it. */
     key: z
         .string()
         .regex(/^[A-Za-z0-9_:-]+$/, { error: "step keys are letters, digits, _, : and -" })
+        // The bound is ours; the pipeline schema sets none.
+        .max(100, { error: "step keys are at most 100 characters" })
         .optional(),
     /** Keys of other triggers of the same pipeline this one waits for. */
     dependsOn: z
-        .union([z.string(), z.array(z.string())])
+        .union([z.string().max(100), z.array(z.string().max(100))])
         .optional()
         .transform((v) => (v === undefined ? [] : typeof v === "string" ? [v] : v)),
     /** Do not wait for the triggered build to finish. */
     async: z.boolean().default(false),
     /** Branch filter: only trigger from these branches (Buildkite branch pattern syntax). */
-    branches: z.string().optional(),
-    label: z.string().optional(),
+    branches: label("a branch filter", 1000).optional(),
+    label: label("a label", 255).optional(),
     /** Extra environment for the triggered build. */
     env: envMap.default({}),
 });
 
 export const packageSchema = z.strictObject({
-    name: slug("package name").or(name("package name")),
+    name: name("package name"),
     /** Repository-relative directory of the package, no leading or trailing slash. */
-    path: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, {
-        error: "must be a repository-relative directory such as python_modules/dagster (no leading or trailing /)",
-    }),
-    dependsOn: z.array(z.string()).default([]),
+    path: repositoryPath("a package directory such as python_modules/dagster"),
+    dependsOn: z.array(z.string().max(63)).default([]),
     /** Command that tests the package; defaults to the pipeline's package command. */
-    command: z.string().optional(),
+    command: text("a command", MAX_COMMAND).optional(),
     image: imageRefSchema.optional(),
 });
 
 export const scheduleSchema = z.strictObject({
-    label: z.string().min(1),
-    cronline: z.string().min(1),
-    branch: z.string().optional(),
-    message: z.string().optional(),
+    label: label("a label", 255),
+    /** A Buildkite cron interval: five fields and an optional time zone, or a predefined interval such as @daily. */
+    cronline: z
+        .string({ error: "expected a cron line (a string)" })
+        .max(255, { error: "must be at most 255 characters" })
+        .superRefine((line, ctx) => {
+            const problem = cronLineProblem(line);
+            if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+        }),
+    branch: branch("a branch name").optional(),
+    message: text("a message", 1000).optional(),
     env: envMap.default({}),
     enabled: z.boolean().default(true),
 });
@@ -234,19 +421,23 @@ export const providerSettingsSchema = z.strictObject({
     cancelDeletedBranchBuilds: z.boolean().default(true),
     separatePullRequestStatuses: z.boolean().default(false),
     filterEnabled: z.boolean().default(false),
-    filterCondition: z.string().optional(),
+    filterCondition: label("a filter condition", 1000).optional(),
 });
 
 export const TEAM_ACCESS_LEVELS = ["READ_ONLY", "BUILD_AND_READ", "MANAGE_BUILD_AND_READ"] as const;
 
 export const pipelineSchema = z.strictObject({
     slug: slug("pipeline slug"),
-    name: z.string().min(1).optional(),
-    description: z.string().optional(),
+    name: label("a pipeline name", 255).optional(),
+    description: text("a description", 1000).optional(),
     /** `owner/name` on GitHub. */
-    repository: z.string().regex(REPOSITORY_PATTERN, {
-        error: (issue) => `"${String(issue.input)}" is not a GitHub repository; write it as owner/name`,
-    }),
+    repository: z
+        .string({ error: "expected a GitHub repository, owner/name (a string)" })
+        .regex(REPOSITORY_PATTERN, {
+            error: (issue) =>
+                `"${String(issue.input)}" is not a GitHub repository; write it as owner/name (owner: 1-39 letters, digits and inner hyphens; name: up to 100 letters, digits, '.', '_' and '-', not "." or "..")`,
+        })
+        .refine((r) => !/\.git$/i.test(r), { error: "write the repository without the .git suffix (owner/name)" }),
     /**
      * How agents clone the repository. `https` (the default): one git-credentials token serves every repository it
      * can read, and a public repository needs no credential at all. `ssh`: needs a key GitHub accepts for this
@@ -262,16 +453,16 @@ export const pipelineSchema = z.strictObject({
      * The names of the pipeline's own `ci-platform:secrets` env and files count as needed too.
      */
     requiresSecrets: z.array(envName).default([]),
-    cluster: z.string().default("default"),
-    queue: z.string().default("default"),
-    defaultBranch: z.string().min(1).default("main"),
+    cluster: name("cluster name").default("default"),
+    queue: queueKey("queue key").default("default"),
+    defaultBranch: branch("a branch name").default("main"),
     /** Branch filter for builds (Buildkite branch pattern syntax); all branches when omitted. */
-    branches: z.string().optional(),
+    branches: label("a branch filter", 1000).optional(),
     webhook: z.enum(["github", "github-app", "none"]).default("github"),
     /** The team that owns the pipeline; defaults to the first of `ci-platform:teams`. */
-    team: z.string().optional(),
+    team: label("a team name", 255).optional(),
     /** Other teams and their access. */
-    teams: z.array(z.strictObject({ team: z.string(), access: z.enum(TEAM_ACCESS_LEVELS) })).default([]),
+    teams: z.array(z.strictObject({ team: label("a team name", 255), access: z.enum(TEAM_ACCESS_LEVELS) })).default([]),
     schedules: z.array(scheduleSchema).default([]),
     provider: providerSettingsSchema.default(() => providerSettingsSchema.parse({})),
     /**
@@ -291,18 +482,25 @@ export const pipelineSchema = z.strictObject({
     /** Monorepo packages: one step each, skipped when a change cannot affect them. */
     packages: z.array(packageSchema).default([]),
     /** Command that tests one package; `{name}` and `{path}` are replaced. */
-    packageCommand: z.string().default("make -C {path} test"),
+    packageCommand: text("a command", MAX_COMMAND).default("make -C {path} test"),
     /** Paths whose change makes every package run (besides `.buildkite/`). */
-    alwaysRebuildPaths: z.array(z.string()).default([]),
+    alwaysRebuildPaths: z.array(repositoryPath("a repository path such as pyproject.toml", true)).default([]),
     /**
      * What this pipeline's builds upload as artifacts (agent artifact search patterns such as `dist/*.whl`): what
      * its triggered children download, and, for a gated child, what it adds to the parent's GitHub release.
      */
     artifacts: z
         .array(
-            z.string().regex(/^[^/$\s][^$\s]*$/, {
-                error: "must be a repository-relative artifact pattern such as dist/*.whl (no spaces, no $, no leading /)",
-            }),
+            z
+                .string({ error: "expected an artifact pattern (a string)" })
+                .max(1024, { error: "must be at most 1024 characters" })
+                .regex(/^[^/$\s][^$\s]*$/, {
+                    error: "must be a repository-relative artifact pattern such as dist/*.whl (no spaces, no $, no leading /)",
+                })
+                // An upload pattern with a `..` segment reaches outside the checkout the agent uploads from.
+                .refine((p) => !p.split("/").includes("..") && !p.includes("\\"), {
+                    error: "must stay inside the checkout: no '..' segment and no backslash",
+                }),
         )
         .default([]),
 });
@@ -312,14 +510,19 @@ export const secretSetSchema = z.strictObject({
     /** Variables exported into every job (the `env` object). */
     env: envMap.optional(),
     /** SSH key for checking out private repositories (the `private_ssh_key` object). */
-    privateSshKey: z.string().min(1).optional(),
+    privateSshKey: z.string().min(1).max(MAX_SECRET).optional(),
     /** Lines of a git-credentials file, e.g. https://user:token@github.com (the `git-credentials` object). */
-    gitCredentials: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    gitCredentials: z
+        .union([z.string().min(1).max(MAX_SECRET), z.array(z.string().min(1).max(MAX_SECRET)).min(1)])
+        .optional(),
     /** One object per variable under `secret-files/`, named after the variable. */
     files: z
         .record(
-            z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "secret file names are environment variable names" }),
-            z.string(),
+            z
+                .string()
+                .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "secret file names are environment variable names" })
+                .max(128, { error: "secret file names are at most 128 characters" }),
+            z.string({ error: "expected a string" }).max(MAX_SECRET),
         )
         .optional(),
 });
@@ -328,7 +531,7 @@ export const secretsSchema = z.strictObject({
     /** Organisation-wide secrets, at the root of every secrets bucket. */
     organization: secretSetSchema.optional(),
     /** Per-pipeline secrets, under the pipeline's slug. */
-    pipelines: z.record(z.string(), secretSetSchema).default({}),
+    pipelines: z.record(slug("pipeline slug"), secretSetSchema).default({}),
 });
 
 /** Every `ci-platform:*` key, without its namespace. */

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigIssue, formatIssue, sortIssues } from "./issues";
+import { CONFIG_NAMESPACE, ConfigIssue, formatIssue, sortIssues } from "./issues";
 import { RawConfig, parsePlatformConfig, rawConfigFromMap } from "./load";
 import { PlatformConfig } from "./schema";
+import { SECRET_CONFIG_KEY } from "./stack-file";
 
 /**
  * Invalid stack config. A `RunError`, so Pulumi prints the message without a stack trace; the offline plan
@@ -22,20 +23,72 @@ export function readRawStackConfig(): RawConfig {
     return rawConfigFromMap(pulumi.runtime.allConfig());
 }
 
+/** The environment variable in which the Node.js language host lists the secret config keys (a JSON array). */
+export const SECRET_KEYS_ENV = "PULUMI_CONFIG_SECRET_KEYS";
+
+/**
+ * The config keys Pulumi marks secret in this run: set with `--secret`, or holding a `secure:` value anywhere.
+ * The SDK has no public accessor for them. Its own test of a key, `isConfigSecret` (@pulumi/pulumi 3.270.0
+ * runtime/config.js, internal, not in the typings), reads the run's config store, which holds what the language host
+ * put in PULUMI_CONFIG_SECRET_KEYS (runtime/state.js) or what `setAllConfig` set (mocks, automation API). If a
+ * release drops it, the environment variable is read directly. This is the one place that reaches into the SDK.
+ */
+export function runtimeSecretKeys(): string[] {
+    const keys = Object.keys(pulumi.runtime.allConfig());
+    let internal: { isConfigSecret?: (key: string) => boolean } = {};
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal SDK module without typings
+        internal = require("@pulumi/pulumi/runtime/config") as typeof internal;
+    } catch {
+        internal = {};
+    }
+    if (typeof internal.isConfigSecret === "function") {
+        const isSecret = internal.isConfigSecret;
+        return keys.filter((key) => isSecret(key)).sort();
+    }
+    let listed: unknown = [];
+    try {
+        listed = JSON.parse(process.env[SECRET_KEYS_ENV] || "[]");
+    } catch {
+        listed = [];
+    }
+    return Array.isArray(listed) ? listed.filter((k): k is string => typeof k === "string").sort() : [];
+}
+
+/**
+ * A secret value under a `ci-platform:` key other than `ci-platform:secrets`: the program cannot keep it secret (it
+ * ends up in step definitions, names and tags), so it is refused. Pulumi marks a whole top-level key secret when any
+ * value inside it is, so the path is the key; the offline plan reads the stack file and names the exact value.
+ */
+export function secretKeyIssues(secretKeys: readonly string[]): ConfigIssue[] {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return secretKeys
+        .filter((key) => key.startsWith(prefix) && key !== SECRET_CONFIG_KEY)
+        .map((key) => ({
+            path: [key.slice(prefix.length)],
+            message:
+                "holds a secret value (secure: in the stack file, or set with --secret) outside ci-platform:secrets; the program would write it into resources as plain text",
+            fix: "keep secret values under ci-platform:secrets (pulumi config set --secret --path 'ci-platform:secrets.pipelines.<slug>.env.NAME' ...) and name them in requiresSecrets, or set this key again without --secret if it is not secret",
+        }));
+}
+
 /** A check of the parsed config against something outside it (files in the repository). */
 export type ExtraCheck = (config: PlatformConfig) => readonly ConfigIssue[];
 
 /**
- * Reads and validates the whole stack config before any resource is registered: the schema, the cross-references,
- * then `extraChecks` (which see only a config that passed the rest). Throws {@link ConfigError} listing every
+ * Reads and validates the whole stack config before any resource is registered: secret values outside
+ * `ci-platform:secrets` (`secretKeys`: by default the keys Pulumi marks secret in this run), the schema, the
+ * cross-references, then `extraChecks` (which see only a config that passed the rest). Throws {@link ConfigError} listing every
  * problem. The returned config still holds secret values under `secrets`: pass them to resources only through
  * `pulumi.secret`.
  */
 export function loadStackConfig(
-    options: { raw?: RawConfig; extraChecks?: readonly ExtraCheck[] } = {},
+    options: { raw?: RawConfig; secretKeys?: readonly string[]; extraChecks?: readonly ExtraCheck[] } = {},
 ): PlatformConfig {
+    const secretIssues = secretKeyIssues(options.secretKeys ?? (options.raw === undefined ? runtimeSecretKeys() : []));
     const result = parsePlatformConfig(options.raw ?? readRawStackConfig());
-    if (!result.ok) throw new ConfigError(result.error);
+    if (!result.ok || secretIssues.length > 0)
+        throw new ConfigError(sortIssues([...secretIssues, ...(result.error ?? [])]));
     const issues = (options.extraChecks ?? []).flatMap((check) => check(result.value));
     if (issues.length > 0) throw new ConfigError(sortIssues(issues));
     return result.value;
