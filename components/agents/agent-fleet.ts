@@ -2,9 +2,17 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import type { FleetConfig, StaticFleetConfig } from "../config/schema";
+import { agentEnvFileContent, type FleetAllowlist } from "../hooks/allowlist";
 import { ELASTIC_STACK_CAPABILITIES } from "./elastic-stack-template";
 import { fleetPolicyDocument } from "./iam-policy";
-import { childName, cloudFormationStackName, installsHooks, tokenParameterPath, TYPES } from "./naming";
+import {
+    agentEnvObjectKey,
+    childName,
+    cloudFormationStackName,
+    installsHooks,
+    tokenParameterPath,
+    TYPES,
+} from "./naming";
 import { checkParameters, costAllocationTag, toStackParameters } from "./stack-parameters";
 
 /** What a bootstrap renderer is told about the fleet whose instances run the script. */
@@ -29,6 +37,8 @@ export interface BootstrapRequest {
         /** Agents per instance, the same value as the stack's `AgentsPerInstance` parameter. */
         readonly agentsPerInstance: number;
     };
+    /** What the fleet's agents admit: the pipelines it serves (components/hooks/allowlist.ts). */
+    readonly allowlist: FleetAllowlist;
 }
 
 /** Renders the boot script that installs the hooks bundle beside the stack's own hooks: its object key and body. */
@@ -84,6 +94,11 @@ export interface AgentFleetArgs {
     readonly extraEcrRegions?: readonly string[];
     /** Organisation-wide tags; the fleet's own tags are merged over them. Defaults to none. */
     readonly tags?: Readonly<Record<string, string>>;
+    /**
+     * What the fleet's agents admit (`fleetAllowlist(config, fleet)`). Required for `kind: aws`: a Linux fleet's
+     * bootstrap script renders it, a Windows fleet gets it as the agent's environment (AgentEnvFileUrl).
+     */
+    readonly allowlist?: FleetAllowlist;
 }
 
 /** The inputs a static fleet's component records: what its machines provide themselves. */
@@ -129,16 +144,17 @@ export class AgentFleet extends pulumi.ComponentResource {
         this.token = pulumi.secret(token.token);
 
         if (fleet.kind === "aws") {
-            const { region, renderBootstrap, templateUrl, accountId } = args;
+            const { region, renderBootstrap, templateUrl, accountId, allowlist } = args;
             const missing = (
                 [
                     ["region", region],
                     ["renderBootstrap", renderBootstrap],
                     ["templateUrl", templateUrl],
                     ["accountId", accountId],
+                    ["allowlist", allowlist],
                 ] as const
             ).filter(([, v]) => v === undefined);
-            if (!region || !renderBootstrap || !templateUrl || accountId === undefined)
+            if (!region || !renderBootstrap || !templateUrl || accountId === undefined || !allowlist)
                 throw new pulumi.ResourceError(
                     `AWS fleet "${name}" needs ${missing.map(([k]) => k).join(", ")} in its args`,
                     this,
@@ -180,6 +196,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                               ecrRegistry: `${account}.dkr.ecr.${fleet.region}.amazonaws.com`,
                               agentsPerInstance: fleet.agentsPerInstance,
                           },
+                          allowlist,
                       });
                       if (!rendered.key || rendered.key.startsWith("/"))
                           throw new pulumi.ResourceError(
@@ -208,6 +225,33 @@ export class AgentFleet extends pulumi.ComponentResource {
                 ? pulumi.interpolate`s3://${region.secretsBucketName}/${bootstrapObject.key}`
                 : pulumi.output("");
 
+            // A fleet without our hooks (Windows) still gets the agent's own allow-list: the Elastic CI Stack loads
+            // AgentEnvFileUrl into the agent's environment (v6.71.1 bk-install-elastic-stack.ps1: nssm
+            // AppEnvironmentExtra, one line each), and the agent reads BUILDKITE_ALLOWED_REPOSITORIES from it
+            // (buildkite/agent v3.137.0 clicommand/agent_start.go). A Linux fleet's bootstrap script writes the same
+            // value into the agent config instead (hooks/bootstrap.sh, set_allowed_repositories).
+            const agentEnv = installsHooks(fleet.os)
+                ? undefined
+                : { key: agentEnvObjectKey(name, agentEnvFileContent(allowlist)), content: agentEnvFileContent(allowlist) };
+            const agentEnvObject =
+                agentEnv &&
+                new aws.s3.BucketObjectv2(
+                    childName(name, "agent-env"),
+                    {
+                        bucket: region.secretsBucketName,
+                        key: agentEnv.key,
+                        content: agentEnv.content,
+                        contentType: "text/plain",
+                        serverSideEncryption: "aws:kms",
+                        kmsKeyId: region.secretsKeyArn,
+                        bucketKeyEnabled: true,
+                    },
+                    { parent: this },
+                );
+            const agentEnvFileUrl = agentEnvObject
+                ? pulumi.interpolate`s3://${region.secretsBucketName}/${agentEnvObject.key}`
+                : pulumi.output("");
+
             const ecrRegions = [fleet.region, ...(args.extraEcrRegions ?? [])];
             const policy = new aws.iam.Policy(
                 childName(name, "policy"),
@@ -227,6 +271,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                                         bootstrapKey === undefined
                                             ? undefined
                                             : { bundlePrefix: region.hooksPrefix, bootstrapKey },
+                                    agentEnvKey: agentEnv?.key,
                                 }),
                             ),
                         ),
@@ -235,14 +280,15 @@ export class AgentFleet extends pulumi.ComponentResource {
             );
 
             const parameters = pulumi
-                .all([region.secretsBucketName, region.secretsKeyId, bootstrapScriptUrl, policy.arn])
-                .apply(([secretsBucket, keyId, bootstrapScriptUrl, policyArn]) => {
+                .all([region.secretsBucketName, region.secretsKeyId, bootstrapScriptUrl, policy.arn, agentEnvFileUrl])
+                .apply(([secretsBucket, keyId, bootstrapScriptUrl, policyArn, agentEnvFileUrl]) => {
                     const params = toStackParameters(fleet, {
                         tokenParameterPath: parameterPath,
                         tokenParameterKmsKeyId: keyId,
                         secretsBucket,
                         secretsBucketRegion: fleet.region,
                         bootstrapScriptUrl,
+                        agentEnvFileUrl,
                         managedPolicyArns: [policyArn],
                         costAllocationTag: costAllocationTag(tags),
                     });

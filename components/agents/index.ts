@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import type { PlatformConfig } from "../config/schema";
+import { fleetAllowlist } from "../hooks/allowlist";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { templateUrl } from "./elastic-stack-template";
 import { awsProviderName, clusterQueueName, HOME_SECRETS_CLUSTER, secretsBucketName } from "./naming";
@@ -193,6 +194,7 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                     renderBootstrap: args.renderBootstrap,
                     accountId,
                     tags: config.tags,
+                    allowlist: fleetAllowlist(config, fleet),
                 },
                 // The token is the fleet's Buildkite child; everything else is in the fleet's region.
                 { providers: [providers[fleet.region], ...buildkiteProviders] },

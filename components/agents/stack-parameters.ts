@@ -19,6 +19,8 @@ export interface StackWiring {
     readonly secretsBucketRegion: string;
     /** `s3://bucket/key` of the bootstrap script that installs our hooks. */
     readonly bootstrapScriptUrl: string;
+    /** `s3://bucket/key` of the agent's env file (a Windows fleet's allow-list), or `""`/absent for none. */
+    readonly agentEnvFileUrl?: string;
     /** Managed policies the program made for the fleet's instance role; the config's extra ones are appended. */
     readonly managedPolicyArns: readonly string[];
     /** The one cost allocation tag the template can apply to everything it creates. */
@@ -66,6 +68,7 @@ export function toStackParameters(fleet: AwsFleetConfig, wiring: StackWiring): R
         EnableEC2LogRetentionPolicy: flag(true),
         EC2LogRetentionDays: String(fleet.logRetentionDays),
     };
+    if (wiring.agentEnvFileUrl) params.AgentEnvFileUrl = wiring.agentEnvFileUrl;
     if (fleet.vpcId !== undefined) params.VpcId = fleet.vpcId;
     if (fleet.subnets !== undefined && fleet.subnets.length > 0) params.Subnets = fleet.subnets.join(",");
     if (fleet.securityGroupIds !== undefined && fleet.securityGroupIds.length > 0)
