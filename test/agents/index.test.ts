@@ -63,8 +63,13 @@ describe("declareFleets on the prod config", () => {
             const children = registered.filter(
                 (r) => r.custom && r.type.startsWith("aws:") && r.parent.endsWith(`::${fleet.name}`),
             );
-            // token parameter, policy, stack, and the bootstrap object unless the fleet installs no hooks (Windows).
-            assert.equal(children.length, fleet.os === "windows" ? 3 : 4, fleet.name);
+            // token parameter, policy, stack, and the bootstrap object (Linux) or the agent env file with the agent's
+            // allow-list (Windows, which installs no hooks).
+            assert.equal(children.length, 4, fleet.name);
+            assert.ok(
+                children.some((c) => c.name === `${fleet.name}-${fleet.os === "windows" ? "agent-env" : "bootstrap"}`),
+                fleet.name,
+            );
             for (const child of children) assert.ok(child.provider.startsWith(`${expected}::`), child.name);
         }
         for (const [name, component] of Object.entries(declared.buckets)) {

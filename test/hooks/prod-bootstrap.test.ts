@@ -95,6 +95,22 @@ describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
                 assert.equal(parameters.AgentEnvFileUrl, `s3://${String(env.inputs.bucket)}/${String(env.inputs.key)}`);
                 assert.equal(parameters.BootstrapScriptUrl, "", "no bash bootstrap on Windows");
                 value = /^BUILDKITE_ALLOWED_REPOSITORIES=(.*)$/m.exec(String(env.inputs.content))?.[1];
+                // The stack fetches it with the instance role at boot (bk-fetch.ps1: aws s3 cp).
+                const policy = JSON.parse(
+                    String(byName("aws:iam/policy:Policy", `${fleet.name}-policy`).inputs.policy),
+                ) as {
+                    Statement: { Action: string[]; Resource: string | string[] }[];
+                };
+                assert.ok(
+                    policy.Statement.some(
+                        (st) =>
+                            st.Action.includes("s3:GetObject") &&
+                            [st.Resource]
+                                .flat()
+                                .some((r) => r.endsWith(`:::${String(env.inputs.bucket)}/${String(env.inputs.key)}`)),
+                    ),
+                    `${fleet.name}'s role cannot read its agent env file`,
+                );
             } else {
                 const content = String(byName(OBJECT, `${fleet.name}-bootstrap`).inputs.content);
                 value = setting(content, "CI_PLATFORM_ALLOWED_REPOSITORIES");
