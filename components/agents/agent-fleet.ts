@@ -232,7 +232,10 @@ export class AgentFleet extends pulumi.ComponentResource {
             // value into the agent config instead (hooks/bootstrap.sh, set_allowed_repositories).
             const agentEnv = installsHooks(fleet.os)
                 ? undefined
-                : { key: agentEnvObjectKey(name, agentEnvFileContent(allowlist)), content: agentEnvFileContent(allowlist) };
+                : {
+                      key: agentEnvObjectKey(name, agentEnvFileContent(allowlist)),
+                      content: agentEnvFileContent(allowlist),
+                  };
             const agentEnvObject =
                 agentEnv &&
                 new aws.s3.BucketObjectv2(

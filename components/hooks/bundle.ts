@@ -18,12 +18,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-    allowedPipelinesSetting,
-    allowedRepositoriesValue,
-    allowlistProblems,
-    type FleetAllowlist,
-} from "./allowlist";
+import { allowedPipelinesSetting, allowedRepositoriesValue, allowlistProblems, type FleetAllowlist } from "./allowlist";
 
 /** Top-level key prefix of every ci-platform object in a secrets bucket; pipeline slugs cannot start with `_`. */
 export const PLATFORM_KEY_PREFIX = "_ci-platform";
