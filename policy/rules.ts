@@ -10,6 +10,7 @@ import { crossClusterTriggerRules } from "./invariants/cluster-rules";
 import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
 import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import { hooksAgentsPerInstance } from "./invariants/hooks";
+import { agentsAllowlist } from "./invariants/allowlist";
 import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import {
     asList,
@@ -758,4 +759,5 @@ export const RULES: readonly Rule[] = [
     ...PLATFORM_INVARIANTS,
     hooksAgentsPerInstance,
     secretsBucketOneCluster,
+    agentsAllowlist,
 ];

@@ -92,11 +92,11 @@ const URL_CHARS = /^[A-Za-z0-9@:/._~+-]+$/;
 /** Buildkite pipeline slugs (components/config/schema.ts SLUG). */
 const SLUG = /^[a-z0-9][a-z0-9-]*$/;
 /**
- * A pattern that matches nothing: in Go's RE2, `^` outside multi-line mode asserts the start of the text, and `.` needs
- * a character before it. The agent treats an empty list as "allow everything" (run_job.go validateJobValue), so a fleet
- * that serves no pipeline gets this instead.
+ * An anchored pattern that matches nothing: in Go's RE2, `^` outside multi-line mode asserts the start of the text, and
+ * the `.` before the second one needs a character there. The agent treats an empty list as "allow everything"
+ * (run_job.go validateJobValue), so a fleet that serves no pipeline gets this instead.
  */
-export const MATCH_NOTHING = ".^";
+export const MATCH_NOTHING = "^.^$";
 
 /** The allow-list of `fleet`: every pipeline it serves, each with its checkout URL. */
 export function fleetAllowlist(

@@ -212,7 +212,7 @@ describe("renderBootstrapScript", () => {
 
     it("renders a fleet that serves no pipeline as admitting nothing, never as the agent's empty allow-all list", () => {
         const { content } = render({ allowlist: { pipelines: [] } });
-        assert.match(content, /^readonly CI_PLATFORM_ALLOWED_REPOSITORIES='\.\^'$/m);
+        assert.match(content, /^readonly CI_PLATFORM_ALLOWED_REPOSITORIES='\^\.\^\$'$/m);
         assert.match(content, /^readonly CI_PLATFORM_ALLOWED_PIPELINES=''$/m);
     });
 

@@ -124,7 +124,7 @@ describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
             assert.ok(value !== undefined, `${fleet.name} has no allowed-repositories`);
             assert.deepEqual(
                 value.split(",").sort(),
-                expectedPatterns.length > 0 ? expectedPatterns : [".^"],
+                expectedPatterns.length > 0 ? expectedPatterns : ["^.^$"],
                 fleet.name,
             );
         }
