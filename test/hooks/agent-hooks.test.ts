@@ -1,6 +1,7 @@
 /**
  * The agent hooks, installed by the real bootstrap.sh from a real S3 server, then run the way
- * the agent runs them: pre-bootstrap executed (through the shim in the agent's hooks-path) with BUILDKITE_ENV_FILE; environment, pre-command
+ * the agent runs them: pre-bootstrap executed (through the shim in the agent's hooks-path) with BUILDKITE_ENV_JSON_FILE
+ * (and BUILDKITE_ENV_FILE beside it), crafted files included; environment, pre-command
  * and pre-exit sourced by a wrapper that then dumps the exported environment.
  */
 import assert from "node:assert/strict";
