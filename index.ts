@@ -79,10 +79,7 @@ const pipelines = config.pipelines.map(
 );
 // Image versions are not in the bundle: an image bump must not roll every fleet. The environment hook reads the
 // step's own image reference from the job instead.
-const hooksBundle = buildHooksBundle({
-    hookFiles,
-    allowedRepositories: config.pipelines.map((p) => p.repository),
-});
+const hooksBundle = buildHooksBundle({ hookFiles });
 const fleets = declareFleets({
     config,
     clusterIds: organization.clusterIds,
@@ -95,6 +92,7 @@ const fleets = declareFleets({
             bundleHash: request.bundleHash,
             bundlePrefix: request.bundlePrefix,
             fleet: request.fleet,
+            allowlist: request.allowlist,
         }),
     providers: awsProviders,
     buildkiteProvider,

@@ -14,7 +14,9 @@
 # stack's own hooks-path alone. The agent looks for the pre-bootstrap hook in hooks-path only, not in
 # additional-hooks-paths (see hooks/pre-bootstrap), so it also installs a small pre-bootstrap into
 # hooks-path that runs ours; if hooks-path has a pre-bootstrap of its own, it fails instead of
-# replacing it. A second run changes nothing. Any failure exits non-zero with
+# replacing it. It writes the fleet's allow-list twice: the agent's own allowed-repositories into the agent
+# config (set_allowed_repositories) and the per-pipeline list allowed-pipelines beside fleet.env (allowed_pipelines),
+# which the pre-bootstrap hook reads. A second run changes nothing. Any failure exits non-zero with
 # one line saying what failed and where, before anything is switched: the stack then marks the
 # instance unhealthy and no agent starts with half-installed hooks.
 
@@ -30,6 +32,8 @@ readonly CI_PLATFORM_ECR_REGISTRY=""
 readonly CI_PLATFORM_AGENTS_PER_INSTANCE="1"
 readonly CI_PLATFORM_MIN_FREE_DISK_GB="10"
 readonly CI_PLATFORM_PRUNE_ABOVE_PERCENT="80"
+readonly CI_PLATFORM_ALLOWED_REPOSITORIES=""
+readonly CI_PLATFORM_ALLOWED_PIPELINES=""
 # <<< ci-platform:settings
 
 # >>> ci-platform:libs (inlined by renderBootstrapScript)
@@ -60,12 +64,26 @@ fleet_settings() {
     printf 'CI_PLATFORM_PRUNE_ABOVE_PERCENT=%s\n' "$CI_PLATFORM_PRUNE_ABOVE_PERCENT"
 }
 
-# release_intact DIR SETTINGS: true when DIR holds this bundle, unmodified, with these settings.
+# allowed_pipelines: the fleet's per-pipeline allow-list, one `slug url` a line (CI_PLATFORM_ALLOWED_PIPELINES holds
+# `slug=url` pairs separated by spaces; renderBootstrapScript checked that neither part has a space). The pre-bootstrap
+# hook admits a job only if its (BUILDKITE_PIPELINE_SLUG, BUILDKITE_REPO) is one of these lines.
+allowed_pipelines() {
+    local pair
+    local -a pairs
+    read -r -a pairs <<<"$CI_PLATFORM_ALLOWED_PIPELINES"
+    for pair in "${pairs[@]}"; do
+        [[ "$pair" == ?*=?* ]] || die "malformed CI_PLATFORM_ALLOWED_PIPELINES entry: $pair"
+        printf '%s %s\n' "${pair%%=*}" "${pair#*=}"
+    done
+}
+
+# release_intact DIR SETTINGS ALLOWED: true when DIR holds this bundle, unmodified, with these settings and allow-list.
 release_intact() {
-    local dir="$1" settings="$2" sum path
-    [[ -f "$dir/SHA256SUMS" && -f "$dir/fleet.env" ]] || return 1
+    local dir="$1" settings="$2" allowed="$3" sum path
+    [[ -f "$dir/SHA256SUMS" && -f "$dir/fleet.env" && -f "$dir/allowed-pipelines" ]] || return 1
     [[ "$(sha256_of "$dir/SHA256SUMS")" == "$CI_PLATFORM_BUNDLE_HASH" ]] || return 1
     [[ "$(<"$dir/fleet.env")" == "$settings" ]] || return 1
+    [[ "$(<"$dir/allowed-pipelines")" == "$allowed" ]] || return 1
     while read -r sum path; do
         manifest_path_ok "$path" && [[ -f "$dir/$path" ]] || return 1
         [[ "$(sha256_of "$dir/$path")" == "$sum" ]] || return 1
@@ -90,7 +108,7 @@ download_bundle() {
         die "checksum mismatch: $base/SHA256SUMS (expected sha256 $CI_PLATFORM_BUNDLE_HASH, got $actual)"
     fi
     while read -r sum path; do
-        if [[ ! "$sum" =~ ^[0-9a-f]{64}$ ]] || ! manifest_path_ok "$path" || [[ "$path" == "fleet.env" ]]; then
+        if [[ ! "$sum" =~ ^[0-9a-f]{64}$ ]] || ! manifest_path_ok "$path" || [[ "$path" == "fleet.env" || "$path" == "allowed-pipelines" ]]; then
             die "malformed line in $base/SHA256SUMS"
         fi
         [[ -f "$files/$path" ]] || die "object missing: $base/$path"
@@ -148,6 +166,35 @@ add_hooks_path() {
     echo "Added $dir to additional-hooks-paths in $cfg"
 }
 
+# set_allowed_repositories CFG VALUE: makes `allowed-repositories="VALUE"` the one allowed-repositories line of the
+# agent config CFG (the agent's own repository allow-list: buildkite/agent v3.137.0 clicommand/agent_start.go, a
+# comma-separated list of regular expressions the job's BUILDKITE_REPO must match, checked before any hook runs). The
+# Elastic CI Stack writes CFG before it runs this script and starts the agent after it (v6.71.1
+# packer/linux/stack/conf/bin/bk-install-elastic-stack.sh). Same owner and mode; the file holds the token, never printed.
+set_allowed_repositories() {
+    local cfg="$1" value="$2" line tmp
+    local pattern='^[[:space:]]*allowed-repositories[[:space:]]*='
+    [[ -n "$value" && "$value" != *[\"$'\n']* ]] || die "CI_PLATFORM_ALLOWED_REPOSITORIES is empty or has a quote or newline"
+    [[ -f "$cfg" ]] || die "agent config not found: $cfg"
+    tmp="$(mktemp "$cfg.ci-platform.XXXXXX")"
+    if ! chmod --reference="$cfg" -- "$tmp" || ! chown --reference="$cfg" -- "$tmp"; then
+        rm -f -- "$tmp"
+        die "cannot copy owner and mode of $cfg"
+    fi
+    {
+        while IFS= read -r line || [[ -n "$line" ]]; do
+            [[ "$line" =~ $pattern ]] || printf '%s\n' "$line"
+        done <"$cfg"
+        printf 'allowed-repositories="%s"\n' "$value"
+    } >"$tmp"
+    if cmp -s -- "$tmp" "$cfg"; then
+        rm -f -- "$tmp"
+        return 0
+    fi
+    mv -f -- "$tmp" "$cfg" || die "cannot write agent config $cfg"
+    echo "Set the agent's allowed-repositories in $cfg"
+}
+
 # The first line after the shebang of the pre-bootstrap that install_pre_bootstrap writes: how a
 # later run knows the file is ours to replace.
 readonly SHIM_MARKER="# ci-platform: pre-bootstrap shim, installed by bootstrap.sh"
@@ -202,7 +249,7 @@ bootstrap_main() {
     set -Eeuo pipefail
     local root="${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
     local cfg="${CI_PLATFORM_AGENT_CONFIG:-/etc/buildkite-agent/buildkite-agent.cfg}"
-    local name settings settings_sum id current stage old hooks_path
+    local name settings allowed settings_sum id current stage old hooks_path
     for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_BUNDLE_PREFIX CI_PLATFORM_FLEET; do
         [[ -n "${!name}" ]] || die "$name is empty: run the copy rendered by renderBootstrapScript, not hooks/bootstrap.sh"
     done
@@ -211,22 +258,25 @@ bootstrap_main() {
     hooks_path="$(agent_hooks_path "$cfg")"
     pre_bootstrap_free "$hooks_path" "$root/hooks/pre-bootstrap"
     settings="$(fleet_settings)"
-    settings_sum="$(printf '%s\n' "$settings" | sha256sum)"
+    allowed="$(allowed_pipelines)"
+    settings_sum="$(printf '%s\n%s\n' "$settings" "$allowed" | sha256sum)"
     id="${CI_PLATFORM_BUNDLE_HASH:0:16}-${settings_sum:0:16}"
     mkdir -p "$root/releases" || die "cannot create $root/releases"
     chmod 0755 "$root" "$root/releases"
 
     current="$(readlink -- "$root/hooks" 2>/dev/null || true)"
-    if [[ "$current" == "releases/$id" ]] && release_intact "$root/releases/$id" "$settings"; then
+    if [[ "$current" == "releases/$id" ]] && release_intact "$root/releases/$id" "$settings" "$allowed"; then
         echo "Hooks already installed at $root/hooks"
     else
-        if ! release_intact "$root/releases/$id" "$settings"; then
+        if ! release_intact "$root/releases/$id" "$settings" "$allowed"; then
             stage="$(mktemp -d "$root/releases/.staging.XXXXXX")"
             # shellcheck disable=SC2064 # expand $stage now: it is local to this function
             trap "rm -rf -- '$stage'" EXIT
             download_bundle "$stage"
             printf '%s\n' "$settings" >"$stage/fleet.env"
             chmod 0644 "$stage/fleet.env"
+            { [[ -z "$allowed" ]] || printf '%s\n' "$allowed"; } >"$stage/allowed-pipelines"
+            chmod 0644 "$stage/allowed-pipelines"
             chmod 0755 "$stage"
             rm -rf -- "${root:?}/releases/$id"
             mv -T -- "$stage" "$root/releases/$id" || die "cannot move the verified bundle into $root/releases/$id"
@@ -243,6 +293,7 @@ bootstrap_main() {
     fi
     install_pre_bootstrap "$hooks_path" "$root/hooks/pre-bootstrap"
     add_hooks_path "$cfg" "$root/hooks"
+    set_allowed_repositories "$cfg" "$CI_PLATFORM_ALLOWED_REPOSITORIES"
 }
 
 # The stack pipes this script to bash: nothing may read the rest of it from stdin.

@@ -10,6 +10,7 @@ import { crossClusterTriggerRules } from "./invariants/cluster-rules";
 import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
 import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import { hooksAgentsPerInstance } from "./invariants/hooks";
+import { agentsAllowlist } from "./invariants/allowlist";
 import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import { elasticStackOwnInstanceRole, kmsKeyPolicyNamedPrincipals } from "./invariants/fleet-role";
 import {
@@ -761,4 +762,5 @@ export const RULES: readonly Rule[] = [
     secretsBucketOneCluster,
     elasticStackOwnInstanceRole,
     kmsKeyPolicyNamedPrincipals,
+    agentsAllowlist,
 ];

@@ -2,9 +2,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import type { FleetConfig, StaticFleetConfig } from "../config/schema";
+import { agentEnvFileContent, type FleetAllowlist } from "../hooks/allowlist";
 import { ELASTIC_STACK_CAPABILITIES } from "./elastic-stack-template";
 import { fleetPolicyDocument, instanceTrustPolicy, parameterArn, SecretsScope } from "./iam-policy";
 import {
+    agentEnvObjectKey,
     childName,
     cloudFormationStackName,
     installsHooks,
@@ -36,6 +38,8 @@ export interface BootstrapRequest {
         /** Agents per instance, the same value as the stack's `AgentsPerInstance` parameter. */
         readonly agentsPerInstance: number;
     };
+    /** What the fleet's agents admit: the pipelines it serves (components/hooks/allowlist.ts). */
+    readonly allowlist: FleetAllowlist;
 }
 
 /** Renders the boot script that installs the hooks bundle beside the stack's own hooks: its object key and body. */
@@ -102,6 +106,11 @@ export interface AgentFleetArgs {
     readonly ecrRepositories?: readonly string[];
     /** Organisation-wide tags; the fleet's own tags are merged over them. Defaults to none. */
     readonly tags?: Readonly<Record<string, string>>;
+    /**
+     * What the fleet's agents admit (`fleetAllowlist(config, fleet)`). Required for `kind: aws`: a Linux fleet's
+     * bootstrap script renders it, a Windows fleet gets it as the agent's environment (AgentEnvFileUrl).
+     */
+    readonly allowlist?: FleetAllowlist;
 }
 
 /** The inputs a static fleet's component records: what its machines provide themselves. */
@@ -148,7 +157,7 @@ export class AgentFleet extends pulumi.ComponentResource {
         this.token = pulumi.secret(token.token);
 
         if (fleet.kind === "aws") {
-            const { region, renderBootstrap, templateUrl, accountId, secrets } = args;
+            const { region, renderBootstrap, templateUrl, accountId, secrets, allowlist } = args;
             const missing = (
                 [
                     ["region", region],
@@ -156,9 +165,10 @@ export class AgentFleet extends pulumi.ComponentResource {
                     ["templateUrl", templateUrl],
                     ["accountId", accountId],
                     ["secrets", secrets],
+                    ["allowlist", allowlist],
                 ] as const
             ).filter(([, v]) => v === undefined);
-            if (!region || !renderBootstrap || !templateUrl || accountId === undefined || !secrets)
+            if (!region || !renderBootstrap || !templateUrl || accountId === undefined || !secrets || !allowlist)
                 throw new pulumi.ResourceError(
                     `AWS fleet "${name}" needs ${missing.map(([k]) => k).join(", ")} in its args`,
                     this,
@@ -200,6 +210,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                               ecrRegistry: `${account}.dkr.ecr.${fleet.region}.amazonaws.com`,
                               agentsPerInstance: fleet.agentsPerInstance,
                           },
+                          allowlist,
                       });
                       if (!rendered.key || rendered.key.startsWith("/"))
                           throw new pulumi.ResourceError(
@@ -226,6 +237,36 @@ export class AgentFleet extends pulumi.ComponentResource {
                 );
             const bootstrapScriptUrl = bootstrapObject
                 ? pulumi.interpolate`s3://${region.secretsBucketName}/${bootstrapObject.key}`
+                : pulumi.output("");
+
+            // A fleet without our hooks (Windows) still gets the agent's own allow-list: the Elastic CI Stack loads
+            // AgentEnvFileUrl into the agent's environment (v6.71.1 bk-install-elastic-stack.ps1: nssm
+            // AppEnvironmentExtra, one line each), and the agent reads BUILDKITE_ALLOWED_REPOSITORIES from it
+            // (buildkite/agent v3.137.0 clicommand/agent_start.go). A Linux fleet's bootstrap script writes the same
+            // value into the agent config instead (hooks/bootstrap.sh, set_allowed_repositories).
+            const agentEnv = installsHooks(fleet.os)
+                ? undefined
+                : {
+                      key: agentEnvObjectKey(name, agentEnvFileContent(allowlist)),
+                      content: agentEnvFileContent(allowlist),
+                  };
+            const agentEnvObject =
+                agentEnv &&
+                new aws.s3.BucketObjectv2(
+                    childName(name, "agent-env"),
+                    {
+                        bucket: region.secretsBucketName,
+                        key: agentEnv.key,
+                        content: agentEnv.content,
+                        contentType: "text/plain",
+                        serverSideEncryption: "aws:kms",
+                        kmsKeyId: region.secretsKeyArn,
+                        bucketKeyEnabled: true,
+                    },
+                    { parent: this },
+                );
+            const agentEnvFileUrl = agentEnvObject
+                ? pulumi.interpolate`s3://${region.secretsBucketName}/${agentEnvObject.key}`
                 : pulumi.output("");
 
             const ecrRegions = [fleet.region, ...(args.extraEcrRegions ?? [])];
@@ -276,6 +317,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                                         bootstrapKey === undefined
                                             ? undefined
                                             : { bundlePrefix: region.hooksPrefix, bootstrapKey },
+                                    agentEnvKey: agentEnv?.key,
                                 }),
                             ),
                         ),
@@ -299,14 +341,15 @@ export class AgentFleet extends pulumi.ComponentResource {
             ];
 
             const parameters = pulumi
-                .all([region.secretsBucketName, bootstrapScriptUrl, role.arn])
-                .apply(([secretsBucket, bootstrapScriptUrl, roleArn]) => {
+                .all([region.secretsBucketName, bootstrapScriptUrl, role.arn, agentEnvFileUrl])
+                .apply(([secretsBucket, bootstrapScriptUrl, roleArn, agentEnvFileUrl]) => {
                     const params = toStackParameters(fleet, {
                         tokenParameterPath: parameterPath,
                         secretsBucket,
                         secretsBucketRegion: fleet.region,
                         bootstrapScriptUrl,
                         instanceRoleArn: roleArn,
+                        agentEnvFileUrl,
                         costAllocationTag: costAllocationTag(tags),
                     });
                     const problems = checkParameters(params);

@@ -73,6 +73,8 @@ export interface FleetPolicyInput {
      * bundle's key prefix (`bundleKeyPrefix`, `_ci-platform/hooks/<hash>`) and the bootstrap script's key.
      */
     readonly hooks?: { readonly bundlePrefix: string; readonly bootstrapKey: string };
+    /** Key of the fleet's agent env file (its AgentEnvFileUrl, a Windows fleet's allow-list), when it has one. */
+    readonly agentEnvKey?: string;
 }
 
 /** ECR actions needed to pull an image, and nothing that writes. */
@@ -119,6 +121,17 @@ export function fleetPolicyDocument(input: FleetPolicyInput): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
+            ...(input.agentEnvKey === undefined
+                ? []
+                : [
+                      {
+                          // The stack fetches it at boot with the instance role (bk-fetch.ps1: aws s3 cp).
+                          Sid: "ReadAgentEnvFile",
+                          Effect: "Allow" as const,
+                          Action: ["s3:GetObject"],
+                          Resource: `${input.secretsBucketArn}/${input.agentEnvKey}`,
+                      },
+                  ]),
             {
                 // templates/aws-stack.yml IAMPolicies, first statement: these actions take no resource ARN.
                 Sid: "InstanceDiscovery",

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import { pipelinesServed } from "../config/access-checks";
 import type { FleetConfig, PlatformConfig } from "../config/schema";
+import { fleetAllowlist } from "../hooks/allowlist";
 import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
@@ -221,6 +222,7 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                     secrets: fleetSecretsScope(config, fleet),
                     ecrRepositories: config.images.map((i) => repositoryName(i.name)),
                     tags: config.tags,
+                    allowlist: fleetAllowlist(config, fleet),
                 },
                 // The token is the fleet's Buildkite child; everything else is in the fleet's region.
                 { providers: [providers[fleet.region], ...buildkiteProviders] },

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { bundleKeyPrefix, PLATFORM_KEY_PREFIX } from "../hooks/bundle";
+import { BOOTSTRAP_KEY_PREFIX, bundleKeyPrefix, PLATFORM_KEY_PREFIX } from "../hooks/bundle";
 
 /*
  * Names and types of every resource the agents module declares, in one place, so that the components and the
@@ -71,7 +71,8 @@ export const AWS_FLEET_CHILDREN: readonly ChildSpec[] = [
 /**
  * Whether a fleet's instances install our hooks bundle. Only Linux: the hooks and bootstrap.sh are bash, and the
  * Elastic CI Stack runs a Windows instance's BootstrapScriptUrl as PowerShell. Windows fleets get no bootstrap
- * script, hence no repository allow-list (pre-bootstrap), no cleanup hooks and no `CI_PLATFORM_*` variables.
+ * script, hence no per-pipeline check (pre-bootstrap), no cleanup hooks and no `CI_PLATFORM_*` variables; they get the
+ * agent's own allow-list from an agent env file instead (AgentFleet, `agent-env`).
  */
 export function installsHooks(os: "linux" | "windows"): boolean {
     return os === "linux";
@@ -86,16 +87,25 @@ export const managedPolicyAttachmentRole = (policyArn: string): string =>
 
 /**
  * The children of an AWS fleet on `os`, with the config's extra managed policies: a fleet that installs no hooks has
- * no bootstrap script object.
+ * an agent env file instead of a bootstrap script.
  */
 export const awsFleetChildren = (os: "linux" | "windows", managedPolicyArns: readonly string[] = []): ChildSpec[] => [
-    ...(installsHooks(os) ? AWS_FLEET_CHILDREN : AWS_FLEET_CHILDREN.filter((c) => c.role !== "bootstrap")),
+    ...(installsHooks(os)
+        ? AWS_FLEET_CHILDREN
+        : AWS_FLEET_CHILDREN.map((c) => (c.role === "bootstrap" ? { ...c, role: "agent-env" } : c))),
     ...[...new Set(managedPolicyArns)].map((arn) => ({
         role: managedPolicyAttachmentRole(arn),
         type: TYPES.iamRolePolicyAttachment,
         stateful: false,
     })),
 ];
+
+/**
+ * Key of a fleet's agent env file (AgentEnvFileUrl): beside the bootstrap scripts, named by its content, so a change
+ * of the allow-list changes the key and with it the fleet's launch template.
+ */
+export const agentEnvObjectKey = (fleet: string, content: string): string =>
+    `${BOOTSTRAP_KEY_PREFIX}/${fleet}-${createHash("sha256").update(content, "utf8").digest("hex").slice(0, 16)}.env`;
 
 /** The children of a static (on-premises) fleet. */
 export const STATIC_FLEET_CHILDREN: readonly ChildSpec[] = [{ role: "token", type: TYPES.agentToken, stateful: false }];

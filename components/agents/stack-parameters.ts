@@ -22,6 +22,8 @@ export interface StackWiring {
      * (templates/aws-stack.yml IAMRole, IAMPolicies: `Condition: CreateIAMRole`).
      */
     readonly instanceRoleArn: string;
+    /** `s3://bucket/key` of the agent's env file (a Windows fleet's allow-list), or `""`/absent for none. */
+    readonly agentEnvFileUrl?: string;
     /** The one cost allocation tag the template can apply to everything it creates. */
     readonly costAllocationTag: { readonly name: string; readonly value: string };
 }
@@ -74,6 +76,7 @@ export function toStackParameters(fleet: AwsFleetConfig, wiring: StackWiring): R
         EnableEC2LogRetentionPolicy: flag(true),
         EC2LogRetentionDays: String(fleet.logRetentionDays),
     };
+    if (wiring.agentEnvFileUrl) params.AgentEnvFileUrl = wiring.agentEnvFileUrl;
     if (fleet.vpcId !== undefined) params.VpcId = fleet.vpcId;
     if (fleet.subnets !== undefined && fleet.subnets.length > 0) params.Subnets = fleet.subnets.join(",");
     if (fleet.securityGroupIds !== undefined && fleet.securityGroupIds.length > 0)

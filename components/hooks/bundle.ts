@@ -8,8 +8,8 @@
  * bucket is the Elastic CI Stack's secrets, `<pipeline slug>/...`, and no slug starts with `_`):
  * - `_ci-platform/hooks/<hash>/<path>` for every bundle file, and `.../SHA256SUMS`, the manifest;
  * - `_ci-platform/bootstrap/<fleet>-<sha>.sh`, the rendered bootstrap script, given to the Elastic
- *   CI Stack as `BootstrapScriptUrl`. It names the bundle hash, so any change to a hook or to the
- *   allow-list changes its key, and with it the fleet's launch template.
+ *   CI Stack as `BootstrapScriptUrl`. It names the bundle hash and carries the fleet's allow-list, so any change to a
+ *   hook, or to the pipelines the fleet serves, changes its key, and with it that fleet's launch template.
  *
  * {@link bundleKeyPrefix} and {@link bundleObjectKey} are the one definition of these keys: the
  * uploader (components/agents, SecretsBucket), the installer (bootstrap.sh, into which
@@ -18,6 +18,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { allowedPipelinesSetting, allowedRepositoriesValue, allowlistProblems, type FleetAllowlist } from "./allowlist";
 
 /** Top-level key prefix of every ci-platform object in a secrets bucket; pipeline slugs cannot start with `_`. */
 export const PLATFORM_KEY_PREFIX = "_ci-platform";
@@ -38,16 +39,17 @@ export function bundleObjectKey(bundleHash: string, filePath: string): string {
 export const MANIFEST_NAME = "SHA256SUMS";
 /** The installer's source file in `hooks/`; rendered, never part of the bundle. */
 export const BOOTSTRAP_SOURCE = "bootstrap.sh";
-/** Generated file: the declared repositories, one lowercase `owner/name` a line. */
-export const ALLOWED_REPOSITORIES_NAME = "allowed-repositories.txt";
 /** Written on the instance by bootstrap.sh, so no bundle file may have this name. */
 export const FLEET_SETTINGS_NAME = "fleet.env";
+/**
+ * Written on the instance by bootstrap.sh from the fleet's rendered allow-list (`slug url` lines), read by the
+ * pre-bootstrap hook; so no bundle file may have this name. The bundle itself is the same for every fleet.
+ */
+export const ALLOWED_PIPELINES_NAME = "allowed-pipelines";
 
-const GENERATED_NAMES: readonly string[] = [ALLOWED_REPOSITORIES_NAME];
-const RESERVED_NAMES: readonly string[] = [MANIFEST_NAME, FLEET_SETTINGS_NAME, ...GENERATED_NAMES];
+const RESERVED_NAMES: readonly string[] = [MANIFEST_NAME, FLEET_SETTINGS_NAME, ALLOWED_PIPELINES_NAME];
 /** Same rule as `manifest_path_ok` in hooks/lib/checksum.bash. */
 const SAFE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
-const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SETTINGS_BLOCK = /# >>> ci-platform:settings[^\n]*\n[\s\S]*?# <<< ci-platform:settings\n/;
 const LIBS_BLOCK = /# >>> ci-platform:libs[^\n]*\n([\s\S]*?)# <<< ci-platform:libs\n/;
@@ -91,8 +93,6 @@ export interface BundleObject {
 export interface HooksBundleArgs {
     /** The sources from {@link readHookSources}; `bootstrap.sh` among them is left out of the bundle. */
     readonly hookFiles: readonly HookSourceFile[];
-    /** Repositories the platform declares (`ci-platform:pipelines[].repository`), as `owner/name`. */
-    readonly allowedRepositories: readonly string[];
 }
 
 /** A content-addressed hooks bundle. The same inputs always give the same bytes and hash. */
@@ -152,6 +152,11 @@ export interface BootstrapScriptArgs {
     readonly bundlePrefix?: string;
     /** The fleet the instance belongs to. */
     readonly fleet: BootstrapFleet;
+    /**
+     * What the fleet's agents admit (components/hooks/allowlist.ts `fleetAllowlist`): rendered as the agent's
+     * `allowed-repositories` and the pre-bootstrap hook's per-pipeline list.
+     */
+    readonly allowlist: FleetAllowlist;
     /** Disk thresholds; defaults apply to absent fields. */
     readonly disk?: BootstrapDisk;
 }
@@ -202,8 +207,9 @@ export function bundleFileMode(filePath: string): BundleFileMode {
 }
 
 /**
- * Builds the bundle: the hook sources (without bootstrap.sh), the generated allow-list, and the
- * manifest over all of them. Throws one error listing every problem.
+ * Builds the bundle: the hook sources (without bootstrap.sh) and the manifest over them. Throws one error listing
+ * every problem. Nothing fleet-specific is in it (the allow-list is in each fleet's bootstrap script), so adding a
+ * pipeline changes only the bootstrap scripts of the fleets that serve it.
  *
  * Image versions are deliberately not in the bundle: a new bundle hash changes every fleet's
  * BootstrapScriptUrl and so rolls every fleet, and an image bump must change only the images and
@@ -220,21 +226,11 @@ export function buildHooksBundle(args: HooksBundleArgs): HooksBundle {
             problems.push(`hook file "${f.path}" has a name the bundle reserves for a generated file`);
         }
     }
-    const repositories = new Set<string>();
-    args.allowedRepositories.forEach((repo, i) => {
-        if (!REPOSITORY.test(repo)) {
-            problems.push(`allowedRepositories[${i}] "${repo}" is not of the form owner/name`);
-        }
-        repositories.add(repo.toLowerCase());
-    });
     if (problems.length > 0) {
         throw new Error(`cannot build the hooks bundle:\n${problems.map((p) => `- ${p}`).join("\n")}`);
     }
 
-    const generated: HookSourceFile[] = [
-        { path: ALLOWED_REPOSITORIES_NAME, content: linesOf([...repositories].sort(compareStrings)) },
-    ];
-    const files: BundleFile[] = [...sources, ...generated]
+    const files: BundleFile[] = sources
         .map((f) => ({ path: f.path, content: f.content, mode: bundleFileMode(f.path), sha256: sha256Hex(f.content) }))
         .sort((a, b) => compareStrings(a.path, b.path));
     const manifest = linesOf(files.map((f) => `${f.sha256}  ${f.path}`));
@@ -283,7 +279,13 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
         ["CI_PLATFORM_MIN_FREE_DISK_GB", String(args.disk?.minFreeGb ?? 10)],
         ["CI_PLATFORM_PRUNE_ABOVE_PERCENT", String(args.disk?.pruneAbovePercent ?? 80)],
     ];
-    const problems: string[] = [];
+    const problems: string[] = allowlistProblems(args.allowlist);
+    if (problems.length === 0) {
+        // Written into the agent config, and into allowed-pipelines, by bootstrap.sh (not into fleet.env: the
+        // environment hook exports every fleet setting into the job).
+        settings.push(["CI_PLATFORM_ALLOWED_REPOSITORIES", allowedRepositoriesValue(args.allowlist)]);
+        settings.push(["CI_PLATFORM_ALLOWED_PIPELINES", allowedPipelinesSetting(args.allowlist)]);
+    }
     if (!SHA256_HEX.test(args.bundleHash)) {
         problems.push(`bundleHash "${args.bundleHash}" is not a lowercase hex SHA-256`);
     }
@@ -296,7 +298,8 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
         problems.push(`fleet.name "${args.fleet.name}" may only use [A-Za-z0-9._-]`);
     }
     for (const [name, value] of settings) {
-        if (value === "" || /[\n\r\0]/.test(value)) {
+        // A fleet that serves no pipeline has an empty per-pipeline list: its hook admits nothing.
+        if ((value === "" && name !== "CI_PLATFORM_ALLOWED_PIPELINES") || /[\n\r\0]/.test(value)) {
             problems.push(`${name} must be one non-empty line`);
         }
     }

@@ -10,8 +10,23 @@ export type {
     HooksBundle,
     HooksBundleArgs,
 } from "./bundle";
+export type { AllowedPipeline, FleetAllowlist, JobEnd, RetryRuleLike } from "./allowlist";
 export {
-    ALLOWED_REPOSITORIES_NAME,
+    AGENT_REFUSAL,
+    MATCH_NOTHING,
+    REFUSALS,
+    REFUSED_JOB_EXIT_STATUS,
+    agentEnvFileContent,
+    allowedPipelinesSetting,
+    allowedRepositoriesValue,
+    fleetAllowlist,
+    repositoryPattern,
+    retriesRefusal,
+    retryRuleMatches,
+    splitAllowedRepositories,
+} from "./allowlist";
+export {
+    ALLOWED_PIPELINES_NAME,
     BOOTSTRAP_SOURCE,
     FLEET_SETTINGS_NAME,
     MANIFEST_NAME,

@@ -34,7 +34,8 @@ export const PLUGINS = {
 
 /** Why each automatic retry rule exists; the rules themselves are {@link AUTOMATIC_RETRIES}. */
 export const RETRY_REASONS = {
-    agentLost: "exit -1: Buildkite lost the agent (instance terminated, network gone, disk-full termination)",
+    agentLost:
+        "exit -1 with no signal reason: Buildkite lost the agent (instance terminated, network gone, disk-full termination); never a refused job (-1, agent_refused)",
     agentStop: "signal_reason agent_stop: the agent was stopped mid-job (spot interruption, scale-in)",
     forcedShutdown: "exit 255: the agent was forced to shut down, or ssh (git over ssh) failed to connect",
     dockerDaemon: "exit 125: `docker run` itself failed (daemon down, image pull or ECR auth failure)",
@@ -68,7 +69,11 @@ export interface AutomaticRetryRule {
  * ECR login failures inside `docker run` exit 125; the ecr plugin also retries its own login ({@link ecrLogin}).
  */
 export const AUTOMATIC_RETRIES: readonly AutomaticRetryRule[] = [
-    { exit_status: -1, limit: 2 },
+    // signal_reason none: an agent that refuses a job (its allowed-repositories, or our pre-bootstrap hook) ends it as
+    // -1 with signal reason agent_refused (buildkite/agent v3.137.0 agent/run_job.go); retrying sends it to another
+    // agent of the same fleet, which refuses it again. Buildkite changelog 193: `exit_status: -1, signal_reason: none`
+    // catches lost agents. components/hooks/allowlist.ts retriesRefusal is the check.
+    { exit_status: -1, signal_reason: "none", limit: 2 },
     { signal_reason: "agent_stop", limit: 2 },
     { exit_status: 255, limit: 2 },
     { exit_status: 125, limit: 2 },

@@ -1,48 +1,65 @@
 #!/bin/bash
-# The job's repository, and the platform's allow-list (allowed-repositories.txt, generated
-# from ci-platform:pipelines[].repository into the bundle: one lowercase owner/name a line).
+# The fleet's allow-list: which pipelines' jobs it admits, read against the job's identity in the agent's JSON job
+# env file. The list, allowed-pipelines (one `slug url` a line), is written by bootstrap.sh from the fleet's rendered
+# settings: the pipelines the fleet serves (components/hooks/allowlist.ts fleetAllowlist, from pipelinesServed), each
+# with the repository URL Buildkite hands its jobs (the pipeline's configured URL, verbatim).
 
-# repository_from_env_file FILE: prints BUILDKITE_REPO from the agent's job env file, and
-# nothing else from that file (it holds the job's secrets). Surrounding quotes are removed.
-repository_from_env_file() {
-    local file="$1" line value
-    line="$(grep -m 1 -E '^(export )?BUILDKITE_REPO=' -- "$file")" || return 1
-    value="${line#*=}"
-    if [[ "$value" =~ ^\"(.*)\"$ || "$value" =~ ^\'(.*)\'$ ]]; then
-        value="${BASH_REMATCH[1]}"
-    fi
-    echo "$value"
+# Exit status of a refusal. Must equal REFUSED_JOB_EXIT_STATUS in components/hooks/allowlist.ts (a test reads both):
+# 78, sysexits.h EX_CONFIG, which no generated retry rule retries. From pre-bootstrap the agent only logs it and ends
+# the job as exit -1, signal reason agent_refused (buildkite/agent v3.137.0 agent/run_job.go).
+# shellcheck disable=SC2034 # read by the hooks that source this file
+CI_REFUSED_EXIT_STATUS=78
+
+# job_identity FILE: prints the job's BUILDKITE_PIPELINE_SLUG, then its BUILDKITE_REPO, one a line, each as a JSON
+# string literal (quotes included; newlines, quotes and every control character escaped by jq, so each is one printable
+# line and a crafted value can never equal a plain one). FILE is the agent's BUILDKITE_ENV_JSON_FILE: one JSON object of
+# the job's environment, written with Go's encoding/json (buildkite/agent v3.137.0 agent/job_runner.go
+# createEnvironment), so a name appears once. Nothing else is read from it (it holds the job's secrets).
+# Returns 1 when FILE is not exactly one JSON object, 2 when either value is missing or not a string.
+job_identity() {
+    local file="$1" out
+    # -s: a file of two JSON values (a crafted `{}{...}`) is one array of length 2, and refused.
+    out="$(jq -r -s '
+        if length != 1 or (.[0] | type) != "object" then "malformed"
+        else .[0] | [.BUILDKITE_PIPELINE_SLUG, .BUILDKITE_REPO]
+            | if all(type == "string") then .[] | @json else "missing" end
+        end' <"$file" 2>/dev/null)" || return 1
+    case "$out" in
+    malformed) return 1 ;;
+    missing) return 2 ;;
+    esac
+    printf '%s\n' "$out"
+}
+
+# allowlist_admits LIST SLUG_JSON REPO_JSON: true when a `slug url` line of LIST is exactly this pair. The arguments
+# are job_identity's JSON literals; a slug or URL of the list has no character JSON escapes (renderBootstrapScript
+# allows [A-Za-z0-9@:/._~+-] only), so its literal is the text in quotes. Exact comparison: no case folding, no `.git`
+# or trailing-slash variants, no other scheme, since Buildkite hands a pipeline's jobs its configured URL only.
+allowlist_admits() {
+    local list="$1" slug_json="$2" repo_json="$3" slug url rest
+    while IFS=' ' read -r slug url rest || [[ -n "$slug" ]]; do
+        [[ -n "$slug" && -n "$url" && -z "$rest" ]] || continue
+        if [[ "\"$slug\"" == "$slug_json" && "\"$url\"" == "$repo_json" ]]; then
+            return 0
+        fi
+    done <"$list"
+    return 1
+}
+
+# allowlist_repositories LIST SLUG_JSON: the URLs LIST admits for this slug, comma-separated (for messages).
+allowlist_repositories() {
+    local list="$1" slug_json="$2" slug url rest out=""
+    while IFS=' ' read -r slug url rest || [[ -n "$slug" ]]; do
+        [[ "\"$slug\"" == "$slug_json" && -n "$url" ]] && out="${out:+$out, }$url"
+    done <"$list"
+    printf '%s\n' "$out"
 }
 
 # repository_redact URL: URL without any user:password@ part, safe to print.
 repository_redact() {
     local url="$1"
-    if [[ "$url" =~ ^([a-z+]+://)[^/@]*@(.*)$ ]]; then
+    if [[ "$url" =~ ^([A-Za-z+.-]+://)[^/@]*@(.*)$ ]]; then
         url="${BASH_REMATCH[1]}***@${BASH_REMATCH[2]}"
     fi
-    echo "$url"
-}
-
-# repository_slug URL: prints the lowercase owner/name of a GitHub repository URL in one of
-# the forms git@github.com:o/n(.git), https://github.com/o/n(.git)(/), ssh://git@github.com/o/n(.git).
-# Returns 1 for any other URL.
-repository_slug() {
-    local url="$1" path
-    if [[ "$url" =~ ^git@github\.com:(.+)$ ]]; then
-        path="${BASH_REMATCH[1]}"
-    elif [[ "$url" =~ ^(https|ssh)://([^/@]*@)?github\.com(:[0-9]+)?/(.+)$ ]]; then
-        path="${BASH_REMATCH[4]}"
-    else
-        return 1
-    fi
-    path="${path%/}"
-    path="${path%.git}"
-    [[ "$path" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] || return 1
-    echo "${path,,}"
-}
-
-# repository_allowed SLUG LIST: true when SLUG is a line of LIST.
-repository_allowed() {
-    local slug="$1" list="$2"
-    grep -Fxq -- "$slug" "$list"
+    printf '%s\n' "$url"
 }

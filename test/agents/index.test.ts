@@ -64,10 +64,15 @@ describe("declareFleets on the prod config", () => {
             const children = registered.filter(
                 (r) => r.custom && r.type.startsWith("aws:") && r.parent.endsWith(`::${fleet.name}`),
             );
-            // token parameter, role, policy, its attachment, stack, and the bootstrap object unless the fleet installs
-            // no hooks (Windows); one attachment more per extra managed policy of the config.
-            const expectedCount = (fleet.os === "windows" ? 5 : 6) + new Set(fleet.managedPolicyArns).size;
+            // token parameter, role, policy, its attachment, stack, and the bootstrap object (Linux) or the agent env
+            // file with the agent's allow-list (Windows, which installs no hooks); one attachment more per extra
+            // managed policy of the config.
+            const expectedCount = 6 + new Set(fleet.managedPolicyArns).size;
             assert.equal(children.length, expectedCount, fleet.name);
+            assert.ok(
+                children.some((c) => c.name === `${fleet.name}-${fleet.os === "windows" ? "agent-env" : "bootstrap"}`),
+                fleet.name,
+            );
             for (const child of children) assert.ok(child.provider.startsWith(`${expected}::`), child.name);
         }
         for (const [name, component] of Object.entries(declared.buckets)) {

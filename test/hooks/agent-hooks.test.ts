@@ -1,12 +1,14 @@
 /**
  * The agent hooks, installed by the real bootstrap.sh from a real S3 server, then run the way
- * the agent runs them: pre-bootstrap executed (through the shim in the agent's hooks-path) with BUILDKITE_ENV_FILE; environment, pre-command
+ * the agent runs them: pre-bootstrap executed (through the shim in the agent's hooks-path) with BUILDKITE_ENV_JSON_FILE
+ * (and BUILDKITE_ENV_FILE beside it), crafted files included; environment, pre-command
  * and pre-exit sourced by a wrapper that then dumps the exported environment.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { REFUSED_JOB_EXIT_STATUS } from "../../components/hooks/allowlist";
 import {
     lastLine,
     Machine,
@@ -62,19 +64,51 @@ describe("agent hooks", { timeout: 120_000 }, () => {
         return { ...result, exported };
     }
 
-    async function preBootstrap(repo: string): Promise<RunResult> {
-        const envFile = path.join(m.root, "job.env");
-        fs.writeFileSync(
-            envFile,
-            `BUILDKITE_JOB_ID="job-1"\nPYPI_TOKEN="${SENTINEL}"\nBUILDKITE_REPO="${repo}"\nBUILDKITE_BRANCH="main"\n`,
-        );
-        // Through the shim bootstrap.sh put in the agent's hooks-path: that is the file the agent runs.
+    /**
+     * Runs pre-bootstrap the way the agent does (buildkite/agent v3.137.0 agent/job_runner.go executePreBootstrapHook):
+     * through the shim bootstrap.sh put in the agent's hooks-path, with only the env file paths and a few agent
+     * variables in its environment. JSON is the agent's JSON job env file verbatim (Go's encoding/json of the env map:
+     * one object, keys sorted); SHELL, when given, the `KEY="value"` file beside it.
+     */
+    async function preBootstrapFiles(json: string | undefined, shell?: string): Promise<RunResult> {
+        const jsonFile = path.join(m.root, "job-env.json");
+        const shellFile = path.join(m.root, "job.env");
+        fs.rmSync(jsonFile, { force: true });
+        if (json !== undefined) fs.writeFileSync(jsonFile, json);
+        fs.writeFileSync(shellFile, shell ?? "");
         const result = await runBash(
             [path.join(m.agentHooksPath, "pre-bootstrap")],
-            jobEnv({ BUILDKITE_ENV_FILE: envFile }),
+            jobEnv({ BUILDKITE_ENV_FILE: shellFile, BUILDKITE_ENV_JSON_FILE: jsonFile }),
         );
         assertNoSecret(result);
         return result;
+    }
+
+    /** A job of pipeline SLUG whose BUILDKITE_REPO is REPO, with a secret beside them, both files as the agent writes them. */
+    function jobFiles(slug: unknown, repo: unknown, extra: Record<string, unknown> = {}): [string, string] {
+        const env: Record<string, unknown> = {
+            BUILDKITE_BRANCH: "main",
+            BUILDKITE_JOB_ID: "job-1",
+            BUILDKITE_PIPELINE_SLUG: slug,
+            BUILDKITE_REPO: repo,
+            PYPI_TOKEN: SENTINEL,
+            ...extra,
+        };
+        for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+        const sorted = Object.fromEntries(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1)));
+        const shell = Object.entries(sorted)
+            .map(([k, v]) => `${k}=${JSON.stringify(String(v))}\n`)
+            .join("");
+        return [`${JSON.stringify(sorted)}\n`, shell];
+    }
+
+    const preBootstrap = (slug: unknown, repo: unknown, extra?: Record<string, unknown>) =>
+        preBootstrapFiles(...jobFiles(slug, repo, extra));
+
+    /** The refusal: exit REFUSED_JOB_EXIT_STATUS, and MESSAGE as the last line on stderr. */
+    function assertRefused(result: RunResult, message: string): void {
+        assert.equal(result.code, REFUSED_JOB_EXIT_STATUS, result.stderr);
+        assert.equal(lastLine(result.stderr), `ci-platform: refusing job: ${message}`);
     }
 
     before(async () => {
@@ -90,54 +124,196 @@ describe("agent hooks", { timeout: 120_000 }, () => {
     });
 
     describe("pre-bootstrap", () => {
-        for (const repo of [
-            "git@github.com:learningequality/kolibri.git",
-            "https://github.com/learningequality/kolibri",
-            "https://github.com/LearningEquality/Kolibri.git",
-            "ssh://git@github.com/dagster-io/dagster.git",
+        const KOLIBRI = "https://github.com/learningequality/kolibri.git";
+        const DAGSTER = "git@github.com:dagster-io/dagster.git";
+
+        for (const [slug, repo] of [
+            ["kolibri", KOLIBRI],
+            ["kolibri-docs", KOLIBRI],
+            ["dagster", DAGSTER],
         ]) {
-            it(`accepts a declared repository given as ${repo}`, async () => {
-                const result = await preBootstrap(repo);
+            it(`admits pipeline ${slug} with its configured repository ${repo}`, async () => {
+                const result = await preBootstrap(slug, repo);
                 assert.equal(result.code, 0, result.stderr);
                 assert.equal(result.stderr, "");
+                assert.equal(
+                    lastLine(result.stdout),
+                    `ci-platform: pipeline "${slug}" with repository "${repo}" is served by this fleet`,
+                );
             });
         }
 
-        it("refuses a repository the platform does not declare, saying where to declare it", async () => {
-            const result = await preBootstrap("git@github.com:someone/unknown.git");
-            assert.equal(result.code, 1);
-            assert.equal(
-                lastLine(result.stderr),
-                "ci-platform: refusing job: repository github.com/someone/unknown is not declared on this platform; " +
-                    "declare it as ci-platform:pipelines[].repository: someone/unknown in Pulumi.<stack>.yaml",
+        it("refuses another pipeline of a served repository: the list is per pipeline, not per repository", async () => {
+            assertRefused(
+                await preBootstrap("kolibri-release", KOLIBRI),
+                'pipeline "kolibri-release" is not served by fleet "linux-us-east-1" (queue default); ' +
+                    "its jobs go to the queue of the fleets of its cluster: check ci-platform:pipelines[].cluster and .queue",
             );
         });
 
-        it("refuses a non-GitHub URL without printing its credentials", async () => {
-            const result = await preBootstrap(
-                `https://x-access-token:${SENTINEL}@gitlab.example/learningequality/kolibri`,
-            );
-            assert.equal(result.code, 1);
-            assert.equal(
-                lastLine(result.stderr),
-                "ci-platform: refusing job: repository https://***@gitlab.example/learningequality/kolibri " +
-                    "is not a GitHub repository URL this platform declares",
+        it("refuses a served pipeline carrying another served pipeline's repository", async () => {
+            assertRefused(
+                await preBootstrap("dagster", KOLIBRI),
+                `pipeline "dagster" gave repository "${KOLIBRI}", but this fleet admits it only with ${DAGSTER}; ` +
+                    "Buildkite hands a pipeline's jobs its configured repository URL: set it with pulumi up, not by hand",
             );
         });
 
-        it("refuses a job whose environment has no repository", async () => {
-            const envFile = path.join(m.root, "empty.env");
-            fs.writeFileSync(envFile, `PYPI_TOKEN="${SENTINEL}"\n`);
-            const result = await runBash(
-                [path.join(m.agentHooksPath, "pre-bootstrap")],
-                jobEnv({ BUILDKITE_ENV_FILE: envFile }),
+        // Buildkite hands a job its pipeline's configured URL verbatim: any other spelling of the right repository
+        // did not come from the pipeline the platform declares.
+        for (const variant of [
+            "https://github.com/learningequality/kolibri",
+            "https://github.com/learningequality/kolibri.git/",
+            "https://github.com/LearningEquality/Kolibri.git",
+            "HTTPS://GITHUB.COM/learningequality/kolibri.git",
+            "git@github.com:learningequality/kolibri.git",
+            "ssh://git@github.com/learningequality/kolibri.git",
+            "git://github.com/learningequality/kolibri.git",
+            "http://github.com/learningequality/kolibri.git",
+            "https://user@github.com/learningequality/kolibri.git",
+            "https://github.com:443/learningequality/kolibri.git",
+            "https://github.com:8443/learningequality/kolibri.git",
+            "https://github.com/learningequality/evil/../kolibri.git",
+            "https://github.com/learningequality/kolibri.git/../../evil/x.git",
+            "https://github.com.evil.example/learningequality/kolibri.git",
+            "https://github.com/learningequality/kolibri.gitx",
+            " https://github.com/learningequality/kolibri.git",
+            "https://github.com/learningequality/kolibri.git ",
+            "https://github.com/learningequality/kolibri.git https://evil.example/x.git",
+            "",
+        ]) {
+            it(`refuses pipeline kolibri with the variant ${JSON.stringify(variant)}`, async () => {
+                const result = await preBootstrap("kolibri", variant);
+                assert.equal(result.code, REFUSED_JOB_EXIT_STATUS, result.stderr);
+                assert.match(
+                    lastLine(result.stderr),
+                    /^ci-platform: refusing job: pipeline "kolibri" gave repository /,
+                );
+            });
+        }
+
+        it("masks credentials in a refused URL and never prints the job's secrets", async () => {
+            assertRefused(
+                await preBootstrap(
+                    "kolibri",
+                    `https://x-access-token:${SENTINEL}@github.com/learningequality/kolibri.git`,
+                ),
+                'pipeline "kolibri" gave repository "https://***@github.com/learningequality/kolibri.git", ' +
+                    `but this fleet admits it only with ${KOLIBRI}; ` +
+                    "Buildkite hands a pipeline's jobs its configured repository URL: set it with pulumi up, not by hand",
             );
-            assert.equal(result.code, 1);
-            assert.equal(
-                lastLine(result.stderr),
-                "ci-platform: refusing job: the job environment has no BUILDKITE_REPO",
+        });
+
+        it("reads the JSON file only: a second BUILDKITE_REPO line in the shell env file changes nothing", async () => {
+            const [json, shell] = jobFiles("kolibri", "https://evil.example/x.git");
+            const crafted = `BUILDKITE_REPO="${KOLIBRI}"\nBUILDKITE_PIPELINE_SLUG="kolibri"\n${shell}`;
+            assertRefused(
+                await preBootstrapFiles(json, crafted),
+                `pipeline "kolibri" gave repository "https://evil.example/x.git", but this fleet admits it only with ${KOLIBRI}; ` +
+                    "Buildkite hands a pipeline's jobs its configured repository URL: set it with pulumi up, not by hand",
             );
-            assertNoSecret(result);
+        });
+
+        for (const [what, value] of [
+            ["an embedded newline and a second assignment", `${KOLIBRI}\nBUILDKITE_REPO=${KOLIBRI}`],
+            ["an embedded quote", `${KOLIBRI}" "${KOLIBRI}`],
+            ["an embedded =", `${KOLIBRI}=`],
+            ["a NUL", `${KOLIBRI}\u0000`],
+            ["a tab and a second pair", `${KOLIBRI}\tkolibri ${KOLIBRI}`],
+        ]) {
+            it(`refuses a repository value with ${what}`, async () => {
+                const result = await preBootstrap("kolibri", value);
+                assert.equal(result.code, REFUSED_JOB_EXIT_STATUS, result.stderr);
+                assert.equal(lastLine(result.stderr).split("\n").length, 1);
+            });
+        }
+
+        it("refuses a slug crafted to look like a list line", async () => {
+            const result = await preBootstrap(`kolibri ${KOLIBRI}\nkolibri`, KOLIBRI);
+            assert.equal(result.code, REFUSED_JOB_EXIT_STATUS, result.stderr);
+            assert.match(lastLine(result.stderr), /is not served by fleet/);
+        });
+
+        it("refuses other variables that merely hold a served pair", async () => {
+            const result = await preBootstrap("evil", "https://evil.example/x.git", {
+                BUILDKITE_MESSAGE: `BUILDKITE_PIPELINE_SLUG=kolibri\nBUILDKITE_REPO=${KOLIBRI}`,
+                BUILDKITE_REPO_MIRROR: KOLIBRI,
+            });
+            assert.equal(result.code, REFUSED_JOB_EXIT_STATUS, result.stderr);
+        });
+
+        for (const [what, json, message] of [
+            ["no JSON env file", undefined, /^cannot read the job's JSON environment file/],
+            ["an empty file", "", /^the job environment file is not one JSON object$/],
+            [
+                "the shell format instead of JSON",
+                `BUILDKITE_PIPELINE_SLUG="kolibri"\nBUILDKITE_REPO="${KOLIBRI}"\n`,
+                /^the job environment file is not one JSON object$/,
+            ],
+            [
+                "two JSON objects",
+                `{"BUILDKITE_PIPELINE_SLUG":"kolibri","BUILDKITE_REPO":"${KOLIBRI}"}\n{"BUILDKITE_REPO":"x"}\n`,
+                /^the job environment file is not one JSON object$/,
+            ],
+            [
+                "a JSON array",
+                `[{"BUILDKITE_PIPELINE_SLUG":"kolibri","BUILDKITE_REPO":"${KOLIBRI}"}]`,
+                /^the job environment file is not one JSON object$/,
+            ],
+            [
+                "truncated JSON",
+                `{"BUILDKITE_PIPELINE_SLUG":"kolibri","BUILDKITE_REPO":"${KOLIBRI}"`,
+                /^the job environment file is not one JSON object$/,
+            ],
+            [
+                "no BUILDKITE_REPO",
+                `{"BUILDKITE_PIPELINE_SLUG":"kolibri","PYPI_TOKEN":"${SENTINEL}"}`,
+                /^the job environment has no BUILDKITE_PIPELINE_SLUG or no BUILDKITE_REPO/,
+            ],
+            [
+                "no BUILDKITE_PIPELINE_SLUG",
+                `{"BUILDKITE_REPO":"${KOLIBRI}"}`,
+                /^the job environment has no BUILDKITE_PIPELINE_SLUG or no BUILDKITE_REPO/,
+            ],
+            [
+                "a repository that is not a string",
+                `{"BUILDKITE_PIPELINE_SLUG":"kolibri","BUILDKITE_REPO":["${KOLIBRI}"]}`,
+                /^the job environment has no BUILDKITE_PIPELINE_SLUG or no BUILDKITE_REPO/,
+            ],
+            [
+                "a null repository",
+                `{"BUILDKITE_PIPELINE_SLUG":"kolibri","BUILDKITE_REPO":null}`,
+                /^the job environment has no BUILDKITE_PIPELINE_SLUG or no BUILDKITE_REPO/,
+            ],
+        ] as const) {
+            it(`refuses a job with ${what}`, async () => {
+                const result = await preBootstrapFiles(json, `PYPI_TOKEN="${SENTINEL}"\n`);
+                assert.equal(result.code, REFUSED_JOB_EXIT_STATUS, result.stderr);
+                assert.match(lastLine(result.stderr).replace(/^ci-platform: refusing job: /, ""), message);
+            });
+        }
+
+        it("refuses every job when the fleet's list is missing or empty (a fleet that serves no pipeline)", async () => {
+            const list = path.join(m.hooksDir, "allowed-pipelines");
+            const saved = fs.readFileSync(list, "utf8");
+            try {
+                fs.writeFileSync(list, "");
+                const empty = await preBootstrap("kolibri", KOLIBRI);
+                assert.equal(empty.code, REFUSED_JOB_EXIT_STATUS, empty.stderr);
+                assert.match(lastLine(empty.stderr), /pipeline "kolibri" is not served by fleet/);
+                fs.rmSync(list);
+                assertRefused(
+                    await preBootstrap("kolibri", KOLIBRI),
+                    `this fleet has no allow-list at ${list} (bootstrap.sh writes it); boot the instance again`,
+                );
+            } finally {
+                fs.writeFileSync(list, saved);
+            }
+        });
+
+        it("exits with the one refusal status the steps' retry rules are checked against", () => {
+            const lib = fs.readFileSync(path.join(m.hooksDir, "lib/repository.bash"), "utf8");
+            assert.match(lib, new RegExp(`^CI_REFUSED_EXIT_STATUS=${REFUSED_JOB_EXIT_STATUS}$`, "m"));
         });
     });
 

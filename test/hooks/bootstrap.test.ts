@@ -6,9 +6,18 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { bundleObjectKey, FLEET_SETTINGS_NAME, MANIFEST_NAME, sha256Hex } from "../../components/hooks/bundle";
+import { allowedRepositoriesValue, type FleetAllowlist } from "../../components/hooks/allowlist";
+import {
+    ALLOWED_PIPELINES_NAME,
+    bundleObjectKey,
+    FLEET_SETTINGS_NAME,
+    MANIFEST_NAME,
+    readHookSources,
+    sha256Hex,
+} from "../../components/hooks/bundle";
 import {
     closedPort,
+    HOOKS_DIR,
     lastLine,
     Machine,
     REGION,
@@ -34,6 +43,10 @@ function assertNothingInstalled(machine: Machine): void {
 }
 
 // The tests are independent (one bucket and one machine each), and mostly wait for the AWS CLI: run them at once.
+/** The agent config line bootstrap.sh writes for the harness's allow-list. */
+const ALLOWED_LINE =
+    'allowed-repositories="^git@github[.]com:dagster-io/dagster[.]git$,^https://github[.]com/learningequality/kolibri[.]git$"\n';
+
 describe("bootstrap.sh", { timeout: 120_000, concurrency: true }, () => {
     let s3: S3Fixture;
     const machines: Machine[] = [];
@@ -83,8 +96,17 @@ describe("bootstrap.sh", { timeout: 120_000, concurrency: true }, () => {
         );
         assert.equal(
             fs.readFileSync(m.agentConfig, "utf8"),
-            `${m.agentConfigText}additional-hooks-paths="${m.hooksDir}"\n`,
-            "the stack's hooks-path stays, ours is added once",
+            `${m.agentConfigText}additional-hooks-paths="${m.hooksDir}"\n${ALLOWED_LINE}`,
+            "the stack's hooks-path stays, ours is added once, and the agent's allow-list is the fleet's",
+        );
+        assert.equal(
+            fs.readFileSync(path.join(m.hooksDir, ALLOWED_PIPELINES_NAME), "utf8"),
+            [
+                "dagster git@github.com:dagster-io/dagster.git",
+                "kolibri https://github.com/learningequality/kolibri.git",
+                "kolibri-docs https://github.com/learningequality/kolibri.git",
+                "",
+            ].join("\n"),
         );
         assert.equal(fs.statSync(m.agentConfig).mode & 0o777, 0o600, "the agent config keeps its mode");
         // The agent runs pre-bootstrap from hooks-path only: ours is reached through a shim there.
@@ -105,7 +127,43 @@ describe("bootstrap.sh", { timeout: 120_000, concurrency: true }, () => {
         assert.equal(third.code, 0, third.stderr);
         assert.equal(
             fs.readFileSync(m.agentConfig, "utf8"),
-            `${m.agentConfigText}additional-hooks-paths="/opt/other/hooks,${m.hooksDir}"\n`,
+            `${m.agentConfigText}additional-hooks-paths="/opt/other/hooks,${m.hooksDir}"\n${ALLOWED_LINE}`,
+        );
+    });
+
+    it("makes the fleet's list the agent's only allowed-repositories line, and installs a changed allow-list", async () => {
+        const { bootstrap } = await uploadBundle(s3, "allow");
+        const m = machine();
+        // Someone's allow-everything line, before and after other settings: both go, ours is the one left.
+        fs.writeFileSync(
+            m.agentConfig,
+            `allowed-repositories=".*"\n${m.agentConfigText}  allowed-repositories = "^https://evil"\n`,
+            { mode: 0o600 },
+        );
+        const first = await m.bootstrap(s3, "allow", bootstrap.key);
+        assert.equal(first.code, 0, first.stderr);
+        assert.equal(
+            fs.readFileSync(m.agentConfig, "utf8"),
+            `${m.agentConfigText}additional-hooks-paths="${m.hooksDir}"\n${ALLOWED_LINE}`,
+        );
+        assert.equal(fs.statSync(m.agentConfig).mode & 0o777, 0o600);
+        assertNoSecret(first);
+
+        // The same bundle with another fleet allow-list: a new release, with the new list in both places.
+        const only: FleetAllowlist = {
+            pipelines: [{ slug: "kolibri", repositoryUrls: ["https://github.com/learningequality/kolibri.git"] }],
+        };
+        const next = await uploadBundle(s3, "allow", { allowlist: only });
+        const second = await m.bootstrap(s3, "allow", next.bootstrap.key);
+        assert.equal(second.code, 0, second.stderr);
+        assert.equal(
+            fs.readFileSync(path.join(m.hooksDir, ALLOWED_PIPELINES_NAME), "utf8"),
+            "kolibri https://github.com/learningequality/kolibri.git\n",
+        );
+        assert.equal(
+            fs.readFileSync(m.agentConfig, "utf8"),
+            `${m.agentConfigText}additional-hooks-paths="${m.hooksDir}"\n` +
+                `allowed-repositories="${allowedRepositoriesValue(only)}"\n`,
         );
     });
 
@@ -178,7 +236,9 @@ describe("bootstrap.sh", { timeout: 120_000, concurrency: true }, () => {
         assert.equal((await m.bootstrap(s3, "tampered", good.bootstrap.key)).code, 0);
         const installed = snapshotTree(m.root);
 
-        const next = await uploadBundle(s3, "tampered", { allowed: ["learningequality/kolibri"] });
+        // The next release: one more file, so another bundle hash.
+        const hookFiles = [...readHookSources(HOOKS_DIR), { path: "lib/next.bash", content: "# next release\n" }];
+        const next = await uploadBundle(s3, "tampered", { hookFiles });
         const original = next.bundle.files.find((f) => f.path === "environment");
         assert.ok(original);
         await s3.put(

@@ -14,11 +14,12 @@ import {
     sha256Hex,
     type HooksBundleArgs,
 } from "../../components/hooks/bundle";
+import type { FleetAllowlist } from "../../components/hooks/allowlist";
 
 const hookFiles = readHookSources(path.resolve(__dirname, "../../hooks"));
-const args: HooksBundleArgs = {
-    hookFiles,
-    allowedRepositories: ["learningequality/kolibri", "Dagster-io/dagster"],
+const args: HooksBundleArgs = { hookFiles };
+const allowlist: FleetAllowlist = {
+    pipelines: [{ slug: "kolibri", repositoryUrls: ["https://github.com/learningequality/kolibri.git"] }],
 };
 const fleet = {
     name: "linux-us-east-1",
@@ -31,10 +32,7 @@ const fleet = {
 describe("buildHooksBundle", () => {
     it("gives the same bytes and hash for the same input, whatever its order", () => {
         const a = buildHooksBundle(args);
-        const b = buildHooksBundle({
-            hookFiles: [...hookFiles].reverse(),
-            allowedRepositories: [...args.allowedRepositories].reverse(),
-        });
+        const b = buildHooksBundle({ hookFiles: [...hookFiles].reverse() });
         assert.deepEqual(b, a);
     });
 
@@ -73,6 +71,7 @@ describe("buildHooksBundle", () => {
             region: "us-east-1",
             bundleHash: bundle.hash,
             fleet,
+            allowlist,
         });
         assert.ok(content.includes(`readonly CI_PLATFORM_BUNDLE_PREFIX='${hooksKeyPrefix(bundle.hash)}'\n`));
         for (const o of uploaded) assert.ok(o.key.startsWith(`${hooksKeyPrefix(bundle.hash)}/`), o.key);
@@ -94,14 +93,18 @@ describe("buildHooksBundle", () => {
         );
     });
 
-    it("bundles the hooks and generated files, not bootstrap.sh, with hooks executable", () => {
+    it("bundles the hooks, not bootstrap.sh, with hooks executable, and nothing fleet-specific", () => {
         const bundle = buildHooksBundle(args);
         const modes = Object.fromEntries(bundle.files.map((f) => [f.path, f.mode]));
         assert.equal(modes["bootstrap.sh"], undefined);
         assert.equal(modes["pre-bootstrap"], 0o755);
         assert.equal(modes["lib/s3.bash"], 0o644);
-        const text = (p: string) => bundle.files.find((f) => f.path === p)?.content;
-        assert.equal(text("allowed-repositories.txt"), "dagster-io/dagster\nlearningequality/kolibri\n");
+        // The allow-list is per fleet, in its bootstrap script: a global list in the bundle admitted every
+        // pipeline's repository on every fleet.
+        assert.deepEqual(
+            bundle.files.map((f) => f.path).filter((p) => !hookFiles.some((h) => h.path === p)),
+            [],
+        );
     });
 
     it("holds no image versions, so an image bump does not change the bundle or roll the fleets", () => {
@@ -120,22 +123,25 @@ describe("buildHooksBundle", () => {
                 assert.notEqual(buildHooksBundle({ ...args, hookFiles: changed }).hash, base);
             }),
         );
-        assert.notEqual(buildHooksBundle({ ...args, allowedRepositories: ["a/b"] }).hash, base);
     });
 
     it("reports every problem at once", () => {
         assert.throws(
             () =>
                 buildHooksBundle({
-                    hookFiles: [...hookFiles, { path: "SHA256SUMS", content: "" }, { path: "../x", content: "" }],
-                    allowedRepositories: ["not a repo"],
+                    hookFiles: [
+                        ...hookFiles,
+                        { path: "SHA256SUMS", content: "" },
+                        { path: "../x", content: "" },
+                        { path: "allowed-pipelines", content: "" },
+                    ],
                 }),
             {
                 message: [
                     "cannot build the hooks bundle:",
                     '- hook file "SHA256SUMS" has a name the bundle reserves for a generated file',
                     '- hook file path "../x" must be relative and use only [A-Za-z0-9._-] segments',
-                    '- allowedRepositories[0] "not a repo" is not of the form owner/name',
+                    '- hook file "allowed-pipelines" has a name the bundle reserves for a generated file',
                 ].join("\n"),
             },
         );
@@ -151,6 +157,7 @@ describe("renderBootstrapScript", () => {
             region: "us-east-1",
             bundleHash: bundle.hash,
             fleet,
+            allowlist,
             ...over,
         });
 
@@ -159,7 +166,7 @@ describe("renderBootstrapScript", () => {
         assert.deepEqual(render(), a);
         assert.match(a.key, /^_ci-platform\/bootstrap\/linux-us-east-1-[0-9a-f]{16}\.sh$/);
         assert.equal(a.key, `_ci-platform/bootstrap/linux-us-east-1-${sha256Hex(a.content).slice(0, 16)}.sh`);
-        const other = buildHooksBundle({ ...args, allowedRepositories: ["a/b"] });
+        const other = buildHooksBundle({ hookFiles: [...hookFiles, { path: "extra", content: "#!/bin/bash\n" }] });
         assert.notEqual(render({ bundleHash: other.hash }).key, a.key);
     });
 
@@ -181,6 +188,51 @@ describe("renderBootstrapScript", () => {
             encoding: "utf8",
         });
         assert.equal(result.stdout, odd);
+    });
+
+    it("renders the fleet's allow-list: the agent's anchored patterns and the per-pipeline pairs", () => {
+        const two: FleetAllowlist = {
+            pipelines: [
+                { slug: "dagster", repositoryUrls: ["git@github.com:dagster-io/dagster.git"] },
+                { slug: "kolibri", repositoryUrls: ["https://github.com/learningequality/kolibri.git"] },
+            ],
+        };
+        const { content } = render({ allowlist: two });
+        assert.match(
+            content,
+            /^readonly CI_PLATFORM_ALLOWED_REPOSITORIES='\^git@github\[\.\]com:dagster-io\/dagster\[\.\]git\$,\^https:\/\/github\[\.\]com\/learningequality\/kolibri\[\.\]git\$'$/m,
+        );
+        assert.match(
+            content,
+            /^readonly CI_PLATFORM_ALLOWED_PIPELINES='dagster=git@github\.com:dagster-io\/dagster\.git kolibri=https:\/\/github\.com\/learningequality\/kolibri\.git'$/m,
+        );
+        // Another fleet's list, another script and key; the bundle is the same.
+        assert.notEqual(render({ allowlist: two }).key, render().key);
+    });
+
+    it("renders a fleet that serves no pipeline as admitting nothing, never as the agent's empty allow-all list", () => {
+        const { content } = render({ allowlist: { pipelines: [] } });
+        assert.match(content, /^readonly CI_PLATFORM_ALLOWED_REPOSITORIES='\^\.\^\$'$/m);
+        assert.match(content, /^readonly CI_PLATFORM_ALLOWED_PIPELINES=''$/m);
+    });
+
+    it("refuses allow-list values the agent config or the hook's list cannot carry", () => {
+        const bad: FleetAllowlist = {
+            pipelines: [
+                { slug: "Bad Slug", repositoryUrls: ["https://github.com/a/b.git"] },
+                { slug: "ok", repositoryUrls: ["https://github.com/a/b.git,^.*$", 'git@github.com:a/"b'] },
+                { slug: "none", repositoryUrls: [] },
+            ],
+        };
+        assert.throws(() => render({ allowlist: bad }), {
+            message: [
+                "cannot render bootstrap.sh:",
+                '- allowlist.pipelines[0].slug "Bad Slug" is not a pipeline slug',
+                '- allowlist.pipelines[1].repositoryUrls[0] "https://github.com/a/b.git,^.*$" may only use [A-Za-z0-9@:/._~+-] (no space, comma or quote)',
+                '- allowlist.pipelines[1].repositoryUrls[1] "git@github.com:a/"b" may only use [A-Za-z0-9@:/._~+-] (no space, comma or quote)',
+                '- allowlist.pipelines[2] "none" has no repository URL',
+            ].join("\n"),
+        });
     });
 
     it("refuses a bundle prefix other than the one the bundle is uploaded under", () => {

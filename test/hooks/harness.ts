@@ -20,6 +20,7 @@ import {
     type HooksBundle,
     type HookSourceFile,
 } from "../../components/hooks/bundle";
+import type { FleetAllowlist } from "../../components/hooks/allowlist";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const HOOKS_DIR = path.join(REPO_ROOT, "hooks");
@@ -35,7 +36,17 @@ export const FLEET = {
     ecrRegistry: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
     agentsPerInstance: 1,
 };
-export const ALLOWED = ["learningequality/kolibri", "dagster-io/Dagster"];
+/**
+ * The test fleet's allow-list: two pipelines of one repository (HTTPS), and one of another owner over SSH, as
+ * fleetAllowlist makes them from the config (each pipeline's checkoutUrl).
+ */
+export const ALLOWLIST: FleetAllowlist = {
+    pipelines: [
+        { slug: "dagster", repositoryUrls: ["git@github.com:dagster-io/dagster.git"] },
+        { slug: "kolibri", repositoryUrls: ["https://github.com/learningequality/kolibri.git"] },
+        { slug: "kolibri-docs", repositoryUrls: ["https://github.com/learningequality/kolibri.git"] },
+    ],
+};
 /** The agent config the Elastic CI Stack writes, with its hooks-path under the scratch machine's root. */
 export function agentConfigText(agentHooksPath: string, spawn = 1): string {
     return `name="stack-i-123-%spawn"\ntoken="${SENTINEL}"\nhooks-path="${agentHooksPath}"\nbuild-path=/var/lib/buildkite-agent/builds\nspawn=${spawn}\n`;
@@ -133,10 +144,10 @@ export interface Upload {
 export async function uploadBundle(
     s3: S3Fixture,
     bucket: string,
-    options: { allowed?: readonly string[]; hookFiles?: readonly HookSourceFile[]; agentsPerInstance?: number } = {},
+    options: { allowlist?: FleetAllowlist; hookFiles?: readonly HookSourceFile[]; agentsPerInstance?: number } = {},
 ): Promise<Upload> {
     const hookFiles = options.hookFiles ?? readHookSources(HOOKS_DIR);
-    const bundle = buildHooksBundle({ hookFiles, allowedRepositories: options.allowed ?? ALLOWED });
+    const bundle = buildHooksBundle({ hookFiles });
     const bootstrap = renderBootstrapScript({
         hookFiles,
         bucket,
@@ -145,6 +156,7 @@ export async function uploadBundle(
         bundlePrefix: hooksKeyPrefix(bundle.hash),
         fleet: { ...FLEET, agentsPerInstance: options.agentsPerInstance ?? FLEET.agentsPerInstance },
         disk: { minFreeGb: 10, pruneAbovePercent: 80 },
+        allowlist: options.allowlist ?? ALLOWLIST,
     });
     await s3.createBucket(bucket);
     const objects = hookObjects(secretsBucketName(REGION), bundleUploadFiles(bundle));

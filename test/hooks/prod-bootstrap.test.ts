@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { renderedAgentsPerInstance } from "../../policy/invariants/hooks";
 import { runPolicies } from "../../policy/offline";
 import type { PlanResource } from "../../policy/resource";
+import { checkoutUrl, pipelinesServed } from "../../components/config/access-checks";
 import { prodConfig } from "../fixtures/config";
 import { runScript } from "../fixtures/cli";
 
@@ -49,7 +50,12 @@ describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
         const config = prodConfig();
         const rendered = Object.fromEntries(
             resources
-                .filter((r) => r.type === OBJECT && r.parent?.includes("::ci-platform:agents:Fleet::"))
+                .filter(
+                    (r) =>
+                        r.type === OBJECT &&
+                        r.parent?.includes("::ci-platform:agents:Fleet::") &&
+                        r.name.endsWith("-bootstrap"),
+                )
                 .map((r) => [
                     r.name.slice(0, -"-bootstrap".length),
                     renderedAgentsPerInstance(String(r.inputs.content)),
@@ -62,6 +68,67 @@ describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
         );
         assert.deepEqual(rendered, expected);
         assert.ok(Object.values(expected).includes("2"), "prod has fleets sharing an instance between agents");
+    });
+
+    /**
+     * The allow-list each prod fleet's agents get, read from the plan alone: a Linux fleet's from its bootstrap
+     * script's settings (bootstrap.sh writes them into the agent config and allowed-pipelines), a Windows fleet's from
+     * the agent env file its stack's AgentEnvFileUrl names. Expected: exactly pipelinesServed, each with its checkout
+     * URL, computed here from the config without the allow-list module.
+     */
+    it("gives every AWS fleet's agents exactly the pipelines it serves (pipelinesServed), on Linux and Windows", () => {
+        const config = prodConfig();
+        const setting = (content: string, name: string): string | undefined =>
+            new RegExp(`^readonly ${name}='([^'\n]*)'$`, "m").exec(content)?.[1];
+        let windows = 0;
+        for (const fleet of config.fleets) {
+            if (fleet.kind !== "aws") continue;
+            const served = pipelinesServed(config, fleet);
+            const urls = [...new Set(served.map((p) => checkoutUrl(p.repository, p.checkout)))];
+            const expectedPatterns = urls.map((u) => `^${u.replace(/\./g, "[.]")}$`).sort();
+            const stack = byName(STACK, `${fleet.name}-stack`);
+            const parameters = stack.inputs.parameters as Record<string, unknown>;
+            let value: string | undefined;
+            if (fleet.os === "windows") {
+                windows++;
+                const env = byName(OBJECT, `${fleet.name}-agent-env`);
+                assert.equal(parameters.AgentEnvFileUrl, `s3://${String(env.inputs.bucket)}/${String(env.inputs.key)}`);
+                assert.equal(parameters.BootstrapScriptUrl, "", "no bash bootstrap on Windows");
+                value = /^BUILDKITE_ALLOWED_REPOSITORIES=(.*)$/m.exec(String(env.inputs.content))?.[1];
+                // The stack fetches it with the instance role at boot (bk-fetch.ps1: aws s3 cp).
+                const policy = JSON.parse(
+                    String(byName("aws:iam/policy:Policy", `${fleet.name}-policy`).inputs.policy),
+                ) as {
+                    Statement: { Action: string[]; Resource: string | string[] }[];
+                };
+                assert.ok(
+                    policy.Statement.some(
+                        (st) =>
+                            st.Action.includes("s3:GetObject") &&
+                            [st.Resource]
+                                .flat()
+                                .some((r) => r.endsWith(`:::${String(env.inputs.bucket)}/${String(env.inputs.key)}`)),
+                    ),
+                    `${fleet.name}'s role cannot read its agent env file`,
+                );
+            } else {
+                const content = String(byName(OBJECT, `${fleet.name}-bootstrap`).inputs.content);
+                value = setting(content, "CI_PLATFORM_ALLOWED_REPOSITORIES");
+                const pairs = (setting(content, "CI_PLATFORM_ALLOWED_PIPELINES") ?? "").split(" ").filter((x) => x);
+                assert.deepEqual(
+                    pairs,
+                    served.map((p) => `${p.slug}=${checkoutUrl(p.repository, p.checkout)}`),
+                    fleet.name,
+                );
+            }
+            assert.ok(value !== undefined, `${fleet.name} has no allowed-repositories`);
+            assert.deepEqual(
+                value.split(",").sort(),
+                expectedPatterns.length > 0 ? expectedPatterns : ["^.^$"],
+                fleet.name,
+            );
+        }
+        assert.equal(windows, 1, "prod has one Windows fleet");
     });
 
     it("breaks no hooks-agents-per-instance invariant", () => {

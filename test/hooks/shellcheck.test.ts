@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { buildHooksBundle, readHookSources, renderBootstrapScript } from "../../components/hooks/bundle";
-import { ALLOWED, FLEET, HOOKS_DIR, REGION } from "./harness";
+import { ALLOWLIST, FLEET, HOOKS_DIR, REGION } from "./harness";
 
 const scripts = readHookSources(HOOKS_DIR).filter((f) => f.content.startsWith("#!/bin/bash"));
 
@@ -36,13 +36,14 @@ describe("shellcheck", () => {
 
     it("passes on the rendered bootstrap script", () => {
         const hookFiles = readHookSources(HOOKS_DIR);
-        const bundle = buildHooksBundle({ hookFiles, allowedRepositories: ALLOWED });
+        const bundle = buildHooksBundle({ hookFiles });
         const rendered = renderBootstrapScript({
             hookFiles,
             bucket: "secrets",
             region: REGION,
             bundleHash: bundle.hash,
             fleet: FLEET,
+            allowlist: ALLOWLIST,
         });
         const result = spawnSync("shellcheck", ["--shell=bash", "-"], { input: rendered.content, encoding: "utf8" });
         assert.equal(result.stdout + result.stderr, "");

@@ -53,6 +53,8 @@ let moved: PlanDiff;
 let lostFleets: string[];
 /** Pipelines that ran on a queue of the lost region: removing its fleets means pointing them at another queue. */
 let repointed: string[];
+/** The fleets of the queue (`default`) the re-pointed pipelines now use. */
+let newQueueFleets: string[];
 /** The prod images and their pinned tags (`<variant>-<version>`). */
 let images: { name: string; tags: string[] }[];
 
@@ -63,6 +65,9 @@ before(async () => {
     const lostFleetConfigs = (base.config["ci-platform:fleets"] as Fleet[]).filter((f) => f.region === LOST);
     lostFleets = lostFleetConfigs.map((f) => f.name);
     const lostQueues = new Set(lostFleetConfigs.map((f) => f.queue));
+    newQueueFleets = (base.config["ci-platform:fleets"] as Fleet[])
+        .filter((f) => f.queue === "default")
+        .map((f) => f.name);
     repointed = (base.config["ci-platform:pipelines"] as Pipeline[])
         .filter((p) => p.queue !== undefined && lostQueues.has(p.queue))
         .map((p) => p.slug);
@@ -95,19 +100,16 @@ describe("recovery drill: a region's fleets removed", () => {
         const followed = (r: { name: string; type: string }) =>
             r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
             repointed.some((s) => r.name.includes(`-secret-${s}/`));
-        // ...and so does the grant to read them: the instance-role policy of the fleets that serve queue "default"
-        // now (components/agents/iam-policy.ts reads `<slug>/*` for each pipeline a fleet serves).
-        const defaultFleets = (
-            parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, Fleet[]> }
-        ).config["ci-platform:fleets"]
-            .filter((f) => f.queue === "default")
-            .map((f) => `${f.name}-policy`);
-        const grantFollows = (r: { name: string; type: string }) =>
-            r.type === "aws:iam/policy:Policy" && defaultFleets.includes(r.name);
+        // So do their jobs and the grant to read their secrets: the fleets of the queue they now use admit them (the
+        // allow-list in each fleet's bootstrap script, components/hooks/allowlist.ts) and read `<slug>/*` for each
+        // pipeline they serve (components/agents/iam-policy.ts), so those fleets' script, stack parameter and policy
+        // change.
+        const admitting = (r: { name: string; type: string }) =>
+            newQueueFleets.some((f) => ["bootstrap", "stack", "policy"].some((c) => r.name === `${f}-${c}`));
         const outside = touched(lost).filter(
             (r) =>
                 !followed(r) &&
-                !grantFollows(r) &&
+                !admitting(r) &&
                 !(
                     r.type === "buildkite:Pipeline/pipeline:Pipeline" &&
                     repointed.some((s) => r.name === `${s}-pipeline`)

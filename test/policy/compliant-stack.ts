@@ -166,8 +166,22 @@ export function compliantStack(): MutableResource[] {
                     BuildkiteAgentEnableGracefulShutdown: "true",
                     SecretsBucket: BUCKET,
                     InstanceRoleARN: "arn:aws:iam::123456789012:role/linux-us-east-1-role",
+                    AgentEnvFileUrl: `s3://${BUCKET}/_ci-platform/bootstrap/linux-us-east-1-0123456789abcdef.env`,
                 },
                 tags: TAGS,
+            },
+            { parent: FLEET_URN },
+        ),
+        // The agents' allow-list (policy/invariants/allowlist.ts), in the agent env file the stack names.
+        resource(
+            "aws:s3/bucketObjectv2:BucketObjectv2",
+            "linux-us-east-1-agent-env",
+            {
+                bucket: BUCKET,
+                key: "_ci-platform/bootstrap/linux-us-east-1-0123456789abcdef.env",
+                content: "BUILDKITE_ALLOWED_REPOSITORIES=^https://github[.]com/learningequality/kolibri[.]git$\n",
+                serverSideEncryption: "aws:kms",
+                kmsKeyId: KEY_ARN,
             },
             { parent: FLEET_URN },
         ),

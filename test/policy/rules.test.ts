@@ -65,6 +65,10 @@ function withSecondFleet(stack: Stack): Stack {
             parent: fleet,
             provider: EU_PROVIDER,
         },
+        // Its agents' allow-list, like the first fleet's (policy/invariants/allowlist.ts).
+        ...stack
+            .filter((r) => r.parent === FLEET_URN && r.name.endsWith("-agent-env"))
+            .map((r) => ({ ...structuredClone(r), urn: `${r.urn}-eu`, name: `${r.name}-eu`, parent: fleet })),
     ];
 }
 
