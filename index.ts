@@ -116,7 +116,7 @@ const deployRoles =
     config.deployRoles.length > 0
         ? new DeployRoles(
               "deploy-roles",
-              { roles: config.deployRoles, organization: config.organization },
+              { roles: config.deployRoles, organization: config.organization, accountId },
               { providers: [awsProviders[config.homeRegion]] },
           )
         : undefined;

@@ -16,7 +16,14 @@ export interface DeployRolesArgs {
     readonly roles: readonly DeployRoleConfig[];
     /** The Buildkite organization slug: the `organization:` part of the subjects the roles trust. */
     readonly organization: string;
+    /** The AWS account the roles and providers are in (the provider ARNs are built from it, so that the trust
+     * policies are known at preview, before the providers exist). */
+    readonly accountId: pulumi.Input<string>;
 }
+
+/** An IAM OIDC provider's ARN: `arn:aws:iam::ACCOUNT:oidc-provider/HOST` (AWS IAM User Guide, "IAM ARNs"). */
+export const oidcProviderArn = (accountId: string, issuer: string): string =>
+    `arn:aws:iam::${accountId}:oidc-provider/${issuerHost(issuer)}`;
 
 /** The child name of an issuer's OIDC provider: `agent.buildkite.com` → `oidc-agent-buildkite-com`. */
 export const providerKey = (issuer: string): string => `oidc-${issuerHost(issuer).replace(/[^a-z0-9]+/g, "-")}`;
@@ -57,12 +64,16 @@ export class DeployRoles extends pulumi.ComponentResource {
                 {
                     name: config.name,
                     description: `ci-platform ${config.access} role, assumed per job through ${issuerHost(issuerOf(config))} OIDC`,
-                    assumeRolePolicy: provider.arn.apply((arn) =>
-                        JSON.stringify(trustPolicy(config, args.organization, arn)),
-                    ),
+                    assumeRolePolicy: pulumi
+                        .output(args.accountId)
+                        .apply((account) =>
+                            JSON.stringify(
+                                trustPolicy(config, args.organization, oidcProviderArn(account, issuerOf(config))),
+                            ),
+                        ),
                     maxSessionDuration: config.maxSessionDurationSeconds,
                 },
-                { parent: this, protect: config.access === "deploy" },
+                { parent: this, protect: config.access === "deploy", dependsOn: [provider] },
             );
             for (const policyArn of MANAGED_POLICIES[config.access])
                 new aws.iam.RolePolicyAttachment(

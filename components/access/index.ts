@@ -1,5 +1,5 @@
 export { checkDeployRoles } from "./checks";
-export { DeployRoles, providerKey } from "./deploy-roles";
+export { DeployRoles, oidcProviderArn, providerKey } from "./deploy-roles";
 export type { DeployRolesArgs } from "./deploy-roles";
 export {
     BUILDKITE_ISSUER,
