@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as github from "@pulumi/github";
 import * as buildkite from "@pulumiverse/buildkite";
 import * as path from "node:path";
+import { DeployRoles } from "./components/access";
 import { declareFleets } from "./components/agents";
 import {
     BuildkiteOrganization,
@@ -108,6 +109,16 @@ const images = declareImages({
     rootDir: ROOT,
 });
 
+// The roles that deploy and preview this stack, assumed per job through OIDC (README, "Deploy roles").
+const deployRoles =
+    config.deployRoles.length > 0
+        ? new DeployRoles(
+              "deploy-roles",
+              { roles: config.deployRoles, organization: config.organization, accountId },
+              { providers: [awsProviders[config.homeRegion]] },
+          )
+        : undefined;
+
 new PipelineTriggerRules(
     `${config.organization}-trigger-rules`,
     {
@@ -123,6 +134,8 @@ export const pipelineSteps = Object.fromEntries(
     config.pipelines.map((p) => [p.slug, briefSteps(steps.bySlug[p.slug])]),
 );
 export const agentFleets = fleets.fleets;
+/** By role name: the ARN of each deploy role (set `CI_PLATFORM_AWS_*_ROLE_ARN` and `AWS_PREVIEW_ROLE_ARN` to them). */
+export const deployRoleArns = deployRoles?.roleArns ?? {};
 export const imageRepositories = Object.fromEntries(
     Object.entries(images.images).map(([name, image]) => [name, image.repositoryUrl]),
 );

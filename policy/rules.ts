@@ -13,6 +13,7 @@ import { hooksAgentsPerInstance } from "./invariants/hooks";
 import { agentsAllowlist } from "./invariants/allowlist";
 import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import { elasticStackOwnInstanceRole, kmsKeyPolicyNamedPrincipals } from "./invariants/fleet-role";
+import { deployRolesApart } from "./invariants/deploy-roles";
 import {
     asList,
     at,
@@ -763,4 +764,5 @@ export const RULES: readonly Rule[] = [
     elasticStackOwnInstanceRole,
     kmsKeyPolicyNamedPrincipals,
     agentsAllowlist,
+    deployRolesApart,
 ];

@@ -1,6 +1,7 @@
 import { ELASTIC_STACK_PARAMETERS } from "../agents/elastic-stack-template";
 import { MAX_AWS_FLEET_NAME_LENGTH, secretsBucketNameProblem } from "../agents/naming";
 import { isLoadedSecretFileName, SECRET_FILE_SUFFIXES } from "../agents/secret-objects";
+import { checkDeployRoles } from "../access/checks";
 import { checkAccess } from "./access-checks";
 import { ConfigIssue, didYouMean } from "./issues";
 import { PlatformConfig } from "./schema";
@@ -414,5 +415,6 @@ export function crossCheck(config: PlatformConfig, options: { access?: boolean }
 
     // Checkout, secrets that reach their fleets, and the rules cross-cluster triggers need.
     if (options.access !== false) issues.push(...checkAccess(config));
+    issues.push(...checkDeployRoles(config));
     return issues;
 }

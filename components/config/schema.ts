@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { pathProblem } from "../steps/monorepo";
 import { cronLineProblem } from "./cron";
+import { deployRoleSchema } from "../access/schema";
 import { AWS_REGION_NAMES } from "./regions";
 
 /*
@@ -578,6 +579,8 @@ export const platformConfigSchema = z.strictObject({
         .default(false),
     /** Cost allocation tags applied to every taggable AWS resource. */
     tags: tagMap.default({}),
+    /** The AWS roles that deploy and preview this stack, assumed per job through OIDC (components/access). */
+    deployRoles: z.array(deployRoleSchema).default([]),
 });
 
 /** The keys of the config namespace. */

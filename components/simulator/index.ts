@@ -16,7 +16,13 @@ import { parse, stringify } from "yaml";
 import { repositoryUrl } from "../buildkite/pipeline-settings";
 import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
 import { ifChangedSelects, IfChanged } from "../steps/glob";
-import { PARENT_ENV, UPLOAD_ENV_VAR } from "../steps/pipeline-steps";
+import {
+    PARENT_ENV,
+    RELEASE_CHECK_MARKER,
+    RELEASE_GATE_BLOCK,
+    UPLOAD_ENV_VAR,
+    releaseOriginUrl,
+} from "../steps/pipeline-steps";
 import { ConditionalFacts, evaluateConditional, matchesBranchFilter } from "./conditionals";
 
 export { ConditionalError, evaluateConditional, matchesBranchFilter } from "./conditionals";
@@ -247,6 +253,8 @@ interface BuildState {
     readonly jobs: SimulatedJob[];
     readonly triggeredBy: string | null;
     blocked: boolean;
+    /** What the release check (if this build has run one) decided, and why. */
+    release?: { readonly holds: boolean; readonly why: string };
 }
 
 interface World {
@@ -256,6 +264,8 @@ interface World {
     readonly builds: BuildState[];
     readonly problems: string[];
     readonly bySlug: ReadonlyMap<string, PipelineConfig>;
+    /** The tags that exist in each repository's origin (git URL → tag → commit): the tag the push created. */
+    readonly tags: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 function parseDocument(yaml: string, where: string): { env: Record<string, string>; steps: RawStep[] } {
@@ -359,6 +369,8 @@ function jobKey(step: Record<string, unknown>, fallback: string): string {
     return str(step.key) ?? str(step.id) ?? str(step.identifier) ?? fallback;
 }
 
+const BLOCKS = "blocks the build until someone unblocks it";
+
 function runSteps(world: World, build: BuildState, steps: RawStep[], uploaded: boolean): void {
     const pending = [...steps];
     let blockedAt: string | null = null;
@@ -414,7 +426,7 @@ function runSteps(world: World, build: BuildState, steps: RawStep[], uploaded: b
                 build.jobs.push({
                     ...base,
                     runs: true,
-                    reason: "blocks the build until someone unblocks it",
+                    reason: BLOCKS,
                     queue: null,
                 });
                 if ("block" in step && blockedAt === null) {
@@ -443,6 +455,9 @@ function runSteps(world: World, build: BuildState, steps: RawStep[], uploaded: b
         // docs pipeline upload / depends_on.md: uploaded steps are inserted right after the uploading step, so they
         // run before the steps that follow it (a later wait waits for them too).
         for (const doc of uploads) runSteps(world, build, doc, true);
+        // A block step among them holds the rest of this document too (docs block_step.md).
+        if (blockedAt === null && build.blocked)
+            blockedAt = [...build.jobs].reverse().find((j) => j.reason === BLOCKS)?.key ?? key;
     }
 }
 
@@ -489,6 +504,41 @@ function commandJob(
 /** How a job without a queue tag is shown: the cluster's default queue, which the config never declares. */
 export const CLUSTER_DEFAULT_QUEUE = "(cluster default queue)";
 
+/**
+ * The release check of a gated child (components/steps/pipeline-steps.ts `releaseCheckScript`), on the facts it
+ * reads: the triggering build's pipeline (Buildkite's own `BUILDKITE_TRIGGERED_FROM_*`, which a trigger step's env
+ * cannot override: buildkite/docs environment_variables.md "Job environment") must be one the script names for the
+ * claimed repository; the claimed artifacts build must be the triggering build; the claimed tag must exist in that
+ * repository's origin at the claimed commit (here: the tag the simulated push created). The sources are read from
+ * the script's `case` arms, so what is simulated is what the step runs.
+ */
+export function releaseCheckHolds(
+    script: string,
+    env: Readonly<Record<string, string>>,
+    tags: ReadonlyMap<string, ReadonlyMap<string, string>>,
+): { holds: boolean; why: string } {
+    const urls = new Map<string, string>();
+    let pipeline: string | undefined;
+    for (const line of script.split("\n")) {
+        const arm = /^ {4}([^\s()]+)\)$/.exec(line);
+        if (arm) pipeline = arm[1];
+        const repo = /^ {8}([^\s()]+)\) url="([^"]+)"/.exec(line);
+        if (repo && pipeline !== undefined) urls.set(`${pipeline} ${repo[1]}`, repo[2]);
+    }
+    const from = env.BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG ?? "";
+    const url = urls.get(`${from} ${env[PARENT_ENV.repository] ?? ""}`);
+    if (url === undefined)
+        return { holds: false, why: `not a release: triggered from "${from}", not a release source` };
+    const triggeredFrom = env.BUILDKITE_TRIGGERED_FROM_BUILD_ID ?? "";
+    if (triggeredFrom === "" || env[PARENT_ENV.artifactsBuildId] !== triggeredFrom)
+        return { holds: false, why: "not a release: the artifacts build is not the triggering build" };
+    const tag = env[PARENT_ENV.tag] ?? "";
+    const target = tags.get(url)?.get(tag);
+    if (tag === "" || target === undefined || target !== env[PARENT_ENV.commit])
+        return { holds: false, why: `not a release: no tag "${tag}" at the claimed commit in ${url}` };
+    return { holds: true, why: `a release: tag ${tag} of ${url}` };
+}
+
 /** The build a job id belongs to. */
 function buildOfJob(world: World, jobId: string): BuildState | undefined {
     return world.builds.find((b) => b.jobIds.has(jobId));
@@ -513,7 +563,26 @@ function runCommand(
     };
     const uploads: RawStep[][] = [];
     const where = `build ${build.id} (${build.pipeline.slug}) job ${jobId}`;
-    for (const line of commands.flatMap((c) => c.split("\n"))) {
+    for (const command of commands) {
+        // The release check's function: modelled on its facts, not run line by line.
+        if (command.startsWith(RELEASE_CHECK_MARKER)) {
+            build.release = releaseCheckHolds(command, env, world.tags);
+            continue;
+        }
+        if (command.startsWith("if ! ci_platform_release; then")) {
+            const release = build.release ?? { holds: false, why: "not a release: no release check ran" };
+            // The gate: not a release uploads a block step, inserted after this step (docs pipeline upload).
+            if (command.includes("buildkite-agent pipeline upload") && !release.holds)
+                uploads.push([{ block: RELEASE_GATE_BLOCK.label, key: RELEASE_GATE_BLOCK.key }]);
+            // The release step: not a release ends the script (`exit 0`) before its downloads.
+            if (command.includes("exit 0") && !release.holds) break;
+            continue;
+        }
+        for (const line of command.split("\n")) runLine(line);
+    }
+    return uploads;
+
+    function runLine(line: string): void {
         let m: RegExpExecArray | null;
         if ((m = /^export ([A-Za-z_][A-Za-z0-9_]*)=([^\s$"]*)$/.exec(line))) {
             env[m[1]] = m[2];
@@ -569,7 +638,6 @@ function runCommand(
             downloads.push(from);
         }
     }
-    return uploads;
 }
 
 function trigger(world: World, parent: BuildState, step: Record<string, unknown>, jobId: string, target: string): void {
@@ -624,6 +692,10 @@ export function simulate(input: SimulateInput): Simulation {
         builds: [],
         problems: [],
         bySlug: new Map(config.pipelines.map((p) => [p.slug, p])),
+        // The push's tag exists in its repository's origin, at the commit the build builds.
+        tags: new Map(
+            push.tag !== undefined ? [[releaseOriginUrl(pipeline.repository), new Map([[push.tag, ROOT_COMMIT]])]] : [],
+        ),
     };
     // A pull request build's branch is the PR's head branch (docs environment_variables: BUILDKITE_BRANCH); `pr-N`
     // stands for it when none is given.
@@ -658,7 +730,7 @@ export function simulate(input: SimulateInput): Simulation {
         source: "webhook",
         pr: push.pr ?? null,
         env: {},
-        commit: "HEAD",
+        commit: ROOT_COMMIT,
         triggeredBy: null,
     });
     return {
@@ -675,6 +747,9 @@ export function simulate(input: SimulateInput): Simulation {
         problems: world.problems,
     };
 }
+
+/** The commit the pushed build builds (the simulator has no repository: it stands for the pushed SHA). */
+const ROOT_COMMIT = "HEAD";
 
 /** The simulation as text: one block per build, one line per job. */
 export function renderSimulation(sim: Simulation): string {

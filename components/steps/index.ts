@@ -13,8 +13,10 @@ export {
 export type { Step, StepKind } from "./step-model";
 export {
     PARENT_ENV,
-    RELEASE_GATE_IF,
+    RELEASE_CHECK_MARKER,
+    RELEASE_GATE_BLOCK,
     RELEASE_ONLY_IF,
+    TRIGGERED_IF,
     UPLOAD_ENV_VAR,
     briefSteps,
     escapeForUpload,

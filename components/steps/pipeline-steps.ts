@@ -22,9 +22,10 @@
  *
  * ## What each pipeline gets
  *
- * - A gated child (`gate: release`) starts with a block step that applies only to builds created by a trigger
- *   step of a non-release parent build ({@link RELEASE_GATE_IF}); builds started by hand, by a webhook, by a
- *   schedule or by a release parent run straight through.
+ * - A gated child (`gate: release`) starts, in builds created by a trigger step ({@link TRIGGERED_IF}), with a
+ *   release check ({@link releaseCheckScript}): unless the build is a release by facts no job can set, it uploads
+ *   a block step that holds the rest of the build. Builds started by hand, by a webhook or by a schedule run
+ *   straight through.
  * - Its own build: the repository's `buildkite-agent pipeline upload`, or for a monorepo one step per package.
  * - A parent: a wait, then one upload step of trigger steps, then a wait, and a release-artifacts step that runs
  *   only on tag builds ({@link RELEASE_ONLY_IF}).
@@ -36,7 +37,7 @@
  * trigger whose child declares artifacts downloads from that sibling's build (the Raspberry Pi image downloads the
  * `.deb` of the Debian build). A trigger step cannot learn the id of the build it creates, so such a trigger is not
  * the parent's: the SIBLING's build runs it at its end ({@link chainedTriggers}), passing its own
- * `$BUILDKITE_BUILD_ID` and forwarding the parent's env (release flag, tag, parent ids). Only documented behaviour is
+ * `$BUILDKITE_BUILD_ID` and forwarding the parent's env (tag, commit, parent ids). Only documented behaviour is
  * used: a build's own id and env, read by its own `pipeline upload`. The parent's trigger of the sibling waits for
  * the sibling's build, which waits for the chained trigger's build, so the parent's later steps still follow all.
  * A gated sibling that stops at its gate runs no chained trigger: the dependent build is created only once the
@@ -45,9 +46,27 @@
  * applied (the sibling's build is on the sibling's own branch).
  * A triggered build has no tag (a trigger step's `build` takes branch, commit, env, message and meta_data only:
  * buildkite docs "trigger step"), so a tag-conditional step in a child never runs. Instead every gated child that
- * declares artifacts gets a release step ({@link RELEASE_STEP_IF}, the exact complement of the gate for triggered
- * builds) that, after its own build, downloads its artifacts and uploads them to the GitHub release of the
- * parent's tag ({@link releaseCommands}), with the pipeline secret {@link RELEASE_TOKEN_VAR}.
+ * declares artifacts gets a release step that, after its own build and only when the release check holds again,
+ * downloads its artifacts and uploads them to the GitHub release of the parent's tag ({@link releaseCommands}),
+ * with the pipeline secret {@link RELEASE_TOKEN_VAR}.
+ *
+ * ## The release gate, and what it trusts
+ *
+ * Threat: anyone whose code runs in a build of a parent pipeline (a pull request's `.buildkite/pipeline.yml`, fork
+ * pull requests of public repositories included) can upload a trigger step of a gated child with any `build.env`.
+ * Everything a trigger step passes (`CI_PLATFORM_*`) is therefore a claim, never a fact. A release is decided,
+ * at run time on the agent, from facts no job can set ({@link releaseCheckScript}):
+ * - `BUILDKITE_TRIGGERED_FROM_BUILD_ID` and `..._PIPELINE_SLUG` are Buildkite's standard variables, which take
+ *   precedence over a build's env (buildkite/docs pages/pipelines/configure/environment_variables.md, "Job
+ *   environment": Standard after Build; data/content/environment_variables.yaml: `modifiable: false`). The slug must
+ *   name a pipeline that triggers this child in the config, and the claimed artifacts build must be that build.
+ * - The claimed tag must exist in the parent's ORIGIN repository (the URL comes from the config, not the build)
+ *   and point at the claimed commit: `git ls-remote`, in an emptied environment so that no build env
+ *   (`GIT_CONFIG_PARAMETERS`, `url.*.insteadOf`, `HOME`) can redirect it. Who can push tags to the parent's
+ *   repository decides what is a release: protect release tags on GitHub (tag rulesets).
+ * Not covered (README, "Release gate"): that the triggering build is the build OF that tag. A build of a parent
+ * pipeline at another commit can still claim an existing tag; its own artifacts are then what the child builds
+ * from. Closing that needs Buildkite's REST API (the triggering build's commit), with a token.
  *
  * @module
  */
@@ -98,7 +117,6 @@ export const PARENT_ENV = {
     commit: "CI_PLATFORM_PARENT_COMMIT",
     branch: "CI_PLATFORM_PARENT_BRANCH",
     tag: "CI_PLATFORM_PARENT_TAG",
-    release: "CI_PLATFORM_RELEASE",
     /** `owner/name` of the parent's repository: where a release step uploads. */
     repository: "CI_PLATFORM_PARENT_REPOSITORY",
     /** The key of the trigger step that created the build. */
@@ -110,10 +128,8 @@ export const PARENT_ENV = {
 /** The pipeline secret (an env var from the secrets bucket) a release step uploads to GitHub with. */
 export const RELEASE_TOKEN_VAR = "GITHUB_RELEASE_TOKEN";
 
-/** The block step of a gated child applies to triggered builds whose parent was not a release. */
-export const RELEASE_GATE_IF = `build.source == "trigger_job" && build.env("${PARENT_ENV.release}") != "true"`;
-/** A gated child's release step: a triggered build whose parent was a release (the gate's complement). */
-export const RELEASE_STEP_IF = `build.source == "trigger_job" && build.env("${PARENT_ENV.release}") == "true"`;
+/** Builds created by a trigger step: the only builds a gated child checks, and the only ones it can release in. */
+export const TRIGGERED_IF = 'build.source == "trigger_job"';
 /** A sibling's chained trigger runs only in a build that `parent`'s trigger `key` created. */
 export const CHAINED_IF = (parent: string, key: string): string =>
     `build.source == "trigger_job" && build.env("${PARENT_ENV.pipeline}") == "${parent}" && build.env("${PARENT_ENV.triggerKey}") == "${key}"`;
@@ -292,7 +308,6 @@ export function triggerStep(
                 [PARENT_ENV.commit]: commit,
                 [PARENT_ENV.branch]: branch,
                 [PARENT_ENV.tag]: own ? "${BUILDKITE_TAG:-}" : `\${${PARENT_ENV.tag}:-}`,
-                [PARENT_ENV.release]: `$${PARENT_ENV.release}`,
                 [PARENT_ENV.repository]: escapeForUpload(parent.repository),
                 [PARENT_ENV.triggerKey]: escapeForUpload(edge.key),
                 // The parent's own build, or (chained) the sibling's build that runs this step.
@@ -302,11 +317,130 @@ export function triggerStep(
     };
 }
 
-/** The shell lines that set {@link PARENT_ENV.release} before the trigger document is uploaded. */
-export const RELEASE_PRELUDE = [
-    `export ${PARENT_ENV.release}=false`,
-    `if [ -n "\${BUILDKITE_TAG:-}" ]; then ${PARENT_ENV.release}=true; fi`,
-] as const;
+/** A pipeline whose builds may trigger a gated child as a release, and the repository whose tags make one. */
+export interface ReleaseSource {
+    /** Slug of the pipeline whose build runs the trigger step (the parent, or the sibling of a chained trigger). */
+    readonly pipeline: string;
+    /** `owner/name` of the parent's repository: where the tag must exist and the release is uploaded. */
+    readonly repository: string;
+    /** Whether that repository can be read without credentials. */
+    readonly publicRepository: boolean;
+}
+
+/**
+ * Which builds may release `slug`: for each parent's trigger of it, the pipeline whose build runs that trigger (the
+ * parent, or the sibling whose build runs it as a chained trigger) and the parent's repository. Sorted, unique.
+ */
+export function releaseSources(
+    slug: string,
+    graph: TriggerGraph,
+    bySlug: ReadonlyMap<string, PipelineConfig>,
+): ReleaseSource[] {
+    const sources = new Map<string, ReleaseSource>();
+    for (const via of parentsOf(graph, slug)) {
+        const parent = bySlug.get(via.from);
+        if (parent === undefined) continue;
+        const runner = artifactSource(via, childrenOf(graph, via.from), bySlug)?.to ?? parent.slug;
+        const source = { pipeline: runner, repository: parent.repository, publicRepository: parent.publicRepository };
+        sources.set(`${runner} ${parent.repository}`, source);
+    }
+    return [...sources.values()].sort((a, b) =>
+        `${a.pipeline} ${a.repository}` < `${b.pipeline} ${b.repository}` ? -1 : 1,
+    );
+}
+
+/** The first line of the release check's command: the simulator recognises the command by it. */
+export const RELEASE_CHECK_MARKER = "# ci-platform: release check";
+
+/** The git URL the release check reads a source repository's tags from. */
+export const releaseOriginUrl = (repository: string): string => `https://github.com/${repository}.git`;
+
+/**
+ * The shell function `ci_platform_release`: succeeds, setting `release_repository` and `release_tag`, only when
+ * this build is a release by facts no job can set (module doc, "The release gate"); otherwise prints why and
+ * fails. `origin` gives each source repository's git URL (tests point it at a local repository).
+ *
+ * - `BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG` picks the source; the repository comes from this script.
+ * - `CI_PLATFORM_ARTIFACTS_BUILD_ID` (what the child builds from) must be `BUILDKITE_TRIGGERED_FROM_BUILD_ID`.
+ * - The tag is a plain tag name (no `*`, `..`, spaces or option-like `-`), the commit a full SHA-1.
+ * - `git ls-remote` (git-ls-remote(1): prints `<oid> TAB <ref>`; an annotated tag also lists `<ref>^{}`, the
+ *   commit it points to) runs under `env -i` with a fixed PATH, `HOME` pointing nowhere and
+ *   `GIT_CONFIG_NOSYSTEM` (git-config(1): no system, global or parameter config is read then), so no variable of
+ *   the build can rewrite the URL. A private repository needs the host's credential helper, which the Elastic CI
+ *   Stack's s3-secrets hook passes in `GIT_CONFIG_PARAMETERS` (elastic-ci-stack-s3-secrets-hooks v2.8.0
+ *   s3secrets-helper/secrets/secrets.go), so that one variable is kept for private sources only.
+ */
+export function releaseCheckScript(
+    sources: readonly ReleaseSource[],
+    origin: (repository: string) => string = releaseOriginUrl,
+): string {
+    // One arm per triggering pipeline (a `case` runs its first matching arm only), one inner arm per repository.
+    const pipelines = [...new Set(sources.map((s) => s.pipeline))];
+    const arms = pipelines.flatMap((pipeline) => [
+        `    ${pipeline})`,
+        '      case "$repository" in',
+        ...sources
+            .filter((s) => s.pipeline === pipeline)
+            .map((s) => {
+                const credentials = s.publicRepository
+                    ? ""
+                    : ' credentials="GIT_CONFIG_PARAMETERS=${GIT_CONFIG_PARAMETERS:-}"';
+                return `        ${s.repository}) url="${origin(s.repository)}"${credentials} ;;`;
+            }),
+        "      esac ;;",
+    ]);
+    return [
+        RELEASE_CHECK_MARKER,
+        "ci_platform_release() {",
+        '  local from="${BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG:-}" repository="${CI_PLATFORM_PARENT_REPOSITORY:-}"',
+        '  local tag="${CI_PLATFORM_PARENT_TAG:-}" commit="${CI_PLATFORM_PARENT_COMMIT:-}" url="" credentials="" refs target',
+        '  case "$from" in',
+        ...arms,
+        "  esac",
+        "  if [ -z \"$url\" ]; then echo \"Not a release: triggered from pipeline '$from' for repository '$repository', which the config does not let release this pipeline.\" >&2; return 1; fi",
+        '  if [ -z "${BUILDKITE_TRIGGERED_FROM_BUILD_ID:-}" ] || [ "${CI_PLATFORM_ARTIFACTS_BUILD_ID:-}" != "$BUILDKITE_TRIGGERED_FROM_BUILD_ID" ]; then echo "Not a release: the artifacts would come from a build other than the one that triggered this build." >&2; return 1; fi',
+        '  if ! [[ "$tag" =~ ^[A-Za-z0-9_][A-Za-z0-9._+/-]*$ ]] || [[ "$tag" == *..* ]]; then echo "Not a release: no tag, or not a plain tag name." >&2; return 1; fi',
+        '  if ! [[ "$commit" =~ ^[0-9a-f]{40}$ ]]; then echo "Not a release: the commit is not a full SHA." >&2; return 1; fi',
+        '  if ! refs="$(/usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/opt/homebrew/bin HOME=/nonexistent GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 $credentials git ls-remote --tags "$url" "refs/tags/$tag" "refs/tags/$tag^{}")"; then echo "Not a release: cannot read the tags of $url." >&2; return 1; fi',
+        '  target="$(printf \'%s\\n\' "$refs" | awk -v r="refs/tags/$tag^{}" \'$2 == r { print $1 }\')"',
+        '  if [ -z "$target" ]; then target="$(printf \'%s\\n\' "$refs" | awk -v r="refs/tags/$tag" \'$2 == r { print $1 }\')"; fi',
+        '  if [ "$target" != "$commit" ]; then echo "Not a release: tag $tag of $url is ${target:-absent}, not $commit." >&2; return 1; fi',
+        '  release_repository="$repository"',
+        '  release_tag="$tag"',
+        '  echo "A release: tag $tag of $url points at $commit, and build $BUILDKITE_TRIGGERED_FROM_BUILD_ID of $from triggered this build."',
+        "}",
+    ].join("\n");
+}
+
+/** The block step the release check uploads in a build that is not a release. */
+export const RELEASE_GATE_BLOCK = {
+    key: "release-gate",
+    label: ":lock: Release gate",
+    prompt: "Triggered by a build that is not a release: unblock to run this build anyway.",
+} as const;
+
+/**
+ * The release check's commands: the check, then, unless it holds, a block step uploaded right after this step
+ * (buildkite/docs pages/agent/cli/reference/pipeline.md: uploaded steps are inserted after the uploading step), so
+ * the wait that follows and everything after it stays blocked until someone unblocks it. A failed upload fails
+ * the step, which stops the build too.
+ */
+export function releaseGateCommands(sources: readonly ReleaseSource[]): string[] {
+    const block = [
+        "steps:",
+        `  - block: "${RELEASE_GATE_BLOCK.label}"`,
+        `    key: "${RELEASE_GATE_BLOCK.key}"`,
+        `    prompt: "${RELEASE_GATE_BLOCK.prompt}"`,
+    ];
+    return [
+        releaseCheckScript(sources),
+        [
+            "if ! ci_platform_release; then",
+            `  printf '%s\\n' ${block.map((l) => `'${l}'`).join(" ")} | buildkite-agent pipeline upload`,
+            "fi",
+        ].join("\n"),
+    ];
+}
 
 /**
  * The queue a gated child's release step runs on: its own queue unless only Windows agents serve it (the step is
@@ -324,8 +458,9 @@ export function releaseQueue(pipeline: PipelineConfig, fleets: readonly FleetCon
 }
 
 /**
- * The release step's commands: download this build's own artifacts into the checkout, then add each file to the
- * GitHub release of the parent's tag through GitHub's REST API, with curl and jq (both on the Elastic CI Stack
+ * The release step's commands: the release check ({@link releaseCheckScript}; not a release: nothing to do), then
+ * download this build's own artifacts into the checkout, then add each file to the GitHub release of the parent's
+ * tag through GitHub's REST API, with curl and jq (both on the Elastic CI Stack
  * v6.71.1 Linux AMI: packer/linux/base/scripts/install-utils.sh installs jq; curl is in the base image).
  * - Destination `.`: buildkite/agent v3.137.0 internal/artifact/download.go `targetPath` joins the destination with
  *   the artifact's own path (`dist/x.deb` lands in `./dist/x.deb`) and creates the directories it needs.
@@ -338,15 +473,19 @@ export function releaseQueue(pipeline: PipelineConfig, fleets: readonly FleetCon
  * - Rerun: "Upload a release asset" answers 422 `already_exists` for a name already there, so an asset of the same
  *   name is deleted first ("Delete a release asset").
  */
-export function releaseCommands(artifacts: readonly string[]): string[] {
+export function releaseCommands(artifacts: readonly string[], sources: readonly ReleaseSource[]): string[] {
     const token = `$${RELEASE_TOKEN_VAR}`;
     return [
         "set -euo pipefail",
+        // The check again: the step runs in any triggered build that gets this far (one unblocked by hand too).
+        releaseCheckScript(sources),
+        'if ! ci_platform_release; then echo "Not a release: nothing to upload."; exit 0; fi',
         ...artifacts.map((a) => `buildkite-agent artifact download "${a}" .`),
         [
-            `tag="$${PARENT_ENV.tag}"`,
-            `api="https://api.github.com/repos/$${PARENT_ENV.repository}"`,
-            `uploads="https://uploads.github.com/repos/$${PARENT_ENV.repository}"`,
+            // The repository and tag the check verified, not the build's env.
+            `tag="$release_tag"`,
+            `api="https://api.github.com/repos/$release_repository"`,
+            `uploads="https://uploads.github.com/repos/$release_repository"`,
             `github() { curl -fsSL -H "Authorization: Bearer ${token}" -H "Accept: application/vnd.github+json" "$@"; }`,
             `release_of_tag() { github "$api/releases?per_page=100" | jq -r --arg tag "$tag" 'map(select(.tag_name == $tag)) | first | .id // empty'; }`,
             `release_id="$(release_of_tag)"`,
@@ -412,18 +551,24 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         uploaded.push(doc);
     };
 
-    if (pipeline.gate === "release") {
-        stored.push({
-            kind: "block",
-            key: "release-gate",
-            label: ":lock: Release gate",
-            prompt: "Triggered by a build that is not a release: unblock to run this build anyway.",
-            if: RELEASE_GATE_IF,
-        });
-    }
-
     const bySlug = new Map(ctx.config.pipelines.map((p) => [p.slug, p]));
     const triggered = parentsOf(ctx.graph, pipeline.slug).length > 0;
+    const sources = releaseSources(pipeline.slug, ctx.graph, bySlug);
+
+    if (pipeline.gate === "release") {
+        // Decided on the agent, from facts (module doc, "The release gate"); the wait keeps the build's own steps
+        // behind the block step the check may upload.
+        stored.push({
+            kind: "command",
+            key: "release-check",
+            label: ":lock: Release check",
+            if: TRIGGERED_IF,
+            queue: releaseQueue(pipeline, ctx.config.fleets),
+            commands: releaseGateCommands(sources),
+            timeoutInMinutes: UPLOAD_TIMEOUT_MINUTES,
+        });
+        stored.push({ kind: "wait" });
+    }
 
     if (pipeline.packages.length === 0) {
         stored.push({
@@ -456,9 +601,9 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
             kind: "command",
             key: "release-upload",
             label: ":github: Upload to the release",
-            if: RELEASE_STEP_IF,
+            if: TRIGGERED_IF,
             queue: releaseQueue(pipeline, ctx.config.fleets),
-            commands: releaseCommands(pipeline.artifacts),
+            commands: releaseCommands(pipeline.artifacts, sources),
         });
     }
 
@@ -488,7 +633,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
             const dependsOn = [...new Set(edge.dependsOn.map((k) => keyInParent(k, edges, bySlug)))];
             return triggerStep({ ...edge, dependsOn }, pipeline, childOf(pipeline, edge));
         });
-        add(uploadStep(pipeline, "triggers", ":rocket: Trigger", triggers, { prelude: RELEASE_PRELUDE }));
+        add(uploadStep(pipeline, "triggers", ":rocket: Trigger", triggers));
         stored.push({ kind: "wait" });
         const patterns = pipeline.artifacts.length > 0 ? pipeline.artifacts : ["dist/*"];
         stored.push({
@@ -533,8 +678,7 @@ export function stepsForPlatform(
 
 function condition(step: Step): string {
     if (step.if === RELEASE_ONLY_IF) return " [tag]";
-    if (step.if === RELEASE_GATE_IF) return " [triggered by a non-release build]";
-    if (step.if === RELEASE_STEP_IF) return " [triggered by a release build]";
+    if (step.if === TRIGGERED_IF) return " [triggered]";
     if (step.if?.startsWith(`build.source == "trigger_job" && build.env("${PARENT_ENV.pipeline}")`))
         return ` [triggered by ${/== "([^"]*)" && build.env\("[A-Z_]+"\) == "([^"]*)"$/.exec(step.if)?.slice(1).join("/") ?? "its parent"}]`;
     if (step.if === EVERYTHING_IF) return " [default branch or tag]";

@@ -88,6 +88,8 @@ export function syntheticOrganization(
         if (i % 4 === 0) secrets[slug(i)] = { env: { API_TOKEN: `synthetic-secret-${i}` } };
     }
     config["ci-platform:pipelines"] = list;
+    // The prod deploy roles trust prod's own deploy pipeline, which a synthetic organisation does not have.
+    delete config["ci-platform:deployRoles"];
     // The organisation's git credentials serve every HTTPS checkout (the default).
     config["ci-platform:secrets"] = {
         organization: { gitCredentials: "https://x-access-token:synthetic@github.com" },

@@ -57,10 +57,9 @@ const withOf = (step: Json): Json => (isRecord(step.with) ? step.with : {});
 describe("CI files", () => {
     const scripts = (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts;
 
-    it("exist: GitHub CI, deploy and plan comment workflows, the Buildkite pipeline and its scripts", () => {
+    it("exist: GitHub CI and plan comment workflows, the Buildkite pipeline and its scripts", () => {
         for (const file of [
             `${WORKFLOWS_DIR}/ci.yml`,
-            `${WORKFLOWS_DIR}/deploy.yml`,
             `${WORKFLOWS_DIR}/plan-comment.yml`,
             BUILDKITE,
             BUILDKITE_DEPLOY,
@@ -183,23 +182,46 @@ describe("GitHub workflows", () => {
         }
     });
 
-    it("on main: pulumi up in the production environment (manual approval)", () => {
-        const deploy = parseYaml(`${WORKFLOWS_DIR}/deploy.yml`);
-        assert.deepEqual(at(deploy, "on", "push", "branches"), ["main"]);
-        const up = jobsOf(deploy).find(([, job]) =>
-            stepsOf(job).some((s) => String(s.uses).startsWith("pulumi/actions@") && withOf(s).command === "up"),
-        );
-        assert.ok(up, "a job runs pulumi up");
-        assert.equal(up[1].environment, "production");
-        assert.ok(asList(up[1].needs).includes("test"), "after the tests");
-        const step = stepsOf(up[1]).find((s) => String(s.uses).startsWith("pulumi/actions@"));
-        assert.equal(step && withOf(step).policyPacks, "policy");
+    it("never deploy: the only pulumi up is the Buildkite deploy pipeline's (issue 12, deploy credentials apart)", () => {
+        for (const file of WORKFLOWS) {
+            for (const [name, job] of jobsOf(parseYaml(file))) {
+                for (const step of stepsOf(job)) {
+                    assert.ok(
+                        !(String(step.uses).startsWith("pulumi/actions@") && withOf(step).command !== "preview"),
+                        `${file} ${name} runs pulumi ${String(withOf(step).command)}`,
+                    );
+                    assert.doesNotMatch(String(step.run ?? ""), /pulumi (up|destroy|refresh)\b/, `${file} ${name}`);
+                }
+            }
+            // No workflow reads a write token: repository secrets reach every same-repository pull request's run.
+            assert.doesNotMatch(
+                read(file),
+                /secrets\.(PULUMI_ACCESS_TOKEN|BUILDKITE_API_TOKEN|PLATFORM_GITHUB_TOKEN)\b/,
+                file,
+            );
+            assert.doesNotMatch(read(file), /AWS_DEPLOY_ROLE_ARN/, file);
+        }
+    });
+
+    it("preview pull requests with the declared read-only preview role and read-only tokens, never for a fork", () => {
+        const preview = new Map(jobsOf(parseYaml(`${WORKFLOWS_DIR}/ci.yml`))).get("preview");
+        assert.ok(preview);
+        const aws = stepsOf(preview).find((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
+        assert.equal(aws && withOf(aws)["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+        assert.deepEqual(preview.env, {
+            PULUMI_ACCESS_TOKEN: "${{ secrets.PREVIEW_PULUMI_ACCESS_TOKEN }}",
+            BUILDKITE_API_TOKEN: "${{ secrets.PREVIEW_BUILDKITE_API_TOKEN }}",
+            GITHUB_TOKEN: "${{ secrets.PREVIEW_GITHUB_TOKEN }}",
+        });
+        assert.match(String(preview.if), /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+        // The role the variable names: declared in the stack, trusted by this repository's pull requests, preview only.
+        const role = prodDeployRoles().find((r) => r.githubActions !== undefined);
+        assert.ok(role, "a deploy role trusts GitHub Actions pull requests");
+        assert.equal(role.access, "preview");
+        assert.equal(role.githubActions?.repository, "learningequality/ci-platform");
     });
 });
 
-function at(value: unknown, ...keys: string[]): unknown {
-    return keys.reduce<unknown>((v, k) => (isRecord(v) ? v[k] : undefined), value);
-}
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
 /** The prod stack file's `ci-platform:*` keys this file checks, as written (secret values stay `{ secure }`). */
@@ -219,6 +241,18 @@ interface ProdConfig {
         schedules?: { label: string; cronline: string; branch?: string }[];
     }[];
     secrets: { organization?: { env?: Json }; pipelines: Record<string, { env?: Json } | undefined> };
+}
+
+/** The prod stack file's `ci-platform:deployRoles`, as written. */
+interface DeployRole {
+    name: string;
+    access: string;
+    buildkite?: { pipeline: string; branch: string; steps: string[] };
+    githubActions?: { repository: string };
+}
+function prodDeployRoles(): DeployRole[] {
+    const raw = (parse(read("Pulumi.prod.yaml")) as { config: Json }).config;
+    return (raw["ci-platform:deployRoles"] ?? []) as DeployRole[];
 }
 function prodConfig(): ProdConfig {
     const raw = (parse(read("Pulumi.prod.yaml")) as { config: Json }).config;
@@ -485,6 +519,35 @@ describe("Buildkite pipelines", () => {
             assert.equal(dockerOptions(step)?.["mount-buildkite-agent"], true, `${key} can request an OIDC token`);
         }
         assert.deepEqual(commandsOf(byKey("deploy-pipeline")), [`buildkite-agent pipeline upload ${BUILDKITE_DEPLOY}`]);
+    });
+
+    it("assume each AWS role only in a step its declared trust names, on the deploy queue, never with the instance's", () => {
+        const config = prodConfig();
+        const roles = prodDeployRoles().filter((r) => r.buildkite !== undefined);
+        const roleOf: Record<string, string> = { [DEPLOY_ROLE]: "deploy", [READ_ROLE]: "read" };
+        const deploy = deployPipeline(config);
+        for (const step of stepsIn(BUILDKITE_DEPLOY).filter(isCommand)) {
+            const key = String(step.key);
+            // No step borrows the instance role (docker plugin v5.13.0 `propagate-aws-auth-tokens`).
+            assert.notEqual(dockerOptions(step)?.["propagate-aws-auth-tokens"], true, key);
+            const assumed = /assume_aws_role "\$(CI_PLATFORM_AWS_[A-Z]+_ROLE_ARN)"/.exec(scriptOf(step))?.[1];
+            if (assumed === undefined) continue;
+            const access = roleOf[assumed];
+            const trusting = roles.filter(
+                (r) => r.access === access && r.buildkite?.pipeline === DEPLOY && r.buildkite.steps.includes(key),
+            );
+            assert.equal(trusting.length, 1, `step ${key} assumes the ${access} role, whose trust names it`);
+            assert.equal(trusting[0].buildkite?.branch, "main");
+            assert.equal(queueOf(step), deploy.queue, `${key} runs on the deploy queue`);
+        }
+        // And the other way: every step a Buildkite-trusted role names exists in deploy.yml, with that key.
+        for (const r of roles)
+            for (const key of r.buildkite?.steps ?? []) assert.ok(byKey(key), `${r.name} trusts step ${key}`);
+        assert.deepEqual(
+            roles.filter((r) => r.access === "deploy").flatMap((r) => r.buildkite?.steps ?? []),
+            ["deploy"],
+            "only the pulumi up step can take the deploy role",
+        );
     });
 
     it("never build a pull request or a tag in the deploy pipeline, whose builds only the platform team may start", () => {

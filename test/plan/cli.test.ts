@@ -135,7 +135,7 @@ describe("npm run plan", () => {
         );
         assert.match(
             steps,
-            /\n {2}kolibri-installer-macos: block \[triggered by a non-release build\] → upload → wait → release-upload \[triggered by a release build\]\n/,
+            /\n {2}kolibri-installer-macos: release-check \[triggered\] → wait → upload → wait → release-upload \[triggered\]\n/,
         );
         assert.match(steps, /\n {2}dagster: packages-all \[default branch or tag\] \{ package-dagster-shared/);
 

@@ -12,7 +12,8 @@ import {
     simulate,
 } from "../../components/simulator";
 import { ConditionalFacts } from "../../components/simulator/conditionals";
-import { RELEASE_GATE_IF, RELEASE_STEP_IF } from "../../components/steps/pipeline-steps";
+import { releaseCheckHolds } from "../../components/simulator";
+import { TRIGGERED_IF, releaseCheckScript } from "../../components/steps/pipeline-steps";
 import { mustParse, validRawConfig } from "../fixtures/config";
 import { runScript } from "../fixtures/cli";
 
@@ -27,17 +28,47 @@ const facts = (over: Partial<ConditionalFacts> = {}): ConditionalFacts => ({
 });
 
 describe("simulator: conditionals (buildkite docs, conditionals)", () => {
-    it("evaluates the gate and the release step as complements for triggered builds", () => {
-        for (const release of ["true", "false", undefined]) {
-            const f = facts({
-                source: "trigger_job",
-                env: release === undefined ? {} : { CI_PLATFORM_RELEASE: release },
-            });
-            assert.equal(evaluateConditional(RELEASE_GATE_IF, f), release !== "true");
-            assert.equal(evaluateConditional(RELEASE_STEP_IF, f), release === "true");
-        }
-        assert.equal(evaluateConditional(RELEASE_GATE_IF, facts()), false);
-        assert.equal(evaluateConditional(RELEASE_STEP_IF, facts({ env: { CI_PLATFORM_RELEASE: "true" } })), false);
+    it("checks triggered builds for a release whatever their env says: no conditional reads a release flag", () => {
+        for (const env of [{}, { CI_PLATFORM_RELEASE: "true" }, { CI_PLATFORM_RELEASE: "false" }] as Record<
+            string,
+            string
+        >[])
+            assert.equal(evaluateConditional(TRIGGERED_IF, facts({ source: "trigger_job", env })), true);
+        assert.equal(evaluateConditional(TRIGGERED_IF, facts({ env: { CI_PLATFORM_RELEASE: "true" } })), false);
+    });
+
+    it("models the release check on its facts: source pipeline and repository, artifacts build, tag at commit", () => {
+        const script = releaseCheckScript([
+            { pipeline: "parent", repository: "o/parent", publicRepository: true },
+            { pipeline: "sibling", repository: "o/parent", publicRepository: true },
+        ]);
+        const tags = new Map([["https://github.com/o/parent.git", new Map([["v1", "abc"]])]]);
+        const real = {
+            BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "parent",
+            BUILDKITE_TRIGGERED_FROM_BUILD_ID: "b1",
+            CI_PLATFORM_ARTIFACTS_BUILD_ID: "b1",
+            CI_PLATFORM_PARENT_REPOSITORY: "o/parent",
+            CI_PLATFORM_PARENT_TAG: "v1",
+            CI_PLATFORM_PARENT_COMMIT: "abc",
+            CI_PLATFORM_RELEASE: "false",
+        };
+        assert.equal(releaseCheckHolds(script, real, tags).holds, true);
+        assert.equal(
+            releaseCheckHolds(script, { ...real, BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "sibling" }, tags).holds,
+            true,
+        );
+        for (const forged of [
+            { BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "other" },
+            { CI_PLATFORM_PARENT_REPOSITORY: "o/other" },
+            { CI_PLATFORM_ARTIFACTS_BUILD_ID: "b9" },
+            { CI_PLATFORM_PARENT_TAG: "v2" },
+            { CI_PLATFORM_PARENT_COMMIT: "def" },
+        ])
+            assert.equal(
+                releaseCheckHolds(script, { ...real, ...forged, CI_PLATFORM_RELEASE: "true" }, tags).holds,
+                false,
+                JSON.stringify(forged),
+            );
     });
 
     it("compares with null, and gives && precedence over ||", () => {

@@ -45,9 +45,12 @@ describe("simulator, prod: a tag build of kolibri-python-package", () => {
             assert.equal(b.blocked, false, slug);
             const by = slug === "kolibri-raspbian-image" ? debian.id : parent.id;
             assert.match(b.triggeredBy ?? "", new RegExp(`^${by}/`), slug);
-            assert.equal(job(b, "release-gate").runs, false, slug);
+            // The release check holds (the tag exists at the commit, and the triggering build is a source), so it
+            // uploads no block step.
+            assert.equal(job(b, "release-check").runs, true, slug);
+            assert.ok(!b.jobs.some((j) => j.key === "release-gate"), slug);
             assert.ok(
-                b.jobs.filter((j) => j.key !== "release-gate").every((j) => j.runs),
+                b.jobs.every((j) => j.runs),
                 slug,
             );
         }
@@ -104,6 +107,7 @@ describe("simulator, prod: branch and pull request builds of kolibri-python-pack
             for (const slug of INSTALLERS.filter((x) => x !== "kolibri-raspbian-image")) {
                 const b = buildOf(sim, slug);
                 assert.equal(b.blocked, true, slug);
+                assert.equal(job(b, "release-check").runs, true, slug);
                 assert.equal(job(b, "release-gate").runs, true, slug);
                 assert.equal(job(b, "upload").runs, false, slug);
                 assert.match(job(b, "upload").reason ?? "", /block step release-gate/);

@@ -7,7 +7,7 @@ import { triggerGraphOf } from "../../components/graph/trigger-graph";
 import { checkOurRules, validatePipelineDocument, walkSteps } from "../../components/steps/pipeline-schema";
 import {
     PARENT_ENV,
-    RELEASE_GATE_IF,
+    TRIGGERED_IF,
     RELEASE_ONLY_IF,
     UPLOAD_ENV_VAR,
     briefSteps,
@@ -116,7 +116,7 @@ describe("prod plan: kolibri-python-package", () => {
         assert.ok(debian.slice(at("upload") + 1, at("chained-triggers")).some((s) => s.wait !== undefined));
     });
 
-    it("passes the parent's build id, job id, commit, branch, message and release flag to every child", () => {
+    it("passes the parent's build id, job id, commit, branch and message to every child, and no release flag", () => {
         const stored = storedDoc("kolibri-python-package");
         for (const t of uploadedBy(stored, "triggers").steps) {
             const build = t.build as { message: string; env: Record<string, string>; commit?: string };
@@ -126,16 +126,13 @@ describe("prod plan: kolibri-python-package", () => {
             assert.equal(build.env[PARENT_ENV.commit], "$BUILDKITE_COMMIT");
             assert.equal(build.env[PARENT_ENV.branch], "$BUILDKITE_BRANCH");
             assert.equal(build.env[PARENT_ENV.pipeline], "$BUILDKITE_PIPELINE_SLUG");
-            assert.equal(build.env[PARENT_ENV.release], `$${PARENT_ENV.release}`);
+            // A trigger step's env is a claim: nothing decides a release from it (issue 12).
+            assert.equal(build.env.CI_PLATFORM_RELEASE, undefined);
             // Children build other repositories: the parent's commit goes as env, never as the child's commit.
             assert.equal(build.commit, undefined);
         }
-        // The uploading step computes the release flag from the tag before the agent interpolates the document.
         const commands = (stored.steps.find((s) => s.key === "triggers")?.commands as string[]).join("\n");
-        assert.match(
-            commands,
-            /export CI_PLATFORM_RELEASE=false\nif \[ -n "\$\{BUILDKITE_TAG:-\}" \]; then CI_PLATFORM_RELEASE=true; fi\n/,
-        );
+        assert.ok(!commands.includes("CI_PLATFORM_RELEASE"));
     });
 
     it("runs the release-artifacts step only on tag builds, after the triggers finished", () => {
@@ -157,13 +154,19 @@ describe("prod plan: kolibri-python-package", () => {
 });
 
 describe("prod plan: gated installers", () => {
-    it("begin with the conditional block step; the parent and the ungated pipelines have none", () => {
+    it("begin with the release check of triggered builds, then a wait; the parent and the ungated pipelines have none", () => {
         for (const p of config.pipelines) {
-            const first = storedDoc(p.slug).steps[0];
+            const [first, second] = storedDoc(p.slug).steps;
             if (p.gate === "release") {
-                assert.equal(first.block, ":lock: Release gate", p.slug);
-                assert.equal(first.if, RELEASE_GATE_IF);
-                assert.equal(first.if, 'build.source == "trigger_job" && build.env("CI_PLATFORM_RELEASE") != "true"');
+                assert.equal(first.key, "release-check", p.slug);
+                assert.equal(first.if, TRIGGERED_IF);
+                assert.equal(first.if, 'build.source == "trigger_job"');
+                assert.ok(second.wait !== undefined, p.slug);
+                // The block step is uploaded by the check, never stored with a condition on the build's env.
+                assert.ok(
+                    storedDoc(p.slug).steps.every((s) => s.block === undefined),
+                    p.slug,
+                );
             } else {
                 assert.ok(
                     storedDoc(p.slug).steps.every((s) => s.block === undefined),
@@ -252,7 +255,7 @@ describe("prod plan: every document", () => {
         }
         assert.equal(
             briefSteps(generated["kolibri-installer-debian"]),
-            "kolibri-installer-debian: block [triggered by a non-release build] → upload → wait → release-upload [triggered by a release build] → chained-triggers [triggered by kolibri-python-package/deb-build] { trigger kolibri-raspbian-image (raspbian-image) }",
+            "kolibri-installer-debian: release-check [triggered] → wait → upload → wait → release-upload [triggered] → chained-triggers [triggered by kolibri-python-package/deb-build] { trigger kolibri-raspbian-image (raspbian-image) }",
         );
         assert.match(
             briefSteps(generated["kolibri-python-package"]),

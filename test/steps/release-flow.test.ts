@@ -8,8 +8,7 @@ import { interpolateAtBuildCreation, simulate } from "../../components/simulator
 import {
     CHAINED_IF,
     PARENT_ENV,
-    RELEASE_GATE_IF,
-    RELEASE_STEP_IF,
+    TRIGGERED_IF,
     UPLOAD_ENV_VAR,
     releaseQueue,
     stepsForPlatform,
@@ -76,7 +75,7 @@ describe("defect 4: artifact downloads into a clean checkout", () => {
 describe("defect 5: the release flow", () => {
     const gated = config.pipelines.filter((p) => p.gate === "release");
 
-    it("gives every gated child a release step after its own build, the exact complement of its gate", () => {
+    it("gives every gated child a release step after its own build, which checks the release again", () => {
         assert.equal(gated.length, 5);
         for (const p of gated) {
             const doc = stored(p.slug);
@@ -88,12 +87,18 @@ describe("defect 5: the release flow", () => {
                 `${p.slug}: the release step comes after the build`,
             );
             const step = doc.steps[index] as { if: string; commands: string[] };
-            assert.equal(step.if, RELEASE_STEP_IF);
-            assert.equal(RELEASE_STEP_IF, RELEASE_GATE_IF.replace('!= "true"', '== "true"'));
+            assert.equal(step.if, TRIGGERED_IF);
+            assert.ok(
+                step.commands.includes(
+                    'if ! ci_platform_release; then echo "Not a release: nothing to upload."; exit 0; fi',
+                ),
+            );
             for (const pattern of p.artifacts)
                 assert.ok(step.commands.includes(`buildkite-agent artifact download "${pattern}" .`), p.slug);
             const upload = step.commands.join("\n");
-            assert.match(upload, /^tag="\$CI_PLATFORM_PARENT_TAG"$/m);
+            // The tag and repository the check verified, never the build's env.
+            assert.match(upload, /^tag="\$release_tag"$/m);
+            assert.match(upload, /^api="https:\/\/api\.github\.com\/repos\/\$release_repository"$/m);
             assert.match(upload, /Authorization: Bearer \$GITHUB_RELEASE_TOKEN/);
         }
     });
@@ -114,7 +119,7 @@ describe("defect 5: the release flow", () => {
         const keys = doc.steps.map((s) => (s.wait !== undefined ? "wait" : s.key));
         assert.deepEqual(keys, ["upload", "wait", "triggers", "wait", "release-artifacts"]);
         const debian = stored("kolibri-installer-debian").steps.map((s) => (s.wait !== undefined ? "wait" : s.key));
-        assert.deepEqual(debian, ["release-gate", "upload", "wait", "release-upload", "chained-triggers"]);
+        assert.deepEqual(debian, ["release-check", "wait", "upload", "wait", "release-upload", "chained-triggers"]);
         const chain = storedStep("kolibri-installer-debian", "chained-triggers") as { if?: string };
         assert.equal(chain.if, CHAINED_IF("kolibri-python-package", "deb-build"));
         const [raspbian] = uploaded("kolibri-installer-debian", "chained-triggers").steps;
@@ -126,7 +131,7 @@ describe("defect 5: the release flow", () => {
         assert.equal(env[PARENT_ENV.artifactsBuildId], "$BUILDKITE_BUILD_ID");
         assert.equal(env[PARENT_ENV.buildId], `$${PARENT_ENV.buildId}`);
         assert.equal(env[PARENT_ENV.pipeline], `$${PARENT_ENV.pipeline}`);
-        assert.equal(env[PARENT_ENV.release], `$${PARENT_ENV.release}`);
+        assert.equal(env.CI_PLATFORM_RELEASE, undefined);
         assert.equal(env[PARENT_ENV.tag], `\${${PARENT_ENV.tag}:-}`);
         assert.equal(env[PARENT_ENV.repository], "learningequality/kolibri");
         assert.equal(env[PARENT_ENV.triggerKey], "raspbian-image");

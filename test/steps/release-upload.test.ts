@@ -23,7 +23,25 @@ const steps = stepsForPlatform(config, triggerGraphOf(config), stepImageResolver
 const built = parse(interpolateAtBuildCreation(steps["kolibri-installer-debian"].stored, {})) as {
     steps: { key?: string; commands?: string[] }[];
 };
-const script = (built.steps.find((s) => s.key === "release-upload")?.commands ?? []).join("\n");
+/*
+ * The release check comes first: it reads the parent's tags from a local repository standing for the origin (the
+ * script's github.com URL replaced by its file:// URL), where v1.0.0 tags the commit the trigger claims.
+ */
+const originDir = fs.mkdtempSync(path.join(os.tmpdir(), "release-upload-origin-"));
+const git = (...args: string[]) =>
+    execFileSync("git", ["-C", originDir, "-c", "user.name=t", "-c", "user.email=t@t", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", HOME: originDir },
+    }).trim();
+git("init", "-q");
+git("commit", "-q", "--allow-empty", "-m", "release");
+git("tag", "v1.0.0");
+const taggedCommit = git("rev-parse", "HEAD");
+process.on("exit", () => fs.rmSync(originDir, { recursive: true, force: true }));
+const script = (built.steps.find((s) => s.key === "release-upload")?.commands ?? [])
+    .join("\n")
+    .split("https://github.com/learningequality/kolibri.git")
+    .join(`file://${originDir}`);
 
 const FAKE_CURL = `#!/usr/bin/env bash
 # A fake GitHub: release 7 exists when $STATE/release does, asset 99 (kolibri.deb) when $STATE/asset does.
@@ -74,7 +92,11 @@ function run(state: { release?: boolean; asset?: boolean; broken?: boolean }): {
                 PATH: `${bin}:${process.env.PATH ?? ""}`,
                 STATE: stateDir,
                 [PARENT_ENV.tag]: "v1.0.0",
+                [PARENT_ENV.commit]: taggedCommit,
                 [PARENT_ENV.repository]: "learningequality/kolibri",
+                [PARENT_ENV.artifactsBuildId]: "parent-build",
+                BUILDKITE_TRIGGERED_FROM_BUILD_ID: "parent-build",
+                BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "kolibri-python-package",
                 [RELEASE_TOKEN_VAR]: "not-a-real-token",
             },
         });
