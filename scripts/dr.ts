@@ -14,6 +14,7 @@ import { didYouMean, formatIssue, parsePlatformConfig, type PlatformConfig } fro
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
 import { buildPlan, rawPlatformConfig, stackNameOf } from "./plan";
+import { exitWhenFlushed } from "./plan/exit";
 import { readStackFile } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -195,10 +196,10 @@ async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
     main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
+        (code) => exitWhenFlushed(code),
         (e: unknown) => {
             process.stderr.write(`dr: ${(e as Error).message ?? String(e)}\n`);
-            process.exit(1);
+            return exitWhenFlushed(1);
         },
     );
 }

@@ -17,6 +17,7 @@ import { fleetMapMarkdown } from "../components/graph/fleet-map";
 import { triggerGraphOf } from "../components/graph/trigger-graph";
 import { formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
 import { captureProgram } from "./plan/capture";
+import { exitWhenFlushed } from "./plan/exit";
 import { diffPlans } from "./plan/diff";
 import { PlanDocument } from "./plan/model";
 import {
@@ -171,10 +172,10 @@ async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
     main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
+        (code) => exitWhenFlushed(code),
         (e: unknown) => {
             process.stderr.write(`plan: ${(e as Error).message ?? String(e)}\n`);
-            process.exit(1);
+            return exitWhenFlushed(1);
         },
     );
 }

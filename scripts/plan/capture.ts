@@ -130,8 +130,21 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
         Error.stackTraceLimit = 0;
         debuggable.debuggablePromise = (p) => p;
     }
+    // When the program throws, the SDK's Stack resource rejects a second promise with the same error that nobody
+    // awaits (its registerOutputs chain), and Node would crash on it with a stack trace once the awaited rejection
+    // has been handled. That duplicate is ignored; any other unhandled rejection still crashes, as by default.
+    let failure: { error: unknown } | undefined;
+    process.on("unhandledRejection", (reason) => {
+        if (failure !== undefined && reason === failure.error) return;
+        throw reason;
+    });
     try {
-        await pulumi.runtime.runInPulumiStack(async () => args.run());
+        await pulumi.runtime
+            .runInPulumiStack(async () => args.run())
+            .catch((error: unknown) => {
+                failure = { error };
+                throw error;
+            });
         // Let every outstanding registration finish (waitForRPCs is exported by the SDK but not typed).
         const settings = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
         await settings.waitForRPCs();
