@@ -11,6 +11,7 @@ import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
 import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import { hooksAgentsPerInstance } from "./invariants/hooks";
 import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
+import { repositoryOwnersPerCluster } from "./invariants/repository-owners";
 import {
     asList,
     at,
@@ -758,4 +759,5 @@ export const RULES: readonly Rule[] = [
     ...PLATFORM_INVARIANTS,
     hooksAgentsPerInstance,
     secretsBucketOneCluster,
+    repositoryOwnersPerCluster,
 ];
