@@ -12,6 +12,7 @@ import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import { hooksAgentsPerInstance } from "./invariants/hooks";
 import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import { repositoryOwnersPerCluster } from "./invariants/repository-owners";
+import { noSecretLookingValues } from "./invariants/secret-looking-values";
 import {
     asList,
     at,
@@ -760,4 +761,5 @@ export const RULES: readonly Rule[] = [
     hooksAgentsPerInstance,
     secretsBucketOneCluster,
     repositoryOwnersPerCluster,
+    noSecretLookingValues,
 ];
