@@ -66,7 +66,11 @@ export async function runPlan(options: Pick<PlanOptions, "stack" | "config">): P
         secretKeys: stackConfig.secretKeys,
         programPath: path.join(ROOT, "index.ts"),
     });
-    return { plan: { project, stack, resources: captured.resources }, outputs: captured.outputs, stackConfig };
+    return {
+        plan: { project, stack, resources: captured.resources, secretVersions: captured.secretVersions },
+        outputs: captured.outputs,
+        stackConfig,
+    };
 }
 
 /** Runs the program for a stack file and returns its plan document. Throws the program's errors. */
