@@ -130,6 +130,9 @@ export function renderRecovery(
     return lines.join("\n");
 }
 
+/** What `--help` prints. */
+export const USAGE = "usage: npm run dr -- --fleet NAME | --region REGION [--stack NAME | --config FILE]";
+
 async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
         args: argv,
@@ -138,8 +141,13 @@ async function main(argv: string[]): Promise<number> {
             region: { type: "string" },
             stack: { type: "string" },
             config: { type: "string" },
+            help: { type: "boolean" },
         },
     });
+    if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
     if (!values.fleet === !values.region) {
         process.stderr.write("dr: give exactly one of --fleet NAME or --region REGION\n");
         return 1;

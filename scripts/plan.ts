@@ -113,6 +113,10 @@ export function stackNameOf(file: string): string {
     return match ? match[1] : path.basename(file).replace(/\.ya?ml$/, "");
 }
 
+/** What `--help` prints. */
+export const USAGE =
+    "usage: npm run plan -- [--stack NAME | --config FILE] [--json OUT] [--diff BASE.json] [--markdown OUT]";
+
 async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
         args: argv,
@@ -122,9 +126,14 @@ async function main(argv: string[]): Promise<number> {
             json: { type: "string" },
             diff: { type: "string" },
             markdown: { type: "string" },
+            help: { type: "boolean" },
         },
         strict: true,
     });
+    if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
     if (values.stack && values.config) {
         process.stderr.write("plan: give --stack or --config, not both\n");
         return 1;
