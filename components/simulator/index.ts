@@ -112,8 +112,7 @@ export function secretNames(config: PlatformConfig, slug: string, queue?: string
     const names = new Set<string>();
     const pipeline = config.pipelines.find((p) => p.slug === slug);
     // The organisation's secrets reach only clusters that take them (clusters[].organizationSecrets).
-    const takesOrganization =
-        config.clusters.find((c) => c.name === pipeline?.cluster)?.organizationSecrets !== false;
+    const takesOrganization = config.clusters.find((c) => c.name === pipeline?.cluster)?.organizationSecrets !== false;
     for (const set of [takesOrganization ? config.secrets.organization : undefined, config.secrets.pipelines[slug]]) {
         if (set === undefined) continue;
         for (const name of Object.keys(set.env ?? {})) names.add(name);
