@@ -9,7 +9,7 @@
  * move to ci-platform:secrets); the warning names where and what kind, never the value.
  */
 import { findCredentials } from "../credentials";
-import type { ResourceRule } from "../rules";
+import type { StackFinding, StackRule } from "../rules";
 import { isOpaque, isRecord, type PlanResource } from "../resource";
 
 /** One secret-looking string in a resource's inputs: its input path and the kind of credential it looks like. */
@@ -45,21 +45,40 @@ export function secretLookingValues(resource: Pick<PlanResource, "type" | "input
     return found;
 }
 
-export const noSecretLookingValues: ResourceRule = {
-    kind: "resource",
+const label = (r: Pick<PlanResource, "type" | "name">) => `${r.type.split(":").pop() ?? r.type} "${r.name}"`;
+
+export const noSecretLookingValues: StackRule = {
+    kind: "stack",
     name: "no-secret-looking-values",
     description:
         "No input outside the stack's secrets looks like a credential (a GitHub, PyPI, npm, Slack, Buildkite or AWS token, a private key): such inputs are stored and shown in plain text.",
     enforcementLevel: "advisory",
     severity: "high",
     types: [],
-    alsoApplies: () => true,
     remediation:
         "Revoke the credential, store it with pulumi config set --secret --path 'ci-platform:secrets.pipelines.<slug>.env.<NAME>' (or the organisation's), and refer to it as $NAME where it is used.",
-    check(resource) {
-        return secretLookingValues(resource).map(
-            ({ path, kind }) =>
-                `${resource.type.split(":").pop() ?? resource.type} "${resource.name}" has a value shaped like a ${kind} in ${path}, which is not a secret: it is stored in the stack's state and shown in previews and plans in plain text. Fix: revoke it, keep it under ci-platform:secrets (pulumi config set --secret), and refer to it as an environment variable.`,
-        );
+    check(resources): StackFinding[] {
+        // One value often reaches many resources (a tag of ci-platform:tags is on every AWS resource): one finding per
+        // kind and input path, on the first resource, naming how many carry it.
+        const groups = new Map<string, PlanResource[]>();
+        for (const resource of resources)
+            for (const { path, kind } of secretLookingValues(resource)) {
+                const key = `${kind}\u0000${path}`;
+                const list = groups.get(key) ?? [];
+                if (!list.includes(resource)) list.push(resource);
+                groups.set(key, list);
+            }
+        return [...groups.entries()].map(([key, carriers]) => {
+            const [kind, path] = key.split("\u0000");
+            const named = carriers.slice(0, 3).map(label).join(", ");
+            const where =
+                carriers.length === 1
+                    ? named
+                    : `${carriers.length} resources (${named}${carriers.length > 3 ? `, and ${carriers.length - 3} more` : ""})`;
+            return {
+                urn: carriers[0].urn,
+                message: `${where} ${carriers.length === 1 ? "has" : "have"} a value shaped like a ${kind} in ${path}, which is not a secret: it is stored in the stack's state and shown in previews and plans in plain text. Fix: revoke it, keep it under ci-platform:secrets (pulumi config set --secret), and refer to it as an environment variable.`,
+            };
+        });
     },
 };

@@ -5,10 +5,7 @@ import type { PlanResource } from "../../../policy/resource";
 import { RULES } from "../../../policy/rules";
 import { type Editable, named, prodResources } from "./plan-resources";
 
-const check = (resources: readonly PlanResource[]) =>
-    resources.flatMap((r) =>
-        noSecretLookingValues.check(r, { params: { requiredTags: [] } }).map((message) => ({ urn: r.urn, message })),
-    );
+const check = (resources: readonly PlanResource[]) => noSecretLookingValues.check(resources, { requiredTags: [] });
 
 // Token-shaped strings, built at run time so that no token-shaped literal sits in the repository.
 const TOKENS = {
@@ -116,6 +113,18 @@ describe("invariant no-secret-looking-values", () => {
                 [cluster.urn, "description", "PyPI token"],
                 [pipeline.urn, "env.SLACK", "Slack token"],
             ].sort(byUrn),
+        );
+        // One token on many resources is one finding, naming how many carry it.
+        const tagged = resources.filter((r) => r.type === "aws:s3/bucket:Bucket");
+        for (const r of tagged) r.inputs.tags = { ...(r.inputs.tags as object), Contact: TOKENS.github };
+        const grouped = check(resources).find((f) => f.message.includes("tags.Contact"));
+        assert.equal(check(resources).length, 4);
+        assert.equal(grouped?.urn, key.urn);
+        assert.match(
+            grouped?.message ?? "",
+            new RegExp(
+                `^${tagged.length + 1} resources \\(Key "secrets-us-east-1-key", Bucket "[^"]+", Bucket "[^"]+", and ${tagged.length - 2} more\\) have a value shaped like a GitHub token in tags\\.Contact`,
+            ),
         );
         for (const f of findings) {
             assert.match(f.message, /Fix: revoke it, keep it under ci-platform:secrets/);
