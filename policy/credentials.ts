@@ -23,6 +23,9 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
     { kind: "Buildkite API token", pattern: /\bbkua_[A-Za-z0-9]{20,}\b/g },
     { kind: "Buildkite agent token", pattern: /\bbkct_[A-Za-z0-9]{20,}\b/g },
     { kind: "private key", pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g },
+    // PyPI API tokens are macaroons whose serialisation starts `AgE` (pypi.org and test.pypi.org alike).
+    { kind: "PyPI token", pattern: /\bpypi-AgE[A-Za-z0-9_-]{40,}/g },
+    { kind: "npm token", pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
     { kind: "Slack token", pattern: /\bxox[abposre]-[A-Za-z0-9-]{10,}/g },
     {
         kind: "Slack webhook URL",

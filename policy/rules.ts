@@ -14,6 +14,8 @@ import { agentsAllowlist } from "./invariants/allowlist";
 import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import { elasticStackOwnInstanceRole, kmsKeyPolicyNamedPrincipals } from "./invariants/fleet-role";
 import { deployRolesApart } from "./invariants/deploy-roles";
+import { repositoryOwnersPerCluster } from "./invariants/repository-owners";
+import { noSecretLookingValues } from "./invariants/secret-looking-values";
 import {
     asList,
     at,
@@ -765,4 +767,6 @@ export const RULES: readonly Rule[] = [
     kmsKeyPolicyNamedPrincipals,
     agentsAllowlist,
     deployRolesApart,
+    repositoryOwnersPerCluster,
+    noSecretLookingValues,
 ];

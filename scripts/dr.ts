@@ -14,6 +14,7 @@ import { didYouMean, formatIssue, parsePlatformConfig, type PlatformConfig } fro
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
 import { buildPlan, rawPlatformConfig, stackNameOf } from "./plan";
+import { exitWhenFlushed } from "./plan/exit";
 import { readStackFileOrIssues } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -129,6 +130,9 @@ export function renderRecovery(
     return lines.join("\n");
 }
 
+/** What `--help` prints. */
+export const USAGE = "usage: npm run dr -- --fleet NAME | --region REGION [--stack NAME | --config FILE]";
+
 async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
         args: argv,
@@ -137,8 +141,13 @@ async function main(argv: string[]): Promise<number> {
             region: { type: "string" },
             stack: { type: "string" },
             config: { type: "string" },
+            help: { type: "boolean" },
         },
     });
+    if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
     if (!values.fleet === !values.region) {
         process.stderr.write("dr: give exactly one of --fleet NAME or --region REGION\n");
         return 1;
@@ -199,10 +208,10 @@ async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
     main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
+        (code) => exitWhenFlushed(code),
         (e: unknown) => {
             process.stderr.write(`dr: ${(e as Error).message ?? String(e)}\n`);
-            process.exit(1);
+            return exitWhenFlushed(1);
         },
     );
 }

@@ -17,6 +17,7 @@ import { fleetMapMarkdown } from "../components/graph/fleet-map";
 import { triggerGraphOf } from "../components/graph/trigger-graph";
 import { formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
 import { captureProgram } from "./plan/capture";
+import { exitWhenFlushed } from "./plan/exit";
 import { diffPlans } from "./plan/diff";
 import { PlanDocument } from "./plan/model";
 import {
@@ -65,7 +66,11 @@ export async function runPlan(options: Pick<PlanOptions, "stack" | "config">): P
         secretKeys: stackConfig.secretKeys,
         programPath: path.join(ROOT, "index.ts"),
     });
-    return { plan: { project, stack, resources: captured.resources }, outputs: captured.outputs, stackConfig };
+    return {
+        plan: { project, stack, resources: captured.resources, secretVersions: captured.secretVersions },
+        outputs: captured.outputs,
+        stackConfig,
+    };
 }
 
 /** Runs the program for a stack file and returns its plan document. Throws the program's errors. */
@@ -108,6 +113,10 @@ export function stackNameOf(file: string): string {
     return match ? match[1] : path.basename(file).replace(/\.ya?ml$/, "");
 }
 
+/** What `--help` prints. */
+export const USAGE =
+    "usage: npm run plan -- [--stack NAME | --config FILE] [--json OUT] [--diff BASE.json] [--markdown OUT]";
+
 async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
         args: argv,
@@ -117,9 +126,14 @@ async function main(argv: string[]): Promise<number> {
             json: { type: "string" },
             diff: { type: "string" },
             markdown: { type: "string" },
+            help: { type: "boolean" },
         },
         strict: true,
     });
+    if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
     if (values.stack && values.config) {
         process.stderr.write("plan: give --stack or --config, not both\n");
         return 1;
@@ -171,10 +185,10 @@ async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
     main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
+        (code) => exitWhenFlushed(code),
         (e: unknown) => {
             process.stderr.write(`plan: ${(e as Error).message ?? String(e)}\n`);
-            process.exit(1);
+            return exitWhenFlushed(1);
         },
     );
 }

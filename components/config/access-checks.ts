@@ -11,9 +11,20 @@ import type { FleetConfig, PipelineConfig, PlatformConfig, SecretSet } from "./s
  * BUILDKITE_PIPELINE_SLUG). An on-premises fleet runs no such hook and reads no bucket.
  */
 
-/** The fleets that can take a pipeline's jobs: every fleet serving its queue in its cluster. */
+/**
+ * Whether a fleet serves a pipeline: the pipeline is in the fleet's cluster and its queue is the fleet's. The one
+ * definition behind {@link pipelinesServed} and {@link fleetsRunning}.
+ */
+export function serves(
+    fleet: Pick<FleetConfig, "cluster" | "queue">,
+    pipeline: Pick<PipelineConfig, "cluster" | "queue">,
+): boolean {
+    return fleet.cluster === pipeline.cluster && fleet.queue === pipeline.queue;
+}
+
+/** The fleets that can take a pipeline's jobs: the fleets that serve it ({@link pipelinesServed} seen from the pipeline). */
 export function fleetsRunning(config: Pick<PlatformConfig, "fleets">, pipeline: PipelineConfig): FleetConfig[] {
-    return config.fleets.filter((f) => f.cluster === pipeline.cluster && f.queue === pipeline.queue);
+    return config.fleets.filter((f) => serves(f, pipeline));
 }
 
 /**
@@ -26,7 +37,7 @@ export function pipelinesServed(
     fleet: Pick<FleetConfig, "cluster" | "queue">,
 ): PipelineConfig[] {
     return config.pipelines
-        .filter((p) => p.cluster === fleet.cluster && p.queue === fleet.queue)
+        .filter((p) => serves(fleet, p))
         .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
 }
 
@@ -122,12 +133,13 @@ export function checkAccess(config: PlatformConfig): ConfigIssue[] {
                     });
         }
 
-        // Secrets that reach no fleet: a pipeline only static fleets run gets nothing from a bucket, yet the value
-        // would be copied into every region's bucket, readable by agents that never run the pipeline.
+        // Secrets that reach no fleet: a pipeline only static fleets serve gets nothing from a bucket (its cluster's
+        // buckets exist only where its AWS fleets run), and the platform declares no other delivery to on-premises
+        // machines, so the value would reach no job. Refused, with the means the machines have: their own values.
         if (fleets.length > 0 && awsFleets.length === 0 && holdsValues(own)) {
             const where = `ci-platform:secrets.pipelines.${pipeline.slug}`;
             const statics = staticFleets.map((f) => `ci-platform:fleets[${fleetIndex(f)}]`).join(", ");
-            const reason = `pipeline "${pipeline.slug}" runs only on static fleets (${list(staticFleets.map((f) => f.name))}), which read no secrets bucket: the value is useless there and leaks into every AWS region's secrets bucket`;
+            const reason = `pipeline "${pipeline.slug}" runs only on static fleets (${list(staticFleets.map((f) => f.name))}), which read no secrets bucket, and ci-platform declares no other delivery to on-premises machines: no job of the pipeline would get the value`;
             const at2 = (...rest: string[]) => ["secrets", "pipelines", pipeline.slug, ...rest];
             for (const name of Object.keys(own?.env ?? {}))
                 issues.push({

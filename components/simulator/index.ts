@@ -116,7 +116,10 @@ export function checkoutOf(pipeline: PipelineConfig): string {
  */
 export function secretNames(config: PlatformConfig, slug: string, queue?: string): string[] {
     const names = new Set<string>();
-    for (const set of [config.secrets.organization, config.secrets.pipelines[slug]]) {
+    const pipeline = config.pipelines.find((p) => p.slug === slug);
+    // The organisation's secrets reach only clusters that take them (clusters[].organizationSecrets).
+    const takesOrganization = config.clusters.find((c) => c.name === pipeline?.cluster)?.organizationSecrets !== false;
+    for (const set of [takesOrganization ? config.secrets.organization : undefined, config.secrets.pipelines[slug]]) {
         if (set === undefined) continue;
         for (const name of Object.keys(set.env ?? {})) names.add(name);
         for (const name of Object.keys(set.files ?? {})) names.add(name);
@@ -125,7 +128,6 @@ export function secretNames(config: PlatformConfig, slug: string, queue?: string
     }
     // A static fleet reads no bucket: its machines set `providesSecrets` for every job they run; the fleets are
     // those of the job's queue (the pipeline's default queue when none is given).
-    const pipeline = config.pipelines.find((p) => p.slug === slug);
     for (const fleet of pipeline ? fleetsFor(config, pipeline.cluster, queue ?? pipeline.queue) : [])
         if (fleet.kind === "static") for (const name of fleet.providesSecrets) names.add(name);
     return [...names].sort();

@@ -2,13 +2,15 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { PlanMocks } from "./mocks";
 import { PlanResource, STACK_TYPE } from "./model";
-import { redact } from "./redact";
+import { redact, secretVersionsOf } from "./redact";
 
 /** What running the program under mocks produced. */
 export interface CapturedProgram {
     readonly resources: PlanResource[];
     /** The stack's exported outputs, secrets redacted. */
     readonly outputs: Record<string, unknown>;
+    /** Per resource URN, the versions of the stack file's secrets each secret input carries (model.ts). */
+    readonly secretVersions: Record<string, Record<string, string>>;
 }
 
 /** The parts of the SDK's RegisterResourceRequest the plan reads. */
@@ -81,6 +83,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
     };
 
     const resources: PlanResource[] = [];
+    const secretVersions: Record<string, Record<string, string>> = {};
     let stackOutputs: unknown = {};
     let stackUrn = "";
     const register = monitor.registerResource.bind(monitor);
@@ -92,6 +95,9 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                 // The mock keeps every resource's state for `getResource` invokes, which this program never makes;
                 // components keep theirs (registerOutputs needs it). At scale this halves the plan's peak memory.
                 if (req.getCustom()) monitor.resources.delete(urn);
+                const raw = req.getObject()?.toJavaScript() ?? {};
+                const versions = secretVersionsOf(raw);
+                if (Object.keys(versions).length > 0) secretVersions[urn] = versions;
                 resources.push({
                     urn,
                     type: req.getType(),
@@ -101,7 +107,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                     protect: req.getProtect() ?? false,
                     retainOnDelete: req.getRetainondelete() ?? false,
                     dependsOn: [...new Set(req.getDependenciesList())].sort(),
-                    inputs: (redact(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>) ?? {},
+                    inputs: (redact(raw) as Record<string, unknown>) ?? {},
                 });
             }
             cb(err, resp);
@@ -130,8 +136,21 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
         Error.stackTraceLimit = 0;
         debuggable.debuggablePromise = (p) => p;
     }
+    // When the program throws, the SDK's Stack resource rejects a second promise with the same error that nobody
+    // awaits (its registerOutputs chain), and Node would crash on it with a stack trace once the awaited rejection
+    // has been handled. That duplicate is ignored; any other unhandled rejection still crashes, as by default.
+    let failure: { error: unknown } | undefined;
+    process.on("unhandledRejection", (reason) => {
+        if (failure !== undefined && reason === failure.error) return;
+        throw reason;
+    });
     try {
-        await pulumi.runtime.runInPulumiStack(async () => args.run());
+        await pulumi.runtime
+            .runInPulumiStack(async () => args.run())
+            .catch((error: unknown) => {
+                failure = { error };
+                throw error;
+            });
         // Let every outstanding registration finish (waitForRPCs is exported by the SDK but not typed).
         const settings = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
         await settings.waitForRPCs();
@@ -140,5 +159,10 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
         debuggable.debuggablePromise = track;
     }
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-    return { resources, outputs: redact(stackOutputs) as Record<string, unknown> };
+    const sortedVersions = Object.fromEntries(
+        Object.keys(secretVersions)
+            .sort()
+            .map((urn) => [urn, secretVersions[urn]]),
+    );
+    return { resources, outputs: redact(stackOutputs) as Record<string, unknown>, secretVersions: sortedVersions };
 }

@@ -41,6 +41,11 @@ export interface ResourceChange {
     readonly values: readonly { readonly path: string; readonly before: unknown; readonly after: unknown }[];
     /** For changed multi-line texts (a pipeline's steps YAML): the lines only in the old and only in the new text. */
     readonly lines: readonly { readonly path: string; readonly removed: string[]; readonly added: string[] }[];
+    /**
+     * Paths among `paths` whose value is secret in both plans and carries another version of a stack secret (it was
+     * set again: rotated). Shown by name only. Absent when there are none.
+     */
+    readonly rotated?: readonly string[];
 }
 
 /** Everything that differs between two plans. */
@@ -74,6 +79,14 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
         const prev = before.get(key(next));
         if (!prev) continue;
         const paths = changedPaths(prev.inputs, next.inputs);
+        // A secret that was set again looks the same ("[secret]") in both plans: its versions tell (model.ts).
+        const rotated =
+            base.secretVersions === undefined || head.secretVersions === undefined
+                ? []
+                : changedSecrets(base.secretVersions[prev.urn] ?? {}, head.secretVersions[next.urn] ?? {}).filter(
+                      (p) => !paths.includes(p),
+                  );
+        paths.push(...rotated);
         for (const option of ["protect", "retainOnDelete"] as const)
             if (prev[option] !== next[option]) paths.push(option);
         for (const option of ["parent", "provider"] as const) {
@@ -88,6 +101,7 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
                 replaceOn.some((prop) => p === prop || p.startsWith(`${prop}.`) || p.startsWith(`${prop}[`)),
         );
         const values = paths.flatMap((p) => {
+            if (rotated.includes(p)) return [];
             const before = valueAt(prev.inputs, p);
             const after = valueAt(next.inputs, p);
             return isShortScalar(before) && isShortScalar(after) ? [{ path: p, before, after }] : [];
@@ -108,10 +122,19 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
             replaceReasons,
             protect: prev.protect || next.protect,
             values,
+            ...(rotated.length > 0 ? { rotated } : {}),
         };
         (replaceReasons.length > 0 ? replaced : updated).push(change);
     }
     return { added, removed, replaced, updated };
+}
+
+/** Paths whose secret versions differ between two resources' records (a path in one only counts). Sorted. */
+export function changedSecrets(
+    before: Readonly<Record<string, string>>,
+    after: Readonly<Record<string, string>>,
+): string[] {
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((p) => before[p] !== after[p]).sort();
 }
 
 /** Whether the two plans declare the same thing. */

@@ -20,6 +20,13 @@ export interface PlanDocument {
     readonly project: string;
     readonly stack: string;
     readonly resources: readonly PlanResource[];
+    /**
+     * Per resource URN (sorted), the input paths that hold secrets of the stack file, each with the versions of the
+     * secrets it carries: digests of their ciphertexts, never of their values (stack-file.ts `securePlaceholder`). A
+     * secret set again gets a new ciphertext, so the diff shows an update of exactly the resources that carry it.
+     * Absent from plans written before it existed.
+     */
+    readonly secretVersions?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** What every secret value becomes in plan output. */

@@ -1,4 +1,5 @@
 import { SECRET, UNKNOWN } from "./model";
+import { secretVersionsIn } from "./stack-file";
 
 /*
  * Turns the wire form of resource properties (as the Pulumi SDK serializes them for the engine) into plain JSON
@@ -45,4 +46,37 @@ export function containsSecret(value: unknown): boolean {
     const obj = value as Record<string, unknown>;
     if (obj[SIG_KEY] === SECRET_SIG || (obj[SIG_KEY] === OUTPUT_SIG && obj.secret === true)) return true;
     return Object.values(obj).some(containsSecret);
+}
+
+/**
+ * The versions of the stack file's secrets (stack-file.ts `securePlaceholder`) that each secret of a serialized
+ * value carries, by the path at which the plan shows it as "[secret]" (`content`, `parameters.Token`, `env[0]`):
+ * distinct versions, sorted, joined by ",". Paths are written as diff.ts `changedPaths` writes them.
+ */
+export function secretVersionsOf(value: unknown): Record<string, string> {
+    const out: Record<string, Set<string>> = {};
+    const record = (path: string, text: string) => {
+        const found = secretVersionsIn(text);
+        if (found.length === 0) return;
+        const key = path || "(value)";
+        out[key] ??= new Set();
+        for (const v of found) out[key].add(v);
+    };
+    const visit = (v: unknown, path: string): void => {
+        if (typeof v === "string") return record(path, v);
+        if (Array.isArray(v)) return v.forEach((item, i) => visit(item, `${path}[${i}]`));
+        if (v === null || typeof v !== "object") return;
+        const obj = v as Record<string, unknown>;
+        const sig = obj[SIG_KEY];
+        if (sig === SECRET_SIG || (sig === OUTPUT_SIG && obj.secret === true)) return record(path, JSON.stringify(v));
+        if (sig === OUTPUT_SIG) return "value" in obj ? visit(obj.value, path) : undefined;
+        if (sig !== undefined) return;
+        for (const k of Object.keys(obj)) visit(obj[k], path ? `${path}.${k}` : k);
+    };
+    visit(value, "");
+    return Object.fromEntries(
+        Object.keys(out)
+            .sort()
+            .map((k) => [k, [...out[k]].sort().join(",")]),
+    );
 }

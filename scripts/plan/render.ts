@@ -48,6 +48,7 @@ export function renderDiffText(diff: PlanDiff): string {
         const shown = new Map(
             c.values.map((v) => [v.path, `${v.path} ${JSON.stringify(v.before)} → ${JSON.stringify(v.after)}`]),
         );
+        for (const p of c.rotated ?? []) shown.set(p, `${p} (secret set again)`);
         return `${c.type}  ${c.name}: ${c.paths.map((p) => shown.get(p) ?? p).join(", ")}`;
     };
     for (const r of diff.added) lines.push(`+ create   ${r.type}  ${r.name}`);
@@ -91,6 +92,10 @@ export interface MarkdownSection {
 }
 
 const code = (s: string) => "`" + s.replace(/`/g, "'") + "`";
+
+/** A change's paths in markdown, a secret set again marked as such (never its value). */
+const markdownPaths = (c: ResourceChange) =>
+    c.paths.map((p) => code(p) + ((c.rotated ?? []).includes(p) ? " (secret set again)" : "")).join(", ");
 
 /** The pull request comment for a diff: callouts first, a summary per type, then details folded per resource. */
 export function renderDiffMarkdown(diff: PlanDiff, stack: string, sections: readonly MarkdownSection[] = []): string {
@@ -141,11 +146,11 @@ export function renderDiffMarkdown(diff: PlanDiff, stack: string, sections: read
         out.push(
             ...fold(
                 "Replaced",
-                diff.replaced.map((c) => `- ${code(c.name)} ${code(c.type)}: ${c.paths.map(code).join(", ")}`),
+                diff.replaced.map((c) => `- ${code(c.name)} ${code(c.type)}: ${markdownPaths(c)}`),
             ),
             ...fold(
                 "Updated",
-                diff.updated.map((c) => `- ${code(c.name)} ${code(c.type)}: ${c.paths.map(code).join(", ")}`),
+                diff.updated.map((c) => `- ${code(c.name)} ${code(c.type)}: ${markdownPaths(c)}`),
             ),
             ...fold(
                 "Created",

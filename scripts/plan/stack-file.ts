@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import {
     ConfigError,
@@ -7,7 +8,6 @@ import {
     rawConfigFromMap,
     withSchemaIssues,
 } from "../../components/config";
-import { SECRET } from "./model";
 
 /** A stack's config as the Pulumi engine would hand it to the program. */
 export interface StackConfig {
@@ -21,9 +21,28 @@ export interface StackConfig {
 export const ALWAYS_SECRET_KEYS = ["ci-platform:secrets"];
 
 /**
+ * The value the program is given for a `secure:` value: `[secret:<version>]`, where the version is a digest of the
+ * ciphertext. Offline the value cannot be decrypted, but its ciphertext changes whenever it is set again
+ * (`pulumi config set --secret` encrypts with a fresh nonce), so the plan can tell which resources carry a rotated
+ * secret (capture.ts records the versions each secret input carries; the plan shows the value as "[secret]" still).
+ * The digest reveals nothing about the value: it is computed from the ciphertext alone, which the stack file already
+ * publishes, never from the plaintext (a plain hash of a low-entropy secret could be brute-forced).
+ */
+export function securePlaceholder(ciphertext: string): string {
+    const version = createHash("sha256").update("ci-platform secret version\0").update(ciphertext).digest("hex");
+    return `[secret:${version.slice(0, 16)}]`;
+}
+
+/** Every secret version (see {@link securePlaceholder}) in a text, in order of appearance. */
+export function secretVersionsIn(text: string): string[] {
+    return [...text.matchAll(/\[secret:([0-9a-f]{16})\]/g)].map((m) => m[1]);
+}
+
+/**
  * Reads `Pulumi.<stack>.yaml`. A `secure:` value cannot be decrypted offline (that needs the stack's secrets
- * provider), so it becomes the placeholder "[secret]" and its key is marked secret; a test fixture may hold plain
- * values under `ci-platform:secrets`, which are marked secret all the same.
+ * provider), so it becomes a placeholder (see {@link securePlaceholder}) and its key is marked secret; a test fixture
+ * may hold plain values under `ci-platform:secrets`, which are marked secret all the same (and carry no version: a
+ * rotated plain value is not seen by the plan diff; a real stack holds `secure:` values only).
  * Throws a ConfigError (exit code 2) for what only the file shows: bytes that are not UTF-8, a `secure:` value
  * outside `ci-platform:secrets`, a number or boolean where a top-level key takes text (components/config/stack-file.ts),
  * reported together with the schema's problems.
@@ -61,7 +80,8 @@ function decodeSecure(value: unknown): { plain: unknown; secure: boolean } {
     }
     if (value !== null && typeof value === "object") {
         const entries = Object.entries(value as Record<string, unknown>);
-        if (entries.length === 1 && entries[0][0] === "secure") return { plain: SECRET, secure: true };
+        if (entries.length === 1 && entries[0][0] === "secure")
+            return { plain: securePlaceholder(String(entries[0][1])), secure: true };
         const decoded = entries.map(([k, v]) => [k, decodeSecure(v)] as const);
         return {
             plain: Object.fromEntries(decoded.map(([k, d]) => [k, d.plain])),

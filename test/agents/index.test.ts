@@ -32,6 +32,7 @@ before(async () => {
             macos: "cluster-macos-id",
             platform: "cluster-platform-id",
             deploy: "cluster-deploy-id",
+            dagster: "cluster-dagster-id",
         },
         hooksBundle: FAKE_BUNDLE,
         renderBootstrap,
@@ -237,6 +238,7 @@ describe("declareFleets on the prod config", () => {
     it("creates one cluster queue per queue the fleets serve", () => {
         const queues = ofType("buildkite:Cluster/clusterQueue:ClusterQueue");
         assert.deepEqual(queues.map((q) => q.name).sort(), [
+            "queue-dagster/dagster",
             "queue-default/default",
             "queue-default/default-ap-southeast-1",
             "queue-default/default-eu-west-1",
@@ -258,8 +260,8 @@ describe("declareFleets on the prod config", () => {
             assert.equal(r.protect, stateful, `${r.type} ${r.name} protect`);
             assert.equal(r.retainOnDelete, stateful, `${r.type} ${r.name} retainOnDelete`);
         }
-        assert.equal(ofType("aws:s3/bucket:Bucket").length, 5);
-        assert.equal(ofType("aws:kms/key:Key").length, 10, "two keys per bucket: secrets and agent tokens");
+        assert.equal(ofType("aws:s3/bucket:Bucket").length, 6);
+        assert.equal(ofType("aws:kms/key:Key").length, 12, "two keys per bucket: secrets and agent tokens");
     });
 
     it("secures each bucket: versioning, SSE-KMS with its own key, public access blocked, TLS only, expiry", () => {
@@ -296,6 +298,7 @@ describe("declareFleets on the prod config", () => {
     it("gives each (region, cluster) with AWS fleets its own bucket, and each fleet its own cluster's, only", () => {
         assert.deepEqual(Object.keys(declared.buckets).sort(), [
             "secrets-ap-southeast-1",
+            "secrets-dagster-eu-west-1",
             "secrets-deploy-us-east-1",
             "secrets-eu-west-1",
             "secrets-platform-us-east-1",
@@ -326,6 +329,9 @@ describe("declareFleets on the prod config", () => {
         // Queue large (the Android installer's) is served in us-east-1 only.
         assert.ok(keys("us-east-1").includes(android) && !keys("eu-west-1").includes(android));
         assert.ok(keys("us-east-1").includes("kolibri-python-package/env"));
+        // dagster-io's pipeline, in a cluster of its own: its deploy key alone, none of the organisation's secrets.
+        assert.deepEqual(keys("eu-west-1", "dagster"), ["dagster/private_ssh_key"]);
+        assert.ok(!keys("eu-west-1").some((k) => k.startsWith("dagster/")), "nor in the default cluster's bucket");
         for (const region of ["us-east-1", "eu-west-1", "ap-southeast-1"]) {
             const expected = keys(region);
             assert.ok(expected.includes("git-credentials"), "the organisation's secrets are in every bucket");

@@ -15,18 +15,25 @@ const { registered, phase, settle } = installMocks();
 const raw = prodRawConfig();
 const full = mustParse(raw);
 const fleetsOf = (r: Record<string, unknown>) => r.fleets as Record<string, unknown>[];
-// Without the region's fleets, the pipelines that ran on its queue run on the home region's queue instead.
+// Without the region's fleets, the pipelines that ran on its queues run on the home region's queue instead (dagster,
+// whose cluster has fleets in eu-west-1 only, in the default cluster).
 const without = mustParse({
     ...raw,
     fleets: fleetsOf(raw).filter((f) => f.region !== "eu-west-1"),
     pipelines: (raw.pipelines as Record<string, unknown>[]).map((p) =>
-        p.queue === "default-eu-west-1" ? { ...p, queue: "default" } : p,
+        p.queue === "default-eu-west-1"
+            ? { ...p, queue: "default" }
+            : p.cluster === "dagster"
+              ? { ...p, cluster: "default", queue: "default" }
+              : p,
     ),
 });
 const moved = mustParse({
     ...raw,
     fleets: fleetsOf(raw).map((f) =>
-        f.region === "eu-west-1" ? { ...f, name: "linux-eu-central-1", region: "eu-central-1" } : f,
+        f.region === "eu-west-1"
+            ? { ...f, name: String(f.name).replace("eu-west-1", "eu-central-1"), region: "eu-central-1" }
+            : f,
     ),
 });
 const hookPaths = FAKE_BUNDLE.files.map((f) => f.path);
@@ -44,6 +51,7 @@ before(async () => {
                 macos: "cluster-macos-id",
                 platform: "cluster-platform-id",
                 deploy: "cluster-deploy-id",
+                dagster: "cluster-dagster-id",
             },
             hooksBundle: FAKE_BUNDLE,
             renderBootstrap: (req) => ({
@@ -89,7 +97,8 @@ describe("recovery plans name exactly what the components declare", () => {
         const plan = regionResources(full, "eu-west-1", { stack: "prod", hookPaths });
         const protectedUrns = plan.resources.filter((r) => get("full").get(r.urn)?.protect).map((r) => r.urn);
         assert.deepEqual(plan.retained, protectedUrns);
-        assert.equal(plan.retained.length, 3, "the bucket, its key and the agent-token key");
+        // The buckets of clusters default and dagster in eu-west-1, each with its secrets key and agent-token key.
+        assert.equal(plan.retained.length, 6);
         for (const urn of plan.retained) assert.equal(get("full").get(urn)?.retainOnDelete, true);
     });
 
@@ -147,9 +156,10 @@ describe("recovery drill", () => {
         }
         const removed = [...get("full").values()].filter((r) => !get("without").has(r.urn));
         assert.ok(removed.length > 0);
+        // Queue dagster is served by an eu-west-1 fleet only, so it goes with the region's fleets.
         for (const r of removed)
             assert.ok(
-                r.name.includes("eu-west-1") || r.parent.includes("eu-west-1"),
+                r.name.includes("eu-west-1") || r.parent.includes("eu-west-1") || r.name === "queue-dagster/dagster",
                 `${r.urn} is not an eu-west-1 resource`,
             );
     });
@@ -157,19 +167,21 @@ describe("recovery drill", () => {
     it("every stateful resource removed is retained on delete", () => {
         const removed = [...get("full").values()].filter((r) => !get("without").has(r.urn));
         const stateful = removed.filter((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:kms/key:Key");
-        assert.equal(stateful.length, 3);
+        // The region's two buckets (clusters default and dagster), each with its secrets key and agent-token key.
+        assert.equal(stateful.length, 6);
         for (const r of stateful) assert.ok(r.protect && r.retainOnDelete, r.urn);
     });
 
     it("moving the fleets to a new region creates everything a fleet needs there, secrets included", () => {
         const created = [...get("moved").values()].filter((r) => !get("full").has(r.urn));
         const plan = regionResources(moved, "eu-central-1", { stack: "prod", hookPaths });
-        // The moved fleets keep their queue: it is part of the region's plan, but it already exists.
-        const queue =
-            "urn:pulumi:prod::ci-platform::buildkite:Cluster/clusterQueue:ClusterQueue::queue-default/default-eu-west-1";
-        assert.ok(get("full").has(queue));
+        // The moved fleets keep their queues: they are part of the region's plan, but they already exist.
+        const queues = ["queue-default/default-eu-west-1", "queue-dagster/dagster"].map(
+            (name) => `urn:pulumi:prod::ci-platform::buildkite:Cluster/clusterQueue:ClusterQueue::${name}`,
+        );
+        for (const queue of queues) assert.ok(get("full").has(queue), queue);
         assert.deepEqual(
-            [...created.map((r) => r.urn), queue].sort(),
+            [...created.map((r) => r.urn), ...queues].sort(),
             plan.resources.map((r) => r.urn),
         );
         const types = new Set(created.map((r) => r.type));
@@ -185,7 +197,9 @@ describe("recovery drill", () => {
         const secretKeys = created
             .filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && r.name.includes("-secret-"))
             .map((r) => r.inputs.key);
-        // The moved fleet serves queue default-eu-west-1 (dagster's): the other pipelines' secrets stay where they run.
+        // The moved fleets serve dagster (its own cluster's bucket: its deploy key, no organisation secrets) and queue
+        // default-eu-west-1 (the default cluster's bucket: the organisation's git credentials); the other pipelines'
+        // secrets stay where they run.
         assert.deepEqual(secretKeys.sort(), ["dagster/private_ssh_key", "git-credentials"]);
         const provider = created.find((r) => r.type === "pulumi:providers:aws");
         assert.equal(provider?.inputs.region, "eu-central-1");

@@ -164,6 +164,7 @@ describe("secretsBucketScopes", () => {
             secretsBucketScopes(prodConfig()).map((s) => `${s.region}/${s.cluster}`),
             [
                 "ap-southeast-1/default",
+                "eu-west-1/dagster",
                 "eu-west-1/default",
                 "us-east-1/default",
                 "us-east-1/deploy",

@@ -109,6 +109,18 @@ describe("npm run plan", () => {
         assert.match(readFileSync(md, "utf8"), /\| `buildkite:Pipeline\/pipeline:Pipeline` \| 1 \| 1 \| 0 \| 0 \|/);
     });
 
+    it("prints its usage for --help, as dr does, and exits 0 without planning", async () => {
+        const out = await plan("--help");
+        assert.equal(out.code, 0, out.stderr);
+        assert.equal(
+            out.stdout,
+            "usage: npm run plan -- [--stack NAME | --config FILE] [--json OUT] [--diff BASE.json] [--markdown OUT]\n",
+        );
+        const dr = await runScript("scripts/dr.ts", ["--help"]);
+        assert.equal(dr.code, 0, dr.stderr);
+        assert.match(dr.stdout, /^usage: npm run dr -- --fleet NAME \| --region REGION/);
+    });
+
     it("rejects invalid config with exit code 2, every problem with its path, and no stack trace", async () => {
         const file = variant("invalid", (config) => {
             (config["ci-platform:elasticStack"] as Record<string, unknown>).version = "latest";

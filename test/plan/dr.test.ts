@@ -102,7 +102,7 @@ describe("npm run dr", () => {
             index(/stack:Stack::linux-eu-west-1-stack/) < index(/parameter:Parameter::linux-eu-west-1-token-parameter/),
         );
         assert.ok(index(/alias:Alias::/) < lastIndex(/^pulumi state delete /));
-        assert.ok(lastIndex(/^pulumi state delete /) < index(/^set `region:` of linux-eu-west-1 /));
+        assert.ok(lastIndex(/^pulumi state delete /) < index(/^set `region:` of dagster-eu-west-1, linux-eu-west-1 /));
         assert.match(steps.at(-2) ?? "", /^check `npm run plan -- --diff/);
         assert.equal(steps.at(-1), "pulumi up --stack 'prod'");
     });

@@ -17,7 +17,7 @@ const LOST = "eu-west-1";
 const NEW = "eu-central-1";
 
 type Fleet = { name: string; region?: string; queue: string };
-type Pipeline = { slug: string; queue?: string };
+type Pipeline = { slug: string; cluster?: string; queue?: string };
 
 async function planOf(
     name: string,
@@ -84,7 +84,13 @@ before(async () => {
         planOf(
             "lost",
             (f) => f.filter((x) => x.region !== LOST),
-            (ps) => ps.map((x) => (x.queue !== undefined && lostQueues.has(x.queue) ? { ...x, queue: "default" } : x)),
+            // dagster's cluster has fleets in the lost region only: it moves to the default cluster's home queue.
+            (ps) =>
+                ps.map((x) =>
+                    x.queue !== undefined && lostQueues.has(x.queue)
+                        ? { ...x, cluster: "default", queue: "default" }
+                        : x,
+                ),
         ),
         planOf("moved", (f) => f.map((x) => (x.region === LOST ? { ...x, region: NEW } : x))),
     ]);
@@ -115,6 +121,8 @@ describe("recovery drill: a region's fleets removed", () => {
                     repointed.some((s) => r.name === `${s}-pipeline`)
                 ) &&
                 !r.name.includes(LOST) &&
+                // A queue served in the lost region only (dagster's) goes with its fleets.
+                r.name !== "queue-dagster/dagster" &&
                 !lostFleets.some((f) => r.name.startsWith(`${f}-`) || r.name === f),
         );
         assert.deepEqual(outside, []);
@@ -129,7 +137,9 @@ describe("recovery drill: a region's fleets removed", () => {
         const stateful = lost.removed.filter((r) =>
             ["aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:ecr/repository:Repository"].includes(r.type),
         );
-        assert.equal(stateful.length, 3 + images.length, stateful.map((r) => r.name).join(", "));
+        // A bucket, a secrets key and an agent-token key per cluster with fleets in the region (default and dagster),
+        // and the image repositories.
+        assert.equal(stateful.length, 6 + images.length, stateful.map((r) => r.name).join(", "));
         for (const r of stateful) {
             assert.equal(r.retainOnDelete, true, `${r.name} is retained on delete`);
             assert.equal(r.protect, true, `${r.name} is protected`);

@@ -140,12 +140,20 @@ describe("simulator, prod: dagster monorepo", () => {
         assert.equal(shared?.runs, false);
         assert.match(shared?.reason ?? "", /^if_changed/);
         assert.equal(job(buildOf(sim, "dagster"), "packages-all").runs, false);
-        // Each package job pulls its pinned image from the registry of the region that runs it: dagster's queue is
-        // served in eu-west-1 only (one AWS fleet per queue).
+        // Each package job pulls its pinned image from the registry of the region that runs it: dagster's queue, in
+        // its own cluster, is served in eu-west-1 only, by its own fleet.
         const pipes = packageJobs(sim).find((j) => j.key === "package-dagster-pipes");
         assert.match(pipes?.image ?? "", /^\$\{CI_PLATFORM_ECR_REGISTRY\}\/ci-platform\/buildkite-test:py3\.12-/);
-        assert.deepEqual(pipes?.fleets, ["linux-eu-west-1"]);
+        assert.equal(pipes?.queue, "dagster");
+        assert.deepEqual(pipes?.fleets, ["dagster-eu-west-1"]);
         assert.deepEqual(pipes?.registries, ["ecr eu-west-1"]);
+    });
+
+    it("gets its own deploy key and none of Learning Equality's secrets: its cluster takes no organisation secrets", () => {
+        const sim = run({ pipeline: "dagster", branch: "master" });
+        const upload = job(buildOf(sim, "dagster"), "packages-all");
+        assert.deepEqual(upload.secrets, ["private_ssh_key"]);
+        assert.deepEqual(upload.fleets, ["dagster-eu-west-1"]);
     });
 
     it("runs no package for a docs-only change", () => {

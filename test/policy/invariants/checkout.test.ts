@@ -41,10 +41,11 @@ describe("invariant checkout-on-every-fleet", () => {
     });
 
     it("fails an SSH checkout in the one region whose bucket lacks the pipeline's key", async () => {
-        const gone = secretObject(await prodResources(), "eu-west-1", "dagster/private_ssh_key").urn;
+        // dagster's own cluster's bucket in eu-west-1 (secrets-dagster-eu-west-1).
+        const gone = secretObject(await prodResources(), "dagster-eu-west-1", "dagster/private_ssh_key").urn;
         const findings = check(without(await prodResources(), (r) => r.urn === gone));
         assert.equal(findings.length, 1);
-        assert.match(findings[0].message, /"dagster" .* AWS fleet "linux-eu-west-1" \(eu-west-1\) gets no SSH key/);
+        assert.match(findings[0].message, /"dagster" .* AWS fleet "dagster-eu-west-1" \(eu-west-1\) gets no SSH key/);
     });
 
     it("fails a private HTTPS checkout without git-credentials, never a public one", async () => {

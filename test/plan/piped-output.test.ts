@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { parse, stringify } from "yaml";
+import { syntheticOrganization } from "../../scripts/bench/synthetic";
+import { ROOT } from "../fixtures/cli";
+
+/*
+ * A script's output read through a pipe by a slow reader arrives whole. The reader reads nothing for a while, so the
+ * script fills the pipe (64 KiB on Linux) and has the rest queued when it is done; then it reads in small sips.
+ * Before the fix, `process.exit` right after the last write dropped what was queued.
+ */
+
+const dir = mkdtempSync(path.join(tmpdir(), "piped-output-"));
+const prod = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+const argsOf = (script: string, args: readonly string[]) => ["--import", "tsx", script, ...args];
+
+/** The script's stdout and stderr written to files: what the output is when nothing is cut. */
+function toFiles(script: string, args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
+    const out = path.join(dir, "out.txt");
+    const err = path.join(dir, "err.txt");
+    const fds = [openSync(out, "w"), openSync(err, "w")];
+    try {
+        const run = spawnSync(process.execPath, argsOf(script, args), {
+            cwd: ROOT,
+            stdio: ["ignore", fds[0], fds[1]],
+            timeout: 120_000,
+        });
+        return { code: run.status, stdout: readFileSync(out, "utf8"), stderr: readFileSync(err, "utf8") };
+    } finally {
+        fds.forEach(closeSync);
+    }
+}
+
+/**
+ * One stream of the script (stdout, or stderr with stdout discarded) read through a pipe by `(sleep; cat)`: a reader
+ * that reads nothing for `waitSeconds`, so the script finds the pipe full (64 KiB on Linux) when it has written
+ * everything and ends. The exit code is the script's (pipefail).
+ */
+async function throughSlowPipe(
+    stream: "stdout" | "stderr",
+    script: string,
+    args: readonly string[],
+    waitSeconds = 2,
+): Promise<{ code: number | null; text: string }> {
+    const redirect = stream === "stdout" ? "" : "2>&1 >/dev/null";
+    const child = spawn(
+        "bash",
+        [
+            "-c",
+            `set -o pipefail; "$@" ${redirect} | (sleep ${waitSeconds}; cat)`,
+            "_",
+            process.execPath,
+            ...argsOf(script, args),
+        ],
+        { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    return { code, text: Buffer.concat(chunks).toString("utf8") };
+}
+
+function stackFile(name: string, config: Record<string, unknown>): string {
+    const file = path.join(dir, `Pulumi.${name}.yaml`);
+    writeFileSync(file, stringify({ config }));
+    return file;
+}
+
+let large: string;
+let invalid: string;
+const INVALID_PIPELINES = 600;
+
+before(() => {
+    // A large organisation in one region: its plan and its region's recovery runbook print more than a pipe holds.
+    large = stackFile("large", syntheticOrganization(prod.config, 200, ["us-east-1"]));
+    // A large invalid one: every pipeline names a queue no fleet serves, one problem each on stderr.
+    const broken = syntheticOrganization(prod.config, INVALID_PIPELINES);
+    for (const p of broken["ci-platform:pipelines"] as { queue: string }[]) p.queue = "no-such-queue";
+    invalid = stackFile("invalid", broken);
+});
+
+describe("output written to a slow pipe is never cut", () => {
+    for (const [script, extra] of [
+        ["scripts/plan.ts", []],
+        ["scripts/dr.ts", ["--region", "us-east-1"]],
+    ] as const) {
+        it(`${script}: a large organisation's output arrives whole`, async () => {
+            const args = ["--config", large, ...extra];
+            const file = toFiles(script, args);
+            assert.equal(file.code, 0, file.stderr);
+            assert.ok(file.stdout.length > 64 * 1024, `the output is only ${file.stdout.length} bytes`);
+            const piped = await throughSlowPipe("stdout", script, args);
+            assert.equal(piped.code, 0);
+            assert.equal(piped.text.length, file.stdout.length);
+            assert.equal(piped.text, file.stdout);
+        });
+    }
+
+    for (const [script, extra] of [
+        ["scripts/plan.ts", []],
+        ["scripts/dr.ts", ["--region", "us-east-1"]],
+        ["scripts/simulate.ts", ["--pipeline", "pipeline-0000"]],
+    ] as const) {
+        it(`${script}: a long list of config problems arrives whole, exit 2`, async () => {
+            const args = ["--config", invalid, ...extra];
+            const file = toFiles(script, args);
+            assert.equal(file.code, 2, file.stderr.slice(0, 500));
+            assert.ok(file.stderr.length > 64 * 1024, `the errors are only ${file.stderr.length} bytes`);
+            const piped = await throughSlowPipe("stderr", script, args);
+            assert.equal(piped.code, 2);
+            assert.equal(piped.text, file.stderr);
+            const queueProblems = piped.text.match(/ci-platform:pipelines\[\d+\]\.queue/g) ?? [];
+            assert.equal(queueProblems.length, INVALID_PIPELINES);
+        });
+    }
+
+    it("npm run simulate: the simulation arrives whole", async () => {
+        const args = ["--config", large, "--pipeline", "pipeline-0000"];
+        const file = toFiles("scripts/simulate.ts", args);
+        assert.equal(file.code, 0, file.stderr);
+        const piped = await throughSlowPipe("stdout", "scripts/simulate.ts", args);
+        assert.equal(piped.code, 0);
+        assert.equal(piped.text, file.stdout);
+        assert.match(piped.text, /pipeline-0004/);
+    });
+});
