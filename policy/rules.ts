@@ -11,6 +11,7 @@ import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
 import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import { hooksAgentsPerInstance } from "./invariants/hooks";
 import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
+import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachability";
 import {
     asList,
     at,
@@ -758,4 +759,5 @@ export const RULES: readonly Rule[] = [
     ...PLATFORM_INVARIANTS,
     hooksAgentsPerInstance,
     secretsBucketOneCluster,
+    secretsReadableOnlyByServingFleets,
 ];
