@@ -28,6 +28,8 @@ export interface BootstrapRequest {
         readonly ecrRegistry: string;
         /** Agents per instance, the same value as the stack's `AgentsPerInstance` parameter. */
         readonly agentsPerInstance: number;
+        /** Whether step containers may use the instance role (`fleets[].stepsUseInstanceRole`). */
+        readonly stepsUseInstanceRole: boolean;
     };
 }
 
@@ -179,6 +181,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                               os: fleet.os,
                               ecrRegistry: `${account}.dkr.ecr.${fleet.region}.amazonaws.com`,
                               agentsPerInstance: fleet.agentsPerInstance,
+                              stepsUseInstanceRole: fleet.stepsUseInstanceRole,
                           },
                       });
                       if (!rendered.key || rendered.key.startsWith("/"))
