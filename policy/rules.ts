@@ -12,6 +12,7 @@ import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import { hooksAgentsPerInstance } from "./invariants/hooks";
 import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachability";
+import { stepContainersNoInstanceRole, windowsStepContainersReachInstanceRole } from "./invariants/step-containers";
 import {
     asList,
     at,
@@ -760,4 +761,6 @@ export const RULES: readonly Rule[] = [
     hooksAgentsPerInstance,
     secretsBucketOneCluster,
     secretsReadableOnlyByServingFleets,
+    stepContainersNoInstanceRole,
+    windowsStepContainersReachInstanceRole,
 ];

@@ -1,0 +1,77 @@
+/*
+ * Step containers cannot reach the instance role unless the config says a step needs it. The Elastic CI Stack's
+ * launch template lets a container on a Docker bridge network reach the instance metadata service
+ * (elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml, AgentLaunchTemplate MetadataOptions:
+ * HttpPutResponseHopLimit 2, for Linux and Windows instances alike), and so the instance role's credentials. Our
+ * bootstrap script (hooks/bootstrap.sh, block_container_imds) rejects that traffic, unless the fleet sets
+ * `stepsUseInstanceRole: true`, rendered into the script as CI_PLATFORM_STEPS_USE_INSTANCE_ROLE.
+ *
+ * Read from the plan: the fleet's bootstrap object is the script its instances run (BootstrapScriptUrl); its text
+ * says whether the block runs. A Windows fleet runs no bootstrap script of ours (components/agents/naming.ts
+ * installsHooks), so nothing blocks its containers: an advisory finding, since the template gives no other means.
+ */
+import type { StackFinding, StackRule } from "../rules";
+import { isOpaque } from "../resource";
+import { readPlatform } from "../platform";
+
+/** The line of a rendered bootstrap script that switches the block off (components/hooks/bundle.ts renders it). */
+export const STEPS_USE_ROLE_SETTING = "CI_PLATFORM_STEPS_USE_INSTANCE_ROLE";
+
+/** What a rendered bootstrap script does about step containers and IMDS. */
+export function containerImdsBlock(script: unknown): "blocked" | "allowed-by-config" | "open" | "unknown" {
+    if (typeof script !== "string" || isOpaque(script)) return "unknown";
+    const setting = new RegExp(`^readonly ${STEPS_USE_ROLE_SETTING}=['"]?(true|false)['"]?$`, "m").exec(script)?.[1];
+    if (setting === "true") return "allowed-by-config";
+    // The block must be defined and called from bootstrap_main.
+    const called = /^\s+block_container_imds$/m.test(script) && /^block_container_imds\(\) \{$/m.test(script);
+    return setting === "false" && called ? "blocked" : "open";
+}
+
+export const stepContainersNoInstanceRole: StackRule = {
+    kind: "stack",
+    name: "step-containers-no-instance-role",
+    description:
+        "On every Linux AWS fleet, the bootstrap script keeps Docker step containers from the instance metadata service (and so from the instance role), unless the fleet's config sets stepsUseInstanceRole: true.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    types: ["ci-platform:agents:Fleet", "aws:cloudformation/stack:Stack", "aws:s3/bucketObjectv2:BucketObjectv2"],
+    remediation:
+        "Render the fleet's bootstrap script from hooks/bootstrap.sh (it calls block_container_imds), or set ci-platform:fleets[].stepsUseInstanceRole: true for a fleet whose steps need the role.",
+    check(resources): StackFinding[] {
+        return readPlatform(resources).fleets.flatMap((fleet): StackFinding[] => {
+            if (fleet.kind !== "aws" || fleet.parameters.InstanceOperatingSystem === "windows") return [];
+            const state = fleet.bootstrap === undefined ? "open" : containerImdsBlock(fleet.bootstrap.inputs.content);
+            if (state !== "open") return [];
+            return [
+                {
+                    urn: fleet.urn,
+                    message: `AWS fleet "${fleet.name}" ${fleet.bootstrap === undefined ? "runs no bootstrap script of ours" : "has a bootstrap script that does not block IMDS"}, so every Docker step container on a bridge network reaches the instance metadata service (hop limit 2) and the instance role's credentials. Fix: install the ci-platform bootstrap script (it rejects that traffic in DOCKER-USER), or set ci-platform:fleets[].stepsUseInstanceRole: true if its steps need the role.`,
+                },
+            ];
+        });
+    },
+};
+
+export const windowsStepContainersReachInstanceRole: StackRule = {
+    kind: "stack",
+    name: "windows-step-containers-reach-instance-role",
+    description:
+        "Windows AWS fleets run no ci-platform bootstrap script, so nothing keeps their step containers from the instance metadata service and the instance role.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    types: ["ci-platform:agents:Fleet", "aws:cloudformation/stack:Stack"],
+    remediation:
+        "Keep secrets a Windows fleet's role can read to the pipelines it serves (its steps' containers can use the role), or run those steps without containers.",
+    check(resources): StackFinding[] {
+        return readPlatform(resources).fleets.flatMap((fleet): StackFinding[] =>
+            fleet.kind === "aws" && fleet.parameters.InstanceOperatingSystem === "windows"
+                ? [
+                      {
+                          urn: fleet.urn,
+                          message: `Windows AWS fleet "${fleet.name}": the stack's instances let containers one hop away reach the instance metadata service (HttpPutResponseHopLimit 2), and ci-platform installs no bootstrap script on Windows to block it, so a step's container can use the instance role. Fix: none in the platform yet; keep the role scoped to the pipelines the fleet serves.`,
+                      },
+                  ]
+                : [],
+        );
+    },
+};
