@@ -45,6 +45,8 @@ export const REACHABILITY_TYPES = {
     bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
     bucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     kmsKey: "aws:kms/key:Key",
+    kmsKeyPolicy: "aws:kms/keyPolicy:KeyPolicy",
+    kmsGrant: "aws:kms/grant:Grant",
     bucket: "aws:s3/bucket:Bucket",
 } as const;
 
@@ -282,7 +284,8 @@ function hasPhysicalName(resource: PlanResource, name: string): boolean {
     if (explicit !== undefined) return explicit === name;
     const prefix = str(resource.inputs.namePrefix);
     if (prefix !== undefined) return name.startsWith(prefix);
-    return name.startsWith(`${resource.name}-`) && /^[0-9a-f]{7}$/.test(name.slice(resource.name.length + 1));
+    // Pulumi's auto-name adds 7 hex characters; the offline plan's mocks give an id (what `role.id` passes) 8.
+    return name.startsWith(`${resource.name}-`) && /^[0-9a-f]{7,8}$/.test(name.slice(resource.name.length + 1));
 }
 
 /** The context every fleet's evaluation shares. */
@@ -620,10 +623,14 @@ export function canRead(
     };
     const objectResource = ctx.byUrn.get(object.urn);
     const key = objectResource && keyResource(ctx, objectResource, bucketResourceOf);
+    // The key policy: a KeyPolicy resource for the key replaces the key's own `policy` input; neither is the default.
+    const keyPolicyResource =
+        key && ctx.ofType(REACHABILITY_TYPES.kmsKeyPolicy).find((p) => p.dependsOn?.includes(key.urn) ?? false);
+    const policyDocument = keyPolicyResource?.inputs.policy ?? key?.inputs.policy;
     const keyPolicy =
-        key === undefined || key.inputs.policy === undefined
+        policyDocument === undefined
             ? DEFAULT_KEY_POLICY(ctx.account)
-            : statementsOf(key.inputs.policy, `key policy of ${key.name}`);
+            : statementsOf(policyDocument, `key policy of ${key?.name ?? "its key"}`);
     if (keyPolicy === undefined)
         return { readable: "unknown", why: `the key policy of ${key?.name ?? "its key"} is not known` };
     const fromKey = evaluate(
@@ -634,7 +641,24 @@ export function canRead(
     const fromIdentityKms = evaluate(identity.statements, kms, false);
     const kmsDeny = fromKey.deny ?? fromIdentityKms.deny;
     if (kmsDeny) return { readable: "no", why: `kms:Decrypt with its key is denied by ${kmsDeny.source}` };
-    const kmsAllow = fromKey.allow ?? (fromKey.accountAllow && fromIdentityKms.allow);
+    // A grant lets its grantee use the key whatever the key policy says (AWS KMS "Grants in AWS KMS").
+    const grant =
+        key &&
+        ctx
+            .ofType(REACHABILITY_TYPES.kmsGrant)
+            .find(
+                (g) =>
+                    (g.dependsOn?.includes(key.urn) ?? false) &&
+                    identity.roleArn !== undefined &&
+                    g.inputs.granteePrincipal === identity.roleArn &&
+                    strs(g.inputs.operations).includes("Decrypt"),
+            );
+    const grantAllow: Statement | undefined = grant && {
+        effect: "Allow",
+        actions: ["kms:Decrypt"],
+        source: `grant ${grant.name}`,
+    };
+    const kmsAllow = fromKey.allow ?? grantAllow ?? (fromKey.accountAllow && fromIdentityKms.allow);
     if (!kmsAllow) {
         const missing = fromKey.accountAllow
             ? "no policy of its role allows kms:Decrypt with the object's key"
@@ -643,7 +667,7 @@ export function canRead(
             ? { readable: "unknown", why: `${missing}; ${unknowns.join("; ")}` }
             : { readable: "no", why: missing };
     }
-    const via = fromKey.allow ? fromKey.allow.source : `${kmsAllow.source} (the key policy delegates to IAM)`;
+    const via = fromKey.allow || grantAllow ? kmsAllow.source : `${kmsAllow.source} (the key policy delegates to IAM)`;
     return { readable: "yes", why: `${allow.source} allows s3:GetObject and ${via} allows kms:Decrypt` };
 }
 

@@ -423,6 +423,48 @@ describe("reachability: KMS", () => {
     });
 });
 
+describe("reachability: KMS key policy and grant resources", () => {
+    const adminOnly = JSON.stringify({
+        Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/admin` }, Action: "kms:*" }],
+    });
+
+    it("a KeyPolicy resource replaces the key's own (default) policy", () => {
+        const plan = new PlanBuilder()
+            .pipeline("app", "qa")
+            .object("app/env")
+            .fleet("fleet-a", "qa", { document: scoped("app/*") });
+        assert.equal(reachability(plan.resources)[0].readable, "yes");
+        plan.add(
+            "aws:kms/keyPolicy:KeyPolicy",
+            "secrets-key-policy",
+            { keyId: "0000-key", policy: adminOnly },
+            { dependsOn: [plan.key.urn] },
+        );
+        assert.equal(reachability(plan.resources)[0].readable, "no");
+    });
+
+    it("a grant of Decrypt to the role lets it decrypt under a key policy that does not name it", () => {
+        const plan = new PlanBuilder(adminOnly)
+            .pipeline("app", "qa")
+            .object("app/env")
+            .fleet("fleet-a", "qa", { document: scoped("app/*") });
+        assert.equal(reachability(plan.resources)[0].readable, "no");
+        plan.add(
+            "aws:kms/grant:Grant",
+            "secrets-key-grant",
+            {
+                keyId: "0000-key",
+                granteePrincipal: `arn:aws:iam::${ACCOUNT}:role/fleet-a-role`,
+                operations: ["Decrypt"],
+            },
+            { dependsOn: [plan.key.urn] },
+        );
+        const [reach] = reachability(plan.resources);
+        assert.equal(reach.readable, "yes");
+        assert.match(reach.why, /grant secrets-key-grant allows kms:Decrypt/);
+    });
+});
+
 describe("reachability: unknown values", () => {
     it("an unknown policy document leaves the pair undecided and unreported, never readable=no", () => {
         const plan = twoPipelines()
