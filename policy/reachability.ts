@@ -135,6 +135,9 @@ const strs = (value: unknown): string[] => asList(value).filter((v): v is string
 
 /** An IAM wildcard pattern (`*`, `?`; `${...}` policy variables match anything) as a RegExp. */
 function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
+    const cacheKey = `${caseInsensitive ? "i" : "s"}${pattern}`;
+    const cached = patterns.get(cacheKey);
+    if (cached !== undefined) return cached;
     const body = pattern
         .split(/(\$\{[^}]*\}|\*|\?)/)
         .map((part) =>
@@ -145,8 +148,12 @@ function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
                   : part.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"),
         )
         .join("");
-    return new RegExp(`^${body}$`, caseInsensitive ? "is" : "s");
+    const compiled = new RegExp(`^${body}$`, caseInsensitive ? "is" : "s");
+    patterns.set(cacheKey, compiled);
+    return compiled;
 }
+/** Compiled patterns (a pure function of the pattern, so the cache cannot go stale). */
+const patterns = new Map<string, RegExp>();
 
 /** Whether an action pattern (`s3:Get*`, `*`) matches an action; service and action names are case-insensitive. */
 export function actionMatches(pattern: string, action: string): boolean {
@@ -294,6 +301,8 @@ interface Context {
     readonly byUrn: ReadonlyMap<string, PlanResource>;
     readonly ofType: (type: string) => PlanResource[];
     readonly account?: string;
+    /** Per-object results of {@link objectSide}. */
+    readonly objectSides: Map<string, ObjectSide>;
 }
 
 /** The account the plan deploys to: from the first account-qualified ARN among the fleets' and keys' inputs. */
@@ -444,7 +453,7 @@ export function fleetIdentity(ctx: Context, fleet: DeployedFleet): FleetIdentity
 
 /** The bucket resource of a SecretsBucket component. */
 function bucketResource(ctx: Context, component: string): PlanResource | undefined {
-    return ctx.platform.resources.find((r) => r.parent === component && r.type === REACHABILITY_TYPES.bucket);
+    return ctx.ofType(REACHABILITY_TYPES.bucket).find((r) => r.parent === component);
 }
 
 /** A bucket's name: its `bucket` input, or the `bucket` input of a resource that configures it. */
@@ -581,6 +590,30 @@ export function expectation(platform: Platform, fleet: DeployedFleet, object: Se
 }
 
 /** Whether the fleet's role can read and decrypt the object, and why. */
+/** What decides access to an object whoever asks: its bucket's policies and its KMS key. Computed once per object. */
+interface ObjectSide {
+    readonly bucketResourceOf?: PlanResource;
+    readonly resourceStatements: readonly Statement[];
+    readonly unknowns: readonly string[];
+    readonly key?: PlanResource;
+}
+
+function objectSide(ctx: Context, object: SecretObject): ObjectSide {
+    const cached = ctx.objectSides.get(object.urn);
+    if (cached !== undefined) return cached;
+    const bucketResourceOf = bucketResource(ctx, object.bucket);
+    const resourceStatements: Statement[] = [];
+    const unknowns: string[] = [];
+    for (const p of ctx.ofType(REACHABILITY_TYPES.bucketPolicy))
+        if (bucketResourceOf !== undefined && (p.dependsOn?.includes(bucketResourceOf.urn) ?? false))
+            policyStatements(p.inputs.policy, `bucket policy ${p.name}`, resourceStatements, unknowns);
+    const objectResource = ctx.byUrn.get(object.urn);
+    const key = objectResource && keyResource(ctx, objectResource, bucketResourceOf);
+    const side = { bucketResourceOf, resourceStatements, unknowns, key };
+    ctx.objectSides.set(object.urn, side);
+    return side;
+}
+
 export function canRead(
     ctx: Context,
     identity: FleetIdentity,
@@ -593,14 +626,9 @@ export function canRead(
         action: "s3:GetObject",
         resource: `arn:aws:s3:::${object.bucketName}/${object.key}`,
     };
-    const bucketResourceOf = bucketResource(ctx, object.bucket);
-    const bucketPolicies = ctx
-        .ofType(REACHABILITY_TYPES.bucketPolicy)
-        .filter((p) => bucketResourceOf !== undefined && (p.dependsOn?.includes(bucketResourceOf.urn) ?? false));
-    const resourceStatements: Statement[] = [];
-    const unknowns = [...identity.unknowns];
-    for (const p of bucketPolicies)
-        policyStatements(p.inputs.policy, `bucket policy ${p.name}`, resourceStatements, unknowns);
+    const side = objectSide(ctx, object);
+    const { resourceStatements } = side;
+    const unknowns = [...identity.unknowns, ...side.unknowns];
 
     const fromIdentity = evaluate(identity.statements, s3, false);
     const fromBucket = evaluate(resourceStatements, s3, true);
@@ -612,8 +640,8 @@ export function canRead(
             ? { readable: "unknown", why: unknowns.join("; ") }
             : { readable: "no", why: "no policy of its role allows s3:GetObject on it" };
 
-    if (object.kmsKey === undefined)
-        return { readable: unknowns.length > 0 ? "unknown" : "yes", why: `${allow.source} allows s3:GetObject` };
+    // An Allow found is enough for "yes": an unknown document could only add a Deny, and a boundary assumes none.
+    if (object.kmsKey === undefined) return { readable: "yes", why: `${allow.source} allows s3:GetObject` };
     if (object.kmsKey === "[unknown]") return { readable: "unknown", why: "the object's KMS key is not known" };
     const keyArn = object.kmsKey.startsWith("arn:") ? object.kmsKey : undefined;
     const kms: Request = {
@@ -621,8 +649,7 @@ export function canRead(
         action: "kms:Decrypt",
         resource: keyArn ?? `arn:aws:kms:${object.region ?? "?"}:${ctx.account ?? "?"}:key/${object.kmsKey}`,
     };
-    const objectResource = ctx.byUrn.get(object.urn);
-    const key = objectResource && keyResource(ctx, objectResource, bucketResourceOf);
+    const key = side.key;
     // The key policy: a KeyPolicy resource for the key replaces the key's own `policy` input; neither is the default.
     const keyPolicyResource =
         key && ctx.ofType(REACHABILITY_TYPES.kmsKeyPolicy).find((p) => p.dependsOn?.includes(key.urn) ?? false);
@@ -681,6 +708,7 @@ export function reachability(resources: readonly PlanResource[]): Reach[] {
         byUrn: new Map(resources.map((r) => [r.urn, r])),
         ofType: (type) => byType.get(type) ?? [],
         account: accountOf(resources),
+        objectSides: new Map(),
     };
     const objects = secretObjects(platform, ctx);
     return platform.fleets

@@ -11,8 +11,8 @@
  * installsHooks), so nothing blocks its containers: an advisory finding, since the template gives no other means.
  */
 import type { StackFinding, StackRule } from "../rules";
-import { isOpaque } from "../resource";
-import { readPlatform } from "../platform";
+import { isOpaque, type PlanResource } from "../resource";
+import { type DeployedFleet, PLATFORM_TYPES, readPlatform } from "../platform";
 
 /** The line of a rendered bootstrap script that switches the block off (components/hooks/bundle.ts renders it). */
 export const STEPS_USE_ROLE_SETTING = "CI_PLATFORM_STEPS_USE_INSTANCE_ROLE";
@@ -25,6 +25,25 @@ export function containerImdsBlock(script: unknown): "blocked" | "allowed-by-con
     // The block must be defined and called from bootstrap_main.
     const called = /^\s+block_container_imds$/m.test(script) && /^block_container_imds\(\) \{$/m.test(script);
     return setting === "false" && called ? "blocked" : "open";
+}
+
+/**
+ * The script a fleet's instances boot with: the fleet's bucket object whose key the stack's BootstrapScriptUrl names
+ * (`s3://<bucket>/<key>`). `none` when the URL is empty or absent (the template's default: no script), `unknown`
+ * when the URL is not known yet.
+ */
+export function bootedScript(
+    fleet: DeployedFleet,
+    resources: readonly PlanResource[],
+): PlanResource | "none" | "unknown" {
+    const url = fleet.parameters.BootstrapScriptUrl;
+    if (isOpaque(url)) return "unknown";
+    const key = typeof url === "string" ? /^s3:\/\/[^/]+\/(.+)$/.exec(url)?.[1] : undefined;
+    if (key === undefined) return "none";
+    const objects = resources.filter((r) => r.parent === fleet.urn && r.type === PLATFORM_TYPES.bucketObject);
+    return (
+        objects.find((o) => o.inputs.key === key) ?? (objects.some((o) => isOpaque(o.inputs.key)) ? "unknown" : "none")
+    );
 }
 
 export const stepContainersNoInstanceRole: StackRule = {
@@ -40,12 +59,14 @@ export const stepContainersNoInstanceRole: StackRule = {
     check(resources): StackFinding[] {
         return readPlatform(resources).fleets.flatMap((fleet): StackFinding[] => {
             if (fleet.kind !== "aws" || fleet.parameters.InstanceOperatingSystem === "windows") return [];
-            const state = fleet.bootstrap === undefined ? "open" : containerImdsBlock(fleet.bootstrap.inputs.content);
+            const script = bootedScript(fleet, resources);
+            if (script === "unknown") return [];
+            const state = script === "none" ? "open" : containerImdsBlock(script.inputs.content);
             if (state !== "open") return [];
             return [
                 {
                     urn: fleet.urn,
-                    message: `AWS fleet "${fleet.name}" ${fleet.bootstrap === undefined ? "runs no bootstrap script of ours" : "has a bootstrap script that does not block IMDS"}, so every Docker step container on a bridge network reaches the instance metadata service (hop limit 2) and the instance role's credentials. Fix: install the ci-platform bootstrap script (it rejects that traffic in DOCKER-USER), or set ci-platform:fleets[].stepsUseInstanceRole: true if its steps need the role.`,
+                    message: `AWS fleet "${fleet.name}" ${script === "none" ? "boots with no bootstrap script of ours (BootstrapScriptUrl)" : `boots with a bootstrap script (${String(script.inputs.key)}) that does not block IMDS`}, so every Docker step container on a bridge network reaches the instance metadata service (hop limit 2) and the instance role's credentials. Fix: install the ci-platform bootstrap script (it rejects that traffic in DOCKER-USER), or set ci-platform:fleets[].stepsUseInstanceRole: true if its steps need the role.`,
                 },
             ];
         });

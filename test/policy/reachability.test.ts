@@ -20,7 +20,8 @@ import { pipelinesServed } from "../../components/config/access-checks";
 import { readPlatform } from "../../policy/platform";
 import { servedPipelines } from "../../policy/reachability";
 import { prodConfig } from "../fixtures/config";
-import { type Editable, prodResources } from "./invariants/plan-resources";
+import { prodResources } from "./invariants/plan-resources";
+import { withScopedRoles } from "./scoped-roles";
 
 const ACCOUNT = "111122223333";
 const BUCKET = "secrets-bucket-abc1234";
@@ -533,52 +534,8 @@ describe("reachability: the prod plan with platform-owned roles built from the c
     });
 
     it("equals the expectation for every pair once each fleet's role reads only <bucket>/<slug>/* of the pipelines it serves", async () => {
-        // What the aws-role change builds, written here independently from the config: a role per fleet named by
-        // InstanceRoleARN, reading its served pipelines' prefixes (and the root objects when its cluster takes the
-        // organisation's secrets) and decrypting with its bucket's key.
-        const config = prodConfig();
-        const resources = await prodResources();
-        for (const stack of resources.filter((r) => r.type === "aws:cloudformation/stack:Stack")) {
-            const fleet = config.fleets.find((f) => stack.name === `${f.name}-stack`);
-            assert.ok(fleet !== undefined && fleet.kind === "aws", stack.name);
-            const parameters = stack.inputs.parameters as Record<string, string>;
-            const bucket = parameters.SecretsBucket;
-            const takesOrganization =
-                config.clusters.find((c) => c.name === fleet.cluster)?.organizationSecrets !== false;
-            const prefixes = [
-                ...pipelinesServed(config, fleet).map((p) => `${p.slug}/*`),
-                ...(takesOrganization
-                    ? ["env", "environment", "private_ssh_key", "git-credentials", "secret-files/*"]
-                    : []),
-            ];
-            const keyArn = `arn:aws:kms:${fleet.region}:123456789012:key/*`;
-            const role: Editable = {
-                urn: `urn:pulumi:prod::ci-platform::aws:iam/role:Role::${fleet.name}-role`,
-                type: "aws:iam/role:Role",
-                name: `${fleet.name}-role`,
-                inputs: {
-                    inlinePolicies: [
-                        {
-                            name: "secrets",
-                            policy: JSON.stringify({
-                                Version: "2012-10-17",
-                                Statement: [
-                                    {
-                                        Effect: "Allow",
-                                        Action: "s3:GetObject",
-                                        Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${p}`),
-                                    },
-                                    { Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn },
-                                ],
-                            }),
-                        },
-                    ],
-                },
-                dependsOn: [],
-            };
-            resources.push(role);
-            parameters.InstanceRoleARN = `arn:aws:iam::123456789012:role/${fleet.name}-role-abcdef1`;
-        }
+        // What the platform-owned role change builds, written here from the config (test/policy/scoped-roles.ts).
+        const resources = withScopedRoles(await prodResources(), prodConfig());
         const reaches = reachability(resources);
         assert.deepEqual(
             reaches.filter((r) => r.readable === "unknown").map((r) => `${r.fleet} ${r.object.key}: ${r.why}`),

@@ -53,6 +53,7 @@ function withSecondFleet(stack: Stack): Stack {
     const fleet = urn("ci-platform:agents:Fleet", "linux-eu-west-1");
     const token = structuredClone(find(stack, TOKEN));
     const cfn = structuredClone(find(stack, CFN));
+    const bootstrap = stack.find((r) => r.parent === FLEET_URN && r.type === "aws:s3/bucketObjectv2:BucketObjectv2");
     return [
         ...stack,
         resource("pulumi:providers:aws", "aws-eu-west-1", { region: "eu-west-1" }),
@@ -65,6 +66,8 @@ function withSecondFleet(stack: Stack): Stack {
             parent: fleet,
             provider: EU_PROVIDER,
         },
+        // The same bootstrap script, as the second fleet's own object (the key the copied stack's URL names).
+        ...(bootstrap ? [{ ...structuredClone(bootstrap), urn: `${bootstrap.urn}-eu`, parent: fleet }] : []),
     ];
 }
 

@@ -29,10 +29,25 @@ describe("step-containers-no-instance-role", () => {
         bootstrap.inputs.content = String(bootstrap.inputs.content).replace(/^\s+block_container_imds$/m, "");
         const found = check(resources);
         assert.equal(found.length, 1);
-        assert.match(found[0].message, /AWS fleet "linux-us-east-1" has a bootstrap script that does not block IMDS/);
+        assert.match(
+            found[0].message,
+            /AWS fleet "linux-us-east-1" boots with a bootstrap script \(_ci-platform\/bootstrap\/linux-us-east-1-[0-9a-f]+\.sh\) that does not block IMDS/,
+        );
     });
 
-    it("a Linux fleet with no bootstrap script of ours is a violation", async () => {
+    it("a Linux fleet that boots with no bootstrap script, or another one, is a violation", async () => {
+        const resources = await prodResources();
+        const stack = named(resources, "linux-eu-west-1-stack");
+        (stack.inputs.parameters as Record<string, string>).BootstrapScriptUrl = "";
+        const other = named(resources, "linux-ap-southeast-1-stack");
+        (other.inputs.parameters as Record<string, string>).BootstrapScriptUrl = "s3://elsewhere/theirs.sh";
+        assert.deepEqual(
+            check(resources).map((f) => f.urn.split("::").pop()),
+            ["linux-ap-southeast-1", "linux-eu-west-1"],
+        );
+    });
+
+    it("a Linux fleet whose bootstrap object is missing is a violation", async () => {
         const resources = without(await prodResources(), (r) => r.name === "large-us-east-1-bootstrap");
         assert.deepEqual(
             check(resources).map((f) => f.urn.split("::").pop()),
