@@ -575,15 +575,20 @@ export function servedPipelines(platform: Platform, fleet: DeployedFleet): strin
 }
 
 /** Whether `fleet` should read `object`: must (it runs jobs that load it from its own bucket), may, or must not. */
-export function expectation(platform: Platform, fleet: DeployedFleet, object: SecretObject): Expectation {
+export function expectation(
+    platform: Platform,
+    fleet: DeployedFleet,
+    object: SecretObject,
+    known?: { readonly served: ReadonlySet<string>; readonly ownBucket?: string },
+): Expectation {
     const bucket = platform.buckets.find((b) => b.urn === object.bucket);
-    const own = bucketOf(platform, fleet)?.urn === object.bucket;
+    const own = (known ? known.ownBucket : bucketOf(platform, fleet)?.urn) === object.bucket;
     let allowed: boolean;
     if (object.pipeline === undefined) {
         // Organisation-wide: the program puts root objects only in the buckets of clusters that take them
         // (clusters[].organizationSecrets, components/agents/secret-objects.ts), so the bucket's cluster says so.
         allowed = bucket?.cluster !== undefined ? bucket.cluster === fleet.cluster : own;
-    } else allowed = servedPipelines(platform, fleet).includes(object.pipeline);
+    } else allowed = (known?.served ?? new Set(servedPipelines(platform, fleet))).has(object.pipeline);
     if (!allowed) return "must-not";
     // A fleet reads its own region's bucket; another bucket's copy of a secret it may read is no boundary crossing.
     return own ? "must" : "may";
@@ -715,6 +720,10 @@ export function reachability(resources: readonly PlanResource[]): Reach[] {
         .filter((f) => f.kind === "aws")
         .flatMap((fleet) => {
             const identity = fleetIdentity(ctx, fleet);
+            const known = {
+                served: new Set(servedPipelines(platform, fleet)),
+                ownBucket: bucketOf(platform, fleet)?.urn,
+            };
             return objects.map((object): Reach => {
                 const { readable, why } = canRead(ctx, identity, object);
                 return {
@@ -722,7 +731,7 @@ export function reachability(resources: readonly PlanResource[]): Reach[] {
                     fleetUrn: fleet.urn,
                     object,
                     readable,
-                    expected: expectation(platform, fleet, object),
+                    expected: expectation(platform, fleet, object, known),
                     why,
                 };
             });
