@@ -12,7 +12,7 @@ import { PLATFORM_INVARIANTS } from "./invariants/platform";
 import { hooksAgentsPerInstance } from "./invariants/hooks";
 import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachability";
-import { stepContainersNoInstanceRole, windowsStepContainersReachInstanceRole } from "./invariants/step-containers";
+import { stepContainersNoInstanceRole } from "./invariants/step-containers";
 import {
     asList,
     at,
@@ -762,5 +762,4 @@ export const RULES: readonly Rule[] = [
     secretsBucketOneCluster,
     secretsReadableOnlyByServingFleets,
     stepContainersNoInstanceRole,
-    windowsStepContainersReachInstanceRole,
 ];

@@ -8,7 +8,8 @@
  *
  * Read from the plan: the fleet's bootstrap object is the script its instances run (BootstrapScriptUrl); its text
  * says whether the block runs. A Windows fleet runs no bootstrap script of ours (components/agents/naming.ts
- * installsHooks), so nothing blocks its containers: an advisory finding, since the template gives no other means.
+ * installsHooks), so nothing blocks its containers; the template offers no other means, and this rule does not judge
+ * Windows fleets (the README says so).
  */
 import type { StackFinding, StackRule } from "../rules";
 import { isOpaque, type PlanResource } from "../resource";
@@ -70,29 +71,5 @@ export const stepContainersNoInstanceRole: StackRule = {
                 },
             ];
         });
-    },
-};
-
-export const windowsStepContainersReachInstanceRole: StackRule = {
-    kind: "stack",
-    name: "windows-step-containers-reach-instance-role",
-    description:
-        "Windows AWS fleets run no ci-platform bootstrap script, so nothing keeps their step containers from the instance metadata service and the instance role.",
-    enforcementLevel: "advisory",
-    severity: "medium",
-    types: ["ci-platform:agents:Fleet", "aws:cloudformation/stack:Stack"],
-    remediation:
-        "Keep secrets a Windows fleet's role can read to the pipelines it serves (its steps' containers can use the role), or run those steps without containers.",
-    check(resources): StackFinding[] {
-        return readPlatform(resources).fleets.flatMap((fleet): StackFinding[] =>
-            fleet.kind === "aws" && fleet.parameters.InstanceOperatingSystem === "windows"
-                ? [
-                      {
-                          urn: fleet.urn,
-                          message: `Windows AWS fleet "${fleet.name}": the stack's instances let containers one hop away reach the instance metadata service (HttpPutResponseHopLimit 2), and ci-platform installs no bootstrap script on Windows to block it, so a step's container can use the instance role. Fix: none in the platform yet; keep the role scoped to the pipelines the fleet serves.`,
-                      },
-                  ]
-                : [],
-        );
     },
 };

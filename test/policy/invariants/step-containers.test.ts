@@ -1,17 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-    containerImdsBlock,
-    stepContainersNoInstanceRole,
-    windowsStepContainersReachInstanceRole,
-} from "../../../policy/invariants/step-containers";
+import { containerImdsBlock, stepContainersNoInstanceRole } from "../../../policy/invariants/step-containers";
 import { DEFAULT_PARAMS } from "../../../policy/rules";
 import { named, prodResources, without } from "./plan-resources";
 
 /*
  * Step containers and the instance role, judged on the prod stack's offline plan: every Linux fleet's bootstrap
  * script (the object BootstrapScriptUrl names) runs block_container_imds, or the fleet's config lets its steps use
- * the role; Windows fleets are reported as advisory.
+ * the role. Windows fleets are not judged: nothing of ours runs there to block it.
  */
 const check = (resources: Parameters<typeof stepContainersNoInstanceRole.check>[0]) =>
     stepContainersNoInstanceRole.check(resources, DEFAULT_PARAMS);
@@ -66,19 +62,15 @@ describe("step-containers-no-instance-role", () => {
         assert.deepEqual(check(resources), []);
     });
 
+    it("does not judge a Windows fleet (no bootstrap script of ours runs there)", async () => {
+        const resources = await prodResources();
+        const windows = named(resources, "windows-us-east-1-stack");
+        (windows.inputs.parameters as Record<string, string>).BootstrapScriptUrl = "";
+        assert.deepEqual(check(resources), []);
+    });
+
     it("an opaque script is not judged", () => {
         assert.equal(containerImdsBlock("[secret]"), "unknown");
         assert.equal(containerImdsBlock("[unknown]"), "unknown");
-    });
-});
-
-describe("windows-step-containers-reach-instance-role", () => {
-    it("reports the prod stack's Windows fleet, advisory, and no Linux fleet", async () => {
-        const found = windowsStepContainersReachInstanceRole.check(await prodResources(), DEFAULT_PARAMS);
-        assert.deepEqual(
-            found.map((f) => f.urn.split("::").pop()),
-            ["windows-us-east-1"],
-        );
-        assert.equal(windowsStepContainersReachInstanceRole.enforcementLevel, "advisory");
     });
 });
