@@ -34,6 +34,7 @@ readonly CI_PLATFORM_MIN_FREE_DISK_GB="10"
 readonly CI_PLATFORM_PRUNE_ABOVE_PERCENT="80"
 readonly CI_PLATFORM_ALLOWED_REPOSITORIES=""
 readonly CI_PLATFORM_ALLOWED_PIPELINES=""
+readonly CI_PLATFORM_STEPS_USE_INSTANCE_ROLE="false"
 # <<< ci-platform:settings
 
 # >>> ci-platform:libs (inlined by renderBootstrapScript)
@@ -245,6 +246,43 @@ install_pre_bootstrap() {
     echo "Installed $dir/pre-bootstrap -> $target"
 }
 
+# Where an EC2 instance reaches its instance metadata service (IMDS), and through it its role's credentials.
+readonly IMDS_ADDRESS="169.254.169.254/32"
+
+# block_container_imds: keeps Docker step containers from the instance role, unless the fleet's config says its
+# steps need it (ci-platform:fleets[].stepsUseInstanceRole, rendered as CI_PLATFORM_STEPS_USE_INSTANCE_ROLE).
+#
+# Why: the stack's launch template sets HttpPutResponseHopLimit 2 (elastic-ci-stack-for-aws v6.71.1
+# templates/aws-stack.yml, AgentLaunchTemplate MetadataOptions), so a container on a Docker bridge network, one
+# routed hop from the host, gets IMDSv2 tokens and the role's credentials. Its packets to IMDS are routed by the host,
+# so they pass the FORWARD chain, whose first jump is to DOCKER-USER: a REJECT there stops them, and leaves alone the
+# host's own calls (the agent, the stack's secrets and ECR hooks), which never cross FORWARD.
+# It holds: docker never deletes or changes rules already in DOCKER-USER, and creates the chain (and FORWARD's jump
+# to it) only when missing (moby libnetwork firewall_linux.go, arrangeUserFilterRule), so a docker restart keeps
+# the rule. Docker is normally up by now (bk-configure-docker.sh, an earlier user-data part, restarts it before
+# bk-install-elastic-stack.sh runs this script, v6.71.1); if the chain is not there yet it is created here. The
+# agent starts after this script (bk-install-elastic-stack.sh: `systemctl enable --now buildkite-agent` follows it),
+# so no job runs before the rule. IPv6: the template does not set HttpProtocolIpv6, so IMDS's IPv6 endpoint is off.
+# Not covered: a container on the host network (`--network host`) is the host as far as IMDS can tell.
+block_container_imds() {
+    local -a rule=(-d "$IMDS_ADDRESS" -j REJECT)
+    if [[ "$CI_PLATFORM_STEPS_USE_INSTANCE_ROLE" == "true" ]]; then
+        echo "Step containers may use the instance role (stepsUseInstanceRole): IMDS stays open to them"
+        return 0
+    fi
+    command -v iptables >/dev/null ||
+        die "iptables not found: cannot keep step containers from the instance role (set stepsUseInstanceRole: true on the fleet to run without the block)"
+    if ! iptables -w -n -L DOCKER-USER >/dev/null 2>&1; then
+        iptables -w -N DOCKER-USER || die "cannot create the iptables chain DOCKER-USER"
+    fi
+    if iptables -w -C DOCKER-USER "${rule[@]}" 2>/dev/null; then
+        echo "Step containers already cannot reach IMDS ($IMDS_ADDRESS)"
+        return 0
+    fi
+    iptables -w -I DOCKER-USER 1 "${rule[@]}" || die "cannot add the DOCKER-USER rule that keeps step containers from IMDS"
+    echo "Step containers cannot reach IMDS ($IMDS_ADDRESS): rejected in DOCKER-USER"
+}
+
 bootstrap_main() {
     set -Eeuo pipefail
     local root="${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
@@ -254,6 +292,7 @@ bootstrap_main() {
         [[ -n "${!name}" ]] || die "$name is empty: run the copy rendered by renderBootstrapScript, not hooks/bootstrap.sh"
     done
     echo "--- :hook: ci-platform hooks $CI_PLATFORM_BUNDLE_HASH for fleet $CI_PLATFORM_FLEET"
+    block_container_imds
     [[ -f "$cfg" ]] || die "agent config not found: $cfg"
     hooks_path="$(agent_hooks_path "$cfg")"
     pre_bootstrap_free "$hooks_path" "$root/hooks/pre-bootstrap"

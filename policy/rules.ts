@@ -16,6 +16,8 @@ import { elasticStackOwnInstanceRole, kmsKeyPolicyNamedPrincipals } from "./inva
 import { deployRolesApart } from "./invariants/deploy-roles";
 import { repositoryOwnersPerCluster } from "./invariants/repository-owners";
 import { noSecretLookingValues } from "./invariants/secret-looking-values";
+import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachability";
+import { stepContainersNoInstanceRole } from "./invariants/step-containers";
 import {
     asList,
     at,
@@ -769,4 +771,6 @@ export const RULES: readonly Rule[] = [
     deployRolesApart,
     repositoryOwnersPerCluster,
     noSecretLookingValues,
+    secretsReadableOnlyByServingFleets,
+    stepContainersNoInstanceRole,
 ];

@@ -37,6 +37,8 @@ export interface BootstrapRequest {
         readonly ecrRegistry: string;
         /** Agents per instance, the same value as the stack's `AgentsPerInstance` parameter. */
         readonly agentsPerInstance: number;
+        /** Whether step containers may use the instance role (`fleets[].stepsUseInstanceRole`). */
+        readonly stepsUseInstanceRole: boolean;
     };
     /** What the fleet's agents admit: the pipelines it serves (components/hooks/allowlist.ts). */
     readonly allowlist: FleetAllowlist;
@@ -209,6 +211,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                               os: fleet.os,
                               ecrRegistry: `${account}.dkr.ecr.${fleet.region}.amazonaws.com`,
                               agentsPerInstance: fleet.agentsPerInstance,
+                              stepsUseInstanceRole: fleet.stepsUseInstanceRole,
                           },
                           allowlist,
                       });

@@ -254,6 +254,12 @@ const awsFleetSchema = z.strictObject({
     // aws-stack.yml v6.71.1 AgentsPerInstance: MinValue 1 and no MaxValue; 64 is ours (agents share one instance).
     agentsPerInstance: z.number().int().min(1).max(64).default(1),
     os: z.enum(["linux", "windows"]).default("linux"),
+    /**
+     * Whether Docker step containers may use the instance role through the instance metadata service. Off by default:
+     * the bootstrap script rejects container traffic to IMDS, so a step's container gets no AWS credentials unless a
+     * plugin hands it some (e.g. docker's propagate-aws-auth-tokens after an assume-role step). Linux fleets only.
+     */
+    stepsUseInstanceRole: z.boolean().default(false),
     /** Existing VPC to run in; the stack creates its own when omitted. */
     vpcId: z
         .string()

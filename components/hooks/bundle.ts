@@ -125,6 +125,11 @@ export interface BootstrapFleet {
      * treat it as a claim to check against the agent's own config on the instance (hooks/lib/docker.bash).
      */
     readonly agentsPerInstance: number;
+    /**
+     * Whether step containers may use the instance role (`ci-platform:fleets[].stepsUseInstanceRole`): when false,
+     * bootstrap.sh rejects container traffic to the instance metadata service. @default false
+     */
+    readonly stepsUseInstanceRole?: boolean;
 }
 
 /** Disk thresholds the pre-command and pre-exit hooks enforce. */
@@ -278,6 +283,7 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
         ["CI_PLATFORM_AGENTS_PER_INSTANCE", String(args.fleet.agentsPerInstance)],
         ["CI_PLATFORM_MIN_FREE_DISK_GB", String(args.disk?.minFreeGb ?? 10)],
         ["CI_PLATFORM_PRUNE_ABOVE_PERCENT", String(args.disk?.pruneAbovePercent ?? 80)],
+        ["CI_PLATFORM_STEPS_USE_INSTANCE_ROLE", String(args.fleet.stepsUseInstanceRole ?? false)],
     ];
     const problems: string[] = allowlistProblems(args.allowlist);
     if (problems.length === 0) {

@@ -29,7 +29,7 @@ before(async () => {
     const agents: typeof agentsModule = await import("../../components/agents");
     agents.declareFleets({
         config: withRoleSettings(prodConfig()),
-        clusterIds: { default: "c1", macos: "c2", platform: "c3", deploy: "c4" },
+        clusterIds: { default: "c1", macos: "c2", platform: "c3", deploy: "c4", dagster: "c5" },
         hooksBundle: FAKE_BUNDLE,
         renderBootstrap: (req) => ({ key: `_ci-platform/bootstrap/${req.fleet.name}.sh`, content: "#!/bin/bash\n" }),
     });

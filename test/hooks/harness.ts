@@ -144,7 +144,12 @@ export interface Upload {
 export async function uploadBundle(
     s3: S3Fixture,
     bucket: string,
-    options: { allowlist?: FleetAllowlist; hookFiles?: readonly HookSourceFile[]; agentsPerInstance?: number } = {},
+    options: {
+        allowlist?: FleetAllowlist;
+        hookFiles?: readonly HookSourceFile[];
+        agentsPerInstance?: number;
+        stepsUseInstanceRole?: boolean;
+    } = {},
 ): Promise<Upload> {
     const hookFiles = options.hookFiles ?? readHookSources(HOOKS_DIR);
     const bundle = buildHooksBundle({ hookFiles });
@@ -154,7 +159,11 @@ export async function uploadBundle(
         region: REGION,
         bundleHash: bundle.hash,
         bundlePrefix: hooksKeyPrefix(bundle.hash),
-        fleet: { ...FLEET, agentsPerInstance: options.agentsPerInstance ?? FLEET.agentsPerInstance },
+        fleet: {
+            ...FLEET,
+            agentsPerInstance: options.agentsPerInstance ?? FLEET.agentsPerInstance,
+            stepsUseInstanceRole: options.stepsUseInstanceRole,
+        },
         disk: { minFreeGb: 10, pruneAbovePercent: 80 },
         allowlist: options.allowlist ?? ALLOWLIST,
     });
@@ -420,6 +429,25 @@ function writeFakes(bin: string): void {
     fs.writeFileSync(path.join(bin, "docker"), `#!${process.execPath}\n${FAKE_DOCKER}`, { mode: 0o755 });
     const fakes: Record<string, string> = {
         "buildkite-agent": 'echo "buildkite-agent $*" >>"$FAKE_LOG"',
+        // The filter table: one file per chain under $FAKE_STATE/iptables, one rule a line, newest -I first. Only
+        // calls that change it are logged (a rerun that only checks leaves the machine as it was).
+        // FAKE_IPTABLES_FAIL=1 makes every call fail, as without the permission.
+        iptables: [
+            'case " $* " in *" -L "* | *" -C "*) ;; *) echo "iptables $*" >>"$FAKE_LOG" ;; esac',
+            '[[ "${FAKE_IPTABLES_FAIL:-}" != 1 ]] || { echo "iptables: Permission denied" >&2; exit 4; }',
+            'dir="$FAKE_STATE/iptables"; mkdir -p "$dir"',
+            'args=(); for a in "$@"; do [[ "$a" == -w || "$a" == -n ]] || args+=("$a"); done',
+            'op="${args[0]}"; chain="$dir/${args[1]}"; rest=("${args[@]:2}")',
+            'if [[ "$op" == -I && "${rest[0]:-}" =~ ^[0-9]+$ ]]; then rest=("${rest[@]:1}"); fi',
+            'rule="${rest[*]}"',
+            'case "$op" in',
+            '-L) [[ -f "$chain" ]] || { echo "iptables: No chain/target/match by that name." >&2; exit 1; } ;;',
+            '-N) [[ ! -f "$chain" ]] || { echo "iptables: Chain already exists." >&2; exit 1; }; : >"$chain" ;;',
+            '-C) [[ -f "$chain" ]] && grep -qxF -- "$rule" "$chain" || { echo "iptables: Bad rule." >&2; exit 1; } ;;',
+            '-I) [[ -f "$chain" ]] || exit 1; { echo "$rule"; cat "$chain"; } >"$chain.new"; mv "$chain.new" "$chain" ;;',
+            '*) echo "fake iptables: unsupported $op" >&2; exit 2 ;;',
+            "esac",
+        ].join("\n"),
         df: [
             'echo "df $*" >>"$FAKE_LOG"',
             'read -r avail pct <"$FAKE_STATE/df"',

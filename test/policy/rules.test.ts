@@ -53,6 +53,12 @@ function withSecondFleet(stack: Stack): Stack {
     const fleet = urn("ci-platform:agents:Fleet", "linux-eu-west-1");
     const token = structuredClone(find(stack, TOKEN));
     const cfn = structuredClone(find(stack, CFN));
+    const bootstrap = stack.find(
+        (r) =>
+            r.parent === FLEET_URN &&
+            r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
+            r.name.endsWith("-bootstrap"),
+    );
     return [
         ...stack,
         resource("pulumi:providers:aws", "aws-eu-west-1", { region: "eu-west-1" }),
@@ -69,6 +75,8 @@ function withSecondFleet(stack: Stack): Stack {
         ...stack
             .filter((r) => r.parent === FLEET_URN && r.name.endsWith("-agent-env"))
             .map((r) => ({ ...structuredClone(r), urn: `${r.urn}-eu`, name: `${r.name}-eu`, parent: fleet })),
+        // The same bootstrap script, as the second fleet's own object (the key the copied stack's URL names).
+        ...(bootstrap ? [{ ...structuredClone(bootstrap), urn: `${bootstrap.urn}-eu`, parent: fleet }] : []),
     ];
 }
 
