@@ -554,22 +554,28 @@ export function secretObjects(platform: Platform, ctx: Context): SecretObject[] 
 }
 
 /**
- * The pipeline's own queue (`ci-platform:pipelines[].queue`) as the plan shows it: the queue of its stored `upload`
- * step, else of its first stored command step (components/steps/pipeline-steps.ts gives stored steps the pipeline's
- * queue, except a gated release step that moves to a Linux queue).
+ * Every queue the pipeline's command steps target, stored or uploaded, as the plan shows them
+ * (components/config/access-checks.ts `pipelineQueues`: the pipeline's own queue, and a gated child's release steps
+ * move to a Linux queue of its cluster when only Windows agents serve its own). Sorted.
  */
-export function pipelineQueue(pipeline: DeployedPipeline): string | undefined {
-    const stored = pipeline.steps.filter((s) => s.kind === "command" && !s.uploaded);
-    return (stored.find((s) => s.id === "upload") ?? stored[0])?.queue;
+export function pipelineQueues(pipeline: DeployedPipeline): string[] {
+    const queues = pipeline.steps.flatMap((s) => (s.kind === "command" && s.queue !== undefined ? [s.queue] : []));
+    return [...new Set(queues)].sort();
 }
 
 /**
  * The pipelines a fleet serves (components/config/access-checks.ts `pipelinesServed`, read from the plan): those of
- * its cluster whose queue is the fleet's queue.
+ * its cluster some of whose jobs target the fleet's queue.
  */
 export function servedPipelines(platform: Platform, fleet: DeployedFleet): string[] {
     return platform.pipelines
-        .filter((p) => fleet.cluster !== undefined && p.cluster === fleet.cluster && pipelineQueue(p) === fleet.queue)
+        .filter(
+            (p) =>
+                fleet.cluster !== undefined &&
+                fleet.queue !== undefined &&
+                p.cluster === fleet.cluster &&
+                pipelineQueues(p).includes(fleet.queue),
+        )
         .map((p) => p.slug)
         .sort();
 }

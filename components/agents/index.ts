@@ -106,7 +106,7 @@ export interface DeclaredFleets {
  * whether to copy them into the bucket).
  */
 export function fleetSecretsScope(
-    config: Pick<PlatformConfig, "clusters" | "pipelines" | "secrets">,
+    config: Pick<PlatformConfig, "clusters" | "fleets" | "pipelines" | "secrets">,
     fleet: Pick<FleetConfig, "cluster" | "queue">,
 ): SecretsScope {
     const cluster = config.clusters.find((c) => c.name === fleet.cluster);

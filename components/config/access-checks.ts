@@ -12,32 +12,65 @@ import type { FleetConfig, PipelineConfig, PlatformConfig, SecretSet } from "./s
  */
 
 /**
- * Whether a fleet serves a pipeline: the pipeline is in the fleet's cluster and its queue is the fleet's. The one
- * definition behind {@link pipelinesServed} and {@link fleetsRunning}.
+ * The queue a gated child's release steps run on: its own queue unless only Windows agents serve it (the steps are
+ * POSIX shell scripts), then a queue of the same cluster with Linux agents (`default` first). A step can only
+ * target queues of its own pipeline's cluster (buildkite docs "clusters": a pipeline's jobs run in its cluster).
+ */
+export function releaseQueue(
+    pipeline: Pick<PipelineConfig, "cluster" | "queue">,
+    fleets: readonly FleetConfig[],
+): string {
+    const serving = (queue: string) => fleets.filter((f) => f.cluster === pipeline.cluster && f.queue === queue);
+    const posix = (queue: string) => serving(queue).some((f) => f.kind === "static" || f.os === "linux");
+    if (serving(pipeline.queue).length === 0 || posix(pipeline.queue)) return pipeline.queue;
+    const queues = [...new Set(fleets.filter((f) => f.cluster === pipeline.cluster).map((f) => f.queue))].sort(
+        (a, b) => (a === "default" ? -1 : b === "default" ? 1 : a < b ? -1 : a > b ? 1 : 0),
+    );
+    return queues.find(posix) ?? pipeline.queue;
+}
+
+/**
+ * Every queue a pipeline's generated jobs target (components/steps/pipeline-steps.ts): its own queue, and for a
+ * gated child the queue of its release steps ({@link releaseQueue}), which differs when only Windows agents serve
+ * its own queue. Sorted.
+ */
+export function pipelineQueues(
+    pipeline: Pick<PipelineConfig, "cluster" | "queue" | "gate">,
+    fleets: readonly FleetConfig[],
+): string[] {
+    return [
+        ...new Set([pipeline.queue, ...(pipeline.gate === "release" ? [releaseQueue(pipeline, fleets)] : [])]),
+    ].sort();
+}
+
+/**
+ * Whether a fleet serves a pipeline: the pipeline is in the fleet's cluster and one of its jobs goes to the fleet's
+ * queue ({@link pipelineQueues}). The one definition behind {@link pipelinesServed} and {@link fleetsRunning}.
  */
 export function serves(
     fleet: Pick<FleetConfig, "cluster" | "queue">,
-    pipeline: Pick<PipelineConfig, "cluster" | "queue">,
+    pipeline: Pick<PipelineConfig, "cluster" | "queue" | "gate">,
+    fleets: readonly FleetConfig[],
 ): boolean {
-    return fleet.cluster === pipeline.cluster && fleet.queue === pipeline.queue;
+    return fleet.cluster === pipeline.cluster && pipelineQueues(pipeline, fleets).includes(fleet.queue);
 }
 
 /** The fleets that can take a pipeline's jobs: the fleets that serve it ({@link pipelinesServed} seen from the pipeline). */
 export function fleetsRunning(config: Pick<PlatformConfig, "fleets">, pipeline: PipelineConfig): FleetConfig[] {
-    return config.fleets.filter((f) => serves(f, pipeline));
+    return config.fleets.filter((f) => serves(f, pipeline, config.fleets));
 }
 
 /**
- * The pipelines a fleet serves: those of its cluster whose jobs go to its queue. This is what "the fleet can run the
- * pipeline" means throughout the platform: the fleet's allow-list admits exactly these pipelines' jobs, its role reads
- * exactly their secrets, and the plan is checked against it. Sorted by slug.
+ * The pipelines a fleet serves: those of its cluster some of whose jobs go to its queue. This is what "the fleet can
+ * run the pipeline" means throughout the platform: the fleet's allow-list admits exactly these pipelines' jobs, its
+ * role reads exactly their secrets, and the plan is checked against it. Sorted by slug.
  */
 export function pipelinesServed(
-    config: Pick<PlatformConfig, "pipelines">,
+    config: Pick<PlatformConfig, "pipelines" | "fleets">,
     fleet: Pick<FleetConfig, "cluster" | "queue">,
 ): PipelineConfig[] {
     return config.pipelines
-        .filter((p) => serves(fleet, p))
+        .filter((p) => serves(fleet, p, config.fleets))
         .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
 }
 

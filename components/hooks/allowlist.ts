@@ -100,7 +100,7 @@ export const MATCH_NOTHING = "^.^$";
 
 /** The allow-list of `fleet`: every pipeline it serves, each with its checkout URL. */
 export function fleetAllowlist(
-    config: Pick<PlatformConfig, "pipelines">,
+    config: Pick<PlatformConfig, "fleets" | "pipelines">,
     fleet: Pick<FleetConfig, "cluster" | "queue">,
 ): FleetAllowlist {
     return {

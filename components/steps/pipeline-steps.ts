@@ -70,7 +70,8 @@
  *
  * @module
  */
-import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
+import { releaseQueue } from "../config/access-checks";
+import { PipelineConfig, PlatformConfig } from "../config/schema";
 import { TriggerEdge, TriggerGraph, childrenOf, parentsOf } from "../graph/trigger-graph";
 import { planMonorepo } from "./monorepo";
 import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline, renderStoredPipeline } from "./step-model";
@@ -440,21 +441,6 @@ export function releaseGateCommands(sources: readonly ReleaseSource[]): string[]
             "fi",
         ].join("\n"),
     ];
-}
-
-/**
- * The queue a gated child's release step runs on: its own queue unless only Windows agents serve it (the step is
- * a POSIX shell script), then a queue of the same cluster with Linux agents (`default` first). A step can only
- * target queues of its own pipeline's cluster (buildkite docs "clusters": a pipeline's jobs run in its cluster).
- */
-export function releaseQueue(pipeline: PipelineConfig, fleets: readonly FleetConfig[]): string {
-    const serving = (queue: string) => fleets.filter((f) => f.cluster === pipeline.cluster && f.queue === queue);
-    const posix = (queue: string) => serving(queue).some((f) => f.kind === "static" || f.os === "linux");
-    if (serving(pipeline.queue).length === 0 || posix(pipeline.queue)) return pipeline.queue;
-    const queues = [...new Set(fleets.filter((f) => f.cluster === pipeline.cluster).map((f) => f.queue))].sort(
-        (a, b) => (a === "default" ? -1 : b === "default" ? 1 : a < b ? -1 : a > b ? 1 : 0),
-    );
-    return queues.find(posix) ?? pipeline.queue;
 }
 
 /**

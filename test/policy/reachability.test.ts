@@ -533,6 +533,25 @@ describe("reachability: the prod plan with platform-owned roles built from the c
         }
     });
 
+    it("counts a pipeline as served by every fleet of its cluster on a queue any of its jobs targets", async () => {
+        // kolibri-installer-windows runs its POSIX release steps on a Linux queue of its cluster (releaseQueue): the
+        // fleet there must admit those jobs and read the pipeline's secrets, or the release step is refused.
+        const config = prodConfig();
+        const platform = readPlatform(await prodResources());
+        let crossQueue = 0;
+        for (const pipeline of platform.pipelines) {
+            const queues = new Set(pipeline.steps.flatMap((s) => (s.kind === "command" && s.queue ? [s.queue] : [])));
+            for (const fleet of config.fleets.filter((f) => f.cluster === pipeline.cluster && queues.has(f.queue))) {
+                if (config.pipelines.find((p) => p.slug === pipeline.slug)?.queue !== fleet.queue) crossQueue++;
+                assert.ok(
+                    pipelinesServed(config, fleet).some((p) => p.slug === pipeline.slug),
+                    `${fleet.name} runs jobs of ${pipeline.slug} but does not serve it`,
+                );
+            }
+        }
+        assert.ok(crossQueue > 0, "the prod stack has a pipeline whose jobs use a queue besides its own");
+    });
+
     it("equals the expectation for every pair once each fleet's role reads only <bucket>/<slug>/* of the pipelines it serves", async () => {
         // What the platform-owned role change builds, written here from the config (test/policy/scoped-roles.ts).
         const resources = withScopedRoles(await prodResources(), prodConfig());

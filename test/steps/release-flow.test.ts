@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { PlatformConfig } from "../../components/config";
+import { releaseQueue } from "../../components/config/access-checks";
 import { triggerGraphOf } from "../../components/graph/trigger-graph";
 import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
 import { interpolateAtBuildCreation, simulate } from "../../components/simulator";
@@ -10,7 +11,6 @@ import {
     PARENT_ENV,
     TRIGGERED_IF,
     UPLOAD_ENV_VAR,
-    releaseQueue,
     stepsForPlatform,
 } from "../../components/steps/pipeline-steps";
 import { prodConfig, prodRawConfig, mustParse, validRawConfig } from "../fixtures/config";
