@@ -20,7 +20,13 @@ before(async () => {
     const agents = await import("../../components/agents");
     agents.declareFleets({
         config,
-        clusterIds: { default: "c-default", macos: "c-macos", platform: "c-platform", deploy: "c-deploy", dagster: "c-dagster" },
+        clusterIds: {
+            default: "c-default",
+            macos: "c-macos",
+            platform: "c-platform",
+            deploy: "c-deploy",
+            dagster: "c-dagster",
+        },
         hooksBundle: FAKE_BUNDLE,
         renderBootstrap: (req) => {
             rendered.push(req);

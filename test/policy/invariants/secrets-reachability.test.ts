@@ -5,7 +5,7 @@ import { DEFAULT_PARAMS } from "../../../policy/rules";
 import { prodConfig } from "../../fixtures/config";
 import { withScopedRoles } from "../scoped-roles";
 import { prodResources } from "./plan-resources";
-import type { PlanResource } from "../../../policy/resource";
+import type { Editable } from "./plan-resources";
 
 /*
  * secrets-readable-only-by-serving-fleets, both ways on the prod plan: as prod declares it (each fleet on a
@@ -21,7 +21,7 @@ const check = (resources: Parameters<typeof secretsReadableOnlyByServingFleets.c
  * (no InstanceRoleARN), whose DecryptAgentToken statement covers the secrets key (the token parameter shared that
  * key), and the keys keep their default policy (the account root delegates to IAM).
  */
-async function withStackOwnRoles(): Promise<PlanResource[]> {
+async function withStackOwnRoles(): Promise<Editable[]> {
     return (await prodResources())
         .filter((r) => r.type !== "aws:kms/keyPolicy:KeyPolicy")
         .map((r) => {
