@@ -73,6 +73,7 @@
  *
  * @module
  */
+import { RELEASE_READ_TOKEN_VAR } from "../config/release-checks";
 import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
 import { TriggerEdge, TriggerGraph, childrenOf, parentsOf } from "../graph/trigger-graph";
 import { planMonorepo } from "./monorepo";
@@ -132,11 +133,10 @@ export const PARENT_ENV = {
 export const RELEASE_TOKEN_VAR = "GITHUB_RELEASE_TOKEN";
 
 /**
- * The pipeline secret the release check reads the triggering build from Buildkite's REST API with: an API access
- * token with the `read_builds` scope only (buildkite/docs pages/apis/rest_api/builds.md "Get a build": Required
- * scope: `read_builds`). Every gated child that a trigger can reach needs it (components/config/release-checks.ts).
+ * The pipeline secret the release check reads the triggering build with (a `read_builds` token); every gated child
+ * a trigger reaches needs it (components/config/release-checks.ts).
  */
-export const RELEASE_READ_TOKEN_VAR = "BUILDKITE_READ_BUILDS_TOKEN";
+export { RELEASE_READ_TOKEN_VAR };
 
 /** Buildkite's REST API, which the release check reads builds from (baked into the script, never from the env). */
 export const BUILDKITE_API_URL = "https://api.buildkite.com/v2";
