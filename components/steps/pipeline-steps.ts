@@ -435,7 +435,9 @@ const JQ_SIBLING_BUILD = [
  *   `TriggeredFrom`, which the docs page does not list; absent, the check fails closed) is then checked as above.
  *   curl runs under `env -i` too (no proxy, `.curlrc` (`-q`) or CA variables of the build), the token goes in on
  *   stdin (`-H @-`, curl 7.55+), never on the command line; `-f` fails on an HTTP error, and jq, given anything
- *   but the build it expects, prints no `ok`: unreachable, refused or malformed means not a release.
+ *   but the build it expects, prints no `ok`: unreachable, refused or malformed means not a release. The step runs
+ *   on the agent host, not in a container: jq is on the Elastic CI Stack v6.71.1 Linux AMI
+ *   (packer/linux/base/scripts/install-utils.sh), curl in its Amazon Linux 2023 base; a static fleet provides both.
  */
 export function releaseCheckScript(sources: readonly ReleaseSource[], target: ReleaseCheckTarget): string {
     const origin = target.origin ?? releaseOriginUrl;
