@@ -50,18 +50,27 @@ describe("release gate: the read_builds token reaches every fleet that runs a ga
         assert.match(issues[0].message, /static fleet .* runs gated pipeline "kolibri-installer-macos"/);
     });
 
-    it("takes the organisation's token where the cluster takes organisation secrets; needs none untriggered", () => {
-        const raw = validRawConfig();
-        const secrets = raw.secrets as Secrets;
-        delete secrets.pipelines.installer;
-        delete secrets.pipelines.image;
-        assert.equal(about(issuesOf(raw)).length, 2);
-        (secrets.organization as Mutable).env = { [RELEASE_READ_TOKEN_VAR]: "not-a-real-token" };
+    it("takes the organisation's token where the cluster takes organisation secrets; none without a release", () => {
+        const releasing = () => {
+            const raw = validRawConfig();
+            entry(raw, "pipelines", 1).artifacts = ["dist/*.deb"];
+            entry(raw, "pipelines", 2).artifacts = ["dist/*.img"];
+            return raw;
+        };
+        // The fixture's gated children declare no artifacts: they release nothing, and need no token.
+        assert.deepEqual(about(issuesOf(validRawConfig())), []);
+        const raw = releasing();
+        assert.deepEqual(
+            about(issuesOf(raw)).map((i) => i.path),
+            [
+                ["pipelines", 1, "gate"],
+                ["pipelines", 2, "gate"],
+            ],
+        );
+        ((raw.secrets as Secrets).organization as Mutable).env = { [RELEASE_READ_TOKEN_VAR]: "not-a-real-token" };
         assert.deepEqual(about(issuesOf(raw)), []);
-
-        const untriggered = validRawConfig();
-        delete (untriggered.secrets as Secrets).pipelines.installer;
-        delete (untriggered.secrets as Secrets).pipelines.image;
+        // A gated child no trigger reaches is never checked for a release.
+        const untriggered = releasing();
         entry(untriggered, "pipelines", 0).triggers = [];
         assert.deepEqual(about(issuesOf(untriggered)), []);
     });
