@@ -3,6 +3,7 @@ import { MAX_AWS_FLEET_NAME_LENGTH, secretsBucketNameProblem } from "../agents/n
 import { isLoadedSecretFileName, SECRET_FILE_SUFFIXES } from "../agents/secret-objects";
 import { checkDeployRoles } from "../access/checks";
 import { checkAccess } from "./access-checks";
+import { checkReleaseReadToken } from "./release-checks";
 import { ConfigIssue, didYouMean } from "./issues";
 import { PlatformConfig } from "./schema";
 
@@ -415,6 +416,7 @@ export function crossCheck(config: PlatformConfig, options: { access?: boolean }
 
     // Checkout, secrets that reach their fleets, and the rules cross-cluster triggers need.
     if (options.access !== false) issues.push(...checkAccess(config));
+    if (options.access !== false) issues.push(...checkReleaseReadToken(config));
     issues.push(...checkDeployRoles(config));
     return issues;
 }

@@ -34,6 +34,11 @@ export interface Push {
     readonly tag?: string;
     readonly pr?: number;
     readonly changed?: readonly string[];
+    /**
+     * Tags that already exist in the pushed pipeline's repository (tag → commit; the simulated commit is `HEAD`),
+     * besides the pushed tag: what a pull request's forged trigger can claim.
+     */
+    readonly existingTags?: Readonly<Record<string, string>>;
 }
 
 /** One job (or block step) of a simulated build. */
@@ -247,7 +252,14 @@ type RawStep = string | Record<string, unknown>;
 
 interface BuildState {
     readonly id: string;
+    /** The build's number (here: its place in the walk, like the id). */
+    readonly number: number;
     readonly pipeline: PipelineConfig;
+    /** The commit it builds, and the pull request it is for (null: none). */
+    readonly commit: string;
+    readonly pr: number | null;
+    /** The build whose trigger step created it. */
+    readonly triggeredFrom?: BuildState;
     readonly facts: ConditionalFacts;
     readonly env: Record<string, string>;
     readonly metaData: Map<string, string>;
@@ -302,7 +314,8 @@ function createBuild(
     if (pipeline === undefined) throw new SimulationError(`no pipeline "${slug}" in the config`);
     const yaml = world.stored[slug];
     if (yaml === undefined) throw new SimulationError(`no generated steps for pipeline "${slug}"`);
-    const id = `b${world.builds.length + 1}`;
+    const number = world.builds.length + 1;
+    const id = `b${number}`;
     parseDocument(yaml, `pipeline ${slug}`); // its own error for YAML that does not parse
     // docs environment_variables.yaml: the BUILDKITE_* variables every job gets; a tag push also sets the branch
     // to the tag; BUILDKITE_PULL_REQUEST is the number or "false"; TRIGGERED_FROM_* only for triggered builds.
@@ -318,6 +331,7 @@ function createBuild(
         ...(how.triggeredFrom
             ? {
                   BUILDKITE_TRIGGERED_FROM_BUILD_ID: how.triggeredFrom.id,
+                  BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER: String(how.triggeredFrom.number),
                   BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: how.triggeredFrom.pipeline.slug,
               }
             : {}),
@@ -328,7 +342,11 @@ function createBuild(
     const env: Record<string, string> = { ...doc.env, ...how.env, ...buildkite };
     const build: BuildState = {
         id,
+        number,
         pipeline,
+        commit: how.commit,
+        pr: how.pr,
+        triggeredFrom: how.triggeredFrom,
         env,
         facts: {
             branch: how.branch,
@@ -506,39 +524,96 @@ function commandJob(
 /** How a job without a queue tag is shown: the cluster's default queue, which the config never declares. */
 export const CLUSTER_DEFAULT_QUEUE = "(cluster default queue)";
 
+/** A build as Buildkite's REST API describes it to the release check ("Get a build"). */
+export interface ApiBuild {
+    readonly id: string;
+    readonly commit: string;
+    readonly branch: string;
+    readonly source: string;
+    /** The pull request's number, or null. */
+    readonly pullRequest: string | null;
+    readonly triggeredFrom: { readonly pipeline: string; readonly number: number; readonly id: string } | null;
+}
+
 /**
  * The release check of a gated child (components/steps/pipeline-steps.ts `releaseCheckScript`), on the facts it
  * reads: the triggering build's pipeline (Buildkite's own `BUILDKITE_TRIGGERED_FROM_*`, which a trigger step's env
  * cannot override: buildkite/docs environment_variables.md "Job environment") must be one the script names for the
  * claimed repository; the claimed artifacts build must be the triggering build; the claimed tag must exist in that
- * repository's origin at the claimed commit (here: the tag the simulated push created). The sources are read from
- * the script's `case` arms, so what is simulated is what the step runs.
+ * repository's origin at the claimed commit (here: the tag the simulated push created, and the push's
+ * `existingTags`); and the triggering build, looked up by number in Buildkite's REST API (buildkite/docs
+ * pages/apis/rest_api/builds.md "Get a build"), must be the parent's build of that tag: its id, the claimed commit,
+ * the tag as branch, no pull request; for a chained source, the sibling's build must be no pull request's and
+ * created by a trigger step of the parent's build, which is then checked so. The sources are read from the
+ * script's `case` arms, so what is simulated is what the step runs.
  */
 export function releaseCheckHolds(
     script: string,
     env: Readonly<Record<string, string>>,
     tags: ReadonlyMap<string, ReadonlyMap<string, string>>,
+    builds: (pipeline: string, number: string) => ApiBuild | undefined = () => undefined,
 ): { holds: boolean; why: string } {
-    const urls = new Map<string, string>();
+    const urls = new Map<string, { url: string; parent: string }>();
     let pipeline: string | undefined;
     for (const line of script.split("\n")) {
         const arm = /^ {4}([^\s()]+)\)$/.exec(line);
         if (arm) pipeline = arm[1];
-        const repo = /^ {8}([^\s()]+)\) url="([^"]+)"/.exec(line);
-        if (repo && pipeline !== undefined) urls.set(`${pipeline} ${repo[1]}`, repo[2]);
+        const repo = /^ {8}([^\s()]+)\) url="([^"]+)" parent="([^"]+)"/.exec(line);
+        if (repo && pipeline !== undefined) urls.set(`${pipeline} ${repo[1]}`, { url: repo[2], parent: repo[3] });
     }
     const from = env.BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG ?? "";
-    const url = urls.get(`${from} ${env[PARENT_ENV.repository] ?? ""}`);
-    if (url === undefined)
+    const source = urls.get(`${from} ${env[PARENT_ENV.repository] ?? ""}`);
+    if (source === undefined)
         return { holds: false, why: `not a release: triggered from "${from}", not a release source` };
+    const { url, parent } = source;
     const triggeredFrom = env.BUILDKITE_TRIGGERED_FROM_BUILD_ID ?? "";
     if (triggeredFrom === "" || env[PARENT_ENV.artifactsBuildId] !== triggeredFrom)
         return { holds: false, why: "not a release: the artifacts build is not the triggering build" };
     const tag = env[PARENT_ENV.tag] ?? "";
+    const commit = env[PARENT_ENV.commit] ?? "";
     const target = tags.get(url)?.get(tag);
-    if (tag === "" || target === undefined || target !== env[PARENT_ENV.commit])
+    if (tag === "" || target === undefined || target !== commit)
         return { holds: false, why: `not a release: no tag "${tag}" at the claimed commit in ${url}` };
-    return { holds: true, why: `a release: tag ${tag} of ${url}` };
+    let number = env.BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER ?? "";
+    let id = triggeredFrom;
+    if (from !== parent) {
+        const sibling = builds(from, number);
+        if (sibling === undefined || sibling.id !== id || sibling.pullRequest !== null)
+            return {
+                holds: false,
+                why: `not a release: build ${number} of ${from} is not the triggering build, or a pull request's`,
+            };
+        if (sibling.source !== "trigger_job" || sibling.triggeredFrom?.pipeline !== parent)
+            return { holds: false, why: `not a release: build ${number} of ${from} was not triggered from ${parent}` };
+        number = String(sibling.triggeredFrom.number);
+        id = sibling.triggeredFrom.id;
+    }
+    const build = builds(parent, number);
+    if (build === undefined || build.id !== id)
+        return { holds: false, why: `not a release: build ${number} of ${parent} is not the triggering build` };
+    if (build.pullRequest !== null)
+        return {
+            holds: false,
+            why: `not a release: build ${number} of ${parent} is pull request ${build.pullRequest}'s`,
+        };
+    if (build.commit !== commit || build.branch !== tag)
+        return { holds: false, why: `not a release: build ${number} of ${parent} is not the build of tag ${tag}` };
+    return { holds: true, why: `a release: tag ${tag} of ${url}, built by build ${number} of ${parent}` };
+}
+
+/** A simulated build as the REST API would describe it. */
+function apiBuild(world: World, pipeline: string, number: string): ApiBuild | undefined {
+    const b = world.builds.find((x) => x.pipeline.slug === pipeline && String(x.number) === number);
+    if (b === undefined) return undefined;
+    const from = b.triggeredFrom;
+    return {
+        id: b.id,
+        commit: b.commit,
+        branch: b.facts.branch,
+        source: b.facts.source,
+        pullRequest: b.pr === null ? null : String(b.pr),
+        triggeredFrom: from ? { pipeline: from.pipeline.slug, number: from.number, id: from.id } : null,
+    };
 }
 
 /** The build a job id belongs to. */
@@ -568,7 +643,7 @@ function runCommand(
     for (const command of commands) {
         // The release check's function: modelled on its facts, not run line by line.
         if (command.startsWith(RELEASE_CHECK_MARKER)) {
-            build.release = releaseCheckHolds(command, env, world.tags);
+            build.release = releaseCheckHolds(command, env, world.tags, (p, n) => apiBuild(world, p, n));
             continue;
         }
         if (command.startsWith("if ! ci_platform_release; then")) {
@@ -694,10 +769,17 @@ export function simulate(input: SimulateInput): Simulation {
         builds: [],
         problems: [],
         bySlug: new Map(config.pipelines.map((p) => [p.slug, p])),
-        // The push's tag exists in its repository's origin, at the commit the build builds.
-        tags: new Map(
-            push.tag !== undefined ? [[releaseOriginUrl(pipeline.repository), new Map([[push.tag, ROOT_COMMIT]])]] : [],
-        ),
+        // The push's tag exists in its repository's origin, at the commit the build builds, and so do the push's
+        // existing tags.
+        tags: new Map([
+            [
+                releaseOriginUrl(pipeline.repository),
+                new Map([
+                    ...Object.entries(push.existingTags ?? {}),
+                    ...(push.tag !== undefined ? [[push.tag, ROOT_COMMIT] as const] : []),
+                ]),
+            ],
+        ]),
     };
     // A pull request build's branch is the PR's head branch (docs environment_variables: BUILDKITE_BRANCH); `pr-N`
     // stands for it when none is given.

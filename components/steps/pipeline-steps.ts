@@ -64,13 +64,17 @@
  *   and point at the claimed commit: `git ls-remote`, in an emptied environment so that no build env
  *   (`GIT_CONFIG_PARAMETERS`, `url.*.insteadOf`, `HOME`) can redirect it. Who can push tags to the parent's
  *   repository decides what is a release: protect release tags on GitHub (tag rulesets).
- * Not covered (README, "Release gate"): that the triggering build is the build OF that tag. A build of a parent
- * pipeline at another commit can still claim an existing tag; its own artifacts are then what the child builds
- * from. Closing that needs Buildkite's REST API (the triggering build's commit), with a token.
+ * - The triggering build IS the build of that tag: Buildkite's REST API ("Get a build", by
+ *   `BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER`, with a `read_builds` token, {@link RELEASE_READ_TOKEN_VAR}) must show
+ *   that build's id, the claimed commit, the tag as its branch, and no pull request. Without this, a pull request
+ *   build of the parent (its code, its artifacts) could claim an existing tag and have its artifacts released.
+ *   For a chained trigger the triggering build is the sibling's: it must have been created by a trigger step of
+ *   the parent's build, which must then be the tag's build.
  *
  * @module
  */
 import { releaseQueue } from "../config/access-checks";
+import { RELEASE_READ_TOKEN_VAR } from "../config/release-checks";
 import { PipelineConfig, PlatformConfig } from "../config/schema";
 import { TriggerEdge, TriggerGraph, childrenOf, parentsOf } from "../graph/trigger-graph";
 import { planMonorepo } from "./monorepo";
@@ -128,6 +132,15 @@ export const PARENT_ENV = {
 
 /** The pipeline secret (an env var from the secrets bucket) a release step uploads to GitHub with. */
 export const RELEASE_TOKEN_VAR = "GITHUB_RELEASE_TOKEN";
+
+/**
+ * The pipeline secret the release check reads the triggering build with (a `read_builds` token); every gated child
+ * a trigger reaches needs it (components/config/release-checks.ts).
+ */
+export { RELEASE_READ_TOKEN_VAR };
+
+/** Buildkite's REST API, which the release check reads builds from (baked into the script, never from the env). */
+export const BUILDKITE_API_URL = "https://api.buildkite.com/v2";
 
 /** Builds created by a trigger step: the only builds a gated child checks, and the only ones it can release in. */
 export const TRIGGERED_IF = 'build.source == "trigger_job"';
@@ -322,6 +335,8 @@ export function triggerStep(
 export interface ReleaseSource {
     /** Slug of the pipeline whose build runs the trigger step (the parent, or the sibling of a chained trigger). */
     readonly pipeline: string;
+    /** Slug of the parent: the pipeline whose build of the tag the release comes from. */
+    readonly parent: string;
     /** `owner/name` of the parent's repository: where the tag must exist and the release is uploaded. */
     readonly repository: string;
     /** Whether that repository can be read without credentials. */
@@ -342,7 +357,12 @@ export function releaseSources(
         const parent = bySlug.get(via.from);
         if (parent === undefined) continue;
         const runner = artifactSource(via, childrenOf(graph, via.from), bySlug)?.to ?? parent.slug;
-        const source = { pipeline: runner, repository: parent.repository, publicRepository: parent.publicRepository };
+        const source = {
+            pipeline: runner,
+            parent: parent.slug,
+            repository: parent.repository,
+            publicRepository: parent.publicRepository,
+        };
         sources.set(`${runner} ${parent.repository}`, source);
     }
     return [...sources.values()].sort((a, b) =>
@@ -356,12 +376,46 @@ export const RELEASE_CHECK_MARKER = "# ci-platform: release check";
 /** The git URL the release check reads a source repository's tags from. */
 export const releaseOriginUrl = (repository: string): string => `https://github.com/${repository}.git`;
 
+/** Where and as whom the release check reads builds (baked into the script: a trigger step can set any env). */
+export interface ReleaseCheckTarget {
+    /** The Buildkite organization slug (`ci-platform:organization`). */
+    readonly organization: string;
+    /** Buildkite's REST API base URL; tests point it at a local server. */
+    readonly api?: string;
+    /** Each source repository's git URL; tests point it at a local repository. */
+    readonly origin?: (repository: string) => string;
+}
+
+/** A build of a pull request: the REST API's `pull_request` is null for other builds, or carries no `id`. */
+const JQ_PULL_REQUEST = "def pr: (.pull_request // {}) | (.id // null);";
+/** The verdict on the tag's build: `ok`, or why not (a jq error, e.g. a body that is not JSON, prints nothing). */
+const JQ_TAG_BUILD = [
+    JQ_PULL_REQUEST,
+    'if type != "object" then "is not a build"',
+    'elif .id != $id then "is build \\(.id), not the triggering build \\($id)"',
+    'elif pr != null then "is a build of pull request \\(pr)"',
+    'elif .commit != $commit then "built commit \\(.commit), not \\($commit)"',
+    'elif .branch != $tag then "built branch \\(.branch), not the tag \\($tag)"',
+    'else "ok" end',
+].join(" ");
+/** The verdict on a chained trigger's sibling build: `ok NUMBER ID` of the parent's build that triggered it. */
+const JQ_SIBLING_BUILD = [
+    JQ_PULL_REQUEST,
+    'if type != "object" then "is not a build"',
+    'elif .id != $id then "is build \\(.id), not the triggering build \\($id)"',
+    'elif pr != null then "is a build of pull request \\(pr)"',
+    'elif .source != "trigger_job" then "was not created by a trigger step (source \\(.source))"',
+    'elif .triggered_from.build_pipeline_slug != $parent then "was not triggered from \\($parent)"',
+    'else "ok \\(.triggered_from.build_number) \\(.triggered_from.build_id)" end',
+].join(" ");
+
 /**
  * The shell function `ci_platform_release`: succeeds, setting `release_repository` and `release_tag`, only when
  * this build is a release by facts no job can set (module doc, "The release gate"); otherwise prints why and
- * fails. `origin` gives each source repository's git URL (tests point it at a local repository).
+ * fails.
  *
- * - `BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG` picks the source; the repository comes from this script.
+ * - `BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG` picks the source; the repository and the parent come from this
+ *   script.
  * - `CI_PLATFORM_ARTIFACTS_BUILD_ID` (what the child builds from) must be `BUILDKITE_TRIGGERED_FROM_BUILD_ID`.
  * - The tag is a plain tag name (no `*`, `..`, spaces or option-like `-`), the commit a full SHA-1.
  * - `git ls-remote` (git-ls-remote(1): prints `<oid> TAB <ref>`; an annotated tag also lists `<ref>^{}`, the
@@ -370,11 +424,25 @@ export const releaseOriginUrl = (repository: string): string => `https://github.
  *   the build can rewrite the URL. A private repository needs the host's credential helper, which the Elastic CI
  *   Stack's s3-secrets hook passes in `GIT_CONFIG_PARAMETERS` (elastic-ci-stack-s3-secrets-hooks v2.8.0
  *   s3secrets-helper/secrets/secrets.go), so that one variable is kept for private sources only.
+ * - The triggering build, read from Buildkite's REST API (buildkite/docs pages/apis/rest_api/builds.md "Get a
+ *   build": `GET /v2/organizations/{org}/pipelines/{slug}/builds/{number}`, scope `read_builds`; fields `id`,
+ *   `commit`, `branch`, `source`, `pull_request`), by `BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER` (buildkite/docs
+ *   data/content/environment_variables.yaml: the triggering build's number, `modifiable: false`): its `id` is
+ *   `BUILDKITE_TRIGGERED_FROM_BUILD_ID`, its `commit` the claimed one, its `branch` the tag (environment_variables.yaml
+ *   BUILDKITE_BRANCH: a GitHub tag push builds with the tag name as branch), and it is no pull request's. For a
+ *   chained source (the sibling's build ran the trigger) the sibling's build must itself be no pull request's,
+ *   created by a trigger step (`source` `trigger_job`) of the parent, and the parent's build it names
+ *   (`triggered_from` `build_pipeline_slug`/`build_number`/`build_id`: buildkite/go-buildkite builds.go
+ *   `TriggeredFrom`, which the docs page does not list; absent, the check fails closed) is then checked as above.
+ *   curl runs under `env -i` too (no proxy, `.curlrc` (`-q`) or CA variables of the build), the token goes in on
+ *   stdin (`-H @-`, curl 7.55+), never on the command line; `-f` fails on an HTTP error, and jq, given anything
+ *   but the build it expects, prints no `ok`: unreachable, refused or malformed means not a release. The step runs
+ *   on the agent host, not in a container: jq is on the Elastic CI Stack v6.71.1 Linux AMI
+ *   (packer/linux/base/scripts/install-utils.sh), curl in its Amazon Linux 2023 base; a static fleet provides both.
  */
-export function releaseCheckScript(
-    sources: readonly ReleaseSource[],
-    origin: (repository: string) => string = releaseOriginUrl,
-): string {
+export function releaseCheckScript(sources: readonly ReleaseSource[], target: ReleaseCheckTarget): string {
+    const origin = target.origin ?? releaseOriginUrl;
+    const api = target.api ?? BUILDKITE_API_URL;
     // One arm per triggering pipeline (a `case` runs its first matching arm only), one inner arm per repository.
     const pipelines = [...new Set(sources.map((s) => s.pipeline))];
     const arms = pipelines.flatMap((pipeline) => [
@@ -386,29 +454,47 @@ export function releaseCheckScript(
                 const credentials = s.publicRepository
                     ? ""
                     : ' credentials="GIT_CONFIG_PARAMETERS=${GIT_CONFIG_PARAMETERS:-}"';
-                return `        ${s.repository}) url="${origin(s.repository)}"${credentials} ;;`;
+                return `        ${s.repository}) url="${origin(s.repository)}" parent="${s.parent}"${credentials} ;;`;
             }),
         "      esac ;;",
     ]);
+    const number = "^[1-9][0-9]{0,11}$";
     return [
         RELEASE_CHECK_MARKER,
+        // GET a build of a pipeline by number; the body on stdout, failing on any HTTP error.
+        "ci_platform_build() {",
+        `  printf 'Authorization: Bearer %s\\n' "\${${RELEASE_READ_TOKEN_VAR}:-}" | /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/opt/homebrew/bin HOME=/nonexistent curl -q -fsS --max-time 20 -H @- "${api}/organizations/${target.organization}/pipelines/$1/builds/$2?exclude_jobs=true&exclude_pipeline=true"`,
+        "}",
         "ci_platform_release() {",
         '  local from="${BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG:-}" repository="${CI_PLATFORM_PARENT_REPOSITORY:-}"',
-        '  local tag="${CI_PLATFORM_PARENT_TAG:-}" commit="${CI_PLATFORM_PARENT_COMMIT:-}" url="" credentials="" refs target',
+        '  local tag="${CI_PLATFORM_PARENT_TAG:-}" commit="${CI_PLATFORM_PARENT_COMMIT:-}" url="" parent="" credentials="" refs target',
+        '  local number="${BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER:-}" id="${BUILDKITE_TRIGGERED_FROM_BUILD_ID:-}" build="" why="" ok=""',
         '  case "$from" in',
         ...arms,
         "  esac",
         "  if [ -z \"$url\" ]; then echo \"Not a release: triggered from pipeline '$from' for repository '$repository', which the config does not let release this pipeline.\" >&2; return 1; fi",
-        '  if [ -z "${BUILDKITE_TRIGGERED_FROM_BUILD_ID:-}" ] || [ "${CI_PLATFORM_ARTIFACTS_BUILD_ID:-}" != "$BUILDKITE_TRIGGERED_FROM_BUILD_ID" ]; then echo "Not a release: the artifacts would come from a build other than the one that triggered this build." >&2; return 1; fi',
+        '  if [ -z "$id" ] || [ "${CI_PLATFORM_ARTIFACTS_BUILD_ID:-}" != "$id" ]; then echo "Not a release: the artifacts would come from a build other than the one that triggered this build." >&2; return 1; fi',
         '  if ! [[ "$tag" =~ ^[A-Za-z0-9_][A-Za-z0-9._+/-]*$ ]] || [[ "$tag" == *..* ]]; then echo "Not a release: no tag, or not a plain tag name." >&2; return 1; fi',
         '  if ! [[ "$commit" =~ ^[0-9a-f]{40}$ ]]; then echo "Not a release: the commit is not a full SHA." >&2; return 1; fi',
         '  if ! refs="$(/usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/opt/homebrew/bin HOME=/nonexistent GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 $credentials git ls-remote --tags "$url" "refs/tags/$tag" "refs/tags/$tag^{}")"; then echo "Not a release: cannot read the tags of $url." >&2; return 1; fi',
         '  target="$(printf \'%s\\n\' "$refs" | awk -v r="refs/tags/$tag^{}" \'$2 == r { print $1 }\')"',
         '  if [ -z "$target" ]; then target="$(printf \'%s\\n\' "$refs" | awk -v r="refs/tags/$tag" \'$2 == r { print $1 }\')"; fi',
         '  if [ "$target" != "$commit" ]; then echo "Not a release: tag $tag of $url is ${target:-absent}, not $commit." >&2; return 1; fi',
+        // The triggering build, as Buildkite itself describes it.
+        `  if ! [[ "$number" =~ ${number} ]]; then echo "Not a release: no triggering build number." >&2; return 1; fi`,
+        '  if [ "$from" != "$parent" ]; then',
+        '    if ! build="$(ci_platform_build "$from" "$number")"; then echo "Not a release: cannot read build $number of $from from Buildkite\'s REST API." >&2; return 1; fi',
+        `    why="$(printf '%s' "$build" | jq -r --arg id "$id" --arg parent "$parent" '${JQ_SIBLING_BUILD}' 2>/dev/null)" || why=""`,
+        '    if [[ "$why" != "ok "* ]]; then echo "Not a release: build $number of $from ${why:-is not a build the REST API describes}." >&2; return 1; fi',
+        '    read -r ok number id <<< "$why"',
+        `    if ! [[ "$number" =~ ${number} ]] || [ -z "$id" ]; then echo "Not a release: build $BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER of $from names no build of $parent." >&2; return 1; fi`,
+        "  fi",
+        '  if ! build="$(ci_platform_build "$parent" "$number")"; then echo "Not a release: cannot read build $number of $parent from Buildkite\'s REST API." >&2; return 1; fi',
+        `  why="$(printf '%s' "$build" | jq -r --arg id "$id" --arg commit "$commit" --arg tag "$tag" '${JQ_TAG_BUILD}' 2>/dev/null)" || why=""`,
+        '  if [ "$why" != "ok" ]; then echo "Not a release: build $number of $parent ${why:-is not a build the REST API describes}." >&2; return 1; fi',
         '  release_repository="$repository"',
         '  release_tag="$tag"',
-        '  echo "A release: tag $tag of $url points at $commit, and build $BUILDKITE_TRIGGERED_FROM_BUILD_ID of $from triggered this build."',
+        '  echo "A release: tag $tag of $url points at $commit, and build $number of $parent, which built it, triggered this build."',
         "}",
     ].join("\n");
 }
@@ -426,7 +512,7 @@ export const RELEASE_GATE_BLOCK = {
  * the wait that follows and everything after it stays blocked until someone unblocks it. A failed upload fails
  * the step, which stops the build too.
  */
-export function releaseGateCommands(sources: readonly ReleaseSource[]): string[] {
+export function releaseGateCommands(sources: readonly ReleaseSource[], target: ReleaseCheckTarget): string[] {
     const block = [
         "steps:",
         `  - block: "${RELEASE_GATE_BLOCK.label}"`,
@@ -434,7 +520,7 @@ export function releaseGateCommands(sources: readonly ReleaseSource[]): string[]
         `    prompt: "${RELEASE_GATE_BLOCK.prompt}"`,
     ];
     return [
-        releaseCheckScript(sources),
+        releaseCheckScript(sources, target),
         [
             "if ! ci_platform_release; then",
             `  printf '%s\\n' ${block.map((l) => `'${l}'`).join(" ")} | buildkite-agent pipeline upload`,
@@ -459,12 +545,16 @@ export function releaseGateCommands(sources: readonly ReleaseSource[]): string[]
  * - Rerun: "Upload a release asset" answers 422 `already_exists` for a name already there, so an asset of the same
  *   name is deleted first ("Delete a release asset").
  */
-export function releaseCommands(artifacts: readonly string[], sources: readonly ReleaseSource[]): string[] {
+export function releaseCommands(
+    artifacts: readonly string[],
+    sources: readonly ReleaseSource[],
+    target: ReleaseCheckTarget,
+): string[] {
     const token = `$${RELEASE_TOKEN_VAR}`;
     return [
         "set -euo pipefail",
         // The check again: the step runs in any triggered build that gets this far (one unblocked by hand too).
-        releaseCheckScript(sources),
+        releaseCheckScript(sources, target),
         'if ! ci_platform_release; then echo "Not a release: nothing to upload."; exit 0; fi',
         ...artifacts.map((a) => `buildkite-agent artifact download "${a}" .`),
         [
@@ -550,7 +640,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
             label: ":lock: Release check",
             if: TRIGGERED_IF,
             queue: releaseQueue(pipeline, ctx.config.fleets),
-            commands: releaseGateCommands(sources),
+            commands: releaseGateCommands(sources, { organization: ctx.config.organization }),
             timeoutInMinutes: UPLOAD_TIMEOUT_MINUTES,
         });
         stored.push({ kind: "wait" });
@@ -589,7 +679,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
             label: ":github: Upload to the release",
             if: TRIGGERED_IF,
             queue: releaseQueue(pipeline, ctx.config.fleets),
-            commands: releaseCommands(pipeline.artifacts, sources),
+            commands: releaseCommands(pipeline.artifacts, sources, { organization: ctx.config.organization }),
         });
     }
 

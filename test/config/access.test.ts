@@ -218,7 +218,11 @@ describe("prod config", () => {
         assert.equal(config.secrets.pipelines["kolibri-installer-macos"], undefined);
         const mac = config.fleets.find((f) => f.kind === "static");
         assert.ok(mac?.kind === "static");
-        assert.deepEqual(mac.providesSecrets, ["APPLE_NOTARIZE_PASSWORD", "GITHUB_RELEASE_TOKEN"]);
+        assert.deepEqual(mac.providesSecrets, [
+            "APPLE_NOTARIZE_PASSWORD",
+            "GITHUB_RELEASE_TOKEN",
+            "BUILDKITE_READ_BUILDS_TOKEN",
+        ]);
         assert.equal(config.organizationRules, true);
     });
 });

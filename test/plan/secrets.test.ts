@@ -70,6 +70,9 @@ before(async () => {
     doc.config["ci-platform:clusters"] = (doc.config["ci-platform:clusters"] as Record<string, unknown>[]).map(
         ({ organizationSecrets: _, ...cluster }) => cluster,
     );
+    // The gated children's release check needs its read_builds token (components/config/release-checks.ts).
+    const org = (secrets as { organization: { env: Record<string, string> } }).organization;
+    org.env.BUILDKITE_READ_BUILDS_TOKEN = org.env.SENTINEL_API_TOKEN;
     stackFile = path.join(dir, "Pulumi.sentinel.yaml");
     writeFileSync(stackFile, stringify(doc));
     const base = path.join(dir, "base.json");

@@ -79,6 +79,20 @@ describe("release gate: a trigger step's env cannot make a release", () => {
         assert.equal(child.blocked, true);
     });
 
+    it("blocks a pull request build of the parent that claims an existing tag at its commit", () => {
+        // Every claim is true of the tag (v0.18.0 exists at the commit the PR build builds); only Buildkite's REST
+        // API, asked for the triggering build, shows it is a pull request's build, not the tag's.
+        const child = run(CLAIMS, { pr: 7, branch: "patch-1", existingTags: { "v0.18.0": "HEAD" } });
+        assert.equal(child.blocked, true);
+        assert.equal(job(child, "release-gate").runs, true);
+        assert.equal(job(child, "release-upload").runs, false);
+    });
+
+    it("blocks a branch build at the tagged commit: the triggering build is not the tag's build", () => {
+        const child = run(CLAIMS, { branch: "develop", existingTags: { "v0.18.0": "HEAD" } });
+        assert.equal(child.blocked, true);
+    });
+
     it("releases when the tag really exists at the commit and the triggering build is the parent's", () => {
         const child = run(CLAIMS, { tag: "v0.18.0" });
         assert.equal(child.blocked, false);

@@ -12,7 +12,7 @@ import {
     simulate,
 } from "../../components/simulator";
 import { ConditionalFacts } from "../../components/simulator/conditionals";
-import { releaseCheckHolds } from "../../components/simulator";
+import { ApiBuild, releaseCheckHolds } from "../../components/simulator";
 import { TRIGGERED_IF, releaseCheckScript } from "../../components/steps/pipeline-steps";
 import { mustParse, validRawConfig } from "../fixtures/config";
 import { runScript } from "../fixtures/cli";
@@ -38,10 +38,38 @@ describe("simulator: conditionals (buildkite docs, conditionals)", () => {
     });
 
     it("models the release check on its facts: source pipeline and repository, artifacts build, tag at commit", () => {
-        const script = releaseCheckScript([
-            { pipeline: "parent", repository: "o/parent", publicRepository: true },
-            { pipeline: "sibling", repository: "o/parent", publicRepository: true },
-        ]);
+        const script = releaseCheckScript(
+            [
+                { pipeline: "parent", parent: "parent", repository: "o/parent", publicRepository: true },
+                { pipeline: "sibling", parent: "parent", repository: "o/parent", publicRepository: true },
+            ],
+            { organization: "o" },
+        );
+        // The REST API's view: build 1 of parent is the tag's build; build 2 of sibling was triggered by it.
+        const tagBuild: ApiBuild = {
+            id: "b1",
+            commit: "abc",
+            branch: "v1",
+            source: "webhook",
+            pullRequest: null,
+            triggeredFrom: null,
+        };
+        const siblingBuild: ApiBuild = {
+            id: "b2",
+            commit: "fff",
+            branch: "main",
+            source: "trigger_job",
+            pullRequest: null,
+            triggeredFrom: { pipeline: "parent", number: 1, id: "b1" },
+        };
+        const api =
+            (over: Partial<ApiBuild> = {}) =>
+            (pipeline: string, number: string) =>
+                pipeline === "parent" && number === "1"
+                    ? { ...tagBuild, ...over }
+                    : pipeline === "sibling" && number === "2"
+                      ? siblingBuild
+                      : undefined;
         const tags = new Map([["https://github.com/o/parent.git", new Map([["v1", "abc"]])]]);
         const real = {
             BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "parent",
@@ -50,13 +78,23 @@ describe("simulator: conditionals (buildkite docs, conditionals)", () => {
             CI_PLATFORM_PARENT_REPOSITORY: "o/parent",
             CI_PLATFORM_PARENT_TAG: "v1",
             CI_PLATFORM_PARENT_COMMIT: "abc",
+            BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER: "1",
             CI_PLATFORM_RELEASE: "false",
         };
-        assert.equal(releaseCheckHolds(script, real, tags).holds, true);
-        assert.equal(
-            releaseCheckHolds(script, { ...real, BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "sibling" }, tags).holds,
-            true,
-        );
+        const chained = {
+            ...real,
+            BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "sibling",
+            BUILDKITE_TRIGGERED_FROM_BUILD_ID: "b2",
+            BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER: "2",
+            CI_PLATFORM_ARTIFACTS_BUILD_ID: "b2",
+        };
+        assert.equal(releaseCheckHolds(script, real, tags, api()).holds, true);
+        assert.equal(releaseCheckHolds(script, chained, tags, api()).holds, true);
+        // The triggering build as the API tells it: a pull request's, another commit, another branch, unknown.
+        for (const over of [{ pullRequest: "12" }, { commit: "def" }, { branch: "main" }, { id: "b7" }])
+            for (const env of [real, chained])
+                assert.equal(releaseCheckHolds(script, env, tags, api(over)).holds, false, JSON.stringify(over));
+        assert.equal(releaseCheckHolds(script, real, tags).holds, false, "no API answer: not a release");
         for (const forged of [
             { BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "other" },
             { CI_PLATFORM_PARENT_REPOSITORY: "o/other" },
@@ -65,7 +103,7 @@ describe("simulator: conditionals (buildkite docs, conditionals)", () => {
             { CI_PLATFORM_PARENT_COMMIT: "def" },
         ])
             assert.equal(
-                releaseCheckHolds(script, { ...real, ...forged, CI_PLATFORM_RELEASE: "true" }, tags).holds,
+                releaseCheckHolds(script, { ...real, ...forged, CI_PLATFORM_RELEASE: "true" }, tags, api()).holds,
                 false,
                 JSON.stringify(forged),
             );

@@ -9,6 +9,7 @@ import { interpolateAtBuildCreation, simulate } from "../../components/simulator
 import {
     CHAINED_IF,
     PARENT_ENV,
+    RELEASE_READ_TOKEN_VAR,
     TRIGGERED_IF,
     UPLOAD_ENV_VAR,
     stepsForPlatform,
@@ -174,6 +175,10 @@ describe("chained triggers across clusters", () => {
         const pipelines = raw.pipelines as Record<string, unknown>[];
         // `image` dependsOn `installer`: with artifacts, the installer's build triggers it.
         Object.assign(pipelines.find((p) => p.slug === "installer") as object, { artifacts: ["dist/*"] });
+        // A gated child that releases artifacts needs the release check's read_builds token.
+        (raw.secrets as { pipelines: Record<string, unknown> }).pipelines.installer = {
+            env: { [RELEASE_READ_TOKEN_VAR]: "not-a-real-token" },
+        };
         Object.assign(pipelines.find((p) => p.slug === "image") as object, {
             cluster: "macos",
             queue: "macos",

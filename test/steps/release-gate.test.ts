@@ -3,19 +3,27 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { triggerGraphOf } from "../../components/graph/trigger-graph";
 import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
 import { interpolateAtBuildCreation } from "../../components/simulator";
-import { PARENT_ENV, TRIGGERED_IF, stepsForPlatform } from "../../components/steps/pipeline-steps";
+import {
+    BUILDKITE_API_URL,
+    PARENT_ENV,
+    RELEASE_READ_TOKEN_VAR,
+    TRIGGERED_IF,
+    stepsForPlatform,
+} from "../../components/steps/pipeline-steps";
 import { prodConfig } from "../fixtures/config";
+import { FAKE_READ_TOKEN, FakeApi, FakeBuild, startFakeApi } from "./release-api";
 
 /*
  * Issue 12, "The release gate can be forged". The release check of kolibri-installer-debian, exactly as its job
  * receives it from the prod config, run by bash against a local git repository standing for the parent's origin
- * (the script's github.com URL is replaced by a file:// URL; nothing else changes) and a fake `buildkite-agent`
- * that records the documents uploaded to it.
+ * (the script's github.com URL is replaced by a file:// URL), a local stand-in for Buildkite's REST API (its URL
+ * replaces api.buildkite.com; nothing else changes) and a fake `buildkite-agent` that records the documents
+ * uploaded to it.
  */
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -23,10 +31,11 @@ const config = prodConfig();
 const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
 const steps = stepsForPlatform(config, triggerGraphOf(config), stepImageResolver(config.images, versions));
 type Built = { steps: { key?: string; if?: string; commands?: string[] }[] };
-const built = parse(interpolateAtBuildCreation(steps["kolibri-installer-debian"].stored, {})) as Built;
-const step = (key: string) => {
-    const s = built.steps.find((x) => x.key === key);
-    assert.ok(s, `kolibri-installer-debian has no step ${key}`);
+const builtOf = (slug: string) => parse(interpolateAtBuildCreation(steps[slug].stored, {})) as Built;
+const built = builtOf("kolibri-installer-debian");
+const step = (key: string, doc = built) => {
+    const s = doc.steps.find((x) => x.key === key);
+    assert.ok(s, `no step ${key}`);
     return s;
 };
 const ORIGIN = "https://github.com/learningequality/kolibri.git";
@@ -56,17 +65,83 @@ const FAKE_AGENT = `#!/usr/bin/env bash
 if [ "$1 $2" = "pipeline upload" ]; then cat >> "$STATE/uploaded"; fi
 `;
 
+/** The tag's build of the parent (number 41), and the other builds the tests' triggering builds stand for. */
+const PARENT_BUILD = "0190b1c2-parent-build";
+const tagBuild = (over: Record<string, unknown> = {}) => ({
+    id: PARENT_BUILD,
+    number: 41,
+    commit: repo.tagged,
+    branch: "v1.0.0",
+    source: "webhook",
+    state: "running",
+    pull_request: null,
+    ...over,
+});
+const BUILDS: Record<string, FakeBuild> = {
+    "kolibri-python-package/41": tagBuild(),
+    // The lightweight tag's build; a build whose pull_request carries no id (the docs' example shows `{ }`).
+    "kolibri-python-package/42": tagBuild({ id: "build-42", branch: "v1.0.1", pull_request: {} }),
+    // A pull request's build, from a fork, at another commit: its code made the artifacts.
+    "kolibri-python-package/43": tagBuild({
+        id: "build-43",
+        commit: repo.other,
+        branch: "attacker:patch-1",
+        pull_request: { id: "1234", base: "develop", repository: "https://github.com/attacker/kolibri.git" },
+    }),
+    // A pull request's build at the tagged commit itself, its branch named like the tag.
+    "kolibri-python-package/44": tagBuild({ id: "build-44", pull_request: { id: "1235", base: "develop" } }),
+    // A branch build at another commit.
+    "kolibri-python-package/45": tagBuild({ id: "build-45", commit: repo.other, branch: "develop" }),
+    // A branch build at the tagged commit: not the tag's build.
+    "kolibri-python-package/46": tagBuild({ id: "build-46", branch: "develop" }),
+    "kolibri-python-package/50": 500,
+    "kolibri-python-package/51": { raw: "<html>maintenance</html>" },
+    "kolibri-python-package/52": { raw: '{"id": "build-52", "pull_request": "yes"' },
+    "kolibri-python-package/53": tagBuild({ id: "build-53", pull_request: "1236" }),
+    // Chained (Raspberry Pi image): the Debian build the parent's tag build triggered, and a Debian PR build.
+    "kolibri-installer-debian/7": {
+        id: "deb-build-7",
+        commit: "d".repeat(40),
+        branch: "master",
+        source: "trigger_job",
+        pull_request: null,
+        triggered_from: { build_id: PARENT_BUILD, build_number: 41, build_pipeline_slug: "kolibri-python-package" },
+    },
+    "kolibri-installer-debian/8": {
+        id: "deb-build-8",
+        commit: "e".repeat(40),
+        branch: "attacker:patch-2",
+        source: "webhook",
+        pull_request: { id: "77", base: "master" },
+    },
+    "kolibri-installer-debian/9": {
+        id: "deb-build-9",
+        commit: "d".repeat(40),
+        branch: "master",
+        source: "trigger_job",
+        pull_request: null,
+        // Triggered by the PR build 43 of the parent.
+        triggered_from: { build_id: "build-43", build_number: 43, build_pipeline_slug: "kolibri-python-package" },
+    },
+};
+let api: FakeApi;
+before(async () => {
+    api = await startFakeApi(config.organization, BUILDS);
+});
+after(() => api.stop());
+
 /** Runs a step's commands as the agent does (one script) with `env`; returns exit status, uploads and output. */
 function run(
     commands: readonly string[],
     env: Record<string, string>,
     url = repo.url,
+    apiUrl = api.url,
 ): { status: number; uploaded: string; output: string } {
     const dir = fs.mkdtempSync(path.join(tmp, "job-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, "buildkite-agent"), FAKE_AGENT, { mode: 0o755 });
-    const script = commands.join("\n").split(ORIGIN).join(url);
+    const script = commands.join("\n").split(ORIGIN).join(url).split(BUILDKITE_API_URL).join(apiUrl);
     let status = 0;
     let output = "";
     try {
@@ -84,14 +159,23 @@ function run(
 }
 
 /** What a real release's trigger step gives the child, and Buildkite's own variables for it. */
-const RELEASE = {
+const RELEASE: Record<string, string> = {
     BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "kolibri-python-package",
-    BUILDKITE_TRIGGERED_FROM_BUILD_ID: "0190b1c2-parent-build",
-    [PARENT_ENV.artifactsBuildId]: "0190b1c2-parent-build",
+    BUILDKITE_TRIGGERED_FROM_BUILD_ID: PARENT_BUILD,
+    BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER: "41",
+    [PARENT_ENV.artifactsBuildId]: PARENT_BUILD,
     [PARENT_ENV.repository]: "learningequality/kolibri",
     [PARENT_ENV.tag]: "v1.0.0",
     [PARENT_ENV.commit]: repo.tagged,
+    [RELEASE_READ_TOKEN_VAR]: FAKE_READ_TOKEN,
 };
+/** The env of a child triggered by build `number` of the parent, which Buildkite gives id `id`. */
+const triggeredBy = (number: number, id: string): Record<string, string> => ({
+    ...RELEASE,
+    BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER: String(number),
+    BUILDKITE_TRIGGERED_FROM_BUILD_ID: id,
+    [PARENT_ENV.artifactsBuildId]: id,
+});
 
 describe("release gate: the release check, run against a git origin with and without the tag", () => {
     const gate = step("release-check");
@@ -103,8 +187,11 @@ describe("release gate: the release check, run against a git origin with and wit
     });
 
     it("lets a real tag build through: annotated and lightweight tags at the commit", () => {
-        for (const tag of ["v1.0.0", "v1.0.1"]) {
-            const r = run(gate.commands ?? [], { ...RELEASE, [PARENT_ENV.tag]: tag });
+        for (const [tag, env] of [
+            ["v1.0.0", RELEASE],
+            ["v1.0.1", triggeredBy(42, "build-42")],
+        ] as const) {
+            const r = run(gate.commands ?? [], { ...env, [PARENT_ENV.tag]: tag });
             assert.equal(r.status, 0, r.output);
             assert.equal(r.uploaded, "", `${tag}: ${r.output}`);
             assert.match(r.output, /A release: tag v1\.0\.[01] of file:\/\//);
@@ -119,7 +206,7 @@ describe("release gate: the release check, run against a git origin with and wit
     });
 
     it("blocks an existing tag claimed for another commit, another build's artifacts, or another source", () => {
-        for (const forged of [
+        const forgeries: Record<string, string>[] = [
             { [PARENT_ENV.commit]: repo.other },
             { [PARENT_ENV.artifactsBuildId]: "0190b1c2-pull-request-build" },
             { BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "dagster" },
@@ -128,7 +215,8 @@ describe("release gate: the release check, run against a git origin with and wit
             { [PARENT_ENV.tag]: "--upload-pack=touch pwned" },
             { [PARENT_ENV.tag]: "v1.0.*" },
             { [PARENT_ENV.commit]: "HEAD" },
-        ]) {
+        ];
+        for (const forged of forgeries) {
             const r = run(gate.commands ?? [], { ...RELEASE, CI_PLATFORM_RELEASE: "true", ...forged });
             assert.match(r.uploaded, /key: "release-gate"/, `${JSON.stringify(forged)}: ${r.output}`);
         }
@@ -160,6 +248,79 @@ describe("release gate: the release check, run against a git origin with and wit
         // The check keeps github.com (unreachable from the test, or holding no such tag): not a release.
         const r = run(gate.commands ?? [], env, ORIGIN);
         assert.match(r.uploaded, /key: "release-gate"/, r.output);
+    });
+});
+
+describe("release gate: the triggering build must be the tag's build, as Buildkite's REST API tells", () => {
+    const gate = step("release-check");
+    const blocked = (env: Record<string, string>, apiUrl?: string) => {
+        const r = run(gate.commands ?? [], env, repo.url, apiUrl);
+        assert.equal(r.status, 0, r.output);
+        assert.match(r.uploaded, /key: "release-gate"/, r.output);
+        return r.output;
+    };
+
+    it("blocks a pull request build that claims an existing tag and its commit", () => {
+        // The forged trigger's claims are all true of the tag; only the triggering build (a fork's PR) is not it.
+        assert.match(
+            blocked(triggeredBy(43, "build-43")),
+            /build 43 of kolibri-python-package is a build of pull request 1234/,
+        );
+        assert.match(blocked(triggeredBy(44, "build-44")), /is a build of pull request 1235/);
+    });
+
+    it("blocks a build at another commit, and a branch build of the tagged commit", () => {
+        assert.match(
+            blocked(triggeredBy(45, "build-45")),
+            new RegExp(`built commit ${repo.other}, not ${repo.tagged}`),
+        );
+        assert.match(blocked(triggeredBy(46, "build-46")), /built branch develop, not the tag v1\.0\.0/);
+    });
+
+    it("blocks when the build of that number is not the triggering build (id mismatch)", () => {
+        assert.match(
+            blocked(triggeredBy(41, "0190b1c2-other-build")),
+            /is build 0190b1c2-parent-build, not the triggering build/,
+        );
+    });
+
+    it("fails closed: API unreachable, an HTTP error, a body that is not the build, no token, no number", () => {
+        assert.match(blocked(RELEASE, "http://127.0.0.1:9/v2"), /cannot read build 41 of kolibri-python-package/);
+        assert.match(blocked(triggeredBy(50, "build-50")), /cannot read build 50/);
+        assert.match(blocked(triggeredBy(99, "build-99")), /cannot read build 99/);
+        assert.match(blocked(triggeredBy(51, "build-51")), /is not a build the REST API describes/);
+        assert.match(blocked(triggeredBy(52, "build-52")), /is not a build the REST API describes/);
+        // A pull_request of an unexpected shape is no proof of "not a pull request".
+        assert.match(blocked(triggeredBy(53, "build-53")), /is not a build the REST API describes/);
+        assert.match(blocked({ ...RELEASE, [RELEASE_READ_TOKEN_VAR]: "" }), /cannot read build 41/);
+        for (const number of ["", "41/../42", "0", "41 -o /tmp/x"])
+            assert.match(
+                blocked({ ...RELEASE, BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER: number }),
+                /no triggering build number/,
+            );
+    });
+
+    it("chained (Raspberry Pi image): releases only when the Debian build was triggered by the tag's build", () => {
+        const image = step("release-check", builtOf("kolibri-raspbian-image"));
+        const chained = (number: number, id: string) => ({
+            ...RELEASE,
+            BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "kolibri-installer-debian",
+            BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER: String(number),
+            BUILDKITE_TRIGGERED_FROM_BUILD_ID: id,
+            [PARENT_ENV.artifactsBuildId]: id,
+        });
+        const real = run(image.commands ?? [], chained(7, "deb-build-7"));
+        assert.equal(real.uploaded, "", real.output);
+        assert.match(real.output, /A release: .* build 41 of kolibri-python-package/);
+        for (const [env, why] of [
+            [chained(8, "deb-build-8"), /build 8 of kolibri-installer-debian is a build of pull request 77/],
+            [chained(9, "deb-build-9"), /build 43 of kolibri-python-package is a build of pull request 1234/],
+            [chained(7, "deb-build-9"), /is build deb-build-7, not the triggering build deb-build-9/],
+        ] as const) {
+            const r = run(image.commands ?? [], env);
+            assert.match(r.uploaded, /key: "release-gate"/, r.output);
+            assert.match(r.output, why);
+        }
     });
 });
 

@@ -3,13 +3,20 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { triggerGraphOf } from "../../components/graph/trigger-graph";
 import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
 import { interpolateAtBuildCreation } from "../../components/simulator";
-import { PARENT_ENV, RELEASE_TOKEN_VAR, stepsForPlatform } from "../../components/steps/pipeline-steps";
+import {
+    BUILDKITE_API_URL,
+    PARENT_ENV,
+    RELEASE_READ_TOKEN_VAR,
+    RELEASE_TOKEN_VAR,
+    stepsForPlatform,
+} from "../../components/steps/pipeline-steps";
 import { prodConfig } from "../fixtures/config";
+import { FAKE_READ_TOKEN, FakeApi, startFakeApi } from "./release-api";
 
 /*
  * The release-upload step's script, as a job of the Debian installer receives it, run by bash against a fake GitHub
@@ -38,10 +45,27 @@ git("commit", "-q", "--allow-empty", "-m", "release");
 git("tag", "v1.0.0");
 const taggedCommit = git("rev-parse", "HEAD");
 process.on("exit", () => fs.rmSync(originDir, { recursive: true, force: true }));
-const script = (built.steps.find((s) => s.key === "release-upload")?.commands ?? [])
-    .join("\n")
-    .split("https://github.com/learningequality/kolibri.git")
-    .join(`file://${originDir}`);
+// Buildkite's REST API (a local stand-in): build 41 of the parent is the tag's build.
+let api: FakeApi;
+before(async () => {
+    api = await startFakeApi(config.organization, {
+        "kolibri-python-package/41": {
+            id: "parent-build",
+            commit: taggedCommit,
+            branch: "v1.0.0",
+            source: "webhook",
+            pull_request: null,
+        },
+    });
+});
+after(() => api.stop());
+const script = () =>
+    (built.steps.find((s) => s.key === "release-upload")?.commands ?? [])
+        .join("\n")
+        .split("https://github.com/learningequality/kolibri.git")
+        .join(`file://${originDir}`)
+        .split(BUILDKITE_API_URL)
+        .join(api.url);
 
 const FAKE_CURL = `#!/usr/bin/env bash
 # A fake GitHub: release 7 exists when $STATE/release does, asset 99 (kolibri.deb) when $STATE/asset does.
@@ -85,7 +109,7 @@ function run(state: { release?: boolean; asset?: boolean; broken?: boolean }): {
     for (const [name, on] of Object.entries(state)) if (on) fs.writeFileSync(path.join(stateDir, name), "");
     let status = 0;
     try {
-        execFileSync("bash", ["-c", script], {
+        execFileSync("bash", ["-c", script()], {
             cwd: work,
             stdio: "pipe",
             env: {
@@ -97,7 +121,9 @@ function run(state: { release?: boolean; asset?: boolean; broken?: boolean }): {
                 [PARENT_ENV.artifactsBuildId]: "parent-build",
                 BUILDKITE_TRIGGERED_FROM_BUILD_ID: "parent-build",
                 BUILDKITE_TRIGGERED_FROM_BUILD_PIPELINE_SLUG: "kolibri-python-package",
+                BUILDKITE_TRIGGERED_FROM_BUILD_NUMBER: "41",
                 [RELEASE_TOKEN_VAR]: "not-a-real-token",
+                [RELEASE_READ_TOKEN_VAR]: FAKE_READ_TOKEN,
             },
         });
     } catch (e) {

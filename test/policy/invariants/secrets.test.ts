@@ -63,7 +63,7 @@ describe("invariant secrets-reach-fleets", () => {
         assert.equal(findings.length, 1);
         assert.match(
             findings[0].message,
-            /"kolibri-installer-macos" needs APPLE_NOTARIZE_PASSWORD, GITHUB_RELEASE_TOKEN on static fleet "macos-office", which reads no secrets bucket and does not provide them/,
+            /"kolibri-installer-macos" needs APPLE_NOTARIZE_PASSWORD, BUILDKITE_READ_BUILDS_TOKEN, GITHUB_RELEASE_TOKEN on static fleet "macos-office", which reads no secrets bucket and does not provide them/,
         );
     });
 
