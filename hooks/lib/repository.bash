@@ -31,6 +31,24 @@ job_identity() {
     printf '%s\n' "$out"
 }
 
+# job_secrets_overrides FILE: prints, comma-separated, the names of the job's variables that start with
+# BUILDKITE_PLUGIN_S3_SECRETS_ (in any case), each as a JSON string literal; nothing when there are none. Those steer the
+# Elastic CI Stack's secrets hook, which runs with the instance role: elastic-ci-stack-s3-secrets-hooks v2.8.0
+# s3secrets-helper/main.go takes the key prefix from BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX (the pipeline's slug only
+# when it is unset), and hooks/environment prints every secret it loaded when BUILDKITE_PLUGIN_S3_SECRETS_DUMP_ENV is
+# true. The stack's environment hook (v6.71.1 packer/linux/stack/conf/buildkite-agent/hooks/environment) overwrites
+# _BUCKET, _REGION and _SKIP_SSH_KEY_NOT_FOUND_WARNING but passes the job's _BUCKET_PREFIX and _DUMP_ENV through. A
+# plugin's own configuration reaches only that plugin's hooks (buildkite/agent v3.137.0 internal/job/plugin.go,
+# ConfigurationToEnvironment passed as the hook's Env), so the job env file is where such a variable would come from.
+# Returns 1 when FILE is not one JSON object (job_identity reports that).
+job_secrets_overrides() {
+    local file="$1"
+    jq -r -s '
+        if length != 1 or (.[0] | type) != "object" then error("malformed")
+        else [.[0] | keys[] | select(ascii_upcase | startswith("BUILDKITE_PLUGIN_S3_SECRETS_")) | @json] | join(",")
+        end' <"$file" 2>/dev/null
+}
+
 # allowlist_admits LIST SLUG_JSON REPO_JSON: true when a `slug url` line of LIST is exactly this pair. The arguments
 # are job_identity's JSON literals; a slug or URL of the list has no character JSON escapes (renderBootstrapScript
 # allows [A-Za-z0-9@:/._~+-] only), so its literal is the text in quotes. Exact comparison: no case folding, no `.git`
