@@ -332,7 +332,12 @@ install_imds_unit() {
     fi
 }
 
-# block_container_imds ROOT: keeps Docker step containers from the instance role, now and after every reboot, unless
+# install_root: where the hooks, releases and the IMDS unit's script live (CI_PLATFORM_INSTALL_ROOT in tests).
+install_root() {
+    printf '%s\n' "${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
+}
+
+# block_container_imds: keeps Docker step containers from the instance role, now and after every reboot, unless
 # the fleet's config says its steps need it (ci-platform:fleets[].stepsUseInstanceRole, rendered as
 # CI_PLATFORM_STEPS_USE_INSTANCE_ROLE).
 #
@@ -351,7 +356,8 @@ install_imds_unit() {
 # Defence in depth only: a step run on the host (no docker plugin) and a container on the host network
 # (`--network host`) are the host as far as IMDS can tell; the instance role's scoping is the boundary.
 block_container_imds() {
-    local root="$1"
+    local root
+    root="$(install_root)"
     if [[ "$CI_PLATFORM_STEPS_USE_INSTANCE_ROLE" == "true" ]]; then
         echo "Step containers may use the instance role (stepsUseInstanceRole): IMDS stays open to them"
         return 0
@@ -366,14 +372,15 @@ block_container_imds() {
 
 bootstrap_main() {
     set -Eeuo pipefail
-    local root="${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
+    local root
+    root="$(install_root)"
     local cfg="${CI_PLATFORM_AGENT_CONFIG:-/etc/buildkite-agent/buildkite-agent.cfg}"
     local name settings allowed settings_sum id current stage old hooks_path
     for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_BUNDLE_PREFIX CI_PLATFORM_FLEET; do
         [[ -n "${!name}" ]] || die "$name is empty: run the copy rendered by renderBootstrapScript, not hooks/bootstrap.sh"
     done
     echo "--- :hook: ci-platform hooks $CI_PLATFORM_BUNDLE_HASH for fleet $CI_PLATFORM_FLEET"
-    block_container_imds "$root"
+    block_container_imds
     [[ -f "$cfg" ]] || die "agent config not found: $cfg"
     hooks_path="$(agent_hooks_path "$cfg")"
     pre_bootstrap_free "$hooks_path" "$root/hooks/pre-bootstrap"
