@@ -248,30 +248,15 @@ install_pre_bootstrap() {
 
 # Where an EC2 instance reaches its instance metadata service (IMDS), and through it its role's credentials.
 readonly IMDS_ADDRESS="169.254.169.254/32"
+# The oneshot unit that puts the block back at every boot, and the script it runs (under the install root).
+readonly IMDS_UNIT="ci-platform-imds-block.service"
+readonly IMDS_SCRIPT_NAME="block-container-imds"
 
-# block_container_imds: keeps Docker step containers from the instance role, unless the fleet's config says its
-# steps need it (ci-platform:fleets[].stepsUseInstanceRole, rendered as CI_PLATFORM_STEPS_USE_INSTANCE_ROLE).
-#
-# Why: the stack's launch template sets HttpPutResponseHopLimit 2 (elastic-ci-stack-for-aws v6.71.1
-# templates/aws-stack.yml, AgentLaunchTemplate MetadataOptions), so a container on a Docker bridge network, one
-# routed hop from the host, gets IMDSv2 tokens and the role's credentials. Its packets to IMDS are routed by the host,
-# so they pass the FORWARD chain, whose first jump is to DOCKER-USER: a REJECT there stops them, and leaves alone the
-# host's own calls (the agent, the stack's secrets and ECR hooks), which never cross FORWARD.
-# It holds: docker never deletes or changes rules already in DOCKER-USER, and creates the chain (and FORWARD's jump
-# to it) only when missing (moby libnetwork firewall_linux.go, arrangeUserFilterRule), so a docker restart keeps
-# the rule. Docker is normally up by now (bk-configure-docker.sh, an earlier user-data part, restarts it before
-# bk-install-elastic-stack.sh runs this script, v6.71.1); if the chain is not there yet it is created here. The
-# agent starts after this script (bk-install-elastic-stack.sh: `systemctl enable --now buildkite-agent` follows it),
-# so no job runs before the rule. IPv6: the template does not set HttpProtocolIpv6, so IMDS's IPv6 endpoint is off.
-# Not covered: a container on the host network (`--network host`) is the host as far as IMDS can tell.
-block_container_imds() {
+# imds_block_apply: makes `-d $IMDS_ADDRESS -j REJECT` the first rule of iptables' DOCKER-USER chain, creating the
+# chain when it is missing; changes nothing when the rule is there. Calls die on failure. The same function runs now,
+# from bootstrap_main, and at every boot from $IMDS_UNIT (its script is this function, written out by install_imds_unit).
+imds_block_apply() {
     local -a rule=(-d "$IMDS_ADDRESS" -j REJECT)
-    if [[ "$CI_PLATFORM_STEPS_USE_INSTANCE_ROLE" == "true" ]]; then
-        echo "Step containers may use the instance role (stepsUseInstanceRole): IMDS stays open to them"
-        return 0
-    fi
-    command -v iptables >/dev/null ||
-        die "iptables not found: cannot keep step containers from the instance role (set stepsUseInstanceRole: true on the fleet to run without the block)"
     if ! iptables -w -n -L DOCKER-USER >/dev/null 2>&1; then
         iptables -w -N DOCKER-USER || die "cannot create the iptables chain DOCKER-USER"
     fi
@@ -283,9 +268,112 @@ block_container_imds() {
     echo "Step containers cannot reach IMDS ($IMDS_ADDRESS): rejected in DOCKER-USER"
 }
 
+# write_if_changed FILE MODE CONTENT: writes CONTENT (and a newline) to FILE with MODE in one rename, unless FILE holds
+# it already. Returns 0 when it wrote, 1 when FILE was already so; dies when it cannot write.
+write_if_changed() {
+    local file="$1" mode="$2" content="$3" tmp
+    if [[ -f "$file" && "$(<"$file")" == "$content" && "$(stat -c %a -- "$file")" == "${mode#0}" ]]; then
+        return 1
+    fi
+    mkdir -p -- "$(dirname "$file")" || die "cannot create $(dirname "$file")"
+    tmp="$(mktemp "$(dirname "$file")/.ci-platform.XXXXXX")" || die "cannot write to $(dirname "$file")"
+    printf '%s\n' "$content" >"$tmp"
+    chmod "$mode" -- "$tmp"
+    mv -f -- "$tmp" "$file" || die "cannot write $file"
+}
+
+# install_imds_unit ROOT: installs, enables and starts $IMDS_UNIT, which applies the block again at every boot.
+#
+# Why: iptables rules live in the kernel only, so after a reboot DOCKER-USER is empty; user data (and so this script)
+# runs at the first boot only, and the stack enables buildkite-agent.service and docker.service to start at every boot
+# (v6.71.1 packer/linux/stack/conf/bin/bk-install-elastic-stack.sh `systemctl enable --now buildkite-agent`,
+# bk-configure-docker.sh). The unit is ordered Before= both and RequiredBy= both: if it fails at boot, systemd starts
+# neither (systemd.unit(5): a unit that Requires= and is ordered After= a failed unit is not started), so no job runs
+# without the block (fail closed). The script calls iptables by name: systemd runs services with a PATH that has
+# /usr/sbin and /usr/bin (systemd.exec(5), "Environment Variables in Spawned Processes"). RemainAfterExit=yes keeps it active, so a later `systemctl start` of it is a no-op
+# and never restarts the agent. A second run of this script leaves an installed, enabled, active unit alone.
+install_imds_unit() {
+    local root="$1" dir="${CI_PLATFORM_SYSTEMD_DIR:-/etc/systemd/system}" script unit changed=0
+    command -v systemctl >/dev/null ||
+        die "systemctl not found: cannot keep step containers from the instance role after a reboot"
+    script="$(
+        printf '#!/bin/bash\n# ci-platform: written by bootstrap.sh, run by %s at boot: keeps Docker step containers from IMDS.\n' "$IMDS_UNIT"
+        printf 'set -Eeuo pipefail\n'
+        declare -p IMDS_ADDRESS
+        printf 'die() {\n    echo "ci-platform: %s failed: $*" >&2\n    exit 1\n}\n' "$IMDS_SCRIPT_NAME"
+        declare -f imds_block_apply
+        printf 'imds_block_apply\n'
+    )"
+    unit="$(printf '%s\n' \
+        "# ci-platform: written by bootstrap.sh" \
+        "[Unit]" \
+        "Description=ci-platform: keep Docker step containers from the instance metadata service" \
+        "Before=docker.service buildkite-agent.service" \
+        "" \
+        "[Service]" \
+        "Type=oneshot" \
+        "RemainAfterExit=yes" \
+        "ExecStart=$root/$IMDS_SCRIPT_NAME" \
+        "" \
+        "[Install]" \
+        "WantedBy=multi-user.target" \
+        "RequiredBy=docker.service buildkite-agent.service")"
+    write_if_changed "$root/$IMDS_SCRIPT_NAME" 0755 "$script" && changed=1
+    write_if_changed "$dir/$IMDS_UNIT" 0644 "$unit" && changed=1
+    if [[ $changed -eq 1 ]]; then
+        systemctl daemon-reload || die "systemctl daemon-reload failed after writing $dir/$IMDS_UNIT"
+    fi
+    if ! systemctl is-enabled --quiet "$IMDS_UNIT" 2>/dev/null || [[ $changed -eq 1 ]]; then
+        systemctl enable "$IMDS_UNIT" || die "cannot enable $IMDS_UNIT"
+    fi
+    if ! systemctl is-active --quiet "$IMDS_UNIT" 2>/dev/null; then
+        systemctl start "$IMDS_UNIT" || die "cannot start $IMDS_UNIT"
+        echo "Installed $IMDS_UNIT: the IMDS block comes back at every boot, before docker and the agent"
+    fi
+}
+
+# install_root: where the hooks, releases and the IMDS unit's script live (CI_PLATFORM_INSTALL_ROOT in tests).
+install_root() {
+    printf '%s\n' "${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
+}
+
+# block_container_imds: keeps Docker step containers from the instance role, now and after every reboot, unless
+# the fleet's config says its steps need it (ci-platform:fleets[].stepsUseInstanceRole, rendered as
+# CI_PLATFORM_STEPS_USE_INSTANCE_ROLE).
+#
+# Why: the stack's launch template sets HttpPutResponseHopLimit 2 (elastic-ci-stack-for-aws v6.71.1
+# templates/aws-stack.yml, AgentLaunchTemplate MetadataOptions), so a container on a Docker bridge network, one
+# routed hop from the host, gets IMDSv2 tokens and the role's credentials. Its packets to IMDS are routed by the host,
+# so they pass the FORWARD chain, whose first jump is to DOCKER-USER: a REJECT there stops them, and leaves alone the
+# host's own calls (the agent, the stack's secrets and ECR hooks), which never cross FORWARD.
+# It holds: docker never deletes or changes rules already in DOCKER-USER, and creates the chain (and FORWARD's jump
+# to it) only when missing (moby libnetwork firewall_linux.go, arrangeUserFilterRule), so a docker restart keeps
+# the rule, and at boot the unit's chain, made before docker starts, is the one docker jumps to. Docker is normally up
+# by now (bk-configure-docker.sh, an earlier user-data part, restarts it before bk-install-elastic-stack.sh runs this
+# script, v6.71.1); if the chain is not there yet it is created here. The agent starts after this script
+# (bk-install-elastic-stack.sh: `systemctl enable --now buildkite-agent` follows it), so no job runs before the rule.
+# IPv6: the template does not set HttpProtocolIpv6, so IMDS's IPv6 endpoint is off.
+# Defence in depth only: a step run on the host (no docker plugin) and a container on the host network
+# (`--network host`) are the host as far as IMDS can tell; the instance role's scoping is the boundary.
+block_container_imds() {
+    local root
+    root="$(install_root)"
+    if [[ "$CI_PLATFORM_STEPS_USE_INSTANCE_ROLE" == "true" ]]; then
+        echo "Step containers may use the instance role (stepsUseInstanceRole): IMDS stays open to them"
+        return 0
+    fi
+    command -v iptables >/dev/null ||
+        die "iptables not found: cannot keep step containers from the instance role (set stepsUseInstanceRole: true on the fleet to run without the block)"
+    imds_block_apply
+    mkdir -p "$root" || die "cannot create $root"
+    chmod 0755 "$root"
+    install_imds_unit "$root"
+}
+
 bootstrap_main() {
     set -Eeuo pipefail
-    local root="${CI_PLATFORM_INSTALL_ROOT:-/etc/ci-platform}"
+    local root
+    root="$(install_root)"
     local cfg="${CI_PLATFORM_AGENT_CONFIG:-/etc/buildkite-agent/buildkite-agent.cfg}"
     local name settings allowed settings_sum id current stage old hooks_path
     for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_BUNDLE_PREFIX CI_PLATFORM_FLEET; do

@@ -14,19 +14,39 @@ CI_REFUSED_EXIT_STATUS=78
 # string literal (quotes included; newlines, quotes and every control character escaped by jq, so each is one printable
 # line and a crafted value can never equal a plain one). FILE is the agent's BUILDKITE_ENV_JSON_FILE: one JSON object of
 # the job's environment, written with Go's encoding/json (buildkite/agent v3.137.0 agent/job_runner.go
-# createEnvironment), so a name appears once. Nothing else is read from it (it holds the job's secrets).
-# Returns 1 when FILE is not exactly one JSON object, 2 when either value is missing or not a string.
+# createEnvironment), so a name appears once. Nothing else is read from it (it holds the job's secrets) but the names
+# of its variables, for the check below.
+# Returns 1 when FILE is not exactly one JSON object; 3 when the job sets a variable whose name starts with
+# BUILDKITE_PLUGIN_S3_SECRETS_ (in any case), printing those names instead, comma-separated JSON literals; 2 when
+# either value is missing or not a string.
+#
+# Why the names: they steer the Elastic CI Stack's secrets hook, which runs with the instance role, and so can read the
+# secrets of every pipeline the fleet serves. elastic-ci-stack-s3-secrets-hooks v2.8.0 s3secrets-helper/main.go takes
+# the key prefix from BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX (the pipeline's slug only when it is unset), and its
+# hooks/environment prints every secret it loaded when BUILDKITE_PLUGIN_S3_SECRETS_DUMP_ENV is true. The stack's
+# environment hook (v6.71.1 packer/linux/stack/conf/buildkite-agent/hooks/environment) overwrites _BUCKET, _REGION and
+# _SKIP_SSH_KEY_NOT_FOUND_WARNING but passes the job's _BUCKET_PREFIX and _DUMP_ENV through. A plugin's configuration
+# reaches only that plugin's own hooks (buildkite/agent v3.137.0 internal/job/plugin.go: ConfigurationToEnvironment is
+# the plugin hook's Env), so the job environment is where such a variable can come from before the stack's hook runs.
 job_identity() {
     local file="$1" out
     # -s: a file of two JSON values (a crafted `{}{...}`) is one array of length 2, and refused.
     out="$(jq -r -s '
         if length != 1 or (.[0] | type) != "object" then "malformed"
-        else .[0] | [.BUILDKITE_PIPELINE_SLUG, .BUILDKITE_REPO]
-            | if all(type == "string") then .[] | @json else "missing" end
+        else .[0]
+            | [keys[] | select(ascii_upcase | startswith("BUILDKITE_PLUGIN_S3_SECRETS_")) | @json] as $steer
+            | if ($steer | length) > 0 then "secrets-hook", ($steer | join(","))
+              else [.BUILDKITE_PIPELINE_SLUG, .BUILDKITE_REPO]
+                | if all(type == "string") then .[] | @json else "missing" end
+              end
         end' <"$file" 2>/dev/null)" || return 1
     case "$out" in
     malformed) return 1 ;;
     missing) return 2 ;;
+    secrets-hook$'\n'*)
+        printf '%s\n' "${out#*$'\n'}"
+        return 3
+        ;;
     esac
     printf '%s\n' "$out"
 }

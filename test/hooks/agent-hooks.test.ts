@@ -293,6 +293,59 @@ describe("agent hooks", { timeout: 120_000 }, () => {
             });
         }
 
+        // elastic-ci-stack-s3-secrets-hooks v2.8.0 s3secrets-helper/main.go reads the key prefix from
+        // BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX, which the stack's environment hook passes through from the job.
+        for (const [what, extra, names] of [
+            [
+                "another served pipeline's secrets prefix",
+                { BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX: "kolibri-docs" },
+                '"BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX"',
+            ],
+            [
+                "its own slug as the prefix, and another bucket",
+                {
+                    BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: "other-bucket",
+                    BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX: "kolibri",
+                },
+                '"BUILDKITE_PLUGIN_S3_SECRETS_BUCKET","BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX"',
+            ],
+            [
+                "the secrets hook's dump of what it loaded",
+                { BUILDKITE_PLUGIN_S3_SECRETS_DUMP_ENV: "true" },
+                '"BUILDKITE_PLUGIN_S3_SECRETS_DUMP_ENV"',
+            ],
+            [
+                "an empty prefix",
+                { BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX: "" },
+                '"BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX"',
+            ],
+            [
+                "a lower-case variant",
+                { buildkite_plugin_s3_secrets_region: "eu-west-1" },
+                '"buildkite_plugin_s3_secrets_region"',
+            ],
+        ] as const) {
+            it(`refuses a served pipeline's job that sets ${what}, never printing the value`, async () => {
+                const result = await preBootstrap("kolibri", KOLIBRI, extra);
+                assertRefused(
+                    result,
+                    `the job sets ${names}: the Elastic CI Stack's secrets hook would read the secrets bucket under the ` +
+                        "prefix it names, with the instance role, and so another pipeline's secrets; remove it from the " +
+                        "step's or the pipeline's env: each pipeline gets the secrets under its own slug",
+                );
+                assert.ok(!result.stderr.includes("kolibri-docs"), "the value is printed");
+            });
+        }
+
+        it("admits a job whose other plugins' variables merely resemble the secrets hook's", async () => {
+            const result = await preBootstrap("kolibri", KOLIBRI, {
+                BUILDKITE_PLUGIN_S3_SECRET_BUCKET_PREFIX: "kolibri-docs",
+                BUILDKITE_PLUGINS: '[{"github.com/buildkite-plugins/s3-secrets-buildkite-plugin#v1":{}}]',
+                MY_S3_SECRETS_BUCKET_PREFIX: "x",
+            });
+            assert.equal(result.code, 0, result.stderr);
+        });
+
         it("refuses every job when the fleet's list is missing or empty (a fleet that serves no pipeline)", async () => {
             const list = path.join(m.hooksDir, "allowed-pipelines");
             const saved = fs.readFileSync(list, "utf8");

@@ -191,6 +191,8 @@ export class Machine {
 
     /** Where the hooks keep their job markers (CI_PLATFORM_STATE_DIR). */
     readonly hookState: string;
+    /** Where bootstrap.sh writes systemd units (CI_PLATFORM_SYSTEMD_DIR; /etc/systemd/system on an instance). */
+    readonly systemdDir: string;
 
     /** @param options.spawn The agent config's `spawn=`, as the Elastic CI Stack writes AgentsPerInstance. @default 1 */
     constructor(options: { spawn?: number } = {}) {
@@ -199,6 +201,7 @@ export class Machine {
         this.agentConfig = path.join(this.root, "etc/buildkite-agent/buildkite-agent.cfg");
         this.agentHooksPath = path.join(this.root, "etc/buildkite-agent/hooks");
         this.hookState = path.join(this.root, "var/lib/buildkite-agent/ci-platform");
+        this.systemdDir = path.join(this.root, "etc/systemd/system");
         this.agentConfigText = agentConfigText(this.agentHooksPath, options.spawn ?? 1);
         this.bin = path.join(this.root, "bin");
         this.log = path.join(this.root, "calls.log");
@@ -229,6 +232,7 @@ export class Machine {
             CI_PLATFORM_INSTALL_ROOT: this.installRoot,
             CI_PLATFORM_AGENT_CONFIG: this.agentConfig,
             CI_PLATFORM_STATE_DIR: this.hookState,
+            CI_PLATFORM_SYSTEMD_DIR: this.systemdDir,
             MY_SECRET_TOKEN: SENTINEL,
             ...extra,
         };
@@ -238,6 +242,19 @@ export class Machine {
     async bootstrap(s3: S3Fixture, bucket: string, key: string, endpoint = s3.endpoint): Promise<RunResult> {
         const script = await s3.get(bucket, key);
         return runBash([], this.env({ AWS_ENDPOINT_URL: endpoint }), script);
+    }
+
+    /**
+     * A reboot as far as the fake tools can tell: the kernel's iptables rules are gone and no unit is active; then
+     * systemd starts every enabled unit (the fake systemctl runs its ExecStart=), with EXTRA in the environment.
+     * Resolves to the boot's result.
+     */
+    async reboot(extra: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+        fs.rmSync(path.join(this.state, "iptables"), { recursive: true, force: true });
+        fs.rmSync(path.join(this.state, "systemd", "active"), { recursive: true, force: true });
+        const boot =
+            'cd "$FAKE_STATE/systemd/enabled" 2>/dev/null || exit 0; for u in *; do [[ -e "$u" ]] || continue; systemctl start "$u" || exit 1; done';
+        return runBash(["-c", boot], this.env(extra));
     }
 
     /** The installed hooks directory (a symlink to the current release). */
@@ -446,6 +463,32 @@ function writeFakes(bin: string): void {
             '-C) [[ -f "$chain" ]] && grep -qxF -- "$rule" "$chain" || { echo "iptables: Bad rule." >&2; exit 1; } ;;',
             '-I) [[ -f "$chain" ]] || exit 1; { echo "$rule"; cat "$chain"; } >"$chain.new"; mv "$chain.new" "$chain" ;;',
             '*) echo "fake iptables: unsupported $op" >&2; exit 2 ;;',
+            "esac",
+        ].join("\n"),
+        // systemd, for the units bootstrap.sh installs: unit files in $CI_PLATFORM_SYSTEMD_DIR, enabled and active
+        // units as marker files under $FAKE_STATE/systemd. `start` runs the unit's ExecStart= commands (a oneshot) and
+        // fails when one does, as systemd does; a started unit stays active (RemainAfterExit=yes). Only calls that
+        // change something are logged.
+        systemctl: [
+            'case "$1" in is-enabled | is-active) ;; *) echo "systemctl $*" >>"$FAKE_LOG" ;; esac',
+            'dir="$FAKE_STATE/systemd"; mkdir -p "$dir/enabled" "$dir/active"',
+            'args=(); for a in "$@"; do [[ "$a" == --quiet ]] || args+=("$a"); done',
+            'op="${args[0]}"; unit="${args[1]:-}"; file="$CI_PLATFORM_SYSTEMD_DIR/$unit"',
+            'case "$op" in',
+            "daemon-reload) ;;",
+            'is-enabled) [[ -f "$dir/enabled/$unit" ]] ;;',
+            'is-active) [[ -f "$dir/active/$unit" ]] ;;',
+            'enable) [[ -f "$file" ]] || { echo "Unit file $unit does not exist." >&2; exit 1; }; : >"$dir/enabled/$unit" ;;',
+            "start)",
+            '  [[ -f "$file" ]] || { echo "Unit $unit not found." >&2; exit 5; }',
+            '  [[ ! -f "$dir/active/$unit" ]] || exit 0',
+            "  while IFS= read -r line; do",
+            '    [[ "$line" == ExecStart=* ]] || continue',
+            '    read -r -a cmd <<<"${line#ExecStart=}"',
+            '    "${cmd[@]}" || { echo "Job for $unit failed." >&2; exit 1; }',
+            '  done <"$file"',
+            '  : >"$dir/active/$unit" ;;',
+            '*) echo "fake systemctl: unsupported $op" >&2; exit 2 ;;',
             "esac",
         ].join("\n"),
         df: [
