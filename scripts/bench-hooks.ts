@@ -27,8 +27,21 @@ async function main(): Promise<void> {
         if (install.code !== 0) {
             throw new Error(`bootstrap failed: ${install.stderr}`);
         }
+        // A job of a pipeline the fleet serves (the harness's allow-list), in both files the agent writes: the
+        // `KEY="value"` env file and the JSON one pre-bootstrap reads.
+        const job = {
+            BUILDKITE_PIPELINE_SLUG: "kolibri",
+            BUILDKITE_REPO: "https://github.com/learningequality/kolibri.git",
+        };
         const envFile = path.join(machine.root, "job.env");
-        fs.writeFileSync(envFile, 'BUILDKITE_REPO="git@github.com:learningequality/kolibri.git"\n');
+        fs.writeFileSync(
+            envFile,
+            Object.entries(job)
+                .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
+                .join(""),
+        );
+        const envJsonFile = path.join(machine.root, "job-env.json");
+        fs.writeFileSync(envJsonFile, JSON.stringify(job));
         machine.setDisk(50 * 1024 * 1024, 40);
         machine.setDocker({
             containers: [
@@ -38,6 +51,7 @@ async function main(): Promise<void> {
         });
         const env = machine.env({
             BUILDKITE_ENV_FILE: envFile,
+            BUILDKITE_ENV_JSON_FILE: envJsonFile,
             BUILDKITE_JOB_ID: "job-1",
             // The job's plugin config, so the environment hook parses a step image as it would in a real job.
             BUILDKITE_PLUGINS: JSON.stringify([
