@@ -278,9 +278,9 @@ export class AgentFleet extends pulumi.ComponentResource {
             const stackName = cloudFormationStackName(name);
             // The stack builds the instance profile around this role (templates/aws-stack.yml IAMInstanceProfile:
             // Roles is the role name taken from InstanceRoleARN) and creates no IAMRole/IAMPolicies (both
-            // `Condition: CreateIAMRole`), so ManagedPolicyARNs, InstanceRolePermissionsBoundaryARN and the
-            // ECRAccessPolicy managed policy would all be ignored there: the boundary and the config's managed
-            // policies go on this role instead.
+            // `Condition: CreateIAMRole`), so ManagedPolicyARNs and the ECRAccessPolicy managed policy would be
+            // ignored there, and InstanceRolePermissionsBoundaryARN reaches only the stack's other roles
+            // (stack-parameters.ts): the boundary and the config's managed policies go on this role as well.
             const role = new aws.iam.Role(
                 childName(name, "role"),
                 {
