@@ -57,6 +57,8 @@ export interface FleetRegionWiring {
     readonly secretsKeyArn: pulumi.Input<string>;
     /** ARN of the (region, cluster) agent-token KMS key, which encrypts the token parameter. */
     readonly tokenKeyArn: pulumi.Input<string>;
+    /** Id of that key: the stack passes it to its scaler (BuildkiteAgentTokenParameterStoreKMSKey). */
+    readonly tokenKeyId: pulumi.Input<string>;
     /** Content hash of the hooks bundle. */
     readonly hooksHash: string;
     /** Key prefix of the hooks bundle in the bucket. */
@@ -276,9 +278,9 @@ export class AgentFleet extends pulumi.ComponentResource {
             const stackName = cloudFormationStackName(name);
             // The stack builds the instance profile around this role (templates/aws-stack.yml IAMInstanceProfile:
             // Roles is the role name taken from InstanceRoleARN) and creates no IAMRole/IAMPolicies (both
-            // `Condition: CreateIAMRole`), so ManagedPolicyARNs, InstanceRolePermissionsBoundaryARN and the
-            // ECRAccessPolicy managed policy would all be ignored there: the boundary and the config's managed
-            // policies go on this role instead.
+            // `Condition: CreateIAMRole`), so ManagedPolicyARNs and the ECRAccessPolicy managed policy would be
+            // ignored there, and InstanceRolePermissionsBoundaryARN reaches only the stack's other roles
+            // (stack-parameters.ts): the boundary and the config's managed policies go on this role as well.
             const role = new aws.iam.Role(
                 childName(name, "role"),
                 {
@@ -344,10 +346,11 @@ export class AgentFleet extends pulumi.ComponentResource {
             ];
 
             const parameters = pulumi
-                .all([region.secretsBucketName, bootstrapScriptUrl, role.arn, agentEnvFileUrl])
-                .apply(([secretsBucket, bootstrapScriptUrl, roleArn, agentEnvFileUrl]) => {
+                .all([region.secretsBucketName, bootstrapScriptUrl, role.arn, agentEnvFileUrl, region.tokenKeyId])
+                .apply(([secretsBucket, bootstrapScriptUrl, roleArn, agentEnvFileUrl, tokenKeyId]) => {
                     const params = toStackParameters(fleet, {
                         tokenParameterPath: parameterPath,
+                        tokenKeyId,
                         secretsBucket,
                         secretsBucketRegion: fleet.region,
                         bootstrapScriptUrl,

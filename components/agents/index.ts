@@ -10,7 +10,7 @@ import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { templateUrl } from "./elastic-stack-template";
 import { awsProviderName, clusterQueueName, HOME_SECRETS_CLUSTER, secretsBucketName } from "./naming";
 import { secretsBucketScopes, secretsForBucket } from "./secret-objects";
-import { BucketReader, HooksBundleFiles, SecretsBucket } from "./secrets-bucket";
+import { BucketReader, HooksBundleFiles, KeyPrincipals, SecretsBucket } from "./secrets-bucket";
 
 export {
     AgentFleet,
@@ -20,7 +20,7 @@ export {
     FleetRegionWiring,
     RenderBootstrap,
 } from "./agent-fleet";
-export { SecretsBucket, SecretsBucketArgs, HooksBundleFiles } from "./secrets-bucket";
+export { SecretsBucket, SecretsBucketArgs, HooksBundleFiles, KeyPrincipals } from "./secrets-bucket";
 export { templateUrl, PINNED_ELASTIC_STACK_VERSION } from "./elastic-stack-template";
 export { checkParameters, toStackParameters } from "./stack-parameters";
 export { fleetPolicyDocument, instanceTrustPolicy, SecretsScope } from "./iam-policy";
@@ -119,6 +119,19 @@ export function fleetSecretsScope(
 const sorted = <T>(items: Iterable<T>): T[] => [...items].sort();
 
 /**
+ * Who besides the fleets may use the KMS keys: the `deploy` roles of `ci-platform:deployRoles` and the break-glass
+ * `ci-platform:kmsAdministrators` write, the `read` roles read the agent tokens back; `preview` roles get nothing.
+ */
+export function keyPrincipals(config: Pick<PlatformConfig, "deployRoles" | "kmsAdministrators">): KeyPrincipals {
+    const named = (access: string) => config.deployRoles.filter((r) => r.access === access).map((r) => r.name);
+    return {
+        deployRoleNames: named("deploy"),
+        readRoleNames: named("read"),
+        administratorArns: [...config.kmsAdministrators],
+    };
+}
+
+/**
  * Declares every fleet of `ci-platform:fleets`: one AWS provider per region with AWS fleets, one {@link SecretsBucket}
  * (and KMS key) per (region, cluster) with AWS fleets, one cluster queue per (cluster, queue), one {@link AgentFleet}
  * per fleet, reading its own cluster's bucket of its region only. Names derive from fleet names, regions, clusters
@@ -214,6 +227,7 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                         secretsBucketArn: bucket.bucketArn,
                         secretsKeyArn: bucket.keyArn,
                         tokenKeyArn: bucket.tokenKeyArn,
+                        tokenKeyId: bucket.tokenKeyId,
                         hooksHash: args.hooksBundle.hash,
                         hooksPrefix: bucket.hooksPrefix,
                     },
@@ -242,6 +256,8 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 fleet: fleet.name,
                 roleArn: stack.roleArn,
                 tokenParameterArn: stack.tokenParameterArn,
+                // elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml: the scaler exists when MinSize != MaxSize.
+                scaled: fleet.minSize !== fleet.maxSize,
             });
             (roleArnsByRegion[fleet.region] ??= []).push(stack.roleArn);
         } else {
@@ -260,10 +276,12 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
             };
         }
     }
-    // The keys' policies name the roles, which exist only now (each role's policy names the keys).
+    // The keys' policies name the roles, which exist only now (each role's policy names the keys), and who else may
+    // use the keys: the deploy roles and administrators write, the read roles read the tokens back (key-policy.ts).
+    const principals = keyPrincipals(config);
     for (const [name, bucket] of Object.entries(buckets)) {
         if (accountId === undefined) throw new pulumi.RunError(`no AWS account id for the key policies of ${name}`);
-        bucket.grantFleets(readers[name] ?? [], accountId);
+        bucket.grantFleets(readers[name] ?? [], accountId, principals);
     }
     return { fleets, buckets, providers, queues, components, roleArnsByRegion };
 }

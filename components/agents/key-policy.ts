@@ -7,14 +7,20 @@
  *   unmanageable: KMS refuses a policy that would lock out the principal setting it (the PutKeyPolicy lockout safety
  *   check), and a key nobody can administer can only be recovered through AWS Support (AWS KMS Developer Guide,
  *   "Default key policy": "allows the AWS account ... full access to the KMS key").
- * - the deploy identity (whoever runs `pulumi up`, an IAM principal of this account that its IAM policies allow)
- *   writes through the service and nothing else: for the secrets key GenerateDataKey (S3 PutObject with SSE-KMS) and
- *   Decrypt (S3 reads and multipart uploads), through S3 and for this bucket only; for the token key Encrypt
- *   (PutParameter) and Decrypt (the provider reads the parameter back with decryption), through SSM and for the
- *   named token parameters only. The account root as principal delegates to IAM, so the deploy identity needs its
- *   own IAM grant as well: the statement caps it, it does not give it.
+ * - the writers: the `deploy` roles of `ci-platform:deployRoles` and the break-glass administrators of
+ *   `ci-platform:kmsAdministrators` (whoever runs the first `pulumi up` must be one), and no other principal of the
+ *   account (condition `aws:PrincipalArn`), write through the service and nothing else: for the secrets key
+ *   GenerateDataKey (S3 PutObject with SSE-KMS) and Decrypt (S3 reads and multipart uploads), through S3 and for this
+ *   bucket only; for the token key Encrypt (PutParameter) and Decrypt (the provider reads the parameter back with
+ *   decryption), through SSM and for the named token parameters only. The account root as principal delegates to
+ *   IAM, so a writer needs its own IAM grant as well: the statement caps it, it does not give it.
+ * - the `read` roles of `ci-platform:deployRoles`: kms:Decrypt of the token key through SSM for the named token
+ *   parameters (the drift check's `pulumi preview --refresh` reads SecureString parameters with decryption:
+ *   terraform-provider-aws internal/service/ssm findParameterByName(..., true)); nothing of the secrets key.
  * - each fleet role, named by ARN: kms:Decrypt only, through S3 for its bucket, or through SSM for its own token
  *   parameter.
+ * - each autoscaled fleet's scaler role (its name is generated: naming.ts scalerRolePattern): kms:Decrypt through SSM
+ *   for its fleet's token parameter only (buildkite-agent-scaler v1.12.0 scaler/ssm.go: GetParameter WithDecryption).
  * No statement gives a usage action without kms:ViaService and an encryption context.
  */
 
@@ -77,9 +83,14 @@ export interface SecretsKeyPolicyInput {
     readonly bucketArn: string;
     /** Instance roles of the fleets that read the bucket. */
     readonly fleetRoleArns: readonly string[];
+    /** Who may write (ARNs or ArnLike patterns): the deploy roles and the key administrators. None: nobody writes. */
+    readonly writers: readonly string[];
     /** Defaults to "aws". */
     readonly partition?: string;
 }
+
+/** The `aws:PrincipalArn` condition that narrows an account-root statement to the named principals. */
+const principalIn = (arns: readonly string[]) => ({ ArnLike: { "aws:PrincipalArn": [...new Set(arns)].sort() } });
 
 /** The secrets key's policy. */
 export function secretsKeyPolicy(input: SecretsKeyPolicyInput): KeyPolicyDocument {
@@ -93,14 +104,21 @@ export function secretsKeyPolicy(input: SecretsKeyPolicyInput): KeyPolicyDocumen
         Version: "2012-10-17",
         Statement: [
             administer(partition, input.accountId),
-            {
-                Sid: "DeployWritesThroughS3",
-                Effect: "Allow",
-                Principal: { AWS: accountRoot(partition, input.accountId) },
-                Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-                Resource: "*",
-                Condition: { StringEquals: { ...viaS3, "kms:CallerAccount": input.accountId } },
-            },
+            ...(input.writers.length === 0
+                ? []
+                : [
+                      {
+                          Sid: "DeployWritesThroughS3",
+                          Effect: "Allow" as const,
+                          Principal: { AWS: accountRoot(partition, input.accountId) },
+                          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                          Resource: "*" as const,
+                          Condition: {
+                              StringEquals: { ...viaS3, "kms:CallerAccount": input.accountId },
+                              ...principalIn(input.writers),
+                          },
+                      },
+                  ]),
             ...(roles.length === 0
                 ? []
                 : [
@@ -125,6 +143,11 @@ export interface TokenReader {
     readonly roleArn: string;
     /** ARN of its token parameter: the encryption context SSM uses. */
     readonly parameterArn: string;
+    /**
+     * `aws:PrincipalArn` pattern of its scaler role (naming.ts scalerRolePattern), when its stack has a scaler
+     * (MinSize != MaxSize); absent for a fixed-size fleet.
+     */
+    readonly scalerRolePattern?: string;
 }
 
 /** Inputs of {@link tokenKeyPolicy}. */
@@ -133,6 +156,10 @@ export interface TokenKeyPolicyInput {
     readonly region: string;
     /** The fleets of the (region, cluster). */
     readonly readers: readonly TokenReader[];
+    /** Who may write the token parameters (ARNs or ArnLike patterns): deploy roles and key administrators. */
+    readonly writers: readonly string[];
+    /** Who may read them back, decrypted, through SSM (ARNs): the `read` deploy roles (drift check). */
+    readonly tokenReaders: readonly string[];
     /** Defaults to "aws". */
     readonly partition?: string;
 }
@@ -145,34 +172,37 @@ const sidPart = (name: string): string =>
         .map((w) => w[0].toUpperCase() + w.slice(1))
         .join("");
 
-/** The agent-token key's policy: each fleet role decrypts its own parameter only. */
+/** The agent-token key's policy: each fleet role and its scaler decrypt their own parameter only. */
 export function tokenKeyPolicy(input: TokenKeyPolicyInput): KeyPolicyDocument {
     const partition = input.partition ?? "aws";
+    const root = accountRoot(partition, input.accountId);
     const viaSsm = `ssm.${input.region}.amazonaws.com`;
     const readers = [...input.readers].sort((a, b) => (a.fleet < b.fleet ? -1 : a.fleet > b.fleet ? 1 : 0));
     const parameters = readers.map((r) => r.parameterArn);
+    const throughSsm = {
+        "kms:ViaService": viaSsm,
+        "kms:CallerAccount": input.accountId,
+        "kms:EncryptionContext:PARAMETER_ARN": parameters,
+    };
+    const forAccount = (sid: string, actions: string[], principals: readonly string[]): KeyPolicyStatement[] =>
+        parameters.length === 0 || principals.length === 0
+            ? []
+            : [
+                  {
+                      Sid: sid,
+                      Effect: "Allow",
+                      Principal: { AWS: root },
+                      Action: actions,
+                      Resource: "*",
+                      Condition: { StringEquals: throughSsm, ...principalIn(principals) },
+                  },
+              ];
     return {
         Version: "2012-10-17",
         Statement: [
             administer(partition, input.accountId),
-            ...(parameters.length === 0
-                ? []
-                : [
-                      {
-                          Sid: "DeployWritesTokensThroughSsm",
-                          Effect: "Allow" as const,
-                          Principal: { AWS: accountRoot(partition, input.accountId) },
-                          Action: ["kms:Encrypt", "kms:Decrypt"],
-                          Resource: "*" as const,
-                          Condition: {
-                              StringEquals: {
-                                  "kms:ViaService": viaSsm,
-                                  "kms:CallerAccount": input.accountId,
-                                  "kms:EncryptionContext:PARAMETER_ARN": parameters,
-                              },
-                          },
-                      },
-                  ]),
+            ...forAccount("DeployWritesTokensThroughSsm", ["kms:Encrypt", "kms:Decrypt"], input.writers),
+            ...forAccount("ReadRolesDecryptTokensThroughSsm", ["kms:Decrypt"], input.tokenReaders),
             ...readers.map((r): KeyPolicyStatement => ({
                 Sid: `Fleet${sidPart(r.fleet)}DecryptsOwnToken`,
                 Effect: "Allow",
@@ -183,6 +213,27 @@ export function tokenKeyPolicy(input: TokenKeyPolicyInput): KeyPolicyDocument {
                     StringEquals: { "kms:ViaService": viaSsm, "kms:EncryptionContext:PARAMETER_ARN": r.parameterArn },
                 },
             })),
+            ...readers.flatMap((r): KeyPolicyStatement[] =>
+                r.scalerRolePattern === undefined
+                    ? []
+                    : [
+                          {
+                              Sid: `Fleet${sidPart(r.fleet)}ScalerDecryptsOwnToken`,
+                              Effect: "Allow",
+                              Principal: { AWS: root },
+                              Action: ["kms:Decrypt"],
+                              Resource: "*",
+                              Condition: {
+                                  StringEquals: {
+                                      "kms:ViaService": viaSsm,
+                                      "kms:CallerAccount": input.accountId,
+                                      "kms:EncryptionContext:PARAMETER_ARN": r.parameterArn,
+                                  },
+                                  ArnLike: { "aws:PrincipalArn": r.scalerRolePattern },
+                              },
+                          },
+                      ],
+            ),
         ],
     };
 }

@@ -185,3 +185,23 @@ export const shellArg = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 export function urnOf(stack: string, project: string, typeChain: readonly string[], name: string): string {
     return `urn:pulumi:${stack}::${project}::${typeChain.join("$")}::${name}`;
 }
+
+/**
+ * How many leading characters of its nested stack's name CloudFormation keeps in the scaler role's generated name:
+ * the role is `<nested stack name, cut>-ExecutionRole-<12 random>`, at most 64 characters; the nested stack is
+ * `<stack>-Autoscaling-<random>` (or `-AutoscalingArm64-`). buildkite/buildkite-agent-scaler issue #68 shows one:
+ * `buildkite-5-11-0-test-Autoscaling-CV-ExecutionRole-X4NRVJKLN5LX`, 36 characters of the nested stack's name.
+ */
+export const SCALER_ROLE_STACK_PREFIX_LENGTH = 36;
+
+/**
+ * `aws:PrincipalArn` pattern (ArnLike) of a fleet's scaler role. The scaler's template gives its ExecutionRole no
+ * RoleName and path `/` (buildkite-agent-scaler v1.12.0 template.yaml ExecutionRole), so CloudFormation generates the
+ * name from the nested stack's (elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml Autoscaling, an
+ * AWS::Serverless::Application, i.e. a nested stack named after the fleet's stack and the logical id). The pattern
+ * keeps what survives the name's cut: `buildkite-<fleet>-Autoscal…` up to {@link SCALER_ROLE_STACK_PREFIX_LENGTH}.
+ */
+export function scalerRolePattern(partition: string, account: string, fleet: string): string {
+    const prefix = `${cloudFormationStackName(fleet)}-Autoscaling`.slice(0, SCALER_ROLE_STACK_PREFIX_LENGTH);
+    return `arn:${partition}:iam::${account}:role/${prefix}*-ExecutionRole-*`;
+}

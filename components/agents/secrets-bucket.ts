@@ -4,7 +4,7 @@ import type { SecretsConfig } from "../config/schema";
 import { secretsBucketPolicyDocument } from "./iam-policy";
 import { secretsKeyPolicy, TokenReader, tokenKeyPolicy } from "./key-policy";
 import { hookObjects, HooksBundleFiles } from "./hook-objects";
-import { childName, hooksKeyPrefix, secretObjectName, TYPES } from "./naming";
+import { childName, hooksKeyPrefix, scalerRolePattern, secretObjectName, TYPES } from "./naming";
 import { secretObjectMetadata, secretObjects } from "./secret-objects";
 
 export type { HooksBundleFiles } from "./hook-objects";
@@ -31,6 +31,18 @@ export interface BucketReader {
     readonly roleArn: pulumi.Input<string>;
     /** ARN of the fleet's agent-token parameter, which the token key encrypts. */
     readonly tokenParameterArn: pulumi.Input<string>;
+    /** Whether the fleet's stack runs a scaler (MinSize != MaxSize), whose role reads the token too. */
+    readonly scaled: boolean;
+}
+
+/** Who, besides the fleets, may use the keys (key-policy.ts). Names and ARNs from config, so plain values. */
+export interface KeyPrincipals {
+    /** Names of the `deploy` roles of `ci-platform:deployRoles` (path `/`): they write secrets and tokens. */
+    readonly deployRoleNames: readonly string[];
+    /** Names of the `read` roles: they read the token parameters back, decrypted, through SSM. */
+    readonly readRoleNames: readonly string[];
+    /** `ci-platform:kmsAdministrators`: break-glass principals (ARNs) that write like the deploy roles. */
+    readonly administratorArns: readonly string[];
 }
 
 /**
@@ -51,6 +63,8 @@ export class SecretsBucket extends pulumi.ComponentResource {
     public readonly keyId: pulumi.Output<string>;
     /** ARN of the KMS key of the agent-token parameters of the cluster's fleets in the region. */
     public readonly tokenKeyArn: pulumi.Output<string>;
+    /** Id of that key (the stack's BuildkiteAgentTokenParameterStoreKMSKey). */
+    public readonly tokenKeyId: pulumi.Output<string>;
     /** The bucket's region. */
     public readonly region: string;
     /** The cluster whose fleets read it. */
@@ -198,6 +212,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
         this.keyArn = key.arn;
         this.keyId = key.keyId;
         this.tokenKeyArn = tokenKey.arn;
+        this.tokenKeyId = tokenKey.keyId;
         this.secretsKey = key;
         this.tokenKey = tokenKey;
         this.region = args.region;
@@ -209,6 +224,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
             keyArn: this.keyArn,
             keyId: this.keyId,
             tokenKeyArn: this.tokenKeyArn,
+            tokenKeyId: this.tokenKeyId,
             region: this.region,
             hooksPrefix: this.hooksPrefix,
         });
@@ -219,9 +235,14 @@ export class SecretsBucket extends pulumi.ComponentResource {
      * Separate resources (`aws.kms.KeyPolicy`), because the roles are created after the keys: a role's policy names
      * the keys. Call once, after the fleets of the (region, cluster) exist.
      */
-    grantFleets(readers: readonly BucketReader[], accountId: pulumi.Input<string>): void {
+    grantFleets(readers: readonly BucketReader[], accountId: pulumi.Input<string>, principals: KeyPrincipals): void {
         const sorted = [...readers].sort((a, b) => (a.fleet < b.fleet ? -1 : a.fleet > b.fleet ? 1 : 0));
         const region = this.region;
+        const roleArn = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
+        const writers = (account: string) => [
+            ...principals.deployRoleNames.map((n) => roleArn(account, n)),
+            ...principals.administratorArns,
+        ];
         new aws.kms.KeyPolicy(
             childName(this.componentName, "key-policy"),
             {
@@ -230,7 +251,13 @@ export class SecretsBucket extends pulumi.ComponentResource {
                     .all([accountId, this.bucketArn, pulumi.all(sorted.map((r) => r.roleArn))])
                     .apply(([account, bucketArn, roles]) =>
                         JSON.stringify(
-                            secretsKeyPolicy({ accountId: account, region, bucketArn, fleetRoleArns: roles }),
+                            secretsKeyPolicy({
+                                accountId: account,
+                                region,
+                                bucketArn,
+                                fleetRoleArns: roles,
+                                writers: writers(account),
+                            }),
                         ),
                     ),
             },
@@ -247,11 +274,16 @@ export class SecretsBucket extends pulumi.ComponentResource {
                             tokenKeyPolicy({
                                 accountId: account,
                                 region,
-                                readers: pairs.map(([roleArn, parameterArn], i): TokenReader => ({
+                                readers: pairs.map(([fleetRoleArn, parameterArn], i): TokenReader => ({
                                     fleet: sorted[i].fleet,
-                                    roleArn,
+                                    roleArn: fleetRoleArn,
                                     parameterArn,
+                                    ...(sorted[i].scaled
+                                        ? { scalerRolePattern: scalerRolePattern("aws", account, sorted[i].fleet) }
+                                        : {}),
                                 })),
+                                writers: writers(account),
+                                tokenReaders: principals.readRoleNames.map((n) => roleArn(account, n)),
                             }),
                         ),
                     ),

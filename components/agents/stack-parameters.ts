@@ -11,6 +11,11 @@ import { ELASTIC_STACK_PARAMETERS, ParameterFacts, PINNED_ELASTIC_STACK_VERSION 
 export interface StackWiring {
     /** SSM Parameter Store path of the fleet's agent token (a SecureString), never the token itself. */
     readonly tokenParameterPath: string;
+    /**
+     * Key id (not ARN) of the KMS key that encrypts the token parameter: the scaler's role decrypts with it
+     * (buildkite-agent-scaler v1.12.0 template.yaml DecryptAgentToken builds `key/${BuildkiteAgentTokenParameterStoreKMSKey}`).
+     */
+    readonly tokenKeyId: string;
     /** Name of the region's secrets bucket. */
     readonly secretsBucket: string;
     /** Region of the secrets bucket (the fleet's own region). */
@@ -39,9 +44,13 @@ export function toStackParameters(fleet: AwsFleetConfig, wiring: StackWiring): R
     const params: Record<string, string> = {
         BuildkiteQueue: fleet.queue,
         BuildkiteAgentTokenParameterStorePath: wiring.tokenParameterPath,
-        // No BuildkiteAgentTokenParameterStoreKMSKey: the template uses it only for the DecryptAgentToken policy of
-        // the role it creates (templates/aws-stack.yml IAMRole, UseCustomerManagedKeyForParameterStore); our role
-        // decrypts the token itself (iam-policy.ts DecryptAgentToken).
+        // The scaler reads the token too: elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml Autoscaling (and
+        // AutoscalingArm64, both only when MinSize != MaxSize: HasVariableSize) passes this key on, and
+        // buildkite-agent-scaler v1.12.0 template.yaml grants its ExecutionRole kms:Decrypt on `key/<this>` only when
+        // it is set; scaler/ssm.go reads the parameter WithDecryption. Without it a fleet at 0 never scales up.
+        // The instance role's own DecryptAgentToken grant is ignored here (IAMPolicies: Condition CreateIAMRole);
+        // ours decrypts through iam-policy.ts. The key policy admits the scaler (key-policy.ts, scalerRolePattern).
+        BuildkiteAgentTokenParameterStoreKMSKey: wiring.tokenKeyId,
         InstanceRoleARN: wiring.instanceRoleArn,
         BuildkiteAgentTags: agentTags(fleet),
         BuildkiteAgentEnableGracefulShutdown: flag(true),
@@ -82,8 +91,12 @@ export function toStackParameters(fleet: AwsFleetConfig, wiring: StackWiring): R
     if (fleet.securityGroupIds !== undefined && fleet.securityGroupIds.length > 0)
         params.SecurityGroupIds = fleet.securityGroupIds.join(",");
     if (fleet.rootVolumeSizeGb !== undefined) params.RootVolumeSize = String(fleet.rootVolumeSizeGb);
-    // fleet.permissionsBoundary and fleet.managedPolicyArns go on our role (agent-fleet.ts): the template ignores
-    // InstanceRolePermissionsBoundaryARN and ManagedPolicyARNs when InstanceRoleARN is set.
+    // fleet.permissionsBoundary goes on our role (agent-fleet.ts) and on the roles the stack still creates: v6.71.1
+    // templates/aws-stack.yml applies InstanceRolePermissionsBoundaryARN to AsgProcessSuspenderRole,
+    // StopBuildkiteAgentsRole and the scaler (Autoscaling RolePermissionsBoundaryARN); only its IAMRole, which our
+    // InstanceRoleARN replaces, would ignore it. fleet.managedPolicyArns go on our role only: the template attaches
+    // ManagedPolicyARNs to its own IAMRole alone.
+    if (fleet.permissionsBoundary !== undefined) params.InstanceRolePermissionsBoundaryARN = fleet.permissionsBoundary;
     return params;
 }
 

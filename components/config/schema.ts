@@ -587,6 +587,18 @@ export const platformConfigSchema = z.strictObject({
     tags: tagMap.default({}),
     /** The AWS roles that deploy and preview this stack, assumed per job through OIDC (components/access). */
     deployRoles: z.array(deployRoleSchema).default([]),
+    /**
+     * Break-glass principals (IAM role or user ARNs) that may write the platform's secrets and agent tokens through
+     * its KMS keys besides the `deploy` roles: the administrator who runs the first `pulumi up` (components/agents
+     * key-policy.ts). Defaults to none.
+     */
+    kmsAdministrators: z
+        .array(
+            z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/, {
+                error: "must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/Admin",
+            }),
+        )
+        .default([]),
 });
 
 /** The keys of the config namespace. */

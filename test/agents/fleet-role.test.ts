@@ -6,9 +6,11 @@ import type { PlatformConfig } from "../../components/config/schema";
 import { FAKE_BUNDLE, prodConfig } from "./fixtures";
 import { installMocks } from "./mocks";
 
-// The config's permissionsBoundary and managedPolicyArns keep working now that the role is ours: the template ignores
-// InstanceRolePermissionsBoundaryARN and ManagedPolicyARNs when InstanceRoleARN is set (elastic-ci-stack-for-aws
-// v6.71.1 templates/aws-stack.yml IAMRole, `Condition: CreateIAMRole`), so they must land on our role.
+// The config's permissionsBoundary and managedPolicyArns keep working now that the role is ours: the template's
+// IAMRole, which InstanceRoleARN replaces, is where it would put them (elastic-ci-stack-for-aws v6.71.1
+// templates/aws-stack.yml IAMRole, `Condition: CreateIAMRole`), so they must land on our role. The boundary also goes to
+// the stack: it still applies InstanceRolePermissionsBoundaryARN to the roles it creates (AsgProcessSuspenderRole,
+// StopBuildkiteAgentsRole, the scaler's).
 
 const { registered, settle } = installMocks();
 const BOUNDARY = "arn:aws:iam::123456789012:policy/ci-boundary";
@@ -37,15 +39,18 @@ before(async () => {
 });
 
 describe("a fleet's role with the config's boundary and managed policies", () => {
-    it("carries the permissions boundary on our role, and passes none to the stack", () => {
+    it("carries the permissions boundary on our role and on the stack's own roles", () => {
         const role = registered.find((r) => r.type === "aws:iam/role:Role" && r.name === "linux-eu-west-1-role");
         assert.equal(role?.inputs.permissionsBoundary, BOUNDARY);
         const other = registered.find((r) => r.type === "aws:iam/role:Role" && r.name === "linux-us-east-1-role");
         assert.equal(other?.inputs.permissionsBoundary, undefined, "only where configured");
         const stack = registered.find((r) => r.name === "linux-eu-west-1-stack");
         const params = stack?.inputs.parameters as Record<string, string>;
-        assert.equal(params.InstanceRolePermissionsBoundaryARN, undefined);
+        assert.equal(params.InstanceRolePermissionsBoundaryARN, BOUNDARY);
         assert.equal(params.ManagedPolicyARNs, undefined);
+        const otherStack = registered.find((r) => r.name === "linux-us-east-1-stack");
+        const otherParams = otherStack?.inputs.parameters as Record<string, string>;
+        assert.equal(otherParams.InstanceRolePermissionsBoundaryARN, undefined, "only where configured");
     });
 
     it("attaches each extra managed policy once, under a name from the ARN, beside the fleet's own policy", () => {

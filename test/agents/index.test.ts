@@ -108,7 +108,84 @@ describe("declareFleets on the prod config", () => {
                 );
             assert.equal(params.InstanceRoleARN, `arn:aws:iam::123456789012:role/${fleet}-role-1234567`);
             assert.equal(params.ManagedPolicyARNs, undefined, "ignored with InstanceRoleARN: attached to our role");
-            assert.equal(params.BuildkiteAgentTokenParameterStoreKMSKey, undefined);
+            const cfg = awsFleets.find((f) => f.name === fleet);
+            assert.ok(cfg, fleet);
+            assert.equal(
+                params.BuildkiteAgentTokenParameterStoreKMSKey,
+                `key-${secretsBucketName(cfg.region, cfg.cluster)}-token-key`,
+                `${fleet}: its own (region, cluster) token key, by id`,
+            );
+        }
+    });
+
+    it("lets the scaler of every autoscaled fleet decrypt its own token: key id passed, key policy admits its role", () => {
+        // elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml: a scaler exists when MinSize != MaxSize.
+        const scaled = awsFleets.filter((f) => f.minSize < f.maxSize);
+        assert.ok(
+            scaled.some((f) => f.minSize === 0),
+            "the prod config has fleets that scale up from 0",
+        );
+        for (const fleet of scaled) {
+            const bucket = secretsBucketName(fleet.region, fleet.cluster);
+            const params = one("aws:cloudformation/stack:Stack", `${fleet.name}-stack`).inputs.parameters as Record<
+                string,
+                string
+            >;
+            assert.equal(params.BuildkiteAgentTokenParameterStoreKMSKey, `key-${bucket}-token-key`, fleet.name);
+            const policy = one("aws:kms/keyPolicy:KeyPolicy", `${bucket}-token-key-policy`);
+            assert.equal(policy.inputs.keyId, params.BuildkiteAgentTokenParameterStoreKMSKey, fleet.name);
+            const doc = JSON.parse(policy.inputs.policy as string) as {
+                Statement: { Sid: string; Action: string[]; Condition?: Record<string, Record<string, unknown>> }[];
+            };
+            const parameter = `arn:aws:ssm:${fleet.region}:123456789012:parameter/ci-platform/${fleet.name}/buildkite-agent-token`;
+            const statement = doc.Statement.find(
+                (s) =>
+                    s.Condition?.ArnLike?.["aws:PrincipalArn"] ===
+                    `arn:aws:iam::123456789012:role/${`buildkite-${fleet.name}-Autoscaling`.slice(0, 36)}*-ExecutionRole-*`,
+            );
+            assert.ok(statement, `${fleet.name}: a statement for its scaler's role`);
+            assert.deepEqual(statement.Action, ["kms:Decrypt"]);
+            assert.deepEqual(statement.Condition?.StringEquals, {
+                "kms:ViaService": `ssm.${fleet.region}.amazonaws.com`,
+                "kms:CallerAccount": "123456789012",
+                "kms:EncryptionContext:PARAMETER_ARN": parameter,
+            });
+        }
+    });
+
+    it("lets only the configured deploy and read roles use the keys through the account", () => {
+        const deploy = config.deployRoles.filter((r) => r.access === "deploy").map((r) => r.name);
+        const read = config.deployRoles.filter((r) => r.access === "read").map((r) => r.name);
+        assert.ok(deploy.length > 0 && read.length > 0, "the prod config has deploy and read roles");
+        const arns = (names: string[]) => names.map((n) => `arn:aws:iam::123456789012:role/${n}`).sort();
+        for (const name of Object.keys(declared.buckets)) {
+            for (const [policyName, sids] of [
+                [`${name}-key-policy`, ["DeployWritesThroughS3"]],
+                [`${name}-token-key-policy`, ["DeployWritesTokensThroughSsm"]],
+            ] as const) {
+                const doc = JSON.parse(one("aws:kms/keyPolicy:KeyPolicy", policyName).inputs.policy as string) as {
+                    Statement: { Sid: string; Principal: { AWS: unknown }; Condition?: Record<string, unknown> }[];
+                };
+                for (const s of doc.Statement.filter((st) => st.Principal.AWS === "arn:aws:iam::123456789012:root"))
+                    if (s.Sid !== "AccountAdministersKey")
+                        assert.ok(s.Condition?.ArnLike, `${policyName} ${s.Sid}: narrowed to named principals`);
+                for (const sid of sids)
+                    assert.deepEqual(
+                        (doc.Statement.find((s) => s.Sid === sid)?.Condition?.ArnLike as Record<string, unknown>)[
+                            "aws:PrincipalArn"
+                        ],
+                        [...arns(deploy), ...config.kmsAdministrators].sort(),
+                        `${policyName} ${sid}`,
+                    );
+            }
+            const tokenDoc = JSON.parse(
+                one("aws:kms/keyPolicy:KeyPolicy", `${name}-token-key-policy`).inputs.policy as string,
+            ) as { Statement: { Sid: string; Condition?: { ArnLike?: Record<string, unknown> } }[] };
+            assert.deepEqual(
+                tokenDoc.Statement.find((s) => s.Sid === "ReadRolesDecryptTokensThroughSsm")?.Condition?.ArnLike,
+                { "aws:PrincipalArn": arns(read) },
+                name,
+            );
         }
     });
 
@@ -180,7 +257,7 @@ describe("declareFleets on the prod config", () => {
                 Statement: { Sid: string; Principal: { AWS: string | string[] } }[];
             };
             assert.deepEqual(
-                tokenDoc.Statement.filter((s) => s.Sid.endsWith("DecryptsOwnToken"))
+                tokenDoc.Statement.filter((s) => /^Fleet\w+(?<!Scaler)DecryptsOwnToken$/.test(s.Sid))
                     .map((s) => s.Principal.AWS)
                     .sort(),
                 roles,

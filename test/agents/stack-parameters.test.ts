@@ -13,6 +13,7 @@ import { prodConfig, prodRawConfig } from "./fixtures";
 
 const WIRING: StackWiring = {
     tokenParameterPath: "/ci-platform/linux-us-east-1/buildkite-agent-token",
+    tokenKeyId: "1234abcd-12ab-34cd-56ef-1234567890ab",
     secretsBucket: "secrets-us-east-1-bucket-0a1b2c",
     secretsBucketRegion: "us-east-1",
     bootstrapScriptUrl: "s3://secrets-us-east-1-bucket-0a1b2c/_ci-platform/bootstrap/linux-us-east-1.sh",
@@ -55,23 +56,28 @@ describe("toStackParameters", () => {
         assert.equal(p.VpcId, undefined, "no VPC given: the stack creates its own");
     });
 
-    it("hands the stack our instance role, so it creates no role, no policy and no token-key grant of its own", () => {
+    it("hands the stack our instance role, so it creates no instance role, no instance policy of its own", () => {
         // elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml: IAMRole and IAMPolicies exist only when
-        // InstanceRoleARN is "" (Condition CreateIAMRole); with a role given, ManagedPolicyARNs,
-        // InstanceRolePermissionsBoundaryARN and BuildkiteAgentTokenParameterStoreKMSKey would be ignored.
+        // InstanceRoleARN is "" (Condition CreateIAMRole); with a role given, ManagedPolicyARNs and InstanceRoleName
+        // would be ignored.
         for (const fleet of awsFleets()) {
             const p = toStackParameters(fleet, WIRING);
             assert.equal(p.InstanceRoleARN, WIRING.instanceRoleArn, fleet.name);
             assert.match(p.InstanceRoleARN, /^arn:aws:iam::[0-9]+:role\/.*$/, "the template's AllowedPattern");
-            for (const ignored of [
-                "ManagedPolicyARNs",
-                "InstanceRolePermissionsBoundaryARN",
-                "InstanceRoleName",
-                "BuildkiteAgentTokenParameterStoreKMSKey",
-            ])
+            for (const ignored of ["ManagedPolicyARNs", "InstanceRoleName"])
                 assert.equal(p[ignored], undefined, `${fleet.name}: ${ignored}`);
             // With our role, ECRAccessPolicy attaches nothing; "readonly" only keeps the stack's ECR login on.
             assert.equal(p.ECRAccessPolicy, "readonly");
+        }
+    });
+
+    it("passes the token key's id, so the scaler may decrypt the token it polls Buildkite with", () => {
+        // v6.71.1 templates/aws-stack.yml Autoscaling passes BuildkiteAgentTokenParameterStoreKMSKey to
+        // buildkite-agent-scaler v1.12.0, whose template.yaml grants kms:Decrypt on `key/<it>` only when it is set.
+        for (const fleet of awsFleets()) {
+            const p = toStackParameters(fleet, WIRING);
+            assert.equal(p.BuildkiteAgentTokenParameterStoreKMSKey, WIRING.tokenKeyId, fleet.name);
+            assert.doesNotMatch(p.BuildkiteAgentTokenParameterStoreKMSKey, /^arn:/, "an id: the template adds key/");
         }
     });
 
@@ -83,7 +89,7 @@ describe("toStackParameters", () => {
         assert.match(checkParameters(p).join("\n"), /InstanceRoleARN .* does not match/);
     });
 
-    it("passes VPC, subnets and volume size when given; the boundary and managed policies go on our role", () => {
+    it("passes VPC, subnets, volume size and the boundary when given; the managed policies go on our role only", () => {
         const fleet: AwsFleetConfig = {
             ...awsFleets()[0],
             vpcId: "vpc-0abc",
@@ -96,9 +102,12 @@ describe("toStackParameters", () => {
         assert.equal(p.VpcId, "vpc-0abc");
         assert.equal(p.Subnets, "subnet-01,subnet-02");
         assert.equal(p.RootVolumeSize, "500");
-        assert.equal(p.InstanceRolePermissionsBoundaryARN, undefined);
+        // v6.71.1 templates/aws-stack.yml applies it to AsgProcessSuspenderRole, StopBuildkiteAgentsRole and the
+        // scaler's role (Autoscaling RolePermissionsBoundaryARN), the roles the stack still creates.
+        assert.equal(p.InstanceRolePermissionsBoundaryARN, "arn:aws:iam::123456789012:policy/boundary");
         assert.equal(p.ManagedPolicyARNs, undefined);
         assert.deepEqual(checkParameters(p), []);
+        assert.equal(toStackParameters(awsFleets()[0], WIRING).InstanceRolePermissionsBoundaryARN, undefined);
     });
 });
 
