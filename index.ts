@@ -114,7 +114,13 @@ const deployRoles =
     config.deployRoles.length > 0
         ? new DeployRoles(
               "deploy-roles",
-              { roles: config.deployRoles, organization: config.organization, accountId },
+              {
+                  roles: config.deployRoles,
+                  organization: config.organization,
+                  accountId,
+                  pipelineIds: Object.fromEntries(pipelines.map((p, i) => [config.pipelines[i].slug, p.pipeline.uuid])),
+                  tokenKeyArns: Object.values(fleets.buckets).map((b) => b.tokenKeyArn),
+              },
               { providers: [awsProviders[config.homeRegion]] },
           )
         : undefined;

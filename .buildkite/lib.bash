@@ -29,8 +29,9 @@ require_credentials() {
 # - `buildkite-agent oidc request-token --audience sts.amazonaws.com` prints a token whose subject names the
 #   organization, pipeline, branch ref, commit and step key (buildkite/agent v3.137.0
 #   clicommand/oidc_request_token.go: --audience, --lifetime; subject format: buildkite/docs
-#   pages/agent/cli/reference/oidc.md), so the role's trust policy, not this repository, decides which builds may
-#   deploy: a branch build cannot claim ref refs/heads/main.
+#   pages/agent/cli/reference/oidc.md), and whose session tags name the pipeline's UUID and the build's source, so the
+#   role's trust policy, not this repository, decides which builds may deploy: a branch build cannot claim ref
+#   refs/heads/main, and a build created through the API or the UI cannot claim source webhook.
 # - AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE are the AWS SDKs' standard web-identity settings (pulumi-aws and the AWS
 #   CLI read them; they call sts:AssumeRoleWithWebIdentity themselves and again whenever the session expires).
 # - The token file is refreshed in the background while the job runs, so a long `pulumi up` can renew its session.
@@ -53,9 +54,15 @@ assume_aws_role() {
 }
 
 # oidc_token_to FILE: writes a fresh OIDC token for AWS STS to FILE (atomically; the file is the job's only copy).
+# The token carries the claims build_source and pipeline_id as AWS session tags (buildkite/agent v3.137.0
+# clicommand/oidc_request_token.go --aws-session-tag; buildkite/docs pages/agent/cli/reference/oidc.md "AWS session
+# tags"). Buildkite writes both, and the roles' trust policies require them: the trusted pipeline's UUID, and a build
+# a push started (`webhook`; `schedule` too for the read role), never one created through the API or the UI
+# (components/access/policy-documents.ts BUILD_SOURCES). Without the tags STS refuses the token.
 oidc_token_to() {
   local file="$1"
-  (umask 077 && buildkite-agent oidc request-token --audience sts.amazonaws.com --lifetime 900 >"$file.tmp")
+  (umask 077 && buildkite-agent oidc request-token --audience sts.amazonaws.com --lifetime 900 \
+    --aws-session-tag build_source,pipeline_id >"$file.tmp")
   mv "$file.tmp" "$file"
 }
 

@@ -6,6 +6,7 @@ import {
     issuerHost,
     issuerOf,
     previewDenyPolicy,
+    readRoleTokenKeysPolicy,
     trustPolicy,
 } from "./policy-documents";
 import { DeployRoleConfig } from "./schema";
@@ -19,6 +20,12 @@ export interface DeployRolesArgs {
     /** The AWS account the roles and providers are in (the provider ARNs are built from it, so that the trust
      * policies are known at preview, before the providers exist). */
     readonly accountId: pulumi.Input<string>;
+    /** Pipeline slug to the pipeline's UUID (`buildkite:Pipeline/pipeline:Pipeline` output `uuid`): the
+     * `pipeline_id` session tag a Buildkite-trusted role requires. Needed for every pipeline a role trusts. */
+    readonly pipelineIds: Readonly<Record<string, pulumi.Input<string>>>;
+    /** ARNs of the platform's agent-token keys, which `read` roles may use through SSM to refresh the SecureString
+     * token parameters. */
+    readonly tokenKeyArns: readonly pulumi.Input<string>[];
 }
 
 /** An IAM OIDC provider's ARN: `arn:aws:iam::ACCOUNT:oidc-provider/HOST` (AWS IAM User Guide, "IAM ARNs"). */
@@ -31,7 +38,8 @@ export const providerKey = (issuer: string): string => `oidc-${issuerHost(issuer
 /**
  * The roles that deploy and preview this stack, each assumed per job with an OIDC token (Buildkite's or GitHub
  * Actions'), never held by an agent: one IAM OIDC provider per issuer, and per role its trust policy, its access
- * level's managed policies and, for `preview`, the deny of secret values. The OIDC providers and the `deploy` roles
+ * level's managed policies, for `read` the agent-token keys through SSM (drift checks refresh the token parameters),
+ * and for `preview` the deny of secret values. The OIDC providers and the `deploy` roles
  * are protected: deleting them would leave CI unable to deploy the fix (README, "Deploy roles").
  */
 export class DeployRoles extends pulumi.ComponentResource {
@@ -57,6 +65,13 @@ export class DeployRoles extends pulumi.ComponentResource {
             ]),
         );
         const arns: Record<string, pulumi.Output<string>> = {};
+        const pipelineIdOf = (role: DeployRoleConfig): pulumi.Input<string | undefined> => {
+            if (role.buildkite === undefined) return undefined;
+            const id = args.pipelineIds[role.buildkite.pipeline];
+            if (id === undefined)
+                throw new Error(`deploy role "${role.name}": no UUID for pipeline "${role.buildkite.pipeline}"`);
+            return id;
+        };
         for (const config of args.roles) {
             const provider = providers.get(issuerOf(config)) as aws.iam.OpenIdConnectProvider;
             const role = new aws.iam.Role(
@@ -65,10 +80,14 @@ export class DeployRoles extends pulumi.ComponentResource {
                     name: config.name,
                     description: `ci-platform ${config.access} role, assumed per job through ${issuerHost(issuerOf(config))} OIDC`,
                     assumeRolePolicy: pulumi
-                        .output(args.accountId)
-                        .apply((account) =>
+                        .all([args.accountId, pipelineIdOf(config)])
+                        .apply(([account, pipelineId]) =>
                             JSON.stringify(
-                                trustPolicy(config, args.organization, oidcProviderArn(account, issuerOf(config))),
+                                trustPolicy(config, {
+                                    organization: args.organization,
+                                    providerArn: oidcProviderArn(account, issuerOf(config)),
+                                    pipelineId,
+                                }),
                             ),
                         ),
                     maxSessionDuration: config.maxSessionDurationSeconds,
@@ -85,6 +104,17 @@ export class DeployRoles extends pulumi.ComponentResource {
                 new aws.iam.RolePolicy(
                     `${name}-${config.name}-no-secrets`,
                     { role: role.name, policy: JSON.stringify(previewDenyPolicy()) },
+                    { parent: this },
+                );
+            if (config.access === "read" && args.tokenKeyArns.length > 0)
+                new aws.iam.RolePolicy(
+                    `${name}-${config.name}-token-parameters`,
+                    {
+                        role: role.name,
+                        policy: pulumi
+                            .all([...args.tokenKeyArns])
+                            .apply((keys) => JSON.stringify(readRoleTokenKeysPolicy(keys))),
+                    },
                     { parent: this },
                 );
             arns[config.name] = role.arn;

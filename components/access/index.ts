@@ -2,6 +2,7 @@ export { checkDeployRoles } from "./checks";
 export { DeployRoles, oidcProviderArn, providerKey } from "./deploy-roles";
 export type { DeployRolesArgs } from "./deploy-roles";
 export {
+    BUILD_SOURCES,
     BUILDKITE_ISSUER,
     GITHUB_ACTIONS_ISSUER,
     MANAGED_POLICIES,
@@ -9,8 +10,11 @@ export {
     issuerHost,
     issuerOf,
     previewDenyPolicy,
+    readRoleTokenKeysPolicy,
+    SESSION_TAGS,
     trustPolicy,
     trustedSubjects,
 } from "./policy-documents";
+export type { TrustContext } from "./policy-documents";
 export { DEPLOY_ACCESS, deployRoleSchema } from "./schema";
 export type { DeployAccess, DeployRoleConfig } from "./schema";

@@ -16,6 +16,14 @@
  *   `id-token` permission is read-only: github/docs "About security hardening with OpenID Connect").
  * - AWS IAM: a web-identity trust conditions on `<issuer host>:aud` and `<issuer host>:sub` (AWS IAM User Guide,
  *   "Available keys for AWS OIDC federation"); `StringLike` takes `*` and `?` wildcards.
+ * - Session tags: `buildkite-agent oidc request-token --aws-session-tag build_source,pipeline_id` adds those claims
+ *   under the token's `https://aws.amazon.com/tags` claim (buildkite/agent v3.137.0 clicommand/oidc_request_token.go
+ *   `--aws-session-tag`, api/oidc.go `aws_session_tags`; buildkite/docs pages/agent/cli/reference/oidc.md "AWS session
+ *   tags": any supported claim). `build_source` is a standard claim, one of `ui`, `api`, `webhook`, `trigger_job`,
+ *   `schedule`; `pipeline_id` an optional claim, the pipeline's UUID (oidc.md, "Claims" and "Optional claims"). Both
+ *   are written by Buildkite, not by the job. STS turns them into request tags `aws:RequestTag/<claim>`, and a role
+ *   whose trust policy does not allow `sts:TagSession` refuses a token that carries tags (AWS IAM User Guide,
+ *   "Passing session tags using AssumeRoleWithWebIdentity"); a condition on a tag the token lacks fails.
  *
  * @module
  */
@@ -49,24 +57,73 @@ export function trustedSubjects(role: DeployRoleConfig, organization: string): s
     return [];
 }
 
-/** The role's trust policy: web identity from `providerArn`, for the STS audience and the role's subjects only. */
-export function trustPolicy(
-    role: DeployRoleConfig,
-    organization: string,
-    providerArn: string,
-): Record<string, unknown> {
+/**
+ * The build sources a Buildkite-trusted role admits (the `build_source` claim, as session tag). `webhook` is a push
+ * the repository's webhook reported (the pipeline builds no pull requests: ./checks.ts), `schedule` a scheduled build.
+ * Never `api`, `ui` or `trigger_job`: whoever holds a Buildkite API token with write_builds, or the Build permission,
+ * can create those on any branch at any commit, and their jobs would carry the same subject as a push to main.
+ */
+export const BUILD_SOURCES: Readonly<Record<DeployAccess, readonly string[]>> = {
+    // pulumi up: a push to main, and nothing else.
+    deploy: ["webhook"],
+    // pulumi preview before the block step (a push) and the daily drift check (the pipeline's schedule).
+    read: ["webhook", "schedule"],
+    // Assumed from GitHub Actions only (./checks.ts), whose tokens carry no Buildkite claims.
+    preview: [],
+};
+
+/** The claims every Buildkite job asks to carry as AWS session tags (.buildkite/lib.bash `oidc_token_to`). */
+export const SESSION_TAGS = ["build_source", "pipeline_id"] as const;
+
+/** Who the role's trust policy names: the organization, the IAM OIDC provider and, for a Buildkite trust, the
+ * trusted pipeline's UUID (an output of its `buildkite:Pipeline/pipeline:Pipeline`, `uuid`). */
+export interface TrustContext {
+    /** The Buildkite organization slug (the subject's `organization:` part). */
+    readonly organization: string;
+    /** ARN of the IAM OIDC provider of the role's issuer. */
+    readonly providerArn: string;
+    /** UUID of the pipeline a Buildkite trust names (the `pipeline_id` claim); unused for GitHub Actions. */
+    readonly pipelineId?: string;
+}
+
+/**
+ * The role's trust policy: web identity from the provider, for the STS audience and the role's subjects only; for a
+ * Buildkite trust also the session tags `pipeline_id` (the pipeline's immutable UUID: a pipeline deleted and
+ * recreated under the same slug is another pipeline) and `build_source` ({@link BUILD_SOURCES}).
+ */
+export function trustPolicy(role: DeployRoleConfig, context: TrustContext): Record<string, unknown> {
     const host = issuerHost(issuerOf(role));
+    const subjects = { [`${host}:sub`]: trustedSubjects(role, context.organization) };
+    if (role.buildkite === undefined)
+        return {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Sid: "OidcJobsOnly",
+                    Effect: "Allow",
+                    Principal: { Federated: context.providerArn },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: { StringEquals: { [`${host}:aud`]: STS_AUDIENCE }, StringLike: subjects },
+                },
+            ],
+        };
+    if (context.pipelineId === undefined || context.pipelineId === "")
+        throw new Error(`deploy role "${role.name}": the UUID of pipeline "${role.buildkite.pipeline}" is not known`);
     return {
         Version: "2012-10-17",
         Statement: [
             {
                 Sid: "OidcJobsOnly",
                 Effect: "Allow",
-                Principal: { Federated: providerArn },
-                Action: "sts:AssumeRoleWithWebIdentity",
+                Principal: { Federated: context.providerArn },
+                Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
                 Condition: {
-                    StringEquals: { [`${host}:aud`]: STS_AUDIENCE },
-                    StringLike: { [`${host}:sub`]: trustedSubjects(role, organization) },
+                    StringEquals: {
+                        [`${host}:aud`]: STS_AUDIENCE,
+                        "aws:RequestTag/pipeline_id": context.pipelineId,
+                        "aws:RequestTag/build_source": [...BUILD_SOURCES[role.access]],
+                    },
+                    StringLike: subjects,
                 },
             },
         ],
@@ -111,6 +168,29 @@ export function previewDenyPolicy(): Record<string, unknown> {
                     "kms:Decrypt",
                 ],
                 Resource: "*",
+            },
+        ],
+    };
+}
+
+/**
+ * What a `read` role adds to ReadOnlyAccess: `pulumi preview --refresh` reads the fleets' agent-token parameters,
+ * SecureStrings, with decryption (terraform-provider-aws internal/service/ssm/parameter.go findParameterByName(...,
+ * true)), so SSM decrypts them with the platform's token keys on the caller's behalf. Decrypt on those keys only, and
+ * only through SSM (`kms:ViaService` = `ssm.<region>.amazonaws.com`: AWS KMS Developer Guide, "kms:ViaService"); the
+ * keys' own policies must admit the role too (components/agents/key-policy.ts). Never for `preview` roles, which
+ * run pull request code and are denied kms:Decrypt outright ({@link previewDenyPolicy}).
+ */
+export function readRoleTokenKeysPolicy(tokenKeyArns: readonly string[]): Record<string, unknown> {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "DecryptAgentTokenParametersThroughSsm",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: [...new Set(tokenKeyArns)].sort(),
+                Condition: { StringLike: { "kms:ViaService": "ssm.*.amazonaws.com" } },
             },
         ],
     };

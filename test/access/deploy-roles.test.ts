@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+    BUILD_SOURCES,
     BUILDKITE_ISSUER,
     GITHUB_ACTIONS_ISSUER,
     MANAGED_POLICIES,
+    SESSION_TAGS,
     previewDenyPolicy,
+    readRoleTokenKeysPolicy,
     trustPolicy,
     trustedSubjects,
 } from "../../components/access";
 import { formatIssue, parsePlatformConfig } from "../../components/config";
 import { mustParse, prodRawConfig } from "../fixtures/config";
+import { named, prodResources } from "../policy/invariants/plan-resources";
 
 /*
  * Issue 12, "Deploy credentials": the roles that preview and deploy the stack are declared in it, each assumed per
@@ -40,26 +44,64 @@ function like(pattern: string, value: string): boolean {
         .replace(/\?/g, ".");
     return new RegExp(`^${re}$`).test(value);
 }
-/** Whether the trust policy admits a token with this `aud` and `sub` (the Buildkite or GitHub host's keys). */
-function admits(doc: Record<string, unknown>, host: string, aud: string, sub: string): boolean {
+/** A token as STS sees it: its `aud` and `sub`, and its session tags (`aws:RequestTag/<claim>`). */
+interface Token {
+    readonly aud: string;
+    readonly sub: string;
+    readonly tags?: Readonly<Record<string, string>>;
+}
+/**
+ * Whether the trust policy admits `sts:AssumeRoleWithWebIdentity` with this token (the Buildkite or GitHub host's
+ * keys): some Allow statement whose every condition holds (IAM: a key absent from the request fails StringEquals and
+ * StringLike; a list of values is "any of"), and which also allows `sts:TagSession` when the token carries tags.
+ */
+function admits(doc: Record<string, unknown>, host: string, token: Token | string, sub?: string): boolean {
+    const t: Token = typeof token === "string" ? { aud: token, sub: sub ?? "" } : token;
+    const context: Record<string, string | undefined> = { [`${host}:aud`]: t.aud, [`${host}:sub`]: t.sub };
+    for (const [k, v] of Object.entries(t.tags ?? {})) context[`aws:RequestTag/${k}`] = v;
     return statements(doc).some((s) => {
-        const equals = s.Condition?.StringEquals?.[`${host}:aud`];
-        const patterns = ([] as string[]).concat(s.Condition?.StringLike?.[`${host}:sub`] ?? []);
-        return s.Effect === "Allow" && equals === aud && patterns.some((p) => like(p, sub));
+        const actions = ([] as string[]).concat(s.Action);
+        if (s.Effect !== "Allow" || !actions.includes("sts:AssumeRoleWithWebIdentity")) return false;
+        if (Object.keys(t.tags ?? {}).length > 0 && !actions.includes("sts:TagSession")) return false;
+        return Object.entries(s.Condition ?? {}).every(([operator, keys]) =>
+            Object.entries(keys).every(([key, values]) => {
+                const value = context[key];
+                const list = ([] as string[]).concat(values);
+                if (value === undefined) return false;
+                if (operator === "StringEquals") return list.includes(value);
+                if (operator === "StringLike") return list.some((p) => like(p, value));
+                throw new Error(`the test does not model ${operator}`);
+            }),
+        );
     });
 }
 const sub = (pipeline: string, ref: string, step: string, org = "learningequality") =>
     `organization:${org}:pipeline:${pipeline}:ref:${ref}:commit:0123456789abcdef0123456789abcdef01234567:step:${step}`;
 
+const PIPELINE_ID = "0184990a-4782-42b5-afc1-16715b10b1f0";
+const OTHER_PIPELINE_ID = "0184990a-4782-42b5-afc1-16715b10b1aa";
+const buildkite = (pipelineId = PIPELINE_ID) => ({
+    organization: prod.organization,
+    providerArn: "arn:provider/buildkite",
+    pipelineId,
+});
+/** A Buildkite token for STS with the session tags .buildkite/lib.bash asks for. */
+const bk = (
+    subject: string,
+    build_source = "webhook",
+    pipeline_id = PIPELINE_ID,
+    aud = "sts.amazonaws.com",
+): Token => ({ aud, sub: subject, tags: { build_source, pipeline_id } });
+
 describe("deploy roles: trust policies (Buildkite OIDC subject organization:ORG:pipeline:SLUG:ref:REF:commit:SHA:step:KEY)", () => {
-    const deploy = trustPolicy(role("ci-platform-deploy"), prod.organization, "arn:provider/buildkite");
-    const read = trustPolicy(role("ci-platform-read"), prod.organization, "arn:provider/buildkite");
+    const deploy = trustPolicy(role("ci-platform-deploy"), buildkite());
+    const read = trustPolicy(role("ci-platform-read"), buildkite());
+    const host = "agent.buildkite.com";
 
     it("admits the deploy step of ci-platform-deploy on main, for the STS audience, and nothing else", () => {
-        const host = "agent.buildkite.com";
         assert.equal(statements(deploy)[0].Principal?.Federated, "arn:provider/buildkite");
-        assert.equal(statements(deploy)[0].Action, "sts:AssumeRoleWithWebIdentity");
-        assert.ok(admits(deploy, host, "sts.amazonaws.com", sub("ci-platform-deploy", "refs/heads/main", "deploy")));
+        assert.deepEqual(statements(deploy)[0].Action, ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]);
+        assert.ok(admits(deploy, host, bk(sub("ci-platform-deploy", "refs/heads/main", "deploy"))));
         for (const [aud, subject] of [
             ["https://buildkite.com/learningequality", sub("ci-platform-deploy", "refs/heads/main", "deploy")],
             ["sts.amazonaws.com", sub("ci-platform-deploy", "refs/heads/main", "preview")],
@@ -71,17 +113,56 @@ describe("deploy roles: trust policies (Buildkite OIDC subject organization:ORG:
             ["sts.amazonaws.com", sub("ci-platform-deploy", "refs/heads/main", "deploy", "someone-else")],
             ["sts.amazonaws.com", "ci-platform-deploy"], // a custom subject claim (--subject-claim pipeline_slug)
         ])
-            assert.equal(admits(deploy, host, aud, subject), false, `${aud} ${subject}`);
+            assert.equal(admits(deploy, host, bk(subject, "webhook", PIPELINE_ID, aud)), false, `${aud} ${subject}`);
     });
 
-    it("gives preview and drift the read role, and them only", () => {
-        const host = "agent.buildkite.com";
-        for (const step of ["preview", "drift"])
-            assert.ok(admits(read, host, "sts.amazonaws.com", sub("ci-platform-deploy", "refs/heads/main", step)));
+    it("admits the deploy step only in a build a push started, never one created through the API, the UI, a trigger or a schedule", () => {
+        // The blocker: anyone with a Buildkite API token that can write builds (or the Build permission) could
+        // create a build of main at any commit and upload a step keyed `deploy`; its subject is a push's subject.
+        const subject = sub("ci-platform-deploy", "refs/heads/main", "deploy");
+        assert.deepEqual(BUILD_SOURCES.deploy, ["webhook"]);
+        for (const source of ["api", "ui", "trigger_job", "schedule", ""])
+            assert.equal(admits(deploy, host, bk(subject, source)), false, `build_source ${source}`);
+        assert.equal(admits(deploy, host, bk(subject, "webhook", OTHER_PIPELINE_ID)), false, "another pipeline's UUID");
+        assert.equal(admits(deploy, host, { aud: "sts.amazonaws.com", sub: subject }), false, "a token without tags");
         assert.equal(
-            admits(read, host, "sts.amazonaws.com", sub("ci-platform-deploy", "refs/heads/main", "deploy")),
+            admits(deploy, host, { aud: "sts.amazonaws.com", sub: subject, tags: { build_source: "webhook" } }),
             false,
+            "a token without pipeline_id",
         );
+        assert.deepEqual(statements(deploy)[0].Condition?.StringEquals, {
+            "agent.buildkite.com:aud": "sts.amazonaws.com",
+            "aws:RequestTag/pipeline_id": PIPELINE_ID,
+            "aws:RequestTag/build_source": ["webhook"],
+        });
+    });
+
+    it("requires exactly the session tags the Buildkite scripts ask for", () => {
+        const tags = Object.keys(statements(deploy)[0].Condition?.StringEquals ?? {})
+            .filter((k) => k.startsWith("aws:RequestTag/"))
+            .map((k) => k.slice("aws:RequestTag/".length))
+            .sort();
+        assert.deepEqual(tags, [...SESSION_TAGS].sort());
+    });
+
+    it("refuses to write a Buildkite trust without the pipeline's UUID", () => {
+        assert.throws(
+            () => trustPolicy(role("ci-platform-deploy"), buildkite("")),
+            /the UUID of pipeline "ci-platform-deploy" is not known/,
+        );
+    });
+
+    it("gives preview and drift the read role, and them only, in builds a push or the schedule started", () => {
+        for (const step of ["preview", "drift"])
+            for (const source of ["webhook", "schedule"])
+                assert.ok(admits(read, host, bk(sub("ci-platform-deploy", "refs/heads/main", step), source)));
+        for (const source of ["api", "ui", "trigger_job"])
+            assert.equal(
+                admits(read, host, bk(sub("ci-platform-deploy", "refs/heads/main", "drift"), source)),
+                false,
+                source,
+            );
+        assert.equal(admits(read, host, bk(sub("ci-platform-deploy", "refs/heads/main", "deploy"))), false);
         assert.deepEqual(trustedSubjects(role("ci-platform-read"), "learningequality"), [
             "organization:learningequality:pipeline:ci-platform-deploy:ref:refs/heads/main:commit:*:step:preview",
             "organization:learningequality:pipeline:ci-platform-deploy:ref:refs/heads/main:commit:*:step:drift",
@@ -90,7 +171,7 @@ describe("deploy roles: trust policies (Buildkite OIDC subject organization:ORG:
 
     it("gives same-repository pull request workflows the preview role, never the deploy or read role", () => {
         const preview = role("ci-platform-pr-preview");
-        const doc = trustPolicy(preview, prod.organization, "arn:provider/github");
+        const doc = trustPolicy(preview, { organization: prod.organization, providerArn: "arn:provider/github" });
         const host = "token.actions.githubusercontent.com";
         assert.ok(admits(doc, host, "sts.amazonaws.com", "repo:learningequality/ci-platform:pull_request"));
         for (const subject of [
@@ -131,6 +212,55 @@ describe("deploy roles: what each may do", () => {
         assert.ok(denied("ssm:GetParameter", "arn:aws:ssm:us-east-1:1:parameter/ci-platform/x/buildkite-agent-token"));
         assert.ok(denied("kms:Decrypt", "arn:aws:kms:us-east-1:1:key/k"));
         assert.ok(denied("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:1:secret:s"));
+    });
+});
+
+describe("deploy roles: the read role refreshes SecureString parameters", () => {
+    const keys = [
+        "arn:aws:kms:us-east-1:123456789012:key/2b2b",
+        "arn:aws:kms:us-east-1:123456789012:key/1a1a",
+        "arn:aws:kms:us-east-1:123456789012:key/1a1a",
+    ];
+
+    it("may decrypt with the platform's token keys, through SSM only", () => {
+        const [s, ...rest] = statements(readRoleTokenKeysPolicy(keys));
+        assert.equal(rest.length, 0);
+        assert.equal(s.Effect, "Allow");
+        assert.equal(s.Action, "kms:Decrypt");
+        assert.deepEqual(s.Resource, [
+            "arn:aws:kms:us-east-1:123456789012:key/1a1a",
+            "arn:aws:kms:us-east-1:123456789012:key/2b2b",
+        ]);
+        assert.deepEqual(s.Condition, { StringLike: { "kms:ViaService": "ssm.*.amazonaws.com" } });
+        assert.ok(like("ssm.*.amazonaws.com", "ssm.eu-west-1.amazonaws.com"));
+        assert.equal(like("ssm.*.amazonaws.com", "s3.us-east-1.amazonaws.com"), false);
+    });
+
+    it("is attached to the read role of the prod plan with every token key, and to no other role", async () => {
+        const resources = await prodResources();
+        const policies = resources.filter(
+            (r) => r.type === "aws:iam/rolePolicy:RolePolicy" && /kms:Decrypt/.test(String(r.inputs.policy)),
+        );
+        const allows = policies.filter((r) =>
+            statements(JSON.parse(String(r.inputs.policy)) as Record<string, unknown>).some(
+                (s) => s.Effect === "Allow",
+            ),
+        );
+        assert.deepEqual(
+            allows.filter((r) => r.parent?.includes("DeployRoles")).map((r) => r.inputs.role),
+            ["ci-platform-read"],
+        );
+        const tokenKeys = resources
+            .filter((r) => r.type === "aws:kms/alias:Alias" && /agent-tokens/.test(String(r.inputs.namePrefix)))
+            .map((r) => r.inputs.targetKeyId);
+        assert.ok(tokenKeys.length > 0);
+        const granted = statements(
+            JSON.parse(
+                String(named(resources, "deploy-roles-ci-platform-read-token-parameters").inputs.policy),
+            ) as Record<string, unknown>,
+        )[0];
+        assert.equal(([] as string[]).concat(granted.Resource ?? []).length, tokenKeys.length);
+        assert.ok(([] as string[]).concat(granted.Resource ?? []).every((arn) => /^arn:aws:kms:/.test(arn)));
     });
 });
 

@@ -5,6 +5,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSy
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse, parseDocument } from "yaml";
+import { BUILD_SOURCES, SESSION_TAGS } from "../../components/access";
 import { isPinnedPlugin, pluginReferences } from "../../policy/rules";
 
 /*
@@ -739,10 +740,12 @@ describe("Buildkite scripts", () => {
         );
         assert.equal(result.status, 0, result.stderr);
         assert.equal(result.stdout.trim(), "arn:aws:iam::123456789012:role/ci-platform-read|token-1|buildkite-job-1");
-        assert.match(
-            readFileSync(path.join(bin, "calls"), "utf8"),
-            /^oidc request-token --audience sts\.amazonaws\.com /,
-        );
+        const calls = readFileSync(path.join(bin, "calls"), "utf8");
+        assert.match(calls, /^oidc request-token --audience sts\.amazonaws\.com /);
+        // The roles' trust policies require these session tags; a token without them is refused.
+        const tagged = /--aws-session-tag (\S+)/.exec(calls.split("\n")[0]);
+        assert.ok(tagged, `asks for AWS session tags: ${calls}`);
+        assert.deepEqual(tagged[1].split(",").sort(), [...SESSION_TAGS].sort());
     });
 });
 
@@ -771,6 +774,22 @@ describe("drift detection", () => {
         );
         assert.match(script, /assume_aws_role "\$CI_PLATFORM_AWS_READ_ROLE_ARN"/, "with the read-only role");
         for (const step of doc.steps.filter((s) => ["preview", "approve-deploy", "deploy"].includes(String(s.key))))
-            assert.match(String(step.if), /build\.source != "schedule"/, "a schedule never previews or deploys");
+            assert.match(String(step.if), /build\.source == "webhook"/, "a schedule never previews or deploys");
+    });
+
+    it("previews and deploys in the builds the roles admit: a push (webhook), never an API, UI or trigger build", () => {
+        // The `if` only keeps such builds from showing steps that cannot assume their role; the roles' trust policies
+        // (build_source session tag) are what refuse them.
+        const doc = parse(read(BUILDKITE_DEPLOY)) as { steps: Record<string, unknown>[] };
+        const step = (key: string) => doc.steps.find((s) => s.key === key) as Record<string, unknown>;
+        const sourcesOf = (condition: string) =>
+            [...condition.matchAll(/build\.source == "([a-z_]+)"/g)].map((m) => m[1]);
+        for (const key of ["approve-deploy", "deploy"])
+            for (const source of sourcesOf(String(step(key).if)))
+                assert.ok(BUILD_SOURCES.deploy.includes(source), `${key} runs in ${source} builds`);
+        for (const key of ["preview", "drift"])
+            for (const source of sourcesOf(String(step(key).if)))
+                assert.ok(BUILD_SOURCES.read.includes(source), `${key} runs in ${source} builds`);
+        assert.deepEqual(sourcesOf(String(step("deploy").if)), ["webhook"]);
     });
 });

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { buildkiteSubjects, canWrite, deployRolesApart } from "../../../policy/invariants/deploy-roles";
+import {
+    buildkiteSubjects,
+    canWrite,
+    deployRolesApart,
+    sessionTagProblems,
+} from "../../../policy/invariants/deploy-roles";
 import type { PlanResource } from "../../../policy/resource";
 import { RULES } from "../../../policy/rules";
 import { type Editable, named, prodResources } from "./plan-resources";
@@ -89,6 +94,52 @@ describe("invariant deploy-roles-apart", () => {
                 `${subjects.join(" ")}: ${messages.join("\n")}`,
             );
         }
+    });
+
+    it("flags a deploy role that a build created through the API or the UI could take (session tags build_source, pipeline_id)", async () => {
+        type Doc = { Statement: { Condition: Record<string, Record<string, unknown>> }[] };
+        const edit = (resources: Editable[], change: (doc: Doc) => void): Editable[] => {
+            const r = named(resources, "deploy-roles-ci-platform-deploy", ROLE);
+            const doc = JSON.parse(String(r.inputs.assumeRolePolicy)) as Doc;
+            change(doc);
+            r.inputs.assumeRolePolicy = JSON.stringify(doc);
+            return resources;
+        };
+        const equals = (doc: Doc) => doc.Statement[0].Condition.StringEquals;
+        const cases: [(doc: Doc) => void, RegExp][] = [
+            [(d) => delete equals(d)["aws:RequestTag/build_source"], /does not require the session tag build_source/],
+            [(d) => (equals(d)["aws:RequestTag/build_source"] = ["webhook", "api"]), /whose source is "api"/],
+            [(d) => (equals(d)["aws:RequestTag/build_source"] = "ui"), /whose source is "ui"/],
+            [(d) => (equals(d)["aws:RequestTag/build_source"] = ["webhook", "trigger_job"]), /"trigger_job"/],
+            [
+                (d) => {
+                    delete equals(d)["aws:RequestTag/build_source"];
+                    d.Statement[0].Condition.StringLike["aws:RequestTag/build_source"] = "*";
+                },
+                /does not require the session tag build_source/,
+            ],
+            [(d) => delete equals(d)["aws:RequestTag/pipeline_id"], /pipeline_id to be one pipeline's UUID/],
+            [(d) => (equals(d)["aws:RequestTag/pipeline_id"] = "*"), /pipeline_id to be one pipeline's UUID/],
+            [(d) => (equals(d)["aws:RequestTag/pipeline_id"] = ["a", "b"]), /pipeline_id to be one pipeline's UUID/],
+        ];
+        for (const [change, expected] of cases) {
+            const findings = check(edit(await prodResources(), change)).map((f) => f.message);
+            assert.equal(findings.length, 1, findings.join("\n"));
+            assert.match(findings[0], /^Deploy role "deploy-roles-ci-platform-deploy" /);
+            assert.match(findings[0], expected);
+        }
+        const prod = named(await prodResources(), "deploy-roles-ci-platform-deploy", ROLE);
+        assert.deepEqual(sessionTagProblems(prod), []);
+    });
+
+    it("counts an inline Allow of read actions (the read role's kms:Decrypt through SSM) as reading, any other as writing", async () => {
+        const resources = await prodResources();
+        const read = named(resources, "deploy-roles-ci-platform-read", ROLE);
+        const inline = named(resources, "deploy-roles-ci-platform-read-token-parameters");
+        assert.match(String(inline.inputs.policy), /"kms:Decrypt"/);
+        assert.equal(canWrite(read, resources), false);
+        inline.inputs.policy = String(inline.inputs.policy).replace('"kms:Decrypt"', '["kms:Decrypt","kms:Encrypt"]');
+        assert.equal(canWrite(read, resources), true);
     });
 
     it("leaves read-only roles alone, and judges one that gains a write policy", async () => {
