@@ -1,3 +1,5 @@
+import { tokenParameterPath } from "./naming";
+
 /*
  * The key policies of the two KMS keys of one (region, cluster): the secrets key (the bucket's objects) and the
  * agent-token key (the fleets' SSM SecureString token parameters). Pure: plain values in, plain JSON out.
@@ -42,10 +44,12 @@ export interface KeyPolicyDocument {
 
 /**
  * What administering a key takes, and none of its cryptographic operations (AWS KMS Developer Guide, "Allows key
- * administrators to administer the KMS key").
+ * administrators to administer the KMS key"), without `kms:CreateGrant`: a grant is not bound by the conditions of the
+ * statements below (kms:ViaService, the encryption context), so whoever may create one could give themselves Decrypt.
+ * Neither S3 (with a Bucket Key) nor SSM Parameter Store needs a grant on these keys; the stack creates an alias.
  */
 export const KEY_ADMIN_ACTIONS = [
-    "kms:Create*",
+    "kms:CreateAlias",
     "kms:Describe*",
     "kms:Enable*",
     "kms:List*",
@@ -62,16 +66,27 @@ export const KEY_ADMIN_ACTIONS = [
     "kms:RotateKeyOnDemand",
 ];
 
+/** The `aws:PrincipalArn` condition that narrows an account-root statement to the named principals. */
+const principalIn = (arns: readonly string[]) => ({ ArnLike: { "aws:PrincipalArn": [...new Set(arns)].sort() } });
+
 /** The account root principal's ARN. */
 export const accountRoot = (partition: string, account: string): string => `arn:${partition}:iam::${account}:root`;
 
-function administer(partition: string, account: string): KeyPolicyStatement {
+/**
+ * Administration of the key, by the account root narrowed to the named administrators (the deploy roles, the
+ * `ci-platform:kmsAdministrators`, and the root user as the last resort) when there are any. With none named, the
+ * statement stays the account's: KMS refuses a policy that would lock its own writer out (PutKeyPolicy's lockout
+ * safety check), and a key nobody can administer is recoverable only through AWS Support.
+ */
+function administer(partition: string, account: string, administrators: readonly string[]): KeyPolicyStatement {
+    const root = accountRoot(partition, account);
     return {
         Sid: "AccountAdministersKey",
         Effect: "Allow",
-        Principal: { AWS: accountRoot(partition, account) },
+        Principal: { AWS: root },
         Action: KEY_ADMIN_ACTIONS,
         Resource: "*",
+        ...(administrators.length === 0 ? {} : { Condition: principalIn([...administrators, root]) }),
     };
 }
 
@@ -89,9 +104,6 @@ export interface SecretsKeyPolicyInput {
     readonly partition?: string;
 }
 
-/** The `aws:PrincipalArn` condition that narrows an account-root statement to the named principals. */
-const principalIn = (arns: readonly string[]) => ({ ArnLike: { "aws:PrincipalArn": [...new Set(arns)].sort() } });
-
 /** The secrets key's policy. */
 export function secretsKeyPolicy(input: SecretsKeyPolicyInput): KeyPolicyDocument {
     const partition = input.partition ?? "aws";
@@ -103,7 +115,7 @@ export function secretsKeyPolicy(input: SecretsKeyPolicyInput): KeyPolicyDocumen
     return {
         Version: "2012-10-17",
         Statement: [
-            administer(partition, input.accountId),
+            administer(partition, input.accountId, input.writers),
             ...(input.writers.length === 0
                 ? []
                 : [
@@ -200,8 +212,28 @@ export function tokenKeyPolicy(input: TokenKeyPolicyInput): KeyPolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
-            administer(partition, input.accountId),
-            ...forAccount("DeployWritesTokensThroughSsm", ["kms:Encrypt", "kms:Decrypt"], input.writers),
+            administer(partition, input.accountId, input.writers),
+            // The writers' statement names the platform's token parameters by pattern, not one by one: a `pulumi up`
+            // that adds a fleet writes the new parameter (kms:Encrypt, context PARAMETER_ARN = its ARN) before it
+            // can update this policy, which needs the new fleet's role; a list of today's ARNs would refuse it.
+            ...(input.writers.length === 0
+                ? []
+                : [
+                      {
+                          Sid: "DeployWritesTokensThroughSsm",
+                          Effect: "Allow" as const,
+                          Principal: { AWS: root },
+                          Action: ["kms:Encrypt", "kms:Decrypt"],
+                          Resource: "*" as const,
+                          Condition: {
+                              StringEquals: { "kms:ViaService": viaSsm, "kms:CallerAccount": input.accountId },
+                              StringLike: {
+                                  "kms:EncryptionContext:PARAMETER_ARN": `arn:${partition}:ssm:${input.region}:${input.accountId}:parameter${tokenParameterPath("*")}`,
+                              },
+                              ...principalIn(input.writers),
+                          },
+                      },
+                  ]),
             ...forAccount("ReadRolesDecryptTokensThroughSsm", ["kms:Decrypt"], input.tokenReaders),
             ...readers.map((r): KeyPolicyStatement => ({
                 Sid: `Fleet${sidPart(r.fleet)}DecryptsOwnToken`,

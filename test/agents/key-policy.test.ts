@@ -48,6 +48,9 @@ function keyAllows(policy: KeyPolicyDocument, request: KmsRequest, viaIam = fals
             ) &&
             Object.entries(s.Condition?.ArnLike ?? {}).every(([key, expected]) =>
                 listOf(expected).some((pattern) => glob(pattern).test(context[key] ?? "")),
+            ) &&
+            Object.entries(s.Condition?.StringLike ?? {}).every(([key, expected]) =>
+                listOf(expected).some((pattern) => glob(pattern).test(context[key] ?? "")),
             )
         );
     });
@@ -70,7 +73,7 @@ function assertNoUnconditionedUse(policy: KeyPolicyDocument): void {
         const principals = typeof s.Principal.AWS === "string" ? [s.Principal.AWS] : s.Principal.AWS;
         assert.ok(!principals.includes("*"), `${s.Sid} names every principal`);
         if (!s.Action.some((a) => USAGE.test(a))) continue;
-        const keys = Object.keys(s.Condition?.StringEquals ?? {});
+        const keys = [...Object.keys(s.Condition?.StringEquals ?? {}), ...Object.keys(s.Condition?.StringLike ?? {})];
         assert.ok(keys.includes("kms:ViaService"), `${s.Sid}: no kms:ViaService`);
         assert.ok(
             keys.some((k) => k.startsWith("kms:EncryptionContext:")),
@@ -95,6 +98,35 @@ describe("secretsKeyPolicy", () => {
         assert.deepEqual(admin?.Action, KEY_ADMIN_ACTIONS);
         assert.ok(!KEY_ADMIN_ACTIONS.some((a) => USAGE.test(a) || a === "kms:*"));
         assert.ok(keyAllows(policy, { principal: ROOT, action: "kms:PutKeyPolicy", context: {} }));
+    });
+
+    it("lets only the named administrators administer the key, and nobody create a grant", () => {
+        // A grant escapes the ViaService and encryption-context conditions: whoever may create one may decrypt.
+        for (const principal of [DEPLOY, ADMIN, ROOT])
+            assert.ok(keyAllows(policy, { principal, action: "kms:PutKeyPolicy", context: {} }, true), principal);
+        for (const action of ["kms:PutKeyPolicy", "kms:CreateGrant", "kms:ScheduleKeyDeletion"])
+            assert.ok(!keyAllows(policy, { principal: STRANGER, action, context: {} }, true), action);
+        for (const p of [
+            policy,
+            tokenKeyPolicy({
+                accountId: ACCOUNT,
+                region: "eu-west-1",
+                readers: [],
+                writers: [DEPLOY],
+                tokenReaders: [],
+            }),
+        ])
+            for (const principal of [DEPLOY, ADMIN, ROOT, STRANGER])
+                assert.ok(!keyAllows(p, { principal, action: "kms:CreateGrant", context: {} }, true), principal);
+        // With nobody named, the account keeps administering (KMS refuses a policy that locks its writer out).
+        const unnamed = secretsKeyPolicy({
+            accountId: ACCOUNT,
+            region: "eu-west-1",
+            bucketArn: BUCKET,
+            fleetRoleArns: [],
+            writers: [],
+        });
+        assert.ok(keyAllows(unnamed, { principal: STRANGER, action: "kms:PutKeyPolicy", context: {} }, true));
     });
 
     it("names the fleet roles, for Decrypt through S3 on this bucket only", () => {
@@ -212,7 +244,7 @@ describe("tokenKeyPolicy", () => {
 
     const ctx = (p: string) => ({ ...viaSsm(p), "kms:CallerAccount": ACCOUNT });
 
-    it("lets the deploy roles and administrators write and read back the named token parameters through SSM only", () => {
+    it("lets the deploy roles and administrators write and read back the platform's token parameters through SSM only", () => {
         for (const writer of [DEPLOY, ADMIN]) {
             for (const action of ["kms:Encrypt", "kms:Decrypt"])
                 assert.ok(keyAllows(policy, { principal: writer, action, context: ctx(PARAM_A) }, true), action);
@@ -220,6 +252,19 @@ describe("tokenKeyPolicy", () => {
             assert.ok(!keyAllows(policy, { principal: writer, action: "kms:Decrypt", context: ctx(other) }, true));
         }
         assertNoUnconditionedUse(policy);
+    });
+
+    it("lets the deploy roles write the token parameter of a fleet the policy does not list yet (a fleet being added)", () => {
+        const NEW = `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/ci-platform/new-fleet/buildkite-agent-token`;
+        const OTHER = `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/someone/else`;
+        const via = (arn: string) => ({
+            "kms:ViaService": "ssm.eu-west-1.amazonaws.com",
+            "kms:CallerAccount": ACCOUNT,
+            "kms:EncryptionContext:PARAMETER_ARN": arn,
+        });
+        assert.ok(keyAllows(policy, { principal: DEPLOY, action: "kms:Encrypt", context: via(NEW) }, true));
+        assert.ok(!keyAllows(policy, { principal: DEPLOY, action: "kms:Encrypt", context: via(OTHER) }, true));
+        assert.ok(!keyAllows(policy, { principal: STRANGER, action: "kms:Encrypt", context: via(NEW) }, true));
     });
 
     it("lets the read roles decrypt the token parameters through SSM (drift check), and never encrypt", () => {
