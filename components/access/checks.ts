@@ -45,7 +45,8 @@ export function checkDeployRoles(config: PlatformConfig): ConfigIssue[] {
             });
             return;
         }
-        if (role.access !== "deploy") return;
+        // A read role decrypts every agent token (the drift check): kept apart like a deploy role.
+        if (role.access === "preview") return;
         const neighbours = config.pipelines.filter((p) => p.cluster === pipeline.cluster && p.slug !== pipeline.slug);
         if (neighbours.length > 0)
             issues.push({

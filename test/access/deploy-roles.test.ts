@@ -316,6 +316,23 @@ describe("deploy roles: config checks", () => {
         );
     });
 
+    it("keeps a read role's pipeline apart too: it decrypts every agent token", () => {
+        const found = problems((raw) => {
+            const r = roles(raw);
+            (r[1].buildkite as Record<string, unknown>).pipeline = "kolibri-python-package";
+        });
+        assert.ok(
+            found.some((m) =>
+                /deployRoles\[1\]\.buildkite\.pipeline: .*"kolibri-python-package", whose cluster/.test(m),
+            ),
+            found.join("\n"),
+        );
+        assert.ok(
+            found.some((m) => /deployRoles\[1\]\.buildkite\.pipeline: .*builds pull requests/.test(m)),
+            found.join("\n"),
+        );
+    });
+
     it("refuses pull request workflows any access but preview, an unknown pipeline, both or no trust, wildcards", () => {
         const found = problems((raw) => {
             const r = roles(raw);
