@@ -112,6 +112,15 @@ export interface PipelineSteps {
 }
 
 /** The variable a stored upload step carries its document in. */
+/**
+ * The keys of the steps that hold or decide a release: the gated child's check and upload, the parent's tag step.
+ * The fleets' environment hook turns repository hooks off for them (hooks/environment; buildkite/agent v3.137.0
+ * internal/job/executor.go: an agent hook may set BUILDKITE_NO_LOCAL_HOOKS=true, and a hook can override any variable
+ * the release check reads, Buildkite's own BUILDKITE_TRIGGERED_FROM_* included). Buildkite sets BUILDKITE_STEP_KEY,
+ * and keys are unique in a build, so no uploaded step takes these keys from the stored ones.
+ */
+export const RELEASE_STEP_KEYS = ["release-check", "release-upload", "release-artifacts"] as const;
+
 export const UPLOAD_ENV_VAR = "CI_PLATFORM_PIPELINE_YAML";
 
 /** What a trigger step passes to the child build, as build env. */
@@ -636,7 +645,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         // behind the block step the check may upload.
         stored.push({
             kind: "command",
-            key: "release-check",
+            key: RELEASE_STEP_KEYS[0],
             label: ":lock: Release check",
             if: TRIGGERED_IF,
             queue: releaseQueue(pipeline, ctx.config.fleets),
@@ -675,7 +684,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
     if (released) {
         stored.push({
             kind: "command",
-            key: "release-upload",
+            key: RELEASE_STEP_KEYS[1],
             label: ":github: Upload to the release",
             if: TRIGGERED_IF,
             queue: releaseQueue(pipeline, ctx.config.fleets),
@@ -714,7 +723,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         const patterns = pipeline.artifacts.length > 0 ? pipeline.artifacts : ["dist/*"];
         stored.push({
             kind: "command",
-            key: "release-artifacts",
+            key: RELEASE_STEP_KEYS[2],
             label: ":package: Release artifacts",
             if: RELEASE_ONLY_IF,
             queue: pipeline.queue,

@@ -9,7 +9,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REFUSED_JOB_EXIT_STATUS } from "../../components/hooks/allowlist";
+import { RELEASE_STEP_KEYS } from "../../components/steps/pipeline-steps";
 import {
+    HOOKS_DIR,
     lastLine,
     Machine,
     runBash,
@@ -440,6 +442,35 @@ describe("agent hooks", { timeout: 120_000 }, () => {
                 assert.equal(result.exported.get("CI_PLATFORM_QUEUE"), "default");
             });
         }
+    });
+
+    describe("environment: release steps run no repository hooks", () => {
+        for (const key of RELEASE_STEP_KEYS)
+            it(`turns repository hooks off for step ${key}`, async () => {
+                const result = await source("environment", jobEnv({ BUILDKITE_STEP_KEY: key }));
+                assert.equal(result.code, 0, result.stderr);
+                assert.equal(result.exported.get("BUILDKITE_NO_LOCAL_HOOKS"), "true");
+            });
+
+        for (const key of ["upload", "release-gate", "release-check-2", "", "Release-Check"])
+            it(`leaves them on for step key "${key}"`, async () => {
+                const result = await source("environment", jobEnv({ BUILDKITE_STEP_KEY: key }));
+                assert.equal(result.code, 0, result.stderr);
+                assert.equal(result.exported.get("BUILDKITE_NO_LOCAL_HOOKS"), undefined);
+            });
+
+        it("names in the hook exactly the keys the step builder gives release steps", () => {
+            const text = fs.readFileSync(path.join(HOOKS_DIR, "environment"), "utf8");
+            const line = /^(release-[a-z|\s-]+)\)$/m.exec(text)?.[1];
+            assert.ok(line, "the case line of the release step keys");
+            assert.deepEqual(
+                line
+                    .split("|")
+                    .map((k) => k.trim())
+                    .sort(),
+                [...RELEASE_STEP_KEYS].sort(),
+            );
+        });
     });
 
     describe("pre-command", () => {
