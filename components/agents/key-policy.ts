@@ -72,6 +72,34 @@ const principalIn = (arns: readonly string[]) => ({ ArnLike: { "aws:PrincipalArn
 /** The account root principal's ARN. */
 export const accountRoot = (partition: string, account: string): string => `arn:${partition}:iam::${account}:root`;
 
+type Conditions = NonNullable<KeyPolicyStatement["Condition"]>;
+
+/**
+ * A use of the key by the account root, narrowed to `principals` (`aws:PrincipalArn`) on top of `conditions`; no
+ * statement at all when nobody is named (an account-root statement without the narrowing would admit every
+ * principal whose IAM policies allow the action).
+ */
+function rootFor(
+    root: string,
+    sid: string,
+    actions: readonly string[],
+    principals: readonly string[],
+    conditions: Conditions,
+): KeyPolicyStatement[] {
+    return principals.length === 0
+        ? []
+        : [
+              {
+                  Sid: sid,
+                  Effect: "Allow",
+                  Principal: { AWS: root },
+                  Action: actions,
+                  Resource: "*",
+                  Condition: { ...conditions, ...principalIn(principals) },
+              },
+          ];
+}
+
 /**
  * Administration of the key, by the account root narrowed to the named administrators (the deploy roles, the
  * `ci-platform:kmsAdministrators`, and the root user as the last resort) when there are any. With none named, the
@@ -116,21 +144,13 @@ export function secretsKeyPolicy(input: SecretsKeyPolicyInput): KeyPolicyDocumen
         Version: "2012-10-17",
         Statement: [
             administer(partition, input.accountId, input.writers),
-            ...(input.writers.length === 0
-                ? []
-                : [
-                      {
-                          Sid: "DeployWritesThroughS3",
-                          Effect: "Allow" as const,
-                          Principal: { AWS: accountRoot(partition, input.accountId) },
-                          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-                          Resource: "*" as const,
-                          Condition: {
-                              StringEquals: { ...viaS3, "kms:CallerAccount": input.accountId },
-                              ...principalIn(input.writers),
-                          },
-                      },
-                  ]),
+            ...rootFor(
+                accountRoot(partition, input.accountId),
+                "DeployWritesThroughS3",
+                ["kms:GenerateDataKey", "kms:Decrypt"],
+                input.writers,
+                { StringEquals: { ...viaS3, "kms:CallerAccount": input.accountId } },
+            ),
             ...(roles.length === 0
                 ? []
                 : [
@@ -196,19 +216,6 @@ export function tokenKeyPolicy(input: TokenKeyPolicyInput): KeyPolicyDocument {
         "kms:CallerAccount": input.accountId,
         "kms:EncryptionContext:PARAMETER_ARN": parameters,
     };
-    const forAccount = (sid: string, actions: string[], principals: readonly string[]): KeyPolicyStatement[] =>
-        parameters.length === 0 || principals.length === 0
-            ? []
-            : [
-                  {
-                      Sid: sid,
-                      Effect: "Allow",
-                      Principal: { AWS: root },
-                      Action: actions,
-                      Resource: "*",
-                      Condition: { StringEquals: throughSsm, ...principalIn(principals) },
-                  },
-              ];
     return {
         Version: "2012-10-17",
         Statement: [
@@ -216,25 +223,20 @@ export function tokenKeyPolicy(input: TokenKeyPolicyInput): KeyPolicyDocument {
             // The writers' statement names the platform's token parameters by pattern, not one by one: a `pulumi up`
             // that adds a fleet writes the new parameter (kms:Encrypt, context PARAMETER_ARN = its ARN) before it
             // can update this policy, which needs the new fleet's role; a list of today's ARNs would refuse it.
-            ...(input.writers.length === 0
-                ? []
-                : [
-                      {
-                          Sid: "DeployWritesTokensThroughSsm",
-                          Effect: "Allow" as const,
-                          Principal: { AWS: root },
-                          Action: ["kms:Encrypt", "kms:Decrypt"],
-                          Resource: "*" as const,
-                          Condition: {
-                              StringEquals: { "kms:ViaService": viaSsm, "kms:CallerAccount": input.accountId },
-                              StringLike: {
-                                  "kms:EncryptionContext:PARAMETER_ARN": `arn:${partition}:ssm:${input.region}:${input.accountId}:parameter${tokenParameterPath("*")}`,
-                              },
-                              ...principalIn(input.writers),
-                          },
-                      },
-                  ]),
-            ...forAccount("ReadRolesDecryptTokensThroughSsm", ["kms:Decrypt"], input.tokenReaders),
+            ...rootFor(root, "DeployWritesTokensThroughSsm", ["kms:Encrypt", "kms:Decrypt"], input.writers, {
+                StringEquals: { "kms:ViaService": viaSsm, "kms:CallerAccount": input.accountId },
+                StringLike: {
+                    "kms:EncryptionContext:PARAMETER_ARN": `arn:${partition}:ssm:${input.region}:${input.accountId}:parameter${tokenParameterPath("*")}`,
+                },
+            }),
+            // With no token parameter there is nothing to read back.
+            ...rootFor(
+                root,
+                "ReadRolesDecryptTokensThroughSsm",
+                ["kms:Decrypt"],
+                parameters.length === 0 ? [] : input.tokenReaders,
+                { StringEquals: throughSsm },
+            ),
             ...readers.map((r): KeyPolicyStatement => ({
                 Sid: `Fleet${sidPart(r.fleet)}DecryptsOwnToken`,
                 Effect: "Allow",
