@@ -96,6 +96,22 @@ function variableNames(set: SecretSet | undefined): string[] {
 }
 
 /**
+ * The secret variable names the secrets hooks export into a pipeline's jobs on its AWS fleets: those of its own
+ * `ci-platform:secrets.pipelines.<slug>` env and files, and of the organisation's where its cluster takes them
+ * (`clusters[].organizationSecrets`).
+ */
+export function deliveredSecretNames(
+    config: Pick<PlatformConfig, "clusters" | "secrets">,
+    pipeline: Pick<PipelineConfig, "slug" | "cluster">,
+): Set<string> {
+    const takesOrg = config.clusters.find((c) => c.name === pipeline.cluster)?.organizationSecrets !== false;
+    return new Set([
+        ...variableNames(config.secrets.pipelines[pipeline.slug]),
+        ...(takesOrg ? variableNames(config.secrets.organization) : []),
+    ]);
+}
+
+/**
  * The secret variable names a pipeline's jobs need: its `requiresSecrets`, and the names of its own
  * `ci-platform:secrets.pipelines.<slug>` env and files. Sorted, without duplicates.
  */
@@ -208,7 +224,7 @@ export function checkAccess(config: PlatformConfig): ConfigIssue[] {
                 });
         }
         if (awsFleets.length > 0) {
-            const delivered = new Set([...variableNames(own), ...variableNames(org)]);
+            const delivered = deliveredSecretNames(config, pipeline);
             pipeline.requiresSecrets.forEach((name, k) => {
                 if (!delivered.has(name))
                     issues.push({

@@ -1,6 +1,6 @@
-import { fleetsRunning } from "./access-checks";
+import { deliveredSecretNames, fleetsRunning } from "./access-checks";
 import type { ConfigIssue } from "./issues";
-import type { PlatformConfig, SecretSet } from "./schema";
+import type { PlatformConfig } from "./schema";
 
 /*
  * What a gated child's release check needs on the machines that run it (components/steps/pipeline-steps.ts
@@ -13,9 +13,6 @@ import type { PlatformConfig, SecretSet } from "./schema";
  * scope: `read_builds`).
  */
 export const RELEASE_READ_TOKEN_VAR = "BUILDKITE_READ_BUILDS_TOKEN";
-
-const holds = (set: SecretSet | undefined, name: string) =>
-    set?.env?.[name] !== undefined || set?.files?.[name] !== undefined;
 
 /**
  * Every gated child (`gate: release`) that a trigger reaches and that releases something (declares `artifacts`, so
@@ -33,11 +30,7 @@ export function checkReleaseReadToken(config: PlatformConfig): ConfigIssue[] {
     config.pipelines.forEach((pipeline, i) => {
         if (pipeline.gate !== "release" || !triggered.has(pipeline.slug) || pipeline.artifacts.length === 0) return;
         const fleets = fleetsRunning(config, pipeline);
-        const takesOrg = config.clusters.find((c) => c.name === pipeline.cluster)?.organizationSecrets !== false;
-        const delivered =
-            holds(config.secrets.pipelines[pipeline.slug], name) ||
-            (takesOrg && holds(config.secrets.organization, name));
-        if (fleets.some((f) => f.kind === "aws") && !delivered)
+        if (fleets.some((f) => f.kind === "aws") && !deliveredSecretNames(config, pipeline).has(name))
             issues.push({
                 path: ["pipelines", i, "gate"],
                 message: `pipeline "${pipeline.slug}" is gated (gate: release), triggered and releases its artifacts, and its release check reads the triggering build from Buildkite's REST API with ${name}, but ci-platform:secrets holds no value for it: no build would ever be a release`,
