@@ -94,40 +94,25 @@ export interface TrustContext {
 export function trustPolicy(role: DeployRoleConfig, context: TrustContext): Record<string, unknown> {
     const host = issuerHost(issuerOf(role));
     const subjects = { [`${host}:sub`]: trustedSubjects(role, context.organization) };
-    if (role.buildkite === undefined)
-        return {
-            Version: "2012-10-17",
-            Statement: [
-                {
-                    Sid: "OidcJobsOnly",
-                    Effect: "Allow",
-                    Principal: { Federated: context.providerArn },
-                    Action: "sts:AssumeRoleWithWebIdentity",
-                    Condition: { StringEquals: { [`${host}:aud`]: STS_AUDIENCE }, StringLike: subjects },
-                },
-            ],
-        };
-    if (context.pipelineId === undefined || context.pipelineId === "")
-        throw new Error(`deploy role "${role.name}": the UUID of pipeline "${role.buildkite.pipeline}" is not known`);
-    return {
+    const trust = (action: string | string[], tags: Record<string, string | string[]>) => ({
         Version: "2012-10-17",
         Statement: [
             {
                 Sid: "OidcJobsOnly",
                 Effect: "Allow",
                 Principal: { Federated: context.providerArn },
-                Action: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
-                Condition: {
-                    StringEquals: {
-                        [`${host}:aud`]: STS_AUDIENCE,
-                        "aws:RequestTag/pipeline_id": context.pipelineId,
-                        "aws:RequestTag/build_source": [...BUILD_SOURCES[role.access]],
-                    },
-                    StringLike: subjects,
-                },
+                Action: action,
+                Condition: { StringEquals: { [`${host}:aud`]: STS_AUDIENCE, ...tags }, StringLike: subjects },
             },
         ],
-    };
+    });
+    if (role.buildkite === undefined) return trust("sts:AssumeRoleWithWebIdentity", {});
+    if (context.pipelineId === undefined || context.pipelineId === "")
+        throw new Error(`deploy role "${role.name}": the UUID of pipeline "${role.buildkite.pipeline}" is not known`);
+    return trust(["sts:AssumeRoleWithWebIdentity", "sts:TagSession"], {
+        "aws:RequestTag/pipeline_id": context.pipelineId,
+        "aws:RequestTag/build_source": [...BUILD_SOURCES[role.access]],
+    });
 }
 
 /** AWS managed policies of each access level. */
