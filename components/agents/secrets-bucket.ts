@@ -87,34 +87,26 @@ export class SecretsBucket extends pulumi.ComponentResource {
         this.componentName = name;
         const stateful = { parent: this, protect: true, retainOnDelete: true };
 
-        const key = new aws.kms.Key(
-            childName(name, "key"),
-            {
-                description: `ci-platform secrets bucket of cluster ${args.cluster} in ${args.region}`,
-                enableKeyRotation: true,
-                deletionWindowInDays: 30,
-            },
-            stateful,
-        );
-        new aws.kms.Alias(
-            childName(name, "key-alias"),
-            { namePrefix: "alias/ci-platform-secrets-", targetKeyId: key.keyId },
-            { parent: this },
-        );
-        const tokenKey = new aws.kms.Key(
-            childName(name, "token-key"),
-            {
-                description: `ci-platform agent tokens of cluster ${args.cluster} in ${args.region}`,
-                enableKeyRotation: true,
-                deletionWindowInDays: 30,
-            },
-            stateful,
-        );
-        new aws.kms.Alias(
-            childName(name, "token-key-alias"),
-            { namePrefix: "alias/ci-platform-agent-tokens-", targetKeyId: tokenKey.keyId },
-            { parent: this },
-        );
+        // A rotated, protected KMS key and its alias: one for the bucket's objects, one for the fleets' agent tokens.
+        const keyWithAlias = (role: string, what: string, aliasPrefix: string): aws.kms.Key => {
+            const key = new aws.kms.Key(
+                childName(name, role),
+                {
+                    description: `ci-platform ${what} of cluster ${args.cluster} in ${args.region}`,
+                    enableKeyRotation: true,
+                    deletionWindowInDays: 30,
+                },
+                stateful,
+            );
+            new aws.kms.Alias(
+                childName(name, `${role}-alias`),
+                { namePrefix: aliasPrefix, targetKeyId: key.keyId },
+                { parent: this },
+            );
+            return key;
+        };
+        const key = keyWithAlias("key", "secrets bucket", "alias/ci-platform-secrets-");
+        const tokenKey = keyWithAlias("token-key", "agent tokens", "alias/ci-platform-agent-tokens-");
         const bucket = new aws.s3.Bucket(childName(name, "bucket"), { forceDestroy: false }, stateful);
         new aws.s3.BucketVersioning(
             childName(name, "versioning"),
