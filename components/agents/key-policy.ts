@@ -45,7 +45,8 @@ export interface KeyPolicyDocument {
 /**
  * What administering a key takes, and none of its cryptographic operations (AWS KMS Developer Guide, "Allows key
  * administrators to administer the KMS key"), without `kms:CreateGrant`: a grant is not bound by the conditions of the
- * statements below (kms:ViaService, the encryption context), so whoever may create one could give themselves Decrypt.
+ * statements below (kms:ViaService, the encryption context), so whoever may create one could give themselves Decrypt
+ * (AWS KMS Developer Guide, "Grants in AWS KMS": a grant allows its operations on its own, within its own constraints).
  * Neither S3 (with a Bucket Key) nor SSM Parameter Store needs a grant on these keys; the stack creates an alias.
  */
 export const KEY_ADMIN_ACTIONS = [
