@@ -1,14 +1,18 @@
 /*
  * npm run images:bump -- NAME [--date YYYY-MM-DD] [--root DIR]
  *
- * Sets the next calendar version of image NAME in agent-images/versions.json (keys sorted, two-space JSON, a
- * trailing newline) and prints `NAME: old -> new`. The plan diff then shows the new tags and every pipeline whose
- * steps name them. Exit codes: 0 done, 2 bad usage, an unknown image, or an unreadable versions.json.
+ * Sets the next calendar version of image NAME in agent-images/versions.json, with the content digest of
+ * agent-images/NAME/Dockerfile as it is now (keys sorted, two-space JSON, a trailing newline), and prints
+ * `NAME: old -> new`. The digest is what the config checks compare the Dockerfile with: an edit without a bump is
+ * refused before any resource (components/images/check.ts). The plan diff then shows the new tags and every pipeline
+ * whose steps name them. Exit codes: 0 done, 2 bad usage, an unknown image, no Dockerfile, or an unreadable
+ * versions.json.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { VERSIONS_FILE, bumpImage, formatVersions, parseVersionsText } from "../components/images/versions";
+import { dockerfilePath, imageContentDigest } from "../components/images/dockerfile";
+import { VERSIONS_FILE, bumpImage, formatVersions, parseVersionRecordsText } from "../components/images/versions";
 
 /** What the command line asks for. */
 export interface BumpOptions {
@@ -52,7 +56,7 @@ export function run(argv: readonly string[], now: Date, cwd: string): { code: nu
     } catch (e) {
         return { code: 2, stdout: "", stderr: `cannot read ${file}: ${(e as Error).message}\n` };
     }
-    const parsed = parseVersionsText(text);
+    const parsed = parseVersionRecordsText(text);
     if (!parsed.ok) return { code: 2, stdout: "", stderr: parsed.error.map((p) => `${p.message}\n`).join("") };
     const known = [...new Set([...Object.keys(parsed.value), ...declaredImages(opts.root)])].sort();
     if (!known.includes(opts.image))
@@ -63,8 +67,18 @@ export function run(argv: readonly string[], now: Date, cwd: string): { code: nu
                 `unknown image "${opts.image}"; known images (pinned in ${VERSIONS_FILE} or declared in ci-platform:images): ${known.join(", ") || "none"}\n` +
                 `(to add an image, declare it in ci-platform:images of a Pulumi.<stack>.yaml, then bump it)\n`,
         };
-    const { versions, from, to } = bumpImage(parsed.value, opts.image, opts.date);
-    fs.writeFileSync(file, formatVersions(versions));
+    let dockerfile: string;
+    try {
+        dockerfile = fs.readFileSync(path.join(opts.root, dockerfilePath(opts.image)), "utf8");
+    } catch (e) {
+        return {
+            code: 2,
+            stdout: "",
+            stderr: `cannot read ${dockerfilePath(opts.image)}: ${(e as Error).message}; a version is pinned with the digest of its Dockerfile\n`,
+        };
+    }
+    const { records, from, to } = bumpImage(parsed.value, opts.image, opts.date, imageContentDigest(dockerfile));
+    fs.writeFileSync(file, formatVersions(records));
     return { code: 0, stdout: `${opts.image}: ${from ?? "(none)"} -> ${to}\n`, stderr: "" };
 }
 

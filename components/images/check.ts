@@ -7,10 +7,11 @@ import {
     finalUser,
     isRootUser,
     missingFromArgs,
+    imageContentDigest,
     parseDockerfile,
     variantBuildArgs,
 } from "./dockerfile";
-import { VERSIONS_FILE, parseVersionsText } from "./versions";
+import { CALENDAR_VERSION, type ImageVersionRecord, VERSIONS_FILE, parseVersionRecordsText } from "./versions";
 
 /** The files under `agent-images/` the config checks read, handed in so the checks stay pure. */
 export interface ImageFiles {
@@ -26,6 +27,8 @@ export interface ImageFiles {
  * Checks the images of the config against the files under `agent-images/`, returning every problem with its
  * config path (`ci-platform:images[1].name`):
  * - `versions.json` missing, not JSON, or pinning a value that is not a calendar version;
+ * - a Dockerfile whose content is not the one its pinned version was built from (the digest `images:bump` recorded),
+ *   or a pin with no digest recorded: its tags exist already in IMMUTABLE repositories, so the change needs a bump;
  * - a declared image without a pinned version, or without a Dockerfile;
  * - a pin for an image that is not declared;
  * - a variant whose build arguments leave a `FROM` line's `ARG` unset (e.g. `bookworm` for a Python image);
@@ -43,7 +46,7 @@ export function checkImages(
     const names = config.images.map((i) => i.name);
     const indexOf = (image: string) => names.indexOf(image);
 
-    let pins: Readonly<Record<string, string>> = {};
+    let pins: Readonly<Record<string, ImageVersionRecord | string>> = {};
     let pinsKnown = false;
     if (files.versionsJson === undefined) {
         if (config.images.length > 0)
@@ -53,7 +56,7 @@ export function checkImages(
                 fix: `create it with one entry per image, e.g. npm run images:bump -- ${names[0]}`,
             });
     } else {
-        const parsed = parseVersionsText(files.versionsJson);
+        const parsed = parseVersionRecordsText(files.versionsJson);
         if (parsed.ok) {
             pins = parsed.value;
             pinsKnown = true;
@@ -65,14 +68,14 @@ export function checkImages(
                     message: problem.message,
                     fix: problem.image
                         ? `set it with npm run images:bump -- ${problem.image}`
-                        : `make ${VERSIONS_FILE} a JSON object such as {"${names[0] ?? "image"}": "2026.11.1"}`,
+                        : `make ${VERSIONS_FILE} a JSON object such as {"${names[0] ?? "image"}": {"version": "2026.11.1", "digest": "sha256:..."}} (npm run images:bump -- ${names[0] ?? "NAME"} writes it)`,
                 });
             }
             // Keep the well-formed pins, so one run reports every other problem too.
             try {
                 const raw: unknown = JSON.parse(files.versionsJson);
                 if (raw !== null && typeof raw === "object" && !Array.isArray(raw)) {
-                    pins = raw as Record<string, string>;
+                    pins = raw as Record<string, ImageVersionRecord | string>;
                     pinsKnown = true;
                 }
             } catch {
@@ -96,6 +99,29 @@ export function checkImages(
                 fix: `add ${dockerfilePath(image.name)}, or correct the image name`,
             });
             return;
+        }
+        // Immutable by construction: a pinned version's tags are pushed once, to IMMUTABLE repositories (AWS ECR User
+        // Guide, "Preventing image tags from being overwritten": a push of an existing tag fails with
+        // ImageTagAlreadyExistsException). Any change to the content changes the docker.Image's inputs (REVISION
+        // and the provider's context digest) and `pulumi up` would push the same tag again: refuse it here instead,
+        // before any resource, unless the version moved with it.
+        const pin = pins[image.name];
+        const record = typeof pin === "string" ? { version: pin, digest: undefined } : pin;
+        const digest = imageContentDigest(text);
+        // A malformed entry is reported above, with its own message.
+        if (record !== null && typeof record === "object" && CALENDAR_VERSION.test(String(record.version))) {
+            if (record.digest === undefined)
+                issues.push({
+                    path: ["images", i, "name"],
+                    message: `${VERSIONS_FILE} pins "${image.name}" to ${record.version} without the content digest of its Dockerfile, so nothing stops an edit from pushing its tags again (which the immutable repositories refuse)`,
+                    fix: `run npm run images:bump -- ${image.name} (it records the version and the digest together)`,
+                });
+            else if (record.digest !== digest)
+                issues.push({
+                    path: ["images", i, "name"],
+                    message: `${dockerfilePath(image.name)} changed since version ${record.version} was pinned (recorded ${record.digest.slice(0, 19)}…, now ${digest.slice(0, 19)}…): its tags (<variant>-${record.version}) are already pushed to immutable repositories, and pushing them again fails at \`pulumi up\``,
+                    fix: `run npm run images:bump -- ${image.name} to release the change as a new version (or undo the edit)`,
+                });
         }
         const ignore = files.dockerignore(image.name);
         if (ignore === undefined || !ignoresWholeContext(parseIgnoreFile(ignore)))

@@ -174,6 +174,16 @@ export function dockerfileDigest(text: string): string {
     return createHash("sha256").update(text.replace(/\r\n?/g, "\n")).digest("hex");
 }
 
+/**
+ * The content digest `versions.json` records for an image's version: `sha256:` and {@link dockerfileDigest}. The
+ * Dockerfile is the whole build context (its `.dockerignore` excludes everything else, context.ts), so this is the
+ * content that matters; line endings are normalised and file modes never enter it, so a CRLF checkout or a chmod
+ * changes nothing, while any other edit changes it and needs a new version (check.ts).
+ */
+export function imageContentDigest(dockerfile: string): string {
+    return `sha256:${dockerfileDigest(dockerfile)}`;
+}
+
 /** One image build: a variant at the pinned version. */
 export interface VariantBuild {
     readonly variant: string;

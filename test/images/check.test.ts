@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { formatIssue, parsePlatformConfig, type PlatformConfig, type RawConfig } from "../../components/config";
 import { checkImages, type ImageFiles } from "../../components/images/check";
+import { imageContentDigest } from "../../components/images/dockerfile";
 
 const PY = "ARG PYTHON_VERSION\nFROM python:${PYTHON_VERSION}-slim-bookworm\nWORKDIR /workdir\n";
 const DEB = "ARG VARIANT\nFROM debian:${VARIANT}-slim\nWORKDIR /workdir\n";
@@ -36,13 +37,35 @@ function config(overrides: RawConfig = {}): PlatformConfig {
     return result.value;
 }
 
+/**
+ * The files of a fixture. A pin given as a bare calendar version is recorded with the digest of the Dockerfile given
+ * here, as `images:bump` would write it; `{ raw: text }` is used verbatim.
+ */
 function files(
-    versions: string | undefined,
+    versions: string | { raw: string } | undefined,
     dockerfiles: Record<string, string>,
     dockerignores: Record<string, string | undefined> = { "buildkite-test": "*\n", "deb-builder": "*\n" },
 ): ImageFiles {
+    let text = typeof versions === "object" ? versions.raw : versions;
+    if (typeof versions === "string") {
+        try {
+            const pins = JSON.parse(versions) as Record<string, unknown>;
+            text = JSON.stringify(
+                Object.fromEntries(
+                    Object.entries(pins).map(([name, v]) => [
+                        name,
+                        typeof v === "string" && /^\d{4}\.\d{2}\.\d+$/.test(v)
+                            ? { version: v, digest: imageContentDigest(dockerfiles[name] ?? "") }
+                            : v,
+                    ]),
+                ),
+            );
+        } catch {
+            // not JSON: the test is about that
+        }
+    }
     return {
-        versionsJson: versions,
+        versionsJson: text,
         dockerfile: (name) => dockerfiles[name],
         dockerignore: (name) => dockerignores[name],
     };
@@ -219,5 +242,69 @@ describe("steps naming undeclared images (the config's cross-checks)", () => {
             ),
             lines.join("\n"),
         );
+    });
+
+    describe("immutable tags: the Dockerfile must be the content its pinned version was recorded with", () => {
+        const recorded = (py: string, deb = DEB) => ({
+            raw: JSON.stringify({
+                "buildkite-test": { version: "2026.11.1", digest: imageContentDigest(py) },
+                "deb-builder": { version: "2026.11.1", digest: imageContentDigest(deb) },
+            }),
+        });
+
+        it("refuses a Dockerfile edited without a bump, naming the image, the version and the bump command", () => {
+            const edited = `${PY}RUN pip install tox\n`;
+            const issues = checkImages(config(), files(recorded(PY), { ...GOOD_FILES, "buildkite-test": edited }));
+            assert.equal(issues.length, 1, JSON.stringify(issues));
+            assert.deepEqual(issues[0].path, ["images", 0, "name"]);
+            assert.match(
+                issues[0].message,
+                /agent-images\/buildkite-test\/Dockerfile changed since version 2026\.11\.1 was pinned .*immutable/,
+            );
+            assert.match(issues[0].fix ?? "", /npm run images:bump -- buildkite-test/);
+        });
+
+        it("accepts the same Dockerfile with CRLF line endings (no new content, no issue)", () => {
+            const crlf = PY.replace(/\n/g, "\r\n");
+            assert.deepEqual(checkImages(config(), files(recorded(PY), { ...GOOD_FILES, "buildkite-test": crlf })), []);
+        });
+
+        it("accepts the edit once the version records its digest (what images:bump writes)", () => {
+            const edited = `${PY}RUN pip install tox\n`;
+            assert.deepEqual(
+                checkImages(config(), files(recorded(edited), { ...GOOD_FILES, "buildkite-test": edited })),
+                [],
+            );
+        });
+
+        it("refuses a pin without a digest (the older bare-version form)", () => {
+            const issues = checkImages(
+                config(),
+                files({ raw: '{ "buildkite-test": "2026.11.1", "deb-builder": "2026.11.1" }' }, GOOD_FILES),
+            );
+            assert.deepEqual(
+                issues.map((i) => i.path),
+                [
+                    ["images", 0, "name"],
+                    ["images", 1, "name"],
+                ],
+            );
+            assert.match(issues[0].message, /without the content digest of its Dockerfile/);
+            assert.match(issues[0].fix ?? "", /npm run images:bump -- buildkite-test/);
+        });
+
+        it("reports a malformed digest as a versions.json problem", () => {
+            const issues = checkImages(
+                config(),
+                files(
+                    { raw: JSON.stringify({ "buildkite-test": { version: "2026.11.1", digest: "abc" } }) },
+                    GOOD_FILES,
+                ),
+            );
+            assert.ok(
+                issues.some((i) => /not sha256:<64 hex digits>/.test(i.message)),
+                JSON.stringify(issues),
+            );
+        });
     });
 });

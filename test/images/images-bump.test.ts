@@ -3,14 +3,25 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeEach, describe, it } from "node:test";
+import { imageContentDigest } from "../../components/images/dockerfile";
 import { parseArgs, run } from "../../scripts/images-bump";
 
 const NOW = new Date("2026-11-21T12:00:00Z");
+
+const DOCKERFILES: Record<string, string> = {
+    "buildkite-test": "FROM python:3.12-slim\n",
+    "deb-builder": "FROM debian:bookworm-slim\n",
+    "node-test": "FROM node:22-slim\n",
+};
 
 function repo(versions: string, stackYaml?: string): string {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "images-bump-"));
     fs.mkdirSync(path.join(root, "agent-images"));
     fs.writeFileSync(path.join(root, "agent-images/versions.json"), versions);
+    for (const [name, text] of Object.entries(DOCKERFILES)) {
+        fs.mkdirSync(path.join(root, "agent-images", name));
+        fs.writeFileSync(path.join(root, "agent-images", name, "Dockerfile"), text);
+    }
     if (stackYaml) fs.writeFileSync(path.join(root, "Pulumi.prod.yaml"), stackYaml);
     return root;
 }
@@ -22,10 +33,31 @@ describe("images:bump", () => {
         root = repo('{"deb-builder":"2026.10.3","buildkite-test":"2026.11.1"}');
     });
 
-    it("bumps one image, prints old -> new, and writes sorted two-space JSON", () => {
+    it("bumps one image, prints old -> new, and writes each version with its Dockerfile's digest", () => {
         const result = run(["buildkite-test"], NOW, root);
         assert.deepEqual(result, { code: 0, stdout: "buildkite-test: 2026.11.1 -> 2026.11.2\n", stderr: "" });
-        assert.equal(read(root), '{\n  "buildkite-test": "2026.11.2",\n  "deb-builder": "2026.10.3"\n}\n');
+        assert.deepEqual(JSON.parse(read(root)), {
+            "buildkite-test": { version: "2026.11.2", digest: imageContentDigest(DOCKERFILES["buildkite-test"]) },
+            // An entry in the older form is rewritten in the new one; only a bump records a digest for it.
+            "deb-builder": { version: "2026.10.3" },
+        });
+        assert.match(read(root), /^\{\n {2}"buildkite-test": \{\n {4}"version"/);
+    });
+
+    it("records the digest of the Dockerfile as it is now, line endings normalised", () => {
+        fs.writeFileSync(path.join(root, "agent-images/buildkite-test/Dockerfile"), "FROM python:3.13-slim\r\n");
+        run(["buildkite-test"], NOW, root);
+        const entry = (JSON.parse(read(root)) as Record<string, { digest?: string }>)["buildkite-test"];
+        assert.equal(entry.digest, imageContentDigest("FROM python:3.13-slim\n"));
+    });
+
+    it("exits 2 when the image has no Dockerfile, and writes nothing", () => {
+        fs.rmSync(path.join(root, "agent-images/buildkite-test/Dockerfile"));
+        const before = read(root);
+        const result = run(["buildkite-test"], NOW, root);
+        assert.equal(result.code, 2);
+        assert.match(result.stderr, /cannot read agent-images\/buildkite-test\/Dockerfile/);
+        assert.equal(read(root), before);
     });
 
     it("takes the release date from --date", () => {
@@ -49,7 +81,10 @@ describe("images:bump", () => {
             "config:\n  ci-platform:images:\n    - name: node-test\n      variants: [node22]\n",
         );
         assert.equal(run(["node-test"], NOW, withStack).stdout, "node-test: (none) -> 2026.11.1\n");
-        assert.match(read(withStack), /"node-test": "2026.11.1"/);
+        assert.equal(
+            (JSON.parse(read(withStack)) as Record<string, { version: string }>)["node-test"].version,
+            "2026.11.1",
+        );
     });
 
     it("exits 2 on bad usage or an invalid versions.json", () => {

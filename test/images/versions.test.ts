@@ -7,6 +7,7 @@ import {
     compareVersions,
     formatVersions,
     parseCalendarVersion,
+    parseVersionRecords,
     parseVersions,
     parseVersionsText,
 } from "../../components/images/versions";
@@ -103,21 +104,51 @@ describe("versions.json", () => {
         assert.match(parseVersionsText("{ nope").error?.[0].message ?? "", /not valid JSON/);
     });
 
-    it("formats with sorted keys, two spaces and a trailing newline", () => {
-        assert.equal(
-            formatVersions({ z: "2026.11.1", a: "2026.10.2" }),
-            '{\n  "a": "2026.10.2",\n  "z": "2026.11.1"\n}\n',
+    const D1 = `sha256:${"1".repeat(64)}`;
+    const D2 = `sha256:${"2".repeat(64)}`;
+
+    it("reads entries with their digest, and the older bare form without one", () => {
+        assert.deepEqual(parseVersionRecords({ a: { version: "2026.11.1", digest: D1 }, b: "2026.10.2" }), {
+            ok: true,
+            value: { a: { version: "2026.11.1", digest: D1 }, b: { version: "2026.10.2", digest: undefined } },
+        });
+        assert.deepEqual(parseVersions({ a: { version: "2026.11.1", digest: D1 } }), {
+            ok: true,
+            value: { a: "2026.11.1" },
+        });
+        const bad = parseVersionRecords({
+            a: { version: "2026.11.1", digest: "md5:x" },
+            b: { version: "2026.11.1" },
+            c: { version: "2026.11.1", digest: D1, extra: 1 },
+        });
+        assert.deepEqual(
+            bad.error?.map((p) => p.image),
+            ["a", "b", "c"],
         );
     });
 
-    it("bumps one image and leaves the others alone", () => {
-        const before = { "buildkite-test": "2026.11.1", "deb-builder": "2026.10.3" };
-        const result = bumpImage(before, "buildkite-test", "2026-11-21");
+    it("formats with sorted keys, version and digest, two spaces and a trailing newline", () => {
+        assert.equal(
+            formatVersions({ z: { version: "2026.11.1", digest: D1 }, a: { version: "2026.10.2", digest: D2 } }),
+            `{\n  "a": {\n    "version": "2026.10.2",\n    "digest": "${D2}"\n  },\n  "z": {\n    "version": "2026.11.1",\n    "digest": "${D1}"\n  }\n}\n`,
+        );
+    });
+
+    it("bumps one image with its new digest and leaves the others alone", () => {
+        const before = {
+            "buildkite-test": { version: "2026.11.1", digest: D1 },
+            "deb-builder": { version: "2026.10.3", digest: D1 },
+        };
+        const result = bumpImage(before, "buildkite-test", "2026-11-21", D2);
         assert.deepEqual(result, {
-            versions: { "buildkite-test": "2026.11.2", "deb-builder": "2026.10.3" },
+            records: {
+                "buildkite-test": { version: "2026.11.2", digest: D2 },
+                "deb-builder": { version: "2026.10.3", digest: D1 },
+            },
             from: "2026.11.1",
             to: "2026.11.2",
         });
-        assert.equal(before["buildkite-test"], "2026.11.1", "input not mutated");
+        assert.equal(before["buildkite-test"].version, "2026.11.1", "input not mutated");
+        assert.throws(() => bumpImage(before, "buildkite-test", "2026-11-21", "abc"), /not a content digest/);
     });
 });
