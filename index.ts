@@ -16,8 +16,10 @@ import {
     checkImages,
     declareImageRegistries,
     declareImages,
+    imagePushesNeeded,
     imageRegions,
     parseVersionsText,
+    pushesOf,
     readImageFiles,
     stepImageResolver,
 } from "./components/images";
@@ -64,20 +66,6 @@ const organization = new BuildkiteOrganization(
     { clusters: config.clusters, teams: config.teams },
     { providers: [buildkiteProvider] },
 );
-const pipelines = config.pipelines.map(
-    (pipeline) =>
-        new BuildkitePipeline(
-            pipeline.slug,
-            {
-                pipeline,
-                clusterId: organization.clusterIds[pipeline.cluster],
-                defaultTeamId: organization.teamIds[pipeline.team ?? config.teams[0].name],
-                teamIds: organization.teamIds,
-                steps: steps.bySlug[pipeline.slug].stored,
-            },
-            { providers: [buildkiteProvider, githubProviders[splitRepository(pipeline.repository).owner]] },
-        ),
-);
 // Image versions are not in the bundle: an image bump must not roll every fleet. The environment hook reads the
 // step's own image reference from the job instead.
 const hooksBundle = buildHooksBundle({ hookFiles });
@@ -108,6 +96,25 @@ const images = declareImages({
     accountId,
     rootDir: ROOT,
 });
+
+// Pipelines come after the images: each waits for the pushes its steps pull.
+const pipelines = config.pipelines.map(
+    (pipeline) =>
+        new BuildkitePipeline(
+            pipeline.slug,
+            {
+                pipeline,
+                clusterId: organization.clusterIds[pipeline.cluster],
+                defaultTeamId: organization.teamIds[pipeline.team ?? config.teams[0].name],
+                teamIds: organization.teamIds,
+                steps: steps.bySlug[pipeline.slug].stored,
+                // The pushes of every tag its steps name, stored or uploaded, in the regions of the fleets that
+                // run them: after a bump, no build pulls a tag before it is pushed.
+                waitsFor: pushesOf(images, imagePushesNeeded(config, pipeline, steps.bySlug[pipeline.slug])),
+            },
+            { providers: [buildkiteProvider, githubProviders[splitRepository(pipeline.repository).owner]] },
+        ),
+);
 
 // The roles that deploy and preview this stack, assumed per job through OIDC (README, "Deploy roles").
 const deployRoles =

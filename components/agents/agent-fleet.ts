@@ -115,6 +115,12 @@ export interface AgentFleetArgs {
      * bootstrap script renders it, a Windows fleet gets it as the agent's environment (AgentEnvFileUrl).
      */
     readonly allowlist?: FleetAllowlist;
+    /**
+     * The bucket objects the fleet's instances and jobs read that other components declare (the hooks bundle, the
+     * secrets objects of the pipelines it serves): the stack waits for them, so that no instance boots, or takes a
+     * job, before they exist (declareFleets chooses them: {@link readsSecretObject} in components/agents/index.ts).
+     */
+    readonly bootObjects?: readonly pulumi.Resource[];
 }
 
 /** The inputs a static fleet's component records: what its machines provide themselves. */
@@ -380,8 +386,23 @@ export class AgentFleet extends pulumi.ComponentResource {
                     // Kept for the same reason as the token parameter's: CloudFormation stack names are unique per
                     // account and region, and the name is fixed (cloudFormationStackName).
                     deleteBeforeReplace: true,
-                    // The instances boot with the role's grants in place: the token, the bucket, the bootstrap script.
-                    dependsOn: [parameter, ...attachments, ...(args.queue ? [args.queue] : [])],
+                    // The instances boot with the role's grants in place and every object they read already written:
+                    // the token; the bootstrap script, which bk-install-elastic-stack.sh fetches at boot
+                    // (elastic-ci-stack-for-aws v6.71.1 packer/linux/stack/conf/bin/bk-install-elastic-stack.sh:
+                    // bk-fetch.sh "$BUILDKITE_ELASTIC_BOOTSTRAP_SCRIPT"), and the hooks bundle it installs; a
+                    // Windows fleet's agent env file (same tag, bk-install-elastic-stack.ps1: bk-fetch.ps1
+                    // "$Env:BUILDKITE_ENV_FILE_URL"); and the secrets objects its jobs read from the first job on
+                    // (elastic-ci-stack-s3-secrets-hooks v2.8.0 s3secrets-helper/secrets/secrets.go: the environment
+                    // hook reads <prefix>/private_ssh_key, env, secret-files/, git-credentials). With minSize >= 1 an
+                    // instance starts as soon as the stack exists.
+                    dependsOn: [
+                        parameter,
+                        ...attachments,
+                        ...(args.queue ? [args.queue] : []),
+                        ...(bootstrapObject ? [bootstrapObject] : []),
+                        ...(agentEnvObject ? [agentEnvObject] : []),
+                        ...(args.bootObjects ?? []),
+                    ],
                 },
             );
 

@@ -8,7 +8,7 @@ import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { templateUrl } from "./elastic-stack-template";
-import { awsProviderName, clusterQueueName, HOME_SECRETS_CLUSTER, secretsBucketName } from "./naming";
+import { awsProviderName, clusterQueueName, HOME_SECRETS_CLUSTER, installsHooks, secretsBucketName } from "./naming";
 import { secretsBucketScopes, secretsForBucket } from "./secret-objects";
 import { BucketReader, HooksBundleFiles, KeyPrincipals, SecretsBucket } from "./secrets-bucket";
 
@@ -116,6 +116,15 @@ export function fleetSecretsScope(
     };
 }
 
+/**
+ * Whether a fleet whose role reads `scope` ({@link fleetSecretsScope}) reads a secrets object of `pipeline`
+ * (undefined: the organisation's root objects): the same grants its IAM policy gives (iam-policy.ts), so the
+ * objects its stack waits for are exactly those its jobs can read.
+ */
+export function readsSecretObject(scope: SecretsScope, pipeline: string | undefined): boolean {
+    return pipeline === undefined ? scope.organization : scope.pipelines.includes(pipeline);
+}
+
 const sorted = <T>(items: Iterable<T>): T[] => [...items].sort();
 
 /**
@@ -215,6 +224,13 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
         const queue = queues[`${fleet.cluster}/${fleet.queue}`];
         if (fleet.kind === "aws") {
             const bucket = buckets[secretsBucketName(fleet.region, fleet.cluster)];
+            const scope = fleetSecretsScope(config, fleet);
+            // What its instances read at boot (the hooks bundle, Linux only: a Windows fleet installs no hooks) and
+            // what its jobs read (the secrets of the pipelines it serves): the stack waits for them (AgentFleet).
+            const bootObjects = [
+                ...(installsHooks(fleet.os) ? bucket.hookObjects : []),
+                ...bucket.secretObjects.filter((o) => readsSecretObject(scope, o.pipeline)).map((o) => o.object),
+            ];
             const component = new AgentFleet(
                 fleet.name,
                 {
@@ -233,7 +249,8 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                     },
                     renderBootstrap: args.renderBootstrap,
                     accountId,
-                    secrets: fleetSecretsScope(config, fleet),
+                    secrets: scope,
+                    bootObjects,
                     ecrRepositories: config.images.map((i) => repositoryName(i.name)),
                     tags: config.tags,
                     allowlist: fleetAllowlist(config, fleet),

@@ -71,6 +71,10 @@ export class SecretsBucket extends pulumi.ComponentResource {
     public readonly cluster: string;
     /** Key prefix of the hooks bundle, `_ci-platform/hooks/<hash>`. */
     public readonly hooksPrefix: string;
+    /** The hooks bundle's objects: what a Linux fleet's bootstrap script fetches when an instance boots. */
+    public readonly hookObjects: aws.s3.BucketObjectv2[] = [];
+    /** The secrets objects, each with the pipeline it belongs to (undefined: the organisation's root objects). */
+    public readonly secretObjects: { readonly pipeline?: string; readonly object: aws.s3.BucketObjectv2 }[] = [];
     private readonly componentName: string;
     private readonly secretsKey: aws.kms.Key;
     private readonly tokenKey: aws.kms.Key;
@@ -186,18 +190,20 @@ export class SecretsBucket extends pulumi.ComponentResource {
             );
         // The variable names (never the values) go in each object's metadata, so the policy pack can check from the
         // plan alone that every secret a pipeline needs is in the bucket of every region that runs it.
-        for (const object of secretObjects(args.secrets))
-            upload(
+        for (const object of secretObjects(args.secrets)) {
+            const resource = upload(
                 secretObjectName(name, object.key),
                 object.key,
                 pulumi.secret(object.content),
                 "text/plain",
                 secretObjectMetadata(object),
             );
+            this.secretObjects.push({ pipeline: object.pipeline, object: resource });
+        }
 
         this.hooksPrefix = hooksKeyPrefix(args.hooksBundle.hash);
         for (const object of hookObjects(name, args.hooksBundle))
-            upload(object.name, object.key, object.content, object.contentType);
+            this.hookObjects.push(upload(object.name, object.key, object.content, object.contentType));
 
         this.bucketName = bucket.bucket;
         this.bucketArn = bucket.arn;

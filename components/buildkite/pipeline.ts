@@ -16,6 +16,11 @@ export interface BuildkitePipelineArgs {
     readonly teamIds: Readonly<Record<string, pulumi.Input<string>>>;
     /** The pipeline's steps, as the YAML document Buildkite stores. */
     readonly steps: pulumi.Input<string>;
+    /**
+     * What the pipeline resource waits for: the image pushes its steps (stored and uploaded) pull, so that a build
+     * started once the steps are stored never pulls a tag that is not pushed yet.
+     */
+    readonly waitsFor?: readonly pulumi.Resource[];
 }
 
 /**
@@ -50,7 +55,7 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
                 defaultTeamId: args.defaultTeamId,
                 steps: args.steps,
             },
-            { parent: this, additionalSecretOutputs: ["webhookUrl"] },
+            { parent: this, additionalSecretOutputs: ["webhookUrl"], dependsOn: [...(args.waitsFor ?? [])] },
         );
         this.slug = this.pipeline.slug;
         this.webhookUrl = pulumi.secret(this.pipeline.webhookUrl);

@@ -1,7 +1,10 @@
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { AgentImage, ImageRegistry } from "./agent-image";
 import { ImageFiles } from "./check";
+import { repositoryName } from "./image-ref";
+import { ImageNeed } from "./step-images";
 import { dockerfilePath } from "./dockerfile";
 import { readImageFiles } from "./files";
 import { imageRegions } from "./registry";
@@ -10,8 +13,9 @@ import { ImageVersions } from "./versions";
 export { AgentImage, AgentImageArgs, ImageRegistry, imageChildNames } from "./agent-image";
 export { DeclareImageRegistriesArgs, declareImageRegistries } from "./registries";
 export { ImageFiles, checkImages } from "./check";
-export { dockerfileDigest, dockerfilePath, variantBuildArgs } from "./dockerfile";
+export { dockerfileDigest, dockerfilePath, imageContentDigest, variantBuildArgs } from "./dockerfile";
 export { readImageFiles } from "./files";
+export { ImageNeed, imagePath, imagePushesNeeded } from "./step-images";
 export {
     REGISTRY_ENV_VAR,
     REPOSITORY_PREFIX,
@@ -73,6 +77,20 @@ export interface DeclaredImages {
     readonly images: Record<string, DeclaredImage>;
     /** The regions every image is pushed to (the home region and every AWS fleet region), sorted. */
     readonly regions: string[];
+    /** By region, then `ci-platform/<image>:<tag>`: the push of that tag to that region's registry. */
+    readonly pushes: Record<string, Record<string, docker.Image>>;
+}
+
+/**
+ * The pushes of `needs` (from {@link imagePushesNeeded}): what a pipeline waits for, so that no build it starts pulls
+ * a tag before it is in the registry. A need with no push is left out here: the policy pack's
+ * `images-in-every-region` reports it with its pipeline and steps.
+ */
+export function pushesOf(images: Pick<DeclaredImages, "pushes">, needs: readonly ImageNeed[]): docker.Image[] {
+    return needs.flatMap((n) => {
+        const push = images.pushes[n.region]?.[n.reference];
+        return push === undefined ? [] : [push];
+    });
 }
 
 /**
@@ -94,6 +112,7 @@ export function declareImages(args: DeclareImagesArgs): DeclaredImages {
     const registries = regions.map((r) => args.registries[r]);
 
     const images: Record<string, DeclaredImage> = {};
+    const pushes: Record<string, Record<string, docker.Image>> = {};
     for (const image of config.images) {
         const version = args.versions[image.name];
         const dockerfile = files.dockerfile(image.name);
@@ -114,11 +133,15 @@ export function declareImages(args: DeclareImagesArgs): DeclaredImages {
             keepVersions: image.keepVersions,
             tags: config.tags,
         });
+        for (const [region, byVariant] of Object.entries(component.builds))
+            image.variants.forEach((variant, i) => {
+                (pushes[region] ??= {})[`${repositoryName(image.name)}:${component.tags[i]}`] = byVariant[variant];
+            });
         images[image.name] = {
             repositoryUrl: component.repositoryUrl,
             tags: component.tags,
             regions: component.regions,
         };
     }
-    return { images, regions };
+    return { images, regions, pushes };
 }
