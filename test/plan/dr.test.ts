@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parseVersionsText } from "../../components/images/versions";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -49,9 +50,8 @@ describe("npm run dr", () => {
         assert.ok(pushes, "an image pushes section");
         const urn =
             "urn:pulumi:prod::ci-platform::ci-platform:images:Image$docker:index/image:Image::buildkite-test-eu-west-1-py3.12";
-        const version = (
-            JSON.parse(readFileSync(path.join(ROOT, "agent-images/versions.json"), "utf8")) as Record<string, string>
-        )["buildkite-test"];
+        const version = (parseVersionsText(readFileSync(path.join(ROOT, "agent-images/versions.json"), "utf8")).value ??
+            {})["buildkite-test"];
         assert.ok(
             pushes.includes(
                 `check: aws ecr describe-images --region eu-west-1 --repository-name ci-platform/buildkite-test --image-ids imageTag='py3.12-${version}'`,

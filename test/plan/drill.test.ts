@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parseVersionsText } from "../../components/images/versions";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -71,10 +72,7 @@ before(async () => {
     repointed = (base.config["ci-platform:pipelines"] as Pipeline[])
         .filter((p) => p.queue !== undefined && lostQueues.has(p.queue))
         .map((p) => p.slug);
-    const pins = JSON.parse(readFileSync(path.join(ROOT, "agent-images/versions.json"), "utf8")) as Record<
-        string,
-        string
-    >;
+    const pins = parseVersionsText(readFileSync(path.join(ROOT, "agent-images/versions.json"), "utf8")).value ?? {};
     images = (base.config["ci-platform:images"] as { name: string; variants: string[] }[]).map((i) => ({
         name: i.name,
         tags: i.variants.map((v) => `${v}-${pins[i.name]}`),

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parseVersionsText } from "../../components/images/versions";
 import { cpSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -34,15 +35,11 @@ describe("images:bump then plan --diff", () => {
         };
 
         await node("scripts/plan.ts", "--json", "base.json");
-        const before = JSON.parse(readFileSync(path.join(copy, "agent-images/versions.json"), "utf8")) as Record<
-            string,
-            string
-        >;
+        const before =
+            parseVersionsText(readFileSync(path.join(copy, "agent-images/versions.json"), "utf8")).value ?? {};
         await node("scripts/images-bump.ts", "buildkite-test", "--date", "2026-11-21", "--root", copy);
-        const after = JSON.parse(readFileSync(path.join(copy, "agent-images/versions.json"), "utf8")) as Record<
-            string,
-            string
-        >;
+        const after =
+            parseVersionsText(readFileSync(path.join(copy, "agent-images/versions.json"), "utf8")).value ?? {};
         assert.notEqual(after["buildkite-test"], before["buildkite-test"]);
         assert.equal(after["deb-builder"], before["deb-builder"]);
 
