@@ -8,7 +8,13 @@ import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { templateUrl } from "./elastic-stack-template";
-import { awsProviderName, clusterQueueName, HOME_SECRETS_CLUSTER, secretsBucketName } from "./naming";
+import {
+    awsProviderName,
+    clusterQueueName,
+    fleetPhysicalName,
+    HOME_SECRETS_CLUSTER,
+    secretsBucketName,
+} from "./naming";
 import { secretsBucketScopes, secretsForBucket } from "./secret-objects";
 import { BucketReader, HooksBundleFiles, KeyPrincipals, SecretsBucket } from "./secrets-bucket";
 
@@ -173,7 +179,13 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 // Nothing here may depend on which fleets serve the queue: removing a region must not touch it.
                 description: `Queue ${queue} of cluster ${cluster}, managed by ci-platform`,
             },
-            { provider: args.buildkiteProvider },
+            {
+                provider: args.buildkiteProvider,
+                // Named by its cluster: a renamed cluster's queue keeps its object (its key and cluster id are unchanged).
+                aliases: (config.clusters.find((c) => c.name === cluster)?.renamedFrom ?? []).map((old) => ({
+                    name: clusterQueueName(old, queue),
+                })),
+            },
         );
     }
 
@@ -253,7 +265,8 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 tokenParameter: stack.tokenParameter,
             };
             (readers[secretsBucketName(fleet.region, fleet.cluster)] ??= []).push({
-                fleet: fleet.name,
+                // The first name: the key policy's scaler pattern derives from the stack name (naming.ts).
+                fleet: fleetPhysicalName(fleet),
                 roleArn: stack.roleArn,
                 tokenParameterArn: stack.tokenParameterArn,
                 // elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml: the scaler exists when MinSize != MaxSize.

@@ -2,7 +2,9 @@ import { PlanDocument, PlanResource } from "./model";
 
 /*
  * What changes from one plan to another, by URN. A resource whose URN changes (a rename) is a removal plus an
- * addition, as it would be for the engine without aliases.
+ * addition, as it is for the engine, unless one of its aliases (model.ts `aliases`) is the old URN: then, as for
+ * the engine (pulumi/pulumi pkg/resource/deploy/step_generator.go: the old state is looked up by URN, then by each
+ * alias), it is the same resource, and its change lists `urn`.
  */
 
 /** Input properties whose change makes the provider replace the resource rather than update it in place. */
@@ -35,6 +37,8 @@ export interface ResourceChange {
     readonly paths: readonly string[];
     /** Paths among `paths` that force a replacement. */
     readonly replaceReasons: readonly string[];
+    /** The URN in the base plan, when the resource was matched to it through an alias (a rename). */
+    readonly previousUrn?: string;
     /** Whether the resource (in either plan) is protected. */
     readonly protect: boolean;
     /** Before and after values of the changed inputs that are short scalars (secrets stay "[secret]"). */
@@ -71,13 +75,36 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
     const key = (r: PlanResource) => stackNeutralUrn(r.urn);
     const before = new Map(base.resources.map((r) => [key(r), r]));
     const after = new Map(head.resources.map((r) => [key(r), r]));
-    const added = head.resources.filter((r) => !before.has(key(r)));
-    const removed = base.resources.filter((r) => !after.has(key(r)));
+    // Each head resource's base resource: the one of its URN, else the first alias (in the order listed) that is in
+    // the base, not kept by a head resource of that URN and not taken by an earlier head resource.
+    const prevOf = new Map<PlanResource, PlanResource>();
+    const taken = new Set<string>();
+    for (const next of head.resources)
+        if (before.has(key(next))) {
+            prevOf.set(next, before.get(key(next))!);
+            taken.add(key(next));
+        }
+    for (const next of head.resources) {
+        if (prevOf.has(next)) continue;
+        // Plans written before aliases were recorded have none.
+        const match = (next.aliases ?? [])
+            .map(stackNeutralUrn)
+            .find((a) => before.has(a) && !after.has(a) && !taken.has(a));
+        if (match === undefined) continue;
+        prevOf.set(next, before.get(match)!);
+        taken.add(match);
+    }
+    // Head URN to the base URN it was matched to: a renamed child's parent counts as unchanged when the new parent
+    // is the old one renamed.
+    const baseUrnOf = new Map([...prevOf].map(([next, prev]) => [key(next), key(prev)]));
+    const added = head.resources.filter((r) => !prevOf.has(r));
+    const removed = base.resources.filter((r) => !taken.has(key(r)));
     const replaced: ResourceChange[] = [];
     const updated: ResourceChange[] = [];
     for (const next of head.resources) {
-        const prev = before.get(key(next));
+        const prev = prevOf.get(next);
         if (!prev) continue;
+        const renamed = key(prev) !== key(next);
         const paths = changedPaths(prev.inputs, next.inputs);
         // A secret that was set again looks the same ("[secret]") in both plans: its versions tell (model.ts).
         const rotated =
@@ -91,8 +118,10 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
             if (prev[option] !== next[option]) paths.push(option);
         for (const option of ["parent", "provider"] as const) {
             const [a, b] = [prev[option], next[option]].map((u) => (u === null ? null : stackNeutralUrn(u)));
-            if (a !== b) paths.push(option);
+            const was = option === "parent" && b !== null ? (baseUrnOf.get(b) ?? b) : b;
+            if (a !== was) paths.push(option);
         }
+        if (renamed) paths.push("urn");
         if (paths.length === 0) continue;
         const replaceOn = REPLACE_ON_CHANGE[next.type] ?? [];
         const replaceReasons = paths.filter(
@@ -118,6 +147,7 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
             urn: next.urn,
             type: next.type,
             name: next.name,
+            ...(renamed ? { previousUrn: prev.urn } : {}),
             paths,
             replaceReasons,
             protect: prev.protect || next.protect,

@@ -12,6 +12,7 @@ const resource = (name: string, type: string, inputs: Record<string, unknown>, e
     protect: false,
     retainOnDelete: false,
     dependsOn: [],
+    aliases: [],
     inputs,
     ...extra,
 });
