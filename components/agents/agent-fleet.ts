@@ -373,16 +373,20 @@ export class AgentFleet extends pulumi.ComponentResource {
             const parameters = pulumi
                 .all([region.secretsBucketName, bootstrapScriptUrl, role.arn, agentEnvFileUrl, region.tokenKeyId])
                 .apply(([secretsBucket, bootstrapScriptUrl, roleArn, agentEnvFileUrl, tokenKeyId]) => {
-                    const params = toStackParameters(fleet, {
-                        tokenParameterPath: parameterPath,
-                        tokenKeyId,
-                        secretsBucket,
-                        secretsBucketRegion: fleet.region,
-                        bootstrapScriptUrl,
-                        instanceRoleArn: roleArn,
-                        agentEnvFileUrl,
-                        costAllocationTag: costAllocationTag(tags),
-                    });
+                    // The agents' `fleet=` tag is the first name too: it is in the launch template.
+                    const params = toStackParameters(
+                        { ...fleet, name: physical },
+                        {
+                            tokenParameterPath: parameterPath,
+                            tokenKeyId,
+                            secretsBucket,
+                            secretsBucketRegion: fleet.region,
+                            bootstrapScriptUrl,
+                            instanceRoleArn: roleArn,
+                            agentEnvFileUrl,
+                            costAllocationTag: costAllocationTag(tags),
+                        },
+                    );
                     const problems = checkParameters(params);
                     if (problems.length > 0)
                         throw new pulumi.ResourceError(

@@ -202,7 +202,16 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 noncurrentVersionExpirationDays:
                     config.elasticStack.secretsVersionExpirationDays ?? DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS,
             },
-            { providers: [providers[scope.region]] },
+            {
+                providers: [providers[scope.region]],
+                // Named by its cluster: a renamed cluster's bucket keeps its objects. Its children are named
+                // `<component>-<role>`, so the engine carries the alias over to each of them (pulumi/pulumi
+                // pkg/resource/deploy/step_generator.go inheritedChildAlias); the bucket, key and alias names are
+                // generated and stay in the state.
+                aliases: (config.clusters.find((c) => c.name === scope.cluster)?.renamedFrom ?? []).map((old) => ({
+                    name: secretsBucketName(scope.region, old),
+                })),
+            },
         );
     }
 

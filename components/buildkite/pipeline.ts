@@ -49,12 +49,10 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
         // `name` in place (terraform-provider-buildkite v1.32.0 buildkite/resource_pipeline.go: neither attribute has
         // a RequiresReplace; Update PATCHes the slug over REST).
         const previous = args.pipeline.renamedFrom;
-        super(
-            PIPELINE_COMPONENT_TYPE,
-            name,
-            requiresSecrets.length > 0 ? { requiresSecrets } : {},
-            { ...opts, aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)] },
-        );
+        super(PIPELINE_COMPONENT_TYPE, name, requiresSecrets.length > 0 ? { requiresSecrets } : {}, {
+            ...opts,
+            aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)],
+        });
         const config = args.pipeline;
         const was = (childOf: (component: string) => string) =>
             renamedChildAliases({ type: PIPELINE_COMPONENT_TYPE, previous, parent: opts?.parent }, childOf);

@@ -64,6 +64,9 @@ export function urnFor(stack: string, project: string, parent: string, type: str
     return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
+/** The name at the end of a URN. */
+const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
+
 /**
  * The alias URNs the engine matches a registration to, as pulumi/pulumi pkg/resource/deploy/step_generator.go
  * (generateAliases, collapseAliasToUrn, inheritedChildAlias) computes them: each alias, a spec's blanks filled from
@@ -74,7 +77,8 @@ export function aliasUrns(
     request: { type: string; name: string; parent: string | null; stack: string; project: string },
     aliases: readonly AliasMessage[],
     parentAliases: readonly string[],
-): string[] {
+): { urns: string[]; first: string | undefined } {
+    // `first`: the oldest name the resource had, which the mock gives its outputs (mocks.ts stateNames).
     const own = aliases.map((a) => {
         const spec = a.hasSpec() ? a.getSpec() : undefined;
         if (spec === undefined) return a.getUrn();
@@ -87,12 +91,12 @@ export function aliasUrns(
             spec.getName() || request.name,
         );
     });
-    const parentName = request.parent ? request.parent.slice(request.parent.lastIndexOf("::") + 2) : "";
+    const parentName = request.parent ? nameOf(request.parent) : "";
     const inherited = parentAliases.flatMap((parentAlias) => {
-        const oldParentName = parentAlias.slice(parentAlias.lastIndexOf("::") + 2);
-        const [, , , , project] = parentAlias.split(":");
-        const stack = parentAlias.split("::")[0].slice("urn:pulumi:".length);
-        return [request.name, ...own.map((u) => u.slice(u.lastIndexOf("::") + 2))].map((name) =>
+        const oldParentName = nameOf(parentAlias);
+        const [head, project] = parentAlias.split("::");
+        const stack = head.slice("urn:pulumi:".length);
+        return [request.name, ...own.map(nameOf)].map((name) =>
             urnFor(
                 stack,
                 project,
@@ -102,7 +106,10 @@ export function aliasUrns(
             ),
         );
     });
-    return [...new Set([...own, ...inherited])].sort();
+    // `renamedFrom` lists the oldest name first, and so do the aliases made from it. Aliases of another type under
+    // the same name (an SDK's own, such as aws.s3.Bucket's to BucketV2) rename nothing.
+    const first = [...own, ...inherited].map(nameOf).find((n) => n !== request.name);
+    return { urns: [...new Set([...own, ...inherited])].sort(), first };
 }
 
 /** Strips the provider id from a provider reference (`<urn>::<id>`). */
@@ -136,7 +143,8 @@ export interface CaptureArgs {
  */
 export async function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
     pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
-    await pulumi.runtime.setMocks(new PlanMocks(), args.project, args.stack, false);
+    const mocks = new PlanMocks();
+    await pulumi.runtime.setMocks(mocks, args.project, args.stack, false);
     const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
 
     // URNs as the engine makes them: the parent's qualified type chain, leaving out the root stack's type.
@@ -150,6 +158,14 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
     let stackUrn = "";
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, cb) => {
+        const parent = req.getParent() || null;
+        const aliases = aliasUrns(
+            { type: req.getType(), name: req.getName(), parent, stack: args.stack, project: args.project },
+            req.getAliasesList(),
+            (parent && aliasesOf.get(parent)) || [],
+        );
+        // The mock gives a renamed resource the outputs of its first name, as the engine keeps its state.
+        if (aliases.first !== undefined) mocks.stateNames.set(`${req.getType()}::${req.getName()}`, aliases.first);
         register(req, (err, resp) => {
             if (!err && resp) {
                 const urn = resp.getUrn();
@@ -158,13 +174,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                 // components keep theirs (registerOutputs needs it). At scale this halves the plan's peak memory.
                 if (req.getCustom()) monitor.resources.delete(urn);
                 const raw = req.getObject()?.toJavaScript() ?? {};
-                const parent = req.getParent() || null;
-                const aliases = aliasUrns(
-                    { type: req.getType(), name: req.getName(), parent, stack: args.stack, project: args.project },
-                    req.getAliasesList(),
-                    (parent && aliasesOf.get(parent)) || [],
-                );
-                if (aliases.length > 0) aliasesOf.set(urn, aliases);
+                if (aliases.urns.length > 0) aliasesOf.set(urn, aliases.urns);
                 const versions = secretVersionsOf(raw);
                 if (Object.keys(versions).length > 0) secretVersions[urn] = versions;
                 resources.push({
@@ -176,7 +186,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                     protect: req.getProtect() ?? false,
                     retainOnDelete: req.getRetainondelete() ?? false,
                     dependsOn: [...new Set(req.getDependenciesList())].sort(),
-                    aliases,
+                    aliases: aliases.urns,
                     inputs: (redact(raw) as Record<string, unknown>) ?? {},
                 });
             }
