@@ -71,7 +71,8 @@ const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
  * The alias URNs the engine matches a registration to, as pulumi/pulumi pkg/resource/deploy/step_generator.go
  * (generateAliases, collapseAliasToUrn, inheritedChildAlias) computes them: each alias, a spec's blanks filled from
  * the resource itself; then, for each alias of the parent, the child under the parent's old URN, its name's
- * parent-name prefix replaced by the parent's old name (children named `<parent>-<role>`).
+ * parent-name prefix replaced by the parent's old name (children named `<parent>-<role>`). Only the child's own name
+ * is carried over that way: the program aliases every child of a renamed component explicitly as well.
  */
 export function aliasUrns(
     request: { type: string; name: string; parent: string | null; stack: string; project: string },
@@ -96,15 +97,10 @@ export function aliasUrns(
         const oldParentName = nameOf(parentAlias);
         const [head, project] = parentAlias.split("::");
         const stack = head.slice("urn:pulumi:".length);
-        return [request.name, ...own.map(nameOf)].map((name) =>
-            urnFor(
-                stack,
-                project,
-                parentAlias,
-                request.type,
-                parentName && name.startsWith(parentName) ? oldParentName + name.slice(parentName.length) : name,
-            ),
-        );
+        const name = request.name;
+        const renamed =
+            parentName && name.startsWith(parentName) ? oldParentName + name.slice(parentName.length) : name;
+        return [urnFor(stack, project, parentAlias, request.type, renamed)];
     });
     // `renamedFrom` lists the oldest name first, and so do the aliases made from it. Aliases of another type under
     // the same name (an SDK's own, such as aws.s3.Bucket's to BucketV2) rename nothing.
