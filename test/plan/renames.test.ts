@@ -6,6 +6,7 @@ import { before, describe, it } from "node:test";
 import { parseDocument } from "yaml";
 import { diffPlans, PlanDiff, stackNeutralUrn } from "../../scripts/plan/diff";
 import { PlanDocument } from "../../scripts/plan/model";
+import { renderDiffText } from "../../scripts/plan/render";
 import { ROOT, runScript } from "../fixtures/cli";
 
 /*
@@ -166,6 +167,16 @@ describe("renames with renamedFrom (prod config)", () => {
         // The renamed cluster's secrets bucket, key and objects are the same objects.
         const bucket = aliased.updated.find((c) => c.name === `secrets-${NEW_CLUSTER}-eu-west-1-bucket`)!;
         assert.deepEqual(bucket.paths, ["urn"]);
+    });
+
+    it("shows a rename by its old name in the diff a reviewer reads", () => {
+        const text = renderDiffText(aliased);
+        assert.match(
+            text,
+            new RegExp(
+                `~ update +aws:cloudformation/stack:Stack +${NEW_FLEET}-stack: renamed from ${OLD_FLEET}-stack\n`,
+            ),
+        );
     });
 
     it("without renamedFrom, deletes the objects and creates new ones", () => {
