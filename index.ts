@@ -36,7 +36,14 @@ const hookFiles = readHookSources(path.join(ROOT, "hooks"));
 // 2. Providers: one Buildkite organization, one GitHub provider per repository owner, one AWS provider per region,
 // one docker provider per region that images are pushed to. The stack disables default providers
 // (`pulumi:disable-default-providers` in Pulumi.<stack>.yaml): every resource and invoke below names one of these.
-const buildkiteProvider = new buildkite.Provider("buildkite", { organization: config.organization });
+// Pipelines are archived, not deleted, when the engine deletes one (after `pulumi state unprotect`: they are protected,
+// components/buildkite/pipeline.ts): an archived pipeline keeps its builds and can be restored
+// (terraform-provider-buildkite v1.32.0 buildkite/resource_pipeline.go Delete: archivePipeline when the provider's
+// archive_pipeline_on_delete is set). README, "Protected Buildkite objects".
+const buildkiteProvider = new buildkite.Provider("buildkite", {
+    organization: config.organization,
+    archivePipelineOnDelete: true,
+});
 const owners = [...new Set([config.github.owner, ...config.pipelines.map((p) => splitRepository(p.repository).owner)])];
 const githubProviders = Object.fromEntries(
     owners.sort().map((owner) => [owner, new github.Provider(`github-${owner.toLowerCase()}`, { owner })]),
@@ -137,6 +144,7 @@ new PipelineTriggerRules(
     {
         triggers: steps.crossClusterTriggers,
         pipelineUuids: Object.fromEntries(pipelines.map((p, i) => [config.pipelines[i].slug, p.pipeline.uuid])),
+        renamedFrom: Object.fromEntries(config.pipelines.map((p) => [p.slug, p.renamedFrom])),
     },
     { providers: [buildkiteProvider] },
 );

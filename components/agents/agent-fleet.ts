@@ -9,12 +9,14 @@ import {
     agentEnvObjectKey,
     childName,
     cloudFormationStackName,
+    fleetPhysicalName,
     installsHooks,
     managedPolicyAttachmentRole,
     tokenParameterPath,
     TYPES,
 } from "./naming";
 import { checkParameters, costAllocationTag, toStackParameters } from "./stack-parameters";
+import { renamedChildAliases, renamedComponentAliases } from "../buildkite/renames";
 
 /** What a bootstrap renderer is told about the fleet whose instances run the script. */
 export interface BootstrapRequest {
@@ -154,15 +156,34 @@ export class AgentFleet extends pulumi.ComponentResource {
     constructor(name: string, args: AgentFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         // A static fleet's machines hold their own secrets and checkout credentials; the component records what they
         // are declared to hold (names, never values), so the policy pack can check it from the plan alone.
-        super(TYPES.fleet, name, args.fleet.kind === "static" ? staticFleetDeclaration(args.fleet) : {}, opts);
+        // Earlier names (`renamedFrom`) alias the component and each child under the old component: a rename keeps
+        // every object. Physical names come from the first name (naming.ts fleetPhysicalName), so nothing the
+        // provider replaces on change moves either.
+        const previous = args.fleet.renamedFrom;
+        super(TYPES.fleet, name, args.fleet.kind === "static" ? staticFleetDeclaration(args.fleet) : {}, {
+            ...opts,
+            aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)],
+        });
         const fleet = args.fleet;
         this.queue = fleet.queue;
+        const physical = fleetPhysicalName(fleet);
+        /** A child's options: parented here, aliased to its old name under each old name of the fleet. */
+        const child = (role: string): pulumi.CustomResourceOptions => ({
+            parent: this,
+            aliases: renamedChildAliases({ type: TYPES.fleet, previous, parent: opts?.parent }, (old) =>
+                childName(old, role),
+            ),
+        });
 
-        const where = fleet.kind === "aws" ? ` in ${fleet.region}` : fleet.location ? ` at ${fleet.location}` : "";
+        // Built from the first name, the queue and the region only: no free text (a static fleet's `location` was
+        // here, and descriptions are for people, not a reason to touch the token). terraform-provider-buildkite
+        // v1.32.0 buildkite/resource_cluster_agent_token.go updates `description` in place (only `cluster_id` has a
+        // RequiresReplace since v1.27.1; before, a changed description created a new token and revoked the old one).
+        const where = fleet.kind === "aws" ? ` in ${fleet.region}` : "";
         const token = new buildkite.cluster.ClusterAgentToken(
             childName(name, "token"),
-            { clusterId: args.clusterId, description: `ci-platform fleet ${name} (queue ${fleet.queue}${where})` },
-            { parent: this },
+            { clusterId: args.clusterId, description: `ci-platform fleet ${physical} (queue ${fleet.queue}${where})` },
+            child("token"),
         );
         this.token = pulumi.secret(token.token);
 
@@ -185,12 +206,12 @@ export class AgentFleet extends pulumi.ComponentResource {
                 );
             const tags = { ...(args.tags ?? {}), ...fleet.tags };
 
-            const parameterPath = tokenParameterPath(name);
+            const parameterPath = tokenParameterPath(physical);
             const parameter = new aws.ssm.Parameter(
                 childName(name, "token-parameter"),
                 {
                     name: parameterPath,
-                    description: `Buildkite agent token of fleet ${name}`,
+                    description: `Buildkite agent token of fleet ${physical}`,
                     type: "SecureString",
                     keyId: region.tokenKeyArn,
                     value: this.token,
@@ -199,7 +220,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                 // replacement `npm run dr -- --fleet` runs would clash with the old one if it were created first. A
                 // move to another region never replaces it: the dr runbook drops the lost region's resources from
                 // the state before the config edit (components/agents/recovery.ts, evacuationStateDeletes).
-                { parent: this, deleteBeforeReplace: true },
+                { ...child("token-parameter"), deleteBeforeReplace: true },
             );
 
             // Our hooks are bash; the Elastic CI Stack runs a Windows instance's BootstrapScriptUrl with PowerShell.
@@ -213,7 +234,9 @@ export class AgentFleet extends pulumi.ComponentResource {
                           bundleHash: region.hooksHash,
                           bundlePrefix: region.hooksPrefix,
                           fleet: {
-                              name,
+                              // The first name: the bootstrap key and content carry it (CI_PLATFORM_FLEET), and
+                              // a new key is a new launch template, which rolls every instance.
+                              name: physical,
                               queue: fleet.queue,
                               region: fleet.region,
                               os: fleet.os,
@@ -244,7 +267,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                         kmsKeyId: region.secretsKeyArn,
                         bucketKeyEnabled: true,
                     },
-                    { parent: this },
+                    child("bootstrap"),
                 );
             const bootstrapScriptUrl = bootstrapObject
                 ? pulumi.interpolate`s3://${region.secretsBucketName}/${bootstrapObject.key}`
@@ -258,7 +281,7 @@ export class AgentFleet extends pulumi.ComponentResource {
             const agentEnv = installsHooks(fleet.os)
                 ? undefined
                 : {
-                      key: agentEnvObjectKey(name, agentEnvFileContent(allowlist)),
+                      key: agentEnvObjectKey(physical, agentEnvFileContent(allowlist)),
                       content: agentEnvFileContent(allowlist),
                   };
             const agentEnvObject =
@@ -274,14 +297,14 @@ export class AgentFleet extends pulumi.ComponentResource {
                         kmsKeyId: region.secretsKeyArn,
                         bucketKeyEnabled: true,
                     },
-                    { parent: this },
+                    child("agent-env"),
                 );
             const agentEnvFileUrl = agentEnvObject
                 ? pulumi.interpolate`s3://${region.secretsBucketName}/${agentEnvObject.key}`
                 : pulumi.output("");
 
             const ecrRegions = [fleet.region, ...(args.extraEcrRegions ?? [])];
-            const stackName = cloudFormationStackName(name);
+            const stackName = cloudFormationStackName(physical);
             // The stack builds the instance profile around this role (templates/aws-stack.yml IAMInstanceProfile:
             // Roles is the role name taken from InstanceRoleARN) and creates no IAMRole/IAMPolicies (both
             // `Condition: CreateIAMRole`), so ManagedPolicyARNs and the ECRAccessPolicy managed policy would be
@@ -290,19 +313,21 @@ export class AgentFleet extends pulumi.ComponentResource {
             const role = new aws.iam.Role(
                 childName(name, "role"),
                 {
-                    description: `Instances of ci-platform fleet ${name} (queue ${fleet.queue} in ${fleet.region})`,
+                    description: `Instances of ci-platform fleet ${physical} (queue ${fleet.queue} in ${fleet.region})`,
                     assumeRolePolicy: JSON.stringify(instanceTrustPolicy()),
                     ...(fleet.permissionsBoundary !== undefined
                         ? { permissionsBoundary: fleet.permissionsBoundary }
                         : {}),
-                    tags: { ...tags, "ci-platform:fleet": name },
+                    tags: { ...tags, "ci-platform:fleet": physical },
                 },
-                { parent: this },
+                child("role"),
             );
             const policy = new aws.iam.Policy(
                 childName(name, "policy"),
                 {
-                    description: `Instances of fleet ${name}: read the ${fleet.region} secrets bucket, pull images from ECR`,
+                    // ForceNew (terraform-provider-aws v6 internal/service/iam/policy.go `description`): from the first
+                    // name and the region only, so neither a rename nor an edit of prose replaces the policy.
+                    description: `Instances of fleet ${physical}: read the ${fleet.region} secrets bucket, pull images from ECR`,
                     policy: pulumi
                         .all([
                             region.secretsBucketArn,
@@ -333,20 +358,20 @@ export class AgentFleet extends pulumi.ComponentResource {
                             ),
                         ),
                 },
-                { parent: this },
+                child("policy"),
             );
             const attachments = [
                 new aws.iam.RolePolicyAttachment(
                     childName(name, "policy-attachment"),
                     { role: role.name, policyArn: policy.arn },
-                    { parent: this },
+                    child("policy-attachment"),
                 ),
                 ...[...new Set(fleet.managedPolicyArns)].map(
                     (arn) =>
                         new aws.iam.RolePolicyAttachment(
                             childName(name, managedPolicyAttachmentRole(arn)),
                             { role: role.name, policyArn: arn },
-                            { parent: this },
+                            child(managedPolicyAttachmentRole(arn)),
                         ),
                 ),
             ];
@@ -354,16 +379,20 @@ export class AgentFleet extends pulumi.ComponentResource {
             const parameters = pulumi
                 .all([region.secretsBucketName, bootstrapScriptUrl, role.arn, agentEnvFileUrl, region.tokenKeyId])
                 .apply(([secretsBucket, bootstrapScriptUrl, roleArn, agentEnvFileUrl, tokenKeyId]) => {
-                    const params = toStackParameters(fleet, {
-                        tokenParameterPath: parameterPath,
-                        tokenKeyId,
-                        secretsBucket,
-                        secretsBucketRegion: fleet.region,
-                        bootstrapScriptUrl,
-                        instanceRoleArn: roleArn,
-                        agentEnvFileUrl,
-                        costAllocationTag: costAllocationTag(tags),
-                    });
+                    // The agents' `fleet=` tag is the first name too: it is in the launch template.
+                    const params = toStackParameters(
+                        { ...fleet, name: physical },
+                        {
+                            tokenParameterPath: parameterPath,
+                            tokenKeyId,
+                            secretsBucket,
+                            secretsBucketRegion: fleet.region,
+                            bootstrapScriptUrl,
+                            instanceRoleArn: roleArn,
+                            agentEnvFileUrl,
+                            costAllocationTag: costAllocationTag(tags),
+                        },
+                    );
                     const problems = checkParameters(params);
                     if (problems.length > 0)
                         throw new pulumi.ResourceError(
@@ -379,10 +408,10 @@ export class AgentFleet extends pulumi.ComponentResource {
                     templateUrl,
                     capabilities: [...ELASTIC_STACK_CAPABILITIES],
                     parameters,
-                    tags: { ...tags, "ci-platform:fleet": name },
+                    tags: { ...tags, "ci-platform:fleet": physical },
                 },
                 {
-                    parent: this,
+                    ...child("stack"),
                     // Kept for the same reason as the token parameter's: CloudFormation stack names are unique per
                     // account and region, and the name is fixed (cloudFormationStackName).
                     deleteBeforeReplace: true,

@@ -8,7 +8,14 @@ import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { templateUrl } from "./elastic-stack-template";
-import { awsProviderName, clusterQueueName, HOME_SECRETS_CLUSTER, installsHooks, secretsBucketName } from "./naming";
+import {
+    awsProviderName,
+    clusterQueueName,
+    fleetPhysicalName,
+    installsHooks,
+    HOME_SECRETS_CLUSTER,
+    secretsBucketName,
+} from "./naming";
 import { secretsBucketScopes, secretsForBucket } from "./secret-objects";
 import { BucketReader, HooksBundleFiles, KeyPrincipals, SecretsBucket } from "./secrets-bucket";
 
@@ -182,7 +189,13 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 // Nothing here may depend on which fleets serve the queue: removing a region must not touch it.
                 description: `Queue ${queue} of cluster ${cluster}, managed by ci-platform`,
             },
-            { provider: args.buildkiteProvider },
+            {
+                provider: args.buildkiteProvider,
+                // Named by its cluster: a renamed cluster's queue keeps its object (its key and cluster id are unchanged).
+                aliases: (config.clusters.find((c) => c.name === cluster)?.renamedFrom ?? []).map((old) => ({
+                    name: clusterQueueName(old, queue),
+                })),
+            },
         );
     }
 
@@ -199,7 +212,16 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 noncurrentVersionExpirationDays:
                     config.elasticStack.secretsVersionExpirationDays ?? DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS,
             },
-            { providers: [providers[scope.region]] },
+            {
+                providers: [providers[scope.region]],
+                // Named by its cluster: a renamed cluster's bucket keeps its objects. Its children are named
+                // `<component>-<role>`, so the engine carries the alias over to each of them (pulumi/pulumi
+                // pkg/resource/deploy/step_generator.go inheritedChildAlias); the bucket, key and alias names are
+                // generated and stay in the state.
+                aliases: (config.clusters.find((c) => c.name === scope.cluster)?.renamedFrom ?? []).map((old) => ({
+                    name: secretsBucketName(scope.region, old),
+                })),
+            },
         );
     }
 
@@ -270,7 +292,8 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 tokenParameter: stack.tokenParameter,
             };
             (readers[secretsBucketName(fleet.region, fleet.cluster)] ??= []).push({
-                fleet: fleet.name,
+                // The first name: the key policy's scaler pattern derives from the stack name (naming.ts).
+                fleet: fleetPhysicalName(fleet),
                 roleArn: stack.roleArn,
                 tokenParameterArn: stack.tokenParameterArn,
                 // elastic-ci-stack-for-aws v6.71.1 templates/aws-stack.yml: the scaler exists when MinSize != MaxSize.

@@ -163,6 +163,17 @@ export const PLATFORM_PREFIX = PLATFORM_KEY_PREFIX;
 /** Content-addressed prefix of a hooks bundle in a secrets bucket: `bundleKeyPrefix` of components/hooks. */
 export const hooksKeyPrefix = (bundleHash: string): string => bundleKeyPrefix(bundleHash);
 
+/**
+ * The name a fleet's physical names derive from: its first name, the oldest of `renamedFrom` (config schema.ts), else
+ * its name. A rename changes the fleet's URNs (and aliases keep them), never a name that forces a replacement: the
+ * CloudFormation stack name (aws_cloudformation_stack `name`, ForceNew), the SSM parameter path (aws_ssm_parameter
+ * `name`, ForceNew), the bootstrap object key (aws_s3_object `key`, ForceNew; it also names the fleet, so a new key
+ * would roll every instance), the scaler role pattern in the token key's policy (from the stack name), the IAM policy
+ * description (aws_iam_policy `description`, ForceNew) and the agent token's description.
+ */
+export const fleetPhysicalName = (fleet: { readonly name: string; readonly renamedFrom: readonly string[] }): string =>
+    fleet.renamedFrom[0] ?? fleet.name;
+
 /** The SSM Parameter Store path of a fleet's agent token. */
 export const tokenParameterPath = (fleet: string): string => `/ci-platform/${fleet}/buildkite-agent-token`;
 

@@ -2,6 +2,7 @@ import * as buildkite from "@pulumiverse/buildkite";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, TeamConfig } from "../config";
 import { nameFragment } from "./pipeline-settings";
+import { renamedAliases } from "./renames";
 
 /** Inputs for {@link BuildkiteOrganization}. */
 export interface BuildkiteOrganizationArgs {
@@ -11,7 +12,16 @@ export interface BuildkiteOrganizationArgs {
     readonly teams: readonly TeamConfig[];
 }
 
-/** The organization-wide Buildkite objects pipelines refer to: clusters and teams. */
+/**
+ * The organization-wide Buildkite objects pipelines refer to: clusters and teams.
+ *
+ * Both are protected: deleting a cluster deletes its queues and agent tokens with it, and deleting a team drops the
+ * members managed outside this stack, neither of which comes back with a new object. The provider has no archive for
+ * them (terraform-provider-buildkite v1.32.0 buildkite/resource_cluster.go, resource_team.go: Delete calls the
+ * delete mutations). A removal from config (or `pulumi destroy`) therefore stops at them until someone runs
+ * `pulumi state unprotect` on purpose (README, "Protected Buildkite objects"). Their names are updatable in place
+ * (neither schema has a RequiresReplace), so a rename with `renamedFrom` keeps the object.
+ */
 export class BuildkiteOrganization extends pulumi.ComponentResource {
     /** Cluster id (GraphQL id) by cluster name. */
     public readonly clusterIds: Record<string, pulumi.Output<string>>;
@@ -33,7 +43,11 @@ export class BuildkiteOrganization extends pulumi.ComponentResource {
             const resource = new buildkite.cluster.Cluster(
                 `${name}-cluster-${nameFragment(cluster.name)}`,
                 { name: cluster.name, description: cluster.description, emoji: cluster.emoji, color: cluster.color },
-                { parent: this },
+                {
+                    parent: this,
+                    protect: true,
+                    aliases: renamedAliases(cluster.renamedFrom, (old) => `${name}-cluster-${nameFragment(old)}`),
+                },
             );
             this.clusterIds[cluster.name] = resource.id;
             this.clusterUuids[cluster.name] = resource.uuid;
@@ -49,7 +63,11 @@ export class BuildkiteOrganization extends pulumi.ComponentResource {
                     defaultTeam: team.isDefaultTeam,
                     defaultMemberRole: team.defaultMemberRole,
                 },
-                { parent: this },
+                {
+                    parent: this,
+                    protect: true,
+                    aliases: renamedAliases(team.renamedFrom, (old) => `${name}-team-${nameFragment(old)}`),
+                },
             );
             this.teamIds[team.name] = resource.id;
         }

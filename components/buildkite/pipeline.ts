@@ -3,6 +3,10 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { PipelineConfig } from "../config";
 import { GITHUB_WEBHOOK_EVENTS, nameFragment, pipelineInputs, splitRepository } from "./pipeline-settings";
+import { renamedChildAliases, renamedComponentAliases } from "./renames";
+
+/** The component type of {@link BuildkitePipeline}. */
+export const PIPELINE_COMPONENT_TYPE = "ci-platform:buildkite:Pipeline";
 
 /** Inputs for {@link BuildkitePipeline}. */
 export interface BuildkitePipelineArgs {
@@ -45,8 +49,18 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
         // The secret names the pipeline's jobs need beyond its own ci-platform:secrets (names only, never values),
         // recorded on the component so the policy pack can check from the plan that each reaches its fleets.
         const requiresSecrets = args.pipeline.requiresSecrets;
-        super("ci-platform:buildkite:Pipeline", name, requiresSecrets.length > 0 ? { requiresSecrets } : {}, opts);
+        // Earlier slugs (`renamedFrom`) become aliases of the component and of each child under the old component,
+        // so a renamed pipeline keeps its id, webhook URL, build history and badges: Buildkite updates `slug` and
+        // `name` in place (terraform-provider-buildkite v1.32.0 buildkite/resource_pipeline.go: neither attribute has
+        // a RequiresReplace; Update PATCHes the slug over REST).
+        const previous = args.pipeline.renamedFrom;
+        super(PIPELINE_COMPONENT_TYPE, name, requiresSecrets.length > 0 ? { requiresSecrets } : {}, {
+            ...opts,
+            aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)],
+        });
         const config = args.pipeline;
+        const was = (childOf: (component: string) => string) =>
+            renamedChildAliases({ type: PIPELINE_COMPONENT_TYPE, previous, parent: opts?.parent }, childOf);
         this.pipeline = new buildkite.pipeline.Pipeline(
             `${name}-pipeline`,
             {
@@ -55,7 +69,15 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
                 defaultTeamId: args.defaultTeamId,
                 steps: args.steps,
             },
-            { parent: this, additionalSecretOutputs: ["webhookUrl"], dependsOn: [...(args.waitsFor ?? [])] },
+            {
+                parent: this,
+                additionalSecretOutputs: ["webhookUrl"],
+                // Protected, and the provider archives rather than deletes (index.ts, archivePipelineOnDelete): a
+                // removal from config stops here until `pulumi state unprotect`, and then keeps the history.
+                protect: true,
+                aliases: was((old) => `${old}-pipeline`),
+                dependsOn: [...(args.waitsFor ?? [])],
+            },
         );
         this.slug = this.pipeline.slug;
         this.webhookUrl = pulumi.secret(this.pipeline.webhookUrl);
@@ -64,7 +86,7 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
             new buildkite.pipeline.Team(
                 `${name}-team-${nameFragment(access.team)}`,
                 { pipelineId: this.pipeline.id, teamId: args.teamIds[access.team], accessLevel: access.access },
-                { parent: this },
+                { parent: this, aliases: was((old) => `${old}-team-${nameFragment(access.team)}`) },
             );
         }
         for (const schedule of config.schedules) {
@@ -76,10 +98,13 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
                     cronline: schedule.cronline,
                     branch: schedule.branch ?? config.defaultBranch,
                     message: schedule.message,
-                    env: schedule.env,
+                    // Nothing rather than {}: the provider reads an empty env back as null
+                    // (terraform-provider-buildkite v1.32.0 buildkite/resource_pipeline_schedule.go envVarsArrayToMap
+                    // returns MapNull for no variables), so {} would show as drift on every refresh.
+                    env: Object.keys(schedule.env).length > 0 ? schedule.env : undefined,
                     enabled: schedule.enabled,
                 },
-                { parent: this },
+                { parent: this, aliases: was((old) => `${old}-schedule-${nameFragment(schedule.label)}`) },
             );
         }
 
@@ -92,13 +117,13 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
                     events: [...GITHUB_WEBHOOK_EVENTS],
                     configuration: { url: this.webhookUrl, contentType: "json", insecureSsl: false },
                 },
-                { parent: this },
+                { parent: this, aliases: was((old) => `${old}-webhook`) },
             );
         } else if (config.webhook === "github-app") {
             new buildkite.pipeline.Webhook(
                 `${name}-webhook`,
                 { pipelineId: this.pipeline.id, repository: this.pipeline.repository },
-                { parent: this },
+                { parent: this, aliases: was((old) => `${old}-webhook`) },
             );
         }
         this.registerOutputs({ pipeline: this.pipeline, slug: this.slug, webhookUrl: this.webhookUrl });

@@ -43,6 +43,24 @@ export interface PipelineTriggerRulesArgs {
     readonly triggers: readonly TriggerRuleEdge[];
     /** Each pipeline's UUID (`buildkite.pipeline.Pipeline.uuid`), by slug; must hold every slug in `triggers`. */
     readonly pipelineUuids: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Earlier slugs of renamed pipelines (`pipelines[].renamedFrom`), by current slug: the rules keep their objects. */
+    readonly renamedFrom?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Every earlier (source, target) pair of a trigger whose pipelines were renamed: each combination of a current or
+ * earlier slug of each side, without the current pair. A rule's name holds both slugs, so each is an old name.
+ */
+export function earlierPairs(
+    source: string,
+    target: string,
+    renamedFrom: Readonly<Record<string, readonly string[]>> = {},
+): { source: string; target: string }[] {
+    const sources = [source, ...(renamedFrom[source] ?? [])];
+    const targets = [target, ...(renamedFrom[target] ?? [])];
+    return sources
+        .flatMap((s) => targets.map((t) => ({ source: s, target: t })))
+        .filter((p) => p.source !== source || p.target !== target);
 }
 
 /**
@@ -75,6 +93,7 @@ export class PipelineTriggerRules extends pulumi.ComponentResource {
             const id = `${source}->${target}`;
             if (this.rules[id]) continue;
             const uuids = pulumi.all([args.pipelineUuids[source], args.pipelineUuids[target]]);
+            const earlier = earlierPairs(source, target, args.renamedFrom);
             this.rules[id] = new buildkite.organization.Rule(
                 `${name}-${source}-to-${target}`,
                 {
@@ -82,7 +101,7 @@ export class PipelineTriggerRules extends pulumi.ComponentResource {
                     description: `${source} triggers builds of ${target} (another cluster)`,
                     value: uuids.apply(([s, t]) => triggerRuleValue(s, t)),
                 },
-                { parent: this },
+                { parent: this, aliases: earlier.map((p) => ({ name: `${name}-${p.source}-to-${p.target}` })) },
             );
             this.artifactRules[id] = new buildkite.organization.Rule(
                 `${name}-${target}-reads-${source}`,
@@ -91,7 +110,7 @@ export class PipelineTriggerRules extends pulumi.ComponentResource {
                     description: `${target} reads the artifacts of the ${source} build that triggered it (another cluster)`,
                     value: uuids.apply(([s, t]) => artifactsReadRuleValue(t, s)),
                 },
-                { parent: this },
+                { parent: this, aliases: earlier.map((p) => ({ name: `${name}-${p.target}-reads-${p.source}` })) },
             );
         }
         this.registerOutputs({ rules: this.rules, artifactRules: this.artifactRules });

@@ -4,6 +4,7 @@ import { isLoadedSecretFileName, SECRET_FILE_SUFFIXES } from "../agents/secret-o
 import { checkDeployRoles } from "../access/checks";
 import { checkAccess } from "./access-checks";
 import { checkReleaseReadToken } from "./release-checks";
+import { checkRenames } from "./renames";
 import { ConfigIssue, didYouMean } from "./issues";
 import { PlatformConfig } from "./schema";
 
@@ -86,6 +87,7 @@ export function crossCheck(config: PlatformConfig, options: { access?: boolean }
     const slugs = config.pipelines.map((p) => p.slug);
     const imagesByName = new Map(config.images.map((i) => [i.name, i]));
 
+    issues.push(...checkRenames(config));
     issues.push(
         ...duplicates(
             config.clusters,

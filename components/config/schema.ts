@@ -92,6 +92,14 @@ const repositoryPath = (what: string, directory = false) =>
                 });
         });
 
+/**
+ * `renamedFrom`: the names an entry had before, oldest first (append the name you rename from). The program gives
+ * the entry's resources Pulumi `aliases` from them, so a rename updates the Buildkite/AWS objects in place instead
+ * of deleting them and creating new ones (README, "Renaming things"). A fleet keeps every physical name (stack,
+ * SSM parameter, bootstrap key) derived from the oldest: components/agents/naming.ts `fleetPhysicalName`.
+ */
+const renamedFrom = <T extends z.ZodType<string>>(entry: T) => z.array(entry).default([]);
+
 /** The bound on commands is ours (a command longer than this belongs in a script in the repository). */
 const MAX_COMMAND = 10000;
 /** The bound on one secret value is ours: a key, a token or a credentials file fits in far less. */
@@ -195,6 +203,8 @@ export const elasticStackSchema = z.strictObject({
 
 export const clusterSchema = z.strictObject({
     name: name("cluster name"),
+    /** Earlier names of the cluster, oldest first: see {@link renamedFrom}. */
+    renamedFrom: renamedFrom(name("cluster name")),
     description: text("a description", 1000).optional(),
     emoji: label("an emoji", 64).optional(),
     color: z
@@ -213,6 +223,8 @@ export const TEAM_PRIVACY = ["VISIBLE", "SECRET"] as const;
 export const TEAM_ROLES = ["MEMBER", "MAINTAINER"] as const;
 export const teamSchema = z.strictObject({
     name: label("a team name", 255),
+    /** Earlier names of the team, oldest first: see {@link renamedFrom}. */
+    renamedFrom: renamedFrom(label("a team name", 255)),
     description: text("a description", 1000).optional(),
     privacy: z.enum(TEAM_PRIVACY).default("VISIBLE"),
     /** Whether new organization members join this team. */
@@ -229,6 +241,8 @@ export const SPOT_ALLOCATION_STRATEGIES = [
 
 const awsFleetSchema = z.strictObject({
     name: slug("fleet name"),
+    /** Earlier names of the fleet, oldest first; its physical names keep deriving from the oldest ({@link renamedFrom}). */
+    renamedFrom: renamedFrom(slug("fleet name")),
     kind: z.literal("aws"),
     description: text("a description", 1000).optional(),
     cluster: name("cluster name"),
@@ -292,6 +306,8 @@ const awsFleetSchema = z.strictObject({
 
 const staticFleetSchema = z.strictObject({
     name: slug("fleet name"),
+    /** Earlier names of the fleet, oldest first; its physical names keep deriving from the oldest ({@link renamedFrom}). */
+    renamedFrom: renamedFrom(slug("fleet name")),
     kind: z.literal("static"),
     description: text("a description", 1000).optional(),
     cluster: name("cluster name"),
@@ -435,6 +451,8 @@ export const TEAM_ACCESS_LEVELS = ["READ_ONLY", "BUILD_AND_READ", "MANAGE_BUILD_
 
 export const pipelineSchema = z.strictObject({
     slug: slug("pipeline slug"),
+    /** Earlier slugs of the pipeline, oldest first: see {@link renamedFrom}. */
+    renamedFrom: renamedFrom(slug("pipeline slug")),
     name: label("a pipeline name", 255).optional(),
     description: text("a description", 1000).optional(),
     /** `owner/name` on GitHub. */

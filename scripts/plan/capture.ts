@@ -24,6 +24,22 @@ interface RegisterRequest {
     getRetainondelete(): boolean | undefined;
     getDependenciesList(): string[];
     getObject(): { toJavaScript(): unknown } | undefined;
+    getAliasesList(): AliasMessage[];
+}
+/** The SDK's Alias message (proto/alias_pb): a URN, or a spec relative to the resource. */
+interface AliasMessage {
+    getUrn(): string;
+    hasSpec(): boolean;
+    getSpec():
+        | {
+              getName(): string;
+              getType(): string;
+              getStack(): string;
+              getProject(): string;
+              getParenturn(): string;
+              getNoparent(): boolean;
+          }
+        | undefined;
 }
 interface RegisterResponse {
     getUrn(): string;
@@ -39,6 +55,57 @@ interface Monitor {
     ): void;
     /** The mock's copy of every resource's state, by URN. */
     resources: Map<string, unknown>;
+}
+
+/** The URN the engine gives a resource of `type` and `name` under `parent` (a URN, or "" for none or the stack). */
+export function urnFor(stack: string, project: string, parent: string, type: string, name: string): string {
+    const parentType = parent ? parent.split("::")[2] : STACK_TYPE;
+    const qualified = parentType === STACK_TYPE ? type : `${parentType}$${type}`;
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
+/** The name at the end of a URN. */
+const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
+
+/**
+ * The alias URNs the engine matches a registration to, as pulumi/pulumi pkg/resource/deploy/step_generator.go
+ * (generateAliases, collapseAliasToUrn, inheritedChildAlias) computes them: each alias, a spec's blanks filled from
+ * the resource itself; then, for each alias of the parent, the child under the parent's old URN, its name's
+ * parent-name prefix replaced by the parent's old name (children named `<parent>-<role>`). Only the child's own name
+ * is carried over that way: the program aliases every child of a renamed component explicitly as well.
+ */
+export function aliasUrns(
+    request: { type: string; name: string; parent: string | null; stack: string; project: string },
+    aliases: readonly AliasMessage[],
+    parentAliases: readonly string[],
+): { urns: string[]; first: string | undefined } {
+    // `first`: the oldest name the resource had, which the mock gives its outputs (mocks.ts stateNames).
+    const own = aliases.map((a) => {
+        const spec = a.hasSpec() ? a.getSpec() : undefined;
+        if (spec === undefined) return a.getUrn();
+        const parent = spec.getNoparent() ? "" : spec.getParenturn() || (request.parent ?? "");
+        return urnFor(
+            spec.getStack() || request.stack,
+            spec.getProject() || request.project,
+            parent,
+            spec.getType() || request.type,
+            spec.getName() || request.name,
+        );
+    });
+    const parentName = request.parent ? nameOf(request.parent) : "";
+    const inherited = parentAliases.flatMap((parentAlias) => {
+        const oldParentName = nameOf(parentAlias);
+        const [head, project] = parentAlias.split("::");
+        const stack = head.slice("urn:pulumi:".length);
+        const name = request.name;
+        const renamed =
+            parentName && name.startsWith(parentName) ? oldParentName + name.slice(parentName.length) : name;
+        return [urnFor(stack, project, parentAlias, request.type, renamed)];
+    });
+    // `renamedFrom` lists the oldest name first, and so do the aliases made from it. Aliases of another type under
+    // the same name (an SDK's own, such as aws.s3.Bucket's to BucketV2) rename nothing.
+    const first = [...own, ...inherited].map(nameOf).find((n) => n !== request.name);
+    return { urns: [...new Set([...own, ...inherited])].sort(), first };
 }
 
 /** Strips the provider id from a provider reference (`<urn>::<id>`). */
@@ -72,22 +139,29 @@ export interface CaptureArgs {
  */
 export async function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
     pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
-    await pulumi.runtime.setMocks(new PlanMocks(), args.project, args.stack, false);
+    const mocks = new PlanMocks();
+    await pulumi.runtime.setMocks(mocks, args.project, args.stack, false);
     const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
 
     // URNs as the engine makes them: the parent's qualified type chain, leaving out the root stack's type.
-    monitor.newUrn = (parent, type, name) => {
-        const parentType = parent ? parent.split("::")[2] : STACK_TYPE;
-        const qualified = parentType === STACK_TYPE ? type : `${parentType}$${type}`;
-        return `urn:pulumi:${args.stack}::${args.project}::${qualified}::${name}`;
-    };
+    monitor.newUrn = (parent, type, name) => urnFor(args.stack, args.project, parent, type, name);
 
     const resources: PlanResource[] = [];
     const secretVersions: Record<string, Record<string, string>> = {};
+    /** Alias URNs by resource URN, for the children registered later (the engine multiplies parents' aliases). */
+    const aliasesOf = new Map<string, readonly string[]>();
     let stackOutputs: unknown = {};
     let stackUrn = "";
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, cb) => {
+        const parent = req.getParent() || null;
+        const aliases = aliasUrns(
+            { type: req.getType(), name: req.getName(), parent, stack: args.stack, project: args.project },
+            req.getAliasesList(),
+            (parent && aliasesOf.get(parent)) || [],
+        );
+        // The mock gives a renamed resource the outputs of its first name, as the engine keeps its state.
+        if (aliases.first !== undefined) mocks.stateNames.set(`${req.getType()}::${req.getName()}`, aliases.first);
         register(req, (err, resp) => {
             if (!err && resp) {
                 const urn = resp.getUrn();
@@ -96,17 +170,19 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                 // components keep theirs (registerOutputs needs it). At scale this halves the plan's peak memory.
                 if (req.getCustom()) monitor.resources.delete(urn);
                 const raw = req.getObject()?.toJavaScript() ?? {};
+                if (aliases.urns.length > 0) aliasesOf.set(urn, aliases.urns);
                 const versions = secretVersionsOf(raw);
                 if (Object.keys(versions).length > 0) secretVersions[urn] = versions;
                 resources.push({
                     urn,
                     type: req.getType(),
                     name: req.getName(),
-                    parent: req.getParent() || null,
+                    parent,
                     provider: providerUrn(req.getProvider()),
                     protect: req.getProtect() ?? false,
                     retainOnDelete: req.getRetainondelete() ?? false,
                     dependsOn: [...new Set(req.getDependenciesList())].sort(),
+                    aliases: aliases.urns,
                     inputs: (redact(raw) as Record<string, unknown>) ?? {},
                 });
             }

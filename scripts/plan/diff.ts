@@ -2,28 +2,92 @@ import { PlanDocument, PlanResource } from "./model";
 
 /*
  * What changes from one plan to another, by URN. A resource whose URN changes (a rename) is a removal plus an
- * addition, as it would be for the engine without aliases.
+ * addition, as it is for the engine, unless one of its aliases (model.ts `aliases`) is the old URN: then, as for
+ * the engine (pulumi/pulumi pkg/resource/deploy/step_generator.go: the old state is looked up by URN, then by each
+ * alias), it is the same resource, and its change lists `urn`.
+ */
+
+/*
+ * Replace-on-change facts, per resource type the program declares (the types of a prod plan, `npm run plan -- --json`).
+ * For bridged providers they are the Terraform providers' own: `ForceNew` (SDKv2) or a `RequiresReplace` plan modifier
+ * (plugin framework) in the resource's schema. Versions: terraform-provider-aws v6 (the 6.4x line @pulumi/aws 7.48.0
+ * bridges), terraform-provider-buildkite v1.32.0 or later (@pulumiverse/buildkite 3.4.0: its Pipeline has `archived`,
+ * which v1.32.0 added; the files cited are unchanged from v1.32.0 to v1.38.0), terraform-provider-github v6
+ * (@pulumi/github 6.15.0). A type with an empty list updates every input in place; a type missing from the table is
+ * checked by test/plan/replace-on-change.test.ts against the prod plan.
  */
 
 /** Input properties whose change makes the provider replace the resource rather than update it in place. */
 export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
-    "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix", "objectLockEnabled"],
-    "aws:s3/bucketObjectv2:BucketObjectv2": ["bucket", "key"],
-    "aws:kms/key:Key": ["customerMasterKeySpec", "keyUsage", "multiRegion"],
-    "aws:kms/alias:Alias": ["name"],
-    "aws:ssm/parameter:Parameter": ["name"],
-    "aws:iam/policy:Policy": ["name", "namePrefix", "path"],
+    // terraform-provider-aws internal/service/cloudformation/stack.go: name ForceNew.
     "aws:cloudformation/stack:Stack": ["name"],
-    "aws:ecr/repository:Repository": ["name", "encryptionConfigurations"],
+    // internal/service/ecr/lifecycle_policy.go: repository ForceNew.
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": ["repository"],
+    // internal/service/ecr/repository.go: name and encryption_configuration ForceNew.
+    "aws:ecr/repository:Repository": ["name", "encryptionConfigurations"],
+    // internal/service/ecr/repository_policy.go: repository ForceNew.
     "aws:ecr/repositoryPolicy:RepositoryPolicy": ["repository"],
-    "github:index/repositoryWebhook:RepositoryWebhook": ["repository"],
-    "buildkite:Pipeline/team:Team": ["pipelineId", "teamId"],
-    "buildkite:Pipeline/schedule:Schedule": ["pipelineId"],
-    "buildkite:Pipeline/webhook:Webhook": ["pipelineId"],
-    "buildkite:Cluster/clusterQueue:ClusterQueue": ["clusterId", "key"],
+    // internal/service/iam/openid_connect_provider.go: url ForceNew (client ids and thumbprints update in place).
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ["url"],
+    // internal/service/iam/policy.go: description, name, name_prefix and path ForceNew (only the document updates).
+    "aws:iam/policy:Policy": ["description", "name", "namePrefix", "path"],
+    // internal/service/iam/role.go: name, name_prefix and path ForceNew (description, trust policy update in place).
+    "aws:iam/role:Role": ["name", "namePrefix", "path"],
+    // internal/service/iam/role_policy.go: name, name_prefix and role ForceNew.
+    "aws:iam/rolePolicy:RolePolicy": ["name", "namePrefix", "role"],
+    // internal/service/iam/role_policy_attachment.go: role and policy_arn ForceNew (it has no Update).
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["policyArn", "role"],
+    // internal/service/kms/alias.go: name and name_prefix ForceNew (target_key_id updates in place).
+    "aws:kms/alias:Alias": ["name", "namePrefix"],
+    // internal/service/kms/key.go: custom_key_store_id, customer_master_key_spec, key_usage, multi_region and
+    // xks_key_id ForceNew (description, policy, rotation update in place).
+    "aws:kms/key:Key": ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"],
+    // internal/service/kms/key_policy.go: key_id ForceNew.
+    "aws:kms/keyPolicy:KeyPolicy": ["keyId"],
+    // internal/service/s3/bucket.go: bucket, bucket_prefix and object_lock_enabled ForceNew.
+    "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix", "objectLockEnabled"],
+    // internal/service/s3/bucket_lifecycle_configuration.go: bucket and expected_bucket_owner RequiresReplace.
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ["bucket", "expectedBucketOwner"],
+    // internal/service/s3/object.go: bucket and key ForceNew (content, encryption, metadata update in place).
+    "aws:s3/bucketObjectv2:BucketObjectv2": ["bucket", "key"],
+    // internal/service/s3/bucket_policy.go: bucket ForceNew.
+    "aws:s3/bucketPolicy:BucketPolicy": ["bucket"],
+    // internal/service/s3/bucket_public_access_block.go: bucket ForceNew.
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ["bucket"],
+    // internal/service/s3/bucket_server_side_encryption_configuration.go: bucket, expected_bucket_owner ForceNew.
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": [
+        "bucket",
+        "expectedBucketOwner",
+    ],
+    // internal/service/s3/bucket_versioning.go: bucket and expected_bucket_owner ForceNew.
+    "aws:s3/bucketVersioning:BucketVersioning": ["bucket", "expectedBucketOwner"],
+    // internal/service/ssm/parameter.go: name and data_type ForceNew (value, key_id, description update in place).
+    "aws:ssm/parameter:Parameter": ["dataType", "name"],
+    // terraform-provider-buildkite buildkite/resource_cluster.go: no RequiresReplace (name, description, emoji, color).
+    "buildkite:Cluster/cluster:Cluster": [],
+    // buildkite/resource_cluster_agent_token.go: cluster_id RequiresReplace; description updates in place (it
+    // was RequiresReplace up to v1.27.0).
     "buildkite:Cluster/clusterAgentToken:ClusterAgentToken": ["clusterId"],
+    // buildkite/resource_cluster_queue.go: cluster_id and key RequiresReplace (description updates in place).
+    "buildkite:Cluster/clusterQueue:ClusterQueue": ["clusterId", "key"],
+    // buildkite/resource_organization_rule.go: type RequiresReplace (description and value update in place).
+    "buildkite:Organization/rule:Rule": ["type"],
+    // buildkite/resource_pipeline.go: no RequiresReplace; Update sets name and PATCHes a new slug over REST.
+    "buildkite:Pipeline/pipeline:Pipeline": [],
+    // buildkite/resource_pipeline_schedule.go: pipeline_id RequiresReplace (label, cronline, env update in place).
+    "buildkite:Pipeline/schedule:Schedule": ["pipelineId"],
+    // buildkite/resource_pipeline_team.go: pipeline_id and team_id RequiresReplace (access_level updates).
+    "buildkite:Pipeline/team:Team": ["pipelineId", "teamId"],
+    // buildkite/resource_pipeline_webhook.go: pipeline_id and repository RequiresReplace.
+    "buildkite:Pipeline/webhook:Webhook": ["pipelineId", "repository"],
+    // buildkite/resource_team.go: no RequiresReplace (name, description, privacy, default settings).
+    "buildkite:Team/team:Team": [],
+    // @pulumi/docker 5.2.0 docker.Image is the native provider's (pulumi-docker provider/image.go, not a bridge):
+    // a new image name or registry is another image; a changed build context rebuilds and pushes (owned by the
+    // images work, issue 17 "deps": not re-read for this table).
     "docker:index/image:Image": ["build", "imageName", "registry"],
+    // terraform-provider-github github/resource_github_repository_webhook.go: repository ForceNew.
+    "github:index/repositoryWebhook:RepositoryWebhook": ["repository"],
 };
 
 /** One resource that exists in both plans with different settings. */
@@ -35,6 +99,8 @@ export interface ResourceChange {
     readonly paths: readonly string[];
     /** Paths among `paths` that force a replacement. */
     readonly replaceReasons: readonly string[];
+    /** The URN in the base plan, when the resource was matched to it through an alias (a rename). */
+    readonly previousUrn?: string;
     /** Whether the resource (in either plan) is protected. */
     readonly protect: boolean;
     /** Before and after values of the changed inputs that are short scalars (secrets stay "[secret]"). */
@@ -66,18 +132,48 @@ export function stackNeutralUrn(urn: string): string {
         .replace(/::pulumi:pulumi:Stack::.*$/, "::pulumi:pulumi:Stack::*");
 }
 
-/** Compares two plans. Pure, and the result is sorted by URN. */
-export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
+/**
+ * Compares two plans. Pure, and the result is sorted by URN. `replaceOnChange`: the replace-on-change facts, by type
+ * ({@link REPLACE_ON_CHANGE} unless a test asks what another provider version would do).
+ */
+export function diffPlans(
+    base: PlanDocument,
+    head: PlanDocument,
+    replaceOnChange: Readonly<Record<string, readonly string[]>> = REPLACE_ON_CHANGE,
+): PlanDiff {
     const key = (r: PlanResource) => stackNeutralUrn(r.urn);
     const before = new Map(base.resources.map((r) => [key(r), r]));
     const after = new Map(head.resources.map((r) => [key(r), r]));
-    const added = head.resources.filter((r) => !before.has(key(r)));
-    const removed = base.resources.filter((r) => !after.has(key(r)));
+    // Each head resource's base resource: the one of its URN, else the first alias (in the order listed) that is in
+    // the base, not kept by a head resource of that URN and not taken by an earlier head resource.
+    const prevOf = new Map<PlanResource, PlanResource>();
+    const taken = new Set<string>();
+    for (const next of head.resources)
+        if (before.has(key(next))) {
+            prevOf.set(next, before.get(key(next))!);
+            taken.add(key(next));
+        }
+    for (const next of head.resources) {
+        if (prevOf.has(next)) continue;
+        // Plans written before aliases were recorded have none.
+        const match = (next.aliases ?? [])
+            .map(stackNeutralUrn)
+            .find((a) => before.has(a) && !after.has(a) && !taken.has(a));
+        if (match === undefined) continue;
+        prevOf.set(next, before.get(match)!);
+        taken.add(match);
+    }
+    // Head URN to the base URN it was matched to: a renamed child's parent counts as unchanged when the new parent
+    // is the old one renamed.
+    const baseUrnOf = new Map([...prevOf].map(([next, prev]) => [key(next), key(prev)]));
+    const added = head.resources.filter((r) => !prevOf.has(r));
+    const removed = base.resources.filter((r) => !taken.has(key(r)));
     const replaced: ResourceChange[] = [];
     const updated: ResourceChange[] = [];
     for (const next of head.resources) {
-        const prev = before.get(key(next));
+        const prev = prevOf.get(next);
         if (!prev) continue;
+        const renamed = key(prev) !== key(next);
         const paths = changedPaths(prev.inputs, next.inputs);
         // A secret that was set again looks the same ("[secret]") in both plans: its versions tell (model.ts).
         const rotated =
@@ -91,10 +187,12 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
             if (prev[option] !== next[option]) paths.push(option);
         for (const option of ["parent", "provider"] as const) {
             const [a, b] = [prev[option], next[option]].map((u) => (u === null ? null : stackNeutralUrn(u)));
-            if (a !== b) paths.push(option);
+            const was = option === "parent" && b !== null ? (baseUrnOf.get(b) ?? b) : b;
+            if (a !== was) paths.push(option);
         }
+        if (renamed) paths.push("urn");
         if (paths.length === 0) continue;
-        const replaceOn = REPLACE_ON_CHANGE[next.type] ?? [];
+        const replaceOn = replaceOnChange[next.type] ?? [];
         const replaceReasons = paths.filter(
             (p) =>
                 p === "provider" ||
@@ -118,6 +216,7 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
             urn: next.urn,
             type: next.type,
             name: next.name,
+            ...(renamed ? { previousUrn: prev.urn } : {}),
             paths,
             replaceReasons,
             protect: prev.protect || next.protect,

@@ -49,6 +49,12 @@ const packageOf = (token: string): string => token.split(":")[0];
  */
 export class PlanMocks implements pulumi.runtime.Mocks {
     private readonly providerInputs = new Map<string, Inputs>();
+    /**
+     * By `<type>::<name>`, the name a resource had when it was created, for one registered with aliases (capture.ts
+     * fills it in): the engine keeps a renamed resource's state, so its id, ARN and generated names stay those of
+     * its first name, and so do the mock's.
+     */
+    public readonly stateNames = new Map<string, string>();
     private readonly disabled: ReadonlySet<string>;
 
     /** @param disabled Packages whose default provider is off; read from the stack config when omitted. */
@@ -56,7 +62,8 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         this.disabled = disabled ?? disabledDefaultProviders(pulumi.runtime.getConfig(DISABLE_DEFAULT_PROVIDERS_KEY));
     }
 
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Inputs } {
+    newResource(mocked: pulumi.runtime.MockResourceArgs): { id: string; state: Inputs } {
+        const args = { ...mocked, name: this.stateNames.get(`${mocked.type}::${mocked.name}`) ?? mocked.name };
         const id = this.idFor(args);
         if (args.type.startsWith("pulumi:providers:")) {
             this.providerInputs.set(args.name, args.inputs);

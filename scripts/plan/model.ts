@@ -11,6 +11,11 @@ export interface PlanResource {
     readonly retainOnDelete: boolean;
     /** URNs this resource depends on, sorted. */
     readonly dependsOn: readonly string[];
+    /**
+     * The URNs the engine would also match this resource to in the state (its `aliases`, and those it inherits from
+     * its parent's), sorted; [] when none. A rename with aliases is an update of the same object (diff.ts).
+     */
+    readonly aliases: readonly string[];
     /** Inputs with every secret, at any depth, replaced by {@link SECRET}. */
     readonly inputs: Readonly<Record<string, unknown>>;
 }

@@ -49,6 +49,7 @@ export function renderDiffText(diff: PlanDiff): string {
             c.values.map((v) => [v.path, `${v.path} ${JSON.stringify(v.before)} → ${JSON.stringify(v.after)}`]),
         );
         for (const p of c.rotated ?? []) shown.set(p, `${p} (secret set again)`);
+        if (c.previousUrn !== undefined) shown.set("urn", `renamed from ${urnName(c.previousUrn)}`);
         return `${c.type}  ${c.name}: ${c.paths.map((p) => shown.get(p) ?? p).join(", ")}`;
     };
     for (const r of diff.added) lines.push(`+ create   ${r.type}  ${r.name}`);
@@ -93,9 +94,18 @@ export interface MarkdownSection {
 
 const code = (s: string) => "`" + s.replace(/`/g, "'") + "`";
 
-/** A change's paths in markdown, a secret set again marked as such (never its value). */
+/** The name at the end of a URN. */
+const urnName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+
+/** A change's paths in markdown, a secret set again marked as such (never its value), a rename with its old name. */
 const markdownPaths = (c: ResourceChange) =>
-    c.paths.map((p) => code(p) + ((c.rotated ?? []).includes(p) ? " (secret set again)" : "")).join(", ");
+    c.paths
+        .map((p) =>
+            p === "urn" && c.previousUrn !== undefined
+                ? `renamed from ${code(urnName(c.previousUrn))}`
+                : code(p) + ((c.rotated ?? []).includes(p) ? " (secret set again)" : ""),
+        )
+        .join(", ");
 
 /** The pull request comment for a diff: callouts first, a summary per type, then details folded per resource. */
 export function renderDiffMarkdown(diff: PlanDiff, stack: string, sections: readonly MarkdownSection[] = []): string {

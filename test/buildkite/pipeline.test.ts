@@ -21,7 +21,11 @@ before(async () => {
     const parsed = parsePlatformConfig(validRawConfig());
     assert.ok(parsed.ok);
     pipelines = parsed.value.pipelines;
-    pipelines[1].schedules = [{ label: "Nightly build!", cronline: "0 2 * * *", env: {}, enabled: true }];
+    pipelines[1].schedules = [
+        { label: "Nightly build!", cronline: "0 2 * * *", env: {}, enabled: true },
+        { label: "Weekly", cronline: "0 3 * * 0", env: { FULL: "1" }, enabled: true },
+    ];
+    pipelines[3].renamedFrom = ["mac-application"];
     pipelines[1].teams = [{ team: "platform", access: "BUILD_AND_READ" }];
     pipelines[2].webhook = "none";
     pipelines[4].checkout = "ssh";
@@ -111,6 +115,32 @@ describe("BuildkitePipeline", () => {
         assert.equal(app.inputs.repository, "https://github.com/acme/mac-app.git");
         assert.equal(named("mac-app-webhook").length, 1);
         assert.equal(named("image-webhook").length, 0);
+    });
+
+    it("sends a schedule's env only when it has variables (the provider reads none back as null)", () => {
+        const empty = find("buildkite:Pipeline/schedule:Schedule", "installer-schedule-nightly-build");
+        assert.ok(!("env" in empty.inputs), JSON.stringify(empty.inputs));
+        const weekly = find("buildkite:Pipeline/schedule:Schedule", "installer-schedule-weekly");
+        assert.deepEqual(weekly.inputs.env, { FULL: "1" });
+    });
+
+    it("protects the pipeline (archived on delete by the provider), not its team access, schedules or webhook", () => {
+        for (const p of resources.filter((r) => r.type === "buildkite:Pipeline/pipeline:Pipeline"))
+            assert.equal(p.protect, true, p.name);
+        for (const r of resources.filter((r) => /^(buildkite:Pipeline\/(team|schedule|webhook)|github:)/.test(r.type)))
+            assert.equal(r.protect, false, r.name);
+    });
+
+    it("aliases a renamed pipeline and each child to its earlier slug, under the component's old URN", () => {
+        const base = "urn:pulumi:test::ci-platform::ci-platform:buildkite:Pipeline";
+        assert.deepEqual(find("ci-platform:buildkite:Pipeline", "mac-app").aliases, [`${base}::mac-application`]);
+        assert.deepEqual(find("buildkite:Pipeline/pipeline:Pipeline", "mac-app-pipeline").aliases, [
+            `${base}$buildkite:Pipeline/pipeline:Pipeline::mac-application-pipeline`,
+        ]);
+        const webhook = resources.find((r) => r.name === "mac-app-webhook");
+        assert.ok(webhook);
+        assert.ok(webhook.aliases.includes(`${base}$${webhook.type}::mac-application-webhook`), webhook.aliases.join());
+        assert.deepEqual(find("buildkite:Pipeline/pipeline:Pipeline", "app-pipeline").aliases, []);
     });
 
     it("names schedules and team access after stable keys", () => {

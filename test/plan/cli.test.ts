@@ -47,6 +47,7 @@ describe("npm run plan", () => {
                 "protect",
                 "retainOnDelete",
                 "dependsOn",
+                "aliases",
                 "inputs",
             ]);
         assert.ok(

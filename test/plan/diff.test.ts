@@ -12,6 +12,7 @@ const resource = (name: string, type: string, inputs: Record<string, unknown>, e
     protect: false,
     retainOnDelete: false,
     dependsOn: [],
+    aliases: [],
     inputs,
     ...extra,
 });
@@ -75,5 +76,66 @@ describe("changedPaths", () => {
             "d",
         ]);
         assert.deepEqual(changedPaths({ x: { y: 1 } }, { x: "[secret]" }), ["x"]);
+    });
+});
+
+describe("diffPlans follows aliases, as the engine does", () => {
+    const U = (chain: string, name: string) => `urn:pulumi:test::ci-platform::${chain}::${name}`;
+    const FLEET = "ci-platform:agents:Fleet";
+    const STACK = "aws:cloudformation/stack:Stack";
+    const component = (name: string, aliases: string[] = []) =>
+        resource(name, FLEET, {}, { urn: U(FLEET, name), aliases });
+    const child = (fleet: string, aliases: string[] = [], inputs = { name: "buildkite-old" }) =>
+        resource(`${fleet}-stack`, STACK, inputs, {
+            urn: U(`${FLEET}$${STACK}`, `${fleet}-stack`),
+            parent: U(FLEET, fleet),
+            aliases,
+        });
+
+    it("matches a renamed resource to its old URN: an update listing urn, not a deletion and a creation", () => {
+        const base = plan(component("old"), child("old"));
+        const head = plan(component("new", [U(FLEET, "old")]), child("new", [U(`${FLEET}$${STACK}`, "old-stack")]));
+        const d = diffPlans(base, head);
+        assert.deepEqual([d.added.length, d.removed.length, d.replaced.length], [0, 0, 0]);
+        assert.deepEqual(
+            d.updated.map((c) => [c.name, c.paths, c.previousUrn]),
+            [
+                ["new", ["urn"], U(FLEET, "old")],
+                // The parent is the old parent renamed: not a change of parent.
+                ["new-stack", ["urn"], U(`${FLEET}$${STACK}`, "old-stack")],
+            ],
+        );
+    });
+
+    it("still sees a replacement through an alias when a replace-on-change input changes", () => {
+        const d = diffPlans(
+            plan(child("old")),
+            plan(child("new", [U(`${FLEET}$${STACK}`, "old-stack")], { name: "buildkite-new" })),
+        );
+        assert.deepEqual(
+            d.replaced.map((c) => c.replaceReasons),
+            [["name"]],
+        );
+    });
+
+    it("without an alias, a rename deletes and creates", () => {
+        const d = diffPlans(plan(component("old")), plan(component("new")));
+        assert.deepEqual([d.added.map((r) => r.name), d.removed.map((r) => r.name)], [["new"], ["old"]]);
+    });
+
+    it("does not take an old URN that a resource of the head plan still has", () => {
+        const d = diffPlans(plan(component("old")), plan(component("old"), component("new", [U(FLEET, "old")])));
+        assert.deepEqual(
+            d.added.map((r) => r.name),
+            ["new"],
+        );
+        assert.equal(d.removed.length, 0);
+    });
+
+    it("reads plans written before aliases were recorded", () => {
+        const { aliases, ...old } = component("old");
+        assert.deepEqual(aliases, []);
+        const d = diffPlans(plan(old as PlanResource), plan(old as PlanResource));
+        assert.ok(isEmptyDiff(d));
     });
 });

@@ -26,6 +26,7 @@ const resource = (name: string, inputs: Record<string, unknown>): PlanResource =
     protect: false,
     retainOnDelete: false,
     dependsOn: [],
+    aliases: [],
     inputs,
 });
 

@@ -90,8 +90,9 @@ describe("invariant no-secret-looking-values", () => {
 
     it("warns about a token in a schedule's env, a tag, a description and a pipeline's env, naming where", async () => {
         const resources = await prodResources();
-        const schedule = named(resources, "ci-platform-deploy-schedule-drift-detection");
-        (schedule.inputs.env as Record<string, string>).NPM_TOKEN = TOKENS.npm;
+        const schedule: Editable = named(resources, "ci-platform-deploy-schedule-drift-detection");
+        // A schedule without variables sends no env at all (components/buildkite/pipeline.ts).
+        schedule.inputs.env = { ...(schedule.inputs.env as Record<string, string> | undefined), NPM_TOKEN: TOKENS.npm };
         const key: Editable = named(resources, "secrets-us-east-1-key", "aws:kms/key:Key");
         key.inputs.tags = { Contact: TOKENS.github };
         const cluster = resources.find((r) => r.type === "buildkite:Cluster/cluster:Cluster");

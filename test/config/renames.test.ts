@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { formatIssue, parsePlatformConfig } from "../../components/config";
+import { fleetPhysicalName } from "../../components/agents/naming";
+import { entry, mustParse, validRawConfig } from "../fixtures/config";
+
+/*
+ * `renamedFrom` (components/config/renames.ts): every earlier name becomes an alias, so it must name one object only.
+ */
+
+type Raw = ReturnType<typeof validRawConfig>;
+
+function problems(edit: (raw: Raw) => void): string[] {
+    const raw = validRawConfig();
+    edit(raw);
+    const result = parsePlatformConfig(raw);
+    return result.ok ? [] : result.error.map(formatIssue);
+}
+
+describe("renamedFrom", () => {
+    it("is accepted on clusters, teams, fleets and pipelines, [] by default", () => {
+        const raw = validRawConfig();
+        entry(raw, "clusters", 1).renamedFrom = ["mac"];
+        entry(raw, "teams", 1).renamedFrom = ["application", "apps"];
+        entry(raw, "fleets", 2).renamedFrom = ["macs"];
+        entry(raw, "pipelines", 0).renamedFrom = ["application"];
+        const config = mustParse(raw);
+        assert.deepEqual(config.teams[1].renamedFrom, ["application", "apps"]);
+        assert.deepEqual(config.teams[0].renamedFrom, []);
+        assert.deepEqual(config.pipelines[0].renamedFrom, ["application"]);
+    });
+
+    it("refuses an earlier name that is another entry's current name, at its path", () => {
+        const lines = problems((raw) => {
+            entry(raw, "pipelines", 0).renamedFrom = ["installer"];
+        });
+        const line = lines.find((l) => l.startsWith("ci-platform:pipelines[0].renamedFrom[0]: "));
+        assert.ok(line, lines.join("\n"));
+        assert.match(line, /"installer" is the current pipeline slug of pipelines\[1\]/);
+        assert.match(line, / Fix: \S/);
+    });
+
+    it("refuses the entry's own current name", () => {
+        const lines = problems((raw) => {
+            entry(raw, "teams", 0).renamedFrom = ["platform"];
+        });
+        assert.ok(
+            lines.some((l) =>
+                /^ci-platform:teams\[0\]\.renamedFrom\[0\]: "platform" is this entry's current team name/.test(l),
+            ),
+            lines.join("\n"),
+        );
+    });
+
+    it("refuses a name listed twice, in one entry or in two, at the later one", () => {
+        const lines = problems((raw) => {
+            entry(raw, "fleets", 0).renamedFrom = ["linux-old", "linux-old"];
+            entry(raw, "clusters", 0).renamedFrom = ["shared"];
+            entry(raw, "clusters", 1).renamedFrom = ["shared"];
+        });
+        assert.ok(
+            lines.some((l) => l.startsWith("ci-platform:fleets[0].renamedFrom[1]: ")),
+            lines.join("\n"),
+        );
+        assert.ok(
+            lines.some((l) =>
+                /^ci-platform:clusters\[1\]\.renamedFrom\[0\]: "shared" is already listed .* at ci-platform:clusters\[0\]\.renamedFrom\[0\]/.test(
+                    l,
+                ),
+            ),
+            lines.join("\n"),
+        );
+        assert.ok(!lines.some((l) => l.startsWith("ci-platform:clusters[0].renamedFrom")));
+    });
+
+    it("holds names of the entry's kind only (a fleet's earlier name is a slug)", () => {
+        const lines = problems((raw) => {
+            entry(raw, "fleets", 0).renamedFrom = ["Linux Old"];
+        });
+        assert.ok(
+            lines.some((l) => l.startsWith("ci-platform:fleets[0].renamedFrom[0]: ")),
+            lines.join("\n"),
+        );
+    });
+});
+
+describe("a fleet's physical name", () => {
+    it("is its first name: the oldest in renamedFrom, else its name", () => {
+        assert.equal(fleetPhysicalName({ name: "linux-europe", renamedFrom: [] }), "linux-europe");
+        assert.equal(
+            fleetPhysicalName({ name: "linux-europe", renamedFrom: ["linux-eu-west-1", "linux-eu"] }),
+            "linux-eu-west-1",
+        );
+    });
+});

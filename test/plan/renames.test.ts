@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { parseDocument } from "yaml";
+import { diffPlans, PlanDiff, stackNeutralUrn } from "../../scripts/plan/diff";
+import { PlanDocument } from "../../scripts/plan/model";
+import { renderDiffText } from "../../scripts/plan/render";
+import { ROOT, runScript } from "../fixtures/cli";
+
+/*
+ * A rename in config keeps every Buildkite and AWS object: from the prod config, one pipeline (its slug), one team,
+ * one AWS fleet and one cluster (with a secrets bucket) are renamed with `renamedFrom`, and the plan diff has no addition, removal or replacement, only
+ * in-place updates of name fields (and the URN changes the aliases cover). The same renames without `renamedFrom`
+ * delete and create them, which shows the test can fail.
+ */
+
+const OLD_SLUG = "kolibri-installer-macos";
+const NEW_SLUG = "kolibri-macos-app";
+const OLD_TEAM = "kolibri";
+const NEW_TEAM = "kolibri-engineering";
+const OLD_FLEET = "linux-eu-west-1";
+const NEW_FLEET = "linux-europe";
+const OLD_CLUSTER = "dagster";
+const NEW_CLUSTER = "dagster-oss";
+
+type Node = Record<string, unknown>;
+
+/** The prod stack file with the three renames, and `renamedFrom` on each renamed entry when `withAliases`. */
+function renamedStackFile(withAliases: boolean): string {
+    const doc = parseDocument(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"));
+    const config = (doc.toJS() as { config: Node }).config;
+    const list = (key: string) => config[`ci-platform:${key}`] as Node[];
+    const rename = (entry: Node, field: string, to: string) => {
+        const from = entry[field] as string;
+        entry[field] = to;
+        if (withAliases) entry.renamedFrom = [from];
+    };
+
+    const pipeline = list("pipelines").find((p) => p.slug === OLD_SLUG)!;
+    rename(pipeline, "slug", NEW_SLUG);
+    for (const p of list("pipelines"))
+        for (const t of (p.triggers as Node[] | undefined) ?? []) if (t.pipeline === OLD_SLUG) t.pipeline = NEW_SLUG;
+    const secrets = config["ci-platform:secrets"] as { pipelines: Node };
+    if (OLD_SLUG in secrets.pipelines) {
+        secrets.pipelines[NEW_SLUG] = secrets.pipelines[OLD_SLUG];
+        delete secrets.pipelines[OLD_SLUG];
+    }
+
+    rename(
+        list("teams").find((t) => t.name === OLD_TEAM)!,
+        "name",
+        NEW_TEAM,
+    );
+    for (const p of list("pipelines")) {
+        if (p.team === OLD_TEAM) p.team = NEW_TEAM;
+        for (const t of (p.teams as Node[] | undefined) ?? []) if (t.team === OLD_TEAM) t.team = NEW_TEAM;
+    }
+
+    rename(
+        list("fleets").find((f) => f.name === OLD_FLEET)!,
+        "name",
+        NEW_FLEET,
+    );
+
+    rename(
+        list("clusters").find((c) => c.name === OLD_CLUSTER)!,
+        "name",
+        NEW_CLUSTER,
+    );
+    for (const entry of [...list("fleets"), ...list("pipelines")])
+        if (entry.cluster === OLD_CLUSTER) entry.cluster = NEW_CLUSTER;
+
+    const dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
+    const file = path.join(dir, `Pulumi.renamed-${withAliases ? "aliases" : "plain"}.yaml`);
+    writeFileSync(file, JSON.stringify({ config }));
+    return file;
+}
+
+async function planOf(args: readonly string[], json: string): Promise<PlanDocument> {
+    const out = await runScript("scripts/plan.ts", [...args, "--json", json]);
+    assert.equal(out.code, 0, out.stderr);
+    return JSON.parse(readFileSync(json, "utf8")) as PlanDocument;
+}
+
+/** Resources the clouds hold: everything but components, providers and the stack. */
+const isCloudObject = (type: string) => /^(aws|buildkite|github|docker):/.test(type);
+
+describe("renames with renamedFrom (prod config)", () => {
+    let base: PlanDocument;
+    let aliased: PlanDiff;
+    let plain: PlanDiff;
+    let head: PlanDocument;
+    before(async () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
+        base = await planOf([], path.join(dir, "base.json"));
+        head = await planOf(["--config", renamedStackFile(true)], path.join(dir, "aliased.json"));
+        aliased = diffPlans(base, head);
+        plain = diffPlans(base, await planOf(["--config", renamedStackFile(false)], path.join(dir, "plain.json")));
+    });
+
+    it("adds, removes and replaces nothing", () => {
+        assert.deepEqual(
+            aliased.added.map((r) => r.urn),
+            [],
+        );
+        assert.deepEqual(
+            aliased.removed.map((r) => r.urn),
+            [],
+        );
+        assert.deepEqual(
+            aliased.replaced.map((r) => `${r.name}: ${r.replaceReasons.join(", ")}`),
+            [],
+        );
+    });
+
+    it("records the old URNs as aliases of every renamed resource and its children", () => {
+        const renamed = aliased.updated.filter((c) => c.previousUrn !== undefined);
+        for (const c of renamed) {
+            const resource = head.resources.find((r) => r.urn === c.urn)!;
+            assert.ok(resource.aliases.map(stackNeutralUrn).includes(stackNeutralUrn(c.previousUrn!)), c.urn);
+        }
+        const names = renamed.map((c) => c.name).sort();
+        for (const expected of [
+            `${NEW_SLUG}-pipeline`,
+            `${NEW_SLUG}-webhook`,
+            `learningequality-team-${NEW_TEAM}`,
+            NEW_FLEET,
+            `${NEW_FLEET}-stack`,
+            `${NEW_FLEET}-token`,
+            `${NEW_FLEET}-token-parameter`,
+            `${NEW_FLEET}-role`,
+            `${NEW_FLEET}-policy`,
+            `${NEW_FLEET}-bootstrap`,
+            `learningequality-cluster-${NEW_CLUSTER}`,
+            `queue-${NEW_CLUSTER}/dagster`,
+            `secrets-${NEW_CLUSTER}-eu-west-1-bucket`,
+            `secrets-${NEW_CLUSTER}-eu-west-1-key`,
+        ])
+            assert.ok(names.includes(expected), `${expected} is matched to its old URN (renamed: ${names.join(", ")})`);
+    });
+
+    it("updates in place only names, and what shows a name to people", () => {
+        // Per changed resource, the input paths a rename may change: the names themselves, descriptions that name
+        // them (all updatable in place, diff.ts REPLACE_ON_CHANGE), the steps that trigger the renamed pipeline, and
+        // the bucket component's record of its cluster. Everything else, the URN.
+        const allowed = ["urn", "name", "slug", "description", "steps", "cluster"];
+        for (const c of aliased.updated)
+            assert.deepEqual(
+                c.paths.filter((p) => !allowed.includes(p)),
+                [],
+                `${c.name}: ${c.paths.join(", ")}`,
+            );
+        const pipeline = aliased.updated.find((c) => c.name === `${NEW_SLUG}-pipeline`)!;
+        assert.deepEqual(
+            pipeline.values.filter((v) => v.path === "slug"),
+            [{ path: "slug", before: OLD_SLUG, after: NEW_SLUG }],
+        );
+        const team = aliased.updated.find((c) => c.name === `learningequality-team-${NEW_TEAM}`)!;
+        assert.deepEqual(team.values, [{ path: "name", before: OLD_TEAM, after: NEW_TEAM }]);
+        const cluster = aliased.updated.find((c) => c.name === `learningequality-cluster-${NEW_CLUSTER}`)!;
+        assert.deepEqual(cluster.values, [{ path: "name", before: OLD_CLUSTER, after: NEW_CLUSTER }]);
+        // Nothing of the fleet changes but its URNs: every physical name derives from its first name.
+        for (const c of aliased.updated.filter((u) => u.name.startsWith(NEW_FLEET)))
+            assert.deepEqual(c.paths, ["urn"], `${c.name}: ${c.paths.join(", ")}`);
+        // The renamed cluster's secrets bucket, key and objects are the same objects.
+        const bucket = aliased.updated.find((c) => c.name === `secrets-${NEW_CLUSTER}-eu-west-1-bucket`)!;
+        assert.deepEqual(bucket.paths, ["urn"]);
+    });
+
+    it("shows a rename by its old name in the diff a reviewer reads", () => {
+        const text = renderDiffText(aliased);
+        assert.match(
+            text,
+            new RegExp(
+                `~ update +aws:cloudformation/stack:Stack +${NEW_FLEET}-stack: renamed from ${OLD_FLEET}-stack\n`,
+            ),
+        );
+    });
+
+    it("without renamedFrom, deletes the objects and creates new ones", () => {
+        const removed = plain.removed.filter((r) => isCloudObject(r.type)).map((r) => r.name);
+        for (const name of [
+            `${OLD_SLUG}-pipeline`,
+            `learningequality-team-${OLD_TEAM}`,
+            `${OLD_FLEET}-stack`,
+            `${OLD_FLEET}-token`,
+            `${OLD_FLEET}-token-parameter`,
+            `learningequality-cluster-${OLD_CLUSTER}`,
+            `secrets-${OLD_CLUSTER}-eu-west-1-bucket`,
+        ])
+            assert.ok(removed.includes(name), `${name} is deleted (removed: ${removed.join(", ")})`);
+        assert.ok(plain.added.some((r) => r.name === `${NEW_SLUG}-pipeline`));
+    });
+});
