@@ -345,7 +345,14 @@ function monorepoPipeline(packages: readonly PackageSpec[], alwaysRebuildPaths: 
     return {
         ...BASE_PIPELINE,
         alwaysRebuildPaths: [...alwaysRebuildPaths],
-        packages: packages.map((p) => ({ name: p.name, path: p.path, dependsOn: [...p.dependsOn] })),
+        // Every other package produces a wheel, so the properties hold with producers and users too (issue 18).
+        packages: packages.map((p, i) => ({
+            name: p.name,
+            path: p.path,
+            dependsOn: [...p.dependsOn],
+            artifacts: i % 2 === 0 ? ["dist/*.whl"] : [],
+            copyArtifacts: [],
+        })),
     };
 }
 
