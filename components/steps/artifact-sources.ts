@@ -208,8 +208,9 @@ export function downloadCommands(pipeline: Pick<PipelineConfig, "packages">, pkg
     return usedProducers(pipeline.packages, pkg).flatMap((name) => {
         const producer = pipeline.packages.find((p) => p.name === name);
         // buildkite/agent v3.137.0 clicommand/artifact_download.go: `--build` takes the build's UUID (default
-        // BUILDKITE_BUILD_ID, this build); internal/artifact/downloader.go: the destination must exist, "." does,
-        // and each file lands at its own path below it.
+        // BUILDKITE_BUILD_ID, this build), another build's too (buildkite/docs pages/pipelines/configure/artifacts.md
+        // "download an artifact from a triggering build"); internal/artifact/downloader.go: the destination must
+        // exist, "." does, and each file lands at its own path below it.
         return producer === undefined
             ? []
             : artifactPaths(producer).map(
@@ -245,10 +246,14 @@ trap 'rm -rf "$work"' EXIT
 # buildkite/agent v3.137.0 clicommand/pipeline_upload.go: --dry-run prints the interpolated pipeline with if_changed
 # applied (a step it skips carries "skip"), and uploads nothing.
 printf '%s\\n' "$${target.yamlVar}" | buildkite-agent pipeline upload --dry-run --format json >"$work/pipeline.json"
-# The diff base the agent uses for if_changed (same file, ifChangedApplicator.diffBase), and its merge base with HEAD.
+# The diff base the agent uses for if_changed (same file, ifChangedApplicator.diffBase), and its merge base with HEAD
+# (gatherChangedPaths: "git merge-base <diff base> HEAD"; when HEAD is the diff base, HEAD's first parent, and the
+# merge base is HEAD). A diff base or a changed-files list given to the agent names no branch: no base build then.
 base_branch="\${BUILDKITE_PULL_REQUEST_BASE_BRANCH:-\${BUILDKITE_PIPELINE_DEFAULT_BRANCH:-}}"
 merge_base=""
-if [ -n "$base_branch" ]; then merge_base="$(git merge-base "origin/$base_branch" HEAD 2>/dev/null || true)"; fi
+if [ -n "$base_branch" ] && [ -z "\${BUILDKITE_GIT_DIFF_BASE:-}" ] && [ -z "\${BUILDKITE_CHANGED_FILES_PATH:-}" ]; then
+  merge_base="$(git merge-base "origin/$base_branch" HEAD 2>/dev/null || true)"
+fi
 # The passed build of the base branch at the merge base in which the package ran (buildkite/docs
 # pages/apis/rest_api/_pipeline_builds_list_query_strings.md: branch, commit (full SHA), state, meta_data filters).
 base_build() {

@@ -144,7 +144,7 @@ interface Uploaded {
 /** Runs the upload with the agent skipping `skipped`; returns what it uploaded, the meta-data and the agent calls. */
 function run(
     skipped: readonly string[],
-    opts: { config?: PlatformConfig; token?: boolean; pullRequestBase?: string } = {},
+    opts: { config?: PlatformConfig; token?: boolean; pullRequestBase?: string; env?: Record<string, string> } = {},
 ): { status: number; uploaded: Uploaded; metaData: Record<string, string>; calls: string[]; stdin: string } {
     const { script, env } = uploadStep(opts.config ?? prodConfig());
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifact-sources-"));
@@ -167,6 +167,7 @@ function run(
                 BUILDKITE_PIPELINE_DEFAULT_BRANCH: "master",
                 BUILDKITE_PULL_REQUEST_BASE_BRANCH: opts.pullRequestBase ?? "",
                 ...(opts.token === false ? {} : { [RELEASE_READ_TOKEN_VAR]: FAKE_TOKEN }),
+                ...opts.env,
             },
         });
     } catch (e) {
@@ -238,7 +239,12 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
     it("producer skipped with no base build (a first build): it runs, and its users wait for it", () => {
         // No token, so no build can be looked up; a pull request into develop, where no build ran at the merge base
         // (the build of master at the same commit is not taken: the base build is of the branch merged into).
-        for (const opts of [{ token: false }, { pullRequestBase: "develop" }]) {
+        // An explicit diff base for the agent names no branch to search.
+        for (const opts of [
+            { token: false },
+            { pullRequestBase: "develop" },
+            { env: { BUILDKITE_GIT_DIFF_BASE: "origin/master" } },
+        ]) {
             const { status, uploaded, metaData } = run(UPSTREAM, opts);
             assert.equal(status, 0);
             for (const key of UPSTREAM) assert.equal(step(uploaded, key).skip, undefined, `${key} runs`);
