@@ -279,7 +279,7 @@ while read -r pkg; do
     fi
   fi
   sources="$(jq -c --arg p "$pkg" --arg from "$from" '.[$p] = $from' <<<"$sources")"
-  # The opt-out: these artifacts are copied into this build (agent: artifact download --build, artifact upload).
+  # The opt-out: these artifacts are copied into this build (downloaded from the base build, uploaded again).
   if [ -n "$from" ]; then
     while read -r pattern; do
       buildkite-agent artifact download "$pattern" . --build "$from"
