@@ -1,3 +1,4 @@
+import { artifactIssues } from "../steps/artifact-sources";
 import { ELASTIC_STACK_PARAMETERS } from "../agents/elastic-stack-template";
 import { MAX_AWS_FLEET_NAME_LENGTH, secretsBucketNameProblem } from "../agents/naming";
 import { isLoadedSecretFileName, SECRET_FILE_SUFFIXES } from "../agents/secret-objects";
@@ -349,6 +350,8 @@ export function crossCheck(config: PlatformConfig, options: { access?: boolean }
                     });
             });
         });
+        // Producers and users of artifacts (components/steps/artifact-sources.ts).
+        for (const issue of artifactIssues(pipeline.packages)) issues.push({ ...issue, path: at(...issue.path) });
         const packageCycle = findCycle(
             packageNames,
             (n) => pipeline.packages.find((p) => p.name === n)?.dependsOn.filter((d) => d !== n) ?? [],

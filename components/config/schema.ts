@@ -410,6 +410,21 @@ export const packageSchema = z.strictObject({
     /** Command that tests the package; defaults to the pipeline's package command. */
     command: text("a command", MAX_COMMAND).optional(),
     image: imageRefSchema.optional(),
+    /**
+     * Artifacts the package's step produces, as upload globs relative to the package's directory (`dist/*.whl`).
+     * When the step is skipped, the steps that use them download them from the base build that last made them.
+     */
+    artifacts: z.array(repositoryPath("an artifact glob such as dist/*.whl")).default([]),
+    /**
+     * The packages whose artifacts this one uses; by default every package of its dependency closure that
+     * declares artifacts.
+     */
+    uses: z.array(z.string().max(63)).optional(),
+    /**
+     * The opt-out, per artifact (entries of `artifacts`): when the step is skipped these are copied from the base
+     * build into the current one (downloaded and uploaded again) instead of being read from the base build.
+     */
+    copyArtifacts: z.array(z.string().max(1024)).default([]),
 });
 
 export const scheduleSchema = z.strictObject({

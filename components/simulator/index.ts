@@ -15,6 +15,7 @@
 import { parse, stringify } from "yaml";
 import { repositoryUrl } from "../buildkite/pipeline-settings";
 import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
+import { ARTIFACT_PLAN_VAR, ARTIFACT_SOURCES_MARKER, ArtifactPlan, META_DATA } from "../steps/artifact-sources";
 import { ifChangedSelects, IfChanged } from "../steps/glob";
 import {
     PARENT_ENV,
@@ -39,6 +40,11 @@ export interface Push {
      * besides the pushed tag: what a pull request's forged trigger can claim.
      */
     readonly existingTags?: Readonly<Record<string, string>>;
+    /**
+     * Whether a base build holds the artifacts of a skipped producing package (components/steps/artifact-sources.ts);
+     * default true. False simulates a first build: every skipped producer runs after all.
+     */
+    readonly baseBuilds?: boolean;
 }
 
 /** One job (or block step) of a simulated build. */
@@ -275,6 +281,8 @@ interface World {
     readonly config: PlatformConfig;
     readonly stored: Readonly<Record<string, string>>;
     readonly changed: readonly string[];
+    /** {@link Push.baseBuilds}. */
+    readonly baseBuilds: boolean;
     readonly builds: BuildState[];
     readonly problems: string[];
     readonly bySlug: ReadonlyMap<string, PipelineConfig>;
@@ -646,6 +654,10 @@ function runCommand(
             build.release = releaseCheckHolds(command, env, world.tags, (p, n) => apiBuild(world, p, n));
             continue;
         }
+        if (command.startsWith(ARTIFACT_SOURCES_MARKER)) {
+            uploads.push(artifactSources(world, build, env, where, downloads));
+            continue;
+        }
         if (command.startsWith("if ! ci_platform_release; then")) {
             const release = build.release ?? { holds: false, why: "not a release: no release check ran" };
             // The gate: not a release uploads a block step, inserted after this step (docs pipeline upload).
@@ -717,6 +729,65 @@ function runCommand(
     }
 }
 
+/**
+ * The package upload of a pipeline with producing packages (components/steps/artifact-sources.ts
+ * `artifactSourcesScript`), on its decisions: a producer whose `if_changed` selects no changed file is skipped and
+ * its artifacts come from the base build, `base:<pipeline>/<package>` (or, with no base build, it runs after all);
+ * every step gets each producer's `CI_PLATFORM_<PACKAGE>_BUILD_ID`, users wait for the producers that run, and a
+ * step whose producers all come from one build gets `BUILDKITE_PLUGIN_ARTIFACTS_BUILD`. Copied artifacts
+ * (`copyArtifacts`) are downloaded by the upload job itself from the base build. Returns the steps it uploads.
+ */
+function artifactSources(
+    world: World,
+    build: BuildState,
+    env: Readonly<Record<string, string>>,
+    where: string,
+    downloads: string[],
+): RawStep[] {
+    const yaml = env[UPLOAD_ENV_VAR];
+    const planText = env[ARTIFACT_PLAN_VAR];
+    if (yaml === undefined || planText === undefined)
+        throw new SimulationError(
+            `${where}: the artifact sources script needs $${UPLOAD_ENV_VAR} and $${ARTIFACT_PLAN_VAR}`,
+        );
+    const plan = JSON.parse(planText) as ArtifactPlan;
+    // agent v3.137.0 clicommand/pipeline_upload.go: the dry run interpolates, then applies if_changed.
+    const steps = parseDocument(yaml, where).steps.map((s) => interpolateValues(s, env) as RawStep);
+    const stepOf = (key: string) =>
+        steps.find((s): s is Record<string, unknown> => typeof s === "object" && s !== null && s.key === key);
+    const slug = build.pipeline.slug;
+    const sources = new Map<string, string>();
+    for (const [pkg, producer] of Object.entries(plan.producers)) {
+        const step = stepOf(producer.step);
+        const skipped =
+            step?.if_changed !== undefined && !ifChangedSelects(step.if_changed as IfChanged, world.changed);
+        const from = skipped && world.baseBuilds ? `base:${slug}/${pkg}` : "";
+        if (skipped && from === "" && step !== undefined) delete step.if_changed; // no base build: it runs
+        sources.set(pkg, from);
+        if (from !== "" && producer.copy.length > 0) downloads.push(from);
+        if (from === "") build.metaData.set(META_DATA.ran(pkg), "true");
+        for (const a of producer.artifacts)
+            build.metaData.set(META_DATA.artifact(a), from === "" || producer.copy.includes(a) ? build.id : from);
+    }
+    const holder = (pkg: string): string => {
+        const from = sources.get(pkg) ?? "";
+        const producer = plan.producers[pkg];
+        return from === "" || producer.copy.length === producer.artifacts.length ? build.id : from;
+    };
+    const vars = Object.fromEntries(Object.entries(plan.vars).map(([pkg, name]) => [name, holder(pkg)]));
+    return steps.map((raw) => {
+        if (typeof raw !== "object" || raw === null) return raw;
+        const key = str(raw.key) ?? "";
+        const uses = plan.users[key] ?? [];
+        const stepEnv: Record<string, string> = { ...((raw.env ?? {}) as Record<string, string>), ...vars };
+        const builds = [...new Set(uses.map(holder))];
+        if (builds.length === 1) stepEnv.BUILDKITE_PLUGIN_ARTIFACTS_BUILD = builds[0];
+        const running = uses.filter((u) => sources.get(u) === "").map((u) => plan.producers[u].step);
+        const dependsOn = [...new Set([...([] as string[]).concat((raw.depends_on ?? []) as string[]), ...running])];
+        return { ...raw, env: stepEnv, ...(dependsOn.length > 0 ? { depends_on: dependsOn } : {}) };
+    });
+}
+
 function trigger(world: World, parent: BuildState, step: Record<string, unknown>, jobId: string, target: string): void {
     const child = world.bySlug.get(target);
     if (child === undefined) {
@@ -766,6 +837,7 @@ export function simulate(input: SimulateInput): Simulation {
         config,
         stored: input.stored,
         changed: push.changed ?? [],
+        baseBuilds: push.baseBuilds ?? true,
         builds: [],
         problems: [],
         bySlug: new Map(config.pipelines.map((p) => [p.slug, p])),

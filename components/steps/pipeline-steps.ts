@@ -77,6 +77,14 @@ import { releaseQueue } from "../config/access-checks";
 import { RELEASE_READ_TOKEN_VAR } from "../config/release-checks";
 import { PipelineConfig, PlatformConfig } from "../config/schema";
 import { TriggerEdge, TriggerGraph, childrenOf, parentsOf } from "../graph/trigger-graph";
+import {
+    ARTIFACT_PLAN_VAR,
+    artifactPaths,
+    artifactPlanOf,
+    artifactSourcesScript,
+    downloadCommands,
+    packageStepKey,
+} from "./artifact-sources";
 import { planMonorepo } from "./monorepo";
 import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline, renderStoredPipeline } from "./step-model";
 
@@ -213,7 +221,13 @@ function uploadStep(
     key: string,
     label: string,
     steps: readonly Step[],
-    extra: { if?: string; prelude?: readonly string[]; queue?: string } = {},
+    extra: {
+        if?: string;
+        prelude?: readonly string[];
+        queue?: string;
+        /** Commands that upload the document in place of the plain upload, and the env they read besides it. */
+        upload?: { readonly commands: readonly string[]; readonly env: Readonly<Record<string, string>> };
+    } = {},
 ): { step: CommandSpec; doc: UploadedDocument } {
     const yaml = renderPipeline({ steps });
     return {
@@ -225,9 +239,11 @@ function uploadStep(
             queue: extra.queue ?? pipeline.queue,
             commands: [
                 ...(extra.prelude ?? []),
-                `printf '%s\\n' "$${UPLOAD_ENV_VAR}" | buildkite-agent pipeline upload`,
+                ...(extra.upload?.commands ?? [
+                    `printf '%s\\n' "$${UPLOAD_ENV_VAR}" | buildkite-agent pipeline upload`,
+                ]),
             ],
-            env: { [UPLOAD_ENV_VAR]: yaml },
+            env: { [UPLOAD_ENV_VAR]: yaml, ...extra.upload?.env },
             timeoutInMinutes: UPLOAD_TIMEOUT_MINUTES,
         },
         doc: { stepKey: key, yaml, steps },
@@ -606,13 +622,18 @@ function packageSteps(pipeline: PipelineConfig, ctx: StepsContext, ifChanged: bo
         const command = (pkg.command ?? pipeline.packageCommand)
             .replace(/\{name\}/g, pkg.name)
             .replace(/\{path\}/g, pkg.path);
+        // A user downloads its producers' artifacts first, from the build each one's variable names
+        // (components/steps/artifact-sources.ts); a producer's step uploads its own.
+        const downloads = downloadCommands(pipeline, pkg).map(escapeForUpload);
+        const produced = artifactPaths(pkg).map(escapeForUpload);
         return {
             kind: "command",
             // Package names are letters, digits, ".", "_" and "-", all valid in step keys, so keys stay unique.
-            key: `package-${pkg.name}`,
+            key: packageStepKey(pkg.name),
             label: escapeForUpload(`:package: ${pkg.name}`),
             queue: pipeline.queue,
-            commands: [escapeForUpload(command)],
+            commands: [...downloads, escapeForUpload(command)],
+            artifactPaths: produced.length > 0 ? produced : undefined,
             container: image ? container(ctx, pipeline, image, true) : undefined,
             env: {
                 CI_PLATFORM_PACKAGE: escapeForUpload(pkg.name),
@@ -665,14 +686,33 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
             timeoutInMinutes: UPLOAD_TIMEOUT_MINUTES,
         });
     } else {
+        // With producing packages, both uploads decide where each producer's artifacts come from first.
+        const plan = artifactPlanOf(pipeline);
+        const upload =
+            plan === null
+                ? undefined
+                : {
+                      commands: [
+                          artifactSourcesScript({
+                              organization: ctx.config.organization,
+                              pipeline: pipeline.slug,
+                              apiUrl: BUILDKITE_API_URL,
+                              yamlVar: UPLOAD_ENV_VAR,
+                              readTokenVar: RELEASE_READ_TOKEN_VAR,
+                          }),
+                      ],
+                      env: { [ARTIFACT_PLAN_VAR]: JSON.stringify(plan) },
+                  };
         add(
             uploadStep(pipeline, "packages-all", ":package: Every package", packageSteps(pipeline, ctx, false), {
                 if: EVERYTHING_IF,
+                upload,
             }),
         );
         add(
             uploadStep(pipeline, "packages-changed", ":package: Affected packages", packageSteps(pipeline, ctx, true), {
                 if: CHANGED_ONLY_IF,
+                upload,
             }),
         );
     }

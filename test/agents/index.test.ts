@@ -406,8 +406,9 @@ describe("declareFleets on the prod config", () => {
         // Queue large (the Android installer's) is served in us-east-1 only.
         assert.ok(keys("us-east-1").includes(android) && !keys("eu-west-1").includes(android));
         assert.ok(keys("us-east-1").includes("kolibri-python-package/env"));
-        // dagster-io's pipeline, in a cluster of its own: its deploy key alone, none of the organisation's secrets.
-        assert.deepEqual(keys("eu-west-1", "dagster"), ["dagster/private_ssh_key"]);
+        // dagster-io's pipeline, in a cluster of its own: its deploy key and its env (read token, PyPI token), none of
+        // the organisation's secrets.
+        assert.deepEqual(keys("eu-west-1", "dagster"), ["dagster/env", "dagster/private_ssh_key"]);
         assert.ok(!keys("eu-west-1").some((k) => k.startsWith("dagster/")), "nor in the default cluster's bucket");
         for (const region of ["us-east-1", "eu-west-1", "ap-southeast-1"]) {
             const expected = keys(region);

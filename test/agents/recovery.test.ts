@@ -137,7 +137,7 @@ describe("recovery drill", () => {
         const followed = stay.filter((urn) => !get("full").has(urn));
         assert.deepEqual(
             followed.map((urn) => urn.split("::").pop()),
-            ["secrets-us-east-1-secret-dagster/private_ssh_key"],
+            ["secrets-us-east-1-secret-dagster/private_ssh_key", "secrets-us-east-1-secret-dagster/env"],
         );
         // ...and so does the grant to read them: the policy of the fleet that now serves dagster's queue reads
         // dagster's prefix too, and nothing else changes.
@@ -200,7 +200,7 @@ describe("recovery drill", () => {
         // The moved fleets serve dagster (its own cluster's bucket: its deploy key, no organisation secrets) and queue
         // default-eu-west-1 (the default cluster's bucket: the organisation's git credentials); the other pipelines'
         // secrets stay where they run.
-        assert.deepEqual(secretKeys.sort(), ["dagster/private_ssh_key", "git-credentials"]);
+        assert.deepEqual(secretKeys.sort(), ["dagster/env", "dagster/private_ssh_key", "git-credentials"]);
         const provider = created.find((r) => r.type === "pulumi:providers:aws");
         assert.equal(provider?.inputs.region, "eu-central-1");
         for (const r of created.filter((c) => c.type.startsWith("aws:")))

@@ -152,7 +152,7 @@ describe("simulator, prod: dagster monorepo", () => {
     it("gets its own deploy key and none of Learning Equality's secrets: its cluster takes no organisation secrets", () => {
         const sim = run({ pipeline: "dagster", branch: "master" });
         const upload = job(buildOf(sim, "dagster"), "packages-all");
-        assert.deepEqual(upload.secrets, ["private_ssh_key"]);
+        assert.deepEqual(upload.secrets, ["BUILDKITE_READ_BUILDS_TOKEN", "TWINE_PASSWORD", "private_ssh_key"]);
         assert.deepEqual(upload.fleets, ["dagster-eu-west-1"]);
     });
 
@@ -194,5 +194,47 @@ describe("simulator, prod: the deploy pipeline", () => {
         const secrets = sim.builds.flatMap((b) => b.jobs.flatMap((j) => j.secrets));
         for (const name of ["PULUMI_ACCESS_TOKEN", "BUILDKITE_API_TOKEN", "GITHUB_TOKEN"])
             assert.ok(!secrets.includes(name), `${name} reaches a ci-platform job`);
+    });
+});
+
+describe("simulator, prod: dagster's wheels between packages (issue 18)", () => {
+    const jobOf = (sim: Simulation, key: string) => job(buildOf(sim, "dagster"), key);
+    const GRAPHQL_CHANGE = ["python_modules/dagster-graphql/dagster_graphql/schema.py"];
+    const base = (p: string) => `base:dagster/${p}`;
+
+    it("on a branch, a user of skipped producers downloads their wheels from the base build", () => {
+        const sim = run({ pipeline: "dagster", branch: "fix-graphql", changed: GRAPHQL_CHANGE });
+        const self = buildOf(sim, "dagster").id;
+        assert.equal(jobOf(sim, "package-dagster").runs, false);
+        assert.deepEqual(jobOf(sim, "package-dagster-graphql").downloadsFrom, [
+            base("dagster-shared"),
+            base("dagster-pipes"),
+            base("dagster"),
+        ]);
+        // The webserver's wheels: the skipped producers' from the base build, graphql's from this build.
+        assert.deepEqual(jobOf(sim, "package-dagster-webserver").downloadsFrom, [
+            base("dagster-shared"),
+            base("dagster-pipes"),
+            base("dagster"),
+            self,
+        ]);
+        assert.deepEqual(sim.problems, []);
+    });
+
+    it("with no base build (a first build), the skipped producers run and their users download from this build", () => {
+        const sim = run({ pipeline: "dagster", branch: "fix-graphql", changed: GRAPHQL_CHANGE, baseBuilds: false });
+        const self = buildOf(sim, "dagster").id;
+        for (const p of ["dagster-shared", "dagster-pipes", "dagster"])
+            assert.equal(jobOf(sim, `package-${p}`).runs, true);
+        assert.deepEqual(jobOf(sim, "package-dagster-graphql").downloadsFrom, [self]);
+        assert.deepEqual(sim.problems, []);
+    });
+
+    it("on the default branch every package runs, in dependency order, and downloads from this build", () => {
+        const sim = run({ pipeline: "dagster", branch: "master" });
+        const self = buildOf(sim, "dagster").id;
+        assert.deepEqual(jobOf(sim, "package-dagster-shared").downloadsFrom, []);
+        for (const p of ["dagster-pipes", "dagster", "dagster-graphql", "dagster-webserver"])
+            assert.deepEqual(jobOf(sim, `package-${p}`).downloadsFrom, [self], p);
     });
 });

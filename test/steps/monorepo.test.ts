@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { parse } from "yaml";
 import { PipelineConfig, PlatformConfig, pipelineSchema } from "../../components/config";
 import { resolveIntermediateBuilds } from "../../components/config/schema";
+import { packageBuildVar, usedProducers } from "../../components/steps/artifact-sources";
 import { IfChanged, ifChangedSelects } from "../../components/steps/glob";
 import { checkOurRules, validatePipelineDocument, walkSteps } from "../../components/steps/pipeline-schema";
 import { interpolateAtBuildCreation } from "../../components/simulator";
@@ -11,6 +12,7 @@ import {
     CHANGED_ONLY_IF,
     EVERYTHING_IF,
     UPLOAD_ENV_VAR,
+    escapeForUpload,
     stepsForPipeline,
 } from "../../components/steps/pipeline-steps";
 import {
@@ -345,7 +347,14 @@ function monorepoPipeline(packages: readonly PackageSpec[], alwaysRebuildPaths: 
     return {
         ...BASE_PIPELINE,
         alwaysRebuildPaths: [...alwaysRebuildPaths],
-        packages: packages.map((p) => ({ name: p.name, path: p.path, dependsOn: [...p.dependsOn] })),
+        // Every other package produces a wheel, so the properties hold with producers and users too (issue 18).
+        packages: packages.map((p, i) => ({
+            name: p.name,
+            path: p.path,
+            dependsOn: [...p.dependsOn],
+            artifacts: i % 2 === 0 ? ["dist/*.whl"] : [],
+            copyArtifacts: [],
+        })),
     };
 }
 
@@ -387,8 +396,19 @@ describe("generated monorepo steps property", () => {
         );
         fc.assert(
             fc.property(scenario, ({ packages, alwaysRebuild, changed }) => {
-                const steps = generated(monorepoPipeline(packages, alwaysRebuild));
+                const pipeline = monorepoPipeline(packages, alwaysRebuild);
+                const steps = generated(pipeline);
                 const { stored, doc } = uploadedFromStored(steps.stored, "packages-changed");
+                // A user downloads the artifacts of exactly the producers of its closure, each from the build its
+                // variable names; then runs its command.
+                for (const pkg of pipeline.packages) {
+                    const step = doc.find((s) => s.key === `package-${pkg.name}`);
+                    const expected = usedProducers(pipeline.packages, pkg).map(
+                        (name) =>
+                            `buildkite-agent artifact download "${escapeForUpload(`${pipeline.packages.find((p) => p.name === name)?.path ?? ""}/dist/*.whl`)}" . --build "$$${packageBuildVar(name)}"`,
+                    );
+                    assert.deepEqual(step?.commands.slice(0, -1), expected, pkg.name);
+                }
                 assert.equal(stored.if, CHANGED_ONLY_IF);
                 assert.equal(doc.length, packages.length, "one step per package");
                 const relevant = [".buildkite/", ...alwaysRebuild];

@@ -1,0 +1,323 @@
+/**
+ * Artifacts between monorepo packages, when a package's step is skipped (issue 18; seed: monofo issue #249).
+ *
+ * A package may declare the artifacts its step produces (`packages[].artifacts`, globs relative to its directory)
+ * and the packages whose artifacts it uses (`uses`, by default the producers of its dependency closure). Which
+ * producers run is known only on the agent, when `buildkite-agent pipeline upload` applies `if_changed`; so the
+ * upload step of such a pipeline runs {@link artifactSourcesScript}, which decides where each producer's artifacts
+ * come from before the package steps are uploaded:
+ *
+ * - the producer runs in this build: its users wait for it (`depends_on`) and download from this build;
+ * - it is skipped and a base build made its artifacts: its users download from that build (the per-package variable
+ *   {@link packageBuildVar}, and `BUILDKITE_PLUGIN_ARTIFACTS_BUILD` when all of a step's producers come from one
+ *   build), and the artifacts it opted out of (`copyArtifacts`) are copied into this build first;
+ * - it is skipped and no base build has them (a first build): it runs after all.
+ *
+ * The base build, for a branch build: the passed build of the branch the change merges into (the pull request's
+ * base branch, else the default branch) at the MERGE BASE commit, in which the package ran. The agent decides
+ * `if_changed` on the diff from that same merge base (buildkite/agent v3.137.0 clicommand/pipeline_upload.go
+ * `gatherChangedPaths`: `git merge-base <diff base> HEAD`, the diff base being origin/ of
+ * BUILDKITE_PULL_REQUEST_BASE_BRANCH, else of BUILDKITE_PIPELINE_DEFAULT_BRANCH), so a skipped package's sources
+ * are exactly those of the merge base: only that build's artifacts are what this build would have made. The latest
+ * build of the default branch may have been built from newer sources of the package (README, "Monorepos").
+ * Default-branch and tag builds run every package (`EVERYTHING_IF`), so they never read a base build.
+ *
+ * Pure module: config in, plain data and script text out.
+ *
+ * @module
+ */
+import type { PipelineConfig } from "../config/schema";
+
+/** The env var a stored upload step carries its {@link ArtifactPlan} in (JSON). */
+export const ARTIFACT_PLAN_VAR = "CI_PLATFORM_ARTIFACT_PLAN";
+
+/** The first line of {@link artifactSourcesScript}: how the simulator recognises the step's script. */
+export const ARTIFACT_SOURCES_MARKER = "# ci-platform: artifact sources";
+
+/**
+ * Build meta-data keys the script writes (buildkite/agent v3.137.0 clicommand/meta_data_set.go: `meta-data set
+ * <key> <value>` on the job's build). `ran`: the package ran in this build (what the base-build lookup filters on,
+ * Buildkite REST API "List builds for a pipeline" `meta_data[key]=value`); `artifact`: the build each artifact of
+ * this build's packages comes from, keyed by artifact as the seed (monofo #249) describes.
+ */
+export const META_DATA = {
+    ran: (pkg: string): string => `ci-platform:ran:${pkg}`,
+    artifact: (path: string): string => `ci-platform:artifact:${path}`,
+} as const;
+
+/** The step key of a package's step. */
+export const packageStepKey = (name: string): string => `package-${name}`;
+
+/** `CI_PLATFORM_<PACKAGE>_BUILD_ID`: the build a package's artifacts are downloaded from (every step gets it). */
+export function packageBuildVar(name: string): string {
+    return `CI_PLATFORM_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_BUILD_ID`;
+}
+
+/** Repository-relative artifact globs of a package: its directory joined with each declared glob. */
+export function artifactPaths(pkg: Pick<PipelineConfig["packages"][number], "path" | "artifacts">): string[] {
+    return pkg.artifacts.map((a) => `${pkg.path}/${a}`);
+}
+
+type Package = Pick<
+    PipelineConfig["packages"][number],
+    "name" | "path" | "dependsOn" | "artifacts" | "uses" | "copyArtifacts"
+>;
+
+/** Every package `name` depends on, directly or not (cycles and unknown names tolerated: the checks name them). */
+export function dependencyClosure(packages: readonly Pick<Package, "name" | "dependsOn">[], name: string): string[] {
+    const byName = new Map(packages.map((p) => [p.name, p]));
+    const seen = new Set<string>();
+    const walk = (n: string) => {
+        for (const d of byName.get(n)?.dependsOn ?? [])
+            if (!seen.has(d) && d !== name) {
+                seen.add(d);
+                walk(d);
+            }
+    };
+    walk(name);
+    return [...seen];
+}
+
+/**
+ * The producers whose artifacts `pkg` uses: its explicit `uses`, or else each package of its dependency closure
+ * that declares artifacts; in the packages' config order.
+ */
+export function usedProducers(packages: readonly Package[], pkg: Package): string[] {
+    const order = packages.map((p) => p.name);
+    const names =
+        pkg.uses ??
+        dependencyClosure(packages, pkg.name).filter(
+            (n) => (packages.find((p) => p.name === n)?.artifacts.length ?? 0) > 0,
+        );
+    return [...new Set(names)].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+}
+
+/** A problem with the packages' artifacts; `path` is relative to the pipeline (`packages[2].uses[0]`). */
+export interface ArtifactIssue {
+    readonly path: readonly (string | number)[];
+    readonly message: string;
+    readonly fix: string;
+}
+
+/**
+ * The producer/user checks: every used package exists and produces artifacts (so each used artifact has a
+ * producer), no artifact path has two producers, opted-out artifacts are declared, and the per-package variables
+ * of producers are distinct.
+ */
+export function artifactIssues(packages: readonly Package[]): ArtifactIssue[] {
+    const issues: ArtifactIssue[] = [];
+    const byName = new Map(packages.map((p) => [p.name, p]));
+    const producerOf = new Map<string, number>();
+    const varOf = new Map<string, number>();
+    packages.forEach((pkg, j) => {
+        (pkg.uses ?? []).forEach((u, k) => {
+            const used = byName.get(u);
+            const path = ["packages", j, "uses", k];
+            if (u === pkg.name)
+                issues.push({ path, message: `package "${pkg.name}" uses its own artifacts`, fix: "remove it" });
+            else if (used === undefined)
+                issues.push({
+                    path,
+                    message: `package "${pkg.name}" uses "${u}", which is not a package of this pipeline`,
+                    fix: "name a package declared in this pipeline's packages",
+                });
+            else if (used.artifacts.length === 0)
+                issues.push({
+                    path,
+                    message: `package "${pkg.name}" uses the artifacts of "${u}", which produces none: no step would make them`,
+                    fix: `declare them in the artifacts of "${u}" (e.g. artifacts: ["dist/*.whl"]), or remove "${u}" from uses`,
+                });
+        });
+        pkg.copyArtifacts.forEach((c, k) => {
+            if (!pkg.artifacts.includes(c))
+                issues.push({
+                    path: ["packages", j, "copyArtifacts", k],
+                    message: `"${c}" is not one of the artifacts of package "${pkg.name}" (${pkg.artifacts.join(", ") || "none"})`,
+                    fix: "name an entry of its artifacts, exactly as written there",
+                });
+        });
+        artifactPaths(pkg).forEach((a, k) => {
+            const other = producerOf.get(a);
+            if (other !== undefined)
+                issues.push({
+                    path: ["packages", j, "artifacts", k],
+                    message: `artifact "${a}" is produced by packages[${other}] ("${packages[other].name}") too: a user could not tell which build to download it from`,
+                    fix: "give each artifact exactly one producer",
+                });
+            else producerOf.set(a, j);
+        });
+        if (pkg.artifacts.length > 0) {
+            const v = packageBuildVar(pkg.name);
+            const other = varOf.get(v);
+            if (other !== undefined)
+                issues.push({
+                    path: ["packages", j, "name"],
+                    message: `packages "${packages[other].name}" and "${pkg.name}" both produce artifacts and would share the variable ${v}`,
+                    fix: "rename one of them",
+                });
+            else varOf.set(v, j);
+        }
+    });
+    return issues;
+}
+
+/** What the upload-time script needs: producers, users, variables. Keys sorted, so the JSON is stable. */
+export interface ArtifactPlan {
+    /** Producing package → its step key, repository-relative artifact globs, and those copied when skipped. */
+    readonly producers: Readonly<
+        Record<
+            string,
+            { readonly step: string; readonly artifacts: readonly string[]; readonly copy: readonly string[] }
+        >
+    >;
+    /** User step key → the producers whose artifacts it uses. */
+    readonly users: Readonly<Record<string, readonly string[]>>;
+    /** Producer → its {@link packageBuildVar}. */
+    readonly vars: Readonly<Record<string, string>>;
+}
+
+/** The pipeline's {@link ArtifactPlan}, or null when no package produces artifacts. */
+export function artifactPlanOf(pipeline: Pick<PipelineConfig, "packages">): ArtifactPlan | null {
+    const packages = pipeline.packages;
+    const producers = packages.filter((p) => p.artifacts.length > 0);
+    if (producers.length === 0) return null;
+    const sorted = <T>(entries: [string, T][]) =>
+        Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return {
+        producers: sorted(
+            producers.map((p) => [
+                p.name,
+                {
+                    step: packageStepKey(p.name),
+                    artifacts: artifactPaths(p),
+                    copy: p.copyArtifacts.map((c) => `${p.path}/${c}`),
+                },
+            ]),
+        ),
+        users: sorted(
+            packages
+                .map((p): [string, string[]] => [packageStepKey(p.name), usedProducers(packages, p)])
+                .filter(([, used]) => used.length > 0),
+        ),
+        vars: sorted(producers.map((p) => [p.name, packageBuildVar(p.name)])),
+    };
+}
+
+/** The commands a user step starts with: download each used producer's artifacts from the build its variable names. */
+export function downloadCommands(pipeline: Pick<PipelineConfig, "packages">, pkg: Package): string[] {
+    return usedProducers(pipeline.packages, pkg).flatMap((name) => {
+        const producer = pipeline.packages.find((p) => p.name === name);
+        // buildkite/agent v3.137.0 clicommand/artifact_download.go: `--build` takes the build's UUID (default
+        // BUILDKITE_BUILD_ID, this build), another build's too (buildkite/docs pages/pipelines/configure/artifacts.md
+        // "download an artifact from a triggering build"); internal/artifact/downloader.go: the destination must
+        // exist, "." does, and each file lands at its own path below it.
+        return producer === undefined
+            ? []
+            : artifactPaths(producer).map(
+                  (a) => `buildkite-agent artifact download "${a}" . --build "$${packageBuildVar(name)}"`,
+              );
+    });
+}
+
+/**
+ * The upload step's script for a pipeline with producing packages: decide each producer's source, record it in
+ * this build's meta-data, and upload the package steps (module doc). Needs `jq` and `curl` (both on the Elastic CI
+ * Stack v6.71.1 Linux AMI: packer/linux/base/scripts/install-utils.sh installs jq). Without the read token
+ * ({@link readTokenVar}) or a merge base, no base build is found and every producer runs: slower, never wrong.
+ *
+ * @param target the organisation and pipeline slug whose builds are searched (baked in, not read from the env),
+ *   the REST API's base URL, the env var holding the YAML to upload and the read token's env var.
+ */
+export function artifactSourcesScript(target: {
+    readonly organization: string;
+    readonly pipeline: string;
+    readonly apiUrl: string;
+    readonly yamlVar: string;
+    readonly readTokenVar: string;
+}): string {
+    return `${ARTIFACT_SOURCES_MARKER}
+set -euo pipefail
+ci_org='${target.organization}'
+ci_pipeline='${target.pipeline}'
+ci_api='${target.apiUrl}'
+plan="$${ARTIFACT_PLAN_VAR}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# buildkite/agent v3.137.0 clicommand/pipeline_upload.go: --dry-run prints the interpolated pipeline with if_changed
+# applied (a step it skips carries "skip"), and uploads nothing.
+printf '%s\\n' "$${target.yamlVar}" | buildkite-agent pipeline upload --dry-run --format json >"$work/pipeline.json"
+# The diff base the agent uses for if_changed (same file, ifChangedApplicator.diffBase), and its merge base with HEAD
+# (gatherChangedPaths: "git merge-base <diff base> HEAD"; when HEAD is the diff base, HEAD's first parent, and the
+# merge base is HEAD). A diff base or a changed-files list given to the agent names no branch: no base build then.
+base_branch="\${BUILDKITE_PULL_REQUEST_BASE_BRANCH:-\${BUILDKITE_PIPELINE_DEFAULT_BRANCH:-}}"
+merge_base=""
+if [ -n "$base_branch" ] && [ -z "\${BUILDKITE_GIT_DIFF_BASE:-}" ] && [ -z "\${BUILDKITE_CHANGED_FILES_PATH:-}" ]; then
+  merge_base="$(git merge-base "origin/$base_branch" HEAD 2>/dev/null || true)"
+fi
+# The passed build of the base branch at the merge base in which the package ran (buildkite/docs
+# pages/apis/rest_api/_pipeline_builds_list_query_strings.md: branch, commit (full SHA), state, meta_data filters).
+base_build() {
+  if [ -z "\${${target.readTokenVar}:-}" ] || [ -z "$merge_base" ]; then return 0; fi
+  curl -fsS -G --max-time 30 -H "Authorization: Bearer $${target.readTokenVar}" \\
+    --data-urlencode "branch=$base_branch" --data-urlencode "commit=$merge_base" --data-urlencode "state=passed" \\
+    --data-urlencode "meta_data[${META_DATA.ran("")}$1]=true" --data-urlencode "per_page=1" \\
+    --data-urlencode "exclude_jobs=true" --data-urlencode "exclude_pipeline=true" \\
+    "$ci_api/organizations/$ci_org/pipelines/$ci_pipeline/builds" 2>/dev/null |
+    jq -r 'if type == "array" then (.[0].id // empty) else empty end' 2>/dev/null || true
+}
+sources='{}'
+while read -r pkg; do
+  step="$(jq -r --arg p "$pkg" '.producers[$p].step' <<<"$plan")"
+  skipped="$(jq -r --arg k "$step" '[.steps[]? | objects | select(.key == $k) | has("skip")] | any' "$work/pipeline.json")"
+  from=""
+  if [ "$skipped" = true ]; then
+    from="$(base_build "$pkg")"
+    if [ -z "$from" ]; then
+      echo "No passed build of \${base_branch:-the base branch} at \${merge_base:-the merge base} built $pkg: it runs in this build."
+    else
+      echo "$pkg is skipped: its artifacts come from build $from."
+    fi
+  fi
+  sources="$(jq -c --arg p "$pkg" --arg from "$from" '.[$p] = $from' <<<"$sources")"
+  # The opt-out: these artifacts are copied into this build (downloaded from the base build, uploaded again).
+  if [ -n "$from" ]; then
+    while read -r pattern; do
+      buildkite-agent artifact download "$pattern" . --build "$from"
+      buildkite-agent artifact upload "$pattern"
+    done < <(jq -r --arg p "$pkg" '.producers[$p].copy[]' <<<"$plan")
+  fi
+done < <(jq -r '.producers | keys[]' <<<"$plan")
+# Every step gets each producer's variable; users wait for the producers that run; a skipped producer that has no
+# base build runs after all ("skip" removed).
+jq --argjson plan "$plan" --argjson sources "$sources" --arg self "$BUILDKITE_BUILD_ID" '
+  def holder($p): if $sources[$p] == "" or (($plan.producers[$p].copy | length) == ($plan.producers[$p].artifacts | length)) then $self else $sources[$p] end;
+  ($plan.producers | keys) as $ps
+  | ([$ps[] | {key: $plan.vars[.], value: holder(.)}] | from_entries) as $vars
+  | .steps |= map(
+      if type != "object" then . else
+        (.key // "") as $k
+        | ([$ps[] | select($plan.producers[.].step == $k)] | first) as $producer
+        | (if $producer != null and $sources[$producer] == "" then del(.skip) else . end)
+        | .env = ((.env // {}) + $vars)
+        | ($plan.users[$k] // []) as $uses
+        | if ($uses | length) == 0 then . else
+            (((.depends_on // []) + [$uses[] | select($sources[.] == "") | $plan.producers[.].step]) | unique) as $deps
+            | (if ($deps | length) > 0 then .depends_on = $deps else . end)
+            | ([$uses[] | holder(.)] | unique) as $builds
+            | if ($builds | length) == 1 then .env.BUILDKITE_PLUGIN_ARTIFACTS_BUILD = $builds[0] else . end
+          end
+      end)
+' "$work/pipeline.json" >"$work/upload.json"
+# This build's meta-data, keyed by artifact: the build each one comes from; and which producers ran here.
+while read -r pkg; do
+  from="$(jq -r --arg p "$pkg" '.[$p]' <<<"$sources")"
+  if [ -z "$from" ]; then buildkite-agent meta-data set "${META_DATA.ran("")}$pkg" true; fi
+  while read -r artifact; do
+    holder="$from"
+    if [ -z "$from" ] || jq -e --arg p "$pkg" --arg a "$artifact" '.producers[$p].copy | index($a)' <<<"$plan" >/dev/null; then holder="$BUILDKITE_BUILD_ID"; fi
+    buildkite-agent meta-data set "${META_DATA.artifact("")}$artifact" "$holder"
+  done < <(jq -r --arg p "$pkg" '.producers[$p].artifacts[]' <<<"$plan")
+done < <(jq -r '.producers | keys[]' <<<"$plan")
+# Interpolated already by the dry run: uploaded as it is.
+buildkite-agent pipeline upload --no-interpolation "$work/upload.json"`;
+}
