@@ -63,6 +63,10 @@ export interface CaptureArgs {
     /** Full keys (`ci-platform:fleets`) to the strings Pulumi hands the program. */
     readonly config: Record<string, string>;
     readonly secretKeys: readonly string[];
+    /** The provider mocks. Defaults to the plan's ({@link PlanMocks}); the drift verifier answers from the state. */
+    readonly mocks?: pulumi.runtime.Mocks;
+    /** Sees each registered resource with its inputs in wire form, secrets unredacted (the drift verifier). */
+    readonly observe?: (resource: PlanResource, raw: unknown) => void;
 }
 
 /**
@@ -72,7 +76,7 @@ export interface CaptureArgs {
  */
 export async function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
     pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
-    await pulumi.runtime.setMocks(new PlanMocks(), args.project, args.stack, false);
+    await pulumi.runtime.setMocks(args.mocks ?? new PlanMocks(), args.project, args.stack, false);
     const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
 
     // URNs as the engine makes them: the parent's qualified type chain, leaving out the root stack's type.
@@ -98,7 +102,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                 const raw = req.getObject()?.toJavaScript() ?? {};
                 const versions = secretVersionsOf(raw);
                 if (Object.keys(versions).length > 0) secretVersions[urn] = versions;
-                resources.push({
+                const resource: PlanResource = {
                     urn,
                     type: req.getType(),
                     name: req.getName(),
@@ -108,7 +112,9 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                     retainOnDelete: req.getRetainondelete() ?? false,
                     dependsOn: [...new Set(req.getDependenciesList())].sort(),
                     inputs: (redact(raw) as Record<string, unknown>) ?? {},
-                });
+                };
+                resources.push(resource);
+                args.observe?.(resource, raw);
             }
             cb(err, resp);
         });
