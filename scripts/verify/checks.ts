@@ -14,7 +14,7 @@ export type FindingStatus = "ok" | "drift" | "unverified";
 export interface Finding {
     readonly check: "object" | "token" | "image";
     readonly urn: string;
-    /** What a reader recognises: `s3://bucket/key`, `token <uuid> of cluster <uuid>`, the image reference. */
+    /** What a reader recognises: `s3://bucket/key`, `<token uuid> (cluster <uuid>)`, the image reference. */
     readonly subject: string;
     readonly status: FindingStatus;
     readonly message: string;
@@ -131,7 +131,7 @@ export function checkToken(
             status: "unverified",
             message: "not in the stack's state (not deployed yet?)",
         };
-    const subject = `token ${location.id} of cluster ${location.cluster}`;
+    const subject = `${location.id} (cluster ${location.cluster})`;
     if (listing === undefined || "error" in listing)
         return {
             ...base,
