@@ -195,8 +195,11 @@ export function renderReport(findings: readonly Finding[]): string {
     const counts = summarize(findings);
     const lines: string[] = [];
     for (const status of ["drift", "unverified"] as const)
-        for (const f of findings.filter((x) => x.status === status))
+        for (const f of findings.filter((x) => x.status === status)) {
             lines.push(`${status.toUpperCase()} ${f.check} ${f.subject}: ${f.message}`);
+            // The state matches the code, so a plain `pulumi up` changes nothing: the resource must be written again.
+            if (status === "drift") lines.push(`  restore: pulumi up --stack <stack> --replace '${f.urn}'`);
+        }
     const byCheck = (check: Finding["check"]) => findings.filter((f) => f.check === check && f.status === "ok").length;
     lines.push(
         `${counts.drift} drifted, ${counts.unverified} not verified, ${counts.ok} as declared ` +
