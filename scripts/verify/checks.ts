@@ -89,6 +89,14 @@ export function checkObject(
                   message: `the ${what} was rewritten outside Pulumi (its ETag differs from the state's)`,
               };
     }
+    if (object.sha256 === null)
+        return {
+            ...base,
+            subject,
+            status: "unverified",
+            message:
+                "the stack file's secure values cannot be decrypted here: give --pulumi-config (or use --objects etag)",
+        };
     if (observed.sha256 === undefined)
         return { ...base, subject, status: "unverified", message: "its content was not read" };
     if (observed.sha256 === object.sha256)

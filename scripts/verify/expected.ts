@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { captureProgram } from "../plan/capture";
 import { PlanResource } from "../plan/model";
 import { containsSecret } from "../plan/redact";
-import { StackConfig } from "../plan/stack-file";
+import { StackConfig, secretVersionsIn } from "../plan/stack-file";
 import { StateMocks, StateResource } from "./state";
 
 /*
@@ -24,8 +24,12 @@ export interface ExpectedObject {
     readonly key: string;
     /** The region of the object's provider (the bucket's region). */
     readonly region: string;
-    /** Hex sha256 of the content the program writes. Never printed for a secret object. */
-    readonly sha256: string;
+    /**
+     * Hex sha256 of the content the program writes, or null when the content holds a stack file's `secure:` value
+     * that could not be decrypted (the offline reader's stand-in, scripts/plan/stack-file.ts securePlaceholder).
+     * Never printed for a secret object.
+     */
+    readonly sha256: string | null;
     /** Whether the content is a Pulumi secret. */
     readonly secret: boolean;
 }
@@ -82,7 +86,7 @@ export function expectationsOf(resources: readonly { resource: PlanResource; raw
                 urn: resource.urn,
                 key: String(wireValue(inputs.key)),
                 region: providerRegion.get(resource.provider ?? "") ?? "us-east-1",
-                sha256: sha256Hex(content),
+                sha256: secretVersionsIn(content).length > 0 ? null : sha256Hex(content),
                 secret: containsSecret(inputs.content),
             });
         } else if (resource.type === VERIFIED_TYPES.token) tokens.push({ urn: resource.urn });

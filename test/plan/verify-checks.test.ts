@@ -25,13 +25,12 @@ const token = { urn: "urn:pulumi:prod::ci-platform::buildkite:Cluster/clusterAge
 describe("drift verifier decisions", () => {
     it("compares contents by digest and never prints a secret object's digests", () => {
         const expected = object("PASSWORD='hunter2'\n", true);
+        const digest = sha256Hex("PASSWORD='hunter2'\n");
         const tampered = sha256Hex("PASSWORD='other'\n");
-        assert.equal(checkObject(expected, at, { found: true, sha256: expected.sha256 }, "content").status, "ok");
+        assert.equal(checkObject(expected, at, { found: true, sha256: digest }, "content").status, "ok");
         const drift = checkObject(expected, at, { found: true, sha256: tampered }, "content");
         assert.equal(drift.status, "drift");
-        assert.ok(
-            !drift.message.includes(tampered.slice(0, 12)) && !drift.message.includes(expected.sha256.slice(0, 12)),
-        );
+        assert.ok(!drift.message.includes(tampered.slice(0, 12)) && !drift.message.includes(digest.slice(0, 12)));
         const plain = checkObject(object("#!/bin/bash\n", false), at, { found: true, sha256: tampered }, "content");
         assert.match(plain.message, new RegExp(tampered.slice(0, 12)));
     });
@@ -40,6 +39,13 @@ describe("drift verifier decisions", () => {
         assert.equal(checkObject(object("x", false), at, { found: false }, "content").status, "drift");
         assert.equal(checkObject(object("x", false), at, { error: "AccessDenied" }, "content").status, "unverified");
         assert.equal(checkObject(object("x", false), undefined, undefined, "content").status, "unverified");
+    });
+
+    it("does not judge content it cannot know: a secure value the stack file could not decrypt", () => {
+        const unknown = { ...object("x", true), sha256: null };
+        const finding = checkObject(unknown, at, { found: true, sha256: sha256Hex("x") }, "content");
+        assert.equal(finding.status, "unverified");
+        assert.match(finding.message, /--pulumi-config/);
     });
 
     it("compares ETags without quotes, as the provider stores them", () => {

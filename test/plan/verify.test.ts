@@ -37,6 +37,7 @@ let s3: S3Fixture;
 let api: Server;
 let apiUrl = "";
 const stateFile = path.join(dir, "state.json");
+const pulumiConfigFile = path.join(dir, "config.json");
 
 function fakeApi(req: IncomingMessage, res: ServerResponse): void {
     let body = "";
@@ -143,6 +144,16 @@ before(async () => {
         tags.set(id, (tags.get(id) ?? new Set()).add(m[4]));
     }
     writeFileSync(stateFile, JSON.stringify({ version: 3, deployment: { resources } }));
+    // What `pulumi config --json --show-secrets` prints; the "decrypted" values are the plan's stand-ins, which is
+    // also what the test deployed.
+    writeFileSync(
+        pulumiConfigFile,
+        JSON.stringify(
+            Object.fromEntries(
+                Object.entries(config).map(([k, v]) => [k, { value: v, secret: secretKeys.includes(k) }]),
+            ),
+        ),
+    );
 
     Object.assign(process.env, {
         AWS_ACCESS_KEY_ID: "S3RVER",
@@ -163,8 +174,10 @@ after(async () => {
 
 const verify = (...extra: string[]) =>
     runScript("scripts/verify.ts", [
-        "--config",
-        STACK_FILE,
+        "--stack",
+        "prod",
+        "--pulumi-config",
+        pulumiConfigFile,
         "--state",
         stateFile,
         "--s3-endpoint-url",
