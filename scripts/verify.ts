@@ -65,6 +65,8 @@ export function stackConfigFromPulumiJson(text: string): StackConfig {
 /** Runs every check and returns the findings. */
 export async function verify(options: {
     readonly stackConfig: StackConfig;
+    /** Whether `stackConfig` holds decrypted secret values (`--pulumi-config`), not a stack file's stand-ins. */
+    readonly decrypted: boolean;
     readonly stack: string;
     readonly state: string;
     readonly mode: ObjectMode;
@@ -80,6 +82,7 @@ export async function verify(options: {
         stack: options.stack,
         stackConfig: options.stackConfig,
         state,
+        decrypted: options.decrypted,
     });
     const expected = {
         objects: options.skip.has("objects") ? [] : all.objects,
@@ -164,6 +167,7 @@ async function main(argv: string[]): Promise<number> {
             : readStackFile(stackFile);
         findings = await verify({
             stackConfig,
+            decrypted: values["pulumi-config"] !== undefined,
             stack,
             state: readFileSync(values.state, "utf8"),
             mode,

@@ -69,7 +69,10 @@ export function wireValue(value: unknown): unknown {
 export const sha256Hex = (content: string | Uint8Array): string => createHash("sha256").update(content).digest("hex");
 
 /** Reads the expectations out of the resources the program registered (pure, for tests and the CLI). */
-export function expectationsOf(resources: readonly { resource: PlanResource; raw: unknown }[]): Expectations {
+export function expectationsOf(
+    resources: readonly { resource: PlanResource; raw: unknown }[],
+    options: { readonly decrypted: boolean },
+): Expectations {
     const providerRegion = new Map<string, string>();
     for (const { resource } of resources)
         if (resource.type === "pulumi:providers:aws" && typeof resource.inputs.region === "string")
@@ -86,7 +89,7 @@ export function expectationsOf(resources: readonly { resource: PlanResource; raw
                 urn: resource.urn,
                 key: String(wireValue(inputs.key)),
                 region: providerRegion.get(resource.provider ?? "") ?? "us-east-1",
-                sha256: secretVersionsIn(content).length > 0 ? null : sha256Hex(content),
+                sha256: !options.decrypted && secretVersionsIn(content).length > 0 ? null : sha256Hex(content),
                 secret: containsSecret(inputs.content),
             });
         } else if (resource.type === VERIFIED_TYPES.token) tokens.push({ urn: resource.urn });
@@ -109,6 +112,8 @@ export async function expectedFromProgram(args: {
     readonly stack: string;
     readonly stackConfig: StackConfig;
     readonly state: ReadonlyMap<string, StateResource>;
+    /** Whether the config's secret values are decrypted (`pulumi config --show-secrets`), not a stack file's. */
+    readonly decrypted: boolean;
 }): Promise<Expectations> {
     const seen: { resource: PlanResource; raw: unknown }[] = [];
     await captureProgram({
@@ -126,5 +131,5 @@ export async function expectedFromProgram(args: {
                 seen.push({ resource, raw });
         },
     });
-    return expectationsOf(seen);
+    return expectationsOf(seen, { decrypted: args.decrypted });
 }
