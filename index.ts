@@ -10,7 +10,7 @@ import {
     PipelineTriggerRules,
     splitRepository,
 } from "./components/buildkite";
-import { loadStackConfig } from "./components/config";
+import { loadStackConfig, loadStackSecrets } from "./components/config";
 import { buildHooksBundle, bundleUploadFiles, readHookSources, renderBootstrapScript } from "./components/hooks";
 import {
     checkImages,
@@ -30,6 +30,8 @@ const ROOT = __dirname;
 // 1. Read and validate the whole config, and the files it refers to, before a single resource is registered.
 const imageFiles = readImageFiles(ROOT);
 const config = loadStackConfig({ extraChecks: [(c) => checkImages(c, imageFiles)] });
+// The secrets' values, a Pulumi secret from the moment they are read; `config.secrets` holds their names only.
+const secretValues = loadStackSecrets();
 const imageVersions = parseVersionsText(imageFiles.versionsJson ?? "{}").value ?? {};
 const hookFiles = readHookSources(path.join(ROOT, "hooks"));
 
@@ -78,6 +80,7 @@ const organization = new BuildkiteOrganization(
 const hooksBundle = buildHooksBundle({ hookFiles });
 const fleets = declareFleets({
     config,
+    secretValues,
     clusterIds: organization.clusterIds,
     hooksBundle: bundleUploadFiles(hooksBundle),
     renderBootstrap: (request) =>

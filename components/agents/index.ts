@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import { pipelinesServed } from "../config/access-checks";
-import type { FleetConfig, PlatformConfig } from "../config/schema";
+import type { FleetConfig, PlatformConfig, SecretsConfig } from "../config/schema";
 import { fleetAllowlist } from "../hooks/allowlist";
 import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
@@ -40,8 +40,10 @@ export const DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS = 90;
 
 /** Inputs of {@link declareFleets}. */
 export interface DeclareFleetsArgs {
-    /** The validated platform config. */
+    /** The validated platform config; its `secrets` holds names only (config `loadStackConfig`). */
     readonly config: PlatformConfig;
+    /** The values of `ci-platform:secrets`, a Pulumi secret since they were read (config `loadStackSecrets`). */
+    readonly secretValues: pulumi.Output<SecretsConfig>;
     /** Buildkite cluster name to the cluster's GraphQL id (from the buildkite module). */
     readonly clusterIds: Readonly<Record<string, pulumi.Input<string>>>;
     /** The agent hooks: uploaded to every secrets bucket under a content-addressed prefix. */
@@ -208,6 +210,9 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 region: scope.region,
                 cluster: scope.cluster,
                 secrets: secretsForBucket(config, scope),
+                secretValues: args.secretValues.apply((values) =>
+                    secretsForBucket({ ...config, secrets: values }, scope),
+                ),
                 hooksBundle: args.hooksBundle,
                 noncurrentVersionExpirationDays:
                     config.elasticStack.secretsVersionExpirationDays ?? DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS,

@@ -12,7 +12,8 @@ import type { PlatformConfig, SecretSet, SecretsConfig } from "../config/schema"
  *                              _SECRET, _SECRET_KEY, _PASSWORD, _TOKEN or _ACCESS_KEY
  *   <pipeline-slug>/...        the same four, for one pipeline's builds only
  *
- * Everything here is pure; the contents are secret and the caller must wrap them in `pulumi.secret`.
+ * Everything here is pure. The program's config holds the secrets' names only (config load.ts `secretsShape`): the
+ * keys and metadata come from it, the bodies from the secret Output of their values (secretObjectContents).
  */
 
 /** What an object holds, for messages and tests. */
@@ -135,6 +136,14 @@ export function secretObjects(secrets: SecretsConfig): SecretObject[] {
     const out = secrets.organization ? objectsOf(secrets.organization, undefined) : [];
     for (const slug of Object.keys(secrets.pipelines).sort()) out.push(...objectsOf(secrets.pipelines[slug], slug));
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * The body of every object of {@link secretObjects}, by object key. Called inside the `apply` of the secret Output
+ * of the secrets' values (config stack-config.ts `loadStackSecrets`), so each body stays a Pulumi secret.
+ */
+export function secretObjectContents(secrets: SecretsConfig): Record<string, string> {
+    return Object.fromEntries(secretObjects(secrets).map((o) => [o.key, o.content]));
 }
 
 /** One secrets bucket's place: a region and the Buildkite cluster whose fleets there read it. */

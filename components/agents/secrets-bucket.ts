@@ -5,7 +5,7 @@ import { secretsBucketPolicyDocument } from "./iam-policy";
 import { secretsKeyPolicy, TokenReader, tokenKeyPolicy } from "./key-policy";
 import { hookObjects, HooksBundleFiles } from "./hook-objects";
 import { childName, hooksKeyPrefix, scalerRolePattern, secretObjectName, TYPES } from "./naming";
-import { secretObjectMetadata, secretObjects } from "./secret-objects";
+import { secretObjectContents, secretObjectMetadata, secretObjects } from "./secret-objects";
 
 export type { HooksBundleFiles } from "./hook-objects";
 
@@ -15,8 +15,10 @@ export interface SecretsBucketArgs {
     readonly region: string;
     /** The Buildkite cluster whose fleets in the region read the bucket, and no other cluster's. */
     readonly cluster: string;
-    /** Secret material from `ci-platform:secrets`, as plain values: every object body is wrapped in `pulumi.secret`. */
+    /** Which secrets the bucket holds (`ci-platform:secrets` names; values are placeholders): object keys, metadata. */
     readonly secrets: SecretsConfig;
+    /** The same secrets' values, a Pulumi secret since they were read (config `loadStackSecrets`): the bodies. */
+    readonly secretValues: pulumi.Output<SecretsConfig>;
     /** The agent hooks, uploaded under a content-addressed prefix. */
     readonly hooksBundle: HooksBundleFiles;
     /** Days after which a replaced or deleted object version is expired. */
@@ -190,11 +192,18 @@ export class SecretsBucket extends pulumi.ComponentResource {
             );
         // The variable names (never the values) go in each object's metadata, so the policy pack can check from the
         // plan alone that every secret a pipeline needs is in the bucket of every region that runs it.
+        const contents = args.secretValues.apply(secretObjectContents);
         for (const object of secretObjects(args.secrets)) {
             const resource = upload(
                 secretObjectName(name, object.key),
                 object.key,
-                pulumi.secret(object.content),
+                pulumi.secret(
+                    contents.apply((c) => {
+                        const body = c[object.key];
+                        if (body === undefined) throw new pulumi.ResourceError(`no value for ${object.key}`, this);
+                        return body;
+                    }),
+                ),
                 "text/plain",
                 secretObjectMetadata(object),
             );

@@ -11,13 +11,14 @@ export {
     formatIssue,
     nearest,
 } from "./issues";
-export { RawConfig, parsePlatformConfig, rawConfigFromMap } from "./load";
+export { RawConfig, SECRET_VALUE_PLACEHOLDER, parsePlatformConfig, rawConfigFromMap, secretsShape } from "./load";
 export { PREDEFINED_INTERVALS, cronLineProblem } from "./cron";
 export { SECRET_CONFIG_KEY, StackFileCheck, checkStackFile, withSchemaIssues } from "./stack-file";
 export {
     ConfigError,
     ExtraCheck,
     loadStackConfig,
+    loadStackSecrets,
     readRawStackConfig,
     runtimeSecretKeys,
     secretKeyIssues,

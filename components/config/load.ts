@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { crossCheck } from "./cross-checks";
 import { CONFIG_NAMESPACE, ConfigIssue, ConfigPath, Result, didYouMean, err, ok, sortIssues } from "./issues";
-import { PlatformConfig, platformConfigSchema } from "./schema";
+import { PlatformConfig, SecretSet, SecretsConfig, platformConfigSchema } from "./schema";
 
 /** Raw stack config of the `ci-platform` namespace: key (without namespace) to its parsed YAML value. */
 export type RawConfig = Readonly<Record<string, unknown>>;
@@ -52,6 +52,38 @@ export function parsePlatformConfig(raw: RawConfig): Result<PlatformConfig, Conf
             !failedPaths.has(JSON.stringify(i.path.slice(0, 2))),
     );
     return err(sortIssues([...issues, ...crossIssues]));
+}
+
+/**
+ * What the program's config holds in place of every value of `ci-platform:secrets`. Names (env keys, file names,
+ * pipeline slugs) and which credentials exist are not secret and stay; values are never copied out of the secret
+ * Output that {@link loadStackSecrets} returns, so no other use of the config can put one in a resource input.
+ */
+export const SECRET_VALUE_PLACEHOLDER = "[ci-platform:secrets value: use loadStackSecrets()]";
+
+/**
+ * The secrets config with every value replaced by {@link SECRET_VALUE_PLACEHOLDER}: the same keys, the same
+ * credentials present, the same number of git-credentials lines. Pure; the values never leave the input.
+ */
+export function secretsShape(secrets: SecretsConfig): SecretsConfig {
+    const set = (s: SecretSet): SecretSet => {
+        const out: { -readonly [K in keyof SecretSet]: SecretSet[K] } = {};
+        const hide = (record: Readonly<Record<string, string>>) =>
+            Object.fromEntries(Object.keys(record).map((k) => [k, SECRET_VALUE_PLACEHOLDER]));
+        if (s.env !== undefined) out.env = hide(s.env);
+        if (s.privateSshKey !== undefined) out.privateSshKey = SECRET_VALUE_PLACEHOLDER;
+        if (s.gitCredentials !== undefined)
+            out.gitCredentials =
+                typeof s.gitCredentials === "string"
+                    ? SECRET_VALUE_PLACEHOLDER
+                    : s.gitCredentials.map(() => SECRET_VALUE_PLACEHOLDER);
+        if (s.files !== undefined) out.files = hide(s.files);
+        return out;
+    };
+    return {
+        ...(secrets.organization !== undefined ? { organization: set(secrets.organization) } : {}),
+        pipelines: Object.fromEntries(Object.entries(secrets.pipelines).map(([slug, s]) => [slug, set(s)])),
+    };
 }
 
 type Shape = typeof platformConfigSchema.shape;

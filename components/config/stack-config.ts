@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigIssue, formatIssue, sortIssues } from "./issues";
-import { RawConfig, parsePlatformConfig, rawConfigFromMap } from "./load";
-import { PlatformConfig } from "./schema";
+import { RawConfig, parsePlatformConfig, rawConfigFromMap, secretsShape } from "./load";
+import { PlatformConfig, SecretsConfig, secretsSchema } from "./schema";
 import { SECRET_CONFIG_KEY } from "./stack-file";
 
 /**
@@ -18,7 +18,11 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-/** Every `ci-platform:*` key of the running stack, parsed from the text Pulumi hands the program. */
+/**
+ * Every `ci-platform:*` key of the running stack, parsed from the text Pulumi hands the program. It includes the
+ * plain values of `ci-platform:secrets`: only {@link loadStackConfig} reads it, to validate them, and it hands on
+ * their names only.
+ */
 export function readRawStackConfig(): RawConfig {
     return rawConfigFromMap(pulumi.runtime.allConfig());
 }
@@ -79,8 +83,10 @@ export type ExtraCheck = (config: PlatformConfig) => readonly ConfigIssue[];
  * Reads and validates the whole stack config before any resource is registered: secret values outside
  * `ci-platform:secrets` (`secretKeys`: by default the keys Pulumi marks secret in this run), the schema, the
  * cross-references, then `extraChecks` (which see only a config that passed the rest). Throws {@link ConfigError} listing every
- * problem. The returned config still holds secret values under `secrets`: pass them to resources only through
- * `pulumi.secret`.
+ * problem; no message quotes a secret value (load.ts `fromZodIssue`). Validation reads the plain secret values here
+ * and nowhere else: the returned config's `secrets` holds their names only (every value is
+ * `SECRET_VALUE_PLACEHOLDER`, load.ts `secretsShape`), so no resource input can get a secret from it. The values
+ * come from {@link loadStackSecrets}, a Pulumi secret from the moment it is read.
  */
 export function loadStackConfig(
     options: { raw?: RawConfig; secretKeys?: readonly string[]; extraChecks?: readonly ExtraCheck[] } = {},
@@ -91,5 +97,30 @@ export function loadStackConfig(
         throw new ConfigError(sortIssues([...secretIssues, ...(result.error ?? [])]));
     const issues = (options.extraChecks ?? []).flatMap((check) => check(result.value));
     if (issues.length > 0) throw new ConfigError(sortIssues(issues));
-    return result.value;
+    return { ...result.value, secrets: secretsShape(result.value.secrets) };
+}
+
+/** The config key of the secrets, without its namespace. */
+const SECRETS_KEY = SECRET_CONFIG_KEY.slice(CONFIG_NAMESPACE.length + 1);
+
+/**
+ * The values of `ci-platform:secrets`, read with `Config.getSecretObject` (@pulumi/pulumi 3.270.0 config.js: the
+ * parsed value wrapped in a secret Output), so every value is a Pulumi secret from the moment it is read, and with
+ * the schema's defaults applied. Call after {@link loadStackConfig}, which validated the same text; `raw` (tests) gives
+ * the raw config instead of the run's. Only the secrets bucket's objects take values from it.
+ */
+export function loadStackSecrets(options: { raw?: RawConfig } = {}): pulumi.Output<SecretsConfig> {
+    const read: pulumi.Output<unknown> =
+        options.raw !== undefined
+            ? pulumi.secret(options.raw[SECRETS_KEY] ?? {})
+            : (new pulumi.Config(CONFIG_NAMESPACE).getSecretObject<unknown>(SECRETS_KEY) ?? pulumi.secret({}));
+    return read.apply((value) => {
+        const parsed = secretsSchema.safeParse(value ?? {});
+        // loadStackConfig refused an invalid value before any resource was registered; never echo the value.
+        if (!parsed.success)
+            throw new pulumi.RunError(
+                `${SECRET_CONFIG_KEY} is invalid (run loadStackConfig first: it names every problem without the values)`,
+            );
+        return parsed.data;
+    });
 }

@@ -130,6 +130,10 @@ export interface CaptureArgs {
     /** Full keys (`ci-platform:fleets`) to the strings Pulumi hands the program. */
     readonly config: Record<string, string>;
     readonly secretKeys: readonly string[];
+    /** The provider mocks. Defaults to the plan's ({@link PlanMocks}); the drift verifier answers from the state. */
+    readonly mocks?: pulumi.runtime.Mocks;
+    /** Sees each registered resource with its inputs in wire form, secrets unredacted (the drift verifier). */
+    readonly observe?: (resource: PlanResource, raw: unknown) => void;
 }
 
 /**
@@ -139,7 +143,7 @@ export interface CaptureArgs {
  */
 export async function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
     pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
-    const mocks = new PlanMocks();
+    const mocks = args.mocks ?? new PlanMocks();
     await pulumi.runtime.setMocks(mocks, args.project, args.stack, false);
     const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
 
@@ -161,7 +165,8 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
             (parent && aliasesOf.get(parent)) || [],
         );
         // The mock gives a renamed resource the outputs of its first name, as the engine keeps its state.
-        if (aliases.first !== undefined) mocks.stateNames.set(`${req.getType()}::${req.getName()}`, aliases.first);
+        if (aliases.first !== undefined && mocks instanceof PlanMocks)
+            mocks.stateNames.set(`${req.getType()}::${req.getName()}`, aliases.first);
         register(req, (err, resp) => {
             if (!err && resp) {
                 const urn = resp.getUrn();
@@ -173,7 +178,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                 if (aliases.urns.length > 0) aliasesOf.set(urn, aliases.urns);
                 const versions = secretVersionsOf(raw);
                 if (Object.keys(versions).length > 0) secretVersions[urn] = versions;
-                resources.push({
+                const resource: PlanResource = {
                     urn,
                     type: req.getType(),
                     name: req.getName(),
@@ -184,7 +189,9 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                     dependsOn: [...new Set(req.getDependenciesList())].sort(),
                     aliases: aliases.urns,
                     inputs: (redact(raw) as Record<string, unknown>) ?? {},
-                });
+                };
+                resources.push(resource);
+                args.observe?.(resource, raw);
             }
             cb(err, resp);
         });

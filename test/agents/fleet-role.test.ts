@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type * as agentsModule from "../../components/agents";
@@ -31,6 +32,7 @@ before(async () => {
     const agents: typeof agentsModule = await import("../../components/agents");
     agents.declareFleets({
         config: withRoleSettings(prodConfig()),
+        secretValues: pulumi.secret(prodConfig().secrets),
         clusterIds: { default: "c1", macos: "c2", platform: "c3", deploy: "c4", dagster: "c5" },
         hooksBundle: FAKE_BUNDLE,
         renderBootstrap: (req) => ({ key: `_ci-platform/bootstrap/${req.fleet.name}.sh`, content: "#!/bin/bash\n" }),

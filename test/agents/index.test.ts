@@ -27,6 +27,7 @@ before(async () => {
     agents = await import("../../components/agents");
     declared = agents.declareFleets({
         config,
+        secretValues: pulumi.secret(config.secrets),
         clusterIds: {
             default: "cluster-default-id",
             macos: "cluster-macos-id",

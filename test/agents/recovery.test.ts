@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type * as agentsModule from "../../components/agents";
@@ -46,6 +47,7 @@ before(async () => {
         phase.value = name;
         agents.declareFleets({
             config,
+            secretValues: pulumi.secret(config.secrets),
             clusterIds: {
                 default: "cluster-default-id",
                 macos: "cluster-macos-id",

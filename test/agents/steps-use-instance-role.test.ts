@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type * as agentsModule from "../../components/agents";
@@ -20,6 +21,7 @@ before(async () => {
     const agents = await import("../../components/agents");
     agents.declareFleets({
         config,
+        secretValues: pulumi.secret(config.secrets),
         clusterIds: {
             default: "c-default",
             macos: "c-macos",

@@ -777,6 +777,19 @@ describe("drift detection", () => {
             assert.match(String(step.if), /build\.source == "webhook"/, "a schedule never previews or deploys");
     });
 
+    it("also runs the drift verifier for what refresh cannot see, read-only, failing the step on its drift", () => {
+        const script = read(".buildkite/drift.sh");
+        assert.match(script, /pulumi stack export --stack prod --file "\$state_dir\/state\.json"/);
+        assert.match(script, /npm run verify -- --stack prod --state "\$state_dir\/state\.json" --objects etag/);
+        assert.match(script, /verify_status=\$\{PIPESTATUS\[0\]\}/);
+        assert.match(script, /if \[\[ \$status -ne 0 \|\| \$verify_status -ne 0 \]\]; then/);
+        assert.ok(
+            script.indexOf('assume_aws_role "$CI_PLATFORM_AWS_READ_ROLE_ARN"') < script.indexOf("npm run verify --"),
+            "with the read-only role",
+        );
+        assert.doesNotMatch(script, /--show-secrets/, "no secret is decrypted for the check");
+    });
+
     it("previews and deploys in the builds the roles admit: a push (webhook), never an API, UI or trigger build", () => {
         // The `if` only keeps such builds from showing steps that cannot assume their role; the roles' trust policies
         // (build_source session tag) are what refuse them.

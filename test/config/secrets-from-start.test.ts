@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { secretObjectName } from "../../components/agents/naming";
+import { CapturedProgram, captureProgram } from "../../scripts/plan/capture";
+import { readStackFile, secretVersionsIn } from "../../scripts/plan/stack-file";
+import { ROOT } from "../fixtures/cli";
+
+/*
+ * No plain secret reaches any resource input, and the secrets reach the secrets buckets' objects only. The real
+ * program runs on the prod stack file, as `npm run plan` runs it: each `secure:` value there becomes a distinctive
+ * `[secret:<version>]` (scripts/plan/stack-file.ts securePlaceholder), so every place a secret lands can be found:
+ * - marked secret, the plan shows "[secret]" and records the version at that input path (capture.ts secretVersions);
+ * - not marked, the placeholder itself would be in the plan's inputs.
+ */
+const STACK_FILE = path.join(ROOT, "Pulumi.prod.yaml");
+const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
+let captured: CapturedProgram;
+let versions: string[];
+
+before(async () => {
+    const { config, secretKeys } = readStackFile(STACK_FILE);
+    versions = [...new Set(secretVersionsIn(config["ci-platform:secrets"] ?? ""))].sort();
+    captured = await captureProgram({
+        project: "ci-platform",
+        stack: "prod",
+        config,
+        secretKeys,
+        programPath: path.join(ROOT, "index.ts"),
+    });
+});
+
+describe("secrets are secrets from the start", () => {
+    it("has distinct secret values to follow", () => {
+        assert.ok(versions.length >= 10, `only ${versions.length} secure values in the prod stack file`);
+    });
+
+    it("marks secret every resource input and output that holds a secret value", () => {
+        const unmarked = captured.resources.flatMap((r) =>
+            secretVersionsIn(JSON.stringify(r.inputs)).map((v) => `${r.urn} holds secret ${v} in plain text`),
+        );
+        assert.deepEqual(unmarked, []);
+        assert.deepEqual(secretVersionsIn(JSON.stringify(captured.outputs)), []);
+    });
+
+    it("puts the secret values in the secret objects' content and nowhere else", () => {
+        const byUrn = new Map(captured.resources.map((r) => [r.urn, r]));
+        const elsewhere: string[] = [];
+        const reached = new Set<string>();
+        for (const [urn, paths] of Object.entries(captured.secretVersions)) {
+            const r = byUrn.get(urn);
+            const carried = Object.values(paths).flatMap((v) => v.split(","));
+            const isSecretObject =
+                r?.type === OBJECT &&
+                r.parent !== null &&
+                r.name === secretObjectName(r.parent.split("::").pop() ?? "", String(r.inputs.key));
+            if (!isSecretObject || Object.keys(paths).join() !== "content")
+                elsewhere.push(`${urn}: ${Object.keys(paths).join(", ")}`);
+            else carried.forEach((v) => reached.add(v));
+        }
+        assert.deepEqual(elsewhere, []);
+        // Not vacuous: every secure value of the stack file reaches at least one secret object.
+        assert.deepEqual([...reached].sort(), versions);
+    });
+});
