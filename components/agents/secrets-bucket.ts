@@ -144,7 +144,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
         // BucketNotEmpty with force_destroy, emptyBucket then delete again). Without it the delete would fail after
         // the guards, which depend on the bucket and go first, were already deleted: a bucket kept half. The flag
         // acts only once a `pulumi up` has stored it (@pulumi/aws 7.48.0 s3/bucket.d.ts `forceDestroy`): README,
-        // "Removing a region", says to run one before removing a region from a stack created before it was set.
+        // "Recovery runbook", says to run one before removing a region from a stack created before it was set.
         const bucket = new aws.s3.Bucket(childName(name, "bucket"), { forceDestroy: true }, whole);
         new aws.s3.BucketVersioning(
             childName(name, "versioning"),

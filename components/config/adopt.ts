@@ -4,9 +4,10 @@ import { ConfigIssue, didYouMean } from "./issues";
 /*
  * `ci-platform:adopt`: existing cloud resources the stack takes over instead of creating. Each entry names a resource
  * the program declares and the provider's id of the one to adopt; a stack transformation sets that resource's `import`
- * option (adopt-transform.ts), so the engine reads the existing resource into the state rather than creating a new one (the @pulumi/pulumi
- * 3.270.0 typings of CustomResourceOptions.import: the declared inputs must match the resource's current state, and
- * the option is removed once imported). Generic on purpose: any resource, by logical name.
+ * option (adopt-transform.ts), so the engine reads the existing resource into the state rather than creating a new
+ * one. Where the declared inputs differ from it, the engine imports it and then updates it to the program's inputs
+ * (pulumi/pulumi #19339, pulumi/docs #16580 "Resource option: import"; the @pulumi/pulumi 3.270.0 typings still say
+ * they must match, as older CLIs required). Generic on purpose: any resource, by logical name.
  *
  * Why it exists: ECR repositories have fixed names (`ci-platform/<image>`) and are retained on delete, so re-adding a
  * removed image or region collides with the repository left behind; adopting it takes it back, images and all. The
