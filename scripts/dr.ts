@@ -148,7 +148,12 @@ export function renderRecovery(
 export function renderEvacuation(
     plan: Evacuation,
     stack: string,
-    options: { readonly to?: string; readonly readoptions?: readonly Readoption[] } = {},
+    options: {
+        readonly to?: string;
+        readonly readoptions?: readonly Readoption[];
+        /** `ci-platform:homeRegion`: losing it needs more than moving fleets. */
+        readonly homeRegion?: string;
+    } = {},
 ): string {
     const lines: string[] = [];
     const stackArg = `--stack ${shellArg(stack)}`;
@@ -159,6 +164,18 @@ export function renderEvacuation(
         `Evacuation of region ${plan.region} in stack ${stack}: the region is lost, no step below calls its API.`,
     );
     lines.push(`Fleets lost: ${plan.fleets.join(", ")}`, "");
+    if (options.homeRegion === plan.region) {
+        lines.push(
+            `WARNING: ${plan.region} is ci-platform:homeRegion: set it to a healthy region in the same edit. The`,
+        );
+        lines.push(
+            "home region holds the images' source registry and the resources shared by every region (the deploy",
+        );
+        lines.push(
+            "roles: IAM, global, named in config, so they still exist: adopt them with ci-platform:adopt rather",
+        );
+        lines.push('than create them again; README, "Re-adopting a retained resource").', "");
+    }
     lines.push("Moving a fleet under the same name would keep its URNs and change their provider: a replacement that");
     lines.push(
         "starts with a delete in the lost region, and fails. So declare NEW fleets in a healthy region, and drop",
@@ -301,7 +318,9 @@ async function main(argv: string[]): Promise<number> {
         .map((r) => ({ resource: r.name, id: String(r.inputs.name) }));
     if (values.lost) {
         const evacuated = evacuation(declared.resources, values.region ?? "");
-        process.stdout.write(renderEvacuation(evacuated, stack, { to: values.to, readoptions }) + "\n");
+        process.stdout.write(
+            renderEvacuation(evacuated, stack, { to: values.to, readoptions, homeRegion: config.homeRegion }) + "\n",
+        );
         return 0;
     }
     const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}");

@@ -142,6 +142,14 @@ describe("npm run dr", () => {
         assert.match(steps.at(-1) ?? "", /^pulumi up --stack 'prod'/);
     });
 
+    it("warns that losing the home region means moving ci-platform:homeRegion too, and no other region", async () => {
+        const home = await dr("--region", "us-east-1", "--lost");
+        assert.equal(home.code, 0, home.stderr);
+        assert.match(home.stdout, /WARNING: us-east-1 is ci-platform:homeRegion: set it to a healthy region/);
+        const other = await dr("--region", "eu-west-1", "--lost");
+        assert.doesNotMatch(other.stdout, /WARNING/);
+    });
+
     it("refuses --lost without --region, and --to a region that is not a healthy AWS region", async () => {
         assert.equal((await dr("--fleet", "linux-us-east-1", "--lost")).code, 1);
         const same = await dr("--region", "eu-west-1", "--lost", "--to", "eu-west-1");
