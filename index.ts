@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import * as path from "node:path";
 import { DeployRoles } from "./components/access";
@@ -10,7 +11,8 @@ import {
     PipelineTriggerRules,
     splitRepository,
 } from "./components/buildkite";
-import { loadStackConfig, loadStackSecrets } from "./components/config";
+import { ConfigError, loadStackConfig, loadStackSecrets } from "./components/config";
+import { adoption } from "./components/config/adopt-transform";
 import { buildHooksBundle, bundleUploadFiles, readHookSources, renderBootstrapScript } from "./components/hooks";
 import {
     checkImages,
@@ -34,6 +36,10 @@ const config = loadStackConfig({ extraChecks: [(c) => checkImages(c, imageFiles)
 const secretValues = loadStackSecrets();
 const imageVersions = parseVersionsText(imageFiles.versionsJson ?? "{}").value ?? {};
 const hookFiles = readHookSources(path.join(ROOT, "hooks"));
+// Existing resources the stack adopts (`ci-platform:adopt`, README "Re-adopting a retained resource"): the stack
+// transformation sets `import` on each as it is declared; entries that name nothing are reported once all are.
+const adopted = adoption(config.adopt);
+pulumi.runtime.registerStackTransformation(adopted.transformation);
 
 // 2. Providers: one Buildkite organization, one GitHub provider per repository owner, one AWS provider per region,
 // one docker provider per region that images are pushed to. The stack disables default providers
@@ -151,6 +157,11 @@ new PipelineTriggerRules(
     },
     { providers: [buildkiteProvider] },
 );
+
+// Every resource is declared: an adopt entry that named none is a config error. Under `pulumi up` the preview fails
+// on it, so nothing is applied; the offline plan exits 2.
+const adoptIssues = adopted.issues();
+if (adoptIssues.length > 0) throw new ConfigError(adoptIssues);
 
 // 4. Outputs.
 export const pipelineSlugs = Object.fromEntries(pipelines.map((p, i) => [config.pipelines[i].slug, p.slug]));

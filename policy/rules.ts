@@ -18,6 +18,7 @@ import { repositoryOwnersPerCluster } from "./invariants/repository-owners";
 import { noSecretLookingValues } from "./invariants/secret-looking-values";
 import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachability";
 import { stepContainersNoInstanceRole } from "./invariants/step-containers";
+import { isSecretsBucketChild, secretsBucketWhole } from "./invariants/secrets-bucket-whole";
 import {
     asList,
     at,
@@ -661,12 +662,14 @@ const statefulProtected: ResourceRule = {
     kind: "resource",
     name: "stateful-resources-protected",
     description:
-        "Stateful resources (S3 buckets, KMS keys, ECR repositories) are protected and retained on delete, so a fleet can be rebuilt without touching them.",
+        "Stateful resources (S3 buckets, KMS keys, ECR repositories) are protected and retained on delete, so a fleet can be rebuilt without touching them; a secrets bucket's bucket and keys follow the secrets-bucket-whole invariant instead.",
     enforcementLevel: "mandatory",
     severity: "critical",
     types: STATEFUL_TYPES,
     remediation: "Create the resource with { protect: true, retainOnDelete: true }.",
     check(resource) {
+        // A secrets bucket and its keys live and die whole with their bucket (invariants/secrets-bucket-whole.ts).
+        if (isSecretsBucketChild(resource)) return [];
         // CrossGuard does not show retainOnDelete (undefined there); the offline plan does.
         const missing = [
             ...(resource.protect === true ? [] : ["protect"]),
@@ -773,4 +776,5 @@ export const RULES: readonly Rule[] = [
     noSecretLookingValues,
     secretsReadableOnlyByServingFleets,
     stepContainersNoInstanceRole,
+    secretsBucketWhole,
 ];

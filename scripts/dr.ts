@@ -1,16 +1,23 @@
 /*
- * npm run dr -- --fleet NAME | --region REGION [--stack NAME | --config FILE]
+ * npm run dr -- --fleet NAME | --region REGION [--lost [--to REGION]] [--stack NAME | --config FILE]
  *
  * Prints the exact pulumi commands that rebuild one fleet or every fleet of one region, what is retained, and what
- * is recreated from config. The resources named are checked against the offline plan of the same config, so a
- * command never targets a URN the program does not declare. See README.md, "Recovery runbook".
+ * is recreated from config; with `--lost`, the evacuation of a region whose API is down, in which no step calls it.
+ * The resources named are checked against the offline plan of the same config, so a command never targets a URN the
+ * program does not declare. See README.md, "Recovery runbook".
  */
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
 import { hookObjectName, secretsBucketName, shellArg } from "../components/agents/naming";
-import { evacuationStateDeletes, imagePushes } from "../components/agents/recovery";
-import { didYouMean, formatIssue, parsePlatformConfig, type PlatformConfig } from "../components/config";
+import { Evacuation, evacuatedFleetName, evacuation, imagePushes } from "../components/agents/recovery";
+import {
+    AWS_REGION_NAMES,
+    didYouMean,
+    formatIssue,
+    parsePlatformConfig,
+    type PlatformConfig,
+} from "../components/config";
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
 import { buildPlan, rawPlatformConfig, stackNameOf } from "./plan";
@@ -46,19 +53,34 @@ export function pushTargets(
     return out;
 }
 
-/** The runbook text for a recovery plan. Pure. */
+/** One line a URN under a title, or nothing at all when there is none. */
+function section(lines: string[], title: string, urns: readonly string[]): void {
+    if (urns.length === 0) return;
+    lines.push(`${title} (${urns.length}):`);
+    for (const urn of urns) lines.push(`  ${urn}`);
+    lines.push("");
+}
+
+/** A retained resource to adopt again when its scope is re-added: its name and the provider's id. */
+export interface Readoption {
+    readonly resource: string;
+    readonly id: string;
+}
+
+/** The `ci-platform:adopt` entries, as YAML lines, that take `entries` back (README, "Re-adopting a retained resource"). */
+function adoptLines(entries: readonly Readoption[]): string[] {
+    return ["    ci-platform:adopt:", ...entries.map((e) => `      - { resource: ${e.resource}, id: ${e.id} }`)];
+}
+
+/** The runbook text for a recovery plan (the region or fleet still works). Pure. */
 export function renderRecovery(
     plan: RecoveryPlan,
     scope: string,
     stack: string,
     pushes: Readonly<Record<string, PushTarget>> = {},
+    readoptions: readonly Readoption[] = [],
 ): string {
     const lines: string[] = [];
-    const list = (title: string, urns: readonly string[]) => {
-        lines.push(`${title} (${urns.length}):`);
-        for (const urn of urns) lines.push(`  ${urn}`);
-        lines.push("");
-    };
     const stackArg = `--stack ${shellArg(stack)}`;
     const pushResources = imagePushes(plan);
     const pushUrns = new Set(pushResources.map((r) => r.urn));
@@ -67,10 +89,11 @@ export function renderRecovery(
         `Fleets: ${plan.fleets.join(", ")}${plan.regions.length ? `; region(s): ${plan.regions.join(", ")}` : ""}`,
         "",
     );
-    list("Retained: stateful, protected, retained on delete; never replaced", plan.retained);
-    list("Recreated from config (replaced)", plan.recreated);
-    list(
-        "Restored from config if missing or drifted (secrets objects, hooks, providers, settings)",
+    section(lines, "Retained: stateful, protected, retained on delete; never replaced", plan.retained);
+    section(lines, "Recreated from config (replaced)", plan.recreated);
+    section(
+        lines,
+        "Restored from config if missing or drifted (secrets buckets, keys and objects, hooks, providers, settings)",
         plan.resources.filter((r) => r.action === "restore" && !pushUrns.has(r.urn)).map((r) => r.urn),
     );
     if (pushResources.length > 0) {
@@ -91,47 +114,121 @@ export function renderRecovery(
         }
         lines.push("");
     }
-    lines.push("Rebuild in place (the region still works, the fleet is broken):");
+    lines.push(
+        scope.startsWith("region")
+            ? "Rebuild in place (the region still works; what runs there is broken):"
+            : "Rebuild in place (its region still works):",
+    );
     lines.push(`  1. ${plan.commands.refresh}`);
     lines.push(`  2. ${plan.commands.rebuild}`);
     lines.push("");
-    if (plan.regions.length > 0) {
-        const deletes = evacuationStateDeletes(plan, stack);
-        let step = 0;
-        const numbered = (c: string) => lines.push(`  ${++step}. ${c}`);
-        lines.push("Evacuate instead (the region is lost). Moving a fleet keeps its URNs but changes their provider,");
-        lines.push("which Pulumi plans as a replacement: every delete in the lost region would fail and the new");
-        lines.push("region's stacks would never be created. So first take the lost region's resources out of the");
-        lines.push("state (they stay in the account), then move the fleets:");
+    if (scope.startsWith("region") && plan.regions.length > 0) {
+        const region = plan.regions[0];
+        lines.push(`Remove the region for good (it still works): delete its fleets from Pulumi.${stack}.yaml and run`);
+        lines.push("`pulumi up`. Its secrets buckets go whole: emptied, deleted, their keys scheduled for deletion.");
         if (plan.commands.unprotect.length > 0) {
-            lines.push("  Lift protection from its stateful resources (retained on delete: `pulumi up` will drop them");
-            lines.push("  from the stack and leave them in the account):");
-            plan.commands.unprotect.forEach(numbered);
+            lines.push(
+                "`pulumi up` stops at a protected resource it would delete until `pulumi state unprotect`; so first:",
+            );
+            plan.commands.unprotect.forEach((c, i) => lines.push(`  ${i + 1}. ${c}`));
+            lines.push(
+                "They are retained on delete: `pulumi up` leaves them in the account. Their names are fixed, so",
+            );
+            lines.push('re-adding the region later must adopt them (README, "Re-adopting a retained resource"):');
+            lines.push(...adoptLines(readoptions));
         }
-        lines.push("  Remove the region's other AWS and docker resources from the state, in this order (dependents");
-        lines.push("  first; the CLI refuses a resource that something still depends on: delete that one first):");
-        deletes.forEach(numbered);
-        numbered(`set \`region:\` of ${plan.fleets.join(", ")} to a healthy region in Pulumi.${stack}.yaml`);
+        lines.push("");
+        lines.push(`If the region is lost (its API is down), use none of the commands above: run`);
+        lines.push(`  npm run dr -- --region ${region} --lost --to <healthy region>`);
+    }
+    return lines.join("\n").trimEnd();
+}
+
+/** What the evacuation of a lost region prints. Pure. */
+export function renderEvacuation(
+    plan: Evacuation,
+    stack: string,
+    options: {
+        readonly to?: string;
+        readonly readoptions?: readonly Readoption[];
+        /** `ci-platform:homeRegion`: losing it needs more than moving fleets. */
+        readonly homeRegion?: string;
+    } = {},
+): string {
+    const lines: string[] = [];
+    const stackArg = `--stack ${shellArg(stack)}`;
+    const dependents = new Set(plan.dependents);
+    let step = 0;
+    const numbered = (c: string) => lines.push(`  ${++step}. ${c}`);
+    lines.push(
+        `Evacuation of region ${plan.region} in stack ${stack}: the region is lost, no step below calls its API.`,
+    );
+    lines.push(`Fleets lost: ${plan.fleets.join(", ")}`, "");
+    if (options.homeRegion === plan.region) {
+        lines.push(
+            `WARNING: ${plan.region} is ci-platform:homeRegion: set it to a healthy region in the same edit. The`,
+        );
+        lines.push(
+            "home region holds the images' source registry and the resources shared by every region (the deploy",
+        );
+        lines.push(
+            "roles: IAM, global, named in config, so they still exist: adopt them with ci-platform:adopt rather",
+        );
+        lines.push('than create them again; README, "Re-adopting a retained resource").', "");
+    }
+    lines.push("Moving a fleet under the same name would keep its URNs and change their provider: a replacement that");
+    lines.push(
+        "starts with a delete in the lost region, and fails. So declare NEW fleets in a healthy region, and drop",
+    );
+    lines.push("the lost region's resources from the state first (they stay in its account):");
+    numbered(`npm run plan -- --json base.json   (the plan before the edit, to check the diff against)`);
+    const renames = options.to
+        ? plan.fleets.map((f) => `${f} -> ${evacuatedFleetName(f, plan.region, options.to ?? "")}`).join(", ")
+        : "";
+    numbered(
+        `in Pulumi.${stack}.yaml, replace fleets ${plan.fleets.join(", ")} with fleets of new names (same cluster, queue and sizes)${options.to ? ` in ${options.to}: ${renames}` : " in a healthy region"}`,
+    );
+    lines.push(
+        "     New names: the old fleets' agent tokens are deleted (their instances cannot take jobs if the region",
+    );
+    lines.push(
+        "     comes back), and nothing new shares a name with what they left, IAM roles included (IAM is global).",
+    );
+    if (plan.unprotect.length > 0) {
+        lines.push("  `pulumi state delete` refuses a protected resource, and `pulumi up` stops at one, until it is");
+        lines.push("  unprotected (state only):");
+        plan.unprotect.forEach((u) => numbered(`pulumi state unprotect ${stackArg} --yes ${shellArg(u)}`));
+    }
+    lines.push("  Drop the lost region's resources from the state (state only), dependents first: the CLI refuses a");
+    lines.push("  resource that another still depends on, is parented to or is managed by:");
+    for (const u of plan.deletes)
         numbered(
-            "check `npm run plan -- --diff base.json` (the new region gets its bucket, key, secrets objects, hooks, fleets and image pushes)",
+            `pulumi state delete ${stackArg} --yes ${shellArg(u)}${dependents.has(u) ? "   # outside the region, depends on it: pulumi up creates it again" : ""}`,
         );
-        numbered(`pulumi up ${stackArg}`);
-        lines.push(
-            "  Left in the lost region's account, to delete by hand once it is back: the fleets' CloudFormation",
-        );
-        lines.push(
-            "  stacks, their token parameters, bootstrap objects and IAM policies (IAM is global: a policy stays",
-        );
-        lines.push(
-            "  attached to its old stack's role until that stack is deleted), and the retained buckets, keys and",
-        );
-        lines.push("  repositories.");
+    numbered(
+        "npm run plan -- --diff base.json: the new fleets, and their region's bucket, keys, objects and image pushes if new, are created; the lost region's resources show as deleted (they left the state: nothing calls its API)",
+    );
+    numbered(`pulumi up ${stackArg}   (creates the new fleets; deletes the old fleets' tokens in Buildkite)`);
+    lines.push("");
+    const types = new Map<string, number>();
+    // Image pushes are tags in the retained repositories, not resources of their own.
+    for (const u of plan.lost.filter((l) => !l.includes("$docker:"))) {
+        const type = u.split("::")[2].split("$").pop() ?? "";
+        types.set(type, (types.get(type) ?? 0) + 1);
+    }
+    lines.push("Left in the lost region's account, to delete by hand once it is back (IAM ones are global and");
+    lines.push("can go sooner): " + [...types].map(([t, n]) => `${n} ${t.split(":").pop()}`).join(", ") + ".");
+    if ((options.readoptions ?? []).length > 0) {
+        lines.push("Re-adding the region later: its image repositories keep their fixed names, so adopt them");
+        lines.push('(README, "Re-adopting a retained resource"):');
+        lines.push(...adoptLines(options.readoptions ?? []));
     }
     return lines.join("\n");
 }
 
 /** What `--help` prints. */
-export const USAGE = "usage: npm run dr -- --fleet NAME | --region REGION [--stack NAME | --config FILE]";
+export const USAGE =
+    "usage: npm run dr -- --fleet NAME | --region REGION [--lost [--to REGION]] [--stack NAME | --config FILE]";
 
 async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
@@ -141,6 +238,8 @@ async function main(argv: string[]): Promise<number> {
             region: { type: "string" },
             stack: { type: "string" },
             config: { type: "string" },
+            lost: { type: "boolean" },
+            to: { type: "string" },
             help: { type: "boolean" },
         },
     });
@@ -151,6 +250,20 @@ async function main(argv: string[]): Promise<number> {
     if (!values.fleet === !values.region) {
         process.stderr.write("dr: give exactly one of --fleet NAME or --region REGION\n");
         return 1;
+    }
+    if ((values.lost || values.to) && !values.region) {
+        process.stderr.write("dr: --lost and --to go with --region REGION (a lost region is evacuated whole)\n");
+        return 1;
+    }
+    if (values.to && !values.lost) {
+        process.stderr.write("dr: --to REGION goes with --lost\n");
+        return 1;
+    }
+    if (values.to && (!(AWS_REGION_NAMES as readonly string[]).includes(values.to) || values.to === values.region)) {
+        process.stderr.write(
+            `dr: --to must be a healthy AWS region other than ${values.region ?? ""}; ${didYouMean(values.to, AWS_REGION_NAMES)}\n`,
+        );
+        return 2;
     }
     const file = values.config ?? path.join(ROOT, `Pulumi.${values.stack ?? "prod"}.yaml`);
     const read = readStackFileOrIssues(file);
@@ -198,10 +311,28 @@ async function main(argv: string[]): Promise<number> {
         );
         return 1;
     }
+    // The retained resources of the region with fixed names (image repositories), to adopt when it is re-added.
+    const readoptions = declared.resources
+        .filter((r) => r.protect && r.type === "aws:ecr/repository:Repository" && typeof r.inputs.name === "string")
+        .filter((r) => plan.resources.some((p) => p.urn === r.urn))
+        .map((r) => ({ resource: r.name, id: String(r.inputs.name) }));
+    if (values.lost) {
+        const evacuated = evacuation(declared.resources, values.region ?? "");
+        process.stdout.write(
+            renderEvacuation(evacuated, stack, { to: values.to, readoptions, homeRegion: config.homeRegion }) + "\n",
+        );
+        return 0;
+    }
     const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}");
     const pushes = pushTargets(config.images, versions.ok ? versions.value : {}, plan.regions);
     process.stdout.write(
-        renderRecovery(plan, values.fleet ? `fleet ${values.fleet}` : `region ${values.region}`, stack, pushes) + "\n",
+        renderRecovery(
+            plan,
+            values.fleet ? `fleet ${values.fleet}` : `region ${values.region}`,
+            stack,
+            pushes,
+            readoptions,
+        ) + "\n",
     );
     return 0;
 }

@@ -43,13 +43,14 @@ export interface ChildSpec {
 
 /** The fixed children of a SecretsBucket (its objects come on top, see {@link secretObjectName}). */
 export const SECRETS_BUCKET_CHILDREN: readonly ChildSpec[] = [
-    { role: "key", type: TYPES.kmsKey, stateful: true },
+    // None stateful: the bucket lives and dies whole, its contents regenerated from config (secrets-bucket.ts).
+    { role: "key", type: TYPES.kmsKey, stateful: false },
     { role: "key-alias", type: TYPES.kmsAlias, stateful: false },
     { role: "key-policy", type: TYPES.kmsKeyPolicy, stateful: false },
-    { role: "token-key", type: TYPES.kmsKey, stateful: true },
+    { role: "token-key", type: TYPES.kmsKey, stateful: false },
     { role: "token-key-alias", type: TYPES.kmsAlias, stateful: false },
     { role: "token-key-policy", type: TYPES.kmsKeyPolicy, stateful: false },
-    { role: "bucket", type: TYPES.bucket, stateful: true },
+    { role: "bucket", type: TYPES.bucket, stateful: false },
     { role: "versioning", type: TYPES.bucketVersioning, stateful: false },
     { role: "encryption", type: TYPES.bucketEncryption, stateful: false },
     { role: "public-access", type: TYPES.bucketPublicAccessBlock, stateful: false },

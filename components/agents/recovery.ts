@@ -280,43 +280,144 @@ export function regionResources(config: PlatformConfig, region: string, options:
 }
 
 /*
- * Evacuating a lost region (used by scripts/dr.ts). Moving a fleet to another region keeps its URNs but changes their
- * explicit provider, which the engine plans as a replacement; with the old region unreachable every delete there
- * fails, and the stack and token parameter (deleteBeforeReplace, see agent-fleet.ts) would never be recreated. So
- * the runbook first drops the lost region's resources from the state (they stay in the account), then edits the
- * config: `pulumi up` then only creates.
+ * Evacuating a lost region (used by scripts/dr.ts `--lost`): its API is down, so no step may call it. Moving a fleet to
+ * another region under the same name would keep its URNs and change their provider, which the engine plans as a
+ * replacement that starts, for the stack and token parameter (deleteBeforeReplace, see agent-fleet.ts), with a delete
+ * in the lost region: it fails. So the runbook declares NEW fleets (new names) in a healthy region, and first drops
+ * every resource of the lost region from the state (`pulumi state delete`: a state-only command; the resources stay in
+ * the account). Then `pulumi up` finds nothing of the lost region in the state: it creates the new fleets and deletes
+ * only what lives in Buildkite (the old fleets' tokens and their queues if unused) or nowhere (components).
+ *
+ * The sets are derived from the offline plan, not from naming tables: a resource is the lost region's when its provider
+ * is (the region's AWS provider, and the docker provider whose pushes all go to the region's repositories).
  */
 
-/** Whether a resource lives in a region's AWS account or registry (as opposed to Buildkite, or a component). */
-function regionBound(type: string): boolean {
-    return type.startsWith("aws:") || type.startsWith("docker:");
+/** A resource of the offline plan (scripts/plan/model.ts PlanResource), as the evacuation reads it. */
+export interface EvacuationResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly parent: string | null;
+    readonly provider: string | null;
+    readonly protect: boolean;
+    readonly dependsOn: readonly string[];
+    readonly inputs: Readonly<Record<string, unknown>>;
+}
+
+/** What evacuating a lost region does to the state. */
+export interface Evacuation {
+    readonly region: string;
+    /** The region's provider resources (AWS, and docker for its registry). */
+    readonly providers: readonly string[];
+    /** Every resource managed through those providers: in the lost region's account (IAM ones are global). */
+    readonly lost: readonly string[];
+    /**
+     * Resources outside the region that depend on a lost one (the read role's token-key policy names every token key).
+     * `pulumi state delete` refuses a resource others depend on, so they leave the state too; `pulumi up` creates them
+     * again through their own, healthy, provider.
+     */
+    readonly dependents: readonly string[];
+    /** The protected ones among them: `pulumi state delete` refuses them until `pulumi state unprotect`. */
+    readonly unprotect: readonly string[];
+    /** Every URN to drop from the state, in an order the CLI accepts: dependents first, providers last. */
+    readonly deletes: readonly string[];
+    /** The fleets (Fleet components) whose resources are lost. */
+    readonly fleets: readonly string[];
+}
+
+const FLEET_TYPE = TYPES.fleet;
+
+/**
+ * The evacuation of `region` from the offline plan of the current config (the one that still declares it). Pure.
+ * `pulumi state delete` refuses to delete a resource that another resource depends on, is parented to or is managed by
+ * (pulumi/pulumi pkg/resource/edit/operations.go DeleteResource: ResourceHasDependenciesError, "Delete those resources
+ * first or pass --target-dependents"), and a protected one without --force (ResourceProtectedError): hence the order
+ * and the unprotect step.
+ */
+export function evacuation(resources: readonly EvacuationResource[], region: string): Evacuation {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const awsProviders = new Set(
+        resources.filter((r) => r.type === TYPES.awsProvider && r.inputs.region === region).map((r) => r.urn),
+    );
+    const inAws = new Set(resources.filter((r) => r.provider && awsProviders.has(r.provider)).map((r) => r.urn));
+    // A registry's docker provider: every push it makes goes to a repository of the region.
+    const users = new Map<string, EvacuationResource[]>();
+    for (const r of resources) if (r.provider) users.set(r.provider, [...(users.get(r.provider) ?? []), r]);
+    const dockerProviders = resources
+        .filter((r) => r.type === IMAGE_TYPES.dockerProvider)
+        .filter((p) => {
+            const pushes = users.get(p.urn) ?? [];
+            return pushes.length > 0 && pushes.every((u) => u.dependsOn.some((d) => inAws.has(d)));
+        })
+        .map((p) => p.urn);
+    const providers = [...awsProviders, ...dockerProviders].sort();
+    const providerSet = new Set(providers);
+    const lost = resources.filter((r) => r.provider && providerSet.has(r.provider)).map((r) => r.urn);
+    // Whatever else depends on a lost resource, transitively, by dependency, parent or provider.
+    const gone = new Set([...lost, ...providers]);
+    const dependents: string[] = [];
+    for (let changed = true; changed;) {
+        changed = false;
+        for (const r of resources) {
+            if (gone.has(r.urn)) continue;
+            const refs = [...r.dependsOn, ...(r.parent ? [r.parent] : []), ...(r.provider ? [r.provider] : [])];
+            if (refs.some((u) => gone.has(u))) {
+                gone.add(r.urn);
+                dependents.push(r.urn);
+                changed = true;
+            }
+        }
+    }
+    // Dependents before what they depend on: repeatedly take what nothing left in the set refers to (sorted, stable).
+    const refsOf = (r: EvacuationResource) =>
+        [...r.dependsOn, ...(r.parent ? [r.parent] : []), ...(r.provider ? [r.provider] : [])].filter((u) =>
+            gone.has(u),
+        );
+    const pending = new Set(gone);
+    const deletes: string[] = [];
+    while (pending.size > 0) {
+        const referenced = new Set(
+            [...pending].flatMap((u) => {
+                const r = byUrn.get(u);
+                return r ? refsOf(r) : [];
+            }),
+        );
+        const free = [...pending].filter((u) => !referenced.has(u)).sort();
+        if (free.length === 0) throw new Error(`a dependency cycle among ${[...pending].join(", ")}`);
+        for (const u of free) {
+            deletes.push(u);
+            pending.delete(u);
+        }
+    }
+    const fleets = [
+        ...new Set(
+            lost.flatMap((u) => {
+                const parent = byUrn.get(u)?.parent;
+                const component = parent ? byUrn.get(parent) : undefined;
+                return component?.type === FLEET_TYPE ? [component.name] : [];
+            }),
+        ),
+    ].sort();
+    return {
+        region,
+        providers,
+        lost: [...lost].sort(),
+        dependents: dependents.sort(),
+        unprotect: deletes.filter((u) => byUrn.get(u)?.protect === true),
+        deletes,
+        fleets,
+    };
 }
 
 /**
- * The order in which `pulumi state delete` accepts the lost region's resources: dependents first, since the CLI
- * refuses to delete a resource that others depend on or are parented to (pulumi docs, "pulumi state delete"). The
- * CloudFormation stacks depend on the token parameter, IAM policy and bootstrap object (agent-fleet.ts); pushes,
- * policies and objects depend on their repository, bucket or key, which are retained and not deleted here.
+ * A fleet's name in another region: the region in its name replaced (`linux-eu-west-1` to `linux-eu-central-1`), or
+ * the region appended. A new name, so that nothing of the new fleet shares a name with what the lost one left in the
+ * account (its stack `buildkite-<fleet>`, its token parameter, and, global, its roles: the token key policy admits
+ * the scaler role by the pattern `buildkite-<fleet>-Autoscal…`, naming.ts scalerRolePattern), and so that the old
+ * fleet's agent token is deleted with it: if the region comes back, its instances cannot take jobs.
  */
-function deleteRank(type: string): number {
-    if (type === TYPES.cloudFormationStack) return 0;
-    if (type === IMAGE_TYPES.push) return 1;
-    if (type === TYPES.kmsAlias) return 1;
-    return 2;
-}
-
-/**
- * The `pulumi state delete` commands of every non-retained AWS or docker resource of a region plan, in an order
- * the CLI accepts. Buildkite resources (tokens, queues), components and the providers stay: the fleets keep their
- * tokens and queues, and the engine drops the unused providers itself. Retained resources are not deleted here:
- * once unprotected, `pulumi up` drops them from the stack and leaves them in the account (retainOnDelete).
- */
-export function evacuationStateDeletes(plan: RecoveryPlan, stack: string): string[] {
-    return plan.resources
-        .filter((r) => r.action !== "retain" && regionBound(r.type))
-        .map((r, i) => ({ r, i }))
-        .sort((a, b) => deleteRank(a.r.type) - deleteRank(b.r.type) || a.i - b.i)
-        .map(({ r }) => `pulumi state delete --stack ${shellArg(stack)} --yes ${shellArg(r.urn)}`);
+export function evacuatedFleetName(fleet: string, from: string, to: string): string {
+    return fleet.includes(from) ? fleet.split(from).join(to) : `${fleet}-${to}`;
 }
 
 /** The image pushes of a plan (docker.Image), which `pulumi up` cannot see missing (docker.Image neither reads nor deletes: scripts/dr.ts lists them apart). */

@@ -9,6 +9,19 @@ import { secretObjectContents, secretObjectMetadata, secretObjects } from "./sec
 
 export type { HooksBundleFiles } from "./hook-objects";
 
+/**
+ * The resource options every child of a {@link SecretsBucket} has, the bucket and keys included: none is protected or
+ * retained on delete, so removing the (region, cluster) deletes the bucket as a whole (see {@link SecretsBucket}).
+ */
+export const SECRETS_BUCKET_STANCE = { protect: false, retainOnDelete: false } as const;
+
+/**
+ * Days a secrets or agent-token key waits, unusable, between its deletion from the stack and AWS deleting it: the
+ * longest window KMS allows, to notice a mistake (@pulumi/aws 7.48.0 kms/key.d.ts `deletionWindowInDays`: "After the
+ * waiting period ends, AWS KMS deletes the KMS key", 7 to 30).
+ */
+export const KEY_DELETION_WINDOW_DAYS = 30;
+
 /** Inputs of a {@link SecretsBucket}: one per (region, cluster) with AWS fleets. */
 export interface SecretsBucketArgs {
     /** The region the bucket is in (the component's provider must be that region's). */
@@ -51,8 +64,26 @@ export interface KeyPrincipals {
  * The secrets bucket of one cluster's fleets in one region, and the cluster's agent-token key there: its own KMS
  * keys (one for the objects, one for the fleets' token parameters, so that decrypting one never decrypts the
  * other), versioning, SSE-KMS, public access blocked, TLS-only, old versions
- * expired; the bucket and key are protected and retained on delete. Holds the objects the Elastic CI Stack's
- * secrets hooks read (from `ci-platform:secrets`, so a rebuilt region gets every secret back) and our hooks bundle.
+ * expired. Holds the objects the Elastic CI Stack's secrets hooks read (from `ci-platform:secrets`, so a rebuilt
+ * region gets every secret back) and our hooks bundle.
+ *
+ * The bucket lives and dies whole ({@link SECRETS_BUCKET_STANCE}): removing the (region, cluster) from the config
+ * deletes the bucket with every object version in it and schedules both keys for deletion; nothing of it is protected
+ * or retained. Everything it holds is derived: the secrets from `ci-platform:secrets`, the hooks from this repository,
+ * the token parameters' ciphertexts from the fleets' tokens (recreated with the fleets). So deleting loses nothing a
+ * later `pulumi up` cannot write again, while keeping it would keep every secret the config no longer holds:
+ * - keeping only the bucket and keys (as before) dropped versioning, encryption, the public-access block, the TLS-only
+ *   policy and the lifecycle rule with the region, and left every secret as a noncurrent version that never expires,
+ *   in an orphaned bucket whose key still decrypts it; re-adding the region made a second bucket beside it;
+ * - keeping every guard too would protect the objects, and a hooks change (a new content-addressed key, which
+ *   replaces the object) would then stop every `pulumi up` at a protected replacement.
+ * An accidental removal costs a fleet rebuild, not data: re-adding the region creates a new bucket and keys and
+ * uploads every object again. The keys wait {@link KEY_DELETION_WINDOW_DAYS} days, unusable (AWS KMS Developer Guide,
+ * "Deleting AWS KMS keys": a key pending deletion cannot be used in any cryptographic operation), before AWS deletes
+ * them; `aws kms cancel-key-deletion` takes one back within that window if something outside the stack still needs
+ * it. Re-adding never piles up orphans: nothing is left behind to collide with or to re-adopt. With the region down
+ * the runbook drops the bucket from the state instead (README, "Recovery runbook"): then it stays whole in the
+ * account, every guard included, until it is deleted by hand.
  */
 export class SecretsBucket extends pulumi.ComponentResource {
     /** The bucket's name. */
@@ -91,33 +122,40 @@ export class SecretsBucket extends pulumi.ComponentResource {
         // bucket it is (policy/invariants/secrets-cluster.ts).
         super(TYPES.secretsBucket, name, { cluster: args.cluster }, opts);
         this.componentName = name;
-        const stateful = { parent: this, protect: true, retainOnDelete: true };
+        // Every child, the bucket and keys included, gets the bucket's stance (policy/invariants/secrets-bucket-whole.ts).
+        const whole = { parent: this, ...SECRETS_BUCKET_STANCE };
 
-        // A rotated, protected KMS key and its alias: one for the bucket's objects, one for the fleets' agent tokens.
+        // A rotated KMS key and its alias: one for the bucket's objects, one for the fleets' agent tokens.
         const keyWithAlias = (role: string, what: string, aliasPrefix: string): aws.kms.Key => {
             const key = new aws.kms.Key(
                 childName(name, role),
                 {
                     description: `ci-platform ${what} of cluster ${args.cluster} in ${args.region}`,
                     enableKeyRotation: true,
-                    deletionWindowInDays: 30,
+                    deletionWindowInDays: KEY_DELETION_WINDOW_DAYS,
                 },
-                stateful,
+                whole,
             );
             new aws.kms.Alias(
                 childName(name, `${role}-alias`),
                 { namePrefix: aliasPrefix, targetKeyId: key.keyId },
-                { parent: this },
+                whole,
             );
             return key;
         };
         const key = keyWithAlias("key", "secrets bucket", "alias/ci-platform-secrets-");
         const tokenKey = keyWithAlias("token-key", "agent tokens", "alias/ci-platform-agent-tokens-");
-        const bucket = new aws.s3.Bucket(childName(name, "bucket"), { forceDestroy: false }, stateful);
+        // forceDestroy: the provider deletes every object version and delete marker before the bucket, which S3 would
+        // refuse while any is left (terraform-provider-aws internal/service/s3/bucket.go resourceBucketDelete: on
+        // BucketNotEmpty with force_destroy, emptyBucket then delete again). Without it the delete would fail after
+        // the guards, which depend on the bucket and go first, were already deleted: a bucket kept half. The flag
+        // acts only once a `pulumi up` has stored it (@pulumi/aws 7.48.0 s3/bucket.d.ts `forceDestroy`): README,
+        // "Recovery runbook", says to run one before removing a region from a stack created before it was set.
+        const bucket = new aws.s3.Bucket(childName(name, "bucket"), { forceDestroy: true }, whole);
         new aws.s3.BucketVersioning(
             childName(name, "versioning"),
             { bucket: bucket.bucket, versioningConfiguration: { status: "Enabled" } },
-            { parent: this },
+            whole,
         );
         const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
             childName(name, "encryption"),
@@ -130,7 +168,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { parent: this },
+            whole,
         );
         const publicAccess = new aws.s3.BucketPublicAccessBlock(
             childName(name, "public-access"),
@@ -141,7 +179,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
                 ignorePublicAcls: true,
                 restrictPublicBuckets: true,
             },
-            { parent: this },
+            whole,
         );
         const policy = new aws.s3.BucketPolicy(
             childName(name, "policy"),
@@ -149,7 +187,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
                 bucket: bucket.bucket,
                 policy: bucket.arn.apply((arn) => JSON.stringify(secretsBucketPolicyDocument(arn))),
             },
-            { parent: this, dependsOn: [publicAccess] },
+            { ...whole, dependsOn: [publicAccess] },
         );
         new aws.s3.BucketLifecycleConfiguration(
             childName(name, "lifecycle"),
@@ -165,10 +203,10 @@ export class SecretsBucket extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { parent: this },
+            whole,
         );
 
-        const objectOpts = { parent: this, dependsOn: [encryption, policy] };
+        const objectOpts = { ...whole, dependsOn: [encryption, policy] };
         const upload = (
             resourceName: string,
             objectKey: string,
@@ -268,7 +306,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
                         ),
                     ),
             },
-            { parent: this },
+            { parent: this, ...SECRETS_BUCKET_STANCE },
         );
         new aws.kms.KeyPolicy(
             childName(this.componentName, "token-key-policy"),
@@ -295,7 +333,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
                         ),
                     ),
             },
-            { parent: this },
+            { parent: this, ...SECRETS_BUCKET_STANCE },
         );
     }
 }

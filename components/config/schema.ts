@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { adoptSchema } from "./adopt";
 import { pathProblem } from "../steps/monorepo";
 import { cronLineProblem } from "./cron";
 import { deployRoleSchema } from "../access/schema";
@@ -632,6 +633,8 @@ export const platformConfigSchema = z.strictObject({
             }),
         )
         .default([]),
+    /** Existing cloud resources the stack adopts (`import`) instead of creating: components/config/adopt.ts. */
+    adopt: adoptSchema,
 });
 
 /** The keys of the config namespace. */

@@ -22,6 +22,7 @@ interface RegisterRequest {
     getProvider(): string;
     getProtect(): boolean | undefined;
     getRetainondelete(): boolean | undefined;
+    getImportid(): string;
     getDependenciesList(): string[];
     getObject(): { toJavaScript(): unknown } | undefined;
     getAliasesList(): AliasMessage[];
@@ -115,7 +116,8 @@ function providerUrn(ref: string): string | null {
 
 /**
  * Runs a Pulumi program in this process under the SDK's mock monitor and records every resource registration as
- * the engine would receive it: type, name, parent, provider, protect, retainOnDelete, dependencies and inputs.
+ * the engine would receive it: type, name, parent, provider, protect, retainOnDelete, import id, dependencies and
+ * inputs.
  */
 export async function captureProgram(args: CaptureArgs & { programPath: string }): Promise<CapturedProgram> {
     const program = path.resolve(args.programPath);
@@ -186,6 +188,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                     provider: providerUrn(req.getProvider()),
                     protect: req.getProtect() ?? false,
                     retainOnDelete: req.getRetainondelete() ?? false,
+                    importId: req.getImportid() || null,
                     dependsOn: [...new Set(req.getDependenciesList())].sort(),
                     aliases: aliases.urns,
                     inputs: (redact(raw) as Record<string, unknown>) ?? {},

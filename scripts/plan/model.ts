@@ -9,6 +9,11 @@ export interface PlanResource {
     readonly provider: string | null;
     readonly protect: boolean;
     readonly retainOnDelete: boolean;
+    /**
+     * The provider's id of the existing resource the engine imports instead of creating (the `import` resource option,
+     * set from `ci-platform:adopt`), or null.
+     */
+    readonly importId: string | null;
     /** URNs this resource depends on, sorted. */
     readonly dependsOn: readonly string[];
     /**

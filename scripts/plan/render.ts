@@ -13,7 +13,13 @@ export function countByType(resources: readonly Pick<PlanResource, "type">[]): [
 }
 
 const flags = (r: PlanResource) =>
-    [r.protect ? "protected" : "", r.retainOnDelete ? "retained on delete" : ""].filter(Boolean).join(", ");
+    [
+        r.importId ? `= imported from id ${r.importId}, not created` : "",
+        r.protect ? "protected" : "",
+        r.retainOnDelete ? "retained on delete" : "",
+    ]
+        .filter(Boolean)
+        .join(", ");
 
 /** The plan as a tree of components and resources, then a count per type. */
 export function renderTree(plan: PlanDocument): string {
@@ -52,7 +58,11 @@ export function renderDiffText(diff: PlanDiff): string {
         if (c.previousUrn !== undefined) shown.set("urn", `renamed from ${urnName(c.previousUrn)}`);
         return `${c.type}  ${c.name}: ${c.paths.map((p) => shown.get(p) ?? p).join(", ")}`;
     };
-    for (const r of diff.added) lines.push(`+ create   ${r.type}  ${r.name}`);
+    // An adopted resource (`ci-platform:adopt`) is read into the state, not created: `=` as `pulumi preview` shows it.
+    for (const r of diff.added)
+        lines.push(
+            r.importId ? `= import   ${r.type}  ${r.name}  (id ${r.importId})` : `+ create   ${r.type}  ${r.name}`,
+        );
     for (const c of diff.replaced) lines.push(`+-replace  ${change(c)}${c.protect ? "  [PROTECTED]" : ""}`);
     const textLines = (c: ResourceChange) => {
         for (const l of c.lines) {
@@ -73,13 +83,20 @@ export function renderDiffText(diff: PlanDiff): string {
             `- delete   ${r.type}  ${r.name}${r.retainOnDelete ? "  (retained in the cloud)" : ""}${r.protect ? "  [PROTECTED]" : ""}`,
         );
     const s = summary(diff);
-    lines.push("", `${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete`);
+    lines.push(
+        "",
+        `${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete${s.import > 0 ? `, ${s.import} to import` : ""}`,
+    );
     return lines.join("\n");
 }
 
+/** Whether an added resource is imported (adopted) rather than created. */
+const imported = (r: PlanResource) => r.importId !== null && r.importId !== undefined;
+
 function summary(diff: PlanDiff) {
     return {
-        create: diff.added.length,
+        create: diff.added.filter((r) => !imported(r)).length,
+        import: diff.added.filter(imported).length,
         update: diff.updated.length,
         replace: diff.replaced.length,
         delete: diff.removed.length,
@@ -129,10 +146,10 @@ export function renderDiffMarkdown(diff: PlanDiff, stack: string, sections: read
             `${retained.length} removed resource(s) are retained on delete: they leave the stack but stay in the cloud.`,
             "",
         );
-    if (s.create + s.update + s.replace + s.delete === 0) out.push("No changes.", "");
+    if (s.create + s.import + s.update + s.replace + s.delete === 0) out.push("No changes.", "");
     else {
         out.push(
-            `**${s.create}** to create, **${s.update}** to update, **${s.replace}** to replace, **${s.delete}** to delete.`,
+            `**${s.create}** to create, **${s.update}** to update, **${s.replace}** to replace, **${s.delete}** to delete${s.import > 0 ? `, **${s.import}** to import (adopted, not created)` : ""}.`,
             "",
         );
         const types = new Map<string, { create: number; update: number; replace: number; delete: number }>();
@@ -141,7 +158,7 @@ export function renderDiffMarkdown(diff: PlanDiff, stack: string, sections: read
             row[k]++;
             types.set(type, row);
         };
-        diff.added.forEach((r) => bump(r.type, "create"));
+        diff.added.filter((r) => !imported(r)).forEach((r) => bump(r.type, "create"));
         diff.updated.forEach((c) => bump(c.type, "update"));
         diff.replaced.forEach((c) => bump(c.type, "replace"));
         diff.removed.forEach((r) => bump(r.type, "delete"));
@@ -163,8 +180,14 @@ export function renderDiffMarkdown(diff: PlanDiff, stack: string, sections: read
                 diff.updated.map((c) => `- ${code(c.name)} ${code(c.type)}: ${markdownPaths(c)}`),
             ),
             ...fold(
+                "Imported (`=`: adopted from `ci-platform:adopt`, not created)",
+                diff.added
+                    .filter(imported)
+                    .map((r) => `- = ${code(r.name)} ${code(r.type)} from id ${code(r.importId ?? "")}`),
+            ),
+            ...fold(
                 "Created",
-                diff.added.map((r) => `- ${code(r.name)} ${code(r.type)}`),
+                diff.added.filter((r) => !imported(r)).map((r) => `- ${code(r.name)} ${code(r.type)}`),
             ),
             ...fold(
                 "Deleted",
@@ -189,6 +212,14 @@ export function renderPlanMarkdown(plan: PlanDocument, sections: readonly Markdo
         ...countByType(counted).map(([type, n]) => `| ${code(type)} | ${n} |`),
         "",
     ];
+    const imports = plan.resources.filter((r) => r.importId);
+    if (imports.length > 0)
+        out.push(
+            `${imports.length} of them adopted by import (\`=\`, \`ci-platform:adopt\`), not created:`,
+            "",
+            ...imports.map((r) => `- = ${code(r.name)} ${code(r.type)} from id ${code(r.importId ?? "")}`),
+            "",
+        );
     for (const section of sections) out.push(`### ${section.title}`, "", section.body, "");
     return out.join("\n");
 }

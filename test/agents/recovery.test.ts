@@ -95,13 +95,16 @@ describe("recovery plans name exactly what the components declare", () => {
         assert.equal(plan.recreated.length, 6, "token, parameter, role, policy, its attachment, stack");
     });
 
-    it("retains exactly the stateful resources the components protect", () => {
+    it("retains exactly the stateful resources the components protect: none of a secrets bucket", () => {
         const plan = regionResources(full, "eu-west-1", { stack: "prod", hookPaths });
         const protectedUrns = plan.resources.filter((r) => get("full").get(r.urn)?.protect).map((r) => r.urn);
         assert.deepEqual(plan.retained, protectedUrns);
-        // The buckets of clusters default and dagster in eu-west-1, each with its secrets key and agent-token key.
-        assert.equal(plan.retained.length, 6);
-        for (const urn of plan.retained) assert.equal(get("full").get(urn)?.retainOnDelete, true);
+        // The buckets of clusters default and dagster in eu-west-1 and their keys are regenerated from config: a
+        // rebuild restores them if they are missing (components/agents/secrets-bucket.ts).
+        assert.deepEqual(plan.retained, []);
+        const restored = plan.resources.filter((r) => r.action === "restore").map((r) => r.name);
+        for (const name of ["secrets-eu-west-1-bucket", "secrets-eu-west-1-key", "secrets-dagster-eu-west-1-token-key"])
+            assert.ok(restored.includes(name), name);
     });
 
     it("prints quoted pulumi commands with every URN", () => {
@@ -166,12 +169,14 @@ describe("recovery drill", () => {
             );
     });
 
-    it("every stateful resource removed is retained on delete", () => {
+    it("every secrets bucket removed goes whole: nothing of it protected or retained, the bucket emptied first", () => {
         const removed = [...get("full").values()].filter((r) => !get("without").has(r.urn));
         const stateful = removed.filter((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:kms/key:Key");
         // The region's two buckets (clusters default and dagster), each with its secrets key and agent-token key.
         assert.equal(stateful.length, 6);
-        for (const r of stateful) assert.ok(r.protect && r.retainOnDelete, r.urn);
+        for (const r of removed) assert.ok(!r.protect && !r.retainOnDelete, r.urn);
+        for (const r of stateful.filter((b) => b.type === "aws:s3/bucket:Bucket"))
+            assert.equal(r.inputs.forceDestroy, true, r.urn);
     });
 
     it("moving the fleets to a new region creates everything a fleet needs there, secrets included", () => {

@@ -46,6 +46,7 @@ describe("npm run plan", () => {
                 "provider",
                 "protect",
                 "retainOnDelete",
+                "importId",
                 "dependsOn",
                 "aliases",
                 "inputs",

@@ -11,6 +11,7 @@ const resource = (name: string, type: string, inputs: Record<string, unknown>, e
     provider: null,
     protect: false,
     retainOnDelete: false,
+    importId: null,
     dependsOn: [],
     aliases: [],
     inputs,

@@ -25,18 +25,57 @@ describe("npm run dr", () => {
         assert.doesNotMatch(out.stdout, /linux-us-east-1-stack/, "no other fleet is touched");
     });
 
-    it("lists a region's stateful resources as retained, with the commands to evacuate it", async () => {
+    it("lists a region's repositories as retained, its secrets buckets and keys as restored from config", async () => {
         const out = await dr("--region", "eu-west-1");
         assert.equal(out.code, 0, out.stderr);
         const retained = out.stdout.split("Recreated from config")[0];
-        assert.match(retained, /aws:s3\/bucket:Bucket::secrets-eu-west-1-bucket/);
-        assert.match(retained, /aws:kms\/key:Key::secrets-eu-west-1-key/);
-        // Images are pushed to every fleet region: the region's repositories are state too.
+        // Images are pushed to every fleet region: the region's repositories are state.
         assert.match(retained, /aws:ecr\/repository:Repository::buildkite-test-eu-west-1-repository/);
-        assert.match(out.stdout, /pulumi state unprotect --stack 'prod' --yes '[^']*deb-builder-eu-west-1-repository'/);
+        assert.doesNotMatch(retained, /secrets-eu-west-1-bucket|kms\/key:Key/, "the secrets bucket is regenerated");
         const restored = out.stdout.split("Restored from config")[1].split("Image pushes")[0];
+        assert.match(restored, /aws:s3\/bucket:Bucket::secrets-eu-west-1-bucket/);
+        assert.match(restored, /aws:kms\/key:Key::secrets-eu-west-1-key/);
         assert.match(restored, /pulumi:providers:docker::docker-eu-west-1/);
-        assert.match(out.stdout, /pulumi state unprotect --stack 'prod' --yes '[^']*secrets-eu-west-1-bucket'/);
+    });
+
+    it("says that pulumi up stops at the protected repositories when removing a region, and how to adopt them back", async () => {
+        const out = await dr("--region", "eu-west-1");
+        assert.equal(out.code, 0, out.stderr);
+        const removal = out.stdout.split("Remove the region for good")[1];
+        assert.ok(removal, "a removal section");
+        assert.match(
+            removal,
+            /`pulumi up` stops at a protected resource it would delete until `pulumi state unprotect`/,
+        );
+        assert.match(removal, /pulumi state unprotect --stack 'prod' --yes '[^']*deb-builder-eu-west-1-repository'/);
+        assert.doesNotMatch(removal, /unprotect[^\n]*secrets-eu-west-1/, "nothing of the secrets bucket is protected");
+        assert.match(
+            removal,
+            /ci-platform:adopt:\n\s+- \{ resource: buildkite-test-eu-west-1-repository, id: ci-platform\/buildkite-test \}/,
+        );
+        assert.match(removal, /npm run dr -- --region eu-west-1 --lost --to <healthy region>/);
+    });
+
+    it("prints no empty section", async () => {
+        for (const args of [
+            ["--fleet", "linux-us-east-1"],
+            ["--region", "eu-west-1"],
+            ["--region", "eu-west-1", "--lost"],
+        ]) {
+            const out = await dr(...args);
+            assert.equal(out.code, 0, out.stderr);
+            assert.doesNotMatch(out.stdout, /\(0\):/, args.join(" "));
+            const lines = out.stdout.split("\n");
+            lines.forEach((line, i) => {
+                if (line.endsWith(":") && !line.startsWith(" "))
+                    assert.ok(
+                        (lines[i + 1] ?? "").trim() !== "",
+                        `${args.join(" ")}: "${line}" is followed by nothing`,
+                    );
+            });
+        }
+        const fleet = await dr("--fleet", "linux-us-east-1");
+        assert.doesNotMatch(fleet.stdout, /Retained/, "a fleet retains nothing: no heading");
     });
 
     it("lists image pushes apart: not restored if missing, with the check and the --replace to push again", async () => {
@@ -60,11 +99,10 @@ describe("npm run dr", () => {
         assert.ok(pushes.includes(`push:  pulumi up --stack 'prod' --target '${urn}' --replace '${urn}'`));
     });
 
-    it("evacuates a lost region: unprotect, then drop its AWS resources from the state, then move and up", async () => {
-        const out = await dr("--region", "eu-west-1");
+    it("evacuates a lost region: new fleet names, unprotect, drop its resources from the state, then up", async () => {
+        const out = await dr("--region", "eu-west-1", "--lost", "--to", "eu-central-1");
         assert.equal(out.code, 0, out.stderr);
         const steps = out.stdout
-            .split("Evacuate instead")[1]
             .split("\n")
             .map((l) => /^\s+\d+\. (.*)$/.exec(l)?.[1])
             .filter((l): l is string => l !== undefined);
@@ -73,38 +111,52 @@ describe("npm run dr", () => {
         const F = "urn:pulumi:prod::ci-platform::ci-platform:agents:Fleet$";
         const deleted = steps
             .filter((l) => l.startsWith("pulumi state delete --stack 'prod' --yes '"))
-            .map((l) => l.split(" --yes ")[1].slice(1, -1));
-        // The fleet's stack and token parameter, whose replacement would otherwise start with a delete in the lost
-        // region, leave the state; so do its other AWS resources, the bucket's objects and settings, and the pushes.
+            .map((l) => l.split(" --yes '")[1].split("'")[0]);
         for (const urn of [
             `${F}aws:cloudformation/stack:Stack::linux-eu-west-1-stack`,
             `${F}aws:ssm/parameter:Parameter::linux-eu-west-1-token-parameter`,
             `${F}aws:iam/policy:Policy::linux-eu-west-1-policy`,
             `${F}aws:s3/bucketObjectv2:BucketObjectv2::linux-eu-west-1-bootstrap`,
             "urn:pulumi:prod::ci-platform::ci-platform:agents:SecretsBucket$aws:kms/alias:Alias::secrets-eu-west-1-key-alias",
+            "urn:pulumi:prod::ci-platform::ci-platform:agents:SecretsBucket$aws:s3/bucket:Bucket::secrets-eu-west-1-bucket",
+            "urn:pulumi:prod::ci-platform::ci-platform:images:Image$aws:ecr/repository:Repository::deb-builder-eu-west-1-repository",
             "urn:pulumi:prod::ci-platform::ci-platform:images:Image$docker:index/image:Image::deb-builder-eu-west-1-trixie",
+            "urn:pulumi:prod::ci-platform::pulumi:providers:aws::ci-platform-aws-eu-west-1",
+            "urn:pulumi:prod::ci-platform::pulumi:providers:docker::docker-eu-west-1",
         ])
             assert.ok(deleted.includes(urn), `state delete of ${urn}`);
-        // Retained resources, Buildkite resources, components and providers stay.
-        for (const kept of [
-            /kms\/key:Key::/,
-            /s3\/bucket:Bucket::/,
-            /ecr\/repository:Repository::/,
-            /buildkite:/,
-            /providers:/,
-        ])
+        // Buildkite resources, components and the healthy regions' providers stay.
+        for (const kept of [/buildkite:/, /::ci-platform:agents:(Fleet|SecretsBucket)::/, /aws-us-east-1$/])
             assert.ok(!deleted.some((u) => kept.test(u)), `${kept} is not state-deleted`);
-        assert.ok(!deleted.some((u) => /::ci-platform:agents:(Fleet|SecretsBucket)::/.test(u)), "no component");
         assert.equal(new Set(deleted).size, deleted.length);
-        // Order: unprotect, then the stack before what it depends on, then the config edit, the diff and up.
+        // Order: the new names first, unprotect before any delete, the stack before what it depends on, the
+        // providers last, then the diff and up.
+        assert.match(steps[1], /replace fleets dagster-eu-west-1, linux-eu-west-1 with fleets of new names/);
+        assert.match(steps[1], /linux-eu-west-1 -> linux-eu-central-1/);
         assert.ok(lastIndex(/^pulumi state unprotect /) < index(/^pulumi state delete /));
         assert.ok(
             index(/stack:Stack::linux-eu-west-1-stack/) < index(/parameter:Parameter::linux-eu-west-1-token-parameter/),
         );
-        assert.ok(index(/alias:Alias::/) < lastIndex(/^pulumi state delete /));
-        assert.ok(lastIndex(/^pulumi state delete /) < index(/^set `region:` of dagster-eu-west-1, linux-eu-west-1 /));
-        assert.match(steps.at(-2) ?? "", /^check `npm run plan -- --diff/);
-        assert.equal(steps.at(-1), "pulumi up --stack 'prod'");
+        assert.equal(lastIndex(/^pulumi state delete /), index(/providers:aws::ci-platform-aws-eu-west-1'$/));
+        assert.match(steps.at(-2) ?? "", /^npm run plan -- --diff base\.json/);
+        assert.match(steps.at(-1) ?? "", /^pulumi up --stack 'prod'/);
+    });
+
+    it("warns that losing the home region means moving ci-platform:homeRegion too, and no other region", async () => {
+        const home = await dr("--region", "us-east-1", "--lost");
+        assert.equal(home.code, 0, home.stderr);
+        assert.match(home.stdout, /WARNING: us-east-1 is ci-platform:homeRegion: set it to a healthy region/);
+        const other = await dr("--region", "eu-west-1", "--lost");
+        assert.doesNotMatch(other.stdout, /WARNING/);
+    });
+
+    it("refuses --lost without --region, and --to a region that is not a healthy AWS region", async () => {
+        assert.equal((await dr("--fleet", "linux-us-east-1", "--lost")).code, 1);
+        const same = await dr("--region", "eu-west-1", "--lost", "--to", "eu-west-1");
+        assert.equal(same.code, 2);
+        assert.match(same.stderr, /--to must be a healthy AWS region other than eu-west-1/);
+        const typo = await dr("--region", "eu-west-1", "--lost", "--to", "eu-centrl-1");
+        assert.match(typo.stderr, /did you mean "eu-central-1"/);
     });
 
     it("names the nearest region when given one without fleets", async () => {

@@ -134,17 +134,31 @@ describe("recovery drill: a region's fleets removed", () => {
         assert.ok(lost.removed.some((r) => r.type === "aws:cloudformation/stack:Stack"));
     });
 
-    it("retains every stateful resource it removes (bucket, its two keys, the region's image repositories)", () => {
-        const stateful = lost.removed.filter((r) =>
-            ["aws:s3/bucket:Bucket", "aws:kms/key:Key", "aws:ecr/repository:Repository"].includes(r.type),
-        );
-        // A bucket, a secrets key and an agent-token key per cluster with fleets in the region (default and dagster),
-        // and the image repositories.
-        assert.equal(stateful.length, 6 + images.length, stateful.map((r) => r.name).join(", "));
-        for (const r of stateful) {
+    it("retains the region's image repositories, and deletes its secrets buckets whole, emptied, keys scheduled", () => {
+        const repositories = lost.removed.filter((r) => r.type === "aws:ecr/repository:Repository");
+        assert.equal(repositories.length, images.length, repositories.map((r) => r.name).join(", "));
+        for (const r of repositories) {
             assert.equal(r.retainOnDelete, true, `${r.name} is retained on delete`);
             assert.equal(r.protect, true, `${r.name} is protected`);
         }
+        // A bucket, a secrets key and an agent-token key per cluster with fleets in the region (default and dagster),
+        // and with them every other child of their SecretsBucket components: nothing of them stays behind.
+        const buckets = prod.resources.filter(
+            (r) => r.type === "ci-platform:agents:SecretsBucket" && r.name.endsWith(`-${LOST}`),
+        );
+        assert.equal(buckets.length, 2);
+        const children = prod.resources.filter((r) => buckets.some((b) => r.parent === b.urn));
+        const removed = new Map(lost.removed.map((r) => [`${r.type}::${r.name}`, r]));
+        for (const child of children) {
+            const r = removed.get(`${child.type}::${child.name}`);
+            assert.ok(r, `${child.name} is removed`);
+            assert.equal(r.retainOnDelete, false, `${r.name} is deleted, not left behind`);
+            assert.equal(r.protect, false, `${r.name} does not stop the removal`);
+        }
+        const stateful = children.filter((r) => ["aws:s3/bucket:Bucket", "aws:kms/key:Key"].includes(r.type));
+        assert.equal(stateful.length, 6);
+        for (const r of stateful.filter((c) => c.type === "aws:s3/bucket:Bucket"))
+            assert.equal(r.inputs.forceDestroy, true, `${r.name} is emptied before it is deleted`);
     });
 });
 

@@ -25,6 +25,7 @@ const resource = (name: string, inputs: Record<string, unknown>): PlanResource =
     provider: null,
     protect: false,
     retainOnDelete: false,
+    importId: null,
     dependsOn: [],
     aliases: [],
     inputs,

@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { parse, stringify } from "yaml";
+import { Adopter, adoptSchema } from "../../components/config/adopt";
+import { PlanDocument } from "../../scripts/plan/model";
+import { ROOT, runScript } from "../fixtures/cli";
+
+/*
+ * Re-adoption by import (`ci-platform:adopt`): re-adding a region whose image repositories were retained (fixed names:
+ * creating them again would collide) and whose secrets key was kept (taken back within its deletion window, or left
+ * in the account by the region-down runbook) adopts them instead of creating them.
+ */
+const dir = mkdtempSync(path.join(tmpdir(), "adopt-"));
+const REGION = "eu-west-1";
+const REPOSITORY = `buildkite-test-${REGION}-repository`;
+const KEY = `secrets-${REGION}-key`;
+const KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+type Fleet = { name: string; region?: string; queue: string };
+type Pipeline = { slug: string; cluster?: string; queue?: string };
+
+function stackFile(name: string, edit: (config: Record<string, unknown>) => void): string {
+    const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+    edit(doc.config);
+    const file = path.join(dir, `Pulumi.${name}.yaml`);
+    writeFileSync(file, stringify(doc));
+    return file;
+}
+
+/** The prod config without the region's fleets (its pipelines moved to the home region's default queue). */
+function withoutRegion(config: Record<string, unknown>) {
+    const fleets = config["ci-platform:fleets"] as Fleet[];
+    const lostQueues = new Set(fleets.filter((f) => f.region === REGION).map((f) => f.queue));
+    config["ci-platform:fleets"] = fleets.filter((f) => f.region !== REGION);
+    config["ci-platform:pipelines"] = (config["ci-platform:pipelines"] as Pipeline[]).map((p) =>
+        p.queue !== undefined && lostQueues.has(p.queue) ? { ...p, cluster: "default", queue: "default" } : p,
+    );
+}
+
+const adoptEntries = [
+    { resource: REPOSITORY, id: "ci-platform/buildkite-test" },
+    { resource: `aws:kms/key:Key::${KEY}`, id: KEY_ID },
+];
+
+let plan: PlanDocument;
+let diffText: string;
+let markdown: string;
+
+describe("ci-platform:adopt", () => {
+    before(async () => {
+        const base = stackFile("removed", withoutRegion);
+        const baseJson = path.join(dir, "removed.json");
+        const removed = await runScript("scripts/plan.ts", ["--config", base, "--json", baseJson]);
+        assert.equal(removed.code, 0, removed.stderr);
+        const readded = stackFile("readded", (c) => (c["ci-platform:adopt"] = adoptEntries));
+        const json = path.join(dir, "readded.json");
+        const md = path.join(dir, "readded.md");
+        const run = await runScript("scripts/plan.ts", [
+            "--config",
+            readded,
+            "--json",
+            json,
+            "--diff",
+            baseJson,
+            "--markdown",
+            md,
+        ]);
+        assert.equal(run.code, 0, run.stderr);
+        plan = JSON.parse(readFileSync(json, "utf8")) as PlanDocument;
+        diffText = run.stdout;
+        markdown = readFileSync(md, "utf8");
+    });
+
+    it("sets the import id of exactly the resources it names, by name or by <type>::<name>", () => {
+        const imported = plan.resources.filter((r) => r.importId !== null);
+        assert.deepEqual(imported.map((r) => [r.type, r.name, r.importId]).sort(), [
+            ["aws:ecr/repository:Repository", REPOSITORY, "ci-platform/buildkite-test"],
+            ["aws:kms/key:Key", KEY, KEY_ID],
+        ]);
+        for (const r of plan.resources) assert.ok(r.importId === null || typeof r.importId === "string", r.urn);
+    });
+
+    it("shows them in the diff as imports (=), not creates, beside the region's other resources created", () => {
+        const lines = diffText.split("\n");
+        assert.ok(
+            lines.includes(`= import   aws:ecr/repository:Repository  ${REPOSITORY}  (id ci-platform/buildkite-test)`),
+            diffText,
+        );
+        assert.ok(lines.includes(`= import   aws:kms/key:Key  ${KEY}  (id ${KEY_ID})`));
+        assert.ok(
+            !lines.some((l) => l.startsWith("+ create") && (l.endsWith(` ${REPOSITORY}`) || l.endsWith(` ${KEY}`))),
+        );
+        assert.ok(lines.some((l) => l.startsWith("+ create   aws:s3/bucket:Bucket  secrets-eu-west-1-bucket")));
+        assert.match(diffText, /, 2 to import\n/);
+        assert.match(markdown, /\*\*2\*\* to import/);
+        assert.ok(markdown.includes(`- = \`${KEY}\` \`aws:kms/key:Key\` from id \`${KEY_ID}\``));
+        const created = markdown.split("<summary>Created")[1] ?? "";
+        assert.ok(!created.includes(`\`${REPOSITORY}\``), "not listed as created");
+    });
+
+    it("is a config error when an entry names no declared resource, a component, or the same one twice", async () => {
+        const file = stackFile("unknown", (c) => {
+            c["ci-platform:adopt"] = [
+                ...adoptEntries,
+                { resource: "buildkite-test-eu-west-1-repositry", id: "ci-platform/buildkite-test" },
+                { resource: `secrets-${REGION}`, id: "x" },
+            ];
+        });
+        const run = await runScript("scripts/plan.ts", ["--config", file]);
+        assert.equal(run.code, 2, run.stderr);
+        assert.match(
+            run.stderr,
+            /ci-platform:adopt\[2\]\.resource: names no resource the program declares; did you mean "buildkite-test-eu-west-1-repository"\?/,
+        );
+        assert.match(
+            run.stderr,
+            /ci-platform:adopt\[3\]\.resource: names a component \(ci-platform:agents:SecretsBucket\)/,
+        );
+        assert.doesNotMatch(run.stderr, /adopt\[[01]\]/, "the valid entries are fine");
+        assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+        const twice = stackFile("twice", (c) => (c["ci-platform:adopt"] = [adoptEntries[0], adoptEntries[0]]));
+        const again = await runScript("scripts/plan.ts", ["--config", twice]);
+        assert.equal(again.code, 2);
+        assert.match(again.stderr, /ci-platform:adopt\[1\]\.resource: must name a resource once; adopt\[0\]/);
+    });
+});
+
+describe("Adopter", () => {
+    const declared = [
+        { type: "aws:ecr/repository:Repository", name: "a-repository", custom: true, provider: false },
+        { type: "aws:kms/alias:Alias", name: "same", custom: true, provider: false },
+        { type: "aws:kms/key:Key", name: "same", custom: true, provider: false },
+        { type: "pulumi:providers:aws", name: "ci-platform-aws-eu-west-1", custom: true, provider: true },
+    ];
+    const run = (entries: { resource: string; id: string }[]) => {
+        const adopter = new Adopter(entries);
+        const ids = declared.map((r) => adopter.see(r));
+        return { ids, issues: adopter.issues() };
+    };
+
+    it("imports the one resource an entry names, and asks for <type>::<name> when the name is shared", () => {
+        assert.deepEqual(run([{ resource: "a-repository", id: "ci-platform/a" }]).ids, [
+            "ci-platform/a",
+            undefined,
+            undefined,
+            undefined,
+        ]);
+        const shared = run([{ resource: "same", id: "k" }]);
+        assert.match(shared.issues[0].message, /names 2 resources: aws:kms\/alias:Alias::same, aws:kms\/key:Key::same/);
+        assert.deepEqual(run([{ resource: "aws:kms/key:Key::same", id: "k" }]).ids, [
+            undefined,
+            undefined,
+            "k",
+            undefined,
+        ]);
+    });
+
+    it("never imports a provider", () => {
+        const { ids, issues } = run([{ resource: "ci-platform-aws-eu-west-1", id: "x" }]);
+        assert.deepEqual(ids, [undefined, undefined, undefined, undefined]);
+        assert.match(issues[0].message, /names a provider/);
+    });
+
+    it("the schema refuses blank names and ids, and unknown keys", () => {
+        assert.equal(adoptSchema.safeParse([{ resource: "a b", id: "x" }]).success, false);
+        assert.equal(adoptSchema.safeParse([{ resource: "a", id: "" }]).success, false);
+        assert.equal(adoptSchema.safeParse([{ resource: "a", id: "x", urn: "y" }]).success, false);
+        assert.deepEqual(adoptSchema.parse(undefined), []);
+    });
+});
