@@ -6,14 +6,14 @@
  * command never targets a URN the program does not declare. See README.md, "Recovery runbook".
  */
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
 import { hookObjectName, secretsBucketName, shellArg } from "../components/agents/naming";
 import { evacuationStateDeletes, imagePushes } from "../components/agents/recovery";
 import { didYouMean, formatIssue, parsePlatformConfig, type PlatformConfig } from "../components/config";
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
-import { buildPlan, rawPlatformConfig, stackNameOf } from "./plan";
+import { CliOption, CliSpec, oneLine, parseCli, usageOf } from "./cli";
+import { buildPlan, configFileOf, rawPlatformConfig, stackNameOf } from "./plan";
 import { exitWhenFlushed } from "./plan/exit";
 import { readStackFileOrIssues } from "./plan/stack-file";
 
@@ -130,29 +130,53 @@ export function renderRecovery(
     return lines.join("\n");
 }
 
-/** What `--help` prints. */
-export const USAGE = "usage: npm run dr -- --fleet NAME | --region REGION [--stack NAME | --config FILE]";
+/** The command line of `npm run dr`. */
+export const DR_CLI = {
+    name: "dr",
+    synopsis: ["--fleet NAME | --region REGION [--stack NAME | --config FILE]"],
+    summary: [
+        "Prints the pulumi commands that rebuild one agent fleet, or every fleet of one region, and what is retained,",
+        "recreated and restored. The resources named are checked against the offline plan of the same stack file.",
+        "Prints commands; runs none.",
+    ].join("\n"),
+    options: {
+        fleet: { type: "string", value: "NAME", help: "rebuild this fleet (a name in ci-platform:fleets)" },
+        region: { type: "string", value: "REGION", help: "rebuild every fleet of this AWS region" },
+        stack: { type: "string", value: "NAME", help: "read Pulumi.NAME.yaml at the repository root (default prod)" },
+        config: { type: "string", value: "FILE", help: "read this stack file instead" },
+    },
+    examples: [
+        ["npm run dr -- --fleet linux-us-east-1", "the runbook for one fleet of the prod stack"],
+        ["npm run dr -- --region eu-west-1", "the runbook for a region, with the evacuation path"],
+        ["npm run dr -- --region us-east-1 --config examples/Pulumi.example.yaml", "the example stack's region"],
+    ],
+    exitCodes: [
+        [0, "printed the runbook"],
+        [1, "the program failed or a file could not be read"],
+        [2, "bad usage, an unknown fleet or region, or an invalid stack file"],
+    ],
+} as const satisfies CliSpec<Readonly<Record<string, CliOption>>>;
+
+/** The usage line (`--help` prints more). */
+export const USAGE = usageOf(DR_CLI);
 
 async function main(argv: string[]): Promise<number> {
-    const { values } = parseArgs({
-        args: argv,
-        options: {
-            fleet: { type: "string" },
-            region: { type: "string" },
-            stack: { type: "string" },
-            config: { type: "string" },
-            help: { type: "boolean" },
-        },
-    });
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
+    const cli = parseCli(DR_CLI, argv);
+    if (!cli.run) {
+        process.stdout.write(cli.stdout);
+        process.stderr.write(cli.stderr);
+        return cli.code;
     }
+    const { values } = cli;
     if (!values.fleet === !values.region) {
-        process.stderr.write("dr: give exactly one of --fleet NAME or --region REGION\n");
-        return 1;
+        process.stderr.write(`dr: give exactly one of --fleet NAME or --region REGION\n${USAGE}\n`);
+        return 2;
     }
-    const file = values.config ?? path.join(ROOT, `Pulumi.${values.stack ?? "prod"}.yaml`);
+    if (values.stack && values.config) {
+        process.stderr.write(`dr: give --stack or --config, not both\n${USAGE}\n`);
+        return 2;
+    }
+    const file = configFileOf(values);
     const read = readStackFileOrIssues(file);
     const parsed =
         "issues" in read
@@ -210,7 +234,7 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => exitWhenFlushed(code),
         (e: unknown) => {
-            process.stderr.write(`dr: ${(e as Error).message ?? String(e)}\n`);
+            process.stderr.write(`dr: ${oneLine(e)}\n`);
             return exitWhenFlushed(1);
         },
     );
