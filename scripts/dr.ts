@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
 import { hookObjectName, secretsBucketName, shellArg } from "../components/agents/naming";
 import { evacuationStateDeletes, imagePushes } from "../components/agents/recovery";
-import { didYouMean, formatIssue, parsePlatformConfig, type PlatformConfig } from "../components/config";
+import { didYouMean, issueFormatter, parsePlatformConfig, type PlatformConfig } from "../components/config";
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
 import { CliOption, CliSpec, oneLine, parseCli, usageOf } from "./cli";
@@ -183,7 +183,7 @@ async function main(argv: string[]): Promise<number> {
             ? { ok: false as const, error: read.issues }
             : parsePlatformConfig(rawPlatformConfig(read.stack));
     if (!parsed.ok) {
-        process.stderr.write(parsed.error.map(formatIssue).join("\n") + "\n");
+        process.stderr.write(parsed.error.map(issueFormatter(read.context)).join("\n") + "\n");
         return 2;
     }
     const config = parsed.value;

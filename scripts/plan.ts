@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { RawConfig, parsePlatformConfig, rawConfigFromMap } from "../components/config";
+import { ConfigIssue, RawConfig, formatConfigError, parsePlatformConfig, rawConfigFromMap } from "../components/config";
 import { mermaidMarkdown } from "../components/graph/diagram";
 import { fleetMapMarkdown } from "../components/graph/fleet-map";
 import { triggerGraphOf } from "../components/graph/trigger-graph";
@@ -28,7 +28,7 @@ import {
     renderStepsBrief,
     renderTree,
 } from "./plan/render";
-import { StackConfig, readStackFile } from "./plan/stack-file";
+import { StackConfig, readStackFile, stackFileIssueContext } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -206,9 +206,13 @@ async function main(argv: string[]): Promise<number> {
     try {
         run = await runPlan(values);
     } catch (e) {
-        const error = e as Error & { issues?: unknown[] };
+        const error = e as Error & { issues?: readonly ConfigIssue[] };
         if (error.name === "ConfigError") {
-            process.stderr.write(`${error.message}\n`);
+            // A problem the program found (under the mocks) knows no file: report it in the stack file's terms.
+            const file = configFileOf(values);
+            process.stderr.write(
+                `${Array.isArray(error.issues) ? formatConfigError(error.issues, stackFileIssueContext(file)) : error.message}\n`,
+            );
             return 2;
         }
         process.stderr.write(`plan: ${oneLine(e)}\n`);

@@ -11,7 +11,7 @@
  * found something Buildkite or the agent would fail on (printed under "Problems").
  */
 import * as path from "node:path";
-import { PlatformConfig, formatIssue, parsePlatformConfig } from "../components/config";
+import { PlatformConfig, formatIssue, issueFormatter, parsePlatformConfig } from "../components/config";
 import { checkImages, parseVersionsText, readImageFiles, stepImageResolver } from "../components/images";
 import { ConditionalError, Simulation, SimulationError, renderSimulation, simulate } from "../components/simulator";
 import { generateSteps } from "../components/steps";
@@ -59,9 +59,10 @@ const USAGE = usageOf(SIMULATE_CLI);
 /** The validated config of a stack file and the stored step documents the program generates for it. */
 export function loadForSimulation(file: string): { config: PlatformConfig; stored: Record<string, string> } | string[] {
     const read = readStackFileOrIssues(file);
-    if ("issues" in read) return read.issues.map(formatIssue);
+    const format = issueFormatter(read.context);
+    if ("issues" in read) return read.issues.map(format);
     const parsed = parsePlatformConfig(rawPlatformConfig(read.stack));
-    if (!parsed.ok) return parsed.error.map(formatIssue);
+    if (!parsed.ok) return parsed.error.map(format);
     const imageFiles = readImageFiles(ROOT);
     const imageIssues = checkImages(parsed.value, imageFiles);
     if (imageIssues.length > 0) return imageIssues.map(formatIssue);
