@@ -10,7 +10,15 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { ConfigIssue, RawConfig, formatConfigError, parsePlatformConfig, rawConfigFromMap } from "../components/config";
+import {
+    ConfigError,
+    ConfigIssue,
+    IssueContext,
+    RawConfig,
+    formatConfigError,
+    parsePlatformConfig,
+    rawConfigFromMap,
+} from "../components/config";
 import { mermaidMarkdown } from "../components/graph/diagram";
 import { fleetMapMarkdown } from "../components/graph/fleet-map";
 import { triggerGraphOf } from "../components/graph/trigger-graph";
@@ -57,7 +65,10 @@ export interface PlanRun {
 export async function runPlan(options: Pick<PlanOptions, "stack" | "config">): Promise<PlanRun> {
     const configFile = configFileOf(options);
     const stack = options.stack ?? stackNameOf(configFile);
-    const project = (parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const projectFile = parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+    const unhonoured = projectIssues(projectFile);
+    if (unhonoured.length > 0) throw new ConfigError(unhonoured, { file: "Pulumi.yaml" });
+    const project = String(projectFile.name);
     const stackConfig = readStackFile(configFile);
     const captured = await captureProgram({
         project,
@@ -71,6 +82,24 @@ export async function runPlan(options: Pick<PlanOptions, "stack" | "config">): P
         outputs: captured.outputs,
         stackConfig,
     };
+}
+
+/**
+ * Project settings (Pulumi project file reference, pulumi.com/docs/iac/concepts/projects/project-file) that change
+ * which config a stack gets, which the offline plan (it reads one stack file) would not follow: project-level
+ * `config:` (values and defaults for every stack) and `stackConfigDir` (stack files elsewhere than the root).
+ */
+export function projectIssues(project: Readonly<Record<string, unknown>>): ConfigIssue[] {
+    return (["config", "stackConfigDir"] as const)
+        .filter((key) => project[key] !== undefined)
+        .map((key) => ({
+            path: [],
+            message: `Pulumi.yaml sets ${key}:, which the offline plan does not follow (it reads the stack file alone)`,
+            fix:
+                key === "config"
+                    ? "move the values into each Pulumi.<stack>.yaml (pulumi config set), or preview with pulumi preview"
+                    : "keep the stack files at the repository root, or pass the stack file with --config",
+        }));
 }
 
 /** Runs the program for a stack file and returns its plan document. Throws the program's errors. */
@@ -206,10 +235,15 @@ async function main(argv: string[]): Promise<number> {
     try {
         run = await runPlan(values);
     } catch (e) {
-        const error = e as Error & { issues?: readonly ConfigIssue[] };
+        const error = e as Error & { issues?: readonly ConfigIssue[]; context?: IssueContext };
         if (error.name === "ConfigError") {
-            // A problem the program found (under the mocks) knows no file: report it in the stack file's terms.
+            // A problem of the project file is placed there; any other, found by the program under the mocks (which
+            // knows no file) or in the stack file, is reported in the stack file's terms.
             const file = configFileOf(values);
+            if (error.context?.file === "Pulumi.yaml") {
+                process.stderr.write(`${error.message}\n`);
+                return 2;
+            }
             process.stderr.write(
                 `${Array.isArray(error.issues) ? formatConfigError(error.issues, stackFileIssueContext(file)) : error.message}\n`,
             );

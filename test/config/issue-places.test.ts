@@ -206,3 +206,19 @@ describe("stack-file features the offline plan cannot honour are refused", () =>
         });
     });
 });
+
+describe("project settings the offline plan cannot follow are refused", () => {
+    it("refuses project-level config: and stackConfigDir in Pulumi.yaml", async () => {
+        const { projectIssues } = await import("../../scripts/plan");
+        assert.deepEqual(projectIssues({ name: "ci-platform", runtime: "nodejs" }), []);
+        const issues = projectIssues({
+            name: "x",
+            config: { "ci-platform:organization": "acme" },
+            stackConfigDir: "s",
+        });
+        assert.deepEqual(
+            issues.map((i) => i.message.split(",")[0]),
+            ["Pulumi.yaml sets config:", "Pulumi.yaml sets stackConfigDir:"],
+        );
+    });
+});
