@@ -95,8 +95,18 @@ const cases: [string, (raw: Raw) => void, string, RegExp][] = [
         /expected a number, not the text "10"/,
     ],
     // Numbers have an upper bound.
-    ["maxSize above 1000", (raw) => (fleet(raw, 0).maxSize = 1_000_000), "ci-platform:fleets[0].maxSize", /is 1000000; must be at most 1000/],
-    ["minSize above 1000", (raw) => (fleet(raw, 0).minSize = 5000), "ci-platform:fleets[0].minSize", /is 5000; must be at most 1000/],
+    [
+        "maxSize above 1000",
+        (raw) => (fleet(raw, 0).maxSize = 1_000_000),
+        "ci-platform:fleets[0].maxSize",
+        /is 1000000; must be at most 1000/,
+    ],
+    [
+        "minSize above 1000",
+        (raw) => (fleet(raw, 0).minSize = 5000),
+        "ci-platform:fleets[0].minSize",
+        /is 5000; must be at most 1000/,
+    ],
     [
         "agentsPerInstance above 64",
         (raw) => (fleet(raw, 0).agentsPerInstance = 1000),

@@ -83,7 +83,10 @@ describe("a bad stack file: exit 2 with its problems", () => {
         ]);
         for (const result of [simulate, dr]) {
             assert.equal(result.code, 2, result.stderr);
-            assert.match(result.stderr, /ci-platform:teams\[platform\]\.description: holds a secure: \(encrypted\) value/);
+            assert.match(
+                result.stderr,
+                /ci-platform:teams\[platform\]\.description: holds a secure: \(encrypted\) value/,
+            );
         }
     });
 });

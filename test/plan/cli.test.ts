@@ -133,7 +133,7 @@ describe("npm run plan", () => {
         assert.match(out.stderr, /ci-platform:elasticStack\.version: "latest" is not a pinned release/);
         assert.match(
             out.stderr,
-            /ci-platform:pipelines\[0\]\.triggers\[0\]\.pipeline: unknown pipeline "kolibri-installer-debain"; did you mean "kolibri-installer-debian"\?/,
+            /Pulumi\.invalid\.yaml:\d+:\d+: ci-platform:pipelines\[kolibri-python-package\]\.triggers\[kolibri-installer-debain\]\.pipeline: unknown pipeline "kolibri-installer-debain"; did you mean "kolibri-installer-debian"\?/,
         );
         assert.doesNotMatch(out.stderr, /\s+at .+\(.+:\d+:\d+\)/, "no stack trace");
         assert.throws(() => readFileSync(path.join(dir, "invalid.json")), "no plan is written");
