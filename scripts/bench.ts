@@ -8,9 +8,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
 import { syntheticOrganization } from "./bench/synthetic";
+import { CliOption, CliSpec, oneLine, parseCli, readUserFile, usageOf } from "./cli";
 
 const ROOT = path.resolve(__dirname, "..");
 /** How `npm run plan` starts node (package.json): a larger young generation halves GC time on large plans. */
@@ -51,19 +51,56 @@ function repeat(runs: number, args: string[]): { ms: number; maxRssMb: number } 
     return { ms: median(samples.map((s) => s.ms)), maxRssMb: Math.max(...samples.map((s) => s.maxRssMb)) };
 }
 
-function main() {
-    const { values } = parseArgs({
-        options: {
-            sizes: { type: "string", default: "100,500,1000" },
-            runs: { type: "string", default: "5" },
-            "no-tests": { type: "boolean", default: false },
+/** The command line of `npm run bench`. */
+export const BENCH_CLI = {
+    name: "bench",
+    synopsis: ["[--sizes 100,500,1000] [--runs 5] [--no-tests]"],
+    summary: [
+        "Measures the offline plan (wall time and peak memory, medians of fresh processes) for the prod stack and for",
+        "synthetic organisations of growing size, against a baseline that only loads the SDKs; then npm run test:unit.",
+        "Takes minutes: run it alone on a shared machine.",
+    ].join("\n"),
+    options: {
+        sizes: {
+            type: "string",
+            value: "N,N,...",
+            help: "synthetic organisation sizes, in pipelines (default 100,500,1000)",
         },
-    });
-    const sizes = values.sizes.split(",").map(Number);
-    const runs = Number(values.runs);
+        runs: { type: "string", value: "N", help: "fresh processes per measurement (default 5)" },
+        "no-tests": { type: "boolean", help: "skip timing npm run test:unit" },
+    },
+    examples: [
+        ["npm run bench", "the README's table"],
+        ["npm run bench -- --sizes 100 --runs 1 --no-tests", "a quick look"],
+    ],
+    exitCodes: [
+        [0, "measured"],
+        [1, "a run failed or a file could not be read"],
+        [2, "bad usage"],
+    ],
+} as const satisfies CliSpec<Readonly<Record<string, CliOption>>>;
+
+/** Runs the benchmark; returns the exit code. */
+function main(argv: string[]): number {
+    const cli = parseCli(BENCH_CLI, argv);
+    if (!cli.run) {
+        process.stdout.write(cli.stdout);
+        process.stderr.write(cli.stderr);
+        return cli.code;
+    }
+    const sizes = (cli.values.sizes ?? "100,500,1000").split(",").map(Number);
+    const runs = Number(cli.values.runs ?? "5");
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(runs) || runs < 1) {
+        process.stderr.write(
+            `bench: --sizes takes whole numbers of pipelines and --runs a whole number, all at least 1\n${usageOf(BENCH_CLI)}\n`,
+        );
+        return 2;
+    }
     const dir = mkdtempSync(path.join(tmpdir(), "bench-stacks-"));
     const prodFile = path.join(ROOT, "Pulumi.prod.yaml");
-    const prod = parse(readFileSync(prodFile, "utf8")) as { config: Record<string, unknown> };
+    const prod = parse(readUserFile(prodFile, "the prod stack file").toString("utf8")) as {
+        config: Record<string, unknown>;
+    };
 
     const rows: string[][] = [];
     const baseline = repeat(runs, [...TSX, "-e", SDKS.map((s) => `require(${JSON.stringify(s)});`).join("")]);
@@ -100,7 +137,7 @@ function main() {
                 `×${growth.toFixed(2)} above the baseline, for ×${(last.size / first.size).toFixed(0)} pipelines.`,
         );
     }
-    if (!values["no-tests"]) {
+    if (cli.values["no-tests"] !== true) {
         const times: number[] = [];
         for (let i = 0; i < Math.min(runs, 3); i++) {
             const started = Date.now();
@@ -109,6 +146,7 @@ function main() {
         }
         console.log(`npm run test:unit: median ${fmt(median(times) / 1000)} s over ${times.length} runs`);
     }
+    return 0;
 }
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
@@ -123,4 +161,11 @@ function print(header: string[], rows: string[][]) {
     for (const r of rows) console.log(line(r));
 }
 
-main();
+if (require.main === module) {
+    try {
+        process.exitCode = main(process.argv.slice(2));
+    } catch (e) {
+        process.stderr.write(`bench: ${oneLine(e)}\n`);
+        process.exitCode = 1;
+    }
+}

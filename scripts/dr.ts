@@ -7,20 +7,20 @@
  * program does not declare. See README.md, "Recovery runbook".
  */
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
 import { hookObjectName, secretsBucketName, shellArg } from "../components/agents/naming";
 import { Evacuation, evacuatedFleetName, evacuation, imagePushes } from "../components/agents/recovery";
 import {
     AWS_REGION_NAMES,
     didYouMean,
-    formatIssue,
+    issueFormatter,
     parsePlatformConfig,
     type PlatformConfig,
 } from "../components/config";
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
-import { buildPlan, rawPlatformConfig, stackNameOf } from "./plan";
+import { CliOption, CliSpec, oneLine, parseCli, usageOf } from "./cli";
+import { buildPlan, configFileOf, rawPlatformConfig, stackNameOf } from "./plan";
 import { exitWhenFlushed } from "./plan/exit";
 import { readStackFileOrIssues } from "./plan/stack-file";
 
@@ -226,38 +226,63 @@ export function renderEvacuation(
     return lines.join("\n");
 }
 
-/** What `--help` prints. */
-export const USAGE =
-    "usage: npm run dr -- --fleet NAME | --region REGION [--lost [--to REGION]] [--stack NAME | --config FILE]";
+/** The command line of `npm run dr`. */
+export const DR_CLI = {
+    name: "dr",
+    synopsis: ["--fleet NAME | --region REGION [--lost [--to REGION]] [--stack NAME | --config FILE]"],
+    summary: [
+        "Prints the pulumi commands that rebuild one agent fleet, or every fleet of one region, and what is retained,",
+        "recreated and restored; with --lost, the evacuation of a region whose API is down, in which no step calls it.",
+        "The resources named are checked against the offline plan of the same stack file.",
+        "Prints commands; runs none.",
+    ].join("\n"),
+    options: {
+        fleet: { type: "string", value: "NAME", help: "rebuild this fleet (a name in ci-platform:fleets)" },
+        region: { type: "string", value: "REGION", help: "rebuild every fleet of this AWS region" },
+        lost: { type: "boolean", help: "the region's API is down: evacuate it with state-only steps (with --region)" },
+        to: { type: "string", value: "REGION", help: "the healthy region the evacuated fleets move to (with --lost)" },
+        stack: { type: "string", value: "NAME", help: "read Pulumi.NAME.yaml at the repository root (default prod)" },
+        config: { type: "string", value: "FILE", help: "read this stack file instead" },
+    },
+    examples: [
+        ["npm run dr -- --fleet linux-us-east-1", "the runbook for one fleet of the prod stack"],
+        ["npm run dr -- --region eu-west-1", "the runbook for a region"],
+        ["npm run dr -- --region eu-west-1 --lost --to eu-central-1", "evacuate a region whose API is down"],
+        ["npm run dr -- --region us-east-1 --config examples/Pulumi.example.yaml", "the example stack's region"],
+    ],
+    exitCodes: [
+        [0, "printed the runbook"],
+        [1, "the program failed or a file could not be read"],
+        [2, "bad usage, an unknown fleet or region, or an invalid stack file"],
+    ],
+} as const satisfies CliSpec<Readonly<Record<string, CliOption>>>;
+
+/** The usage line (`--help` prints more). */
+export const USAGE = usageOf(DR_CLI);
 
 async function main(argv: string[]): Promise<number> {
-    const { values } = parseArgs({
-        args: argv,
-        options: {
-            fleet: { type: "string" },
-            region: { type: "string" },
-            stack: { type: "string" },
-            config: { type: "string" },
-            lost: { type: "boolean" },
-            to: { type: "string" },
-            help: { type: "boolean" },
-        },
-    });
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
+    const cli = parseCli(DR_CLI, argv);
+    if (!cli.run) {
+        process.stdout.write(cli.stdout);
+        process.stderr.write(cli.stderr);
+        return cli.code;
     }
+    const { values } = cli;
     if (!values.fleet === !values.region) {
-        process.stderr.write("dr: give exactly one of --fleet NAME or --region REGION\n");
-        return 1;
+        process.stderr.write(`dr: give exactly one of --fleet NAME or --region REGION\n${USAGE}\n`);
+        return 2;
+    }
+    if (values.stack && values.config) {
+        process.stderr.write(`dr: give --stack or --config, not both\n${USAGE}\n`);
+        return 2;
     }
     if ((values.lost || values.to) && !values.region) {
         process.stderr.write("dr: --lost and --to go with --region REGION (a lost region is evacuated whole)\n");
-        return 1;
+        return 2;
     }
     if (values.to && !values.lost) {
         process.stderr.write("dr: --to REGION goes with --lost\n");
-        return 1;
+        return 2;
     }
     if (values.to && (!(AWS_REGION_NAMES as readonly string[]).includes(values.to) || values.to === values.region)) {
         process.stderr.write(
@@ -265,14 +290,14 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
     }
-    const file = values.config ?? path.join(ROOT, `Pulumi.${values.stack ?? "prod"}.yaml`);
+    const file = configFileOf(values);
     const read = readStackFileOrIssues(file);
     const parsed =
         "issues" in read
             ? { ok: false as const, error: read.issues }
             : parsePlatformConfig(rawPlatformConfig(read.stack));
     if (!parsed.ok) {
-        process.stderr.write(parsed.error.map(formatIssue).join("\n") + "\n");
+        process.stderr.write(parsed.error.map(issueFormatter(read.context)).join("\n") + "\n");
         return 2;
     }
     const config = parsed.value;
@@ -341,7 +366,7 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => exitWhenFlushed(code),
         (e: unknown) => {
-            process.stderr.write(`dr: ${(e as Error).message ?? String(e)}\n`);
+            process.stderr.write(`dr: ${oneLine(e)}\n`);
             return exitWhenFlushed(1);
         },
     );

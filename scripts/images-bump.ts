@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { dockerfilePath, imageContentDigest } from "../components/images/dockerfile";
 import { VERSIONS_FILE, bumpImage, formatVersions, parseVersionRecordsText } from "../components/images/versions";
+import { CliOption, CliSpec, fileProblem, parseCli } from "./cli";
 
 /** What the command line asks for. */
 export interface BumpOptions {
@@ -23,38 +24,53 @@ export interface BumpOptions {
     readonly root: string;
 }
 
-/** Parses the arguments after the script name; returns a usage message on bad input. */
-export function parseArgs(argv: readonly string[], now: Date, cwd: string): BumpOptions | { usage: string } {
-    const usage = "usage: npm run images:bump -- NAME [--date YYYY-MM-DD] [--root DIR]";
-    let image: string | undefined;
-    let date = now.toISOString().slice(0, 10);
-    let root = cwd;
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "--date" || arg === "--root") {
-            const value = argv[++i];
-            if (value === undefined) return { usage: `${arg} needs a value; ${usage}` };
-            if (arg === "--date") date = value;
-            else root = path.resolve(cwd, value);
-        } else if (arg.startsWith("-")) return { usage: `unknown option ${arg}; ${usage}` };
-        else if (image === undefined) image = arg;
-        else return { usage: `one image at a time; ${usage}` };
-    }
-    if (image === undefined) return { usage };
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return { usage: `--date ${date} is not a date YYYY-MM-DD` };
-    return { image, date, root };
+/** The command line of `npm run images:bump`. */
+export const BUMP_CLI = {
+    name: "images:bump",
+    synopsis: ["NAME [--date YYYY-MM-DD] [--root DIR]"],
+    summary: [
+        `Sets the next calendar version of image NAME in ${VERSIONS_FILE} and prints NAME: old -> new. The plan diff`,
+        "(npm run plan -- --diff) then shows the new image tags and every pipeline whose steps name them.",
+    ].join("\n"),
+    options: {
+        date: { type: "string", value: "YYYY-MM-DD", help: "the version's date (default: today, UTC)" },
+        root: { type: "string", value: "DIR", help: "the repository root (default: the current directory)" },
+    },
+    positionals: { name: "one image NAME (declared in ci-platform:images)", min: 1, max: 1 },
+    examples: [
+        ["npm run images:bump -- buildkite-test", "today's version of the buildkite-test image"],
+        ["npm run images:bump -- deb-builder --date 2027-01-04", "a version for a given day"],
+    ],
+    exitCodes: [
+        [0, "bumped"],
+        [2, `bad usage, an unknown image, or an unreadable ${VERSIONS_FILE}`],
+    ],
+} as const satisfies CliSpec<Readonly<Record<string, CliOption>>>;
+
+/** Parses the arguments after the script name; returns the help, or a usage message on bad input. */
+export function parseArgs(
+    argv: readonly string[],
+    now: Date,
+    cwd: string,
+): BumpOptions | { usage: string } | { help: string } {
+    const cli = parseCli(BUMP_CLI, argv);
+    if (!cli.run) return cli.code === 0 ? { help: cli.stdout } : { usage: cli.stderr.trimEnd() };
+    const date = cli.values.date ?? now.toISOString().slice(0, 10);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return { usage: `images:bump: --date ${date} is not a date YYYY-MM-DD` };
+    return { image: cli.positionals[0], date, root: path.resolve(cwd, cli.values.root ?? ".") };
 }
 
 /** Runs the bump; returns the exit code and what to print. Writes versions.json only on success. */
 export function run(argv: readonly string[], now: Date, cwd: string): { code: number; stdout: string; stderr: string } {
     const opts = parseArgs(argv, now, cwd);
+    if ("help" in opts) return { code: 0, stdout: opts.help, stderr: "" };
     if ("usage" in opts) return { code: 2, stdout: "", stderr: `${opts.usage}\n` };
     const file = path.join(opts.root, VERSIONS_FILE);
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (e) {
-        return { code: 2, stdout: "", stderr: `cannot read ${file}: ${(e as Error).message}\n` };
+        return { code: 2, stdout: "", stderr: `images:bump: cannot read ${file}: ${fileProblem(e)}\n` };
     }
     const parsed = parseVersionRecordsText(text);
     if (!parsed.ok) return { code: 2, stdout: "", stderr: parsed.error.map((p) => `${p.message}\n`).join("") };

@@ -4,18 +4,26 @@
  *
  *   npm run plan -- [--stack NAME | --config FILE] [--json OUT] [--diff BASE.json] [--markdown OUT]
  *
- * Exit codes: 0 done; 1 the program or a file could not be read; 2 invalid stack config; 3 a mandatory policy of
+ * Exit codes: 0 done; 1 the program or a file could not be read; 2 bad usage or invalid stack config; 3 a mandatory policy of
  * the policy pack (policy/) is violated (the plan, diff and markdown are still written).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { RawConfig, parsePlatformConfig, rawConfigFromMap } from "../components/config";
+import {
+    ConfigError,
+    ConfigIssue,
+    IssueContext,
+    RawConfig,
+    formatConfigError,
+    parsePlatformConfig,
+    rawConfigFromMap,
+} from "../components/config";
 import { mermaidMarkdown } from "../components/graph/diagram";
 import { fleetMapMarkdown } from "../components/graph/fleet-map";
 import { triggerGraphOf } from "../components/graph/trigger-graph";
 import { formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
+import { CliError, CliOption, CliSpec, oneLine, parseCli, readUserFile, usageOf, writeUserFile } from "./cli";
 import { captureProgram } from "./plan/capture";
 import { exitWhenFlushed } from "./plan/exit";
 import { diffPlans } from "./plan/diff";
@@ -28,7 +36,7 @@ import {
     renderStepsBrief,
     renderTree,
 } from "./plan/render";
-import { StackConfig, readStackFile } from "./plan/stack-file";
+import { StackConfig, readStackFile, stackFileIssueContext } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -57,7 +65,10 @@ export interface PlanRun {
 export async function runPlan(options: Pick<PlanOptions, "stack" | "config">): Promise<PlanRun> {
     const configFile = configFileOf(options);
     const stack = options.stack ?? stackNameOf(configFile);
-    const project = (parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const projectFile = parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+    const unhonoured = projectIssues(projectFile);
+    if (unhonoured.length > 0) throw new ConfigError(unhonoured, { file: "Pulumi.yaml" });
+    const project = String(projectFile.name);
     const stackConfig = readStackFile(configFile);
     const captured = await captureProgram({
         project,
@@ -73,13 +84,67 @@ export async function runPlan(options: Pick<PlanOptions, "stack" | "config">): P
     };
 }
 
+/**
+ * Project settings (Pulumi project file reference, pulumi.com/docs/iac/concepts/projects/project-file) that change
+ * which config a stack gets, which the offline plan (it reads one stack file) would not follow: project-level
+ * `config:` (values and defaults for every stack) and `stackConfigDir` (stack files elsewhere than the root).
+ */
+export function projectIssues(project: Readonly<Record<string, unknown>>): ConfigIssue[] {
+    return (["config", "stackConfigDir"] as const)
+        .filter((key) => project[key] !== undefined)
+        .map((key) => ({
+            path: [],
+            message: `Pulumi.yaml sets ${key}:, which the offline plan does not follow (it reads the stack file alone)`,
+            fix:
+                key === "config"
+                    ? "move the values into each Pulumi.<stack>.yaml (pulumi config set), or preview with pulumi preview"
+                    : "keep the stack files at the repository root, or pass the stack file with --config",
+        }));
+}
+
 /** Runs the program for a stack file and returns its plan document. Throws the program's errors. */
 export async function buildPlan(options: Pick<PlanOptions, "stack" | "config">): Promise<PlanDocument> {
     return (await runPlan(options)).plan;
 }
 
-function configFileOf(options: Pick<PlanOptions, "stack" | "config">): string {
-    return options.config ?? path.join(ROOT, `Pulumi.${options.stack ?? "prod"}.yaml`);
+/**
+ * The stack file a run reads: `--config FILE`, or `Pulumi.<--stack>.yaml` at the repository root. Throws a one-line
+ * {@link CliError} when it does not exist, naming the stacks that do.
+ */
+export function configFileOf(options: Pick<PlanOptions, "stack" | "config">): string {
+    const file = options.config ?? path.join(ROOT, `Pulumi.${options.stack ?? "prod"}.yaml`);
+    if (!existsSync(file)) {
+        const stacks = readdirSync(ROOT)
+            .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+            .filter((s): s is string => s !== undefined);
+        throw new CliError(
+            options.config !== undefined
+                ? `cannot read --config ${options.config}: no such file`
+                : `no stack file ${path.relative(process.cwd(), file) || file} for --stack ${options.stack ?? "prod"}; stacks here: ${stacks.join(", ") || "none"} (or give --config FILE)`,
+        );
+    }
+    return file;
+}
+
+/** The base plan of `--diff`, or a one-line {@link CliError} that says how to make one. */
+export function readBasePlan(file: string): PlanDocument {
+    const text = readUserFile(
+        file,
+        "--diff",
+        "write the base first: plan the code before your change with --json (npm run plan -- --help shows how)",
+    ).toString("utf8");
+    let base: unknown;
+    try {
+        base = JSON.parse(text);
+    } catch {
+        throw new CliError(`--diff ${file} is not JSON; give a plan written by npm run plan -- --json`);
+    }
+    const resources = (base as { resources?: unknown } | null)?.resources;
+    if (!Array.isArray(resources))
+        throw new CliError(
+            `--diff ${file} is not a plan (no resources list); give a plan written by npm run plan -- --json`,
+        );
+    return base as PlanDocument;
 }
 
 /** The `ci-platform:*` keys of a stack file, parsed as the program parses them. */
@@ -113,45 +178,82 @@ export function stackNameOf(file: string): string {
     return match ? match[1] : path.basename(file).replace(/\.ya?ml$/, "");
 }
 
-/** What `--help` prints. */
-export const USAGE =
-    "usage: npm run plan -- [--stack NAME | --config FILE] [--json OUT] [--diff BASE.json] [--markdown OUT]";
+/** The command line of `npm run plan`. */
+export const PLAN_CLI = {
+    name: "plan",
+    synopsis: ["[--stack NAME | --config FILE] [--json OUT] [--diff BASE.json] [--markdown OUT]"],
+    summary: [
+        "Evaluates the program (index.ts) offline, under the Pulumi SDK's mocks, for one stack file, and prints the",
+        "resources it declares (or, with --diff, what changes against a base plan) and the policy pack's verdict.",
+        "No Pulumi CLI, credentials or cloud. The stack file is Pulumi.<NAME>.yaml at the repository root (--stack,",
+        "default prod) or any file (--config).",
+    ].join("\n"),
+    options: {
+        stack: { type: "string", value: "NAME", help: "plan Pulumi.NAME.yaml at the repository root (default prod)" },
+        config: {
+            type: "string",
+            value: "FILE",
+            help: "plan this stack file instead (its stack is Pulumi.<stack>.yaml)",
+        },
+        json: { type: "string", value: "OUT", help: "write the plan document (JSON) here: the base of a later --diff" },
+        diff: { type: "string", value: "BASE.json", help: "print the changes from a plan written earlier with --json" },
+        markdown: { type: "string", value: "OUT", help: "write the plan (or the diff) as markdown, as the PR comment" },
+    },
+    examples: [
+        ["npm run plan", "plan the prod stack"],
+        ["npm run plan -- --config examples/Pulumi.example.yaml", "plan the small example stack"],
+        ["git stash; npm run plan -- --json /tmp/base.json; git stash pop", "the base for --diff: before your edits"],
+        ["git switch main && npm run plan -- --json /tmp/base.json; git switch -", "...or the base branch's plan"],
+        ["npm run plan -- --diff /tmp/base.json --markdown /tmp/plan.md", "what your change does, and the PR comment"],
+    ],
+    exitCodes: [
+        [0, "planned; no mandatory policy violated"],
+        [1, "the program failed or a file could not be read or written"],
+        [2, "bad usage, or an invalid stack file (every problem listed)"],
+        [3, "a mandatory policy of the policy pack is violated (the plan, diff and markdown are still written)"],
+    ],
+} as const satisfies CliSpec<Readonly<Record<string, CliOption>>>;
+
+/** The usage line (`--help` prints more: options, examples, exit codes). */
+export const USAGE = usageOf(PLAN_CLI);
 
 async function main(argv: string[]): Promise<number> {
-    const { values } = parseArgs({
-        args: argv,
-        options: {
-            stack: { type: "string" },
-            config: { type: "string" },
-            json: { type: "string" },
-            diff: { type: "string" },
-            markdown: { type: "string" },
-            help: { type: "boolean" },
-        },
-        strict: true,
-    });
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
+    const cli = parseCli(PLAN_CLI, argv);
+    if (!cli.run) {
+        process.stdout.write(cli.stdout);
+        process.stderr.write(cli.stderr);
+        return cli.code;
     }
+    const { values } = cli;
     if (values.stack && values.config) {
-        process.stderr.write("plan: give --stack or --config, not both\n");
-        return 1;
+        process.stderr.write(`plan: give --stack or --config, not both\n${USAGE}\n`);
+        return 2;
     }
+    // Read the base first: a missing base is answered before the (slower) plan.
+    const base = values.diff === undefined ? undefined : readBasePlan(values.diff);
     let run: PlanRun;
     try {
         run = await runPlan(values);
     } catch (e) {
-        const error = e as Error & { issues?: unknown[] };
+        const error = e as Error & { issues?: readonly ConfigIssue[]; context?: IssueContext };
         if (error.name === "ConfigError") {
-            process.stderr.write(`${error.message}\n`);
+            // A problem of the project file is placed there; any other, found by the program under the mocks (which
+            // knows no file) or in the stack file, is reported in the stack file's terms.
+            const file = configFileOf(values);
+            if (error.context?.file === "Pulumi.yaml") {
+                process.stderr.write(`${error.message}\n`);
+                return 2;
+            }
+            process.stderr.write(
+                `${Array.isArray(error.issues) ? formatConfigError(error.issues, stackFileIssueContext(file)) : error.message}\n`,
+            );
             return 2;
         }
-        process.stderr.write(`plan: ${error.message ?? String(e)}\n`);
+        process.stderr.write(`plan: ${oneLine(e)}\n`);
         return 1;
     }
     const { plan } = run;
-    if (values.json) writeFileSync(values.json, serializePlan(plan));
+    if (values.json) writeUserFile(values.json, serializePlan(plan), "--json");
     const violations = runPolicies(plan.resources);
     const overview = stepsOverview(run.stackConfig, run.outputs);
     const sections = [
@@ -166,14 +268,14 @@ async function main(argv: string[]): Promise<number> {
                           .join("\n"),
         },
     ];
-    if (values.diff) {
-        const base = JSON.parse(readFileSync(values.diff, "utf8")) as PlanDocument;
+    if (base !== undefined) {
         const diff = diffPlans(base, plan);
         process.stdout.write(renderDiffText(diff) + "\n");
-        if (values.markdown) writeFileSync(values.markdown, renderDiffMarkdown(diff, plan.stack, sections));
+        if (values.markdown)
+            writeUserFile(values.markdown, renderDiffMarkdown(diff, plan.stack, sections), "--markdown");
     } else {
         process.stdout.write(renderTree(plan) + "\n" + renderStepsBrief(overview.brief) + "\n");
-        if (values.markdown) writeFileSync(values.markdown, renderPlanMarkdown(plan, sections));
+        if (values.markdown) writeUserFile(values.markdown, renderPlanMarkdown(plan, sections), "--markdown");
     }
     process.stdout.write(
         violations.length === 0
@@ -187,7 +289,7 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => exitWhenFlushed(code),
         (e: unknown) => {
-            process.stderr.write(`plan: ${(e as Error).message ?? String(e)}\n`);
+            process.stderr.write(`plan: ${oneLine(e)}\n`);
             return exitWhenFlushed(1);
         },
     );

@@ -10,27 +10,59 @@
  * Exit codes: 0 done; 1 a file could not be read or written; 2 invalid arguments or stack config; 3 the simulation
  * found something Buildkite or the agent would fail on (printed under "Problems").
  */
-import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { PlatformConfig, formatIssue, parsePlatformConfig } from "../components/config";
+import { PlatformConfig, formatIssue, issueFormatter, parsePlatformConfig } from "../components/config";
 import { checkImages, parseVersionsText, readImageFiles, stepImageResolver } from "../components/images";
 import { ConditionalError, Simulation, SimulationError, renderSimulation, simulate } from "../components/simulator";
 import { generateSteps } from "../components/steps";
-import { rawPlatformConfig } from "./plan";
+import { CliOption, CliSpec, oneLine, parseCli, usageOf, writeUserFile } from "./cli";
+import { configFileOf, rawPlatformConfig } from "./plan";
 import { readStackFileOrIssues } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
 
-const USAGE =
-    "usage: npm run simulate -- --pipeline SLUG [--branch B | --tag T | --pr N [--branch HEAD]] [--changed FILE,...] [--stack NAME | --config FILE] [--json OUT]";
+/** The command line of `npm run simulate`. */
+export const SIMULATE_CLI = {
+    name: "simulate",
+    synopsis: [
+        "--pipeline SLUG [--branch B | --tag T | --pr N [--branch HEAD]] [--changed FILE,...] [--stack NAME | --config FILE] [--json OUT]",
+    ],
+    summary: [
+        "Prints the tree of builds one push causes, the way Buildkite would run the steps this program generates:",
+        "each build and job, whether it runs and why not, its queue, fleets, image, checkout and secret names.",
+    ].join("\n"),
+    options: {
+        pipeline: { type: "string", value: "SLUG", help: "the pipeline pushed to (a slug in ci-platform:pipelines)" },
+        branch: { type: "string", value: "B", help: "the branch pushed (default: the pipeline's default branch)" },
+        tag: { type: "string", value: "T", help: "a tag pushed instead of a branch" },
+        pr: { type: "string", value: "N", help: "a pull request build (its head branch with --branch)" },
+        changed: { type: "string", value: "FILE,...", help: "the files the push changes (monorepo packages)" },
+        stack: { type: "string", value: "NAME", help: "read Pulumi.NAME.yaml at the repository root (default prod)" },
+        config: { type: "string", value: "FILE", help: "read this stack file instead" },
+        json: { type: "string", value: "OUT", help: "also write the simulation as JSON here" },
+    },
+    examples: [
+        ["npm run simulate -- --pipeline kolibri-python-package --tag v0.17.0", "a release tag and what it triggers"],
+        ["npm run simulate -- --pipeline dagster --pr 12 --changed python_modules/dagster/x.py", "a monorepo PR"],
+        ["npm run simulate -- --pipeline hello --config examples/Pulumi.example.yaml", "the example stack"],
+    ],
+    exitCodes: [
+        [0, "simulated; nothing would fail"],
+        [1, "a file could not be read or written"],
+        [2, "bad usage or an invalid stack file"],
+        [3, "the simulation found something Buildkite or the agent would fail on (under Problems)"],
+    ],
+} as const satisfies CliSpec<Readonly<Record<string, CliOption>>>;
+
+const USAGE = usageOf(SIMULATE_CLI);
 
 /** The validated config of a stack file and the stored step documents the program generates for it. */
 export function loadForSimulation(file: string): { config: PlatformConfig; stored: Record<string, string> } | string[] {
     const read = readStackFileOrIssues(file);
-    if ("issues" in read) return read.issues.map(formatIssue);
+    const format = issueFormatter(read.context);
+    if ("issues" in read) return read.issues.map(format);
     const parsed = parsePlatformConfig(rawPlatformConfig(read.stack));
-    if (!parsed.ok) return parsed.error.map(formatIssue);
+    if (!parsed.ok) return parsed.error.map(format);
     const imageFiles = readImageFiles(ROOT);
     const imageIssues = checkImages(parsed.value, imageFiles);
     if (imageIssues.length > 0) return imageIssues.map(formatIssue);
@@ -43,31 +75,13 @@ export function loadForSimulation(file: string): { config: PlatformConfig; store
 }
 
 function main(argv: string[]): number {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-        values = parseArgs({
-            args: argv,
-            options: {
-                pipeline: { type: "string" },
-                branch: { type: "string" },
-                tag: { type: "string" },
-                pr: { type: "string" },
-                changed: { type: "string" },
-                stack: { type: "string" },
-                config: { type: "string" },
-                json: { type: "string" },
-                help: { type: "boolean" },
-            },
-            strict: true,
-        }).values;
-    } catch (e) {
-        process.stderr.write(`simulate: ${(e as Error).message}\n${USAGE}\n`);
-        return 2;
+    const cli = parseCli(SIMULATE_CLI, argv);
+    if (!cli.run) {
+        process.stdout.write(cli.stdout);
+        process.stderr.write(cli.stderr);
+        return cli.code;
     }
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
+    const { values } = cli;
     const fail = (message: string) => {
         process.stderr.write(`simulate: ${message}\n`);
         return 2;
@@ -78,14 +92,11 @@ function main(argv: string[]): number {
         return fail("give at most one of --branch, --tag, --pr (a --pr may name its head --branch)");
     const pr = values.pr === undefined ? undefined : Number(values.pr);
     if (pr !== undefined && !(Number.isInteger(pr) && pr > 0)) return fail(`--pr must be a pull request number`);
-    const file =
-        (values.config as string | undefined) ??
-        path.join(ROOT, `Pulumi.${(values.stack as string | undefined) ?? "prod"}.yaml`);
     let loaded: ReturnType<typeof loadForSimulation>;
     try {
-        loaded = loadForSimulation(file);
+        loaded = loadForSimulation(configFileOf(values));
     } catch (e) {
-        process.stderr.write(`simulate: ${(e as Error).message}\n`);
+        process.stderr.write(`simulate: ${oneLine(e)}\n`);
         return 1;
     }
     if (Array.isArray(loaded)) {
@@ -99,8 +110,8 @@ function main(argv: string[]): number {
             stored: loaded.stored,
             push: {
                 pipeline: values.pipeline,
-                branch: values.branch as string | undefined,
-                tag: values.tag as string | undefined,
+                branch: values.branch,
+                tag: values.tag,
                 pr,
                 changed:
                     typeof values.changed === "string"
@@ -115,7 +126,7 @@ function main(argv: string[]): number {
         if (e instanceof SimulationError || e instanceof ConditionalError) return fail(e.message);
         throw e;
     }
-    if (typeof values.json === "string") writeFileSync(values.json, JSON.stringify(sim, null, 2) + "\n");
+    if (typeof values.json === "string") writeUserFile(values.json, JSON.stringify(sim, null, 2) + "\n", "--json");
     process.stdout.write(renderSimulation(sim) + "\n");
     return sim.problems.length > 0 ? 3 : 0;
 }
@@ -124,7 +135,7 @@ if (require.main === module) {
     try {
         process.exitCode = main(process.argv.slice(2));
     } catch (e) {
-        process.stderr.write(`simulate: ${(e as Error).message ?? String(e)}\n`);
+        process.stderr.write(`simulate: ${oneLine(e)}\n`);
         process.exitCode = 1;
     }
 }

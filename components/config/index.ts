@@ -5,18 +5,30 @@ export {
     CONFIG_NAMESPACE,
     ConfigIssue,
     ConfigPath,
+    IssueContext,
     Result,
+    SourcePosition,
     didYouMean,
+    entryName,
     formatConfigPath,
     formatIssue,
+    issueFormatter,
     nearest,
 } from "./issues";
 export { RawConfig, SECRET_VALUE_PLACEHOLDER, parsePlatformConfig, rawConfigFromMap, secretsShape } from "./load";
 export { PREDEFINED_INTERVALS, cronLineProblem } from "./cron";
-export { SECRET_CONFIG_KEY, StackFileCheck, checkStackFile, withSchemaIssues } from "./stack-file";
+export {
+    HONOURED_SETTINGS,
+    SECRET_CONFIG_KEY,
+    StackFileCheck,
+    checkStackFile,
+    stackFileContext,
+    withSchemaIssues,
+} from "./stack-file";
 export {
     ConfigError,
     ExtraCheck,
+    formatConfigError,
     loadStackConfig,
     loadStackSecrets,
     readRawStackConfig,

@@ -14,6 +14,48 @@ export interface ConfigIssue {
     readonly fix?: string;
     /** For a reference to an undeclared name: that name (lets a report skip references to entries that failed to parse). */
     readonly unknownName?: string;
+    /** Where in the stack file, when the path cannot say (a YAML syntax error, bytes that are not UTF-8). */
+    readonly at?: SourcePosition;
+}
+
+/** A place in a text file: 1-based line and column, as editors and compilers print them. */
+export interface SourcePosition {
+    readonly line: number;
+    readonly column: number;
+}
+
+/**
+ * What a report needs to say where a problem is in the user's own terms: list entries by their slug or name instead
+ * of their position, and the stack file's `file:line:column`.
+ */
+export interface IssueContext {
+    /** The `ci-platform:*` config (keys without the namespace) as written, to name list entries. */
+    readonly raw?: unknown;
+    /** The stack file, as the report prints it. */
+    readonly file?: string;
+    /** Where a config path is in the stack file (its key, or the nearest enclosing entry that exists). */
+    readonly locate?: (path: ConfigPath) => SourcePosition | undefined;
+}
+
+/** The fields that name a list entry, in order of preference: a pipeline's slug, a fleet's name, a trigger's pipeline. */
+const ENTRY_NAME_KEYS = ["slug", "name", "pipeline", "team", "label"] as const;
+
+/**
+ * The name of `list[index]` for a report: its slug or name (the first of {@link ENTRY_NAME_KEYS} it has as text),
+ * when no other entry of the list has the same; undefined otherwise (the report then shows the position).
+ */
+export function entryName(list: readonly unknown[], index: number): string | undefined {
+    const item = list[index];
+    if (item === null || typeof item !== "object" || Array.isArray(item)) return undefined;
+    for (const key of ENTRY_NAME_KEYS) {
+        const name = (item as Record<string, unknown>)[key];
+        if (typeof name !== "string" || name === "") continue;
+        const same = list.filter(
+            (other) => other !== null && typeof other === "object" && (other as Record<string, unknown>)[key] === name,
+        );
+        return same.length === 1 ? name : undefined;
+    }
+    return undefined;
 }
 
 /** A value or every reason there is none. The `?: never` lets callers destructure either branch. */
@@ -22,24 +64,52 @@ export type Result<T, E> = { ok: true; value: T; error?: never } | { ok: false; 
 export const ok = <T, E>(value: T): Result<T, E> => ({ ok: true, value });
 export const err = <T, E>(error: E): Result<T, E> => ({ ok: false, error });
 
-/** `["pipelines", 2, "triggers", 0]` becomes `ci-platform:pipelines[2].triggers[0]`. */
-export function formatConfigPath(path: ConfigPath): string {
+/**
+ * `["pipelines", 2, "triggers", 0]` becomes `ci-platform:pipelines[2].triggers[0]`; given the config as written
+ * (`raw`), list entries are named instead: `ci-platform:pipelines[kolibri].triggers[dagster]` (a name that is not a
+ * plain slug is quoted: `teams["Platform team"]`). An entry without a unique name keeps its position.
+ */
+export function formatConfigPath(path: ConfigPath, raw?: unknown): string {
     let out = CONFIG_NAMESPACE;
+    let node: unknown = raw === undefined ? undefined : { ...(raw as object) };
     path.forEach((part, i) => {
-        if (typeof part === "number") out += `[${part}]`;
-        else if (i === 0) out += `:${part}`;
+        const list = Array.isArray(node) ? (node as unknown[]) : undefined;
+        node = node !== null && typeof node === "object" ? (node as Record<string | number, unknown>)[part] : undefined;
+        if (typeof part === "number") {
+            const name = list === undefined ? undefined : entryName(list, part);
+            out +=
+                name === undefined
+                    ? `[${part}]`
+                    : /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !/^\d+$/.test(name)
+                      ? `[${name}]`
+                      : `[${JSON.stringify(name)}]`;
+        } else if (i === 0) out += `:${part}`;
         else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) out += `.${part}`;
         else out += `[${JSON.stringify(part)}]`;
     });
     return out;
 }
 
-/** One line per issue: `ci-platform:path: message. Fix: ...`. */
+/** One line per issue: `ci-platform:path: message. Fix: ...` (without a context: see {@link issueFormatter}). */
 export function formatIssue(issue: ConfigIssue): string {
-    const fix = issue.fix ? ` Fix: ${issue.fix}.` : "";
-    const end = /[.?!]$/.test(issue.message) ? "" : ".";
-    return `${formatConfigPath(issue.path)}: ${issue.message}${end}${fix}`;
+    return issueFormatter({})(issue);
 }
+
+/**
+ * Formats issues in a context: `file:line:column: ` first (when the place is known) and list entries named by slug
+ * or name (see {@link formatConfigPath}): `Pulumi.prod.yaml:212:7: ci-platform:pipelines[kolibri].queue: ...`.
+ */
+export const issueFormatter =
+    (context: IssueContext) =>
+    (issue: ConfigIssue): string => {
+        const fix = issue.fix ? ` Fix: ${issue.fix}.` : "";
+        const end = /[.?!]$/.test(issue.message) ? "" : ".";
+        const at = issue.at ?? context.locate?.(issue.path);
+        const where = context.file === undefined ? "" : `${context.file}${at ? `:${at.line}:${at.column}` : ""}: `;
+        // A problem of the whole file (its YAML, its settings) is placed by the file alone.
+        const path = where !== "" && issue.path.length === 0 ? "" : `${formatConfigPath(issue.path, context.raw)}: `;
+        return `${where}${path}${issue.message}${end}${fix}`;
+    };
 
 /** Orders issues by path so reports are stable whatever order the checks ran in. */
 export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { crossCheck } from "./cross-checks";
-import { CONFIG_NAMESPACE, ConfigIssue, ConfigPath, Result, didYouMean, err, ok, sortIssues } from "./issues";
+import { CONFIG_NAMESPACE, ConfigIssue, ConfigPath, Result, didYouMean, err, nearest, ok, sortIssues } from "./issues";
 import { PlatformConfig, SecretSet, SecretsConfig, platformConfigSchema } from "./schema";
 
 /** Raw stack config of the `ci-platform` namespace: key (without namespace) to its parsed YAML value. */
@@ -34,12 +34,12 @@ export function rawConfigFromMap(config: Readonly<Record<string, string>>): RawC
  * problem found: schema problems first reported per path, then (if the shape is sound) cross-reference problems.
  */
 export function parsePlatformConfig(raw: RawConfig): Result<PlatformConfig, ConfigIssue[]> {
-    const parsed = platformConfigSchema.safeParse(raw);
+    const parsed = platformConfigSchema.safeParse(raw, { error: ourWords });
     if (parsed.success) {
         const issues = crossCheck(parsed.data);
         return issues.length > 0 ? err(sortIssues(issues)) : ok(parsed.data);
     }
-    const issues = parsed.error.issues.flatMap((issue) => fromZodIssue(issue, raw));
+    const issues = mergeMisspelt(parsed.error.issues.flatMap((issue) => fromZodIssue(issue, raw)));
     // Still report cross-reference problems among the entries that did parse, so one run shows everything;
     // references to entries that failed to parse are not reported again as unknown.
     const { config, dropped } = lenientParse(raw);
@@ -149,46 +149,135 @@ function keepValid(values: unknown[], element: z.core.$ZodType, dropped: Set<str
     return kept;
 }
 
+/**
+ * Our words for what zod would otherwise say in its own ("Invalid input: expected number, received string", "Too big:
+ * expected number to be <=1000"). A message the schema sets itself (`{ error: ... }`) takes precedence over these
+ * (zod 4 error precedence: schema-level, then per-parse). Never names the value: values under `secrets` are secret;
+ * {@link fromZodIssue} adds the value where it may.
+ */
+function ourWords(issue: z.core.$ZodRawIssue): string {
+    switch (issue.code) {
+        case "invalid_type":
+            return `expected ${article(issue.expected)}`;
+        case "too_big": {
+            const max = String(issue.maximum);
+            const bound = issue.inclusive === false ? `below ${max}` : `at most ${max}`;
+            if (issue.origin === "string") return `must be ${bound} characters`;
+            if (issue.origin === "array" || issue.origin === "set") return `must list ${bound} entries`;
+            return `must be ${bound}`;
+        }
+        case "too_small": {
+            const min = String(issue.minimum);
+            const bound = issue.inclusive === false ? `above ${min}` : `at least ${min}`;
+            if (issue.origin === "string") return min === "1" ? "must not be empty" : `must be ${bound} characters`;
+            if (issue.origin === "array" || issue.origin === "set")
+                return min === "1" ? "must list at least one entry" : `must list ${bound} entries`;
+            return `must be ${bound}`;
+        }
+        case "invalid_value":
+            return `must be one of: ${issue.values.map((v) => String(v)).join(", ")}`;
+        case "invalid_union":
+            return "has none of the shapes allowed here";
+        case "invalid_key":
+            return "is not an allowed key here";
+        case "invalid_format":
+            return `is not in the expected format (${issue.format})`;
+        case "not_multiple_of":
+            return `must be a multiple of ${String(issue.divisor)}`;
+        case "invalid_element":
+            return "holds an entry that is not allowed";
+        default:
+            return "is not valid here";
+    }
+}
+
+/** "is 101; must be at most 100" for a number out of bounds in our words; the message as it is otherwise. */
+function withNumber(issue: z.core.$ZodIssue, raw: RawConfig, path: ConfigPath): string {
+    const value = valueAt(raw, path);
+    return typeof value === "number" && isOurWords(issue) ? `is ${value}; ${issue.message}` : issue.message;
+}
+
+/** Whether a finished issue's message is {@link ourWords}' (not one the schema words itself). */
+function isOurWords(issue: z.core.$ZodIssue): boolean {
+    // A finished issue carries every field the raw one had (zod 4 core: the message is added to the raw issue).
+    return issue.message === ourWords(issue as unknown as z.core.$ZodRawIssue);
+}
+
+/** What a value is, for "expected a number, not ..." (never used under `secrets`). */
+function describe(value: unknown): string {
+    if (value === null) return "empty";
+    if (Array.isArray(value)) return "a list";
+    if (typeof value === "string")
+        return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+    if (typeof value === "object") return "a map";
+    return `${typeof value === "number" ? "the number" : `the ${typeof value}`} ${String(value)}`;
+}
+
+/**
+ * One typo, one message: a misspelt required key (`maxSzie`) is both an unknown key and a missing one. The unknown
+ * key's "did you mean" names the missing key, so the "is required" problem of that key is left out.
+ */
+function mergeMisspelt(issues: readonly ConfigIssueDraft[]): ConfigIssue[] {
+    const suggested = new Set(
+        issues
+            .filter((i) => i.suggestion !== undefined)
+            .map((i) => JSON.stringify([...i.path.slice(0, -1), i.suggestion])),
+    );
+    return issues
+        .filter((i) => !(i.missing === true && suggested.has(JSON.stringify(i.path))))
+        .map(({ suggestion: _s, missing: _m, ...issue }) => issue);
+}
+
 /** Turns one zod issue into ours, with a fix. Never echoes values under `secrets`. */
-function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
+function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssueDraft[] {
     const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
     const secret = path[0] === "secrets";
+    // A value that is not there is missing, whatever the schema expected of it (a region enum would say
+    // "undefined is not an AWS region").
+    if (issue.code !== "unrecognized_keys" && path.length > 0 && valueAt(raw, path) === undefined)
+        return [required(path, issue.code === "invalid_type" ? issue.expected : "value")];
     switch (issue.code) {
         case "unrecognized_keys": {
             const known = knownKeysAt(path, raw);
-            return issue.keys.map((key) => ({
-                path: [...path, key],
-                message: `unknown key "${key}"${didYouMean(key, known) ? `; ${didYouMean(key, known).trim()}` : ""}`,
-                fix: `remove it or correct its spelling; keys allowed here: ${known.join(", ")}`,
-            }));
+            return issue.keys.map((key): ConfigIssueDraft => {
+                const guess = nearest(key, known);
+                const missing = guess !== undefined && valueAt(raw, [...path, guess]) === undefined;
+                return {
+                    path: [...path, key],
+                    message:
+                        guess === undefined ? `unknown key "${key}"` : `unknown key "${key}"; did you mean "${guess}"?`,
+                    // A likely typo gets the one key it is near; only a key near none lists what is allowed.
+                    fix:
+                        guess === undefined
+                            ? `remove it; keys allowed here: ${known.join(", ")}`
+                            : `rename it to "${guess}", or remove it`,
+                    suggestion: missing ? guess : undefined,
+                };
+            });
         }
         case "invalid_type":
-            if (valueAt(raw, path) === undefined)
-                return [
-                    {
-                        path,
-                        message: "is required",
-                        fix: `set ${issue.expected === "object" ? "it" : `it (a ${issue.expected})`}`,
-                    },
-                ];
+            if (valueAt(raw, path) === undefined) return [required(path, issue.expected)];
             return [
                 {
                     path,
-                    message:
-                        secret || issue.expected === "int" || issue.expected === "record"
-                            ? `expected ${article(issue.expected)}`
-                            : issue.message,
+                    message: secret
+                        ? `expected ${article(issue.expected)}`
+                        : isOurWords(issue)
+                          ? `${issue.message}, not ${describe(valueAt(raw, path))}`
+                          : issue.message,
                     fix: `give ${article(issue.expected)} here${issue.expected === "string" ? " (quote numbers and booleans meant as text)" : ""}`,
                 },
             ];
         case "invalid_value": {
             const input = valueAt(raw, path);
+            if (input === undefined) return [required(path, "value")];
             const allowed = issue.values.map((v) => String(v));
             const guess = !secret && typeof input === "string" ? didYouMean(input, allowed) : "";
+            const message = secret || !isOurWords(issue) ? issue.message : `${describe(input)} is not allowed here`;
             return [
                 {
                     path,
-                    message: `${secret ? "is not an allowed value" : issue.message}${guess ? `; ${guess.trim()}` : ""}`,
+                    message: `${secret ? "is not an allowed value" : message}${guess ? `; ${guess.trim()}` : ""}`,
                     fix: allowed.length <= 8 ? `use one of: ${allowed.join(", ")}` : undefined,
                 },
             ];
@@ -204,9 +293,9 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
         case "invalid_union":
             return [{ path, message: secret ? "has an unexpected shape" : issue.message }];
         case "too_small":
-            return [{ path, message: secret ? "is too short" : issue.message, fix: smallFix(issue) }];
+            return [{ path, message: secret ? "is too short" : withNumber(issue, raw, path), fix: smallFix(issue) }];
         case "too_big":
-            return [{ path, message: secret ? "is too long" : issue.message, fix: bigFix(issue) }];
+            return [{ path, message: secret ? "is too long" : withNumber(issue, raw, path), fix: bigFix(issue) }];
         default:
             // Our own checks (regex, refine) word their messages as the rule the value breaks ("must be ...").
             return [
@@ -219,6 +308,23 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: RawConfig): ConfigIssue[] {
                 },
             ];
     }
+}
+
+/** A problem as {@link fromZodIssue} finds it, with what {@link mergeMisspelt} needs to merge a typo's two. */
+interface ConfigIssueDraft extends ConfigIssue {
+    /** An unknown key's likely intended key, missing from the same object. */
+    readonly suggestion?: string;
+    /** The problem is that the value is missing. */
+    readonly missing?: boolean;
+}
+
+function required(path: ConfigPath, expected: string): ConfigIssueDraft {
+    return {
+        path,
+        message: "is required",
+        fix: `set ${expected === "object" || expected === "value" ? "it" : `it (${article(expected)})`}`,
+        missing: true,
+    };
 }
 
 function bigFix(issue: z.core.$ZodIssueTooBig): string {

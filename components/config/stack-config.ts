@@ -1,20 +1,47 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, ConfigIssue, formatIssue, sortIssues } from "./issues";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { CONFIG_NAMESPACE, ConfigIssue, IssueContext, issueFormatter, sortIssues } from "./issues";
 import { RawConfig, parsePlatformConfig, rawConfigFromMap, secretsShape } from "./load";
 import { PlatformConfig, SecretsConfig, secretsSchema } from "./schema";
-import { SECRET_CONFIG_KEY } from "./stack-file";
+import { SECRET_CONFIG_KEY, stackFileContext } from "./stack-file";
 
 /**
  * Invalid stack config. A `RunError`, so Pulumi prints the message without a stack trace; the offline plan
- * prints `issues` one per line and exits with code 2.
+ * prints `issues` one per line and exits with code 2. `context` names list entries by slug or name and gives each
+ * problem's `file:line:column` in the stack file, where known.
  */
 export class ConfigError extends pulumi.RunError {
-    constructor(public readonly issues: readonly ConfigIssue[]) {
-        super(
-            `${issues.length} problem${issues.length === 1 ? "" : "s"} in the stack config; nothing was created:\n` +
-                issues.map((i) => `  ${formatIssue(i)}`).join("\n"),
-        );
+    constructor(
+        public readonly issues: readonly ConfigIssue[],
+        public readonly context: IssueContext = {},
+    ) {
+        super(formatConfigError(issues, context));
         this.name = "ConfigError";
+    }
+}
+
+/** The report of invalid config: a count, then one indented line per problem. */
+export function formatConfigError(issues: readonly ConfigIssue[], context: IssueContext = {}): string {
+    const format = issueFormatter(context);
+    return (
+        `${issues.length} problem${issues.length === 1 ? "" : "s"} in the stack config; nothing was created:\n` +
+        issues.map((i) => `  ${format(i)}`).join("\n")
+    );
+}
+
+/**
+ * The context of the running stack's problems: its config as written (names list entries) and, when the stack file
+ * `Pulumi.<stack>.yaml` is in the working directory (where the Pulumi CLI runs the program), the place of each
+ * problem in it. A stack file that cannot be read only loses the places.
+ */
+export function runningStackContext(raw: RawConfig): IssueContext {
+    try {
+        const file = `Pulumi.${pulumi.getStack()}.yaml`;
+        const fromFile = stackFileContext(readFileSync(path.join(process.cwd(), file), "utf8"), file);
+        return { ...fromFile, raw };
+    } catch {
+        return { raw };
     }
 }
 
@@ -92,11 +119,13 @@ export function loadStackConfig(
     options: { raw?: RawConfig; secretKeys?: readonly string[]; extraChecks?: readonly ExtraCheck[] } = {},
 ): PlatformConfig {
     const secretIssues = secretKeyIssues(options.secretKeys ?? (options.raw === undefined ? runtimeSecretKeys() : []));
-    const result = parsePlatformConfig(options.raw ?? readRawStackConfig());
+    const raw = options.raw ?? readRawStackConfig();
+    const result = parsePlatformConfig(raw);
+    const context = () => (options.raw === undefined ? runningStackContext(raw) : { raw });
     if (!result.ok || secretIssues.length > 0)
-        throw new ConfigError(sortIssues([...secretIssues, ...(result.error ?? [])]));
+        throw new ConfigError(sortIssues([...secretIssues, ...(result.error ?? [])]), context());
     const issues = (options.extraChecks ?? []).flatMap((check) => check(result.value));
-    if (issues.length > 0) throw new ConfigError(sortIssues(issues));
+    if (issues.length > 0) throw new ConfigError(sortIssues(issues), context());
     return { ...result.value, secrets: secretsShape(result.value.secrets) };
 }
 

@@ -1,9 +1,12 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import {
     ConfigError,
     ConfigIssue,
+    IssueContext,
     checkStackFile,
+    stackFileContext,
     parsePlatformConfig,
     rawConfigFromMap,
     withSchemaIssues,
@@ -48,7 +51,8 @@ export function secretVersionsIn(text: string): string[] {
  * reported together with the schema's problems.
  */
 export function readStackFile(file: string): StackConfig {
-    const checked = checkStackFile(readFileSync(file));
+    const bytes = readFileSync(file);
+    const checked = checkStackFile(bytes);
     const config: Record<string, string> = {};
     const secretKeys = new Set<string>();
     for (const [key, value] of Object.entries(checked.config ?? {})) {
@@ -58,17 +62,45 @@ export function readStackFile(file: string): StackConfig {
     }
     if (checked.issues.length > 0) {
         const parsed = checked.config === null ? undefined : parsePlatformConfig(rawConfigFromMap(config));
-        throw new ConfigError(withSchemaIssues(checked.issues, parsed?.error ?? []));
+        throw new ConfigError(withSchemaIssues(checked.issues, parsed?.error ?? []), contextOfBytes(bytes, file));
     }
     return { config, secretKeys: [...secretKeys].sort() };
 }
 
-/** {@link readStackFile}, with the problems of an invalid file returned instead of thrown (for dr and simulate). */
-export function readStackFileOrIssues(file: string): { stack: StackConfig } | { issues: readonly ConfigIssue[] } {
+/** The stack file's name as a report prints it: relative to the working directory when inside it. */
+export function displayName(file: string): string {
+    const relative = path.relative(process.cwd(), file);
+    return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+}
+
+function contextOfBytes(bytes: Uint8Array, file: string): IssueContext {
+    return stackFileContext(new TextDecoder("utf-8").decode(bytes), displayName(file));
+}
+
+/**
+ * How to report a stack file's problems (see {@link IssueContext}): list entries named by slug or name, and each
+ * problem's `file:line:column`. A file that cannot be read gives a context with its name only.
+ */
+export function stackFileIssueContext(file: string): IssueContext {
     try {
-        return { stack: readStackFile(file) };
+        return contextOfBytes(readFileSync(file), file);
+    } catch {
+        return { file: displayName(file) };
+    }
+}
+
+/**
+ * {@link readStackFile}, with the problems of an invalid file returned instead of thrown (for dr and simulate), and
+ * the context to report them and any later problem of the same file in.
+ */
+export function readStackFileOrIssues(
+    file: string,
+): { stack: StackConfig; context: IssueContext } | { issues: readonly ConfigIssue[]; context: IssueContext } {
+    try {
+        const stack = readStackFile(file);
+        return { stack, context: stackFileIssueContext(file) };
     } catch (e) {
-        if (e instanceof ConfigError) return { issues: e.issues };
+        if (e instanceof ConfigError) return { issues: e.issues, context: e.context };
         throw e;
     }
 }

@@ -242,6 +242,6 @@ describe("organizationRules as Pulumi hands it to the program", () => {
     it("refuses other text", () => {
         const raw = validRawConfig();
         raw.organizationRules = "yes";
-        expectOne(raw, "ci-platform:organizationRules", /expected boolean/);
+        expectOne(raw, "ci-platform:organizationRules", /expected a boolean, not the text "yes"/);
     });
 });

@@ -29,35 +29,35 @@ const cases: [string, string, string, Buffer | string, RegExp][] = [
         "secure-outside",
         "      description: Owns the CI platform",
         "      description:\n        secure: v1:abc:ZGVm",
-        /^ {2}ci-platform:teams\[0\]\.description: holds a secure: \(encrypted\) value outside ci-platform:secrets.* Fix: /m,
+        /^ {2}\S+Pulumi\.secure-outside\.yaml:\d+:\d+: ci-platform:teams\[platform\]\.description: holds a secure: \(encrypted\) value outside ci-platform:secrets.* Fix: /m,
     ],
     [
         "bytes that are not UTF-8",
         "latin1",
         "Kolibri product engineering",
         Buffer.from([0x4b, 0x6f, 0x6c, 0x69, 0x62, 0x72, 0xed]),
-        /^ {2}ci-platform:teams\[1\]\.description: line \d+ of the stack file holds bytes that are not UTF-8.* Fix: /m,
+        /^ {2}\S+Pulumi\.latin1\.yaml:\d+:\d+: ci-platform:teams\[kolibri\]\.description: line \d+ of the stack file holds bytes that are not UTF-8.* Fix: /m,
     ],
     [
         "a package path outside the repository (crashed with exit 1)",
         "dotdot",
         "path: python_modules/dagster-pipes,",
         "path: python_modules/../../etc,",
-        /^ {2}ci-platform:pipelines\[6\]\.packages\[1\]\.path: .*must not contain \. or \.\. segments.* Fix: /m,
+        /^ {2}\S+Pulumi\.dotdot\.yaml:\d+:\d+: ci-platform:pipelines\[dagster\]\.packages\[dagster-pipes\]\.path: .*must not contain \. or \.\. segments.* Fix: /m,
     ],
     [
         "a wrongly typed secrets (crashed with exit 1)",
         "secrets-list",
         "  ci-platform:secrets:\n",
         "  ci-platform:secrets: [1, 2]\n  ci-platform:unused:\n",
-        /^ {2}ci-platform:secrets: expected an object\. Fix: /m,
+        /^ {2}\S+Pulumi\.secrets-list\.yaml:\d+:\d+: ci-platform:secrets: expected an object\. Fix: /m,
     ],
     [
         "a number where the organization slug belongs",
         "org-number",
         "ci-platform:organization: learningequality",
         "ci-platform:organization: 12345",
-        /^ {2}ci-platform:organization: is a number \(12345\).* Fix: /m,
+        /^ {2}\S+Pulumi\.org-number\.yaml:\d+:\d+: ci-platform:organization: is a number \(12345\).* Fix: /m,
     ],
 ];
 
@@ -83,7 +83,10 @@ describe("a bad stack file: exit 2 with its problems", () => {
         ]);
         for (const result of [simulate, dr]) {
             assert.equal(result.code, 2, result.stderr);
-            assert.match(result.stderr, /ci-platform:teams\[0\]\.description: holds a secure: \(encrypted\) value/);
+            assert.match(
+                result.stderr,
+                /ci-platform:teams\[platform\]\.description: holds a secure: \(encrypted\) value/,
+            );
         }
     });
 });

@@ -43,7 +43,8 @@ describe("parsePlatformConfig", () => {
             "an unknown key in a pipeline",
             (raw) => (entry(raw, "pipelines", 1).triggerz = []),
             "ci-platform:pipelines[1].triggerz",
-            /did you mean "triggers"\?.*keys allowed here: .*triggers/,
+            // One typo, one suggestion: not the list of every allowed key.
+            /did you mean "triggers"\? Fix: rename it to "triggers", or remove it\.$/,
         ],
         [
             "a trigger naming an unknown pipeline, with the nearest slug",

@@ -116,7 +116,7 @@ describe("output written to a slow pipe is never cut", () => {
             const piped = await throughSlowPipe("stderr", script, args);
             assert.equal(piped.code, 2);
             assert.equal(piped.text, file.stderr);
-            const queueProblems = piped.text.match(/ci-platform:pipelines\[\d+\]\.queue/g) ?? [];
+            const queueProblems = piped.text.match(/ci-platform:pipelines\[[a-z0-9-]+\]\.queue/g) ?? [];
             assert.equal(queueProblems.length, INVALID_PIPELINES);
         });
     }

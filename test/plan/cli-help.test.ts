@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+import { CliOption, CliSpec, helpOf, parseCli } from "../../scripts/cli";
+import { runScript } from "../fixtures/cli";
+
+/*
+ * Issue 13, "Help and errors": every script of package.json answers --help (exit 0: usage, options, examples), a
+ * wrong flag with exit 2 and the usage, and a file it cannot read with one line (no ENOENT, no stack trace).
+ */
+
+const SPEC = {
+    name: "demo",
+    synopsis: ["--in FILE [--dry-run]"],
+    summary: "Does a demo.",
+    options: {
+        in: { type: "string", value: "FILE", help: "the input" },
+        "dry-run": { type: "boolean", help: "change nothing" },
+    },
+    examples: [["npm run demo -- --in a.json", "the usual"]],
+    exitCodes: [[0, "done"]],
+} as const satisfies CliSpec<Readonly<Record<string, CliOption>>>;
+
+describe("the shared command-line skeleton (scripts/cli.ts)", () => {
+    it("parses the declared options", () => {
+        const parsed = parseCli(SPEC, ["--in", "a.json", "--dry-run"]);
+        assert.ok(parsed.run);
+        assert.deepEqual(parsed.values, { in: "a.json", "dry-run": true });
+    });
+
+    it("answers --help with usage, options, examples and exit codes, exit 0", () => {
+        const parsed = parseCli(SPEC, ["--help"]);
+        assert.ok(!parsed.run);
+        assert.equal(parsed.code, 0);
+        assert.equal(parsed.stdout, helpOf(SPEC));
+        assert.match(parsed.stdout, /^usage: npm run demo -- --in FILE \[--dry-run\]\n/);
+        assert.match(parsed.stdout, /^ {2}--in FILE {2}the input$/m);
+        assert.match(parsed.stdout, /^Examples:\n {2}npm run demo -- --in a\.json {2}# the usual$/m);
+        assert.match(parsed.stdout, /^Exit codes:\n {2}0 {2}done$/m);
+    });
+
+    it("answers a wrong flag with exit 2, the nearest flag and the usage", () => {
+        const parsed = parseCli(SPEC, ["--inn", "a.json"]);
+        assert.ok(!parsed.run);
+        assert.equal(parsed.code, 2);
+        assert.match(parsed.stderr, /^demo: unknown option --inn; did you mean --in\?\nusage: npm run demo -- /);
+    });
+
+    it("lists the options when no flag is near, and names a missing value or a stray argument", () => {
+        const far = parseCli(SPEC, ["--zzzzzz"]);
+        assert.ok(!far.run && far.code === 2);
+        assert.match(far.stderr, /unknown option --zzzzzz; options: --in --dry-run/);
+        const missing = parseCli(SPEC, ["--in"]);
+        assert.ok(!missing.run && missing.code === 2);
+        assert.match(missing.stderr, /^demo: option --in needs a value\n/);
+        const stray = parseCli(SPEC, ["a.json"]);
+        assert.ok(!stray.run && stray.code === 2);
+        assert.match(stray.stderr, /^demo: unexpected argument "a\.json"/);
+    });
+});
+
+const scripts: [string, string][] = [
+    ["plan", "scripts/plan.ts"],
+    ["dr", "scripts/dr.ts"],
+    ["simulate", "scripts/simulate.ts"],
+    ["images:bump", "scripts/images-bump.ts"],
+    ["bench", "scripts/bench.ts"],
+];
+
+describe("every script of package.json", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ci-platform-help-"));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("answers --help: exit 0, usage, options and examples", async () => {
+        const runs = await Promise.all(scripts.map(([, file]) => runScript(file, ["--help"])));
+        runs.forEach((out, i) => {
+            const name = scripts[i][0];
+            assert.equal(out.code, 0, `${name}: ${out.stderr}`);
+            assert.ok(out.stdout.startsWith(`usage: npm run ${name} --`), `${name}:\n${out.stdout}`);
+            assert.match(out.stdout, /\nOptions:\n[\s\S]*\nExamples:\n {2}npm run /, name);
+        });
+    });
+
+    it("answers a wrong flag with exit 2 and the usage, no stack trace", async () => {
+        const runs = await Promise.all(scripts.map(([, file]) => runScript(file, ["--no-such-flag"])));
+        runs.forEach((out, i) => {
+            const name = scripts[i][0];
+            assert.equal(out.code, 2, `${name}: ${out.stderr}`);
+            assert.match(out.stderr, new RegExp(`^${name}: unknown option --no-such-flag`), name);
+            assert.match(out.stderr, new RegExp(`\\nusage: npm run ${name} -- `), name);
+            assert.doesNotMatch(out.stderr, /\n\s+at /, `${name}: no stack trace`);
+        });
+    });
+
+    it("plan --help says how to make the base JSON of --diff", async () => {
+        const out = await runScript("scripts/plan.ts", ["--help"]);
+        assert.match(out.stdout, /npm run plan -- --json \S*base\.json.*# the base for --diff/);
+    });
+
+    it("a missing file is one line naming it, without ENOENT or a stack trace", async () => {
+        const missing = path.join(dir, "missing.json");
+        const [diff, config, stack, dr, simulate, bump] = await Promise.all([
+            runScript("scripts/plan.ts", ["--diff", missing]),
+            runScript("scripts/plan.ts", ["--config", missing]),
+            runScript("scripts/plan.ts", ["--stack", "no-such-stack"]),
+            runScript("scripts/dr.ts", ["--region", "us-east-1", "--config", missing]),
+            runScript("scripts/simulate.ts", ["--pipeline", "x", "--config", missing]),
+            runScript("scripts/images-bump.ts", ["buildkite-test", "--root", dir]),
+        ]);
+        for (const out of [diff, config, stack, dr, simulate, bump]) {
+            assert.notEqual(out.code, 0);
+            assert.equal(out.stderr.trimEnd().split("\n").length, 1, out.stderr);
+            assert.doesNotMatch(out.stderr, /ENOENT|\n\s+at /);
+        }
+        assert.match(diff.stderr, /^plan: cannot read --diff \S+missing\.json: no such file; write the base first/);
+        assert.match(
+            stack.stderr,
+            /^plan: no stack file Pulumi\.no-such-stack\.yaml for --stack no-such-stack; stacks here: .*prod/,
+        );
+        assert.match(bump.stderr, /^images:bump: cannot read \S+versions\.json: no such file/);
+    });
+});
