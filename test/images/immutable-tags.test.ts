@@ -54,7 +54,7 @@ describe("image tags are immutable by construction", () => {
         assert.equal(result.code, 2, result.stdout);
         assert.match(
             result.stderr,
-            /ci-platform:images\[0\]\.name: agent-images\/buildkite-test\/Dockerfile changed since version \S+ was pinned/,
+            /ci-platform:images\[buildkite-test\]\.name: agent-images\/buildkite-test\/Dockerfile changed since version \S+ was pinned/,
         );
         assert.match(result.stderr, /npm run images:bump -- buildkite-test/);
         assert.doesNotMatch(result.stderr, /deb-builder/);

@@ -151,7 +151,9 @@ describe("npm run dr", () => {
     });
 
     it("refuses --lost without --region, and --to a region that is not a healthy AWS region", async () => {
-        assert.equal((await dr("--fleet", "linux-us-east-1", "--lost")).code, 1);
+        const misplaced = await dr("--fleet", "linux-us-east-1", "--lost");
+        assert.equal(misplaced.code, 2, "bad usage exits 2 (scripts/cli.ts)");
+        assert.match(misplaced.stderr, /--lost and --to go with --region REGION/);
         const same = await dr("--region", "eu-west-1", "--lost", "--to", "eu-west-1");
         assert.equal(same.code, 2);
         assert.match(same.stderr, /--to must be a healthy AWS region other than eu-west-1/);

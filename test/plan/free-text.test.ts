@@ -107,6 +107,8 @@ const NOT_FREE_TEXT: Readonly<Record<string, string>> = {
             "deployRoles[].buildkite.steps[]",
             "deployRoles[].githubActions.repository",
             "kmsAdministrators[]",
+            "adopt[].resource",
+            "adopt[].id",
         ].map((p) => [p, "a setting the platform acts on, not prose"]),
     ),
     ...Object.fromEntries(
