@@ -9,7 +9,13 @@
 import * as path from "node:path";
 import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
 import { hookObjectName, secretsBucketName, shellArg } from "../components/agents/naming";
-import { Evacuation, evacuatedFleetName, evacuation, imagePushes } from "../components/agents/recovery";
+import {
+    Evacuation,
+    evacuatedFleetName,
+    evacuation,
+    evacuationFilterCommand,
+    imagePushes,
+} from "../components/agents/recovery";
 import {
     AWS_REGION_NAMES,
     didYouMean,
@@ -157,7 +163,6 @@ export function renderEvacuation(
 ): string {
     const lines: string[] = [];
     const stackArg = `--stack ${shellArg(stack)}`;
-    const dependents = new Set(plan.dependents);
     let step = 0;
     const numbered = (c: string) => lines.push(`  ${++step}. ${c}`);
     lines.push(
@@ -195,16 +200,24 @@ export function renderEvacuation(
         "     comes back), and nothing new shares a name with what they left, IAM roles included (IAM is global).",
     );
     if (plan.unprotect.length > 0) {
-        lines.push("  `pulumi state delete` refuses a protected resource, and `pulumi up` stops at one, until it is");
-        lines.push("  unprotected (state only):");
+        lines.push("  The filter below refuses a protected resource until it is unprotected (state only, one");
+        lines.push("  deliberate step each):");
         plan.unprotect.forEach((u) => numbered(`pulumi state unprotect ${stackArg} --yes ${shellArg(u)}`));
     }
-    lines.push("  Drop the lost region's resources from the state (state only), dependents first: the CLI refuses a");
-    lines.push("  resource that another still depends on, is parented to or is managed by:");
-    for (const u of plan.deletes)
-        numbered(
-            `pulumi state delete ${stackArg} --yes ${shellArg(u)}${dependents.has(u) ? "   # outside the region, depends on it: pulumi up creates it again" : ""}`,
-        );
+    lines.push("  Drop the lost region's resources, and only them, from the state (state only). Healthy resources that");
+    lines.push("  depend on them stay (Buildkite pipelines, other regions, components); only those references go:");
+    numbered(
+        `pulumi stack export ${stackArg} --file before.json   (keep it: \`pulumi stack import ${stackArg} --file before.json\` undoes the next steps)`,
+    );
+    numbered(evacuationFilterCommand(plan.providers, "before.json", "after.json"));
+    numbered(`pulumi stack import ${stackArg} --file after.json`);
+    lines.push(
+        `     It removes ${plan.lost.length + plan.providers.length} resources; these healthy ones stay, without their references to them:`,
+    );
+    for (const u of plan.referrers) lines.push(`       ${u}`);
+    lines.push("     jq stops, writing nothing, at a lost resource still protected, a healthy resource parented to a");
+    lines.push("     lost one, or a pending operation on a healthy one; `pulumi stack import` refuses a state with a");
+    lines.push("     dangling reference. Nobody else runs pulumi on the stack between export and import.");
     numbered(
         "npm run plan -- --diff base.json: the new fleets, and their region's bucket, keys, objects and image pushes if new, are created; the lost region's resources show as deleted (they left the state: nothing calls its API)",
     );

@@ -284,12 +284,22 @@ export function regionResources(config: PlatformConfig, region: string, options:
  * another region under the same name would keep its URNs and change their provider, which the engine plans as a
  * replacement that starts, for the stack and token parameter (deleteBeforeReplace, see agent-fleet.ts), with a delete
  * in the lost region: it fails. So the runbook declares NEW fleets (new names) in a healthy region, and first drops
- * every resource of the lost region from the state (`pulumi state delete`: a state-only command; the resources stay in
- * the account). Then `pulumi up` finds nothing of the lost region in the state: it creates the new fleets and deletes
- * only what lives in Buildkite (the old fleets' tokens and their queues if unused) or nowhere (components).
+ * every resource of the lost region from the state, and nothing else (the resources stay in the account). Then
+ * `pulumi up` finds nothing of the lost region in the state: it creates the new fleets and deletes only what lives in
+ * Buildkite (the old fleets' tokens and their queues if unused) or nowhere (components).
  *
- * The sets are derived from the offline plan, not from naming tables: a resource is the lost region's when its provider
- * is (the region's AWS provider, and the docker provider whose pushes all go to the region's repositories).
+ * Healthy resources depend on lost ones (a pipeline on the image pushes its steps pull, in every region that runs it;
+ * the read role's policy on every token key). `pulumi state delete` refuses a resource others depend on unless
+ * --target-dependents, which deletes the dependents too (pulumi/pulumi v3.259.0 pkg/resource/edit/operations.go
+ * DeleteResource, OnlyDependsOn): a protected pipeline would leave the state and the next `pulumi up` would create a
+ * duplicate. The CLI has no command that drops one edge, so the evacuation edits the exported state instead:
+ * `pulumi stack export`, the jq filter below (removes the lost resources and every reference to them), then
+ * `pulumi stack import`, which checks the result as a whole (pkg/cmd/pulumi/stack/io.go SaveSnapshot: VerifyIntegrity)
+ * and calls no provider.
+ *
+ * The lost set is derived in the filter from the state itself (what the state holds is what matters): every resource
+ * whose provider is one of the region's providers, and those providers. The providers come from the offline plan: the
+ * region's AWS provider, and the docker provider whose pushes all go to the region's repositories.
  */
 
 /** A resource of the offline plan (scripts/plan/model.ts PlanResource), as the evacuation reads it. */
@@ -312,15 +322,12 @@ export interface Evacuation {
     /** Every resource managed through those providers: in the lost region's account (IAM ones are global). */
     readonly lost: readonly string[];
     /**
-     * Resources outside the region that depend on a lost one (the read role's token-key policy names every token key).
-     * `pulumi state delete` refuses a resource others depend on, so they leave the state too; `pulumi up` creates them
-     * again through their own, healthy, provider.
+     * Resources outside the region that refer to a lost one: they stay in the state, the filter drops only those
+     * references (the read role's token-key policy, the pipelines that pull the region's image pushes).
      */
-    readonly dependents: readonly string[];
-    /** The protected ones among them: `pulumi state delete` refuses them until `pulumi state unprotect`. */
+    readonly referrers: readonly string[];
+    /** The protected lost ones: the filter refuses them until `pulumi state unprotect` (a deliberate act each). */
     readonly unprotect: readonly string[];
-    /** Every URN to drop from the state, in an order the CLI accepts: dependents first, providers last. */
-    readonly deletes: readonly string[];
     /** The fleets (Fleet components) whose resources are lost. */
     readonly fleets: readonly string[];
 }
@@ -328,12 +335,42 @@ export interface Evacuation {
 const FLEET_TYPE = TYPES.fleet;
 
 /**
- * The evacuation of `region` from the offline plan of the current config (the one that still declares it). Pure.
- * `pulumi state delete` refuses to delete a resource that another resource depends on, is parented to or is managed by
- * (pulumi/pulumi pkg/resource/edit/operations.go DeleteResource: ResourceHasDependenciesError, "Delete those resources
- * first or pass --target-dependents"), and a protected one without --force (ResourceProtectedError): hence the order
- * and the unprotect step.
+ * The jq program that takes the lost region's resources out of an exported deployment (`pulumi stack export`,
+ * apitype.UntypedDeployment version 3: `{version, deployment: {manifest, resources, pending_operations}}`), given
+ * `$providers`, the URNs of the region's providers. It removes every resource whose provider is one of them, and the
+ * providers; from every other resource it removes the references to those: `dependencies`, `propertyDependencies`,
+ * `deletedWith`, `replaceWith` (pulumi/pulumi v3.259.0 pkg/resource/state.go GetAllDependencies lists them, with
+ * `parent` and `provider`; deploy/snapshot.go VerifyIntegrity rejects a reference to a missing resource). It stops
+ * (jq exits 5, no output) rather than drop anything else: a lost resource still protected, a healthy one parented to
+ * a lost one, a pending operation on a healthy one (`pulumi stack import` would clear it: io.go SaveSnapshot).
+ * Order and every other field are kept. Written for jq 1.6 (Debian's). Single quotes never appear in it.
  */
+export const EVACUATION_JQ = [
+    'def purl: if . then split("::") | .[:-1] | join("::") else null end;',
+    "($providers | map({key: ., value: true}) | from_entries) as $p",
+    "| .deployment.resources as $all",
+    '| ([$all[] | select($p[.urn] or $p[.provider | purl // ""]) | .urn] | map({key: ., value: true}) | from_entries) as $gone',
+    '| ([$all[] | select($gone[.urn] and .protect == true) | .urn]) as $prot',
+    '| if ($prot | length) > 0 then error("still protected, run pulumi state unprotect first: \\($prot | join(", "))") else . end',
+    '| ([$all[] | select(($gone[.urn] | not) and $gone[.parent // ""]) | .urn]) as $orph',
+    '| if ($orph | length) > 0 then error("healthy children of lost resources, resolve by hand: \\($orph | join(", "))") else . end',
+    '| ([(.deployment.pending_operations // [])[] | select(($gone[.resource.urn] or $p[.resource.provider | purl // ""]) | not) | .resource.urn]) as $pend',
+    '| if ($pend | length) > 0 then error("pending operations on healthy resources, resolve them first: \\($pend | join(", "))") else . end',
+    "| def keep: map(select($gone[.] | not));",
+    "def clean: if .dependencies then .dependencies |= keep else . end",
+    "| if .propertyDependencies then .propertyDependencies |= map_values(keep) else . end",
+    '| if $gone[.deletedWith // ""] then del(.deletedWith) else . end',
+    "| if .replaceWith then .replaceWith |= keep else . end;",
+    ".deployment.resources |= [.[] | select($gone[.urn] | not) | clean]",
+    "| if .deployment.pending_operations then .deployment.pending_operations |= [] else . end",
+].join(" ");
+
+/** The shell command that runs {@link EVACUATION_JQ} on `input` into `output`. */
+export function evacuationFilterCommand(providers: readonly string[], input: string, output: string): string {
+    return `jq --argjson providers ${shellArg(JSON.stringify(providers))} ${shellArg(EVACUATION_JQ)} ${shellArg(input)} > ${shellArg(output)}`;
+}
+
+/** The evacuation of `region` from the offline plan of the current config (the one that still declares it). Pure. */
 export function evacuation(resources: readonly EvacuationResource[], region: string): Evacuation {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const awsProviders = new Set(
@@ -353,42 +390,16 @@ export function evacuation(resources: readonly EvacuationResource[], region: str
     const providers = [...awsProviders, ...dockerProviders].sort();
     const providerSet = new Set(providers);
     const lost = resources.filter((r) => r.provider && providerSet.has(r.provider)).map((r) => r.urn);
-    // Whatever else depends on a lost resource, transitively, by dependency, parent or provider.
     const gone = new Set([...lost, ...providers]);
-    const dependents: string[] = [];
-    for (let changed = true; changed;) {
-        changed = false;
-        for (const r of resources) {
-            if (gone.has(r.urn)) continue;
-            const refs = [...r.dependsOn, ...(r.parent ? [r.parent] : []), ...(r.provider ? [r.provider] : [])];
-            if (refs.some((u) => gone.has(u))) {
-                gone.add(r.urn);
-                dependents.push(r.urn);
-                changed = true;
-            }
-        }
-    }
-    // Dependents before what they depend on: repeatedly take what nothing left in the set refers to (sorted, stable).
-    const refsOf = (r: EvacuationResource) =>
-        [...r.dependsOn, ...(r.parent ? [r.parent] : []), ...(r.provider ? [r.provider] : [])].filter((u) =>
-            gone.has(u),
+    const referrers = resources
+        .filter((r) => !gone.has(r.urn) && r.dependsOn.some((d) => gone.has(d)))
+        .map((r) => r.urn)
+        .sort();
+    const orphans = resources.filter((r) => !gone.has(r.urn) && r.parent !== null && gone.has(r.parent));
+    if (orphans.length > 0)
+        throw new Error(
+            `resources outside ${region} are children of its resources: ${orphans.map((r) => r.urn).join(", ")}`,
         );
-    const pending = new Set(gone);
-    const deletes: string[] = [];
-    while (pending.size > 0) {
-        const referenced = new Set(
-            [...pending].flatMap((u) => {
-                const r = byUrn.get(u);
-                return r ? refsOf(r) : [];
-            }),
-        );
-        const free = [...pending].filter((u) => !referenced.has(u)).sort();
-        if (free.length === 0) throw new Error(`a dependency cycle among ${[...pending].join(", ")}`);
-        for (const u of free) {
-            deletes.push(u);
-            pending.delete(u);
-        }
-    }
     const fleets = [
         ...new Set(
             lost.flatMap((u) => {
@@ -398,13 +409,13 @@ export function evacuation(resources: readonly EvacuationResource[], region: str
             }),
         ),
     ].sort();
+    const all = [...gone].sort();
     return {
         region,
         providers,
         lost: [...lost].sort(),
-        dependents: dependents.sort(),
-        unprotect: deletes.filter((u) => byUrn.get(u)?.protect === true),
-        deletes,
+        referrers,
+        unprotect: all.filter((u) => byUrn.get(u)?.protect === true),
         fleets,
     };
 }
