@@ -204,7 +204,9 @@ export function renderEvacuation(
         lines.push("  deliberate step each):");
         plan.unprotect.forEach((u) => numbered(`pulumi state unprotect ${stackArg} --yes ${shellArg(u)}`));
     }
-    lines.push("  Drop the lost region's resources, and only them, from the state (state only). Healthy resources that");
+    lines.push(
+        "  Drop the lost region's resources, and only them, from the state (state only). Healthy resources that",
+    );
     lines.push("  depend on them stay (Buildkite pipelines, other regions, components); only those references go:");
     numbered(
         `pulumi stack export ${stackArg} --file before.json   (keep it: \`pulumi stack import ${stackArg} --file before.json\` undoes the next steps)`,
@@ -215,9 +217,10 @@ export function renderEvacuation(
         `     It removes ${plan.lost.length + plan.providers.length} resources; these healthy ones stay, without their references to them:`,
     );
     for (const u of plan.referrers) lines.push(`       ${u}`);
-    lines.push("     jq stops, writing nothing, at a lost resource still protected, a healthy resource parented to a");
-    lines.push("     lost one, or a pending operation on a healthy one; `pulumi stack import` refuses a state with a");
-    lines.push("     dangling reference. Nobody else runs pulumi on the stack between export and import.");
+    lines.push("     jq stops with an error (after.json is left empty: import refuses it) at a lost resource still");
+    lines.push("     protected, a healthy resource parented to a lost one, or a pending operation on a healthy one;");
+    lines.push("     `pulumi stack import` refuses a state with a dangling reference. Nobody else runs pulumi on the");
+    lines.push("     stack between export and import (import replaces the whole state).");
     numbered(
         "npm run plan -- --diff base.json: the new fleets, and their region's bucket, keys, objects and image pushes if new, are created; the lost region's resources show as deleted (they left the state: nothing calls its API)",
     );

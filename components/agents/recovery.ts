@@ -350,7 +350,7 @@ export const EVACUATION_JQ = [
     "($providers | map({key: ., value: true}) | from_entries) as $p",
     "| .deployment.resources as $all",
     '| ([$all[] | select($p[.urn] or $p[.provider | purl // ""]) | .urn] | map({key: ., value: true}) | from_entries) as $gone',
-    '| ([$all[] | select($gone[.urn] and .protect == true) | .urn]) as $prot',
+    "| ([$all[] | select($gone[.urn] and .protect == true) | .urn]) as $prot",
     '| if ($prot | length) > 0 then error("still protected, run pulumi state unprotect first: \\($prot | join(", "))") else . end',
     '| ([$all[] | select(($gone[.urn] | not) and $gone[.parent // ""]) | .urn]) as $orph',
     '| if ($orph | length) > 0 then error("healthy children of lost resources, resolve by hand: \\($orph | join(", "))") else . end',
