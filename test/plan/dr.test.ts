@@ -99,7 +99,7 @@ describe("npm run dr", () => {
         assert.ok(pushes.includes(`push:  pulumi up --stack 'prod' --target '${urn}' --replace '${urn}'`));
     });
 
-    it("evacuates a lost region: new fleet names, unprotect, drop its resources from the state, then up", async () => {
+    it("evacuates a lost region: new fleet names, unprotect, export, filter, import, then up; no healthy resource dropped", async () => {
         const out = await dr("--region", "eu-west-1", "--lost", "--to", "eu-central-1");
         assert.equal(out.code, 0, out.stderr);
         const steps = out.stdout
@@ -108,36 +108,31 @@ describe("npm run dr", () => {
             .filter((l): l is string => l !== undefined);
         const index = (re: RegExp) => steps.findIndex((l) => re.test(l));
         const lastIndex = (re: RegExp) => steps.map((l) => re.test(l)).lastIndexOf(true);
-        const F = "urn:pulumi:prod::ci-platform::ci-platform:agents:Fleet$";
-        const deleted = steps
-            .filter((l) => l.startsWith("pulumi state delete --stack 'prod' --yes '"))
-            .map((l) => l.split(" --yes '")[1].split("'")[0]);
-        for (const urn of [
-            `${F}aws:cloudformation/stack:Stack::linux-eu-west-1-stack`,
-            `${F}aws:ssm/parameter:Parameter::linux-eu-west-1-token-parameter`,
-            `${F}aws:iam/policy:Policy::linux-eu-west-1-policy`,
-            `${F}aws:s3/bucketObjectv2:BucketObjectv2::linux-eu-west-1-bootstrap`,
-            "urn:pulumi:prod::ci-platform::ci-platform:agents:SecretsBucket$aws:kms/alias:Alias::secrets-eu-west-1-key-alias",
-            "urn:pulumi:prod::ci-platform::ci-platform:agents:SecretsBucket$aws:s3/bucket:Bucket::secrets-eu-west-1-bucket",
-            "urn:pulumi:prod::ci-platform::ci-platform:images:Image$aws:ecr/repository:Repository::deb-builder-eu-west-1-repository",
-            "urn:pulumi:prod::ci-platform::ci-platform:images:Image$docker:index/image:Image::deb-builder-eu-west-1-trixie",
+        assert.ok(!steps.some((l) => l.startsWith("pulumi state delete")), "no state delete: it drops dependents");
+        // The filter is given the region's providers, and derives the lost set from the state.
+        const jq = steps.find((l) => l.startsWith("jq "));
+        assert.ok(jq, "a jq filter step");
+        const providers = JSON.parse(/--argjson providers '([^']*)'/.exec(jq)?.[1] ?? "null") as unknown;
+        assert.deepEqual(providers, [
             "urn:pulumi:prod::ci-platform::pulumi:providers:aws::ci-platform-aws-eu-west-1",
             "urn:pulumi:prod::ci-platform::pulumi:providers:docker::docker-eu-west-1",
-        ])
-            assert.ok(deleted.includes(urn), `state delete of ${urn}`);
-        // Buildkite resources, components and the healthy regions' providers stay.
-        for (const kept of [/buildkite:/, /::ci-platform:agents:(Fleet|SecretsBucket)::/, /aws-us-east-1$/])
-            assert.ok(!deleted.some((u) => kept.test(u)), `${kept} is not state-deleted`);
-        assert.equal(new Set(deleted).size, deleted.length);
-        // Order: the new names first, unprotect before any delete, the stack before what it depends on, the
-        // providers last, then the diff and up.
+        ]);
+        assert.match(jq, / 'before\.json' > 'after\.json'$/);
+        // The healthy resources that referred to the region are named as kept, the dagster pipeline among them.
+        const kept = out.stdout.split("these healthy ones stay")[1]?.split("jq stops")[0] ?? "";
+        assert.match(kept, /buildkite:Pipeline\/pipeline:Pipeline::dagster-pipeline/);
+        // Order: the new names first, unprotect before the export, export, filter, import, then the diff and up.
         assert.match(steps[1], /replace fleets dagster-eu-west-1, linux-eu-west-1 with fleets of new names/);
         assert.match(steps[1], /linux-eu-west-1 -> linux-eu-central-1/);
-        assert.ok(lastIndex(/^pulumi state unprotect /) < index(/^pulumi state delete /));
-        assert.ok(
-            index(/stack:Stack::linux-eu-west-1-stack/) < index(/parameter:Parameter::linux-eu-west-1-token-parameter/),
+        assert.match(
+            steps.find((l) => l.startsWith("pulumi state unprotect")) ?? "",
+            /^pulumi state unprotect --stack 'prod' --yes '[^']*:Repository::buildkite-test-eu-west-1-repository'$/,
         );
-        assert.equal(lastIndex(/^pulumi state delete /), index(/providers:aws::ci-platform-aws-eu-west-1'$/));
+        assert.ok(
+            lastIndex(/^pulumi state unprotect /) < index(/^pulumi stack export --stack 'prod' --file before\.json/),
+        );
+        assert.equal(index(/^jq /), index(/^pulumi stack export /) + 1);
+        assert.equal(index(/^pulumi stack import --stack 'prod' --file after\.json$/), index(/^jq /) + 1);
         assert.match(steps.at(-2) ?? "", /^npm run plan -- --diff base\.json/);
         assert.match(steps.at(-1) ?? "", /^pulumi up --stack 'prod'/);
     });

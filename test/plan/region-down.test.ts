@@ -310,7 +310,7 @@ describe("region-down drill: no step calls the lost region's API", () => {
         assert.deepEqual(buildkite(after), buildkite(before).map(strip));
     });
 
-    it("the filter refuses a lost resource still protected, and a pending operation on a healthy resource", async () => {
+    it("the filter refuses a lost resource still protected, a healthy child of a lost one, a pending operation on a healthy one", async () => {
         const jq = commands().find((c) => c.startsWith("jq "));
         assert.ok(jq);
         const dir2 = mkdtempSync(path.join(tmpdir(), "region-down-refuse-"));
@@ -333,6 +333,24 @@ describe("region-down drill: no step calls the lost region's API", () => {
         assert.match(
             pending.stderr,
             /pending operations on healthy resources, resolve them first: [^\n]*dagster-pipeline/,
+        );
+        // A healthy resource parented to a lost one (not in this program): the filter stops, rather than orphan it.
+        const orphaned = structuredClone(unprotected);
+        const lostParent = orphaned.deployment.resources.find((r) => lostSet.has(r.urn) && r.custom);
+        assert.ok(lostParent);
+        orphaned.deployment.pending_operations = [];
+        orphaned.deployment.resources.push({
+            urn: "urn:pulumi:prod::ci-platform::x:y:Z::orphan",
+            custom: false,
+            type: "x:y:Z",
+            parent: lostParent.urn,
+        });
+        writeFileSync(path.join(dir2, "before.json"), JSON.stringify(orphaned));
+        const orphanRun = await runPrinted(jq, dir2);
+        assert.notEqual(orphanRun.code, 0);
+        assert.match(
+            orphanRun.stderr,
+            /healthy children of lost resources, resolve by hand: urn:pulumi:prod::ci-platform::x:y:Z::orphan/,
         );
         // A pending operation on a lost resource (the region went down mid-update) goes with it.
         const lostOne = unprotected.deployment.resources.find((r) => lostSet.has(r.urn) && r.custom);
