@@ -201,7 +201,7 @@ const commands = () =>
         .split("\n")
         .map(
             (l) =>
-                /^\s+\d+\. ((?:pulumi|jq) .*)$/.exec(l)?.[1] ??
+                /^\s+\d+\. ((?:pulumi|jq) .*?)(?:\s+#.*)?$/.exec(l)?.[1] ??
                 /^\s*(pulumi (?:up|refresh|destroy|import)\b.*)$/.exec(l)?.[1],
         )
         .filter((c): c is string => c !== undefined);
@@ -227,6 +227,17 @@ function replay(): Promise<{ before: StateDocument; after: StateDocument }> {
                 const r = state.deployment.resources.find((x) => x.urn === urn);
                 assert.ok(r, `${urn} is in the state`);
                 delete r.protect;
+            } else if (command.startsWith("pulumi state delete")) {
+                // Modelled too, so that a runbook that state-deletes is replayed faithfully (edit/operations.go
+                // DeleteResource: refused while protected or while another resource refers to it).
+                const urn = /--yes '([^']+)'/.exec(command)?.[1];
+                const r = state.deployment.resources.find((x) => x.urn === urn);
+                assert.ok(r && !r.protect, `${urn} is in the state, unprotected`);
+                assert.ok(
+                    !state.deployment.resources.some((x) => stateRefs(x).includes(r.urn)),
+                    `${urn} is not referred to`,
+                );
+                state.deployment.resources = state.deployment.resources.filter((x) => x !== r);
             } else if (command.startsWith("pulumi stack export")) {
                 assert.ok(file, command);
                 writeFileSync(path.join(work, file), JSON.stringify(state, null, 4));
