@@ -58,11 +58,10 @@ function renamedStackFile(withAliases: boolean): string {
         for (const t of (p.teams as Node[] | undefined) ?? []) if (t.team === OLD_TEAM) t.team = NEW_TEAM;
     }
 
-    rename(
-        list("fleets").find((f) => f.name === OLD_FLEET)!,
-        "name",
-        NEW_FLEET,
-    );
+    const fleet = list("fleets").find((f) => f.name === OLD_FLEET)!;
+    rename(fleet, "name", NEW_FLEET);
+    // A renamed fleet names the name it was first deployed under (config renames.ts requires it).
+    if (withAliases) fleet.physicalName = OLD_FLEET;
 
     rename(
         list("clusters").find((c) => c.name === OLD_CLUSTER)!,
@@ -192,5 +191,87 @@ describe("renames with renamedFrom (prod config)", () => {
         ])
             assert.ok(removed.includes(name), `${name} is deleted (removed: ${removed.join(", ")})`);
         assert.ok(plain.added.some((r) => r.name === `${NEW_SLUG}-pipeline`));
+    });
+});
+
+/** The prod stack file with fleet OLD_FLEET set to `fleet` (its name, renamedFrom, physicalName). */
+function fleetStackFile(label: string, fleet: { name: string; renamedFrom: string[]; physicalName?: string }): string {
+    const doc = parseDocument(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"));
+    const config = (doc.toJS() as { config: Node }).config;
+    const entry = (config["ci-platform:fleets"] as Node[]).find((f) => f.name === OLD_FLEET)!;
+    Object.assign(entry, fleet);
+    const dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
+    const file = path.join(dir, `Pulumi.${label}.yaml`);
+    writeFileSync(file, JSON.stringify({ config }));
+    return file;
+}
+
+/** What a diff replaces, adds or removes among cloud objects, one line each. */
+const destructive = (diff: PlanDiff): string[] => [
+    ...diff.replaced.map((r) => `replace ${r.name}: ${r.replaceReasons.join(", ")}`),
+    ...diff.added.filter((r) => isCloudObject(r.type)).map((r) => `add ${r.name}`),
+    ...diff.removed.filter((r) => isCloudObject(r.type)).map((r) => `remove ${r.name}`),
+];
+
+describe("a fleet renamed more than once (physicalName, prod config)", () => {
+    // OLD_FLEET → NEW_FLEET → back, and OLD_FLEET → NEW_FLEET → a third name with renamedFrom in either order or
+    // without the oldest: every step keeps the stack, parameter, policy and bootstrap object, since what names them
+    // is physicalName, not the list (before, its first entry: a rename back replaced the stack, deleting it first).
+    const THIRD = "linux-emea";
+    let dir: string;
+    let first: PlanDocument;
+    let second: PlanDocument;
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
+        first = await planOf([], path.join(dir, "first.json"));
+        second = await planOf(
+            [
+                "--config",
+                fleetStackFile("second", { name: NEW_FLEET, renamedFrom: [OLD_FLEET], physicalName: OLD_FLEET }),
+            ],
+            path.join(dir, "second.json"),
+        );
+    });
+    const then = async (label: string, fleet: { name: string; renamedFrom: string[]; physicalName?: string }) =>
+        planOf(["--config", fleetStackFile(label, fleet)], path.join(dir, `${label}.json`));
+
+    it("renamed once, replaces nothing", () => {
+        assert.deepEqual(destructive(diffPlans(first, second)), []);
+    });
+
+    it("renamed back to its first name, replaces nothing", async () => {
+        const back = await then("back", { name: OLD_FLEET, renamedFrom: [NEW_FLEET], physicalName: OLD_FLEET });
+        const diff = diffPlans(second, back);
+        // The engine keeps the role's autoname from its state (created under OLD_FLEET); the offline plan cannot
+        // see the state and takes the first alias (NEW_FLEET) as the creation name (scripts/plan/capture.ts), so it
+        // shows the role's name moving and the attachment that names it replaced. Everything physicalName names stays.
+        assert.deepEqual(destructive(diff), [`replace ${OLD_FLEET}-policy-attachment: policyArn, role`]);
+        assert.ok(diff.updated.some((c) => c.name === `${OLD_FLEET}-stack` && c.previousUrn !== undefined));
+    });
+
+    for (const [label, renamedFrom] of [
+        ["oldest-first", [OLD_FLEET, NEW_FLEET]],
+        ["newest-first", [NEW_FLEET, OLD_FLEET]],
+        ["oldest-dropped", [NEW_FLEET]],
+    ] as const)
+        it(`renamed twice (renamedFrom ${label}), replaces nothing`, async () => {
+            const third = await then(label, { name: THIRD, renamedFrom: [...renamedFrom], physicalName: OLD_FLEET });
+            const diff = diffPlans(second, third);
+            assert.deepEqual(destructive(diff), []);
+            assert.ok(diff.updated.some((c) => c.name === `${THIRD}-stack` && c.previousUrn !== undefined));
+            for (const c of diff.updated.filter((u) => u.name.startsWith(THIRD)))
+                assert.deepEqual(c.paths, ["urn"], `${c.name}: ${c.paths.join(", ")}`);
+        });
+
+    it("without physicalName, is a config error naming the path and the fix", async () => {
+        const out = await runScript("scripts/plan.ts", [
+            "--config",
+            fleetStackFile("no-physical", { name: NEW_FLEET, renamedFrom: [OLD_FLEET] }),
+        ]);
+        assert.equal(out.code, 2, out.stderr);
+        assert.match(
+            out.stderr + out.stdout,
+            /ci-platform:fleets\[linux-europe\]\.physicalName: .*has renamedFrom but no physicalName.*set physicalName: <the name the fleet was first deployed under>/s,
+        );
     });
 });
