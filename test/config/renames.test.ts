@@ -97,7 +97,7 @@ describe("a fleet's physical name", () => {
                 return raw;
             })(validRawConfig()),
         );
-        assert.equal(fleetPhysicalName(config.fleets[0]), validRawConfig().fleets[0].name);
+        assert.equal(fleetPhysicalName(config.fleets[0]), entry(validRawConfig(), "fleets", 0).name);
     });
 
     it("is required once a fleet has renamedFrom, at its path, with the fix", () => {
