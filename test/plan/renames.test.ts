@@ -27,54 +27,68 @@ const NEW_CLUSTER = "dagster-oss";
 
 type Node = Record<string, unknown>;
 
-/** The prod stack file with the three renames, and `renamedFrom` on each renamed entry when `withAliases`. */
-function renamedStackFile(withAliases: boolean): string {
+/** The prod stack's config, to edit. */
+function prodConfig(): Node {
     const doc = parseDocument(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"));
-    const config = (doc.toJS() as { config: Node }).config;
-    const list = (key: string) => config[`ci-platform:${key}`] as Node[];
-    const rename = (entry: Node, field: string, to: string) => {
-        const from = entry[field] as string;
-        entry[field] = to;
-        if (withAliases) entry.renamedFrom = [from];
-    };
+    return (doc.toJS() as { config: Node }).config;
+}
 
-    const pipeline = list("pipelines").find((p) => p.slug === OLD_SLUG)!;
-    rename(pipeline, "slug", NEW_SLUG);
-    for (const p of list("pipelines"))
-        for (const t of (p.triggers as Node[] | undefined) ?? []) if (t.pipeline === OLD_SLUG) t.pipeline = NEW_SLUG;
+const list = (config: Node, key: string) => config[`ci-platform:${key}`] as Node[];
+
+/** Renames `entry[field]` to `to`, with `renamedFrom` when `withAliases`. */
+function rename(entry: Node, field: string, to: string, withAliases: boolean): void {
+    const from = entry[field] as string;
+    entry[field] = to;
+    if (withAliases) entry.renamedFrom = [from];
+}
+
+/** Renames pipeline `from` to `to` and every reference to it (triggers, its secrets). */
+function renamePipeline(config: Node, from: string, to: string, withAliases: boolean): void {
+    rename(list(config, "pipelines").find((p) => p.slug === from)!, "slug", to, withAliases);
+    for (const p of list(config, "pipelines"))
+        for (const t of (p.triggers as Node[] | undefined) ?? []) if (t.pipeline === from) t.pipeline = to;
     const secrets = config["ci-platform:secrets"] as { pipelines: Node };
-    if (OLD_SLUG in secrets.pipelines) {
-        secrets.pipelines[NEW_SLUG] = secrets.pipelines[OLD_SLUG];
-        delete secrets.pipelines[OLD_SLUG];
+    if (from in secrets.pipelines) {
+        secrets.pipelines[to] = secrets.pipelines[from];
+        delete secrets.pipelines[from];
     }
+}
 
-    rename(
-        list("teams").find((t) => t.name === OLD_TEAM)!,
-        "name",
-        NEW_TEAM,
-    );
-    for (const p of list("pipelines")) {
-        if (p.team === OLD_TEAM) p.team = NEW_TEAM;
-        for (const t of (p.teams as Node[] | undefined) ?? []) if (t.team === OLD_TEAM) t.team = NEW_TEAM;
+/** Renames team `from` to `to` and every reference to it (pipelines' owner and access grants). */
+function renameTeam(config: Node, from: string, to: string, withAliases: boolean): void {
+    rename(list(config, "teams").find((t) => t.name === from)!, "name", to, withAliases);
+    for (const p of list(config, "pipelines")) {
+        if (p.team === from) p.team = to;
+        for (const t of (p.teams as Node[] | undefined) ?? []) if (t.team === from) t.team = to;
     }
+}
 
-    const fleet = list("fleets").find((f) => f.name === OLD_FLEET)!;
-    rename(fleet, "name", NEW_FLEET);
-    // A renamed fleet names the name it was first deployed under (config renames.ts requires it).
-    if (withAliases) fleet.physicalName = OLD_FLEET;
-
-    rename(
-        list("clusters").find((c) => c.name === OLD_CLUSTER)!,
-        "name",
-        NEW_CLUSTER,
-    );
-    for (const entry of [...list("fleets"), ...list("pipelines")])
-        if (entry.cluster === OLD_CLUSTER) entry.cluster = NEW_CLUSTER;
-
+/** Writes `config` as a stack file the plan reads with `--config`. */
+function stackFile(label: string, config: Node): string {
     const dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
-    const file = path.join(dir, `Pulumi.renamed-${withAliases ? "aliases" : "plain"}.yaml`);
+    const file = path.join(dir, `Pulumi.${label}.yaml`);
     writeFileSync(file, JSON.stringify({ config }));
     return file;
+}
+
+/** The prod stack file with the four renames, and `renamedFrom` on each renamed entry when `withAliases`. */
+function renamedStackFile(withAliases: boolean): string {
+    const config = prodConfig();
+    renamePipeline(config, OLD_SLUG, NEW_SLUG, withAliases);
+    renameTeam(config, OLD_TEAM, NEW_TEAM, withAliases);
+    const fleet = list(config, "fleets").find((f) => f.name === OLD_FLEET)!;
+    rename(fleet, "name", NEW_FLEET, withAliases);
+    // A renamed fleet names the name it was first deployed under (config renames.ts requires it).
+    if (withAliases) fleet.physicalName = OLD_FLEET;
+    rename(
+        list(config, "clusters").find((c) => c.name === OLD_CLUSTER)!,
+        "name",
+        NEW_CLUSTER,
+        withAliases,
+    );
+    for (const entry of [...list(config, "fleets"), ...list(config, "pipelines")])
+        if (entry.cluster === OLD_CLUSTER) entry.cluster = NEW_CLUSTER;
+    return stackFile(`renamed-${withAliases ? "aliases" : "plain"}`, config);
 }
 
 async function planOf(args: readonly string[], json: string): Promise<PlanDocument> {
@@ -196,14 +210,9 @@ describe("renames with renamedFrom (prod config)", () => {
 
 /** The prod stack file with fleet OLD_FLEET set to `fleet` (its name, renamedFrom, physicalName). */
 function fleetStackFile(label: string, fleet: { name: string; renamedFrom: string[]; physicalName?: string }): string {
-    const doc = parseDocument(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"));
-    const config = (doc.toJS() as { config: Node }).config;
-    const entry = (config["ci-platform:fleets"] as Node[]).find((f) => f.name === OLD_FLEET)!;
-    Object.assign(entry, fleet);
-    const dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
-    const file = path.join(dir, `Pulumi.${label}.yaml`);
-    writeFileSync(file, JSON.stringify({ config }));
-    return file;
+    const config = prodConfig();
+    Object.assign(list(config, "fleets").find((f) => f.name === OLD_FLEET)!, fleet);
+    return stackFile(label, config);
 }
 
 /** What a diff replaces, adds or removes among cloud objects, one line each. */
@@ -274,4 +283,50 @@ describe("a fleet renamed more than once (physicalName, prod config)", () => {
             /ci-platform:fleets\[linux-europe\]\.physicalName: .*has renamedFrom but no physicalName.*set physicalName: <the name the fleet was first deployed under>/s,
         );
     });
+});
+
+describe("a renamed team keeps its pipelines' access grants (prod config)", () => {
+    // `platform` has MANAGE_BUILD_AND_READ on kolibri-python-package (pipelines[].teams): the grant is named after
+    // (slug, team), so before, renaming the team planned a create of the same grant (which conflicts) and a delete of
+    // the live one. Renaming the pipeline in the same edit needs the (old slug × old team) alias.
+    const TEAM = "platform";
+    const RENAMED_TEAM = "platform-engineering";
+    const SLUG = "kolibri-python-package";
+    const RENAMED_SLUG = "kolibri-wheel";
+    let base: PlanDocument;
+    let dir: string;
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
+        base = await planOf([], path.join(dir, "base.json"));
+    });
+    const planWith = async (label: string, edit: (config: Node) => void) => {
+        const config = prodConfig();
+        edit(config);
+        return planOf(["--config", stackFile(label, config)], path.join(dir, `${label}.json`));
+    };
+
+    for (const [label, alsoSlug] of [
+        ["the team alone", false],
+        ["the team and the pipeline together", true],
+    ] as const)
+        it(`renaming ${label} updates the grant in place`, async () => {
+            const head = await planWith(`team-${alsoSlug ? "and-slug" : "alone"}`, (config) => {
+                renameTeam(config, TEAM, RENAMED_TEAM, true);
+                if (alsoSlug) renamePipeline(config, SLUG, RENAMED_SLUG, true);
+            });
+            const diff = diffPlans(base, head);
+            // A slug rename moves the pipeline's secrets objects with its prefix (README, Renaming things): only
+            // Buildkite's objects must stay.
+            const buildkiteOnly = (d: PlanDiff): PlanDiff => ({
+                ...d,
+                added: d.added.filter((r) => r.type.startsWith("buildkite:")),
+                removed: d.removed.filter((r) => r.type.startsWith("buildkite:")),
+                replaced: d.replaced.filter((r) => r.type.startsWith("buildkite:")),
+            });
+            assert.deepEqual(destructive(alsoSlug ? buildkiteOnly(diff) : diff), []);
+            const grant = `${alsoSlug ? RENAMED_SLUG : SLUG}-team-${RENAMED_TEAM}`;
+            const change = diff.updated.find((c) => c.name === grant);
+            assert.ok(change, `${grant} is an update (updated: ${diff.updated.map((c) => c.name).join(", ")})`);
+            assert.match(change.previousUrn ?? "", new RegExp(`::${SLUG}-team-${TEAM}$`));
+        });
 });
