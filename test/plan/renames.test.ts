@@ -44,7 +44,12 @@ function rename(entry: Node, field: string, to: string, withAliases: boolean): v
 
 /** Renames pipeline `from` to `to` and every reference to it (triggers, its secrets). */
 function renamePipeline(config: Node, from: string, to: string, withAliases: boolean): void {
-    rename(list(config, "pipelines").find((p) => p.slug === from)!, "slug", to, withAliases);
+    rename(
+        list(config, "pipelines").find((p) => p.slug === from)!,
+        "slug",
+        to,
+        withAliases,
+    );
     for (const p of list(config, "pipelines"))
         for (const t of (p.triggers as Node[] | undefined) ?? []) if (t.pipeline === from) t.pipeline = to;
     const secrets = config["ci-platform:secrets"] as { pipelines: Node };
@@ -56,7 +61,12 @@ function renamePipeline(config: Node, from: string, to: string, withAliases: boo
 
 /** Renames team `from` to `to` and every reference to it (pipelines' owner and access grants). */
 function renameTeam(config: Node, from: string, to: string, withAliases: boolean): void {
-    rename(list(config, "teams").find((t) => t.name === from)!, "name", to, withAliases);
+    rename(
+        list(config, "teams").find((t) => t.name === from)!,
+        "name",
+        to,
+        withAliases,
+    );
     for (const p of list(config, "pipelines")) {
         if (p.team === from) p.team = to;
         for (const t of (p.teams as Node[] | undefined) ?? []) if (t.team === from) t.team = to;
@@ -211,7 +221,10 @@ describe("renames with renamedFrom (prod config)", () => {
 /** The prod stack file with fleet OLD_FLEET set to `fleet` (its name, renamedFrom, physicalName). */
 function fleetStackFile(label: string, fleet: { name: string; renamedFrom: string[]; physicalName?: string }): string {
     const config = prodConfig();
-    Object.assign(list(config, "fleets").find((f) => f.name === OLD_FLEET)!, fleet);
+    Object.assign(
+        list(config, "fleets").find((f) => f.name === OLD_FLEET)!,
+        fleet,
+    );
     return stackFile(label, config);
 }
 
