@@ -123,6 +123,7 @@ const pipelines = config.pipelines.map(
                 clusterId: organization.clusterIds[pipeline.cluster],
                 defaultTeamId: organization.teamIds[pipeline.team ?? config.teams[0].name],
                 teamIds: organization.teamIds,
+                teamsRenamedFrom: Object.fromEntries(config.teams.map((t) => [t.name, t.renamedFrom])),
                 steps: steps.bySlug[pipeline.slug].stored,
                 // The pushes of every tag its steps name, stored or uploaded, in the regions of the fleets that
                 // run them: after a bump, no build pulls a tag before it is pushed.

@@ -157,16 +157,19 @@ export class AgentFleet extends pulumi.ComponentResource {
         // A static fleet's machines hold their own secrets and checkout credentials; the component records what they
         // are declared to hold (names, never values), so the policy pack can check it from the plan alone.
         // Earlier names (`renamedFrom`) alias the component and each child under the old component: a rename keeps
-        // every object. Physical names come from the first name (naming.ts fleetPhysicalName), so nothing the
-        // provider replaces on change moves either.
-        const previous = args.fleet.renamedFrom;
+        // every object. Physical names come from `physicalName` (naming.ts fleetPhysicalName), so nothing the
+        // provider replaces on change moves either. The name it was first deployed under comes first: the engine
+        // keeps an autonamed child's name (the role's) from its state, and the offline plan takes the first alias as
+        // that name (scripts/plan/capture.ts aliasUrns).
+        const first = fleetPhysicalName(args.fleet);
+        const previous = [...new Set([...(first === args.fleet.name ? [] : [first]), ...args.fleet.renamedFrom])];
         super(TYPES.fleet, name, args.fleet.kind === "static" ? staticFleetDeclaration(args.fleet) : {}, {
             ...opts,
             aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)],
         });
         const fleet = args.fleet;
         this.queue = fleet.queue;
-        const physical = fleetPhysicalName(fleet);
+        const physical = first;
         /** A child's options: parented here, aliased to its old name under each old name of the fleet. */
         const child = (role: string): pulumi.CustomResourceOptions => ({
             parent: this,

@@ -165,15 +165,17 @@ export const PLATFORM_PREFIX = PLATFORM_KEY_PREFIX;
 export const hooksKeyPrefix = (bundleHash: string): string => bundleKeyPrefix(bundleHash);
 
 /**
- * The name a fleet's physical names derive from: its first name, the oldest of `renamedFrom` (config schema.ts), else
- * its name. A rename changes the fleet's URNs (and aliases keep them), never a name that forces a replacement: the
- * CloudFormation stack name (aws_cloudformation_stack `name`, ForceNew), the SSM parameter path (aws_ssm_parameter
- * `name`, ForceNew), the bootstrap object key (aws_s3_object `key`, ForceNew; it also names the fleet, so a new key
- * would roll every instance), the scaler role pattern in the token key's policy (from the stack name), the IAM policy
- * description (aws_iam_policy `description`, ForceNew) and the agent token's description.
+ * The name a fleet's physical names derive from: its `physicalName` (config schema.ts), else its name; never the
+ * order of `renamedFrom` (a rename back, a dropped oldest name or a list newest first would move it). A rename changes
+ * the fleet's URNs (and aliases keep them), never a name that forces a replacement: the CloudFormation stack name
+ * (aws_cloudformation_stack `name`, ForceNew), the SSM parameter path (aws_ssm_parameter `name`, ForceNew), the
+ * bootstrap object key (aws_s3_object `key`, ForceNew; it also names the fleet, so a new key would roll every
+ * instance), the scaler role pattern in the token key's policy (from the stack name), the IAM policy description
+ * (aws_iam_policy `description`, ForceNew) and the agent token's description. config/renames.ts requires
+ * `physicalName` on a fleet with `renamedFrom`.
  */
-export const fleetPhysicalName = (fleet: { readonly name: string; readonly renamedFrom: readonly string[] }): string =>
-    fleet.renamedFrom[0] ?? fleet.name;
+export const fleetPhysicalName = (fleet: { readonly name: string; readonly physicalName?: string }): string =>
+    fleet.physicalName ?? fleet.name;
 
 /** The SSM Parameter Store path of a fleet's agent token. */
 export const tokenParameterPath = (fleet: string): string => `/ci-platform/${fleet}/buildkite-agent-token`;

@@ -3,7 +3,7 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { PipelineConfig } from "../config";
 import { GITHUB_WEBHOOK_EVENTS, nameFragment, pipelineInputs, splitRepository } from "./pipeline-settings";
-import { renamedChildAliases, renamedComponentAliases } from "./renames";
+import { renamedAliases, renamedChildAliases, renamedComponentAliases } from "./renames";
 
 /** The component type of {@link BuildkitePipeline}. */
 export const PIPELINE_COMPONENT_TYPE = "ci-platform:buildkite:Pipeline";
@@ -18,6 +18,11 @@ export interface BuildkitePipelineArgs {
     readonly defaultTeamId: pulumi.Input<string>;
     /** Ids of the other teams given access, by team name; must hold every team in `pipeline.teams`. */
     readonly teamIds: Readonly<Record<string, pulumi.Input<string>>>;
+    /**
+     * Earlier names of renamed teams (`teams[].renamedFrom`), by current team name: a team grant is named after its
+     * team, so a renamed team's grants keep their objects through aliases too.
+     */
+    readonly teamsRenamedFrom?: Readonly<Record<string, readonly string[]>>;
     /** The pipeline's steps, as the YAML document Buildkite stores. */
     readonly steps: pulumi.Input<string>;
     /**
@@ -82,11 +87,22 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
         this.slug = this.pipeline.slug;
         this.webhookUrl = pulumi.secret(this.pipeline.webhookUrl);
 
+        // A grant is named after (slug, team): it keeps its object when either is renamed, or both, through an alias
+        // for every (earlier or current slug) × (earlier or current team) but the current pair. Otherwise a team
+        // rename would plan a create of the same (pipeline, team) grant, which conflicts, and a delete of the live one.
         for (const access of config.teams) {
+            const grant = (team: string) => `-team-${nameFragment(team)}`;
+            const earlierTeams = args.teamsRenamedFrom?.[access.team] ?? [];
             new buildkite.pipeline.Team(
-                `${name}-team-${nameFragment(access.team)}`,
+                `${name}${grant(access.team)}`,
                 { pipelineId: this.pipeline.id, teamId: args.teamIds[access.team], accessLevel: access.access },
-                { parent: this, aliases: was((old) => `${old}-team-${nameFragment(access.team)}`) },
+                {
+                    parent: this,
+                    aliases: [
+                        ...renamedAliases(earlierTeams, (team) => `${name}${grant(team)}`),
+                        ...[access.team, ...earlierTeams].flatMap((team) => was((old) => `${old}${grant(team)}`)),
+                    ],
+                },
             );
         }
         for (const schedule of config.schedules) {

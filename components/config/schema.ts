@@ -96,10 +96,18 @@ const repositoryPath = (what: string, directory = false) =>
 /**
  * `renamedFrom`: the names an entry had before, oldest first (append the name you rename from). The program gives
  * the entry's resources Pulumi `aliases` from them, so a rename updates the Buildkite/AWS objects in place instead
- * of deleting them and creating new ones (README, "Renaming things"). A fleet keeps every physical name (stack,
- * SSM parameter, bootstrap key) derived from the oldest: components/agents/naming.ts `fleetPhysicalName`.
+ * of deleting them and creating new ones (README, "Renaming things"). A fleet's physical names (stack, SSM parameter,
+ * bootstrap key) derive from its `physicalName` instead, never from this list's order: see {@link physicalName}.
  */
 const renamedFrom = <T extends z.ZodType<string>>(entry: T) => z.array(entry).default([]);
+
+/**
+ * `physicalName`: the name a fleet's AWS and agent names derive from (CloudFormation stack, SSM token parameter,
+ * bootstrap key, `fleet=` tag, IAM and token descriptions: components/agents/naming.ts `fleetPhysicalName`), each of
+ * which forces a replacement when it changes. Defaults to `name`; a renamed fleet (non-empty `renamedFrom`) must set
+ * it to the name it was first deployed under (components/config/renames.ts), so no order of `renamedFrom` decides it.
+ */
+const physicalName = () => slug("fleet name").optional();
 
 /** The bound on commands is ours (a command longer than this belongs in a script in the repository). */
 const MAX_COMMAND = 10000;
@@ -242,8 +250,10 @@ export const SPOT_ALLOCATION_STRATEGIES = [
 
 const awsFleetSchema = z.strictObject({
     name: slug("fleet name"),
-    /** Earlier names of the fleet, oldest first; its physical names keep deriving from the oldest ({@link renamedFrom}). */
+    /** Earlier names of the fleet ({@link renamedFrom}); a renamed fleet sets {@link physicalName}. */
     renamedFrom: renamedFrom(slug("fleet name")),
+    /** What its physical names derive from: the name it was first deployed under ({@link physicalName}). */
+    physicalName: physicalName(),
     kind: z.literal("aws"),
     description: text("a description", 1000).optional(),
     cluster: name("cluster name"),
@@ -307,8 +317,10 @@ const awsFleetSchema = z.strictObject({
 
 const staticFleetSchema = z.strictObject({
     name: slug("fleet name"),
-    /** Earlier names of the fleet, oldest first; its physical names keep deriving from the oldest ({@link renamedFrom}). */
+    /** Earlier names of the fleet ({@link renamedFrom}); a renamed fleet sets {@link physicalName}. */
     renamedFrom: renamedFrom(slug("fleet name")),
+    /** What its physical names derive from: the name it was first deployed under ({@link physicalName}). */
+    physicalName: physicalName(),
     kind: z.literal("static"),
     description: text("a description", 1000).optional(),
     cluster: name("cluster name"),

@@ -19,49 +19,56 @@ import { PlanDocument, PlanResource } from "./model";
 
 /** Input properties whose change makes the provider replace the resource rather than update it in place. */
 export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
-    // terraform-provider-aws internal/service/cloudformation/stack.go: name ForceNew.
-    "aws:cloudformation/stack:Stack": ["name"],
-    // internal/service/ecr/lifecycle_policy.go: repository ForceNew.
+    // AWS entries: hashicorp/terraform-provider-aws (the bridge under @pulumi/aws 7.48.0) read at the stored commit
+    // named beside each; "not re-read" marks an entry still from memory.
+    // internal/service/cloudformation/stack.go (01606926): disable_rollback, name, on_failure and timeout_in_minutes
+    // ForceNew (parameters, template_url, tags, capabilities update in place).
+    "aws:cloudformation/stack:Stack": ["disableRollback", "name", "onFailure", "timeoutInMinutes"],
+    // internal/service/ecr/lifecycle_policy.go: repository ForceNew (not re-read).
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": ["repository"],
-    // internal/service/ecr/repository.go: name and encryption_configuration ForceNew.
+    // internal/service/ecr/repository.go (0072eea2): name and encryption_configuration ForceNew (tag mutability,
+    // scanning and tags update in place).
     "aws:ecr/repository:Repository": ["name", "encryptionConfigurations"],
-    // internal/service/ecr/repository_policy.go: repository ForceNew.
+    // internal/service/ecr/repository_policy.go: repository ForceNew (not re-read).
     "aws:ecr/repositoryPolicy:RepositoryPolicy": ["repository"],
-    // internal/service/iam/openid_connect_provider.go: url ForceNew (client ids and thumbprints update in place).
+    // internal/service/iam/openid_connect_provider.go: url ForceNew, client ids and thumbprints update (not re-read).
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ["url"],
-    // internal/service/iam/policy.go: description, name, name_prefix and path ForceNew (only the document updates).
+    // internal/service/iam/policy.go (01ccd9a2): description, name, name_prefix, path ForceNew (the document updates).
     "aws:iam/policy:Policy": ["description", "name", "namePrefix", "path"],
-    // internal/service/iam/role.go: name, name_prefix and path ForceNew (description, trust policy update in place).
+    // internal/service/iam/role.go (0040ea69): name, name_prefix, path ForceNew (description, trust policy update).
     "aws:iam/role:Role": ["name", "namePrefix", "path"],
-    // internal/service/iam/role_policy.go: name, name_prefix and role ForceNew.
+    // internal/service/iam/role_policy.go: name, name_prefix and role ForceNew (not re-read).
     "aws:iam/rolePolicy:RolePolicy": ["name", "namePrefix", "role"],
-    // internal/service/iam/role_policy_attachment.go: role and policy_arn ForceNew (it has no Update).
+    // internal/service/iam/role_policy_attachment.go (04c79849): role and policy_arn ForceNew (it has no Update).
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["policyArn", "role"],
-    // internal/service/kms/alias.go: name and name_prefix ForceNew (target_key_id updates in place).
+    // internal/service/kms/alias.go: name and name_prefix ForceNew, target_key_id updates (not re-read).
     "aws:kms/alias:Alias": ["name", "namePrefix"],
-    // internal/service/kms/key.go: custom_key_store_id, customer_master_key_spec, key_usage, multi_region and
-    // xks_key_id ForceNew (description, policy, rotation update in place).
+    // internal/service/kms/key.go (00a35305): custom_key_store_id, customer_master_key_spec, key_usage, multi_region
+    // and xks_key_id ForceNew (description, policy, rotation update in place).
     "aws:kms/key:Key": ["customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId"],
-    // internal/service/kms/key_policy.go: key_id ForceNew.
+    // internal/service/kms/key_policy.go (076b89bb): key_id is NOT ForceNew there, but Update sends only the policy,
+    // so a new key_id would never reach AWS: counted as a replacement, the conservative reading.
     "aws:kms/keyPolicy:KeyPolicy": ["keyId"],
-    // internal/service/s3/bucket.go: bucket, bucket_prefix and object_lock_enabled ForceNew.
+    // internal/service/s3/bucket.go: bucket, bucket_prefix and object_lock_enabled ForceNew (not re-read).
     "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix", "objectLockEnabled"],
-    // internal/service/s3/bucket_lifecycle_configuration.go: bucket and expected_bucket_owner RequiresReplace.
+    // internal/service/s3/bucket_lifecycle_configuration.go: bucket, expected_bucket_owner RequiresReplace (not re-read).
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ["bucket", "expectedBucketOwner"],
-    // internal/service/s3/object.go: bucket and key ForceNew (content, encryption, metadata update in place).
+    // internal/service/s3/object.go (033c721b): bucket and key ForceNew (content, encryption, metadata update in place).
     "aws:s3/bucketObjectv2:BucketObjectv2": ["bucket", "key"],
-    // internal/service/s3/bucket_policy.go: bucket ForceNew.
+    // internal/service/s3/bucket_policy.go: bucket ForceNew (not re-read).
     "aws:s3/bucketPolicy:BucketPolicy": ["bucket"],
-    // internal/service/s3/bucket_public_access_block.go: bucket ForceNew.
+    // internal/service/s3/bucket_public_access_block.go: bucket ForceNew (not re-read).
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ["bucket"],
-    // internal/service/s3/bucket_server_side_encryption_configuration.go: bucket, expected_bucket_owner ForceNew.
+    // internal/service/s3/bucket_server_side_encryption_configuration.go: bucket, expected_bucket_owner ForceNew
+    // (not re-read).
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": [
         "bucket",
         "expectedBucketOwner",
     ],
-    // internal/service/s3/bucket_versioning.go: bucket and expected_bucket_owner ForceNew.
+    // internal/service/s3/bucket_versioning.go: bucket and expected_bucket_owner ForceNew (not re-read).
     "aws:s3/bucketVersioning:BucketVersioning": ["bucket", "expectedBucketOwner"],
-    // internal/service/ssm/parameter.go: name and data_type ForceNew (value, key_id, description update in place).
+    // internal/service/ssm/parameter.go (0073593e): name and data_type ForceNew (value, key_id, description update in
+    // place; tier forces a new parameter only from Advanced down to Standard, which we never set).
     "aws:ssm/parameter:Parameter": ["dataType", "name"],
     // terraform-provider-buildkite buildkite/resource_cluster.go: no RequiresReplace (name, description, emoji, color).
     "buildkite:Cluster/cluster:Cluster": [],
@@ -82,10 +89,10 @@ export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
     "buildkite:Pipeline/webhook:Webhook": ["pipelineId", "repository"],
     // buildkite/resource_team.go: no RequiresReplace (name, description, privacy, default settings).
     "buildkite:Team/team:Team": [],
-    // @pulumi/docker 5.2.0 docker.Image is the native provider's (pulumi-docker provider/image.go, not a bridge):
-    // a new image name or registry is another image; a changed build context rebuilds and pushes (owned by the
-    // images work, issue 17 "deps": not re-read for this table).
-    "docker:index/image:Image": ["build", "imageName", "registry"],
+    // docker.Image is the native provider's, not a bridge: pulumi/pulumi-docker v5.1.0 provider/provider.go Diff
+    // reports only ADD/DELETE/UPDATE property diffs and never asks for a replacement, so every change (name,
+    // registry, build) is an in-place update that rebuilds and pushes; its Delete is a no-op.
+    "docker:index/image:Image": [],
     // terraform-provider-github github/resource_github_repository_webhook.go: repository ForceNew.
     "github:index/repositoryWebhook:RepositoryWebhook": ["repository"],
 };

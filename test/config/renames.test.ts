@@ -23,6 +23,7 @@ describe("renamedFrom", () => {
         entry(raw, "clusters", 1).renamedFrom = ["mac"];
         entry(raw, "teams", 1).renamedFrom = ["application", "apps"];
         entry(raw, "fleets", 2).renamedFrom = ["macs"];
+        entry(raw, "fleets", 2).physicalName = "macs";
         entry(raw, "pipelines", 0).renamedFrom = ["application"];
         const config = mustParse(raw);
         assert.deepEqual(config.teams[1].renamedFrom, ["application", "apps"]);
@@ -85,11 +86,46 @@ describe("renamedFrom", () => {
 });
 
 describe("a fleet's physical name", () => {
-    it("is its first name: the oldest in renamedFrom, else its name", () => {
-        assert.equal(fleetPhysicalName({ name: "linux-europe", renamedFrom: [] }), "linux-europe");
-        assert.equal(
-            fleetPhysicalName({ name: "linux-europe", renamedFrom: ["linux-eu-west-1", "linux-eu"] }),
-            "linux-eu-west-1",
+    it("is its physicalName, else its name; never the order of renamedFrom", () => {
+        assert.equal(fleetPhysicalName({ name: "linux-europe" }), "linux-europe");
+        assert.equal(fleetPhysicalName({ name: "linux-europe", physicalName: "linux-eu-west-1" }), "linux-eu-west-1");
+        const config = mustParse(
+            ((raw) => {
+                entry(raw, "fleets", 0).physicalName = entry(raw, "fleets", 0).name;
+                entry(raw, "fleets", 0).name = "linux-renamed";
+                entry(raw, "fleets", 0).renamedFrom = ["linux-newer", "linux-older"];
+                return raw;
+            })(validRawConfig()),
+        );
+        assert.equal(fleetPhysicalName(config.fleets[0]), entry(validRawConfig(), "fleets", 0).name);
+    });
+
+    it("is required once a fleet has renamedFrom, at its path, with the fix", () => {
+        const lines = problems((raw) => {
+            entry(raw, "fleets", 0).renamedFrom = ["linux-old"];
+        });
+        const line = lines.find((l) => l.startsWith("ci-platform:fleets[0].physicalName: "));
+        assert.ok(line, lines.join("\n"));
+        assert.match(line, /has renamedFrom but no physicalName/);
+        assert.match(line, /Fix: set physicalName: <the name the fleet was first deployed under>/);
+    });
+
+    it("is refused when it is another fleet's physical name, or too long for the stack's role name", () => {
+        const lines = problems((raw) => {
+            entry(raw, "fleets", 1).physicalName = entry(raw, "fleets", 0).name as string;
+            entry(raw, "fleets", 0).physicalName = "x".repeat(50);
+        });
+        assert.ok(
+            lines.some((l) => /^ci-platform:fleets\[0\]\.physicalName: physicalName "x{50}" is 50 characters/.test(l)),
+            lines.join("\n"),
+        );
+        assert.ok(!lines.some((l) => l.startsWith("ci-platform:fleets[1].physicalName")), lines.join("\n"));
+        const collide = problems((raw) => {
+            entry(raw, "fleets", 1).physicalName = entry(raw, "fleets", 0).name as string;
+        });
+        assert.ok(
+            collide.some((l) => /^ci-platform:fleets\[1\]\.physicalName: .*would carry the physical name/.test(l)),
+            collide.join("\n"),
         );
     });
 });

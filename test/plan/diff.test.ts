@@ -63,6 +63,33 @@ describe("diffPlans", () => {
         assert.deepEqual(diffPlans(plan(hook), plan(moved)).replaced[0].replaceReasons, ["provider"]);
     });
 
+    it("replaces a stack whose rollback, failure or timeout settings change (ForceNew in stack.go)", () => {
+        for (const [path, value] of [
+            ["disableRollback", true],
+            ["onFailure", "DELETE"],
+            ["timeoutInMinutes", 30],
+        ] as const) {
+            const next = { ...stack, inputs: { ...stack.inputs, [path]: value } };
+            assert.deepEqual(
+                diffPlans(plan(stack), plan(next)).replaced.map((c) => c.replaceReasons),
+                [[path]],
+                path,
+            );
+        }
+    });
+
+    it("updates a docker.Image in place whatever changes (pulumi-docker Diff never replaces)", () => {
+        const image = resource("image", "docker:index/image:Image", {
+            imageName: "r/app:1",
+            registry: { server: "r" },
+            build: { context: "a" },
+        });
+        const next = { ...image, inputs: { imageName: "r/app:2", registry: { server: "s" }, build: { context: "b" } } };
+        const d = diffPlans(plan(image), plan(next));
+        assert.deepEqual(d.replaced, []);
+        assert.equal(d.updated.length, 1);
+    });
+
     it("reports option changes such as protect", () => {
         const d = diffPlans(plan(stack), plan({ ...stack, protect: true }));
         assert.deepEqual(d.updated[0].paths, ["protect"]);

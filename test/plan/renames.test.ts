@@ -27,55 +27,78 @@ const NEW_CLUSTER = "dagster-oss";
 
 type Node = Record<string, unknown>;
 
-/** The prod stack file with the three renames, and `renamedFrom` on each renamed entry when `withAliases`. */
-function renamedStackFile(withAliases: boolean): string {
+/** The prod stack's config, to edit. */
+function prodConfig(): Node {
     const doc = parseDocument(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"));
-    const config = (doc.toJS() as { config: Node }).config;
-    const list = (key: string) => config[`ci-platform:${key}`] as Node[];
-    const rename = (entry: Node, field: string, to: string) => {
-        const from = entry[field] as string;
-        entry[field] = to;
-        if (withAliases) entry.renamedFrom = [from];
-    };
+    return (doc.toJS() as { config: Node }).config;
+}
 
-    const pipeline = list("pipelines").find((p) => p.slug === OLD_SLUG)!;
-    rename(pipeline, "slug", NEW_SLUG);
-    for (const p of list("pipelines"))
-        for (const t of (p.triggers as Node[] | undefined) ?? []) if (t.pipeline === OLD_SLUG) t.pipeline = NEW_SLUG;
+const list = (config: Node, key: string) => config[`ci-platform:${key}`] as Node[];
+
+/** Renames `entry[field]` to `to`, with `renamedFrom` when `withAliases`. */
+function rename(entry: Node, field: string, to: string, withAliases: boolean): void {
+    const from = entry[field] as string;
+    entry[field] = to;
+    if (withAliases) entry.renamedFrom = [from];
+}
+
+/** Renames pipeline `from` to `to` and every reference to it (triggers, its secrets). */
+function renamePipeline(config: Node, from: string, to: string, withAliases: boolean): void {
+    rename(
+        list(config, "pipelines").find((p) => p.slug === from)!,
+        "slug",
+        to,
+        withAliases,
+    );
+    for (const p of list(config, "pipelines"))
+        for (const t of (p.triggers as Node[] | undefined) ?? []) if (t.pipeline === from) t.pipeline = to;
     const secrets = config["ci-platform:secrets"] as { pipelines: Node };
-    if (OLD_SLUG in secrets.pipelines) {
-        secrets.pipelines[NEW_SLUG] = secrets.pipelines[OLD_SLUG];
-        delete secrets.pipelines[OLD_SLUG];
+    if (from in secrets.pipelines) {
+        secrets.pipelines[to] = secrets.pipelines[from];
+        delete secrets.pipelines[from];
     }
+}
 
+/** Renames team `from` to `to` and every reference to it (pipelines' owner and access grants). */
+function renameTeam(config: Node, from: string, to: string, withAliases: boolean): void {
     rename(
-        list("teams").find((t) => t.name === OLD_TEAM)!,
+        list(config, "teams").find((t) => t.name === from)!,
         "name",
-        NEW_TEAM,
+        to,
+        withAliases,
     );
-    for (const p of list("pipelines")) {
-        if (p.team === OLD_TEAM) p.team = NEW_TEAM;
-        for (const t of (p.teams as Node[] | undefined) ?? []) if (t.team === OLD_TEAM) t.team = NEW_TEAM;
+    for (const p of list(config, "pipelines")) {
+        if (p.team === from) p.team = to;
+        for (const t of (p.teams as Node[] | undefined) ?? []) if (t.team === from) t.team = to;
     }
+}
 
-    rename(
-        list("fleets").find((f) => f.name === OLD_FLEET)!,
-        "name",
-        NEW_FLEET,
-    );
-
-    rename(
-        list("clusters").find((c) => c.name === OLD_CLUSTER)!,
-        "name",
-        NEW_CLUSTER,
-    );
-    for (const entry of [...list("fleets"), ...list("pipelines")])
-        if (entry.cluster === OLD_CLUSTER) entry.cluster = NEW_CLUSTER;
-
+/** Writes `config` as a stack file the plan reads with `--config`. */
+function stackFile(label: string, config: Node): string {
     const dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
-    const file = path.join(dir, `Pulumi.renamed-${withAliases ? "aliases" : "plain"}.yaml`);
+    const file = path.join(dir, `Pulumi.${label}.yaml`);
     writeFileSync(file, JSON.stringify({ config }));
     return file;
+}
+
+/** The prod stack file with the four renames, and `renamedFrom` on each renamed entry when `withAliases`. */
+function renamedStackFile(withAliases: boolean): string {
+    const config = prodConfig();
+    renamePipeline(config, OLD_SLUG, NEW_SLUG, withAliases);
+    renameTeam(config, OLD_TEAM, NEW_TEAM, withAliases);
+    const fleet = list(config, "fleets").find((f) => f.name === OLD_FLEET)!;
+    rename(fleet, "name", NEW_FLEET, withAliases);
+    // A renamed fleet names the name it was first deployed under (config renames.ts requires it).
+    if (withAliases) fleet.physicalName = OLD_FLEET;
+    rename(
+        list(config, "clusters").find((c) => c.name === OLD_CLUSTER)!,
+        "name",
+        NEW_CLUSTER,
+        withAliases,
+    );
+    for (const entry of [...list(config, "fleets"), ...list(config, "pipelines")])
+        if (entry.cluster === OLD_CLUSTER) entry.cluster = NEW_CLUSTER;
+    return stackFile(`renamed-${withAliases ? "aliases" : "plain"}`, config);
 }
 
 async function planOf(args: readonly string[], json: string): Promise<PlanDocument> {
@@ -193,4 +216,130 @@ describe("renames with renamedFrom (prod config)", () => {
             assert.ok(removed.includes(name), `${name} is deleted (removed: ${removed.join(", ")})`);
         assert.ok(plain.added.some((r) => r.name === `${NEW_SLUG}-pipeline`));
     });
+});
+
+/** The prod stack file with fleet OLD_FLEET set to `fleet` (its name, renamedFrom, physicalName). */
+function fleetStackFile(label: string, fleet: { name: string; renamedFrom: string[]; physicalName?: string }): string {
+    const config = prodConfig();
+    Object.assign(
+        list(config, "fleets").find((f) => f.name === OLD_FLEET)!,
+        fleet,
+    );
+    return stackFile(label, config);
+}
+
+/** What a diff replaces, adds or removes among cloud objects, one line each. */
+const destructive = (diff: PlanDiff): string[] => [
+    ...diff.replaced.map((r) => `replace ${r.name}: ${r.replaceReasons.join(", ")}`),
+    ...diff.added.filter((r) => isCloudObject(r.type)).map((r) => `add ${r.name}`),
+    ...diff.removed.filter((r) => isCloudObject(r.type)).map((r) => `remove ${r.name}`),
+];
+
+describe("a fleet renamed more than once (physicalName, prod config)", () => {
+    // OLD_FLEET → NEW_FLEET → back, and OLD_FLEET → NEW_FLEET → a third name with renamedFrom in either order or
+    // without the oldest: every step keeps the stack, parameter, policy and bootstrap object, since what names them
+    // is physicalName, not the list (before, its first entry: a rename back replaced the stack, deleting it first).
+    const THIRD = "linux-emea";
+    let dir: string;
+    let first: PlanDocument;
+    let second: PlanDocument;
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
+        first = await planOf([], path.join(dir, "first.json"));
+        second = await planOf(
+            [
+                "--config",
+                fleetStackFile("second", { name: NEW_FLEET, renamedFrom: [OLD_FLEET], physicalName: OLD_FLEET }),
+            ],
+            path.join(dir, "second.json"),
+        );
+    });
+    const then = async (label: string, fleet: { name: string; renamedFrom: string[]; physicalName?: string }) =>
+        planOf(["--config", fleetStackFile(label, fleet)], path.join(dir, `${label}.json`));
+
+    it("renamed once, replaces nothing", () => {
+        assert.deepEqual(destructive(diffPlans(first, second)), []);
+    });
+
+    it("renamed back to its first name, replaces nothing", async () => {
+        const back = await then("back", { name: OLD_FLEET, renamedFrom: [NEW_FLEET], physicalName: OLD_FLEET });
+        const diff = diffPlans(second, back);
+        // The engine keeps the role's autoname from its state (created under OLD_FLEET); the offline plan cannot
+        // see the state and takes the first alias (NEW_FLEET) as the creation name (scripts/plan/capture.ts), so it
+        // shows the role's name moving and the attachment that names it replaced. Everything physicalName names stays.
+        assert.deepEqual(destructive(diff), [`replace ${OLD_FLEET}-policy-attachment: policyArn, role`]);
+        assert.ok(diff.updated.some((c) => c.name === `${OLD_FLEET}-stack` && c.previousUrn !== undefined));
+    });
+
+    for (const [label, renamedFrom] of [
+        ["oldest-first", [OLD_FLEET, NEW_FLEET]],
+        ["newest-first", [NEW_FLEET, OLD_FLEET]],
+        ["oldest-dropped", [NEW_FLEET]],
+    ] as const)
+        it(`renamed twice (renamedFrom ${label}), replaces nothing`, async () => {
+            const third = await then(label, { name: THIRD, renamedFrom: [...renamedFrom], physicalName: OLD_FLEET });
+            const diff = diffPlans(second, third);
+            assert.deepEqual(destructive(diff), []);
+            assert.ok(diff.updated.some((c) => c.name === `${THIRD}-stack` && c.previousUrn !== undefined));
+            for (const c of diff.updated.filter((u) => u.name.startsWith(THIRD)))
+                assert.deepEqual(c.paths, ["urn"], `${c.name}: ${c.paths.join(", ")}`);
+        });
+
+    it("without physicalName, is a config error naming the path and the fix", async () => {
+        const out = await runScript("scripts/plan.ts", [
+            "--config",
+            fleetStackFile("no-physical", { name: NEW_FLEET, renamedFrom: [OLD_FLEET] }),
+        ]);
+        assert.equal(out.code, 2, out.stderr);
+        assert.match(
+            out.stderr + out.stdout,
+            /ci-platform:fleets\[linux-europe\]\.physicalName: .*has renamedFrom but no physicalName.*set physicalName: <the name the fleet was first deployed under>/s,
+        );
+    });
+});
+
+describe("a renamed team keeps its pipelines' access grants (prod config)", () => {
+    // `platform` has MANAGE_BUILD_AND_READ on kolibri-python-package (pipelines[].teams): the grant is named after
+    // (slug, team), so before, renaming the team planned a create of the same grant (which conflicts) and a delete of
+    // the live one. Renaming the pipeline in the same edit needs the (old slug × old team) alias.
+    const TEAM = "platform";
+    const RENAMED_TEAM = "platform-engineering";
+    const SLUG = "kolibri-python-package";
+    const RENAMED_SLUG = "kolibri-wheel";
+    let base: PlanDocument;
+    let dir: string;
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
+        base = await planOf([], path.join(dir, "base.json"));
+    });
+    const planWith = async (label: string, edit: (config: Node) => void) => {
+        const config = prodConfig();
+        edit(config);
+        return planOf(["--config", stackFile(label, config)], path.join(dir, `${label}.json`));
+    };
+
+    for (const [label, alsoSlug] of [
+        ["the team alone", false],
+        ["the team and the pipeline together", true],
+    ] as const)
+        it(`renaming ${label} updates the grant in place`, async () => {
+            const head = await planWith(`team-${alsoSlug ? "and-slug" : "alone"}`, (config) => {
+                renameTeam(config, TEAM, RENAMED_TEAM, true);
+                if (alsoSlug) renamePipeline(config, SLUG, RENAMED_SLUG, true);
+            });
+            const diff = diffPlans(base, head);
+            // A slug rename moves the pipeline's secrets objects with its prefix (README, Renaming things): only
+            // Buildkite's objects must stay.
+            const buildkiteOnly = (d: PlanDiff): PlanDiff => ({
+                ...d,
+                added: d.added.filter((r) => r.type.startsWith("buildkite:")),
+                removed: d.removed.filter((r) => r.type.startsWith("buildkite:")),
+                replaced: d.replaced.filter((r) => r.type.startsWith("buildkite:")),
+            });
+            assert.deepEqual(destructive(alsoSlug ? buildkiteOnly(diff) : diff), []);
+            const grant = `${alsoSlug ? RENAMED_SLUG : SLUG}-team-${RENAMED_TEAM}`;
+            const change = diff.updated.find((c) => c.name === grant);
+            assert.ok(change, `${grant} is an update (updated: ${diff.updated.map((c) => c.name).join(", ")})`);
+            assert.match(change.previousUrn ?? "", new RegExp(`::${SLUG}-team-${TEAM}$`));
+        });
 });
