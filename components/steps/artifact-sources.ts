@@ -11,7 +11,15 @@
  * - it is skipped and a base build made its artifacts: its users download from that build (the per-package variable
  *   {@link packageBuildVar}, and `BUILDKITE_PLUGIN_ARTIFACTS_BUILD` when all of a step's producers come from one
  *   build), and the artifacts it opted out of (`copyArtifacts`) are copied into this build first;
- * - it is skipped and no base build has them (a first build): it runs after all.
+ * - it is skipped and no base build has them (a first build, expired artifacts, a changed definition, a failed
+ *   lookup, a failed copy): it runs after all.
+ *
+ * `BUILDKITE_PLUGIN_ARTIFACTS_BUILD` is the artifacts plugin's build for every download of the step
+ * (artifacts-buildkite-plugin v1.9.4 hooks/pre-command `build_option`); a list entry's own `build`
+ * (`BUILDKITE_PLUGIN_ARTIFACTS_DOWNLOAD_<i>_BUILD`, same file) overrides it for that entry, but plugin config is
+ * fixed when the step is uploaded, before this script knows the build. So it is set only when all of a step's
+ * producers come from one build; otherwise the generated per-producer download commands ({@link downloadCommands})
+ * are what fetch them.
  *
  * The base build, for a branch build: the passed build of the branch the change merges into (the pull request's
  * base branch, else the default branch) at the MERGE BASE commit, in which the package ran. The agent decides
@@ -293,7 +301,6 @@ export function downloadCommands(pipeline: Pick<PipelineConfig, "packages">, pkg
               );
     });
 }
-
 
 /** Pages of the builds list the upload reads at most (100 builds each: buildkite/docs pages/apis/rest_api.md `per_page`). */
 export const MAX_BUILD_PAGES = 5;
