@@ -1,6 +1,6 @@
 /*
  * npm run simulate -- --pipeline SLUG [--branch B | --tag T | --pr N [--branch HEAD]] [--changed FILE,...]
- *                     [--stack NAME | --config FILE] [--json OUT]
+ *                     [--no-base-builds] [--stack NAME | --config FILE] [--json OUT]
  *
  * Prints the tree of builds a push causes, the way Buildkite would run the steps this program generates: each
  * build, which job triggered it, whether it is blocked; each job, whether it runs and why not, its queue, fleets and
@@ -25,7 +25,7 @@ const ROOT = path.resolve(__dirname, "..");
 export const SIMULATE_CLI = {
     name: "simulate",
     synopsis: [
-        "--pipeline SLUG [--branch B | --tag T | --pr N [--branch HEAD]] [--changed FILE,...] [--stack NAME | --config FILE] [--json OUT]",
+        "--pipeline SLUG [--branch B | --tag T | --pr N [--branch HEAD]] [--changed FILE,...] [--no-base-builds] [--stack NAME | --config FILE] [--json OUT]",
     ],
     summary: [
         "Prints the tree of builds one push causes, the way Buildkite would run the steps this program generates:",
@@ -37,6 +37,10 @@ export const SIMULATE_CLI = {
         tag: { type: "string", value: "T", help: "a tag pushed instead of a branch" },
         pr: { type: "string", value: "N", help: "a pull request build (its head branch with --branch)" },
         changed: { type: "string", value: "FILE,...", help: "the files the push changes (monorepo packages)" },
+        "no-base-builds": {
+            type: "boolean",
+            help: "no earlier build holds a skipped package's artifacts (a first build, or expired artifacts)",
+        },
         stack: { type: "string", value: "NAME", help: "read Pulumi.NAME.yaml at the repository root (default prod)" },
         config: { type: "string", value: "FILE", help: "read this stack file instead" },
         json: { type: "string", value: "OUT", help: "also write the simulation as JSON here" },
@@ -120,6 +124,7 @@ function main(argv: string[]): number {
                               .map((f) => f.trim())
                               .filter(Boolean)
                         : undefined,
+                baseBuilds: values["no-base-builds"] === true ? false : undefined,
             },
         });
     } catch (e) {

@@ -3,8 +3,8 @@ import { ELASTIC_STACK_PARAMETERS } from "../agents/elastic-stack-template";
 import { MAX_AWS_FLEET_NAME_LENGTH, secretsBucketNameProblem } from "../agents/naming";
 import { isLoadedSecretFileName, SECRET_FILE_SUFFIXES } from "../agents/secret-objects";
 import { checkDeployRoles } from "../access/checks";
-import { checkAccess } from "./access-checks";
-import { checkReleaseReadToken } from "./release-checks";
+import { checkAccess, deliveredSecretNames, fleetsRunning } from "./access-checks";
+import { checkReleaseReadToken, RELEASE_READ_TOKEN_VAR } from "./release-checks";
 import { checkRenames } from "./renames";
 import { ConfigIssue, didYouMean } from "./issues";
 import { PlatformConfig } from "./schema";
@@ -352,6 +352,37 @@ export function crossCheck(config: PlatformConfig, options: { access?: boolean }
         });
         // Producers and users of artifacts (components/steps/artifact-sources.ts).
         for (const issue of artifactIssues(pipeline.packages)) issues.push({ ...issue, path: at(...issue.path) });
+        // The base build lookup reads Buildkite's REST API with the pipeline's read token: without it on an AWS
+        // fleet, no skipped producer ever finds its base build and every one runs, silently.
+        const producer = pipeline.packages.findIndex((p) => p.artifacts.length > 0);
+        const fleets = fleetsRunning(config, pipeline);
+        if (
+            producer >= 0 &&
+            fleets.some((f) => f.kind === "aws") &&
+            !deliveredSecretNames(config, pipeline).has(RELEASE_READ_TOKEN_VAR)
+        )
+            issues.push({
+                path: at("packages", producer, "artifacts"),
+                message: `pipeline "${pipeline.slug}" has packages that produce artifacts, and a skipped producer finds the build that made them through Buildkite's REST API with ${RELEASE_READ_TOKEN_VAR}, but ci-platform:secrets holds no value for it: every producer would run in every build`,
+                fix: `create a Buildkite API access token with only the read_builds scope and pulumi config set --secret --path 'ci-platform:secrets.pipelines.${pipeline.slug}.env.${RELEASE_READ_TOKEN_VAR}' <token>`,
+            });
+        if (pipeline.publish !== undefined) {
+            if (pipeline.packages.length === 0)
+                issues.push({
+                    path: at("publish"),
+                    message: `pipeline "${pipeline.slug}" has a publish step but no packages: it publishes the packages' artifacts`,
+                    fix: "declare packages, or remove publish",
+                });
+            const delivered = deliveredSecretNames(config, pipeline);
+            pipeline.publish.secrets.forEach((name, k) => {
+                if (fleets.some((f) => f.kind === "aws") && !delivered.has(name))
+                    issues.push({
+                        path: at("publish", "secrets", k),
+                        message: `pipeline "${pipeline.slug}" publishes with ${name}, but ci-platform:secrets holds no value for it`,
+                        fix: `pulumi config set --secret --path 'ci-platform:secrets.pipelines.${pipeline.slug}.env.${name}' <value>`,
+                    });
+            });
+        }
         const packageCycle = findCycle(
             packageNames,
             (n) => pipeline.packages.find((p) => p.name === n)?.dependsOn.filter((d) => d !== n) ?? [],

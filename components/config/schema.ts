@@ -536,6 +536,17 @@ export const pipelineSchema = z.strictObject({
     packages: z.array(packageSchema).default([]),
     /** Command that tests one package; `{name}` and `{path}` are replaced. */
     packageCommand: text("a command", MAX_COMMAND).default("make -C {path} test"),
+    /**
+     * The release's publish step of a monorepo: on a tag only, after every package step passed, on the release
+     * queue, with every producer's artifacts downloaded into the checkout first (components/steps/pipeline-steps.ts
+     * `publishStep`). `secrets`: pipeline secret names only this step's container gets (e.g. a PyPI token).
+     */
+    publish: z
+        .strictObject({
+            command: text("a command", MAX_COMMAND),
+            secrets: z.array(envName).default([]),
+        })
+        .optional(),
     /** Paths whose change makes every package run (besides `.buildkite/`). */
     alwaysRebuildPaths: z.array(repositoryPath("a repository path such as pyproject.toml", true)).default([]),
     /**

@@ -16,6 +16,8 @@ import { parse, stringify } from "yaml";
 import { repositoryUrl } from "../buildkite/pipeline-settings";
 import { FleetConfig, PipelineConfig, PlatformConfig } from "../config/schema";
 import { ARTIFACT_PLAN_VAR, ARTIFACT_SOURCES_MARKER, ArtifactPlan, META_DATA } from "../steps/artifact-sources";
+import { deliveredSecretNames } from "../config/access-checks";
+import { RELEASE_READ_TOKEN_VAR } from "../config/release-checks";
 import { ifChangedSelects, IfChanged } from "../steps/glob";
 import {
     PARENT_ENV,
@@ -42,7 +44,8 @@ export interface Push {
     readonly existingTags?: Readonly<Record<string, string>>;
     /**
      * Whether a base build holds the artifacts of a skipped producing package (components/steps/artifact-sources.ts);
-     * default true. False simulates a first build: every skipped producer runs after all.
+     * default true. False simulates a first build (or expired artifacts): every skipped producer runs after all. A
+     * pipeline whose jobs get no read token finds no base build either way.
      */
     readonly baseBuilds?: boolean;
 }
@@ -757,15 +760,18 @@ function artifactSources(
         steps.find((s): s is Record<string, unknown> => typeof s === "object" && s !== null && s.key === key);
     const slug = build.pipeline.slug;
     const sources = new Map<string, string>();
+    const readToken = deliveredSecretNames(world.config, build.pipeline).has(RELEASE_READ_TOKEN_VAR);
     for (const [pkg, producer] of Object.entries(plan.producers)) {
         const step = stepOf(producer.step);
         const skipped =
             step?.if_changed !== undefined && !ifChangedSelects(step.if_changed as IfChanged, world.changed);
-        const from = skipped && world.baseBuilds ? `base:${slug}/${pkg}` : "";
+        // The script finds a base build only with the read token in its job (the pipeline's or the organisation's
+        // secrets): without it every skipped producer runs.
+        const from = skipped && world.baseBuilds && readToken ? `base:${slug}/${pkg}` : "";
         if (skipped && from === "" && step !== undefined) delete step.if_changed; // no base build: it runs
         sources.set(pkg, from);
         if (from !== "" && producer.copy.length > 0) downloads.push(from);
-        if (from === "") build.metaData.set(META_DATA.ran(pkg), "true");
+        build.metaData.set(producer.ran, from === "" ? "true" : "false");
         for (const a of producer.artifacts)
             build.metaData.set(META_DATA.artifact(a), from === "" || producer.copy.includes(a) ? build.id : from);
     }

@@ -11,7 +11,15 @@
  * - it is skipped and a base build made its artifacts: its users download from that build (the per-package variable
  *   {@link packageBuildVar}, and `BUILDKITE_PLUGIN_ARTIFACTS_BUILD` when all of a step's producers come from one
  *   build), and the artifacts it opted out of (`copyArtifacts`) are copied into this build first;
- * - it is skipped and no base build has them (a first build): it runs after all.
+ * - it is skipped and no base build has them (a first build, expired artifacts, a changed definition, a failed
+ *   lookup, a failed copy): it runs after all.
+ *
+ * `BUILDKITE_PLUGIN_ARTIFACTS_BUILD` is the artifacts plugin's build for every download of the step
+ * (artifacts-buildkite-plugin v1.9.4 hooks/pre-command `build_option`); a list entry's own `build`
+ * (`BUILDKITE_PLUGIN_ARTIFACTS_DOWNLOAD_<i>_BUILD`, same file) overrides it for that entry, but plugin config is
+ * fixed when the step is uploaded, before this script knows the build. So it is set only when all of a step's
+ * producers come from one build; otherwise the generated per-producer download commands ({@link downloadCommands})
+ * are what fetch them.
  *
  * The base build, for a branch build: the passed build of the branch the change merges into (the pull request's
  * base branch, else the default branch) at the MERGE BASE commit, in which the package ran. The agent decides
@@ -26,6 +34,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import type { PipelineConfig } from "../config/schema";
 
 /** The env var a stored upload step carries its {@link ArtifactPlan} in (JSON). */
@@ -41,9 +50,36 @@ export const ARTIFACT_SOURCES_MARKER = "# ci-platform: artifact sources";
  * this build's packages comes from, keyed by artifact as the seed (monofo #249) describes.
  */
 export const META_DATA = {
-    ran: (pkg: string): string => `ci-platform:ran:${pkg}`,
+    /**
+     * Keyed by the producer's definition ({@link producerDefinitionHash}) as well as its name: a change of its
+     * artifacts, command, image or path is made in config, where no `if_changed` sees it, so a build made by the old
+     * definition must not count as the base build of the new one.
+     */
+    ran: (pkg: string, definition: string): string => `ci-platform:ran:${pkg}:${definition}`,
     artifact: (path: string): string => `ci-platform:artifact:${path}`,
 } as const;
+
+/** The command a package's step runs: its own or the pipeline's, with `{name}` and `{path}` replaced. */
+export function packageCommandOf(
+    pipeline: Pick<PipelineConfig, "packageCommand">,
+    pkg: Pick<PipelineConfig["packages"][number], "name" | "path" | "command">,
+): string {
+    return (pkg.command ?? pipeline.packageCommand).replace(/\{name\}/g, pkg.name).replace(/\{path\}/g, pkg.path);
+}
+
+/**
+ * The sha256 (hex) of what defines a producer's artifacts: its path, artifact globs, command and image (the image
+ * reference its step runs, e.g. a pinned ECR tag). Part of its `ran` meta-data key ({@link META_DATA}).
+ */
+export function producerDefinitionHash(definition: {
+    readonly path: string;
+    readonly artifacts: readonly string[];
+    readonly command: string;
+    readonly image: string;
+}): string {
+    const { path, artifacts, command, image } = definition;
+    return createHash("sha256").update(JSON.stringify({ path, artifacts, command, image })).digest("hex");
+}
 
 /** The step key of a package's step. */
 export const packageStepKey = (name: string): string => `package-${name}`;
@@ -92,6 +128,9 @@ export function usedProducers(packages: readonly Package[], pkg: Package): strin
     return [...new Set(names)].sort((a, b) => order.indexOf(a) - order.indexOf(b));
 }
 
+/** Characters a path or glob cannot hold inside the generated shell's double quotes (P2-11 of the review). */
+const SHELL_UNSAFE = /["`$;\\\n]/;
+
 /** A problem with the packages' artifacts; `path` is relative to the pipeline (`packages[2].uses[0]`). */
 export interface ArtifactIssue {
     readonly path: readonly (string | number)[];
@@ -100,9 +139,10 @@ export interface ArtifactIssue {
 }
 
 /**
- * The producer/user checks: every used package exists and produces artifacts (so each used artifact has a
- * producer), no artifact path has two producers, opted-out artifacts are declared, and the per-package variables
- * of producers are distinct.
+ * The producer/user checks: every used package exists, produces artifacts (so each used artifact has a producer)
+ * and is in the user's dependency closure (so its change reruns the user), no artifact path has two producers,
+ * opted-out artifacts are declared, producers' paths and globs are safe in shell double quotes, and the
+ * per-package variables of producers are distinct.
  */
 export function artifactIssues(packages: readonly Package[]): ArtifactIssue[] {
     const issues: ArtifactIssue[] = [];
@@ -127,7 +167,29 @@ export function artifactIssues(packages: readonly Package[]): ArtifactIssue[] {
                     message: `package "${pkg.name}" uses the artifacts of "${u}", which produces none: no step would make them`,
                     fix: `declare them in the artifacts of "${u}" (e.g. artifacts: ["dist/*.whl"]), or remove "${u}" from uses`,
                 });
+            // The step's if_changed covers its dependency closure only (components/steps/monorepo.ts): a change under
+            // a used producer outside it would rebuild the producer and not this user, which would then test the
+            // new artifacts nowhere (or, skipped, keep a result made with the old ones).
+            else if (!dependencyClosure(packages, pkg.name).includes(u))
+                issues.push({
+                    path,
+                    message: `package "${pkg.name}" uses the artifacts of "${u}", which is not among its dependencies: a change to "${u}" would not run "${pkg.name}" again`,
+                    fix: `add "${u}" to the dependsOn of "${pkg.name}" (directly or through one of its dependencies), or remove it from uses`,
+                });
         });
+        // The upload-time script and the steps quote globs and paths with "..." in bash and POSIX sh.
+        const unsafe = (value: string, path: (string | number)[], what: string) => {
+            const found = SHELL_UNSAFE.exec(value);
+            if (found !== null)
+                issues.push({
+                    path,
+                    message: `${what} "${value.replace(/\n/g, "\\n")}" holds ${found[0] === "\n" ? "a newline" : `'${found[0]}'`}, which the generated shell commands cannot quote`,
+                    fix: 'remove the characters " ` $ ; \\ and newlines from it',
+                });
+        };
+        // Every package's path: it is also substituted into the package's command ({path}).
+        unsafe(pkg.path, ["packages", j, "path"], "package path");
+        pkg.artifacts.forEach((a, k) => unsafe(a, ["packages", j, "artifacts", k], "artifact glob"));
         pkg.copyArtifacts.forEach((c, k) => {
             if (!pkg.artifacts.includes(c))
                 issues.push({
@@ -163,11 +225,16 @@ export function artifactIssues(packages: readonly Package[]): ArtifactIssue[] {
 
 /** What the upload-time script needs: producers, users, variables. Keys sorted, so the JSON is stable. */
 export interface ArtifactPlan {
-    /** Producing package → its step key, repository-relative artifact globs, and those copied when skipped. */
+    /** Producing package → its step key, `ran` meta-data key, repository-relative globs, and those copied when skipped. */
     readonly producers: Readonly<
         Record<
             string,
-            { readonly step: string; readonly artifacts: readonly string[]; readonly copy: readonly string[] }
+            {
+                readonly step: string;
+                readonly ran: string;
+                readonly artifacts: readonly string[];
+                readonly copy: readonly string[];
+            }
         >
     >;
     /** User step key → the producers whose artifacts it uses. */
@@ -176,8 +243,15 @@ export interface ArtifactPlan {
     readonly vars: Readonly<Record<string, string>>;
 }
 
-/** The pipeline's {@link ArtifactPlan}, or null when no package produces artifacts. */
-export function artifactPlanOf(pipeline: Pick<PipelineConfig, "packages">): ArtifactPlan | null {
+/**
+ * The pipeline's {@link ArtifactPlan}, or null when no package produces artifacts.
+ *
+ * @param imageOf the image reference a package's step runs ("" for none): part of its definition's hash.
+ */
+export function artifactPlanOf(
+    pipeline: Pick<PipelineConfig, "packages" | "packageCommand">,
+    imageOf: (pkg: PipelineConfig["packages"][number]) => string,
+): ArtifactPlan | null {
     const packages = pipeline.packages;
     const producers = packages.filter((p) => p.artifacts.length > 0);
     if (producers.length === 0) return null;
@@ -189,6 +263,15 @@ export function artifactPlanOf(pipeline: Pick<PipelineConfig, "packages">): Arti
                 p.name,
                 {
                     step: packageStepKey(p.name),
+                    ran: META_DATA.ran(
+                        p.name,
+                        producerDefinitionHash({
+                            path: p.path,
+                            artifacts: p.artifacts,
+                            command: packageCommandOf(pipeline, p),
+                            image: imageOf(p),
+                        }),
+                    ),
                     artifacts: artifactPaths(p),
                     copy: p.copyArtifacts.map((c) => `${p.path}/${c}`),
                 },
@@ -219,11 +302,35 @@ export function downloadCommands(pipeline: Pick<PipelineConfig, "packages">, pkg
     });
 }
 
+/** Pages of the builds list the upload reads at most (100 builds each: buildkite/docs pages/apis/rest_api.md `per_page`). */
+export const MAX_BUILD_PAGES = 5;
+/** Attempts of one page when the REST API answers 429, and the longest wait between them, in seconds. */
+export const RATE_LIMIT_ATTEMPTS = 3;
+export const RATE_LIMIT_MAX_WAIT_SECONDS = 60;
+
 /**
  * The upload step's script for a pipeline with producing packages: decide each producer's source, record it in
- * this build's meta-data, and upload the package steps (module doc). Needs `jq` and `curl` (both on the Elastic CI
- * Stack v6.71.1 Linux AMI: packer/linux/base/scripts/install-utils.sh installs jq). Without the read token
- * ({@link readTokenVar}) or a merge base, no base build is found and every producer runs: slower, never wrong.
+ * this build's meta-data, and upload the package steps (module doc). Needs `jq` and `curl` 7.55+ (both on the
+ * Elastic CI Stack v6.71.1 Linux AMI: packer/linux/base/scripts/install-utils.sh installs jq). Without the read
+ * token ({@link readTokenVar}) or a merge base, no base build is found and every producer runs: slower, never wrong.
+ *
+ * - One request per upload (plus its pages): "List builds for a pipeline" filtered by `branch` and `commit`
+ *   (buildkite/docs pages/apis/rest_api/_pipeline_builds_list_query_strings.md), each build with its `meta_data`
+ *   and `jobs` (pages/apis/rest_api/builds.md); the producer is picked in jq, so the per-user limit of the REST API
+ *   (pages/apis/rest_api/rate_limits.md) is spent once, not once per skipped producer.
+ * - A base build must hold `ran` (this producer's definition ran there) and the producer's own job passed
+ *   (`jobs[].step_key`/`state`): a flaky test elsewhere that failed that build does not lose it.
+ * - Its artifacts must still exist: `buildkite-agent artifact search GLOB --build UUID` exits 1 when nothing matches
+ *   (buildkite/agent v3.137.0 clicommand/artifact_search.go, `--allow-empty-results` off). Artifact retention is
+ *   shorter than build retention, and a glob may have matched nothing: such a build is not taken, nor one whose
+ *   copy (the `copyArtifacts` opt-out) fails; the producer then runs.
+ * - Every HTTP status is logged; anything but 200 is a warning (stderr and an annotation) and means no base build.
+ *   A 429 is retried after `RateLimit-Reset` or `Retry-After` seconds (pages/apis/rest_api/rate_limits.md), at most
+ *   {@link RATE_LIMIT_ATTEMPTS} times and {@link RATE_LIMIT_MAX_WAIT_SECONDS} s each. Pages follow the `Link`
+ *   header's `rel="next"` (pages/apis/rest_api.md "Pagination"), only below the API's own URL.
+ * - The token goes to curl on stdin (`-H @-`), never on a command line (where /proc/<pid>/cmdline shows it to
+ *   every process of the host), and curl runs under `env -i` (no proxy or .curlrc of the job), as the release
+ *   check does (components/steps/pipeline-steps.ts `releaseCheckScript`).
  *
  * @param target the organisation and pipeline slug whose builds are searched (baked in, not read from the env),
  *   the REST API's base URL, the env var holding the YAML to upload and the read token's env var.
@@ -235,6 +342,7 @@ export function artifactSourcesScript(target: {
     readonly yamlVar: string;
     readonly readTokenVar: string;
 }): string {
+    const token = target.readTokenVar;
     return `${ARTIFACT_SOURCES_MARKER}
 set -euo pipefail
 ci_org='${target.organization}'
@@ -243,6 +351,10 @@ ci_api='${target.apiUrl}'
 plan="$${ARTIFACT_PLAN_VAR}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+warn() {
+  echo "Warning: $1" >&2
+  buildkite-agent annotate --style warning --context ci-platform-artifact-sources "$1" >/dev/null 2>&1 || true
+}
 # buildkite/agent v3.137.0 clicommand/pipeline_upload.go: --dry-run prints the interpolated pipeline with if_changed
 # applied (a step it skips carries "skip"), and uploads nothing.
 printf '%s\\n' "$${target.yamlVar}" | buildkite-agent pipeline upload --dry-run --format json >"$work/pipeline.json"
@@ -254,38 +366,87 @@ merge_base=""
 if [ -n "$base_branch" ] && [ -z "\${BUILDKITE_GIT_DIFF_BASE:-}" ] && [ -z "\${BUILDKITE_CHANGED_FILES_PATH:-}" ]; then
   merge_base="$(git merge-base "origin/$base_branch" HEAD 2>/dev/null || true)"
 fi
-# The passed build of the base branch at the merge base in which the package ran (buildkite/docs
-# pages/apis/rest_api/_pipeline_builds_list_query_strings.md: branch, commit (full SHA), state, meta_data filters).
-base_build() {
-  if [ -z "\${${target.readTokenVar}:-}" ] || [ -z "$merge_base" ]; then return 0; fi
-  curl -fsS -G --max-time 30 -H "Authorization: Bearer $${target.readTokenVar}" \\
-    --data-urlencode "branch=$base_branch" --data-urlencode "commit=$merge_base" --data-urlencode "state=passed" \\
-    --data-urlencode "meta_data[${META_DATA.ran("")}$1]=true" --data-urlencode "per_page=1" \\
-    --data-urlencode "exclude_jobs=true" --data-urlencode "exclude_pipeline=true" \\
-    "$ci_api/organizations/$ci_org/pipelines/$ci_pipeline/builds" 2>/dev/null |
-    jq -r 'if type == "array" then (.[0].id // empty) else empty end' 2>/dev/null || true
+skipped="$(jq -c '[.steps[]? | objects | select(has("skip")) | .key // empty]' "$work/pipeline.json")"
+wanted="$(jq -r --argjson skipped "$skipped" '[.producers[] | select(.step as $s | $skipped | index($s))] | length' <<<"$plan")"
+# The builds of the base branch at the merge base, with their meta-data and jobs: one request (and its pages).
+echo '[]' >"$work/builds.json"
+builds_of_base() {
+  local url attempt status wait page=0
+  url="$ci_api/organizations/$ci_org/pipelines/$ci_pipeline/builds?branch=$(jq -rn --arg b "$base_branch" '$b | @uri')&commit=$merge_base&per_page=100&exclude_pipeline=true"
+  while [ -n "$url" ] && [ "$page" -lt ${MAX_BUILD_PAGES} ]; do
+    page=$((page + 1))
+    attempt=0
+    while :; do
+      attempt=$((attempt + 1))
+      : >"$work/headers"
+      status="$(printf 'Authorization: Bearer %s\\n' "$${token}" | /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/opt/homebrew/bin HOME=/nonexistent curl -q -sS --max-time 30 -H @- -D "$work/headers" -o "$work/page.json" -w '%{http_code}' "$url" 2>"$work/curl.log")" || status="000"
+      echo "Buildkite REST API, builds of $ci_pipeline on $base_branch at $merge_base, page $page: HTTP $status"
+      if [ "$status" != 429 ] || [ "$attempt" -ge ${RATE_LIMIT_ATTEMPTS} ]; then break; fi
+      wait="$(tr -d '\\r' <"$work/headers" | awk -F': *' 'tolower($1) == "ratelimit-reset" || tolower($1) == "retry-after" { print $2; exit }')"
+      case "$wait" in '' | *[!0-9]*) wait=10 ;; esac
+      if [ "$wait" -gt ${RATE_LIMIT_MAX_WAIT_SECONDS} ]; then wait=${RATE_LIMIT_MAX_WAIT_SECONDS}; fi
+      echo "Rate limited: retrying in $wait s."
+      sleep "$wait"
+    done
+    if [ "$status" != 200 ]; then
+      warn "Buildkite's REST API answered HTTP $status ($(cat "$work/curl.log" "$work/page.json" 2>/dev/null | head -c 300 | tr -d '\\n' || true)) to the base build lookup of $ci_pipeline: skipped producers without a base build run in this build."
+      return 0
+    fi
+    if ! jq -s '.[0] + (.[1] | if type == "array" then . else [] end)' "$work/builds.json" "$work/page.json" >"$work/merged.json" 2>/dev/null; then
+      warn "Buildkite's REST API answered the base build lookup with no JSON list: skipped producers without a base build run in this build."
+      return 0
+    fi
+    mv "$work/merged.json" "$work/builds.json"
+    url="$(tr -d '\\r' <"$work/headers" | grep -i '^link:' | grep -o '<[^>]*>; *rel="next"' | sed 's/^<\\([^>]*\\)>.*/\\1/' | head -n 1 || true)"
+    case "$url" in "$ci_api"/*) ;; *) url="" ;; esac
+  done
+}
+if [ "$wanted" -gt 0 ]; then
+  if [ -z "\${${token}:-}" ]; then
+    warn "No ${token} in this job: no base build can be looked up, so every skipped producer runs in this build."
+  elif [ -z "$merge_base" ]; then
+    echo "No merge base with origin/\${base_branch:-the base branch}: every skipped producer runs in this build."
+  else
+    builds_of_base
+  fi
+fi
+# Whether every artifact glob of producer $1 still has files in build $2.
+has_artifacts() {
+  local glob
+  while read -r glob; do
+    if ! buildkite-agent artifact search "$glob" --build "$2" >/dev/null 2>&1; then
+      echo "Build $2 holds no artifact $glob (expired, or never made): not taken."
+      return 1
+    fi
+  done < <(jq -r --arg p "$1" '.producers[$p].artifacts[]' <<<"$plan")
 }
 sources='{}'
 while read -r pkg; do
   step="$(jq -r --arg p "$pkg" '.producers[$p].step' <<<"$plan")"
-  skipped="$(jq -r --arg k "$step" '[.steps[]? | objects | select(.key == $k) | has("skip")] | any' "$work/pipeline.json")"
+  ran="$(jq -r --arg p "$pkg" '.producers[$p].ran' <<<"$plan")"
   from=""
-  if [ "$skipped" = true ]; then
-    from="$(base_build "$pkg")"
+  if jq -e --arg s "$step" 'index($s)' <<<"$skipped" >/dev/null; then
+    while read -r candidate; do
+      if [ -n "$candidate" ] && has_artifacts "$pkg" "$candidate"; then from="$candidate"; break; fi
+    done < <(jq -r --arg s "$step" --arg ran "$ran" '.[] | objects | select((.meta_data // {})[$ran] == "true" and any(.jobs[]? | objects; .step_key == $s and .state == "passed")) | .id // empty' "$work/builds.json")
+    # The opt-out: these artifacts are copied into this build (downloaded from the base build, uploaded again); a
+    # copy that fails makes the producer run instead.
+    if [ -n "$from" ]; then
+      while read -r pattern; do
+        if ! { buildkite-agent artifact download "$pattern" . --build "$from" && buildkite-agent artifact upload "$pattern"; }; then
+          warn "Copying $pattern from build $from failed: $pkg runs in this build."
+          from=""
+          break
+        fi
+      done < <(jq -r --arg p "$pkg" '.producers[$p].copy[]' <<<"$plan")
+    fi
     if [ -z "$from" ]; then
-      echo "No passed build of \${base_branch:-the base branch} at \${merge_base:-the merge base} built $pkg: it runs in this build."
+      echo "No build of \${base_branch:-the base branch} at \${merge_base:-the merge base} holds the artifacts of $pkg as it is defined now: it runs in this build."
     else
       echo "$pkg is skipped: its artifacts come from build $from."
     fi
   fi
   sources="$(jq -c --arg p "$pkg" --arg from "$from" '.[$p] = $from' <<<"$sources")"
-  # The opt-out: these artifacts are copied into this build (downloaded from the base build, uploaded again).
-  if [ -n "$from" ]; then
-    while read -r pattern; do
-      buildkite-agent artifact download "$pattern" . --build "$from"
-      buildkite-agent artifact upload "$pattern"
-    done < <(jq -r --arg p "$pkg" '.producers[$p].copy[]' <<<"$plan")
-  fi
 done < <(jq -r '.producers | keys[]' <<<"$plan")
 # Every step gets each producer's variable; users wait for the producers that run; a skipped producer that has no
 # base build runs after all ("skip" removed).
@@ -308,10 +469,12 @@ jq --argjson plan "$plan" --argjson sources "$sources" --arg self "$BUILDKITE_BU
           end
       end)
 ' "$work/pipeline.json" >"$work/upload.json"
-# This build's meta-data, keyed by artifact: the build each one comes from; and which producers ran here.
+# This build's meta-data, now that every decision is final (a retried upload overwrites the last one's): which
+# producers ran here (true/false, under their definition's key), and the build each artifact comes from.
 while read -r pkg; do
   from="$(jq -r --arg p "$pkg" '.[$p]' <<<"$sources")"
-  if [ -z "$from" ]; then buildkite-agent meta-data set "${META_DATA.ran("")}$pkg" true; fi
+  ran="$(jq -r --arg p "$pkg" '.producers[$p].ran' <<<"$plan")"
+  if [ -z "$from" ]; then buildkite-agent meta-data set "$ran" true; else buildkite-agent meta-data set "$ran" false; fi
   while read -r artifact; do
     holder="$from"
     if [ -z "$from" ] || jq -e --arg p "$pkg" --arg a "$artifact" '.producers[$p].copy | index($a)' <<<"$plan" >/dev/null; then holder="$BUILDKITE_BUILD_ID"; fi

@@ -83,6 +83,7 @@ import {
     artifactPlanOf,
     artifactSourcesScript,
     downloadCommands,
+    packageCommandOf,
     packageStepKey,
 } from "./artifact-sources";
 import { planMonorepo } from "./monorepo";
@@ -127,7 +128,7 @@ export interface PipelineSteps {
  * the release check reads, Buildkite's own BUILDKITE_TRIGGERED_FROM_* included). Buildkite sets BUILDKITE_STEP_KEY,
  * and keys are unique in a build, so no uploaded step takes these keys from the stored ones.
  */
-export const RELEASE_STEP_KEYS = ["release-check", "release-upload", "release-artifacts"] as const;
+export const RELEASE_STEP_KEYS = ["release-check", "release-upload", "release-artifacts", "release-publish"] as const;
 
 export const UPLOAD_ENV_VAR = "CI_PLATFORM_PIPELINE_YAML";
 
@@ -198,11 +199,21 @@ export function secretEnvNames(config: PlatformConfig, slug: string): string[] {
     return [...names].sort();
 }
 
+/**
+ * The secret names a step's container gets: {@link secretEnvNames}, less the pipeline's publish-only secrets
+ * (`publish.secrets`) unless the step is the publish step itself.
+ */
+function containerSecretNames(config: PlatformConfig, pipeline: PipelineConfig, publishing: boolean): string[] {
+    const publishOnly = new Set(publishing ? [] : (pipeline.publish?.secrets ?? []));
+    return secretEnvNames(config, pipeline.slug).filter((n) => !publishOnly.has(n));
+}
+
 function container(
     ctx: StepsContext,
     pipeline: PipelineConfig,
     ref: { name: string; variant: string },
     escape: boolean,
+    publishing = false,
 ): StepContainer {
     const image = ctx.resolveImage(ref);
     return {
@@ -211,7 +222,7 @@ function container(
         ecrLogin: /\.dkr\.ecr\.|CI_PLATFORM_ECR_REGISTRY/.test(image),
         // The secrets hook exports them in the environment hook: the docker plugin's propagate-environment misses
         // them, so they are named (never valued) here.
-        environment: secretEnvNames(ctx.config, pipeline.slug),
+        environment: containerSecretNames(ctx.config, pipeline, publishing),
     };
 }
 
@@ -619,9 +630,7 @@ function packageSteps(pipeline: PipelineConfig, ctx: StepsContext, ifChanged: bo
     return planned.value.map((plan): Step => {
         const pkg = byName.get(plan.name) as PipelineConfig["packages"][number];
         const image = pkg.image ?? pipeline.image;
-        const command = (pkg.command ?? pipeline.packageCommand)
-            .replace(/\{name\}/g, pkg.name)
-            .replace(/\{path\}/g, pkg.path);
+        const command = packageCommandOf(pipeline, pkg);
         // A user downloads its producers' artifacts first, from the build each one's variable names
         // (components/steps/artifact-sources.ts); a producer's step uploads its own.
         const downloads = downloadCommands(pipeline, pkg).map(escapeForUpload);
@@ -642,6 +651,35 @@ function packageSteps(pipeline: PipelineConfig, ctx: StepsContext, ifChanged: bo
             ifChanged: ifChanged ? [...plan.ifChanged] : undefined,
         };
     });
+}
+
+/**
+ * The release's one publish step (`publish` in config), uploaded with the unconditional package steps: it runs only
+ * for a tag (`if`), after every package step passed (`depends_on` each: Buildkite runs a step only when the steps it
+ * depends on passed, buildkite/docs pages/pipelines/configure/dependencies.md), so a release is published whole or
+ * not at all, never one package as soon as its own step passes. A tag's build runs every package ({@link
+ * EVERYTHING_IF}), so it downloads every producer's artifacts from this build. It runs on the release queue
+ * ({@link releaseQueue}), its key is one of {@link RELEASE_STEP_KEYS} (no repository hooks), and only its container
+ * gets the publish secrets (`publish.secrets`).
+ */
+function publishStep(pipeline: PipelineConfig, ctx: StepsContext): Step | undefined {
+    if (pipeline.publish === undefined) return undefined;
+    const image = pipeline.image;
+    return {
+        kind: "command",
+        key: RELEASE_STEP_KEYS[3],
+        label: ":rocket: Publish the release",
+        if: RELEASE_ONLY_IF,
+        dependsOn: pipeline.packages.map((p) => packageStepKey(p.name)),
+        queue: releaseQueue(pipeline, ctx.config.fleets),
+        commands: [
+            ...pipeline.packages.flatMap((p) =>
+                artifactPaths(p).map((a) => escapeForUpload(`buildkite-agent artifact download "${a}" .`)),
+            ),
+            escapeForUpload(pipeline.publish.command),
+        ],
+        container: image ? container(ctx, pipeline, image, true, true) : undefined,
+    };
 }
 
 /**
@@ -687,7 +725,11 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         });
     } else {
         // With producing packages, both uploads decide where each producer's artifacts come from first.
-        const plan = artifactPlanOf(pipeline);
+        const plan = artifactPlanOf(pipeline, (p) => {
+            const image = p.image ?? pipeline.image;
+            return image ? ctx.resolveImage(image) : "";
+        });
+        const publish = publishStep(pipeline, ctx);
         const upload =
             plan === null
                 ? undefined
@@ -704,10 +746,13 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
                       env: { [ARTIFACT_PLAN_VAR]: JSON.stringify(plan) },
                   };
         add(
-            uploadStep(pipeline, "packages-all", ":package: Every package", packageSteps(pipeline, ctx, false), {
-                if: EVERYTHING_IF,
-                upload,
-            }),
+            uploadStep(
+                pipeline,
+                "packages-all",
+                ":package: Every package",
+                [...packageSteps(pipeline, ctx, false), ...(publish ? [publish] : [])],
+                { if: EVERYTHING_IF, upload },
+            ),
         );
         add(
             uploadStep(pipeline, "packages-changed", ":package: Affected packages", packageSteps(pipeline, ctx, true), {

@@ -3,6 +3,8 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { Push, SimulatedBuild, Simulation, simulate } from "../../components/simulator";
 import { loadForSimulation } from "../../scripts/simulate";
+import { parse } from "yaml";
+import { runScript } from "../fixtures/cli";
 
 /*
  * Scenarios on the prod stack, through the simulator, from the YAML the program generates for Pulumi.prod.yaml.
@@ -236,5 +238,70 @@ describe("simulator, prod: dagster's wheels between packages (issue 18)", () => 
         assert.deepEqual(jobOf(sim, "package-dagster-shared").downloadsFrom, []);
         for (const p of ["dagster-pipes", "dagster", "dagster-graphql", "dagster-webserver"])
             assert.deepEqual(jobOf(sim, `package-${p}`).downloadsFrom, [self], p);
+    });
+});
+
+describe("simulator, prod: dagster's release and its read token (issue 18 review)", () => {
+    const jobOf = (sim: Simulation, key: string) => job(buildOf(sim, "dagster"), key);
+    const PACKAGE_KEYS = ["dagster-shared", "dagster-pipes", "dagster", "dagster-graphql", "dagster-webserver"].map(
+        (p) => `package-${p}`,
+    );
+
+    it("a tag publishes once, after every package, and only the publish step's container gets the PyPI token", () => {
+        const sim = run({ pipeline: "dagster", tag: "1.11.0" });
+        const publish = jobOf(sim, "release-publish");
+        assert.equal(publish.runs, true);
+        assert.equal(publish.queue, "dagster");
+        assert.ok(publish.secrets.includes("TWINE_PASSWORD"));
+        assert.deepEqual(publish.downloadsFrom, [buildOf(sim, "dagster").id]);
+        for (const key of PACKAGE_KEYS) {
+            assert.equal(jobOf(sim, key).runs, true, key);
+            assert.ok(!jobOf(sim, key).secrets.includes("TWINE_PASSWORD"), `${key}'s container gets the PyPI token`);
+        }
+        // Exactly one publish step, for a tag, waiting for every package step (a partial release cannot happen).
+        const stored = parse(prod.stored.dagster) as { steps: { key?: string; env?: Record<string, string> }[] };
+        const all = stored.steps.find((st) => st.key === "packages-all");
+        const uploaded = parse(all?.env?.CI_PLATFORM_PIPELINE_YAML ?? "") as {
+            steps: { key?: string; if?: string; depends_on?: string[] }[];
+        };
+        const publishes = uploaded.steps.filter((st) => st.key === "release-publish");
+        assert.equal(publishes.length, 1);
+        assert.equal(publishes[0].if, "build.tag != null");
+        assert.deepEqual([...(publishes[0].depends_on ?? [])].sort(), [...PACKAGE_KEYS].sort());
+        assert.ok(!prod.stored.dagster.includes("twine upload --non-interactive -u __token__ {path}"));
+    });
+
+    it("a branch or the default branch publishes nothing", () => {
+        for (const push of [{ branch: "master" }, { branch: "fix", changed: ["python_modules/dagster/x.py"] }]) {
+            const sim = run({ pipeline: "dagster", ...push });
+            const publish = buildOf(sim, "dagster").jobs.find((j) => j.key === "release-publish");
+            assert.ok(publish === undefined || !publish.runs, JSON.stringify(push));
+        }
+    });
+
+    it("without the read token in the pipeline's jobs, no base build is found: every skipped producer runs", () => {
+        const config = structuredClone(prod.config);
+        delete config.secrets.pipelines.dagster?.env?.BUILDKITE_READ_BUILDS_TOKEN;
+        const sim = simulate({
+            config,
+            stored: prod.stored,
+            push: { pipeline: "dagster", branch: "fix-graphql", changed: ["python_modules/dagster-graphql/x.py"] },
+        });
+        const self = buildOf(sim, "dagster").id;
+        for (const p of ["dagster-shared", "dagster-pipes", "dagster"])
+            assert.equal(job(buildOf(sim, "dagster"), `package-${p}`).runs, true, p);
+        assert.deepEqual(job(buildOf(sim, "dagster"), "package-dagster-graphql").downloadsFrom, [self]);
+    });
+
+    it("npm run simulate -- --no-base-builds: the skipped producers run", async () => {
+        const args = ["--pipeline", "dagster", "--branch", "fix", "--changed", "python_modules/dagster-graphql/x.py"];
+        const [withBase, without] = await Promise.all([
+            runScript("scripts/simulate.ts", args),
+            runScript("scripts/simulate.ts", [...args, "--no-base-builds"]),
+        ]);
+        assert.equal(without.code, 0, without.stderr);
+        const line = (out: string) => out.split("\n").find((l) => l.includes("package-dagster-shared:")) ?? "";
+        assert.match(line(withBase.stdout), /^\s*·/, "skipped when a base build holds its wheel");
+        assert.match(line(without.stdout), /^\s*✓/, "runs without one");
     });
 });

@@ -69,32 +69,63 @@ case "$1 $2" in
   "pipeline upload")
     if [ "$3" = "--dry-run" ]; then cat > "$STATE/stdin"; cat "$STATE/dry-run.json"; else cp "$4" "$STATE/uploaded.json"; fi ;;
   "meta-data set") printf '%s=%s\\n' "$3" "$4" >> "$STATE/meta-data" ;;
-  "artifact download"|"artifact upload") ;;
+  "artifact search") grep -qxF "$5 $3" "$STATE/artifacts" ;;
+  "artifact download") [ ! -e "$STATE/fail-download" ] ;;
+  "artifact upload") ;;
+  "annotate --style") printf '%s\\n' "$*" >> "$STATE/annotations" ;;
   *) exit 1 ;;
 esac
 `;
 
-/** The builds list: passed builds of master at `commit`, each with the packages that ran in it (meta-data). */
+/**
+ * "List builds for a pipeline" (buildkite/docs pages/apis/rest_api/builds.md): builds filtered by `branch`,
+ * `commit` and, when given, `state`, newest first, each with `meta_data` and `jobs`; `per_page` and `page` with a
+ * `Link` header (pages/apis/rest_api.md "Pagination"). The scenario file is read on every request: `replies` are
+ * answered first, one per request (a 401, a 429 with `RateLimit-Reset`, a 500), then the builds; every request is
+ * logged with its authorization header.
+ */
 const SERVER = `
+const fs = require("node:fs");
 const http = require("node:http");
-const builds = JSON.parse(process.env.FAKE_BUILDS);
+const file = process.env.FAKE_SCENARIO;
 const server = http.createServer((req, res) => {
+  const scenario = JSON.parse(fs.readFileSync(file, "utf8"));
   const url = new URL(req.url, "http://x");
+  fs.appendFileSync(file + ".log", JSON.stringify({ url: req.url, auth: req.headers.authorization }) + "\\n");
+  const reply = scenario.replies.shift();
+  if (reply) {
+    fs.writeFileSync(file, JSON.stringify(scenario));
+    res.writeHead(reply.status, reply.headers || {});
+    res.end(JSON.stringify({ message: "fake " + reply.status }));
+    return;
+  }
   if (req.headers.authorization !== "Bearer " + process.env.FAKE_TOKEN) { res.writeHead(401); res.end("{}"); return; }
   if (url.pathname !== "/v2/organizations/learningequality/pipelines/dagster/builds") { res.writeHead(404); res.end("{}"); return; }
   const q = url.searchParams;
-  const ran = [...q.keys()].filter((k) => k.startsWith("meta_data[")).map((k) => [k.slice(10, -1), q.get(k)]);
-  const found = builds.filter((b) => b.branch === q.get("branch") && b.commit === q.get("commit") && q.get("state") === "passed"
-    && ran.every(([k, v]) => b.meta_data[k] === v));
-  res.writeHead(200, { "content-type": "application/json" });
-  res.end(JSON.stringify(found.map((b) => ({ id: b.id, number: 1 }))));
+  const found = scenario.builds.filter((b) => b.branch === q.get("branch") && b.commit === q.get("commit")
+    && (q.get("state") === null || b.state === q.get("state"))
+    && [...q.keys()].filter((k) => k.startsWith("meta_data[")).every((k) => b.meta_data[k.slice(10, -1)] === q.get(k)));
+  const size = Math.min(Number(q.get("per_page") || 30), scenario.pageSize || 100);
+  const page = Number(q.get("page") || 1);
+  const headers = { "content-type": "application/json" };
+  if (page * size < found.length) {
+    const next = new URL(url);
+    next.searchParams.set("page", String(page + 1));
+    headers.link = "<http://" + req.headers.host + next.pathname + next.search + '>; rel="next"';
+  }
+  res.writeHead(200, headers);
+  res.end(JSON.stringify(found.slice((page - 1) * size, page * size)));
 });
 server.listen(0, "127.0.0.1", () => console.log(server.address().port));
-setTimeout(() => process.exit(0), 60000).unref();
+setTimeout(() => process.exit(0), 120000).unref();
 `;
+
+const PACKAGES = ["dagster-shared", "dagster-pipes", "dagster", "dagster-graphql", "dagster-webserver"];
 
 let apiUrl = "";
 let server: ChildProcess | undefined;
+const scenarioDir = fs.mkdtempSync(path.join(os.tmpdir(), "artifact-sources-api-"));
+const scenarioFile = path.join(scenarioDir, "scenario.json");
 const repo = fs.mkdtempSync(path.join(os.tmpdir(), "artifact-sources-repo-"));
 const git = (...args: string[]) =>
     execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@t", ...args], {
@@ -107,23 +138,14 @@ const mergeBase = git("rev-parse", "HEAD");
 git("update-ref", "refs/remotes/origin/master", mergeBase);
 git("update-ref", "refs/remotes/origin/develop", mergeBase);
 git("commit", "-q", "--allow-empty", "-m", "on the branch");
-process.on("exit", () => fs.rmSync(repo, { recursive: true, force: true }));
+process.on("exit", () => {
+    for (const d of [repo, scenarioDir]) fs.rmSync(d, { recursive: true, force: true });
+});
 
 before(async () => {
-    const ranIn = (pkgs: string[]) => Object.fromEntries(pkgs.map((p) => [`ci-platform:ran:${p}`, "true"]));
-    const builds = [
-        // The base build: every package ran (a default-branch build runs them all).
-        {
-            id: BASE,
-            branch: "master",
-            commit: mergeBase,
-            meta_data: ranIn(["dagster-shared", "dagster-pipes", "dagster", "dagster-graphql", "dagster-webserver"]),
-        },
-        // A build of another commit must not be taken.
-        { id: "other-commit", branch: "master", commit: "0".repeat(40), meta_data: ranIn(["dagster-graphql"]) },
-    ];
+    fs.writeFileSync(scenarioFile, JSON.stringify({ builds: [], replies: [] }));
     const child = spawn(process.execPath, ["-e", SERVER], {
-        env: { FAKE_BUILDS: JSON.stringify(builds), FAKE_TOKEN },
+        env: { FAKE_SCENARIO: scenarioFile, FAKE_TOKEN },
         stdio: ["ignore", "pipe", "inherit"],
     });
     server = child;
@@ -141,11 +163,78 @@ interface Uploaded {
     steps: { key: string; skip?: string; env: Record<string, string>; depends_on?: string[]; commands: string[] }[];
 }
 
+/** A build as the REST API lists it: its meta-data and jobs (step key and state). */
+interface FakeBuild {
+    id: string;
+    branch: string;
+    commit: string;
+    state: string;
+    meta_data: Record<string, string>;
+    jobs: { step_key: string; state: string }[];
+}
+
+/** The `ran` meta-data key of each producer, as the plan the upload step carries says. */
+function ranKeys(config: PlatformConfig = prodConfig()): Record<string, string> {
+    const plan = JSON.parse(uploadStep(config).env[ARTIFACT_PLAN_VAR]) as {
+        producers: Record<string, { ran: string }>;
+    };
+    return Object.fromEntries(Object.entries(plan.producers).map(([p, v]) => [p, v.ran]));
+}
+
+/** A build of master at the merge base in which `ran` ran and passed (unless `failed` names some of them). */
+function build(
+    id: string,
+    ran: readonly string[] = PACKAGES,
+    opts: { failed?: readonly string[]; state?: string; commit?: string; keys?: Record<string, string> } = {},
+): FakeBuild {
+    const keys = opts.keys ?? ranKeys();
+    return {
+        id,
+        branch: "master",
+        commit: opts.commit ?? mergeBase,
+        state: opts.state ?? "passed",
+        meta_data: Object.fromEntries(ran.map((p) => [keys[p], "true"])),
+        jobs: ran.map((p) => ({ step_key: `package-${p}`, state: opts.failed?.includes(p) ? "failed" : "passed" })),
+    };
+}
+
+/** Every producer's artifact glob, held by `id`. */
+const allArtifacts = (id: string) => PACKAGES.map((p) => `${id} ${p === "dagster-shared" ? SHARED_WHEEL : WHEEL(p)}`);
+
+/** The default world: the base build ran every package, and another commit's build must not be taken. */
+const DEFAULT_WORLD = {
+    builds: () => [build(BASE), build("other-commit", ["dagster-graphql"], { commit: "0".repeat(40) })],
+    artifacts: () => [...allArtifacts(BASE), ...allArtifacts("other-commit")],
+};
+
+interface RunOpts {
+    config?: PlatformConfig;
+    token?: boolean;
+    pullRequestBase?: string;
+    env?: Record<string, string>;
+    builds?: FakeBuild[];
+    /** `<build id> <glob>` lines: the artifacts that exist. */
+    artifacts?: string[];
+    replies?: { status: number; headers?: Record<string, string> }[];
+    pageSize?: number;
+    failDownload?: boolean;
+}
+
 /** Runs the upload with the agent skipping `skipped`; returns what it uploaded, the meta-data and the agent calls. */
 function run(
     skipped: readonly string[],
-    opts: { config?: PlatformConfig; token?: boolean; pullRequestBase?: string; env?: Record<string, string> } = {},
-): { status: number; uploaded: Uploaded; metaData: Record<string, string>; calls: string[]; stdin: string } {
+    opts: RunOpts = {},
+): {
+    status: number;
+    uploaded: Uploaded;
+    metaData: Record<string, string>;
+    calls: string[];
+    stdin: string;
+    stdout: string;
+    stderr: string;
+    annotations: string;
+    requests: { url: string; auth?: string }[];
+} {
     const { script, env } = uploadStep(opts.config ?? prodConfig());
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifact-sources-"));
     const bin = path.join(dir, "bin");
@@ -153,30 +242,37 @@ function run(
     for (const d of [bin, state]) fs.mkdirSync(d);
     fs.writeFileSync(path.join(bin, "buildkite-agent"), FAKE_AGENT, { mode: 0o755 });
     fs.writeFileSync(path.join(state, "dry-run.json"), dryRun(env[UPLOAD_ENV_VAR], skipped));
-    let status = 0;
-    try {
-        execFileSync("bash", ["-c", script.split(BUILDKITE_API_URL).join(apiUrl)], {
-            cwd: repo,
-            stdio: "pipe",
-            env: {
-                PATH: `${bin}:${process.env.PATH ?? ""}`,
-                HOME: dir,
-                STATE: state,
-                ...env,
-                BUILDKITE_BUILD_ID: SELF,
-                BUILDKITE_PIPELINE_DEFAULT_BRANCH: "master",
-                BUILDKITE_PULL_REQUEST_BASE_BRANCH: opts.pullRequestBase ?? "",
-                ...(opts.token === false ? {} : { [RELEASE_READ_TOKEN_VAR]: FAKE_TOKEN }),
-                ...opts.env,
-            },
-        });
-    } catch (e) {
-        status = (e as { status: number }).status;
-    }
+    fs.writeFileSync(path.join(state, "artifacts"), (opts.artifacts ?? DEFAULT_WORLD.artifacts()).join("\n") + "\n");
+    if (opts.failDownload) fs.writeFileSync(path.join(state, "fail-download"), "");
+    fs.writeFileSync(
+        scenarioFile,
+        JSON.stringify({
+            builds: opts.builds ?? DEFAULT_WORLD.builds(),
+            replies: opts.replies ?? [],
+            pageSize: opts.pageSize,
+        }),
+    );
+    fs.rmSync(`${scenarioFile}.log`, { force: true });
+    const result = spawnSync("bash", ["-c", script.split(BUILDKITE_API_URL).join(apiUrl)], {
+        cwd: repo,
+        encoding: "utf8",
+        env: {
+            PATH: `${bin}:${process.env.PATH ?? ""}`,
+            HOME: dir,
+            STATE: state,
+            ...env,
+            BUILDKITE_BUILD_ID: SELF,
+            BUILDKITE_PIPELINE_DEFAULT_BRANCH: "master",
+            BUILDKITE_PULL_REQUEST_BASE_BRANCH: opts.pullRequestBase ?? "",
+            ...(opts.token === false ? {} : { [RELEASE_READ_TOKEN_VAR]: FAKE_TOKEN }),
+            ...opts.env,
+        },
+    });
     const read = (f: string) =>
         fs.existsSync(path.join(state, f)) ? fs.readFileSync(path.join(state, f), "utf8") : "";
-    const result = {
-        status,
+    const log = fs.existsSync(`${scenarioFile}.log`) ? fs.readFileSync(`${scenarioFile}.log`, "utf8") : "";
+    const out = {
+        status: result.status ?? -1,
         uploaded: JSON.parse(read("uploaded.json") || '{"steps":[]}') as Uploaded,
         metaData: Object.fromEntries(
             read("meta-data")
@@ -186,9 +282,25 @@ function run(
         ),
         calls: read("calls").split("\n").filter(Boolean),
         stdin: read("stdin"),
+        stdout: result.stdout,
+        stderr: result.stderr,
+        annotations: read("annotations"),
+        requests: log
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { url: string; auth?: string }),
     };
     fs.rmSync(dir, { recursive: true, force: true });
-    return result;
+    return out;
+}
+
+/** Every upstream producer runs after all, and its users wait for it and read this build. */
+function assertAllRun(uploaded: Uploaded): void {
+    for (const key of UPSTREAM) assert.equal(step(uploaded, key).skip, undefined, `${key} runs`);
+    const graphql = step(uploaded, "package-dagster-graphql");
+    assert.deepEqual(graphql.depends_on?.sort(), [...UPSTREAM].sort());
+    assert.equal(graphql.env.CI_PLATFORM_DAGSTER_SHARED_BUILD_ID, SELF);
+    assert.equal(graphql.env.BUILDKITE_PLUGIN_ARTIFACTS_BUILD, SELF);
 }
 
 const step = (u: Uploaded, key: string) => {
@@ -232,8 +344,11 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
         // Meta-data keyed by artifact: which build holds it; `ran` only for what ran here.
         assert.equal(metaData[`ci-platform:artifact:${SHARED_WHEEL}`], BASE);
         assert.equal(metaData[`ci-platform:artifact:${WHEEL("dagster-graphql")}`], SELF);
-        assert.equal(metaData["ci-platform:ran:dagster-shared"], undefined);
-        assert.equal(metaData["ci-platform:ran:dagster-graphql"], "true");
+        // `ran`, under each producer's definition key, written every time: false for what this build skipped.
+        const ran = ranKeys();
+        assert.equal(metaData[ran["dagster-shared"]], "false");
+        assert.equal(metaData[ran["dagster-graphql"]], "true");
+        assert.equal(Object.keys(metaData).filter((k) => k.startsWith("ci-platform:ran:")).length, PACKAGES.length);
     });
 
     it("producer skipped with no base build (a first build): it runs, and its users wait for it", () => {
@@ -247,12 +362,8 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
         ]) {
             const { status, uploaded, metaData } = run(UPSTREAM, opts);
             assert.equal(status, 0);
-            for (const key of UPSTREAM) assert.equal(step(uploaded, key).skip, undefined, `${key} runs`);
-            const graphql = step(uploaded, "package-dagster-graphql");
-            assert.deepEqual(graphql.depends_on?.sort(), [...UPSTREAM].sort());
-            assert.equal(graphql.env.CI_PLATFORM_DAGSTER_SHARED_BUILD_ID, SELF);
-            assert.equal(graphql.env.BUILDKITE_PLUGIN_ARTIFACTS_BUILD, SELF);
-            assert.equal(metaData["ci-platform:ran:dagster-shared"], "true");
+            assertAllRun(uploaded);
+            assert.equal(metaData[ranKeys()["dagster-shared"]], "true");
         }
     });
 
@@ -269,7 +380,10 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
             copyArtifacts: [],
             uses: undefined,
         });
-        const { uploaded } = run(["package-dagster-new", "package-dagster-shared"], { config });
+        const { uploaded } = run(["package-dagster-new", "package-dagster-shared"], {
+            config,
+            builds: [build(BASE, PACKAGES, { keys: ranKeys(config) })],
+        });
         assert.equal(step(uploaded, "package-dagster-new").skip, undefined);
         assert.ok(step(uploaded, "package-dagster-shared").skip);
         assert.equal(step(uploaded, "package-dagster-new").env.CI_PLATFORM_DAGSTER_NEW_BUILD_ID, SELF);
@@ -295,7 +409,10 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
         const shared = config.pipelines.find((p) => p.slug === "dagster")?.packages[0];
         assert.ok(shared);
         shared.copyArtifacts = ["dist/*.whl"];
-        const { status, uploaded, metaData, calls } = run(UPSTREAM, { config });
+        const { status, uploaded, metaData, calls } = run(UPSTREAM, {
+            config,
+            builds: [build(BASE, PACKAGES, { keys: ranKeys(config) })],
+        });
         assert.equal(status, 0);
         assert.ok(calls.includes(`artifact download ${SHARED_WHEEL} . --build ${BASE}`), calls.join("\n"));
         assert.ok(calls.includes(`artifact upload ${SHARED_WHEEL}`), calls.join("\n"));
@@ -304,8 +421,150 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
         assert.equal(graphql.env.CI_PLATFORM_DAGSTER_SHARED_BUILD_ID, SELF);
         assert.equal(graphql.env.CI_PLATFORM_DAGSTER_PIPES_BUILD_ID, BASE);
         assert.equal(metaData[`ci-platform:artifact:${SHARED_WHEEL}`], SELF);
+        assert.equal(metaData[ranKeys(config)["dagster-shared"]], "false");
         // Only the opted-out artifact is copied.
         assert.ok(!calls.some((c) => c.startsWith("artifact download python_modules/dagster-pipes")));
+    });
+
+    it("an opt-out copy that fails: the producer runs instead", () => {
+        const config = prodConfig();
+        const shared = config.pipelines.find((p) => p.slug === "dagster")?.packages[0];
+        assert.ok(shared);
+        shared.copyArtifacts = ["dist/*.whl"];
+        const { status, uploaded, metaData, stderr } = run(UPSTREAM, {
+            config,
+            builds: [build(BASE, PACKAGES, { keys: ranKeys(config) })],
+            failDownload: true,
+        });
+        assert.equal(status, 0, stderr);
+        assert.equal(step(uploaded, "package-dagster-shared").skip, undefined);
+        assert.ok(step(uploaded, "package-dagster-pipes").skip, "the others still come from the base build");
+        assert.equal(step(uploaded, "package-dagster-graphql").env.CI_PLATFORM_DAGSTER_SHARED_BUILD_ID, SELF);
+        assert.equal(metaData[ranKeys(config)["dagster-shared"]], "true");
+        assert.match(stderr, /Copying .*dagster-shared.* failed/);
+    });
+
+    it("a base build whose artifacts are gone (expired, or never made) is not taken: the producer runs", () => {
+        // artifact search finds nothing in BASE for dagster's wheel; the others are there.
+        const artifacts = allArtifacts(BASE).filter((a) => a !== `${BASE} ${WHEEL("dagster")}`);
+        const { status, uploaded } = run(UPSTREAM, { artifacts });
+        assert.equal(status, 0);
+        assert.equal(step(uploaded, "package-dagster").skip, undefined, "dagster runs");
+        assert.ok(step(uploaded, "package-dagster-shared").skip);
+        const graphql = step(uploaded, "package-dagster-graphql");
+        assert.equal(graphql.env.CI_PLATFORM_DAGSTER_BUILD_ID, SELF);
+        assert.equal(graphql.env.CI_PLATFORM_DAGSTER_SHARED_BUILD_ID, BASE);
+        assert.deepEqual(graphql.depends_on, ["package-dagster"]);
+        // A rebuild at the same commit that still holds them is taken instead.
+        const rebuilt = run(UPSTREAM, {
+            builds: [build(BASE), build("rebuild-uuid")],
+            artifacts: [...artifacts, ...allArtifacts("rebuild-uuid")],
+        });
+        assert.equal(
+            step(rebuilt.uploaded, "package-dagster-graphql").env.CI_PLATFORM_DAGSTER_BUILD_ID,
+            "rebuild-uuid",
+        );
+    });
+
+    it("the producer's own job decides, not the build: a build failed elsewhere counts, a failed producer does not", () => {
+        // A flaky test of another package failed the build; the producers' jobs passed.
+        const flaky = run(UPSTREAM, {
+            builds: [build(BASE, PACKAGES, { state: "failed", failed: ["dagster-webserver"] })],
+        });
+        assert.equal(flaky.status, 0);
+        for (const key of UPSTREAM) assert.ok(step(flaky.uploaded, key).skip, `${key} comes from the base build`);
+        assert.equal(step(flaky.uploaded, "package-dagster-graphql").env.CI_PLATFORM_DAGSTER_BUILD_ID, BASE);
+        // The producer's own job failed there: not a base build for it.
+        const failed = run(UPSTREAM, { builds: [build(BASE, PACKAGES, { state: "failed", failed: ["dagster"] })] });
+        assert.equal(step(failed.uploaded, "package-dagster").skip, undefined);
+        assert.ok(step(failed.uploaded, "package-dagster-shared").skip);
+    });
+
+    it("a producer whose definition changed since (command, image, artifacts, path) does not reuse the old build", () => {
+        const config = prodConfig();
+        const dagster = config.pipelines.find((p) => p.slug === "dagster");
+        assert.ok(dagster);
+        const old = ranKeys(config);
+        dagster.packageCommand = `${dagster.packageCommand}; echo changed`;
+        assert.notEqual(ranKeys(config)["dagster"], old["dagster"]);
+        // The base build ran every package under the old definition.
+        const { status, uploaded } = run(UPSTREAM, { config, builds: [build(BASE, PACKAGES, { keys: old })] });
+        assert.equal(status, 0);
+        assertAllRun(uploaded);
+    });
+
+    it("one request per upload, however many producers are skipped, with the token on stdin, never in the URL", () => {
+        const { requests, stdout } = run(UPSTREAM);
+        assert.equal(requests.length, 1, JSON.stringify(requests));
+        assert.equal(requests[0].auth, `Bearer ${FAKE_TOKEN}`);
+        assert.ok(!requests[0].url.includes(FAKE_TOKEN));
+        const q = new URL(requests[0].url, "http://x").searchParams;
+        assert.equal(q.get("branch"), "master");
+        assert.equal(q.get("commit"), mergeBase);
+        assert.equal(q.get("per_page"), "100");
+        assert.equal(q.get("state"), null, "the build's state is not a filter (the producer's job is)");
+        assert.match(stdout, /HTTP 200/);
+        // Nothing skipped: no request at all.
+        assert.equal(run([]).requests.length, 0);
+        // The token never stands on a command line (/proc/<pid>/cmdline): curl reads its header from stdin.
+        const { script } = uploadStep(prodConfig());
+        const curls = script.split("\n").filter((l) => l.includes("curl "));
+        assert.equal(curls.length, 1);
+        for (const line of curls)
+            assert.match(
+                line,
+                /printf 'Authorization: Bearer %s\\n' "\$BUILDKITE_READ_BUILDS_TOKEN" \| \/usr\/bin\/env -i .* curl -q .* -H @- /,
+            );
+    });
+
+    it("follows the Link header's next page", () => {
+        const builds = [
+            ...Array.from({ length: 3 }, (_, i) => build(`unrelated-${i}`, ["dagster-webserver"])),
+            build(BASE),
+        ];
+        const { uploaded, requests } = run(UPSTREAM, { builds, pageSize: 2 });
+        assert.equal(requests.length, 2);
+        assert.equal(new URL(requests[1].url, "http://x").searchParams.get("page"), "2");
+        assert.equal(step(uploaded, "package-dagster-graphql").env.CI_PLATFORM_DAGSTER_BUILD_ID, BASE);
+    });
+
+    it("retries a 429 after RateLimit-Reset, then uses the answer", () => {
+        const { status, uploaded, requests, stdout } = run(UPSTREAM, {
+            replies: [{ status: 429, headers: { "RateLimit-Reset": "1" } }],
+        });
+        assert.equal(status, 0);
+        assert.equal(requests.length, 2);
+        assert.match(stdout, /HTTP 429[\s\S]*retrying in 1 s[\s\S]*HTTP 200/);
+        assert.equal(step(uploaded, "package-dagster-graphql").env.CI_PLATFORM_DAGSTER_BUILD_ID, BASE);
+    });
+
+    for (const [status, what] of [
+        [401, "a refused token"],
+        [500, "a server error"],
+    ] as const)
+        it(`${what} (HTTP ${status}) is a warning, logged with its status, and every skipped producer runs`, () => {
+            const result = run(UPSTREAM, { replies: [{ status }] });
+            assert.equal(result.status, 0);
+            assert.equal(result.requests.length, 1, "not retried");
+            assert.match(result.stdout, new RegExp(`HTTP ${status}`));
+            assert.match(result.stderr, new RegExp(`^Warning: Buildkite's REST API answered HTTP ${status}`, "m"));
+            assert.match(result.annotations, /--style warning --context ci-platform-artifact-sources/);
+            assertAllRun(result.uploaded);
+        });
+
+    it("a 429 that persists is given up after a bounded number of attempts", () => {
+        const replies = Array.from({ length: 5 }, () => ({ status: 429, headers: { "Retry-After": "0" } }));
+        const result = run(UPSTREAM, { replies });
+        assert.equal(result.requests.length, 3);
+        assert.match(result.stderr, /HTTP 429/);
+        assertAllRun(result.uploaded);
+    });
+
+    it("without the read token: a warning, and every skipped producer runs", () => {
+        const result = run(UPSTREAM, { token: false });
+        assert.equal(result.requests.length, 0);
+        assert.match(result.stderr, /^Warning: No BUILDKITE_READ_BUILDS_TOKEN in this job/m);
+        assertAllRun(result.uploaded);
     });
 
     it("is shellcheck clean", () => {

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { parse } from "yaml";
 import { PipelineConfig, PlatformConfig, pipelineSchema } from "../../components/config";
 import { resolveIntermediateBuilds } from "../../components/config/schema";
-import { packageBuildVar, usedProducers } from "../../components/steps/artifact-sources";
+import { artifactIssues, packageBuildVar, usedProducers } from "../../components/steps/artifact-sources";
 import { IfChanged, ifChangedSelects } from "../../components/steps/glob";
 import { checkOurRules, validatePipelineDocument, walkSteps } from "../../components/steps/pipeline-schema";
 import { interpolateAtBuildCreation } from "../../components/simulator";
@@ -428,6 +428,55 @@ describe("generated monorepo steps property", () => {
                 assert.ok(walkSteps(storedDoc).every((step) => !("if_changed" in step.body)));
                 const uploaded = { steps: doc };
                 assert.deepEqual([...validatePipelineDocument(uploaded), ...checkOurRules(uploaded)], []);
+            }),
+            { numRuns: 200 },
+        );
+    });
+
+    it("no missed rebuild through explicit uses: a change under a used producer reruns its user, or config refuses it", () => {
+        // Random explicit `uses` (any other packages, all producers here): either the user's if_changed selects a
+        // change under each producer it uses, or the config check refuses that entry (packages[j].uses[k]).
+        const scenario = packagesArb.chain((packages) =>
+            fc.record({
+                packages: fc.constant(packages),
+                uses: fc.tuple(
+                    ...packages.map((p) =>
+                        fc.option(fc.subarray(packages.map((q) => q.name).filter((n) => n !== p.name))),
+                    ),
+                ),
+            }),
+        );
+        fc.assert(
+            fc.property(scenario, ({ packages, uses }) => {
+                const base = monorepoPipeline(packages, []);
+                const pipeline: PipelineConfig = {
+                    ...base,
+                    packages: base.packages.map((p, j) => ({
+                        ...p,
+                        artifacts: ["dist/*.whl"],
+                        uses: uses[j] ?? undefined,
+                    })),
+                };
+                const refused = new Set(
+                    artifactIssues(pipeline.packages)
+                        .filter((i) => i.path[2] === "uses")
+                        .map((i) => `${String(i.path[1])}/${String(i.path[3])}`),
+                );
+                const { doc } = uploadedFromStored(generated(pipeline).stored, "packages-changed");
+                pipeline.packages.forEach((pkg, j) => {
+                    const step = doc.find((s) => s.key === `package-${pkg.name}`);
+                    assert.ok(step?.if_changed !== undefined);
+                    usedProducers(pipeline.packages, pkg).forEach((name) => {
+                        const k = (pkg.uses ?? []).indexOf(name);
+                        const producer = pipeline.packages.find((p) => p.name === name);
+                        assert.ok(producer);
+                        const selects = ifChangedSelects(step.if_changed as IfChanged, [`${producer.path}/changed.py`]);
+                        assert.ok(
+                            selects || refused.has(`${j}/${k}`),
+                            `${pkg.name} uses ${name}: a change under ${producer.path} does not rerun it, and config accepts it`,
+                        );
+                    });
+                });
             }),
             { numRuns: 200 },
         );
