@@ -1,6 +1,7 @@
 import type { ConfigIssue, PlatformConfig } from "../config";
 import { didYouMean } from "../config/issues";
 import { dockerignorePath, ignoresWholeContext, parseIgnoreFile } from "./context";
+import { imageRegions } from "./registry";
 import {
     argDeclarations,
     dockerfilePath,
@@ -45,7 +46,7 @@ export interface ImageFiles {
  * (Steps naming an undeclared image or variant are reported by the config's cross-checks.)
  */
 export function checkImages(
-    config: Pick<PlatformConfig, "images" | "fleets" | "homeRegion">,
+    config: Pick<PlatformConfig, "images" | "fleets" | "homeRegion"> & Partial<Pick<PlatformConfig, "adopt">>,
     files: ImageFiles,
 ): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
@@ -214,6 +215,24 @@ export function checkImages(
                 });
             }
         });
+    });
+
+    // An image repository is deleted with its images (policy/invariants/ecr-repositories.ts); one found in the account
+    // was left there (a region evacuated while down) and still holds tags the program would push into it after the
+    // import, which its IMMUTABLE tags refuse. Refused here, before any resource.
+    const repositories = new Set(
+        config.images.flatMap(
+            (image) => imageRegions(config).map((region) => `${image.name}-${region}-repository`), // agent-image.ts imageChildNames
+        ),
+    );
+    (config.adopt ?? []).forEach((entry, j) => {
+        const name = entry.resource.split("::").pop() ?? entry.resource;
+        if (repositories.has(name) || entry.resource.startsWith("aws:ecr/repository:Repository::"))
+            issues.push({
+                path: ["adopt", j, "resource"],
+                message: `adopts the image repository ${entry.id} (${name}): it still holds the tags \`pulumi up\` would push into it after the import, and its tags are immutable`,
+                fix: `remove the entry and delete the repository with its images (aws ecr delete-repository --force --repository-name ${entry.id} --region <region>); \`pulumi up\` creates it empty and pushes every pinned tag`,
+            });
     });
 
     if (pinsKnown)

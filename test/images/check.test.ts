@@ -427,4 +427,23 @@ describe("steps naming undeclared images (the config's cross-checks)", () => {
             );
         });
     });
+
+    describe("an image repository is never adopted (it would hold the tags the program pushes)", () => {
+        it("refuses an adopt entry naming an image repository, at the entry, with the delete command", () => {
+            const cfg = config({
+                adopt: [
+                    { resource: "secrets-us-east-1-key", id: "1234abcd-12ab-34cd-56ef-1234567890ab" },
+                    { resource: "buildkite-test-us-east-1-repository", id: "ci-platform/buildkite-test" },
+                ],
+            });
+            const issues = checkImages(cfg, files(GOOD_VERSIONS, GOOD_FILES));
+            assert.equal(issues.length, 1, JSON.stringify(issues));
+            assert.equal(formatIssue(issues[0]).split(": ")[0], "ci-platform:adopt[1].resource");
+            assert.match(issues[0].message, /still holds the tags `pulumi up` would push/);
+            assert.match(
+                issues[0].fix ?? "",
+                /aws ecr delete-repository --force --repository-name ci-platform\/buildkite-test/,
+            );
+        });
+    });
 });
