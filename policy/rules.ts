@@ -15,6 +15,7 @@ import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import { elasticStackOwnInstanceRole, kmsKeyPolicyNamedPrincipals } from "./invariants/fleet-role";
 import { deployRolesApart } from "./invariants/deploy-roles";
 import { repositoryOwnersPerCluster } from "./invariants/repository-owners";
+import { ecrRepositoriesWhole } from "./invariants/ecr-repositories";
 import { noSecretLookingValues } from "./invariants/secret-looking-values";
 import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachability";
 import { stepContainersNoInstanceRole } from "./invariants/step-containers";
@@ -662,7 +663,7 @@ const statefulProtected: ResourceRule = {
     kind: "resource",
     name: "stateful-resources-protected",
     description:
-        "Stateful resources (S3 buckets, KMS keys, ECR repositories) are protected and retained on delete, so a fleet can be rebuilt without touching them; a secrets bucket's bucket and keys follow the secrets-bucket-whole invariant instead.",
+        "Stateful resources (S3 buckets, KMS keys) are protected and retained on delete, so a fleet can be rebuilt without touching them; a secrets bucket's bucket and keys follow the secrets-bucket-whole invariant, ECR repositories ecr-repositories-whole, instead.",
     enforcementLevel: "mandatory",
     severity: "critical",
     types: STATEFUL_TYPES,
@@ -670,6 +671,8 @@ const statefulProtected: ResourceRule = {
     check(resource) {
         // A secrets bucket and its keys live and die whole with their bucket (invariants/secrets-bucket-whole.ts).
         if (isSecretsBucketChild(resource)) return [];
+        // An image repository is deleted with its images (invariants/ecr-repositories.ts).
+        if (resource.type === "aws:ecr/repository:Repository") return [];
         // CrossGuard does not show retainOnDelete (undefined there); the offline plan does.
         const missing = [
             ...(resource.protect === true ? [] : ["protect"]),
@@ -777,4 +780,5 @@ export const RULES: readonly Rule[] = [
     secretsReadableOnlyByServingFleets,
     stepContainersNoInstanceRole,
     secretsBucketWhole,
+    ecrRepositoriesWhole,
 ];

@@ -67,15 +67,10 @@ function section(lines: string[], title: string, urns: readonly string[]): void 
     lines.push("");
 }
 
-/** A retained resource to adopt again when its scope is re-added: its name and the provider's id. */
+/** A resource the lost region leaves in its account, to delete before the region is re-added: its name and id. */
 export interface Readoption {
     readonly resource: string;
     readonly id: string;
-}
-
-/** The `ci-platform:adopt` entries, as YAML lines, that take `entries` back (README, "Re-adopting a retained resource"). */
-function adoptLines(entries: readonly Readoption[]): string[] {
-    return ["    ci-platform:adopt:", ...entries.map((e) => `      - { resource: ${e.resource}, id: ${e.id} }`)];
 }
 
 /** The runbook text for a recovery plan (the region or fleet still works). Pure. */
@@ -84,7 +79,6 @@ export function renderRecovery(
     scope: string,
     stack: string,
     pushes: Readonly<Record<string, PushTarget>> = {},
-    readoptions: readonly Readoption[] = [],
 ): string {
     const lines: string[] = [];
     const stackArg = `--stack ${shellArg(stack)}`;
@@ -137,11 +131,10 @@ export function renderRecovery(
                 "`pulumi up` stops at a protected resource it would delete until `pulumi state unprotect`; so first:",
             );
             plan.commands.unprotect.forEach((c, i) => lines.push(`  ${i + 1}. ${c}`));
-            lines.push(
-                "They are retained on delete: `pulumi up` leaves them in the account. Their names are fixed, so",
-            );
-            lines.push('re-adding the region later must adopt them (README, "Re-adopting a retained resource"):');
-            lines.push(...adoptLines(readoptions));
+            // The image repositories are deleted with their images (policy/invariants/ecr-repositories.ts), so a
+            // re-added region gets empty ones: adopting them would push tags they still hold.
+            lines.push("The image repositories go with their images (forceDelete): re-adding the region creates empty");
+            lines.push("ones and pushes every pinned tag; do not adopt them.");
         }
         lines.push("");
         lines.push(`If the region is lost (its API is down), use none of the commands above: run`);
@@ -235,9 +228,13 @@ export function renderEvacuation(
     lines.push("Left in the lost region's account, to delete by hand once it is back (IAM ones are global and");
     lines.push("can go sooner): " + [...types].map(([t, n]) => `${n} ${t.split(":").pop()}`).join(", ") + ".");
     if ((options.readoptions ?? []).length > 0) {
-        lines.push("Re-adding the region later: its image repositories keep their fixed names, so adopt them");
-        lines.push('(README, "Re-adopting a retained resource"):');
-        lines.push(...adoptLines(options.readoptions ?? []));
+        // Adopting them would push tags they still hold into IMMUTABLE repositories (policy/invariants/ecr-repositories.ts).
+        lines.push("Before re-adding the region, delete its image repositories with their images (do not adopt them:");
+        lines.push("the re-add pushes every pinned tag, which they still hold):");
+        for (const r of options.readoptions ?? [])
+            lines.push(
+                `    aws ecr delete-repository --force --region ${plan.region} --repository-name ${shellArg(r.id)}`,
+            );
     }
     return lines.join("\n");
 }
@@ -352,7 +349,7 @@ async function main(argv: string[]): Promise<number> {
         );
         return 1;
     }
-    // The retained resources of the region with fixed names (image repositories), to adopt when it is re-added.
+    // The region's image repositories: fixed names, left in the lost region's account by the evacuation.
     const readoptions = declared.resources
         .filter((r) => r.protect && r.type === "aws:ecr/repository:Repository" && typeof r.inputs.name === "string")
         .filter((r) => plan.resources.some((p) => p.urn === r.urn))
@@ -367,13 +364,7 @@ async function main(argv: string[]): Promise<number> {
     const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}");
     const pushes = pushTargets(config.images, versions.ok ? versions.value : {}, plan.regions);
     process.stdout.write(
-        renderRecovery(
-            plan,
-            values.fleet ? `fleet ${values.fleet}` : `region ${values.region}`,
-            stack,
-            pushes,
-            readoptions,
-        ) + "\n",
+        renderRecovery(plan, values.fleet ? `fleet ${values.fleet}` : `region ${values.region}`, stack, pushes) + "\n",
     );
     return 0;
 }

@@ -1,9 +1,10 @@
 /*
  * npm run images:bump -- NAME [--date YYYY-MM-DD] [--root DIR]
  *
- * Sets the next calendar version of image NAME in agent-images/versions.json, with the content digest of
- * agent-images/NAME/Dockerfile as it is now (keys sorted, two-space JSON, a trailing newline), and prints
- * `NAME: old -> new`. The digest is what the config checks compare the Dockerfile with: an edit without a bump is
+ * Sets the next calendar version of image NAME in agent-images/versions.json and appends it to the image's history
+ * with what it is built from: the content digest of agent-images/NAME/Dockerfile as it is now, the variants the
+ * stack files declare, and the source URL from their `ci-platform:github.owner` (keys sorted, two-space JSON, a
+ * trailing newline); prints `NAME: old -> new`. The new version is newer than every version in the history. The digest is what the config checks compare the Dockerfile with: an edit without a bump is
  * refused before any resource (components/images/check.ts). The plan diff then shows the new tags and every pipeline
  * whose steps name them. Exit codes: 0 done, 2 bad usage, an unknown image, no Dockerfile, or an unreadable
  * versions.json.
@@ -12,7 +13,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { dockerfilePath, imageContentDigest } from "../components/images/dockerfile";
-import { VERSIONS_FILE, bumpImage, formatVersions, parseVersionRecordsText } from "../components/images/versions";
+import {
+    type ImageVersionEntry,
+    VERSIONS_FILE,
+    bumpImage,
+    formatVersions,
+    imageSourceUrl,
+    parseVersionRecordsText,
+} from "../components/images/versions";
 import { CliOption, CliSpec, fileProblem, parseCli } from "./cli";
 
 /** What the command line asks for. */
@@ -93,29 +101,85 @@ export function run(argv: readonly string[], now: Date, cwd: string): { code: nu
             stderr: `cannot read ${dockerfilePath(opts.image)}: ${(e as Error).message}; a version is pinned with the digest of its Dockerfile\n`,
         };
     }
-    const { records, from, to } = bumpImage(parsed.value, opts.image, opts.date, imageContentDigest(dockerfile));
+    const declared = declarations(opts.root).filter((d) => d.name === opts.image);
+    const previous = pinnedOrNewest(parsed.value[opts.image]?.history ?? []);
+    const variantSets = [...new Set(declared.map((d) => JSON.stringify(d.variants)))];
+    if (variantSets.length > 1)
+        return {
+            code: 2,
+            stdout: "",
+            stderr: `image "${opts.image}" is declared with different variants in the stack files (${variantSets.join(" vs ")}); one version records one set of variants, so make them agree\n`,
+        };
+    const variants: readonly string[] | undefined = declared[0]?.variants ?? previous?.variants;
+    const owners = [...new Set(declared.map((d) => d.owner).filter((o): o is string => o !== undefined))];
+    if (owners.length > 1)
+        return {
+            code: 2,
+            stdout: "",
+            stderr: `the stack files declaring "${opts.image}" name different ci-platform:github.owner values (${owners.join(", ")}); a version records one source URL, so make them agree\n`,
+        };
+    const sourceUrl = owners.length === 1 ? imageSourceUrl(owners[0], opts.image) : previous?.sourceUrl;
+    if (variants === undefined || variants.length === 0 || sourceUrl === undefined)
+        return {
+            code: 2,
+            stdout: "",
+            stderr: `image "${opts.image}" is not declared with its variants and ci-platform:github.owner in a Pulumi.<stack>.yaml, and has no earlier version to take them from; a version records both\n`,
+        };
+    const { records, from, to } = bumpImage(parsed.value, opts.image, opts.date, {
+        digest: imageContentDigest(dockerfile),
+        variants,
+        sourceUrl,
+    });
     fs.writeFileSync(file, formatVersions(records));
     return { code: 0, stdout: `${opts.image}: ${from ?? "(none)"} -> ${to}\n`, stderr: "" };
 }
 
+/** The newest history entry (the one a bump follows). */
+function pinnedOrNewest(history: readonly ImageVersionEntry[]): ImageVersionEntry | undefined {
+    return history.length > 0 ? history[history.length - 1] : undefined;
+}
+
+/** An image as one stack file declares it: its variants, and the stack's `ci-platform:github.owner`. */
+export interface ImageDeclaration {
+    readonly name: string;
+    readonly variants: readonly string[];
+    readonly owner: string | undefined;
+}
+
 /**
- * Image names declared in `ci-platform:images` of any `Pulumi.<stack>.yaml` at the root, so a newly declared image
- * can get its first pin. Unreadable stack files are skipped: the plan reports their problems.
+ * The images declared in `ci-platform:images` of every `Pulumi.<stack>.yaml` at the root, with their variants and
+ * the stack's GitHub owner: what a new version records (a newly declared image gets its first pin this way).
+ * Unreadable stack files are skipped: the plan reports their problems.
  */
-export function declaredImages(root: string): string[] {
-    const names: string[] = [];
+export function declarations(root: string): ImageDeclaration[] {
+    const out: ImageDeclaration[] = [];
     for (const file of fs.readdirSync(root).filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f))) {
         try {
             const doc: unknown = parseYaml(fs.readFileSync(path.join(root, file), "utf8"));
-            const images = (doc as { config?: Record<string, unknown> } | null)?.config?.["ci-platform:images"];
+            const config = (doc as { config?: Record<string, unknown> } | null)?.config;
+            const images = config?.["ci-platform:images"];
+            const github = config?.["ci-platform:github"] as { owner?: unknown } | undefined;
+            const owner = typeof github?.owner === "string" ? github.owner : undefined;
             if (Array.isArray(images))
-                for (const image of images as { name?: unknown }[])
-                    if (typeof image?.name === "string") names.push(image.name);
+                for (const image of images as { name?: unknown; variants?: unknown }[])
+                    if (typeof image?.name === "string")
+                        out.push({
+                            name: image.name,
+                            variants: Array.isArray(image.variants)
+                                ? image.variants.filter((v): v is string => typeof v === "string")
+                                : [],
+                            owner,
+                        });
         } catch {
             // skipped, see above
         }
     }
-    return names;
+    return out;
+}
+
+/** Image names declared in `ci-platform:images` of any `Pulumi.<stack>.yaml` at the root. */
+export function declaredImages(root: string): string[] {
+    return declarations(root).map((d) => d.name);
 }
 
 if (require.main === module) {

@@ -5,6 +5,13 @@ import { buildContext, dockerfilePath, variantBuilds } from "./dockerfile";
 import { registryHost, repositoryName } from "./image-ref";
 import { DEFAULT_KEEP_VERSIONS, lifecyclePolicy, pullPolicy } from "./registry";
 
+/**
+ * How an image repository lives and dies: protected (removing a region or an image stops at it until `pulumi state
+ * unprotect`) but not retained, and `forceDelete` set, so the deletion takes every pushed tag with it and a later
+ * re-add starts from an empty repository whose pushes all succeed. The `ecr-repositories-whole` invariant holds it.
+ */
+export const ECR_REPOSITORY_STANCE = { protect: true, retainOnDelete: false } as const;
+
 /** One region's registry, as an image pushes to it: the providers that reach it and the credentials of the push. */
 export interface ImageRegistry {
     /** The region, e.g. `eu-west-1`. */
@@ -75,7 +82,7 @@ export function imageChildNames(
 
 /**
  * One agent image, in every region whose fleets run it: in each region an ECR repository (immutable tags, scan on
- * push, KMS encryption, protected and retained on delete), a lifecycle policy keeping the last N versions, a pull
+ * push, KMS encryption, protected, deleted with its images: {@link ECR_REPOSITORY_STANCE}), a lifecycle policy keeping the last N versions, a pull
  * policy for the fleets, and one `docker.Image` build and push per variant through that region's docker provider.
  *
  * Each region gets its own push, not an ECR replica: replication copies only images pushed after its rule exists
@@ -153,10 +160,15 @@ export class AgentImage extends pulumi.ComponentResource {
                     imageTagMutability: "IMMUTABLE",
                     imageScanningConfiguration: { scanOnPush: true },
                     encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: args.kmsKeyArn }],
-                    forceDelete: false,
+                    // Deleted with its images, never left behind: a retained repository keeps its tags, and a region
+                    // or image added back would push them again into it (or import it, then push them again), which
+                    // IMMUTABLE tags refuse. Protected, so removing one is deliberate (`pulumi state unprotect`).
+                    // terraform-provider-aws internal/service/ecr/repository.go: force_delete is not ForceNew (an
+                    // in-place update) and Delete passes the stored value as DeleteRepository's Force.
+                    forceDelete: true,
                     tags: { ...args.tags, "ci-platform:image": args.image },
                 },
-                { ...inRegion, protect: true, retainOnDelete: true, aliases: alias(`${name}-repository`) },
+                { ...inRegion, ...ECR_REPOSITORY_STANCE, aliases: alias(`${name}-repository`) },
             );
             this.repositories[region] = repository;
 

@@ -1,6 +1,7 @@
 import type { ConfigIssue, PlatformConfig } from "../config";
 import { didYouMean } from "../config/issues";
 import { dockerignorePath, ignoresWholeContext, parseIgnoreFile } from "./context";
+import { imageRegions } from "./registry";
 import {
     argDeclarations,
     dockerfilePath,
@@ -11,7 +12,13 @@ import {
     parseDockerfile,
     variantBuildArgs,
 } from "./dockerfile";
-import { CALENDAR_VERSION, type ImageVersionRecord, VERSIONS_FILE, parseVersionRecordsText } from "./versions";
+import {
+    CALENDAR_VERSION,
+    type ImageVersionRecord,
+    VERSIONS_FILE,
+    parseVersionRecords,
+    parseVersionRecordsText,
+} from "./versions";
 
 /** The files under `agent-images/` the config checks read, handed in so the checks stay pure. */
 export interface ImageFiles {
@@ -39,14 +46,15 @@ export interface ImageFiles {
  * (Steps naming an undeclared image or variant are reported by the config's cross-checks.)
  */
 export function checkImages(
-    config: Pick<PlatformConfig, "images" | "fleets" | "homeRegion">,
+    config: Pick<PlatformConfig, "images" | "fleets" | "homeRegion"> & Partial<Pick<PlatformConfig, "adopt">>,
     files: ImageFiles,
 ): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     const names = config.images.map((i) => i.name);
     const indexOf = (image: string) => names.indexOf(image);
 
-    let pins: Readonly<Record<string, ImageVersionRecord | string>> = {};
+    // An image whose entry is malformed maps to null: reported once, with its own message.
+    let pins: Readonly<Record<string, ImageVersionRecord | null>> = {};
     let pinsKnown = false;
     if (files.versionsJson === undefined) {
         if (config.images.length > 0)
@@ -75,7 +83,12 @@ export function checkImages(
             try {
                 const raw: unknown = JSON.parse(files.versionsJson);
                 if (raw !== null && typeof raw === "object" && !Array.isArray(raw)) {
-                    pins = raw as Record<string, ImageVersionRecord | string>;
+                    pins = Object.fromEntries(
+                        Object.entries(raw as Record<string, unknown>).map(([k, v]) => {
+                            const one = parseVersionRecords({ [k]: v });
+                            return [k, one.ok ? one.value[k] : null];
+                        }),
+                    );
                     pinsKnown = true;
                 }
             } catch {
@@ -106,22 +119,54 @@ export function checkImages(
         // and the provider's context digest) and `pulumi up` would push the same tag again: refuse it here instead,
         // before any resource, unless the version moved with it.
         const pin = pins[image.name];
-        const record = typeof pin === "string" ? { version: pin, digest: undefined } : pin;
         const digest = imageContentDigest(text);
         // A malformed entry is reported above, with its own message.
-        if (record !== null && typeof record === "object" && CALENDAR_VERSION.test(String(record.version))) {
-            if (record.digest === undefined)
+        if (pin !== null && typeof pin === "object" && CALENDAR_VERSION.test(String(pin.version))) {
+            const history = pin.history;
+            const entry = history.find((e) => e.version === pin.version);
+            const recorded = entry?.digest ?? pin.digest;
+            const newest = history.length > 0 ? history[history.length - 1] : undefined;
+            const bump = `npm run images:bump -- ${image.name}`;
+            if (recorded === undefined && history.length === 0)
                 issues.push({
                     path: ["images", i, "name"],
-                    message: `${VERSIONS_FILE} pins "${image.name}" to ${record.version} without the content digest of its Dockerfile, so nothing stops an edit from pushing its tags again (which the immutable repositories refuse)`,
-                    fix: `run npm run images:bump -- ${image.name} (it records the version and the digest together)`,
+                    message: `${VERSIONS_FILE} pins "${image.name}" to ${pin.version} without the content digest of its Dockerfile, so nothing stops an edit from pushing its tags again (which the immutable repositories refuse)`,
+                    fix: `run ${bump} (it records the version and the digest together)`,
                 });
-            else if (record.digest !== digest)
+            else if (recorded !== undefined && recorded !== digest)
                 issues.push({
                     path: ["images", i, "name"],
-                    message: `${dockerfilePath(image.name)} changed since version ${record.version} was pinned (recorded ${record.digest.slice(0, 19)}…, now ${digest.slice(0, 19)}…): its tags (<variant>-${record.version}) are already pushed to immutable repositories, and pushing them again fails at \`pulumi up\``,
-                    fix: `run npm run images:bump -- ${image.name} to release the change as a new version (or undo the edit)`,
+                    message: `${dockerfilePath(image.name)} changed since version ${pin.version} was pinned (recorded ${recorded.slice(0, 19)}…, now ${digest.slice(0, 19)}…): its tags (<variant>-${pin.version}) are already pushed to immutable repositories, and pushing them again fails at \`pulumi up\``,
+                    fix: `run ${bump} to release the change as a new version (or undo the edit)`,
                 });
+            // pulumi/pulumi-docker v5.1.0 provider/provider.go: an Image's Diff never asks for a replacement (every
+            // input change is an in-place update, which builds and pushes again) and its Delete does nothing, so a
+            // tag once pushed stays in the repository whatever the program later declares. Every tag a change would
+            // push must therefore be new: these three refusals cover the ways an old version's tag comes back.
+            if (recorded === undefined && history.length === 0) {
+                // reported above: a bump records the digest and the history together
+            } else if (history.length === 0)
+                issues.push({
+                    path: ["images", i, "name"],
+                    message: `${VERSIONS_FILE} keeps no history for "${image.name}" (the versions ever pinned, with their digest, variants and source URL), so a revert to a pushed version or a variant added back under it cannot be refused before \`pulumi up\` pushes an existing tag`,
+                    fix: `run ${bump} (it records the new version in the history)`,
+                });
+            else if (newest !== undefined && newest.version !== pin.version)
+                issues.push({
+                    path: ["images", i, "name"],
+                    message: `${VERSIONS_FILE} pins "${image.name}" to ${pin.version}, but its history's newest version is ${newest.version}: ${entry ? `${pin.version} was pushed before ${newest.version}, and pinning it again (a revert)` : `${pin.version} is not in the history, and pinning it`} would push tags the immutable repositories may already hold`,
+                    fix: `pin ${newest.version} again, or run ${bump} to release the wanted content as a new version (a revert is a new version too)`,
+                });
+            else if (entry !== undefined) {
+                const added = image.variants.filter((v) => !entry.variants.includes(v));
+                const removed = entry.variants.filter((v) => !image.variants.includes(v));
+                if (added.length > 0 || removed.length > 0)
+                    issues.push({
+                        path: ["images", i, "variants"],
+                        message: `image "${image.name}" declares the variants ${image.variants.join(", ")}, but version ${pin.version} was released with ${entry.variants.join(", ")}${added.length > 0 ? `: ${added.map((v) => `${v}-${pin.version}`).join(", ")} would be pushed under a version that exists (a variant removed and added back finds its tag still in the immutable repository)` : `: removing ${removed.join(", ")} without a new version would let it come back later under ${pin.version}, whose tag the repository still holds`}`,
+                        fix: `run ${bump} after changing the variants, so the change is released as a new version`,
+                    });
+            }
         }
         const ignore = files.dockerignore(image.name);
         if (ignore === undefined || !ignoresWholeContext(parseIgnoreFile(ignore)))
@@ -170,6 +215,24 @@ export function checkImages(
                 });
             }
         });
+    });
+
+    // An image repository is deleted with its images (policy/invariants/ecr-repositories.ts); one found in the account
+    // was left there (a region evacuated while down) and still holds tags the program would push into it after the
+    // import, which its IMMUTABLE tags refuse. Refused here, before any resource.
+    const repositories = new Set(
+        config.images.flatMap(
+            (image) => imageRegions(config).map((region) => `${image.name}-${region}-repository`), // agent-image.ts imageChildNames
+        ),
+    );
+    (config.adopt ?? []).forEach((entry, j) => {
+        const name = entry.resource.split("::").pop() ?? entry.resource;
+        if (repositories.has(name) || entry.resource.startsWith("aws:ecr/repository:Repository::"))
+            issues.push({
+                path: ["adopt", j, "resource"],
+                message: `adopts the image repository ${entry.id} (${name}): it still holds the tags \`pulumi up\` would push into it after the import, and its tags are immutable`,
+                fix: `remove the entry and delete the repository with its images (aws ecr delete-repository --force --repository-name ${entry.id} --region <region>); \`pulumi up\` creates it empty and pushes every pinned tag`,
+            });
     });
 
     if (pinsKnown)

@@ -8,7 +8,7 @@ import { ImageNeed } from "./step-images";
 import { dockerfilePath } from "./dockerfile";
 import { readImageFiles } from "./files";
 import { imageRegions } from "./registry";
-import { ImageVersions } from "./versions";
+import { ImageVersions, imageSourceUrl, parseVersionRecordsText, pinnedEntry } from "./versions";
 
 export { AgentImage, AgentImageArgs, ImageRegistry, imageChildNames } from "./agent-image";
 export { DeclareImageRegistriesArgs, declareImageRegistries } from "./registries";
@@ -30,8 +30,12 @@ export {
 } from "./image-ref";
 export { imageRegions, lifecyclePolicy, pullPolicy } from "./registry";
 export {
+    ImageVersionEntry,
+    ImageVersionRecord,
     ImageVersions,
     VERSIONS_FILE,
+    imageSourceUrl,
+    pinnedEntry,
     bumpVersion,
     formatVersions,
     parseVersions,
@@ -57,7 +61,10 @@ export interface DeclareImagesArgs {
     readonly rootDir: string;
     /** The files, when already read (tests); read from `rootDir` otherwise. */
     readonly files?: ImageFiles;
-    /** URL of this repository, for the images' source label. Defaults to `https://github.com/<owner>/ci-platform`. */
+    /**
+     * URL of this repository, for the source label of an image whose pinned version records no source URL (the
+     * older versions.json form). Defaults to `https://github.com/<owner>/ci-platform`.
+     */
     readonly sourceRepository?: string;
 }
 
@@ -104,7 +111,7 @@ export function pushesOf(images: Pick<DeclaredImages, "pushes">, needs: readonly
 export function declareImages(args: DeclareImagesArgs): DeclaredImages {
     const { config } = args;
     const files = args.files ?? readImageFiles(args.rootDir);
-    const sourceRepository = args.sourceRepository ?? `https://github.com/${config.github.owner}/ci-platform`;
+    const records = parseVersionRecordsText(files.versionsJson ?? "{}");
     const regions = imageRegions(config);
     const missing = regions.filter((r) => args.registries[r] === undefined);
     if (missing.length > 0)
@@ -125,7 +132,16 @@ export function declareImages(args: DeclareImagesArgs): DeclaredImages {
             variants: image.variants,
             version,
             dockerfile,
-            sourceUrl: `${sourceRepository}/tree/main/agent-images/${image.name}`,
+            // The source URL its version recorded (images:bump), not today's owner: an owner change must not alter
+            // the build arguments of a pushed version (checkImages refuses every other way its inputs could change).
+            sourceUrl:
+                (records.ok
+                    ? pinnedEntry(records.value[image.name] ?? { version, digest: undefined, history: [] })
+                    : undefined
+                )?.sourceUrl ??
+                (args.sourceRepository !== undefined
+                    ? `${args.sourceRepository}/tree/main/agent-images/${image.name}`
+                    : imageSourceUrl(config.github.owner, image.name)),
             homeRegion: config.homeRegion,
             registries,
             accountId: args.accountId,

@@ -37,14 +37,32 @@ function config(overrides: RawConfig = {}): PlatformConfig {
     return result.value;
 }
 
+/** The variants `config()` declares, which a fixture's pins record as released. */
+const VARIANTS: Record<string, string[]> = {
+    "buildkite-test": ["py3.12", "py3.13"],
+    "deb-builder": ["bookworm", "trixie"],
+};
+
+/** A history entry as `images:bump` writes it. */
+function entry(name: string, version: string, dockerfile: string, variants = VARIANTS[name] ?? ["x"]) {
+    return {
+        version,
+        digest: imageContentDigest(dockerfile),
+        variants,
+        sourceUrl: `https://github.com/acme/ci-platform/tree/main/agent-images/${name}`,
+    };
+}
+
 /**
- * The files of a fixture. A pin given as a bare calendar version is recorded with the digest of the Dockerfile given
- * here, as `images:bump` would write it; `{ raw: text }` is used verbatim.
+ * The files of a fixture. A pin given as a bare calendar version is recorded with a history of that one version,
+ * with the digest of the Dockerfile given here and the variants of `variants` (default {@link VARIANTS}), as
+ * `images:bump` would write it; `{ raw: text }` is used verbatim.
  */
 function files(
     versions: string | { raw: string } | undefined,
     dockerfiles: Record<string, string>,
     dockerignores: Record<string, string | undefined> = { "buildkite-test": "*\n", "deb-builder": "*\n" },
+    variants: Record<string, string[]> = VARIANTS,
 ): ImageFiles {
     let text = typeof versions === "object" ? versions.raw : versions;
     if (typeof versions === "string") {
@@ -55,7 +73,7 @@ function files(
                     Object.entries(pins).map(([name, v]) => [
                         name,
                         typeof v === "string" && /^\d{4}\.\d{2}\.\d+$/.test(v)
-                            ? { version: v, digest: imageContentDigest(dockerfiles[name] ?? "") }
+                            ? { version: v, history: [entry(name, v, dockerfiles[name] ?? "", variants[name])] }
                             : v,
                     ]),
                 ),
@@ -130,7 +148,12 @@ describe("checkImages", () => {
 
     it("reports a variant whose build arguments leave the base image unset, at the variant", () => {
         const cfg = config({ images: [{ name: "buildkite-test", variants: ["py3.12", "bookworm"] }] });
-        const issues = checkImages(cfg, files('{ "buildkite-test": "2026.11.1" }', GOOD_FILES));
+        const issues = checkImages(
+            cfg,
+            files('{ "buildkite-test": "2026.11.1" }', GOOD_FILES, undefined, {
+                "buildkite-test": ["py3.12", "bookworm"],
+            }),
+        );
         assert.equal(issues.length, 1);
         assert.equal(formatIssue(issues[0]).split(": ")[0], "ci-platform:images[0].variants[1]");
         assert.match(issues[0].message, /variant "bookworm" .* needs PYTHON_VERSION in FROM/);
@@ -247,8 +270,8 @@ describe("steps naming undeclared images (the config's cross-checks)", () => {
     describe("immutable tags: the Dockerfile must be the content its pinned version was recorded with", () => {
         const recorded = (py: string, deb = DEB) => ({
             raw: JSON.stringify({
-                "buildkite-test": { version: "2026.11.1", digest: imageContentDigest(py) },
-                "deb-builder": { version: "2026.11.1", digest: imageContentDigest(deb) },
+                "buildkite-test": { version: "2026.11.1", history: [entry("buildkite-test", "2026.11.1", py)] },
+                "deb-builder": { version: "2026.11.1", history: [entry("deb-builder", "2026.11.1", deb)] },
             }),
         });
 
@@ -304,6 +327,122 @@ describe("steps naming undeclared images (the config's cross-checks)", () => {
             assert.ok(
                 issues.some((i) => /not sha256:<64 hex digits>/.test(i.message)),
                 JSON.stringify(issues),
+            );
+        });
+    });
+
+    describe("no change pushes a tag that exists: the history of every version ever pinned", () => {
+        const OLD = PY;
+        const NEW = `${PY}RUN pip install tox\n`;
+        const debPin = { version: "2026.11.1", history: [entry("deb-builder", "2026.11.1", DEB)] };
+        const raw = (buildkiteTest: object) => ({
+            raw: JSON.stringify({ "buildkite-test": buildkiteTest, "deb-builder": debPin }),
+        });
+        const history = [entry("buildkite-test", "2026.11.1", OLD), entry("buildkite-test", "2026.11.2", NEW)];
+
+        it("accepts the newest version of the history, pinned with its own Dockerfile", () => {
+            const issues = checkImages(
+                config(),
+                files(raw({ version: "2026.11.2", history }), { ...GOOD_FILES, "buildkite-test": NEW }),
+            );
+            assert.deepEqual(issues, []);
+        });
+
+        it("refuses a revert to an older, pushed version (pin and Dockerfile both back), naming the bump", () => {
+            const issues = checkImages(
+                config(),
+                files(raw({ version: "2026.11.1", history }), { ...GOOD_FILES, "buildkite-test": OLD }),
+            );
+            assert.equal(issues.length, 1, JSON.stringify(issues));
+            assert.equal(
+                formatIssue(issues[0]).split(": ")[0],
+                "ci-platform:images[0].name",
+                "the path names the image",
+            );
+            assert.match(
+                issues[0].message,
+                /pins "buildkite-test" to 2026\.11\.1, but its history's newest version is 2026\.11\.2/,
+            );
+            assert.match(issues[0].fix ?? "", /npm run images:bump -- buildkite-test/);
+        });
+
+        it("refuses a pin that is not in the history at all", () => {
+            const issues = checkImages(
+                config(),
+                files(raw({ version: "2026.11.5", history }), { ...GOOD_FILES, "buildkite-test": NEW }),
+            );
+            assert.ok(
+                issues.some((i) => /2026\.11\.5 is not in the history/.test(i.message)),
+                JSON.stringify(issues),
+            );
+        });
+
+        it("refuses a variant added back under a version that was pushed without it", () => {
+            // 2026.11.2 was released with py3.12 only (py3.13 removed); the config adds py3.13 back.
+            const without = [history[0], entry("buildkite-test", "2026.11.2", NEW, ["py3.12"])];
+            const issues = checkImages(
+                config(),
+                files(raw({ version: "2026.11.2", history: without }), { ...GOOD_FILES, "buildkite-test": NEW }),
+            );
+            assert.equal(issues.length, 1, JSON.stringify(issues));
+            assert.deepEqual(issues[0].path, ["images", 0, "variants"]);
+            assert.match(issues[0].message, /py3\.13-2026\.11\.2 would be pushed under a version that exists/);
+            assert.match(issues[0].fix ?? "", /npm run images:bump -- buildkite-test/);
+        });
+
+        it("refuses removing a variant without a bump (else it could come back under the same version)", () => {
+            const cfg = config({
+                images: [
+                    { name: "buildkite-test", variants: ["py3.12"] },
+                    { name: "deb-builder", variants: ["bookworm", "trixie"] },
+                ],
+            });
+            const issues = checkImages(
+                cfg,
+                files(raw({ version: "2026.11.2", history }), { ...GOOD_FILES, "buildkite-test": NEW }),
+            );
+            assert.equal(issues.length, 1, JSON.stringify(issues));
+            assert.match(issues[0].message, /removing py3\.13 without a new version/);
+        });
+
+        it("refuses an entry with no history (the {version, digest} form), naming the bump", () => {
+            const digestOnly = { version: "2026.11.1", digest: imageContentDigest(OLD) };
+            const issues = checkImages(config(), files(raw(digestOnly), { ...GOOD_FILES, "buildkite-test": OLD }));
+            assert.equal(issues.length, 1, JSON.stringify(issues));
+            assert.match(issues[0].message, /keeps no history for "buildkite-test"/);
+            assert.match(issues[0].fix ?? "", /npm run images:bump -- buildkite-test/);
+        });
+
+        it("reports a history out of order as a versions.json problem", () => {
+            const issues = checkImages(
+                config(),
+                files(raw({ version: "2026.11.2", history: [...history].reverse() }), {
+                    ...GOOD_FILES,
+                    "buildkite-test": NEW,
+                }),
+            );
+            assert.ok(
+                issues.some((i) => /not in increasing version order/.test(i.message)),
+                JSON.stringify(issues),
+            );
+        });
+    });
+
+    describe("an image repository is never adopted (it would hold the tags the program pushes)", () => {
+        it("refuses an adopt entry naming an image repository, at the entry, with the delete command", () => {
+            const cfg = config({
+                adopt: [
+                    { resource: "secrets-us-east-1-key", id: "1234abcd-12ab-34cd-56ef-1234567890ab" },
+                    { resource: "buildkite-test-us-east-1-repository", id: "ci-platform/buildkite-test" },
+                ],
+            });
+            const issues = checkImages(cfg, files(GOOD_VERSIONS, GOOD_FILES));
+            assert.equal(issues.length, 1, JSON.stringify(issues));
+            assert.equal(formatIssue(issues[0]).split(": ")[0], "ci-platform:adopt[1].resource");
+            assert.match(issues[0].message, /still holds the tags `pulumi up` would push/);
+            assert.match(
+                issues[0].fix ?? "",
+                /aws ecr delete-repository --force --repository-name ci-platform\/buildkite-test/,
             );
         });
     });

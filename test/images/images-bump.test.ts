@@ -25,21 +25,44 @@ function repo(versions: string, stackYaml?: string): string {
     if (stackYaml) fs.writeFileSync(path.join(root, "Pulumi.prod.yaml"), stackYaml);
     return root;
 }
+const STACK = [
+    "config:",
+    "  ci-platform:github:",
+    "    owner: acme",
+    "  ci-platform:images:",
+    "    - name: buildkite-test",
+    "      variants: [py3.12, py3.13]",
+    "    - name: deb-builder",
+    "      variants: [bookworm]",
+    "",
+].join("\n");
+const URL = (image: string) => `https://github.com/acme/ci-platform/tree/main/agent-images/${image}`;
+
 const read = (root: string) => fs.readFileSync(path.join(root, "agent-images/versions.json"), "utf8");
 
 describe("images:bump", () => {
     let root: string;
     beforeEach(() => {
-        root = repo('{"deb-builder":"2026.10.3","buildkite-test":"2026.11.1"}');
+        root = repo('{"deb-builder":"2026.10.3","buildkite-test":"2026.11.1"}', STACK);
     });
 
-    it("bumps one image, prints old -> new, and writes each version with its Dockerfile's digest", () => {
+    it("bumps one image, prints old -> new, and appends the version to its history with what it is built from", () => {
         const result = run(["buildkite-test"], NOW, root);
         assert.deepEqual(result, { code: 0, stdout: "buildkite-test: 2026.11.1 -> 2026.11.2\n", stderr: "" });
         assert.deepEqual(JSON.parse(read(root)), {
-            "buildkite-test": { version: "2026.11.2", digest: imageContentDigest(DOCKERFILES["buildkite-test"]) },
-            // An entry in the older form is rewritten in the new one; only a bump records a digest for it.
-            "deb-builder": { version: "2026.10.3" },
+            "buildkite-test": {
+                version: "2026.11.2",
+                history: [
+                    {
+                        version: "2026.11.2",
+                        digest: imageContentDigest(DOCKERFILES["buildkite-test"]),
+                        variants: ["py3.12", "py3.13"],
+                        sourceUrl: URL("buildkite-test"),
+                    },
+                ],
+            },
+            // An entry in the older form stays as it is (so the file reads back); only a bump records a history.
+            "deb-builder": "2026.10.3",
         });
         assert.match(read(root), /^\{\n {2}"buildkite-test": \{\n {4}"version"/);
     });
@@ -47,8 +70,8 @@ describe("images:bump", () => {
     it("records the digest of the Dockerfile as it is now, line endings normalised", () => {
         fs.writeFileSync(path.join(root, "agent-images/buildkite-test/Dockerfile"), "FROM python:3.13-slim\r\n");
         run(["buildkite-test"], NOW, root);
-        const entry = (JSON.parse(read(root)) as Record<string, { digest?: string }>)["buildkite-test"];
-        assert.equal(entry.digest, imageContentDigest("FROM python:3.13-slim\n"));
+        const entry = (JSON.parse(read(root)) as Record<string, { history: { digest: string }[] }>)["buildkite-test"];
+        assert.equal(entry.history[0].digest, imageContentDigest("FROM python:3.13-slim\n"));
     });
 
     it("exits 2 when the image has no Dockerfile, and writes nothing", () => {
@@ -78,7 +101,7 @@ describe("images:bump", () => {
     it("gives an image declared in a stack file, but not yet pinned, its first version", () => {
         const withStack = repo(
             '{"buildkite-test":"2026.11.1"}\n',
-            "config:\n  ci-platform:images:\n    - name: node-test\n      variants: [node22]\n",
+            "config:\n  ci-platform:github: {owner: acme}\n  ci-platform:images:\n    - name: node-test\n      variants: [node22]\n",
         );
         assert.equal(run(["node-test"], NOW, withStack).stdout, "node-test: (none) -> 2026.11.1\n");
         assert.equal(
@@ -100,5 +123,34 @@ describe("images:bump", () => {
 
     it("defaults the date to today in UTC and the root to the working directory", () => {
         assert.deepEqual(parseArgs(["x"], NOW, "/repo"), { image: "x", date: "2026-11-21", root: "/repo" });
+    });
+
+    it("keeps every earlier version in the history, and a later owner records the new source URL", () => {
+        run(["buildkite-test"], NOW, root);
+        fs.writeFileSync(path.join(root, "Pulumi.prod.yaml"), STACK.replace("owner: acme", "owner: acme-new"));
+        run(["buildkite-test"], NOW, root);
+        const entry = (
+            JSON.parse(read(root)) as Record<
+                string,
+                { version: string; history: { version: string; sourceUrl: string }[] }
+            >
+        )["buildkite-test"];
+        assert.equal(entry.version, "2026.11.3");
+        assert.deepEqual(
+            entry.history.map((e) => [e.version, e.sourceUrl]),
+            [
+                ["2026.11.2", URL("buildkite-test")],
+                ["2026.11.3", "https://github.com/acme-new/ci-platform/tree/main/agent-images/buildkite-test"],
+            ],
+        );
+    });
+
+    it("exits 2, writing nothing, when nothing says the image's variants and source", () => {
+        const bare = repo('{"buildkite-test":"2026.11.1"}');
+        const before = read(bare);
+        const result = run(["buildkite-test"], NOW, bare);
+        assert.equal(result.code, 2);
+        assert.match(result.stderr, /not declared with its variants and ci-platform:github.owner/);
+        assert.equal(read(bare), before);
     });
 });

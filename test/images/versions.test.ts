@@ -110,7 +110,10 @@ describe("versions.json", () => {
     it("reads entries with their digest, and the older bare form without one", () => {
         assert.deepEqual(parseVersionRecords({ a: { version: "2026.11.1", digest: D1 }, b: "2026.10.2" }), {
             ok: true,
-            value: { a: { version: "2026.11.1", digest: D1 }, b: { version: "2026.10.2", digest: undefined } },
+            value: {
+                a: { version: "2026.11.1", digest: D1, history: [] },
+                b: { version: "2026.10.2", digest: undefined, history: [] },
+            },
         });
         assert.deepEqual(parseVersions({ a: { version: "2026.11.1", digest: D1 } }), {
             ok: true,
@@ -127,28 +130,48 @@ describe("versions.json", () => {
         );
     });
 
-    it("formats with sorted keys, version and digest, two spaces and a trailing newline", () => {
+    it("formats with sorted keys, version and history (digest only without one), two spaces, a trailing newline", () => {
+        const e = { version: "2026.11.1", digest: D1, variants: ["py3.12"], sourceUrl: "https://x" };
         assert.equal(
-            formatVersions({ z: { version: "2026.11.1", digest: D1 }, a: { version: "2026.10.2", digest: D2 } }),
-            `{\n  "a": {\n    "version": "2026.10.2",\n    "digest": "${D2}"\n  },\n  "z": {\n    "version": "2026.11.1",\n    "digest": "${D1}"\n  }\n}\n`,
+            formatVersions({
+                z: { version: "2026.11.1", digest: D1, history: [e] },
+                a: { version: "2026.10.2", digest: D2, history: [] },
+            }),
+            `{\n  "a": {\n    "version": "2026.10.2",\n    "digest": "${D2}"\n  },\n  "z": {\n    "version": "2026.11.1",\n    "history": [\n      {\n        "version": "2026.11.1",\n        "digest": "${D1}",\n        "variants": [\n          "py3.12"\n        ],\n        "sourceUrl": "https://x"\n      }\n    ]\n  }\n}\n`,
         );
     });
 
-    it("bumps one image with its new digest and leaves the others alone", () => {
+    it("bumps one image, appending the new version to its history, and leaves the others alone", () => {
+        const old = { version: "2026.11.1", digest: D1, variants: ["py3.12"], sourceUrl: "https://a" };
         const before = {
-            "buildkite-test": { version: "2026.11.1", digest: D1 },
-            "deb-builder": { version: "2026.10.3", digest: D1 },
+            "buildkite-test": { version: "2026.11.1", digest: D1, history: [old] },
+            "deb-builder": { version: "2026.10.3", digest: D1, history: [] },
         };
-        const result = bumpImage(before, "buildkite-test", "2026-11-21", D2);
+        const inputs = { digest: D2, variants: ["py3.12", "py3.13"], sourceUrl: "https://b" };
+        const result = bumpImage(before, "buildkite-test", "2026-11-21", inputs);
         assert.deepEqual(result, {
             records: {
-                "buildkite-test": { version: "2026.11.2", digest: D2 },
-                "deb-builder": { version: "2026.10.3", digest: D1 },
+                "buildkite-test": {
+                    version: "2026.11.2",
+                    digest: D2,
+                    history: [old, { version: "2026.11.2", ...inputs }],
+                },
+                "deb-builder": { version: "2026.10.3", digest: D1, history: [] },
             },
             from: "2026.11.1",
             to: "2026.11.2",
         });
-        assert.equal(before["buildkite-test"].version, "2026.11.1", "input not mutated");
-        assert.throws(() => bumpImage(before, "buildkite-test", "2026-11-21", "abc"), /not a content digest/);
+        assert.equal(before["buildkite-test"].history.length, 1, "input not mutated");
+        assert.throws(
+            () => bumpImage(before, "buildkite-test", "2026-11-21", { ...inputs, digest: "abc" }),
+            /not a content digest/,
+        );
+    });
+
+    it("bumps past the newest version ever pinned, even when the pin was reverted to an older one", () => {
+        const e = (version: string) => ({ version, digest: D1, variants: ["a"], sourceUrl: "https://a" });
+        const reverted = { x: { version: "2026.11.1", digest: D1, history: [e("2026.11.1"), e("2026.11.2")] } };
+        const result = bumpImage(reverted, "x", "2026-11-21", { digest: D2, variants: ["a"], sourceUrl: "https://a" });
+        assert.equal(result.to, "2026.11.3");
     });
 });

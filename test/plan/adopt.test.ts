@@ -9,13 +9,17 @@ import { PlanDocument } from "../../scripts/plan/model";
 import { ROOT, runScript } from "../fixtures/cli";
 
 /*
- * Re-adoption by import (`ci-platform:adopt`): re-adding a region whose image repositories were retained (fixed names:
- * creating them again would collide) and whose secrets key was kept (taken back within its deletion window, or left
- * in the account by the region-down runbook) adopts them instead of creating them.
+ * Re-adoption by import (`ci-platform:adopt`): re-adding a region whose secrets keys were kept (taken back within
+ * their deletion window, or left in the account by the region-down runbook) adopts them instead of creating them.
+ * Image repositories are never adopted: they are deleted with their images, and one left behind holds the tags the
+ * program would push into it (components/images/check.ts refuses the entry).
  */
 const dir = mkdtempSync(path.join(tmpdir(), "adopt-"));
 const REGION = "eu-west-1";
-const REPOSITORY = `buildkite-test-${REGION}-repository`;
+// The token key: the image repositories are never adopted (they are deleted with their images; adopting one would
+// push tags it still holds), which the last test shows.
+const REPOSITORY = `secrets-${REGION}-token-key`;
+const REPOSITORY_ID = "5678abcd-12ab-34cd-56ef-1234567890ab";
 const KEY = `secrets-${REGION}-key`;
 const KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -41,7 +45,7 @@ function withoutRegion(config: Record<string, unknown>) {
 }
 
 const adoptEntries = [
-    { resource: REPOSITORY, id: "ci-platform/buildkite-test" },
+    { resource: REPOSITORY, id: REPOSITORY_ID },
     { resource: `aws:kms/key:Key::${KEY}`, id: KEY_ID },
 ];
 
@@ -77,18 +81,15 @@ describe("ci-platform:adopt", () => {
     it("sets the import id of exactly the resources it names, by name or by <type>::<name>", () => {
         const imported = plan.resources.filter((r) => r.importId !== null);
         assert.deepEqual(imported.map((r) => [r.type, r.name, r.importId]).sort(), [
-            ["aws:ecr/repository:Repository", REPOSITORY, "ci-platform/buildkite-test"],
             ["aws:kms/key:Key", KEY, KEY_ID],
+            ["aws:kms/key:Key", REPOSITORY, REPOSITORY_ID],
         ]);
         for (const r of plan.resources) assert.ok(r.importId === null || typeof r.importId === "string", r.urn);
     });
 
     it("shows them in the diff as imports (=), not creates, beside the region's other resources created", () => {
         const lines = diffText.split("\n");
-        assert.ok(
-            lines.includes(`= import   aws:ecr/repository:Repository  ${REPOSITORY}  (id ci-platform/buildkite-test)`),
-            diffText,
-        );
+        assert.ok(lines.includes(`= import   aws:kms/key:Key  ${REPOSITORY}  (id ${REPOSITORY_ID})`), diffText);
         assert.ok(lines.includes(`= import   aws:kms/key:Key  ${KEY}  (id ${KEY_ID})`));
         assert.ok(
             !lines.some((l) => l.startsWith("+ create") && (l.endsWith(` ${REPOSITORY}`) || l.endsWith(` ${KEY}`))),
@@ -169,5 +170,22 @@ describe("Adopter", () => {
         assert.equal(adoptSchema.safeParse([{ resource: "a", id: "" }]).success, false);
         assert.equal(adoptSchema.safeParse([{ resource: "a", id: "x", urn: "y" }]).success, false);
         assert.deepEqual(adoptSchema.parse(undefined), []);
+    });
+});
+
+describe("ci-platform:adopt of an image repository", () => {
+    it("is a config error naming the entry: the repository holds the tags the re-add would push", async () => {
+        const file = stackFile("repository", (c) => {
+            c["ci-platform:adopt"] = [
+                { resource: `buildkite-test-${REGION}-repository`, id: "ci-platform/buildkite-test" },
+            ];
+        });
+        const run = await runScript("scripts/plan.ts", ["--config", file]);
+        assert.equal(run.code, 2, run.stderr);
+        assert.match(
+            run.stderr,
+            /ci-platform:adopt\[0\]\.resource: adopts the image repository ci-platform\/buildkite-test/,
+        );
+        assert.match(run.stderr, /aws ecr delete-repository --force/);
     });
 });

@@ -38,7 +38,7 @@ describe("npm run dr", () => {
         assert.match(restored, /pulumi:providers:docker::docker-eu-west-1/);
     });
 
-    it("says that pulumi up stops at the protected repositories when removing a region, and how to adopt them back", async () => {
+    it("says that pulumi up stops at the protected repositories when removing a region, which go with their images", async () => {
         const out = await dr("--region", "eu-west-1");
         assert.equal(out.code, 0, out.stderr);
         const removal = out.stdout.split("Remove the region for good")[1];
@@ -49,10 +49,9 @@ describe("npm run dr", () => {
         );
         assert.match(removal, /pulumi state unprotect --stack 'prod' --yes '[^']*deb-builder-eu-west-1-repository'/);
         assert.doesNotMatch(removal, /unprotect[^\n]*secrets-eu-west-1/, "nothing of the secrets bucket is protected");
-        assert.match(
-            removal,
-            /ci-platform:adopt:\n\s+- \{ resource: buildkite-test-eu-west-1-repository, id: ci-platform\/buildkite-test \}/,
-        );
+        // Deleted with their images (ecr-repositories-whole): a re-add creates empty ones, never adopts them.
+        assert.match(removal, /The image repositories go with their images \(forceDelete\)/);
+        assert.doesNotMatch(removal, /ci-platform:adopt/);
         assert.match(removal, /npm run dr -- --region eu-west-1 --lost --to <healthy region>/);
     });
 

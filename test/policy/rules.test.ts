@@ -231,7 +231,6 @@ const VIOLATIONS: Record<string, [string, (stack: Stack) => Stack][]> = {
     ],
     "stateful-resources-protected": [
         ["an unprotected bucket", edit(BUCKET, (r) => (r.protect = false))],
-        ["an ECR repository deleted with the stack", edit(ECR, (r) => (r.retainOnDelete = false))],
         ["a KMS key with neither", edit(KEY, (r) => Object.assign(r, { protect: false, retainOnDelete: false }))],
     ],
     "kms-key-rotation": [
