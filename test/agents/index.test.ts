@@ -297,7 +297,20 @@ describe("declareFleets on the prod config", () => {
             });
             const read = policy.Statement.find((s: { Sid: string }) => s.Sid === "ReadHooksBundle");
             assert.ok(read.Resource[1].endsWith(`/_ci-platform/bootstrap/${fleet.name}-abc123.sh`), read.Resource[1]);
+            // Its own allow-list object, by its exact key (the pre-bootstrap hook reads it for every job), and no other
+            // fleet's: no wildcard reaches `_ci-platform/allowlist/`.
+            const allowlist = one("aws:s3/bucketObjectv2:BucketObjectv2", `${fleet.name}-allowlist`);
+            assert.equal(allowlist.inputs.key, `_ci-platform/allowlist/${fleet.name}`);
+            assert.deepEqual(
+                (read.Resource as string[]).filter((r) => r.includes("/_ci-platform/allowlist")),
+                [`arn:aws:s3:::${String(allowlist.inputs.bucket)}/_ci-platform/allowlist/${fleet.name}`],
+            );
+            const everything = JSON.stringify(policy.Statement);
+            assert.ok(!/_ci-platform\/allowlist\/\*|_ci-platform\/\*/.test(everything), everything);
         }
+        // A Windows fleet has none: its agent reads its list from its agent env file.
+        for (const fleet of awsFleets.filter((f) => f.os === "windows"))
+            assert.ok(!registered.some((r) => r.name === `${fleet.name}-allowlist`), fleet.name);
     });
 
     it("stores each token in SSM as a SecureString under its (region, cluster) token key, as a secret", () => {
