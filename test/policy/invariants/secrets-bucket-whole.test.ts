@@ -85,10 +85,12 @@ describe("invariant secrets-bucket-whole", () => {
         assert.deepEqual(check(resources), [], "a kept object goes when the bucket is emptied and deleted");
         Object.assign(named(resources, "secrets-eu-west-1-versioning"), { retainOnDelete: true });
         Object.assign(secret, { protect: true });
-        assert.deepEqual(check(resources).map((f) => f.urn.split("::").pop()).sort(), [
-            secret.name,
-            "secrets-eu-west-1-versioning",
-        ]);
+        assert.deepEqual(
+            check(resources)
+                .map((f) => f.urn.split("::").pop())
+                .sort(),
+            [secret.name, "secrets-eu-west-1-versioning"],
+        );
     });
 
     it("leaves the secrets bucket's bucket and keys to this rule, not to stateful-resources-protected", async () => {
