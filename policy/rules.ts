@@ -19,6 +19,7 @@ import { noSecretLookingValues } from "./invariants/secret-looking-values";
 import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachability";
 import { stepContainersNoInstanceRole } from "./invariants/step-containers";
 import { isSecretsBucketChild, secretsBucketWhole } from "./invariants/secrets-bucket-whole";
+import { linuxFleetAllowlistObject } from "./invariants/allowlist-object";
 import {
     asList,
     at,
@@ -777,4 +778,5 @@ export const RULES: readonly Rule[] = [
     secretsReadableOnlyByServingFleets,
     stepContainersNoInstanceRole,
     secretsBucketWhole,
+    linuxFleetAllowlistObject,
 ];
