@@ -98,6 +98,7 @@ const fleets = declareFleets({
             bundlePrefix: request.bundlePrefix,
             fleet: request.fleet,
             allowlist: request.allowlist,
+            allowlistKey: request.allowlistKey,
         }),
     providers: awsProviders,
     buildkiteProvider,

@@ -14,9 +14,10 @@
 # stack's own hooks-path alone. The agent looks for the pre-bootstrap hook in hooks-path only, not in
 # additional-hooks-paths (see hooks/pre-bootstrap), so it also installs a small pre-bootstrap into
 # hooks-path that runs ours; if hooks-path has a pre-bootstrap of its own, it fails instead of
-# replacing it. It writes the fleet's allow-list twice: the agent's own allowed-repositories into the agent
-# config (set_allowed_repositories) and the per-pipeline list allowed-pipelines beside fleet.env (allowed_pipelines),
-# which the pre-bootstrap hook reads. A second run changes nothing. Any failure exits non-zero with
+# replacing it. It writes the agent's own coarse, per-owner allowed-repositories into the agent config
+# (set_allowed_repositories). The per-pipeline list is not in this script: the pre-bootstrap hook reads the fleet's
+# allow-list object (CI_PLATFORM_ALLOWLIST_KEY, a fixed key updated in place) at job time, so adding a pipeline changes
+# neither this script nor the stack. A second run changes nothing. Any failure exits non-zero with
 # one line saying what failed and where, before anything is switched: the stack then marks the
 # instance unhealthy and no agent starts with half-installed hooks.
 
@@ -33,7 +34,7 @@ readonly CI_PLATFORM_AGENTS_PER_INSTANCE="1"
 readonly CI_PLATFORM_MIN_FREE_DISK_GB="10"
 readonly CI_PLATFORM_PRUNE_ABOVE_PERCENT="80"
 readonly CI_PLATFORM_ALLOWED_REPOSITORIES=""
-readonly CI_PLATFORM_ALLOWED_PIPELINES=""
+readonly CI_PLATFORM_ALLOWLIST_KEY=""
 readonly CI_PLATFORM_STEPS_USE_INSTANCE_ROLE="false"
 # <<< ci-platform:settings
 
@@ -63,28 +64,19 @@ fleet_settings() {
     printf 'CI_PLATFORM_AGENTS_PER_INSTANCE=%s\n' "$CI_PLATFORM_AGENTS_PER_INSTANCE"
     printf 'CI_PLATFORM_MIN_FREE_DISK_GB=%s\n' "$CI_PLATFORM_MIN_FREE_DISK_GB"
     printf 'CI_PLATFORM_PRUNE_ABOVE_PERCENT=%s\n' "$CI_PLATFORM_PRUNE_ABOVE_PERCENT"
+    # Where the pre-bootstrap hook reads the fleet's allow-list at job time (not secret: the bucket's name is in the
+    # stack's own job environment too).
+    printf 'CI_PLATFORM_BUCKET=%s\n' "$CI_PLATFORM_BUCKET"
+    printf 'CI_PLATFORM_BUCKET_REGION=%s\n' "$CI_PLATFORM_BUCKET_REGION"
+    printf 'CI_PLATFORM_ALLOWLIST_KEY=%s\n' "$CI_PLATFORM_ALLOWLIST_KEY"
 }
 
-# allowed_pipelines: the fleet's per-pipeline allow-list, one `slug url` a line (CI_PLATFORM_ALLOWED_PIPELINES holds
-# `slug=url` pairs separated by spaces; renderBootstrapScript checked that neither part has a space). The pre-bootstrap
-# hook admits a job only if its (BUILDKITE_PIPELINE_SLUG, BUILDKITE_REPO) is one of these lines.
-allowed_pipelines() {
-    local pair
-    local -a pairs
-    read -r -a pairs <<<"$CI_PLATFORM_ALLOWED_PIPELINES"
-    for pair in "${pairs[@]}"; do
-        [[ "$pair" == ?*=?* ]] || die "malformed CI_PLATFORM_ALLOWED_PIPELINES entry: $pair"
-        printf '%s %s\n' "${pair%%=*}" "${pair#*=}"
-    done
-}
-
-# release_intact DIR SETTINGS ALLOWED: true when DIR holds this bundle, unmodified, with these settings and allow-list.
+# release_intact DIR SETTINGS: true when DIR holds this bundle, unmodified, with these settings.
 release_intact() {
-    local dir="$1" settings="$2" allowed="$3" sum path
-    [[ -f "$dir/SHA256SUMS" && -f "$dir/fleet.env" && -f "$dir/allowed-pipelines" ]] || return 1
+    local dir="$1" settings="$2" sum path
+    [[ -f "$dir/SHA256SUMS" && -f "$dir/fleet.env" ]] || return 1
     [[ "$(sha256_of "$dir/SHA256SUMS")" == "$CI_PLATFORM_BUNDLE_HASH" ]] || return 1
     [[ "$(<"$dir/fleet.env")" == "$settings" ]] || return 1
-    [[ "$(<"$dir/allowed-pipelines")" == "$allowed" ]] || return 1
     while read -r sum path; do
         manifest_path_ok "$path" && [[ -f "$dir/$path" ]] || return 1
         [[ "$(sha256_of "$dir/$path")" == "$sum" ]] || return 1
@@ -375,8 +367,8 @@ bootstrap_main() {
     local root
     root="$(install_root)"
     local cfg="${CI_PLATFORM_AGENT_CONFIG:-/etc/buildkite-agent/buildkite-agent.cfg}"
-    local name settings allowed settings_sum id current stage old hooks_path
-    for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_BUNDLE_PREFIX CI_PLATFORM_FLEET; do
+    local name settings settings_sum id current stage old hooks_path
+    for name in CI_PLATFORM_BUCKET CI_PLATFORM_BUCKET_REGION CI_PLATFORM_BUNDLE_HASH CI_PLATFORM_BUNDLE_PREFIX CI_PLATFORM_FLEET CI_PLATFORM_ALLOWLIST_KEY; do
         [[ -n "${!name}" ]] || die "$name is empty: run the copy rendered by renderBootstrapScript, not hooks/bootstrap.sh"
     done
     echo "--- :hook: ci-platform hooks $CI_PLATFORM_BUNDLE_HASH for fleet $CI_PLATFORM_FLEET"
@@ -385,25 +377,22 @@ bootstrap_main() {
     hooks_path="$(agent_hooks_path "$cfg")"
     pre_bootstrap_free "$hooks_path" "$root/hooks/pre-bootstrap"
     settings="$(fleet_settings)"
-    allowed="$(allowed_pipelines)"
-    settings_sum="$(printf '%s\n%s\n' "$settings" "$allowed" | sha256sum)"
+    settings_sum="$(printf '%s\n' "$settings" | sha256sum)"
     id="${CI_PLATFORM_BUNDLE_HASH:0:16}-${settings_sum:0:16}"
     mkdir -p "$root/releases" || die "cannot create $root/releases"
     chmod 0755 "$root" "$root/releases"
 
     current="$(readlink -- "$root/hooks" 2>/dev/null || true)"
-    if [[ "$current" == "releases/$id" ]] && release_intact "$root/releases/$id" "$settings" "$allowed"; then
+    if [[ "$current" == "releases/$id" ]] && release_intact "$root/releases/$id" "$settings"; then
         echo "Hooks already installed at $root/hooks"
     else
-        if ! release_intact "$root/releases/$id" "$settings" "$allowed"; then
+        if ! release_intact "$root/releases/$id" "$settings"; then
             stage="$(mktemp -d "$root/releases/.staging.XXXXXX")"
             # shellcheck disable=SC2064 # expand $stage now: it is local to this function
             trap "rm -rf -- '$stage'" EXIT
             download_bundle "$stage"
             printf '%s\n' "$settings" >"$stage/fleet.env"
             chmod 0644 "$stage/fleet.env"
-            { [[ -z "$allowed" ]] || printf '%s\n' "$allowed"; } >"$stage/allowed-pipelines"
-            chmod 0644 "$stage/allowed-pipelines"
             chmod 0755 "$stage"
             rm -rf -- "${root:?}/releases/$id"
             mv -T -- "$stage" "$root/releases/$id" || die "cannot move the verified bundle into $root/releases/$id"

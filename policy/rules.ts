@@ -20,6 +20,7 @@ import { noSecretLookingValues } from "./invariants/secret-looking-values";
 import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachability";
 import { stepContainersNoInstanceRole } from "./invariants/step-containers";
 import { isSecretsBucketChild, secretsBucketWhole } from "./invariants/secrets-bucket-whole";
+import { linuxFleetAllowlistObject } from "./invariants/allowlist-object";
 import {
     asList,
     at,
@@ -781,4 +782,5 @@ export const RULES: readonly Rule[] = [
     stepContainersNoInstanceRole,
     secretsBucketWhole,
     ecrRepositoriesWhole,
+    linuxFleetAllowlistObject,
 ];

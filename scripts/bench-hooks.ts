@@ -50,6 +50,8 @@ async function main(): Promise<void> {
             ],
         });
         const env = machine.env({
+            // pre-bootstrap reads the fleet's allow-list object from S3 for every job: here, from the s3rver.
+            AWS_ENDPOINT_URL: s3.endpoint,
             BUILDKITE_ENV_FILE: envFile,
             BUILDKITE_ENV_JSON_FILE: envJsonFile,
             BUILDKITE_JOB_ID: "job-1",

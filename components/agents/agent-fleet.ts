@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import type { FleetConfig, StaticFleetConfig } from "../config/schema";
-import { agentEnvFileContent, type FleetAllowlist } from "../hooks/allowlist";
+import { agentEnvFileContent, allowlistObjectContent, type FleetAllowlist } from "../hooks/allowlist";
+import { allowlistObjectKey } from "../hooks/bundle";
 import { ELASTIC_STACK_CAPABILITIES } from "./elastic-stack-template";
 import { fleetPolicyDocument, instanceTrustPolicy, parameterArn, SecretsScope } from "./iam-policy";
 import {
@@ -44,6 +45,8 @@ export interface BootstrapRequest {
     };
     /** What the fleet's agents admit: the pipelines it serves (components/hooks/allowlist.ts). */
     readonly allowlist: FleetAllowlist;
+    /** Key of the fleet's allow-list object (`allowlistObjectKey`), which the pre-bootstrap hook reads at job time. */
+    readonly allowlistKey: string;
 }
 
 /** Renders the boot script that installs the hooks bundle beside the stack's own hooks: its object key and body. */
@@ -229,6 +232,27 @@ export class AgentFleet extends pulumi.ComponentResource {
             // Our hooks are bash; the Elastic CI Stack runs a Windows instance's BootstrapScriptUrl with PowerShell.
             // So a Windows fleet gets no bootstrap script (BootstrapScriptUrl "", the template's default) and
             // runs without our hooks: see `installsHooks`.
+            // A Linux fleet's allow-list object: a fixed key, so a change of the pipelines the fleet serves is an in-place
+            // update of this one object (terraform-provider-aws internal/service/s3/object.go: `key` is ForceNew,
+            // `content` is not) and touches neither the bootstrap script nor the stack's parameters. The
+            // pre-bootstrap hook reads it for every job (hooks/pre-bootstrap).
+            const allowlistKey = installsHooks(fleet.os) ? allowlistObjectKey(physical) : undefined;
+            const allowlistObject =
+                allowlistKey === undefined
+                    ? undefined
+                    : new aws.s3.BucketObjectv2(
+                          childName(name, "allowlist"),
+                          {
+                              bucket: region.secretsBucketName,
+                              key: allowlistKey,
+                              content: allowlistObjectContent(allowlist),
+                              contentType: "text/plain",
+                              serverSideEncryption: "aws:kms",
+                              kmsKeyId: region.secretsKeyArn,
+                              bucketKeyEnabled: true,
+                          },
+                          child("allowlist"),
+                      );
             const bootstrap = installsHooks(fleet.os)
                 ? pulumi.all([region.secretsBucketName, accountId]).apply(([bucket, account]) => {
                       const rendered = renderBootstrap({
@@ -248,6 +272,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                               stepsUseInstanceRole: fleet.stepsUseInstanceRole,
                           },
                           allowlist,
+                          allowlistKey: allowlistObjectKey(physical),
                       });
                       if (!rendered.key || rendered.key.startsWith("/"))
                           throw new pulumi.ResourceError(
@@ -270,7 +295,11 @@ export class AgentFleet extends pulumi.ComponentResource {
                         kmsKeyId: region.secretsKeyArn,
                         bucketKeyEnabled: true,
                     },
-                    child("bootstrap"),
+                    // Retained: a hook change gives the script a new key (it names the bundle hash), and CloudFormation
+                    // rolls the instances to it; if that update fails and rolls back, the stack's BootstrapScriptUrl is
+                    // the old key again, and instances launched then must still find that script. The bucket is
+                    // emptied when it goes (forceDestroy), so a retained object never outlives it.
+                    { ...child("bootstrap"), retainOnDelete: true },
                 );
             const bootstrapScriptUrl = bootstrapObject
                 ? pulumi.interpolate`s3://${region.secretsBucketName}/${bootstrapObject.key}`
@@ -355,7 +384,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                                     hooks:
                                         bootstrapKey === undefined
                                             ? undefined
-                                            : { bundlePrefix: region.hooksPrefix, bootstrapKey },
+                                            : { bundlePrefix: region.hooksPrefix, bootstrapKey, allowlistKey },
                                     agentEnvKey: agentEnv?.key,
                                 }),
                             ),
@@ -432,6 +461,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                         ...attachments,
                         ...(args.queue ? [args.queue] : []),
                         ...(bootstrapObject ? [bootstrapObject] : []),
+                        ...(allowlistObject ? [allowlistObject] : []),
                         ...(agentEnvObject ? [agentEnvObject] : []),
                         ...(args.bootObjects ?? []),
                     ],

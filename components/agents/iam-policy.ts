@@ -70,9 +70,11 @@ export interface FleetPolicyInput {
     readonly partition?: string;
     /**
      * Where the fleet's bootstrap script finds its hooks, absent for a fleet that installs none (Windows): the
-     * bundle's key prefix (`bundleKeyPrefix`, `_ci-platform/hooks/<hash>`) and the bootstrap script's key.
+     * bundle's key prefix (`bundleKeyPrefix`, `_ci-platform/hooks/<hash>`), the bootstrap script's key, and the key of
+     * the fleet's own allow-list object (`allowlistObjectKey`), which the pre-bootstrap hook reads at job time; when
+     * absent, no allow-list object is granted.
      */
-    readonly hooks?: { readonly bundlePrefix: string; readonly bootstrapKey: string };
+    readonly hooks?: { readonly bundlePrefix: string; readonly bootstrapKey: string; readonly allowlistKey?: string };
     /** Key of the fleet's agent env file (its AgentEnvFileUrl, a Windows fleet's allow-list), when it has one. */
     readonly agentEnvKey?: string;
 }
@@ -324,7 +326,7 @@ export function instanceTrustPolicy(): {
  */
 function hooksStatements(
     bucketArn: string,
-    hooks: { readonly bundlePrefix: string; readonly bootstrapKey: string },
+    hooks: { readonly bundlePrefix: string; readonly bootstrapKey: string; readonly allowlistKey?: string },
 ): PolicyStatement[] {
     return [
         {
@@ -338,7 +340,12 @@ function hooksStatements(
             Sid: "ReadHooksBundle",
             Effect: "Allow",
             Action: ["s3:GetObject"],
-            Resource: [`${bucketArn}/${hooks.bundlePrefix}/*`, `${bucketArn}/${hooks.bootstrapKey}`],
+            // The fleet's own allow-list object only, by its exact key: not the prefix, so no fleet reads another's.
+            Resource: [
+                `${bucketArn}/${hooks.bundlePrefix}/*`,
+                `${bucketArn}/${hooks.bootstrapKey}`,
+                ...(hooks.allowlistKey === undefined ? [] : [`${bucketArn}/${hooks.allowlistKey}`]),
+            ],
         },
     ];
 }

@@ -66,6 +66,7 @@ export const AWS_FLEET_CHILDREN: readonly ChildSpec[] = [
     { role: "policy", type: TYPES.iamPolicy, stateful: false },
     { role: "policy-attachment", type: TYPES.iamRolePolicyAttachment, stateful: false },
     { role: "bootstrap", type: TYPES.bucketObject, stateful: false },
+    { role: "allowlist", type: TYPES.bucketObject, stateful: false },
     { role: "stack", type: TYPES.cloudFormationStack, stateful: false },
 ];
 
@@ -88,12 +89,14 @@ export const managedPolicyAttachmentRole = (policyArn: string): string =>
 
 /**
  * The children of an AWS fleet on `os`, with the config's extra managed policies: a fleet that installs no hooks has
- * an agent env file instead of a bootstrap script.
+ * an agent env file instead of a bootstrap script and its allow-list object.
  */
 export const awsFleetChildren = (os: "linux" | "windows", managedPolicyArns: readonly string[] = []): ChildSpec[] => [
     ...(installsHooks(os)
         ? AWS_FLEET_CHILDREN
-        : AWS_FLEET_CHILDREN.map((c) => (c.role === "bootstrap" ? { ...c, role: "agent-env" } : c))),
+        : AWS_FLEET_CHILDREN.filter((c) => c.role !== "allowlist").map((c) =>
+              c.role === "bootstrap" ? { ...c, role: "agent-env" } : c,
+          )),
     ...[...new Set(managedPolicyArns)].map((arn) => ({
         role: managedPolicyAttachmentRole(arn),
         type: TYPES.iamRolePolicyAttachment,

@@ -213,6 +213,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
             content: pulumi.Input<string>,
             contentType: string,
             metadata?: Record<string, string>,
+            options: pulumi.CustomResourceOptions = objectOpts,
         ) =>
             new aws.s3.BucketObjectv2(
                 resourceName,
@@ -226,7 +227,7 @@ export class SecretsBucket extends pulumi.ComponentResource {
                     kmsKeyId: key.arn,
                     bucketKeyEnabled: true,
                 },
-                objectOpts,
+                options,
             );
         // The variable names (never the values) go in each object's metadata, so the policy pack can check from the
         // plan alone that every secret a pipeline needs is in the bucket of every region that runs it.
@@ -250,7 +251,17 @@ export class SecretsBucket extends pulumi.ComponentResource {
 
         this.hooksPrefix = hooksKeyPrefix(args.hooksBundle.hash);
         for (const object of hookObjects(name, args.hooksBundle))
-            this.hookObjects.push(upload(object.name, object.key, object.content, object.contentType));
+            // Retained on delete, unlike the bucket's other children: a hook change uploads a new content-addressed
+            // bundle and rolls the fleets to it, and a CloudFormation rollback of that update points the instances at
+            // the old bootstrap script, which installs the old bundle: both must still be there. They go with the
+            // bucket (forceDestroy empties it first), so the bucket still lives and dies whole
+            // (policy/invariants/secrets-bucket-whole.ts allows exactly this: retained objects in a forceDestroy bucket).
+            this.hookObjects.push(
+                upload(object.name, object.key, object.content, object.contentType, undefined, {
+                    ...objectOpts,
+                    retainOnDelete: true,
+                }),
+            );
 
         this.bucketName = bucket.bucket;
         this.bucketArn = bucket.arn;

@@ -152,11 +152,55 @@ export function splitAllowedRepositories(value: string): string[] {
 }
 
 /**
- * The per-pipeline list the pre-bootstrap hook reads, as one line for the bootstrap script's settings block:
- * `slug=url` pairs separated by spaces (the bootstrap script writes it out as `slug url` lines).
+ * The per-pipeline list the pre-bootstrap hook reads, as one line: `slug=url` pairs separated by spaces. Kept for the
+ * tests of older renderings; the fleet's list now lives in its allow-list object ({@link allowlistObjectContent}).
  */
 export function allowedPipelinesSetting(allowlist: FleetAllowlist): string {
     return allowlist.pipelines.flatMap((p) => p.repositoryUrls.map((url) => `${p.slug}=${url}`)).join(" ");
+}
+
+/**
+ * First line of a fleet's allow-list object. The pre-bootstrap hook refuses every job when the object does not start
+ * with it (hooks/lib/repository.bash allowlist_valid): an object that is not ours, or a truncated read, admits nothing.
+ */
+export const ALLOWLIST_OBJECT_HEADER = "# ci-platform allow-list v1";
+
+/**
+ * The content of a Linux fleet's allow-list object (components/hooks/bundle.ts allowlistObjectKey): the header, then one
+ * `slug url` line per (pipeline, repository URL), sorted. The pre-bootstrap hook reads it at job time, so the set of
+ * pipelines reaches the agents without touching the bootstrap script or the stack. A fleet that serves nothing gets
+ * the header alone, and its hook admits nothing. Throws on values {@link allowlistProblems} rejects.
+ */
+export function allowlistObjectContent(allowlist: FleetAllowlist): string {
+    const problems = allowlistProblems(allowlist);
+    if (problems.length > 0) throw new Error(`cannot write the allow-list object:\n- ${problems.join("\n- ")}`);
+    const lines = allowlist.pipelines.flatMap((p) => p.repositoryUrls.map((url) => `${p.slug} ${url}`));
+    return [ALLOWLIST_OBJECT_HEADER, ...[...new Set(lines)].sort()].map((l) => `${l}\n`).join("");
+}
+
+/**
+ * The anchored pattern of every repository of `url`'s owner: the URL up to its last `/` (or, for an scp-like URL
+ * without one, up to its `:`), then one path segment. `https://github.com/org/app.git` gives
+ * `^https://github[.]com/org/[A-Za-z0-9._-]+$`. Same escaping as {@link repositoryPattern}.
+ */
+export function ownerPattern(url: string): string {
+    if (!URL_CHARS.test(url)) throw new Error(`repository URL "${url}" has characters the allow-list cannot carry`);
+    const cut = Math.max(url.lastIndexOf("/"), url.indexOf("@") >= 0 ? url.lastIndexOf(":") : -1);
+    const base = url.slice(0, cut + 1);
+    return `^${base.replace(/[.+]/g, (c) => `[${c}]`)}[A-Za-z0-9._-]+$`;
+}
+
+/**
+ * A Linux fleet's agent `allowed-repositories`: coarse, one anchored pattern per repository owner (and URL form) the
+ * fleet serves, sorted, unique; {@link MATCH_NOTHING} when it serves nothing. The agent reads it once, at start
+ * (buildkite/agent v3.137.0 clicommand/agent_start.go), so it is in the bootstrap script, and a change rolls the fleet:
+ * per owner, it changes only when the fleet starts serving a new owner (a cluster holds one owner:
+ * policy/invariants/repository-owners.ts), not when a pipeline or repository of a served owner is added, removed or
+ * renamed. The exact per-pipeline check is the pre-bootstrap hook's, against the allow-list object.
+ */
+export function coarseAllowedRepositoriesValue(allowlist: FleetAllowlist): string {
+    const patterns = [...new Set(allowlist.pipelines.flatMap((p) => p.repositoryUrls.map(ownerPattern)))].sort();
+    return patterns.length === 0 ? MATCH_NOTHING : patterns.join(",");
 }
 
 /**

@@ -8,8 +8,11 @@
  * bucket is the Elastic CI Stack's secrets, `<pipeline slug>/...`, and no slug starts with `_`):
  * - `_ci-platform/hooks/<hash>/<path>` for every bundle file, and `.../SHA256SUMS`, the manifest;
  * - `_ci-platform/bootstrap/<fleet>-<sha>.sh`, the rendered bootstrap script, given to the Elastic
- *   CI Stack as `BootstrapScriptUrl`. It names the bundle hash and carries the fleet's allow-list, so any change to a
- *   hook, or to the pipelines the fleet serves, changes its key, and with it that fleet's launch template.
+ *   CI Stack as `BootstrapScriptUrl`. It names the bundle hash, so a change to a hook changes its key, and with it
+ *   every Linux fleet's launch template: a hook change rolls the fleets, on purpose;
+ * - `_ci-platform/allowlist/<fleet>`, the fleet's allow-list ({@link allowlistObjectKey}): a fixed key, so a change to
+ *   the pipelines the fleet serves updates that one object in place and changes no bootstrap script and no stack.
+ *   The pre-bootstrap hook reads it at job time.
  *
  * {@link bundleKeyPrefix} and {@link bundleObjectKey} are the one definition of these keys: the
  * uploader (components/agents, SecretsBucket), the installer (bootstrap.sh, into which
@@ -18,12 +21,26 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { allowedPipelinesSetting, allowedRepositoriesValue, allowlistProblems, type FleetAllowlist } from "./allowlist";
+import { allowlistProblems, coarseAllowedRepositoriesValue, type FleetAllowlist } from "./allowlist";
 
 /** Top-level key prefix of every ci-platform object in a secrets bucket; pipeline slugs cannot start with `_`. */
 export const PLATFORM_KEY_PREFIX = "_ci-platform";
 /** Key prefix of the rendered bootstrap scripts. */
 export const BOOTSTRAP_KEY_PREFIX = `${PLATFORM_KEY_PREFIX}/bootstrap`;
+
+/** Key prefix of the fleets' allow-list objects. */
+export const ALLOWLIST_KEY_PREFIX = `${PLATFORM_KEY_PREFIX}/allowlist`;
+
+/**
+ * Object key of a fleet's allow-list, `_ci-platform/allowlist/<fleet>`: fixed for the fleet's (first) name, so a new
+ * content is an in-place update of the same object. `key` is ForceNew in the provider's schema
+ * (terraform-provider-aws internal/service/s3/object.go resourceObject: "key" ForceNew: true; `content` is not), so a
+ * key that followed the content would be a replacement: a new object, then a delete of the old one.
+ */
+export function allowlistObjectKey(fleetName: string): string {
+    if (!/^[A-Za-z0-9._-]+$/.test(fleetName)) throw new Error(`fleet name "${fleetName}" may only use [A-Za-z0-9._-]`);
+    return `${ALLOWLIST_KEY_PREFIX}/${fleetName}`;
+}
 
 /** Key prefix of a hooks bundle in a secrets bucket, without a trailing slash: `_ci-platform/hooks/<hash>`. */
 export function bundleKeyPrefix(bundleHash: string): string {
@@ -42,8 +59,8 @@ export const BOOTSTRAP_SOURCE = "bootstrap.sh";
 /** Written on the instance by bootstrap.sh, so no bundle file may have this name. */
 export const FLEET_SETTINGS_NAME = "fleet.env";
 /**
- * Written on the instance by bootstrap.sh from the fleet's rendered allow-list (`slug url` lines), read by the
- * pre-bootstrap hook; so no bundle file may have this name. The bundle itself is the same for every fleet.
+ * Written on the instance by the pre-bootstrap hook: its copy of the fleet's allow-list object (`slug url` lines), so
+ * no bundle file may have this name. The bundle itself is the same for every fleet.
  */
 export const ALLOWED_PIPELINES_NAME = "allowed-pipelines";
 
@@ -158,10 +175,16 @@ export interface BootstrapScriptArgs {
     /** The fleet the instance belongs to. */
     readonly fleet: BootstrapFleet;
     /**
-     * What the fleet's agents admit (components/hooks/allowlist.ts `fleetAllowlist`): rendered as the agent's
-     * `allowed-repositories` and the pre-bootstrap hook's per-pipeline list.
+     * What the fleet's agents admit (components/hooks/allowlist.ts `fleetAllowlist`): rendered only as the agent's
+     * coarse, per-owner `allowed-repositories` (coarseAllowedRepositoriesValue). The per-pipeline list is not in the
+     * script: the pre-bootstrap hook reads it from {@link allowlistKey} at job time.
      */
     readonly allowlist: FleetAllowlist;
+    /**
+     * Key of the fleet's allow-list object in {@link bucket}; must equal {@link allowlistObjectKey}(fleet.name), which is
+     * what the script gets.
+     */
+    readonly allowlistKey?: string;
     /** Disk thresholds; defaults apply to absent fields. */
     readonly disk?: BootstrapDisk;
 }
@@ -213,8 +236,8 @@ export function bundleFileMode(filePath: string): BundleFileMode {
 
 /**
  * Builds the bundle: the hook sources (without bootstrap.sh) and the manifest over them. Throws one error listing
- * every problem. Nothing fleet-specific is in it (the allow-list is in each fleet's bootstrap script), so adding a
- * pipeline changes only the bootstrap scripts of the fleets that serve it.
+ * every problem. Nothing fleet-specific is in it (each fleet's allow-list is an object of its own), so adding a
+ * pipeline changes neither the bundle nor any bootstrap script.
  *
  * Image versions are deliberately not in the bundle: a new bundle hash changes every fleet's
  * BootstrapScriptUrl and so rolls every fleet, and an image bump must change only the images and
@@ -289,8 +312,13 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
     if (problems.length === 0) {
         // Written into the agent config, and into allowed-pipelines, by bootstrap.sh (not into fleet.env: the
         // environment hook exports every fleet setting into the job).
-        settings.push(["CI_PLATFORM_ALLOWED_REPOSITORIES", allowedRepositoriesValue(args.allowlist)]);
-        settings.push(["CI_PLATFORM_ALLOWED_PIPELINES", allowedPipelinesSetting(args.allowlist)]);
+        settings.push(["CI_PLATFORM_ALLOWED_REPOSITORIES", coarseAllowedRepositoriesValue(args.allowlist)]);
+    }
+    if (/^[A-Za-z0-9._-]+$/.test(args.fleet.name)) {
+        const allowlistKey = allowlistObjectKey(args.fleet.name);
+        if (args.allowlistKey !== undefined && args.allowlistKey !== allowlistKey)
+            problems.push(`allowlistKey "${args.allowlistKey}" is not the fleet's allow-list key "${allowlistKey}"`);
+        settings.push(["CI_PLATFORM_ALLOWLIST_KEY", allowlistKey]);
     }
     if (!SHA256_HEX.test(args.bundleHash)) {
         problems.push(`bundleHash "${args.bundleHash}" is not a lowercase hex SHA-256`);
@@ -304,8 +332,7 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
         problems.push(`fleet.name "${args.fleet.name}" may only use [A-Za-z0-9._-]`);
     }
     for (const [name, value] of settings) {
-        // A fleet that serves no pipeline has an empty per-pipeline list: its hook admits nothing.
-        if ((value === "" && name !== "CI_PLATFORM_ALLOWED_PIPELINES") || /[\n\r\0]/.test(value)) {
+        if (value === "" || /[\n\r\0]/.test(value)) {
             problems.push(`${name} must be one non-empty line`);
         }
     }

@@ -17,7 +17,11 @@ export {
     REFUSALS,
     REFUSED_JOB_EXIT_STATUS,
     agentEnvFileContent,
+    ALLOWLIST_OBJECT_HEADER,
     allowedPipelinesSetting,
+    allowlistObjectContent,
+    coarseAllowedRepositoriesValue,
+    ownerPattern,
     allowedRepositoriesValue,
     fleetAllowlist,
     repositoryPattern,
@@ -27,6 +31,8 @@ export {
 } from "./allowlist";
 export {
     ALLOWED_PIPELINES_NAME,
+    ALLOWLIST_KEY_PREFIX,
+    allowlistObjectKey,
     BOOTSTRAP_SOURCE,
     FLEET_SETTINGS_NAME,
     MANIFEST_NAME,

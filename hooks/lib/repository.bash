@@ -1,8 +1,30 @@
 #!/bin/bash
 # The fleet's allow-list: which pipelines' jobs it admits, read against the job's identity in the agent's JSON job
-# env file. The list, allowed-pipelines (one `slug url` a line), is written by bootstrap.sh from the fleet's rendered
-# settings: the pipelines the fleet serves (components/hooks/allowlist.ts fleetAllowlist, from pipelinesServed), each
-# with the repository URL Buildkite hands its jobs (the pipeline's configured URL, verbatim).
+# env file. The list is the fleet's allow-list object (components/hooks/allowlist.ts allowlistObjectContent: a header
+# line, then one `slug url` a line), which the pre-bootstrap hook downloads at job time: the pipelines the fleet serves
+# (fleetAllowlist, from pipelinesServed), each with the repository URL Buildkite hands its jobs (the pipeline's
+# configured URL, verbatim).
+
+# First line of an allow-list object; must equal ALLOWLIST_OBJECT_HEADER in components/hooks/allowlist.ts.
+CI_ALLOWLIST_HEADER="# ci-platform allow-list v1"
+
+# allowlist_valid FILE: true when FILE is a well-formed allow-list object: the header line, then only `slug url` lines
+# (slug [a-z0-9][a-z0-9-]*, URL of [A-Za-z0-9@:/._~+-], one space between), each ending in a newline. Anything else (an
+# empty or truncated download, another object, an HTML error page) is false, and the hook refuses every job.
+allowlist_valid() {
+    local file="$1" line first=1
+    # $(...) drops a trailing newline: the last byte reads as empty exactly when it is one.
+    [[ -s "$file" && -z "$(tail -c 1 -- "$file")" ]] || return 1
+    while IFS= read -r line; do
+        if [[ $first -eq 1 ]]; then
+            [[ "$line" == "$CI_ALLOWLIST_HEADER" ]] || return 1
+            first=0
+            continue
+        fi
+        [[ "$line" =~ ^[a-z0-9][a-z0-9-]*\ [A-Za-z0-9@:/._~+-]+$ ]] || return 1
+    done <"$file"
+    [[ $first -eq 0 ]]
+}
 
 # Exit status of a refusal. Must equal REFUSED_JOB_EXIT_STATUS in components/hooks/allowlist.ts (a test reads both):
 # 78, sysexits.h EX_CONFIG, which no generated retry rule retries. From pre-bootstrap the agent only logs it and ends
@@ -58,7 +80,7 @@ job_identity() {
 allowlist_admits() {
     local list="$1" slug_json="$2" repo_json="$3" slug url rest
     while IFS=' ' read -r slug url rest || [[ -n "$slug" ]]; do
-        [[ -n "$slug" && -n "$url" && -z "$rest" ]] || continue
+        [[ -n "$slug" && "$slug" != \#* && -n "$url" && -z "$rest" ]] || continue
         if [[ "\"$slug\"" == "$slug_json" && "\"$url\"" == "$repo_json" ]]; then
             return 0
         fi

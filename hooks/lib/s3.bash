@@ -22,3 +22,22 @@ s3_get_prefix() {
     echo "aws: ${err//$'\n'/ }" >&2
     return 2
 }
+
+# s3_get_object BUCKET KEY DEST REGION
+# Downloads the one object s3://BUCKET/KEY into the file DEST. Needs s3:GetObject on that key only (and kms:Decrypt
+# with the bucket's key): no listing. Returns 0 when the object was copied, 2 for any error (a missing object is an
+# error too: with no s3:ListBucket, S3 answers 403 rather than 404), after printing the CLI's error to stderr.
+s3_get_object() {
+    local bucket="$1" key="$2" dest="$3" region="$4"
+    local aws_args=("--region" "$region" "--only-show-errors")
+    local err rc=0
+    if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+        aws_args+=("--endpoint-url" "$AWS_ENDPOINT_URL")
+    fi
+    err="$(aws "${aws_args[@]}" s3 cp "s3://$bucket/$key" "$dest" 2>&1 >/dev/null </dev/null)" || rc=$?
+    if [[ $rc -eq 0 && -f "$dest" ]]; then
+        return 0
+    fi
+    echo "aws: ${err//$'\n'/ }" >&2
+    return 2
+}

@@ -8,6 +8,11 @@
  * argues why), and a bucket that is deleted empties itself first (forceDestroy): S3 refuses to delete a bucket that
  * still holds object versions (terraform-provider-aws internal/service/s3/bucket.go resourceBucketDelete: only with
  * force_destroy does it empty the bucket and delete again), and its guards, which depend on it, would already be gone.
+ *
+ * One exception: an object (BucketObjectv2) may be retained on delete when the bucket is not retained and empties
+ * itself (forceDestroy). Pulumi then leaves the object when the program drops it (a hooks bundle replaced by a new one,
+ * kept so that a CloudFormation rollback still finds the bootstrap script and bundle it points at), and it goes when
+ * the bucket goes: forceDestroy deletes every object version before the bucket. Its protect stance must still match.
  */
 import type { PlanResource } from "../resource";
 import type { StackFinding, StackRule } from "../rules";
@@ -16,6 +21,18 @@ import type { StackFinding, StackRule } from "../rules";
 export const SECRETS_BUCKET_TYPE = "ci-platform:agents:SecretsBucket";
 
 const BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
+const OBJECT_TYPES = ["aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject"];
+
+/** An object kept on delete inside a bucket that is deleted, and emptied first: it goes with the bucket. */
+function retainedInEmptiedBucket(r: PlanResource, bucket: PlanResource): boolean {
+    return (
+        OBJECT_TYPES.includes(r.type) &&
+        r.retainOnDelete === true &&
+        bucket.retainOnDelete === false &&
+        bucket.inputs.forceDestroy === true &&
+        (r.protect === true) === (bucket.protect === true)
+    );
+}
 
 /** The type of the resource a URN names: the last of its `$`-joined type chain. */
 const typeOfUrn = (urn: string): string => urn.split("::")[2]?.split("$").pop() ?? "";
@@ -34,7 +51,7 @@ export const secretsBucketWhole: StackRule = {
     kind: "stack",
     name: "secrets-bucket-whole",
     description:
-        "Every child of a secrets bucket (keys, aliases, key policies, versioning, encryption, public-access block, TLS-only policy, lifecycle, objects) is protected and retained on delete exactly when the bucket is, and a bucket that is deleted empties itself (forceDestroy): removing a region removes or keeps its secrets bucket whole, never half.",
+        "Every child of a secrets bucket (keys, aliases, key policies, versioning, encryption, public-access block, TLS-only policy, lifecycle, objects) is protected and retained on delete exactly when the bucket is (objects may be retained in a bucket that empties itself: they go with it), and a bucket that is deleted empties itself (forceDestroy): removing a region removes or keeps its secrets bucket whole, never half.",
     enforcementLevel: "mandatory",
     severity: "high",
     types: [SECRETS_BUCKET_TYPE, ...BUCKET_TYPES],
@@ -54,6 +71,7 @@ export const secretsBucketWhole: StackRule = {
                 const differs = own.filter(
                     (r) =>
                         r !== bucket &&
+                        !retainedInEmptiedBucket(r, bucket) &&
                         ((r.protect === true) !== (bucket.protect === true) ||
                             (r.retainOnDelete !== undefined &&
                                 bucket.retainOnDelete !== undefined &&

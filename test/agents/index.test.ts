@@ -69,7 +69,8 @@ describe("declareFleets on the prod config", () => {
             // token parameter, role, policy, its attachment, stack, and the bootstrap object (Linux) or the agent env
             // file with the agent's allow-list (Windows, which installs no hooks); one attachment more per extra
             // managed policy of the config.
-            const expectedCount = 6 + new Set(fleet.managedPolicyArns).size;
+            // A Linux fleet has its allow-list object too (the pre-bootstrap hook reads it at job time).
+            const expectedCount = 6 + (fleet.os === "windows" ? 0 : 1) + new Set(fleet.managedPolicyArns).size;
             assert.equal(children.length, expectedCount, fleet.name);
             assert.ok(
                 children.some((c) => c.name === `${fleet.name}-${fleet.os === "windows" ? "agent-env" : "bootstrap"}`),
@@ -296,7 +297,20 @@ describe("declareFleets on the prod config", () => {
             });
             const read = policy.Statement.find((s: { Sid: string }) => s.Sid === "ReadHooksBundle");
             assert.ok(read.Resource[1].endsWith(`/_ci-platform/bootstrap/${fleet.name}-abc123.sh`), read.Resource[1]);
+            // Its own allow-list object, by its exact key (the pre-bootstrap hook reads it for every job), and no other
+            // fleet's: no wildcard reaches `_ci-platform/allowlist/`.
+            const allowlist = one("aws:s3/bucketObjectv2:BucketObjectv2", `${fleet.name}-allowlist`);
+            assert.equal(allowlist.inputs.key, `_ci-platform/allowlist/${fleet.name}`);
+            assert.deepEqual(
+                (read.Resource as string[]).filter((r) => r.includes("/_ci-platform/allowlist")),
+                [`arn:aws:s3:::${String(allowlist.inputs.bucket)}/_ci-platform/allowlist/${fleet.name}`],
+            );
+            const everything = JSON.stringify(policy.Statement);
+            assert.ok(!/_ci-platform\/allowlist\/\*|_ci-platform\/\*/.test(everything), everything);
         }
+        // A Windows fleet has none: its agent reads its list from its agent env file.
+        for (const fleet of awsFleets.filter((f) => f.os === "windows"))
+            assert.ok(!registered.some((r) => r.name === `${fleet.name}-allowlist`), fleet.name);
     });
 
     it("stores each token in SSM as a SecureString under its (region, cluster) token key, as a secret", () => {
@@ -334,11 +348,17 @@ describe("declareFleets on the prod config", () => {
 
     it("keeps nothing of a removed region: no bucket, key or guard is protected or retained, buckets empty first", () => {
         // The secrets bucket lives and dies whole (components/agents/secrets-bucket.ts): what it holds is regenerated
-        // from config, and a bucket kept without its guards would hold every secret unguarded.
+        // from config, and a bucket kept without its guards would hold every secret unguarded. Only the hooks bundle and
+        // the bootstrap scripts are kept when the program drops them (a CloudFormation rollback points at them); they
+        // are objects of a bucket that empties itself, so they go with it.
+        const rollbackTargets = (r: (typeof registered)[number]) =>
+            r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
+            (r.name.includes("-hook-") || r.name.endsWith("-bootstrap"));
         for (const r of registered) {
             assert.equal(r.protect, false, `${r.type} ${r.name} protect`);
-            assert.equal(r.retainOnDelete, false, `${r.type} ${r.name} retainOnDelete`);
+            assert.equal(r.retainOnDelete, rollbackTargets(r), `${r.type} ${r.name} retainOnDelete`);
         }
+        assert.ok(registered.filter(rollbackTargets).length > 0);
         for (const bucket of ofType("aws:s3/bucket:Bucket"))
             assert.equal(bucket.inputs.forceDestroy, true, bucket.name);
         for (const key of ofType("aws:kms/key:Key")) assert.equal(key.inputs.deletionWindowInDays, 30, key.name);

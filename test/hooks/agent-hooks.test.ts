@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { REFUSED_JOB_EXIT_STATUS } from "../../components/hooks/allowlist";
 import { RELEASE_STEP_KEYS } from "../../components/steps/pipeline-steps";
 import {
+    closedPort,
     HOOKS_DIR,
     lastLine,
     Machine,
@@ -20,6 +21,7 @@ import {
     uploadBundle,
     type FakeContainer,
     type RunResult,
+    type Upload,
 } from "./harness";
 
 /** A container with no labels: nobody's, as a plain `docker run` in a command leaves it. */
@@ -36,8 +38,11 @@ function assertNoSecret(result: RunResult): void {
 describe("agent hooks", { timeout: 120_000 }, () => {
     let s3: S3Fixture;
     let m: Machine;
+    let upload: Upload;
     const jobEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
         m.env({
+            // The agent's own environment reaches its hooks; on an instance S3 is the region's default endpoint.
+            AWS_ENDPOINT_URL: s3.endpoint,
             BUILDKITE_JOB_ID: "0190a3e4-5b6c-7d8e-9f00-112233445566",
             BUILDKITE_AGENT_ID: "0190a3e4-0000-7000-8000-00000000a001",
             BUILDKITE_CONFIG_PATH: m.agentConfig,
@@ -116,8 +121,8 @@ describe("agent hooks", { timeout: 120_000 }, () => {
     before(async () => {
         s3 = await S3Fixture.start();
         m = new Machine();
-        const { bootstrap } = await uploadBundle(s3, "secrets");
-        const installed = await m.bootstrap(s3, "secrets", bootstrap.key);
+        upload = await uploadBundle(s3, "secrets");
+        const installed = await m.bootstrap(s3, "secrets", upload.bootstrap.key);
         assert.equal(installed.code, 0, installed.stderr);
     });
     after(async () => {
@@ -348,21 +353,68 @@ describe("agent hooks", { timeout: 120_000 }, () => {
             assert.equal(result.code, 0, result.stderr);
         });
 
-        it("refuses every job when the fleet's list is missing or empty (a fleet that serves no pipeline)", async () => {
-            const list = path.join(m.hooksDir, "allowed-pipelines");
-            const saved = fs.readFileSync(list, "utf8");
+        it("reads the fleet's list from its allow-list object at job time: an update in the bucket is the next job's list", async () => {
+            const { key, content } = upload.allowlist;
+            const where = `s3://secrets/${key}`;
             try {
-                fs.writeFileSync(list, "");
+                // A new pipeline, written by pulumi up into the same object: no boot, no bootstrap change.
+                assertRefused(
+                    await preBootstrap("kolibri-new", KOLIBRI),
+                    'pipeline "kolibri-new" is not served by fleet "linux-us-east-1" (queue default);' +
+                        " its jobs go to the queue of the fleets of its cluster: check ci-platform:pipelines[].cluster and .queue",
+                );
+                await s3.put("secrets", key, `${content}kolibri-new ${KOLIBRI}\n`);
+                assert.equal((await preBootstrap("kolibri-new", KOLIBRI)).code, 0);
+                // A pipeline removed: its next job is refused.
+                await s3.put("secrets", key, content.replace(`dagster ${DAGSTER}\n`, ""));
+                const removed = await preBootstrap("dagster", DAGSTER);
+                assert.equal(removed.code, REFUSED_JOB_EXIT_STATUS, removed.stderr);
+                assert.match(lastLine(removed.stderr), /pipeline "dagster" is not served by fleet/);
+                // A fleet that serves nothing: the header alone admits nothing.
+                await s3.put("secrets", key, "# ci-platform allow-list v1\n");
                 const empty = await preBootstrap("kolibri", KOLIBRI);
                 assert.equal(empty.code, REFUSED_JOB_EXIT_STATUS, empty.stderr);
                 assert.match(lastLine(empty.stderr), /pipeline "kolibri" is not served by fleet/);
-                fs.rmSync(list);
+                // Fail closed: malformed (no header, a stray line, truncated, empty) or missing objects refuse every job.
+                const line = `kolibri ${KOLIBRI}\n`;
+                for (const bad of [line, `${content}kolibri\n`, `${content}kolibri ${KOLIBRI}`, ""]) {
+                    await s3.put("secrets", key, bad);
+                    assertRefused(
+                        await preBootstrap("kolibri", KOLIBRI),
+                        `this fleet's allow-list ${where} is malformed; run pulumi up to rewrite it`,
+                    );
+                }
+                await s3.delete("secrets", key);
                 assertRefused(
                     await preBootstrap("kolibri", KOLIBRI),
-                    `this fleet has no allow-list at ${list} (bootstrap.sh writes it); boot the instance again`,
+                    `cannot read this fleet's allow-list ${where} (see the aws error above)`,
                 );
             } finally {
-                fs.writeFileSync(list, saved);
+                await s3.put("secrets", key, content);
+            }
+            assert.equal((await preBootstrap("kolibri", KOLIBRI)).code, 0);
+        });
+
+        it("refuses every job when S3 does not answer, or fleet.env does not say where the list is", async () => {
+            const unreachable = await runBash(
+                [path.join(m.agentHooksPath, "pre-bootstrap")],
+                jobEnv({
+                    AWS_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}`,
+                    BUILDKITE_ENV_JSON_FILE: path.join(m.root, "job-env.json"),
+                }),
+            );
+            assert.equal(unreachable.code, REFUSED_JOB_EXIT_STATUS, unreachable.stderr);
+            assert.match(lastLine(unreachable.stderr), /cannot read this fleet's allow-list s3:\/\/secrets\//);
+            const settings = path.join(m.hooksDir, "fleet.env");
+            const saved = fs.readFileSync(settings, "utf8");
+            try {
+                fs.writeFileSync(settings, saved.replace(/^CI_PLATFORM_ALLOWLIST_KEY=.*\n/m, ""));
+                assertRefused(
+                    await preBootstrap("kolibri", KOLIBRI),
+                    "fleet.env does not say where this fleet's allow-list is (CI_PLATFORM_BUCKET, _BUCKET_REGION, _ALLOWLIST_KEY)",
+                );
+            } finally {
+                fs.writeFileSync(settings, saved);
             }
         });
 

@@ -12,7 +12,12 @@ import {
     agentEnvFileContent,
     allowedPipelinesSetting,
     allowedRepositoriesValue,
+    ALLOWLIST_OBJECT_HEADER,
+    allowlistObjectContent,
+    coarseAllowedRepositoriesValue,
     fleetAllowlist,
+    type FleetAllowlist,
+    ownerPattern,
     MATCH_NOTHING,
     REFUSED_JOB_EXIT_STATUS,
     repositoryPattern,
@@ -160,5 +165,55 @@ describe("refused jobs and retry rules", () => {
             "a lost agent is still retried",
         );
         assert.deepEqual(retriesRefusal(rules), []);
+    });
+});
+
+describe("allow-list object and the agent's coarse list", () => {
+    const two: FleetAllowlist = {
+        pipelines: [
+            { slug: "dagster", repositoryUrls: ["git@github.com:dagster-io/dagster.git"] },
+            { slug: "kolibri", repositoryUrls: ["https://github.com/learningequality/kolibri.git"] },
+            { slug: "kolibri-docs", repositoryUrls: ["https://github.com/learningequality/kolibri.git"] },
+        ],
+    };
+
+    it("writes the header, then one sorted `slug url` line per pipeline and URL; the header alone for none", () => {
+        assert.equal(
+            allowlistObjectContent(two),
+            [
+                ALLOWLIST_OBJECT_HEADER,
+                "dagster git@github.com:dagster-io/dagster.git",
+                "kolibri https://github.com/learningequality/kolibri.git",
+                "kolibri-docs https://github.com/learningequality/kolibri.git",
+                "",
+            ].join("\n"),
+        );
+        assert.equal(allowlistObjectContent({ pipelines: [] }), `${ALLOWLIST_OBJECT_HEADER}\n`);
+        assert.throws(
+            () => allowlistObjectContent({ pipelines: [{ slug: "Bad", repositoryUrls: ["x y"] }] }),
+            /is not a pipeline slug/,
+        );
+    });
+
+    it("gives the agent one anchored pattern per owner, which admits that owner's repositories only", () => {
+        const value = coarseAllowedRepositoriesValue(two);
+        assert.deepEqual(splitAllowedRepositories(value), [
+            "^git@github[.]com:dagster-io/[A-Za-z0-9._-]+$",
+            "^https://github[.]com/learningequality/[A-Za-z0-9._-]+$",
+        ]);
+        const admits = (url: string) => splitAllowedRepositories(value).some((p) => new RegExp(p).test(url));
+        assert.ok(admits("https://github.com/learningequality/kolibri-new.git"));
+        assert.ok(admits("git@github.com:dagster-io/other.git"));
+        for (const url of [
+            "https://github.com/someone-else/kolibri.git",
+            "https://github.com/learningequality/a/b.git",
+            "https://github.com.evil.example/learningequality/kolibri.git",
+            "https://evil.example/?https://github.com/learningequality/kolibri.git",
+            "git@github.com:dagster-io/../x.git",
+        ])
+            assert.ok(!admits(url), url);
+        assert.ok(!admits("https://github.com/learningequality/kolibri.git/x"));
+        assert.equal(coarseAllowedRepositoriesValue({ pipelines: [] }), MATCH_NOTHING);
+        assert.equal(ownerPattern("git@example.com:repo.git"), "^git@example[.]com:[A-Za-z0-9._-]+$");
     });
 });

@@ -190,7 +190,7 @@ describe("renderBootstrapScript", () => {
         assert.equal(result.stdout, odd);
     });
 
-    it("renders the fleet's allow-list: the agent's anchored patterns and the per-pipeline pairs", () => {
+    it("renders the agent's coarse per-owner patterns and the allow-list object's key, never the per-pipeline pairs", () => {
         const two: FleetAllowlist = {
             pipelines: [
                 { slug: "dagster", repositoryUrls: ["git@github.com:dagster-io/dagster.git"] },
@@ -200,20 +200,29 @@ describe("renderBootstrapScript", () => {
         const { content } = render({ allowlist: two });
         assert.match(
             content,
-            /^readonly CI_PLATFORM_ALLOWED_REPOSITORIES='\^git@github\[\.\]com:dagster-io\/dagster\[\.\]git\$,\^https:\/\/github\[\.\]com\/learningequality\/kolibri\[\.\]git\$'$/m,
+            /^readonly CI_PLATFORM_ALLOWED_REPOSITORIES='\^git@github\[\.\]com:dagster-io\/\[A-Za-z0-9\._-\]\+\$,\^https:\/\/github\[\.\]com\/learningequality\/\[A-Za-z0-9\._-\]\+\$'$/m,
         );
-        assert.match(
-            content,
-            /^readonly CI_PLATFORM_ALLOWED_PIPELINES='dagster=git@github\.com:dagster-io\/dagster\.git kolibri=https:\/\/github\.com\/learningequality\/kolibri\.git'$/m,
-        );
-        // Another fleet's list, another script and key; the bundle is the same.
-        assert.notEqual(render({ allowlist: two }).key, render().key);
+        assert.match(content, /^readonly CI_PLATFORM_ALLOWLIST_KEY='_ci-platform\/allowlist\/[A-Za-z0-9._-]+'$/m);
+        assert.doesNotMatch(content, /CI_PLATFORM_ALLOWED_PIPELINES|kolibri\[\.\]git|dagster\[\.\]git/);
+        // Another pipeline or repository of a served owner: the same script, the same key.
+        const more: FleetAllowlist = {
+            pipelines: [
+                ...two.pipelines,
+                { slug: "kolibri-docs", repositoryUrls: ["https://github.com/learningequality/kolibri-docs.git"] },
+            ],
+        };
+        assert.equal(render({ allowlist: more }).key, render({ allowlist: two }).key);
+        // A new owner changes the agent's coarse list, so the script and key.
+        const otherOwner: FleetAllowlist = {
+            pipelines: [...two.pipelines, { slug: "x", repositoryUrls: ["https://github.com/someone-else/x.git"] }],
+        };
+        assert.notEqual(render({ allowlist: otherOwner }).key, render({ allowlist: two }).key);
     });
 
     it("renders a fleet that serves no pipeline as admitting nothing, never as the agent's empty allow-all list", () => {
         const { content } = render({ allowlist: { pipelines: [] } });
         assert.match(content, /^readonly CI_PLATFORM_ALLOWED_REPOSITORIES='\^\.\^\$'$/m);
-        assert.match(content, /^readonly CI_PLATFORM_ALLOWED_PIPELINES=''$/m);
+        assert.match(content, /^readonly CI_PLATFORM_ALLOWLIST_KEY='_ci-platform\/allowlist\/[A-Za-z0-9._-]+'$/m);
     });
 
     it("refuses allow-list values the agent config or the hook's list cannot carry", () => {

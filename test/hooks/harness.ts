@@ -20,7 +20,8 @@ import {
     type HooksBundle,
     type HookSourceFile,
 } from "../../components/hooks/bundle";
-import type { FleetAllowlist } from "../../components/hooks/allowlist";
+import { allowlistObjectContent, type FleetAllowlist } from "../../components/hooks/allowlist";
+import { allowlistObjectKey } from "../../components/hooks/bundle";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const HOOKS_DIR = path.join(REPO_ROOT, "hooks");
@@ -129,10 +130,11 @@ export class S3Fixture {
     }
 }
 
-/** What a fleet uploads: the bundle and its rendered bootstrap script. */
+/** What a fleet uploads: the bundle, its rendered bootstrap script, and its allow-list object (key and content). */
 export interface Upload {
     readonly bundle: HooksBundle;
     readonly bootstrap: BootstrapScript;
+    readonly allowlist: { readonly key: string; readonly content: string };
 }
 
 /**
@@ -166,14 +168,21 @@ export async function uploadBundle(
         },
         disk: { minFreeGb: 10, pruneAbovePercent: 80 },
         allowlist: options.allowlist ?? ALLOWLIST,
+        allowlistKey: allowlistObjectKey(FLEET.name),
     });
+    // The fleet's allow-list object, as AgentFleet uploads it (components/agents/agent-fleet.ts).
+    const allowlist = {
+        key: allowlistObjectKey(FLEET.name),
+        content: allowlistObjectContent(options.allowlist ?? ALLOWLIST),
+    };
     await s3.createBucket(bucket);
     const objects = hookObjects(secretsBucketName(REGION), bundleUploadFiles(bundle));
     await Promise.all([
         ...objects.map((object) => s3.put(bucket, object.key, object.content)),
         s3.put(bucket, bootstrap.key, bootstrap.content),
+        s3.put(bucket, allowlist.key, allowlist.content),
     ]);
-    return { bundle, bootstrap };
+    return { bundle, bootstrap, allowlist };
 }
 
 /** A scratch machine: install root, agent config, fakes on PATH, and the env the scripts get. */

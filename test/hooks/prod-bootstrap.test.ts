@@ -85,7 +85,15 @@ describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
             if (fleet.kind !== "aws") continue;
             const served = pipelinesServed(config, fleet);
             const urls = [...new Set(served.map((p) => checkoutUrl(p.repository, p.checkout)))];
-            const expectedPatterns = urls.map((u) => `^${u.replace(/\./g, "[.]")}$`).sort();
+            const exact = urls.map((u) => `^${u.replace(/\./g, "[.]")}$`).sort();
+            // A Linux fleet's agent gets one pattern per owner (the URL up to its last `/`, then one segment): the
+            // exact list is its allow-list object, which the pre-bootstrap hook reads.
+            const perOwner = [
+                ...new Set(
+                    urls.map((u) => `^${u.slice(0, u.lastIndexOf("/") + 1).replace(/\./g, "[.]")}[A-Za-z0-9._-]+$`),
+                ),
+            ].sort();
+            const expectedPatterns = fleet.os === "windows" ? exact : perOwner;
             const stack = byName(STACK, `${fleet.name}-stack`);
             const parameters = stack.inputs.parameters as Record<string, unknown>;
             let value: string | undefined;
@@ -114,10 +122,14 @@ describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
             } else {
                 const content = String(byName(OBJECT, `${fleet.name}-bootstrap`).inputs.content);
                 value = setting(content, "CI_PLATFORM_ALLOWED_REPOSITORIES");
-                const pairs = (setting(content, "CI_PLATFORM_ALLOWED_PIPELINES") ?? "").split(" ").filter((x) => x);
+                const list = byName(OBJECT, `${fleet.name}-allowlist`);
+                assert.equal(setting(content, "CI_PLATFORM_ALLOWLIST_KEY"), list.inputs.key, fleet.name);
+                const pairs = String(list.inputs.content)
+                    .split("\n")
+                    .filter((l) => l !== "" && !l.startsWith("#"));
                 assert.deepEqual(
                     pairs,
-                    served.map((p) => `${p.slug}=${checkoutUrl(p.repository, p.checkout)}`),
+                    served.map((p) => `${p.slug} ${checkoutUrl(p.repository, p.checkout)}`).sort(),
                     fleet.name,
                 );
             }
