@@ -120,10 +120,11 @@ export const INSTANCE_REPLACING_PARAMETERS: Readonly<Record<string, ReplacingVia
 const STACK_TYPE = "aws:cloudformation/stack:Stack";
 
 /** The fleet a CloudFormation stack belongs to: its parent component's name (ci-platform:agents:Fleet). */
-export function fleetOf(change: Pick<ResourceChange, "urn" | "name">, parent: string | null = null): string {
-    if (parent !== null && parent.includes("ci-platform:agents:Fleet::")) return parent.slice(parent.lastIndexOf("::") + 2);
-    const typed = /ci-platform:agents:Fleet\$[^:]+(?::[^:]+)*?::/.exec(change.urn);
-    return typed ? change.name.replace(/-stack$/, "") : change.name.replace(/-stack$/, "");
+export function fleetOf(change: Pick<ResourceChange, "name">, parent: string | null = null): string {
+    if (parent !== null && parent.includes("ci-platform:agents:Fleet::"))
+        return parent.slice(parent.lastIndexOf("::") + 2);
+    // Without the parent: the stack's child name is `<fleet>-stack` (agent-fleet.ts `childName(name, "stack")`).
+    return change.name.replace(/-stack$/, "");
 }
 
 /** One thing a change does that its resource lines do not say. */
@@ -159,7 +160,11 @@ export function consequencesOf(diff: PlanDiff, parents: ReadonlyMap<string, stri
     for (const c of diff.updated.filter((x) => x.type === STACK_TYPE)) {
         const causes = instanceReplacingPaths(c);
         if (causes.length > 0)
-            out.push({ kind: "instances", urn: c.urn, text: `${fleet(c)}: replaces its instances (${causes.join(", ")})` });
+            out.push({
+                kind: "instances",
+                urn: c.urn,
+                text: `${fleet(c)}: replaces its instances (${causes.join(", ")})`,
+            });
     }
     const stops = (r: Pick<PlanResource, "urn" | "name" | "type">, verb: string) => ({
         kind: "protected" as const,
@@ -190,5 +195,7 @@ export function shortType(type: string): string {
     if (parts.length !== 3) return type;
     const [pkg, mod, name] = parts;
     const module = mod.split("/")[0];
-    return module === "index" || module.toLowerCase() === name.toLowerCase() ? `${pkg} ${name}` : `${pkg} ${module} ${name}`;
+    return module === "index" || module.toLowerCase() === name.toLowerCase()
+        ? `${pkg} ${name}`
+        : `${pkg} ${module} ${name}`;
 }

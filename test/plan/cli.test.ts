@@ -167,6 +167,6 @@ describe("npm run plan", () => {
             /p_kolibri_python_package -->\|"raspbian-image · after deb-build"\| p_kolibri_raspbian_image/,
         );
         assert.match(markdown, /### Agent fleets by region\n\n```mermaid\nflowchart LR/);
-        assert.match(markdown, /### Policy pack\n\nNo violations\./);
+        assert.match(markdown, /^## ci-platform plan: stack `prod`\n\n\*\*Policy pack:\*\* no violations\./);
     });
 });
