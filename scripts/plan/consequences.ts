@@ -185,13 +185,13 @@ export function consequencesOf(diff: PlanDiff, parents: ReadonlyMap<string, stri
 
 /**
  * A short type name: `aws:s3/bucketObjectv2:BucketObjectv2` → `aws s3 BucketObjectv2`,
- * `buildkite:Pipeline/pipeline:Pipeline` → `buildkite Pipeline`, `ci-platform:agents:Fleet` → `agents Fleet`,
+ * `buildkite:Pipeline/pipeline:Pipeline` → `buildkite Pipeline`, `ci-platform:agents:Fleet` → `ci-platform agents Fleet`,
  * `pulumi:providers:aws` → `provider aws`. The package, the module when it is not the type's own name, the type.
  */
 export function shortType(type: string): string {
     const parts = type.split(":");
     if (parts[0] === "pulumi" && parts[1] === "providers") return `provider ${parts[2]}`;
-    if (parts[0] === "ci-platform") return parts.slice(1).join(" ");
+    if (parts[0] === "ci-platform") return parts.join(" "); // a component: never mistaken for a provider type
     if (parts.length !== 3) return type;
     const [pkg, mod, name] = parts;
     const module = mod.split("/")[0];

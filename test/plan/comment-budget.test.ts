@@ -23,9 +23,21 @@ describe("the PR comment of a 500-pipeline first plan", () => {
         const diff = diffPlans(empty, plan);
         assert.ok(diff.added.length > 2000, `only ${diff.added.length} resources`);
         const violations = violationLines([
-            { policy: "example-advisory", enforcementLevel: "advisory", message: "advice", urn: "urn:a" },
-            { policy: "example-mandatory", enforcementLevel: "mandatory", message: "stop", urn: "urn:m" },
-        ] as Parameters<typeof violationLines>[0]);
+            {
+                policy: "example-advisory",
+                enforcementLevel: "advisory",
+                severity: "low",
+                message: "advice",
+                urn: "urn:a",
+            },
+            {
+                policy: "example-mandatory",
+                enforcementLevel: "mandatory",
+                severity: "high",
+                message: "stop",
+                urn: "urn:m",
+            },
+        ]);
         const md = renderDiffMarkdown(diff, plan.stack, { violations, sections: diffDiagrams(empty, plan) });
         assert.ok(md.length <= COMMENT_BUDGET, `${md.length} characters`);
         assert.ok(

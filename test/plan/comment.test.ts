@@ -172,7 +172,8 @@ describe("the PR comment reads top-down", () => {
         assert.equal(shortType("buildkite:Pipeline/pipeline:Pipeline"), "buildkite Pipeline");
         assert.equal(shortType("github:index/repositoryWebhook:RepositoryWebhook"), "github RepositoryWebhook");
         assert.equal(shortType("aws:cloudformation/stack:Stack"), "aws cloudformation Stack");
-        assert.equal(shortType("ci-platform:agents:Fleet"), "agents Fleet");
+        assert.equal(shortType("ci-platform:agents:Fleet"), "ci-platform agents Fleet");
+        assert.equal(shortType("ci-platform:buildkite:Pipeline"), "ci-platform buildkite Pipeline");
         assert.equal(shortType("pulumi:providers:aws"), "provider aws");
     });
 
