@@ -1,6 +1,10 @@
 #!/bin/bash
 # The offline plan of this pull request, diffed against its base branch, as a Buildkite annotation.
 # Needs no credentials: it runs `npm run plan` on both commits under the Pulumi SDK's mocks.
+# It annotates the Buildkite build and never comments on the pull request: the one plan comment of a pull request is
+# GitHub's (.github/workflows/plan-comment.yml). plan.md already fits 60,000 characters, verdict first
+# (scripts/plan/render.ts COMMENT_BUDGET), well under an annotation's 1 MiB (buildkite/agent v3.137.0
+# clicommand/annotate.go: the maximum size of each annotation body).
 set -euo pipefail
 
 work=".plan"

@@ -21,8 +21,9 @@ import {
 } from "../components/config";
 import { mermaidMarkdown } from "../components/graph/diagram";
 import { fleetMapMarkdown } from "../components/graph/fleet-map";
+import { fleetDiffDiagram, triggerDiffDiagram } from "../components/graph/plan-diagrams";
 import { triggerGraphOf } from "../components/graph/trigger-graph";
-import { formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
+import { Violation, formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
 import { CliError, CliOption, CliSpec, oneLine, parseCli, readUserFile, usageOf, writeUserFile } from "./cli";
 import { captureProgram } from "./plan/capture";
 import { exitWhenFlushed } from "./plan/exit";
@@ -172,6 +173,25 @@ export function stepsOverview(
     };
 }
 
+/** The policy violations as markdown lines, mandatory ones first (the verdict of the PR comment). */
+export function violationLines(violations: readonly Violation[]): string[] {
+    const rank = (v: Violation) => (v.enforcementLevel === "mandatory" ? 0 : 1);
+    return [...violations]
+        .sort((a, b) => rank(a) - rank(b))
+        .map((v) => `- **${v.enforcementLevel}** ${v.policy}: ${v.message} (\`${v.urn}\`)`);
+}
+
+/** The diagrams of a diff: the trigger graph and the fleets, each only when it changed, additions and removals marked. */
+export function diffDiagrams(base: PlanDocument, head: PlanDocument): MarkdownSection[] {
+    const fence = (d: string) => ["```mermaid", d, "```"].join("\n");
+    const triggers = triggerDiffDiagram(base, head);
+    const fleets = fleetDiffDiagram(base, head);
+    return [
+        ...(triggers === null ? [] : [{ title: "Trigger graph: what changes", body: fence(triggers) }]),
+        ...(fleets === null ? [] : [{ title: "Agent fleets: what changes", body: fence(fleets) }]),
+    ];
+}
+
 /** The stack a stack file belongs to: `Pulumi.<stack>.yaml`, or the file name without its extension. */
 export function stackNameOf(file: string): string {
     const match = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(file));
@@ -256,26 +276,28 @@ async function main(argv: string[]): Promise<number> {
     if (values.json) writeUserFile(values.json, serializePlan(plan), "--json");
     const violations = runPolicies(plan.resources);
     const overview = stepsOverview(run.stackConfig, run.outputs);
-    const sections = [
-        ...overview.sections,
-        {
-            title: "Policy pack",
-            body:
-                violations.length === 0
-                    ? "No violations."
-                    : violations
-                          .map((v) => `- **${v.enforcementLevel}** ${v.policy}: ${v.message} (\`${v.urn}\`)`)
-                          .join("\n"),
-        },
-    ];
     if (base !== undefined) {
         const diff = diffPlans(base, plan);
-        process.stdout.write(renderDiffText(diff) + "\n");
+        const parents = new Map([...base.resources, ...plan.resources].map((r) => [r.urn, r.parent]));
+        process.stdout.write(renderDiffText(diff, parents) + "\n");
         if (values.markdown)
-            writeUserFile(values.markdown, renderDiffMarkdown(diff, plan.stack, sections), "--markdown");
+            writeUserFile(
+                values.markdown,
+                renderDiffMarkdown(diff, plan.stack, {
+                    violations: violationLines(violations),
+                    sections: diffDiagrams(base, plan),
+                    parents,
+                }),
+                "--markdown",
+            );
     } else {
         process.stdout.write(renderTree(plan) + "\n" + renderStepsBrief(overview.brief) + "\n");
-        if (values.markdown) writeUserFile(values.markdown, renderPlanMarkdown(plan, sections), "--markdown");
+        if (values.markdown)
+            writeUserFile(
+                values.markdown,
+                renderPlanMarkdown(plan, { violations: violationLines(violations), sections: overview.sections }),
+                "--markdown",
+            );
     }
     process.stdout.write(
         violations.length === 0

@@ -256,6 +256,20 @@ export function changedPaths(a: unknown, b: unknown, prefix = ""): string[] {
     if (bothArrays) {
         const xs = a as unknown[];
         const ys = b as unknown[];
+        const field = identityField(xs, ys);
+        if (field !== undefined) {
+            // Keyed: `destinations[region=eu-central-1].x`, an element only in one list counts once.
+            const id = (v: unknown) => String((v as Record<string, unknown>)[field]);
+            const before = new Map(xs.map((x) => [id(x), x]));
+            const after = new Map(ys.map((y) => [id(y), y]));
+            const keys = [...new Set([...before.keys(), ...after.keys()])];
+            const out = keys.flatMap((k) => {
+                const p = `${prefix}[${field}=${k}]`;
+                return before.has(k) && after.has(k) ? changedPaths(before.get(k), after.get(k), p) : [p];
+            });
+            // The same elements in another order: the list itself changed.
+            return out.length === 0 && xs.some((x, i) => id(x) !== id(ys[i])) ? [prefix || "(value)"] : out;
+        }
         const out: string[] = [];
         for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
             const p = `${prefix}[${i}]`;
@@ -277,6 +291,27 @@ export function changedPaths(a: unknown, b: unknown, prefix = ""): string[] {
     return [prefix || "(value)"];
 }
 
+/** Fields that identify a list element (a region, a name, a key), in the order they are tried. */
+export const IDENTITY_FIELDS = ["name", "region", "key", "slug", "id"] as const;
+
+/**
+ * The field that identifies the elements of two lists, or undefined when they diff by position: the first of
+ * {@link IDENTITY_FIELDS} that every element of both has as a string or number, unique within each list.
+ */
+export function identityField(xs: readonly unknown[], ys: readonly unknown[]): string | undefined {
+    const all = [...xs, ...ys];
+    if (xs.length === 0 || ys.length === 0 || !all.every(isObject)) return undefined;
+    return IDENTITY_FIELDS.find((f) =>
+        [xs, ys].every((list) => {
+            const values = list.map((e) => (e as Record<string, unknown>)[f]);
+            return (
+                values.every((v) => typeof v === "string" || typeof v === "number") &&
+                new Set(values.map(String)).size === values.length
+            );
+        }),
+    );
+}
+
 /** Lines only in `before` and only in `after`, trimmed, in order (a multiset difference, not an alignment). */
 export function lineChanges(before: string, after: string): { removed: string[]; added: string[] } {
     const only = (xs: string[], ys: string[]) => {
@@ -296,9 +331,12 @@ export function lineChanges(before: string, after: string): { removed: string[];
 /** The value at a path written by {@link changedPaths}, or undefined. */
 export function valueAt(root: unknown, path: string): unknown {
     let current: unknown = root;
-    for (const [, key, index] of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    for (const [, key, index, field, id] of path.matchAll(/([^.[\]]+)|\[(\d+)\]|\[([a-z]+)=([^\]]*)\]/g)) {
         if (current === null || typeof current !== "object") return undefined;
-        current = (current as Record<string, unknown>)[key ?? Number(index)];
+        if (field !== undefined) {
+            if (!Array.isArray(current)) return undefined;
+            current = current.find((e) => isObject(e) && String(e[field]) === id);
+        } else current = (current as Record<string, unknown>)[key ?? Number(index)];
     }
     return current;
 }

@@ -1,4 +1,5 @@
 import { PlanDiff, ResourceChange } from "./diff";
+import { consequencesOf, shortType } from "./consequences";
 import { PlanDocument, PlanResource, STACK_TYPE, isProvider } from "./model";
 
 /*
@@ -47,9 +48,12 @@ export function renderStepsBrief(lines: readonly string[]): string {
     return lines.length === 0 ? "" : ["", "Steps:", ...lines.map((l) => `  ${l}`)].join("\n");
 }
 
-/** The diff for a terminal: one line a resource, changed paths beside updates. */
-export function renderDiffText(diff: PlanDiff): string {
+/** The diff for a terminal: the consequences, then one line a resource, changed paths beside updates. */
+export function renderDiffText(diff: PlanDiff, parents: ReadonlyMap<string, string | null> = new Map()): string {
     const lines: string[] = [];
+    // What the change does beyond its resource lines comes first (consequences.ts).
+    const consequences = consequencesOf(diff, parents);
+    if (consequences.length > 0) lines.push("Consequences:", ...consequences.map((c) => `  ! ${c.text}`), "");
     const change = (c: ResourceChange) => {
         const shown = new Map(
             c.values.map((v) => [v.path, `${v.path} ${JSON.stringify(v.before)} → ${JSON.stringify(v.after)}`]),
@@ -114,102 +118,219 @@ const code = (s: string) => "`" + s.replace(/`/g, "'") + "`";
 /** The name at the end of a URN. */
 const urnName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
-/** A change's paths in markdown, a secret set again marked as such (never its value), a rename with its old name. */
-const markdownPaths = (c: ResourceChange) =>
-    c.paths
-        .map((p) =>
-            p === "urn" && c.previousUrn !== undefined
-                ? `renamed from ${code(urnName(c.previousUrn))}`
-                : code(p) + ((c.rotated ?? []).includes(p) ? " (secret set again)" : ""),
-        )
-        .join(", ");
+/** GitHub's comment limit is 65,536 characters; plan-comment.yml cuts the body at 60,000. */
+export const COMMENT_BUDGET = 60_000;
 
-/** The pull request comment for a diff: callouts first, a summary per type, then details folded per resource. */
-export function renderDiffMarkdown(diff: PlanDiff, stack: string, sections: readonly MarkdownSection[] = []): string {
-    const out: string[] = [`## ci-platform plan: stack ${code(stack)}`, ""];
+/** What the PR comment of a diff shows besides the diff. */
+export interface DiffMarkdownOptions {
+    /** The policy pack's violations, one markdown line each, mandatory ones first: the verdict's first part. */
+    readonly violations?: readonly string[];
+    /** Diagrams and other sections, shown after the changes (give only those whose subject changed). */
+    readonly sections?: readonly MarkdownSection[];
+    /** Each changed resource's parent URN, to name fleets (consequences.ts `fleetOf`). */
+    readonly parents?: ReadonlyMap<string, string | null>;
+    /** The most characters the markdown may have ({@link COMMENT_BUDGET}); detail is cut from the bottom. */
+    readonly budget?: number;
+}
+
+const changeLine = (kind: string, type: string, name: string, rest = "") =>
+    `- **${kind}** ${code(name)} (${shortType(type)})${rest}`;
+
+/** The line diffs of a change's multi-line texts (a pipeline's steps), as fenced `diff` blocks. */
+function lineDiffBlocks(c: ResourceChange): string[] {
+    const fenceFree = (x: string) => x.replace(/`{3,}/g, "'''");
+    return c.lines.flatMap((l) => [
+        "",
+        `  ${code(l.path)}:`,
+        "  ```diff",
+        ...l.removed.map((x) => `  - ${fenceFree(x)}`),
+        ...l.added.map((x) => `  + ${fenceFree(x)}`),
+        "  ```",
+    ]);
+}
+
+/** A change's paths with before → after where both are short scalars; secrets by name only; a rename's old name. */
+function changeDetail(c: ResourceChange): string {
+    const values = new Map(c.values.map((v) => [v.path, v]));
+    return c.paths
+        .map((p) => {
+            if (p === "urn" && c.previousUrn !== undefined) return `renamed from ${code(urnName(c.previousUrn))}`;
+            if ((c.rotated ?? []).includes(p)) return `${code(p)} (secret set again)`;
+            const v = values.get(p);
+            return v === undefined
+                ? code(p)
+                : `${code(p)} ${code(JSON.stringify(v.before))} → ${code(JSON.stringify(v.after))}`;
+        })
+        .join(", ");
+}
+
+/**
+ * The pull request comment for a diff, read top-down: the verdict (policy violations, then consequences: protected
+ * resources `pulumi up` stops on, fleets whose instances are replaced, secrets set again) and the counts; then
+ * creates, deletes and replacements; then updates with before → after values and step line diffs; then the
+ * sections (diagrams); last the counts per type. Never longer than the budget: whole lines are cut from the bottom,
+ * so the verdict, which comes first, is the last thing cut. `sections` may be given alone (the older signature).
+ */
+export function renderDiffMarkdown(
+    diff: PlanDiff,
+    stack: string,
+    optionsOrSections: DiffMarkdownOptions | readonly MarkdownSection[] = {},
+): string {
+    const options: DiffMarkdownOptions = isSectionList(optionsOrSections)
+        ? { sections: optionsOrSections }
+        : optionsOrSections;
     const s = summary(diff);
-    const dangerous = [
-        ...diff.replaced
-            .filter((c) => c.protect)
-            .map(
-                (c) =>
-                    `- :warning: **replace protected** ${code(c.type)} ${code(c.name)} (${c.replaceReasons.join(", ")})`,
-            ),
-        ...diff.removed
-            .filter((r) => r.protect)
-            .map((r) => `- :warning: **delete protected** ${code(r.type)} ${code(r.name)}`),
+    const violations = options.violations ?? [];
+    const verdict = [
+        `## ci-platform plan: stack ${code(stack)}`,
+        "",
+        violations.length === 0
+            ? "**Policy pack:** no violations."
+            : `**Policy pack:** ${violations.length} violation(s):`,
+        ...violations,
+        "",
     ];
+    const consequences = consequencesOf(diff, options.parents);
+    if (consequences.length > 0) {
+        verdict.push("**Consequences:**", "");
+        for (const c of consequences)
+            verdict.push(
+                c.kind === "protected"
+                    ? `- :no_entry: ${c.text.replace(/: pulumi up stops.*$/, "")}: \`pulumi up\` stops until \`pulumi state unprotect '${c.urn}'\``
+                    : `- ${c.kind === "instances" ? ":recycle:" : ":key:"} ${c.text}`,
+            );
+        verdict.push("");
+    }
     const retained = diff.removed.filter((r) => r.retainOnDelete && !r.protect);
-    if (dangerous.length > 0) out.push("### Needs attention", "", ...dangerous, "");
     if (retained.length > 0)
-        out.push(
+        verdict.push(
             `${retained.length} removed resource(s) are retained on delete: they leave the stack but stay in the cloud.`,
             "",
         );
-    if (s.create + s.import + s.update + s.replace + s.delete === 0) out.push("No changes.", "");
-    else {
-        out.push(
-            `**${s.create}** to create, **${s.update}** to update, **${s.replace}** to replace, **${s.delete}** to delete${s.import > 0 ? `, **${s.import}** to import (adopted, not created)` : ""}.`,
-            "",
-        );
-        const types = new Map<string, { create: number; update: number; replace: number; delete: number }>();
-        const bump = (type: string, k: "create" | "update" | "replace" | "delete") => {
-            const row = types.get(type) ?? { create: 0, update: 0, replace: 0, delete: 0 };
-            row[k]++;
-            types.set(type, row);
-        };
-        diff.added.filter((r) => !imported(r)).forEach((r) => bump(r.type, "create"));
-        diff.updated.forEach((c) => bump(c.type, "update"));
-        diff.replaced.forEach((c) => bump(c.type, "replace"));
-        diff.removed.forEach((r) => bump(r.type, "delete"));
-        out.push("| resource type | create | update | replace | delete |", "| --- | ---: | ---: | ---: | ---: |");
-        for (const [type, row] of [...types.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
-            out.push(`| ${code(type)} | ${row.create} | ${row.update} | ${row.replace} | ${row.delete} |`);
-        out.push("");
-        const fold = (title: string, lines: string[]) =>
-            lines.length > 0
-                ? [`<details><summary>${title} (${lines.length})</summary>`, "", ...lines, "", "</details>", ""]
-                : [];
-        out.push(
-            ...fold(
-                "Replaced",
-                diff.replaced.map((c) => `- ${code(c.name)} ${code(c.type)}: ${markdownPaths(c)}`),
+    const total = s.create + s.import + s.update + s.replace + s.delete;
+    verdict.push(
+        total === 0
+            ? "No changes."
+            : `**${s.create}** to create, **${s.update}** to update, **${s.replace}** to replace, **${s.delete}** to delete${s.import > 0 ? `, **${s.import}** to import (adopted, not created)` : ""}.`,
+        "",
+    );
+    const real: string[] = [
+        ...diff.added
+            .filter(imported)
+            .map((r) =>
+                changeLine("import", r.type, r.name, ` from id ${code(r.importId ?? "")} (adopted, not created)`),
             ),
-            ...fold(
-                "Updated",
-                diff.updated.map((c) => `- ${code(c.name)} ${code(c.type)}: ${markdownPaths(c)}`),
+        ...diff.added.filter((r) => !imported(r)).map((r) => changeLine("create", r.type, r.name)),
+        ...diff.removed.map((r) =>
+            changeLine(
+                "delete",
+                r.type,
+                r.name,
+                `${r.retainOnDelete ? " (retained in the cloud)" : ""}${r.protect ? " **protected**" : ""}`,
             ),
-            ...fold(
-                "Imported (`=`: adopted from `ci-platform:adopt`, not created)",
-                diff.added
-                    .filter(imported)
-                    .map((r) => `- = ${code(r.name)} ${code(r.type)} from id ${code(r.importId ?? "")}`),
-            ),
-            ...fold(
-                "Created",
-                diff.added.filter((r) => !imported(r)).map((r) => `- ${code(r.name)} ${code(r.type)}`),
-            ),
-            ...fold(
-                "Deleted",
-                diff.removed.map((r) => `- ${code(r.name)} ${code(r.type)}${r.retainOnDelete ? " (retained)" : ""}`),
-            ),
-        );
-    }
-    for (const section of sections) out.push(`### ${section.title}`, "", section.body, "");
-    return out.join("\n");
+        ),
+        ...diff.replaced.map((c) =>
+            changeLine("replace", c.type, c.name, `: ${changeDetail(c)}${c.protect ? " **protected**" : ""}`),
+        ),
+    ];
+    const updates = diff.updated.flatMap((c) => [
+        changeLine("update", c.type, c.name, `: ${changeDetail(c)}`),
+        ...lineDiffBlocks(c),
+    ]);
+    const detail: string[] = [];
+    if (real.length > 0) detail.push("### Creates, deletes and replacements", "", ...real, "");
+    if (updates.length > 0) detail.push("### Updates", "", ...updates, "");
+    for (const section of options.sections ?? []) detail.push(`### ${section.title}`, "", section.body, "");
+    if (total > 0) detail.push(...countsByType(diff));
+    return withinBudget(verdict, detail, options.budget ?? COMMENT_BUDGET);
 }
 
-/** The markdown for a whole plan (no base to compare with): counts per type, then the extra sections. */
-export function renderPlanMarkdown(plan: PlanDocument, sections: readonly MarkdownSection[] = []): string {
+function isSectionList(x: DiffMarkdownOptions | readonly MarkdownSection[]): x is readonly MarkdownSection[] {
+    return Array.isArray(x);
+}
+
+/** The counts per (short) type, folded. */
+function countsByType(diff: PlanDiff): string[] {
+    const types = new Map<string, { create: number; update: number; replace: number; delete: number }>();
+    const bump = (type: string, k: "create" | "update" | "replace" | "delete") => {
+        const row = types.get(shortType(type)) ?? { create: 0, update: 0, replace: 0, delete: 0 };
+        row[k]++;
+        types.set(shortType(type), row);
+    };
+    diff.added.filter((r) => !imported(r)).forEach((r) => bump(r.type, "create"));
+    diff.updated.forEach((c) => bump(c.type, "update"));
+    diff.replaced.forEach((c) => bump(c.type, "replace"));
+    diff.removed.forEach((r) => bump(r.type, "delete"));
+    return [
+        "<details><summary>Counts by type</summary>",
+        "",
+        "| type | create | update | replace | delete |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        ...[...types.entries()]
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([type, row]) => `| ${type} | ${row.create} | ${row.update} | ${row.replace} | ${row.delete} |`),
+        "",
+        "</details>",
+        "",
+    ];
+}
+
+/**
+ * The verdict, then as much of the detail as fits in `budget` characters, cut at a line outside any fenced block or
+ * `<details>`, with a last line saying how many lines were left out. The verdict is cut the same way only when it
+ * alone does not fit.
+ */
+export function withinBudget(verdict: readonly string[], detail: readonly string[], budget: number): string {
+    const lines = [...verdict, ...detail];
+    const full = lines.join("\n");
+    if (full.length <= budget) return full;
+    const note = (n: number) =>
+        `_… ${n} more line(s) cut to fit the comment: the full plan is in the CI run's summary and the job log._`;
+    const reserve = note(lines.length).length + 2;
+    let length = 0;
+    let kept = 0;
+    let safe = 0; // lines kept at the last point where no fence or <details> was open
+    let fence = false;
+    let details = 0;
+    for (const line of lines) {
+        if (length + line.length + 1 + reserve > budget) break;
+        length += line.length + 1;
+        kept++;
+        if (/^\s*```/.test(line)) fence = !fence;
+        if (line.startsWith("<details>")) details++;
+        if (line.startsWith("</details>")) details--;
+        if (!fence && details === 0) safe = kept;
+    }
+    return [...lines.slice(0, safe), "", note(lines.length - safe)].join("\n");
+}
+
+/**
+ * The markdown for a whole plan (no base to compare with): the policy verdict, counts per type, the adopted
+ * resources, then the extra sections, within the budget as {@link renderDiffMarkdown} is.
+ */
+export function renderPlanMarkdown(
+    plan: PlanDocument,
+    optionsOrSections:
+        Pick<DiffMarkdownOptions, "violations" | "sections" | "budget"> | readonly MarkdownSection[] = {},
+): string {
+    const options = isSectionList(optionsOrSections) ? { sections: optionsOrSections } : optionsOrSections;
+    const violations = options.violations ?? [];
     const counted = plan.resources.filter((r) => r.type !== STACK_TYPE && !isProvider(r));
-    const out = [
+    const verdict = [
         `## ci-platform plan: stack ${code(plan.stack)}`,
         "",
+        ...(options.violations === undefined
+            ? []
+            : violations.length === 0
+              ? ["**Policy pack:** no violations.", ""]
+              : [`**Policy pack:** ${violations.length} violation(s):`, ...violations, ""]),
         `${counted.length} resources.`,
         "",
-        "| resource type | count |",
+    ];
+    const out = [
+        "| type | count |",
         "| --- | ---: |",
-        ...countByType(counted).map(([type, n]) => `| ${code(type)} | ${n} |`),
+        ...countByType(counted.map((r) => ({ type: shortType(r.type) }))).map(([type, n]) => `| ${type} | ${n} |`),
         "",
     ];
     const imports = plan.resources.filter((r) => r.importId);
@@ -217,9 +338,9 @@ export function renderPlanMarkdown(plan: PlanDocument, sections: readonly Markdo
         out.push(
             `${imports.length} of them adopted by import (\`=\`, \`ci-platform:adopt\`), not created:`,
             "",
-            ...imports.map((r) => `- = ${code(r.name)} ${code(r.type)} from id ${code(r.importId ?? "")}`),
+            ...imports.map((r) => `- = ${code(r.name)} (${shortType(r.type)}) from id ${code(r.importId ?? "")}`),
             "",
         );
-    for (const section of sections) out.push(`### ${section.title}`, "", section.body, "");
-    return out.join("\n");
+    for (const section of options.sections ?? []) out.push(`### ${section.title}`, "", section.body, "");
+    return withinBudget(verdict, out, options.budget ?? COMMENT_BUDGET);
 }

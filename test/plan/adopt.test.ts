@@ -97,9 +97,8 @@ describe("ci-platform:adopt", () => {
         assert.ok(lines.some((l) => l.startsWith("+ create   aws:s3/bucket:Bucket  secrets-eu-west-1-bucket")));
         assert.match(diffText, /, 2 to import\n/);
         assert.match(markdown, /\*\*2\*\* to import/);
-        assert.ok(markdown.includes(`- = \`${KEY}\` \`aws:kms/key:Key\` from id \`${KEY_ID}\``));
-        const created = markdown.split("<summary>Created")[1] ?? "";
-        assert.ok(!created.includes(`\`${REPOSITORY}\``), "not listed as created");
+        assert.ok(markdown.includes(`- **import** \`${KEY}\` (aws kms Key) from id \`${KEY_ID}\``));
+        assert.ok(!markdown.includes(`- **create** \`${REPOSITORY}\``), "not listed as created");
     });
 
     it("is a config error when an entry names no declared resource, a component, or the same one twice", async () => {

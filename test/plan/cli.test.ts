@@ -108,7 +108,14 @@ describe("npm run plan", () => {
             /~ update {3}buildkite:Pipeline\/pipeline:Pipeline {2}dagster-pipeline: defaultBranch/,
         );
         assert.match(out.stdout, /\+ create {3}buildkite:Pipeline\/pipeline:Pipeline {2}docs-pipeline/);
-        assert.match(readFileSync(md, "utf8"), /\| `buildkite:Pipeline\/pipeline:Pipeline` \| 1 \| 1 \| 0 \| 0 \|/);
+        const markdown = readFileSync(md, "utf8");
+        assert.match(markdown, /\| buildkite Pipeline \| 1 \| 1 \| 0 \| 0 \|/);
+        assert.match(markdown, /\| ci-platform buildkite Pipeline \| 1 \| 0 \| 0 \| 0 \|/);
+        assert.match(markdown, /- \*\*create\*\* `docs-pipeline` \(buildkite Pipeline\)/);
+        assert.match(
+            markdown,
+            /- \*\*update\*\* `dagster-pipeline` \(buildkite Pipeline\): `defaultBranch` `"[^"]*"` → `"main"`/,
+        );
     });
 
     it("prints its usage for --help, as dr does, and exits 0 without planning", async () => {
@@ -167,6 +174,6 @@ describe("npm run plan", () => {
             /p_kolibri_python_package -->\|"raspbian-image · after deb-build"\| p_kolibri_raspbian_image/,
         );
         assert.match(markdown, /### Agent fleets by region\n\n```mermaid\nflowchart LR/);
-        assert.match(markdown, /### Policy pack\n\nNo violations\./);
+        assert.match(markdown, /^## ci-platform plan: stack `prod`\n\n\*\*Policy pack:\*\* no violations\./);
     });
 });
