@@ -166,7 +166,8 @@ describe("GitHub workflows", () => {
                 comment: withOf(pulumi)["comment-on-pr"],
                 packs: withOf(pulumi).policyPacks,
             },
-            { command: "preview", stack: "prod", diff: true, comment: true, packs: "policy" },
+            // One comment per PR: the plan-comment workflow owns it; the preview goes to the run summary.
+            { command: "preview", stack: "prod", diff: true, comment: false, packs: "policy" },
         );
         assert.match(String(pulumi.if), /steps\.creds\.outputs\.available == 'true'/);
     });

@@ -290,10 +290,11 @@ describe("AgentImage", () => {
         await settle();
     });
 
-    it("protects and retains each region's repository, and only the repositories", () => {
+    it("protects each region's repository without retaining it, and only the repositories", () => {
         for (const region of ["eu-west-1", "sa-east-1"]) {
             assert.equal(options[`probe-${region}-repository`].protect, true, region);
-            assert.equal(options[`probe-${region}-repository`].retainOnDelete, true, region);
+            // Deleted with its images once unprotected (ECR_REPOSITORY_STANCE): a re-added region never collides.
+            assert.equal(options[`probe-${region}-repository`].retainOnDelete, false, region);
             for (const role of ["lifecycle", "pull", "py3.11", "py3.13"])
                 assert.notEqual(options[`probe-${region}-${role}`]?.protect, true, `${region} ${role}`);
         }
