@@ -34,6 +34,7 @@ const FREE_TEXT = [
     "pipelines[].triggers[].env.*",
     "pipelines[].packages[].command",
     "pipelines[].packageCommand",
+    "pipelines[].publish.command",
     "tags.*",
 ];
 
@@ -100,6 +101,7 @@ const NOT_FREE_TEXT: Readonly<Record<string, string>> = {
             "pipelines[].packages[].image.variant",
             "pipelines[].packages[].artifacts[]",
             "pipelines[].packages[].copyArtifacts[]",
+            "pipelines[].publish.secrets[]",
             "pipelines[].alwaysRebuildPaths[]",
             "pipelines[].artifacts[]",
             "deployRoles[].buildkite.pipeline",
