@@ -433,7 +433,12 @@ while read -r pkg; do
     # copy that fails makes the producer run instead.
     if [ -n "$from" ]; then
       while read -r pattern; do
-        if ! { buildkite-agent artifact download "$pattern" . --build "$from" && buildkite-agent artifact upload "$pattern"; }; then
+        set +e
+        buildkite-agent artifact download "$pattern" . --build "$from"
+        copied=$?
+        if [ "$copied" -eq 0 ]; then buildkite-agent artifact upload "$pattern"; copied=$?; fi
+        set -e
+        if [ "$copied" -ne 0 ]; then
           warn "Copying $pattern from build $from failed: $pkg runs in this build."
           from=""
           break

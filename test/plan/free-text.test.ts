@@ -33,6 +33,7 @@ const FREE_TEXT = [
     "pipelines[].triggers[].env.*",
     "pipelines[].packages[].command",
     "pipelines[].packageCommand",
+    "pipelines[].publish.command",
 ];
 
 /** Every other string of the schema, and why an edit of it is not cosmetic. */
@@ -110,6 +111,7 @@ const NOT_FREE_TEXT: Readonly<Record<string, string>> = {
             "pipelines[].packages[].image.variant",
             "pipelines[].packages[].artifacts[]",
             "pipelines[].packages[].copyArtifacts[]",
+            "pipelines[].publish.secrets[]",
             "pipelines[].alwaysRebuildPaths[]",
             "pipelines[].artifacts[]",
             "deployRoles[].buildkite.pipeline",
