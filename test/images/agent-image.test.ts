@@ -132,7 +132,7 @@ describe("declareImages on the prod config", () => {
             assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
             assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
             assert.deepEqual(repo.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
-            assert.equal(repo.inputs.forceDelete, false);
+            assert.equal(repo.inputs.forceDelete, true, "deleted with its images once unprotected");
             assert.equal((repo.inputs.tags as Record<string, string>).CostCenter, "engineering-ci");
         }
     });
