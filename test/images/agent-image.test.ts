@@ -132,7 +132,7 @@ describe("declareImages on the prod config", () => {
             assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
             assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
             assert.deepEqual(repo.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
-            assert.equal(repo.inputs.forceDelete, false);
+            assert.equal(repo.inputs.forceDelete, true);
             assert.equal((repo.inputs.tags as Record<string, string>).CostCenter, "engineering-ci");
         }
     });
@@ -293,7 +293,7 @@ describe("AgentImage", () => {
     it("protects and retains each region's repository, and only the repositories", () => {
         for (const region of ["eu-west-1", "sa-east-1"]) {
             assert.equal(options[`probe-${region}-repository`].protect, true, region);
-            assert.equal(options[`probe-${region}-repository`].retainOnDelete, true, region);
+            assert.equal(options[`probe-${region}-repository`].retainOnDelete, false, region);
             for (const role of ["lifecycle", "pull", "py3.11", "py3.13"])
                 assert.notEqual(options[`probe-${region}-${role}`]?.protect, true, `${region} ${role}`);
         }
