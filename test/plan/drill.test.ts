@@ -134,11 +134,12 @@ describe("recovery drill: a region's fleets removed", () => {
         assert.ok(lost.removed.some((r) => r.type === "aws:cloudformation/stack:Stack"));
     });
 
-    it("retains the region's image repositories, and deletes its secrets buckets whole, emptied, keys scheduled", () => {
+    it("deletes the region's image repositories with their images, and its secrets buckets whole, emptied, keys scheduled", () => {
         const repositories = lost.removed.filter((r) => r.type === "aws:ecr/repository:Repository");
         assert.equal(repositories.length, images.length, repositories.map((r) => r.name).join(", "));
         for (const r of repositories) {
-            assert.equal(r.retainOnDelete, true, `${r.name} is retained on delete`);
+            assert.equal(r.retainOnDelete, false, `${r.name} is not retained on delete`);
+            assert.equal(r.inputs.forceDelete, true, `${r.name} goes with its images`);
             assert.equal(r.protect, true, `${r.name} is protected`);
         }
         // A bucket, a secrets key and an agent-token key per cluster with fleets in the region (default and dagster),
@@ -196,7 +197,7 @@ describe("recovery drill: the moved region gets every image at its pinned tags",
     const ofType = <T extends { type: string }>(resources: readonly T[], type: string): T[] =>
         resources.filter((r) => r.type === type);
 
-    it("creates each image's repository in the new region, protected, retained, immutable, scanned, KMS", () => {
+    it("creates each image's repository in the new region, protected, force-deleted, immutable, scanned, KMS", () => {
         assert.ok(images.length > 0, "prod declares images");
         const repos = ofType(moved.added, "aws:ecr/repository:Repository");
         assert.deepEqual(repos.map((r) => r.inputs.name).sort(), images.map((i) => `ci-platform/${i.name}`).sort());
@@ -204,7 +205,8 @@ describe("recovery drill: the moved region gets every image at its pinned tags",
             assert.ok(repo.name.includes(NEW), repo.name);
             assert.ok(repo.provider?.endsWith(`::ci-platform-aws-${NEW}`), `${repo.name} is created in ${NEW}`);
             assert.equal(repo.protect, true);
-            assert.equal(repo.retainOnDelete, true);
+            assert.equal(repo.retainOnDelete, false);
+            assert.equal(repo.inputs.forceDelete, true);
             assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
             assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
             assert.equal(
