@@ -132,7 +132,7 @@ describe("declareImages on the prod config", () => {
             assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
             assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
             assert.deepEqual(repo.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
-            assert.equal(repo.inputs.forceDelete, true, "deleted with its images once unprotected");
+            assert.equal(repo.inputs.forceDelete, true);
             assert.equal((repo.inputs.tags as Record<string, string>).CostCenter, "engineering-ci");
         }
     });
@@ -290,10 +290,9 @@ describe("AgentImage", () => {
         await settle();
     });
 
-    it("protects each region's repository without retaining it, and only the repositories", () => {
+    it("protects and retains each region's repository, and only the repositories", () => {
         for (const region of ["eu-west-1", "sa-east-1"]) {
             assert.equal(options[`probe-${region}-repository`].protect, true, region);
-            // Deleted with its images once unprotected (ECR_REPOSITORY_STANCE): a re-added region never collides.
             assert.equal(options[`probe-${region}-repository`].retainOnDelete, false, region);
             for (const role of ["lifecycle", "pull", "py3.11", "py3.13"])
                 assert.notEqual(options[`probe-${region}-${role}`]?.protect, true, `${region} ${role}`);

@@ -109,9 +109,7 @@ describe("recovery drill: a region's fleets removed", () => {
         // pipeline they serve (components/agents/iam-policy.ts), so those fleets' script, stack parameter and policy
         // change.
         const admitting = (r: { name: string; type: string }) =>
-            newQueueFleets.some((f) =>
-                ["bootstrap", "stack", "policy", "allowlist"].some((c) => r.name === `${f}-${c}`),
-            );
+            newQueueFleets.some((f) => ["bootstrap", "stack", "policy"].some((c) => r.name === `${f}-${c}`));
         const outside = touched(lost).filter(
             (r) =>
                 !followed(r) &&
@@ -140,9 +138,9 @@ describe("recovery drill: a region's fleets removed", () => {
         const repositories = lost.removed.filter((r) => r.type === "aws:ecr/repository:Repository");
         assert.equal(repositories.length, images.length, repositories.map((r) => r.name).join(", "));
         for (const r of repositories) {
-            assert.equal(r.retainOnDelete, false, `${r.name} goes with its images (ECR_REPOSITORY_STANCE)`);
+            assert.equal(r.retainOnDelete, false, `${r.name} is not retained on delete`);
+            assert.equal(r.inputs.forceDelete, true, `${r.name} goes with its images`);
             assert.equal(r.protect, true, `${r.name} is protected`);
-            assert.equal(r.inputs.forceDelete, true, `${r.name} is force-deleted`);
         }
         // A bucket, a secrets key and an agent-token key per cluster with fleets in the region (default and dagster),
         // and with them every other child of their SecretsBucket components: nothing of them stays behind.
@@ -155,9 +153,7 @@ describe("recovery drill: a region's fleets removed", () => {
         for (const child of children) {
             const r = removed.get(`${child.type}::${child.name}`);
             assert.ok(r, `${child.name} is removed`);
-            // The hooks bundle is kept on delete (a CloudFormation rollback reinstalls it), and goes with its bucket,
-            // which empties itself (forceDestroy, checked below).
-            assert.equal(r.retainOnDelete, r.name.includes("-hook-"), `${r.name} is deleted, not left behind`);
+            assert.equal(r.retainOnDelete, false, `${r.name} is deleted, not left behind`);
             assert.equal(r.protect, false, `${r.name} does not stop the removal`);
         }
         const stateful = children.filter((r) => ["aws:s3/bucket:Bucket", "aws:kms/key:Key"].includes(r.type));
@@ -201,7 +197,7 @@ describe("recovery drill: the moved region gets every image at its pinned tags",
     const ofType = <T extends { type: string }>(resources: readonly T[], type: string): T[] =>
         resources.filter((r) => r.type === type);
 
-    it("creates each image's repository in the new region, protected, not retained, immutable, scanned, KMS", () => {
+    it("creates each image's repository in the new region, protected, force-deleted, immutable, scanned, KMS", () => {
         assert.ok(images.length > 0, "prod declares images");
         const repos = ofType(moved.added, "aws:ecr/repository:Repository");
         assert.deepEqual(repos.map((r) => r.inputs.name).sort(), images.map((i) => `ci-platform/${i.name}`).sort());
@@ -210,6 +206,7 @@ describe("recovery drill: the moved region gets every image at its pinned tags",
             assert.ok(repo.provider?.endsWith(`::ci-platform-aws-${NEW}`), `${repo.name} is created in ${NEW}`);
             assert.equal(repo.protect, true);
             assert.equal(repo.retainOnDelete, false);
+            assert.equal(repo.inputs.forceDelete, true);
             assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
             assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
             assert.equal(

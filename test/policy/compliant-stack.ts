@@ -220,9 +220,11 @@ export function compliantStack(): MutableResource[] {
                 imageTagMutability: "IMMUTABLE",
                 imageScanningConfiguration: { scanOnPush: true },
                 encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: KEY_ARN }],
+                forceDelete: true,
                 tags: TAGS,
             },
-            STATEFUL,
+            // Deleted with its images, not retained (policy/invariants/ecr-repositories.ts).
+            { protect: true, retainOnDelete: false },
         ),
         resource("aws:iam/policy:Policy", "linux-us-east-1-secrets", {
             policy: JSON.stringify({
