@@ -186,6 +186,19 @@ export function compliantStack(): MutableResource[] {
             },
             { parent: FLEET_URN },
         ),
+        // The per-pipeline allow-list its pre-bootstrap hook reads for every job (linux-fleet-allowlist-object).
+        resource(
+            "aws:s3/bucketObjectv2:BucketObjectv2",
+            "linux-us-east-1-allowlist",
+            {
+                bucket: BUCKET,
+                key: "_ci-platform/allowlist/linux-us-east-1",
+                content: "# ci-platform allow-list v1\nkolibri https://github.com/learningequality/kolibri.git\n",
+                serverSideEncryption: "aws:kms",
+                kmsKeyId: KEY_ARN,
+            },
+            { parent: FLEET_URN },
+        ),
         // The fleet's bootstrap script, as renderBootstrapScript renders it (trimmed): it blocks step containers
         // from the instance role (step-containers-no-instance-role).
         resource(
@@ -199,6 +212,7 @@ export function compliantStack(): MutableResource[] {
                     "# >>> ci-platform:settings (rendered by renderBootstrapScript)",
                     "readonly CI_PLATFORM_AGENTS_PER_INSTANCE='1'",
                     "readonly CI_PLATFORM_STEPS_USE_INSTANCE_ROLE='false'",
+                    "readonly CI_PLATFORM_ALLOWLIST_KEY='_ci-platform/allowlist/linux-us-east-1'",
                     "# <<< ci-platform:settings",
                     "block_container_imds() {",
                     "}",

@@ -71,9 +71,10 @@ function withSecondFleet(stack: Stack): Stack {
             parent: fleet,
             provider: EU_PROVIDER,
         },
-        // Its agents' allow-list, like the first fleet's (policy/invariants/allowlist.ts).
+        // Its agents' allow-list and its hook's allow-list object, like the first fleet's (policy/invariants/allowlist.ts,
+        // allowlist-object.ts).
         ...stack
-            .filter((r) => r.parent === FLEET_URN && r.name.endsWith("-agent-env"))
+            .filter((r) => r.parent === FLEET_URN && (r.name.endsWith("-agent-env") || r.name.endsWith("-allowlist")))
             .map((r) => ({ ...structuredClone(r), urn: `${r.urn}-eu`, name: `${r.name}-eu`, parent: fleet })),
         // The same bootstrap script, as the second fleet's own object (the key the copied stack's URL names).
         ...(bootstrap ? [{ ...structuredClone(bootstrap), urn: `${bootstrap.urn}-eu`, parent: fleet }] : []),
