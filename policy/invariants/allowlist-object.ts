@@ -8,24 +8,16 @@
  * key in the bucket the script names, under `_ci-platform/allowlist/` with no hash in it (a key that followed the
  * content would be a replacement, and would change the script), with a content the hook accepts.
  */
-import type { StackFinding, StackRule } from "../rules";
+import type { StackRule } from "../rules";
 import { isOpaque, type PlanResource, stackParameters } from "../resource";
+import { BUCKET_OBJECTS, CLOUDFORMATION_STACK, fleetStackFindings, renderedSetting } from "./fleet-stack";
 
-const CLOUDFORMATION_STACK = "aws:cloudformation/stack:Stack";
-const BUCKET_OBJECTS: readonly string[] = ["aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject"];
-const FLEET_COMPONENT = "ci-platform:agents:Fleet";
 /** ALLOWLIST_OBJECT_HEADER (components/hooks/allowlist.ts), CI_ALLOWLIST_HEADER in hooks/lib/repository.bash. */
 export const ALLOWLIST_OBJECT_HEADER = "# ci-platform allow-list v1";
 /** ALLOWLIST_KEY_PREFIX (components/hooks/bundle.ts). The policy pack reads plans only, so it keeps its own copy. */
 export const ALLOWLIST_KEY_PREFIX = "_ci-platform/allowlist";
 /** Same rule as allowlist_valid in hooks/lib/repository.bash, for each line after the header. */
 const LINE = /^[a-z0-9][a-z0-9-]* [A-Za-z0-9@:/._~+-]+$/;
-
-/** The value of a rendered bootstrap script's `readonly NAME='...'` settings line. */
-function renderedSetting(script: string, name: string): string | undefined {
-    const block = /# >>> ci-platform:settings[^\n]*\n([\s\S]*?)# <<< ci-platform:settings/.exec(script)?.[1];
-    return block === undefined ? undefined : new RegExp(`^readonly ${name}='([^'\\n]*)'$`, "m").exec(block)?.[1];
-}
 
 /** Why `content` would make the hook refuse every job, or undefined when it reads it. */
 export function allowlistContentProblem(content: string): string | undefined {
@@ -75,14 +67,5 @@ export const linuxFleetAllowlistObject: StackRule = {
     types: [CLOUDFORMATION_STACK, ...BUCKET_OBJECTS],
     remediation:
         "Declare the fleet's allow-list object at allowlistObjectKey(fleet) with allowlistObjectContent, and render CI_PLATFORM_ALLOWLIST_KEY into its bootstrap script.",
-    check(resources) {
-        const findings: StackFinding[] = [];
-        for (const stack of resources.filter((r) => r.type === CLOUDFORMATION_STACK)) {
-            if (!stack.parent?.includes(`::${FLEET_COMPONENT}::`)) continue;
-            const siblings = resources.filter((r) => r.parent === stack.parent && r !== stack);
-            const message = checkStack(stack, siblings);
-            if (message !== undefined) findings.push({ urn: stack.urn, message });
-        }
-        return findings;
-    },
+    check: (resources) => fleetStackFindings(resources, checkStack),
 };

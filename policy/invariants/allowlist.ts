@@ -17,18 +17,13 @@
  * That the list is exactly the fleet's pipelines (pipelinesServed) is checked against the config by
  * test/hooks/prod-bootstrap.test.ts; the plan alone does not say which pipelines a queue's fleets serve.
  */
-import type { StackFinding, StackRule } from "../rules";
+import type { StackRule } from "../rules";
 import { isOpaque, type PlanResource, stackParameters } from "../resource";
-
-const CLOUDFORMATION_STACK = "aws:cloudformation/stack:Stack";
-const BUCKET_OBJECTS: readonly string[] = ["aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject"];
-const FLEET_COMPONENT = "ci-platform:agents:Fleet";
+import { BUCKET_OBJECTS, CLOUDFORMATION_STACK, fleetStackFindings, renderedSetting } from "./fleet-stack";
 
 /** The value of the bootstrap script's `readonly CI_PLATFORM_ALLOWED_REPOSITORIES='...'` settings line. */
 export function renderedAllowedRepositories(script: string): string | undefined {
-    const block = /# >>> ci-platform:settings[^\n]*\n([\s\S]*?)# <<< ci-platform:settings/.exec(script)?.[1];
-    if (block === undefined) return undefined;
-    return /^readonly CI_PLATFORM_ALLOWED_REPOSITORIES='([^'\n]*)'$/m.exec(block)?.[1];
+    return renderedSetting(script, "CI_PLATFORM_ALLOWED_REPOSITORIES");
 }
 
 /** The value of an agent env file's `BUILDKITE_ALLOWED_REPOSITORIES=` line. */
@@ -101,14 +96,5 @@ export const agentsAllowlist: StackRule = {
     types: [CLOUDFORMATION_STACK, ...BUCKET_OBJECTS],
     remediation:
         "Give each fleet the allow-list of the pipelines it serves: its bootstrap script's CI_PLATFORM_ALLOWED_REPOSITORIES, or BUILDKITE_ALLOWED_REPOSITORIES in its AgentEnvFileUrl object.",
-    check(resources) {
-        const findings: StackFinding[] = [];
-        for (const stack of resources.filter((r) => r.type === CLOUDFORMATION_STACK)) {
-            if (!stack.parent?.includes(`::${FLEET_COMPONENT}::`)) continue;
-            const siblings = resources.filter((r) => r.parent === stack.parent && r !== stack);
-            const message = checkStack(stack, siblings);
-            if (message !== undefined) findings.push({ urn: stack.urn, message });
-        }
-        return findings;
-    },
+    check: (resources) => fleetStackFindings(resources, checkStack),
 };

@@ -17,11 +17,8 @@
  */
 import type { StackFinding, StackRule } from "../rules";
 import { isOpaque, type PlanResource, stackParameters } from "../resource";
+import { BUCKET_OBJECTS, CLOUDFORMATION_STACK, renderedSetting, SETTINGS_MARKER } from "./fleet-stack";
 
-const CLOUDFORMATION_STACK = "aws:cloudformation/stack:Stack";
-const BUCKET_OBJECTS: readonly string[] = ["aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject"];
-/** The first line of the rendered settings block (components/hooks/bundle.ts, renderBootstrapScript). */
-const SETTINGS_MARKER = "# >>> ci-platform:settings";
 /** Key prefix of the rendered bootstrap scripts in a secrets bucket (components/hooks/bundle.ts BOOTSTRAP_KEY_PREFIX). */
 const BOOTSTRAP_KEY_PREFIX = "_ci-platform/bootstrap/";
 /** The Elastic CI Stack's default when the parameter is not passed (templates/aws-stack.yml v6.71.1: `Default: 1`). */
@@ -33,9 +30,7 @@ const TEMPLATE_DEFAULT_AGENTS_PER_INSTANCE = "1";
  * bootstrap script or the block has no such line.
  */
 export function renderedAgentsPerInstance(script: string): string | undefined {
-    const block = /# >>> ci-platform:settings[^\n]*\n([\s\S]*?)# <<< ci-platform:settings/.exec(script)?.[1];
-    if (block === undefined) return undefined;
-    return /^readonly CI_PLATFORM_AGENTS_PER_INSTANCE='([^'\n]*)'$/m.exec(block)?.[1];
+    return renderedSetting(script, "CI_PLATFORM_AGENTS_PER_INSTANCE");
 }
 
 /** The object key a `s3://bucket/key` URL names, or undefined. */
