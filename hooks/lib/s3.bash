@@ -2,6 +2,25 @@
 # S3 access through the AWS CLI, for bootstrap.sh.
 # AWS CLI 2.9 ignores AWS_ENDPOINT_URL, so it is passed on explicitly when set (tests, VPC endpoints).
 
+# s3_cp REGION WRITES -- CP_ARGS...
+# Runs `aws s3 cp CP_ARGS...` in REGION. Returns 0 when the copy ran (and, when WRITES is a path, that file exists
+# after it), 2 for any error, after printing the CLI's error to stderr.
+s3_cp() {
+    local region="$1" writes="$2"
+    shift 3
+    local aws_args=("--region" "$region" "--only-show-errors")
+    local err rc=0
+    if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+        aws_args+=("--endpoint-url" "$AWS_ENDPOINT_URL")
+    fi
+    err="$(aws "${aws_args[@]}" s3 cp "$@" 2>&1 >/dev/null </dev/null)" || rc=$?
+    if [[ $rc -eq 0 && ( -z "$writes" || -f "$writes" ) ]]; then
+        return 0
+    fi
+    echo "aws: ${err//$'\n'/ }" >&2
+    return 2
+}
+
 # s3_get_prefix BUCKET PREFIX DEST REGION
 # Downloads every object under s3://BUCKET/PREFIX into DEST in one CLI call (one process start
 # instead of one per file, which is what makes boot fast). Needs s3:ListBucket on the prefix and
@@ -9,18 +28,7 @@
 # prefix copies nothing and succeeds: the caller finds its files missing.
 # Returns 0 when the copy ran, 2 for any error, after printing the CLI's error to stderr.
 s3_get_prefix() {
-    local bucket="$1" prefix="$2" dest="$3" region="$4"
-    local aws_args=("--region" "$region" "--only-show-errors")
-    local err rc=0
-    if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
-        aws_args+=("--endpoint-url" "$AWS_ENDPOINT_URL")
-    fi
-    err="$(aws "${aws_args[@]}" s3 cp --recursive "s3://$bucket/$prefix" "$dest" 2>&1 >/dev/null </dev/null)" || rc=$?
-    if [[ $rc -eq 0 ]]; then
-        return 0
-    fi
-    echo "aws: ${err//$'\n'/ }" >&2
-    return 2
+    s3_cp "$4" "" -- --recursive "s3://$1/$2" "$3"
 }
 
 # s3_get_object BUCKET KEY DEST REGION
@@ -28,16 +36,5 @@ s3_get_prefix() {
 # with the bucket's key): no listing. Returns 0 when the object was copied, 2 for any error (a missing object is an
 # error too: with no s3:ListBucket, S3 answers 403 rather than 404), after printing the CLI's error to stderr.
 s3_get_object() {
-    local bucket="$1" key="$2" dest="$3" region="$4"
-    local aws_args=("--region" "$region" "--only-show-errors")
-    local err rc=0
-    if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
-        aws_args+=("--endpoint-url" "$AWS_ENDPOINT_URL")
-    fi
-    err="$(aws "${aws_args[@]}" s3 cp "s3://$bucket/$key" "$dest" 2>&1 >/dev/null </dev/null)" || rc=$?
-    if [[ $rc -eq 0 && -f "$dest" ]]; then
-        return 0
-    fi
-    echo "aws: ${err//$'\n'/ }" >&2
-    return 2
+    s3_cp "$4" "$3" -- "s3://$1/$2" "$3"
 }
