@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { ROOT, runScript } from "../fixtures/cli";
+import { changeLines, copyRepository, ROOT, runScript } from "../fixtures/cli";
 
 /*
  * Issue 17: a pinned tag is pushed once, to an IMMUTABLE repository, so nothing may change a push's inputs without a
@@ -15,25 +14,9 @@ import { ROOT, runScript } from "../fixtures/cli";
 const DOCKERFILE = "agent-images/buildkite-test/Dockerfile";
 let copy = "";
 const plan = (...args: string[]) => runScript("scripts/plan.ts", args, copy);
-const changes = (stdout: string) =>
-    stdout.split("\n").filter((l) => /^(\+ create|\+-replace|~ update|- delete)/.test(l));
 
 before(async () => {
-    copy = mkdtempSync(path.join(tmpdir(), "immutable-tags-"));
-    for (const entry of [
-        "index.ts",
-        "components",
-        "hooks",
-        "agent-images",
-        "scripts",
-        "policy",
-        "Pulumi.yaml",
-        "Pulumi.prod.yaml",
-        "package.json",
-        "tsconfig.json",
-    ])
-        cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
-    symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+    copy = copyRepository("immutable-tags");
     const base = await plan("--json", "base.json");
     assert.equal(base.code, 0, base.stderr);
 });
@@ -45,7 +28,7 @@ describe("image tags are immutable by construction", () => {
         writeFileSync(path.join(copy, DOCKERFILE), original().replace(/\n/g, "\r\n"));
         const result = await plan("--diff", "base.json");
         assert.equal(result.code, 0, result.stderr);
-        assert.deepEqual(changes(result.stdout), []);
+        assert.deepEqual(changeLines(result.stdout), []);
     });
 
     it("refuses a Dockerfile edit without a bump, before any resource, naming the image and the fix", async () => {
@@ -72,7 +55,7 @@ describe("image tags are immutable by construction", () => {
         )["buildkite-test"].version;
         const result = await plan("--diff", "base.json");
         assert.equal(result.code, 0, result.stderr);
-        const pushes = changes(result.stdout).filter((l) => l.includes("docker:index/image:Image"));
+        const pushes = changeLines(result.stdout).filter((l) => l.includes("docker:index/image:Image"));
         assert.equal(pushes.length, 12, result.stdout);
         for (const l of pushes) assert.ok(l.includes(`-${version}"`), `new tag in: ${l}`);
     });

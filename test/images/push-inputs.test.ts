@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, beforeEach, describe, it } from "node:test";
-import { ROOT, runScript } from "../fixtures/cli";
+import { changeLines, copyRepository, ROOT, runScript } from "../fixtures/cli";
 
 /*
  * Issue 17: no ordinary change may push a tag the IMMUTABLE repositories already hold (a docker.Image update builds
@@ -16,25 +15,9 @@ const STACK = "Pulumi.prod.yaml";
 const VERSIONS = "agent-images/versions.json";
 let copy = "";
 const plan = (...args: string[]) => runScript("scripts/plan.ts", args, copy);
-const changes = (stdout: string) =>
-    stdout.split("\n").filter((l) => /^(\+ create|\+-replace|~ update|- delete)/.test(l));
 
 before(async () => {
-    copy = mkdtempSync(path.join(tmpdir(), "push-inputs-"));
-    for (const entry of [
-        "index.ts",
-        "components",
-        "hooks",
-        "agent-images",
-        "scripts",
-        "policy",
-        "Pulumi.yaml",
-        STACK,
-        "package.json",
-        "tsconfig.json",
-    ])
-        cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
-    symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+    copy = copyRepository("push-inputs");
     const base = await plan("--json", "base.json");
     assert.equal(base.code, 0, base.stderr);
 });
@@ -53,7 +36,7 @@ describe("no change pushes a tag that already exists", () => {
         );
         const result = await plan("--diff", "base.json");
         assert.equal(result.code, 0, result.stderr);
-        const pushes = changes(result.stdout).filter((l) => l.includes("docker:index/image:Image"));
+        const pushes = changeLines(result.stdout).filter((l) => l.includes("docker:index/image:Image"));
         assert.deepEqual(pushes, [], "no docker.Image input changes");
     });
 

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { parseVersionsText } from "../../components/images/versions";
-import { cpSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { ROOT, runScript } from "../fixtures/cli";
+import { changeLines, copyRepository, runScript } from "../fixtures/cli";
 
 /*
  * Issue 6's review loop, end to end on a copy of the repository: `npm run images:bump -- buildkite-test`, then the
@@ -13,21 +12,7 @@ import { ROOT, runScript } from "../fixtures/cli";
 
 describe("images:bump then plan --diff", () => {
     it("changes only the bumped image's builds and the steps of the pipelines that run in it", async () => {
-        const copy = mkdtempSync(path.join(tmpdir(), "bump-"));
-        for (const entry of [
-            "index.ts",
-            "components",
-            "hooks",
-            "agent-images",
-            "scripts",
-            "policy",
-            "Pulumi.yaml",
-            "Pulumi.prod.yaml",
-            "package.json",
-            "tsconfig.json",
-        ])
-            cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
-        symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+        const copy = copyRepository("bump");
         const node = async (script: string, ...args: string[]) => {
             const result = await runScript(script, args, copy);
             assert.equal(result.code, 0, result.stderr);
@@ -44,7 +29,7 @@ describe("images:bump then plan --diff", () => {
         assert.equal(after["deb-builder"], before["deb-builder"]);
 
         const { stdout } = await node("scripts/plan.ts", "--diff", "base.json");
-        const changes = stdout.split("\n").filter((l) => /^(\+ create|\+-replace|~ update|- delete)/.test(l));
+        const changes = changeLines(stdout);
         const builds = changes.filter((l) => l.includes("docker:index/image:Image"));
         // One push per variant in every region the image is pushed to (the home region and each AWS fleet region).
         const regions = ["ap-southeast-1", "eu-west-1", "us-east-1"];
