@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { diffPlans } from "../../scripts/plan/diff";
 import { PlanDocument, PlanResource } from "../../scripts/plan/model";
-import { ROOT, runScript } from "../fixtures/cli";
+import { ROOT, runScript, planOfEditedProd } from "../fixtures/cli";
 import { promisify } from "node:util";
 
 /*
@@ -28,14 +28,7 @@ const TO = "eu-central-1";
 type Fleet = { name: string; region?: string; kind?: string };
 
 async function planOf(name: string, edit: (config: Record<string, unknown>) => void): Promise<PlanDocument> {
-    const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
-    edit(doc.config);
-    const file = path.join(dir, `Pulumi.${name}.yaml`);
-    writeFileSync(file, stringify(doc));
-    const out = path.join(dir, `${name}.json`);
-    const result = await runScript("scripts/plan.ts", ["--config", file, "--json", out]);
-    assert.equal(result.code, 0, result.stderr);
-    return JSON.parse(readFileSync(out, "utf8")) as PlanDocument;
+    return planOfEditedProd(dir, name, edit);
 }
 
 /** A resource of the exported state (apitype.ResourceV3), the fields the evacuation reads or must keep. */

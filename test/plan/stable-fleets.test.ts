@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { parse, stringify } from "yaml";
 import { type PlanDiff, diffPlans, stackNeutralUrn } from "../../scripts/plan/diff";
 import type { PlanDocument, PlanResource } from "../../scripts/plan/model";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planOfEditedProd } from "../fixtures/cli";
 
 /*
  * Stable fleets (issue 13): adding, removing or renaming a pipeline or repository changes no CloudFormation stack and
@@ -18,14 +17,9 @@ const dir = mkdtempSync(path.join(tmpdir(), "stable-fleets-"));
 type Pipeline = Record<string, unknown> & { slug: string };
 
 async function planOf(name: string, mutate: (pipelines: Pipeline[]) => Pipeline[]): Promise<PlanDocument> {
-    const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
-    doc.config["ci-platform:pipelines"] = mutate(doc.config["ci-platform:pipelines"] as Pipeline[]);
-    const file = path.join(dir, `Pulumi.${name}.yaml`);
-    writeFileSync(file, stringify(doc));
-    const out = path.join(dir, `${name}.json`);
-    const result = await runScript("scripts/plan.ts", ["--config", file, "--json", out]);
-    assert.equal(result.code, 0, result.stderr);
-    return JSON.parse(readFileSync(out, "utf8")) as PlanDocument;
+    return planOfEditedProd(dir, name, (config) => {
+        config["ci-platform:pipelines"] = mutate(config["ci-platform:pipelines"] as Pipeline[]);
+    });
 }
 
 const STACK = "aws:cloudformation/stack:Stack";

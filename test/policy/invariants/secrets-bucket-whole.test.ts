@@ -100,9 +100,13 @@ describe("invariant secrets-bucket-whole", () => {
         const params = { requiredTags: [] };
         const bucket = named(resources, "secrets-us-east-1-bucket");
         assert.deepEqual(stateful.check(bucket, { params, provider: undefined }), []);
-        // An ECR repository still must be protected and retained.
-        const repository = resources.find((r) => r.type === "aws:ecr/repository:Repository");
-        assert.ok(repository);
-        assert.equal(stateful.check({ ...repository, protect: false }, { params, provider: undefined }).length, 1);
+        // The same bucket outside a SecretsBucket component still must be protected and retained.
+        const outside = { ...bucket, parent: undefined };
+        assert.equal(stateful.check({ ...outside, protect: false }, { params, provider: undefined }).length, 1);
+        assert.equal(
+            stateful.check({ ...outside, protect: true, retainOnDelete: false }, { params, provider: undefined })
+                .length,
+            1,
+        );
     });
 });
