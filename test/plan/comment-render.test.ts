@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { diffDiagrams } from "../../scripts/plan";
@@ -94,13 +95,40 @@ describe("the PR comment in a browser", () => {
                     `<script src="file://${mermaidPath}"></script><script>mermaid.initialize({startOnLoad:false});` +
                     `mermaid.run().then(()=>{document.title="rendered"},e=>{document.title="mermaid-error: "+e})</script></body></html>`,
             );
-            const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000"];
-            const dom = execFileSync(browser!, [...flags, "--dump-dom", `file://${page}`], { encoding: "utf8" });
-            assert.match(dom, /<title>rendered<\/title>/, "Mermaid did not render every diagram");
-            assert.match(dom, /<pre class="mermaid"[^>]*data-processed="true"[^>]*>\s*<svg/);
-            assert.match(dom, /added/);
+            // As root (CI) Chromium needs --no-sandbox; with no network, the background fetches it starts would fail
+            // at every start, so they are off; a fresh profile per run.
+            const profile = mkdtempSync(path.join(tmpdir(), "chromium-"));
+            const flags = [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                `--user-data-dir=${profile}`,
+                "--virtual-time-budget=20000",
+            ];
             const shot = path.join(dir, "comment.png");
-            execFileSync(browser!, [...flags, "--window-size=1100,1800", `--screenshot=${shot}`, `file://${page}`]);
+            try {
+                const dom = execFileSync(browser!, [...flags, "--dump-dom", `file://${page}`], {
+                    encoding: "utf8",
+                    // Chromium logs D-Bus and GPU noise to stderr on a machine without a desktop session.
+                    stdio: ["ignore", "pipe", "ignore"],
+                    timeout: 90_000,
+                });
+                assert.match(dom, /<title>rendered<\/title>/, "Mermaid did not render every diagram");
+                assert.match(dom, /<pre class="mermaid"[^>]*data-processed="true"[^>]*>\s*<svg/);
+                assert.match(dom, /added/);
+                execFileSync(
+                    browser!,
+                    [...flags, "--window-size=1100,1800", `--screenshot=${shot}`, `file://${page}`],
+                    { stdio: "ignore", timeout: 90_000 },
+                );
+                assert.ok(statSync(shot).size > 10_000, "the screenshot has content");
+            } finally {
+                rmSync(profile, { recursive: true, force: true });
+            }
         },
     );
 });
