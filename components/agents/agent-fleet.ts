@@ -329,7 +329,9 @@ export class AgentFleet extends pulumi.ComponentResource {
                         kmsKeyId: region.secretsKeyArn,
                         bucketKeyEnabled: true,
                     },
-                    child("agent-env"),
+                    // Retained, as the bootstrap script is: a new served set gives it a new key and rolls the fleet,
+                    // and a rollback of that update points instances at this one again.
+                    { ...child("agent-env"), retainOnDelete: true },
                 );
             const agentEnvFileUrl = agentEnvObject
                 ? pulumi.interpolate`s3://${region.secretsBucketName}/${agentEnvObject.key}`
@@ -361,14 +363,8 @@ export class AgentFleet extends pulumi.ComponentResource {
                     // name and the region only, so neither a rename nor an edit of prose replaces the policy.
                     description: `Instances of fleet ${physical}: read the ${fleet.region} secrets bucket, pull images from ECR`,
                     policy: pulumi
-                        .all([
-                            region.secretsBucketArn,
-                            region.secretsKeyArn,
-                            region.tokenKeyArn,
-                            accountId,
-                            bootstrap?.key,
-                        ])
-                        .apply(([secretsBucketArn, secretsKeyArn, tokenKeyArn, account, bootstrapKey]) =>
+                        .all([region.secretsBucketArn, region.secretsKeyArn, region.tokenKeyArn, accountId])
+                        .apply(([secretsBucketArn, secretsKeyArn, tokenKeyArn, account]) =>
                             JSON.stringify(
                                 fleetPolicyDocument({
                                     secretsBucketArn,
@@ -381,11 +377,8 @@ export class AgentFleet extends pulumi.ComponentResource {
                                     secrets,
                                     ecrRepositories: args.ecrRepositories ?? [],
                                     ecrRegions,
-                                    hooks:
-                                        bootstrapKey === undefined
-                                            ? undefined
-                                            : { bundlePrefix: region.hooksPrefix, bootstrapKey, allowlistKey },
-                                    agentEnvKey: agentEnv?.key,
+                                    hooks: bootstrap === undefined ? undefined : { fleetName: physical, allowlistKey },
+                                    agentEnvFleetName: agentEnv === undefined ? undefined : physical,
                                 }),
                             ),
                         ),

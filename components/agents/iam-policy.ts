@@ -1,3 +1,4 @@
+import { BUNDLES_KEY_PREFIX, fleetVersionedKeyPattern } from "../hooks/bundle";
 /*
  * The IAM documents of one AWS fleet's instances, as plain data. The platform owns each fleet's instance role and
  * passes it to the Elastic CI Stack as InstanceRoleARN, so the stack creates no role and no policy of its own
@@ -69,14 +70,19 @@ export interface FleetPolicyInput {
      */
     readonly partition?: string;
     /**
-     * Where the fleet's bootstrap script finds its hooks, absent for a fleet that installs none (Windows): the
-     * bundle's key prefix (`bundleKeyPrefix`, `_ci-platform/hooks/<hash>`), the bootstrap script's key, and the key of
-     * the fleet's own allow-list object (`allowlistObjectKey`), which the pre-bootstrap hook reads at job time; when
-     * absent, no allow-list object is granted.
+     * What the fleet's instances read of our hooks, absent for a fleet that installs none (Windows): the fleet's name
+     * as its boot-time object keys carry it (`fleetVersionedKey`), and the key of its own allow-list object
+     * (`allowlistObjectKey`), which the pre-bootstrap hook reads at job time; when absent, no allow-list object is
+     * granted. Every bundle and every version of the fleet's bootstrap script are readable, not only the current
+     * ones: a CloudFormation rollback of a hook change points new instances at the old script, which installs the
+     * old bundle; both are retained for that (agent-fleet.ts, secrets-bucket.ts).
      */
-    readonly hooks?: { readonly bundlePrefix: string; readonly bootstrapKey: string; readonly allowlistKey?: string };
-    /** Key of the fleet's agent env file (its AgentEnvFileUrl, a Windows fleet's allow-list), when it has one. */
-    readonly agentEnvKey?: string;
+    readonly hooks?: { readonly fleetName: string; readonly allowlistKey?: string };
+    /**
+     * The fleet's name as its agent env file keys carry it (its AgentEnvFileUrl, a Windows fleet's allow-list), when
+     * it has one: every version is readable, for the same rollback.
+     */
+    readonly agentEnvFleetName?: string;
 }
 
 /** ECR actions needed to pull an image, and nothing that writes. */
@@ -123,7 +129,7 @@ export function fleetPolicyDocument(input: FleetPolicyInput): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
-            ...(input.agentEnvKey === undefined
+            ...(input.agentEnvFleetName === undefined
                 ? []
                 : [
                       {
@@ -131,7 +137,7 @@ export function fleetPolicyDocument(input: FleetPolicyInput): PolicyDocument {
                           Sid: "ReadAgentEnvFile",
                           Effect: "Allow" as const,
                           Action: ["s3:GetObject"],
-                          Resource: `${input.secretsBucketArn}/${input.agentEnvKey}`,
+                          Resource: `${input.secretsBucketArn}/${fleetVersionedKeyPattern(input.agentEnvFleetName, "env")}`,
                       },
                   ]),
             {
@@ -322,11 +328,13 @@ export function instanceTrustPolicy(): {
 
 /**
  * bootstrap.sh fetches the bundle with one `aws s3 cp --recursive s3://<bucket>/<prefix>/`, a ListObjectsV2 call
- * with `Prefix=<prefix>/`: ListBucket is granted for that prefix only. GetObject covers the bundle and the script.
+ * with `Prefix=<prefix>/`: ListBucket is granted under the bundles' prefix only. GetObject covers every bundle (hook
+ * code, the same for every fleet of the bucket, nothing secret) and every version of the fleet's own bootstrap script,
+ * so the grant does not change when a hook does and a rollback finds the old ones.
  */
 function hooksStatements(
     bucketArn: string,
-    hooks: { readonly bundlePrefix: string; readonly bootstrapKey: string; readonly allowlistKey?: string },
+    hooks: { readonly fleetName: string; readonly allowlistKey?: string },
 ): PolicyStatement[] {
     return [
         {
@@ -334,7 +342,7 @@ function hooksStatements(
             Effect: "Allow",
             Action: ["s3:ListBucket"],
             Resource: bucketArn,
-            Condition: { StringLike: { "s3:prefix": [`${hooks.bundlePrefix}/*`] } },
+            Condition: { StringLike: { "s3:prefix": [`${BUNDLES_KEY_PREFIX}/*`] } },
         },
         {
             Sid: "ReadHooksBundle",
@@ -342,8 +350,8 @@ function hooksStatements(
             Action: ["s3:GetObject"],
             // The fleet's own allow-list object only, by its exact key: not the prefix, so no fleet reads another's.
             Resource: [
-                `${bucketArn}/${hooks.bundlePrefix}/*`,
-                `${bucketArn}/${hooks.bootstrapKey}`,
+                `${bucketArn}/${BUNDLES_KEY_PREFIX}/*`,
+                `${bucketArn}/${fleetVersionedKeyPattern(hooks.fleetName, "sh")}`,
                 ...(hooks.allowlistKey === undefined ? [] : [`${bucketArn}/${hooks.allowlistKey}`]),
             ],
         },

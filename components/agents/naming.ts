@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { BOOTSTRAP_KEY_PREFIX, bundleKeyPrefix, PLATFORM_KEY_PREFIX } from "../hooks/bundle";
+import { bundleKeyPrefix, fleetVersionedKey, PLATFORM_KEY_PREFIX, sha256Hex } from "../hooks/bundle";
 
 /*
  * Names and types of every resource the agents module declares, in one place, so that the components and the
@@ -109,7 +109,7 @@ export const awsFleetChildren = (os: "linux" | "windows", managedPolicyArns: rea
  * of the allow-list changes the key and with it the fleet's launch template.
  */
 export const agentEnvObjectKey = (fleet: string, content: string): string =>
-    `${BOOTSTRAP_KEY_PREFIX}/${fleet}-${createHash("sha256").update(content, "utf8").digest("hex").slice(0, 16)}.env`;
+    fleetVersionedKey(fleet, sha256Hex(content), "env");
 
 /** The children of a static (on-premises) fleet. */
 export const STATIC_FLEET_CHILDREN: readonly ChildSpec[] = [{ role: "token", type: TYPES.agentToken, stateful: false }];

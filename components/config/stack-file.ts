@@ -266,7 +266,7 @@ const lineCounters = new WeakMap<Document, LineCounter>();
 /** Parses a stack file's text keeping line positions. */
 function parseWithLines(text: string): { doc: Document; lineCounter: LineCounter } {
     const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter });
+    const doc = parseDocument(text, { lineCounter, merge: true });
     lineCounters.set(doc, lineCounter);
     return { doc, lineCounter };
 }

@@ -28,6 +28,31 @@ export const PLATFORM_KEY_PREFIX = "_ci-platform";
 /** Key prefix of the rendered bootstrap scripts. */
 export const BOOTSTRAP_KEY_PREFIX = `${PLATFORM_KEY_PREFIX}/bootstrap`;
 
+/** Key prefix of every hooks bundle, `_ci-platform/hooks`: each bundle is under `<prefix>/<hash>`. */
+export const BUNDLES_KEY_PREFIX = `${PLATFORM_KEY_PREFIX}/hooks`;
+
+/** Hex digits of the content hash in a fleet's versioned object keys (bootstrap script, agent env file). */
+const VERSION_HEX_DIGITS = 16;
+
+/**
+ * Key of one version of a fleet's boot-time object, `_ci-platform/bootstrap/<fleet>-<16 hex of sha256>.<ext>`: named
+ * by its content, so a new version is a new key, and with it a new stack parameter (BootstrapScriptUrl or
+ * AgentEnvFileUrl) that rolls the fleet's instances.
+ */
+export function fleetVersionedKey(fleetName: string, sha256: string, extension: "sh" | "env"): string {
+    return `${BOOTSTRAP_KEY_PREFIX}/${fleetName}-${sha256.slice(0, VERSION_HEX_DIGITS)}.${extension}`;
+}
+
+/**
+ * An IAM resource pattern for every version of a fleet's boot-time object ({@link fleetVersionedKey}). A
+ * CloudFormation rollback points the instances back at an older version, which is retained: the fleet role must still
+ * read it. IAM's `?` matches exactly one character (IAM User Guide, "IAM JSON policy elements: Resource", wildcards),
+ * so `<fleet>-` followed by exactly 16 of them cannot match a fleet whose name has this one's as a prefix.
+ */
+export function fleetVersionedKeyPattern(fleetName: string, extension: "sh" | "env"): string {
+    return `${BOOTSTRAP_KEY_PREFIX}/${fleetName}-${"?".repeat(VERSION_HEX_DIGITS)}.${extension}`;
+}
+
 /** Key prefix of the fleets' allow-list objects. */
 export const ALLOWLIST_KEY_PREFIX = `${PLATFORM_KEY_PREFIX}/allowlist`;
 
@@ -44,7 +69,7 @@ export function allowlistObjectKey(fleetName: string): string {
 
 /** Key prefix of a hooks bundle in a secrets bucket, without a trailing slash: `_ci-platform/hooks/<hash>`. */
 export function bundleKeyPrefix(bundleHash: string): string {
-    return `${PLATFORM_KEY_PREFIX}/hooks/${bundleHash}`;
+    return `${BUNDLES_KEY_PREFIX}/${bundleHash}`;
 }
 
 /** Object key of one bundle file (or the manifest): `_ci-platform/hooks/<hash>/<path>`. */
@@ -379,7 +404,7 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
     const libsText = `# >>> ci-platform:libs (inlined by renderBootstrapScript)\n${inlined}# <<< ci-platform:libs\n`;
     const content = source.content.replace(SETTINGS_BLOCK, () => settingsBlock).replace(LIBS_BLOCK, () => libsText);
     const sha256 = sha256Hex(content);
-    return { key: `${BOOTSTRAP_KEY_PREFIX}/${args.fleet.name}-${sha256.slice(0, 16)}.sh`, content, sha256 };
+    return { key: fleetVersionedKey(args.fleet.name, sha256, "sh"), content, sha256 };
 }
 
 /** Quotes a value for bash with single quotes, so nothing in it is expanded. */

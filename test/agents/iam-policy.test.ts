@@ -7,7 +7,7 @@ import {
     PolicyDocument,
     secretsBucketPolicyDocument,
 } from "../../components/agents/iam-policy";
-import { bundleKeyPrefix } from "../../components/hooks/bundle";
+import { BOOTSTRAP_KEY_PREFIX, bundleKeyPrefix, fleetVersionedKey } from "../../components/hooks/bundle";
 
 const HASH = "a".repeat(64);
 const BUCKET = "arn:aws:s3:::secrets-eu-west-1-bucket-1";
@@ -28,7 +28,7 @@ const baseInput: FleetPolicyInput = {
 };
 const doc = fleetPolicyDocument({
     ...baseInput,
-    hooks: { bundlePrefix: bundleKeyPrefix(HASH), bootstrapKey: "_ci-platform/bootstrap/linux-0123456789abcdef.sh" },
+    hooks: { fleetName: "linux" },
 });
 
 /** One request as IAM sees it: an action, a resource ARN and the request's condition keys. */
@@ -167,8 +167,30 @@ describe("fleetPolicyDocument", () => {
         assert.ok(list(`${bundleKeyPrefix(HASH)}/`), "the bootstrap's listing is allowed");
         assert.ok(!list("kolibri/"), "a pipeline's prefix cannot be listed beyond its secret-files");
         assert.ok(!list("dagster/secret-files"), "nor an unserved pipeline's secret files");
-        assert.ok(!list(`_ci-platform/hooks/${"b".repeat(64)}/`), "another bundle cannot be listed");
+        // Another bundle too: a rollback of a hook change installs the older one (retained, secrets-bucket.ts).
+        assert.ok(list(`_ci-platform/hooks/${"b".repeat(64)}/`), "an older bundle can be listed");
+        assert.ok(!list("_ci-platform/allowlist/"), "nothing else of the platform's prefix");
         assert.ok(!list(""), "an empty prefix is a prefix: not granted");
+    });
+
+    it("reads every version of its own bootstrap script and no other fleet's (a rollback points at an older one)", () => {
+        const read = (key: string) => allows(doc, { action: "s3:GetObject", resource: `${BUCKET}/${key}` });
+        const script = (fleet: string, hex: string) => fleetVersionedKey(fleet, hex, "sh");
+        assert.ok(read(script("linux", "0123456789abcdef")), "this version");
+        assert.ok(read(script("linux", "fedcba9876543210")), "an older version");
+        assert.ok(!read(script("linux-gpu", "0123456789abcdef")), "a fleet whose name starts with this one's");
+        assert.ok(!read(script("windows", "0123456789abcdef")), "another fleet's");
+        assert.ok(!read(`${BOOTSTRAP_KEY_PREFIX}/linux-0123456789abcdef.env`), "not an env file");
+        assert.ok(read(`${bundleKeyPrefix("c".repeat(64))}/pre-command`), "an older bundle's hook");
+    });
+
+    it("reads every version of a Windows fleet's own agent env file and no other fleet's", () => {
+        const windows = fleetPolicyDocument({ ...baseInput, agentEnvFleetName: "windows" });
+        const read = (key: string) => allows(windows, { action: "s3:GetObject", resource: `${BUCKET}/${key}` });
+        assert.ok(read(fleetVersionedKey("windows", "0123456789abcdef", "env")));
+        assert.ok(read(fleetVersionedKey("windows", "fedcba9876543210", "env")), "an older version");
+        assert.ok(!read(fleetVersionedKey("windows-2", "0123456789abcdef", "env")));
+        assert.ok(!read(fleetVersionedKey("windows", "0123456789abcdef", "sh")));
     });
 
     it("grants no hooks statements to a fleet without hooks (Windows)", () => {

@@ -290,13 +290,16 @@ describe("declareFleets on the prod config", () => {
         for (const fleet of awsFleets.filter((f) => f.os === "linux")) {
             const policy = JSON.parse(one("aws:iam/policy:Policy", `${fleet.name}-policy`).inputs.policy as string);
             const list = policy.Statement.find((s: { Sid: string }) => s.Sid === "ListHooksBundle");
-            assert.deepEqual(list.Condition, {
-                StringLike: {
-                    "s3:prefix": [`${declared.buckets[secretsBucketName(fleet.region, fleet.cluster)].hooksPrefix}/*`],
-                },
-            });
+            // Every bundle of the bucket, the current one among them (a rollback installs an older one).
+            assert.ok(
+                declared.buckets[secretsBucketName(fleet.region, fleet.cluster)].hooksPrefix.startsWith(
+                    "_ci-platform/hooks/",
+                ),
+            );
+            assert.deepEqual(list.Condition, { StringLike: { "s3:prefix": ["_ci-platform/hooks/*"] } });
             const read = policy.Statement.find((s: { Sid: string }) => s.Sid === "ReadHooksBundle");
-            assert.ok(read.Resource[1].endsWith(`/_ci-platform/bootstrap/${fleet.name}-abc123.sh`), read.Resource[1]);
+            // Every version of its own script (a rollback points at an older one): the name, then 16 characters.
+            assert.ok(read.Resource[1].endsWith(`/_ci-platform/bootstrap/${fleet.name}-${"?".repeat(16)}.sh`));
             // Its own allow-list object, by its exact key (the pre-bootstrap hook reads it for every job), and no other
             // fleet's: no wildcard reaches `_ci-platform/allowlist/`.
             const allowlist = one("aws:s3/bucketObjectv2:BucketObjectv2", `${fleet.name}-allowlist`);
@@ -348,12 +351,12 @@ describe("declareFleets on the prod config", () => {
 
     it("keeps nothing of a removed region: no bucket, key or guard is protected or retained, buckets empty first", () => {
         // The secrets bucket lives and dies whole (components/agents/secrets-bucket.ts): what it holds is regenerated
-        // from config, and a bucket kept without its guards would hold every secret unguarded. Only the hooks bundle and
-        // the bootstrap scripts are kept when the program drops them (a CloudFormation rollback points at them); they
+        // from config, and a bucket kept without its guards would hold every secret unguarded. Only the hooks bundle, the
+        // bootstrap scripts and the Windows agent env files are kept when the program drops them (a CloudFormation rollback points at them); they
         // are objects of a bucket that empties itself, so they go with it.
         const rollbackTargets = (r: (typeof registered)[number]) =>
             r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
-            (r.name.includes("-hook-") || r.name.endsWith("-bootstrap"));
+            (r.name.includes("-hook-") || r.name.endsWith("-bootstrap") || r.name.endsWith("-agent-env"));
         for (const r of registered) {
             assert.equal(r.protect, false, `${r.type} ${r.name} protect`);
             assert.equal(r.retainOnDelete, rollbackTargets(r), `${r.type} ${r.name} retainOnDelete`);

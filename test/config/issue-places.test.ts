@@ -191,6 +191,27 @@ describe("stack-file features the offline plan cannot honour are refused", () =>
         assert.equal(out.stdout, "");
     });
 
+    it("honours YAML merge keys, as Pulumi does (gopkg.in/yaml.v3, pulumi sdk/go/common/encoding/marshal.go)", () => {
+        const text = [
+            "config:",
+            "  ci-platform:fleets:",
+            "    - &linux { name: a, kind: aws, os: linux, queue: default, region: us-east-1 }",
+            "    - <<: *linux",
+            "      name: b",
+            "      region: eu-west-1",
+            "",
+        ].join("\n");
+        const check = checkStackFile(bytes(text));
+        assert.deepEqual(check.issues, []);
+        assert.deepEqual((check.config?.["ci-platform:fleets"] as unknown[])[1], {
+            name: "b",
+            kind: "aws",
+            os: "linux",
+            queue: "default",
+            region: "eu-west-1",
+        });
+    });
+
     it("refuses a top-level key Pulumi does not know, with the nearest one", () => {
         const issues = checkStackFile(bytes("confg:\n  aws:region: us-east-1\n")).issues;
         assert.equal(issues.length, 1);

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { type PlanDiff, diffPlans, stackNeutralUrn } from "../../scripts/plan/diff";
 import type { PlanDocument, PlanResource } from "../../scripts/plan/model";
-import { planOfEditedProd } from "../fixtures/cli";
+import { actionMatches, resourceMatches } from "../../policy/reachability";
+import { copyRepository, planOfEditedProd, runScript } from "../fixtures/cli";
 
 /*
  * Stable fleets (issue 13): adding, removing or renaming a pipeline or repository changes no CloudFormation stack and
@@ -134,3 +135,60 @@ describe("stable fleets: a pipeline change rolls no fleet", { timeout: 300_000 }
         assert.doesNotMatch(String(list.inputs.content), /^kolibri-python-package \S+\/kolibri\.git$/m);
     });
 });
+
+describe(
+    "stable fleets: a hook change rolls the fleets on purpose, and a rollback still boots",
+    { timeout: 300_000 },
+    () => {
+        let prod: PlanDocument;
+        let hooked: PlanDocument;
+        before(async () => {
+            prod = await planOf("prod-for-hooks", (p) => p);
+            const copy = copyRepository("hook-change");
+            appendFileSync(path.join(copy, "hooks/pre-exit"), "# a changed hook\n");
+            const out = path.join(dir, "hooked.json");
+            const run = await runScript("scripts/plan.ts", ["--json", out], copy);
+            assert.equal(run.code, 0, run.stderr);
+            hooked = JSON.parse(readFileSync(out, "utf8")) as PlanDocument;
+        });
+
+        /** Whether `policy` (an IAM policy resource's JSON document) allows s3:GetObject on `arn`. */
+        const reads = (policy: PlanResource, arn: string): boolean =>
+            (
+                JSON.parse(String(policy.inputs.policy)) as {
+                    Statement: { Effect: string; Action: string[]; Resource: string | string[] }[];
+                }
+            ).Statement.some(
+                (s) =>
+                    s.Effect === "Allow" &&
+                    s.Action.some((a) => actionMatches(a, "s3:GetObject")) &&
+                    [s.Resource].flat().some((r) => resourceMatches(r, arn)),
+            );
+
+        it("gives each Linux fleet a new bootstrap script and keeps the old one and its bundle readable", () => {
+            const bootstraps = prod.resources.filter(
+                (r) => r.type === OBJECT && isFleetChild(r) && r.name.endsWith("-bootstrap"),
+            );
+            assert.ok(bootstraps.length > 0);
+            for (const old of bootstraps) {
+                const fleet = old.name.slice(0, -"-bootstrap".length);
+                const now = resourceOf(hooked, old.urn);
+                assert.notEqual(now.inputs.key, old.inputs.key, `${fleet}: a hook change rolls the fleet`);
+                assert.equal(old.retainOnDelete, true, `${fleet}: the old script is kept for a rollback`);
+                const policy = hooked.resources.find((r) => r.type === POLICY && r.name === `${fleet}-policy`);
+                assert.ok(policy, fleet);
+                const bucket = `arn:aws:s3:::${String(old.inputs.bucket)}`;
+                // The script a rolled-back launch template points at, and the bundle it installs.
+                assert.ok(reads(policy, `${bucket}/${String(old.inputs.key)}`), `${fleet} reads its old script`);
+                assert.ok(reads(policy, `${bucket}/${String(now.inputs.key)}`), `${fleet} reads its new script`);
+                const oldBundle = prod.resources.find(
+                    (r) =>
+                        r.type === OBJECT && r.name.endsWith("-hook-pre-exit") && r.inputs.bucket === old.inputs.bucket,
+                );
+                assert.ok(oldBundle, fleet);
+                assert.equal(oldBundle.retainOnDelete, true);
+                assert.ok(reads(policy, `${bucket}/${String(oldBundle.inputs.key)}`), `${fleet} reads the old bundle`);
+            }
+        });
+    },
+);
