@@ -387,7 +387,7 @@ describe("agent hooks", { timeout: 120_000 }, () => {
                 await s3.delete("secrets", key);
                 assertRefused(
                     await preBootstrap("kolibri", KOLIBRI),
-                    `cannot read this fleet's allow-list ${where} (see the aws error above)`,
+                    `cannot read this fleet's allow-list ${where} (see the s3 error above)`,
                 );
             } finally {
                 await s3.put("secrets", key, content);
