@@ -145,18 +145,18 @@ export const IMDS_CREDENTIALS = {
  * the role's credentials answer 401 without that token. `role: null` is an instance with no role (404).
  */
 export class ImdsFixture {
-    /** Every request, `METHOD PATH`. */
-    readonly requests: string[] = [];
     private constructor(
         private readonly server: http.Server,
         readonly endpoint: string,
+        /** Every request, `METHOD PATH`. */
+        readonly requests: string[],
     ) {}
 
     static async start(role: string | null = IMDS_CREDENTIALS.role): Promise<ImdsFixture> {
         const token = "imds-token-0123";
-        let fixture: ImdsFixture | undefined;
+        const requests: string[] = [];
         const server = http.createServer((req, res) => {
-            fixture?.requests.push(`${req.method} ${req.url}`);
+            requests.push(`${req.method} ${req.url}`);
             const reply = (status: number, body: string): void => {
                 res.writeHead(status, { "Content-Type": "text/plain" });
                 res.end(body);
@@ -187,8 +187,7 @@ export class ImdsFixture {
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         const address = server.address();
         if (address === null || typeof address === "string") throw new Error("no port");
-        fixture = new ImdsFixture(server, `http://127.0.0.1:${address.port}`);
-        return fixture;
+        return new ImdsFixture(server, `http://127.0.0.1:${address.port}`, requests);
     }
 
     /** The hook's environment on an instance: no credentials in it, IMDS at this fixture. */
