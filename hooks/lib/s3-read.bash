@@ -5,8 +5,9 @@
 #
 # curl signs the request itself: --aws-sigv4 "aws:amz:REGION:s3" (curl 7.75 and later). The Elastic CI Stack's AMIs
 # take curl from their base images, AL2023 minimal and Ubuntu 24.04, whose distributions ship curl 8 (v6.71.1
-# packer/linux/base/base.pkr.hcl; packer/linux/base/scripts/install-utils.sh uses that curl and installs none). S3 refuses a SigV4 request without x-amz-content-sha256; curl 7.88 does not add it, so it is sent (the SHA-256
-# of the empty body) and, being an x-amz-* header, signed. Credentials are the instance role's, from IMDSv2, unless
+# packer/linux/base/base.pkr.hcl; packer/linux/base/scripts/install-utils.sh uses that curl and installs none).
+# S3 refuses a SigV4 request without x-amz-content-sha256; curl 7.88 does not add it, so it is sent (the SHA-256 of
+# the empty body) and, being an x-amz-* header, signed. Credentials are the instance role's, from IMDSv2, unless
 # the hook's environment has AWS_ACCESS_KEY_ID (the AWS CLI's own order, environment before IMDS, so nothing changes
 # in what the hook may read). They reach curl on its stdin as a config file (`--config -`), never on its command line,
 # which every process of the instance can read in /proc. The body is kept in a shell variable, never in a file: the
