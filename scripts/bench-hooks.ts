@@ -1,13 +1,16 @@
 /**
  * Prints the time each agent hook adds to a job: median and p90 over N runs (default 30),
  * with docker, buildkite-agent and df replaced by fakes, run the way the agent runs them.
- * The hooks are installed once by the real bootstrap.sh from a local s3rver.
+ * The hooks are installed once by the real bootstrap.sh from a local s3rver. pre-bootstrap runs twice: with
+ * credentials in its environment, and as on an instance, with the role's from a local fake IMDSv2 (three more
+ * requests). "(aws s3 cp, before)" is the AWS CLI read of the same object that pre-bootstrap made before it used curl,
+ * for comparison. Local servers: a real S3 and IMDS add their round trips (a few ms each in the region).
  *
  *   npx tsx scripts/bench-hooks.ts [runs]
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Machine, runBash, S3Fixture, uploadBundle } from "../test/hooks/harness";
+import { ImdsFixture, Machine, runBash, S3Fixture, uploadBundle } from "../test/hooks/harness";
 
 const WRAPPER = 'source "$1"; env -0 >/dev/null';
 
@@ -19,8 +22,9 @@ async function main(): Promise<void> {
     const runs = Number(process.argv[2] ?? "30");
     const s3 = await S3Fixture.start();
     const machine = new Machine();
+    const imds = await ImdsFixture.start();
     try {
-        const { bootstrap } = await uploadBundle(s3, "bench");
+        const { bootstrap, allowlist } = await uploadBundle(s3, "bench");
         const started = performance.now();
         const install = await machine.bootstrap(s3, "bench", bootstrap.key);
         const installMs = performance.now() - started;
@@ -64,21 +68,25 @@ async function main(): Promise<void> {
                 },
             ]),
         });
-        const hooks: [string, string[]][] = [
+        const preBootstrap = path.join(machine.agentHooksPath, "pre-bootstrap");
+        const cliRead = `aws --endpoint-url "$AWS_ENDPOINT_URL" --region us-east-1 --only-show-errors s3 cp s3://bench/${allowlist.key} - >/dev/null`;
+        const hooks: [string, string[], NodeJS.ProcessEnv?][] = [
             ["(bash baseline)", ["-c", "true"]],
+            ["(aws s3 cp, before)", ["-c", cliRead]],
             // Through the shim in the agent's hooks-path, the file the agent runs.
-            ["pre-bootstrap", [path.join(machine.agentHooksPath, "pre-bootstrap")]],
+            ["pre-bootstrap", [preBootstrap]],
+            ["pre-bootstrap IMDS", [preBootstrap], { ...env, ...imds.env() }],
             ["environment", ["-c", WRAPPER, "wrapper", path.join(machine.hooksDir, "environment")]],
             ["pre-command", ["-c", WRAPPER, "wrapper", path.join(machine.hooksDir, "pre-command")]],
             ["pre-exit", ["-c", WRAPPER, "wrapper", path.join(machine.hooksDir, "pre-exit")]],
         ];
         console.log(`bootstrap.sh (one install from s3rver, ${bootstrap.key}): ${installMs.toFixed(0)} ms`);
-        console.log(`\n${"hook".padEnd(18)}${"median ms".padStart(11)}${"p90 ms".padStart(9)}   (${runs} runs each)`);
-        for (const [name, args] of hooks) {
+        console.log(`\n${"hook".padEnd(22)}${"median ms".padStart(11)}${"p90 ms".padStart(9)}   (${runs} runs each)`);
+        for (const [name, args, hookEnv] of hooks) {
             const times: number[] = [];
             for (let i = 0; i < runs; i++) {
                 const t = performance.now();
-                const result = await runBash(args, env);
+                const result = await runBash(args, hookEnv ?? env);
                 times.push(performance.now() - t);
                 if (result.code !== 0) {
                     throw new Error(`${name} failed: ${result.stderr}`);
@@ -86,11 +94,12 @@ async function main(): Promise<void> {
             }
             times.sort((a, b) => a - b);
             console.log(
-                `${name.padEnd(18)}${percentile(times, 50).toFixed(1).padStart(11)}${percentile(times, 90).toFixed(1).padStart(9)}`,
+                `${name.padEnd(22)}${percentile(times, 50).toFixed(1).padStart(11)}${percentile(times, 90).toFixed(1).padStart(9)}`,
             );
         }
     } finally {
         machine.remove();
+        await imds.stop();
         await s3.stop();
     }
 }

@@ -1,20 +1,20 @@
 #!/bin/bash
 # The fleet's allow-list: which pipelines' jobs it admits, read against the job's identity in the agent's JSON job
 # env file. The list is the fleet's allow-list object (components/hooks/allowlist.ts allowlistObjectContent: a header
-# line, then one `slug url` a line), which the pre-bootstrap hook downloads at job time: the pipelines the fleet serves
+# line, then one `slug url` a line), which the pre-bootstrap hook reads at job time, into a variable: the pipelines the fleet serves
 # (fleetAllowlist, from pipelinesServed), each with the repository URL Buildkite hands its jobs (the pipeline's
 # configured URL, verbatim).
 
 # First line of an allow-list object; must equal ALLOWLIST_OBJECT_HEADER in components/hooks/allowlist.ts.
 CI_ALLOWLIST_HEADER="# ci-platform allow-list v1"
 
-# allowlist_valid FILE: true when FILE is a well-formed allow-list object: the header line, then only `slug url` lines
-# (slug [a-z0-9][a-z0-9-]*, URL of [A-Za-z0-9@:/._~+-], one space between), each ending in a newline. Anything else (an
-# empty or truncated download, another object, an HTML error page) is false, and the hook refuses every job.
+# allowlist_valid TEXT: true when TEXT (the object's body, read by lib/s3-read.bash into a variable, never a file) is
+# a well-formed allow-list object: the header line, then only `slug url` lines (slug [a-z0-9][a-z0-9-]*, URL of
+# [A-Za-z0-9@:/._~+-], one space between), each ending in a newline. Anything else (an empty or truncated download,
+# another object, an HTML error page) is false, and the hook refuses every job.
 allowlist_valid() {
-    local file="$1" line first=1
-    # $(...) drops a trailing newline: the last byte reads as empty exactly when it is one.
-    [[ -s "$file" && -z "$(tail -c 1 -- "$file")" ]] || return 1
+    local text="$1" line first=1
+    [[ -n "$text" && "$text" == *$'\n' ]] || return 1
     while IFS= read -r line; do
         if [[ $first -eq 1 ]]; then
             [[ "$line" == "$CI_ALLOWLIST_HEADER" ]] || return 1
@@ -22,7 +22,7 @@ allowlist_valid() {
             continue
         fi
         [[ "$line" =~ ^[a-z0-9][a-z0-9-]*\ [A-Za-z0-9@:/._~+-]+$ ]] || return 1
-    done <"$file"
+    done < <(printf '%s' "$text")
     [[ $first -eq 0 ]]
 }
 
@@ -73,7 +73,7 @@ job_identity() {
     printf '%s\n' "$out"
 }
 
-# allowlist_admits LIST SLUG_JSON REPO_JSON: true when a `slug url` line of LIST is exactly this pair. The arguments
+# allowlist_admits LIST SLUG_JSON REPO_JSON: true when a `slug url` line of the text LIST is exactly this pair. The arguments
 # are job_identity's JSON literals; a slug or URL of the list has no character JSON escapes (renderBootstrapScript
 # allows [A-Za-z0-9@:/._~+-] only), so its literal is the text in quotes. Exact comparison: no case folding, no `.git`
 # or trailing-slash variants, no other scheme, since Buildkite hands a pipeline's jobs its configured URL only.
@@ -84,16 +84,16 @@ allowlist_admits() {
         if [[ "\"$slug\"" == "$slug_json" && "\"$url\"" == "$repo_json" ]]; then
             return 0
         fi
-    done <"$list"
+    done < <(printf '%s' "$list")
     return 1
 }
 
-# allowlist_repositories LIST SLUG_JSON: the URLs LIST admits for this slug, comma-separated (for messages).
+# allowlist_repositories LIST SLUG_JSON: the URLs the text LIST admits for this slug, comma-separated (for messages).
 allowlist_repositories() {
     local list="$1" slug_json="$2" slug url rest out=""
     while IFS=' ' read -r slug url rest || [[ -n "$slug" ]]; do
         [[ "\"$slug\"" == "$slug_json" && -n "$url" ]] && out="${out:+$out, }$url"
-    done <"$list"
+    done < <(printf '%s' "$list")
     printf '%s\n' "$out"
 }
 

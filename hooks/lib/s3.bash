@@ -1,5 +1,5 @@
 #!/bin/bash
-# S3 access through the AWS CLI, for bootstrap.sh.
+# S3 access through the AWS CLI, for bootstrap.sh (the pre-bootstrap hook reads with curl: lib/s3-read.bash).
 # AWS CLI 2.9 ignores AWS_ENDPOINT_URL, so it is passed on explicitly when set (tests, VPC endpoints).
 
 # s3_cp REGION WRITES -- CP_ARGS...
@@ -29,12 +29,4 @@ s3_cp() {
 # Returns 0 when the copy ran, 2 for any error, after printing the CLI's error to stderr.
 s3_get_prefix() {
     s3_cp "$4" "" -- --recursive "s3://$1/$2" "$3"
-}
-
-# s3_get_object BUCKET KEY DEST REGION
-# Downloads the one object s3://BUCKET/KEY into the file DEST. Needs s3:GetObject on that key only (and kms:Decrypt
-# with the bucket's key): no listing. Returns 0 when the object was copied, 2 for any error (a missing object is an
-# error too: with no s3:ListBucket, S3 answers 403 rather than 404), after printing the CLI's error to stderr.
-s3_get_object() {
-    s3_cp "$4" "$3" -- "s3://$1/$2" "$3"
 }

@@ -13,6 +13,8 @@ import { RELEASE_STEP_KEYS } from "../../components/steps/pipeline-steps";
 import {
     closedPort,
     HOOKS_DIR,
+    IMDS_CREDENTIALS,
+    ImdsFixture,
     lastLine,
     Machine,
     runBash,
@@ -77,7 +79,11 @@ describe("agent hooks", { timeout: 120_000 }, () => {
      * variables in its environment. JSON is the agent's JSON job env file verbatim (Go's encoding/json of the env map:
      * one object, keys sorted); SHELL, when given, the `KEY="value"` file beside it.
      */
-    async function preBootstrapFiles(json: string | undefined, shell?: string): Promise<RunResult> {
+    async function preBootstrapFiles(
+        json: string | undefined,
+        shell?: string,
+        extra: NodeJS.ProcessEnv = {},
+    ): Promise<RunResult> {
         const jsonFile = path.join(m.root, "job-env.json");
         const shellFile = path.join(m.root, "job.env");
         fs.rmSync(jsonFile, { force: true });
@@ -85,7 +91,7 @@ describe("agent hooks", { timeout: 120_000 }, () => {
         fs.writeFileSync(shellFile, shell ?? "");
         const result = await runBash(
             [path.join(m.agentHooksPath, "pre-bootstrap")],
-            jobEnv({ BUILDKITE_ENV_FILE: shellFile, BUILDKITE_ENV_JSON_FILE: jsonFile }),
+            jobEnv({ BUILDKITE_ENV_FILE: shellFile, BUILDKITE_ENV_JSON_FILE: jsonFile, ...extra }),
         );
         assertNoSecret(result);
         return result;
@@ -385,14 +391,104 @@ describe("agent hooks", { timeout: 120_000 }, () => {
                     );
                 }
                 await s3.delete("secrets", key);
-                assertRefused(
-                    await preBootstrap("kolibri", KOLIBRI),
-                    `cannot read this fleet's allow-list ${where} (see the aws error above)`,
+                const missing = await preBootstrap("kolibri", KOLIBRI);
+                assertRefused(missing, `cannot read this fleet's allow-list ${where} (see the s3 error above)`);
+                assert.ok(
+                    missing.stderr.includes(`s3: GET ${s3.endpoint}/secrets/${key}: HTTP 404 NoSuchKey\n`),
+                    missing.stderr,
                 );
             } finally {
                 await s3.put("secrets", key, content);
             }
             assert.equal((await preBootstrap("kolibri", KOLIBRI)).code, 0);
+        });
+
+        describe("on an instance: the instance role from IMDSv2, one curl GET, nothing written", () => {
+            let imds: ImdsFixture;
+            const realCurl = "/usr/bin/curl";
+            before(async () => {
+                imds = await ImdsFixture.start();
+                // curl and aws as loggers of their argv (then the real tools), to see what runs and with what arguments.
+                for (const [tool, real] of [
+                    ["curl", realCurl],
+                    ["aws", "/usr/bin/aws"],
+                ]) {
+                    const bin = path.join(m.bin, tool);
+                    fs.rmSync(bin, { force: true });
+                    fs.writeFileSync(bin, `#!/bin/bash\necho "${tool} $*" >>"$FAKE_LOG"\nexec ${real} "$@"\n`, {
+                        mode: 0o755,
+                    });
+                }
+            });
+            after(async () => {
+                await imds.stop();
+                for (const tool of ["curl", "aws"]) fs.rmSync(path.join(m.bin, tool), { force: true });
+                fs.symlinkSync("/usr/bin/aws", path.join(m.bin, "aws"));
+            });
+
+            it("admits a served job with the role's credentials, which no command line and no output carries", async () => {
+                m.clearCalls();
+                imds.requests.length = 0;
+                const result = await preBootstrapFiles(...jobFiles("kolibri", KOLIBRI), imds.env());
+                assert.equal(result.code, 0, result.stderr);
+                assert.deepEqual(imds.requests, [
+                    "PUT /latest/api/token",
+                    "GET /latest/meta-data/iam/security-credentials/",
+                    `GET /latest/meta-data/iam/security-credentials/${IMDS_CREDENTIALS.role}`,
+                ]);
+                const calls = m.calls();
+                assert.deepEqual(
+                    calls.filter((c) => !c.startsWith("curl ")),
+                    [],
+                    "pre-bootstrap runs no AWS CLI (its start is the ~2 s a job this avoids)",
+                );
+                const s3Gets = calls.filter((c) => c.includes("--aws-sigv4"));
+                assert.equal(s3Gets.length, 1, calls.join("\n"));
+                assert.match(s3Gets[0], /--aws-sigv4 aws:amz:us-east-1:s3 /);
+                for (const text of [calls.join("\n"), result.stdout, result.stderr]) {
+                    assert.ok(!text.includes(IMDS_CREDENTIALS.token), "the session token is visible");
+                    assert.ok(!text.includes(`${IMDS_CREDENTIALS.accessKeyId}:`), "the key pair is visible");
+                }
+            });
+
+            it("writes no file a concurrent job could rewrite: it runs with a TMPDIR nobody can write", async () => {
+                // The agent runs hooks and jobs as one user, buildkite-agent, with TMPDIR=/var/tmp (elastic-ci-stack
+                // v6.71.1 packer/linux/stack/conf/buildkite-agent/systemd/buildkite-agent.service): a temporary copy of
+                // the list there could be swapped by another job of the same instance between download and check.
+                const tmp = path.join(m.root, "no-tmp");
+                fs.mkdirSync(tmp, { recursive: true });
+                fs.chmodSync(tmp, 0o555);
+                try {
+                    const result = await preBootstrapFiles(...jobFiles("kolibri", KOLIBRI), {
+                        ...imds.env(),
+                        TMPDIR: tmp,
+                    });
+                    assert.equal(result.code, 0, result.stderr);
+                    assert.deepEqual(fs.readdirSync(tmp), []);
+                } finally {
+                    fs.chmodSync(tmp, 0o755);
+                }
+            });
+
+            it("refuses every job when the instance has no role, or IMDS does not answer", async () => {
+                const roleless = await ImdsFixture.start(null);
+                try {
+                    const result = await preBootstrapFiles(...jobFiles("kolibri", KOLIBRI), roleless.env());
+                    assertRefused(
+                        result,
+                        `cannot read this fleet's allow-list s3://secrets/${upload.allowlist.key} (see the s3 error above)`,
+                    );
+                    assert.match(result.stderr, /^s3: the instance has no role at http:\/\/127\.0\.0\.1:\d+$/m);
+                } finally {
+                    await roleless.stop();
+                }
+                const down = await preBootstrapFiles(...jobFiles("kolibri", KOLIBRI), {
+                    ...imds.env(),
+                    AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
+                });
+                assert.equal(down.code, REFUSED_JOB_EXIT_STATUS, down.stderr);
+                assert.match(down.stderr, /^s3: no IMDSv2 session token from /m);
+            });
         });
 
         it("refuses every job when S3 does not answer, or fleet.env does not say where the list is", async () => {

@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -127,6 +128,80 @@ export class S3Fixture {
             throw new Error(`${method} ${urlPath}: HTTP ${response.status} ${text}`);
         }
         return text;
+    }
+}
+
+/** The role credentials the fake IMDS hands out (S3RVER's: s3rver takes any signature made with its key id). */
+export const IMDS_CREDENTIALS = {
+    role: "ci-platform-linux-us-east-1-role",
+    accessKeyId: "S3RVER",
+    secretAccessKey: "S3RVER",
+    token: "IQoJb3JpZ2luX2VjEFAKE/session+token=",
+};
+
+/**
+ * A fake EC2 instance metadata service that speaks IMDSv2 only (AWS EC2 User Guide, "Use the Instance Metadata
+ * Service to access instance metadata"): PUT /latest/api/token with a TTL header gives a token; the role listing and
+ * the role's credentials answer 401 without that token. `role: null` is an instance with no role (404).
+ */
+export class ImdsFixture {
+    private constructor(
+        private readonly server: http.Server,
+        readonly endpoint: string,
+        /** Every request, `METHOD PATH`. */
+        readonly requests: string[],
+    ) {}
+
+    static async start(role: string | null = IMDS_CREDENTIALS.role): Promise<ImdsFixture> {
+        const token = "imds-token-0123";
+        const requests: string[] = [];
+        const server = http.createServer((req, res) => {
+            requests.push(`${req.method} ${req.url}`);
+            const reply = (status: number, body: string): void => {
+                res.writeHead(status, { "Content-Type": "text/plain" });
+                res.end(body);
+            };
+            if (req.url === "/latest/api/token") {
+                if (req.method !== "PUT" || req.headers["x-aws-ec2-metadata-token-ttl-seconds"] === undefined)
+                    return reply(400, "");
+                return reply(200, token);
+            }
+            if (req.headers["x-aws-ec2-metadata-token"] !== token) return reply(401, "");
+            const base = "/latest/meta-data/iam/security-credentials/";
+            if (role === null) return reply(404, "");
+            if (req.url === base) return reply(200, role);
+            if (req.url === `${base}${role}`)
+                return reply(
+                    200,
+                    JSON.stringify({
+                        Code: "Success",
+                        Type: "AWS-HMAC",
+                        AccessKeyId: IMDS_CREDENTIALS.accessKeyId,
+                        SecretAccessKey: IMDS_CREDENTIALS.secretAccessKey,
+                        Token: IMDS_CREDENTIALS.token,
+                        Expiration: "2099-01-01T00:00:00Z",
+                    }),
+                );
+            return reply(404, "");
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const address = server.address();
+        if (address === null || typeof address === "string") throw new Error("no port");
+        return new ImdsFixture(server, `http://127.0.0.1:${address.port}`, requests);
+    }
+
+    /** The hook's environment on an instance: no credentials in it, IMDS at this fixture. */
+    env(): NodeJS.ProcessEnv {
+        return {
+            AWS_ACCESS_KEY_ID: undefined,
+            AWS_SECRET_ACCESS_KEY: undefined,
+            AWS_EC2_METADATA_DISABLED: undefined,
+            AWS_EC2_METADATA_SERVICE_ENDPOINT: this.endpoint,
+        };
+    }
+
+    async stop(): Promise<void> {
+        await new Promise<void>((resolve) => this.server.close(() => resolve()));
     }
 }
 
