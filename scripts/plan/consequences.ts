@@ -188,7 +188,7 @@ export function consequencesOf(diff: PlanDiff, parents: ReadonlyMap<string, stri
             });
     }
     for (const [name, changes] of carriers) {
-        const objects = changes.map((c) => `${shortType(c.type)} ${c.name}`);
+        const objects = changes.map((c) => `${shortType(c.type)} ${c.name}`).sort();
         out.push({
             kind: "rotated",
             urn: changes[0].urn,
