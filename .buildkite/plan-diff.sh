@@ -18,10 +18,13 @@ buildkite-agent artifact download .plan-base.tar.gz . --step plan-base
 tar -xzf .plan-base.tar.gz -C "$work/base"
 
 echo "--- :package: Planning the base branch"
-# A base branch that cannot plan (older than the offline plan, or broken) is diffed as an empty stack.
+# A base branch that cannot plan (older than the offline plan, or broken) is diffed as an empty stack, and the base
+# file says so (`baseFailed`, scripts/plan.ts FailedBase): the comment then opens with "Not a diff", never green.
+base_failed=""
 if ! (cd "$work/base" && npm ci && npm run plan -- --json "$PWD/../base.json"); then
-  echo "The base branch has no working offline plan; diffing against an empty stack." >&2
-  echo '{"project":"ci-platform","stack":"prod","resources":[]}' > "$work/base.json"
+  base_failed="the offline plan of the base branch failed; see the job log"
+  echo "The base branch has no working offline plan; the diff says so and compares with an empty stack." >&2
+  printf '{"project":"ci-platform","stack":"prod","resources":[],"baseFailed":"%s"}\n' "$base_failed" > "$work/base.json"
 fi
 rm -rf "$work/base"
 
@@ -34,7 +37,11 @@ set -e
 
 if [[ -s "$work/plan.md" ]]; then
   style="info"
-  if [[ $status -ne 0 ]]; then style="error"; fi
+  if [[ $status -ne 0 ]]; then
+    style="error"
+  elif [[ -n $base_failed ]]; then
+    style="warning"
+  fi
   buildkite-agent annotate --style "$style" --context plan < "$work/plan.md"
 else
   printf 'The offline plan failed (exit code %s); see the job log.\n' "$status" \

@@ -27,7 +27,7 @@ import { Violation, formatViolation, hasMandatoryViolation, runPolicies } from "
 import { CliError, CliOption, CliSpec, oneLine, parseCli, readUserFile, usageOf, writeUserFile } from "./cli";
 import { captureProgram } from "./plan/capture";
 import { exitWhenFlushed } from "./plan/exit";
-import { diffPlans } from "./plan/diff";
+import { diffPlans, secretNamesOf } from "./plan/diff";
 import { PlanDocument } from "./plan/model";
 import {
     MarkdownSection,
@@ -127,7 +127,24 @@ export function configFileOf(options: Pick<PlanOptions, "stack" | "config">): st
     return file;
 }
 
-/** The base plan of `--diff`, or a one-line {@link CliError} that says how to make one. */
+/**
+ * What CI writes as the base of `--diff` when the base branch cannot be planned (.buildkite/plan-diff.sh, ci.yml):
+ * an empty plan with `baseFailed`, the reason. The diff then says first that it is not one.
+ */
+export interface FailedBase extends PlanDocument {
+    readonly baseFailed: string;
+}
+
+/** Why the base could not be planned, when the base file says it could not ({@link FailedBase}); else undefined. */
+export function baseFailureOf(base: PlanDocument): string | undefined {
+    const why = (base as Partial<FailedBase>).baseFailed;
+    return typeof why === "string" ? why || "no reason given" : undefined;
+}
+
+/**
+ * The base plan of `--diff` (a plan, or a {@link FailedBase}), or a one-line {@link CliError} that says how to make
+ * one.
+ */
 export function readBasePlan(file: string): PlanDocument {
     const text = readUserFile(
         file,
@@ -277,9 +294,11 @@ async function main(argv: string[]): Promise<number> {
     const violations = runPolicies(plan.resources);
     const overview = stepsOverview(run.stackConfig, run.outputs);
     if (base !== undefined) {
-        const diff = diffPlans(base, plan);
+        // The head stack file names the secrets whose versions changed (names only).
+        const diff = diffPlans(base, plan, undefined, secretNamesOf(run.stackConfig.config));
         const parents = new Map([...base.resources, ...plan.resources].map((r) => [r.urn, r.parent]));
-        process.stdout.write(renderDiffText(diff, parents) + "\n");
+        const baseFailed = baseFailureOf(base);
+        process.stdout.write(renderDiffText(diff, parents, { baseFailed }) + "\n");
         if (values.markdown)
             writeUserFile(
                 values.markdown,
@@ -287,6 +306,7 @@ async function main(argv: string[]): Promise<number> {
                     violations: violationLines(violations),
                     sections: diffDiagrams(base, plan),
                     parents,
+                    baseFailed,
                 }),
                 "--markdown",
             );

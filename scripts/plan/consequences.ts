@@ -173,12 +173,28 @@ export function consequencesOf(diff: PlanDiff, parents: ReadonlyMap<string, stri
     });
     for (const r of diff.removed.filter((x) => x.protect)) out.push(stops(r, "deletes"));
     for (const c of diff.replaced.filter((x) => x.protect)) out.push(stops(c, "replaces"));
-    for (const c of [...diff.updated, ...diff.replaced].filter((x) => (x.rotated ?? []).length > 0))
+    // A secret named in the stack file (diff.ts `rotatedSecrets`) once, with the objects that carry it; a path whose
+    // secrets have no name, by its resource as before.
+    const carriers = new Map<string, ResourceChange[]>();
+    for (const c of [...diff.updated, ...diff.replaced]) {
+        const named = c.rotatedSecrets ?? {};
+        for (const name of new Set(Object.values(named).flat())) carriers.set(name, [...(carriers.get(name) ?? []), c]);
+        const unnamed = (c.rotated ?? []).filter((p) => named[p] === undefined);
+        if (unnamed.length > 0)
+            out.push({
+                kind: "rotated",
+                urn: c.urn,
+                text: `${shortType(c.type)} ${c.name}: secret set again (${unnamed.join(", ")})`,
+            });
+    }
+    for (const [name, changes] of carriers) {
+        const objects = changes.map((c) => `${shortType(c.type)} ${c.name}`).sort();
         out.push({
             kind: "rotated",
-            urn: c.urn,
-            text: `${shortType(c.type)} ${c.name}: secret set again (${(c.rotated ?? []).join(", ")})`,
+            urn: changes[0].urn,
+            text: `${name} rotated (carried by ${objects.length <= 3 ? objects.join(", ") : `${objects.slice(0, 3).join(", ")} and ${objects.length - 3} more`})`,
         });
+    }
     const order = { protected: 0, instances: 1, rotated: 2 };
     return out.sort((a, b) => order[a.kind] - order[b.kind] || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
 }

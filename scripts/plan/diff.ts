@@ -112,13 +112,34 @@ export interface ResourceChange {
     readonly protect: boolean;
     /** Before and after values of the changed inputs that are short scalars (secrets stay "[secret]"). */
     readonly values: readonly { readonly path: string; readonly before: unknown; readonly after: unknown }[];
-    /** For changed multi-line texts (a pipeline's steps YAML): the lines only in the old and only in the new text. */
-    readonly lines: readonly { readonly path: string; readonly removed: string[]; readonly added: string[] }[];
+    /**
+     * For changed multi-line texts (a pipeline's steps YAML) and JSON documents held as strings (an IAM policy,
+     * pretty-printed first): a line diff of the old and new text, in hunks with one line of context.
+     */
+    readonly lines: readonly { readonly path: string; readonly hunks: readonly Hunk[] }[];
     /**
      * Paths among `paths` whose value is secret in both plans and carries another version of a stack secret (it was
      * set again: rotated). Shown by name only. Absent when there are none.
      */
     readonly rotated?: readonly string[];
+    /**
+     * Per path among `rotated`, the stack-file secrets set again there, by config path
+     * (`ci-platform:secrets.pipelines.app.env.TOKEN`): only where each new version replaced an old one and every new
+     * version has a name (see {@link diffPlans} `secretNames`). Absent when none is named.
+     */
+    readonly rotatedSecrets?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** One line of a line diff: kept (` `, context), removed (`-`) or added (`+`), indentation as it was. */
+export interface DiffLine {
+    readonly op: " " | "-" | "+";
+    readonly text: string;
+}
+
+/** A run of changed lines with their context, and its unified-diff header (`@@ -3,2 +3,3 @@`). */
+export interface Hunk {
+    readonly header: string;
+    readonly lines: readonly DiffLine[];
 }
 
 /** Everything that differs between two plans. */
@@ -141,12 +162,14 @@ export function stackNeutralUrn(urn: string): string {
 
 /**
  * Compares two plans. Pure, and the result is sorted by URN. `replaceOnChange`: the replace-on-change facts, by type
- * ({@link REPLACE_ON_CHANGE} unless a test asks what another provider version would do).
+ * ({@link REPLACE_ON_CHANGE} unless a test asks what another provider version would do). `secretNames`: the head
+ * stack file's secret versions by config path ({@link secretNamesOf}), to name the secrets set again.
  */
 export function diffPlans(
     base: PlanDocument,
     head: PlanDocument,
     replaceOnChange: Readonly<Record<string, readonly string[]>> = REPLACE_ON_CHANGE,
+    secretNames: ReadonlyMap<string, string> = new Map(),
 ): PlanDiff {
     const key = (r: PlanResource) => stackNeutralUrn(r.urn);
     const before = new Map(base.resources.map((r) => [key(r), r]));
@@ -212,11 +235,18 @@ export function diffPlans(
             return isShortScalar(before) && isShortScalar(after) ? [{ path: p, before, after }] : [];
         });
         const lines = paths.flatMap((p) => {
-            const before = valueAt(prev.inputs, p);
-            const after = valueAt(next.inputs, p);
+            const [before, after] = [valueAt(prev.inputs, p), valueAt(next.inputs, p)].map(asDocument);
             if (typeof before !== "string" || typeof after !== "string") return [];
             if (!before.includes("\n") && !after.includes("\n")) return [];
-            return [{ path: p, ...lineChanges(before, after) }];
+            return [{ path: p, hunks: lineDiff(before, after) }];
+        });
+        const named = rotated.flatMap((p) => {
+            const names = rotatedNames(
+                base.secretVersions?.[prev.urn]?.[p],
+                head.secretVersions?.[next.urn]?.[p],
+                secretNames,
+            );
+            return names.length === 0 ? [] : [[p, names] as const];
         });
         const change = {
             lines,
@@ -229,6 +259,7 @@ export function diffPlans(
             protect: prev.protect || next.protect,
             values,
             ...(rotated.length > 0 ? { rotated } : {}),
+            ...(named.length > 0 ? { rotatedSecrets: Object.fromEntries(named) } : {}),
         };
         (replaceReasons.length > 0 ? replaced : updated).push(change);
     }
@@ -312,20 +343,172 @@ export function identityField(xs: readonly unknown[], ys: readonly unknown[]): s
     );
 }
 
-/** Lines only in `before` and only in `after`, trimmed, in order (a multiset difference, not an alignment). */
-export function lineChanges(before: string, after: string): { removed: string[]; added: string[] } {
-    const only = (xs: string[], ys: string[]) => {
-        const counts = new Map<string, number>();
-        for (const y of ys) counts.set(y, (counts.get(y) ?? 0) + 1);
-        return xs.filter((x) => {
-            const n = counts.get(x) ?? 0;
-            if (n > 0) counts.set(x, n - 1);
-            return n === 0;
-        });
+/**
+ * The secrets set again at one input path, by config path: the versions new in the head (joined by "," as
+ * redact.ts `secretVersionsOf` writes them), named through `secretNames`, when as many old versions left (each new
+ * one replaced an old one) and every new one has a name; else none (a secret added or removed is not a rotation, and
+ * a version the head stack file does not hold cannot be named). Sorted.
+ */
+export function rotatedNames(
+    before: string | undefined,
+    after: string | undefined,
+    secretNames: ReadonlyMap<string, string>,
+): string[] {
+    if (before === undefined || after === undefined) return [];
+    const [old, next] = [before, after].map((v) => new Set(v.split(",")));
+    const gone = [...old].filter((v) => !next.has(v));
+    const fresh = [...next].filter((v) => !old.has(v));
+    const names = fresh.map((v) => secretNames.get(v));
+    if (fresh.length === 0 || gone.length !== fresh.length || names.some((n) => n === undefined)) return [];
+    return [...new Set(names as string[])].sort();
+}
+
+/**
+ * The secret versions (stack-file.ts `securePlaceholder`) in a stack's config, each with the config path of the
+ * `secure:` value it is the version of (`ci-platform:secrets.organization.gitCredentials`, list items as `[2]`).
+ * Names only: a version is a digest of the public ciphertext.
+ */
+export function secretNamesOf(config: Readonly<Record<string, string>>): Map<string, string> {
+    const out = new Map<string, string>();
+    const visit = (v: unknown, at: string): void => {
+        if (typeof v === "string")
+            for (const m of v.matchAll(/\[secret:([0-9a-f]{16})\]/g)) if (!out.has(m[1])) out.set(m[1], at);
+        if (Array.isArray(v)) v.forEach((x, i) => visit(x, `${at}[${i}]`));
+        else if (isObject(v)) for (const k of Object.keys(v)) visit(v[k], `${at}.${k}`);
     };
-    const a = before.split("\n").map((l) => l.trim());
-    const b = after.split("\n").map((l) => l.trim());
-    return { removed: only(a, b), added: only(b, a) };
+    for (const key of Object.keys(config).sort()) {
+        const text = config[key];
+        let value: unknown = text;
+        if (/^\s*[[{]/.test(text))
+            try {
+                value = JSON.parse(text);
+            } catch {
+                // Not JSON: the text itself.
+            }
+        visit(value, key);
+    }
+    return out;
+}
+
+/**
+ * A JSON document held as a string (an IAM policy, a key or bucket policy: one long line as the provider takes it)
+ * pretty-printed, two spaces, so that a line diff shows which statement changed; any other value as it is.
+ */
+export function asDocument(value: unknown): unknown {
+    if (typeof value !== "string" || !/^\s*[[{]/.test(value)) return value;
+    try {
+        const parsed: unknown = JSON.parse(value);
+        return parsed !== null && typeof parsed === "object" ? JSON.stringify(parsed, null, 2) : value;
+    } catch {
+        return value;
+    }
+}
+
+/** The lines of a text; a final newline ends the last line rather than starting an empty one. */
+const linesOf = (text: string) => (text === "" ? [] : text.replace(/\n$/, "").split("\n"));
+
+/**
+ * A line diff of two texts (Myers' O(ND) shortest edit script, after the common head and tail are set aside), as
+ * hunks with `context` unchanged lines around each change, indentation and order kept. Pure.
+ */
+export function lineDiff(before: string, after: string, context = 1): Hunk[] {
+    const a = linesOf(before);
+    const b = linesOf(after);
+    let head = 0;
+    while (head < a.length && head < b.length && a[head] === b[head]) head++;
+    let tail = 0;
+    while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail])
+        tail++;
+    const ops: DiffLine["op"][] = [
+        ...Array<DiffLine["op"]>(head).fill(" "),
+        ...editScript(a.slice(head, a.length - tail), b.slice(head, b.length - tail)),
+        ...Array<DiffLine["op"]>(tail).fill(" "),
+    ];
+    // Each op with the line it shows and its line numbers (1-based) in the old and the new text.
+    const rows: { op: DiffLine["op"]; text: string; x: number; y: number }[] = [];
+    let x = 0;
+    let y = 0;
+    for (const op of ops) {
+        rows.push({ op, text: op === "+" ? b[y] : a[x], x: x + 1, y: y + 1 });
+        if (op !== "+") x++;
+        if (op !== "-") y++;
+    }
+    const changed = rows.flatMap((r, i) => (r.op === " " ? [] : [i]));
+    const hunks: Hunk[] = [];
+    let i = 0;
+    while (i < changed.length) {
+        let j = i;
+        while (j + 1 < changed.length && changed[j + 1] - changed[j] <= 2 * context + 1) j++;
+        const from = Math.max(0, changed[i] - context);
+        const to = Math.min(rows.length - 1, changed[j] + context);
+        const slice = rows.slice(from, to + 1);
+        const count = (op: DiffLine["op"]) => slice.filter((r) => r.op !== op).length;
+        const [oldCount, newCount] = [count("+"), count("-")];
+        // Unified diff: a side with no lines names the line before the hunk.
+        const oldStart = oldCount === 0 ? slice[0].x - 1 : slice.find((r) => r.op !== "+")!.x;
+        const newStart = newCount === 0 ? slice[0].y - 1 : slice.find((r) => r.op !== "-")!.y;
+        hunks.push({
+            header: `@@ -${oldStart},${oldCount} +${newStart},${newCount} @@`,
+            lines: slice.map((r) => ({ op: r.op, text: r.text })),
+        });
+        i = j + 1;
+    }
+    return hunks;
+}
+
+/** Myers' shortest edit script from `a` to `b`: one op per line, ` ` kept, `-` removed, `+` added. */
+function editScript(a: readonly string[], b: readonly string[]): DiffLine["op"][] {
+    const n = a.length;
+    const m = b.length;
+    if (n === 0 || m === 0) return [...Array<DiffLine["op"]>(n).fill("-"), ...Array<DiffLine["op"]>(m).fill("+")];
+    const max = n + m;
+    const offset = max + 1;
+    const v = new Int32Array(2 * max + 3);
+    const trace: Int32Array[] = [];
+    let found = -1;
+    for (let d = 0; d <= max && found < 0; d++) {
+        trace.push(v.slice());
+        for (let k = -d; k <= d; k += 2) {
+            let x =
+                k === -d || (k !== d && v[offset + k - 1] < v[offset + k + 1])
+                    ? v[offset + k + 1]
+                    : v[offset + k - 1] + 1;
+            let y = x - k;
+            while (x < n && y < m && a[x] === b[y]) {
+                x++;
+                y++;
+            }
+            v[offset + k] = x;
+            if (x >= n && y >= m) {
+                found = d;
+                break;
+            }
+        }
+    }
+    const ops: DiffLine["op"][] = [];
+    let x = n;
+    let y = m;
+    for (let d = found; d > 0; d--) {
+        const w = trace[d];
+        const k = x - y;
+        const prevK = k === -d || (k !== d && w[offset + k - 1] < w[offset + k + 1]) ? k + 1 : k - 1;
+        const prevX = w[offset + prevK];
+        const prevY = prevX - prevK;
+        while (x > prevX && y > prevY) {
+            ops.push(" ");
+            x--;
+            y--;
+        }
+        ops.push(x === prevX ? "+" : "-");
+        x = prevX;
+        y = prevY;
+    }
+    while (x > 0 && y > 0) {
+        ops.push(" ");
+        x--;
+        y--;
+    }
+    return ops.reverse();
 }
 
 /** The value at a path written by {@link changedPaths}, or undefined. */

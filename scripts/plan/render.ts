@@ -1,6 +1,6 @@
-import { PlanDiff, ResourceChange } from "./diff";
+import { Hunk, PlanDiff, ResourceChange, lineDiff } from "./diff";
 import { consequencesOf, shortType } from "./consequences";
-import { PlanDocument, PlanResource, STACK_TYPE, isProvider } from "./model";
+import { PlanDocument, PlanResource, SECRET, STACK_TYPE, UNKNOWN, isProvider } from "./model";
 
 /*
  * Text renderings of a plan and of a plan diff: the terminal tree, and the markdown a pull request comment shows.
@@ -48,9 +48,70 @@ export function renderStepsBrief(lines: readonly string[]): string {
     return lines.length === 0 ? "" : ["", "Steps:", ...lines.map((l) => `  ${l}`)].join("\n");
 }
 
+/** The type whose created resources show their steps (a new pipeline's steps are its behaviour). */
+const PIPELINE_TYPE = "buildkite:Pipeline/pipeline:Pipeline";
+
+/** The most diff lines shown of one text (a steps diff, a policy's), updates and creates alike: the rest is counted. */
+export const LINE_CAP = { text: 12, markdown: 30 } as const;
+
+/** The most created pipelines whose steps are shown (a first plan creates hundreds): the rest are counted. */
+export const CREATED_STEPS_CAP = 20;
+
+/** A text's line diff, as a change carries it (diff.ts `ResourceChange.lines`). */
+type TextDiff = { readonly path: string; readonly hunks: readonly Hunk[] };
+
+/** A created pipeline's steps as one all-added hunk, or null for any other resource (or steps not known offline). */
+export function createdSteps(r: PlanResource): TextDiff | null {
+    const steps = r.inputs.steps;
+    if (r.type !== PIPELINE_TYPE || typeof steps !== "string" || steps === SECRET || steps === UNKNOWN) return null;
+    return { path: "steps", hunks: lineDiff("", steps) };
+}
+
+/** The created (not adopted) pipelines whose steps are shown, and how many more are not. */
+function createdWithSteps(diff: PlanDiff): { shown: Map<PlanResource, TextDiff>; more: number } {
+    const all = diff.added.flatMap((r) => {
+        const steps = imported(r) ? null : createdSteps(r);
+        return steps === null ? [] : [[r, steps] as const];
+    });
+    return { shown: new Map(all.slice(0, CREATED_STEPS_CAP)), more: Math.max(0, all.length - CREATED_STEPS_CAP) };
+}
+
+/**
+ * Hunks as unified-diff lines: each `@@` header, then ` ` (context), `-` or `+` and the line as it was, indentation
+ * kept; at most `cap` of those lines, then a count of the rest.
+ */
+export function hunkLines(hunks: readonly Hunk[], cap: number): string[] {
+    const out: string[] = [];
+    let shown = 0;
+    const total = hunks.reduce((n, h) => n + h.lines.length, 0);
+    for (const h of hunks) {
+        if (shown >= cap) break;
+        out.push(h.header);
+        for (const l of h.lines.slice(0, cap - shown)) out.push(`${l.op}${l.text}`);
+        shown += Math.min(h.lines.length, cap - shown);
+    }
+    if (total > shown) out.push(`… ${total - shown} more line(s)`);
+    return out;
+}
+
+/** What a diff whose base could not be planned says first: it compares with an empty stack. */
+const baseFailedText = (why: string) =>
+    `the base branch could not be planned (${why}), so this compares with an empty stack: every resource shows as a create, and nothing below is what the change does`;
+
+/** What the text diff shows besides the diff. */
+export interface DiffTextOptions {
+    /** Why the base could not be planned, when it could not (the diff is then against an empty stack). */
+    readonly baseFailed?: string;
+}
+
 /** The diff for a terminal: the consequences, then one line a resource, changed paths beside updates. */
-export function renderDiffText(diff: PlanDiff, parents: ReadonlyMap<string, string | null> = new Map()): string {
+export function renderDiffText(
+    diff: PlanDiff,
+    parents: ReadonlyMap<string, string | null> = new Map(),
+    options: DiffTextOptions = {},
+): string {
     const lines: string[] = [];
+    if (options.baseFailed !== undefined) lines.push(`! NOT A DIFF: ${baseFailedText(options.baseFailed)}.`, "");
     // What the change does beyond its resource lines comes first (consequences.ts).
     const consequences = consequencesOf(diff, parents);
     if (consequences.length > 0) lines.push("Consequences:", ...consequences.map((c) => `  ! ${c.text}`), "");
@@ -62,25 +123,26 @@ export function renderDiffText(diff: PlanDiff, parents: ReadonlyMap<string, stri
         if (c.previousUrn !== undefined) shown.set("urn", `renamed from ${urnName(c.previousUrn)}`);
         return `${c.type}  ${c.name}: ${c.paths.map((p) => shown.get(p) ?? p).join(", ")}`;
     };
+    const textLines = (texts: readonly TextDiff[]) => {
+        for (const l of texts) {
+            lines.push(`      ${l.path}:`);
+            for (const x of hunkLines(l.hunks, LINE_CAP.text)) lines.push(`        ${x}`);
+        }
+    };
     // An adopted resource (`ci-platform:adopt`) is read into the state, not created: `=` as `pulumi preview` shows it.
-    for (const r of diff.added)
+    const created = createdWithSteps(diff);
+    for (const r of diff.added) {
         lines.push(
             r.importId ? `= import   ${r.type}  ${r.name}  (id ${r.importId})` : `+ create   ${r.type}  ${r.name}`,
         );
+        const steps = created.shown.get(r);
+        if (steps) textLines([steps]);
+    }
+    if (created.more > 0) lines.push(`  (the steps of ${created.more} more new pipeline(s) are not shown)`);
     for (const c of diff.replaced) lines.push(`+-replace  ${change(c)}${c.protect ? "  [PROTECTED]" : ""}`);
-    const textLines = (c: ResourceChange) => {
-        for (const l of c.lines) {
-            const counted = new Map<string, number>();
-            for (const x of [...l.removed.map((r) => `- ${r}`), ...l.added.map((a) => `+ ${a}`)])
-                counted.set(x, (counted.get(x) ?? 0) + 1);
-            const shown = [...counted].map(([x, n]) => (n > 1 ? `${x}  (×${n})` : x));
-            for (const x of shown.slice(0, 12)) lines.push(`      ${l.path}: ${x}`);
-            if (shown.length > 12) lines.push(`      ${l.path}: … ${shown.length - 12} more changed line(s)`);
-        }
-    };
     for (const c of diff.updated) {
         lines.push(`~ update   ${change(c)}`);
-        textLines(c);
+        textLines(c.lines);
     }
     for (const r of diff.removed)
         lines.push(
@@ -131,20 +193,21 @@ export interface DiffMarkdownOptions {
     readonly parents?: ReadonlyMap<string, string | null>;
     /** The most characters the markdown may have ({@link COMMENT_BUDGET}); detail is cut from the bottom. */
     readonly budget?: number;
+    /** Why the base could not be planned, when it could not: the comment's first lines say so, and nothing is green. */
+    readonly baseFailed?: string;
 }
 
 const changeLine = (kind: string, type: string, name: string, rest = "") =>
     `- **${kind}** ${code(name)} (${shortType(type)})${rest}`;
 
-/** The line diffs of a change's multi-line texts (a pipeline's steps), as fenced `diff` blocks. */
-function lineDiffBlocks(c: ResourceChange): string[] {
+/** Line diffs of texts (a pipeline's steps, a policy document) as fenced `diff` blocks in a list item. */
+function lineDiffBlocks(texts: readonly TextDiff[]): string[] {
     const fenceFree = (x: string) => x.replace(/`{3,}/g, "'''");
-    return c.lines.flatMap((l) => [
+    return texts.flatMap((l) => [
         "",
         `  ${code(l.path)}:`,
         "  ```diff",
-        ...l.removed.map((x) => `  - ${fenceFree(x)}`),
-        ...l.added.map((x) => `  + ${fenceFree(x)}`),
+        ...hunkLines(l.hunks, LINE_CAP.markdown).map((x) => `  ${fenceFree(x)}`),
         "  ```",
     ]);
 }
@@ -184,6 +247,7 @@ export function renderDiffMarkdown(
     const verdict = [
         `## ci-platform plan: stack ${code(stack)}`,
         "",
+        ...(options.baseFailed === undefined ? [] : [`:x: **Not a diff:** ${baseFailedText(options.baseFailed)}.`, ""]),
         violations.length === 0
             ? "**Policy pack:** no violations."
             : `**Policy pack:** ${violations.length} violation(s):`,
@@ -214,13 +278,20 @@ export function renderDiffMarkdown(
             : `**${s.create}** to create, **${s.update}** to update, **${s.replace}** to replace, **${s.delete}** to delete${s.import > 0 ? `, **${s.import}** to import (adopted, not created)` : ""}.`,
         "",
     );
+    const created = createdWithSteps(diff);
     const real: string[] = [
         ...diff.added
             .filter(imported)
             .map((r) =>
                 changeLine("import", r.type, r.name, ` from id ${code(r.importId ?? "")} (adopted, not created)`),
             ),
-        ...diff.added.filter((r) => !imported(r)).map((r) => changeLine("create", r.type, r.name)),
+        ...diff.added
+            .filter((r) => !imported(r))
+            .flatMap((r) => {
+                const steps = created.shown.get(r);
+                return [changeLine("create", r.type, r.name), ...(steps ? [...lineDiffBlocks([steps]), ""] : [])];
+            }),
+        ...(created.more > 0 ? [`- _the steps of ${created.more} more new pipeline(s) are not shown_`] : []),
         ...diff.removed.map((r) =>
             changeLine(
                 "delete",
@@ -235,7 +306,7 @@ export function renderDiffMarkdown(
     ];
     const updates = diff.updated.flatMap((c) => [
         changeLine("update", c.type, c.name, `: ${changeDetail(c)}`),
-        ...lineDiffBlocks(c),
+        ...lineDiffBlocks(c.lines),
     ]);
     const detail: string[] = [];
     if (real.length > 0) detail.push("### Creates, deletes and replacements", "", ...real, "");

@@ -163,7 +163,8 @@ describe("the PR comment reads top-down", () => {
 
     it("shows before → after values and the steps' changed lines", () => {
         assert.match(md, /- \*\*update\*\* `app-pipeline` \(buildkite Pipeline\): `name` `"App"` → `"App!"`, `steps`/);
-        assert.match(md, /```diff\n {2}\+ - trigger: new\n {2}```/);
+        // A real line diff: a hunk header, one line of context, the added line with its indentation.
+        assert.match(md, /```diff\n {2}@@ -3,1 \+3,2 @@\n {2} {5}command: make\n {2}\+ {2}- trigger: new\n {2}```/);
     });
 
     it("uses short type names throughout", () => {

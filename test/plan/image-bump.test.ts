@@ -46,7 +46,7 @@ describe("images:bump then plan --diff", () => {
         ]);
         assert.match(
             stdout,
-            new RegExp(`\\+ image: .*buildkite-test:py3\\.11-${after["buildkite-test"].replace(/\./g, "\\.")}`),
+            new RegExp(`\\+ *image: .*buildkite-test:py3\\.11-${after["buildkite-test"].replace(/\./g, "\\.")}`),
         );
     });
 });

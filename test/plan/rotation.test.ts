@@ -145,6 +145,12 @@ describe("npm run plan --diff: rotating a secret of the prod stack file", () => 
         ]);
         assert.match(diff.stdout, /\n0 to create, 4 to update, 0 to replace, 0 to delete\n/);
         assert.equal((markdown.match(/\(secret set again\)/g) ?? []).length, 4);
+        // The consequence names the secret by its config path, once, not the S3 objects one by one.
+        assert.match(
+            diff.stdout,
+            /^Consequences:\n {2}! ci-platform:secrets\.organization\.gitCredentials rotated \(carried by aws s3 BucketObjectv2 secrets-ap-southeast-1-secret-git-credentials, .* and 1 more\)\n\n/,
+        );
+        assert.match(markdown, /- :key: ci-platform:secrets\.organization\.gitCredentials rotated/);
     });
 
     it("shows neither ciphertext nor any digest of it in the printed diff or the markdown", () => {
