@@ -91,7 +91,10 @@ export async function runImport(argv: readonly string[], io: ImportIo): Promise<
     if (!/^[a-z0-9][a-z0-9-]*$/.test(org)) return usage(`--org ${org} is not a Buildkite organisation slug`);
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) return usage(`--stack ${stack} is not a stack name`);
     const token = io.env.BUILDKITE_API_TOKEN;
-    if (!token) return usage("set BUILDKITE_API_TOKEN to an API access token with read_pipelines, read_clusters and read_teams (write_pipelines shows webhook URLs)");
+    if (!token)
+        return usage(
+            "set BUILDKITE_API_TOKEN to an API access token with read_pipelines, read_clusters and read_teams (write_pipelines shows webhook URLs)",
+        );
     const progress = (line: string) => io.stderr(`${line}\n`);
 
     const buildkite = new RestClient({

@@ -127,7 +127,10 @@ export function mapOrganization(input: MapInput): Mapped {
         }
         usedClusterFragments.add(logical);
         if (name !== cluster.name)
-            note(subject, `declared as "${name}" (the schema's cluster names); the first \`pulumi up\` renames it in place`);
+            note(
+                subject,
+                `declared as "${name}" (the schema's cluster names); the first \`pulumi up\` renames it in place`,
+            );
         clusters.push(entry);
         adopt.push({ resource: logical, id: cluster.graphql_id });
         clusterById.set(cluster.id, {
@@ -161,7 +164,10 @@ export function mapOrganization(input: MapInput): Mapped {
                 continue;
             }
             if (queue.hosted_agents)
-                note(subject, "a Buildkite hosted queue: its hosted-agent settings are not in the schema and are kept as they are");
+                note(
+                    subject,
+                    "a Buildkite hosted queue: its hosted-agent settings are not in the schema and are kept as they are",
+                );
             if (queue.description)
                 note(
                     subject,
@@ -172,8 +178,14 @@ export function mapOrganization(input: MapInput): Mapped {
             queueCount++;
             // terraform-provider-buildkite v1.32.0 (and v1.38.0) buildkite/resource_cluster_queue.go ImportState: the
             // id is "<queue GraphQL id>,<cluster UUID>"; the REST cluster's `id` is its UUID (clusters.md).
-            adopt.push({ resource: clusterQueueName(cluster.name, queue.key), id: `${queue.graphql_id},${cluster.uuid}` });
-            note(subject, "declared as a static fleet; the first `pulumi up` creates a cluster agent token for it (existing tokens stay)");
+            adopt.push({
+                resource: clusterQueueName(cluster.name, queue.key),
+                id: `${queue.graphql_id},${cluster.uuid}`,
+            });
+            note(
+                subject,
+                "declared as a static fleet; the first `pulumi up` creates a cluster agent token for it (existing tokens stay)",
+            );
         }
     }
 
@@ -202,11 +214,17 @@ export function mapOrganization(input: MapInput): Mapped {
         teams.push(entry);
         teamNameById.set(team.id, team.name);
         adopt.push({ resource: logical, id: team.graphql_id });
-        note(subject, "its default member role is not in the REST API: declared as MEMBER (the schema's default); check it");
+        note(
+            subject,
+            "its default member role is not in the REST API: declared as MEMBER (the schema's default); check it",
+        );
     }
     if (teams.length === 0) {
         teams.push({ name: "engineering", description: "Owns the pipelines" });
-        note("organisation", 'no team could be read: declared a new team "engineering", which the first `pulumi up` creates');
+        note(
+            "organisation",
+            'no team could be read: declared a new team "engineering", which the first `pulumi up` creates',
+        );
     }
 
     // Each pipeline's team access (teams/pipelines.md gives the pipeline's UUID and the level).
@@ -217,7 +235,10 @@ export function mapOrganization(input: MapInput): Mapped {
         for (const grant of team.pipelines) {
             const access = grant.access_level.toUpperCase() as (typeof ACCESS)[number];
             if (!ACCESS.includes(access)) continue;
-            accessByPipeline.set(grant.pipeline_id, [...(accessByPipeline.get(grant.pipeline_id) ?? []), { team: name, access }]);
+            accessByPipeline.set(grant.pipeline_id, [
+                ...(accessByPipeline.get(grant.pipeline_id) ?? []),
+                { team: name, access },
+            ]);
         }
     }
 
@@ -233,7 +254,9 @@ export function mapOrganization(input: MapInput): Mapped {
         }
         const repo = githubRepository(pipeline.repository);
         if (!repo) {
-            skip(`its repository ${pipeline.repository} is not on GitHub, and the schema declares GitHub repositories only`);
+            skip(
+                `its repository ${pipeline.repository} is not on GitHub, and the schema declares GitHub repositories only`,
+            );
             continue;
         }
         if (pipeline.provider && pipeline.provider.id !== "github") {
@@ -260,7 +283,11 @@ export function mapOrganization(input: MapInput): Mapped {
             if (IGNORED_SETTINGS.has(key) || value === null || value === undefined) continue;
             const ours = camel(key);
             if (SETTING_KEYS.includes(ours)) settings[ours] = value;
-            else note(subject, `provider setting \`${key}\` is not in the schema; the first \`pulumi up\` leaves it to the provider's default`);
+            else
+                note(
+                    subject,
+                    `provider setting \`${key}\` is not in the schema; the first \`pulumi up\` leaves it to the provider's default`,
+                );
         }
         // Team access: the strongest grant owns the pipeline (`team`, the provider's default_team_id); the program
         // declares each other grant as a new object, which would collide with the live one, so those are reported.
@@ -268,7 +295,10 @@ export function mapOrganization(input: MapInput): Mapped {
             (a, b) => ACCESS.indexOf(b.access) - ACCESS.indexOf(a.access) || (a.team < b.team ? -1 : 1),
         );
         for (const other of grants.slice(1))
-            note(subject, `team ${other.team} has ${other.access} access: left as it is, not declared (the REST API gives no id to import the grant by)`);
+            note(
+                subject,
+                `team ${other.team} has ${other.access} access: left as it is, not declared (the REST API gives no id to import the grant by)`,
+            );
         // Schedules.
         const schedules: Record<string, unknown>[] = [];
         const scheduleNames = new Set<string>();
@@ -284,13 +314,19 @@ export function mapOrganization(input: MapInput): Mapped {
             const parsed = scheduleSchema.safeParse(entry);
             const logical = `${pipeline.slug}-schedule-${nameFragment(label)}`;
             if (!parsed.success || scheduleNames.has(logical)) {
-                note(subject, `schedule "${label}" not declared: ${parsed.success ? "another schedule's label gives the same resource name" : zodProblem(parsed.error)}`);
+                note(
+                    subject,
+                    `schedule "${label}" not declared: ${parsed.success ? "another schedule's label gives the same resource name" : zodProblem(parsed.error)}`,
+                );
                 continue;
             }
             scheduleNames.add(logical);
             const envNames = Object.keys(schedule.env ?? {});
             if (envNames.length > 0)
-                note(subject, `schedule "${label}" sets env ${envNames.join(", ")}: values not copied (they may be secrets); add the non-secret ones under its \`env\``);
+                note(
+                    subject,
+                    `schedule "${label}" sets env ${envNames.join(", ")}: values not copied (they may be secrets); add the non-secret ones under its \`env\``,
+                );
             schedules.push(entry);
             adopt.push({ resource: logical, id: schedule.graphql_id });
             scheduleCount++;
@@ -308,11 +344,20 @@ export function mapOrganization(input: MapInput): Mapped {
             adopt.push({ resource: `${pipeline.slug}-webhook`, id: `${repo.repository.split("/")[1]}/${hook.id}` });
             webhookCount++;
         } else if (hooks === undefined)
-            note(subject, "GitHub was not read (no GITHUB_TOKEN): declared with `webhook: none`; set `webhook: github` and add its adopt entry by hand, or import again with GITHUB_TOKEN");
+            note(
+                subject,
+                "GitHub was not read (no GITHUB_TOKEN): declared with `webhook: none`; set `webhook: github` and add its adopt entry by hand, or import again with GITHUB_TOKEN",
+            );
         else if (!webhookUrl)
-            note(subject, "the Buildkite token cannot see the pipeline's webhook URL (it needs write_pipelines): declared with `webhook: none`");
+            note(
+                subject,
+                "the Buildkite token cannot see the pipeline's webhook URL (it needs write_pipelines): declared with `webhook: none`",
+            );
         else
-            note(subject, `no webhook of ${repo.repository} delivers to this pipeline: declared with \`webhook: none\` (set \`github-app\` if it builds through the Buildkite GitHub App)`);
+            note(
+                subject,
+                `no webhook of ${repo.repository} delivers to this pipeline: declared with \`webhook: none\` (set \`github-app\` if it builds through the Buildkite GitHub App)`,
+            );
 
         const entry = defined({
             slug: pipeline.slug,
@@ -359,7 +404,8 @@ export function mapOrganization(input: MapInput): Mapped {
         "ci-platform:images": input.images.map((i) => ({ name: i.name, variants: [...i.variants] })),
         "ci-platform:adopt": adopt,
     };
-    if (clusters.length === 0) note("organisation", "no cluster could be declared: the stack file does not plan until one is");
+    if (clusters.length === 0)
+        note("organisation", "no cluster could be declared: the stack file does not plan until one is");
     return {
         config,
         adopt,
@@ -383,7 +429,8 @@ function reportPipeline(pipeline: BkPipeline, subject: string, note: (subject: s
             subject,
             `stored steps (${steps.steps} step(s), ${steps.lines} line(s) of YAML) not expressible: ${steps.why}. The first \`pulumi up\` replaces them with the program's upload step: move them into the repository's .buildkite/pipeline.yml first`,
         );
-    else if (steps.kind === "none") note(subject, "stores no steps; the first `pulumi up` stores the program's upload step");
+    else if (steps.kind === "none")
+        note(subject, "stores no steps; the first `pulumi up` stores the program's upload step");
     const envNames = Object.keys(pipeline.env ?? {});
     if (envNames.length > 0)
         note(
@@ -392,13 +439,25 @@ function reportPipeline(pipeline: BkPipeline, subject: string, note: (subject: s
         );
     const tags = (pipeline.tags ?? []).filter((t) => !t.startsWith("repo:"));
     if (tags.length > 0)
-        note(subject, `tags ${tags.join(", ")} are not in the schema; the first \`pulumi up\` sets the program's (\`repo:<owner/name>\`)`);
+        note(
+            subject,
+            `tags ${tags.join(", ")} are not in the schema; the first \`pulumi up\` sets the program's (\`repo:<owner/name>\`)`,
+        );
     if (pipeline.skip_queued_branch_builds_filter)
-        note(subject, "its skip-intermediate-builds branch filter is not in the schema; the first `pulumi up` clears it");
+        note(
+            subject,
+            "its skip-intermediate-builds branch filter is not in the schema; the first `pulumi up` clears it",
+        );
     if (pipeline.cancel_running_branch_builds_filter)
-        note(subject, "its cancel-intermediate-builds branch filter is not in the schema; the first `pulumi up` clears it");
+        note(
+            subject,
+            "its cancel-intermediate-builds branch filter is not in the schema; the first `pulumi up` clears it",
+        );
     if (pipeline.visibility === "public")
-        note(subject, "the pipeline is public in Buildkite; the schema has no visibility setting, so it stays as it is");
+        note(
+            subject,
+            "the pipeline is public in Buildkite; the schema has no visibility setting, so it stays as it is",
+        );
 }
 
 function mostCommon(values: readonly string[]): string | undefined {

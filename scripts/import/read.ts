@@ -127,12 +127,17 @@ export async function readBuildkite(
     progress(`Buildkite: ${clusters.length} clusters; reading teams`);
     const teams = [];
     for (const team of await client.list<BkTeam>(`${base}/teams`))
-        teams.push({ ...team, pipelines: await client.list<BkTeamPipeline>(`${base}/teams/${seg(team.id)}/pipelines`) });
+        teams.push({
+            ...team,
+            pipelines: await client.list<BkTeamPipeline>(`${base}/teams/${seg(team.id)}/pipelines`),
+        });
     progress(`Buildkite: ${teams.length} teams; reading schedules`);
     const schedules: Record<string, BkSchedule[]> = {};
     for (const pipeline of pipelines)
         if (!pipeline.archived_at)
-            schedules[pipeline.slug] = await client.list<BkSchedule>(`${base}/pipelines/${seg(pipeline.slug)}/schedules`);
+            schedules[pipeline.slug] = await client.list<BkSchedule>(
+                `${base}/pipelines/${seg(pipeline.slug)}/schedules`,
+            );
     return { pipelines, clusters, teams, schedules };
 }
 

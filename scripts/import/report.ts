@@ -21,7 +21,8 @@ export function stackFileText(mapped: Mapped, organization: string, stack: strin
 /** The report: counts, then each subject's items, in the order read. */
 export function reportText(mapped: Mapped, organization: string): string {
     const bySubject = new Map<string, string[]>();
-    for (const item of mapped.report) bySubject.set(item.subject, [...(bySubject.get(item.subject) ?? []), item.message]);
+    for (const item of mapped.report)
+        bySubject.set(item.subject, [...(bySubject.get(item.subject) ?? []), item.message]);
     const counts = Object.entries(mapped.counts)
         .map(([kind, n]) => `${n} ${kind}`)
         .join(", ");
@@ -35,6 +36,11 @@ export function reportText(mapped: Mapped, organization: string): string {
         "",
         ...(bySubject.size === 0
             ? ["Nothing: the stack file says all of it."]
-            : [...bySubject].flatMap(([subject, messages]) => [`## ${subject}`, "", ...messages.map((m) => `- ${m}`), ""])),
+            : [...bySubject].flatMap(([subject, messages]) => [
+                  `## ${subject}`,
+                  "",
+                  ...messages.map((m) => `- ${m}`),
+                  "",
+              ])),
     ].join("\n");
 }

@@ -55,7 +55,12 @@ export function classifyStoredSteps(
         try {
             doc = parse(configuration);
         } catch (e) {
-            return { kind: "custom", steps: 0, lines, why: `its YAML does not parse (${(e as Error).message.split("\n")[0]})` };
+            return {
+                kind: "custom",
+                steps: 0,
+                lines,
+                why: `its YAML does not parse (${(e as Error).message.split("\n")[0]})`,
+            };
         }
         if (Array.isArray(doc)) steps = doc;
         else if (doc !== null && typeof doc === "object") {
