@@ -84,7 +84,8 @@ function defined<T extends Record<string, unknown>>(o: T): T {
 }
 
 /** Provider settings as the schema names them: the REST API's snake_case keys (pipelines.md, "provider.settings"). */
-const SETTING_KEYS = Object.keys(providerSettingsSchema.shape);
+const SETTING_SCHEMAS: Readonly<Record<string, { safeParse(value: unknown): { success: boolean } }>> =
+    providerSettingsSchema.shape;
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 /** Settings the REST API returns that say nothing the config declares (the repository is declared already). */
 const IGNORED_SETTINGS = new Set(["repository"]);
@@ -282,12 +283,18 @@ export function mapOrganization(input: MapInput): Mapped {
         for (const [key, value] of Object.entries(pipeline.provider?.settings ?? {})) {
             if (IGNORED_SETTINGS.has(key) || value === null || value === undefined) continue;
             const ours = camel(key);
-            if (SETTING_KEYS.includes(ours)) settings[ours] = value;
-            else
+            const schema = SETTING_SCHEMAS[ours];
+            if (schema === undefined)
                 note(
                     subject,
-                    `provider setting \`${key}\` is not in the schema; the first \`pulumi up\` leaves it to the provider's default`,
+                    `provider setting \`${key}\` is not in the schema and not managed by the program; check it after the first \`pulumi up\``,
                 );
+            else if (!schema.safeParse(value).success)
+                note(
+                    subject,
+                    `provider setting \`${key}\`: ${JSON.stringify(value)} is not a value the schema takes; declared with the schema's default`,
+                );
+            else settings[ours] = value;
         }
         // Team access: the strongest grant owns the pipeline (`team`, the provider's default_team_id); the program
         // declares each other grant as a new object, which would collide with the live one, so those are reported.
@@ -299,6 +306,15 @@ export function mapOrganization(input: MapInput): Mapped {
                 subject,
                 `team ${other.team} has ${other.access} access: left as it is, not declared (the REST API gives no id to import the grant by)`,
             );
+        // The owner is the provider's default_team_id, which an import leaves empty in the state: the first update then
+        // attaches the team with MANAGE_BUILD_AND_READ (terraform-provider-buildkite v1.32.0 buildkite/
+        // resource_pipeline.go Update: a planned default_team_id other than the state's calls createTeamPipeline).
+        note(
+            subject,
+            grants[0]
+                ? `owned by team ${grants[0].team} (its strongest grant, ${grants[0].access}): after the import the provider's state has no default team, so the first \`pulumi up\` attaches ${grants[0].team} again with MANAGE_BUILD_AND_READ; Buildkite may refuse the existing grant, see README "Adopting an existing organisation"`
+                : `no declared team has access: the first \`pulumi up\` gives the stack's first team MANAGE_BUILD_AND_READ access`,
+        );
         // Schedules.
         const schedules: Record<string, unknown>[] = [];
         const scheduleNames = new Set<string>();
