@@ -1,5 +1,5 @@
 import { clusterQueueName } from "../../components/agents/naming";
-import { nameFragment } from "../../components/buildkite/pipeline-settings";
+import { GITHUB_WEBHOOK_EVENTS, nameFragment } from "../../components/buildkite/pipeline-settings";
 import { AdoptEntry } from "../../components/config/adopt";
 import {
     clusterSchema,
@@ -359,6 +359,23 @@ export function mapOrganization(input: MapInput): Mapped {
             // @pulumi/github 6.15.0 repositoryWebhook.d.ts "Import": `<repository name>/<hook id>`.
             adopt.push({ resource: `${pipeline.slug}-webhook`, id: `${repo.repository.split("/")[1]}/${hook.id}` });
             webhookCount++;
+            // The program declares the hook's events, JSON payloads and active flag (components/buildkite/pipeline.ts).
+            const events = [...(hook.events ?? [])].sort();
+            const ours = [...GITHUB_WEBHOOK_EVENTS].sort();
+            const changes = [
+                ...(events.join() !== ours.join()
+                    ? [`events ${events.join(", ") || "none"} → ${ours.join(", ")}`]
+                    : []),
+                ...(hook.config?.content_type !== "json"
+                    ? [`content type ${hook.config?.content_type ?? "unset"} → json`]
+                    : []),
+                ...(hook.active === false ? ["inactive → active"] : []),
+            ];
+            if (changes.length > 0)
+                note(
+                    subject,
+                    `its GitHub webhook (${hook.id}) is updated on the first \`pulumi up\`: ${changes.join("; ")}`,
+                );
         } else if (hooks === undefined)
             note(
                 subject,

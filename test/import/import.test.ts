@@ -114,6 +114,11 @@ describe("npm run import against a fake Buildkite and GitHub", { timeout: 120_00
         assert.match(reportText, /## pipeline old\n\n- not declared: archived/);
         assert.match(reportText, /## pipeline api\n\n(- .*\n)*- pipeline env DEPLOY_TOKEN, REGION: values not copied/);
         assert.match(reportText, /provider setting `build_pull_request_labels_changed` is not in the schema/);
+        // The live hook delivers push and pull_request; the program declares its own events: said before the up.
+        assert.match(
+            reportText,
+            /## pipeline api\n\n(- .*\n)*- its GitHub webhook \(2003\) is updated on the first `pulumi up`: events pull_request, push → /,
+        );
         // The single-upload forms (a `steps:` document, a bare list of one string) are our default: not reported.
         assert.doesNotMatch(reportText, /## pipeline (api|docs)\n\n(- .*\n)*- stored steps/);
     });
