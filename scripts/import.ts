@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { AWS_REGION_NAMES } from "../components/config/regions";
 import { parseVersionRecordsText, VERSIONS_FILE } from "../components/images/versions";
 import { CliError, CliOption, CliSpec, oneLine, parseCli, usageOf, writeUserFile } from "./cli";
 import { githubRepository, mapOrganization } from "./import/map";
@@ -90,6 +91,9 @@ export async function runImport(argv: readonly string[], io: ImportIo): Promise<
     if (!org || !out) return usage("give --org SLUG and --out DIR");
     if (!/^[a-z0-9][a-z0-9-]*$/.test(org)) return usage(`--org ${org} is not a Buildkite organisation slug`);
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) return usage(`--stack ${stack} is not a stack name`);
+    const homeRegion = cli.values["home-region"] ?? "us-east-1";
+    if (!(AWS_REGION_NAMES as readonly string[]).includes(homeRegion))
+        return usage(`--home-region ${homeRegion} is not an AWS region name (for example us-east-1)`);
     const token = io.env.BUILDKITE_API_TOKEN;
     if (!token)
         return usage(
@@ -132,7 +136,7 @@ export async function runImport(argv: readonly string[], io: ImportIo): Promise<
         organization: org,
         snapshot: { ...live, hooks },
         images: pinnedImages(),
-        homeRegion: cli.values["home-region"] ?? "us-east-1",
+        homeRegion,
         elasticStackVersion: ELASTIC_STACK_VERSION,
     });
     try {

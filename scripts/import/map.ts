@@ -278,6 +278,13 @@ export function mapOrganization(input: MapInput): Mapped {
             skip(`its cluster ${cluster.name} has no declared queue for its steps to run on`);
             continue;
         }
+        // What this pipeline adds to the adopt list and the report, kept until its entry passes the schema: an adopt
+        // entry for a schedule or webhook of an undeclared pipeline would name nothing the program declares.
+        const pending: AdoptEntry[] = [];
+        const notes: string[] = [];
+        const later = (message: string) => notes.push(message);
+        let schedulesHere = 0;
+        let webhooksHere = 0;
         // Provider settings: the schema's keys, the rest reported.
         const settings: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(pipeline.provider?.settings ?? {})) {
@@ -285,13 +292,11 @@ export function mapOrganization(input: MapInput): Mapped {
             const ours = camel(key);
             const schema = SETTING_SCHEMAS[ours];
             if (schema === undefined)
-                note(
-                    subject,
+                later(
                     `provider setting \`${key}\` is not in the schema and not managed by the program; check it after the first \`pulumi up\``,
                 );
             else if (!schema.safeParse(value).success)
-                note(
-                    subject,
+                later(
                     `provider setting \`${key}\`: ${JSON.stringify(value)} is not a value the schema takes; declared with the schema's default`,
                 );
             else settings[ours] = value;
@@ -302,15 +307,13 @@ export function mapOrganization(input: MapInput): Mapped {
             (a, b) => ACCESS.indexOf(b.access) - ACCESS.indexOf(a.access) || (a.team < b.team ? -1 : 1),
         );
         for (const other of grants.slice(1))
-            note(
-                subject,
+            later(
                 `team ${other.team} has ${other.access} access: left as it is, not declared (the REST API gives no id to import the grant by)`,
             );
         // The owner is the provider's default_team_id, which an import leaves empty in the state: the first update then
         // attaches the team with MANAGE_BUILD_AND_READ (terraform-provider-buildkite v1.32.0 buildkite/
         // resource_pipeline.go Update: a planned default_team_id other than the state's calls createTeamPipeline).
-        note(
-            subject,
+        later(
             grants[0]
                 ? `owned by team ${grants[0].team} (its strongest grant, ${grants[0].access}): after the import the provider's state has no default team, so the first \`pulumi up\` attaches ${grants[0].team} again with MANAGE_BUILD_AND_READ; Buildkite may refuse the existing grant, see README "Adopting an existing organisation"`
                 : `no declared team has access: the first \`pulumi up\` gives the stack's first team MANAGE_BUILD_AND_READ access`,
@@ -330,8 +333,7 @@ export function mapOrganization(input: MapInput): Mapped {
             const parsed = scheduleSchema.safeParse(entry);
             const logical = `${pipeline.slug}-schedule-${nameFragment(label)}`;
             if (!parsed.success || scheduleNames.has(logical)) {
-                note(
-                    subject,
+                later(
                     `schedule "${label}" not declared: ${parsed.success ? "another schedule's label gives the same resource name" : zodProblem(parsed.error)}`,
                 );
                 continue;
@@ -339,13 +341,12 @@ export function mapOrganization(input: MapInput): Mapped {
             scheduleNames.add(logical);
             const envNames = Object.keys(schedule.env ?? {});
             if (envNames.length > 0)
-                note(
-                    subject,
+                later(
                     `schedule "${label}" sets env ${envNames.join(", ")}: values not copied (they may be secrets); add the non-secret ones under its \`env\``,
                 );
             schedules.push(entry);
-            adopt.push({ resource: logical, id: schedule.graphql_id });
-            scheduleCount++;
+            pending.push({ resource: logical, id: schedule.graphql_id });
+            schedulesHere++;
         }
         // The GitHub webhook that delivers to this pipeline: its URL carries the pipeline's token, compared here
         // and never written (pipelines.md: `provider.webhook_url`; GitHub: a hook's `config.url`).
@@ -357,8 +358,8 @@ export function mapOrganization(input: MapInput): Mapped {
         if (hook) {
             webhook = "github";
             // @pulumi/github 6.15.0 repositoryWebhook.d.ts "Import": `<repository name>/<hook id>`.
-            adopt.push({ resource: `${pipeline.slug}-webhook`, id: `${repo.repository.split("/")[1]}/${hook.id}` });
-            webhookCount++;
+            pending.push({ resource: `${pipeline.slug}-webhook`, id: `${repo.repository.split("/")[1]}/${hook.id}` });
+            webhooksHere++;
             // The program declares the hook's events, JSON payloads and active flag (components/buildkite/pipeline.ts).
             const events = [...(hook.events ?? [])].sort();
             const ours = [...GITHUB_WEBHOOK_EVENTS].sort();
@@ -372,23 +373,17 @@ export function mapOrganization(input: MapInput): Mapped {
                 ...(hook.active === false ? ["inactive → active"] : []),
             ];
             if (changes.length > 0)
-                note(
-                    subject,
-                    `its GitHub webhook (${hook.id}) is updated on the first \`pulumi up\`: ${changes.join("; ")}`,
-                );
+                later(`its GitHub webhook (${hook.id}) is updated on the first \`pulumi up\`: ${changes.join("; ")}`);
         } else if (hooks === undefined)
-            note(
-                subject,
+            later(
                 "GitHub was not read (no GITHUB_TOKEN): declared with `webhook: none`; set `webhook: github` and add its adopt entry by hand, or import again with GITHUB_TOKEN",
             );
         else if (!webhookUrl)
-            note(
-                subject,
+            later(
                 "the Buildkite token cannot see the pipeline's webhook URL (it needs write_pipelines): declared with `webhook: none`",
             );
         else
-            note(
-                subject,
+            later(
                 `no webhook of ${repo.repository} delivers to this pipeline: declared with \`webhook: none\` (set \`github-app\` if it builds through the Buildkite GitHub App)`,
             );
 
@@ -415,7 +410,10 @@ export function mapOrganization(input: MapInput): Mapped {
             continue;
         }
         pipelines.push(entry);
-        adopt.push({ resource: `${pipeline.slug}-pipeline`, id: pipeline.graphql_id });
+        adopt.push(...pending, { resource: `${pipeline.slug}-pipeline`, id: pipeline.graphql_id });
+        for (const message of notes) note(subject, message);
+        scheduleCount += schedulesHere;
+        webhookCount += webhooksHere;
         reportPipeline(pipeline, subject, note);
     }
 
