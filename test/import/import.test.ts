@@ -1,0 +1,273 @@
+import assert from "node:assert/strict";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { parse } from "yaml";
+import { platformConfigSchema } from "../../components/config/schema";
+import { runImport } from "../../scripts/import";
+import { classifyStoredSteps } from "../../scripts/import/stored-steps";
+import { nextLink, retryDelaySeconds } from "../../scripts/import/rest";
+import { FakeApis, GITHUB_TOKEN, startFakeApis, TOKEN } from "./fake-apis";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+/** Runs the importer in-process against the fake; sleeps are recorded, not waited. */
+async function importFrom(fake: FakeApis, out: string, env: Record<string, string> = {}) {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const sleeps: number[] = [];
+    const code = await runImport(
+        ["--org", "acme", "--out", out, "--stack", "adopted", "--api-url", fake.url, "--github-api-url", fake.url],
+        {
+            env: { BUILDKITE_API_TOKEN: TOKEN, GITHUB_TOKEN, ...env },
+            stdout: (t) => stdout.push(t),
+            stderr: (t) => stderr.push(t),
+            sleep: async (ms) => {
+                sleeps.push(ms);
+            },
+        },
+    );
+    return { code, stdout: stdout.join(""), stderr: stderr.join(""), sleeps };
+}
+
+describe("npm run import against a fake Buildkite and GitHub", { timeout: 120_000 }, () => {
+    let fake: FakeApis;
+    let out: string;
+    let run: Awaited<ReturnType<typeof importFrom>>;
+    let stackText: string;
+    let reportText: string;
+    let config: Record<string, unknown>;
+    const adopt = () => config["ci-platform:adopt"] as { resource: string; id: string }[];
+    const idOf = (resource: string) => adopt().find((a) => a.resource === resource)?.id;
+
+    before(async () => {
+        fake = await startFakeApis({ throttle: ["/v2/organizations/acme/pipelines?per_page=100&page=2"] });
+        out = mkdtempSync(path.join(tmpdir(), "import14-"));
+        run = await importFrom(fake, out);
+        stackText = readFileSync(path.join(out, "Pulumi.adopted.yaml"), "utf8");
+        reportText = readFileSync(path.join(out, "import-report.md"), "utf8");
+        config = (parse(stackText) as { config: Record<string, unknown> }).config;
+    });
+    after(async () => {
+        await fake.close();
+        rmSync(out, { recursive: true, force: true });
+    });
+
+    it("follows every Link page, waits out the 429's Retry-After and retries that page", () => {
+        assert.equal(run.code, 0, run.stderr);
+        const pages = fake.requests.filter((r) => r.startsWith("GET /v2/organizations/acme/pipelines?"));
+        // Five pipelines two a page: pages 1, 2 (429), 2 again, 3; the client asks for 100 and still follows the links.
+        assert.deepEqual(pages, [
+            "GET /v2/organizations/acme/pipelines?per_page=100",
+            "GET /v2/organizations/acme/pipelines?per_page=100&page=2",
+            "GET /v2/organizations/acme/pipelines?per_page=100&page=2",
+            "GET /v2/organizations/acme/pipelines?per_page=100&page=3",
+        ]);
+        assert.deepEqual(run.sleeps, [1000]);
+        assert.match(run.stderr, /429, waiting 1s/);
+        // Queues and hooks are one item a page: each list read whole.
+        assert.equal(fake.requests.filter((r) => r.includes("/queues")).length, 2);
+        const slugs = (config["ci-platform:pipelines"] as { slug: string }[]).map((p) => p.slug);
+        assert.deepEqual(slugs, ["api", "docs", "lib", "web"]);
+    });
+
+    it("writes a stack file the schema accepts, with every object's import id", () => {
+        const parsed = platformConfigSchema.safeParse(
+            Object.fromEntries(
+                Object.entries(config)
+                    .filter(([k]) => k.startsWith("ci-platform:"))
+                    .map(([k, v]) => [k.slice("ci-platform:".length), v]),
+            ),
+        );
+        assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+        assert.equal(idOf("api-pipeline"), "UGlwZWxpbmUtLS0api");
+        assert.equal(idOf("acme-cluster-default-cluster"), "Q2x1c3Rlci0tLTQyZjFhN2Rh");
+        // terraform-provider-buildkite resource_cluster_queue.go ImportState: "<queue GraphQL id>,<cluster UUID>".
+        assert.equal(
+            idOf("queue-Default-cluster/default"),
+            "Q2x1c3RlclF1ZXVlLS0tZGVmYXVsdA==,42f1a7da-812d-4430-93d8-1cc7c33a6bcf",
+        );
+        assert.equal(idOf("acme-team-platform"), "VGVhbS0tLWM1ZTA5NjE5");
+        assert.equal(idOf("api-schedule-nightly"), "UGlwZWxpbmVTY2hlZHVsZS0tLXMx");
+    });
+
+    it("adopts the repository's Buildkite webhook, not the other service's beside it", () => {
+        // The fake's Buildkite hook of acme/api is 2003; 1003 delivers to ci.example.com.
+        assert.equal(idOf("api-webhook"), "api/2003");
+        assert.equal(idOf("docs-webhook"), "docs/2004");
+        // acme/lib has only the other service's hook: no webhook adopted, none declared, and the report says so.
+        assert.equal(idOf("lib-webhook"), undefined);
+        const lib = (config["ci-platform:pipelines"] as { slug: string; webhook: string }[]).find(
+            (p) => p.slug === "lib",
+        );
+        assert.equal(lib?.webhook, "none");
+        assert.match(reportText, /## pipeline lib\n\n(- .*\n)*- no webhook of acme\/lib delivers to this pipeline/);
+    });
+
+    it("reports what it could not express, by pipeline", () => {
+        assert.match(
+            reportText,
+            /## pipeline web\n\n(- .*\n)*- stored steps \(3 step\(s\), 7 line\(s\) of YAML\) not expressible: it sets `env`/,
+        );
+        assert.match(reportText, /## pipeline old\n\n- not declared: archived/);
+        assert.match(reportText, /## pipeline api\n\n(- .*\n)*- pipeline env DEPLOY_TOKEN, REGION: values not copied/);
+        assert.match(reportText, /provider setting `build_pull_request_labels_changed` is not in the schema/);
+        // The live hook delivers push and pull_request; the program declares its own events: said before the up.
+        assert.match(
+            reportText,
+            /## pipeline api\n\n(- .*\n)*- its GitHub webhook \(2003\) is updated on the first `pulumi up`: events pull_request, push → /,
+        );
+        // The single-upload forms (a `steps:` document, a bare list of one string) are our default: not reported.
+        assert.doesNotMatch(reportText, /## pipeline (api|docs)\n\n(- .*\n)*- stored steps/);
+    });
+
+    it("never writes or prints a secret: no env value, no webhook URL, no token", () => {
+        for (const text of [stackText, reportText, run.stdout, run.stderr]) {
+            assert.doesNotMatch(text, /s3cr3t-value-never-written|never"|webhook\.buildkite\.com|deliver\/secret/);
+            assert.ok(!text.includes(TOKEN) && !text.includes(GITHUB_TOKEN));
+        }
+    });
+
+    it("plans: the imported objects show as imports, not creates", { timeout: 120_000 }, () => {
+        const json = path.join(out, "plan.json");
+        const plan = spawnSync(
+            process.execPath,
+            ["--import", "tsx", "scripts/plan.ts", "--config", path.join(out, "Pulumi.adopted.yaml"), "--json", json],
+            { cwd: ROOT, encoding: "utf8", timeout: 110_000 },
+        );
+        assert.ok(plan.status === 0 || plan.status === 3, `plan exited ${plan.status}: ${plan.stderr}`);
+        const resources = (
+            JSON.parse(readFileSync(json, "utf8")) as {
+                resources: { type: string; name: string; importId: string | null }[];
+            }
+        ).resources;
+        for (const entry of adopt()) {
+            const found = resources.filter((r) => r.name === entry.resource);
+            assert.equal(found.length, 1, entry.resource);
+            assert.equal(found[0].importId, entry.id, entry.resource);
+        }
+        const bk = resources.filter((r) =>
+            /^buildkite:(Pipeline\/pipeline|Cluster\/cluster|Cluster\/clusterQueue|Team\/team|Pipeline\/schedule):|^github:index\/repositoryWebhook/.test(
+                r.type,
+            ),
+        );
+        assert.equal(bk.length, 12);
+        assert.deepEqual(
+            bk.filter((r) => r.importId === null).map((r) => r.name),
+            [],
+        );
+        assert.match(
+            plan.stdout,
+            /buildkite:Pipeline\/pipeline:Pipeline {2}api-pipeline {2}\(= imported from id UGlwZWxpbmUtLS0api, not created/,
+        );
+    });
+});
+
+describe("npm run import: refusals", { timeout: 60_000 }, () => {
+    it("stops with one line on a 401, naming the token variable and never the token", async () => {
+        const fake = await startFakeApis();
+        try {
+            const out = mkdtempSync(path.join(tmpdir(), "import14-"));
+            // Asynchronously: the fake answers from this process's event loop.
+            const child = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+                const proc = execFile(
+                    process.execPath,
+                    ["--import", "tsx", "scripts/import.ts", "--org", "acme", "--out", out, "--api-url", fake.url],
+                    {
+                        cwd: ROOT,
+                        encoding: "utf8",
+                        timeout: 50_000,
+                        env: { ...process.env, BUILDKITE_API_TOKEN: "wrong-token-xyz", GITHUB_TOKEN: "" },
+                    },
+                    (_error, _stdout, stderr) => resolve({ status: proc.exitCode, stderr }),
+                );
+            });
+            assert.equal(child.status, 1);
+            const lines = child.stderr.trim().split("\n");
+            assert.equal(
+                lines.at(-1),
+                "import: Buildkite API: GET /v2/organizations/acme/pipelines answered 401: the token is missing, wrong or expired; check BUILDKITE_API_TOKEN",
+            );
+            assert.ok(!child.stderr.includes("wrong-token-xyz"));
+            rmSync(out, { recursive: true, force: true });
+        } finally {
+            await fake.close();
+        }
+    });
+
+    it("--help exits 0; no token or an unknown flag exits 2", async () => {
+        const io = (env: Record<string, string>) => {
+            const err: string[] = [];
+            const std: string[] = [];
+            return { env, stdout: (t: string) => std.push(t), stderr: (t: string) => err.push(t), err, std };
+        };
+        const help = io({});
+        assert.equal(await runImport(["--help"], help), 0);
+        assert.match(help.std.join(""), /^usage: npm run import -- --org SLUG --out DIR/);
+        const noToken = io({});
+        assert.equal(await runImport(["--org", "acme", "--out", "/tmp/x"], noToken), 2);
+        assert.match(noToken.err.join(""), /set BUILDKITE_API_TOKEN/);
+        const bad = io({ BUILDKITE_API_TOKEN: "t" });
+        assert.equal(await runImport(["--org", "acme", "--outt", "x"], bad), 2);
+        assert.match(bad.err.join(""), /unknown option --outt; did you mean --out\?/);
+    });
+});
+
+describe("import modules", () => {
+    it("nextLink reads rel=next among other relations, and nothing on the last page", () => {
+        assert.equal(
+            nextLink(
+                '<https://api.buildkite.com/v2/x?page=3>; rel="next", <https://api.buildkite.com/v2/x?page=6>; rel="last"',
+            ),
+            "https://api.buildkite.com/v2/x?page=3",
+        );
+        assert.equal(
+            nextLink('<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?page=1>; rel="first"'),
+            undefined,
+        );
+        assert.equal(nextLink(null), undefined);
+    });
+
+    it("retryDelaySeconds: Retry-After (seconds or date), then RateLimit-Reset, then x-ratelimit-reset", () => {
+        const now = Date.parse("2026-11-30T20:00:00Z");
+        assert.equal(retryDelaySeconds(new Headers({ "Retry-After": "7", "RateLimit-Reset": "40" }), now), 7);
+        assert.equal(retryDelaySeconds(new Headers({ "Retry-After": "Mon, 30 Nov 2026 20:00:30 GMT" }), now), 30);
+        assert.equal(retryDelaySeconds(new Headers({ "RateLimit-Reset": "42" }), now), 42);
+        assert.equal(retryDelaySeconds(new Headers({ "x-ratelimit-reset": String(now / 1000 + 12) }), now), 12);
+        assert.equal(retryDelaySeconds(new Headers({}), now), undefined);
+    });
+
+    it("classifyStoredSteps: one upload in its usual forms is ours; anything else is custom", () => {
+        for (const yaml of [
+            'steps:\n  - command: "buildkite-agent pipeline upload"\n',
+            "steps:\n  - label: ':pipeline:'\n    command: buildkite-agent pipeline upload\n",
+            "steps:\n  - commands:\n      - buildkite-agent pipeline upload\n",
+            "- buildkite-agent pipeline upload\n",
+            "- command: buildkite-agent pipeline upload\n",
+        ])
+            assert.equal(classifyStoredSteps(yaml, undefined).kind, "default", yaml);
+        assert.equal(
+            classifyStoredSteps(null, [
+                {
+                    type: "script",
+                    name: "x",
+                    command: "buildkite-agent pipeline upload",
+                    env: {},
+                    agent_query_rules: [],
+                },
+            ]).kind,
+            "default",
+        );
+        for (const yaml of [
+            "steps:\n  - command: buildkite-agent pipeline upload .buildkite/other.yml\n",
+            "env:\n  A: b\nsteps:\n  - command: buildkite-agent pipeline upload\n",
+            "steps:\n  - command: buildkite-agent pipeline upload\n    agents:\n      queue: deploy\n",
+            "steps:\n  - command: make test\n",
+            "steps: [\n",
+        ])
+            assert.equal(classifyStoredSteps(yaml, undefined).kind, "custom", yaml);
+        assert.equal(classifyStoredSteps("", []).kind, "none");
+    });
+});
