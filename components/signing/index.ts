@@ -1,0 +1,3 @@
+export * from "./jcs";
+export * from "./jws";
+export * from "./step-signature";
