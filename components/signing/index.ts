@@ -1,3 +1,5 @@
 export * from "./jcs";
 export * from "./jws";
 export * from "./step-signature";
+export * from "./stored-steps";
+export * from "./config-checks";
