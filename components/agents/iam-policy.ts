@@ -77,6 +77,11 @@ export interface FleetPolicyInput {
     readonly hooks?: { readonly bundlePrefix: string; readonly bootstrapKey: string; readonly allowlistKey?: string };
     /** Key of the fleet's agent env file (its AgentEnvFileUrl, a Windows fleet's allow-list), when it has one. */
     readonly agentEnvKey?: string;
+    /**
+     * SSM paths of the fleet's signing and verification key sets (components/signing/fleets.ts), when its cluster
+     * signs: the verification set always, the signing set only for a fleet that runs uploads.
+     */
+    readonly signingParameterPaths?: readonly string[];
 }
 
 /** ECR actions needed to pull an image, and nothing that writes. */
@@ -224,6 +229,22 @@ export function fleetPolicyDocument(input: FleetPolicyInput): PolicyDocument {
                     },
                 },
             },
+            ...(input.signingParameterPaths === undefined || input.signingParameterPaths.length === 0
+                ? []
+                : [
+                      {
+                          // bk-install-elastic-stack.sh/.ps1 (v6.71.1) read both at boot with `aws ssm get-parameter
+                          // --with-decryption`; the template grants this on no signing parameter (its IAMRole's
+                          // ReadAgentToken names the token only). SecureStrings under the AWS managed key aws/ssm,
+                          // whose key policy admits the account's principals through SSM: no kms grant is needed.
+                          Sid: "ReadSigningKeys",
+                          Effect: "Allow" as const,
+                          Action: ["ssm:GetParameter"],
+                          Resource: [...new Set(input.signingParameterPaths)]
+                              .sort()
+                              .map((path) => parameterArn(p, region, account, path)),
+                      },
+                  ]),
             ...(input.hooks === undefined ? [] : hooksStatements(bucket, input.hooks)),
             ...secretsStatements(bucket, input.secrets),
             {

@@ -3,3 +3,4 @@ export * from "./jws";
 export * from "./step-signature";
 export * from "./stored-steps";
 export * from "./config-checks";
+export * from "./fleets";

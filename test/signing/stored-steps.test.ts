@@ -26,7 +26,11 @@ const steps: Step[] = [
         queue: "default",
         commands: ['echo "$BUILDKITE_TAG"', "make release"],
         env: { MODE: "release" },
-        container: { image: "123.dkr.ecr.us-east-1.amazonaws.com/ci-platform/python:3.12", ecrLogin: true },
+        container: {
+            image: "123.dkr.ecr.us-east-1.amazonaws.com/ci-platform/python:3.12",
+            ecrLogin: true,
+            expandVars: false,
+        },
     },
 ];
 const doc = { env: { TEAM: "kolibri", PRICE: "$5" }, steps };
