@@ -244,11 +244,16 @@ export const signingSchema = z
         if (signing.mode === "jwks" && kids.length === 0)
             ctx.addIssue({
                 code: "custom",
-                path: ["verificationKeys"],
-                message: "mode jwks needs the public keys agents verify with; list the signing key's public JWK here",
+                // On the signing object: a custom issue at a missing key would be reported as "is required" alone.
+                message:
+                    "mode jwks needs verificationKeys: list the public JWK of the signing key (and, while rotating, the old one)",
             });
         if (new Set(kids).size !== kids.length)
-            ctx.addIssue({ code: "custom", path: ["verificationKeys"], message: "two keys share a kid; give each its own" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["verificationKeys"],
+                message: "two keys share a kid; give each its own",
+            });
         if (signing.signingKeyId !== undefined && !kids.includes(signing.signingKeyId))
             ctx.addIssue({
                 code: "custom",
@@ -258,11 +263,10 @@ export const signingSchema = z
         if ((signing.mode === "off" || signing.failureBehavior === "warn") && signing.reason === undefined)
             ctx.addIssue({
                 code: "custom",
-                path: ["reason"],
                 message:
                     signing.mode === "off"
-                        ? "signing off needs a reason (the policy pack reports it as a warning)"
-                        : "failureBehavior warn runs jobs that fail verification; give a reason, or leave it to block",
+                        ? "signing off needs a reason: set reason (the policy pack reports it as a warning)"
+                        : "failureBehavior warn runs jobs that fail verification: set reason, or leave it at block",
             });
     });
 
