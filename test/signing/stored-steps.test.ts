@@ -5,6 +5,7 @@ import { parseJwks, signedStoredPipeline, verifyStep } from "../../components/si
 import type { StepSignature } from "../../components/signing";
 import { renderStoredPipeline } from "../../components/steps";
 import type { Step } from "../../components/steps";
+import { securePlaceholder } from "../../scripts/plan/stack-file";
 import { AGENT_TEST_PRIVATE_JWKS, AGENT_TEST_PUBLIC_JWKS } from "./fixtures";
 
 /* The stored steps the program signs verify as the agent verifies them, after Buildkite interpolates them. */
@@ -116,5 +117,11 @@ describe("stored steps signed by the program", () => {
             "repository_url",
         ]);
         assert.equal(first?.value, "[signed at deploy: secret 0123456789abcdef]");
+    });
+
+    it("recognises the placeholder the offline plan really gives for a secure: value", () => {
+        const placeholder = securePlaceholder("v1:c2lnbmluZw:ciphertext");
+        const offline = signedStoredPipeline(doc, REPO, { ...signing, privateJwks: placeholder });
+        assert.match(offline, /\[signed at deploy: secret [0-9a-f]{16}\]/);
     });
 });
