@@ -7,7 +7,8 @@ import { fleetAllowlist } from "../hooks/allowlist";
 import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
-import { fleetSigning, staticAgentConfigLines } from "../signing/fleets";
+import { fleetSigning, staticAgentConfigLines, uploadQueues } from "../signing/fleets";
+import { generateSteps } from "../steps";
 import { templateUrl } from "./elastic-stack-template";
 import {
     awsProviderName,
@@ -64,7 +65,7 @@ export interface DeclareFleetsArgs {
     readonly buildkiteProvider?: buildkite.Provider;
     /**
      * `cluster/queue` of the queues that run stored steps that upload (components/signing `uploadQueues`): their
-     * fleets get the signing key of a cluster that signs. Defaults to none.
+     * fleets get the signing key of a cluster that signs. Defaults to those of the config's generated steps.
      */
     readonly signingUploadQueues?: readonly string[];
 }
@@ -257,12 +258,10 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
         const home = buckets[secretsBucketName(config.homeRegion, HOME_SECRETS_CLUSTER)];
         return own.find((b) => b !== undefined) ?? home ?? Object.values(buckets)[0];
     };
+    // Image references do not decide which queues upload: any resolver gives the same stored steps' queues.
+    const uploadingQueues = args.signingUploadQueues ?? uploadQueues(config, generateSteps(config, () => "").bySlug);
     const signingOf = (fleet: FleetConfig) =>
-        fleetSigning(
-            config.clusters.find((c) => c.name === fleet.cluster)?.signing,
-            fleet,
-            args.signingUploadQueues ?? [],
-        );
+        fleetSigning(config.clusters.find((c) => c.name === fleet.cluster)?.signing, fleet, uploadingQueues);
     const readers: Record<string, BucketReader[]> = {};
     const roleArnsByRegion: Record<string, pulumi.Output<string>[]> = {};
     for (const fleet of config.fleets) {
