@@ -25,6 +25,8 @@ import {
     readImageFiles,
     stepImageResolver,
 } from "./components/images";
+import { repositoryUrl } from "./components/buildkite/pipeline-settings";
+import { signedStoredPipeline, uploadQueues } from "./components/signing";
 import { briefSteps, generateSteps } from "./components/steps";
 
 const ROOT = __dirname;
@@ -75,6 +77,26 @@ const imageRegistries = declareImageRegistries({ regions: imageRegions(config), 
 // Every pipeline's steps, from the config; images resolve to their pinned tags in the agent's own region.
 const steps = generateSteps(config, stepImageResolver(config.images, imageVersions));
 
+// A pipeline's stored steps, signed when its cluster signs (README, "Signed pipelines"): the private key set is read
+// inside the secret Output and never leaves it; the signed YAML holds signatures only, so it is not a secret.
+const storedSteps = (pipeline: (typeof config.pipelines)[number]): pulumi.Input<string> => {
+    const signing = config.clusters.find((c) => c.name === pipeline.cluster)?.signing;
+    const generated = steps.bySlug[pipeline.slug];
+    if (signing?.mode !== "jwks") return generated.stored;
+    const doc = { env: pipeline.env, steps: generated.storedSteps };
+    const url = repositoryUrl(pipeline.repository, pipeline.checkout);
+    return pulumi.unsecret(
+        secretValues.apply((values) =>
+            signedStoredPipeline(doc, url, {
+                privateJwks: values.signing?.[pipeline.cluster] ?? "",
+                signingKeyId: signing.signingKeyId,
+                verificationKeys: signing.verificationKeys ?? [],
+                configPath: `ci-platform:secrets.signing.${pipeline.cluster}`,
+            }),
+        ),
+    );
+};
+
 // 3. Components.
 const organization = new BuildkiteOrganization(
     config.organization,
@@ -89,6 +111,8 @@ const fleets = declareFleets({
     secretValues,
     clusterIds: organization.clusterIds,
     hooksBundle: bundleUploadFiles(hooksBundle),
+    // The fleets whose queues run the stored steps that upload get the signing key (components/signing/fleets.ts).
+    signingUploadQueues: uploadQueues(config, steps.bySlug),
     renderBootstrap: (request) =>
         renderBootstrapScript({
             hookFiles,
@@ -125,7 +149,7 @@ const pipelines = config.pipelines.map(
                 defaultTeamId: organization.teamIds[pipeline.team ?? config.teams[0].name],
                 teamIds: organization.teamIds,
                 teamsRenamedFrom: Object.fromEntries(config.teams.map((t) => [t.name, t.renamedFrom])),
-                steps: steps.bySlug[pipeline.slug].stored,
+                steps: storedSteps(pipeline),
                 // The pushes of every tag its steps name, stored or uploaded, in the regions of the fleets that
                 // run them: after a bump, no build pulls a tag before it is pushed.
                 waitsFor: pushesOf(images, imagePushesNeeded(config, pipeline, steps.bySlug[pipeline.slug])),

@@ -18,6 +18,7 @@ import {
 } from "./naming";
 import { checkParameters, costAllocationTag, toStackParameters } from "./stack-parameters";
 import { renamedChildAliases, renamedComponentAliases } from "../buildkite/renames";
+import { type FleetSigning, signingParameterPaths, signingStackParameters } from "../signing/fleets";
 
 /** What a bootstrap renderer is told about the fleet whose instances run the script. */
 export interface BootstrapRequest {
@@ -126,6 +127,29 @@ export interface AgentFleetArgs {
      * job, before they exist (declareFleets chooses them: {@link readsSecretObject} in components/agents/index.ts).
      */
     readonly bootObjects?: readonly pulumi.Resource[];
+    /** The fleet's part in signed pipelines (components/signing/fleets.ts `fleetSigning`). Defaults to unset. */
+    readonly signing?: FleetSigning;
+    /**
+     * The cluster's private signing key set (`ci-platform:secrets.signing.<cluster>`), a Pulumi secret. Required for
+     * an AWS fleet that signs (`signing.signs`).
+     */
+    readonly signingJwks?: pulumi.Output<string>;
+}
+
+/** What a fleet's component records of its signing, for the policy pack (policy/invariants/signing.ts). */
+export function signingDeclaration(signing: FleetSigning | undefined): {
+    mode: string;
+    failureBehavior: string;
+    signs: boolean;
+    reason?: string;
+} {
+    const s = signing ?? { mode: "unset", failureBehavior: "block", signs: false };
+    return {
+        mode: s.mode,
+        failureBehavior: s.failureBehavior,
+        signs: s.signs,
+        ...(s.reason !== undefined ? { reason: s.reason } : {}),
+    };
 }
 
 /** The inputs a static fleet's component records: what its machines provide themselves. */
@@ -166,10 +190,17 @@ export class AgentFleet extends pulumi.ComponentResource {
         // that name (scripts/plan/capture.ts aliasUrns).
         const first = fleetPhysicalName(args.fleet);
         const previous = [...new Set([...(first === args.fleet.name ? [] : [first]), ...args.fleet.renamedFrom])];
-        super(TYPES.fleet, name, args.fleet.kind === "static" ? staticFleetDeclaration(args.fleet) : {}, {
-            ...opts,
-            aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)],
-        });
+        // Its signing too (mode, failure behaviour, whether it signs, the reason for off or warn), for the policy pack.
+        const signing = { signing: signingDeclaration(args.signing) };
+        super(
+            TYPES.fleet,
+            name,
+            args.fleet.kind === "static" ? { ...staticFleetDeclaration(args.fleet), ...signing } : signing,
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)],
+            },
+        );
         const fleet = args.fleet;
         this.queue = fleet.queue;
         const physical = first;
@@ -228,6 +259,50 @@ export class AgentFleet extends pulumi.ComponentResource {
                 // the state before the config edit (components/agents/recovery.ts, evacuation, the jq state filter).
                 { ...child("token-parameter"), deleteBeforeReplace: true },
             );
+
+            // Signed pipelines: the verification set for every fleet of a signing cluster, the private set for those
+            // that run uploads (components/signing/fleets.ts). SecureStrings (agent-token-securestring) under the AWS
+            // managed key; the private set stays a Pulumi secret end to end.
+            const signingPaths = signingParameterPaths(physical);
+            const fleetSigning = args.signing;
+            const signingParameters: aws.ssm.Parameter[] = [];
+            if (fleetSigning?.mode === "jwks") {
+                signingParameters.push(
+                    new aws.ssm.Parameter(
+                        childName(name, "verification-jwks"),
+                        {
+                            name: signingPaths.verification,
+                            description: `Public keys that fleet ${physical} verifies pipeline signatures with`,
+                            type: "SecureString",
+                            value: fleetSigning.verificationJwks ?? "",
+                        },
+                        { ...child("verification-jwks"), deleteBeforeReplace: true },
+                    ),
+                );
+                if (fleetSigning.signs) {
+                    if (args.signingJwks === undefined)
+                        throw new pulumi.ResourceError(
+                            `AWS fleet "${name}" signs uploads but has no signingJwks`,
+                            this,
+                        );
+                    signingParameters.push(
+                        new aws.ssm.Parameter(
+                            childName(name, "signing-jwks"),
+                            {
+                                name: signingPaths.signing,
+                                description: `Private key that fleet ${physical} signs uploaded steps with`,
+                                type: "SecureString",
+                                value: pulumi.secret(args.signingJwks),
+                            },
+                            { ...child("signing-jwks"), deleteBeforeReplace: true },
+                        ),
+                    );
+                }
+            }
+            const signingReads =
+                fleetSigning?.mode === "jwks"
+                    ? [signingPaths.verification, ...(fleetSigning.signs ? [signingPaths.signing] : [])]
+                    : [];
 
             // Our hooks are bash; the Elastic CI Stack runs a Windows instance's BootstrapScriptUrl with PowerShell.
             // So a Windows fleet gets no bootstrap script (BootstrapScriptUrl "", the template's default) and
@@ -379,6 +454,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                                     ecrRegions,
                                     hooks: bootstrap === undefined ? undefined : { fleetName: physical, allowlistKey },
                                     agentEnvFleetName: agentEnv === undefined ? undefined : physical,
+                                    signingParameterPaths: signingReads,
                                 }),
                             ),
                         ),
@@ -418,6 +494,8 @@ export class AgentFleet extends pulumi.ComponentResource {
                             costAllocationTag: costAllocationTag(tags),
                         },
                     );
+                    if (fleetSigning !== undefined)
+                        Object.assign(params, signingStackParameters(fleetSigning, signingPaths));
                     const problems = checkParameters(params);
                     if (problems.length > 0)
                         throw new pulumi.ResourceError(
@@ -451,6 +529,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                     // instance starts as soon as the stack exists.
                     dependsOn: [
                         parameter,
+                        ...signingParameters,
                         ...attachments,
                         ...(args.queue ? [args.queue] : []),
                         ...(bootstrapObject ? [bootstrapObject] : []),

@@ -83,6 +83,11 @@ export interface FleetPolicyInput {
      * it has one: every version is readable, for the same rollback.
      */
     readonly agentEnvFleetName?: string;
+    /**
+     * SSM paths of the fleet's signing and verification key sets (components/signing/fleets.ts), when its cluster
+     * signs: the verification set always, the signing set only for a fleet that runs uploads.
+     */
+    readonly signingParameterPaths?: readonly string[];
 }
 
 /** ECR actions needed to pull an image, and nothing that writes. */
@@ -230,6 +235,22 @@ export function fleetPolicyDocument(input: FleetPolicyInput): PolicyDocument {
                     },
                 },
             },
+            ...(input.signingParameterPaths === undefined || input.signingParameterPaths.length === 0
+                ? []
+                : [
+                      {
+                          // bk-install-elastic-stack.sh/.ps1 (v6.71.1) read both at boot with `aws ssm get-parameter
+                          // --with-decryption`; the template grants this on no signing parameter (its IAMRole's
+                          // ReadAgentToken names the token only). SecureStrings under the AWS managed key aws/ssm,
+                          // whose key policy admits the account's principals through SSM: no kms grant is needed.
+                          Sid: "ReadSigningKeys",
+                          Effect: "Allow" as const,
+                          Action: ["ssm:GetParameter"],
+                          Resource: [...new Set(input.signingParameterPaths)]
+                              .sort()
+                              .map((path) => parameterArn(p, region, account, path)),
+                      },
+                  ]),
             ...(input.hooks === undefined ? [] : hooksStatements(bucket, input.hooks)),
             ...secretsStatements(bucket, input.secrets),
             {

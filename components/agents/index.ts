@@ -7,6 +7,8 @@ import { fleetAllowlist } from "../hooks/allowlist";
 import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
+import { fleetSigning, staticAgentConfigLines, uploadQueues } from "../signing/fleets";
+import { generateSteps } from "../steps";
 import { templateUrl } from "./elastic-stack-template";
 import {
     awsProviderName,
@@ -61,6 +63,11 @@ export interface DeclareFleetsArgs {
      * Required by the real stack (its default providers are disabled); tests of the AWS side may leave it out.
      */
     readonly buildkiteProvider?: buildkite.Provider;
+    /**
+     * `cluster/queue` of the queues that run stored steps that upload (components/signing `uploadQueues`): their
+     * fleets get the signing key of a cluster that signs. Defaults to those of the config's generated steps.
+     */
+    readonly signingUploadQueues?: readonly string[];
 }
 
 /** Stack outputs of an AWS fleet. */
@@ -90,6 +97,12 @@ export interface StaticFleetOutputs {
      * region, else the first bucket; absent when no AWS fleet exists.
      */
     readonly hooksBundle?: HooksBundleLocation;
+    /**
+     * When its cluster signs: the public JWKS to write to the machines' verification file, and the lines their
+     * buildkite-agent.cfg needs (`verification-jwks-file=...`, `verification-failure-behavior=block`, and the signing
+     * lines for a fleet that runs uploads, whose machines hold the private set themselves).
+     */
+    readonly signing?: { readonly verificationJwks: string; readonly agentConfig: readonly string[] };
 }
 
 /** What {@link declareFleets} created. */
@@ -245,6 +258,10 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
         const home = buckets[secretsBucketName(config.homeRegion, HOME_SECRETS_CLUSTER)];
         return own.find((b) => b !== undefined) ?? home ?? Object.values(buckets)[0];
     };
+    // Image references do not decide which queues upload: any resolver gives the same stored steps' queues.
+    const uploadingQueues = args.signingUploadQueues ?? uploadQueues(config, generateSteps(config, () => "").bySlug);
+    const signingOf = (fleet: FleetConfig) =>
+        fleetSigning(config.clusters.find((c) => c.name === fleet.cluster)?.signing, fleet, uploadingQueues);
     const readers: Record<string, BucketReader[]> = {};
     const roleArnsByRegion: Record<string, pulumi.Output<string>[]> = {};
     for (const fleet of config.fleets) {
@@ -281,6 +298,8 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                     ecrRepositories: config.images.map((i) => repositoryName(i.name)),
                     tags: config.tags,
                     allowlist: fleetAllowlist(config, fleet),
+                    signing: signingOf(fleet),
+                    signingJwks: args.secretValues.apply((values) => values.signing?.[fleet.cluster] ?? ""),
                 },
                 // The token is the fleet's Buildkite child; everything else is in the fleet's region.
                 { providers: [providers[fleet.region], ...buildkiteProviders] },
@@ -306,9 +325,10 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
             });
             (roleArnsByRegion[fleet.region] ??= []).push(stack.roleArn);
         } else {
+            const signing = signingOf(fleet);
             const component = new AgentFleet(
                 fleet.name,
-                { fleet, clusterId: clusterId(fleet.cluster), queue },
+                { fleet, clusterId: clusterId(fleet.cluster), queue, signing },
                 { providers: buildkiteProviders },
             );
             components[fleet.name] = component;
@@ -318,6 +338,16 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 queue: fleet.queue,
                 token: component.token,
                 hooksBundle: bucket && { bucket: bucket.bucketName, region: bucket.region, prefix: bucket.hooksPrefix },
+                // Its machines' signed-pipelines setup (README, "Signed pipelines"): the public set to write to the
+                // verification file, and the agent config lines; a fleet that signs holds the private set itself.
+                ...(signing.mode === "jwks"
+                    ? {
+                          signing: {
+                              verificationJwks: signing.verificationJwks ?? "",
+                              agentConfig: staticAgentConfigLines(signing),
+                          },
+                      }
+                    : {}),
             };
         }
     }

@@ -91,7 +91,11 @@ export const managedPolicyAttachmentRole = (policyArn: string): string =>
  * The children of an AWS fleet on `os`, with the config's extra managed policies: a fleet that installs no hooks has
  * an agent env file instead of a bootstrap script and its allow-list object.
  */
-export const awsFleetChildren = (os: "linux" | "windows", managedPolicyArns: readonly string[] = []): ChildSpec[] => [
+export const awsFleetChildren = (
+    os: "linux" | "windows",
+    managedPolicyArns: readonly string[] = [],
+    signing: { readonly verifies: boolean; readonly signs: boolean } = { verifies: false, signs: false },
+): ChildSpec[] => [
     ...(installsHooks(os)
         ? AWS_FLEET_CHILDREN
         : AWS_FLEET_CHILDREN.filter((c) => c.role !== "allowlist").map((c) =>
@@ -102,6 +106,10 @@ export const awsFleetChildren = (os: "linux" | "windows", managedPolicyArns: rea
         type: TYPES.iamRolePolicyAttachment,
         stateful: false,
     })),
+    // Signed pipelines (components/signing/fleets.ts): the verification key set, and the signing set of a fleet
+    // that runs uploads.
+    ...(signing.verifies ? [{ role: "verification-jwks", type: TYPES.ssmParameter, stateful: false }] : []),
+    ...(signing.verifies && signing.signs ? [{ role: "signing-jwks", type: TYPES.ssmParameter, stateful: false }] : []),
 ];
 
 /**

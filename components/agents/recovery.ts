@@ -1,4 +1,6 @@
-import type { PlatformConfig } from "../config/schema";
+import type { FleetConfig, PlatformConfig } from "../config/schema";
+import { fleetSigning, uploadQueues } from "../signing/fleets";
+import { generateSteps } from "../steps";
 import { didYouMean } from "../config/issues";
 import {
     awsFleetChildren,
@@ -142,6 +144,15 @@ function childResources(
     }));
 }
 
+/** Which signing key sets an AWS fleet holds: as declareFleets decides it by default (the queues of the stored uploads). */
+function fleetSigningChildren(config: PlatformConfig, fleet: FleetConfig): { verifies: boolean; signs: boolean } {
+    const signing = config.clusters.find((c) => c.name === fleet.cluster)?.signing;
+    if (signing?.mode !== "jwks") return { verifies: false, signs: false };
+    // Image references do not decide which queues upload: any resolver gives the same stored steps' queues.
+    const queues = uploadQueues(config, generateSteps(config, () => "").bySlug);
+    return { verifies: true, signs: fleetSigning(signing, fleet, queues).signs };
+}
+
 function fleetScope(config: PlatformConfig, stack: string, fleetName: string): RecoveryResource[] {
     const fleet = config.fleets.find((f) => f.name === fleetName);
     if (!fleet)
@@ -162,7 +173,9 @@ function fleetScope(config: PlatformConfig, stack: string, fleetName: string): R
             stack,
             TYPES.fleet,
             fleet.name,
-            fleet.kind === "aws" ? awsFleetChildren(fleet.os, fleet.managedPolicyArns) : STATIC_FLEET_CHILDREN,
+            fleet.kind === "aws"
+                ? awsFleetChildren(fleet.os, fleet.managedPolicyArns, fleetSigningChildren(config, fleet))
+                : STATIC_FLEET_CHILDREN,
             true,
         ),
     ];

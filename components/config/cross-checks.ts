@@ -6,6 +6,7 @@ import { checkDeployRoles } from "../access/checks";
 import { checkAccess, deliveredSecretNames, fleetsRunning } from "./access-checks";
 import { checkReleaseReadToken, RELEASE_READ_TOKEN_VAR } from "./release-checks";
 import { checkRenames } from "./renames";
+import { signingIssues } from "../signing/config-checks";
 import { ConfigIssue, didYouMean } from "./issues";
 import { PlatformConfig } from "./schema";
 
@@ -89,6 +90,7 @@ export function crossCheck(config: PlatformConfig, options: { access?: boolean }
     const imagesByName = new Map(config.images.map((i) => [i.name, i]));
 
     issues.push(...checkRenames(config));
+    issues.push(...signingIssues(config));
     issues.push(
         ...duplicates(
             config.clusters,

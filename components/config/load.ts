@@ -83,6 +83,9 @@ export function secretsShape(secrets: SecretsConfig): SecretsConfig {
     return {
         ...(secrets.organization !== undefined ? { organization: set(secrets.organization) } : {}),
         pipelines: Object.fromEntries(Object.entries(secrets.pipelines).map(([slug, s]) => [slug, set(s)])),
+        ...(secrets.signing !== undefined
+            ? { signing: Object.fromEntries(Object.keys(secrets.signing).map((c) => [c, SECRET_VALUE_PLACEHOLDER])) }
+            : {}),
     };
 }
 

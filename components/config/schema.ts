@@ -210,6 +210,66 @@ export const elasticStackSchema = z.strictObject({
     secretsVersionExpirationDays: z.number().int().min(1).max(3650).default(90),
 });
 
+/** The agent's `verification-failure-behavior` values (buildkite/agent v3.137.0 clicommand/agent_start.go). */
+export const VERIFICATION_FAILURE_BEHAVIORS = ["block", "warn"] as const;
+
+/** One public Ed25519 key of a cluster's verification set (a JWK: components/signing/jws.ts). */
+const verificationKeySchema = z.strictObject({
+    kty: z.literal("OKP", { error: 'expected kty "OKP": pipeline signing here uses Ed25519 keys' }),
+    crv: z.literal("Ed25519", { error: 'expected crv "Ed25519": signatures must be deterministic (EdDSA)' }),
+    kid: label("a key id", 128),
+    x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: "expected the 32-byte public key, base64url (43 characters)" }),
+    alg: z.literal("EdDSA").optional(),
+    use: z.literal("sig").optional(),
+});
+
+/**
+ * Signed pipelines for one cluster (README, "Signed pipelines"). `jwks`: the program signs the steps it stores, the
+ * fleets that run uploads sign what they upload with the private set `ci-platform:secrets.signing.<cluster>`, and
+ * every fleet verifies with `verificationKeys` (list the old and the new key while rotating). `off` needs a reason.
+ * Verification blocks a job that fails it unless `failureBehavior: warn`, which needs a reason too.
+ */
+export const signingSchema = z
+    .strictObject({
+        mode: z.enum(["jwks", "off"]),
+        verificationKeys: z.array(verificationKeySchema).optional(),
+        /** The kid of the private set's key that signs; needed when the private set holds several. */
+        signingKeyId: label("a key id", 128).optional(),
+        failureBehavior: z.enum(VERIFICATION_FAILURE_BEHAVIORS).default("block"),
+        /** Why verification is off or only warns: shown by the policy warning. */
+        reason: label("a reason", 1000).optional(),
+    })
+    .superRefine((signing, ctx) => {
+        const kids = (signing.verificationKeys ?? []).map((k) => k.kid);
+        if (signing.mode === "jwks" && kids.length === 0)
+            ctx.addIssue({
+                code: "custom",
+                // On the signing object: a custom issue at a missing key would be reported as "is required" alone.
+                message:
+                    "mode jwks needs verificationKeys: list the public JWK of the signing key (and, while rotating, the old one)",
+            });
+        if (new Set(kids).size !== kids.length)
+            ctx.addIssue({
+                code: "custom",
+                path: ["verificationKeys"],
+                message: "two keys share a kid; give each its own",
+            });
+        if (signing.signingKeyId !== undefined && !kids.includes(signing.signingKeyId))
+            ctx.addIssue({
+                code: "custom",
+                path: ["signingKeyId"],
+                message: `"${signing.signingKeyId}" is not the kid of a verificationKeys entry; agents could not verify what it signs`,
+            });
+        if ((signing.mode === "off" || signing.failureBehavior === "warn") && signing.reason === undefined)
+            ctx.addIssue({
+                code: "custom",
+                message:
+                    signing.mode === "off"
+                        ? "signing off needs a reason: set reason (the policy pack reports it as a warning)"
+                        : "failureBehavior warn runs jobs that fail verification: set reason, or leave it at block",
+            });
+    });
+
 export const clusterSchema = z.strictObject({
     name: name("cluster name"),
     /** Earlier names of the cluster, oldest first: see {@link renamedFrom}. */
@@ -226,6 +286,8 @@ export const clusterSchema = z.strictObject({
      * credentials. Defaults to true.
      */
     organizationSecrets: z.boolean().default(true),
+    /** Signed pipelines ({@link signingSchema}). Unset: nothing is signed or verified (a policy warning). */
+    signing: signingSchema.optional(),
 });
 
 export const TEAM_PRIVACY = ["VISIBLE", "SECRET"] as const;
@@ -596,6 +658,8 @@ export const secretsSchema = z.strictObject({
     organization: secretSetSchema.optional(),
     /** Per-pipeline secrets, under the pipeline's slug. */
     pipelines: z.record(slug("pipeline slug"), secretSetSchema).default({}),
+    /** By cluster: the private JWKS (Ed25519) that signs the cluster's steps (`clusters[].signing`, mode jwks). */
+    signing: z.record(name("cluster name"), z.string().min(1).max(MAX_SECRET)).optional(),
 });
 
 /** Every `ci-platform:*` key, without its namespace. */
@@ -679,3 +743,4 @@ export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type ProviderSettings = z.infer<typeof providerSettingsSchema>;
 export type SecretSet = z.infer<typeof secretSetSchema>;
 export type SecretsConfig = z.infer<typeof secretsSchema>;
+export type SigningConfig = z.infer<typeof signingSchema>;

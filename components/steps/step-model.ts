@@ -360,10 +360,26 @@ export function renderPipeline(doc: PipelineDocument): string {
  * is created"; "Runtime variable interpolation": escape `$` as `$$`). Escaping here, in one place, means every
  * `$` the steps hold reaches the job (or the agent's own `pipeline upload` pass) exactly as written.
  */
-export function renderStoredPipeline(doc: PipelineDocument): string {
-    const wire = compact({ env: record(doc.env), steps: doc.steps.map(toBuildkite) });
+export function renderStoredPipeline(doc: PipelineDocument, sign?: SignCommand): string {
+    const withSignature = (step: WireStep): WireStep => {
+        if (sign === undefined) return step;
+        if ("commands" in step) return { ...step, signature: sign(step) } as WireStep;
+        if ("group" in step) return { ...step, steps: step.steps.map((s) => withSignature(s) as WireGroupChild) };
+        return step;
+    };
+    const wire = compact({ env: record(doc.env), steps: doc.steps.map((s) => withSignature(toBuildkite(s))) });
     return stringify(escapeStrings(wire), { lineWidth: 0 });
 }
+
+/**
+ * Signs one command step of a stored document, from its wire form before `$` is doubled (what the job gets once
+ * Buildkite has interpolated the stored steps): the `signature` the step then carries (components/signing).
+ */
+export type SignCommand = (step: {
+    readonly commands?: string | readonly string[];
+    readonly env?: Readonly<Record<string, string>>;
+    readonly plugins?: unknown;
+}) => unknown;
 
 /** Every step of a list, group members included, in document order. */
 export function flattenSteps(steps: readonly Step[]): Step[] {

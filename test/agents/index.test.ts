@@ -70,7 +70,15 @@ describe("declareFleets on the prod config", () => {
             // file with the agent's allow-list (Windows, which installs no hooks); one attachment more per extra
             // managed policy of the config.
             // A Linux fleet has its allow-list object too (the pre-bootstrap hook reads it at job time).
-            const expectedCount = 6 + (fleet.os === "windows" ? 0 : 1) + new Set(fleet.managedPolicyArns).size;
+            // A fleet of a signing cluster has its verification key set, and the signing set when its queue runs the
+            // stored upload steps (components/signing/fleets.ts).
+            const signing = children.filter((c) => /-(verification|signing)-jwks$/.test(c.name)).length;
+            assert.ok(
+                children.some((c) => c.name === `${fleet.name}-verification-jwks`),
+                fleet.name,
+            );
+            const expectedCount =
+                6 + (fleet.os === "windows" ? 0 : 1) + new Set(fleet.managedPolicyArns).size + signing;
             assert.equal(children.length, expectedCount, fleet.name);
             assert.ok(
                 children.some((c) => c.name === `${fleet.name}-${fleet.os === "windows" ? "agent-env" : "bootstrap"}`),

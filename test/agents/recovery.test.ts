@@ -92,7 +92,11 @@ describe("recovery plans name exactly what the components declare", () => {
             own,
         );
         assert.deepEqual(plan.retained, []);
-        assert.equal(plan.recreated.length, 6, "token, parameter, role, policy, its attachment, stack");
+        assert.equal(
+            plan.recreated.length,
+            8,
+            "token, parameter, role, policy, its attachment, stack, verification and signing key parameters",
+        );
     });
 
     it("retains exactly the stateful resources the components protect: none of a secrets bucket", () => {

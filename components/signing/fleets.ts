@@ -1,0 +1,122 @@
+/**
+ * What each fleet gets for signed pipelines: which fleets sign (they run the stored steps that upload), the SSM
+ * parameters and Elastic CI Stack parameters of an AWS fleet, and a static fleet's agent config lines.
+ *
+ * Pure module. Facts:
+ * - elastic-ci-stack-for-aws v6.71.1 packer/linux/stack/conf/bin/bk-install-elastic-stack.sh (and the .ps1): at
+ *   boot, `aws ssm get-parameter --with-decryption` of BuildkiteAgentSigningKeySSMParameter into
+ *   /etc/buildkite-agent/signing-key.json (`signing-jwks-file`), of BuildkiteAgentVerificationKeySSMParameter into
+ *   verification-key.json (`verification-jwks-file`), both root:buildkite-agent 0640; BuildkiteAgentSigningKeyID
+ *   becomes `signing-jwks-key-id`, PipelineSigningVerificationFailureBehavior `verification-failure-behavior`.
+ * - The same template's IAMRole grants ssm:GetParameter on the agent token parameter only (ReadAgentToken), never
+ *   on the signing or verification parameters; and with InstanceRoleARN set (ours) it creates no role at all, so
+ *   our role's policy grants the reads (iam-policy.ts, ReadSigningKeys).
+ * - buildkite/agent v3.137.0 agent/job_runner.go hands every job BUILDKITE_AGENT_JWKS_FILE (and _KEY_ID) from the
+ *   agent's `signing-jwks-file`, and clicommand/pipeline_upload.go `jwks-file` (that variable) signs the command
+ *   steps a `pipeline upload` uploads. Any job on a signing fleet can read the key: README, "Signed pipelines".
+ *   Jobs are verified against
+ *   `verification-jwks-file` (agent/verify_job.go), and `verification-failure-behavior` block refuses a job that
+ *   fails (agent/run_job.go).
+ */
+import type { FleetConfig, PlatformConfig, SigningConfig } from "../config/schema";
+import type { Step } from "../steps/step-model";
+import { publicJwks } from "./jws";
+
+/** A fleet's part in signed pipelines. */
+export interface FleetSigning {
+    /** `jwks`: verifies (and signs uploads when {@link signs}); `off`: declared off with a reason; `unset`: no config. */
+    readonly mode: "jwks" | "off" | "unset";
+    /** `block` unless the cluster's config says `warn` (with a reason). */
+    readonly failureBehavior: "block" | "warn";
+    /** Why verification is off or only warns. */
+    readonly reason?: string;
+    /** Whether the fleet's agents hold the signing key: its queue runs stored steps that upload. */
+    readonly signs: boolean;
+    /** The kid of the signing key, when the config names one. */
+    readonly signingKeyId?: string;
+    /** The public JWKS agents verify with (text), for mode jwks. */
+    readonly verificationJwks?: string;
+}
+
+/** Whether a stored command step uploads steps (`buildkite-agent pipeline upload`). */
+function uploads(step: Step): boolean {
+    if (step.kind === "group") return step.steps.some(uploads);
+    return step.kind === "command" && step.commands.some((c) => /\bbuildkite-agent\s+pipeline\s+upload\b/.test(c));
+}
+
+/** `cluster/queue` of every queue that runs a stored step that uploads. */
+export function uploadQueues(
+    config: Pick<PlatformConfig, "pipelines">,
+    bySlug: Readonly<Record<string, { readonly storedSteps: readonly Step[] }>>,
+): string[] {
+    const queues = new Set<string>();
+    for (const pipeline of config.pipelines)
+        for (const step of bySlug[pipeline.slug]?.storedSteps ?? [])
+            if (uploads(step)) {
+                const commands = step.kind === "group" ? step.steps : [step];
+                for (const s of commands)
+                    if (s.kind === "command" && uploads(s)) queues.add(`${pipeline.cluster}/${s.queue}`);
+            }
+    return [...queues].sort();
+}
+
+/** The signing part of a fleet, from its cluster's config and the queues that upload. */
+export function fleetSigning(
+    signing: SigningConfig | undefined,
+    fleet: Pick<FleetConfig, "cluster" | "queue">,
+    signingUploadQueues: readonly string[],
+): FleetSigning {
+    if (signing === undefined) return { mode: "unset", failureBehavior: "block", signs: false };
+    if (signing.mode === "off") return { mode: "off", failureBehavior: "block", reason: signing.reason, signs: false };
+    return {
+        mode: "jwks",
+        failureBehavior: signing.failureBehavior,
+        ...(signing.reason !== undefined ? { reason: signing.reason } : {}),
+        signs: signingUploadQueues.includes(`${fleet.cluster}/${fleet.queue}`),
+        ...(signing.signingKeyId !== undefined ? { signingKeyId: signing.signingKeyId } : {}),
+        verificationJwks: JSON.stringify(publicJwks(signing.verificationKeys ?? [])),
+    };
+}
+
+/** SSM Parameter Store paths of a fleet's signing and verification key sets (the template's AllowedPattern). */
+export function signingParameterPaths(physicalName: string): { signing: string; verification: string } {
+    return {
+        signing: `/ci-platform/${physicalName}/signing-jwks`,
+        verification: `/ci-platform/${physicalName}/verification-jwks`,
+    };
+}
+
+/** The Elastic CI Stack parameters of a fleet's signing (none for a fleet that neither signs nor verifies). */
+export function signingStackParameters(
+    signing: FleetSigning,
+    paths: { readonly signing: string; readonly verification: string },
+): Record<string, string> {
+    if (signing.mode !== "jwks") return {};
+    return {
+        BuildkiteAgentVerificationKeySSMParameter: paths.verification,
+        PipelineSigningVerificationFailureBehavior: signing.failureBehavior,
+        ...(signing.signs ? { BuildkiteAgentSigningKeySSMParameter: paths.signing } : {}),
+        ...(signing.signs && signing.signingKeyId !== undefined
+            ? { BuildkiteAgentSigningKeyID: signing.signingKeyId }
+            : {}),
+    };
+}
+
+/**
+ * The agent config lines a static fleet's machines need (buildkite-agent.cfg; buildkite/agent v3.137.0
+ * clicommand/agent_start.go flags `verification-jwks-file`, `verification-failure-behavior`, `signing-jwks-file`,
+ * `signing-jwks-key-id`). The files' paths are the machine's; the verification set is the stack output beside them.
+ */
+export function staticAgentConfigLines(signing: FleetSigning): string[] {
+    if (signing.mode !== "jwks") return [];
+    return [
+        "verification-jwks-file=/etc/buildkite-agent/verification-key.json",
+        `verification-failure-behavior=${signing.failureBehavior}`,
+        ...(signing.signs
+            ? [
+                  "signing-jwks-file=/etc/buildkite-agent/signing-key.json",
+                  ...(signing.signingKeyId !== undefined ? [`signing-jwks-key-id=${signing.signingKeyId}`] : []),
+              ]
+            : []),
+    ];
+}
