@@ -150,7 +150,7 @@ export function renderRecovery(
         for (const r of pushResources) {
             const t = pushes[r.name];
             const [pattern] = targetPatterns([r.urn], universe);
-            lines.push(`  ${r.name}`);
+            lines.push(`  ${verbose ? r.urn : r.name}`);
             if (t)
                 lines.push(
                     `    check: aws ecr describe-images --region ${t.region} --repository-name ${t.repository} --image-ids imageTag=${shellArg(t.tag)}`,
