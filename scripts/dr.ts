@@ -1,10 +1,10 @@
 /*
- * npm run dr -- --fleet NAME | --region REGION [--lost [--to REGION]] [--stack NAME | --config FILE]
+ * npm run dr -- --fleet NAME | --region REGION [--lost [--to REGION]] [--verbose] [--stack NAME | --config FILE]
  *
  * Prints the exact pulumi commands that rebuild one fleet or every fleet of one region, what is retained, and what
  * is recreated from config; with `--lost`, the evacuation of a region whose API is down, in which no step calls it.
- * The resources named are checked against the offline plan of the same config, so a command never targets a URN the
- * program does not declare. See README.md, "Recovery runbook".
+ * Every set of resources is derived from the offline plan of the same config (scripts/dr/scope.ts), so a command never
+ * targets a URN the program does not declare. See README.md, "Recovery runbook".
  */
 import * as path from "node:path";
 import { evacuatedFleetName, Evacuation, evacuation, evacuationFilterCommand } from "./dr/evacuation";
@@ -315,11 +315,11 @@ export function renderEvacuation(
 /** The command line of `npm run dr`. */
 export const DR_CLI = {
     name: "dr",
-    synopsis: ["--fleet NAME | --region REGION [--lost [--to REGION]] [--stack NAME | --config FILE]"],
+    synopsis: ["--fleet NAME | --region REGION [--lost [--to REGION]] [--verbose] [--stack NAME | --config FILE]"],
     summary: [
         "Prints the pulumi commands that rebuild one agent fleet, or every fleet of one region, and what is retained,",
         "recreated and restored; with --lost, the evacuation of a region whose API is down, in which no step calls it.",
-        "The resources named are checked against the offline plan of the same stack file.",
+        "Every set of resources comes from the offline plan of the same stack file; commands select them by URN pattern.",
         "Prints commands; runs none.",
     ].join("\n"),
     options: {
