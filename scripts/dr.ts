@@ -1,21 +1,15 @@
 /*
- * npm run dr -- --fleet NAME | --region REGION [--lost [--to REGION]] [--stack NAME | --config FILE]
+ * npm run dr -- --fleet NAME | --region REGION [--lost [--to REGION]] [--verbose] [--stack NAME | --config FILE]
  *
  * Prints the exact pulumi commands that rebuild one fleet or every fleet of one region, what is retained, and what
  * is recreated from config; with `--lost`, the evacuation of a region whose API is down, in which no step calls it.
- * The resources named are checked against the offline plan of the same config, so a command never targets a URN the
- * program does not declare. See README.md, "Recovery runbook".
+ * Every set of resources is derived from the offline plan of the same config (scripts/dr/scope.ts), so a command never
+ * targets a URN the program does not declare. See README.md, "Recovery runbook".
  */
 import * as path from "node:path";
-import { RecoveryPlan, fleetResources, regionResources } from "../components/agents";
-import { hookObjectName, secretsBucketName, shellArg } from "../components/agents/naming";
-import {
-    Evacuation,
-    evacuatedFleetName,
-    evacuation,
-    evacuationFilterCommand,
-    imagePushes,
-} from "../components/agents/recovery";
+import { evacuatedFleetName, Evacuation, evacuation, evacuationFilterCommand } from "./dr/evacuation";
+import { fleetScope, RecoveryAction, RecoveryScope, regionScope, ScopedResource, targetPatterns } from "./dr/scope";
+import { shellArg } from "./dr/shell";
 import {
     AWS_REGION_NAMES,
     didYouMean,
@@ -26,11 +20,14 @@ import {
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
 import { CliOption, CliSpec, oneLine, parseCli, usageOf } from "./cli";
-import { buildPlan, configFileOf, rawPlatformConfig, stackNameOf } from "./plan";
+import { buildPlan, configFileOf, rawPlatformConfig } from "./plan";
 import { exitWhenFlushed } from "./plan/exit";
 import { readStackFileOrIssues } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
+
+/** An image push (pulumi/pulumi-docker docker.Image). */
+const DOCKER_IMAGE = "docker:index/image:Image";
 
 /** Where a push lands: what `aws ecr describe-images` needs to find it. */
 export interface PushTarget {
@@ -59,78 +56,137 @@ export function pushTargets(
     return out;
 }
 
-/** One line a URN under a title, or nothing at all when there is none. */
-function section(lines: string[], title: string, urns: readonly string[]): void {
-    if (urns.length === 0) return;
-    lines.push(`${title} (${urns.length}):`);
-    for (const urn of urns) lines.push(`  ${urn}`);
-    lines.push("");
-}
-
 /** A resource the lost region leaves in its account, to delete before the region is re-added: its name and id. */
 export interface Readoption {
     readonly resource: string;
     readonly id: string;
 }
 
-/** The runbook text for a recovery plan (the region or fleet still works). Pure. */
+/** The last part of a type token: `aws:s3/bucket:Bucket` to `Bucket`. */
+const shortType = (type: string): string => type.split(":").pop() ?? type;
+
+/** `names` joined until about `width` characters, then how many more. */
+function someNames(names: readonly string[], width = 96): string {
+    const shown: string[] = [];
+    let length = 0;
+    for (const n of names) {
+        if (shown.length > 0 && length + n.length > width) break;
+        shown.push(n);
+        length += n.length + 2;
+    }
+    const more = names.length - shown.length;
+    return shown.join(", ") + (more > 0 ? `, and ${more} more` : "");
+}
+
+/**
+ * A section of resources: its title with their count, then per type the count and short names; every URN with
+ * `verbose`. Nothing at all when there is none.
+ */
+function section(lines: string[], title: string, resources: readonly ScopedResource[], verbose: boolean): void {
+    if (resources.length === 0) return;
+    lines.push(`${title} (${resources.length}):`);
+    if (verbose) for (const r of resources) lines.push(`  ${r.urn}`);
+    else {
+        const byType = new Map<string, string[]>();
+        for (const r of resources) byType.set(shortType(r.type), [...(byType.get(shortType(r.type)) ?? []), r.name]);
+        for (const [type, names] of [...byType].sort(([a], [b]) => (a < b ? -1 : 1)))
+            lines.push(`  ${type} (${names.length}): ${someNames(names.sort())}`);
+    }
+    lines.push("");
+}
+
+/** `--target` (or another flag) once per pattern, quoted. */
+const flags = (flag: string, patterns: readonly string[]) => patterns.map((p) => ` ${flag} ${shellArg(p)}`).join("");
+
+/** The runbook text for a recovery scope (the region or fleet still works). Pure. */
 export function renderRecovery(
-    plan: RecoveryPlan,
-    scope: string,
+    scope: RecoveryScope,
+    universe: readonly string[],
     stack: string,
-    pushes: Readonly<Record<string, PushTarget>> = {},
+    options: {
+        readonly pushes?: Readonly<Record<string, PushTarget>>;
+        /** Every URN of each section rather than short names per type. */
+        readonly verbose?: boolean;
+    } = {},
 ): string {
+    const verbose = options.verbose ?? false;
+    const pushes = options.pushes ?? {};
     const lines: string[] = [];
     const stackArg = `--stack ${shellArg(stack)}`;
-    const pushResources = imagePushes(plan);
-    const pushUrns = new Set(pushResources.map((r) => r.urn));
-    lines.push(`Recovery of ${scope} in stack ${stack}`);
+    const isRegion = scope.kind === "region";
+    const label = isRegion ? scope.region : scope.fleets[0];
+    const hints = [...scope.fleets, scope.region].filter((h) => h !== "");
+    const all = scope.resources.map((r) => r.urn);
+    const of = (action: RecoveryAction) => scope.resources.filter((r) => r.action === action);
+    const pushResources = scope.resources.filter((r) => r.type === DOCKER_IMAGE);
+    const targets = targetPatterns(all, universe, hints);
+    const replaces = targetPatterns(
+        of("replace").map((r) => r.urn),
+        universe,
+        hints,
+    );
+    lines.push(`Recovery of ${isRegion ? "region" : "fleet"} ${label} in stack ${stack}`);
     lines.push(
-        `Fleets: ${plan.fleets.join(", ")}${plan.regions.length ? `; region(s): ${plan.regions.join(", ")}` : ""}`,
+        `Fleets: ${scope.fleets.join(", ")}${scope.region ? `; region: ${scope.region}` : ""}; ${all.length} resources${verbose ? "" : " (every URN: --verbose)"}`,
         "",
     );
-    section(lines, "Retained: stateful, protected, retained on delete; never replaced", plan.retained);
-    section(lines, "Recreated from config (replaced)", plan.recreated);
+    section(lines, "Retained: protected, never replaced; recreated (empty) only if gone", of("retain"), verbose);
+    section(lines, "Recreated from config (replaced)", of("replace"), verbose);
     section(
         lines,
-        "Restored from config if missing or drifted (secrets buckets, keys and objects, hooks, providers, settings)",
-        plan.resources.filter((r) => r.action === "restore" && !pushUrns.has(r.urn)).map((r) => r.urn),
+        "Restored from config if missing or drifted",
+        of("restore").filter((r) => r.type !== DOCKER_IMAGE),
+        verbose,
     );
     if (pushResources.length > 0) {
         // pulumi/pulumi-docker v5.1.0 provider/provider.go: Read returns the stored properties unchanged and Delete
         // does nothing, so neither refresh nor up notices that a pushed tag is gone from the registry.
-        lines.push(`Image pushes (${pushResources.length}): NOT restored if missing. A push whose repository was`);
-        lines.push("recreated (empty) shows no diff, so `pulumi up` leaves the repository empty. Check each tag, and");
-        lines.push("run the push's command only if the tag is missing (the repository is immutable: pushing a tag");
-        lines.push("that is there fails):");
+        lines.push(
+            `Image pushes (${pushResources.length}): NOT restored if missing: a push whose repository was recreated`,
+        );
+        lines.push(
+            "(empty) shows no diff. Check each tag; push again only a missing one (the repository is immutable):",
+        );
         for (const r of pushResources) {
             const t = pushes[r.name];
-            lines.push(`  ${r.urn}`);
+            const [pattern] = targetPatterns([r.urn], universe);
+            lines.push(`  ${verbose ? r.urn : r.name}`);
             if (t)
                 lines.push(
                     `    check: aws ecr describe-images --region ${t.region} --repository-name ${t.repository} --image-ids imageTag=${shellArg(t.tag)}`,
                 );
-            lines.push(`    push:  pulumi up ${stackArg} --target ${shellArg(r.urn)} --replace ${shellArg(r.urn)}`);
+            // --target-replace X is --target X --replace X (pulumi/pulumi v3.259.0 pkg/cmd/pulumi/operations/up.go).
+            lines.push(`    push:  pulumi up ${stackArg} --target-replace ${shellArg(pattern)}`);
         }
         lines.push("");
     }
     lines.push(
-        scope.startsWith("region")
+        isRegion
             ? "Rebuild in place (the region still works; what runs there is broken):"
-            : "Rebuild in place (its region still works):",
+            : scope.region
+              ? "Rebuild in place (its region still works):"
+              : "Rebuild in place:",
     );
-    lines.push(`  1. ${plan.commands.refresh}`);
-    lines.push(`  2. ${plan.commands.rebuild}`);
+    lines.push(`  1. pulumi refresh ${stackArg}${flags("--target", targets)}`);
+    lines.push(`  2. pulumi up ${stackArg}${flags("--target", targets)}${flags("--replace", replaces)}`);
+    // pulumi/pulumi v3.259.0 pkg/resource/deploy/deployment.go NewUrnTargets: `**` any characters, `*` any but `:`
+    // (wildcards since v3.24.0, pulumi/pulumi#8883); scripts/dr/urn-glob.ts, test/plan/dr-patterns.test.ts.
+    lines.push(
+        `  --target selects exactly the ${all.length} resources above${replaces.length > 0 ? `, --replace the ${of("replace").length} recreated` : ""} (patterns: Pulumi CLI >= 3.24;`,
+    );
+    lines.push("  `**` matches anything, `*` anything but `:`). Keep the single quotes.");
     lines.push("");
-    if (scope.startsWith("region") && plan.regions.length > 0) {
-        const region = plan.regions[0];
+    const unprotect = of("retain").map((r) => r.urn);
+    if (isRegion) {
         lines.push(`Remove the region for good (it still works): delete its fleets from Pulumi.${stack}.yaml and run`);
         lines.push("`pulumi up`. Its secrets buckets go whole: emptied, deleted, their keys scheduled for deletion.");
-        if (plan.commands.unprotect.length > 0) {
+        if (unprotect.length > 0) {
             lines.push(
-                "`pulumi up` stops at a protected resource it would delete until `pulumi state unprotect`; so first:",
+                `\`pulumi up\` stops at a protected resource it would delete until \`pulumi state unprotect\`; first:`,
             );
-            plan.commands.unprotect.forEach((c, i) => lines.push(`  ${i + 1}. ${c}`));
+            // pulumi/pulumi v3.259.0 pkg/cmd/pulumi/state/state_unprotect.go: several literal URNs (since v3.170.0),
+            // no patterns; `--all` would unprotect the whole stack.
+            lines.push(`  pulumi state unprotect ${stackArg} --yes${unprotect.map((u) => ` ${shellArg(u)}`).join("")}`);
             // The image repositories are deleted with their images (policy/invariants/ecr-repositories.ts), so a
             // re-added region gets empty ones: adopting them would push tags they still hold.
             lines.push("The image repositories go with their images (forceDelete): re-adding the region creates empty");
@@ -138,7 +194,7 @@ export function renderRecovery(
         }
         lines.push("");
         lines.push(`If the region is lost (its API is down), use none of the commands above: run`);
-        lines.push(`  npm run dr -- --region ${region} --lost --to <healthy region>`);
+        lines.push(`  npm run dr -- --region ${scope.region} --lost --to <healthy region>`);
     }
     return lines.join("\n").trimEnd();
 }
@@ -162,6 +218,15 @@ export function renderEvacuation(
         `Evacuation of region ${plan.region} in stack ${stack}: the region is lost, no step below calls its API.`,
     );
     lines.push(`Fleets lost: ${plan.fleets.join(", ")}`, "");
+    // A refresh reads every resource through its provider, so a provider whose region is down fails it (the region's
+    // AWS and docker providers, scripts/dr/scope.ts regionProviders).
+    lines.push(
+        `Cannot be refreshed or targeted: the ${plan.lost.length + plan.providers.length} resources of its providers (${plan.providers.map((p) => p.split("::").pop()).join(", ")}).`,
+    );
+    lines.push(
+        "Run no `pulumi refresh`, and no `pulumi up` until `pulumi stack import` below has dropped them: both call it.",
+        "",
+    );
     if (options.homeRegion === plan.region) {
         lines.push(
             `WARNING: ${plan.region} is ci-platform:homeRegion: set it to a healthy region in the same edit. The`,
@@ -193,14 +258,21 @@ export function renderEvacuation(
         "     comes back), and nothing new shares a name with what they left, IAM roles included (IAM is global).",
     );
     if (plan.unprotect.length > 0) {
-        lines.push("  The filter below refuses a protected resource until it is unprotected (state only, one");
-        lines.push("  deliberate step each):");
-        plan.unprotect.forEach((u) => numbered(`pulumi state unprotect ${stackArg} --yes ${shellArg(u)}`));
+        lines.push(
+            "  As `pulumi up` stops at a protected resource it would delete, the filter below refuses one until",
+        );
+        lines.push("  `pulumi state unprotect` (state only; literal URNs: the command takes no patterns):");
+        // pulumi/pulumi v3.259.0 pkg/cmd/pulumi/state/state_unprotect.go: several URNs in one command since v3.170.0.
+        numbered(`pulumi state unprotect ${stackArg} --yes${plan.unprotect.map((u) => ` ${shellArg(u)}`).join("")}`);
     }
     lines.push(
         "  Drop the lost region's resources, and only them, from the state (state only). Healthy resources that",
     );
-    lines.push("  depend on them stay (Buildkite pipelines, other regions, components); only those references go:");
+    lines.push("  depend on them stay (Buildkite pipelines, other regions, components); only those references go.");
+    lines.push("  Not `pulumi state delete`: it refuses a resource others depend on, and with --target-dependents");
+    lines.push(
+        "  drops those healthy dependents too (a protected pipeline, which the next `pulumi up` would duplicate):",
+    );
     numbered(
         `pulumi stack export ${stackArg} --file before.json   (keep it: \`pulumi stack import ${stackArg} --file before.json\` undoes the next steps)`,
     );
@@ -209,7 +281,8 @@ export function renderEvacuation(
     lines.push(
         `     It removes ${plan.lost.length + plan.providers.length} resources; these healthy ones stay, without their references to them:`,
     );
-    for (const u of plan.referrers) lines.push(`       ${u}`);
+    for (const u of plan.referrers)
+        lines.push(`       ${shortType(u.split("::").at(-2) ?? "")} ${u.split("::").pop()}`);
     lines.push("     jq stops with an error (after.json is left empty: import refuses it) at a lost resource still");
     lines.push("     protected, a healthy resource parented to a lost one, or a pending operation on a healthy one;");
     lines.push("     `pulumi stack import` refuses a state with a dangling reference. Nobody else runs pulumi on the");
@@ -242,11 +315,11 @@ export function renderEvacuation(
 /** The command line of `npm run dr`. */
 export const DR_CLI = {
     name: "dr",
-    synopsis: ["--fleet NAME | --region REGION [--lost [--to REGION]] [--stack NAME | --config FILE]"],
+    synopsis: ["--fleet NAME | --region REGION [--lost [--to REGION]] [--verbose] [--stack NAME | --config FILE]"],
     summary: [
         "Prints the pulumi commands that rebuild one agent fleet, or every fleet of one region, and what is retained,",
         "recreated and restored; with --lost, the evacuation of a region whose API is down, in which no step calls it.",
-        "The resources named are checked against the offline plan of the same stack file.",
+        "Every set of resources comes from the offline plan of the same stack file; commands select them by URN pattern.",
         "Prints commands; runs none.",
     ].join("\n"),
     options: {
@@ -256,10 +329,12 @@ export const DR_CLI = {
         to: { type: "string", value: "REGION", help: "the healthy region the evacuated fleets move to (with --lost)" },
         stack: { type: "string", value: "NAME", help: "read Pulumi.NAME.yaml at the repository root (default prod)" },
         config: { type: "string", value: "FILE", help: "read this stack file instead" },
+        verbose: { type: "boolean", help: "list every resource's full URN rather than short names per type" },
     },
     examples: [
         ["npm run dr -- --fleet linux-us-east-1", "the runbook for one fleet of the prod stack"],
         ["npm run dr -- --region eu-west-1", "the runbook for a region"],
+        ["npm run dr -- --region eu-west-1 --verbose", "the same, with every resource's full URN"],
         ["npm run dr -- --region eu-west-1 --lost --to eu-central-1", "evacuate a region whose API is down"],
         ["npm run dr -- --region us-east-1 --config examples/Pulumi.example.yaml", "the example stack's region"],
     ],
@@ -315,11 +390,6 @@ async function main(argv: string[]): Promise<number> {
     }
     const config = parsed.value;
     // Check the scope before the (slower) plan, so a typo is answered at once.
-    const stackName = values.stack ?? stackNameOf(file);
-    const scoped = (stack: string, hookPaths: readonly string[]) =>
-        values.fleet
-            ? fleetResources(config, values.fleet, { stack, hookPaths })
-            : regionResources(config, values.region ?? "", { stack, hookPaths, images: config.images });
     if (values.fleet && !config.fleets.some((f) => f.name === values.fleet)) {
         const names = config.fleets.map((f) => f.name);
         process.stderr.write(
@@ -327,32 +397,29 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
     }
-    try {
-        scoped(stackName, []);
-    } catch (e) {
-        process.stderr.write(`dr: ${(e as Error).message}\n`);
+    const regions: string[] = [...new Set(config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : [])))].sort();
+    if (values.region && !regions.includes(values.region)) {
+        process.stderr.write(
+            `dr: no AWS fleet runs in region "${values.region}"; ${didYouMean(values.region, regions)}regions with fleets: ${regions.join(", ") || "none"}\n`,
+        );
         return 2;
     }
     const declared = await buildPlan({ stack: values.stack, config: values.config });
-    // The hook objects, as the program declares them in the home region's bucket (the same paths in every region).
-    const hookPrefix = hookObjectName(secretsBucketName(config.homeRegion), "");
-    const hookPaths = declared.resources
-        .filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && r.name.startsWith(hookPrefix))
-        .map((r) => r.name.slice(hookPrefix.length));
     const stack = declared.stack;
-    const plan = scoped(stack, hookPaths);
-    const urns = new Set(declared.resources.map((r) => r.urn));
-    const unknown = plan.resources.filter((r) => !urns.has(r.urn));
-    if (unknown.length > 0) {
+    const scope = values.fleet
+        ? fleetScope(declared.resources, values.fleet)
+        : regionScope(declared.resources, values.region ?? "");
+    if (!scope) {
         process.stderr.write(
-            `dr: the recovery plan names resources the program does not declare (a bug):\n${unknown.map((r) => `  ${r.urn}`).join("\n")}\n`,
+            `dr: the plan declares no ${values.fleet ? `fleet ${values.fleet}` : `fleet in ${values.region ?? ""}`} (a bug)\n`,
         );
         return 1;
     }
     // The region's image repositories: fixed names, left in the lost region's account by the evacuation.
+    const inScope = new Set(scope.resources.map((r) => r.urn));
     const readoptions = declared.resources
         .filter((r) => r.protect && r.type === "aws:ecr/repository:Repository" && typeof r.inputs.name === "string")
-        .filter((r) => plan.resources.some((p) => p.urn === r.urn))
+        .filter((r) => inScope.has(r.urn))
         .map((r) => ({ resource: r.name, id: String(r.inputs.name) }));
     if (values.lost) {
         const evacuated = evacuation(declared.resources, values.region ?? "");
@@ -362,10 +429,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
     }
     const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}");
-    const pushes = pushTargets(config.images, versions.ok ? versions.value : {}, plan.regions);
-    process.stdout.write(
-        renderRecovery(plan, values.fleet ? `fleet ${values.fleet}` : `region ${values.region}`, stack, pushes) + "\n",
-    );
+    const pushes = pushTargets(config.images, versions.ok ? versions.value : {}, scope.region ? [scope.region] : []);
+    const universe = declared.resources.map((r) => r.urn);
+    process.stdout.write(renderRecovery(scope, universe, stack, { pushes, verbose: values.verbose === true }) + "\n");
     return 0;
 }
 

@@ -256,7 +256,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                 // Kept: the path is fixed, and SSM parameter names are unique per account and region, so the same-region
                 // replacement `npm run dr -- --fleet` runs would clash with the old one if it were created first. A
                 // move to another region never replaces it: the dr runbook drops the lost region's resources from
-                // the state before the config edit (components/agents/recovery.ts, evacuation, the jq state filter).
+                // the state before the config edit (scripts/dr/evacuation.ts, the jq state filter).
                 { ...child("token-parameter"), deleteBeforeReplace: true },
             );
 

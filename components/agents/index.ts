@@ -35,7 +35,6 @@ export { checkParameters, toStackParameters } from "./stack-parameters";
 export { fleetPolicyDocument, instanceTrustPolicy, SecretsScope } from "./iam-policy";
 export { secretsKeyPolicy, tokenKeyPolicy } from "./key-policy";
 export { secretObjects, secretsBucketScopes, secretsForBucket, SecretsBucketScope } from "./secret-objects";
-export { fleetResources, regionResources, RecoveryPlan, RecoveryResource, RecoveryAction } from "./recovery";
 
 /** Days after which a replaced secrets object version expires, unless the config says otherwise. */
 export const DEFAULT_SECRETS_VERSION_EXPIRATION_DAYS = 90;

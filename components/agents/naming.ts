@@ -2,73 +2,18 @@ import { createHash } from "node:crypto";
 import { bundleKeyPrefix, fleetVersionedKey, PLATFORM_KEY_PREFIX, sha256Hex } from "../hooks/bundle";
 
 /*
- * Names and types of every resource the agents module declares, in one place, so that the components and the
- * recovery module (which prints URNs for `pulumi up --target`) cannot drift apart. Names derive from fleet names,
- * regions, cluster/queue names and object keys only: never from an index or from which other regions exist.
+ * Names and types of the resources the agents module declares. Names derive from fleet names, regions, cluster/queue
+ * names and object keys only: never from an index or from which other regions exist. (`npm run dr` reads the resource
+ * tree from the offline plan, not from here: scripts/dr/scope.ts.)
  */
 
-/** Resource types the agents module declares. */
+/** Types of the agents module's components, and of the resources other modules find them by (scripts/dr/scope.ts). */
 export const TYPES = {
     fleet: "ci-platform:agents:Fleet",
     secretsBucket: "ci-platform:agents:SecretsBucket",
-    awsProvider: "pulumi:providers:aws",
     clusterQueue: "buildkite:Cluster/clusterQueue:ClusterQueue",
-    agentToken: "buildkite:Cluster/clusterAgentToken:ClusterAgentToken",
-    ssmParameter: "aws:ssm/parameter:Parameter",
-    iamPolicy: "aws:iam/policy:Policy",
-    iamRole: "aws:iam/role:Role",
-    iamRolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    kmsKeyPolicy: "aws:kms/keyPolicy:KeyPolicy",
-    cloudFormationStack: "aws:cloudformation/stack:Stack",
     bucketObject: "aws:s3/bucketObjectv2:BucketObjectv2",
-    kmsKey: "aws:kms/key:Key",
-    kmsAlias: "aws:kms/alias:Alias",
-    bucket: "aws:s3/bucket:Bucket",
-    bucketVersioning: "aws:s3/bucketVersioning:BucketVersioning",
-    bucketEncryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    bucketPublicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
-    bucketLifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
 } as const;
-
-/** A child of a component: its name suffix, its type, and whether it holds state that must survive a rebuild. */
-export interface ChildSpec {
-    /** Appended to the component's name: `${component}-${role}`. */
-    readonly role: string;
-    /** The child's resource type. */
-    readonly type: string;
-    /** Protected and retained on delete: destroying the fleet or region leaves it in the account. */
-    readonly stateful: boolean;
-}
-
-/** The fixed children of a SecretsBucket (its objects come on top, see {@link secretObjectName}). */
-export const SECRETS_BUCKET_CHILDREN: readonly ChildSpec[] = [
-    // None stateful: the bucket lives and dies whole, its contents regenerated from config (secrets-bucket.ts).
-    { role: "key", type: TYPES.kmsKey, stateful: false },
-    { role: "key-alias", type: TYPES.kmsAlias, stateful: false },
-    { role: "key-policy", type: TYPES.kmsKeyPolicy, stateful: false },
-    { role: "token-key", type: TYPES.kmsKey, stateful: false },
-    { role: "token-key-alias", type: TYPES.kmsAlias, stateful: false },
-    { role: "token-key-policy", type: TYPES.kmsKeyPolicy, stateful: false },
-    { role: "bucket", type: TYPES.bucket, stateful: false },
-    { role: "versioning", type: TYPES.bucketVersioning, stateful: false },
-    { role: "encryption", type: TYPES.bucketEncryption, stateful: false },
-    { role: "public-access", type: TYPES.bucketPublicAccessBlock, stateful: false },
-    { role: "policy", type: TYPES.bucketPolicy, stateful: false },
-    { role: "lifecycle", type: TYPES.bucketLifecycle, stateful: false },
-];
-
-/** The children of an AWS fleet. */
-export const AWS_FLEET_CHILDREN: readonly ChildSpec[] = [
-    { role: "token", type: TYPES.agentToken, stateful: false },
-    { role: "token-parameter", type: TYPES.ssmParameter, stateful: false },
-    { role: "role", type: TYPES.iamRole, stateful: false },
-    { role: "policy", type: TYPES.iamPolicy, stateful: false },
-    { role: "policy-attachment", type: TYPES.iamRolePolicyAttachment, stateful: false },
-    { role: "bootstrap", type: TYPES.bucketObject, stateful: false },
-    { role: "allowlist", type: TYPES.bucketObject, stateful: false },
-    { role: "stack", type: TYPES.cloudFormationStack, stateful: false },
-];
 
 /**
  * Whether a fleet's instances install our hooks bundle. Only Linux: the hooks and bootstrap.sh are bash, and the
@@ -88,39 +33,11 @@ export const managedPolicyAttachmentRole = (policyArn: string): string =>
     `managed-${createHash("sha256").update(policyArn).digest("hex").slice(0, 12)}`;
 
 /**
- * The children of an AWS fleet on `os`, with the config's extra managed policies: a fleet that installs no hooks has
- * an agent env file instead of a bootstrap script and its allow-list object.
- */
-export const awsFleetChildren = (
-    os: "linux" | "windows",
-    managedPolicyArns: readonly string[] = [],
-    signing: { readonly verifies: boolean; readonly signs: boolean } = { verifies: false, signs: false },
-): ChildSpec[] => [
-    ...(installsHooks(os)
-        ? AWS_FLEET_CHILDREN
-        : AWS_FLEET_CHILDREN.filter((c) => c.role !== "allowlist").map((c) =>
-              c.role === "bootstrap" ? { ...c, role: "agent-env" } : c,
-          )),
-    ...[...new Set(managedPolicyArns)].map((arn) => ({
-        role: managedPolicyAttachmentRole(arn),
-        type: TYPES.iamRolePolicyAttachment,
-        stateful: false,
-    })),
-    // Signed pipelines (components/signing/fleets.ts): the verification key set, and the signing set of a fleet
-    // that runs uploads.
-    ...(signing.verifies ? [{ role: "verification-jwks", type: TYPES.ssmParameter, stateful: false }] : []),
-    ...(signing.verifies && signing.signs ? [{ role: "signing-jwks", type: TYPES.ssmParameter, stateful: false }] : []),
-];
-
-/**
  * Key of a fleet's agent env file (AgentEnvFileUrl): beside the bootstrap scripts, named by its content, so a change
  * of the allow-list changes the key and with it the fleet's launch template.
  */
 export const agentEnvObjectKey = (fleet: string, content: string): string =>
     fleetVersionedKey(fleet, sha256Hex(content), "env");
-
-/** The children of a static (on-premises) fleet. */
-export const STATIC_FLEET_CHILDREN: readonly ChildSpec[] = [{ role: "token", type: TYPES.agentToken, stateful: false }];
 
 /** The name of a component's child. */
 export const childName = (component: string, role: string): string => `${component}-${role}`;
@@ -202,14 +119,6 @@ export const cloudFormationStackName = (fleet: string): string => `buildkite-${f
  * role; ours is `<fleet>-role-` and 7 random characters (agent-fleet.ts), which this bound also keeps within 64.
  */
 export const MAX_AWS_FLEET_NAME_LENGTH = 64 - "buildkite-".length - "-Role".length;
-
-/** Quotes a URN for a POSIX shell: URNs hold `$` between parent and child types. */
-export const shellArg = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** The URN Pulumi gives a resource: `urn:pulumi:<stack>::<project>::<parent types joined by $>$<type>::<name>`. */
-export function urnOf(stack: string, project: string, typeChain: readonly string[], name: string): string {
-    return `urn:pulumi:${stack}::${project}::${typeChain.join("$")}::${name}`;
-}
 
 /**
  * How many leading characters of its nested stack's name CloudFormation keeps in the scaler role's generated name:

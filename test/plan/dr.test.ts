@@ -3,9 +3,14 @@ import { parseVersionsText } from "../../components/images/versions";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { urnGlobMatches } from "../../scripts/dr/urn-glob";
 import { ROOT, runScript } from "../fixtures/cli";
 
 const dr = (...args: string[]) => runScript("scripts/dr.ts", args);
+
+/** The values of `flag` in a command line (single-quoted, as dr prints them). */
+const values = (line: string, flag: string) =>
+    [...line.matchAll(new RegExp(`${flag} '([^']+)'`, "g"))].map((m) => m[1]);
 
 describe("npm run dr", () => {
     it("prints the commands that rebuild one fleet: its stack and token replaced, its region's bucket kept", async () => {
@@ -16,12 +21,16 @@ describe("npm run dr", () => {
         assert.match(out.stdout, /Recovery of fleet linux-ap-southeast-1 in stack prod/);
         const up = out.stdout.split("\n").find((l) => l.includes("pulumi up --stack 'prod'"));
         assert.ok(up, "a pulumi up command");
-        assert.ok(up.includes(`--replace '${stack}'`), "the fleet's stack is replaced");
+        const replaces = values(up, "--replace");
         assert.ok(
-            !up.includes(
-                "--replace 'urn:pulumi:prod::ci-platform::ci-platform:agents:SecretsBucket$aws:s3/bucket:Bucket",
-            ),
+            replaces.some((p) => urnGlobMatches(p, stack)),
+            "the fleet's stack is replaced",
         );
+        for (const kept of [
+            "urn:pulumi:prod::ci-platform::ci-platform:agents:SecretsBucket$aws:s3/bucket:Bucket::secrets-ap-southeast-1-bucket",
+            "urn:pulumi:prod::ci-platform::ci-platform:agents:Fleet$aws:s3/bucketObjectv2:BucketObjectv2::linux-ap-southeast-1-bootstrap",
+        ])
+            assert.ok(!replaces.some((p) => urnGlobMatches(p, kept)), kept);
         assert.doesNotMatch(out.stdout, /linux-us-east-1-stack/, "no other fleet is touched");
     });
 
@@ -30,12 +39,15 @@ describe("npm run dr", () => {
         assert.equal(out.code, 0, out.stderr);
         const retained = out.stdout.split("Recreated from config")[0];
         // Images are pushed to every fleet region: the region's repositories are state.
-        assert.match(retained, /aws:ecr\/repository:Repository::buildkite-test-eu-west-1-repository/);
-        assert.doesNotMatch(retained, /secrets-eu-west-1-bucket|kms\/key:Key/, "the secrets bucket is regenerated");
+        assert.match(
+            retained,
+            /\n {2}Repository \(2\): buildkite-test-eu-west-1-repository, deb-builder-eu-west-1-repository\n/,
+        );
+        assert.doesNotMatch(retained, /secrets-eu-west-1-bucket|Key/, "the secrets bucket is regenerated");
         const restored = out.stdout.split("Restored from config")[1].split("Image pushes")[0];
-        assert.match(restored, /aws:s3\/bucket:Bucket::secrets-eu-west-1-bucket/);
-        assert.match(restored, /aws:kms\/key:Key::secrets-eu-west-1-key/);
-        assert.match(restored, /pulumi:providers:docker::docker-eu-west-1/);
+        assert.match(restored, /\n {2}Bucket \(2\): secrets-dagster-eu-west-1-bucket, secrets-eu-west-1-bucket\n/);
+        assert.match(restored, /\n {2}Key \(4\): [^\n]*secrets-dagster-eu-west-1-key/);
+        assert.match(restored, /\n {2}docker \(1\): docker-eu-west-1\n/);
     });
 
     it("says that pulumi up stops at the protected repositories when removing a region, which go with their images", async () => {
@@ -47,7 +59,17 @@ describe("npm run dr", () => {
             removal,
             /`pulumi up` stops at a protected resource it would delete until `pulumi state unprotect`/,
         );
-        assert.match(removal, /pulumi state unprotect --stack 'prod' --yes '[^']*deb-builder-eu-west-1-repository'/);
+        // One command, literal URNs: `pulumi state unprotect` takes several, and no patterns.
+        const unprotect = removal.split("\n").find((l) => l.trim().startsWith("pulumi state unprotect")) ?? "";
+        assert.match(unprotect, /^ {2}pulumi state unprotect --stack 'prod' --yes '/);
+        assert.deepEqual(
+            unprotect
+                .split("--yes ")[1]
+                .split(" ")
+                .map((u) => u.split("::").pop()?.replace(/'$/, "")),
+            ["buildkite-test-eu-west-1-repository", "deb-builder-eu-west-1-repository"],
+        );
+        assert.doesNotMatch(unprotect, /\*/);
         assert.doesNotMatch(removal, /unprotect[^\n]*secrets-eu-west-1/, "nothing of the secrets bucket is protected");
         // Deleted with their images (ecr-repositories-whole): a re-add creates empty ones, never adopts them.
         assert.match(removal, /The image repositories go with their images \(forceDelete\)/);
@@ -60,6 +82,7 @@ describe("npm run dr", () => {
             ["--fleet", "linux-us-east-1"],
             ["--region", "eu-west-1"],
             ["--region", "eu-west-1", "--lost"],
+            ["--fleet", "macos-office"],
         ]) {
             const out = await dr(...args);
             assert.equal(out.code, 0, out.stderr);
@@ -75,13 +98,15 @@ describe("npm run dr", () => {
         }
         const fleet = await dr("--fleet", "linux-us-east-1");
         assert.doesNotMatch(fleet.stdout, /Retained/, "a fleet retains nothing: no heading");
+        const onPremises = await dr("--fleet", "macos-office");
+        assert.doesNotMatch(onPremises.stdout, /region/, "an on-premises fleet has no region to speak of");
     });
 
     it("lists image pushes apart: not restored if missing, with the check and the --replace to push again", async () => {
         const out = await dr("--region", "eu-west-1");
         assert.equal(out.code, 0, out.stderr);
         const restored = out.stdout.split("Restored from config")[1].split("Image pushes")[0];
-        assert.doesNotMatch(restored, /docker:index\/image:Image/, "a push is never restored by pulumi up");
+        assert.doesNotMatch(restored, /\n {2}Image \(/, "a push is never restored by pulumi up");
         const pushes = out.stdout
             .split(/Image pushes \(\d+\): NOT restored if missing/)[1]
             ?.split("Rebuild in place")[0];
@@ -95,7 +120,10 @@ describe("npm run dr", () => {
                 `check: aws ecr describe-images --region eu-west-1 --repository-name ci-platform/buildkite-test --image-ids imageTag='py3.12-${version}'`,
             ),
         );
-        assert.ok(pushes.includes(`push:  pulumi up --stack 'prod' --target '${urn}' --replace '${urn}'`));
+        const push = pushes.split("\n").find((l) => l.includes("push:") && l.includes("eu-west-1-py3.12")) ?? "";
+        assert.match(push, /^ {4}push: {2}pulumi up --stack 'prod' --target-replace '[^']+'$/);
+        assert.ok(urnGlobMatches(values(push, "--target-replace")[0], urn));
+        assert.ok(!urnGlobMatches(values(push, "--target-replace")[0], urn.replace("py3.12", "py3.13")));
     });
 
     it("evacuates a lost region: new fleet names, unprotect, export, filter, import, then up; no healthy resource dropped", async () => {
@@ -119,13 +147,13 @@ describe("npm run dr", () => {
         assert.match(jq, / 'before\.json' > 'after\.json'$/);
         // The healthy resources that referred to the region are named as kept, the dagster pipeline among them.
         const kept = out.stdout.split("these healthy ones stay")[1]?.split("jq stops")[0] ?? "";
-        assert.match(kept, /buildkite:Pipeline\/pipeline:Pipeline::dagster-pipeline/);
+        assert.match(kept, /\n {7}Pipeline dagster-pipeline\n/);
         // Order: the new names first, unprotect before the export, export, filter, import, then the diff and up.
         assert.match(steps[1], /replace fleets dagster-eu-west-1, linux-eu-west-1 with fleets of new names/);
         assert.match(steps[1], /linux-eu-west-1 -> linux-eu-central-1/);
         assert.match(
             steps.find((l) => l.startsWith("pulumi state unprotect")) ?? "",
-            /^pulumi state unprotect --stack 'prod' --yes '[^']*:Repository::buildkite-test-eu-west-1-repository'$/,
+            /^pulumi state unprotect --stack 'prod' --yes '[^']*:Repository::buildkite-test-eu-west-1-repository' '[^']*:Repository::deb-builder-eu-west-1-repository'$/,
         );
         assert.ok(
             lastIndex(/^pulumi state unprotect /) < index(/^pulumi stack export --stack 'prod' --file before\.json/),
@@ -159,5 +187,50 @@ describe("npm run dr", () => {
         const out = await dr("--region", "eu-west-2");
         assert.equal(out.code, 2);
         assert.match(out.stderr, /no AWS fleet runs in region "eu-west-2"; did you mean "eu-west-1"\?/);
+    });
+
+    it("is short: counts and short names per section, patterns rather than URN walls; every URN with --verbose", async () => {
+        const [out, verbose] = await Promise.all([
+            dr("--region", "eu-west-1"),
+            dr("--region", "eu-west-1", "--verbose"),
+        ]);
+        assert.equal(out.code, 0, out.stderr);
+        // The runbook printed 41,778 bytes before: a list of full URNs per section and per command.
+        assert.ok(Buffer.byteLength(out.stdout) < 8000, `${Buffer.byteLength(out.stdout)} bytes`);
+        const commands = out.stdout.split("\n").filter((l) => /\bpulumi (up|refresh)\b/.test(l));
+        const patterns = commands.flatMap((l) => [
+            ...values(l, "--target"),
+            ...values(l, "--replace"),
+            ...values(l, "--target-replace"),
+        ]);
+        assert.ok(patterns.length > 0);
+        for (const p of patterns) assert.match(p, /\*/, `${p} is a pattern, not a full URN`);
+        const up = commands.find((l) => l.includes("2. pulumi up")) ?? "";
+        assert.ok(values(up, "--target").length + values(up, "--replace").length <= 8, up);
+        // Outside commands, no URN at all.
+        const prose = out.stdout.split("\n").filter((l) => !/\b(pulumi|aws) /.test(l));
+        assert.ok(!prose.some((l) => l.includes("urn:pulumi:")), "no URN outside commands");
+        assert.match(out.stdout, /89 resources \(every URN: --verbose\)/);
+        // --verbose lists each section's URNs in full, as many as the scope holds.
+        assert.equal(verbose.code, 0, verbose.stderr);
+        const listed = verbose.stdout.split("\n").filter((l) => /^ {2}urn:pulumi:prod::/.test(l));
+        assert.equal(listed.length, 89);
+        assert.ok(
+            verbose.stdout.includes("  urn:pulumi:prod::ci-platform::pulumi:providers:docker::docker-eu-west-1\n"),
+        );
+    });
+
+    it("spells out the lost region: what cannot be refreshed, why no state delete, unprotect before the filter", async () => {
+        const out = await dr("--region", "eu-west-1", "--lost", "--to", "eu-central-1");
+        assert.equal(out.code, 0, out.stderr);
+        assert.match(
+            out.stdout,
+            /Cannot be refreshed or targeted: the 81 resources of its providers \(ci-platform-aws-eu-west-1, docker-eu-west-1\)/,
+        );
+        assert.match(out.stdout, /Run no `pulumi refresh`, and no `pulumi up` until `pulumi stack import`/);
+        assert.match(out.stdout, /Not `pulumi state delete`: it refuses a resource others depend on/);
+        assert.match(out.stdout, /As `pulumi up` stops at a protected resource it would delete/);
+        assert.match(out.stdout, /\n {7}Pipeline dagster-pipeline\n/, "kept resources by short type and name");
+        assert.ok(Buffer.byteLength(out.stdout) < 8000, `${Buffer.byteLength(out.stdout)} bytes`);
     });
 });

@@ -216,10 +216,14 @@ function replay(): Promise<{ before: StateDocument; after: StateDocument }> {
         for (const command of commands()) {
             const file = /--file '?([^' ]+)'?/.exec(command)?.[1];
             if (command.startsWith("pulumi state unprotect")) {
-                const urn = /--yes '([^']+)'/.exec(command)?.[1];
-                const r = state.deployment.resources.find((x) => x.urn === urn);
-                assert.ok(r, `${urn} is in the state`);
-                delete r.protect;
+                // Literal URNs, one or more (state_unprotect.go: no patterns, several since v3.170.0).
+                const urns = [...(command.split(" --yes ")[1] ?? "").matchAll(/'([^']+)'/g)].map((m) => m[1]);
+                assert.ok(urns.length > 0, command);
+                for (const urn of urns) {
+                    const r = state.deployment.resources.find((x) => x.urn === urn);
+                    assert.ok(r, `${urn} is in the state`);
+                    delete r.protect;
+                }
             } else if (command.startsWith("pulumi state delete")) {
                 // Modelled too, so that a runbook that state-deletes is replayed faithfully (edit/operations.go
                 // DeleteResource: refused while protected or while another resource refers to it).

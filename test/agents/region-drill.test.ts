@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type * as agentsModule from "../../components/agents";
 import type { PlatformConfig } from "../../components/config/schema";
-import { fleetResources, regionResources } from "../../components/agents/recovery";
 import { FAKE_BUNDLE, mustParse, prodRawConfig } from "./fixtures";
 import { installMocks, Registered } from "./mocks";
 
 /*
  * The recovery drill, at the level of the agents module: declare the prod config, the prod config without one
- * region's fleets, and the prod config with those fleets moved to a new region; compare what each declares.
+ * region's fleets, and the prod config with those fleets moved to a new region; compare what each declares. (What
+ * `npm run dr` names is derived from the plan and checked against the plan: test/plan/dr-scope.test.ts.)
  */
 
 const { registered, phase, settle } = installMocks();
@@ -37,7 +37,6 @@ const moved = mustParse({
             : f,
     ),
 });
-const hookPaths = FAKE_BUNDLE.files.map((f) => f.path);
 const byPhase = (p: string) => new Map(registered.filter((r) => r.phase === p).map((r) => [r.urn, r]));
 let declared: Map<string, Map<string, Registered>>;
 
@@ -70,74 +69,6 @@ before(async () => {
 });
 
 const get = (p: string) => declared.get(p) ?? new Map<string, Registered>();
-
-describe("recovery plans name exactly what the components declare", () => {
-    it("a region's plan lists every resource that removing the region removes, and nothing else", () => {
-        const plan = regionResources(full, "eu-west-1", { stack: "prod", hookPaths });
-        const removed = [...get("full").keys()].filter((urn) => !get("without").has(urn)).sort();
-        assert.deepEqual(
-            plan.resources.map((r) => r.urn),
-            removed,
-        );
-    });
-
-    it("a fleet's plan lists the fleet's own resources", () => {
-        const plan = fleetResources(full, "linux-us-east-1", { stack: "prod" });
-        const own = [...get("full").values()]
-            .filter((r) => r.name === "linux-us-east-1" || r.parent.endsWith("::linux-us-east-1"))
-            .map((r) => r.urn)
-            .sort();
-        assert.deepEqual(
-            plan.resources.map((r) => r.urn),
-            own,
-        );
-        assert.deepEqual(plan.retained, []);
-        assert.equal(
-            plan.recreated.length,
-            8,
-            "token, parameter, role, policy, its attachment, stack, verification and signing key parameters",
-        );
-    });
-
-    it("retains exactly the stateful resources the components protect: none of a secrets bucket", () => {
-        const plan = regionResources(full, "eu-west-1", { stack: "prod", hookPaths });
-        const protectedUrns = plan.resources.filter((r) => get("full").get(r.urn)?.protect).map((r) => r.urn);
-        assert.deepEqual(plan.retained, protectedUrns);
-        // The buckets of clusters default and dagster in eu-west-1 and their keys are regenerated from config: a
-        // rebuild restores them if they are missing (components/agents/secrets-bucket.ts).
-        assert.deepEqual(plan.retained, []);
-        const restored = plan.resources.filter((r) => r.action === "restore").map((r) => r.name);
-        for (const name of ["secrets-eu-west-1-bucket", "secrets-eu-west-1-key", "secrets-dagster-eu-west-1-token-key"])
-            assert.ok(restored.includes(name), name);
-    });
-
-    it("prints quoted pulumi commands with every URN", () => {
-        const plan = fleetResources(full, "linux-us-east-1", { stack: "prod" });
-        const stackUrn =
-            "urn:pulumi:prod::ci-platform::ci-platform:agents:Fleet$aws:cloudformation/stack:Stack::linux-us-east-1-stack";
-        assert.ok(plan.commands.rebuild.startsWith("pulumi up --stack 'prod' --target "));
-        assert.ok(plan.commands.rebuild.includes(`--replace '${stackUrn}'`));
-        assert.ok(plan.commands.refresh.includes(`--target '${stackUrn}'`));
-        assert.ok(
-            !plan.commands.rebuild.includes(
-                "--replace 'urn:pulumi:prod::ci-platform::ci-platform:agents:Fleet$aws:s3/",
-            ),
-        );
-        const region = regionResources(full, "eu-west-1", { stack: "prod" });
-        assert.deepEqual(
-            region.commands.unprotect,
-            region.retained.map((u) => `pulumi state unprotect --stack 'prod' --yes '${u}'`),
-        );
-    });
-
-    it("rejects an unknown fleet or region, suggesting the near one", () => {
-        assert.throws(
-            () => fleetResources(full, "linux-us-east-2", { stack: "prod" }),
-            /did you mean "linux-us-east-1"/,
-        );
-        assert.throws(() => regionResources(full, "eu-west-2", { stack: "prod" }), /did you mean "eu-west-1"/);
-    });
-});
 
 describe("recovery drill", () => {
     it("removing a region's fleets touches only that region's resources, besides the re-pointed pipelines' secrets", () => {
@@ -195,16 +126,16 @@ describe("recovery drill", () => {
 
     it("moving the fleets to a new region creates everything a fleet needs there, secrets included", () => {
         const created = [...get("moved").values()].filter((r) => !get("full").has(r.urn));
-        const plan = regionResources(moved, "eu-central-1", { stack: "prod", hookPaths });
-        // The moved fleets keep their queues: they are part of the region's plan, but they already exist.
+        // The moved fleets keep their queues: they already exist.
         const queues = ["queue-default/default-eu-west-1", "queue-dagster/dagster"].map(
             (name) => `urn:pulumi:prod::ci-platform::buildkite:Cluster/clusterQueue:ClusterQueue::${name}`,
         );
         for (const queue of queues) assert.ok(get("full").has(queue), queue);
-        assert.deepEqual(
-            [...created.map((r) => r.urn), ...queues].sort(),
-            plan.resources.map((r) => r.urn),
-        );
+        for (const r of created)
+            assert.ok(
+                r.name.includes("eu-central-1") || r.parent.includes("eu-central-1"),
+                `${r.urn} is not of eu-central-1`,
+            );
         const types = new Set(created.map((r) => r.type));
         for (const t of [
             "aws:cloudformation/stack:Stack",
