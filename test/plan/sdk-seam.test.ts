@@ -22,17 +22,20 @@ class Outer extends pulumi.ComponentResource {
         this.registerOutputs({ inner: inner.urn });
     }
 }
+class Thing extends pulumi.CustomResource {
+    constructor(name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+        super("seam:index:Thing", name, props, opts);
+    }
+}
 class Inner extends pulumi.ComponentResource {
     constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
         super("seam:index:Inner", name, {}, opts);
-        const first = new pulumi.CustomResource(
-            "seam:index:Thing",
+        const first = new Thing(
             `${name}-first`,
             { value: pulumi.secret("hidden") },
             { parent: this, retainOnDelete: true },
         );
-        new pulumi.CustomResource(
-            "seam:index:Thing",
+        new Thing(
             `${name}-second`,
             { ref: first.id },
             { parent: this, import: "existing-id", aliases: [{ name: `${name}-old` }] },
