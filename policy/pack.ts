@@ -14,6 +14,7 @@ import type {
     ResourceValidationPolicy,
     StackValidationPolicy,
 } from "@pulumi/policy";
+import { UnknownValueError } from "@pulumi/policy";
 import { type PlanResource, UNKNOWN } from "./resource";
 import { appliesTo, DEFAULT_PARAMS, type PolicyParams, type Rule, RULES } from "./rules";
 
@@ -21,39 +22,26 @@ import { appliesTo, DEFAULT_PARAMS, type PolicyParams, type Rule, RULES } from "
 export const PACK_NAME = "ci-platform";
 
 /**
- * The values @pulumi/policy puts where a value is not known yet during a preview (its `unknown*Value` sentinels in
- * proxy.js, not exported from the package's index).
- */
-const UNKNOWN_SENTINELS: ReadonlySet<string> = new Set([
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
-    "030794c1-ac77-496b-92df-f27374a8bd58",
-    "e48ece36-62e2-4504-bad9-02848725956a",
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
-]);
-
-/** @pulumi/policy's proxy hands back the object it wraps when asked for this property. */
-const PROXY_TARGET = "__getSpecialProxyTarget";
-
-/**
- * Plain data from the props CrossGuard passes: its proxy throws on reading an unknown value, which would make a whole
- * stack policy give up during preview; here an unknown becomes `"[unknown]"`, which every rule accepts.
+ * Plain data from the props CrossGuard passes: its proxy throws `UnknownValueError` on reading an unknown value, which
+ * would make a whole stack policy give up during preview; here an unknown becomes `"[unknown]"`, which every rule
+ * accepts. Read through the proxy with the package's public error, so none of its private sentinels is copied here.
  */
 export function plainProps(props: unknown): unknown {
-    const target = (value: unknown): unknown =>
-        typeof value === "object" && value !== null
-            ? ((value as Record<string, unknown>)[PROXY_TARGET] ?? value)
-            : value;
-    const copy = (value: unknown): unknown => {
-        const raw = target(value);
-        if (typeof raw === "string") return UNKNOWN_SENTINELS.has(raw) ? UNKNOWN : raw;
-        if (Array.isArray(raw)) return raw.map(copy);
-        if (typeof raw === "object" && raw !== null) {
-            return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, copy(v)]));
+    const read = (get: () => unknown): unknown => {
+        try {
+            return copy(get());
+        } catch (error) {
+            if (error instanceof UnknownValueError) return UNKNOWN;
+            throw error;
         }
-        return raw;
+    };
+    const copy = (value: unknown): unknown => {
+        if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => read(() => value[i]));
+        if (typeof value === "object" && value !== null) {
+            const record = value as Record<string, unknown>;
+            return Object.fromEntries(Object.keys(record).map((k) => [k, read(() => record[k])]));
+        }
+        return value;
     };
     return copy(props);
 }

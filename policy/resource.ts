@@ -4,7 +4,7 @@
  * `pulumi preview --policy-pack policy` (see pack.ts, which converts the engine's arguments into this shape).
  */
 
-/** How the offline plan writes every secret value, at any depth. */
+/** How the offline plan writes every secret value, at any depth (scripts/plan/model.ts uses these two). */
 export const SECRET = "[secret]";
 
 /** How this pack writes a value that is not known yet (a real preview of a resource that does not exist yet). */

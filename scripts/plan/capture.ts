@@ -46,16 +46,89 @@ interface RegisterResponse {
     getUrn(): string;
 }
 type Callback<T> = (err: Error | null, resp?: T) => void;
-/** The mock monitor's methods the plan wraps (it is the SDK's own MockMonitor, which has no public type). */
+/**
+ * The two members of the SDK's mock monitor (runtime/mocks.ts `MockMonitor`, not exported) the plan wraps: see
+ * {@link attachRecorder}, the one place that touches them.
+ */
 interface Monitor {
     newUrn(parent: string, type: string, name: string): string;
     registerResource(req: RegisterRequest, cb: Callback<RegisterResponse>): void;
-    registerResourceOutputs(
-        req: { getUrn(): string; getOutputs(): { toJavaScript(): unknown } | undefined },
-        cb: Callback<unknown>,
-    ): void;
-    /** The mock's copy of every resource's state, by URN. */
-    resources: Map<string, unknown>;
+}
+
+/** The @pulumi/pulumi version whose mock monitor {@link attachRecorder} was checked against. */
+export const SDK_CHECKED = "3.276.0";
+
+/**
+ * The plan's only access to SDK internals, kept here and nowhere else (the agents tests share it through
+ * {@link recordRegistrations}). Two facts have no public API under mocks, checked on @pulumi/pulumi 3.276.0:
+ * - the registration's options (parent, protect, retainOnDelete, dependencies, aliases): `MockResourceArgs` carries
+ *   type, name, inputs, provider, custom, import id and transforms only (runtime/mocks.d.ts), and a resource
+ *   transform sees options before the SDK fills in inherited protect, providers and the dependencies of its inputs;
+ *   so the registration request (the wire message RegisterResourceRequest) is read as the mock receives it;
+ * - the URN: the mock's private `newUrn` qualifies a child's type with its parent's last type only, and keeps the
+ *   root stack's type, where the engine uses the parent's whole qualified type chain and leaves the stack's out
+ *   (pulumi/pulumi sdk/go/common/resource/urn/urn.go `New`; the SDK's own `createUrn` in sdk/nodejs/resource.ts).
+ * Throws, naming the version checked, when the monitor no longer has that shape; test/plan/sdk-seam.test.ts fails
+ * loudly on it too.
+ */
+function attachRecorder(
+    urnOf: (parent: string, type: string, name: string) => string,
+    wrap: (
+        req: RegisterRequest,
+        register: (req: RegisterRequest, cb: Callback<RegisterResponse>) => void,
+        cb: Callback<RegisterResponse>,
+    ) => void,
+): void {
+    const monitor = pulumi.runtime.getMonitor() as unknown as Partial<Monitor> | undefined;
+    if (typeof monitor?.newUrn !== "function" || typeof monitor.registerResource !== "function")
+        throw new Error(
+            `@pulumi/pulumi ${sdkVersion()} has no mock monitor with newUrn and registerResource (checked on ${SDK_CHECKED}); update scripts/plan/capture.ts attachRecorder`,
+        );
+    monitor.newUrn = urnOf;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => wrap(req, register, cb);
+}
+
+/** The installed SDK's version, for error messages. */
+function sdkVersion(): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json is a public file of the package
+    return (require("@pulumi/pulumi/package.json") as { version: string }).version;
+}
+
+/**
+ * Installs `mocks` (setMocks) and calls `onRegister` for every answered resource registration with the request and
+ * the engine's URN (inputs in wire form: `req.getObject()`). `settle` waits, through the SDK's public `disconnect`,
+ * until every registration made so far has been answered, then installs the mocks again for what comes next.
+ * Synchronous (setMocks does its work before its first await), so a test file can call it at load.
+ */
+export function recordRegistrations(args: {
+    readonly project: string;
+    readonly stack: string;
+    readonly mocks: pulumi.runtime.Mocks;
+    /** Before the mock answers: e.g. to tell the mock a renamed resource's first name. */
+    readonly beforeRegister?: (req: RegisterRequest) => void;
+    readonly onRegister: (req: RegisterRequest, urn: string) => void;
+}): { settle: () => Promise<void> } {
+    const install = () => {
+        void pulumi.runtime.setMocks(args.mocks, args.project, args.stack, false);
+        attachRecorder(
+            (parent, type, name) => urnFor(args.stack, args.project, parent, type, name),
+            (req, register, cb) => {
+                args.beforeRegister?.(req);
+                register(req, (err, resp) => {
+                    if (!err && resp) args.onRegister(req, resp.getUrn());
+                    cb(err, resp);
+                });
+            },
+        );
+    };
+    install();
+    return {
+        settle: async () => {
+            await pulumi.runtime.disconnect();
+            install();
+        },
+    };
 }
 
 /** The URN the engine gives a resource of `type` and `name` under `parent` (a URN, or "" for none or the stack). */
@@ -146,82 +219,59 @@ export interface CaptureArgs {
 export async function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
     pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
     const mocks = args.mocks ?? new PlanMocks();
-    await pulumi.runtime.setMocks(mocks, args.project, args.stack, false);
-    const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
-
-    // URNs as the engine makes them: the parent's qualified type chain, leaving out the root stack's type.
-    monitor.newUrn = (parent, type, name) => urnFor(args.stack, args.project, parent, type, name);
 
     const resources: PlanResource[] = [];
     const secretVersions: Record<string, Record<string, string>> = {};
     /** Alias URNs by resource URN, for the children registered later (the engine multiplies parents' aliases). */
     const aliasesOf = new Map<string, readonly string[]>();
-    let stackOutputs: unknown = {};
-    let stackUrn = "";
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) => {
-        const parent = req.getParent() || null;
-        const aliases = aliasUrns(
-            { type: req.getType(), name: req.getName(), parent, stack: args.stack, project: args.project },
-            req.getAliasesList(),
-            (parent && aliasesOf.get(parent)) || [],
-        );
-        // The mock gives a renamed resource the outputs of its first name, as the engine keeps its state.
-        if (aliases.first !== undefined && mocks instanceof PlanMocks)
-            mocks.stateNames.set(`${req.getType()}::${req.getName()}`, aliases.first);
-        register(req, (err, resp) => {
-            if (!err && resp) {
-                const urn = resp.getUrn();
-                if (req.getType() === STACK_TYPE) stackUrn = urn;
-                // The mock keeps every resource's state for `getResource` invokes, which this program never makes;
-                // components keep theirs (registerOutputs needs it). At scale this halves the plan's peak memory.
-                if (req.getCustom()) monitor.resources.delete(urn);
-                const raw = req.getObject()?.toJavaScript() ?? {};
-                if (aliases.urns.length > 0) aliasesOf.set(urn, aliases.urns);
-                const versions = secretVersionsOf(raw);
-                if (Object.keys(versions).length > 0) secretVersions[urn] = versions;
-                const resource: PlanResource = {
-                    urn,
-                    type: req.getType(),
-                    name: req.getName(),
-                    parent,
-                    provider: providerUrn(req.getProvider()),
-                    protect: req.getProtect() ?? false,
-                    retainOnDelete: req.getRetainondelete() ?? false,
-                    importId: req.getImportid() || null,
-                    dependsOn: [...new Set(req.getDependenciesList())].sort(),
-                    aliases: aliases.urns,
-                    inputs: (redact(raw) as Record<string, unknown>) ?? {},
-                };
-                resources.push(resource);
-                args.observe?.(resource, raw);
-            }
-            cb(err, resp);
-        });
-    };
-    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
-    monitor.registerResourceOutputs = (req, cb) => {
-        if (req.getUrn() === stackUrn) stackOutputs = req.getOutputs()?.toJavaScript() ?? {};
-        registerOutputs(req, cb);
-    };
+    /** Per registration in flight, its alias URNs (computed before the mock answers, used after). */
+    const aliasesByRequest = new WeakMap<RegisterRequest, ReturnType<typeof aliasUrns>>();
+    const { settle } = recordRegistrations({
+        project: args.project,
+        stack: args.stack,
+        mocks,
+        beforeRegister: (req) => {
+            const parent = req.getParent() || null;
+            const aliases = aliasUrns(
+                { type: req.getType(), name: req.getName(), parent, stack: args.stack, project: args.project },
+                req.getAliasesList(),
+                (parent && aliasesOf.get(parent)) || [],
+            );
+            aliasesByRequest.set(req, aliases);
+            // The mock gives a renamed resource the outputs of its first name, as the engine keeps its state.
+            if (aliases.first !== undefined && mocks instanceof PlanMocks)
+                mocks.stateNames.set(`${req.getType()}::${req.getName()}`, aliases.first);
+        },
+        onRegister: (req, urn) => {
+            const aliases = aliasesByRequest.get(req) ?? { urns: [], first: undefined };
+            const raw = req.getObject()?.toJavaScript() ?? {};
+            if (aliases.urns.length > 0) aliasesOf.set(urn, aliases.urns);
+            const versions = secretVersionsOf(raw);
+            if (Object.keys(versions).length > 0) secretVersions[urn] = versions;
+            const resource: PlanResource = {
+                urn,
+                type: req.getType(),
+                name: req.getName(),
+                parent: req.getParent() || null,
+                provider: providerUrn(req.getProvider()),
+                protect: req.getProtect() ?? false,
+                retainOnDelete: req.getRetainondelete() ?? false,
+                importId: req.getImportid() || null,
+                dependsOn: [...new Set(req.getDependenciesList())].sort(),
+                aliases: aliases.urns,
+                inputs: (redact(raw) as Record<string, unknown>) ?? {},
+            };
+            resources.push(resource);
+            args.observe?.(resource, raw);
+        },
+    });
 
     // The SDK records a stack trace for every promise and resource (for leak reports and source positions), and
     // formatting them through source maps dominates the run time of a large plan. The plan reports neither, so
-    // capture none while the program runs (set CI_PLATFORM_PLAN_STACK_TRACES=1 to debug the program).
-    // For the same reason, skip the SDK's promise-leak bookkeeping (every RPC promise is wrapped, tagged and tracked
-    // for a report at exit): the plan waits for every registration itself. Measured on 1,000 pipelines: -25% time,
-    // -17% peak memory, byte-identical plan. The SDK's modules look the function up on each call, so replacing the
-    // export is enough; it is put back afterwards.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal SDK module without typings
-    const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
-        debuggablePromise: <T>(p: Promise<T>) => Promise<T>;
-    };
-    const track = debuggable.debuggablePromise;
+    // capture none while the program runs (set CI_PLATFORM_PLAN_STACK_TRACES=1 to debug the program). This is
+    // Node's own setting, not the SDK's.
     const limit = Error.stackTraceLimit;
-    if (!process.env.CI_PLATFORM_PLAN_STACK_TRACES) {
-        Error.stackTraceLimit = 0;
-        debuggable.debuggablePromise = (p) => p;
-    }
+    if (!process.env.CI_PLATFORM_PLAN_STACK_TRACES) Error.stackTraceLimit = 0;
     // When the program throws, the SDK's Stack resource rejects a second promise with the same error that nobody
     // awaits (its registerOutputs chain), and Node would crash on it with a stack trace once the awaited rejection
     // has been handled. That duplicate is ignored; any other unhandled rejection still crashes, as by default.
@@ -230,19 +280,22 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
         if (failure !== undefined && reason === failure.error) return;
         throw reason;
     });
+    let stackOutputs: unknown = {};
     try {
+        // The stack's outputs as the program returns them, Outputs and secrets intact (the Stack resource's own
+        // copy is plain values).
+        let outputs: unknown = {};
         await pulumi.runtime
-            .runInPulumiStack(async () => args.run())
+            .runInPulumiStack(async () => (outputs = await args.run()))
             .catch((error: unknown) => {
                 failure = { error };
                 throw error;
             });
-        // Let every outstanding registration finish (waitForRPCs is exported by the SDK but not typed).
-        const settings = pulumi.runtime as unknown as { waitForRPCs(): Promise<void> };
-        await settings.waitForRPCs();
+        // Let every outstanding registration finish.
+        await settle();
+        stackOutputs = await pulumi.runtime.serializeProperties("outputs", (outputs ?? {}) as Record<string, unknown>);
     } finally {
         Error.stackTraceLimit = limit;
-        debuggable.debuggablePromise = track;
     }
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
     const sortedVersions = Object.fromEntries(

@@ -1,14 +1,20 @@
-/** One resource the program declares, as the offline plan reports it (the DESIGN.md contract). */
-export interface PlanResource {
-    readonly urn: string;
-    readonly type: string;
-    readonly name: string;
+import type { PlanResource as PolicyResource } from "../../policy/resource";
+
+/*
+ * The plan's record and its placeholders are the policy pack's (policy/resource.ts, which must stand alone when
+ * `pulumi preview --policy-pack policy` loads it): one definition, the plan's with every field always present.
+ */
+export { SECRET, UNKNOWN } from "../../policy/resource";
+
+/**
+ * One resource the program declares, as the offline plan reports it (the DESIGN.md contract): the policy pack's
+ * record with every field present, and the two only the plan knows.
+ */
+export interface PlanResource extends Required<PolicyResource> {
     /** URN of the parent, or null for the stack itself. */
     readonly parent: string | null;
     /** URN of the explicit or default provider, or null (components, providers, the stack). */
     readonly provider: string | null;
-    readonly protect: boolean;
-    readonly retainOnDelete: boolean;
     /**
      * The provider's id of the existing resource the engine imports instead of creating (the `import` resource option,
      * set from `ci-platform:adopt`), or null.
@@ -38,11 +44,6 @@ export interface PlanDocument {
      */
     readonly secretVersions?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
-
-/** What every secret value becomes in plan output. */
-export const SECRET = "[secret]";
-/** What a value not known until deployment becomes. */
-export const UNKNOWN = "[unknown]";
 
 /** The stack resource type. */
 export const STACK_TYPE = "pulumi:pulumi:Stack";

@@ -1,17 +1,21 @@
+import * as pulumi from "@pulumi/pulumi";
 import { SECRET, UNKNOWN } from "./model";
 import { secretVersionsIn } from "./stack-file";
 
 /*
  * Turns the wire form of resource properties (as the Pulumi SDK serializes them for the engine) into plain JSON
- * for the plan, replacing every secret with "[secret]". The special signature keys are the SDK's wire protocol.
+ * for the plan, replacing every secret with "[secret]". The special signature keys are the SDK's wire protocol,
+ * exported by its runtime (runtime/rpc.ts).
  */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
-const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
-const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
-const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
-const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const {
+    specialSigKey: SIG_KEY,
+    specialSecretSig: SECRET_SIG,
+    specialResourceSig: RESOURCE_SIG,
+    specialAssetSig: ASSET_SIG,
+    specialArchiveSig: ARCHIVE_SIG,
+    specialOutputValueSig: OUTPUT_SIG,
+    unknownValue: UNKNOWN_VALUE,
+} = pulumi.runtime;
 
 /** Plain JSON of a serialized property value, secrets redacted. Object keys come out sorted. */
 export function redact(value: unknown): unknown {

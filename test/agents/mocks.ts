@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { recordRegistrations } from "../../scripts/plan/capture";
 import { SENTINEL } from "./fixtures";
 
 /** One registered resource, as the engine would see it. */
@@ -18,8 +19,8 @@ export interface Registered {
 }
 
 /** The special key and value Pulumi marks a secret with in serialized properties. */
-export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SECRET_SIG_KEY = pulumi.runtime.specialSigKey;
+export const SECRET_SIG = pulumi.runtime.specialSecretSig;
 
 /** Realistic computed outputs for the resources the agents module reads from. */
 function outputsOf(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
@@ -43,13 +44,17 @@ function outputsOf(type: string, name: string, inputs: Record<string, unknown>):
 
 /**
  * Installs mocks that record every registration with its options (protect, retainOnDelete, parent, provider),
- * which the SDK's mock arguments leave out. `phase.value` tags the records, so one file can declare several configs.
+ * which the SDK's mock arguments leave out, through the plan's one seam into the SDK (scripts/plan/capture.ts
+ * recordRegistrations), so the URNs are the engine's. `phase.value` tags the records, so one file can declare several
+ * configs; `settle` waits until every registration made so far has been answered.
  */
 export function installMocks(): { registered: Registered[]; phase: { value: string }; settle: () => Promise<void> } {
     const registered: Registered[] = [];
     const phase = { value: "default" };
-    pulumi.runtime.setMocks(
-        {
+    const { settle } = recordRegistrations({
+        project: "ci-platform",
+        stack: "prod",
+        mocks: {
             newResource: (args) => ({
                 id: args.custom === false ? undefined : `${args.name}-id`,
                 state: { ...args.inputs, ...outputsOf(args.type, args.name, args.inputs) },
@@ -60,55 +65,21 @@ export function installMocks(): { registered: Registered[]; phase: { value: stri
                 throw new Error(`Mock call not implemented: ${args.token}`);
             },
         },
-        "ci-platform",
-        "prod",
-        false,
-    );
-    // The SDK's mock arguments carry no options: read them off the registration request itself.
-    const monitor = pulumi.runtime.getMonitor() as unknown as {
-        registerResource: (req: RegisterRequest, cb: (err: unknown, res?: { getUrn(): string }) => void) => unknown;
-    };
-    const original = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) =>
-        original(req, (err, res) => {
-            if (!err && res) {
-                const object = req.getObject()?.toJavaScript() ?? {};
-                registered.push({
-                    phase: phase.value,
-                    urn: res.getUrn(),
-                    type: req.getType(),
-                    name: req.getName(),
-                    custom: req.getCustom(),
-                    inputs: object,
-                    provider: req.getProvider(),
-                    parent: req.getParent(),
-                    protect: req.getProtect() ?? false,
-                    retainOnDelete: req.getRetainondelete() ?? false,
-                });
-            }
-            cb(err, res);
-        });
-    const settle = async () => {
-        let last = -1;
-        let stable = 0;
-        while (stable < 5) {
-            await new Promise((r) => setTimeout(r, 20));
-            stable = registered.length === last ? stable + 1 : 0;
-            last = registered.length;
-        }
-    };
+        onRegister: (req, urn) =>
+            registered.push({
+                phase: phase.value,
+                urn,
+                type: req.getType(),
+                name: req.getName(),
+                custom: req.getCustom(),
+                inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                provider: req.getProvider(),
+                parent: req.getParent(),
+                protect: req.getProtect() ?? false,
+                retainOnDelete: req.getRetainondelete() ?? false,
+            }),
+    });
     return { registered, phase, settle };
-}
-
-interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getCustom(): boolean;
-    getProvider(): string;
-    getParent(): string;
-    getProtect(): boolean | undefined;
-    getRetainondelete(): boolean | undefined;
-    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
 /** Every string in `value` that holds `needle` outside a secret, with its path. */
