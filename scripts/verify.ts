@@ -20,8 +20,8 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { parse } from "yaml";
+import { CliOption, CliSpec, oneLine, parseCli, readUserFile, usageOf } from "./cli";
 import { exitWhenFlushed } from "./plan/exit";
 import { StackConfig, readStackFile } from "./plan/stack-file";
 import { stackNameOf } from "./plan";
@@ -42,8 +42,50 @@ import { parseStackExport } from "./verify/state";
 
 const ROOT = path.resolve(__dirname, "..");
 
-export const USAGE =
-    "usage: npm run verify -- --state STATE.json [--stack NAME | --config FILE | --pulumi-config FILE] [--objects content|etag] [--skip objects,tokens,images] [--buildkite-api-url URL] [--s3-endpoint-url URL] [--ecr-endpoint-url URL]";
+/** The command line of `npm run verify` (scripts/cli.ts). */
+export const VERIFY_CLI = {
+    name: "verify",
+    synopsis: [
+        "--state STATE.json [--stack NAME | --config FILE | --pulumi-config FILE] [--objects content|etag] [--skip LIST] [--buildkite-api-url URL] [--s3-endpoint-url URL] [--ecr-endpoint-url URL]",
+    ],
+    summary: [
+        "Checks the live objects a stack's state says exist against what the program declares, for what `pulumi refresh`",
+        "cannot see: the secrets and hook objects' content (or ETag), the cluster agent tokens, the pushed image tags.",
+    ].join("\n"),
+    options: {
+        state: { type: "string", value: "STATE.json", help: "the stack's state: pulumi stack export > STATE.json" },
+        stack: { type: "string", value: "NAME", help: "the stack whose Pulumi.<NAME>.yaml to read (default prod)" },
+        config: { type: "string", value: "FILE", help: "a stack file to read instead (secrets stay encrypted)" },
+        "pulumi-config": {
+            type: "string",
+            value: "FILE",
+            help: "pulumi config --json --show-secrets output: compares secret objects' content too",
+        },
+        objects: { type: "string", value: "content|etag", help: "compare objects by content (default) or ETag" },
+        skip: { type: "string", value: "LIST", help: "leave out checks: objects, tokens, images (comma-separated)" },
+        "buildkite-api-url": { type: "string", value: "URL", help: "Buildkite's REST API (default api.buildkite.com)" },
+        "s3-endpoint-url": { type: "string", value: "URL", help: "an S3 endpoint other than AWS's" },
+        "ecr-endpoint-url": { type: "string", value: "URL", help: "an ECR endpoint other than AWS's" },
+    },
+    examples: [
+        ["npm run verify -- --state state.json", "verify prod; state.json from pulumi stack export"],
+        [
+            "npm run verify -- --state state.json --pulumi-config <(pulumi config --json --show-secrets)",
+            "secrets' content too",
+        ],
+        ["npm run verify -- --state state.json --skip images", "without the registry"],
+    ],
+    exitCodes: [
+        [0, "every checked object matches"],
+        [1, "drift: an object differs from what the program declares"],
+        [2, "bad usage or an invalid stack file"],
+        [4, "no drift found, but some checks could not run"],
+        [5, "the verifier failed (a file could not be read, a service did not answer)"],
+    ],
+} as const satisfies CliSpec<Readonly<Record<string, CliOption>>>;
+
+/** The usage lines (`--help` prints more). */
+export const USAGE = usageOf(VERIFY_CLI);
 
 /**
  * A stack's config from `pulumi config --json --show-secrets`: each full key to `{ value, secret }`, where `value`
@@ -128,26 +170,13 @@ export async function verify(options: {
 }
 
 async function main(argv: string[]): Promise<number> {
-    const { values } = parseArgs({
-        args: argv,
-        options: {
-            stack: { type: "string" },
-            config: { type: "string" },
-            "pulumi-config": { type: "string" },
-            state: { type: "string" },
-            objects: { type: "string", default: "content" },
-            skip: { type: "string", default: "" },
-            "buildkite-api-url": { type: "string", default: "https://api.buildkite.com" },
-            "s3-endpoint-url": { type: "string" },
-            "ecr-endpoint-url": { type: "string" },
-            help: { type: "boolean" },
-        },
-        strict: true,
-    });
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
+    const cli = parseCli(VERIFY_CLI, argv);
+    if (!cli.run) {
+        process.stdout.write(cli.stdout);
+        process.stderr.write(cli.stderr);
+        return cli.code;
     }
+    const values = { objects: "content", skip: "", "buildkite-api-url": "https://api.buildkite.com", ...cli.values };
     const sources = [values.config, values["pulumi-config"]].filter((v) => v !== undefined);
     const mode = values.objects;
     const skip = new Set(values.skip.split(",").filter((s) => s !== ""));
@@ -163,13 +192,13 @@ async function main(argv: string[]): Promise<number> {
     let findings: Finding[];
     try {
         const stackConfig = values["pulumi-config"]
-            ? stackConfigFromPulumiJson(readFileSync(values["pulumi-config"], "utf8"))
+            ? stackConfigFromPulumiJson(readUserFile(values["pulumi-config"], "--pulumi-config").toString("utf8"))
             : readStackFile(stackFile);
         findings = await verify({
             stackConfig,
             decrypted: values["pulumi-config"] !== undefined,
             stack,
-            state: readFileSync(values.state, "utf8"),
+            state: readUserFile(values.state, "--state", "write it with pulumi stack export").toString("utf8"),
             mode,
             skip,
             reach: {
@@ -186,7 +215,7 @@ async function main(argv: string[]): Promise<number> {
             process.stderr.write(`${error.message}\n`);
             return 2;
         }
-        process.stderr.write(`verify: ${error.message ?? String(e)}\n`);
+        process.stderr.write(`verify: ${oneLine(error)}\n`);
         return 5;
     }
     process.stdout.write(renderReport(findings));

@@ -67,6 +67,8 @@ const scripts: [string, string][] = [
     ["simulate", "scripts/simulate.ts"],
     ["images:bump", "scripts/images-bump.ts"],
     ["bench", "scripts/bench.ts"],
+    ["verify", "scripts/verify.ts"],
+    ["import", "scripts/import.ts"],
 ];
 
 describe("every script of package.json", () => {
@@ -101,15 +103,16 @@ describe("every script of package.json", () => {
 
     it("a missing file is one line naming it, without ENOENT or a stack trace", async () => {
         const missing = path.join(dir, "missing.json");
-        const [diff, config, stack, dr, simulate, bump] = await Promise.all([
+        const [diff, config, stack, dr, simulate, bump, verify] = await Promise.all([
             runScript("scripts/plan.ts", ["--diff", missing]),
             runScript("scripts/plan.ts", ["--config", missing]),
             runScript("scripts/plan.ts", ["--stack", "no-such-stack"]),
             runScript("scripts/dr.ts", ["--region", "us-east-1", "--config", missing]),
             runScript("scripts/simulate.ts", ["--pipeline", "x", "--config", missing]),
             runScript("scripts/images-bump.ts", ["buildkite-test", "--root", dir]),
+            runScript("scripts/verify.ts", ["--state", missing]),
         ]);
-        for (const out of [diff, config, stack, dr, simulate, bump]) {
+        for (const out of [diff, config, stack, dr, simulate, bump, verify]) {
             assert.notEqual(out.code, 0);
             assert.equal(out.stderr.trimEnd().split("\n").length, 1, out.stderr);
             assert.doesNotMatch(out.stderr, /ENOENT|\n\s+at /);
@@ -120,5 +123,9 @@ describe("every script of package.json", () => {
             /^plan: no stack file Pulumi\.no-such-stack\.yaml for --stack no-such-stack; stacks here: .*prod/,
         );
         assert.match(bump.stderr, /^images:bump: cannot read \S+versions\.json: no such file/);
+        assert.match(
+            verify.stderr,
+            /^verify: cannot read --state \S+missing\.json: no such file; write it with pulumi/,
+        );
     });
 });
