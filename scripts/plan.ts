@@ -230,7 +230,7 @@ export const PLAN_CLI = {
         config: {
             type: "string",
             value: "FILE",
-            help: "plan this stack file instead (its stack is Pulumi.<stack>.yaml)",
+            help: "plan this stack file instead; the stack's name is taken from the file's (Pulumi.dev.yaml: dev)",
         },
         json: { type: "string", value: "OUT", help: "write the plan document (JSON) here: the base of a later --diff" },
         diff: { type: "string", value: "BASE.json", help: "print the changes from a plan written earlier with --json" },
@@ -239,8 +239,10 @@ export const PLAN_CLI = {
     examples: [
         ["npm run plan", "plan the prod stack"],
         ["npm run plan -- --config examples/Pulumi.example.yaml", "plan the small example stack"],
-        ["git stash; npm run plan -- --json /tmp/base.json; git stash pop", "the base for --diff: before your edits"],
-        ["git switch main && npm run plan -- --json /tmp/base.json; git switch -", "...or the base branch's plan"],
+        [
+            "git switch main && npm run plan -- --json /tmp/base.json; git switch -",
+            "the base for --diff: the base branch's plan (commit your edits first)",
+        ],
         ["npm run plan -- --diff /tmp/base.json --markdown /tmp/plan.md", "what your change does, and the PR comment"],
     ],
     exitCodes: [

@@ -235,15 +235,18 @@ export function checkImages(
             });
     });
 
-    if (pinsKnown)
+    // A pin the stack does not declare is a forgotten or misspelt image, unless the stack builds none at all: the pins
+    // are the repository's, shared by its stacks, and a first stack (examples/) or a test stack may build no images.
+    if (pinsKnown && names.length > 0)
         for (const pinned of Object.keys(pins).sort())
-            if (!names.includes(pinned))
+            if (!names.includes(pinned)) {
+                const near = didYouMean(pinned, names);
                 issues.push({
                     path: ["images"],
                     unknownName: pinned,
-                    message:
-                        `${VERSIONS_FILE} pins "${pinned}", which is not declared in ci-platform:images; ${didYouMean(pinned, names)}`.trimEnd(),
+                    message: `${VERSIONS_FILE} pins "${pinned}", which is not declared in ci-platform:images${near ? `; ${near.trimEnd()}` : ""}`,
                     fix: `declare the image in ci-platform:images, or remove its entry from ${VERSIONS_FILE}`,
                 });
+            }
     return issues;
 }

@@ -127,6 +127,21 @@ describe("checkImages", () => {
         );
     });
 
+    it("reports a pin without a near name in plain words, and none for a stack that builds no images", () => {
+        const pins = files(
+            '{ "buildkite-test": "2026.11.1", "deb-builder": "2026.11.1", "zzz": "2026.11.1" }',
+            GOOD_FILES,
+        );
+        const issues = checkImages(config(), pins);
+        assert.equal(issues.length, 1);
+        assert.equal(
+            issues[0].message,
+            'agent-images/versions.json pins "zzz", which is not declared in ci-platform:images',
+        );
+        // The pins are the repository's: a stack that declares no image builds none (examples/Pulumi.example.yaml).
+        assert.deepEqual(checkImages({ ...config(), images: [] }, pins), []);
+    });
+
     it("reports a malformed version at the image's name, and still checks the rest", () => {
         const issues = checkImages(config(), files('{ "buildkite-test": "2026-11-01" }', { "buildkite-test": PY }));
         assert.deepEqual(
