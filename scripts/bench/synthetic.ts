@@ -91,7 +91,9 @@ export function syntheticOrganization(
     // The prod deploy roles trust prod's own deploy pipeline, which a synthetic organisation does not have.
     delete config["ci-platform:deployRoles"];
     // The organisation's git credentials serve every HTTPS checkout (the default).
+    // Its clusters are prod's, and sign as prod's do: their private key sets stay prod's (encrypted placeholders).
     config["ci-platform:secrets"] = {
+        signing: (config["ci-platform:secrets"] as { signing?: unknown } | undefined)?.signing,
         organization: { gitCredentials: "https://x-access-token:synthetic@github.com" },
         pipelines: secrets,
     };

@@ -13,6 +13,7 @@ import { runPolicies } from "../../policy/offline";
 import type { PlanResource } from "../../policy/resource";
 import { checkoutUrl, pipelinesServed } from "../../components/config/access-checks";
 import { prodConfig } from "../fixtures/config";
+import { resourceMatches } from "../../policy/reachability";
 import { runScript } from "../fixtures/cli";
 
 const STACK = "aws:cloudformation/stack:Stack";
@@ -115,7 +116,12 @@ describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
                             st.Action.includes("s3:GetObject") &&
                             [st.Resource]
                                 .flat()
-                                .some((r) => r.endsWith(`:::${String(env.inputs.bucket)}/${String(env.inputs.key)}`)),
+                                .some((r) =>
+                                    resourceMatches(
+                                        r,
+                                        `arn:aws:s3:::${String(env.inputs.bucket)}/${String(env.inputs.key)}`,
+                                    ),
+                                ),
                     ),
                     `${fleet.name}'s role cannot read its agent env file`,
                 );

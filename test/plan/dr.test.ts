@@ -210,11 +210,12 @@ describe("npm run dr", () => {
         // Outside commands, no URN at all.
         const prose = out.stdout.split("\n").filter((l) => !/\b(pulumi|aws) /.test(l));
         assert.ok(!prose.some((l) => l.includes("urn:pulumi:")), "no URN outside commands");
-        assert.match(out.stdout, /89 resources \(every URN: --verbose\)/);
+        const total = Number(/; (\d+) resources \(every URN: --verbose\)/.exec(out.stdout)?.[1]);
+        assert.ok(total > 50, `the region's resources are counted: ${total}`);
         // --verbose lists each section's URNs in full, as many as the scope holds.
         assert.equal(verbose.code, 0, verbose.stderr);
         const listed = verbose.stdout.split("\n").filter((l) => /^ {2}urn:pulumi:prod::/.test(l));
-        assert.equal(listed.length, 89);
+        assert.equal(listed.length, total, "--verbose lists as many URNs as the count says");
         assert.ok(
             verbose.stdout.includes("  urn:pulumi:prod::ci-platform::pulumi:providers:docker::docker-eu-west-1\n"),
         );
@@ -225,7 +226,7 @@ describe("npm run dr", () => {
         assert.equal(out.code, 0, out.stderr);
         assert.match(
             out.stdout,
-            /Cannot be refreshed or targeted: the 81 resources of its providers \(ci-platform-aws-eu-west-1, docker-eu-west-1\)/,
+            /Cannot be refreshed or targeted: the \d+ resources of its providers \(ci-platform-aws-eu-west-1, docker-eu-west-1\)/,
         );
         assert.match(out.stdout, /Run no `pulumi refresh`, and no `pulumi up` until `pulumi stack import`/);
         assert.match(out.stdout, /Not `pulumi state delete`: it refuses a resource others depend on/);

@@ -121,8 +121,15 @@ const NOT_FREE_TEXT: Readonly<Record<string, string>> = {
             "kmsAdministrators[]",
             "adopt[].resource",
             "adopt[].id",
+            // A key id or public key: the stored steps are signed again, the fleets' verification key sets change.
+            "clusters[].signing.signingKeyId",
+            "clusters[].signing.verificationKeys[].kid",
+            "clusters[].signing.verificationKeys[].x",
         ].map((p) => [p, "a setting the platform acts on, not prose"]),
     ),
+    "clusters[].signing.reason":
+        "reaches no resource: only the policy pack's signing-off-declared warning quotes it (components/signing)",
+    ...Object.fromEntries(["secrets.signing.*"].map((p) => [p, "a secret value: a cluster's private signing key set"])),
     ...Object.fromEntries(
         [
             "secrets.organization.env.*",

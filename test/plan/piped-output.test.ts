@@ -71,15 +71,13 @@ function stackFile(name: string, config: Record<string, unknown>): string {
 }
 
 let large: string;
-/** Large enough that its region's runbook outgrows a pipe too (the runbook lists each resource about once). */
-let largeRunbook: string;
 let invalid: string;
 const INVALID_PIPELINES = 600;
 
 before(() => {
-    // A large organisation in one region: its plan and its region's recovery runbook print more than a pipe holds.
+    // A large organisation in one region: its plan prints more than a pipe holds. (dr's runbook no longer does: it
+    // prints counts and patterns, not URN lists; its exit is the same exitWhenFlushed, which the errors below cover.)
     large = stackFile("large", syntheticOrganization(prod.config, 200, ["us-east-1"]));
-    largeRunbook = stackFile("large-runbook", syntheticOrganization(prod.config, 320, ["us-east-1"]));
     // A large invalid one: every pipeline names a queue no fleet serves, one problem each on stderr.
     const broken = syntheticOrganization(prod.config, INVALID_PIPELINES);
     for (const p of broken["ci-platform:pipelines"] as { queue: string }[]) p.queue = "no-such-queue";
@@ -87,12 +85,9 @@ before(() => {
 });
 
 describe("output written to a slow pipe is never cut", () => {
-    for (const [script, extra] of [
-        ["scripts/plan.ts", []],
-        ["scripts/dr.ts", ["--region", "us-east-1"]],
-    ] as const) {
+    for (const [script, extra] of [["scripts/plan.ts", []]] as const) {
         it(`${script}: a large organisation's output arrives whole`, async () => {
-            const args = ["--config", script === "scripts/dr.ts" ? largeRunbook : large, ...extra];
+            const args = ["--config", large, ...extra];
             const file = toFiles(script, args);
             assert.equal(file.code, 0, file.stderr);
             assert.ok(file.stdout.length > 64 * 1024, `the output is only ${file.stdout.length} bytes`);

@@ -98,6 +98,12 @@ function renamedStackFile(withAliases: boolean): string {
     );
     for (const entry of [...list(config, "fleets"), ...list(config, "pipelines")])
         if (entry.cluster === OLD_CLUSTER) entry.cluster = NEW_CLUSTER;
+    // The cluster's private signing key set is kept under its name.
+    const signing = (config["ci-platform:secrets"] as { signing: Node }).signing;
+    if (OLD_CLUSTER in signing) {
+        signing[NEW_CLUSTER] = signing[OLD_CLUSTER];
+        delete signing[OLD_CLUSTER];
+    }
     return stackFile(`renamed-${withAliases ? "aliases" : "plain"}`, config);
 }
 

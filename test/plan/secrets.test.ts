@@ -65,7 +65,12 @@ let plan = { json: "", markdown: "", stdout: "", stderr: "", diff: "" };
 
 before(async () => {
     const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
-    doc.config["ci-platform:secrets"] = secrets; // plain text, as a test fixture may hold it
+    // Plain text, as a test fixture may hold it; but the clusters' private signing key sets stay prod's encrypted
+    // placeholders: a sentinel string is no Ed25519 key set, and a real one's leak is test/signing/plan-secret.test.ts's.
+    doc.config["ci-platform:secrets"] = {
+        ...(secrets as Record<string, unknown>),
+        signing: (doc.config["ci-platform:secrets"] as { signing: unknown }).signing,
+    };
     // The sentinels fill one pipeline's secrets; every cluster takes the organisation's, so every checkout has one.
     doc.config["ci-platform:clusters"] = (doc.config["ci-platform:clusters"] as Record<string, unknown>[]).map(
         ({ organizationSecrets: _, ...cluster }) => cluster,
