@@ -245,11 +245,20 @@ describe("prod plan: every document", () => {
         const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
         const generated = stepsForPlatform(config, graph, stepImageResolver(config.images, versions));
         for (const p of config.pipelines) {
-            assert.deepEqual(
-                parse(interpolateAtBuildCreation(generated[p.slug].stored, {})),
-                storedDoc(p.slug),
-                p.slug,
-            );
+            // The program signs the generated steps (components/signing/stored-steps.ts): the same steps, plus a
+            // signature on each command step, since every prod cluster signs.
+            const stored = storedDoc(p.slug);
+            const signatures = (stored.steps as Record<string, unknown>[]).flatMap(function signed(
+                step: Record<string, unknown>,
+            ): unknown[] {
+                const inner = (step.steps as Record<string, unknown>[] | undefined) ?? [];
+                return [...(step.signature === undefined ? [] : [step.signature]), ...inner.flatMap(signed)];
+            });
+            assert.ok(signatures.length > 0, `${p.slug}: its stored command steps are signed`);
+            const unsigned = JSON.parse(JSON.stringify(stored), (key, value: unknown) =>
+                key === "signature" ? undefined : value,
+            ) as Doc;
+            assert.deepEqual(parse(interpolateAtBuildCreation(generated[p.slug].stored, {})), unsigned, p.slug);
             for (const u of generated[p.slug].uploaded)
                 assert.deepEqual(parse(u.yaml), uploadedBy(storedDoc(p.slug), u.stepKey));
         }
