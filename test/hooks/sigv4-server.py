@@ -1,9 +1,10 @@
 """A stand-in S3 for test/hooks/sigv4.test.ts that verifies AWS Signature Version 4 with botocore as the oracle.
 
 Usage: python3 sigv4-server.py CONFIG_JSON, where CONFIG_JSON holds accessKeyId, secretAccessKey, sessionToken (or
-null), region and objects (request path, as sent, to body). Binds 127.0.0.1 on an ephemeral port and prints the port
-on one line; then one JSON line per request: method, path, status, S3 error code (or null), the client's
-SignedHeaders, and the oracle's canonical request. Exits when its stdin closes or after maxSeconds (default 120).
+null), region, objects (request path, as sent, to body), and optionally tls (cert and key files: serve HTTPS) and
+maxSeconds (default 120). Binds 127.0.0.1 on an ephemeral port and prints the port on one line; then one JSON line per
+request: method, path, status, S3 error code (or null), the client's SignedHeaders, and the oracle's canonical
+request. Exits when its stdin closes or after maxSeconds.
 
 Each request is rebuilt from its method, path and query as sent and the headers the client listed in SignedHeaders,
 signed by botocore's S3SigV4Auth with the configured credentials at the request's own X-Amz-Date, and the client's
@@ -19,6 +20,7 @@ import hashlib
 import http.server
 import json
 import re
+import ssl
 import sys
 import threading
 from unittest import mock
@@ -52,7 +54,8 @@ def parse_authorization(value):
 
 def oracle(method, target, headers, body, signed_names, amz_date):
     """botocore's Authorization parts and canonical request for this request, signed at amz_date."""
-    request = AWSRequest(method=method, url=f"http://{headers['host']}{target}", data=body)
+    scheme = "https" if CONFIG.get("tls") else "http"
+    request = AWSRequest(method=method, url=f"{scheme}://{headers['host']}{target}", data=body)
     for name in signed_names:
         values = headers.get_all(name) or []
         request.headers[name] = ",".join(values)
@@ -153,6 +156,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def main():
     server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    if CONFIG.get("tls"):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(CONFIG["tls"]["cert"], CONFIG["tls"]["key"])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(server.server_address[1], flush=True)
 
     def stop_on_eof():

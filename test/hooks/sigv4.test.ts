@@ -66,8 +66,10 @@ interface ServerConfig {
     readonly secretAccessKey: string;
     readonly sessionToken: string | null;
     readonly region: string;
-    /** Request path (as sent, path-style: /bucket/key) to body. */
+    /** Request path (as sent: /bucket/key path-style, /key virtual-hosted) to body. */
     readonly objects: Readonly<Record<string, string>>;
+    /** Serve HTTPS with this certificate and key (PEM files). */
+    readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 /** A running sigv4-server.py: its endpoint and the requests it has answered. */
@@ -131,7 +133,12 @@ async function s3Read(
     return runBash(["-c", script, "s3-read", bucket, key, REGION], { PATH: process.env.PATH, HOME: home, ...env });
 }
 
-const envCredentials = (endpoint: string, secret = CREDENTIALS.secretAccessKey, token = CREDENTIALS.sessionToken) => ({
+/** Credentials in the hook's environment; an undefined value leaves the variable unset. */
+const envCredentials = (
+    endpoint: string | undefined,
+    secret = CREDENTIALS.secretAccessKey,
+    token = CREDENTIALS.sessionToken,
+) => ({
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: secret,
@@ -146,7 +153,7 @@ describe("s3_read's SigV4 signature, checked by botocore", { skip: "skip" in fou
     let server: SigV4Server;
     let since = 0;
     /** The requests of the current case. */
-    const caseRequests = (s: SigV4Server = server): LoggedRequest[] => s.requests().slice(since);
+    const caseRequests = (): LoggedRequest[] => server.requests().slice(since);
 
     before(async () => {
         home = fs.mkdtempSync(path.join(os.tmpdir(), "ci-sigv4-home-"));
@@ -220,6 +227,67 @@ describe("s3_read's SigV4 signature, checked by botocore", { skip: "skip" in fou
             roleServer.requests().map((r) => [r.status, r.signedHeaders]),
             [[200, "host;x-amz-content-sha256;x-amz-date;x-amz-security-token"]],
         );
+    });
+
+    it("signs the production request: virtual-hosted HTTPS at the region's endpoint, without AWS_ENDPOINT_URL", async (t) => {
+        // The URL, Host header and TLS are production's; only the connection goes to 127.0.0.1, through a `curl`
+        // first on PATH that adds --connect-to (which leaves the URL and Host alone) and trusts a throwaway CA.
+        const host = `${BUCKET}.s3.${REGION}.amazonaws.com`;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-sigv4-tls-"));
+        const cert = path.join(dir, "cert.pem");
+        const key = path.join(dir, "key.pem");
+        const made = spawnSync(
+            "openssl",
+            [
+                ...[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "1",
+                    "-subj",
+                    "/CN=ci-platform sigv4 test",
+                ],
+                ...["-addext", `subjectAltName=DNS:${host}`, "-keyout", key, "-out", cert],
+            ],
+            { encoding: "utf8" },
+        );
+        if (made.error !== undefined) {
+            fs.rmSync(dir, { recursive: true, force: true });
+            return t.skip(`no openssl to make a certificate: ${made.error.message}`);
+        }
+        assert.equal(made.status, 0, made.stderr);
+        const tlsServer = await SigV4Server.start(python, {
+            ...CREDENTIALS,
+            region: REGION,
+            objects: { [`/${KEY}`]: BODY },
+            tls: { cert, key },
+        });
+        t.after(async () => {
+            await tlsServer.stop();
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
+        const realCurl = spawnSync("bash", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
+        const port = new URL(tlsServer.endpoint).port;
+        fs.mkdirSync(path.join(dir, "bin"));
+        fs.writeFileSync(
+            path.join(dir, "bin/curl"),
+            `#!/bin/bash\nexec ${realCurl} --connect-to ${host}:443:127.0.0.1:${port} --cacert ${cert} "$@"\n`,
+            { mode: 0o755 },
+        );
+        const result = await s3Read(
+            { ...envCredentials(undefined), PATH: `${path.join(dir, "bin")}:${process.env.PATH}` },
+            home,
+        );
+        assert.equal(result.stderr, "");
+        assert.equal(result.stdout, BODY);
+        const [request, ...more] = tlsServer.requests();
+        assert.deepEqual(more, []);
+        assert.equal(request?.status, 200);
+        assert.equal(request?.path, `/${KEY}`);
+        assert.match(request?.canonicalRequest ?? "", new RegExp(`^host:${host.replace(/\./g, "[.]")}$`, "m"));
     });
 
     it("is refused with a wrong secret (the oracle checks the signature), naming S3's error and no secret", async () => {
