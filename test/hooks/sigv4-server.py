@@ -25,7 +25,13 @@ import sys
 import threading
 from unittest import mock
 
-import botocore.auth
+try:
+    import botocore.auth
+except ImportError:
+    # Debian's awscli (AWS CLI v2) carries its own botocore, importable as `botocore` once `awscli` is imported
+    # (awscli/__init__.py TopLevelImportAliasFinder); the package depends on no python3-botocore.
+    import awscli  # noqa: F401
+    import botocore.auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -63,10 +69,24 @@ def oracle(method, target, headers, body, signed_names, amz_date):
         CONFIG["accessKeyId"], CONFIG["secretAccessKey"], CONFIG.get("sessionToken") or None
     )
     signer = botocore.auth.S3SigV4Auth(credentials, SERVICE, CONFIG["region"])
-    at = datetime.datetime.strptime(amz_date, botocore.auth.SIGV4_TIMESTAMP)
-    # botocore signs at its clock's time; the request's X-Amz-Date is the time to check it at.
-    with mock.patch.object(botocore.auth, "get_current_datetime", lambda *args, **kwargs: at):
+    # botocore signs at its clock's time (datetime.datetime.utcnow() or .now(timezone.utc), by version); the request's
+    # X-Amz-Date is the time to check it at. The server answers one request at a time, so the clock is stopped for
+    # this call only.
+    at = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ")
+
+    class Stopped(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return at
+
+        @classmethod
+        def now(cls, tz=None):
+            return at if tz is None else at.replace(tzinfo=datetime.timezone.utc).astimezone(tz)
+
+    with mock.patch("datetime.datetime", Stopped):
         signer.add_auth(request)
+    if request.headers["X-Amz-Date"] != amz_date:
+        raise RuntimeError(f"botocore signed at {request.headers['X-Amz-Date']}, not at the request's {amz_date}")
     authorization = request.headers["Authorization"]
     del request.headers["Authorization"]
     return parse_authorization(authorization), signer.canonical_request(request)

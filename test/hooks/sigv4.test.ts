@@ -32,17 +32,29 @@ const CREDENTIALS = {
     sessionToken: "IQoJb3JpZ2luX2VjEXAMPLE//session+token/for+sigv4==",
 };
 
-/** The first interpreter that imports botocore: pyenv's or the developer's `python3`, then Debian's (python3-botocore). */
-function findPython(): { python: string } | { skip: string } {
+/**
+ * As sigv4-server.py imports botocore: its own (pip, or Debian's python3-botocore), else the AWS CLI v2's, which
+ * Debian's awscli carries inside the awscli package (bookworm's awscli 2.9.19 depends on no python3-botocore).
+ */
+const IMPORT_BOTOCORE = [
+    "try:",
+    "    import botocore.auth",
+    "except ImportError:",
+    "    import awscli",
+    "    import botocore.auth",
+    "import botocore.awsrequest, botocore.credentials",
+    "print(botocore.__file__)",
+].join("\n");
+
+/** The first interpreter that imports botocore: `python3` on PATH (pyenv's, a developer's), then Debian's. */
+function findPython(): { python: string; botocore: string } | { skip: string } {
     const tried: string[] = [];
     for (const python of ["python3", "/usr/bin/python3"]) {
-        const result = spawnSync(python, ["-c", "import botocore.auth, botocore.awsrequest, botocore.credentials"], {
-            encoding: "utf8",
-        });
-        if (result.error === undefined && result.status === 0) return { python };
+        const result = spawnSync(python, ["-c", IMPORT_BOTOCORE], { encoding: "utf8" });
+        if (result.error === undefined && result.status === 0) return { python, botocore: result.stdout.trim() };
         tried.push(`${python}: ${result.error?.message ?? lastNonEmptyLine(result.stderr)}`);
     }
-    return { skip: `no Python with botocore (install python3-botocore): ${tried.join("; ")}` };
+    return { skip: `no Python imports botocore (install awscli or python3-botocore): ${tried.join("; ")}` };
 }
 
 const lastNonEmptyLine = (text: string): string =>
@@ -147,187 +159,191 @@ const envCredentials = (
 
 const found = findPython();
 
-describe("s3_read's SigV4 signature, checked by botocore", { skip: "skip" in found ? found.skip : false }, () => {
-    const python = "python" in found ? found.python : "";
-    let home = "";
-    let server: SigV4Server;
-    let since = 0;
-    /** The requests of the current case. */
-    const caseRequests = (): LoggedRequest[] => server.requests().slice(since);
+describe(
+    `s3_read's SigV4 signature, checked by botocore${"botocore" in found ? ` (${found.botocore})` : ""}`,
+    { skip: "skip" in found ? found.skip : false },
+    () => {
+        const python = "python" in found ? found.python : "";
+        let home = "";
+        let server: SigV4Server;
+        let since = 0;
+        /** The requests of the current case. */
+        const caseRequests = (): LoggedRequest[] => server.requests().slice(since);
 
-    before(async () => {
-        home = fs.mkdtempSync(path.join(os.tmpdir(), "ci-sigv4-home-"));
-        server = await SigV4Server.start(python, {
-            ...CREDENTIALS,
-            region: REGION,
-            objects: {
-                [`/${BUCKET}/${KEY}`]: BODY,
-                [`/${BUCKET}/${allowlistObjectKey("Fleet.name_9-x")}`]: "every character a key may have\n",
-            },
+        before(async () => {
+            home = fs.mkdtempSync(path.join(os.tmpdir(), "ci-sigv4-home-"));
+            server = await SigV4Server.start(python, {
+                ...CREDENTIALS,
+                region: REGION,
+                objects: {
+                    [`/${BUCKET}/${KEY}`]: BODY,
+                    [`/${BUCKET}/${allowlistObjectKey("Fleet.name_9-x")}`]: "every character a key may have\n",
+                },
+            });
         });
-    });
-    after(async () => {
-        await server.stop();
-        fs.rmSync(home, { recursive: true, force: true });
-    });
-    const mark = (): void => {
-        since = server.requests().length;
-    };
-
-    it("reads the object with environment credentials and a session token: S3's signature, the body byte for byte", async () => {
-        mark();
-        const result = await s3Read(envCredentials(server.endpoint), home);
-        assert.equal(result.stderr, "");
-        assert.equal(result.code, 0);
-        assert.equal(result.stdout, BODY);
-        const [request, ...more] = caseRequests();
-        assert.deepEqual(more, []);
-        assert.equal(request?.status, 200);
-        assert.equal(request?.method, "GET");
-        assert.equal(request?.path, `/${BUCKET}/${KEY}`);
-        // The session token is signed, and so are the content hash S3 requires and the date.
-        assert.equal(request?.signedHeaders, "host;x-amz-content-sha256;x-amz-date;x-amz-security-token");
-    });
-
-    it("reads the object with long-lived keys (no session token): no token header, still S3's signature", async (t) => {
-        const plain = await SigV4Server.start(python, {
-            ...CREDENTIALS,
-            sessionToken: null,
-            region: REGION,
-            objects: { [`/${BUCKET}/${KEY}`]: BODY },
+        after(async () => {
+            await server.stop();
+            fs.rmSync(home, { recursive: true, force: true });
         });
-        t.after(() => plain.stop());
-        const result = await s3Read({ ...envCredentials(plain.endpoint), AWS_SESSION_TOKEN: undefined }, home);
-        assert.equal(result.stderr, "");
-        assert.equal(result.stdout, BODY);
-        assert.deepEqual(
-            plain.requests().map((r) => [r.status, r.signedHeaders]),
-            [[200, "host;x-amz-content-sha256;x-amz-date"]],
-        );
-    });
+        const mark = (): void => {
+            since = server.requests().length;
+        };
 
-    it("reads the object with the instance role's credentials from IMDSv2", async (t) => {
-        const imds = await ImdsFixture.start();
-        const roleServer = await SigV4Server.start(python, {
-            accessKeyId: IMDS_CREDENTIALS.accessKeyId,
-            secretAccessKey: IMDS_CREDENTIALS.secretAccessKey,
-            sessionToken: IMDS_CREDENTIALS.token,
-            region: REGION,
-            objects: { [`/${BUCKET}/${KEY}`]: BODY },
+        it("reads the object with environment credentials and a session token: S3's signature, the body byte for byte", async () => {
+            mark();
+            const result = await s3Read(envCredentials(server.endpoint), home);
+            assert.equal(result.stderr, "");
+            assert.equal(result.code, 0);
+            assert.equal(result.stdout, BODY);
+            const [request, ...more] = caseRequests();
+            assert.deepEqual(more, []);
+            assert.equal(request?.status, 200);
+            assert.equal(request?.method, "GET");
+            assert.equal(request?.path, `/${BUCKET}/${KEY}`);
+            // The session token is signed, and so are the content hash S3 requires and the date.
+            assert.equal(request?.signedHeaders, "host;x-amz-content-sha256;x-amz-date;x-amz-security-token");
         });
-        t.after(async () => {
-            await roleServer.stop();
-            await imds.stop();
-        });
-        const env = { ...imds.env(), AWS_ENDPOINT_URL: roleServer.endpoint };
-        const result = await s3Read(env, home);
-        assert.equal(result.stderr, "");
-        assert.equal(result.stdout, BODY);
-        assert.deepEqual(
-            roleServer.requests().map((r) => [r.status, r.signedHeaders]),
-            [[200, "host;x-amz-content-sha256;x-amz-date;x-amz-security-token"]],
-        );
-    });
 
-    it("signs the production request: virtual-hosted HTTPS at the region's endpoint, without AWS_ENDPOINT_URL", async (t) => {
-        // The URL, Host header and TLS are production's; only the connection goes to 127.0.0.1, through a `curl`
-        // first on PATH that adds --connect-to (which leaves the URL and Host alone) and trusts a throwaway CA.
-        const host = `${BUCKET}.s3.${REGION}.amazonaws.com`;
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-sigv4-tls-"));
-        const cert = path.join(dir, "cert.pem");
-        const key = path.join(dir, "key.pem");
-        const made = spawnSync(
-            "openssl",
-            [
-                ...[
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-days",
-                    "1",
-                    "-subj",
-                    "/CN=ci-platform sigv4 test",
+        it("reads the object with long-lived keys (no session token): no token header, still S3's signature", async (t) => {
+            const plain = await SigV4Server.start(python, {
+                ...CREDENTIALS,
+                sessionToken: null,
+                region: REGION,
+                objects: { [`/${BUCKET}/${KEY}`]: BODY },
+            });
+            t.after(() => plain.stop());
+            const result = await s3Read({ ...envCredentials(plain.endpoint), AWS_SESSION_TOKEN: undefined }, home);
+            assert.equal(result.stderr, "");
+            assert.equal(result.stdout, BODY);
+            assert.deepEqual(
+                plain.requests().map((r) => [r.status, r.signedHeaders]),
+                [[200, "host;x-amz-content-sha256;x-amz-date"]],
+            );
+        });
+
+        it("reads the object with the instance role's credentials from IMDSv2", async (t) => {
+            const imds = await ImdsFixture.start();
+            const roleServer = await SigV4Server.start(python, {
+                accessKeyId: IMDS_CREDENTIALS.accessKeyId,
+                secretAccessKey: IMDS_CREDENTIALS.secretAccessKey,
+                sessionToken: IMDS_CREDENTIALS.token,
+                region: REGION,
+                objects: { [`/${BUCKET}/${KEY}`]: BODY },
+            });
+            t.after(async () => {
+                await roleServer.stop();
+                await imds.stop();
+            });
+            const env = { ...imds.env(), AWS_ENDPOINT_URL: roleServer.endpoint };
+            const result = await s3Read(env, home);
+            assert.equal(result.stderr, "");
+            assert.equal(result.stdout, BODY);
+            assert.deepEqual(
+                roleServer.requests().map((r) => [r.status, r.signedHeaders]),
+                [[200, "host;x-amz-content-sha256;x-amz-date;x-amz-security-token"]],
+            );
+        });
+
+        it("signs the production request: virtual-hosted HTTPS at the region's endpoint, without AWS_ENDPOINT_URL", async (t) => {
+            // The URL, Host header and TLS are production's; only the connection goes to 127.0.0.1, through a `curl`
+            // first on PATH that adds --connect-to (which leaves the URL and Host alone) and trusts a throwaway CA.
+            const host = `${BUCKET}.s3.${REGION}.amazonaws.com`;
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-sigv4-tls-"));
+            const cert = path.join(dir, "cert.pem");
+            const key = path.join(dir, "key.pem");
+            const made = spawnSync(
+                "openssl",
+                [
+                    ...[
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "rsa:2048",
+                        "-nodes",
+                        "-days",
+                        "1",
+                        "-subj",
+                        "/CN=ci-platform sigv4 test",
+                    ],
+                    ...["-addext", `subjectAltName=DNS:${host}`, "-keyout", key, "-out", cert],
                 ],
-                ...["-addext", `subjectAltName=DNS:${host}`, "-keyout", key, "-out", cert],
-            ],
-            { encoding: "utf8" },
-        );
-        if (made.error !== undefined) {
-            fs.rmSync(dir, { recursive: true, force: true });
-            return t.skip(`no openssl to make a certificate: ${made.error.message}`);
-        }
-        assert.equal(made.status, 0, made.stderr);
-        const tlsServer = await SigV4Server.start(python, {
-            ...CREDENTIALS,
-            region: REGION,
-            objects: { [`/${KEY}`]: BODY },
-            tls: { cert, key },
+                { encoding: "utf8" },
+            );
+            if (made.error !== undefined) {
+                fs.rmSync(dir, { recursive: true, force: true });
+                return t.skip(`no openssl to make a certificate: ${made.error.message}`);
+            }
+            assert.equal(made.status, 0, made.stderr);
+            const tlsServer = await SigV4Server.start(python, {
+                ...CREDENTIALS,
+                region: REGION,
+                objects: { [`/${KEY}`]: BODY },
+                tls: { cert, key },
+            });
+            t.after(async () => {
+                await tlsServer.stop();
+                fs.rmSync(dir, { recursive: true, force: true });
+            });
+            const realCurl = spawnSync("bash", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
+            const port = new URL(tlsServer.endpoint).port;
+            fs.mkdirSync(path.join(dir, "bin"));
+            fs.writeFileSync(
+                path.join(dir, "bin/curl"),
+                `#!/bin/bash\nexec ${realCurl} --connect-to ${host}:443:127.0.0.1:${port} --cacert ${cert} "$@"\n`,
+                { mode: 0o755 },
+            );
+            const result = await s3Read(
+                { ...envCredentials(undefined), PATH: `${path.join(dir, "bin")}:${process.env.PATH}` },
+                home,
+            );
+            assert.equal(result.stderr, "");
+            assert.equal(result.stdout, BODY);
+            const [request, ...more] = tlsServer.requests();
+            assert.deepEqual(more, []);
+            assert.equal(request?.status, 200);
+            assert.equal(request?.path, `/${KEY}`);
+            assert.match(request?.canonicalRequest ?? "", new RegExp(`^host:${host.replace(/\./g, "[.]")}$`, "m"));
         });
-        t.after(async () => {
-            await tlsServer.stop();
-            fs.rmSync(dir, { recursive: true, force: true });
+
+        it("is refused with a wrong secret (the oracle checks the signature), naming S3's error and no secret", async () => {
+            mark();
+            const wrong = CREDENTIALS.secretAccessKey.replace("EXAMPLEKEY", "EXAMPLEKEz");
+            const result = await s3Read(envCredentials(server.endpoint, wrong), home);
+            assert.equal(result.code, 2);
+            assert.equal(result.stdout, "");
+            assert.match(result.stderr, /^s3: GET http:\/\/127\.0\.0\.1:\d+\/\S+: HTTP 403 SignatureDoesNotMatch\n$/);
+            assert.ok(!result.stderr.includes(wrong));
+            // A 403 is not retried: one request.
+            assert.deepEqual(
+                caseRequests().map((r) => [r.status, r.code]),
+                [[403, "SignatureDoesNotMatch"]],
+            );
         });
-        const realCurl = spawnSync("bash", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
-        const port = new URL(tlsServer.endpoint).port;
-        fs.mkdirSync(path.join(dir, "bin"));
-        fs.writeFileSync(
-            path.join(dir, "bin/curl"),
-            `#!/bin/bash\nexec ${realCurl} --connect-to ${host}:443:127.0.0.1:${port} --cacert ${cert} "$@"\n`,
-            { mode: 0o755 },
-        );
-        const result = await s3Read(
-            { ...envCredentials(undefined), PATH: `${path.join(dir, "bin")}:${process.env.PATH}` },
-            home,
-        );
-        assert.equal(result.stderr, "");
-        assert.equal(result.stdout, BODY);
-        const [request, ...more] = tlsServer.requests();
-        assert.deepEqual(more, []);
-        assert.equal(request?.status, 200);
-        assert.equal(request?.path, `/${KEY}`);
-        assert.match(request?.canonicalRequest ?? "", new RegExp(`^host:${host.replace(/\./g, "[.]")}$`, "m"));
-    });
 
-    it("is refused with a wrong secret (the oracle checks the signature), naming S3's error and no secret", async () => {
-        mark();
-        const wrong = CREDENTIALS.secretAccessKey.replace("EXAMPLEKEY", "EXAMPLEKEz");
-        const result = await s3Read(envCredentials(server.endpoint, wrong), home);
-        assert.equal(result.code, 2);
-        assert.equal(result.stdout, "");
-        assert.match(result.stderr, /^s3: GET http:\/\/127\.0\.0\.1:\d+\/\S+: HTTP 403 SignatureDoesNotMatch\n$/);
-        assert.ok(!result.stderr.includes(wrong));
-        // A 403 is not retried: one request.
-        assert.deepEqual(
-            caseRequests().map((r) => [r.status, r.code]),
-            [[403, "SignatureDoesNotMatch"]],
-        );
-    });
+        it("is refused with another session token: the token is part of what is signed", async () => {
+            mark();
+            const result = await s3Read(envCredentials(server.endpoint, undefined, "IQoJb3JpZ2luOTHERtoken"), home);
+            assert.equal(result.code, 2);
+            assert.match(result.stderr, /HTTP 403 SignatureDoesNotMatch$/m);
+            assert.deepEqual(
+                caseRequests().map((r) => r.code),
+                ["SignatureDoesNotMatch"],
+            );
+        });
 
-    it("is refused with another session token: the token is part of what is signed", async () => {
-        mark();
-        const result = await s3Read(envCredentials(server.endpoint, undefined, "IQoJb3JpZ2luOTHERtoken"), home);
-        assert.equal(result.code, 2);
-        assert.match(result.stderr, /HTTP 403 SignatureDoesNotMatch$/m);
-        assert.deepEqual(
-            caseRequests().map((r) => r.code),
-            ["SignatureDoesNotMatch"],
-        );
-    });
-
-    it("reads a key with every character s3_read admits ('_', '.', '-', '/', both cases, digits)", async () => {
-        mark();
-        const key = allowlistObjectKey("Fleet.name_9-x");
-        const result = await s3Read(envCredentials(server.endpoint), home, key);
-        assert.equal(result.stderr, "");
-        assert.equal(result.stdout, "every character a key may have\n");
-        assert.deepEqual(
-            caseRequests().map((r) => [r.status, r.path]),
-            [[200, `/${BUCKET}/${key}`]],
-        );
-    });
-});
+        it("reads a key with every character s3_read admits ('_', '.', '-', '/', both cases, digits)", async () => {
+            mark();
+            const key = allowlistObjectKey("Fleet.name_9-x");
+            const result = await s3Read(envCredentials(server.endpoint), home, key);
+            assert.equal(result.stderr, "");
+            assert.equal(result.stdout, "every character a key may have\n");
+            assert.deepEqual(
+                caseRequests().map((r) => [r.status, r.path]),
+                [[200, `/${BUCKET}/${key}`]],
+            );
+        });
+    },
+);
 
 describe("the allow-list keys s3_read signs", () => {
     // S3's canonical URI is the path with each character outside RFC 3986's unreserved set (and '/') percent-encoded
