@@ -13,7 +13,8 @@
 # which every process of the instance can read in /proc. The body is kept in a shell variable, never in a file: the
 # hook runs as buildkite-agent, the user of every job on the instance (v6.71.1
 # packer/linux/stack/conf/buildkite-agent/systemd/buildkite-agent.service User=buildkite-agent), so a file it wrote
-# could be rewritten by a concurrent job before it is read.
+# could be rewritten by a concurrent job before it is read. For the same reason every curl here starts with -q: it
+# reads no ~/.curlrc, which a job could write to send the next job's read (or the IMDS calls) elsewhere.
 
 # SHA-256 of the empty string: the x-amz-content-sha256 of a GET.
 readonly S3_READ_EMPTY_SHA256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -24,7 +25,7 @@ readonly S3_READ_EMPTY_SHA256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca
 # for the AWS SDKs); AWS_EC2_METADATA_DISABLED=true turns IMDS off. Returns 2 after one line on stderr on failure.
 s3_read_credentials() {
     local imds="${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254}" token role json
-    local -a get=(curl -sS --fail --connect-timeout 1 --max-time 3 --noproxy '*')
+    local -a get=(curl -q -sS --fail --connect-timeout 1 --max-time 3 --noproxy '*')
     S3_READ_KEY_ID="" S3_READ_SECRET="" S3_READ_TOKEN=""
     if [[ -n "${AWS_ACCESS_KEY_ID:-}" ]]; then
         S3_READ_KEY_ID="$AWS_ACCESS_KEY_ID" S3_READ_SECRET="${AWS_SECRET_ACCESS_KEY:-}" S3_READ_TOKEN="${AWS_SESSION_TOKEN:-}"
@@ -100,7 +101,7 @@ s3_read() {
         {
             printf 'user = "%s:%s"\n' "$S3_READ_KEY_ID" "$S3_READ_SECRET"
             [[ -z "$S3_READ_TOKEN" ]] || printf 'header = "x-amz-security-token: %s"\n' "$S3_READ_TOKEN"
-        } | curl -sS --config - --aws-sigv4 "aws:amz:$region:s3" -H "x-amz-content-sha256: $S3_READ_EMPTY_SHA256" \
+        } | curl -q -sS --config - --aws-sigv4 "aws:amz:$region:s3" -H "x-amz-content-sha256: $S3_READ_EMPTY_SHA256" \
             --connect-timeout 3 --max-time 10 --retry 2 --retry-max-time 10 -w '\n%{http_code}' -- "$url"
     )" || {
         echo "s3: GET $url failed (curl exit $?)" >&2

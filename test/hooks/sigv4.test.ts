@@ -305,6 +305,28 @@ describe(
             assert.match(request?.canonicalRequest ?? "", new RegExp(`^host:${host.replace(/\./g, "[.]")}$`, "m"));
         });
 
+        it("ignores a ~/.curlrc a job could write (the hook runs as the jobs' user): no proxy, no extra header", async () => {
+            const jobHome = fs.mkdtempSync(path.join(os.tmpdir(), "ci-sigv4-curlrc-"));
+            try {
+                // A proxy on a closed port: honoured, the read would fail; a header: honoured, it would be sent.
+                fs.writeFileSync(
+                    path.join(jobHome, ".curlrc"),
+                    'proxy = "http://127.0.0.1:9"\nheader = "x-amz-meta-curlrc: injected"\n',
+                );
+                mark();
+                const result = await s3Read(envCredentials(server.endpoint), jobHome);
+                assert.equal(result.stderr, "");
+                assert.equal(result.code, 0);
+                assert.equal(result.stdout, BODY);
+                assert.equal(
+                    caseRequests()[0]?.signedHeaders,
+                    "host;x-amz-content-sha256;x-amz-date;x-amz-security-token",
+                );
+            } finally {
+                fs.rmSync(jobHome, { recursive: true, force: true });
+            }
+        });
+
         it("is refused with a wrong secret (the oracle checks the signature), naming S3's error and no secret", async () => {
             mark();
             const wrong = CREDENTIALS.secretAccessKey.replace("EXAMPLEKEY", "EXAMPLEKEz");
