@@ -53,7 +53,9 @@ CI_REFUSED_EXIT_STATUS=78
 job_identity() {
     local file="$1" out
     # -s: a file of two JSON values (a crafted `{}{...}`) is one array of length 2, and refused.
-    out="$(jq -r -s '
+    # HOME=/: jq sources $HOME/.jq into every program (jq 1.6 and 1.7 manual, "~/.jq"), and the hook runs as the jobs'
+    # user, whose home an earlier job could have given a .jq that redefines keys, select or length; / is root's.
+    out="$(HOME=/ jq -r -s '
         if length != 1 or (.[0] | type) != "object" then "malformed"
         else .[0]
             | [keys[] | select(ascii_upcase | startswith("BUILDKITE_PLUGIN_S3_SECRETS_")) | @json] as $steer

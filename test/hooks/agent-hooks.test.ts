@@ -350,6 +350,18 @@ describe("agent hooks", { timeout: 120_000 }, () => {
             });
         }
 
+        it("is not steered by a ~/.jq an earlier job left in the agent user's home", async () => {
+            const home = fs.mkdtempSync(path.join(m.root, "home-"));
+            // Sourced by jq into every program it runs: with keys redefined, the steering check would see no names.
+            fs.writeFileSync(path.join(home, ".jq"), "def keys: [];\n");
+            const result = await preBootstrapFiles(
+                ...jobFiles("kolibri", KOLIBRI, { BUILDKITE_PLUGIN_S3_SECRETS_DUMP_ENV: "true" }),
+                { HOME: home },
+            );
+            assert.equal(result.code, REFUSED_JOB_EXIT_STATUS, result.stderr);
+            assert.match(lastLine(result.stderr), /the job sets "BUILDKITE_PLUGIN_S3_SECRETS_DUMP_ENV"/);
+        });
+
         it("admits a job whose other plugins' variables merely resemble the secrets hook's", async () => {
             const result = await preBootstrap("kolibri", KOLIBRI, {
                 BUILDKITE_PLUGIN_S3_SECRET_BUCKET_PREFIX: "kolibri-docs",
