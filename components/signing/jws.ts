@@ -69,6 +69,10 @@ export function parseJwks(text: string, needPrivate: boolean): PublicJwk[] {
             throw new Error(`keys[${i}] is not an Ed25519 key (kty "OKP", crv "Ed25519"): sign with EdDSA keys only`);
         if (k.alg !== undefined && k.alg !== SIGNING_ALGORITHM)
             throw new Error(`keys[${i}] has alg "${String(k.alg)}": an Ed25519 key signs with "EdDSA"`);
+        // The private set reaches the signing fleets' agents verbatim, and `pipeline upload` loads it with go-pipeline's
+        // jwkutil.LoadKey, whose Validate refuses a key without alg (jwkutil/validate.go ErrKeyMissingAlg).
+        if (needPrivate && k.alg === undefined)
+            throw new Error(`keys[${i}] has no "alg": the agent refuses a signing key without one; set "alg": "EdDSA"`);
         if (typeof k.kid !== "string" || k.kid === "") throw new Error(`keys[${i}] has no "kid"`);
         if (kids.has(k.kid)) throw new Error(`keys[${i}] repeats kid "${k.kid}"`);
         kids.add(k.kid);

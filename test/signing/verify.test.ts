@@ -93,6 +93,16 @@ describe("key sets", () => {
         );
         assert.throws(() => signingKeyOf(AGENT_TEST_PUBLIC_JWKS), /no 32-byte private "d"/);
     });
+    it("refuses a private key without alg, which the agent's pipeline upload would refuse", () => {
+        const key = (JSON.parse(AGENT_TEST_PRIVATE_JWKS) as { keys: Record<string, unknown>[] }).keys[0];
+        const { alg: _alg, ...withoutAlg } = key;
+        void _alg;
+        assert.throws(() => signingKeyOf(JSON.stringify({ keys: [withoutAlg] })), /has no "alg"/);
+        // A verification set may leave it out: the program writes alg into the set the agents get (publicJwks).
+        const { d: _d, ...publicWithoutAlg } = withoutAlg;
+        void _d;
+        assert.equal(parseJwks(JSON.stringify({ keys: [publicWithoutAlg] }), false).length, 1);
+    });
     it("picks the signing key by kid from a set of several, and asks for one when none is named", () => {
         const a = keyPair("a");
         const b = keyPair("b");
