@@ -7,9 +7,9 @@ import { parse, stringify } from "yaml";
 import { baseFailureOf, readBasePlan } from "../../scripts/plan";
 import { consequencesOf } from "../../scripts/plan/consequences";
 import { diffPlans, lineDiff, rotatedNames, secretNamesOf } from "../../scripts/plan/diff";
-import { PlanDocument, PlanResource } from "../../scripts/plan/model";
 import { CREATED_STEPS_CAP, LINE_CAP, renderDiffMarkdown, renderDiffText } from "../../scripts/plan/render";
 import { securePlaceholder } from "../../scripts/plan/stack-file";
+import { planOf, planResource } from "../fixtures/plan";
 import { ROOT, runScript } from "../fixtures/cli";
 
 /*
@@ -21,20 +21,8 @@ const PIPELINE = "buildkite:Pipeline/pipeline:Pipeline";
 const POLICY = "aws:iam/policy:Policy";
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 
-const resource = (name: string, type: string, inputs: Record<string, unknown>): PlanResource => ({
-    urn: `urn:pulumi:test::ci-platform::${type}::${name}`,
-    type,
-    name,
-    parent: null,
-    provider: null,
-    protect: false,
-    retainOnDelete: false,
-    importId: null,
-    dependsOn: [],
-    aliases: [],
-    inputs,
-});
-const plan = (...resources: PlanResource[]): PlanDocument => ({ project: "ci-platform", stack: "test", resources });
+const resource = planResource;
+const plan = planOf;
 
 describe("lineDiff: a real line diff", () => {
     it("keeps indentation and order, with one line of context around each hunk", () => {

@@ -4,32 +4,15 @@ import { fleetDiffDiagram, triggerDiffDiagram } from "../../components/graph/pla
 import { consequencesOf, shortType } from "../../scripts/plan/consequences";
 import { changedPaths, diffPlans, valueAt } from "../../scripts/plan/diff";
 import { PlanDocument, PlanResource } from "../../scripts/plan/model";
+import { planOf, planResource } from "../fixtures/plan";
 import { renderDiffMarkdown, renderDiffText } from "../../scripts/plan/render";
 
 const FLEET = "ci-platform:agents:Fleet";
 const STACK = "aws:cloudformation/stack:Stack";
 const PIPELINE = "buildkite:Pipeline/pipeline:Pipeline";
 
-const resource = (
-    name: string,
-    type: string,
-    inputs: Record<string, unknown>,
-    extra: Partial<PlanResource> = {},
-): PlanResource => ({
-    urn: `urn:pulumi:test::ci-platform::${type}::${name}`,
-    type,
-    name,
-    parent: null,
-    provider: null,
-    protect: false,
-    retainOnDelete: false,
-    importId: null,
-    dependsOn: [],
-    aliases: [],
-    inputs,
-    ...extra,
-});
-const plan = (...resources: PlanResource[]): PlanDocument => ({ project: "ci-platform", stack: "test", resources });
+const resource = planResource;
+const plan = planOf;
 
 /** A fleet component and its Elastic CI Stack, as agent-fleet.ts declares them. */
 function fleet(name: string, parameters: Record<string, string>): PlanResource[] {

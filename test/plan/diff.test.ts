@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { changedPaths, diffPlans, isEmptyDiff } from "../../scripts/plan/diff";
-import { PlanDocument, PlanResource } from "../../scripts/plan/model";
+import { planOf, planResource } from "../fixtures/plan";
+import { PlanResource } from "../../scripts/plan/model";
 
-const resource = (name: string, type: string, inputs: Record<string, unknown>, extra: Partial<PlanResource> = {}) => ({
-    urn: `urn:pulumi:test::ci-platform::${type}::${name}`,
-    type,
-    name,
-    parent: null,
-    provider: null,
-    protect: false,
-    retainOnDelete: false,
-    importId: null,
-    dependsOn: [],
-    aliases: [],
-    inputs,
-    ...extra,
-});
-const plan = (...resources: PlanResource[]): PlanDocument => ({ project: "ci-platform", stack: "test", resources });
+const resource = planResource;
+const plan = planOf;
 
 describe("diffPlans", () => {
     const bucket = resource(
