@@ -97,7 +97,7 @@ export async function runImport(argv: readonly string[], io: ImportIo): Promise<
     const token = io.env.BUILDKITE_API_TOKEN;
     if (!token)
         return usage(
-            "set BUILDKITE_API_TOKEN to an API access token with read_pipelines, read_clusters and read_teams (write_pipelines shows webhook URLs)",
+            "set BUILDKITE_API_TOKEN to an API access token with read_pipelines, read_clusters, read_teams and view_teams (buildkite/docs pages/apis/rest_api/teams/pipelines.md; write_pipelines shows webhook URLs)",
         );
     const progress = (line: string) => io.stderr(`${line}\n`);
 

@@ -235,6 +235,9 @@ describe("import modules", () => {
         assert.equal(retryDelaySeconds(new Headers({ "Retry-After": "7", "RateLimit-Reset": "40" }), now), 7);
         assert.equal(retryDelaySeconds(new Headers({ "Retry-After": "Mon, 30 Nov 2026 20:00:30 GMT" }), now), 30);
         assert.equal(retryDelaySeconds(new Headers({ "RateLimit-Reset": "42" }), now), 42);
+        // Both windows must lift: the later of the organisation's and the user's reset.
+        assert.equal(retryDelaySeconds(new Headers({ "RateLimit-Reset": "5", "RateLimit-User-Reset": "50" }), now), 50);
+        assert.equal(retryDelaySeconds(new Headers({ "RateLimit-Reset": "50", "RateLimit-User-Reset": "5" }), now), 50);
         assert.equal(retryDelaySeconds(new Headers({ "x-ratelimit-reset": String(now / 1000 + 12) }), now), 12);
         assert.equal(retryDelaySeconds(new Headers({}), now), undefined);
     });
