@@ -97,7 +97,7 @@ export async function runImport(argv: readonly string[], io: ImportIo): Promise<
     const token = io.env.BUILDKITE_API_TOKEN;
     if (!token)
         return usage(
-            "set BUILDKITE_API_TOKEN to an API access token with read_pipelines, read_clusters and read_teams (write_pipelines shows webhook URLs)",
+            "set BUILDKITE_API_TOKEN to an API access token with read_pipelines, read_clusters, read_teams and view_teams (buildkite/docs pages/apis/rest_api/teams/pipelines.md; write_pipelines shows webhook URLs)",
         );
     const progress = (line: string) => io.stderr(`${line}\n`);
 
@@ -116,9 +116,9 @@ export async function runImport(argv: readonly string[], io: ImportIo): Promise<
         return repo ? [repo.repository] : [];
     });
     const githubToken = io.env.GITHUB_TOKEN;
-    let hooks: Record<string, undefined | Awaited<ReturnType<typeof readGithubHooks>>[string]> = {};
+    let github: Awaited<ReturnType<typeof readGithubHooks>> = { hooks: {}, errors: {} };
     if (githubToken) {
-        const github = new RestClient({
+        const client = new RestClient({
             name: "GitHub",
             baseUrl: cli.values["github-api-url"] ?? "https://api.github.com",
             token: githubToken,
@@ -129,12 +129,12 @@ export async function runImport(argv: readonly string[], io: ImportIo): Promise<
             sleep: io.sleep,
             progress,
         });
-        hooks = await readGithubHooks(github, repositories, progress);
+        github = await readGithubHooks(client, repositories, progress);
     } else progress("GitHub: GITHUB_TOKEN is not set; webhooks are not read (the report says which pipelines)");
 
     const mapped = mapOrganization({
         organization: org,
-        snapshot: { ...live, hooks },
+        snapshot: { ...live, hooks: github.hooks, hookErrors: github.errors },
         images: pinnedImages(),
         homeRegion,
         elasticStackVersion: ELASTIC_STACK_VERSION,

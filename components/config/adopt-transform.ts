@@ -24,7 +24,7 @@ export function adoption(entries: readonly AdoptEntry[]): Adoption {
     const adopter = new Adopter(entries);
     return {
         transformation: (args) => {
-            const id = adopter.see({
+            const entry = adopter.see({
                 type: args.type,
                 name: args.name,
                 // instanceof, not isInstance: the transformation runs inside the base constructor, before the
@@ -32,7 +32,13 @@ export function adoption(entries: readonly AdoptEntry[]): Adoption {
                 custom: args.resource instanceof pulumi.CustomResource,
                 provider: args.resource instanceof pulumi.ProviderResource,
             });
-            return id === undefined ? undefined : { props: args.props, opts: { ...args.opts, import: id } };
+            if (entry === undefined) return undefined;
+            // The entry's ignoreChanges join any the program sets, so the import matches the live object.
+            const ignore = [...new Set([...(args.opts.ignoreChanges ?? []), ...(entry.ignoreChanges ?? [])])];
+            return {
+                props: args.props,
+                opts: { ...args.opts, import: entry.id, ...(ignore.length > 0 ? { ignoreChanges: ignore } : {}) },
+            };
         },
         issues: () => adopter.issues(),
     };

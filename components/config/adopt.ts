@@ -5,9 +5,11 @@ import { ConfigIssue, didYouMean } from "./issues";
  * `ci-platform:adopt`: existing cloud resources the stack takes over instead of creating. Each entry names a resource
  * the program declares and the provider's id of the one to adopt; a stack transformation sets that resource's `import`
  * option (adopt-transform.ts), so the engine reads the existing resource into the state rather than creating a new
- * one. Where the declared inputs differ from it, the engine imports it and then updates it to the program's inputs
- * (pulumi/pulumi #19339, pulumi/docs #16580 "Resource option: import"; the @pulumi/pulumi 3.270.0 typings still say
- * they must match, as older CLIs required). Generic on purpose: any resource, by logical name.
+ * one. Where the declared inputs differ from it, a CLI before pulumi/pulumi #19339 fails the preview ("inputs to
+ * import do not match the existing resource"; pulumi docs "Resource option: import", before pulumi/docs #16580) and
+ * a newer one updates it within the import; an entry's `ignoreChanges` lists those inputs so the import is a plain
+ * `=` on every CLI and the update is a separate, reviewed `pulumi up` once the entry is removed. Generic on purpose:
+ * any resource, by logical name.
  *
  * Why it exists: ECR repositories have fixed names (`ci-platform/<image>`) and are retained on delete, so re-adding a
  * removed image or region collides with the repository left behind; adopting it takes it back, images and all. The
@@ -21,6 +23,13 @@ export interface AdoptEntry {
     readonly resource: string;
     /** The provider's id of the existing resource (ECR: the repository name; KMS key: the key id). */
     readonly id: string;
+    /**
+     * Input properties (the resource's Pulumi input names) whose declared value differs from the live object: set as
+     * the `ignoreChanges` option beside `import`, so the import succeeds and the change waits for the next `pulumi up`
+     * after the entry is removed. Pulumi docs, resource option `import`: "If the resource's inputs differ from the
+     * existing resource, the import fails ... use ignoreChanges for the properties that differ".
+     */
+    readonly ignoreChanges?: readonly string[];
 }
 
 /** The `ci-platform:adopt` schema: the same resource named twice is an error (one of the two would be ignored). */
@@ -29,6 +38,9 @@ export const adoptSchema = z
         z.strictObject({
             resource: z.string().regex(/^\S+$/, { error: "must be a resource's logical name or <type>::<name>" }),
             id: z.string().regex(/^\S+$/, { error: "must be the provider's id of the existing resource" }),
+            ignoreChanges: z
+                .array(z.string().regex(/^[A-Za-z_][\w.[\]"*]*$/, { error: "must be an input property name" }))
+                .optional(),
         }),
     )
     .default([])
@@ -78,16 +90,16 @@ export class Adopter {
         this.matches = entries.map(() => []);
     }
 
-    /** Records a declared resource; returns the id to import it from, or undefined. */
-    see(resource: DeclaredResource): string | undefined {
+    /** Records a declared resource; returns the entry to import it by (its id and ignoreChanges), or undefined. */
+    see(resource: DeclaredResource): AdoptEntry | undefined {
         this.declared.push(resource);
-        let id: string | undefined;
+        let found: AdoptEntry | undefined;
         this.entries.forEach((entry, i) => {
             if (!entryNames(entry, resource)) return;
             this.matches[i].push(resource);
-            if (resource.custom && !resource.provider) id = entry.id;
+            if (resource.custom && !resource.provider) found = entry;
         });
-        return id;
+        return found;
     }
 
     /** Every entry that names no declared resource, several, a component or a provider. */

@@ -1,6 +1,7 @@
 import { clusterQueueName } from "../../components/agents/naming";
 import { GITHUB_WEBHOOK_EVENTS, nameFragment } from "../../components/buildkite/pipeline-settings";
 import { AdoptEntry } from "../../components/config/adopt";
+import { checkoutUrl } from "../../components/config/access-checks";
 import {
     clusterSchema,
     fleetSchema,
@@ -24,7 +25,7 @@ import { classifyStoredSteps } from "./stored-steps";
  * (adopt.ts), so the test's plan of the importer's output checks them.
  */
 
-/** One thing the config cannot say, or a change the first `pulumi up` will make. */
+/** One thing the config cannot say, or a change the second `pulumi up` will make. */
 export interface ReportItem {
     /** `pipeline hello`, `cluster Default`, `organisation`. */
     readonly subject: string;
@@ -101,7 +102,7 @@ export function mapOrganization(input: MapInput): Mapped {
     const note = (subject: string, message: string) => report.push({ subject, message });
 
     // Clusters, by their Buildkite id. A cluster name of ours is the Buildkite name itself (organization.ts passes it
-    // as `name`), so a name the schema refuses is renamed on the first `pulumi up`: in place, the same cluster.
+    // as `name`), so a name the schema refuses is renamed on the second `pulumi up`: in place, the same cluster.
     const clusters: Record<string, unknown>[] = [];
     const clusterById = new Map<
         string,
@@ -127,13 +128,17 @@ export function mapOrganization(input: MapInput): Mapped {
             continue;
         }
         usedClusterFragments.add(logical);
-        if (name !== cluster.name)
+        // The live name is kept where the schema takes it; "Default cluster" (Buildkite's name for the cluster it
+        // migrates an organisation's agents into) has a space the schema refuses, so the import ignores the name and
+        // the rename waits for the update after the adopt entries are removed.
+        const renamed = name !== cluster.name;
+        if (renamed)
             note(
                 subject,
-                `declared as "${name}" (the schema's cluster names); the first \`pulumi up\` renames it in place`,
+                `declared as "${name}" (the schema's cluster names): renamed in place, updated on the second \`pulumi up\``,
             );
         clusters.push(entry);
-        adopt.push({ resource: logical, id: cluster.graphql_id });
+        adopt.push(withIgnored({ resource: logical, id: cluster.graphql_id }, renamed ? ["name"] : []));
         clusterById.set(cluster.id, {
             name,
             uuid: cluster.id,
@@ -172,16 +177,18 @@ export function mapOrganization(input: MapInput): Mapped {
             if (queue.description)
                 note(
                     subject,
-                    "its description is replaced by the program's (`Queue <key> of cluster <name>, managed by ci-platform`) on the first `pulumi up`",
+                    "its description is replaced by the program's (`Queue <key> of cluster <name>, managed by ci-platform`), updated on the second `pulumi up`",
                 );
             fleets.push(fleet);
             queueKeys.add(`${cluster.name}/${queue.key}`);
             queueCount++;
             // terraform-provider-buildkite v1.32.0 (and v1.38.0) buildkite/resource_cluster_queue.go ImportState: the
             // id is "<queue GraphQL id>,<cluster UUID>"; the REST cluster's `id` is its UUID (clusters.md).
+            // The program always sets its own description (components/agents), never the live one.
             adopt.push({
                 resource: clusterQueueName(cluster.name, queue.key),
                 id: `${queue.graphql_id},${cluster.uuid}`,
+                ignoreChanges: ["description"],
             });
             note(
                 subject,
@@ -214,10 +221,11 @@ export function mapOrganization(input: MapInput): Mapped {
         usedTeams.add(logical);
         teams.push(entry);
         teamNameById.set(team.id, team.name);
-        adopt.push({ resource: logical, id: team.graphql_id });
+        // The REST API does not give the role, so the declared one may differ: ignored on import.
+        adopt.push({ resource: logical, id: team.graphql_id, ignoreChanges: ["defaultMemberRole"] });
         note(
             subject,
-            "its default member role is not in the REST API: declared as MEMBER (the schema's default); check it",
+            "its default member role is not in the REST API: declared as MEMBER (the schema's default), updated on the second `pulumi up` if it differs; check it",
         );
     }
     if (teams.length === 0) {
@@ -293,7 +301,7 @@ export function mapOrganization(input: MapInput): Mapped {
             const schema = SETTING_SCHEMAS[ours];
             if (schema === undefined)
                 later(
-                    `provider setting \`${key}\` is not in the schema and not managed by the program; check it after the first \`pulumi up\``,
+                    `provider setting \`${key}\` is not in the schema and not managed by the program; check it after the second \`pulumi up\``,
                 );
             else if (!schema.safeParse(value).success)
                 later(
@@ -315,8 +323,8 @@ export function mapOrganization(input: MapInput): Mapped {
         // resource_pipeline.go Update: a planned default_team_id other than the state's calls createTeamPipeline).
         later(
             grants[0]
-                ? `owned by team ${grants[0].team} (its strongest grant, ${grants[0].access}): after the import the provider's state has no default team, so the first \`pulumi up\` attaches ${grants[0].team} again with MANAGE_BUILD_AND_READ; Buildkite may refuse the existing grant, see README "Adopting an existing organisation"`
-                : `no declared team has access: the first \`pulumi up\` gives the stack's first team MANAGE_BUILD_AND_READ access`,
+                ? `owned by team ${grants[0].team} (its strongest grant, ${grants[0].access}): after the import the provider's state has no default team, so the second \`pulumi up\` attaches ${grants[0].team} again with MANAGE_BUILD_AND_READ; Buildkite may refuse the existing grant, see README "Adopting an existing organisation"`
+                : `no declared team has access: the second \`pulumi up\` gives the stack's first team MANAGE_BUILD_AND_READ access`,
         );
         // Schedules.
         const schedules: Record<string, unknown>[] = [];
@@ -345,7 +353,9 @@ export function mapOrganization(input: MapInput): Mapped {
                     `schedule "${label}" sets env ${envNames.join(", ")}: values not copied (they may be secrets); add the non-secret ones under its \`env\``,
                 );
             schedules.push(entry);
-            pending.push({ resource: logical, id: schedule.graphql_id });
+            pending.push(
+                withIgnored({ resource: logical, id: schedule.graphql_id }, envNames.length > 0 ? ["env"] : []),
+            );
             schedulesHere++;
         }
         // The GitHub webhook that delivers to this pipeline: its URL carries the pipeline's token, compared here
@@ -358,7 +368,6 @@ export function mapOrganization(input: MapInput): Mapped {
         if (hook) {
             webhook = "github";
             // @pulumi/github 6.15.0 repositoryWebhook.d.ts "Import": `<repository name>/<hook id>`.
-            pending.push({ resource: `${pipeline.slug}-webhook`, id: `${repo.repository.split("/")[1]}/${hook.id}` });
             webhooksHere++;
             // The program declares the hook's events, JSON payloads and active flag (components/buildkite/pipeline.ts).
             const events = [...(hook.events ?? [])].sort();
@@ -373,8 +382,24 @@ export function mapOrganization(input: MapInput): Mapped {
                 ...(hook.active === false ? ["inactive → active"] : []),
             ];
             if (changes.length > 0)
-                later(`its GitHub webhook (${hook.id}) is updated on the first \`pulumi up\`: ${changes.join("; ")}`);
-        } else if (hooks === undefined)
+                later(`its GitHub webhook (${hook.id}) is updated on the second \`pulumi up\`: ${changes.join("; ")}`);
+            // @pulumi/github 6.15.0 repositoryWebhook.d.ts "Import": `<repository name>/<hook id>`. The inputs that
+            // differ (the program's events, JSON payloads, active flag) are ignored on import.
+            pending.push(
+                withIgnored(
+                    { resource: `${pipeline.slug}-webhook`, id: `${repo.repository.split("/")[1]}/${hook.id}` },
+                    [
+                        ...(events.join() !== ours.join() ? ["events"] : []),
+                        ...(hook.config?.content_type !== "json" ? ["configuration"] : []),
+                        ...(hook.active === false ? ["active"] : []),
+                    ],
+                ),
+            );
+        } else if (hooks === undefined && snapshot.hookErrors?.[repo.repository] !== undefined)
+            later(
+                `GitHub answered ${snapshot.hookErrors[repo.repository]} for the webhooks of ${repo.repository} (the token cannot list them): declared with \`webhook: none\`; give GITHUB_TOKEN admin:repo_hook on it and import again`,
+            );
+        else if (hooks === undefined)
             later(
                 "GitHub was not read (no GITHUB_TOKEN): declared with `webhook: none`; set `webhook: github` and add its adopt entry by hand, or import again with GITHUB_TOKEN",
             );
@@ -389,7 +414,8 @@ export function mapOrganization(input: MapInput): Mapped {
 
         const entry = defined({
             slug: pipeline.slug,
-            name: pipeline.name !== pipeline.slug ? pipeline.name : undefined,
+            // Always: the program derives a missing name from the slug, which need not be the live name.
+            name: pipeline.name,
             description: pipeline.description || undefined,
             repository: repo.repository,
             checkout: repo.checkout,
@@ -410,7 +436,27 @@ export function mapOrganization(input: MapInput): Mapped {
             continue;
         }
         pipelines.push(entry);
-        adopt.push(...pending, { resource: `${pipeline.slug}-pipeline`, id: pipeline.graphql_id });
+        // The pipeline's inputs the import cannot match (pipeline-settings.ts declares them): its team (the state has
+        // none after an import, see above), allowRebuilds and the provider settings (the program sets every one; the
+        // REST API gives some), the stored steps (the program's upload step), tags (`repo:<owner/name>`), and the
+        // repository URL when the schema's form differs from the live one.
+        // The program always names an owning team (the stack's first when no declared team has access).
+        const ignored = ["allowRebuilds", "defaultTeamId", "providerSettings", "steps"];
+        const liveTags = [...(pipeline.tags ?? [])].sort().join();
+        if (liveTags !== `repo:${repo.repository}`) ignored.push("tags");
+        const url = checkoutUrl(repo.repository, repo.checkout);
+        if (url !== pipeline.repository) {
+            ignored.push("repository");
+            note(
+                subject,
+                `repository ${pipeline.repository} is declared as ${repo.repository} (${repo.checkout}): its URL becomes ${url}, updated on the second \`pulumi up\``,
+            );
+        }
+        adopt.push(...pending, {
+            resource: `${pipeline.slug}-pipeline`,
+            id: pipeline.graphql_id,
+            ignoreChanges: ignored.sort(),
+        });
         for (const message of notes) note(subject, message);
         scheduleCount += schedulesHere;
         webhookCount += webhooksHere;
@@ -458,10 +504,10 @@ function reportPipeline(pipeline: BkPipeline, subject: string, note: (subject: s
     if (steps.kind === "custom")
         note(
             subject,
-            `stored steps (${steps.steps} step(s), ${steps.lines} line(s) of YAML) not expressible: ${steps.why}. The first \`pulumi up\` replaces them with the program's upload step: move them into the repository's .buildkite/pipeline.yml first`,
+            `stored steps (${steps.steps} step(s), ${steps.lines} line(s) of YAML) not expressible: ${steps.why}. The second \`pulumi up\` replaces them with the program's upload step: move them into the repository's .buildkite/pipeline.yml first`,
         );
     else if (steps.kind === "none")
-        note(subject, "stores no steps; the first `pulumi up` stores the program's upload step");
+        note(subject, "stores no steps; the second `pulumi up` stores the program's upload step");
     const envNames = Object.keys(pipeline.env ?? {});
     if (envNames.length > 0)
         note(
@@ -472,17 +518,17 @@ function reportPipeline(pipeline: BkPipeline, subject: string, note: (subject: s
     if (tags.length > 0)
         note(
             subject,
-            `tags ${tags.join(", ")} are not in the schema; the first \`pulumi up\` sets the program's (\`repo:<owner/name>\`)`,
+            `tags ${tags.join(", ")} are not in the schema; the second \`pulumi up\` sets the program's (\`repo:<owner/name>\`)`,
         );
     if (pipeline.skip_queued_branch_builds_filter)
         note(
             subject,
-            "its skip-intermediate-builds branch filter is not in the schema; the first `pulumi up` clears it",
+            "its skip-intermediate-builds branch filter is not in the schema; the second `pulumi up` clears it",
         );
     if (pipeline.cancel_running_branch_builds_filter)
         note(
             subject,
-            "its cancel-intermediate-builds branch filter is not in the schema; the first `pulumi up` clears it",
+            "its cancel-intermediate-builds branch filter is not in the schema; the second `pulumi up` clears it",
         );
     if (pipeline.visibility === "public")
         note(
@@ -495,4 +541,9 @@ function mostCommon(values: readonly string[]): string | undefined {
     const counts = new Map<string, number>();
     for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
     return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+}
+
+/** An adopt entry with `ignoreChanges` only when some input differs. */
+function withIgnored(entry: AdoptEntry, ignoreChanges: readonly string[]): AdoptEntry {
+    return ignoreChanges.length > 0 ? { ...entry, ignoreChanges: [...ignoreChanges] } : entry;
 }

@@ -1,4 +1,4 @@
-import { RestClient } from "./rest";
+import { ApiError, RestClient } from "./rest";
 
 /*
  * What the importer reads from Buildkite's REST API v2 and GitHub's REST API: only the fields it maps, typed as the
@@ -107,6 +107,8 @@ export interface OrganizationSnapshot {
     readonly schedules: Readonly<Record<string, readonly BkSchedule[]>>;
     /** By `owner/name`: the repository's hooks, or undefined when GitHub was not read (no token). */
     readonly hooks: Readonly<Record<string, readonly GhHook[] | undefined>>;
+    /** By `owner/name`: the status GitHub answered when the token could not list the repository's hooks. */
+    readonly hookErrors?: Readonly<Record<string, number>>;
 }
 
 const seg = encodeURIComponent;
@@ -141,17 +143,29 @@ export async function readBuildkite(
     return { pipelines, clusters, teams, schedules };
 }
 
-/** Reads the hooks of each repository through GitHub's REST API. */
+/**
+ * Reads the hooks of each repository through GitHub's REST API. A repository whose hooks the token cannot list (403:
+ * no admin access; 404: GitHub's answer for a private repository the token cannot see — GitHub REST "List repository
+ * webhooks" needs the repository's admin or `admin:repo_hook`) is recorded in `errors` and the others are still read;
+ * a 401 (the token itself is bad) stops the run.
+ */
 export async function readGithubHooks(
     client: RestClient,
     repositories: readonly string[],
     progress: (line: string) => void,
-): Promise<Record<string, readonly GhHook[]>> {
+): Promise<{ hooks: Record<string, readonly GhHook[]>; errors: Record<string, number> }> {
     const hooks: Record<string, readonly GhHook[]> = {};
+    const errors: Record<string, number> = {};
     for (const repository of [...new Set(repositories)].sort()) {
         progress(`GitHub: reading the webhooks of ${repository}`);
         const [owner, name] = repository.split("/");
-        hooks[repository] = await client.list<GhHook>(`repos/${seg(owner)}/${seg(name)}/hooks`);
+        try {
+            hooks[repository] = await client.list<GhHook>(`repos/${seg(owner)}/${seg(name)}/hooks`);
+        } catch (e) {
+            if (!(e instanceof ApiError) || (e.status !== 403 && e.status !== 404)) throw e;
+            errors[repository] = e.status;
+            progress(`GitHub: ${e.message}; ${repository} is declared without its webhook`);
+        }
     }
-    return hooks;
+    return { hooks, errors };
 }

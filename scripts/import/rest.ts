@@ -69,10 +69,13 @@ export function retryDelaySeconds(headers: Headers, nowMs: number): number | und
         const at = Date.parse(retryAfter);
         if (!Number.isNaN(at)) return Math.max(0, Math.ceil((at - nowMs) / 1000));
     }
-    for (const name of ["ratelimit-reset", "ratelimit-user-reset"]) {
-        const reset = headers.get(name);
-        if (reset !== null && /^\s*\d+\s*$/.test(reset)) return Number(reset);
-    }
+    // Buildkite limits per organisation (RateLimit-Reset) and per user (RateLimit-User-Reset); a 429 lifts only when
+    // both windows have, so wait for the later of the two (buildkite/docs pages/apis/rest_api/rate_limits.md).
+    const resets = ["ratelimit-reset", "ratelimit-user-reset"]
+        .map((name) => headers.get(name))
+        .filter((reset): reset is string => reset !== null && /^\s*\d+\s*$/.test(reset))
+        .map(Number);
+    if (resets.length > 0) return Math.max(...resets);
     const epoch = headers.get("x-ratelimit-reset");
     if (epoch !== null && /^\s*\d+\s*$/.test(epoch)) return Math.max(0, Number(epoch) - Math.floor(nowMs / 1000));
     return undefined;

@@ -12,7 +12,7 @@ export const TOKEN = "bk-test-token";
 export const GITHUB_TOKEN = "gh-test-token";
 const WEBHOOK = (slug: string) => `https://webhook.buildkite.com/deliver/secret-${slug}-0123456789abcdef`;
 
-const cluster = {
+export const cluster = {
     id: "42f1a7da-812d-4430-93d8-1cc7c33a6bcf",
     graphql_id: "Q2x1c3Rlci0tLTQyZjFhN2Rh",
     default_queue_id: "01885682-55a7-44f5-84f3-0402fb452e66",
@@ -21,7 +21,7 @@ const cluster = {
     emoji: ":buildkite:",
     color: "#14CC80",
 };
-const queues = [
+export const queues = [
     {
         id: "01885682-55a7-44f5-84f3-0402fb452e66",
         graphql_id: "Q2x1c3RlclF1ZXVlLS0tZGVmYXVsdA==",
@@ -69,7 +69,10 @@ const pipeline = (slug: string, extra: Record<string, unknown> = {}) => ({
     ...extra,
 });
 
-/** Five pipelines: one with arbitrary stored steps and env, one archived, one on HTTPS with a bare-list upload. */
+/**
+ * Six pipelines: one with arbitrary stored steps and env, one archived, one on HTTPS without `.git` and with a bare-list
+ * upload, and one named as its slug on an ssh:// URL whose repository's hooks the GitHub token cannot list (404).
+ */
 export const PIPELINES = [
     pipeline("api", { env: { DEPLOY_TOKEN: "s3cr3t-value-never-written", REGION: "eu-west-1" } }),
     pipeline("web", {
@@ -78,7 +81,7 @@ export const PIPELINES = [
         steps: [],
     }),
     pipeline("docs", {
-        repository: "https://github.com/acme/docs.git",
+        repository: "https://github.com/acme/docs",
         configuration: "- buildkite-agent pipeline upload\n",
     }),
     pipeline("old", { archived_at: "2024-01-01T00:00:00Z" }),
@@ -89,9 +92,13 @@ export const PIPELINES = [
             settings: { trigger_mode: "code", build_pull_request_labels_changed: true },
         },
     }),
+    pipeline("tools", { name: "tools", repository: "ssh://git@github.com/acme/tools.git", tags: ["repo:acme/tools"] }),
 ];
 
-const team = {
+/** The repository whose hooks GitHub will not list to the token. */
+export const HIDDEN_HOOKS_REPOSITORY = "acme/tools";
+
+export const team = {
     id: "c5e09619-8648-4896-a936-9d0b8b7b3fe9",
     graphql_id: "VGVhbS0tLWM1ZTA5NjE5",
     name: "Platform",
@@ -101,10 +108,20 @@ const team = {
     default: false,
 };
 
+/** Hook ids unique across repositories, as GitHub's are: the other service's 1000 + n, Buildkite's 2000 + n. */
+export const HOOK_NUMBER: Readonly<Record<string, number>> = {
+    api: 10,
+    web: 20,
+    docs: 30,
+    old: 40,
+    lib: 50,
+    tools: 60,
+};
+
 /** Each repository's hooks: the Buildkite one beside another service's. */
-const hooks = (slug: string) => [
+export const hooks = (slug: string) => [
     {
-        id: 1000 + slug.length,
+        id: 1000 + HOOK_NUMBER[slug],
         name: "web",
         active: true,
         events: ["push"],
@@ -114,7 +131,7 @@ const hooks = (slug: string) => [
         ? []
         : [
               {
-                  id: 2000 + slug.length,
+                  id: 2000 + HOOK_NUMBER[slug],
                   name: "web",
                   active: true,
                   events: ["push", "pull_request"],
@@ -122,6 +139,18 @@ const hooks = (slug: string) => [
               },
           ]),
 ];
+
+/** The api pipeline's one schedule. */
+export const SCHEDULE = {
+    id: "s1",
+    graphql_id: "UGlwZWxpbmVTY2hlZHVsZS0tLXMx",
+    label: "Nightly",
+    cronline: "0 3 * * *",
+    message: "nightly",
+    branch: "main",
+    env: { SECRET_X: "never" },
+    enabled: true,
+};
 
 export interface FakeApis {
     readonly url: string;
@@ -181,24 +210,16 @@ export async function startFakeApis(options: { throttle?: readonly string[] } = 
                 5,
             );
         if ((match = /^\/v2\/organizations\/acme\/pipelines\/([^/]+)\/schedules$/.exec(p)))
-            return paged(
-                match[1] === "api"
-                    ? [
-                          {
-                              id: "s1",
-                              graphql_id: "UGlwZWxpbmVTY2hlZHVsZS0tLXMx",
-                              label: "Nightly",
-                              cronline: "0 3 * * *",
-                              message: "nightly",
-                              branch: "main",
-                              env: { SECRET_X: "never" },
-                              enabled: true,
-                          },
-                      ]
-                    : [],
-                5,
-            );
-        if ((match = /^\/repos\/acme\/([^/]+)\/hooks$/.exec(p))) return paged(hooks(match[1]), 1);
+            return paged(match[1] === "api" ? [SCHEDULE] : [], 5);
+        if ((match = /^\/repos\/acme\/([^/]+)\/hooks$/.exec(p))) {
+            // GitHub answers 404, not 403, for a repository's hooks the token may not administer.
+            if (`acme/${match[1]}` === HIDDEN_HOOKS_REPOSITORY) {
+                res.writeHead(404, { "Content-Type": "application/json" });
+                res.end(JSON.stringify({ message: "Not Found" }));
+                return;
+            }
+            return paged(hooks(match[1]), 1);
+        }
         res.writeHead(404, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ message: "Not Found" }));
     });

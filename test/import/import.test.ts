@@ -9,7 +9,18 @@ import { platformConfigSchema } from "../../components/config/schema";
 import { runImport } from "../../scripts/import";
 import { classifyStoredSteps } from "../../scripts/import/stored-steps";
 import { nextLink, retryDelaySeconds } from "../../scripts/import/rest";
-import { FakeApis, GITHUB_TOKEN, startFakeApis, TOKEN } from "./fake-apis";
+import {
+    cluster as liveCluster,
+    FakeApis,
+    GITHUB_TOKEN,
+    hooks as liveHooks,
+    PIPELINES,
+    queues as liveQueues,
+    SCHEDULE,
+    startFakeApis,
+    team as liveTeam,
+    TOKEN,
+} from "./fake-apis";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -58,7 +69,7 @@ describe("npm run import against a fake Buildkite and GitHub", { timeout: 120_00
     it("follows every Link page, waits out the 429's Retry-After and retries that page", () => {
         assert.equal(run.code, 0, run.stderr);
         const pages = fake.requests.filter((r) => r.startsWith("GET /v2/organizations/acme/pipelines?"));
-        // Five pipelines two a page: pages 1, 2 (429), 2 again, 3; the client asks for 100 and still follows the links.
+        // Six pipelines two a page: pages 1, 2 (429), 2 again, 3; the client asks for 100 and still follows the links.
         assert.deepEqual(pages, [
             "GET /v2/organizations/acme/pipelines?per_page=100",
             "GET /v2/organizations/acme/pipelines?per_page=100&page=2",
@@ -70,7 +81,7 @@ describe("npm run import against a fake Buildkite and GitHub", { timeout: 120_00
         // Queues and hooks are one item a page: each list read whole.
         assert.equal(fake.requests.filter((r) => r.includes("/queues")).length, 2);
         const slugs = (config["ci-platform:pipelines"] as { slug: string }[]).map((p) => p.slug);
-        assert.deepEqual(slugs, ["api", "docs", "lib", "web"]);
+        assert.deepEqual(slugs, ["api", "docs", "lib", "tools", "web"]);
     });
 
     it("writes a stack file the schema accepts, with every object's import id", () => {
@@ -94,9 +105,9 @@ describe("npm run import against a fake Buildkite and GitHub", { timeout: 120_00
     });
 
     it("adopts the repository's Buildkite webhook, not the other service's beside it", () => {
-        // The fake's Buildkite hook of acme/api is 2003; 1003 delivers to ci.example.com.
-        assert.equal(idOf("api-webhook"), "api/2003");
-        assert.equal(idOf("docs-webhook"), "docs/2004");
+        // The fake's Buildkite hook of acme/api is 2010; 1010 delivers to ci.example.com.
+        assert.equal(idOf("api-webhook"), "api/2010");
+        assert.equal(idOf("docs-webhook"), "docs/2030");
         // acme/lib has only the other service's hook: no webhook adopted, none declared, and the report says so.
         assert.equal(idOf("lib-webhook"), undefined);
         const lib = (config["ci-platform:pipelines"] as { slug: string; webhook: string }[]).find(
@@ -117,10 +128,46 @@ describe("npm run import against a fake Buildkite and GitHub", { timeout: 120_00
         // The live hook delivers push and pull_request; the program declares its own events: said before the up.
         assert.match(
             reportText,
-            /## pipeline api\n\n(- .*\n)*- its GitHub webhook \(2003\) is updated on the first `pulumi up`: events pull_request, push → /,
+            /## pipeline api\n\n(- .*\n)*- its GitHub webhook \(2010\) is updated on the second `pulumi up`: events pull_request, push → /,
         );
         // The single-upload forms (a `steps:` document, a bare list of one string) are our default: not reported.
         assert.doesNotMatch(reportText, /## pipeline (api|docs)\n\n(- .*\n)*- stored steps/);
+    });
+
+    it("reads on past a repository whose hooks the token cannot list, and says so", () => {
+        assert.equal(run.code, 0, run.stderr);
+        const tools = (config["ci-platform:pipelines"] as { slug: string; webhook: string }[]).find(
+            (p) => p.slug === "tools",
+        );
+        assert.equal(tools?.webhook, "none");
+        assert.equal(idOf("tools-webhook"), undefined);
+        assert.match(
+            reportText,
+            /## pipeline tools\n\n(- .*\n)*- GitHub answered 404 for the webhooks of acme\/tools \(the token cannot list them\)/,
+        );
+    });
+
+    it("writes the live name even when it equals the slug, and reports a normalised repository URL", () => {
+        const pipelines = config["ci-platform:pipelines"] as { slug: string; name?: string }[];
+        assert.equal(pipelines.find((p) => p.slug === "tools")?.name, "tools");
+        assert.match(
+            reportText,
+            /## pipeline docs\n\n(- .*\n)*- repository https:\/\/github\.com\/acme\/docs is declared as acme\/docs \(https\): its URL becomes https:\/\/github\.com\/acme\/docs\.git/,
+        );
+        assert.match(
+            reportText,
+            /## pipeline tools\n\n(- .*\n)*- repository ssh:\/\/git@github\.com\/acme\/tools\.git is declared/,
+        );
+        const ignored = (resource: string) =>
+            (config["ci-platform:adopt"] as { resource: string; ignoreChanges?: string[] }[]).find(
+                (a) => a.resource === resource,
+            )?.ignoreChanges ?? [];
+        assert.ok(ignored("docs-pipeline").includes("repository"));
+        assert.ok(ignored("tools-pipeline").includes("repository"));
+        assert.ok(!ignored("api-pipeline").includes("repository"));
+        // "Default cluster" has a space the schema refuses: renamed, the name ignored on import, and reported.
+        assert.deepEqual(ignored("acme-cluster-default-cluster"), ["name"]);
+        assert.match(reportText, /## cluster Default cluster\n\n- declared as "Default-cluster"/);
     });
 
     it("never writes or prints a secret: no env value, no webhook URL, no token", () => {
@@ -153,7 +200,7 @@ describe("npm run import against a fake Buildkite and GitHub", { timeout: 120_00
                 r.type,
             ),
         );
-        assert.equal(bk.length, 12);
+        assert.equal(bk.length, 13);
         assert.deepEqual(
             bk.filter((r) => r.importId === null).map((r) => r.name),
             [],
@@ -162,6 +209,69 @@ describe("npm run import against a fake Buildkite and GitHub", { timeout: 120_00
             plan.stdout,
             /buildkite:Pipeline\/pipeline:Pipeline {2}api-pipeline {2}\(= imported from id UGlwZWxpbmUtLS0api, not created/,
         );
+    });
+
+    it("imports match: each adopted object's planned inputs equal the live ones, but for its ignoreChanges", () => {
+        // Reads the previous test's plan: the program's inputs for the importer's stack file.
+        const resources = (
+            JSON.parse(readFileSync(path.join(out, "plan.json"), "utf8")) as {
+                resources: { name: string; inputs: Record<string, unknown> }[];
+            }
+        ).resources;
+        const entries = config["ci-platform:adopt"] as { resource: string; ignoreChanges?: string[] }[];
+        // The live value of each input the fake has, by the resource's Pulumi input names.
+        const live = new Map<string, Record<string, unknown>>();
+        live.set("acme-cluster-default-cluster", {
+            name: liveCluster.name,
+            description: liveCluster.description,
+            emoji: liveCluster.emoji,
+            color: liveCluster.color,
+        });
+        for (const q of liveQueues)
+            live.set(`queue-Default-cluster/${q.key}`, { key: q.key, description: q.description ?? undefined });
+        live.set("acme-team-platform", {
+            name: liveTeam.name,
+            privacy: liveTeam.privacy.toUpperCase(),
+            defaultTeam: liveTeam.default,
+            defaultMemberRole: undefined, // not in the REST API: unknown, so it must be ignored
+        });
+        live.set("api-schedule-nightly", {
+            label: SCHEDULE.label,
+            cronline: SCHEDULE.cronline,
+            message: SCHEDULE.message,
+            branch: SCHEDULE.branch,
+            enabled: SCHEDULE.enabled,
+            env: SCHEDULE.env,
+        });
+        for (const p of PIPELINES) {
+            live.set(`${p.slug}-pipeline`, {
+                name: p.name,
+                slug: p.slug,
+                repository: p.repository,
+                defaultBranch: p.default_branch,
+                skipIntermediateBuilds: p.skip_queued_branch_builds,
+                cancelIntermediateBuilds: p.cancel_running_branch_builds,
+                tags: p.tags ?? [],
+                steps: p.configuration,
+                defaultTeamId: undefined, // empty in the state after an import (see map.ts)
+            });
+            const hook = liveHooks(p.slug).find((h) => h.id >= 2000);
+            if (hook) live.set(`${p.slug}-webhook`, { events: hook.events, active: hook.active });
+        }
+        let compared = 0;
+        for (const entry of entries) {
+            const values = live.get(entry.resource);
+            assert.ok(values, `the test knows the live values of ${entry.resource}`);
+            const inputs = resources.find((r) => r.name === entry.resource)?.inputs ?? {};
+            for (const [key, value] of Object.entries(values)) {
+                if (entry.ignoreChanges?.includes(key)) continue;
+                const planned = inputs[key] ?? undefined;
+                const norm = (v: unknown) => (Array.isArray(v) ? [...(v as unknown[])].map(String).sort() : v);
+                assert.deepEqual(norm(planned), norm(value), `${entry.resource}.${key}`);
+                compared++;
+            }
+        }
+        assert.ok(compared > 30, `compared ${compared} inputs`);
     });
 });
 
@@ -235,6 +345,9 @@ describe("import modules", () => {
         assert.equal(retryDelaySeconds(new Headers({ "Retry-After": "7", "RateLimit-Reset": "40" }), now), 7);
         assert.equal(retryDelaySeconds(new Headers({ "Retry-After": "Mon, 30 Nov 2026 20:00:30 GMT" }), now), 30);
         assert.equal(retryDelaySeconds(new Headers({ "RateLimit-Reset": "42" }), now), 42);
+        // Both windows must lift: the later of the organisation's and the user's reset.
+        assert.equal(retryDelaySeconds(new Headers({ "RateLimit-Reset": "5", "RateLimit-User-Reset": "50" }), now), 50);
+        assert.equal(retryDelaySeconds(new Headers({ "RateLimit-Reset": "50", "RateLimit-User-Reset": "5" }), now), 50);
         assert.equal(retryDelaySeconds(new Headers({ "x-ratelimit-reset": String(now / 1000 + 12) }), now), 12);
         assert.equal(retryDelaySeconds(new Headers({}), now), undefined);
     });

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
 import { Adopter, adoptSchema } from "../../components/config/adopt";
+import { adoption } from "../../components/config/adopt-transform";
 import { PlanDocument } from "../../scripts/plan/model";
 import { ROOT, runScript } from "../fixtures/cli";
 
@@ -137,7 +139,7 @@ describe("Adopter", () => {
     ];
     const run = (entries: { resource: string; id: string }[]) => {
         const adopter = new Adopter(entries);
-        const ids = declared.map((r) => adopter.see(r));
+        const ids = declared.map((r) => adopter.see(r)?.id);
         return { ids, issues: adopter.issues() };
     };
 
@@ -169,6 +171,11 @@ describe("Adopter", () => {
         assert.equal(adoptSchema.safeParse([{ resource: "a", id: "" }]).success, false);
         assert.equal(adoptSchema.safeParse([{ resource: "a", id: "x", urn: "y" }]).success, false);
         assert.deepEqual(adoptSchema.parse(undefined), []);
+        assert.equal(adoptSchema.safeParse([{ resource: "a", id: "x", ignoreChanges: ["not a name"] }]).success, false);
+        assert.equal(
+            adoptSchema.safeParse([{ resource: "a", id: "x", ignoreChanges: ["defaultTeamId"] }]).success,
+            true,
+        );
     });
 });
 
@@ -186,5 +193,30 @@ describe("ci-platform:adopt of an image repository", () => {
             /ci-platform:adopt\[0\]\.resource: adopts the image repository ci-platform\/buildkite-test/,
         );
         assert.match(run.stderr, /aws ecr delete-repository --force/);
+    });
+});
+
+describe("adoption: the transformation", () => {
+    // A stand-in that passes the transformation's instanceof test without registering anything.
+    const custom = Object.create(pulumi.CustomResource.prototype) as pulumi.CustomResource;
+    const args = (name: string, opts: pulumi.CustomResourceOptions = {}): pulumi.ResourceTransformationArgs => ({
+        resource: custom,
+        type: "buildkite:index/pipeline:Pipeline",
+        name,
+        props: {},
+        opts,
+    });
+
+    it("sets import and the entry's ignoreChanges, joined with the program's own", () => {
+        const { transformation } = adoption([
+            { resource: "api-pipeline", id: "UGlw", ignoreChanges: ["defaultTeamId", "tags"] },
+            { resource: "web-pipeline", id: "V2Vi" },
+        ]);
+        assert.deepEqual(transformation(args("api-pipeline", { ignoreChanges: ["steps"] }))?.opts, {
+            ignoreChanges: ["steps", "defaultTeamId", "tags"],
+            import: "UGlw",
+        });
+        assert.deepEqual(transformation(args("web-pipeline"))?.opts, { import: "V2Vi" });
+        assert.equal(transformation(args("other")), undefined);
     });
 });

@@ -121,6 +121,7 @@ const NOT_FREE_TEXT: Readonly<Record<string, string>> = {
             "kmsAdministrators[]",
             "adopt[].resource",
             "adopt[].id",
+            "adopt[].ignoreChanges[]",
             // A key id or public key: the stored steps are signed again, the fleets' verification key sets change.
             "clusters[].signing.signingKeyId",
             "clusters[].signing.verificationKeys[].kid",
