@@ -9,6 +9,7 @@ import { PlanDocument, PlanResource } from "../../scripts/plan/model";
 import { secretVersionsOf } from "../../scripts/plan/redact";
 import { renderDiffMarkdown, renderDiffText } from "../../scripts/plan/render";
 import { securePlaceholder } from "../../scripts/plan/stack-file";
+import { planResource } from "../fixtures/plan";
 import { ROOT, runScript } from "../fixtures/cli";
 
 /*
@@ -17,19 +18,8 @@ import { ROOT, runScript } from "../fixtures/cli";
  */
 
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
-const resource = (name: string, inputs: Record<string, unknown>): PlanResource => ({
-    urn: `urn:pulumi:test::ci-platform::${OBJECT}::${name}`,
-    type: OBJECT,
-    name,
-    parent: null,
-    provider: null,
-    protect: false,
-    retainOnDelete: false,
-    importId: null,
-    dependsOn: [],
-    aliases: [],
-    inputs,
-});
+/** A secret object of a hand-made plan. */
+const resource = (name: string, inputs: Record<string, unknown>): PlanResource => planResource(name, OBJECT, inputs);
 
 describe("secret versions in the plan model", () => {
     it("are a digest of the ciphertext, never the ciphertext, and differ when it does", () => {
