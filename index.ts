@@ -83,7 +83,8 @@ const storedSteps = (pipeline: (typeof config.pipelines)[number]): pulumi.Input<
     const signing = config.clusters.find((c) => c.name === pipeline.cluster)?.signing;
     const generated = steps.bySlug[pipeline.slug];
     if (signing?.mode !== "jwks") return generated.stored;
-    const doc = { env: pipeline.env, steps: generated.storedSteps };
+    // One step that uploads the whole document, which carries the pipeline's env (components/steps/stored-upload.ts).
+    const doc = { steps: generated.storedSteps };
     const url = repositoryUrl(pipeline.repository, pipeline.checkout);
     return pulumi.unsecret(
         secretValues.apply((values) =>
@@ -92,6 +93,7 @@ const storedSteps = (pipeline: (typeof config.pipelines)[number]): pulumi.Input<
                 signingKeyId: signing.signingKeyId,
                 verificationKeys: signing.verificationKeys ?? [],
                 configPath: `ci-platform:secrets.signing.${pipeline.cluster}`,
+                pipeline: pipeline.slug,
             }),
         ),
     );

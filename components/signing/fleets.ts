@@ -44,14 +44,26 @@ function uploads(step: Step): boolean {
     return step.kind === "command" && step.commands.some((c) => /\bbuildkite-agent\s+pipeline\s+upload\b/.test(c));
 }
 
-/** `cluster/queue` of every queue that runs a stored step that uploads. */
+/**
+ * `cluster/queue` of every queue that runs a generated step that uploads: a stored one (in a signing cluster, the one
+ * step that uploads the whole document, components/steps/stored-upload.ts) or one of the documents they upload (the
+ * trigger and chained-trigger uploads that document holds).
+ */
 export function uploadQueues(
     config: Pick<PlatformConfig, "pipelines">,
-    bySlug: Readonly<Record<string, { readonly storedSteps: readonly Step[] }>>,
+    bySlug: Readonly<
+        Record<
+            string,
+            { readonly storedSteps: readonly Step[]; readonly uploaded?: readonly { readonly steps: readonly Step[] }[] }
+        >
+    >,
 ): string[] {
     const queues = new Set<string>();
     for (const pipeline of config.pipelines)
-        for (const step of bySlug[pipeline.slug]?.storedSteps ?? [])
+        for (const step of [
+            ...(bySlug[pipeline.slug]?.storedSteps ?? []),
+            ...(bySlug[pipeline.slug]?.uploaded ?? []).flatMap((d) => d.steps),
+        ])
             if (uploads(step)) {
                 const commands = step.kind === "group" ? step.steps : [step];
                 for (const s of commands)

@@ -88,6 +88,7 @@ import {
 } from "./artifact-sources";
 import { planMonorepo } from "./monorepo";
 import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline, renderStoredPipeline } from "./step-model";
+import { STORED_UPLOAD_KEY, storedUploadStep } from "./stored-upload";
 
 /** Turns an image and variant into the reference a step's container runs, e.g. via agent-images/versions.json. */
 export type ResolveImage = (ref: { readonly name: string; readonly variant: string }) => string;
@@ -112,11 +113,17 @@ export interface UploadedDocument {
 /** A pipeline's generated steps. */
 export interface PipelineSteps {
     readonly slug: string;
-    /** The YAML set on the pipeline. */
+    /**
+     * The YAML set on the pipeline. In a cluster that signs, one step that uploads the generated document
+     * (stored-upload.ts), which is then the last of {@link uploaded}.
+     */
     readonly stored: string;
     /** The stored steps, as the model. */
     readonly storedSteps: readonly Step[];
-    /** The documents stored steps upload, in stored-step order. */
+    /**
+     * The documents stored steps upload, in stored-step order; in a cluster that signs, the whole generated
+     * document last (its stored form, `$$` included: the upload halves it), after those its steps upload.
+     */
     readonly uploaded: readonly UploadedDocument[];
 }
 
@@ -825,12 +832,37 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         });
     }
 
+    const document = renderStoredPipeline({ env: pipeline.env, steps: stored });
+    if (!signsSteps(ctx.config, pipeline))
+        return { slug: pipeline.slug, stored: document, storedSteps: stored, uploaded };
+    // A signing cluster stores one step that uploads the document (stored-upload.ts): no `$` in what is signed.
+    const queue = releaseQueue(pipeline, ctx.config.fleets);
+    if (!servedByPosix(ctx.config, pipeline.cluster, queue))
+        throw new Error(
+            `pipeline "${pipeline.slug}": its cluster signs, and its stored upload step needs a POSIX shell, but queue "${queue}" is served by Windows fleets only (components/signing/config-checks.ts reports this)`,
+        );
+    const upload = storedUploadStep(document, queue);
     return {
         slug: pipeline.slug,
-        stored: renderStoredPipeline({ env: pipeline.env, steps: stored }),
-        storedSteps: stored,
-        uploaded,
+        stored: renderStoredPipeline({ steps: [upload] }),
+        storedSteps: [upload],
+        uploaded: [...uploaded, { stepKey: STORED_UPLOAD_KEY, yaml: document, steps: stored }],
     };
+}
+
+/** Whether the pipeline's cluster signs its steps (`clusters[].signing.mode` neither off nor unset). */
+export function signsSteps(
+    config: Pick<PlatformConfig, "clusters">,
+    pipeline: Pick<PipelineConfig, "cluster">,
+): boolean {
+    const mode = config.clusters.find((c) => c.name === pipeline.cluster)?.signing?.mode;
+    return mode !== undefined && mode !== "off";
+}
+
+/** Whether a fleet of `cluster` with a POSIX shell (Linux, or on-premises) serves `queue`, or none is declared. */
+export function servedByPosix(config: Pick<PlatformConfig, "fleets">, cluster: string, queue: string): boolean {
+    const serving = config.fleets.filter((f) => f.cluster === cluster && f.queue === queue);
+    return serving.length === 0 || serving.some((f) => f.kind === "static" || f.os === "linux");
 }
 
 /** Every pipeline's steps, by slug, in config order. */
