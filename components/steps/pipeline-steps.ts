@@ -88,7 +88,7 @@ import {
 } from "./artifact-sources";
 import { planMonorepo } from "./monorepo";
 import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline, renderStoredPipeline } from "./step-model";
-import { STORED_UPLOAD_KEY, storedUploadStep } from "./stored-upload";
+import { storedUploadStep } from "./stored-upload";
 
 /** Turns an image and variant into the reference a step's container runs, e.g. via agent-images/versions.json. */
 export type ResolveImage = (ref: { readonly name: string; readonly variant: string }) => string;
@@ -114,17 +114,24 @@ export interface UploadedDocument {
 export interface PipelineSteps {
     readonly slug: string;
     /**
-     * The YAML set on the pipeline. In a cluster that signs, one step that uploads the generated document
-     * (stored-upload.ts), which is then the last of {@link uploaded}.
+     * The YAML set on the pipeline: the generated document, or in a cluster that signs, {@link storedUpload} alone,
+     * which uploads that document.
      */
     readonly stored: string;
-    /** The stored steps, as the model. */
-    readonly storedSteps: readonly Step[];
     /**
-     * The documents stored steps upload, in stored-step order; in a cluster that signs, the whole generated
-     * document last (its stored form, `$$` included: the upload halves it), after those its steps upload.
+     * The generated document as YAML in its stored form (every `$` doubled, for build creation or the upload to
+     * halve): {@link stored} itself, or what {@link storedUpload} uploads.
      */
+    readonly document: string;
+    /** The generated document's steps, as the model (stored, or uploaded by {@link storedUpload}). */
+    readonly storedSteps: readonly Step[];
+    /** The documents those steps upload, in step order. */
     readonly uploaded: readonly UploadedDocument[];
+    /**
+     * In a cluster that signs, the one stored step, which uploads the generated document (stored-upload.ts): the
+     * program signs it, the fleet of its queue signs what it uploads. Absent elsewhere.
+     */
+    readonly storedUpload?: CommandSpec;
 }
 
 /** The variable a stored upload step carries its document in. */
@@ -834,7 +841,7 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
 
     const document = renderStoredPipeline({ env: pipeline.env, steps: stored });
     if (!signsSteps(ctx.config, pipeline))
-        return { slug: pipeline.slug, stored: document, storedSteps: stored, uploaded };
+        return { slug: pipeline.slug, stored: document, document, storedSteps: stored, uploaded };
     // A signing cluster stores one step that uploads the document (stored-upload.ts): no `$` in what is signed.
     const queue = releaseQueue(pipeline, ctx.config.fleets);
     if (!servedByPosix(ctx.config, pipeline.cluster, queue))
@@ -845,8 +852,10 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
     return {
         slug: pipeline.slug,
         stored: renderStoredPipeline({ steps: [upload] }),
-        storedSteps: [upload],
-        uploaded: [...uploaded, { stepKey: STORED_UPLOAD_KEY, yaml: document, steps: stored }],
+        document,
+        storedSteps: stored,
+        uploaded,
+        storedUpload: upload,
     };
 }
 

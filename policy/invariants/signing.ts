@@ -74,7 +74,12 @@ export function dollarCommandSteps(stepsYaml: string): string[] {
         if (!isRecord(step)) return;
         if (Array.isArray(step.steps)) step.steps.forEach(visit);
         const isCommand = "command" in step || "commands" in step;
-        const wire = JSON.stringify([step.command ?? null, step.commands ?? null, step.env ?? null, step.plugins ?? null]);
+        const wire = JSON.stringify([
+            step.command ?? null,
+            step.commands ?? null,
+            step.env ?? null,
+            step.plugins ?? null,
+        ]);
         if (isCommand && wire.includes("$")) out.push(String(step.key ?? step.label ?? "(unnamed)"));
     };
     steps.forEach(visit);
