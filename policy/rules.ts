@@ -568,10 +568,12 @@ const stepsNoCredentials: ResourceRule = {
         const stored = resource.inputs.steps;
         if (typeof stored !== "string" || isOpaque(stored)) return [];
         // A signing pipeline stores its document base64 encoded: read the document itself too.
-        return [stored, ...storedUploadDocuments(stored)].flatMap((steps) => findCredentials(steps)).map(
-            ({ kind, line }) =>
-                `Buildkite pipeline "${resource.name}" has a ${kind} in its steps (line ${line}); steps are visible to everyone who can read the pipeline. Fix: revoke it, store it under ci-platform:secrets with pulumi config set --secret, and refer to it as an environment variable.`,
-        );
+        return [stored, ...storedUploadDocuments(stored)]
+            .flatMap((steps) => findCredentials(steps))
+            .map(
+                ({ kind, line }) =>
+                    `Buildkite pipeline "${resource.name}" has a ${kind} in its steps (line ${line}); steps are visible to everyone who can read the pipeline. Fix: revoke it, store it under ci-platform:secrets with pulumi config set --secret, and refer to it as an environment variable.`,
+            );
     },
 };
 

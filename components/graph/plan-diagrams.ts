@@ -26,7 +26,9 @@ export function triggerEdgesOfPlan(plan: Pick<PlanDocument, "resources">): Set<s
         const steps = r.inputs.steps;
         if (typeof slug !== "string" || typeof steps !== "string") continue;
         // A signing pipeline's trigger steps are in the document its one stored step uploads (stored-upload.ts).
-        for (const [, to] of reviewableSteps(steps).matchAll(/^\s*(?:-\s+)?trigger:\s*["']?([a-z0-9][a-z0-9-]*)["']?\s*$/gm))
+        for (const [, to] of reviewableSteps(steps).matchAll(
+            /^\s*(?:-\s+)?trigger:\s*["']?([a-z0-9][a-z0-9-]*)["']?\s*$/gm,
+        ))
             edges.add(`${slug}→${to}`);
     }
     return edges;
