@@ -12,7 +12,9 @@
  *   pages/pipelines/configure/environment_variables.md "Variable interpolation": the YAML Steps editor's subset,
  *   "the interpolation happens before the build is created"), so the steps are written here as the job should
  *   see them and {@link renderStoredPipeline} doubles every `$` of the stored YAML once, in one place. It holds
- *   only conditionals (`if:`, evaluated by Buildkite), block and wait steps, and command steps.
+ *   only conditionals (`if:`, evaluated by Buildkite), block and wait steps, and command steps. In a cluster that
+ *   signs, the pipeline stores instead ONE step that uploads this document, base64 encoded, so that what the program
+ *   signs holds no `$` (stored-upload.ts); the upload interpolates the document as build creation did.
  * - UPLOADED documents are embedded in a stored command step's `env` ({@link UPLOAD_ENV_VAR}); the step pipes the
  *   variable to `buildkite-agent pipeline upload`. The agent then interpolates the parent build's variables
  *   (`$BUILDKITE_BUILD_ID`, `$BUILDKITE_COMMIT`...) into trigger steps and applies `if_changed` to package steps.
