@@ -717,8 +717,9 @@ function runCommand(
             if (encoded === undefined)
                 throw new SimulationError(`${where}: uploads $${STORED_UPLOAD_ENV_VAR}, which the step does not set`);
             const doc = parseDocument(Buffer.from(encoded, "base64").toString("utf8"), where);
-            // The document's env is the pipeline's, under the env the build was created with (createBuild's order:
-            // the build's own env and Buildkite's variables win).
+            // The document's env is the pipeline's: buildkite/docs environment_variables.md, a top-level `env` sets
+            // the variable on every command step not yet running, "This includes further pipeline uploads". It stays
+            // under the env the build was created with (createBuild's order: the build's env and Buildkite's win).
             for (const [name, value] of Object.entries(doc.env))
                 if (!(name in build.env)) build.env[name] = interpolate(String(value), env);
             uploads.push(doc.steps.map((s) => interpolateValues(s, env) as RawStep));
