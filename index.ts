@@ -82,8 +82,9 @@ const steps = generateSteps(config, stepImageResolver(config.images, imageVersio
 const storedSteps = (pipeline: (typeof config.pipelines)[number]): pulumi.Input<string> => {
     const signing = config.clusters.find((c) => c.name === pipeline.cluster)?.signing;
     const generated = steps.bySlug[pipeline.slug];
-    if (signing?.mode !== "jwks") return generated.stored;
-    const doc = { env: pipeline.env, steps: generated.storedSteps };
+    if (signing?.mode !== "jwks" || generated.storedUpload === undefined) return generated.stored;
+    // One step that uploads the whole document, which carries the pipeline's env (components/steps/stored-upload.ts).
+    const doc = { steps: [generated.storedUpload] };
     const url = repositoryUrl(pipeline.repository, pipeline.checkout);
     return pulumi.unsecret(
         secretValues.apply((values) =>
@@ -92,6 +93,7 @@ const storedSteps = (pipeline: (typeof config.pipelines)[number]): pulumi.Input<
                 signingKeyId: signing.signingKeyId,
                 verificationKeys: signing.verificationKeys ?? [],
                 configPath: `ci-platform:secrets.signing.${pipeline.cluster}`,
+                pipeline: pipeline.slug,
             }),
         ),
     );

@@ -34,6 +34,34 @@ export const PLATFORM_TYPES = {
  */
 export const UPLOAD_ENV_VAR = "CI_PLATFORM_PIPELINE_YAML";
 
+/**
+ * The env variable of a signing pipeline's one stored step that carries the whole generated document, base64 encoded
+ * (components/steps/stored-upload.ts `STORED_UPLOAD_ENV_VAR`; repeated here for the same reason).
+ */
+export const STORED_UPLOAD_ENV_VAR = "CI_PLATFORM_PIPELINE";
+
+/** A base64 text decoded, or undefined when it is not base64 (a value the model cannot read). */
+function base64Text(value: string | undefined): string | undefined {
+    return value !== undefined && /^[A-Za-z0-9+/]*={0,2}$/.test(value)
+        ? Buffer.from(value, "base64").toString("utf8")
+        : undefined;
+}
+
+/** The documents a signing pipeline's one stored step uploads (components/steps/stored-upload.ts), decoded. */
+export function storedUploadDocuments(stepsYaml: string): string[] {
+    const documents: string[] = [];
+    for (const doc of parseAllDocuments(stepsYaml)) {
+        if (doc.errors.length > 0) continue;
+        const value: unknown = doc.toJS();
+        const steps = isRecord(value) ? value.steps : undefined;
+        for (const step of Array.isArray(steps) ? steps : []) {
+            const document = base64Text(str(at(step, "env", STORED_UPLOAD_ENV_VAR)));
+            if (document !== undefined) documents.push(document);
+        }
+    }
+    return documents;
+}
+
 /** One step that becomes a job (a command step) or a build (a trigger step). */
 export interface DeployedStep {
     readonly kind: "command" | "trigger";
@@ -213,6 +241,9 @@ function walk(steps: readonly unknown[], uploaded: boolean, out: DeployedStep[])
         // `$$` in an uploaded document is a literal `$` after upload (buildkite/agent interpolation); the model only
         // reads keys, queues and image paths, which `$$` does not change.
         if (document !== undefined) stepsOf(document, true, out);
+        // A signing pipeline's one stored step uploads the whole generated document (stored-upload.ts).
+        const whole = base64Text(str(at(raw, "env", STORED_UPLOAD_ENV_VAR)));
+        if (whole !== undefined) stepsOf(whole, true, out);
     });
 }
 

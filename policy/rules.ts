@@ -6,6 +6,7 @@
 import { signedPipelinesVerified, signingOffDeclared } from "./invariants/signing";
 import { parseDocument } from "yaml";
 import { findCredentials } from "./credentials";
+import { storedUploadDocuments } from "./platform";
 import { checkoutOnEveryFleet } from "./invariants/checkout";
 import { crossClusterTriggerRules } from "./invariants/cluster-rules";
 import { secretsOnlyWhereRun, secretsReachFleets } from "./invariants/secrets";
@@ -564,12 +565,15 @@ const stepsNoCredentials: ResourceRule = {
     remediation:
         "Move the value to ci-platform:secrets (pulumi config set --secret) so the agent loads it from the secrets bucket, revoke the exposed credential, and reference it as $NAME in the step.",
     check(resource) {
-        const steps = resource.inputs.steps;
-        if (typeof steps !== "string" || isOpaque(steps)) return [];
-        return findCredentials(steps).map(
-            ({ kind, line }) =>
-                `Buildkite pipeline "${resource.name}" has a ${kind} in its steps (line ${line}); steps are visible to everyone who can read the pipeline. Fix: revoke it, store it under ci-platform:secrets with pulumi config set --secret, and refer to it as an environment variable.`,
-        );
+        const stored = resource.inputs.steps;
+        if (typeof stored !== "string" || isOpaque(stored)) return [];
+        // A signing pipeline stores its document base64 encoded: read the document itself too.
+        return [stored, ...storedUploadDocuments(stored)]
+            .flatMap((steps) => findCredentials(steps))
+            .map(
+                ({ kind, line }) =>
+                    `Buildkite pipeline "${resource.name}" has a ${kind} in its steps (line ${line}); steps are visible to everyone who can read the pipeline. Fix: revoke it, store it under ci-platform:secrets with pulumi config set --secret, and refer to it as an environment variable.`,
+            );
     },
 };
 
@@ -612,15 +616,17 @@ const stepsPluginsPinned: ResourceRule = {
     types: TYPES.pipeline,
     remediation: "Reference each plugin as name#vX.Y.Z (or a full commit SHA), never without a version or at a branch.",
     check(resource) {
-        const steps = resource.inputs.steps;
-        if (typeof steps !== "string" || isOpaque(steps)) return [];
-        const document = parseDocument(steps);
-        if (document.errors.length > 0) {
+        const stored = resource.inputs.steps;
+        if (typeof stored !== "string" || isOpaque(stored)) return [];
+        const documents = [stored, ...storedUploadDocuments(stored)].map((steps) => parseDocument(steps));
+        const invalid = documents.find((d) => d.errors.length > 0);
+        if (invalid !== undefined) {
             return [
-                `Buildkite pipeline "${resource.name}" has steps that are not valid YAML (${document.errors[0]?.message.split("\n")[0]}). Fix: generate steps with yaml.stringify from the step model.`,
+                `Buildkite pipeline "${resource.name}" has steps that are not valid YAML (${invalid.errors[0]?.message.split("\n")[0]}). Fix: generate steps with yaml.stringify from the step model.`,
             ];
         }
-        return pluginReferences(document.toJS())
+        return documents
+            .flatMap((document) => pluginReferences(document.toJS()))
             .filter(({ plugin }) => !isPinnedPlugin(plugin))
             .map(
                 ({ step, plugin }) =>

@@ -6,6 +6,7 @@
  * @module
  */
 import type { PlanDocument, PlanResource } from "../../scripts/plan/model";
+import { reviewableSteps } from "../steps/stored-upload";
 
 const PIPELINE = "buildkite:Pipeline/pipeline:Pipeline";
 const FLEET = "ci-platform:agents:Fleet";
@@ -24,7 +25,10 @@ export function triggerEdgesOfPlan(plan: Pick<PlanDocument, "resources">): Set<s
         const slug = r.inputs.slug;
         const steps = r.inputs.steps;
         if (typeof slug !== "string" || typeof steps !== "string") continue;
-        for (const [, to] of steps.matchAll(/^\s*(?:-\s+)?trigger:\s*["']?([a-z0-9][a-z0-9-]*)["']?\s*$/gm))
+        // A signing pipeline's trigger steps are in the document its one stored step uploads (stored-upload.ts).
+        for (const [, to] of reviewableSteps(steps).matchAll(
+            /^\s*(?:-\s+)?trigger:\s*["']?([a-z0-9][a-z0-9-]*)["']?\s*$/gm,
+        ))
             edges.add(`${slug}→${to}`);
     }
     return edges;

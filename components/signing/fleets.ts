@@ -44,19 +44,25 @@ function uploads(step: Step): boolean {
     return step.kind === "command" && step.commands.some((c) => /\bbuildkite-agent\s+pipeline\s+upload\b/.test(c));
 }
 
-/** `cluster/queue` of every queue that runs a stored step that uploads. */
+/**
+ * `cluster/queue` of every queue that runs a generated step that uploads: in a signing cluster the one stored step
+ * (`storedUpload`, components/steps/stored-upload.ts), and the steps of the document (stored elsewhere) that upload.
+ */
 export function uploadQueues(
     config: Pick<PlatformConfig, "pipelines">,
-    bySlug: Readonly<Record<string, { readonly storedSteps: readonly Step[] }>>,
+    bySlug: Readonly<Record<string, { readonly storedSteps: readonly Step[]; readonly storedUpload?: Step }>>,
 ): string[] {
     const queues = new Set<string>();
-    for (const pipeline of config.pipelines)
-        for (const step of bySlug[pipeline.slug]?.storedSteps ?? [])
+    for (const pipeline of config.pipelines) {
+        const generated = bySlug[pipeline.slug];
+        const steps = generated?.storedUpload !== undefined ? [generated.storedUpload] : [];
+        for (const step of [...steps, ...(generated?.storedSteps ?? [])])
             if (uploads(step)) {
                 const commands = step.kind === "group" ? step.steps : [step];
                 for (const s of commands)
                     if (s.kind === "command" && uploads(s)) queues.add(`${pipeline.cluster}/${s.queue}`);
             }
+    }
     return [...queues].sort();
 }
 

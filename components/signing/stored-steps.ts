@@ -5,6 +5,7 @@
  * Pure module: the document, the repository URL and the private key set in, YAML out.
  */
 import type { PipelineDocument } from "../steps/step-model";
+import type { SignCommand } from "../steps/step-model";
 import { renderStoredPipeline } from "../steps/step-model";
 import { parseJwks, signingKeyOf, SIGNING_ALGORITHM } from "./jws";
 import { signStep, StepSignature } from "./step-signature";
@@ -26,6 +27,8 @@ export interface StoredStepsSigning {
     readonly verificationKeys: readonly { readonly kid: string; readonly x: string }[];
     /** Where the private set is configured, for error messages (`ci-platform:secrets.signing.default`). */
     readonly configPath: string;
+    /** The pipeline's slug, for error messages. */
+    readonly pipeline: string;
 }
 
 /**
@@ -37,7 +40,8 @@ export interface StoredStepsSigning {
  * key re-signs every step.
  *
  * @throws {Error} naming `configPath` (never the key) when the set is invalid or its signing key is not among the
- *   verification keys.
+ *   verification keys; naming the pipeline when a command step's command, env or plugins, or the document's env,
+ *   holds a `$`.
  */
 export function signedStoredPipeline(
     doc: PipelineDocument,
@@ -45,9 +49,25 @@ export function signedStoredPipeline(
     signing: StoredStepsSigning,
 ): string {
     const context = { repositoryUrl, outerEnv: doc.env };
+    // buildkite/agent v3.137.0 clicommand/tool_sign.go `validateNoInterpolations`: Buildkite's own signing refuses a
+    // pipeline with any interpolation directive, `$$` included; a `$` here would be signed as Buildkite's
+    // interpolation leaves it, which nothing confirms. Signing pipelines store one upload step with none
+    // (components/steps/stored-upload.ts).
+    const noDollar = (step: Parameters<SignCommand>[0]): void => {
+        const wire = JSON.stringify([step.commands ?? null, step.env ?? null, step.plugins ?? null]);
+        if (wire.includes("$"))
+            throw new Error(
+                `pipeline "${signing.pipeline}": stored step ${JSON.stringify((step as { key?: unknown }).key ?? "(no key)")} holds a "$" in its command, env or plugins; it cannot be signed as stored (buildkite-agent tool sign refuses it). Store one step that uploads the document instead (components/steps/stored-upload.ts).`,
+            );
+    };
+    if (JSON.stringify(doc.env ?? {}).includes("$"))
+        throw new Error(
+            `pipeline "${signing.pipeline}": the stored document's env holds a "$"; it cannot be signed as stored. Store one step that uploads the document instead (components/steps/stored-upload.ts).`,
+        );
     const offline = OFFLINE_SECRET.exec(signing.privateJwks);
     if (offline !== null) {
         return renderStoredPipeline(doc, (step): StepSignature => {
+            noDollar(step);
             const fields = Object.keys(signedValues(signable(step), context)).sort();
             return {
                 algorithm: SIGNING_ALGORITHM,
@@ -68,7 +88,10 @@ export function signedStoredPipeline(
         throw new Error(
             `${signing.configPath}: the signing key "${key.kid}" is not among the cluster's verificationKeys (same kid and x); agents would refuse every step it signs. Add its public JWK to clusters[].signing.verificationKeys.`,
         );
-    return renderStoredPipeline(doc, (step) => signStep(signable(step), context, key));
+    return renderStoredPipeline(doc, (step) => {
+        noDollar(step);
+        return signStep(signable(step), context, key);
+    });
 }
 
 /** A wire command step as signing sees it: plugins in list form, a plugin given as a bare source without config. */

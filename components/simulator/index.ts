@@ -26,6 +26,7 @@ import {
     UPLOAD_ENV_VAR,
     releaseOriginUrl,
 } from "../steps/pipeline-steps";
+import { STORED_UPLOAD_COMMAND, STORED_UPLOAD_ENV_VAR } from "../steps/stored-upload";
 import { ConditionalFacts, evaluateConditional, matchesBranchFilter } from "./conditionals";
 
 export { ConditionalError, evaluateConditional, matchesBranchFilter } from "./conditionals";
@@ -708,6 +709,20 @@ function runCommand(
             // agent v3.137.0 clicommand/pipeline_upload.go `parseAndInterpolate`: the YAML is parsed, then its values
             // are interpolated.
             uploads.push(parseDocument(yaml, where).steps.map((s) => interpolateValues(s, env) as RawStep));
+        } else if (line === STORED_UPLOAD_COMMAND) {
+            // A signing pipeline's one stored step (components/steps/stored-upload.ts): the agent decodes the
+            // document, interpolates its values with the job's env ($$ becomes $: buildkite/interpolate v0.1.5) and
+            // inserts its steps after this one (docs pipeline upload).
+            const encoded = env[STORED_UPLOAD_ENV_VAR];
+            if (encoded === undefined)
+                throw new SimulationError(`${where}: uploads $${STORED_UPLOAD_ENV_VAR}, which the step does not set`);
+            const doc = parseDocument(Buffer.from(encoded, "base64").toString("utf8"), where);
+            // The document's env is the pipeline's: buildkite/docs environment_variables.md, a top-level `env` sets
+            // the variable on every command step not yet running, "This includes further pipeline uploads". It stays
+            // under the env the build was created with (createBuild's order: the build's env and Buildkite's win).
+            for (const [name, value] of Object.entries(doc.env))
+                if (!(name in build.env)) build.env[name] = interpolate(String(value), env);
+            uploads.push(doc.steps.map((s) => interpolateValues(s, env) as RawStep));
         } else if (/^buildkite-agent pipeline upload\b/.test(line)) {
             // The repository's own pipeline: opaque. It downloads from the build its trigger names, and its build
             // produces what the config declares.

@@ -12,7 +12,9 @@
  *   pages/pipelines/configure/environment_variables.md "Variable interpolation": the YAML Steps editor's subset,
  *   "the interpolation happens before the build is created"), so the steps are written here as the job should
  *   see them and {@link renderStoredPipeline} doubles every `$` of the stored YAML once, in one place. It holds
- *   only conditionals (`if:`, evaluated by Buildkite), block and wait steps, and command steps.
+ *   only conditionals (`if:`, evaluated by Buildkite), block and wait steps, and command steps. In a cluster that
+ *   signs, the pipeline stores instead ONE step that uploads this document, base64 encoded, so that what the program
+ *   signs holds no `$` (stored-upload.ts); the upload interpolates the document as build creation did.
  * - UPLOADED documents are embedded in a stored command step's `env` ({@link UPLOAD_ENV_VAR}); the step pipes the
  *   variable to `buildkite-agent pipeline upload`. The agent then interpolates the parent build's variables
  *   (`$BUILDKITE_BUILD_ID`, `$BUILDKITE_COMMIT`...) into trigger steps and applies `if_changed` to package steps.
@@ -88,6 +90,7 @@ import {
 } from "./artifact-sources";
 import { planMonorepo } from "./monorepo";
 import { CommandSpec, Step, StepContainer, TriggerSpec, renderPipeline, renderStoredPipeline } from "./step-model";
+import { storedUploadStep } from "./stored-upload";
 
 /** Turns an image and variant into the reference a step's container runs, e.g. via agent-images/versions.json. */
 export type ResolveImage = (ref: { readonly name: string; readonly variant: string }) => string;
@@ -112,12 +115,25 @@ export interface UploadedDocument {
 /** A pipeline's generated steps. */
 export interface PipelineSteps {
     readonly slug: string;
-    /** The YAML set on the pipeline. */
+    /**
+     * The YAML set on the pipeline: the generated document, or in a cluster that signs, {@link storedUpload} alone,
+     * which uploads that document.
+     */
     readonly stored: string;
-    /** The stored steps, as the model. */
+    /**
+     * The generated document as YAML in its stored form (every `$` doubled, for build creation or the upload to
+     * halve): {@link stored} itself, or what {@link storedUpload} uploads.
+     */
+    readonly document: string;
+    /** The generated document's steps, as the model (stored, or uploaded by {@link storedUpload}). */
     readonly storedSteps: readonly Step[];
-    /** The documents stored steps upload, in stored-step order. */
+    /** The documents those steps upload, in step order. */
     readonly uploaded: readonly UploadedDocument[];
+    /**
+     * In a cluster that signs, the one stored step, which uploads the generated document (stored-upload.ts): the
+     * program signs it, the fleet of its queue signs what it uploads. Absent elsewhere.
+     */
+    readonly storedUpload?: CommandSpec;
 }
 
 /** The variable a stored upload step carries its document in. */
@@ -825,12 +841,39 @@ export function stepsForPipeline(pipeline: PipelineConfig, ctx: StepsContext): P
         });
     }
 
+    const document = renderStoredPipeline({ env: pipeline.env, steps: stored });
+    if (!signsSteps(ctx.config, pipeline))
+        return { slug: pipeline.slug, stored: document, document, storedSteps: stored, uploaded };
+    // A signing cluster stores one step that uploads the document (stored-upload.ts): no `$` in what is signed.
+    const queue = releaseQueue(pipeline, ctx.config.fleets);
+    if (!servedByPosix(ctx.config, pipeline.cluster, queue))
+        throw new Error(
+            `pipeline "${pipeline.slug}": its cluster signs, and its stored upload step needs a POSIX shell, but queue "${queue}" is served by Windows fleets only (components/signing/config-checks.ts reports this)`,
+        );
+    const upload = storedUploadStep(document, queue);
     return {
         slug: pipeline.slug,
-        stored: renderStoredPipeline({ env: pipeline.env, steps: stored }),
+        stored: renderStoredPipeline({ steps: [upload] }),
+        document,
         storedSteps: stored,
         uploaded,
+        storedUpload: upload,
     };
+}
+
+/** Whether the pipeline's cluster signs its steps (`clusters[].signing.mode` neither off nor unset). */
+export function signsSteps(
+    config: Pick<PlatformConfig, "clusters">,
+    pipeline: Pick<PipelineConfig, "cluster">,
+): boolean {
+    const mode = config.clusters.find((c) => c.name === pipeline.cluster)?.signing?.mode;
+    return mode !== undefined && mode !== "off";
+}
+
+/** Whether a fleet of `cluster` with a POSIX shell (Linux, or on-premises) serves `queue`, or none is declared. */
+export function servedByPosix(config: Pick<PlatformConfig, "fleets">, cluster: string, queue: string): boolean {
+    const serving = config.fleets.filter((f) => f.cluster === cluster && f.queue === queue);
+    return serving.length === 0 || serving.some((f) => f.kind === "static" || f.os === "linux");
 }
 
 /** Every pipeline's steps, by slug, in config order. */

@@ -55,6 +55,37 @@ export function unsignedCommandSteps(stepsYaml: string): string[] {
     return out;
 }
 
+/**
+ * Stored command steps (groups' members too) whose signed wire form (command, env, plugins) or the document's env
+ * holds a `$`: signed as Buildkite's interpolation would leave them, which buildkite/agent v3.137.0
+ * clicommand/tool_sign.go `validateNoInterpolations` refuses to sign. `(env)` names the document's env.
+ */
+export function dollarCommandSteps(stepsYaml: string): string[] {
+    let doc: unknown;
+    try {
+        doc = parse(stepsYaml);
+    } catch {
+        return [];
+    }
+    const out: string[] = [];
+    if (isRecord(doc) && JSON.stringify(doc.env ?? null).includes("$")) out.push("(env)");
+    const steps = isRecord(doc) && Array.isArray(doc.steps) ? doc.steps : [];
+    const visit = (step: unknown) => {
+        if (!isRecord(step)) return;
+        if (Array.isArray(step.steps)) step.steps.forEach(visit);
+        const isCommand = "command" in step || "commands" in step;
+        const wire = JSON.stringify([
+            step.command ?? null,
+            step.commands ?? null,
+            step.env ?? null,
+            step.plugins ?? null,
+        ]);
+        if (isCommand && wire.includes("$")) out.push(String(step.key ?? step.label ?? "(unnamed)"));
+    };
+    steps.forEach(visit);
+    return out;
+}
+
 function fleetProblems(fleet: DeployedFleet, signing: Declared): string[] {
     if (signing.mode !== "jwks") return [];
     const where = `fleet "${fleet.name}" (cluster ${fleet.cluster ?? "unknown"})`;
@@ -82,7 +113,7 @@ export const signedPipelinesVerified: StackRule = {
     kind: "stack",
     name: "signed-pipelines-verified",
     description:
-        "In a cluster that signs its pipelines, every AWS fleet verifies job signatures and blocks a job that fails (unless the config says warn, with a reason), the fleets that run uploads sign, and every stored command step carries a signature.",
+        "In a cluster that signs its pipelines, every AWS fleet verifies job signatures and blocks a job that fails (unless the config says warn, with a reason), the fleets that run uploads sign, and every stored command step carries a signature over text with no `$`.",
     enforcementLevel: "mandatory",
     severity: "high",
     types: [FLEET_COMPONENT, STACK, PIPELINE],
@@ -108,6 +139,12 @@ export const signedPipelinesVerified: StackRule = {
                 findings.push({
                     urn: pipeline.urn,
                     message: `Buildkite pipeline "${pipeline.slug}" is in cluster ${pipeline.cluster}, whose agents verify signatures, but its stored steps ${unsigned.join(", ")} carry none: every build fails at them. Fix: store the steps signed (index.ts storedSteps, components/signing/stored-steps.ts).`,
+                });
+            const dollar = dollarCommandSteps(steps);
+            if (dollar.length > 0)
+                findings.push({
+                    urn: pipeline.urn,
+                    message: `Buildkite pipeline "${pipeline.slug}" is in cluster ${pipeline.cluster}, which signs, but its stored steps ${dollar.join(", ")} hold a \`$\` in what is signed: the signature is over text Buildkite interpolates first, which buildkite-agent's own signing refuses. Fix: store one step that uploads the document (components/steps/stored-upload.ts).`,
                 });
         }
         return findings;

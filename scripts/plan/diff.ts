@@ -1,3 +1,4 @@
+import { reviewableSteps } from "../../components/steps/stored-upload";
 import { PlanDocument, PlanResource } from "./model";
 
 /*
@@ -235,7 +236,9 @@ export function diffPlans(
             return isShortScalar(before) && isShortScalar(after) ? [{ path: p, before, after }] : [];
         });
         const lines = paths.flatMap((p) => {
-            const [before, after] = [valueAt(prev.inputs, p), valueAt(next.inputs, p)].map(asDocument);
+            // A signing pipeline's steps: the document its one stored step uploads, decoded (stored-upload.ts).
+            const readable = (v: unknown) => (p === "steps" && typeof v === "string" ? reviewableSteps(v) : v);
+            const [before, after] = [valueAt(prev.inputs, p), valueAt(next.inputs, p)].map(readable).map(asDocument);
             if (typeof before !== "string" || typeof after !== "string") return [];
             if (!before.includes("\n") && !after.includes("\n")) return [];
             return [{ path: p, hunks: lineDiff(before, after) }];

@@ -1,3 +1,4 @@
+import { reviewableSteps } from "../../components/steps/stored-upload";
 import { Hunk, PlanDiff, ResourceChange, lineDiff } from "./diff";
 import { consequencesOf, shortType } from "./consequences";
 import { PlanDocument, PlanResource, SECRET, STACK_TYPE, UNKNOWN, isProvider } from "./model";
@@ -64,7 +65,8 @@ type TextDiff = { readonly path: string; readonly hunks: readonly Hunk[] };
 export function createdSteps(r: PlanResource): TextDiff | null {
     const steps = r.inputs.steps;
     if (r.type !== PIPELINE_TYPE || typeof steps !== "string" || steps === SECRET || steps === UNKNOWN) return null;
-    return { path: "steps", hunks: lineDiff("", steps) };
+    // A signing pipeline's steps: the document its one stored step uploads, decoded (stored-upload.ts).
+    return { path: "steps", hunks: lineDiff("", reviewableSteps(steps)) };
 }
 
 /** The created (not adopted) pipelines whose steps are shown, and how many more are not. */

@@ -156,7 +156,7 @@ describe("refused jobs and retry rules", () => {
         };
         for (const p of config.pipelines) {
             const generated = steps.bySlug[p.slug];
-            collect(parse(generated.stored));
+            collect(parse(generated.document));
             for (const doc of generated.uploaded) collect(parse(doc.yaml));
         }
         assert.ok(rules.length > 50, `only ${rules.length} retry rules found`);

@@ -359,9 +359,10 @@ describe("npm run plan --diff: adding a pipeline to the prod stack", () => {
     });
 
     it("shows the new pipeline's steps under its create line", () => {
+        // Its cluster signs: the document its one stored step uploads, decoded (components/steps/stored-upload.ts).
         assert.match(
             out.stdout,
-            /\+ create {3}buildkite:Pipeline\/pipeline:Pipeline {2}kolibri-docs-pipeline\n {6}steps:\n {8}@@ -0,0 \+1,\d+ @@\n {8}\+steps:\n {8}\+ {2}- label: ":pipeline: Upload"\n/,
+            /\+ create {3}buildkite:Pipeline\/pipeline:Pipeline {2}kolibri-docs-pipeline\n {6}steps:\n {8}@@ -0,0 \+1,\d+ @@\n {8}\+# The stored step ci-platform-pipeline uploads this document [^\n]*\n {8}\+steps:\n {8}\+ {2}- label: ":pipeline: Upload"\n/,
         );
         assert.match(
             md,

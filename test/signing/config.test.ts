@@ -4,6 +4,7 @@ import { formatIssue, parsePlatformConfig } from "../../components/config";
 import { secretsShape } from "../../components/config/load";
 import { fleetSigning, signingStackParameters, staticAgentConfigLines, uploadQueues } from "../../components/signing";
 import { checkParameters } from "../../components/agents";
+import { storedUploadStep } from "../../components/steps/stored-upload";
 import { entry, mustParse, validRawConfig } from "../fixtures/config";
 import { AGENT_TEST_PRIVATE_JWKS } from "./fixtures";
 
@@ -131,5 +132,11 @@ describe("fleet signing", () => {
             { kind: "command", key: "build", label: "b", queue: "gpu", commands: ["make"] },
         ] as const;
         assert.deepEqual(uploadQueues(config, { a: { storedSteps } }), ["default/default"]);
+        // A signing cluster's one stored step uploads the document: its queue's fleet signs too.
+        const storedUpload = storedUploadStep("steps: []\n", "linux");
+        assert.deepEqual(uploadQueues(config, { a: { storedSteps, storedUpload } }), [
+            "default/default",
+            "default/linux",
+        ]);
     });
 });

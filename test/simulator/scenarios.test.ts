@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { Push, SimulatedBuild, Simulation, simulate } from "../../components/simulator";
+import { uploadedDocument } from "../../components/steps/stored-upload";
 import { loadForSimulation } from "../../scripts/simulate";
 import { parse } from "yaml";
 import { runScript } from "../fixtures/cli";
@@ -259,7 +260,10 @@ describe("simulator, prod: dagster's release and its read token (issue 18 review
             assert.ok(!jobOf(sim, key).secrets.includes("TWINE_PASSWORD"), `${key}'s container gets the PyPI token`);
         }
         // Exactly one publish step, for a tag, waiting for every package step (a partial release cannot happen).
-        const stored = parse(prod.stored.dagster) as { steps: { key?: string; env?: Record<string, string> }[] };
+        // dagster's cluster signs: its one stored step uploads the document (components/steps/stored-upload.ts).
+        const stored = parse(uploadedDocument(prod.stored.dagster) ?? "") as {
+            steps: { key?: string; env?: Record<string, string> }[];
+        };
         const all = stored.steps.find((st) => st.key === "packages-all");
         const uploaded = parse(all?.env?.CI_PLATFORM_PIPELINE_YAML ?? "") as {
             steps: { key?: string; if?: string; depends_on?: string[] }[];
@@ -268,7 +272,11 @@ describe("simulator, prod: dagster's release and its read token (issue 18 review
         assert.equal(publishes.length, 1);
         assert.equal(publishes[0].if, "build.tag != null");
         assert.deepEqual([...(publishes[0].depends_on ?? [])].sort(), [...PACKAGE_KEYS].sort());
-        assert.ok(!prod.stored.dagster.includes("twine upload --non-interactive -u __token__ {path}"));
+        assert.ok(
+            !(uploadedDocument(prod.stored.dagster) ?? "").includes(
+                "twine upload --non-interactive -u __token__ {path}",
+            ),
+        );
     });
 
     it("a branch or the default branch publishes nothing", () => {

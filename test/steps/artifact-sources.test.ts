@@ -32,7 +32,7 @@ const FAKE_TOKEN = "not-a-real-read-builds-token";
 /** The dagster pipeline's stored `packages-changed` step, as the job gets it. */
 function uploadStep(config: PlatformConfig): { script: string; env: Record<string, string> } {
     const steps = stepsForPlatform(config, triggerGraphOf(config), (r) => `img/${r.name}:${r.variant}`);
-    const built = parse(interpolateAtBuildCreation(steps.dagster.stored, {})) as {
+    const built = parse(interpolateAtBuildCreation(steps.dagster.document, {})) as {
         steps: { key?: string; commands?: string[]; env?: Record<string, string> }[];
     };
     const step = built.steps.find((s) => s.key === "packages-changed");

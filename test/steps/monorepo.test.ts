@@ -361,6 +361,7 @@ function monorepoPipeline(packages: readonly PackageSpec[], alwaysRebuildPaths: 
 function generated(pipeline: PipelineConfig) {
     const config = {
         pipelines: [pipeline],
+        clusters: [],
         images: [],
         fleets: [],
         secrets: { pipelines: {} },
@@ -398,7 +399,7 @@ describe("generated monorepo steps property", () => {
             fc.property(scenario, ({ packages, alwaysRebuild, changed }) => {
                 const pipeline = monorepoPipeline(packages, alwaysRebuild);
                 const steps = generated(pipeline);
-                const { stored, doc } = uploadedFromStored(steps.stored, "packages-changed");
+                const { stored, doc } = uploadedFromStored(steps.document, "packages-changed");
                 // A user downloads the artifacts of exactly the producers of its closure, each from the build its
                 // variable names; then runs its command.
                 for (const pkg of pipeline.packages) {
@@ -423,7 +424,7 @@ describe("generated monorepo steps property", () => {
                     );
                 }
                 // The uploaded and stored documents are valid, and only the uploaded one holds if_changed.
-                const storedDoc = parse(steps.stored) as unknown;
+                const storedDoc = parse(steps.document) as unknown;
                 assert.deepEqual([...validatePipelineDocument(storedDoc), ...checkOurRules(storedDoc)], []);
                 assert.ok(walkSteps(storedDoc).every((step) => !("if_changed" in step.body)));
                 const uploaded = { steps: doc };
@@ -462,7 +463,7 @@ describe("generated monorepo steps property", () => {
                         .filter((i) => i.path[2] === "uses")
                         .map((i) => `${String(i.path[1])}/${String(i.path[3])}`),
                 );
-                const { doc } = uploadedFromStored(generated(pipeline).stored, "packages-changed");
+                const { doc } = uploadedFromStored(generated(pipeline).document, "packages-changed");
                 pipeline.packages.forEach((pkg, j) => {
                     const step = doc.find((s) => s.key === `package-${pkg.name}`);
                     assert.ok(step?.if_changed !== undefined);
@@ -486,7 +487,7 @@ describe("generated monorepo steps property", () => {
         fc.assert(
             fc.property(packagesArb, (packages) => {
                 const steps = generated(monorepoPipeline(packages, []));
-                const { stored, doc } = uploadedFromStored(steps.stored, "packages-all");
+                const { stored, doc } = uploadedFromStored(steps.document, "packages-all");
                 assert.equal(stored.if, EVERYTHING_IF);
                 assert.equal(EVERYTHING_IF, "build.branch == pipeline.default_branch || build.tag != null");
                 assert.deepEqual(doc.map((s) => s.key).sort(), packages.map((p) => `package-${p.name}`).sort());
@@ -499,7 +500,7 @@ describe("generated monorepo steps property", () => {
     it("hand the job its command and image unchanged through upload-time interpolation", () => {
         const pipeline = monorepoPipeline([{ name: "core", path: "libs/core", dependsOn: [] }], []);
         const withDollar = { ...pipeline, packageCommand: 'cd {path} && echo "$HOME" && make {name}' };
-        const { doc } = uploadedFromStored(generated(withDollar).stored, "packages-changed");
+        const { doc } = uploadedFromStored(generated(withDollar).document, "packages-changed");
         assert.deepEqual(doc[0].commands, ['cd libs/core && echo "$$HOME" && make core']);
         const plugins = (doc[0] as unknown as { plugins: Record<string, { image: string }>[] }).plugins;
         const docker = plugins.find((p) => Object.keys(p)[0].startsWith("docker#"));

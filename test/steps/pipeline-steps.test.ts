@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
+import { uploadedDocument } from "../../components/steps/stored-upload";
 import { parse } from "yaml";
 import { PlatformConfig } from "../../components/config";
 import { triggerGraphOf } from "../../components/graph/trigger-graph";
@@ -36,8 +37,10 @@ function storedDoc(slug: string): Doc {
     const resource = resources.find((r) => r.type === "buildkite:Pipeline/pipeline:Pipeline" && r.inputs.slug === slug);
     assert.ok(resource, `no pipeline ${slug} in the plan`);
     assert.equal(typeof resource.inputs.steps, "string");
-    // As the build holds them: Buildkite interpolates stored steps when it creates the build.
-    return parse(interpolateAtBuildCreation(resource.inputs.steps as string, {})) as Doc;
+    // As the build holds them: Buildkite interpolates stored steps when it creates the build. A signing pipeline's
+    // one stored step uploads the document, which the upload interpolates the same way (stored-upload.ts).
+    const text = resource.inputs.steps as string;
+    return parse(interpolateAtBuildCreation(uploadedDocument(text) ?? text, {})) as Doc;
 }
 
 /** The document a stored step uploads: its {@link UPLOAD_ENV_VAR}, parsed. */
@@ -245,20 +248,18 @@ describe("prod plan: every document", () => {
         const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
         const generated = stepsForPlatform(config, graph, stepImageResolver(config.images, versions));
         for (const p of config.pipelines) {
-            // The program signs the generated steps (components/signing/stored-steps.ts): the same steps, plus a
-            // signature on each command step, since every prod cluster signs.
-            const stored = storedDoc(p.slug);
-            const signatures = (stored.steps as Record<string, unknown>[]).flatMap(function signed(
-                step: Record<string, unknown>,
-            ): unknown[] {
-                const inner = (step.steps as Record<string, unknown>[] | undefined) ?? [];
-                return [...(step.signature === undefined ? [] : [step.signature]), ...inner.flatMap(signed)];
-            });
-            assert.ok(signatures.length > 0, `${p.slug}: its stored command steps are signed`);
-            const unsigned = JSON.parse(JSON.stringify(stored), (key, value: unknown) =>
+            // Every prod cluster signs: the pipeline stores one signed step (components/signing/stored-steps.ts)
+            // that uploads the generated document, byte for byte (components/steps/stored-upload.ts).
+            const resource = resources.find((r) => r.name === `${p.slug}-pipeline`);
+            const text = resource?.inputs.steps as string;
+            const raw = parse(text) as Doc;
+            assert.equal(raw.steps.length, 1, p.slug);
+            assert.ok(raw.steps[0].signature, `${p.slug}: its stored step is signed`);
+            const unsigned = JSON.parse(JSON.stringify(raw), (key, value: unknown) =>
                 key === "signature" ? undefined : value,
             ) as Doc;
-            assert.deepEqual(parse(interpolateAtBuildCreation(generated[p.slug].stored, {})), unsigned, p.slug);
+            assert.deepEqual(unsigned, parse(generated[p.slug].stored), p.slug);
+            assert.equal(uploadedDocument(text), generated[p.slug].document, p.slug);
             for (const u of generated[p.slug].uploaded)
                 assert.deepEqual(parse(u.yaml), uploadedBy(storedDoc(p.slug), u.stepKey));
         }
@@ -277,7 +278,7 @@ describe("stored steps: escaped once more for build-creation interpolation (buil
     it("writes the upload step's variable as $$ and the embedded document's $$ as $$$$ in the pipeline's YAML", () => {
         const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
         const generated = stepsForPlatform(config, triggerGraphOf(config), stepImageResolver(config.images, versions));
-        const raw = parse(generated["kolibri-python-package"].stored) as Doc;
+        const raw = parse(generated["kolibri-python-package"].document) as Doc;
         const triggers = raw.steps.find((s) => s.key === "triggers") as {
             commands: string[];
             env: Record<string, string>;

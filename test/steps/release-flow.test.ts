@@ -35,7 +35,7 @@ const config = prodConfig();
 const steps = generate(config);
 /** A pipeline's stored steps as a build holds them (Buildkite interpolates them when it creates the build). */
 const asBuilt = (yaml: string) => parse(interpolateAtBuildCreation(yaml, {})) as Doc;
-const stored = (slug: string) => asBuilt(steps[slug].stored);
+const stored = (slug: string) => asBuilt(steps[slug].document);
 const storedStep = (slug: string, key: string) => {
     const step = stored(slug).steps.find((s) => s.key === key);
     assert.ok(step, `no step ${key} in ${slug}`);
@@ -47,7 +47,7 @@ describe("defect 4: artifact downloads into a clean checkout", () => {
     it("downloads every artifact into the checkout itself, never into a directory that may not exist", () => {
         // buildkite/agent v3.137.0 internal/artifact/downloader.go: the destination must exist; only "." does.
         const downloads = Object.values(steps).flatMap((s) =>
-            asBuilt(s.stored).steps.flatMap((st) =>
+            asBuilt(s.document).steps.flatMap((st) =>
                 ((st.commands as string[] | undefined) ?? [])
                     .flatMap((c) => c.split("\n"))
                     .filter((c) => c.includes("artifact download")),
@@ -69,7 +69,8 @@ describe("defect 4: artifact downloads into a clean checkout", () => {
         assert.deepEqual(sim.problems, []);
         const broken = {
             ...stored,
-            "kolibri-python-package": stored["kolibri-python-package"].replace('" .', '" dist/'),
+            // Its cluster signs: the document itself, stored unwrapped (the simulator runs either form).
+            "kolibri-python-package": steps["kolibri-python-package"].document.replace('" .', '" dist/'),
         };
         const bad = simulate({ config, stored: broken, push: { pipeline: "kolibri-python-package", tag: "v1.0.0" } });
         assert.equal(bad.problems.length, 1);
@@ -142,7 +143,7 @@ describe("defect 5: the release flow", () => {
         assert.equal(env[PARENT_ENV.triggerKey], "raspbian-image");
         // No build writes meta-data onto another build any more (`--job` of another build's job); a monorepo's package
         // upload writes its own build's.
-        for (const p of config.pipelines) assert.ok(!/meta-data set[^\n]*--job/.test(steps[p.slug].stored), p.slug);
+        for (const p of config.pipelines) assert.ok(!/meta-data set[^\n]*--job/.test(steps[p.slug].document), p.slug);
     });
 
     it("adds no release step to a gated child that declares no artifacts", () => {
@@ -150,11 +151,11 @@ describe("defect 5: the release flow", () => {
         const pipelines = raw.pipelines as Record<string, unknown>[];
         delete pipelines.find((p) => p.slug === "kolibri-installer-android")?.artifacts;
         const s = generate(mustParse(raw));
-        const keys = asBuilt(s["kolibri-installer-android"].stored).steps.map((x) => x.key);
+        const keys = asBuilt(s["kolibri-installer-android"].document).steps.map((x) => x.key);
         assert.ok(!keys.includes("release-upload"));
         // Only the Debian child, which the Raspberry Pi image downloads from, runs a chained trigger.
         const chaining = config.pipelines.filter((p) =>
-            asBuilt(steps[p.slug].stored).steps.some((x) => x.key === "chained-triggers"),
+            asBuilt(steps[p.slug].document).steps.some((x) => x.key === "chained-triggers"),
         );
         assert.deepEqual(
             chaining.map((p) => p.slug),

@@ -31,7 +31,7 @@ const config = prodConfig();
 const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
 const steps = stepsForPlatform(config, triggerGraphOf(config), stepImageResolver(config.images, versions));
 type Built = { steps: { key?: string; if?: string; commands?: string[] }[] };
-const builtOf = (slug: string) => parse(interpolateAtBuildCreation(steps[slug].stored, {})) as Built;
+const builtOf = (slug: string) => parse(interpolateAtBuildCreation(steps[slug].document, {})) as Built;
 const built = builtOf("kolibri-installer-debian");
 const step = (key: string, doc = built) => {
     const s = doc.steps.find((x) => x.key === key);

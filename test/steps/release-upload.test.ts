@@ -27,7 +27,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const config = prodConfig();
 const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}").value ?? {};
 const steps = stepsForPlatform(config, triggerGraphOf(config), stepImageResolver(config.images, versions));
-const built = parse(interpolateAtBuildCreation(steps["kolibri-installer-debian"].stored, {})) as {
+const built = parse(interpolateAtBuildCreation(steps["kolibri-installer-debian"].document, {})) as {
     steps: { key?: string; commands?: string[] }[];
 };
 /*

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { signedPipelinesVerified, signingOffDeclared, unsignedCommandSteps } from "../../../policy/invariants/signing";
+import {
+    dollarCommandSteps,
+    signedPipelinesVerified,
+    signingOffDeclared,
+    unsignedCommandSteps,
+} from "../../../policy/invariants/signing";
 import { named, prodResources } from "./plan-resources";
 
 const FLEET = "ci-platform:agents:Fleet";
@@ -77,8 +82,63 @@ describe("invariant signed-pipelines-verified", () => {
         assert.equal(findings[0].urn, pipeline.urn);
         assert.match(
             findings[0].message,
-            /"kolibri-python-package" is in cluster default, .* stored steps upload, triggers, release-artifacts carry none/,
+            /"kolibri-python-package" is in cluster default, .* stored steps ci-platform-pipeline carry none/,
         );
+    });
+
+    it("passes prod, whose signing pipelines store one upload step with no `$`", async () => {
+        const resources = await prodResources();
+        for (const r of resources.filter((x) => x.type === PIPELINE))
+            assert.deepEqual(dollarCommandSteps(String(r.inputs.steps)), [], r.name);
+    });
+
+    it("fails a pipeline of a signing cluster whose stored steps hold a `$` in what is signed", async () => {
+        const resources = await prodResources();
+        const pipeline = named(resources, "kolibri-python-package-pipeline", PIPELINE);
+        // The document stored as main stored it: `$$` for build creation to halve, each command step signed.
+        pipeline.inputs.steps = String(pipeline.inputs.steps).replace(
+            "    env:\n",
+            "    env:\n      TAG: $$BUILDKITE_TAG\n",
+        );
+        const findings = mandatory(resources);
+        assert.equal(findings.length, 1);
+        assert.equal(findings[0].urn, pipeline.urn);
+        assert.match(
+            findings[0].message,
+            /"kolibri-python-package" is in cluster default, which signs, but its stored steps ci-platform-pipeline hold a `\$`/,
+        );
+    });
+});
+
+describe("dollarCommandSteps", () => {
+    it("names command steps whose command, env or plugins hold a `$`, and the document's env; not labels or if", () => {
+        const yaml = [
+            "env:",
+            "  A: $$B",
+            "steps:",
+            "  - key: a",
+            "    command: echo $$HOME",
+            "  - key: b",
+            "    commands: [x]",
+            "    env:",
+            "      P: $$5",
+            "  - key: c",
+            "    commands: [x]",
+            "    plugins:",
+            "      - docker#v5.13.0:",
+            "          image: $${R}/i",
+            "  - key: d",
+            "    label: $$5",
+            "    commands: [x]",
+            '    if: build.env("X") == "$$"',
+            "  - wait: null",
+            "  - group: g",
+            "    steps:",
+            "      - key: e",
+            "        commands: [$$]",
+        ].join("\n");
+        assert.deepEqual(dollarCommandSteps(yaml), ["(env)", "a", "b", "c", "e"]);
+        assert.deepEqual(dollarCommandSteps("steps:\n  - { key: a, commands: [printenv X] }\n"), []);
     });
 });
 
