@@ -20,7 +20,10 @@ describe("invariant signed-pipelines-verified", () => {
         assert.deepEqual(advisory(resources), []);
         const stack = named(resources, "linux-us-east-1-stack", STACK).inputs.parameters as Record<string, string>;
         assert.equal(stack.PipelineSigningVerificationFailureBehavior, "block");
-        assert.equal(stack.BuildkiteAgentSigningKeySSMParameter, "/ci-platform/linux-us-east-1/signing-jwks");
+        assert.match(
+            stack.BuildkiteAgentSigningKeySSMParameter,
+            /^\/ci-platform\/linux-us-east-1\/signing-jwks-[0-9a-f]{16}$/,
+        );
     });
 
     it("fails a fleet stack that verifies nothing, or only warns without a reason in config", async () => {
