@@ -83,22 +83,18 @@ export function fleetSigning(
 const DIGEST_HEX_DIGITS = 16;
 
 /**
- * A short digest of a fleet's PUBLIC signing material: the verification set it is given and the kid it signs with.
- * The private set is never hashed (its name would be visible in the plan, the stack parameters and CloudTrail);
- * a new private key is either a new kid or a new public key in the verification set (the agent verifies with that
- * set only, so a signing key whose public key is not in it signs nothing useful), and both change this digest.
+ * A short digest of PUBLIC signing material (a verification set, and for the signing path the kid signed with too).
+ * The private set is never hashed (the name is visible in the plan, the stack parameters and CloudTrail); a new
+ * private key is either a new kid or a new public key in the verification set (the agent verifies with that set
+ * only, so a signing key whose public key is not in it signs nothing useful), and both change the signing path.
  */
-export function signingKeyDigest(signing: Pick<FleetSigning, "signingKeyId" | "verificationJwks">): string {
-    const material = JSON.stringify({
-        kid: signing.signingKeyId ?? null,
-        verification: signing.verificationJwks ?? "",
-    });
-    return createHash("sha256").update(material).digest("hex").slice(0, DIGEST_HEX_DIGITS);
+function publicDigest(material: Record<string, string | null>): string {
+    return createHash("sha256").update(JSON.stringify(material)).digest("hex").slice(0, DIGEST_HEX_DIGITS);
 }
 
 /**
  * SSM Parameter Store paths of a fleet's signing and verification key sets (the template's AllowedPattern
- * `^$|^/[a-zA-Z0-9_.\-/]+$`), named by {@link signingKeyDigest}. The Elastic CI Stack reads both once, at boot
+ * `^$|^/[a-zA-Z0-9_.\-/]+$`), named by a digest of their public material. The Elastic CI Stack reads both once, at boot
  * (elastic-ci-stack-for-aws v6.71.1 packer/linux/stack/conf/bin/bk-install-elastic-stack.sh lines 405-443, `aws ssm
  * get-parameter` into signing-key.json and verification-key.json; packer/windows/stack/conf/bin/
  * bk-install-elastic-stack.ps1 lines 183-218 the same), so a changed key set under a fixed path would reach new
@@ -111,10 +107,12 @@ export function signingParameterPaths(
     physicalName: string,
     signing: Pick<FleetSigning, "signingKeyId" | "verificationJwks">,
 ): { signing: string; verification: string } {
-    const digest = signingKeyDigest(signing);
+    const verification = signing.verificationJwks ?? "";
+    const kid = signing.signingKeyId ?? null;
     return {
-        signing: `/ci-platform/${physicalName}/signing-jwks-${digest}`,
-        verification: `/ci-platform/${physicalName}/verification-jwks-${digest}`,
+        signing: `/ci-platform/${physicalName}/signing-jwks-${publicDigest({ kid, verification })}`,
+        // The verification set alone: a new signing kid rolls only the fleets that sign.
+        verification: `/ci-platform/${physicalName}/verification-jwks-${publicDigest({ verification })}`,
     };
 }
 

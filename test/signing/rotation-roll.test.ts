@@ -33,6 +33,7 @@ type Cluster = { name: string; signing?: { verificationKeys?: unknown[] } };
 let base: PlanDocument;
 let head: PlanDocument;
 let diff: PlanDiff;
+let newKid: PlanDocument;
 
 const byName = (plan: PlanDocument, name: string, type: string): PlanResource => {
     const found = plan.resources.find((r) => r.name === name && r.type === type);
@@ -52,6 +53,13 @@ before(async () => {
         cluster.signing.verificationKeys.push(...(JSON.parse(AGENT_TEST_PUBLIC_JWKS) as { keys: unknown[] }).keys);
     });
     diff = diffPlans(base, head);
+    newKid = await planOfEditedProd(dir, "new-kid", (config) => {
+        const cluster = (config["ci-platform:clusters"] as Cluster[]).find((c) => c.name === "default");
+        assert.ok(cluster?.signing?.verificationKeys);
+        cluster.signing.verificationKeys.push(...(JSON.parse(AGENT_TEST_PUBLIC_JWKS) as { keys: unknown[] }).keys);
+        // Rotation, step 2: sign with the new key (the private set is a secret: the prod stack file's stays).
+        (cluster.signing as Record<string, unknown>).signingKeyId = "TEST_DO_NOT_USE";
+    });
 });
 
 describe("a new verification key rolls its cluster's fleets, and no other's", () => {
@@ -118,12 +126,29 @@ describe("a new verification key rolls its cluster's fleets, and no other's", ()
     });
 });
 
+describe("signing with the new key rolls the fleets that sign, and only those", () => {
+    it("moves their signing path and kid; the other fleets keep their verification path", () => {
+        const instances = consequencesOf(diffPlans(head, newKid))
+            .filter((c) => c.kind === "instances")
+            .map((c) => c.text);
+        const signing = "BuildkiteAgentSigningKeyID, BuildkiteAgentSigningKeySSMParameter";
+        assert.deepEqual(
+            instances,
+            DEFAULT_FLEETS.filter((f) => f !== "linux-eu-west-1").map(
+                (f) => `${f}: replaces its instances (${signing})`,
+            ),
+        );
+    });
+});
+
 describe("signing parameter paths", () => {
     const signing = { signingKeyId: "default-2026", verificationJwks: '{"keys":[{"kid":"default-2026"}]}' };
 
     it("change with the verification set and with the signing kid (rotation steps 1, 2 and 3 each roll)", () => {
         const a = signingParameterPaths("f", signing);
-        assert.notEqual(signingParameterPaths("f", { ...signing, signingKeyId: "default-2027" }).signing, a.signing);
+        const newKid = signingParameterPaths("f", { ...signing, signingKeyId: "default-2027" });
+        assert.notEqual(newKid.signing, a.signing);
+        assert.equal(newKid.verification, a.verification, "a new kid rolls only the fleets that sign");
         assert.notEqual(
             signingParameterPaths("f", { ...signing, verificationJwks: '{"keys":[]}' }).verification,
             a.verification,
