@@ -272,7 +272,10 @@ export class AgentFleet extends pulumi.ComponentResource {
             // bootstrap script is: if the stack update fails, CloudFormation rolls back to the old path, and
             // instances launched then must still read it; `overwrite` lets a path come back (a reverted key set, or
             // the same-path replacement `npm run dr -- --fleet` runs) over the retained one (@pulumi/aws 7.48.0
-            // ssm.Parameter `overwrite`: overwrites a parameter the stack does not manage).
+            // ssm.Parameter `overwrite`: overwrites a parameter the stack does not manage). A replacement here
+            // (deleteBeforeReplace) does not replace the stack: it takes the paths as plain strings and names the
+            // parameters only in dependsOn (pulumi/pulumi pkg/resource/deploy/step_generator.go
+            // calculateDependentReplacements: a dependent none of whose inputs depends on the replaced resource stays).
             const fleetSigning = args.signing;
             const signingPaths = signingParameterPaths(physical, fleetSigning ?? {});
             const kept = { deleteBeforeReplace: true, retainOnDelete: true };
