@@ -3,7 +3,7 @@
  * CrossGuard (`pulumi preview --policy-pack policy`); offline.ts runs them over the offline plan. Every message says
  * what is wrong and how to fix it, and never repeats a secret value.
  */
-import { signedPipelinesVerified, signingOffDeclared } from "./invariants/signing";
+import { signedPipelinesVerified, signingOffDeclared, signingUnset } from "./invariants/signing";
 import { parseDocument } from "yaml";
 import { findCredentials } from "./credentials";
 import { storedUploadDocuments } from "./platform";
@@ -792,4 +792,5 @@ export const RULES: readonly Rule[] = [
     linuxFleetAllowlistObject,
     signedPipelinesVerified,
     signingOffDeclared,
+    signingUnset,
 ];

@@ -18,7 +18,12 @@ import {
 } from "./naming";
 import { checkParameters, costAllocationTag, toStackParameters } from "./stack-parameters";
 import { renamedChildAliases, renamedComponentAliases } from "../buildkite/renames";
-import { type FleetSigning, signingParameterPaths, signingStackParameters } from "../signing/fleets";
+import {
+    type FleetSigning,
+    signingParameterPaths,
+    signingParameterPatterns,
+    signingStackParameters,
+} from "../signing/fleets";
 
 /** What a bootstrap renderer is told about the fleet whose instances run the script. */
 export interface BootstrapRequest {
@@ -262,9 +267,18 @@ export class AgentFleet extends pulumi.ComponentResource {
 
             // Signed pipelines: the verification set for every fleet of a signing cluster, the private set for those
             // that run uploads (components/signing/fleets.ts). SecureStrings (agent-token-securestring) under the AWS
-            // managed key; the private set stays a Pulumi secret end to end.
-            const signingPaths = signingParameterPaths(physical);
+            // managed key; the private set stays a Pulumi secret end to end. Their paths carry a digest of the key
+            // set, so a rotation is a new stack parameter and rolls the fleet (signingParameterPaths). Retained, as the
+            // bootstrap script is: if the stack update fails, CloudFormation rolls back to the old path, and
+            // instances launched then must still read it; `overwrite` lets a path come back (a reverted key set, or
+            // the same-path replacement `npm run dr -- --fleet` runs) over the retained one (@pulumi/aws 7.48.0
+            // ssm.Parameter `overwrite`: overwrites a parameter the stack does not manage). A replacement here
+            // (deleteBeforeReplace) does not replace the stack: it takes the paths as plain strings and names the
+            // parameters only in dependsOn (pulumi/pulumi pkg/resource/deploy/step_generator.go
+            // calculateDependentReplacements: a dependent none of whose inputs depends on the replaced resource stays).
             const fleetSigning = args.signing;
+            const signingPaths = signingParameterPaths(physical, fleetSigning ?? {});
+            const kept = { deleteBeforeReplace: true, retainOnDelete: true };
             const signingParameters: aws.ssm.Parameter[] = [];
             if (fleetSigning?.mode === "jwks") {
                 signingParameters.push(
@@ -275,8 +289,9 @@ export class AgentFleet extends pulumi.ComponentResource {
                             description: `Public keys that fleet ${physical} verifies pipeline signatures with`,
                             type: "SecureString",
                             value: fleetSigning.verificationJwks ?? "",
+                            overwrite: true,
                         },
-                        { ...child("verification-jwks"), deleteBeforeReplace: true },
+                        { ...child("verification-jwks"), ...kept },
                     ),
                 );
                 if (fleetSigning.signs) {
@@ -293,16 +308,16 @@ export class AgentFleet extends pulumi.ComponentResource {
                                 description: `Private key that fleet ${physical} signs uploaded steps with`,
                                 type: "SecureString",
                                 value: pulumi.secret(args.signingJwks),
+                                overwrite: true,
                             },
-                            { ...child("signing-jwks"), deleteBeforeReplace: true },
+                            { ...child("signing-jwks"), ...kept },
                         ),
                     );
                 }
             }
+            // Every version of the paths: a rollback boots with the previous one (signingParameterPatterns).
             const signingReads =
-                fleetSigning?.mode === "jwks"
-                    ? [signingPaths.verification, ...(fleetSigning.signs ? [signingPaths.signing] : [])]
-                    : [];
+                fleetSigning?.mode === "jwks" ? signingParameterPatterns(physical, fleetSigning.signs) : [];
 
             // Our hooks are bash; the Elastic CI Stack runs a Windows instance's BootstrapScriptUrl with PowerShell.
             // So a Windows fleet gets no bootstrap script (BootstrapScriptUrl "", the template's default) and

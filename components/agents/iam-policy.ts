@@ -84,8 +84,9 @@ export interface FleetPolicyInput {
      */
     readonly agentEnvFleetName?: string;
     /**
-     * SSM paths of the fleet's signing and verification key sets (components/signing/fleets.ts), when its cluster
-     * signs: the verification set always, the signing set only for a fleet that runs uploads.
+     * SSM paths, or IAM patterns of paths, of the fleet's signing and verification key sets (components/signing/
+     * fleets.ts `signingParameterPatterns`: every version, for a rollback), when its cluster signs: the verification
+     * set always, the signing set only for a fleet that runs uploads.
      */
     readonly signingParameterPaths?: readonly string[];
 }

@@ -18,6 +18,7 @@
  *   `verification-jwks-file` (agent/verify_job.go), and `verification-failure-behavior` block refuses a job that
  *   fails (agent/run_job.go).
  */
+import { createHash } from "node:crypto";
 import type { FleetConfig, PlatformConfig, SigningConfig } from "../config/schema";
 import type { Step } from "../steps/step-model";
 import { publicJwks } from "./jws";
@@ -84,12 +85,56 @@ export function fleetSigning(
     };
 }
 
-/** SSM Parameter Store paths of a fleet's signing and verification key sets (the template's AllowedPattern). */
-export function signingParameterPaths(physicalName: string): { signing: string; verification: string } {
+/** Hex digits of the key-set digest in a fleet's signing parameter paths. */
+const DIGEST_HEX_DIGITS = 16;
+
+/**
+ * A short digest of PUBLIC signing material (a verification set, and for the signing path the kid signed with too).
+ * The private set is never hashed (the name is visible in the plan, the stack parameters and CloudTrail); a new
+ * private key is either a new kid or a new public key in the verification set (the agent verifies with that set
+ * only, so a signing key whose public key is not in it signs nothing useful), and both change the signing path.
+ */
+function publicDigest(material: Record<string, string | null>): string {
+    return createHash("sha256").update(JSON.stringify(material)).digest("hex").slice(0, DIGEST_HEX_DIGITS);
+}
+
+/**
+ * SSM Parameter Store paths of a fleet's signing and verification key sets (the template's AllowedPattern
+ * `^$|^/[a-zA-Z0-9_.\-/]+$`), named by a digest of their public material. The Elastic CI Stack reads both once, at boot
+ * (elastic-ci-stack-for-aws v6.71.1 packer/linux/stack/conf/bin/bk-install-elastic-stack.sh lines 405-443, `aws ssm
+ * get-parameter` into signing-key.json and verification-key.json; packer/windows/stack/conf/bin/
+ * bk-install-elastic-stack.ps1 lines 183-218 the same), so a changed key set under a fixed path would reach new
+ * instances only. A new digest is a new path, so a new BuildkiteAgentVerificationKeySSMParameter (and
+ * BuildkiteAgentSigningKeySSMParameter), which the template writes into AgentLaunchTemplate's user data
+ * (templates/aws-stack.yml, pinned copy lines 2376-2384 and 2478-2485): a new launch template, and the group's
+ * AutoScalingReplacingUpdate replaces every instance (scripts/plan/consequences.ts INSTANCE_REPLACING_PARAMETERS).
+ */
+export function signingParameterPaths(
+    physicalName: string,
+    signing: Pick<FleetSigning, "signingKeyId" | "verificationJwks">,
+): { signing: string; verification: string } {
+    const verification = signing.verificationJwks ?? "";
+    const kid = signing.signingKeyId ?? null;
     return {
-        signing: `/ci-platform/${physicalName}/signing-jwks`,
-        verification: `/ci-platform/${physicalName}/verification-jwks`,
+        signing: `/ci-platform/${physicalName}/signing-jwks-${publicDigest({ kid, verification })}`,
+        // The verification set alone: a new signing kid rolls only the fleets that sign.
+        verification: `/ci-platform/${physicalName}/verification-jwks-${publicDigest({ verification })}`,
     };
+}
+
+/**
+ * IAM resource patterns for every version of a fleet's key set paths ({@link signingParameterPaths}): a
+ * CloudFormation rollback of a rotation boots instances with the previous path, which is retained
+ * (agent-fleet.ts), so the role must still read it. IAM's `?` matches exactly one character, so
+ * `<fleet>/verification-jwks-` and 16 of them match no other fleet's parameters (components/hooks/bundle.ts
+ * fleetVersionedKeyPattern does the same for bootstrap scripts).
+ */
+export function signingParameterPatterns(physicalName: string, signs: boolean): string[] {
+    const version = "?".repeat(DIGEST_HEX_DIGITS);
+    return [
+        ...(signs ? [`/ci-platform/${physicalName}/signing-jwks-${version}`] : []),
+        `/ci-platform/${physicalName}/verification-jwks-${version}`,
+    ];
 }
 
 /** The Elastic CI Stack parameters of a fleet's signing (none for a fleet that neither signs nor verifies). */

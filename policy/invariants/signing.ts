@@ -2,15 +2,20 @@
  * Signed pipelines (README, "Signed pipelines"; components/signing): in a cluster that signs, every fleet verifies
  * the steps it runs and blocks a job that fails; the fleets that run uploads hold the signing key; every command
  * step the stack stores is signed. Verification off, unset or only warning is a warning that carries the reason.
+ * Which fleets run uploads is derived from the plan (the stored steps of each pipeline), not taken from the fleet
+ * component's own `signs` claim.
  * Facts: elastic-ci-stack-for-aws v6.71.1 bk-install-elastic-stack.sh writes `verification-jwks-file` only when
  * BuildkiteAgentVerificationKeySSMParameter is set (without it the agent verifies nothing), and
  * PipelineSigningVerificationFailureBehavior becomes `verification-failure-behavior` (template default block).
+ * Windows fleets get the same: packer/windows/stack/conf/bin/bk-install-elastic-stack.ps1 (v6.71.1, lines 178-218)
+ * fetches both parameters into C:\buildkite-agent\signing-key.json and verification-key.json and writes the same
+ * agent config lines, so the rules below hold for them unchanged.
  */
 import { parse } from "yaml";
 import type { PlanResource } from "../resource";
 import { isOpaque, isRecord, isSet } from "../resource";
 import type { StackFinding, StackRule } from "../rules";
-import { readPlatform, type DeployedFleet } from "../platform";
+import { readPlatform, storedUploadDocuments, type DeployedFleet } from "../platform";
 
 const FLEET_COMPONENT = "ci-platform:agents:Fleet";
 const PIPELINE = "buildkite:Pipeline/pipeline:Pipeline";
@@ -33,6 +38,60 @@ function declared(component: PlanResource | undefined): Declared {
         signs: s.signs === true,
         ...(typeof s.reason === "string" ? { reason: s.reason } : {}),
     };
+}
+
+/**
+ * Whether a command runs `buildkite-agent pipeline upload`, however its document arrives (a file, the repository's
+ * `.buildkite/pipeline.yml`, or standard input, e.g. `printenv CI_PLATFORM_PIPELINE | base64 --decode |
+ * buildkite-agent pipeline upload`). buildkite/agent v3.137.0 clicommand/pipeline_upload.go signs what it uploads
+ * with the agent's `signing-jwks-file` (BUILDKITE_AGENT_JWKS_FILE).
+ */
+const UPLOADS = /\bbuildkite-agent\s+pipeline\s+upload\b/;
+
+/** The queue a stored step names: `agents: {queue: x}` or `agents: ["queue=x"]`. */
+function stepQueue(step: Record<string, unknown>): string | undefined {
+    const agents = step.agents;
+    if (isRecord(agents)) return typeof agents.queue === "string" ? agents.queue : undefined;
+    if (Array.isArray(agents))
+        for (const tag of agents) if (typeof tag === "string" && tag.startsWith("queue=")) return tag.slice(6);
+    return undefined;
+}
+
+/**
+ * The queues of a stored steps document's command steps (groups' members too) that run an upload, sorted. A step
+ * that names no queue goes to its cluster's default queue, which the platform never sets: it is left out.
+ */
+export function uploadingQueues(stepsYaml: string): string[] {
+    let doc: unknown;
+    try {
+        doc = parse(stepsYaml);
+    } catch {
+        return [];
+    }
+    const queues = new Set<string>();
+    const visit = (step: unknown) => {
+        if (!isRecord(step)) return;
+        if (Array.isArray(step.steps)) step.steps.forEach(visit);
+        const commands = [step.command, step.commands].flat().filter((c): c is string => typeof c === "string");
+        const queue = stepQueue(step);
+        if (queue !== undefined && commands.some((c) => UPLOADS.test(c))) queues.add(queue);
+    };
+    (isRecord(doc) && Array.isArray(doc.steps) ? doc.steps : Array.isArray(doc) ? doc : []).forEach(visit);
+    return [...queues].sort();
+}
+
+/** `cluster/queue` of every queue whose pipelines' stored steps, or the documents they upload, run an upload. */
+function planUploadQueues(platform: ReturnType<typeof readPlatform>, byUrn: ReadonlyMap<string, PlanResource>) {
+    const out = new Set<string>();
+    for (const pipeline of platform.pipelines) {
+        const steps = byUrn.get(pipeline.urn)?.inputs.steps;
+        if (pipeline.cluster === undefined || typeof steps !== "string" || isOpaque(steps)) continue;
+        // The stored steps, and the document a signing pipeline's one stored step uploads: its own upload steps
+        // (the repository's pipeline.yml, trigger and package uploads) run on their queues and sign there too.
+        for (const document of [steps, ...storedUploadDocuments(steps)])
+            for (const queue of uploadingQueues(document)) out.add(`${pipeline.cluster}/${queue}`);
+    }
+    return out;
 }
 
 /** Command steps of a stored steps document (groups' members too) that carry no signature. */
@@ -86,7 +145,7 @@ export function dollarCommandSteps(stepsYaml: string): string[] {
     return out;
 }
 
-function fleetProblems(fleet: DeployedFleet, signing: Declared): string[] {
+function fleetProblems(fleet: DeployedFleet, signing: Declared, runsUploads: boolean): string[] {
     if (signing.mode !== "jwks") return [];
     const where = `fleet "${fleet.name}" (cluster ${fleet.cluster ?? "unknown"})`;
     if (fleet.kind !== "aws") return [];
@@ -102,9 +161,10 @@ function fleetProblems(fleet: DeployedFleet, signing: Declared): string[] {
         problems.push(
             `${where}: PipelineSigningVerificationFailureBehavior is ${JSON.stringify(behavior)}, so a job that fails verification still runs. Fix: leave clusters[].signing.failureBehavior at block, or set warn with a reason.`,
         );
-    if (signing.signs && !isSet(p.BuildkiteAgentSigningKeySSMParameter))
+    // Derived from the plan: its queue runs stored steps that upload, whatever the component claims (`signs`).
+    if (runsUploads && !isSet(p.BuildkiteAgentSigningKeySSMParameter))
         problems.push(
-            `${where} runs uploads but gets no BuildkiteAgentSigningKeySSMParameter: the steps it uploads go unsigned and every verifying agent refuses them. Fix: give the fleet its cluster's signing key set.`,
+            `${where} runs uploads (queue ${fleet.queue ?? "unknown"} runs stored steps that call buildkite-agent pipeline upload) but gets no BuildkiteAgentSigningKeySSMParameter${signing.signs ? "" : " (its component declares signs: false)"}: the steps it uploads go unsigned and every verifying agent refuses them. Fix: give the fleet its cluster's signing key set (components/signing/fleets.ts uploadQueues).`,
         );
     return problems;
 }
@@ -124,10 +184,12 @@ export const signedPipelinesVerified: StackRule = {
         const byUrn = new Map(resources.map((r) => [r.urn, r]));
         const findings: StackFinding[] = [];
         const signingClusters = new Set<string>();
+        const uploads = planUploadQueues(platform, byUrn);
         for (const fleet of platform.fleets) {
             const signing = declared(byUrn.get(fleet.urn));
             if (signing.mode === "jwks" && fleet.cluster !== undefined) signingClusters.add(fleet.cluster);
-            for (const message of fleetProblems(fleet, signing))
+            const runsUploads = uploads.has(`${fleet.cluster ?? ""}/${fleet.queue ?? ""}`);
+            for (const message of fleetProblems(fleet, signing, runsUploads))
                 findings.push({ urn: fleet.stack?.urn ?? fleet.urn, message });
         }
         for (const pipeline of platform.pipelines) {
@@ -167,7 +229,7 @@ export const signingOffDeclared: StackRule = {
         return platform.fleets.flatMap((fleet): StackFinding[] => {
             const s = declared(byUrn.get(fleet.urn));
             const where = `fleet "${fleet.name}" (cluster ${fleet.cluster ?? "unknown"})`;
-            // A cluster without `signing` is left alone: the example stack plans clean without keys (README).
+            // A cluster without `signing` is signing-unset's (below).
             if (s.mode === "off")
                 return [{ urn: fleet.urn, message: `${where}: signing is off (${s.reason ?? "no reason given"}).` }];
             if (s.failureBehavior === "warn")
@@ -179,5 +241,36 @@ export const signingOffDeclared: StackRule = {
                 ];
             return [];
         });
+    },
+};
+
+export const signingUnset: StackRule = {
+    kind: "stack",
+    name: "signing-unset",
+    description:
+        "A cluster with fleets (AWS or on-premises) and no signing config verifies no job: anyone who can edit a pipeline's steps, or holds an API token, runs any command on its agents.",
+    enforcementLevel: "advisory",
+    severity: "medium",
+    types: [FLEET_COMPONENT],
+    remediation:
+        'Set clusters[].signing: mode jwks with the cluster\'s public key (README, "Signed pipelines"), or mode off with a reason.',
+    check(resources): StackFinding[] {
+        const platform = readPlatform(resources);
+        const byUrn = new Map(resources.map((r) => [r.urn, r]));
+        const unset = new Map<string, DeployedFleet[]>();
+        for (const fleet of platform.fleets)
+            if (declared(byUrn.get(fleet.urn)).mode === "unset") {
+                const cluster = fleet.cluster ?? "unknown";
+                unset.set(cluster, [...(unset.get(cluster) ?? []), fleet]);
+            }
+        return [...unset.entries()]
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([cluster, fleets]) => {
+                const names = fleets.map((f) => f.name).sort();
+                return {
+                    urn: fleets.find((f) => f.name === names[0])?.urn ?? fleets[0].urn,
+                    message: `cluster "${cluster}" has fleets (${names.join(", ")}) but no signing config, so its agents verify nothing: anyone who can edit a pipeline's steps in Buildkite, or holds an API token, runs any command on them. Fix: set signing on cluster "${cluster}" in ci-platform:clusters (mode: jwks with verificationKeys and the private set in ci-platform:secrets.signing.${cluster}; README, "Signed pipelines"), or mode: off with a reason.`,
+                };
+            });
     },
 };

@@ -362,9 +362,12 @@ describe("declareFleets on the prod config", () => {
         // from config, and a bucket kept without its guards would hold every secret unguarded. Only the hooks bundle, the
         // bootstrap scripts and the Windows agent env files are kept when the program drops them (a CloudFormation rollback points at them); they
         // are objects of a bucket that empties itself, so they go with it.
+        // So are the fleets' signing key-set parameters (a rollback of a rotation boots with the old path), which
+        // the README's region removal deletes by hand.
         const rollbackTargets = (r: (typeof registered)[number]) =>
-            r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
-            (r.name.includes("-hook-") || r.name.endsWith("-bootstrap") || r.name.endsWith("-agent-env"));
+            (r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
+                (r.name.includes("-hook-") || r.name.endsWith("-bootstrap") || r.name.endsWith("-agent-env"))) ||
+            (r.type === "aws:ssm/parameter:Parameter" && /-(signing|verification)-jwks$/.test(r.name));
         for (const r of registered) {
             assert.equal(r.protect, false, `${r.type} ${r.name} protect`);
             assert.equal(r.retainOnDelete, rollbackTargets(r), `${r.type} ${r.name} retainOnDelete`);

@@ -115,10 +115,13 @@ describe("recovery drill", () => {
         const stateful = removed.filter((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:kms/key:Key");
         // The region's two buckets (clusters default and dagster), each with its secrets key and agent-token key.
         assert.equal(stateful.length, 6);
-        // Nothing kept but the hooks bundle and bootstrap scripts, objects of a bucket that empties itself.
+        // Nothing kept but the hooks bundle and bootstrap scripts, objects of a bucket that empties itself, and the
+        // fleets' signing key-set parameters (a rollback of a rotation boots with the old path: agent-fleet.ts), which
+        // the README's region removal deletes by hand.
         const rollbackTarget = (r: { type: string; name: string }) =>
-            r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
-            (r.name.includes("-hook-") || r.name.endsWith("-bootstrap"));
+            (r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
+                (r.name.includes("-hook-") || r.name.endsWith("-bootstrap"))) ||
+            (r.type === "aws:ssm/parameter:Parameter" && /-(signing|verification)-jwks$/.test(r.name));
         for (const r of removed) assert.ok(!r.protect && (!r.retainOnDelete || rollbackTarget(r)), r.urn);
         for (const r of stateful.filter((b) => b.type === "aws:s3/bucket:Bucket"))
             assert.equal(r.inputs.forceDestroy, true, r.urn);

@@ -76,6 +76,11 @@ export const STEPS = [
     "    plugins:",
     "      - docker#v5.12.0:",
     "          image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/ci-platform/buildkite-test:py3.11-1.4.0",
+    // Its cluster signs (policy/invariants/signing.ts): a stored command step carries a signature.
+    "    signature:",
+    "      algorithm: EdDSA",
+    "      signed_fields: [command, env, plugins, matrix, repository_url]",
+    "      value: eyJhbGciOiJFZERTQSIsImtpZCI6ImRlZmF1bHQtMjAyNiJ9..c2lnbmF0dXJl",
     "  - group: Installers",
     "    steps:",
     "      - trigger: kolibri-installer-debian",
@@ -97,7 +102,10 @@ export function compliantStack(): MutableResource[] {
             { clusterId: "Q2x1c3Rlci0tLWRlZmF1bHQ=", key: "default" },
             { dependsOn: [CLUSTER_URN] },
         ),
-        resource("ci-platform:agents:Fleet", "linux-us-east-1", {}),
+        // Its cluster signs; no stored step of its queue uploads, so it only verifies (policy/invariants/signing.ts).
+        resource("ci-platform:agents:Fleet", "linux-us-east-1", {
+            signing: { mode: "jwks", failureBehavior: "block", signs: false },
+        }),
         resource(
             "buildkite:Cluster/clusterAgentToken:ClusterAgentToken",
             "linux-us-east-1-token",
@@ -162,6 +170,8 @@ export function compliantStack(): MutableResource[] {
                 parameters: {
                     BuildkiteAgentTokenParameterStorePath: "/ci-platform/linux-us-east-1/agent-token",
                     BuildkiteQueue: "default",
+                    BuildkiteAgentVerificationKeySSMParameter:
+                        "/ci-platform/linux-us-east-1/verification-jwks-0123456789abcdef",
                     IMDSv2Tokens: "required",
                     BuildkiteAgentEnableGracefulShutdown: "true",
                     SecretsBucket: BUCKET,

@@ -62,7 +62,11 @@ function withSecondFleet(stack: Stack): Stack {
     return [
         ...stack,
         resource("pulumi:providers:aws", "aws-eu-west-1", { region: "eu-west-1" }),
-        resource("ci-platform:agents:Fleet", "linux-eu-west-1", {}),
+        resource(
+            "ci-platform:agents:Fleet",
+            "linux-eu-west-1",
+            structuredClone(find(stack, "ci-platform:agents:Fleet").inputs),
+        ),
         { ...token, urn: urn(TOKEN, "linux-eu-west-1-token"), name: "linux-eu-west-1-token", parent: fleet },
         {
             ...cfn,

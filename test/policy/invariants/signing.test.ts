@@ -4,7 +4,9 @@ import {
     dollarCommandSteps,
     signedPipelinesVerified,
     signingOffDeclared,
+    signingUnset,
     unsignedCommandSteps,
+    uploadingQueues,
 } from "../../../policy/invariants/signing";
 import { named, prodResources } from "./plan-resources";
 
@@ -15,6 +17,8 @@ const mandatory = (resources: Parameters<typeof signedPipelinesVerified.check>[0
     signedPipelinesVerified.check(resources, { requiredTags: [] });
 const advisory = (resources: Parameters<typeof signingOffDeclared.check>[0]) =>
     signingOffDeclared.check(resources, { requiredTags: [] });
+const unset = (resources: Parameters<typeof signingUnset.check>[0]) =>
+    signingUnset.check(resources, { requiredTags: [] });
 
 describe("invariant signed-pipelines-verified", () => {
     it("is mandatory", () => assert.equal(signedPipelinesVerified.enforcementLevel, "mandatory"));
@@ -25,7 +29,10 @@ describe("invariant signed-pipelines-verified", () => {
         assert.deepEqual(advisory(resources), []);
         const stack = named(resources, "linux-us-east-1-stack", STACK).inputs.parameters as Record<string, string>;
         assert.equal(stack.PipelineSigningVerificationFailureBehavior, "block");
-        assert.equal(stack.BuildkiteAgentSigningKeySSMParameter, "/ci-platform/linux-us-east-1/signing-jwks");
+        assert.match(
+            stack.BuildkiteAgentSigningKeySSMParameter,
+            /^\/ci-platform\/linux-us-east-1\/signing-jwks-[0-9a-f]{16}$/,
+        );
     });
 
     it("fails a fleet stack that verifies nothing, or only warns without a reason in config", async () => {
@@ -66,8 +73,27 @@ describe("invariant signed-pipelines-verified", () => {
         delete params.BuildkiteAgentSigningKeySSMParameter;
         assert.match(
             mandatory(resources)[0]?.message ?? "",
-            /"linux-us-east-1" .* runs uploads but gets no BuildkiteAgentSigningKeySSMParameter/,
+            /"linux-us-east-1" .* runs uploads \(queue default .*\) but gets no BuildkiteAgentSigningKeySSMParameter:/,
         );
+    });
+
+    it("derives the upload fleets from the stored steps: a fleet that claims signs: false but serves an uploading queue fails", async () => {
+        const resources = await prodResources();
+        const fleet = named(resources, "linux-us-east-1", FLEET);
+        fleet.inputs.signing = { ...(fleet.inputs.signing as object), signs: false };
+        const params = named(resources, "linux-us-east-1-stack", STACK).inputs.parameters as Record<string, string>;
+        delete params.BuildkiteAgentSigningKeySSMParameter;
+        delete params.BuildkiteAgentSigningKeyID;
+        const findings = mandatory(resources);
+        assert.equal(findings.length, 1, findings.map((f) => f.message).join("\n"));
+        assert.match(
+            findings[0].message,
+            /"linux-us-east-1" \(cluster default\) runs uploads \(queue default runs stored steps that call buildkite-agent pipeline upload\) but gets no BuildkiteAgentSigningKeySSMParameter \(its component declares signs: false\)/,
+        );
+        // Once no stored step of the queue uploads, the fleet needs no key.
+        for (const pipeline of resources.filter((r) => r.type === PIPELINE))
+            pipeline.inputs.steps = String(pipeline.inputs.steps).replace(/buildkite-agent pipeline upload/g, "true");
+        assert.deepEqual(mandatory(resources), []);
     });
 
     it("fails a pipeline of a signing cluster whose stored command steps are unsigned", async () => {
@@ -159,6 +185,71 @@ describe("invariant signing-off-declared", () => {
             ['fleet "macos-office" (cluster macos)'],
         );
         assert.match(advisory(resources)[0].message, /signing is off \(the Mac minis run agent 3\.40\)/);
+    });
+});
+
+describe("invariant signing-unset", () => {
+    it("is advisory (a warning)", () => assert.equal(signingUnset.enforcementLevel, "advisory"));
+
+    it("passes prod: every cluster with fleets signs", async () => {
+        assert.deepEqual(unset(await prodResources()), []);
+    });
+
+    it("names a cluster with AWS or on-premises fleets and no signing, once, with its fleets and the fix", async () => {
+        const resources = await prodResources();
+        delete named(resources, "macos-office", FLEET).inputs.signing;
+        for (const fleet of resources.filter((r) => r.type === FLEET && r.name.startsWith("linux-")))
+            delete fleet.inputs.signing;
+        const findings = unset(resources);
+        assert.deepEqual(
+            findings.map((f) => f.message.replace(/ but no signing config.*$/, "")),
+            [
+                'cluster "default" has fleets (linux-ap-southeast-1, linux-eu-west-1, linux-us-east-1)',
+                'cluster "macos" has fleets (macos-office)',
+            ],
+        );
+        assert.equal(findings[1].urn, named(resources, "macos-office", FLEET).urn);
+        assert.match(
+            findings[0].message,
+            /Fix: set signing on cluster "default" in ci-platform:clusters \(mode: jwks with verificationKeys and the private set in ci-platform:secrets\.signing\.default;/,
+        );
+        // Declared off is signing-off-declared's warning, not this one.
+        named(resources, "macos-office", FLEET).inputs.signing = {
+            mode: "off",
+            failureBehavior: "block",
+            signs: false,
+        };
+        assert.deepEqual(
+            unset(resources).map((f) => f.message.replace(/ has fleets.*$/, "")),
+            ['cluster "default"'],
+        );
+    });
+});
+
+describe("uploadingQueues", () => {
+    it("finds the queues of stored steps that upload, including boot16's decoded single step, groups and tag lists", () => {
+        const yaml = [
+            "steps:",
+            "  - key: upload",
+            "    command: printenv CI_PLATFORM_PIPELINE | base64 --decode | buildkite-agent pipeline upload",
+            "    agents: { queue: default }",
+            "  - key: build",
+            "    commands: [make]",
+            "    agents: { queue: gpu }",
+            "  - group: g",
+            "    steps:",
+            "      - key: triggers",
+            "        commands: ['echo x', 'buildkite-agent  pipeline upload steps.yml']",
+            "        agents: ['queue=large']",
+            "  - key: nowhere",
+            "    command: buildkite-agent pipeline upload",
+        ].join("\n");
+        assert.deepEqual(uploadingQueues(yaml), ["default", "large"]);
+        assert.deepEqual(
+            uploadingQueues("steps: [{ command: 'buildkite-agent artifact upload x', agents: { queue: q } }]"),
+            [],
+        );
+        assert.deepEqual(uploadingQueues(": not yaml: ["), []);
     });
 });
 
