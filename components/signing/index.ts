@@ -4,3 +4,4 @@ export * from "./step-signature";
 export * from "./stored-steps";
 export * from "./config-checks";
 export * from "./fleets";
+export * from "./kms";
