@@ -5,3 +5,5 @@ export * from "./stored-steps";
 export * from "./config-checks";
 export * from "./fleets";
 export * from "./kms";
+export * from "./kms-keys";
+export * from "./kms-stored-steps";

@@ -11,7 +11,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import type { KmsStepPayload } from "./kms";
-import { kmsKeyRegion, kmsSignatureChanged, kmsSigningDigest, kmsStepSignature, KMS_SIGNING_ALGORITHM_SPEC } from "./kms";
+import {
+    kmsKeyRegion,
+    kmsSignatureChanged,
+    kmsSigningDigest,
+    kmsStepSignature,
+    KMS_SIGNING_ALGORITHM_SPEC,
+} from "./kms";
 
 /** The type token's module and type (`pulumi-nodejs:dynamic/ci-platform-signing:KmsStepSignature`). */
 export const KMS_STEP_SIGNATURE_MODULE = "ci-platform-signing";
@@ -89,6 +95,9 @@ export interface KmsStepSignatureArgs {
     readonly payload: KmsStepPayload;
 }
 
+/** One provider for every signature: the SDK serializes (and caches) a dynamic provider per object. */
+let sharedProvider: pulumi.dynamic.ResourceProvider | undefined;
+
 /** One stored step's signature by a KMS key, kept in state until its payload or key changes. */
 export class KmsStepSignature extends pulumi.dynamic.Resource {
     /** The detached compact JWS; unknown in a preview that creates the resource. */
@@ -96,7 +105,7 @@ export class KmsStepSignature extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: KmsStepSignatureArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            kmsStepSignatureProvider(),
+            (sharedProvider ??= kmsStepSignatureProvider()),
             name,
             {
                 keyArn: args.keyArn,

@@ -144,7 +144,8 @@ export function verifyEs256Detached(value: string, payload: string, spki: Uint8A
     if (h.alg !== KMS_SIGNING_ALGORITHM || "crit" in h || "b64" in h) return false;
     const signature = Buffer.from(parts[2], "base64url");
     if (signature.length !== 64) return false;
-    const key = spki instanceof KeyObject ? spki : createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
+    const key =
+        spki instanceof KeyObject ? spki : createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
     return verify(
         "sha256",
         Buffer.from(`${parts[0]}.${b64url(payload)}`),

@@ -72,7 +72,7 @@ export function signedStoredPipeline(
 }
 
 /** A wire command step as signing sees it: plugins in list form, a plugin given as a bare source without config. */
-function signable(step: {
+export function signable(step: {
     readonly commands?: string | readonly string[];
     readonly env?: Readonly<Record<string, string>>;
     readonly plugins?: unknown;

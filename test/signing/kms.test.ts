@@ -166,7 +166,10 @@ describe("a stored step signed through KMS", () => {
         assert.deepEqual({ changes: same.changes, replaces: same.replaces }, { changes: false, replaces: [] });
         const other = kmsStepPayload({ ...VECTOR_STEP, commands: ["echo changed"] }, context);
         const changed = await diff("id", outs, { keyArn: outs.keyArn, payload: other.payload });
-        assert.deepEqual({ changes: changed.changes, replaces: changed.replaces }, { changes: true, replaces: ["payload"] });
+        assert.deepEqual(
+            { changes: changed.changes, replaces: changed.replaces },
+            { changes: true, replaces: ["payload"] },
+        );
         const rekeyed = await diff("id", outs, { keyArn: `${outs.keyArn}2`, payload: outs.payload });
         assert.deepEqual(rekeyed.replaces, ["keyArn"]);
     });
