@@ -4,14 +4,16 @@
  * an alias, and (once the fleets' roles exist) the key policy of kms-keys.ts on the key and each replica.
  *
  * The agent accepts only an ECC_NIST_P256 SIGN_VERIFY key (buildkite/agent v3.137.0 internal/cryptosigner/aws/kms.go
- * `NewKMS`). Like the secrets keys (components/agents/secrets-bucket.ts SECRETS_BUCKET_STANCE) it is neither protected
- * nor retained: every signature it made is derived (a new key re-signs the stored steps on the next `up`, the
- * KmsStepSignature resources' key changes), and a removed key waits 30 days, unusable, before KMS deletes it.
+ * `NewKMS`). Unlike the secrets keys (which live and die with their bucket) the key and its replicas are protected and
+ * retained on delete, as the policy pack's stateful-resources-protected asks of KMS keys: every running agent holds
+ * the key id from boot (buildkite/agent v3.137.0 clicommand/agent_start.go) and asks KMS for its public key for each
+ * job, so a deleted key blocks every job of the cluster until the fleets roll. Rotation is a new key (asymmetric keys
+ * do not rotate automatically): README, "Signed pipelines".
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { childName } from "../agents/naming";
-import { KEY_DELETION_WINDOW_DAYS, SECRETS_BUCKET_STANCE } from "../agents/secrets-bucket";
+import { KEY_DELETION_WINDOW_DAYS } from "../agents/secrets-bucket";
 import { KMS_KEY_SPEC } from "./kms";
 import { kmsKeyArnIn, type KmsKeyPlan, signingKeyPolicy } from "./kms-keys";
 
@@ -57,11 +59,8 @@ export class ClusterSigningKey extends pulumi.ComponentResource {
             this.arns = Object.fromEntries(regions.map((r) => [r, pulumi.output(kmsKeyArnIn(named, r))]));
             this.keys = [];
         } else {
-            const child = (region: string) => ({
-                parent: this,
-                provider: args.providers[region],
-                ...SECRETS_BUCKET_STANCE,
-            });
+            const child = (region: string) => ({ parent: this, provider: args.providers[region] });
+            const kept = (region: string) => ({ ...child(region), protect: true, retainOnDelete: true });
             const description = `ci-platform pipeline signing key of cluster ${plan.cluster}`;
             const key = new aws.kms.Key(
                 childName(name, "key"),
@@ -72,7 +71,7 @@ export class ClusterSigningKey extends pulumi.ComponentResource {
                     multiRegion: true,
                     deletionWindowInDays: KEY_DELETION_WINDOW_DAYS,
                 },
-                child(plan.homeRegion),
+                kept(plan.homeRegion),
             );
             new aws.kms.Alias(
                 childName(name, "alias"),
@@ -84,7 +83,7 @@ export class ClusterSigningKey extends pulumi.ComponentResource {
                 key: new aws.kms.ReplicaKey(
                     childName(name, `replica-${region}`),
                     { primaryKeyArn: key.arn, description, deletionWindowInDays: KEY_DELETION_WINDOW_DAYS },
-                    child(region),
+                    kept(region),
                 ),
             }));
             this.arns = Object.fromEntries([
@@ -125,7 +124,7 @@ export class ClusterSigningKey extends pulumi.ComponentResource {
                             JSON.stringify(signingKeyPolicy({ accountId, signerRoleArns, verifierRoleArns, writers })),
                         ),
                 },
-                { parent: this, provider: providers[region], ...SECRETS_BUCKET_STANCE },
+                { parent: this, provider: providers[region] },
             );
     }
 }
