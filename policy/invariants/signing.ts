@@ -55,13 +55,33 @@ export function unsignedCommandSteps(stepsYaml: string): string[] {
     return out;
 }
 
+/** Whether a declared mode signs and verifies: a JWKS or a KMS key. */
+const verifies = (mode: string) => mode === "jwks" || mode === "kms";
+
+/**
+ * A kms fleet: bk-install-elastic-stack.sh (v6.71.1) writes `signing-aws-kms-key=<PipelineSigningKMSKeyId>`, which the
+ * agent verifies with (buildkite/agent v3.137.0 clicommand/agent_start.go); without it the agent verifies nothing.
+ */
+function kmsProblems(where: string, p: DeployedFleet["parameters"], signing: Declared): string[] {
+    const problems: string[] = [];
+    if (!isSet(p.PipelineSigningKMSKeyId))
+        problems.push(
+            `${where} signs its cluster's steps with KMS but its stack sets no PipelineSigningKMSKeyId, so its agents verify nothing. Fix: pass the cluster's key in the fleet's region (components/signing/fleets.ts kmsStackParameters).`,
+        );
+    if (signing.signs && p.PipelineSigningKMSAccess !== "sign-and-verify" && !isOpaque(p.PipelineSigningKMSAccess))
+        problems.push(
+            `${where} runs uploads but its PipelineSigningKMSAccess is ${JSON.stringify(p.PipelineSigningKMSAccess ?? "unset")}: the steps it uploads go unsigned and every verifying agent refuses them. Fix: sign-and-verify for a fleet that runs uploads.`,
+        );
+    return problems;
+}
+
 function fleetProblems(fleet: DeployedFleet, signing: Declared): string[] {
-    if (signing.mode !== "jwks") return [];
+    if (!verifies(signing.mode)) return [];
     const where = `fleet "${fleet.name}" (cluster ${fleet.cluster ?? "unknown"})`;
     if (fleet.kind !== "aws") return [];
     const p = fleet.parameters;
-    const problems: string[] = [];
-    if (!isSet(p.BuildkiteAgentVerificationKeySSMParameter))
+    const problems: string[] = signing.mode === "kms" ? kmsProblems(where, p, signing) : [];
+    if (signing.mode === "jwks" && !isSet(p.BuildkiteAgentVerificationKeySSMParameter))
         problems.push(
             `${where} signs its cluster's steps but its stack sets no BuildkiteAgentVerificationKeySSMParameter, so its agents verify nothing. Fix: pass the fleet's verification key set (components/signing/fleets.ts signingStackParameters).`,
         );
@@ -71,7 +91,7 @@ function fleetProblems(fleet: DeployedFleet, signing: Declared): string[] {
         problems.push(
             `${where}: PipelineSigningVerificationFailureBehavior is ${JSON.stringify(behavior)}, so a job that fails verification still runs. Fix: leave clusters[].signing.failureBehavior at block, or set warn with a reason.`,
         );
-    if (signing.signs && !isSet(p.BuildkiteAgentSigningKeySSMParameter))
+    if (signing.mode === "jwks" && signing.signs && !isSet(p.BuildkiteAgentSigningKeySSMParameter))
         problems.push(
             `${where} runs uploads but gets no BuildkiteAgentSigningKeySSMParameter: the steps it uploads go unsigned and every verifying agent refuses them. Fix: give the fleet its cluster's signing key set.`,
         );
@@ -82,12 +102,12 @@ export const signedPipelinesVerified: StackRule = {
     kind: "stack",
     name: "signed-pipelines-verified",
     description:
-        "In a cluster that signs its pipelines, every AWS fleet verifies job signatures and blocks a job that fails (unless the config says warn, with a reason), the fleets that run uploads sign, and every stored command step carries a signature.",
+        "In a cluster that signs its pipelines (a JWKS or a KMS key), every AWS fleet verifies job signatures and blocks a job that fails (unless the config says warn, with a reason), the fleets that run uploads sign, and every stored command step carries a signature.",
     enforcementLevel: "mandatory",
     severity: "high",
     types: [FLEET_COMPONENT, STACK, PIPELINE],
     remediation:
-        "Keep clusters[].signing at mode jwks with failureBehavior block; the program passes each fleet its key parameters and signs the stored steps.",
+        "Keep clusters[].signing at mode jwks or kms with failureBehavior block; the program passes each fleet its key parameters and signs the stored steps.",
     check(resources): StackFinding[] {
         const platform = readPlatform(resources);
         const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -95,7 +115,7 @@ export const signedPipelinesVerified: StackRule = {
         const signingClusters = new Set<string>();
         for (const fleet of platform.fleets) {
             const signing = declared(byUrn.get(fleet.urn));
-            if (signing.mode === "jwks" && fleet.cluster !== undefined) signingClusters.add(fleet.cluster);
+            if (verifies(signing.mode) && fleet.cluster !== undefined) signingClusters.add(fleet.cluster);
             for (const message of fleetProblems(fleet, signing))
                 findings.push({ urn: fleet.stack?.urn ?? fleet.urn, message });
         }
