@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { keyPolicyProblems } from "../../../policy/invariants/fleet-role";
+import { runPolicies } from "../../../policy/offline";
 import { signedPipelinesVerified } from "../../../policy/invariants/signing";
 import type { PlanResource } from "../../../policy/resource";
 import { buildPlan } from "../../../scripts/plan";
@@ -102,6 +103,27 @@ describe("the KMS test stack's plan", () => {
         const findings = mandatory(resources);
         assert.equal(findings.length, 1);
         assert.equal(findings[0].urn, pipeline.urn);
+    });
+});
+
+describe("the whole policy pack on the KMS test stack", () => {
+    const mandatoryNames = (resources: readonly PlanResource[]) =>
+        runPolicies(resources)
+            .filter((v) => v.enforcementLevel === "mandatory")
+            .map((v) => `${v.policy} ${v.message}`);
+
+    it("has no mandatory violation: the asymmetric key needs no rotation, the signature resources no declared provider", async () => {
+        assert.deepEqual(mandatoryNames(await kmsResources()), []);
+    });
+    it("still asks rotation of a symmetric key, and a declared provider of any other resource", async () => {
+        const resources = await kmsResources();
+        const key = named(resources, "signing-default-key", "aws:kms/key:Key");
+        key.inputs.keyUsage = "ENCRYPT_DECRYPT";
+        const pipeline = named(resources, "hello-0-pipeline", PIPELINE);
+        const found = mandatoryNames(resources.map((r) => (r === pipeline ? { ...r, provider: null } : r)));
+        assert.ok(found.some((m) => /^kms-key-rotation .*"signing-default-key" does not rotate/.test(m)));
+        assert.ok(found.some((m) => /^explicit-providers .*"hello-0-pipeline"/.test(m)));
+        assert.ok(!found.some((m) => /KmsStepSignature/.test(m)));
     });
 });
 
