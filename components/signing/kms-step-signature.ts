@@ -11,13 +11,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import type { KmsStepPayload } from "./kms";
+// kms-jose.ts only: the provider captures what it uses by value, and that module imports nothing else.
 import {
     kmsKeyRegion,
     kmsSignatureChanged,
+    kmsSignatureValue,
     kmsSigningDigest,
-    kmsStepSignature,
     KMS_SIGNING_ALGORITHM_SPEC,
-} from "./kms";
+} from "./kms-jose";
 
 /** The type token's module and type (`pulumi-nodejs:dynamic/ci-platform-signing:KmsStepSignature`). */
 export const KMS_STEP_SIGNATURE_MODULE = "ci-platform-signing";
@@ -70,12 +71,11 @@ export function kmsStepSignatureProvider(overrides: KmsClientOverrides = {}): pu
                     }),
                 );
                 if (out.Signature === undefined) throw new Error(`kms:Sign by ${inputs.keyArn} returned no signature`);
-                const payload: KmsStepPayload = { signedFields: inputs.signedFields, payload: inputs.payload };
                 const state: KmsStepSignatureState = {
                     keyArn: inputs.keyArn,
                     payload: inputs.payload,
                     signedFields: inputs.signedFields,
-                    value: kmsStepSignature(payload, out.Signature).value,
+                    value: kmsSignatureValue(out.Signature),
                 };
                 return { id: signatureId(inputs.keyArn, inputs.payload), outs: state };
             } finally {

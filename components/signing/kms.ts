@@ -17,25 +17,16 @@
  * ECDSA signatures are randomised: the same payload signs differently each time. So the program signs once, at deploy,
  * in a dynamic resource (kms-step-signature.ts) whose state keeps the value until the payload changes.
  */
-import { createHash, createPublicKey, KeyObject, verify } from "node:crypto";
+import { createPublicKey, KeyObject, verify } from "node:crypto";
 import type { JsonValue } from "./jcs";
 import { canonicalJson } from "./jcs";
 import type { SignableStep, SigningContext, StepSignature } from "./step-signature";
 import { signedValues } from "./step-signature";
+import { KMS_SIGNING_ALGORITHM, kmsSignatureValue } from "./kms-jose";
 
-/** The JWA algorithm of a KMS ECC_NIST_P256 key (kms.go: the only spec the agent takes). */
-export const KMS_SIGNING_ALGORITHM = "ES256";
-
-/** The KMS signing algorithm the agent asks for (kms.go `types.SigningAlgorithmSpecEcdsaSha256`). */
-export const KMS_SIGNING_ALGORITHM_SPEC = "ECDSA_SHA_256";
-
-/** The KMS key spec the agent accepts (kms.go `types.KeySpecEccNistP256`). */
-export const KMS_KEY_SPEC = "ECC_NIST_P256";
+export * from "./kms-jose";
 
 const b64url = (bytes: Uint8Array | string) => Buffer.from(bytes).toString("base64url");
-
-/** The protected header of a KMS-signed step: `{"alg":"ES256"}`, no `kid` (jwx writes one for a jwk.Key only). */
-export const KMS_PROTECTED_HEADER = b64url(JSON.stringify({ alg: KMS_SIGNING_ALGORITHM }));
 
 /** What a KMS-signed step's signature covers: its field names and the canonical payload (RFC 8785). */
 export interface KmsStepPayload {
@@ -52,77 +43,13 @@ export function kmsStepPayload(step: SignableStep, context: SigningContext): Kms
     };
 }
 
-/** The JWS signing input of a detached payload: `<header>.<base64url(payload)>` (RFC 7515 §5.1). */
-export function kmsSigningInput(payload: string): string {
-    return `${KMS_PROTECTED_HEADER}.${b64url(payload)}`;
-}
-
-/** The SHA-256 digest KMS signs (MessageType DIGEST): of the signing input, as jwx hands a crypto.Signer. */
-export function kmsSigningDigest(payload: string): Buffer {
-    return createHash("sha256").update(kmsSigningInput(payload)).digest();
-}
-
-/**
- * An ASN.1 DER ECDSA signature (`SEQUENCE { INTEGER r, INTEGER s }`, what kms:Sign returns) as JOSE's R || S, each
- * left-padded to `size` bytes (RFC 7518 §3.4).
- *
- * @throws {Error} when the bytes are not such a sequence or an integer is wider than `size`.
- */
-export function derToJose(der: Uint8Array, size = 32): Buffer {
-    const bytes = Buffer.from(der);
-    let at = 0;
-    const length = (): number => {
-        const first = bytes[at++];
-        if (first === undefined) throw new Error("truncated DER signature");
-        if (first < 0x80) return first;
-        const count = first & 0x7f;
-        if (count === 0 || count > 2) throw new Error("unsupported DER length");
-        let n = 0;
-        for (let i = 0; i < count; i++) n = (n << 8) | (bytes[at++] ?? 0);
-        return n;
-    };
-    if (bytes[at++] !== 0x30) throw new Error("a DER ECDSA signature is a SEQUENCE");
-    const total = length();
-    if (at + total !== bytes.length) throw new Error("the DER sequence's length does not match its bytes");
-    const integer = (): Buffer => {
-        if (bytes[at++] !== 0x02) throw new Error("expected a DER INTEGER");
-        const n = length();
-        let value = bytes.subarray(at, at + n);
-        at += n;
-        if (value.length !== n) throw new Error("truncated DER signature");
-        while (value.length > 1 && value[0] === 0) value = value.subarray(1);
-        if (value.length > size) throw new Error(`an ECDSA integer is wider than ${size} bytes`);
-        return Buffer.concat([Buffer.alloc(size - value.length), value]);
-    };
-    const r = integer();
-    const s = integer();
-    if (at !== bytes.length) throw new Error("trailing bytes after the DER signature");
-    return Buffer.concat([r, s]);
-}
-
 /** The step's signature from KMS's DER signature of {@link kmsSigningDigest}. */
 export function kmsStepSignature(payload: KmsStepPayload, derSignature: Uint8Array): StepSignature {
     return {
         algorithm: KMS_SIGNING_ALGORITHM,
         signed_fields: payload.signedFields,
-        value: `${KMS_PROTECTED_HEADER}..${b64url(derToJose(derSignature))}`,
+        value: kmsSignatureValue(derSignature),
     };
-}
-
-/** The region of a KMS key ARN (`arn:<partition>:kms:<region>:<account>:key/<id>`), or undefined for another id. */
-export function kmsKeyRegion(keyArn: string): string | undefined {
-    return /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/.+$/.exec(keyArn)?.[1];
-}
-
-/**
- * What a signature resource's state is keyed by: the payload and the key. Same payload and key, same signature: no
- * change shown, so previews stay clean although ECDSA is randomised.
- */
-export function kmsSignatureChanged(
-    olds: { readonly payload?: unknown; readonly keyArn?: unknown },
-    news: { readonly payload?: unknown; readonly keyArn?: unknown },
-): string[] {
-    return (["payload", "keyArn"] as const).filter((k) => olds[k] !== news[k]);
 }
 
 /**
