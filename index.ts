@@ -26,7 +26,13 @@ import {
     stepImageResolver,
 } from "./components/images";
 import { repositoryUrl } from "./components/buildkite/pipeline-settings";
-import { signedStoredPipeline, uploadQueues } from "./components/signing";
+import {
+    kmsSignedStoredPipeline,
+    kmsStoredStepPayloads,
+    signedStoredPipeline,
+    uploadQueues,
+} from "./components/signing";
+import { KmsStepSignature } from "./components/signing/kms-step-signature";
 import { briefSteps, generateSteps } from "./components/steps";
 
 const ROOT = __dirname;
@@ -82,10 +88,29 @@ const steps = generateSteps(config, stepImageResolver(config.images, imageVersio
 const storedSteps = (pipeline: (typeof config.pipelines)[number]): pulumi.Input<string> => {
     const signing = config.clusters.find((c) => c.name === pipeline.cluster)?.signing;
     const generated = steps.bySlug[pipeline.slug];
-    if (signing?.mode !== "jwks" || generated.storedUpload === undefined) return generated.stored;
+    if ((signing?.mode !== "jwks" && signing?.mode !== "kms") || generated.storedUpload === undefined)
+        return generated.stored;
     // One step that uploads the whole document, which carries the pipeline's env (components/steps/stored-upload.ts).
     const doc = { steps: [generated.storedUpload] };
     const url = repositoryUrl(pipeline.repository, pipeline.checkout);
+    if (signing?.mode === "kms") {
+        // ECDSA is randomised: each step is signed at deploy by a resource that keeps its signature in state until
+        // what it signs changes (components/signing/kms-step-signature.ts), so previews stay clean.
+        const key = fleets.signingKeys[pipeline.cluster];
+        const signatures = kmsStoredStepPayloads(doc, url, pipeline.slug).map((payload, i) => ({
+            payload: payload.payload,
+            value: new KmsStepSignature(
+                `${pipeline.slug}-step-signature-${i}`,
+                { keyArn: key.homeArn, payload },
+                { parent: key },
+            ).value,
+        }));
+        return pulumi
+            .all(signatures.map((s) => s.value))
+            .apply((values) =>
+                kmsSignedStoredPipeline(doc, url, new Map(signatures.map((s, i) => [s.payload, values[i]]))),
+            );
+    }
     return pulumi.unsecret(
         secretValues.apply((values) =>
             signedStoredPipeline(doc, url, {

@@ -704,7 +704,10 @@ const kmsKeyRotation: ResourceRule = {
     check(resource) {
         const problems: string[] = [];
         const rotation = resource.inputs.enableKeyRotation;
-        if (!isTrue(rotation) && rotation !== UNKNOWN) {
+        // Only symmetric encryption keys rotate automatically (AWS KMS Developer Guide, "Rotate AWS KMS keys"): an
+        // asymmetric signing key (signed pipelines' mode kms) is rotated by a new key.
+        const asymmetric = resource.inputs.keyUsage === "SIGN_VERIFY";
+        if (!asymmetric && !isTrue(rotation) && rotation !== UNKNOWN) {
             problems.push(`KMS key "${resource.name}" does not rotate. Fix: set enableKeyRotation: true.`);
         }
         const window = resource.inputs.deletionWindowInDays;

@@ -20,6 +20,7 @@ import { checkParameters, costAllocationTag, toStackParameters } from "./stack-p
 import { renamedChildAliases, renamedComponentAliases } from "../buildkite/renames";
 import {
     type FleetSigning,
+    kmsStackParameters,
     signingParameterPaths,
     signingParameterPatterns,
     signingStackParameters,
@@ -139,6 +140,11 @@ export interface AgentFleetArgs {
      * an AWS fleet that signs (`signing.signs`).
      */
     readonly signingJwks?: pulumi.Output<string>;
+    /**
+     * The cluster's KMS signing key in the fleet's region (the replica's of a multi-region key), for `signing.mode`
+     * kms: components/signing/kms-key.ts `arnIn`. Required for an AWS fleet of a kms cluster.
+     */
+    readonly signingKmsKeyArn?: pulumi.Input<string>;
 }
 
 /** What a fleet's component records of its signing, for the policy pack (policy/invariants/signing.ts). */
@@ -315,7 +321,13 @@ export class AgentFleet extends pulumi.ComponentResource {
                     );
                 }
             }
+            if (fleetSigning?.mode === "kms" && args.signingKmsKeyArn === undefined)
+                throw new pulumi.ResourceError(
+                    `AWS fleet "${name}" verifies with KMS but has no signingKmsKeyArn`,
+                    this,
+                );
             // Every version of the paths: a rollback boots with the previous one (signingParameterPatterns).
+            const kmsKeyArn = pulumi.output(args.signingKmsKeyArn ?? "");
             const signingReads =
                 fleetSigning?.mode === "jwks" ? signingParameterPatterns(physical, fleetSigning.signs) : [];
 
@@ -453,8 +465,8 @@ export class AgentFleet extends pulumi.ComponentResource {
                     // name and the region only, so neither a rename nor an edit of prose replaces the policy.
                     description: `Instances of fleet ${physical}: read the ${fleet.region} secrets bucket, pull images from ECR`,
                     policy: pulumi
-                        .all([region.secretsBucketArn, region.secretsKeyArn, region.tokenKeyArn, accountId])
-                        .apply(([secretsBucketArn, secretsKeyArn, tokenKeyArn, account]) =>
+                        .all([region.secretsBucketArn, region.secretsKeyArn, region.tokenKeyArn, accountId, kmsKeyArn])
+                        .apply(([secretsBucketArn, secretsKeyArn, tokenKeyArn, account, signingKeyArn]) =>
                             JSON.stringify(
                                 fleetPolicyDocument({
                                     secretsBucketArn,
@@ -470,6 +482,9 @@ export class AgentFleet extends pulumi.ComponentResource {
                                     hooks: bootstrap === undefined ? undefined : { fleetName: physical, allowlistKey },
                                     agentEnvFleetName: agentEnv === undefined ? undefined : physical,
                                     signingParameterPaths: signingReads,
+                                    ...(fleetSigning?.mode === "kms"
+                                        ? { signingKms: { keyArn: signingKeyArn, sign: fleetSigning.signs } }
+                                        : {}),
                                 }),
                             ),
                         ),
@@ -493,8 +508,15 @@ export class AgentFleet extends pulumi.ComponentResource {
             ];
 
             const parameters = pulumi
-                .all([region.secretsBucketName, bootstrapScriptUrl, role.arn, agentEnvFileUrl, region.tokenKeyId])
-                .apply(([secretsBucket, bootstrapScriptUrl, roleArn, agentEnvFileUrl, tokenKeyId]) => {
+                .all([
+                    region.secretsBucketName,
+                    bootstrapScriptUrl,
+                    role.arn,
+                    agentEnvFileUrl,
+                    region.tokenKeyId,
+                    kmsKeyArn,
+                ])
+                .apply(([secretsBucket, bootstrapScriptUrl, roleArn, agentEnvFileUrl, tokenKeyId, signingKeyArn]) => {
                     // The agents' `fleet=` tag is the first name too: it is in the launch template.
                     const params = toStackParameters(
                         { ...fleet, name: physical },
@@ -510,7 +532,11 @@ export class AgentFleet extends pulumi.ComponentResource {
                         },
                     );
                     if (fleetSigning !== undefined)
-                        Object.assign(params, signingStackParameters(fleetSigning, signingPaths));
+                        Object.assign(
+                            params,
+                            signingStackParameters(fleetSigning, signingPaths),
+                            kmsStackParameters(fleetSigning, signingKeyArn),
+                        );
                     const problems = checkParameters(params);
                     if (problems.length > 0)
                         throw new pulumi.ResourceError(

@@ -89,6 +89,11 @@ export interface FleetPolicyInput {
      * set always, the signing set only for a fleet that runs uploads.
      */
     readonly signingParameterPaths?: readonly string[];
+    /**
+     * The cluster's KMS signing key in the fleet's region (`clusters[].signing.mode: kms`), and whether the fleet signs
+     * (its queue runs uploads): components/signing/fleets.ts `kmsStackParameters`.
+     */
+    readonly signingKms?: { readonly keyArn: string; readonly sign: boolean };
 }
 
 /** ECR actions needed to pull an image, and nothing that writes. */
@@ -251,6 +256,32 @@ export function fleetPolicyDocument(input: FleetPolicyInput): PolicyDocument {
                               .sort()
                               .map((path) => parameterArn(p, region, account, path)),
                       },
+                  ]),
+            ...(input.signingKms === undefined
+                ? []
+                : [
+                      {
+                          // buildkite/agent v3.137.0 internal/cryptosigner/aws/kms.go: GetPublicKey when the agent
+                          // starts and for each job it verifies (`Public()`); the template's own
+                          // PipelineSigningKMSKeyAccess (on its IAMRole, which InstanceRoleARN replaces) would also
+                          // give kms:Verify, which the agent never calls.
+                          Sid: "PipelineSigningKMSVerify",
+                          Effect: "Allow" as const,
+                          Action: ["kms:GetPublicKey"],
+                          Resource: input.signingKms.keyArn,
+                      },
+                      ...(input.signingKms.sign
+                          ? [
+                                {
+                                    // kms.go `Sign`: ECDSA_SHA_256 of a digest, for `pipeline upload`.
+                                    Sid: "PipelineSigningKMSSign",
+                                    Effect: "Allow" as const,
+                                    Action: ["kms:Sign"],
+                                    Resource: input.signingKms.keyArn,
+                                    Condition: { StringEquals: { "kms:SigningAlgorithm": "ECDSA_SHA_256" } },
+                                },
+                            ]
+                          : []),
                   ]),
             ...(input.hooks === undefined ? [] : hooksStatements(bucket, input.hooks)),
             ...secretsStatements(bucket, input.secrets),

@@ -8,6 +8,8 @@ import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { fleetSigning, staticAgentConfigLines, uploadQueues } from "../signing/fleets";
+import { ClusterSigningKey } from "../signing/kms-key";
+import { kmsKeyPlans } from "../signing/kms-keys";
 import { generateSteps } from "../steps";
 import { templateUrl } from "./elastic-stack-template";
 import {
@@ -101,7 +103,11 @@ export interface StaticFleetOutputs {
      * buildkite-agent.cfg needs (`verification-jwks-file=...`, `verification-failure-behavior=block`, and the signing
      * lines for a fleet that runs uploads, whose machines hold the private set themselves).
      */
-    readonly signing?: { readonly verificationJwks: string; readonly agentConfig: readonly string[] };
+    readonly signing?:
+        | { readonly verificationJwks: string; readonly agentConfig: readonly string[] }
+        // mode kms: the key (its home-region ARN; a machine elsewhere uses its region's replica, same key id) and
+        // the config lines; the machines' own AWS credentials need kms:GetPublicKey (and kms:Sign to upload).
+        | { readonly kmsKeyArn: pulumi.Output<string>; readonly agentConfig: pulumi.Output<string[]> };
 }
 
 /** What {@link declareFleets} created. */
@@ -118,6 +124,8 @@ export interface DeclaredFleets {
     readonly components: Record<string, AgentFleet>;
     /** The AWS fleets' instance role ARNs, by region: the principals of that region's ECR repository policies. */
     readonly roleArnsByRegion: Record<string, pulumi.Output<string>[]>;
+    /** The signing key of each cluster whose signing is `mode: kms`, by cluster (components/signing/kms-key.ts). */
+    readonly signingKeys: Record<string, ClusterSigningKey>;
 }
 
 /**
@@ -261,6 +269,11 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
     const uploadingQueues = args.signingUploadQueues ?? uploadQueues(config, generateSteps(config, () => "").bySlug);
     const signingOf = (fleet: FleetConfig) =>
         fleetSigning(config.clusters.find((c) => c.name === fleet.cluster)?.signing, fleet, uploadingQueues);
+    // A kms cluster's key, before its fleets: each fleet's stack names the key in its region (kms-key.ts).
+    const signingKeys: Record<string, ClusterSigningKey> = {};
+    for (const plan of kmsKeyPlans(config))
+        signingKeys[plan.cluster] = new ClusterSigningKey(`signing-${plan.cluster}`, { plan, providers });
+    const signingUsers: Record<string, { signers: pulumi.Output<string>[]; verifiers: pulumi.Output<string>[] }> = {};
     const readers: Record<string, BucketReader[]> = {};
     const roleArnsByRegion: Record<string, pulumi.Output<string>[]> = {};
     for (const fleet of config.fleets) {
@@ -299,6 +312,9 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                     allowlist: fleetAllowlist(config, fleet),
                     signing: signingOf(fleet),
                     signingJwks: args.secretValues.apply((values) => values.signing?.[fleet.cluster] ?? ""),
+                    ...(signingKeys[fleet.cluster] !== undefined
+                        ? { signingKmsKeyArn: signingKeys[fleet.cluster].arnIn(fleet.region) }
+                        : {}),
                 },
                 // The token is the fleet's Buildkite child; everything else is in the fleet's region.
                 { providers: [providers[fleet.region], ...buildkiteProviders] },
@@ -323,6 +339,11 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 scaled: fleet.minSize !== fleet.maxSize,
             });
             (roleArnsByRegion[fleet.region] ??= []).push(stack.roleArn);
+            if (signingKeys[fleet.cluster] !== undefined) {
+                const users = (signingUsers[fleet.cluster] ??= { signers: [], verifiers: [] });
+                users.verifiers.push(stack.roleArn);
+                if (signingOf(fleet).signs) users.signers.push(stack.roleArn);
+            }
         } else {
             const signing = signingOf(fleet);
             const component = new AgentFleet(
@@ -339,6 +360,16 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
                 hooksBundle: bucket && { bucket: bucket.bucketName, region: bucket.region, prefix: bucket.hooksPrefix },
                 // Its machines' signed-pipelines setup (README, "Signed pipelines"): the public set to write to the
                 // verification file, and the agent config lines; a fleet that signs holds the private set itself.
+                ...(signing.mode === "kms" && signingKeys[fleet.cluster] !== undefined
+                    ? {
+                          signing: {
+                              kmsKeyArn: signingKeys[fleet.cluster].homeArn,
+                              agentConfig: signingKeys[fleet.cluster].homeArn.apply((arn) =>
+                                  staticAgentConfigLines(signing, arn),
+                              ),
+                          },
+                      }
+                    : {}),
                 ...(signing.mode === "jwks"
                     ? {
                           signing: {
@@ -357,5 +388,20 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
         if (accountId === undefined) throw new pulumi.RunError(`no AWS account id for the key policies of ${name}`);
         bucket.grantFleets(readers[name] ?? [], accountId, principals);
     }
-    return { fleets, buckets, providers, queues, components, roleArnsByRegion };
+    // A created signing key's policy names the cluster's fleet roles: the upload fleets sign, all read the public key.
+    for (const [cluster, key] of Object.entries(signingKeys)) {
+        if (accountId === undefined) throw new pulumi.RunError(`no AWS account id for the signing key of ${cluster}`);
+        const account = accountId;
+        const roleArn = (name: string) => pulumi.interpolate`arn:aws:iam::${account}:role/${name}`;
+        key.grant(
+            {
+                accountId: account,
+                signerRoleArns: signingUsers[cluster]?.signers ?? [],
+                verifierRoleArns: signingUsers[cluster]?.verifiers ?? [],
+                writers: [...principals.deployRoleNames.map(roleArn), ...principals.administratorArns],
+            },
+            providers,
+        );
+    }
+    return { fleets, buckets, providers, queues, components, roleArnsByRegion, signingKeys };
 }

@@ -80,7 +80,7 @@ type Conditions = NonNullable<KeyPolicyStatement["Condition"]>;
  * statement at all when nobody is named (an account-root statement without the narrowing would admit every
  * principal whose IAM policies allow the action).
  */
-function rootFor(
+export function rootFor(
     root: string,
     sid: string,
     actions: readonly string[],
@@ -107,7 +107,7 @@ function rootFor(
  * statement stays the account's: KMS refuses a policy that would lock its own writer out (PutKeyPolicy's lockout
  * safety check), and a key nobody can administer is recoverable only through AWS Support.
  */
-function administer(partition: string, account: string, administrators: readonly string[]): KeyPolicyStatement {
+export function administer(partition: string, account: string, administrators: readonly string[]): KeyPolicyStatement {
     const root = accountRoot(partition, account);
     return {
         Sid: "AccountAdministersKey",

@@ -226,12 +226,19 @@ const verificationKeySchema = z.strictObject({
 /**
  * Signed pipelines for one cluster (README, "Signed pipelines"). `jwks`: the program signs the steps it stores, the
  * fleets that run uploads sign what they upload with the private set `ci-platform:secrets.signing.<cluster>`, and
- * every fleet verifies with `verificationKeys` (list the old and the new key while rotating). `off` needs a reason.
+ * every fleet verifies with `verificationKeys` (list the old and the new key while rotating). `kms`: a KMS key (`key`,
+ * or one the stack creates per cluster) signs the stored steps at deploy and the uploads, and verifies. `off` needs a
+ * reason.
  * Verification blocks a job that fails it unless `failureBehavior: warn`, which needs a reason too.
  */
 export const signingSchema = z
     .strictObject({
-        mode: z.enum(["jwks", "off"]),
+        mode: z.enum(["jwks", "kms", "off"]),
+        /**
+         * mode kms: the ARN of an existing KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs; a multi-region `mrk-` key
+         * when the cluster's AWS fleets are in several regions. Unset: the stack creates the cluster's key.
+         */
+        key: z.string().max(2048).optional(),
         verificationKeys: z.array(verificationKeySchema).optional(),
         /** The kid of the private set's key that signs; needed when the private set holds several. */
         signingKeyId: label("a key id", 128).optional(),
@@ -241,6 +248,19 @@ export const signingSchema = z
     })
     .superRefine((signing, ctx) => {
         const kids = (signing.verificationKeys ?? []).map((k) => k.kid);
+        if (signing.mode !== "kms" && signing.key !== undefined)
+            ctx.addIssue({
+                code: "custom",
+                path: ["key"],
+                message: "key names a KMS key: set mode kms, or remove key",
+            });
+        if (signing.mode === "kms" && (signing.verificationKeys !== undefined || signing.signingKeyId !== undefined))
+            ctx.addIssue({
+                code: "custom",
+                path: [signing.verificationKeys !== undefined ? "verificationKeys" : "signingKeyId"],
+                message:
+                    "mode kms verifies with the KMS key itself (buildkite/agent: signing-aws-kms-key is the only verification key): remove verificationKeys and signingKeyId",
+            });
         if (signing.mode === "jwks" && kids.length === 0)
             ctx.addIssue({
                 code: "custom",

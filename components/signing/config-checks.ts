@@ -6,16 +6,18 @@ import type { ConfigIssue } from "../config/issues";
 import { pipelineQueues, releaseQueue } from "../config/access-checks";
 import type { PlatformConfig } from "../config/schema";
 import { servedByPosix, signsSteps } from "../steps/pipeline-steps";
+import { kmsKeyRegion } from "./kms";
 
 /**
- * Problems of the signing config: a jwks cluster without its private set, a private set of no jwks cluster, a
+ * Problems of the signing config: a KMS key the fleets cannot use, a jwks cluster without its private set, a
+ * private set of no jwks cluster, a
  * signing pipeline whose stored upload step (components/steps/stored-upload.ts: printenv, base64, a POSIX shell)
  * has no POSIX agent to run on: its queue, and every other queue of its cluster, served by Windows fleets only.
  */
 export function signingIssues(
     config: Pick<PlatformConfig, "clusters" | "secrets" | "pipelines" | "fleets">,
 ): ConfigIssue[] {
-    const issues: ConfigIssue[] = [];
+    const issues: ConfigIssue[] = [...kmsKeyIssues(config)];
     config.pipelines.forEach((pipeline, i) => {
         if (!signsSteps(config, pipeline)) return;
         // The stored step runs where a gated child's release steps run (access-checks.ts releaseQueue): the
@@ -57,5 +59,44 @@ export function signingIssues(
                 fix: "remove the entry, or set the cluster's signing to mode jwks with its public key in verificationKeys",
             });
     }
+    return issues;
+}
+
+/**
+ * Problems of a named KMS key (`clusters[].signing.key`, mode kms): it is a key ARN (the agent's KMS client and the
+ * program's signer both need its region), and when the cluster's AWS fleets are in a region other than the key's it is
+ * a multi-region key (`mrk-`), whose replica in each such region the fleets there use. KMS keys are regional: an
+ * agent's client uses its instance's region (buildkite/agent v3.137.0 internal/awslib/awsv2.go `GetConfigV2`: the
+ * default config's region, else the instance metadata's), and a key ARN of another region is not found there.
+ */
+function kmsKeyIssues(config: Pick<PlatformConfig, "clusters" | "fleets">): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    config.clusters.forEach((cluster, i) => {
+        const key = cluster.signing?.mode === "kms" ? cluster.signing.key : undefined;
+        if (key === undefined) return;
+        const path = ["clusters", i, "signing", "key"];
+        const region = kmsKeyRegion(key);
+        if (region === undefined) {
+            issues.push({
+                path,
+                message: `"${key}" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); an alias or a bare key id names no region`,
+                fix: "give the key's ARN (aws kms describe-key --key-id <id> --query KeyMetadata.Arn), or leave key unset and the stack creates the cluster's key",
+            });
+            return;
+        }
+        const others = [
+            ...new Set(
+                config.fleets.flatMap((f) =>
+                    f.kind === "aws" && f.cluster === cluster.name && f.region !== region ? [f.region] : [],
+                ),
+            ),
+        ].sort();
+        if (others.length > 0 && !/:key\/mrk-[0-9a-f]+$/.test(key))
+            issues.push({
+                path,
+                message: `cluster "${cluster.name}" has AWS fleets in ${others.join(", ")}, outside the key's region ${region}, but "${key}" is not a multi-region key (mrk-): KMS keys are regional, so those fleets' agents could not use it`,
+                fix: `name a multi-region key with a replica in ${others.join(", ")} (aws kms replicate-key), or leave key unset and the stack creates one`,
+            });
+    });
     return issues;
 }

@@ -25,8 +25,11 @@ import { publicJwks } from "./jws";
 
 /** A fleet's part in signed pipelines. */
 export interface FleetSigning {
-    /** `jwks`: verifies (and signs uploads when {@link signs}); `off`: declared off with a reason; `unset`: no config. */
-    readonly mode: "jwks" | "off" | "unset";
+    /**
+     * `jwks` or `kms`: verifies (and signs uploads when {@link signs}) with the cluster's key set or KMS key; `off`:
+     * declared off with a reason; `unset`: no config.
+     */
+    readonly mode: "jwks" | "kms" | "off" | "unset";
     /** `block` unless the cluster's config says `warn` (with a reason). */
     readonly failureBehavior: "block" | "warn";
     /** Why verification is off or only warns. */
@@ -75,6 +78,13 @@ export function fleetSigning(
 ): FleetSigning {
     if (signing === undefined) return { mode: "unset", failureBehavior: "block", signs: false };
     if (signing.mode === "off") return { mode: "off", failureBehavior: "block", reason: signing.reason, signs: false };
+    if (signing.mode === "kms")
+        return {
+            mode: "kms",
+            failureBehavior: signing.failureBehavior,
+            ...(signing.reason !== undefined ? { reason: signing.reason } : {}),
+            signs: signingUploadQueues.includes(`${fleet.cluster}/${fleet.queue}`),
+        };
     return {
         mode: "jwks",
         failureBehavior: signing.failureBehavior,
@@ -154,11 +164,36 @@ export function signingStackParameters(
 }
 
 /**
+ * The Elastic CI Stack parameters of a kms fleet: `keyArn` is the key's ARN in the fleet's region (the replica's for a
+ * multi-region key). With our InstanceRoleARN the template creates no role, so PipelineSigningKMSAccess grants nothing
+ * (templates/aws-stack.yml: the PipelineSigningKMSKeyAccess policy is on its own IAMRole); it is set for what it says,
+ * and our role's policy grants (iam-policy.ts, PipelineSigningKMS). elastic-ci-stack-for-aws v6.71.1
+ * bk-install-elastic-stack.sh writes `signing-aws-kms-key=<PipelineSigningKMSKeyId>` into the agent config whatever
+ * the access, and buildkite/agent v3.137.0 clicommand/agent_start.go makes that key the ONLY verification key (no
+ * verification JWKS then) and agent/job_runner.go hands it to every job (BUILDKITE_AGENT_AWS_KMS_KEY), whose
+ * `pipeline upload` then signs through KMS (clicommand/pipeline_upload.go): a fleet without kms:Sign cannot upload.
+ * PipelineSigningKMSKeySpec stays `none`: the template refuses a key id and a spec together (its
+ * HasPipelineSigningKMSKey rule).
+ */
+export function kmsStackParameters(signing: FleetSigning, keyArn: string): Record<string, string> {
+    if (signing.mode !== "kms") return {};
+    return {
+        PipelineSigningKMSKeyId: keyArn,
+        PipelineSigningKMSAccess: signing.signs ? "sign-and-verify" : "verify",
+        PipelineSigningVerificationFailureBehavior: signing.failureBehavior,
+    };
+}
+
+/**
  * The agent config lines a static fleet's machines need (buildkite-agent.cfg; buildkite/agent v3.137.0
  * clicommand/agent_start.go flags `verification-jwks-file`, `verification-failure-behavior`, `signing-jwks-file`,
  * `signing-jwks-key-id`). The files' paths are the machine's; the verification set is the stack output beside them.
  */
-export function staticAgentConfigLines(signing: FleetSigning): string[] {
+export function staticAgentConfigLines(signing: FleetSigning, kmsKeyArn?: string): string[] {
+    // clicommand/agent_start.go `signing-aws-kms-key`: the key verifies, and signs the uploads of a machine whose AWS
+    // credentials may kms:Sign; the machine's own credentials and region are the AWS SDK's defaults (awslib/awsv2.go).
+    if (signing.mode === "kms")
+        return [`signing-aws-kms-key=${kmsKeyArn ?? ""}`, `verification-failure-behavior=${signing.failureBehavior}`];
     if (signing.mode !== "jwks") return [];
     return [
         "verification-jwks-file=/etc/buildkite-agent/verification-key.json",

@@ -4,3 +4,6 @@ export * from "./step-signature";
 export * from "./stored-steps";
 export * from "./config-checks";
 export * from "./fleets";
+export * from "./kms";
+export * from "./kms-keys";
+export * from "./kms-stored-steps";

@@ -127,6 +127,19 @@ export function verifyStep(
     context: SigningContext,
     keys: readonly PublicJwk[],
 ): string | undefined {
+    return verifyStepWith(step, signature, context, (value, payload) => verifyDetached(value, payload, keys));
+}
+
+/**
+ * {@link verifyStep} with the JWS check given: `check(value, payload)` says whether the signature's value signs the
+ * canonical payload (an ES256 KMS key's check: kms.ts `verifyEs256Detached`).
+ */
+export function verifyStepWith(
+    step: SignableStep,
+    signature: StepSignature | undefined,
+    context: SigningContext,
+    check: (value: string, payload: string) => boolean,
+): string | undefined {
     if (signature === undefined) return "the step has no signature";
     if (signature.signed_fields.length === 0) return "the signature covers no fields";
     const missing = REQUIRED_FIELDS.filter((f) => !signature.signed_fields.includes(f));
@@ -146,5 +159,5 @@ export function verifyStep(
         }
     }
     const payload = canonicalPayload(signature.algorithm, values);
-    return verifyDetached(signature.value, payload, keys) ? undefined : "the signature does not verify";
+    return check(signature.value, payload) ? undefined : "the signature does not verify";
 }

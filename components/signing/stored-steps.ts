@@ -5,7 +5,6 @@
  * Pure module: the document, the repository URL and the private key set in, YAML out.
  */
 import type { PipelineDocument } from "../steps/step-model";
-import type { SignCommand } from "../steps/step-model";
 import { renderStoredPipeline } from "../steps/step-model";
 import { parseJwks, signingKeyOf, SIGNING_ALGORITHM } from "./jws";
 import { signStep, StepSignature } from "./step-signature";
@@ -49,25 +48,10 @@ export function signedStoredPipeline(
     signing: StoredStepsSigning,
 ): string {
     const context = { repositoryUrl, outerEnv: doc.env };
-    // buildkite/agent v3.137.0 clicommand/tool_sign.go `validateNoInterpolations`: Buildkite's own signing refuses a
-    // pipeline with any interpolation directive, `$$` included; a `$` here would be signed as Buildkite's
-    // interpolation leaves it, which nothing confirms. Signing pipelines store one upload step with none
-    // (components/steps/stored-upload.ts).
-    const noDollar = (step: Parameters<SignCommand>[0]): void => {
-        const wire = JSON.stringify([step.commands ?? null, step.env ?? null, step.plugins ?? null]);
-        if (wire.includes("$"))
-            throw new Error(
-                `pipeline "${signing.pipeline}": stored step ${JSON.stringify((step as { key?: unknown }).key ?? "(no key)")} holds a "$" in its command, env or plugins; it cannot be signed as stored (buildkite-agent tool sign refuses it). Store one step that uploads the document instead (components/steps/stored-upload.ts).`,
-            );
-    };
-    if (JSON.stringify(doc.env ?? {}).includes("$"))
-        throw new Error(
-            `pipeline "${signing.pipeline}": the stored document's env holds a "$"; it cannot be signed as stored. Store one step that uploads the document instead (components/steps/stored-upload.ts).`,
-        );
+    refuseInterpolation(doc, signing.pipeline);
     const offline = OFFLINE_SECRET.exec(signing.privateJwks);
     if (offline !== null) {
         return renderStoredPipeline(doc, (step): StepSignature => {
-            noDollar(step);
             const fields = Object.keys(signedValues(signable(step), context)).sort();
             return {
                 algorithm: SIGNING_ALGORITHM,
@@ -89,13 +73,36 @@ export function signedStoredPipeline(
             `${signing.configPath}: the signing key "${key.kid}" is not among the cluster's verificationKeys (same kid and x); agents would refuse every step it signs. Add its public JWK to clusters[].signing.verificationKeys.`,
         );
     return renderStoredPipeline(doc, (step) => {
-        noDollar(step);
         return signStep(signable(step), context, key);
     });
 }
 
+/**
+ * Refuses a document the program would sign with a `$` in a command step's command, env or plugins, or in the
+ * document's env. buildkite/agent v3.137.0 clicommand/tool_sign.go `validateNoInterpolations`: Buildkite's own
+ * signing refuses a pipeline with any interpolation directive, `$$` included; a `$` here would be signed as
+ * Buildkite's interpolation at build creation leaves it, which nothing confirms. Signing pipelines store one upload
+ * step with none (components/steps/stored-upload.ts). Both modes (JWKS here, KMS in kms-stored-steps.ts) call it.
+ *
+ * @throws {Error} naming the pipeline and the step's key.
+ */
+export function refuseInterpolation(doc: PipelineDocument, pipeline: string): void {
+    if (JSON.stringify(doc.env ?? {}).includes("$"))
+        throw new Error(
+            `pipeline "${pipeline}": the stored document's env holds a "$"; it cannot be signed as stored. Store one step that uploads the document instead (components/steps/stored-upload.ts).`,
+        );
+    renderStoredPipeline(doc, (step) => {
+        const wire = JSON.stringify([step.commands ?? null, step.env ?? null, step.plugins ?? null]);
+        if (wire.includes("$"))
+            throw new Error(
+                `pipeline "${pipeline}": stored step ${JSON.stringify((step as { key?: unknown }).key ?? "(no key)")} holds a "$" in its command, env or plugins; it cannot be signed as stored (buildkite-agent tool sign refuses it). Store one step that uploads the document instead (components/steps/stored-upload.ts).`,
+            );
+        return undefined;
+    });
+}
+
 /** A wire command step as signing sees it: plugins in list form, a plugin given as a bare source without config. */
-function signable(step: {
+export function signable(step: {
     readonly commands?: string | readonly string[];
     readonly env?: Readonly<Record<string, string>>;
     readonly plugins?: unknown;

@@ -9,7 +9,10 @@
  *   exists, and the prefix-scoped grants of components/agents/iam-policy.ts are the whole story.
  * - kms-key-policy-named-principals: no key policy allows everyone (`*`), and every statement that lets a principal
  *   use a key (Decrypt, Encrypt, GenerateDataKey*, ReEncrypt*) says through which service (kms:ViaService) and for
- *   what data (a kms:EncryptionContext:* key). Administration statements (no cryptographic action) are left alone.
+ *   what data (a kms:EncryptionContext:* key). Signing (kms:Sign, kms:Verify with an asymmetric SIGN_VERIFY key, the
+ *   KMS mode of signed pipelines) goes through no service and has no encryption context: such a statement must fix
+ *   the algorithm instead (kms:SigningAlgorithm; AWS KMS Developer Guide, "kms:SigningAlgorithm").
+ *   Administration statements (no cryptographic action) are left alone.
  */
 import { asList, isOpaque, isRecord, isSet, jsonDocument, type PlanResource, stackParameters } from "../resource";
 import type { ResourceRule } from "../rules";
@@ -42,6 +45,8 @@ export const elasticStackOwnInstanceRole: ResourceRule = {
 };
 
 const USAGE_ACTION = /^kms:(\*|Decrypt|Encrypt|GenerateDataKey.*|ReEncrypt.*|Generate.*|Sign|Verify)$/;
+/** Signing actions: conditioned on the algorithm, not on a service or an encryption context. */
+const SIGNING_ACTION = /^kms:(Sign|Verify)$/;
 
 /** The principals a statement names, as strings (`*` for Principal: "*"). */
 function principalsOf(statement: Record<string, unknown>): string[] {
@@ -71,6 +76,13 @@ export function keyPolicyProblems(document: Record<string, unknown>): string[] {
             .filter((a) => USAGE_ACTION.test(a));
         if (usage.length === 0) return;
         const keys = conditionKeys(value);
+        if (usage.every((a) => SIGNING_ACTION.test(a))) {
+            if (!keys.includes("kms:SigningAlgorithm"))
+                problems.push(
+                    `statement ${sid} allows ${usage.join(", ")} without a condition on kms:SigningAlgorithm`,
+                );
+            return;
+        }
         const missing = [
             ...(keys.includes("kms:ViaService") ? [] : ["kms:ViaService"]),
             ...(keys.some((k) => k.startsWith("kms:EncryptionContext:")) ? [] : ["a kms:EncryptionContext:* key"]),

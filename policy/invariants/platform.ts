@@ -34,13 +34,18 @@ export const explicitProviders: StackRule = {
     remediation:
         "Pass the provider in `providers` (or `provider`) when creating the resource or its component; the stack sets pulumi:disable-default-providers.",
     check(resources) {
-        return resources
-            .filter(isCustomResource)
-            .filter((r) => !r.provider || isDefaultProvider(r.provider))
-            .map((r) => ({
-                urn: r.urn,
-                message: `${r.type} "${r.name}" uses ${r.provider ? "a default provider" : "the default provider"}, configured from the environment rather than the stack. Fix: pass the program's ${r.type.split(":")[0]} provider to it (or to its component).`,
-            }));
+        return (
+            resources
+                .filter(isCustomResource)
+                // A dynamic resource (signed pipelines' KmsStepSignature) is served by the SDK's own pulumi-nodejs
+                // provider, which takes no configuration: its code carries what it needs (the key ARN names the region).
+                .filter((r) => !r.type.startsWith("pulumi-nodejs:dynamic"))
+                .filter((r) => !r.provider || isDefaultProvider(r.provider))
+                .map((r) => ({
+                    urn: r.urn,
+                    message: `${r.type} "${r.name}" uses ${r.provider ? "a default provider" : "the default provider"}, configured from the environment rather than the stack. Fix: pass the program's ${r.type.split(":")[0]} provider to it (or to its component).`,
+                }))
+        );
     },
 };
 

@@ -145,13 +145,33 @@ export function dollarCommandSteps(stepsYaml: string): string[] {
     return out;
 }
 
+/** Whether a declared mode signs and verifies: a JWKS or a KMS key. */
+const verifies = (mode: string) => mode === "jwks" || mode === "kms";
+
+/**
+ * A kms fleet: bk-install-elastic-stack.sh (v6.71.1) writes `signing-aws-kms-key=<PipelineSigningKMSKeyId>`, which the
+ * agent verifies with (buildkite/agent v3.137.0 clicommand/agent_start.go); without it the agent verifies nothing.
+ */
+function kmsProblems(where: string, p: DeployedFleet["parameters"], runsUploads: boolean): string[] {
+    const problems: string[] = [];
+    if (!isSet(p.PipelineSigningKMSKeyId))
+        problems.push(
+            `${where} signs its cluster's steps with KMS but its stack sets no PipelineSigningKMSKeyId, so its agents verify nothing. Fix: pass the cluster's key in the fleet's region (components/signing/fleets.ts kmsStackParameters).`,
+        );
+    if (runsUploads && p.PipelineSigningKMSAccess !== "sign-and-verify" && !isOpaque(p.PipelineSigningKMSAccess))
+        problems.push(
+            `${where} runs uploads but its PipelineSigningKMSAccess is ${JSON.stringify(p.PipelineSigningKMSAccess ?? "unset")}: the steps it uploads go unsigned and every verifying agent refuses them. Fix: sign-and-verify for a fleet that runs uploads.`,
+        );
+    return problems;
+}
+
 function fleetProblems(fleet: DeployedFleet, signing: Declared, runsUploads: boolean): string[] {
-    if (signing.mode !== "jwks") return [];
+    if (!verifies(signing.mode)) return [];
     const where = `fleet "${fleet.name}" (cluster ${fleet.cluster ?? "unknown"})`;
     if (fleet.kind !== "aws") return [];
     const p = fleet.parameters;
-    const problems: string[] = [];
-    if (!isSet(p.BuildkiteAgentVerificationKeySSMParameter))
+    const problems: string[] = signing.mode === "kms" ? kmsProblems(where, p, runsUploads) : [];
+    if (signing.mode === "jwks" && !isSet(p.BuildkiteAgentVerificationKeySSMParameter))
         problems.push(
             `${where} signs its cluster's steps but its stack sets no BuildkiteAgentVerificationKeySSMParameter, so its agents verify nothing. Fix: pass the fleet's verification key set (components/signing/fleets.ts signingStackParameters).`,
         );
@@ -162,7 +182,7 @@ function fleetProblems(fleet: DeployedFleet, signing: Declared, runsUploads: boo
             `${where}: PipelineSigningVerificationFailureBehavior is ${JSON.stringify(behavior)}, so a job that fails verification still runs. Fix: leave clusters[].signing.failureBehavior at block, or set warn with a reason.`,
         );
     // Derived from the plan: its queue runs stored steps that upload, whatever the component claims (`signs`).
-    if (runsUploads && !isSet(p.BuildkiteAgentSigningKeySSMParameter))
+    if (signing.mode === "jwks" && runsUploads && !isSet(p.BuildkiteAgentSigningKeySSMParameter))
         problems.push(
             `${where} runs uploads (queue ${fleet.queue ?? "unknown"} runs stored steps that call buildkite-agent pipeline upload) but gets no BuildkiteAgentSigningKeySSMParameter${signing.signs ? "" : " (its component declares signs: false)"}: the steps it uploads go unsigned and every verifying agent refuses them. Fix: give the fleet its cluster's signing key set (components/signing/fleets.ts uploadQueues).`,
         );
@@ -173,12 +193,12 @@ export const signedPipelinesVerified: StackRule = {
     kind: "stack",
     name: "signed-pipelines-verified",
     description:
-        "In a cluster that signs its pipelines, every AWS fleet verifies job signatures and blocks a job that fails (unless the config says warn, with a reason), the fleets that run uploads sign, and every stored command step carries a signature over text with no `$`.",
+        "In a cluster that signs its pipelines (a JWKS or a KMS key), every AWS fleet verifies job signatures and blocks a job that fails (unless the config says warn, with a reason), the fleets that run uploads sign, and every stored command step carries a signature over text with no `$`.",
     enforcementLevel: "mandatory",
     severity: "high",
     types: [FLEET_COMPONENT, STACK, PIPELINE],
     remediation:
-        "Keep clusters[].signing at mode jwks with failureBehavior block; the program passes each fleet its key parameters and signs the stored steps.",
+        "Keep clusters[].signing at mode jwks or kms with failureBehavior block; the program passes each fleet its key parameters and signs the stored steps.",
     check(resources): StackFinding[] {
         const platform = readPlatform(resources);
         const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -187,7 +207,7 @@ export const signedPipelinesVerified: StackRule = {
         const uploads = planUploadQueues(platform, byUrn);
         for (const fleet of platform.fleets) {
             const signing = declared(byUrn.get(fleet.urn));
-            if (signing.mode === "jwks" && fleet.cluster !== undefined) signingClusters.add(fleet.cluster);
+            if (verifies(signing.mode) && fleet.cluster !== undefined) signingClusters.add(fleet.cluster);
             const runsUploads = uploads.has(`${fleet.cluster ?? ""}/${fleet.queue ?? ""}`);
             for (const message of fleetProblems(fleet, signing, runsUploads))
                 findings.push({ urn: fleet.stack?.urn ?? fleet.urn, message });

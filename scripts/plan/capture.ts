@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { PlanMocks } from "./mocks";
@@ -259,7 +260,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
                 importId: req.getImportid() || null,
                 dependsOn: [...new Set(req.getDependenciesList())].sort(),
                 aliases: aliases.urns,
-                inputs: (redact(raw) as Record<string, unknown>) ?? {},
+                inputs: dynamicProviderDigest((redact(raw) as Record<string, unknown>) ?? {}),
             };
             resources.push(resource);
             args.observe?.(resource, raw);
@@ -304,4 +305,18 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
             .map((urn) => [urn, secretVersions[urn]]),
     );
     return { resources, outputs: redact(stackOutputs) as Record<string, unknown>, secretVersions: sortedVersions };
+}
+
+/**
+ * A dynamic resource's `__provider` input is its provider's serialized source (@pulumi/pulumi dynamic/index.js
+ * `serializeProvider`), tens of kilobytes per resource: the plan shows a digest of it instead, so a change of the
+ * provider's code still shows as a change of every such resource.
+ */
+function dynamicProviderDigest(inputs: Record<string, unknown>): Record<string, unknown> {
+    const source = inputs.__provider;
+    if (typeof source !== "string") return inputs;
+    return {
+        ...inputs,
+        __provider: `[dynamic provider sha256:${createHash("sha256").update(source).digest("hex").slice(0, 16)}]`,
+    };
 }

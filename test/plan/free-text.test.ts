@@ -126,6 +126,8 @@ const NOT_FREE_TEXT: Readonly<Record<string, string>> = {
             "clusters[].signing.signingKeyId",
             "clusters[].signing.verificationKeys[].kid",
             "clusters[].signing.verificationKeys[].x",
+            // A KMS key ARN: the fleets' PipelineSigningKMSKeyId and the stored steps' signatures follow it.
+            "clusters[].signing.key",
         ].map((p) => [p, "a setting the platform acts on, not prose"]),
     ),
     "clusters[].signing.reason":
