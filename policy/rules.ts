@@ -22,6 +22,7 @@ import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachab
 import { stepContainersNoInstanceRole } from "./invariants/step-containers";
 import { isSecretsBucketChild, secretsBucketWhole } from "./invariants/secrets-bucket-whole";
 import { linuxFleetAllowlistObject } from "./invariants/allowlist-object";
+import { stepsMatchSchema } from "./invariants/step-schema";
 import {
     asList,
     at,
@@ -786,4 +787,5 @@ export const RULES: readonly Rule[] = [
     linuxFleetAllowlistObject,
     signedPipelinesVerified,
     signingOffDeclared,
+    stepsMatchSchema,
 ];
