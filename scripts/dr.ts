@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import { evacuatedFleetName, Evacuation, evacuation, evacuationFilterCommand } from "./dr/evacuation";
 import { fleetScope, RecoveryAction, RecoveryScope, regionScope, ScopedResource, targetPatterns } from "./dr/scope";
-import { shellArg } from "./dr/shell";
+import { shellQuote as shellArg } from "../components/hooks/bundle";
 import {
     AWS_REGION_NAMES,
     didYouMean,
