@@ -33,7 +33,7 @@ import {
     uploadQueues,
 } from "./components/signing";
 import { KmsStepSignature } from "./components/signing/kms-step-signature";
-import { briefSteps, generateSteps } from "./components/steps";
+import { briefSteps, generateSteps, generatedStepIssues } from "./components/steps";
 
 const ROOT = __dirname;
 
@@ -82,6 +82,9 @@ const imageRegistries = declareImageRegistries({ regions: imageRegions(config), 
 
 // Every pipeline's steps, from the config; images resolve to their pinned tags in the agent's own region.
 const steps = generateSteps(config, stepImageResolver(config.images, imageVersions));
+// Checked against Buildkite's pipeline schema and our step rules before any resource is registered (exit 2 in the plan).
+const stepIssues = generatedStepIssues(config.pipelines, steps.bySlug);
+if (stepIssues.length > 0) throw new ConfigError(stepIssues);
 
 // A pipeline's stored steps, signed when its cluster signs (README, "Signed pipelines"): the private key set is read
 // inside the secret Output and never leaves it; the signed YAML holds signatures only, so it is not a secret.

@@ -23,6 +23,8 @@ import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachab
 import { stepContainersNoInstanceRole } from "./invariants/step-containers";
 import { isSecretsBucketChild, secretsBucketWhole } from "./invariants/secrets-bucket-whole";
 import { linuxFleetAllowlistObject } from "./invariants/allowlist-object";
+import { stepsMatchSchema } from "./invariants/step-schema";
+import { isPinnedPlugin } from "../components/steps/pipeline-schema";
 import {
     asList,
     at,
@@ -577,13 +579,8 @@ const stepsNoCredentials: ResourceRule = {
     },
 };
 
-/** `docker#v5.12.0`, `org/name#v1.2.3`, `https://github.com/o/r.git#<40-hex sha>`. */
-const PINNED_PLUGIN = /#(?:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?|[0-9a-f]{40})$/;
-
-/** Whether a plugin reference names a release or a commit, not a branch or nothing. */
-export function isPinnedPlugin(reference: string): boolean {
-    return PINNED_PLUGIN.test(reference);
-}
+// The one definition of a pinned plugin reference, shared with the program's step rules.
+export { isPinnedPlugin };
 
 /** Every plugin reference in parsed step YAML, with the key of the step using it. */
 export function pluginReferences(pipeline: unknown): { step: string; plugin: string }[] {
@@ -796,4 +793,5 @@ export const RULES: readonly Rule[] = [
     signedPipelinesVerified,
     signingOffDeclared,
     signingUnset,
+    stepsMatchSchema,
 ];

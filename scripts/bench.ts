@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { syntheticOrganization } from "./bench/synthetic";
-import { CliOption, CliSpec, oneLine, parseCli, readUserFile, usageOf } from "./cli";
+import { CliOption, CliSpec, oneLine, parseCli, printCliAnswer, readUserFile, usageOf } from "./cli";
 
 const ROOT = path.resolve(__dirname, "..");
 /** How `npm run plan` starts node (package.json): a larger young generation halves GC time on large plans. */
@@ -83,11 +83,7 @@ export const BENCH_CLI = {
 /** Runs the benchmark; returns the exit code. */
 function main(argv: string[]): number {
     const cli = parseCli(BENCH_CLI, argv);
-    if (!cli.run) {
-        process.stdout.write(cli.stdout);
-        process.stderr.write(cli.stderr);
-        return cli.code;
-    }
+    if (!cli.run) return printCliAnswer(cli);
     const sizes = (cli.values.sizes ?? "100,500,1000").split(",").map(Number);
     const runs = Number(cli.values.runs ?? "5");
     if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(runs) || runs < 1) {

@@ -212,3 +212,19 @@ export function oneLine(e: unknown): string {
         return `${error.path}: ${fileProblem(error)}`;
     return error?.message ?? String(e);
 }
+
+/** Prints what parsing answered instead of running (help, or bad usage) and returns its exit code. */
+export function printCliAnswer(answer: { readonly code: number; readonly stdout: string; readonly stderr: string }) {
+    process.stdout.write(answer.stdout);
+    process.stderr.write(answer.stderr);
+    return answer.code;
+}
+
+/** The usage problem of a script that reads one stack (`--stack NAME` or `--config FILE`) given both, or undefined. */
+export function stackAndConfigProblem(
+    name: string,
+    values: { readonly stack?: string; readonly config?: string },
+    usage: string,
+): string | undefined {
+    return values.stack && values.config ? `${name}: give --stack or --config, not both\n${usage}\n` : undefined;
+}

@@ -9,7 +9,7 @@
 import * as path from "node:path";
 import { evacuatedFleetName, Evacuation, evacuation, evacuationFilterCommand } from "./dr/evacuation";
 import { fleetScope, RecoveryAction, RecoveryScope, regionScope, ScopedResource, targetPatterns } from "./dr/scope";
-import { shellArg } from "./dr/shell";
+import { shellQuote as shellArg } from "../components/hooks/bundle";
 import {
     AWS_REGION_NAMES,
     didYouMean,
@@ -19,9 +19,9 @@ import {
 } from "../components/config";
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
-import { CliOption, CliSpec, oneLine, parseCli, usageOf } from "./cli";
+import { CliOption, CliSpec, parseCli, printCliAnswer, stackAndConfigProblem, usageOf } from "./cli";
 import { buildPlan, configFileOf, rawPlatformConfig } from "./plan";
-import { exitWhenFlushed } from "./plan/exit";
+import { runMain } from "./plan/exit";
 import { readStackFileOrIssues } from "./plan/stack-file";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -350,18 +350,15 @@ export const USAGE = usageOf(DR_CLI);
 
 async function main(argv: string[]): Promise<number> {
     const cli = parseCli(DR_CLI, argv);
-    if (!cli.run) {
-        process.stdout.write(cli.stdout);
-        process.stderr.write(cli.stderr);
-        return cli.code;
-    }
+    if (!cli.run) return printCliAnswer(cli);
     const { values } = cli;
     if (!values.fleet === !values.region) {
         process.stderr.write(`dr: give exactly one of --fleet NAME or --region REGION\n${USAGE}\n`);
         return 2;
     }
-    if (values.stack && values.config) {
-        process.stderr.write(`dr: give --stack or --config, not both\n${USAGE}\n`);
+    const both = stackAndConfigProblem("dr", values, USAGE);
+    if (both !== undefined) {
+        process.stderr.write(both);
         return 2;
     }
     if ((values.lost || values.to) && !values.region) {
@@ -435,12 +432,4 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => exitWhenFlushed(code),
-        (e: unknown) => {
-            process.stderr.write(`dr: ${oneLine(e)}\n`);
-            return exitWhenFlushed(1);
-        },
-    );
-}
+if (require.main === module) runMain("dr", () => main(process.argv.slice(2)));

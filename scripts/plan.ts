@@ -24,9 +24,20 @@ import { fleetMapMarkdown } from "../components/graph/fleet-map";
 import { fleetDiffDiagram, triggerDiffDiagram } from "../components/graph/plan-diagrams";
 import { triggerGraphOf } from "../components/graph/trigger-graph";
 import { Violation, formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
-import { CliError, CliOption, CliSpec, oneLine, parseCli, readUserFile, usageOf, writeUserFile } from "./cli";
+import {
+    CliError,
+    CliOption,
+    CliSpec,
+    oneLine,
+    parseCli,
+    printCliAnswer,
+    stackAndConfigProblem,
+    readUserFile,
+    usageOf,
+    writeUserFile,
+} from "./cli";
 import { captureProgram } from "./plan/capture";
-import { exitWhenFlushed } from "./plan/exit";
+import { runMain } from "./plan/exit";
 import { diffPlans, secretNamesOf } from "./plan/diff";
 import { PlanDocument } from "./plan/model";
 import {
@@ -258,14 +269,11 @@ export const USAGE = usageOf(PLAN_CLI);
 
 async function main(argv: string[]): Promise<number> {
     const cli = parseCli(PLAN_CLI, argv);
-    if (!cli.run) {
-        process.stdout.write(cli.stdout);
-        process.stderr.write(cli.stderr);
-        return cli.code;
-    }
+    if (!cli.run) return printCliAnswer(cli);
     const { values } = cli;
-    if (values.stack && values.config) {
-        process.stderr.write(`plan: give --stack or --config, not both\n${USAGE}\n`);
+    const both = stackAndConfigProblem("plan", values, USAGE);
+    if (both !== undefined) {
+        process.stderr.write(both);
         return 2;
     }
     // Read the base first: a missing base is answered before the (slower) plan.
@@ -329,12 +337,4 @@ async function main(argv: string[]): Promise<number> {
     return hasMandatoryViolation(violations) ? 3 : 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => exitWhenFlushed(code),
-        (e: unknown) => {
-            process.stderr.write(`plan: ${oneLine(e)}\n`);
-            return exitWhenFlushed(1);
-        },
-    );
-}
+if (require.main === module) runMain("plan", () => main(process.argv.slice(2)));

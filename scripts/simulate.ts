@@ -15,7 +15,7 @@ import { PlatformConfig, formatIssue, issueFormatter, parsePlatformConfig } from
 import { checkImages, parseVersionsText, readImageFiles, stepImageResolver } from "../components/images";
 import { ConditionalError, Simulation, SimulationError, renderSimulation, simulate } from "../components/simulator";
 import { generateSteps } from "../components/steps";
-import { CliOption, CliSpec, oneLine, parseCli, usageOf, writeUserFile } from "./cli";
+import { CliOption, CliSpec, oneLine, parseCli, printCliAnswer, usageOf, writeUserFile } from "./cli";
 import { configFileOf, rawPlatformConfig } from "./plan";
 import { readStackFileOrIssues } from "./plan/stack-file";
 
@@ -80,11 +80,7 @@ export function loadForSimulation(file: string): { config: PlatformConfig; store
 
 function main(argv: string[]): number {
     const cli = parseCli(SIMULATE_CLI, argv);
-    if (!cli.run) {
-        process.stdout.write(cli.stdout);
-        process.stderr.write(cli.stderr);
-        return cli.code;
-    }
+    if (!cli.run) return printCliAnswer(cli);
     const { values } = cli;
     const fail = (message: string) => {
         process.stderr.write(`simulate: ${message}\n`);

@@ -21,7 +21,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CliOption, CliSpec, oneLine, parseCli, readUserFile, usageOf } from "./cli";
+import { CliOption, CliSpec, oneLine, parseCli, printCliAnswer, readUserFile, usageOf } from "./cli";
 import { exitWhenFlushed } from "./plan/exit";
 import { StackConfig, readStackFile } from "./plan/stack-file";
 import { stackNameOf } from "./plan";
@@ -171,11 +171,7 @@ export async function verify(options: {
 
 async function main(argv: string[]): Promise<number> {
     const cli = parseCli(VERIFY_CLI, argv);
-    if (!cli.run) {
-        process.stdout.write(cli.stdout);
-        process.stderr.write(cli.stderr);
-        return cli.code;
-    }
+    if (!cli.run) return printCliAnswer(cli);
     const values = { objects: "content", skip: "", "buildkite-api-url": "https://api.buildkite.com", ...cli.values };
     const sources = [values.config, values["pulumi-config"]].filter((v) => v !== undefined);
     const mode = values.objects;

@@ -39,16 +39,6 @@ export interface ParameterFacts {
  */
 export const ELASTIC_STACK_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"] as const;
 
-/** Outputs of the template. `ManagedSecretsBucket` is `"Undefined"` when a bucket is passed in. */
-export const ELASTIC_STACK_OUTPUTS = [
-    "VpcId",
-    "ManagedSecretsBucket",
-    "ManagedSecretsLoggingBucket",
-    "PipelineSigningKMSKey",
-    "AutoScalingGroupName",
-    "InstanceRoleName",
-] as const;
-
 /** Every parameter of the pinned template, by name. */
 export const ELASTIC_STACK_PARAMETERS: Readonly<Record<string, ParameterFacts>> = {
     KeyName: { type: "String", default: "" },

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { bundleKeyPrefix, fleetVersionedKey, PLATFORM_KEY_PREFIX, sha256Hex } from "../hooks/bundle";
+import { bundleKeyPrefix, fleetVersionedKey, sha256Hex } from "../hooks/bundle";
 
 /*
  * Names and types of the resources the agents module declares. Names derive from fleet names, regions, cluster/queue
@@ -82,12 +82,6 @@ export const secretObjectName = (bucketComponent: string, key: string): string =
 
 /** A hook file of a SecretsBucket, by its path in the bundle. Stable when the hook changes; its key is not. */
 export const hookObjectName = (bucketComponent: string, path: string): string => `${bucketComponent}-hook-${path}`;
-
-/**
- * Where every ci-platform object that is not a secret lives; pipeline slugs cannot start with `_`. Defined with the
- * bundle's layout in components/hooks/bundle.ts, so the uploader and bootstrap.sh cannot disagree.
- */
-export const PLATFORM_PREFIX = PLATFORM_KEY_PREFIX;
 
 /** Content-addressed prefix of a hooks bundle in a secrets bucket: `bundleKeyPrefix` of components/hooks. */
 export const hooksKeyPrefix = (bundleHash: string): string => bundleKeyPrefix(bundleHash);

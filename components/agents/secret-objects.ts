@@ -1,4 +1,5 @@
 import { fleetsRunning } from "../config/access-checks";
+import { shellQuote } from "../hooks/bundle";
 import type { PlatformConfig, SecretSet, SecretsConfig } from "../config/schema";
 
 /*
@@ -50,18 +51,6 @@ export const SECRET_FILE_SUFFIXES = ["_SECRET", "_SECRET_KEY", "_PASSWORD", "_TO
 /** Whether the hooks load a `secret-files/` object of this name. */
 export function isLoadedSecretFileName(name: string): boolean {
     return SECRET_FILE_SUFFIXES.some((suffix) => name.endsWith(suffix));
-}
-
-/**
- * Quotes a value so that bash evaluates it back to exactly the same string, with no expansion of any kind.
- * Values without a single quote are single-quoted (bash reads them literally). Values with one are double-quoted
- * with `\`, `"`, `$` and backquote escaped, which bash also reads literally and dotenv parsers (the hooks use one to
- * find values to redact from logs) still understand.
- */
-export function shellQuote(value: string): string {
-    if (value.includes("\0")) throw new Error("a shell value cannot contain a NUL character");
-    if (!value.includes("'")) return `'${value}'`;
-    return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 }
 
 /** The env file for one scope: a comment, then one `NAME='value'` line per variable, sorted by name. */

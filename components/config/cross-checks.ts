@@ -8,6 +8,7 @@ import { checkReleaseReadToken, RELEASE_READ_TOKEN_VAR } from "./release-checks"
 import { checkRenames } from "./renames";
 import { signingIssues } from "../signing/config-checks";
 import { ConfigIssue, didYouMean } from "./issues";
+import { findCycle } from "../graph/order";
 import { PlatformConfig } from "./schema";
 
 /*
@@ -37,38 +38,6 @@ function duplicates<T>(
             });
     });
     return issues;
-}
-
-/**
- * Finds a cycle in a directed graph given as adjacency lists. Returns its members in order, starting from the
- * smallest name so the report is stable, or undefined when the graph is acyclic.
- */
-export function findCycle(nodes: readonly string[], edges: (node: string) => readonly string[]): string[] | undefined {
-    const state = new Map<string, "visiting" | "done">();
-    const stack: string[] = [];
-    const visit = (node: string): string[] | undefined => {
-        const s = state.get(node);
-        if (s === "done") return undefined;
-        if (s === "visiting") {
-            const cycle = stack.slice(stack.indexOf(node));
-            const start = cycle.indexOf([...cycle].sort()[0]);
-            return [...cycle.slice(start), ...cycle.slice(0, start)];
-        }
-        state.set(node, "visiting");
-        stack.push(node);
-        for (const next of edges(node)) {
-            const found = visit(next);
-            if (found) return found;
-        }
-        stack.pop();
-        state.set(node, "done");
-        return undefined;
-    };
-    for (const node of [...nodes].sort()) {
-        const found = visit(node);
-        if (found) return found;
-    }
-    return undefined;
 }
 
 /** "; did you mean "x"?" or nothing. */

@@ -1,6 +1,5 @@
 export { AWS_REGIONS, AWS_REGION_NAMES, AwsRegion, continentOf } from "./regions";
 export { checkAccess, checkoutUrl, fleetsRunning, requiredSecretNames } from "./access-checks";
-export { findCycle } from "./cross-checks";
 export {
     CONFIG_NAMESPACE,
     ConfigIssue,

@@ -744,23 +744,14 @@ export const platformConfigSchema = z.strictObject({
     adopt: adoptSchema,
 });
 
-/** The keys of the config namespace. */
-export const CONFIG_KEYS = Object.keys(platformConfigSchema.shape) as (keyof typeof platformConfigSchema.shape)[];
-
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type TeamConfig = z.infer<typeof teamSchema>;
 export type FleetConfig = z.infer<typeof fleetSchema>;
 export type AwsFleetConfig = z.infer<typeof awsFleetSchema>;
 export type StaticFleetConfig = z.infer<typeof staticFleetSchema>;
-export type ImageConfig = z.infer<typeof imageSchema>;
-export type ImageRef = z.infer<typeof imageRefSchema>;
 /** A pipeline as the validated config holds it (intermediate-build settings resolved). */
 export type PipelineConfig = PlatformConfig["pipelines"][number];
-export type TriggerConfig = z.infer<typeof triggerSchema>;
-export type PackageConfig = z.infer<typeof packageSchema>;
-export type ScheduleConfig = z.infer<typeof scheduleSchema>;
-export type ProviderSettings = z.infer<typeof providerSettingsSchema>;
 export type SecretSet = z.infer<typeof secretSetSchema>;
 export type SecretsConfig = z.infer<typeof secretsSchema>;
 export type SigningConfig = z.infer<typeof signingSchema>;

@@ -10,6 +10,7 @@
  */
 import { crossCheck } from "../config/cross-checks";
 import { ConfigIssue, Result } from "../config/issues";
+import { dependencyOrder } from "./order";
 import { PipelineConfig, PlatformConfig } from "../config/schema";
 
 /** One trigger: `from` creates a build of `to`. */
@@ -116,15 +117,10 @@ export function crossClusterEdges(graph: TriggerGraph): TriggerEdge[] {
  * @throws {Error} naming the pipelines left when the graph has a cycle (the config checks report cycles first).
  */
 export function topologicalOrder(graph: TriggerGraph): string[] {
-    const waiting = new Map(graph.nodes.map((n) => [n.slug, new Set(parentsOf(graph, n.slug).map((e) => e.from))]));
-    const order: string[] = [];
-    while (waiting.size > 0) {
-        const next = graph.nodes.find((n) => waiting.get(n.slug)?.size === 0);
-        if (next === undefined)
-            throw new Error(`pipelines trigger each other in a cycle: ${[...waiting.keys()].join(", ")}`);
-        order.push(next.slug);
-        waiting.delete(next.slug);
-        for (const parents of waiting.values()) parents.delete(next.slug);
-    }
+    const { order, left } = dependencyOrder(
+        graph.nodes.map((n) => n.slug),
+        (slug) => parentsOf(graph, slug).map((e) => e.from),
+    );
+    if (left.length > 0) throw new Error(`pipelines trigger each other in a cycle: ${left.join(", ")}`);
     return order;
 }

@@ -407,9 +407,17 @@ export function renderBootstrapScript(args: BootstrapScriptArgs): BootstrapScrip
     return { key: fleetVersionedKey(args.fleet.name, sha256, "sh"), content, sha256 };
 }
 
-/** Quotes a value for bash with single quotes, so nothing in it is expanded. */
+/**
+ * Quotes a value so that bash evaluates it back to exactly the same string, with no expansion of any kind: the one
+ * quoting of the rendered scripts (bootstrap settings) and of the secrets' env files (agents/secret-objects.ts).
+ * Values without a single quote are single-quoted (bash reads them literally). Values with one are double-quoted
+ * with `\`, `"`, `$` and backquote escaped, which bash also reads literally and dotenv parsers (the hooks use one to
+ * find values to redact from logs) still understand.
+ */
 export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
+    if (value.includes("\0")) throw new Error("a shell value cannot contain a NUL character");
+    if (!value.includes("'")) return `'${value}'`;
+    return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 }
 
 function linesOf(lines: readonly string[]): string {

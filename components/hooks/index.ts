@@ -47,5 +47,4 @@ export {
     readHookSources,
     renderBootstrapScript,
     sha256Hex,
-    shellQuote,
 } from "./bundle";

@@ -24,6 +24,7 @@ export {
     stepsForPlatform,
 } from "./pipeline-steps";
 export type { PipelineSteps, ResolveImage, StepsContext, UploadedDocument } from "./pipeline-steps";
+export { generatedStepIssues } from "./schema-checks";
 
 /** What {@link generateSteps} returns: every pipeline's steps and what the organization must allow. */
 export interface GeneratedSteps {

@@ -7,6 +7,8 @@
  *
  * @module
  */
+import type { Result } from "../config/issues";
+import { dependencyOrder, findCycle } from "../graph/order";
 
 /** One package of a monorepo, as the config describes it. */
 export interface PackageSpec {
@@ -47,9 +49,6 @@ export interface MonorepoIssue {
     readonly message: string;
 }
 
-/** Success with a value, or failure with every issue (the shape STYLE.md §5 describes). */
-export type Result<T, E> = { ok: true; value: T; error?: never } | { ok: false; value?: never; error: E };
-
 /** Characters zzglob treats specially; a backslash before each makes it literal. */
 const GLOB_SPECIAL = /[\\*?[\]{},]/g;
 
@@ -89,29 +88,7 @@ function dependencyMap(packages: readonly PackageSpec[]): Map<string, readonly s
  */
 export function findPackageCycle(packages: readonly PackageSpec[]): string[] | null {
     const deps = dependencyMap(packages);
-    const done = new Set<string>();
-    const onStack: string[] = [];
-    const visit = (name: string): string[] | null => {
-        const index = onStack.indexOf(name);
-        if (index >= 0) return onStack.slice(index);
-        if (done.has(name) || !deps.has(name)) return null;
-        onStack.push(name);
-        for (const dep of deps.get(name) ?? []) {
-            const cycle = visit(dep);
-            if (cycle !== null) return cycle;
-        }
-        onStack.pop();
-        done.add(name);
-        return null;
-    };
-    for (const name of [...deps.keys()].sort(byName)) {
-        const cycle = visit(name);
-        if (cycle !== null) {
-            const first = cycle.indexOf([...cycle].sort(byName)[0]);
-            return [...cycle.slice(first), ...cycle.slice(0, first)];
-        }
-    }
-    return null;
+    return findCycle([...deps.keys()], (name) => (deps.get(name) ?? []).filter((d) => deps.has(d))) ?? null;
 }
 
 /**
@@ -129,18 +106,7 @@ export function topologicalOrder(packages: readonly PackageSpec[]): string[] {
     const cycle = findPackageCycle(packages);
     if (cycle !== null)
         throw new Error(`packages depend on each other in a cycle: ${[...cycle, cycle[0]].join(" -> ")}`);
-    const waitingOn = new Map([...deps].map(([name, ds]) => [name, new Set(ds)]));
-    const order: string[] = [];
-    while (waitingOn.size > 0) {
-        const next = [...waitingOn]
-            .filter(([, ds]) => ds.size === 0)
-            .map(([name]) => name)
-            .sort(byName)[0];
-        order.push(next);
-        waitingOn.delete(next);
-        for (const ds of waitingOn.values()) ds.delete(next);
-    }
-    return order;
+    return dependencyOrder([...deps.keys()].sort(byName), (name) => deps.get(name) ?? []).order;
 }
 
 /** The `if_changed` patterns selecting a change under `path` (a directory): `path/**`, with the path escaped. */

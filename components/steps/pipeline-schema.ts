@@ -893,8 +893,17 @@ export function walkSteps(doc: unknown): WalkedStep[] {
     return found;
 }
 
-/** A plugin reference pinned to a release tag (`#v1.2.3`, optionally with a pre-release suffix) or a full SHA-1. */
-const PINNED_PLUGIN = /#(?:v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?|[0-9a-f]{40})$/;
+/**
+ * A plugin reference pinned to a release tag (`#v1.2.3` or `#1.2.3`, optionally with a `-pre` or `+build` suffix) or
+ * a full commit SHA-1. buildkite/agent v3.137.0 agent/plugin/plugin.go takes the version from the URL fragment, and
+ * internal/job/plugin.go runs `git checkout -f <version>`: any tag works, with or without a `v`, `+` included.
+ */
+const PINNED_PLUGIN = /#(?:v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?|[0-9a-f]{40})$/;
+
+/** Whether a plugin reference (`docker#v5.12.0`, `org/name#<sha>`) names a release or a commit, not a branch or nothing. */
+export function isPinnedPlugin(reference: string): boolean {
+    return PINNED_PLUGIN.test(reference);
+}
 const STEP_KEY_FIELDS = ["key", "identifier", "id"] as const;
 
 function pluginNames(plugins: unknown, path: string): { name: string; path: string }[] {
@@ -917,7 +926,7 @@ function hasQueue(agentsValue: unknown): boolean {
 
 /**
  * The project's rules on top of the schema:
- * - every plugin is pinned: `name#vX.Y.Z` (a pre-release suffix is allowed) or `name#<40-hex commit SHA>`;
+ * - every plugin is pinned: `name#vX.Y.Z` (see {@link isPinnedPlugin}) or `name#<40-hex commit SHA>`;
  * - every command step names its queue itself, as `agents.queue` (or a `queue=...` entry in the list form);
  *   pipeline-level `agents` do not count, so each step says where it runs;
  * - step keys (`key`, and its aliases `identifier` and `id`) are unique within the document;
@@ -971,7 +980,7 @@ export function checkOurRules(doc: unknown): SchemaIssue[] {
         if (step.type !== "command") continue;
 
         for (const plugin of pluginNames(body.plugins, at(bodyPath, "plugins"))) {
-            if (!PINNED_PLUGIN.test(plugin.name)) {
+            if (!isPinnedPlugin(plugin.name)) {
                 issues.push({
                     path: plugin.path,
                     message: `plugin "${plugin.name}" is not pinned: use name#vX.Y.Z or name#<40-character commit SHA>`,

@@ -136,7 +136,6 @@ export interface PipelineSteps {
     readonly storedUpload?: CommandSpec;
 }
 
-/** The variable a stored upload step carries its document in. */
 /**
  * The keys of the steps that hold or decide a release: the gated child's check and upload, the parent's tag step.
  * The fleets' environment hook turns repository hooks off for them (hooks/environment; buildkite/agent v3.137.0

@@ -1,7 +1,7 @@
 import { TYPES } from "../../components/agents/naming";
 import type { PlanResource } from "../plan/model";
 import { regionProviders } from "./scope";
-import { shellArg } from "./shell";
+import { shellQuote as shellArg } from "../../components/hooks/bundle";
 
 /*
  * Evacuating a lost region (`npm run dr -- --region R --lost`): its API is down, so no step may call it. Moving a fleet to

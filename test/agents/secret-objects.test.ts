@@ -9,8 +9,8 @@ import {
     secretObjects,
     secretsBucketScopes,
     secretsForBucket,
-    shellQuote,
 } from "../../components/agents/secret-objects";
+import { shellQuote } from "../../components/hooks/bundle";
 import { mustParse, prodConfig, validRawConfig } from "../fixtures/config";
 
 /** Evaluates an env file the way the stack's secrets hook does, and prints one variable's value. */

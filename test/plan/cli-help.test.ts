@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { CliOption, CliSpec, helpOf, parseCli } from "../../scripts/cli";
+import { CliOption, CliSpec, helpOf, parseCli, stackAndConfigProblem } from "../../scripts/cli";
 import { runScript } from "../fixtures/cli";
 
 /*
@@ -58,6 +58,15 @@ describe("the shared command-line skeleton (scripts/cli.ts)", () => {
         const stray = parseCli(SPEC, ["a.json"]);
         assert.ok(!stray.run && stray.code === 2);
         assert.match(stray.stderr, /^demo: unexpected argument "a\.json"/);
+    });
+
+    it("refuses --stack with --config, for every script that reads one stack (plan, dr)", () => {
+        assert.equal(
+            stackAndConfigProblem("plan", { stack: "prod", config: "x.yaml" }, "usage: x"),
+            "plan: give --stack or --config, not both\nusage: x\n",
+        );
+        assert.equal(stackAndConfigProblem("dr", { stack: "prod" }, "usage: x"), undefined);
+        assert.equal(stackAndConfigProblem("dr", { config: "x.yaml" }, "usage: x"), undefined);
     });
 });
 

@@ -215,8 +215,8 @@ const VIOLATIONS: Record<string, [string, (stack: Stack) => Stack][]> = {
             "an unpinned plugin inside a group",
             withSteps(
                 STEPS.replace(
-                    "        key: deb-build\n",
-                    "        key: deb-build\n        plugins: [ 'my-org/notify' ]\n",
+                    "      - trigger: kolibri-installer-debian\n",
+                    "      - command: notify\n        agents: { queue: default }\n        plugins: [ 'my-org/notify' ]\n      - trigger: kolibri-installer-debian\n",
                 ),
             ),
         ],

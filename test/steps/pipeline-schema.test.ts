@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
     checkOurRules,
     classifyStep,
+    isPinnedPlugin,
     type SchemaIssue,
     validatePipelineDocument,
     walkSteps,
@@ -587,6 +588,26 @@ describe("checkOurRules", () => {
             { path: "steps[0].plugins[2]", message: `plugin "cache#main" ${pin}` },
             { path: "steps[0].plugins[4]", message: `plugin "short#abc1234" ${pin}` },
         ]);
+    });
+
+    it("accepts every release tag the agent checks out: without the v, and with build metadata", () => {
+        // buildkite/agent v3.137.0 internal/job/plugin.go: `git checkout -f <version>`, any tag; the policy pack's
+        // steps-plugins-pinned accepted these while this rule refused them (one definition now: isPinnedPlugin).
+        const doc = {
+            steps: [
+                {
+                    command: "x",
+                    agents: { queue: "q" },
+                    plugins: ["docker#5.13.0", "ecr#v2.9.0+build.1", "cache#1.0.0-rc.1", "old#v1.2"],
+                },
+            ],
+        };
+        assert.deepEqual(
+            checkOurRules(doc).map((i) => i.path),
+            ["steps[0].plugins[3]"],
+        );
+        assert.equal(isPinnedPlugin("docker#5.13.0"), true);
+        assert.equal(isPinnedPlugin("docker#main"), false);
     });
 
     it("flags plugins in the deprecated map form too", () => {
