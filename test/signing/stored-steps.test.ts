@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { parseJwks, signedStoredPipeline, verifyStep } from "../../components/signing";
+import { kmsStoredStepPayloads, parseJwks, signedStoredPipeline, verifyStep } from "../../components/signing";
 import type { StepSignature } from "../../components/signing";
 import { renderStoredPipeline } from "../../components/steps";
 import type { Step } from "../../components/steps";
@@ -96,6 +96,17 @@ describe("stored steps signed by the program", () => {
             );
         }
         assert.doesNotThrow(() => signedStoredPipeline(doc, REPO, signing));
+        // KMS mode refuses the same documents before it asks KMS to sign anything.
+        assert.throws(
+            () => kmsStoredStepPayloads(dollar({ commands: ['echo "$BUILDKITE_TAG"'] }), REPO, "kolibri"),
+            refused,
+        );
+        assert.throws(() => kmsStoredStepPayloads(dollar({ env: { PRICE: "$$5" } }), REPO, "kolibri"), refused);
+        assert.throws(
+            () => kmsStoredStepPayloads({ ...doc, env: { PRICE: "$5" } }, REPO, "kolibri"),
+            /^Error: pipeline "kolibri": the stored document's env holds a "\$"/,
+        );
+        assert.equal(kmsStoredStepPayloads(doc, REPO, "kolibri").length, 2);
     });
 
     it("is deterministic: the same config gives the same text (previews stay clean)", () => {
