@@ -14,7 +14,8 @@
 # hook runs as buildkite-agent, the user of every job on the instance (v6.71.1
 # packer/linux/stack/conf/buildkite-agent/systemd/buildkite-agent.service User=buildkite-agent), so a file it wrote
 # could be rewritten by a concurrent job before it is read. For the same reason every curl here starts with -q: it
-# reads no ~/.curlrc, which a job could write to send the next job's read (or the IMDS calls) elsewhere.
+# reads no ~/.curlrc, which a job could write to send the next job's read (or the IMDS calls) elsewhere (curl's
+# manual, option -q/--disable: it must be the first argument to take effect).
 
 # SHA-256 of the empty string: the x-amz-content-sha256 of a GET.
 readonly S3_READ_EMPTY_SHA256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

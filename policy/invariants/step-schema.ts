@@ -112,15 +112,28 @@ function streamIssues(
     });
 }
 
+/** How deep uploads nest before the check stops following them (the platform's go two deep). */
+const MAX_UPLOAD_DEPTH = 4;
+
 /**
  * The schema issues of a pipeline's stored steps and of every document they upload. Paths read
  * `stored: steps[3].retry` or `uploaded by steps[2].env.CI_PLATFORM_PIPELINE_YAML: steps[0].build`.
  */
 export function storedStepsIssues(stepsYaml: string): SchemaIssue[] {
-    const uploaded: UploadedText[] = [];
+    let pending: UploadedText[] = [];
     // Stored steps that are not YAML are steps-plugins-pinned's finding (policy/rules.ts); uploaded ones are ours.
-    const issues = streamIssues(stepsYaml, "stored", (doc) => uploaded.push(...uploadedTexts(doc)), false);
-    for (const { path, text } of uploaded) issues.push(...streamIssues(text, `uploaded by ${path}`, () => {}, true));
+    const issues = streamIssues(stepsYaml, "stored", (doc) => pending.push(...uploadedTexts(doc)), false);
+    // Uploaded documents upload documents in turn (a signing pipeline's one stored step uploads the document whose
+    // trigger and package steps upload theirs): every level is checked, each path naming the chain.
+    for (let depth = 0; depth < MAX_UPLOAD_DEPTH && pending.length > 0; depth++) {
+        const level = pending;
+        pending = [];
+        for (const { path, text } of level) {
+            const nested = (doc: unknown) =>
+                pending.push(...uploadedTexts(doc).map((u) => ({ path: `${path} > ${u.path}`, text: u.text })));
+            issues.push(...streamIssues(text, `uploaded by ${path}`, nested, true));
+        }
+    }
     return issues;
 }
 

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REFUSED_JOB_EXIT_STATUS } from "../../components/hooks/allowlist";
 import { RELEASE_STEP_KEYS } from "../../components/steps/pipeline-steps";
+import { STORED_UPLOAD_KEY } from "../../components/steps/stored-upload";
 import {
     closedPort,
     HOOKS_DIR,
@@ -630,6 +631,53 @@ describe("agent hooks", { timeout: 120_000 }, () => {
                     .sort(),
                 [...RELEASE_STEP_KEYS].sort(),
             );
+        });
+    });
+
+    describe("environment: the stored upload step runs nothing of the repository", () => {
+        it(`gives step ${STORED_UPLOAD_KEY} no checkout, no repository hooks and an empty working directory; BUILDKITE_REPO stays for signing`, async () => {
+            const repo = "git@github.com:learningequality/kolibri-installer-debian.git";
+            const result = await source(
+                "environment",
+                jobEnv({ BUILDKITE_STEP_KEY: STORED_UPLOAD_KEY, BUILDKITE_REPO: repo, TMPDIR: m.root }),
+            );
+            assert.equal(result.code, 0, result.stderr);
+            assert.equal(result.exported.get("BUILDKITE_SKIP_CHECKOUT"), "true");
+            assert.equal(result.exported.get("BUILDKITE_NO_LOCAL_HOOKS"), "true");
+            assert.equal(result.exported.get("BUILDKITE_REPO"), repo);
+            const dir = result.exported.get("BUILDKITE_BUILD_CHECKOUT_PATH") ?? "";
+            assert.equal(result.exported.get("CI_PLATFORM_UPLOAD_DIR"), dir);
+            assert.ok(dir.startsWith(path.join(m.root, "ci-platform-upload.")), dir);
+            assert.deepEqual(fs.readdirSync(dir), [], "empty: no .buildkite/hooks to find");
+
+            // pre-exit removes it with the job, and nothing else.
+            m.setDocker({});
+            m.setDisk(50 * 1024 * 1024, 40);
+            const exit = await source("pre-exit", jobEnv(Object.fromEntries(result.exported)));
+            assert.equal(exit.code, 0, exit.stderr);
+            assert.ok(!fs.existsSync(dir), "the job's upload directory is removed");
+            assert.ok(fs.existsSync(m.root));
+        });
+
+        it("leaves the checkout alone for every other step", async () => {
+            for (const key of ["upload", "release-check", "ci-platform-pipeline-2", ""]) {
+                const result = await source("environment", jobEnv({ BUILDKITE_STEP_KEY: key }));
+                assert.equal(result.code, 0, result.stderr);
+                assert.equal(result.exported.get("BUILDKITE_SKIP_CHECKOUT"), undefined, key);
+                assert.equal(result.exported.get("BUILDKITE_BUILD_CHECKOUT_PATH"), undefined, key);
+            }
+        });
+
+        it("pre-exit removes no directory it did not make", async () => {
+            const other = fs.mkdtempSync(path.join(m.root, "checkout-"));
+            m.setDocker({});
+            m.setDisk(50 * 1024 * 1024, 40);
+            const exit = await source(
+                "pre-exit",
+                jobEnv({ BUILDKITE_STEP_KEY: STORED_UPLOAD_KEY, CI_PLATFORM_UPLOAD_DIR: other }),
+            );
+            assert.equal(exit.code, 0, exit.stderr);
+            assert.ok(fs.existsSync(other));
         });
     });
 

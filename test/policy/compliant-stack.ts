@@ -70,7 +70,8 @@ export const STEPS = [
     "    label: ':pytest: Tests'",
     "    command: tox -e py --password-file .secrets/pw",
     "    env:",
-    "      PYPI_PASSWORD: $PYPI_TOKEN",
+    // No `$` in a signed step (policy/invariants/signing.ts dollarCommandSteps).
+    "      PYPI_PASSWORD_FILE: .secrets/pypi-token",
     "    agents:",
     "      queue: default",
     "    plugins:",

@@ -197,11 +197,14 @@ const VIOLATIONS: Record<string, [string, (stack: Stack) => Stack][]> = {
     "pipeline-in-cluster": [["no clusterId", edit(PIPELINE, (r) => delete r.inputs.clusterId)]],
     "pipeline-owned-by-team": [["no defaultTeamId", edit(PIPELINE, (r) => delete r.inputs.defaultTeamId)]],
     "steps-no-credentials": [
-        ["an AWS access key id", withSteps(STEPS.replace("$PYPI_TOKEN", "AKIAIOSFODNN7EXAMPLE"))],
+        ["an AWS access key id", withSteps(STEPS.replace(".secrets/pypi-token", "AKIAIOSFODNN7EXAMPLE"))],
         ["a GitHub token", withSteps(STEPS + `env:\n  GH: ghp_${"a1B2c3D4e5".repeat(4)}\n`)],
         ["a Buildkite API token", withSteps(STEPS.replace("tox -e py", `curl --oauth2-bearer bkua_${"f".repeat(40)}`))],
         ["a private key", withSteps(STEPS + "env:\n  KEY: |\n    -----BEGIN OPENSSH PRIVATE KEY-----\n")],
-        ["a literal password", withSteps(STEPS.replace("$PYPI_TOKEN", "hunter2hunter2"))],
+        [
+            "a literal password",
+            withSteps(STEPS.replace("PYPI_PASSWORD_FILE: .secrets/pypi-token", "PYPI_PASSWORD: hunter2hunter2")),
+        ],
         [
             "a password on the command line",
             withSteps(STEPS.replace("--password-file .secrets/pw", "--password s3cr3tpass")),
@@ -216,7 +219,7 @@ const VIOLATIONS: Record<string, [string, (stack: Stack) => Stack][]> = {
             withSteps(
                 STEPS.replace(
                     "      - trigger: kolibri-installer-debian\n",
-                    "      - command: notify\n        agents: { queue: default }\n        plugins: [ 'my-org/notify' ]\n      - trigger: kolibri-installer-debian\n",
+                    "      - command: notify\n        agents: { queue: default }\n        plugins: [ 'my-org/notify' ]\n        signature: { algorithm: EdDSA, signed_fields: [command], value: x }\n      - trigger: kolibri-installer-debian\n",
                 ),
             ),
         ],

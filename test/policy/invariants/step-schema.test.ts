@@ -79,16 +79,40 @@ describe("invariant steps-match-pipeline-schema", () => {
     });
 
     it("fails an uploaded trigger step with an unknown key, through the stored step's env", async () => {
-        const pipeline = named(await prodResources(), "kolibri-python-package-pipeline", PIPELINE);
+        const pipeline = named(await prodResources(), "ci-platform-pipeline", PIPELINE);
         edit(pipeline, (doc) => {
-            const env = doc.steps[2].env as Record<string, string>;
-            const uploaded = parse(env.CI_PLATFORM_PIPELINE_YAML) as { steps: Record<string, unknown>[] };
-            uploaded.steps[1].asynchronous = true;
-            env.CI_PLATFORM_PIPELINE_YAML = stringify(uploaded);
+            doc.steps.push({
+                label: "triggers",
+                commands: [`printf '%s\\n' "$$CI_PLATFORM_PIPELINE_YAML" | buildkite-agent pipeline upload`],
+                agents: { queue: "deploy" },
+                env: { CI_PLATFORM_PIPELINE_YAML: stringify({ steps: [{ trigger: "child", asynchronous: true }] }) },
+            });
         });
         const findings = check(pipeline);
-        assert.equal(findings.length, 1);
-        assert.match(findings[0], /uploaded by steps\[2\]\.env\.CI_PLATFORM_PIPELINE_YAML: steps\[1\]\.asynchronous /);
+        assert.equal(findings.length, 1, findings.join("\n"));
+        assert.match(findings[0], /uploaded by steps\[1\]\.env\.CI_PLATFORM_PIPELINE_YAML: steps\[0\]\.asynchronous /);
+    });
+
+    it("follows a signing pipeline's one stored step into the document it uploads, and the documents that one uploads", async () => {
+        const pipeline = named(await prodResources(), "kolibri-python-package-pipeline", PIPELINE);
+        edit(pipeline, (doc) => {
+            const outer = doc.steps[0].env as Record<string, string>;
+            const document = parse(Buffer.from(outer.CI_PLATFORM_PIPELINE, "base64").toString("utf8")) as {
+                steps: { key?: string; env?: Record<string, string> }[];
+            };
+            const triggers = document.steps.find((s) => s.env?.CI_PLATFORM_PIPELINE_YAML !== undefined);
+            assert.ok(triggers?.env, "the uploaded document has a step that uploads the triggers");
+            const uploaded = parse(triggers.env.CI_PLATFORM_PIPELINE_YAML) as { steps: Record<string, unknown>[] };
+            uploaded.steps[0].asynchronous = true;
+            triggers.env.CI_PLATFORM_PIPELINE_YAML = stringify(uploaded);
+            outer.CI_PLATFORM_PIPELINE = Buffer.from(stringify(document)).toString("base64");
+        });
+        const findings = check(pipeline);
+        assert.equal(findings.length, 1, findings.join("\n"));
+        assert.match(
+            findings[0],
+            /uploaded by steps\[0\]\.env\.CI_PLATFORM_PIPELINE > steps\[\d+\]\.env\.CI_PLATFORM_PIPELINE_YAML: steps\[0\]\.asynchronous /,
+        );
     });
 
     it("decodes a base64 document when the command decodes it, and checks it", () => {
