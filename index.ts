@@ -180,6 +180,9 @@ const pipelines = config.pipelines.map(
                 teamIds: organization.teamIds,
                 teamsRenamedFrom: Object.fromEntries(config.teams.map((t) => [t.name, t.renamedFrom])),
                 steps: storedSteps(pipeline),
+                ...(config.clusters.find((c) => c.name === pipeline.cluster)?.signing?.mode === "kms"
+                    ? { stepsBeforeSigning: steps.bySlug[pipeline.slug].stored }
+                    : {}),
                 // The pushes of every tag its steps name, stored or uploaded, in the regions of the fleets that
                 // run them: after a bump, no build pulls a tag before it is pushed.
                 waitsFor: pushesOf(images, imagePushesNeeded(config, pipeline, steps.bySlug[pipeline.slug])),

@@ -26,6 +26,12 @@ export interface BuildkitePipelineArgs {
     /** The pipeline's steps, as the YAML document Buildkite stores. */
     readonly steps: pulumi.Input<string>;
     /**
+     * When `steps` are signed at deploy (a KMS cluster: components/signing/kms-step-signature.ts), the same YAML
+     * without signatures. It is known in a preview that creates a signature, when `steps` is not: recorded on the
+     * component so that the policy pack can still tell which queues upload (policy/invariants/signing.ts).
+     */
+    readonly stepsBeforeSigning?: string;
+    /**
      * What the pipeline resource waits for: the image pushes its steps (stored and uploaded) pull, so that a build
      * started once the steps are stored never pulls a tag that is not pushed yet.
      */
@@ -59,7 +65,11 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
         // `name` in place (terraform-provider-buildkite v1.32.0 buildkite/resource_pipeline.go: neither attribute has
         // a RequiresReplace; Update PATCHes the slug over REST).
         const previous = args.pipeline.renamedFrom;
-        super(PIPELINE_COMPONENT_TYPE, name, requiresSecrets.length > 0 ? { requiresSecrets } : {}, {
+        const recorded = {
+            ...(requiresSecrets.length > 0 ? { requiresSecrets } : {}),
+            ...(args.stepsBeforeSigning !== undefined ? { stepsBeforeSigning: args.stepsBeforeSigning } : {}),
+        };
+        super(PIPELINE_COMPONENT_TYPE, name, recorded, {
             ...opts,
             aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)],
         });

@@ -80,12 +80,25 @@ export function uploadingQueues(stepsYaml: string): string[] {
     return [...queues].sort();
 }
 
+/**
+ * A pipeline's stored steps as the plan has them, or, while a deploy-time KMS signature makes them unknown (a
+ * preview that creates or replaces one), the same steps before signing, which its component records
+ * (components/buildkite/pipeline.ts `stepsBeforeSigning`). Undefined when neither can be read.
+ */
+function readableSteps(byUrn: ReadonlyMap<string, PlanResource>, urn: string): string | undefined {
+    const resource = byUrn.get(urn);
+    const steps = resource?.inputs.steps;
+    if (typeof steps === "string" && !isOpaque(steps)) return steps;
+    const before = byUrn.get(resource?.parent ?? "")?.inputs.stepsBeforeSigning;
+    return typeof before === "string" && !isOpaque(before) ? before : undefined;
+}
+
 /** `cluster/queue` of every queue whose pipelines' stored steps, or the documents they upload, run an upload. */
 function planUploadQueues(platform: ReturnType<typeof readPlatform>, byUrn: ReadonlyMap<string, PlanResource>) {
     const out = new Set<string>();
     for (const pipeline of platform.pipelines) {
-        const steps = byUrn.get(pipeline.urn)?.inputs.steps;
-        if (pipeline.cluster === undefined || typeof steps !== "string" || isOpaque(steps)) continue;
+        const steps = readableSteps(byUrn, pipeline.urn);
+        if (pipeline.cluster === undefined || steps === undefined) continue;
         // The stored steps, and the document a signing pipeline's one stored step uploads: its own upload steps
         // (the repository's pipeline.yml, trigger and package uploads) run on their queues and sign there too.
         for (const document of [steps, ...storedUploadDocuments(steps)])
@@ -214,9 +227,11 @@ export const signedPipelinesVerified: StackRule = {
         }
         for (const pipeline of platform.pipelines) {
             if (pipeline.cluster === undefined || !signingClusters.has(pipeline.cluster)) continue;
-            const steps = byUrn.get(pipeline.urn)?.inputs.steps;
-            if (typeof steps !== "string" || isOpaque(steps)) continue;
-            const unsigned = unsignedCommandSteps(steps);
+            const stored = byUrn.get(pipeline.urn)?.inputs.steps;
+            const steps = readableSteps(byUrn, pipeline.urn);
+            if (steps === undefined) continue;
+            // Steps read before signing (their signature is made at deploy) carry none yet: only the `$` check holds.
+            const unsigned = steps === stored ? unsignedCommandSteps(steps) : [];
             if (unsigned.length > 0)
                 findings.push({
                     urn: pipeline.urn,

@@ -4,7 +4,7 @@ import { before, describe, it } from "node:test";
 import { keyPolicyProblems } from "../../../policy/invariants/fleet-role";
 import { runPolicies } from "../../../policy/offline";
 import { signedPipelinesVerified } from "../../../policy/invariants/signing";
-import type { PlanResource } from "../../../policy/resource";
+import { UNKNOWN, type PlanResource } from "../../../policy/resource";
 import { buildPlan } from "../../../scripts/plan";
 import type { Editable } from "./plan-resources";
 import { named } from "./plan-resources";
@@ -63,6 +63,16 @@ describe("the KMS test stack's plan", () => {
         const steps = String(named(resources, "hello-0-pipeline", PIPELINE).inputs.steps);
         assert.match(steps, /signature:\n\s+algorithm: ES256\n/);
         assert.match(steps, /value: "\[signed at deploy: kms\]"/);
+    });
+
+    it("in a preview that creates a signature (the stored steps unknown), still finds an upload fleet that cannot sign", async () => {
+        const resources = await kmsResources();
+        for (const pipeline of resources.filter((r) => r.type === PIPELINE)) pipeline.inputs.steps = UNKNOWN;
+        assert.deepEqual(mandatory(resources), []);
+        params(resources, "linux-us-east-1").PipelineSigningKMSAccess = "verify";
+        const findings = mandatory(resources).map((f) => f.message);
+        assert.equal(findings.length, 1, findings.join("\n"));
+        assert.match(findings[0], /"linux-us-east-1" .* runs uploads but its PipelineSigningKMSAccess is "verify"/);
     });
 
     it("key policies: fleets read the public key, upload fleets and writers sign with ECDSA_SHA_256 only", async () => {
