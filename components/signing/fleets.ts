@@ -50,17 +50,29 @@ function uploads(step: Step): boolean {
 
 /**
  * `cluster/queue` of every queue that runs a generated step that uploads: in a signing cluster the one stored step
- * (`storedUpload`, components/steps/stored-upload.ts), and the steps of the document (stored elsewhere) that upload.
+ * (`storedUpload`, components/steps/stored-upload.ts), the steps of the document (stored elsewhere) that upload, and
+ * the steps of the documents those upload that upload again.
  */
 export function uploadQueues(
     config: Pick<PlatformConfig, "pipelines">,
-    bySlug: Readonly<Record<string, { readonly storedSteps: readonly Step[]; readonly storedUpload?: Step }>>,
+    bySlug: Readonly<
+        Record<
+            string,
+            {
+                readonly storedSteps: readonly Step[];
+                readonly storedUpload?: Step;
+                readonly uploaded?: readonly { readonly steps: readonly Step[] }[];
+            }
+        >
+    >,
 ): string[] {
     const queues = new Set<string>();
     for (const pipeline of config.pipelines) {
         const generated = bySlug[pipeline.slug];
         const steps = generated?.storedUpload !== undefined ? [generated.storedUpload] : [];
-        for (const step of [...steps, ...(generated?.storedSteps ?? [])])
+        // The documents the stored steps upload may upload again (none of the generator's do today).
+        const nested = (generated?.uploaded ?? []).flatMap((u) => u.steps);
+        for (const step of [...steps, ...(generated?.storedSteps ?? []), ...nested])
             if (uploads(step)) {
                 const commands = step.kind === "group" ? step.steps : [step];
                 for (const s of commands)

@@ -11,11 +11,12 @@
  * fetches both parameters into C:\buildkite-agent\signing-key.json and verification-key.json and writes the same
  * agent config lines, so the rules below hold for them unchanged.
  */
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import type { PlanResource } from "../resource";
 import { isOpaque, isRecord, isSet } from "../resource";
 import type { StackFinding, StackRule } from "../rules";
-import { readPlatform, storedUploadDocuments, type DeployedFleet } from "../platform";
+import { readPlatform, type DeployedFleet } from "../platform";
+import { uploadedTexts } from "./step-schema";
 
 const FLEET_COMPONENT = "ci-platform:agents:Fleet";
 const PIPELINE = "buildkite:Pipeline/pipeline:Pipeline";
@@ -81,6 +82,33 @@ export function uploadingQueues(stepsYaml: string): string[] {
 }
 
 /**
+ * A stored steps document and every document uploaded from it, at any depth (a signing pipeline's stored step uploads
+ * the document whose trigger and package steps upload theirs), each read as `steps-match-pipeline-schema` reads them.
+ */
+function documentChain(stepsYaml: string): string[] {
+    const out: string[] = [];
+    let level = [stepsYaml];
+    for (let depth = 0; depth < 5 && level.length > 0; depth++) {
+        out.push(...level);
+        level = level.flatMap((text) => {
+            try {
+                return parseAllDocuments(text).flatMap((doc) =>
+                    doc.errors.length > 0 ? [] : uploadedTexts(doc.toJS()).map((u) => u.text),
+                );
+            } catch {
+                return [];
+            }
+        });
+    }
+    return out;
+}
+
+/** The queues that run an upload in a stored steps document or any document uploaded from it, sorted. */
+export function chainUploadingQueues(stepsYaml: string): string[] {
+    return [...new Set(documentChain(stepsYaml).flatMap(uploadingQueues))].sort();
+}
+
+/**
  * A pipeline's stored steps as the plan has them, or, while a deploy-time KMS signature makes them unknown (a
  * preview that creates or replaces one), the same steps before signing, which its component records
  * (components/buildkite/pipeline.ts `stepsBeforeSigning`). Undefined when neither can be read.
@@ -101,8 +129,7 @@ function planUploadQueues(platform: ReturnType<typeof readPlatform>, byUrn: Read
         if (pipeline.cluster === undefined || steps === undefined) continue;
         // The stored steps, and the document a signing pipeline's one stored step uploads: its own upload steps
         // (the repository's pipeline.yml, trigger and package uploads) run on their queues and sign there too.
-        for (const document of [steps, ...storedUploadDocuments(steps)])
-            for (const queue of uploadingQueues(document)) out.add(`${pipeline.cluster}/${queue}`);
+        for (const queue of chainUploadingQueues(steps)) out.add(`${pipeline.cluster}/${queue}`);
     }
     return out;
 }

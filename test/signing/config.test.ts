@@ -138,5 +138,17 @@ describe("fleet signing", () => {
             "default/default",
             "default/linux",
         ]);
+        // A document uploaded by the stored steps that uploads again: that step's queue signs as well.
+        const again = {
+            kind: "command",
+            key: "again",
+            label: "a",
+            queue: "deep",
+            commands: ["buildkite-agent pipeline upload x.yml"],
+        } as const;
+        assert.deepEqual(uploadQueues(config, { a: { storedSteps, uploaded: [{ steps: [again] }] } }), [
+            "default/deep",
+            "default/default",
+        ]);
     });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { stringify } from "yaml";
 import {
     dollarCommandSteps,
     signedPipelinesVerified,
@@ -7,6 +8,7 @@ import {
     signingUnset,
     unsignedCommandSteps,
     uploadingQueues,
+    chainUploadingQueues,
 } from "../../../policy/invariants/signing";
 import { named, prodResources } from "./plan-resources";
 
@@ -275,5 +277,38 @@ describe("unsignedCommandSteps", () => {
             "        command: y",
         ].join("\n");
         assert.deepEqual(unsignedCommandSteps(yaml), ["b"]);
+    });
+});
+
+describe("chainUploadingQueues", () => {
+    it("follows the stored step's base64 document and the documents that one uploads, to every queue that uploads", () => {
+        const deep = stringify({
+            steps: [
+                { key: "again", commands: ["buildkite-agent pipeline upload more.yml"], agents: { queue: "deep" } },
+            ],
+        });
+        const document = stringify({
+            steps: [
+                {
+                    key: "triggers",
+                    commands: [`printf '%s\\n' "$$CI_PLATFORM_PIPELINE_YAML" | buildkite-agent pipeline upload`],
+                    agents: { queue: "middle" },
+                    env: { CI_PLATFORM_PIPELINE_YAML: deep },
+                },
+                { key: "tests", commands: ["make test"], agents: { queue: "tests" } },
+            ],
+        });
+        const stored = stringify({
+            steps: [
+                {
+                    key: "ci-platform-pipeline",
+                    commands: ["printenv CI_PLATFORM_PIPELINE | base64 --decode | buildkite-agent pipeline upload"],
+                    agents: { queue: "top" },
+                    env: { CI_PLATFORM_PIPELINE: Buffer.from(document).toString("base64") },
+                },
+            ],
+        });
+        assert.deepEqual(uploadingQueues(stored), ["top"]);
+        assert.deepEqual(chainUploadingQueues(stored), ["deep", "middle", "top"]);
     });
 });
