@@ -47,7 +47,19 @@ assume_aws_role() {
   export AWS_ROLE_ARN="$role_arn"
   export AWS_WEB_IDENTITY_TOKEN_FILE="$token_file"
   export AWS_ROLE_SESSION_NAME="buildkite-${BUILDKITE_JOB_ID:-job}"
-  (while sleep 240; do oidc_token_to "$token_file" || true; done) &
+  # The refresher's sleep must not outlive the job: a `sleep` left behind keeps the job's output open (and a caller
+  # that reads it, such as the agent or a test, waiting) for up to four minutes. On TERM (the EXIT trap below) the
+  # loop kills its sleep and stops.
+  (
+    sleeper=""
+    trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+    while :; do
+      sleep 240 &
+      sleeper=$!
+      wait "$sleeper"
+      oidc_token_to "$token_file" || true
+    done
+  ) &
   OIDC_REFRESHER_PID=$!
   trap 'kill "$OIDC_REFRESHER_PID" 2>/dev/null || true' EXIT
   echo "AWS credentials: role ${role_arn##*/} through Buildkite OIDC"

@@ -737,8 +737,12 @@ describe("Buildkite scripts", () => {
                 cwd: ROOT,
                 encoding: "utf8",
                 env: { PATH: `${bin}:${process.env.PATH ?? ""}`, BUILDKITE_JOB_ID: "job-1" },
+                // The token refresher runs every four minutes; it must stop with the shell, or its sleep holds the
+                // output open and this call waits for it.
+                timeout: 60_000,
             },
         );
+        assert.equal(result.error, undefined, "the shell's output closed when it exited");
         assert.equal(result.status, 0, result.stderr);
         assert.equal(result.stdout.trim(), "arn:aws:iam::123456789012:role/ci-platform-read|token-1|buildkite-job-1");
         const calls = readFileSync(path.join(bin, "calls"), "utf8");
