@@ -1,4 +1,4 @@
-export { AWS_REGIONS, AWS_REGION_NAMES, AwsRegion, continentOf } from "./regions";
+export { AWS_REGIONS, AWS_REGION_NAMES, AwsRegion, continentOf, fleetRegions, platformRegions } from "./regions";
 export { checkAccess, checkoutUrl, fleetsRunning, requiredSecretNames } from "./access-checks";
 export {
     CONFIG_NAMESPACE,
