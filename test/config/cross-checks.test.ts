@@ -43,9 +43,9 @@ describe("referenceIssues", () => {
         config.pipelines[2].queue = "defaultt";
         config.pipelines[0].team = "platfrom";
         config.pipelines[0].teams = [
-            { team: "app", accessLevel: "READ_ONLY" },
-            { team: "app", accessLevel: "READ_ONLY" },
-        ] as (typeof config.pipelines)[0]["teams"];
+            { team: "app", access: "READ_ONLY" },
+            { team: "app", access: "READ_ONLY" },
+        ];
         config.pipelines[0].schedules = [
             { label: "nightly", cronline: "@daily" },
             { label: "nightly", cronline: "@daily" },
