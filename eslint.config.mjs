@@ -1,6 +1,13 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// Only the SDKs' public entry points: their deep paths (runtime/*, proto/*, proxy...) are internals that any release
+// may change. scripts/plan/capture.ts `attachRecorder` is the one reach into the SDK.
+const SDK_INTERNALS = {
+    group: ["@pulumi/pulumi/*", "@pulumi/policy/*"],
+    message: "import the package's entry point (@pulumi/pulumi, @pulumi/policy): deep paths are SDK internals",
+};
+
 export default tseslint.config(
     { ignores: ["node_modules/", "bin/", "out/", ".plan/", ".scratch/"] },
     js.configs.recommended,
@@ -11,16 +18,23 @@ export default tseslint.config(
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
             "@typescript-eslint/explicit-module-boundary-types": "off",
             eqeqeq: ["error", "always"],
-            // Only the SDKs' public entry points: their deep paths (runtime/*, proto/*, proxy...) are internals that
-            // any release may change. scripts/plan/capture.ts `attachRecorder` is the one reach into the SDK.
+            "no-restricted-imports": ["error", { patterns: [SDK_INTERNALS] }],
+        },
+    },
+    {
+        // components/config is the bottom layer (test/config/layers.test.ts says the same): a check that needs a
+        // higher concern lives beside that concern, and components/platform-config.ts composes them.
+        files: ["components/config/**/*.ts"],
+        rules: {
             "no-restricted-imports": [
                 "error",
                 {
                     patterns: [
+                        SDK_INTERNALS,
                         {
-                            group: ["@pulumi/pulumi/*", "@pulumi/policy/*"],
+                            group: ["../*"],
                             message:
-                                "import the package's entry point (@pulumi/pulumi, @pulumi/policy): deep paths are SDK internals",
+                                "components/config imports nothing above it: put the check beside its concern and compose it in components/platform-config.ts",
                         },
                     ],
                 },

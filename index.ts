@@ -11,7 +11,8 @@ import {
     PipelineTriggerRules,
     splitRepository,
 } from "./components/buildkite";
-import { ConfigError, loadStackConfig, loadStackSecrets } from "./components/config";
+import { ConfigError, loadStackSecrets } from "./components/config";
+import { loadStackConfig } from "./components/platform-config";
 import { adoption } from "./components/config/adopt-transform";
 import { buildHooksBundle, bundleUploadFiles, readHookSources, renderBootstrapScript } from "./components/hooks";
 import {

@@ -10,13 +10,8 @@ import * as path from "node:path";
 import { evacuatedFleetName, Evacuation, evacuation, evacuationFilterCommand } from "./dr/evacuation";
 import { fleetScope, RecoveryAction, RecoveryScope, regionScope, ScopedResource, targetPatterns } from "./dr/scope";
 import { shellQuote as shellArg } from "../components/hooks/bundle";
-import {
-    AWS_REGION_NAMES,
-    didYouMean,
-    issueFormatter,
-    parsePlatformConfig,
-    type PlatformConfig,
-} from "../components/config";
+import { AWS_REGION_NAMES, didYouMean, fleetRegions, issueFormatter, type PlatformConfig } from "../components/config";
+import { parsePlatformConfig } from "../components/platform-config";
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
 import { CliOption, CliSpec, parseCli, printCliAnswer, stackAndConfigProblem, usageOf } from "./cli";
@@ -394,7 +389,7 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
     }
-    const regions: string[] = [...new Set(config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : [])))].sort();
+    const regions = fleetRegions(config);
     if (values.region && !regions.includes(values.region)) {
         process.stderr.write(
             `dr: no AWS fleet runs in region "${values.region}"; ${didYouMean(values.region, regions)}regions with fleets: ${regions.join(", ") || "none"}\n`,

@@ -16,9 +16,9 @@ import {
     IssueContext,
     RawConfig,
     formatConfigError,
-    parsePlatformConfig,
     rawConfigFromMap,
 } from "../components/config";
+import { parsePlatformConfig } from "../components/platform-config";
 import { mermaidMarkdown } from "../components/graph/diagram";
 import { fleetMapMarkdown } from "../components/graph/fleet-map";
 import { fleetDiffDiagram, triggerDiffDiagram } from "../components/graph/plan-diagrams";

@@ -11,7 +11,8 @@
  * found something Buildkite or the agent would fail on (printed under "Problems").
  */
 import * as path from "node:path";
-import { PlatformConfig, formatIssue, issueFormatter, parsePlatformConfig } from "../components/config";
+import { PlatformConfig, formatIssue, issueFormatter } from "../components/config";
+import { parsePlatformConfig } from "../components/platform-config";
 import { checkImages, parseVersionsText, readImageFiles, stepImageResolver } from "../components/images";
 import { ConditionalError, Simulation, SimulationError, renderSimulation, simulate } from "../components/simulator";
 import { generateSteps } from "../components/steps";

@@ -9,7 +9,7 @@ import {
     readRoleTokenKeysPolicy,
     trustPolicy,
 } from "./policy-documents";
-import { DeployRoleConfig } from "./schema";
+import { DeployRoleConfig } from "../config/deploy-roles";
 
 /** Inputs for {@link DeployRoles}. */
 export interface DeployRolesArgs {

@@ -16,5 +16,5 @@ export {
     trustedSubjects,
 } from "./policy-documents";
 export type { TrustContext } from "./policy-documents";
-export { DEPLOY_ACCESS, deployRoleSchema } from "./schema";
-export type { DeployAccess, DeployRoleConfig } from "./schema";
+export { DEPLOY_ACCESS, deployRoleSchema } from "../config/deploy-roles";
+export type { DeployAccess, DeployRoleConfig } from "../config/deploy-roles";

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { DeployAccess, DeployRoleConfig } from "./schema";
+import { DeployAccess, DeployRoleConfig } from "../config/deploy-roles";
 
 /** Buildkite's OIDC issuer. */
 export const BUILDKITE_ISSUER = "https://agent.buildkite.com";

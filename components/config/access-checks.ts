@@ -3,7 +3,7 @@ import type { FleetConfig, PipelineConfig, PlatformConfig, SecretSet } from "./s
 
 /*
  * What a job needs from the machine it runs on, checked against the fleets that can run it: a way to check out the
- * repository, every secret the pipeline declares, and (for a trigger across clusters) the organization rules.
+ * repository and every secret the pipeline declares.
  *
  * How an AWS fleet gets them: the Elastic CI Stack's environment hook runs buildkite/elastic-ci-stack-s3-secrets-hooks
  * (v2.8.0 in stack v6.71.1: packer/linux/base/scripts/versions.sh S3_SECRETS_HELPER_VERSION) against the region's
@@ -123,7 +123,10 @@ export function requiredSecretNames(config: Pick<PlatformConfig, "secrets">, pip
 
 const list = (names: readonly string[]) => names.map((n) => `"${n}"`).join(", ");
 
-/** Checkout, secrets and cross-cluster rules for every pipeline; one issue per problem. */
+/**
+ * Checkout and secrets for every pipeline; one issue per problem. (Triggers across clusters: graph/config-checks.ts
+ * `crossClusterTriggerIssues`.)
+ */
 export function checkAccess(config: PlatformConfig): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     // The organisation's secrets reach only clusters that take them (clusters[].organizationSecrets).
@@ -132,10 +135,6 @@ export function checkAccess(config: PlatformConfig): ConfigIssue[] {
             ? undefined
             : config.secrets.organization;
     const fleetIndex = (fleet: FleetConfig) => config.fleets.indexOf(fleet);
-    const clusterNames = new Set(config.clusters.map((c) => c.name));
-    // The first pipeline of each slug (a duplicate slug is reported on its own).
-    const bySlug = new Map<string, PipelineConfig>();
-    for (const p of config.pipelines) if (!bySlug.has(p.slug)) bySlug.set(p.slug, p);
 
     config.pipelines.forEach((pipeline, i) => {
         const at = (...rest: (string | number)[]) => ["pipelines", i, ...rest];
@@ -234,22 +233,6 @@ export function checkAccess(config: PlatformConfig): ConfigIssue[] {
                     });
             });
         }
-
-        // Triggers across clusters. Buildkite docs, pipelines/rules: a trigger between clusters needs a
-        // pipeline.trigger_build.pipeline rule, and reading the other build's artifacts a
-        // pipeline.artifacts_read.pipeline rule; rules are an opt-in organization feature
-        // (terraform-provider-buildkite docs/resources/organization_rule.md).
-        pipeline.triggers.forEach((trigger, j) => {
-            const target = bySlug.get(trigger.pipeline);
-            if (target === undefined || target.cluster === pipeline.cluster || config.organizationRules) return;
-            // An undeclared cluster is reported on its own.
-            if (!clusterNames.has(target.cluster) || !clusterNames.has(pipeline.cluster)) return;
-            issues.push({
-                path: at("triggers", j, "pipeline"),
-                message: `pipeline "${pipeline.slug}" (cluster "${pipeline.cluster}") triggers "${target.slug}" (cluster "${target.cluster}"): Buildkite refuses a trigger across clusters, and the child's download of the parent's artifacts, unless organization rules allow them, and the organization is not declared to have the rules feature`,
-                fix: `ask Buildkite support to enable rules for the organization and set ci-platform:organizationRules: true (the platform then declares both rules), or put both pipelines in one cluster`,
-            });
-        });
     });
     return issues;
 }

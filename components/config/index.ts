@@ -1,4 +1,4 @@
-export { AWS_REGIONS, AWS_REGION_NAMES, AwsRegion, continentOf } from "./regions";
+export { AWS_REGIONS, AWS_REGION_NAMES, AwsRegion, continentOf, fleetRegions, platformRegions } from "./regions";
 export { checkAccess, checkoutUrl, fleetsRunning, requiredSecretNames } from "./access-checks";
 export {
     CONFIG_NAMESPACE,
@@ -14,7 +14,14 @@ export {
     issueFormatter,
     nearest,
 } from "./issues";
-export { RawConfig, SECRET_VALUE_PLACEHOLDER, parsePlatformConfig, rawConfigFromMap, secretsShape } from "./load";
+export {
+    CrossCheck,
+    RawConfig,
+    SECRET_VALUE_PLACEHOLDER,
+    parseConfigWith,
+    rawConfigFromMap,
+    secretsShape,
+} from "./load";
 export { PREDEFINED_INTERVALS, cronLineProblem } from "./cron";
 export {
     HONOURED_SETTINGS,
@@ -28,7 +35,8 @@ export {
     ConfigError,
     ExtraCheck,
     formatConfigError,
-    loadStackConfig,
+    LoadStackConfigOptions,
+    loadStackConfigWith,
     loadStackSecrets,
     readRawStackConfig,
     runtimeSecretKeys,

@@ -155,3 +155,33 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
     const guess = nearest(name, candidates);
     return guess === undefined ? "" : `did you mean "${guess}"? `;
 }
+
+/** "; did you mean "x"?" or nothing. */
+export function suggestion(name: string, candidates: readonly string[]): string {
+    const guess = didYouMean(name, candidates).trim();
+    return guess ? `; ${guess}` : "";
+}
+
+/** Reports every name that appears more than once in `items`, at the later occurrences. */
+export function duplicates<T>(
+    items: readonly T[],
+    keyOf: (item: T) => string | undefined,
+    path: (index: number) => (string | number)[],
+    what: string,
+): ConfigIssue[] {
+    const seen = new Map<string, number>();
+    const issues: ConfigIssue[] = [];
+    items.forEach((item, i) => {
+        const key = keyOf(item);
+        if (key === undefined) return;
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else
+            issues.push({
+                path: path(i),
+                message: `duplicate ${what} "${key}" (first declared at index ${first})`,
+                fix: `give each ${what} a unique value, or remove one of them`,
+            });
+    });
+    return issues;
+}

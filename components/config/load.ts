@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { crossCheck } from "./cross-checks";
 import { CONFIG_NAMESPACE, ConfigIssue, ConfigPath, Result, didYouMean, err, nearest, ok, sortIssues } from "./issues";
 import { PlatformConfig, SecretSet, SecretsConfig, platformConfigSchema } from "./schema";
 
@@ -30,13 +29,22 @@ export function rawConfigFromMap(config: Readonly<Record<string, string>>): RawC
 }
 
 /**
- * Parses and validates the whole platform config. Returns the typed config with defaults applied, or every
- * problem found: schema problems first reported per path, then (if the shape is sound) cross-reference problems.
+ * The checks that need the whole config (names that refer to other declarations, duplicates, cycles, ...): every
+ * problem found. `access: false` leaves out the checkout, secrets and cross-cluster checks, for a config whose
+ * `secrets` or `fleets` did not parse: they would report every credential as missing. The checks of all concerns are
+ * composed above every concern, in components/platform-config.ts `crossCheck`.
  */
-export function parsePlatformConfig(raw: RawConfig): Result<PlatformConfig, ConfigIssue[]> {
+export type CrossCheck = (config: PlatformConfig, options: { readonly access?: boolean }) => ConfigIssue[];
+
+/**
+ * Parses and validates the whole platform config with `crossCheck` (components/platform-config.ts
+ * `parsePlatformConfig` gives it every check). Returns the typed config with defaults applied, or every problem
+ * found: schema problems first reported per path, then (if the shape is sound) cross-reference problems.
+ */
+export function parseConfigWith(raw: RawConfig, crossCheck: CrossCheck): Result<PlatformConfig, ConfigIssue[]> {
     const parsed = platformConfigSchema.safeParse(raw, { error: ourWords });
     if (parsed.success) {
-        const issues = crossCheck(parsed.data);
+        const issues = crossCheck(parsed.data, {});
         return issues.length > 0 ? err(sortIssues(issues)) : ok(parsed.data);
     }
     const issues = mergeMisspelt(parsed.error.issues.flatMap((issue) => fromZodIssue(issue, raw)));

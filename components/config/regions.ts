@@ -1,3 +1,5 @@
+import type { PlatformConfig } from "./schema";
+
 /**
  * AWS commercial regions a fleet may run in, with the continent each sits on. The continent is what the
  * recovery runbook uses to pick a fallback region and what the plan's fleet map groups by.
@@ -46,4 +48,24 @@ export const AWS_REGION_NAMES = Object.keys(AWS_REGIONS).sort() as [AwsRegion, .
 /** The continent of a region. */
 export function continentOf(region: AwsRegion): string {
     return AWS_REGIONS[region];
+}
+
+/**
+ * The regions AWS fleets run in (of `cluster` only, when given), distinct and sorted: where the platform declares fleet
+ * stacks, secrets buckets and signing key replicas. The one derivation of the config's fleet regions; with the home
+ * region added it is {@link platformRegions}.
+ */
+export function fleetRegions(config: Pick<PlatformConfig, "fleets">, cluster?: string): string[] {
+    const regions = new Set<string>();
+    for (const fleet of config.fleets)
+        if (fleet.kind === "aws" && (cluster === undefined || fleet.cluster === cluster)) regions.add(fleet.region);
+    return [...regions].sort();
+}
+
+/**
+ * Every region the platform declares resources in: the home region and the regions of its AWS fleets
+ * ({@link fleetRegions}), distinct and sorted. One AWS provider and one image registry per region.
+ */
+export function platformRegions(config: Pick<PlatformConfig, "fleets" | "homeRegion">): string[] {
+    return [...new Set([config.homeRegion, ...fleetRegions(config)])].sort();
 }

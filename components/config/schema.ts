@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { adoptSchema } from "./adopt";
-import { pathProblem } from "../steps/monorepo";
+import { pathProblem } from "./repository-path";
 import { cronLineProblem } from "./cron";
-import { deployRoleSchema } from "../access/schema";
+import { deployRoleSchema } from "./deploy-roles";
 import { AWS_REGION_NAMES } from "./regions";
 
 /*

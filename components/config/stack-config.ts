@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { CONFIG_NAMESPACE, ConfigIssue, IssueContext, issueFormatter, sortIssues } from "./issues";
-import { RawConfig, parsePlatformConfig, rawConfigFromMap, secretsShape } from "./load";
+import { CONFIG_NAMESPACE, ConfigIssue, IssueContext, Result, issueFormatter, sortIssues } from "./issues";
+import { RawConfig, rawConfigFromMap, secretsShape } from "./load";
 import { PlatformConfig, SecretsConfig, secretsSchema } from "./schema";
 import { SECRET_CONFIG_KEY, stackFileContext } from "./stack-file";
 
@@ -47,7 +47,7 @@ export function runningStackContext(raw: RawConfig): IssueContext {
 
 /**
  * Every `ci-platform:*` key of the running stack, parsed from the text Pulumi hands the program. It includes the
- * plain values of `ci-platform:secrets`: only {@link loadStackConfig} reads it, to validate them, and it hands on
+ * plain values of `ci-platform:secrets`: only {@link loadStackConfigWith} reads it, to validate them, and it hands on
  * their names only.
  */
 export function readRawStackConfig(): RawConfig {
@@ -106,8 +106,19 @@ export function secretKeyIssues(secretKeys: readonly string[]): ConfigIssue[] {
 /** A check of the parsed config against something outside it (files in the repository). */
 export type ExtraCheck = (config: PlatformConfig) => readonly ConfigIssue[];
 
+/** What {@link loadStackConfigWith} reads: the running stack's config unless `raw` (tests) is given. */
+export interface LoadStackConfigOptions {
+    /** The config to read instead of the running stack's. */
+    readonly raw?: RawConfig;
+    /** The keys Pulumi marks secret; by default the running stack's when `raw` is not given. */
+    readonly secretKeys?: readonly string[];
+    /** Checks of the parsed config against something outside it, run only on a config that passed the rest. */
+    readonly extraChecks?: readonly ExtraCheck[];
+}
+
 /**
- * Reads and validates the whole stack config before any resource is registered: secret values outside
+ * Reads and validates the whole stack config before any resource is registered, with `parse` (components/
+ * platform-config.ts `loadStackConfig` gives it the parse with every check): secret values outside
  * `ci-platform:secrets` (`secretKeys`: by default the keys Pulumi marks secret in this run), the schema, the
  * cross-references, then `extraChecks` (which see only a config that passed the rest). Throws {@link ConfigError} listing every
  * problem; no message quotes a secret value (load.ts `fromZodIssue`). Validation reads the plain secret values here
@@ -115,12 +126,13 @@ export type ExtraCheck = (config: PlatformConfig) => readonly ConfigIssue[];
  * `SECRET_VALUE_PLACEHOLDER`, load.ts `secretsShape`), so no resource input can get a secret from it. The values
  * come from {@link loadStackSecrets}, a Pulumi secret from the moment it is read.
  */
-export function loadStackConfig(
-    options: { raw?: RawConfig; secretKeys?: readonly string[]; extraChecks?: readonly ExtraCheck[] } = {},
+export function loadStackConfigWith(
+    parse: (raw: RawConfig) => Result<PlatformConfig, ConfigIssue[]>,
+    options: LoadStackConfigOptions = {},
 ): PlatformConfig {
     const secretIssues = secretKeyIssues(options.secretKeys ?? (options.raw === undefined ? runtimeSecretKeys() : []));
     const raw = options.raw ?? readRawStackConfig();
-    const result = parsePlatformConfig(raw);
+    const result = parse(raw);
     const context = () => (options.raw === undefined ? runningStackContext(raw) : { raw });
     if (!result.ok || secretIssues.length > 0)
         throw new ConfigError(sortIssues([...secretIssues, ...(result.error ?? [])]), context());
@@ -135,7 +147,7 @@ const SECRETS_KEY = SECRET_CONFIG_KEY.slice(CONFIG_NAMESPACE.length + 1);
 /**
  * The values of `ci-platform:secrets`, read with `Config.getSecretObject` (@pulumi/pulumi 3.270.0 config.js: the
  * parsed value wrapped in a secret Output), so every value is a Pulumi secret from the moment it is read, and with
- * the schema's defaults applied. Call after {@link loadStackConfig}, which validated the same text; `raw` (tests) gives
+ * the schema's defaults applied. Call after {@link loadStackConfigWith}, which validated the same text; `raw` (tests) gives
  * the raw config instead of the run's. Only the secrets bucket's objects take values from it.
  */
 export function loadStackSecrets(options: { raw?: RawConfig } = {}): pulumi.Output<SecretsConfig> {

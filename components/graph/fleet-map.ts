@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { AwsRegion, FleetConfig, PlatformConfig, continentOf } from "../config";
+import { AwsRegion, FleetConfig, PlatformConfig, continentOf, fleetRegions } from "../config";
 
 const id = (text: string) => text.replace(/[^A-Za-z0-9]/g, "_");
 const label = (text: string) => `"${text.replace(/"/g, "#quot;")}"`;
@@ -23,7 +23,7 @@ export function fleetMapDiagram(config: Pick<PlatformConfig, "fleets" | "homeReg
     if (config.fleets.length === 0) return null;
     const lines = ["flowchart LR"];
     const aws = config.fleets.filter((f): f is Extract<FleetConfig, { kind: "aws" }> => f.kind === "aws");
-    const regions = [...new Set(aws.map((f) => f.region))].sort();
+    const regions = fleetRegions(config);
     const continents = [...new Set(regions.map((r) => continentOf(r as AwsRegion)))].sort();
     for (const continent of continents) {
         lines.push(`    subgraph ${id(`c_${continent}`)}[${label(continent)}]`);

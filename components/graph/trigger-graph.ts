@@ -2,14 +2,14 @@
  * The trigger graph: which pipeline's builds trigger which, from each pipeline's `triggers`.
  *
  * Pure module: a validated config in, plain data out. The checks (unknown targets, self-triggers, unknown or
- * cyclic `dependsOn` keys, cycles across pipelines) live in the config model (`components/config/cross-checks.ts`)
- * and run when the config is loaded; {@link buildTriggerGraph} reuses them and only builds the graph from a config
- * they accept.
+ * cyclic `dependsOn` keys, cycles across pipelines, triggers across clusters without rules) live beside it
+ * (`./config-checks.ts`) and run when the config is loaded; {@link buildTriggerGraph} runs them (only them) again
+ * and only builds the graph from a config they accept.
  *
  * @module
  */
-import { crossCheck } from "../config/cross-checks";
 import { ConfigIssue, Result } from "../config/issues";
+import { crossClusterTriggerIssues, triggerIssues } from "./config-checks";
 import { dependencyOrder } from "./order";
 import { PipelineConfig, PlatformConfig } from "../config/schema";
 
@@ -55,17 +55,12 @@ export function triggerKey(trigger: { readonly pipeline: string; readonly key?: 
     return trigger.key ?? `trigger-${trigger.pipeline}`;
 }
 
-/** Whether a config issue is one of the trigger checks (its path runs through a pipeline's `triggers`). */
-function isTriggerIssue(issue: ConfigIssue): boolean {
-    return issue.path[0] === "pipelines" && issue.path[2] === "triggers";
-}
-
 /**
  * The trigger graph of a config, or the config model's trigger issues (each with its config path) when the
  * triggers are not valid. A config loaded through `parsePlatformConfig` has none.
  */
 export function buildTriggerGraph(config: PlatformConfig): Result<TriggerGraph, ConfigIssue[]> {
-    const issues = crossCheck(config).filter(isTriggerIssue);
+    const issues = [...triggerIssues(config), ...crossClusterTriggerIssues(config)];
     if (issues.length > 0) return { ok: false, error: issues };
     const bySlug = new Map(config.pipelines.map((p) => [p.slug, p]));
     const nodes = config.pipelines.map((p) => ({ slug: p.slug, cluster: p.cluster, gate: p.gate }));

@@ -1,4 +1,4 @@
-import type { PlatformConfig } from "../config";
+import { type PlatformConfig, platformRegions } from "../config";
 
 /*
  * The ECR documents the images need, as plain data: the lifecycle policy, the pull policy, and the regions each
@@ -12,11 +12,10 @@ export const DEFAULT_KEEP_VERSIONS = 10;
  * The regions every image is pushed to: the home region and every region with an AWS fleet, sorted and without
  * duplicates. Static (on-premises) fleets pull from the home registry. Each region gets its own repositories and its
  * own push of every pinned tag (see AgentImage), so a region added later has every tag once `pulumi up` ends.
+ * They are the platform's regions (config/regions.ts `platformRegions`); this name says why images need them.
  */
 export function imageRegions(config: Pick<PlatformConfig, "fleets" | "homeRegion">): string[] {
-    const regions = new Set<string>([config.homeRegion]);
-    for (const fleet of config.fleets) if (fleet.kind === "aws") regions.add(fleet.region);
-    return [...regions].sort();
+    return platformRegions(config);
 }
 
 /**

@@ -8,6 +8,7 @@
  * calls (internal/cryptosigner/aws/kms.go): kms:GetPublicKey when it starts and to verify each job (its `Public()`),
  * kms:Sign (ECDSA_SHA_256) for a `pipeline upload`; never kms:Verify.
  */
+import { fleetRegions } from "../config/regions";
 import type { PlatformConfig } from "../config/schema";
 import type { KeyPolicyDocument, KeyPolicyStatement } from "../agents/key-policy";
 import { accountRoot, administer, rootFor } from "../agents/key-policy";
@@ -29,16 +30,12 @@ export function kmsKeyPlans(config: Pick<PlatformConfig, "clusters" | "fleets" |
     return config.clusters.flatMap((cluster): KmsKeyPlan[] => {
         const signing = cluster.signing;
         if (signing?.mode !== "kms") return [];
-        const regions = new Set(
-            config.fleets.flatMap((f) => (f.kind === "aws" && f.cluster === cluster.name ? [f.region] : [])),
-        );
-        regions.delete(config.homeRegion);
         return [
             {
                 cluster: cluster.name,
                 ...(signing.key !== undefined ? { named: signing.key } : {}),
                 homeRegion: config.homeRegion,
-                replicaRegions: [...regions].sort(),
+                replicaRegions: fleetRegions(config, cluster.name).filter((r) => r !== config.homeRegion),
             },
         ];
     });

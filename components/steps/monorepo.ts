@@ -8,6 +8,7 @@
  * @module
  */
 import type { Result } from "../config/issues";
+import { pathProblem } from "../config/repository-path";
 import { dependencyOrder, findCycle } from "../graph/order";
 
 /** One package of a monorepo, as the config describes it. */
@@ -55,22 +56,6 @@ const GLOB_SPECIAL = /[\\*?[\]{},]/g;
 /** Escapes a literal path for use inside a zzglob pattern. */
 export function escapeGlob(literal: string): string {
     return literal.replace(GLOB_SPECIAL, (c) => `\\${c}`);
-}
-
-/**
- * Why `path` cannot be used as a package or always-relevant directory, or undefined if it can.
- * A first segment `~` is refused because zzglob expands a leading `~/` to the agent's home directory even when
- * escaped, so no pattern could select it.
- */
-export function pathProblem(path: string): string | undefined {
-    if (path === "") return "is empty";
-    if (path.startsWith("/")) return "must be relative to the repository root (no leading /)";
-    if (path.endsWith("/")) return "must not end with /";
-    const segments = path.split("/");
-    if (segments.some((s) => s === "")) return "must not contain an empty segment (//)";
-    if (segments.some((s) => s === "." || s === "..")) return "must not contain . or .. segments";
-    if (segments[0] === "~") return "must not start with a ~ segment (zzglob expands ~/ to the home directory)";
-    return undefined;
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

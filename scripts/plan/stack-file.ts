@@ -7,10 +7,10 @@ import {
     IssueContext,
     checkStackFile,
     stackFileContext,
-    parsePlatformConfig,
     rawConfigFromMap,
     withSchemaIssues,
 } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 
 /** A stack's config as the Pulumi engine would hand it to the program. */
 export interface StackConfig {

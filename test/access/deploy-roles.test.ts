@@ -11,7 +11,8 @@ import {
     trustPolicy,
     trustedSubjects,
 } from "../../components/access";
-import { formatIssue, parsePlatformConfig } from "../../components/config";
+import { formatIssue } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { mustParse, prodRawConfig } from "../fixtures/config";
 import { named, prodResources } from "../policy/invariants/plan-resources";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { formatIssue } from "../../components/config/issues";
-import { parsePlatformConfig } from "../../components/config/load";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { prodRawConfig } from "./fixtures";
 
 /** The formatted issues of the prod config with `fleets` and `secrets` changed. */

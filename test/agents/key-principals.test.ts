@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { keyPrincipals } from "../../components/agents";
 import { formatIssue } from "../../components/config/issues";
-import { parsePlatformConfig } from "../../components/config/load";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { prodRawConfig } from "./fixtures";
 
 const ADMIN = "arn:aws:iam::123456789012:role/BreakGlassAdmin";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { parsePlatformConfig } from "../../components/config/load";
+import { parsePlatformConfig } from "../../components/platform-config";
 import type { AwsFleetConfig } from "../../components/config/schema";
 import {
     checkParameters,

@@ -49,7 +49,8 @@ describe("fleets[].stepsUseInstanceRole", () => {
 
 describe("fleets[].stepsUseInstanceRole in the config", () => {
     it("defaults to false, and a value that is not a boolean is refused with its path", async () => {
-        const { formatIssue, parsePlatformConfig } = await import("../../components/config");
+        const { formatIssue } = await import("../../components/config");
+        const { parsePlatformConfig } = await import("../../components/platform-config");
         const { entry, validRawConfig } = await import("../fixtures/config");
         const parsed = parsePlatformConfig(validRawConfig());
         assert.ok(parsed.ok);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatIssue, parsePlatformConfig, requiredSecretNames } from "../../components/config";
+import { formatIssue, requiredSecretNames } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { Mutable, entry, mustParse, prodRawConfig, validRawConfig } from "../fixtures/config";
 
 /*

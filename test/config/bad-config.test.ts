@@ -6,10 +6,9 @@ import {
     checkStackFile,
     cronLineProblem,
     formatIssue,
-    loadStackConfig,
-    parsePlatformConfig,
     secretKeyIssues,
 } from "../../components/config";
+import { loadStackConfig, parsePlatformConfig } from "../../components/platform-config";
 import { Mutable, entry, validRawConfig } from "../fixtures/config";
 
 /*

@@ -3,14 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import {
-    ConfigError,
-    checkStackFile,
-    issueFormatter,
-    loadStackConfig,
-    parsePlatformConfig,
-    stackFileContext,
-} from "../../components/config";
+import { ConfigError, checkStackFile, issueFormatter, stackFileContext } from "../../components/config";
+import { loadStackConfig, parsePlatformConfig } from "../../components/platform-config";
 import { rawPlatformConfig } from "../../scripts/plan";
 import { readStackFileOrIssues } from "../../scripts/plan/stack-file";
 import { ROOT, runScript } from "../fixtures/cli";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatConfigPath, formatIssue, parsePlatformConfig } from "../../components/config";
+import { formatConfigPath, formatIssue } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { Mutable, entry, validRawConfig } from "../fixtures/config";
 
 /** Parses, expects failure, and returns the formatted issue lines. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatIssue, parsePlatformConfig } from "../../components/config";
+import { formatIssue } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { fleetPhysicalName } from "../../components/agents/naming";
 import { entry, mustParse, validRawConfig } from "../fixtures/config";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parsePlatformConfig } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { edgeLabel, mermaidDiagram, mermaidMarkdown, nodeId } from "../../components/graph/diagram";
 import { TriggerGraph, triggerGraphOf } from "../../components/graph/trigger-graph";
 import { Mutable, entry, validRawConfig } from "../fixtures/config";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parsePlatformConfig } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { fleetMapDiagram, fleetMapMarkdown } from "../../components/graph/fleet-map";
 import { validRawConfig } from "../fixtures/config";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { PlatformConfig, formatConfigPath, parsePlatformConfig } from "../../components/config";
+import { PlatformConfig, formatConfigPath } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import {
     buildTriggerGraph,
     childrenOf,

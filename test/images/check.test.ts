@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatIssue, parsePlatformConfig, type PlatformConfig, type RawConfig } from "../../components/config";
+import { formatIssue, type PlatformConfig, type RawConfig } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { checkImages, type ImageFiles } from "../../components/images/check";
 import { imageContentDigest } from "../../components/images/dockerfile";
 

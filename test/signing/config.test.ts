@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatIssue, parsePlatformConfig } from "../../components/config";
+import { formatIssue } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { secretsShape } from "../../components/config/load";
 import { fleetSigning, signingStackParameters, staticAgentConfigLines, uploadQueues } from "../../components/signing";
 import { checkParameters } from "../../components/agents";

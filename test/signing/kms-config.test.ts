@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkParameters } from "../../components/agents";
 import { fleetPolicyDocument } from "../../components/agents/iam-policy";
-import { formatIssue, parsePlatformConfig } from "../../components/config";
+import { formatIssue } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import {
     fleetSigning,
     kmsKeyArnIn,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatIssue, parsePlatformConfig } from "../../components/config";
+import { formatIssue } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { artifactPlanOf, META_DATA, producerDefinitionHash } from "../../components/steps/artifact-sources";
 import { Mutable, entry, validRawConfig } from "../fixtures/config";
 

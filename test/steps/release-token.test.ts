@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigIssue, parsePlatformConfig } from "../../components/config";
+import { ConfigIssue } from "../../components/config";
+import { parsePlatformConfig } from "../../components/platform-config";
 import { RELEASE_READ_TOKEN_VAR } from "../../components/steps/pipeline-steps";
 import { Mutable, entry, prodRawConfig, validRawConfig } from "../fixtures/config";
 

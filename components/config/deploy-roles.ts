@@ -3,7 +3,7 @@ import { z } from "zod";
 /*
  * `ci-platform:deployRoles`: the AWS roles that deploy and preview this stack, each assumed per job through OpenID
  * Connect, never held by an agent's instance role. Cross-references (the pipeline a Buildkite trust names) are
- * checked in ./checks.ts.
+ * checked in components/access/checks.ts; the roles are declared in components/access/deploy-roles.ts.
  */
 
 /** What a role may do: `deploy` the stack (the first `pulumi up` creates IAM, KMS, S3, CloudFormation...), `read`
