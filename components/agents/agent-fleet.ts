@@ -203,15 +203,11 @@ export class AgentFleet extends pulumi.ComponentResource {
         const previous = [...new Set([...(first === args.fleet.name ? [] : [first]), ...args.fleet.renamedFrom])];
         // Its signing too (mode, failure behaviour, whether it signs, the reason for off or warn), for the policy pack.
         const signing = { signing: signingDeclaration(args.signing) };
-        super(
-            TYPES.fleet,
-            name,
-            args.fleet.kind === "static" ? { ...staticFleetDeclaration(args.fleet), ...signing } : signing,
-            {
-                ...opts,
-                aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)],
-            },
-        );
+        const recorded = args.fleet.kind === "static" ? { ...staticFleetDeclaration(args.fleet), ...signing } : signing;
+        super(TYPES.fleet, name, recorded, {
+            ...opts,
+            aliases: [...(opts?.aliases ?? []), ...renamedComponentAliases(previous)],
+        });
         const fleet = args.fleet;
         this.queue = fleet.queue;
         const physical = first;
@@ -594,6 +590,8 @@ export class AgentFleet extends pulumi.ComponentResource {
             };
         }
 
-        this.registerOutputs({ queue: this.queue, token: this.token, ...this.aws });
+        // The recorded declaration is among its outputs too: a real preview's stack policy reads those
+        // (@pulumi/policy PolicyResource.props), not the component's inputs.
+        this.registerOutputs({ ...recorded, queue: this.queue, token: this.token, ...this.aws });
     }
 }

@@ -152,6 +152,8 @@ export class BuildkitePipeline extends pulumi.ComponentResource {
                 { parent: this, aliases: was((old) => `${old}-webhook`) },
             );
         }
-        this.registerOutputs({ pipeline: this.pipeline, slug: this.slug, webhookUrl: this.webhookUrl });
+        // What it recorded for the policy pack is among its outputs too: a real preview's stack policy sees a
+        // component's registered outputs, not its inputs (@pulumi/policy PolicyResource.props).
+        this.registerOutputs({ ...recorded, pipeline: this.pipeline, slug: this.slug, webhookUrl: this.webhookUrl });
     }
 }

@@ -224,6 +224,12 @@ export class AgentImage extends pulumi.ComponentResource {
 
         const homeHost = pulumi.output(args.accountId).apply((account) => registryHost(account, args.homeRegion));
         this.repositoryUrl = pulumi.interpolate`${homeHost}/${repoName}`;
-        this.registerOutputs({ repositoryUrl: this.repositoryUrl, tags: this.tags, regions: this.regions });
+        this.registerOutputs({
+            image: args.image,
+            variants: [...args.variants],
+            repositoryUrl: this.repositoryUrl,
+            tags: this.tags,
+            regions: this.regions,
+        });
     }
 }

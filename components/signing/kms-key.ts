@@ -37,6 +37,13 @@ export interface SigningKeyUsers {
 }
 
 /** One kms cluster's signing key. */
+/** What the component records of its key plan, for the plan and the policy pack. */
+const recordedKeyPlan = (plan: KmsKeyPlan) => ({
+    cluster: plan.cluster,
+    named: plan.named ?? null,
+    replicaRegions: [...plan.replicaRegions],
+});
+
 export class ClusterSigningKey extends pulumi.ComponentResource {
     /** The key's ARN in the home region: what the stored steps are signed with. */
     public readonly homeArn: pulumi.Output<string>;
@@ -46,12 +53,7 @@ export class ClusterSigningKey extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterSigningKeyArgs, opts?: pulumi.ComponentResourceOptions) {
         const { plan } = args;
-        super(
-            CLUSTER_SIGNING_KEY_TYPE,
-            name,
-            { cluster: plan.cluster, named: plan.named ?? null, replicaRegions: [...plan.replicaRegions] },
-            opts,
-        );
+        super(CLUSTER_SIGNING_KEY_TYPE, name, recordedKeyPlan(plan), opts);
         this.componentName = name;
         const regions = [plan.homeRegion, ...plan.replicaRegions];
         if (plan.named !== undefined) {
@@ -96,7 +98,8 @@ export class ClusterSigningKey extends pulumi.ComponentResource {
             ];
         }
         this.homeArn = this.arnIn(plan.homeRegion);
-        this.registerOutputs({ homeArn: this.homeArn });
+        // What it records is among its outputs too: a real preview's stack policy reads outputs.
+        this.registerOutputs({ ...recordedKeyPlan(plan), homeArn: this.homeArn });
     }
 
     /** The key's ARN in `region` (the replica's of a multi-region key). */

@@ -16,7 +16,7 @@ import type { PlanResource } from "../resource";
 import { isOpaque, isRecord, isSet } from "../resource";
 import type { StackFinding, StackRule } from "../rules";
 import { readPlatform, type DeployedFleet } from "../platform";
-import { uploadedTexts } from "./step-schema";
+import { MAX_UPLOAD_DEPTH, uploadedTexts } from "./step-schema";
 
 const FLEET_COMPONENT = "ci-platform:agents:Fleet";
 const PIPELINE = "buildkite:Pipeline/pipeline:Pipeline";
@@ -88,7 +88,7 @@ export function uploadingQueues(stepsYaml: string): string[] {
 function documentChain(stepsYaml: string): string[] {
     const out: string[] = [];
     let level = [stepsYaml];
-    for (let depth = 0; depth < 5 && level.length > 0; depth++) {
+    for (let depth = 0; depth <= MAX_UPLOAD_DEPTH && level.length > 0; depth++) {
         out.push(...level);
         level = level.flatMap((text) => {
             try {

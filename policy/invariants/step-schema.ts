@@ -113,7 +113,7 @@ function streamIssues(
 }
 
 /** How deep uploads nest before the check stops following them (the platform's go two deep). */
-const MAX_UPLOAD_DEPTH = 4;
+export const MAX_UPLOAD_DEPTH = 4;
 
 /**
  * The schema issues of a pipeline's stored steps and of every document they upload. Paths read

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REFUSED_JOB_EXIT_STATUS } from "../../components/hooks/allowlist";
 import { RELEASE_STEP_KEYS } from "../../components/steps/pipeline-steps";
-import { STORED_UPLOAD_KEY } from "../../components/steps/stored-upload";
+import { STORED_UPLOAD_COMMAND, STORED_UPLOAD_KEY } from "../../components/steps/stored-upload";
 import {
     closedPort,
     HOOKS_DIR,
@@ -605,24 +605,81 @@ describe("agent hooks", { timeout: 120_000 }, () => {
         }
     });
 
-    describe("environment: release steps run no repository hooks", () => {
+    describe("environment: the stored upload step and the release steps run apart", () => {
+        const repo = "git@github.com:learningequality/kolibri-installer-debian.git";
+        const STORED = { BUILDKITE_STEP_KEY: STORED_UPLOAD_KEY, BUILDKITE_COMMAND: STORED_UPLOAD_COMMAND };
+        /** Runs environment, checks what it made, then pre-exit with the job's env, which removes it. */
+        async function isolated(env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+            const result = await source("environment", jobEnv({ BUILDKITE_REPO: repo, ...env }));
+            assert.equal(result.code, 0, result.stderr);
+            const dir = result.exported.get("BUILDKITE_BUILD_CHECKOUT_PATH") ?? "";
+            assert.equal(result.exported.get("CI_PLATFORM_JOB_DIR"), dir);
+            assert.match(dir, /^\/tmp\/ci-platform-job\.[A-Za-z0-9]{8}$/);
+            assert.deepEqual(fs.readdirSync(dir), [], "new and empty: no .buildkite/hooks, no .git of an earlier job");
+            assert.equal(result.exported.get("BUILDKITE_NO_LOCAL_HOOKS"), "true");
+            assert.equal(result.exported.get("GIT_CONFIG_GLOBAL"), "/dev/null");
+            assert.equal(result.exported.get("GIT_CEILING_DIRECTORIES"), "/tmp");
+            assert.equal(result.exported.get("BUILDKITE_REPO"), repo, "kept: the upload signs with it");
+            m.setDocker({});
+            m.setDisk(50 * 1024 * 1024, 40);
+            const exit = await source("pre-exit", jobEnv(Object.fromEntries(result.exported)));
+            assert.equal(exit.code, 0, exit.stderr);
+            assert.ok(!fs.existsSync(dir), "pre-exit removes the job's directory");
+            return result.exported;
+        }
+
+        it(`gives step ${STORED_UPLOAD_KEY} no checkout, no repository hooks, no global git config and a directory of its own`, async () => {
+            const exported = await isolated(STORED);
+            assert.equal(exported.get("BUILDKITE_SKIP_CHECKOUT"), "true");
+        });
+
+        it("knows the stored step by its signed command when its key (not a signed field) was changed", async () => {
+            const exported = await isolated({ ...STORED, BUILDKITE_STEP_KEY: "renamed" });
+            assert.equal(exported.get("BUILDKITE_SKIP_CHECKOUT"), "true");
+        });
+
         for (const key of RELEASE_STEP_KEYS)
-            it(`turns repository hooks off for step ${key}`, async () => {
-                const result = await source("environment", jobEnv({ BUILDKITE_STEP_KEY: key }));
-                assert.equal(result.code, 0, result.stderr);
-                assert.equal(result.exported.get("BUILDKITE_NO_LOCAL_HOOKS"), "true");
+            it(`gives release step ${key} a fresh checkout of its own, no repository hooks, no global git config`, async () => {
+                const exported = await isolated({ BUILDKITE_STEP_KEY: key, BUILDKITE_COMMAND: "release" });
+                assert.equal(exported.get("BUILDKITE_SKIP_CHECKOUT"), undefined, "it checks out, in its own directory");
             });
 
-        for (const key of ["upload", "release-gate", "release-check-2", "", "Release-Check"])
-            it(`leaves them on for step key "${key}"`, async () => {
-                const result = await source("environment", jobEnv({ BUILDKITE_STEP_KEY: key }));
+        for (const key of ["upload", "release-gate", "release-check-2", "", "Release-Check", "ci-platform-pipeline-2"])
+            it(`leaves step key "${key}" with its pipeline's checkout and repository hooks`, async () => {
+                const result = await source(
+                    "environment",
+                    jobEnv({ BUILDKITE_STEP_KEY: key, BUILDKITE_COMMAND: "make" }),
+                );
                 assert.equal(result.code, 0, result.stderr);
-                assert.equal(result.exported.get("BUILDKITE_NO_LOCAL_HOOKS"), undefined);
+                for (const name of [
+                    "BUILDKITE_NO_LOCAL_HOOKS",
+                    "BUILDKITE_SKIP_CHECKOUT",
+                    "BUILDKITE_BUILD_CHECKOUT_PATH",
+                    "GIT_CONFIG_GLOBAL",
+                ])
+                    assert.equal(result.exported.get(name), undefined, `${key}: ${name}`);
             });
 
-        it("names in the hook exactly the keys the step builder gives release steps", () => {
-            const text = fs.readFileSync(path.join(HOOKS_DIR, "environment"), "utf8");
-            const line = /^(release-[a-z|\s-]+)\)$/m.exec(text)?.[1];
+        it("pre-exit removes no directory environment did not make for this job", async () => {
+            const other = fs.mkdtempSync("/tmp/ci-platform-job.");
+            try {
+                m.setDocker({});
+                m.setDisk(50 * 1024 * 1024, 40);
+                // An ordinary step whose pipeline env names another job's directory.
+                const exit = await source(
+                    "pre-exit",
+                    jobEnv({ BUILDKITE_STEP_KEY: "tests", CI_PLATFORM_JOB_DIR: other }),
+                );
+                assert.equal(exit.code, 0, exit.stderr);
+                assert.ok(fs.existsSync(other));
+            } finally {
+                fs.rmSync(other, { recursive: true, force: true });
+            }
+        });
+
+        it("names in the hooks exactly the keys and the command the step builder gives these steps", () => {
+            const text = fs.readFileSync(path.join(HOOKS_DIR, "lib", "isolation.bash"), "utf8");
+            const line = /^\s*(release-[a-z|\s-]+)\)$/m.exec(text)?.[1];
             assert.ok(line, "the case line of the release step keys");
             assert.deepEqual(
                 line
@@ -631,53 +688,8 @@ describe("agent hooks", { timeout: 120_000 }, () => {
                     .sort(),
                 [...RELEASE_STEP_KEYS].sort(),
             );
-        });
-    });
-
-    describe("environment: the stored upload step runs nothing of the repository", () => {
-        it(`gives step ${STORED_UPLOAD_KEY} no checkout, no repository hooks and an empty working directory; BUILDKITE_REPO stays for signing`, async () => {
-            const repo = "git@github.com:learningequality/kolibri-installer-debian.git";
-            const result = await source(
-                "environment",
-                jobEnv({ BUILDKITE_STEP_KEY: STORED_UPLOAD_KEY, BUILDKITE_REPO: repo, TMPDIR: m.root }),
-            );
-            assert.equal(result.code, 0, result.stderr);
-            assert.equal(result.exported.get("BUILDKITE_SKIP_CHECKOUT"), "true");
-            assert.equal(result.exported.get("BUILDKITE_NO_LOCAL_HOOKS"), "true");
-            assert.equal(result.exported.get("BUILDKITE_REPO"), repo);
-            const dir = result.exported.get("BUILDKITE_BUILD_CHECKOUT_PATH") ?? "";
-            assert.equal(result.exported.get("CI_PLATFORM_UPLOAD_DIR"), dir);
-            assert.ok(dir.startsWith(path.join(m.root, "ci-platform-upload.")), dir);
-            assert.deepEqual(fs.readdirSync(dir), [], "empty: no .buildkite/hooks to find");
-
-            // pre-exit removes it with the job, and nothing else.
-            m.setDocker({});
-            m.setDisk(50 * 1024 * 1024, 40);
-            const exit = await source("pre-exit", jobEnv(Object.fromEntries(result.exported)));
-            assert.equal(exit.code, 0, exit.stderr);
-            assert.ok(!fs.existsSync(dir), "the job's upload directory is removed");
-            assert.ok(fs.existsSync(m.root));
-        });
-
-        it("leaves the checkout alone for every other step", async () => {
-            for (const key of ["upload", "release-check", "ci-platform-pipeline-2", ""]) {
-                const result = await source("environment", jobEnv({ BUILDKITE_STEP_KEY: key }));
-                assert.equal(result.code, 0, result.stderr);
-                assert.equal(result.exported.get("BUILDKITE_SKIP_CHECKOUT"), undefined, key);
-                assert.equal(result.exported.get("BUILDKITE_BUILD_CHECKOUT_PATH"), undefined, key);
-            }
-        });
-
-        it("pre-exit removes no directory it did not make", async () => {
-            const other = fs.mkdtempSync(path.join(m.root, "checkout-"));
-            m.setDocker({});
-            m.setDisk(50 * 1024 * 1024, 40);
-            const exit = await source(
-                "pre-exit",
-                jobEnv({ BUILDKITE_STEP_KEY: STORED_UPLOAD_KEY, CI_PLATFORM_UPLOAD_DIR: other }),
-            );
-            assert.equal(exit.code, 0, exit.stderr);
-            assert.ok(fs.existsSync(other));
+            assert.match(text, new RegExp(`^\\s*${STORED_UPLOAD_KEY}\\)$`, "m"));
+            assert.ok(text.includes(`ISOLATION_UPLOAD_COMMAND="${STORED_UPLOAD_COMMAND}"`));
         });
     });
 
