@@ -7,7 +7,7 @@ import type { AwsRegion } from "../../components/config/regions";
 import { checkParameters } from "../../components/agents/stack-parameters";
 import { secretsBucketName } from "../../components/agents/naming";
 import { pipelinesServed } from "../../components/config/access-checks";
-import { FAKE_BUNDLE, prodConfig, SENTINEL } from "./fixtures";
+import { FAKE_BUNDLE, fleetProviders, prodConfig, SENTINEL } from "./fixtures";
 import { installMocks, isSecret, leaks, Registered, reveal } from "./mocks";
 
 const { registered, settle } = installMocks();
@@ -36,6 +36,7 @@ before(async () => {
             dagster: "cluster-dagster-id",
         },
         hooksBundle: FAKE_BUNDLE,
+        providers: await fleetProviders(config),
         renderBootstrap,
     });
     await settle();
