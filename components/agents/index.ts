@@ -195,26 +195,29 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
     const awsFleets = config.fleets.filter((f) => f.kind === "aws");
     const regions = sorted(new Set(awsFleets.map((f) => f.region)));
 
-    const providers: Record<string, aws.Provider> = {};
-    const unprovided = regions.filter((region) => args.providers[region] === undefined);
-    if (unprovided.length > 0)
-        throw new pulumi.InputPropertiesError({
-            message: "declareFleets has no AWS provider for some regions of its AWS fleets",
-            errors: unprovided.map((region) => ({
+    // Every input error at once, before any resource is declared.
+    const errors: pulumi.InputPropertyErrorDetails[] = [
+        ...regions
+            .filter((region) => args.providers[region] === undefined)
+            .map((region) => ({
                 propertyPath: `providers.${region}`,
                 reason: `an AWS fleet runs in ${region}: pass that region's provider (components/providers.ts declares one per region)`,
             })),
+        ...sorted(new Set(config.fleets.map((f) => f.cluster)))
+            .filter((cluster) => args.clusterIds[cluster] === undefined)
+            .map((cluster) => ({
+                propertyPath: `clusterIds.${cluster}`,
+                reason: `a fleet serves cluster ${cluster}: pass its GraphQL id (BuildkiteOrganization clusterIds); known: ${Object.keys(args.clusterIds).sort().join(", ") || "none"}`,
+            })),
+    ];
+    if (errors.length > 0)
+        throw new pulumi.InputPropertiesError({
+            message: `declareFleets: ${errors.map((e) => e.propertyPath).join(", ")} missing`,
+            errors,
         });
+    const providers: Record<string, aws.Provider> = {};
     for (const region of regions) providers[region] = args.providers[region];
-
-    const clusterId = (cluster: string): pulumi.Input<string> => {
-        const id = args.clusterIds[cluster];
-        if (id === undefined)
-            throw new pulumi.RunError(
-                `no Buildkite cluster id for cluster "${cluster}"; known: ${Object.keys(args.clusterIds).join(", ") || "none"}`,
-            );
-        return id;
-    };
+    const clusterId = (cluster: string): pulumi.Input<string> => args.clusterIds[cluster];
 
     const buildkiteProviders = args.buildkiteProvider ? [args.buildkiteProvider] : [];
     const queues: Record<string, buildkite.cluster.ClusterQueue> = {};

@@ -506,3 +506,29 @@ describe("declareFleets on the prod config", () => {
         assert.equal(out.tokenParameter, "/ci-platform/linux-ap-southeast-1/buildkite-agent-token");
     });
 });
+
+describe("declareFleets input errors (issue 15)", () => {
+    it("names every region without a provider and every cluster without an id in one InputPropertiesError", () => {
+        assert.throws(
+            () =>
+                agents.declareFleets({
+                    config,
+                    secretValues: pulumi.secret(config.secrets),
+                    clusterIds: { default: "cluster-default-id" },
+                    hooksBundle: FAKE_BUNDLE,
+                    renderBootstrap,
+                    providers: {},
+                }),
+            (e: unknown) => {
+                assert.ok(pulumi.InputPropertiesError.isInstance(e), String(e));
+                const regions = [...new Set(config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : [])))];
+                const clusters = [...new Set(config.fleets.map((f) => f.cluster))].filter((c) => c !== "default");
+                assert.deepEqual(
+                    e.errors.map((x) => x.propertyPath),
+                    [...regions.sort().map((r) => `providers.${r}`), ...clusters.sort().map((c) => `clusterIds.${c}`)],
+                );
+                return true;
+            },
+        );
+    });
+});
