@@ -3,6 +3,7 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import { splitRepository } from "./buildkite/pipeline-settings";
+import { FROM_STACK_TOP_LEVEL } from "./buildkite/renames";
 import type { PlatformConfig } from "./config/schema";
 import type { ImageRegistry } from "./images/agent-image";
 import { declareImageRegistries } from "./images/registries";
@@ -16,16 +17,6 @@ import { imageRegions } from "./images/registry";
 
 /** The component's type token. */
 export const PROVIDERS_TYPE = "ci-platform:providers:Providers";
-
-/**
- * The alias of a resource that moved under a component from the stack's top level (issue 15: the providers and the
- * cluster queues had no parent component). A new parent is a new URN, which the engine would take for a delete and a
- * create, and a provider replaced is a replacement of every resource it manages; with this alias the engine finds the
- * old state under the old URN (pulumi/pulumi pkg/resource/deploy/step_generator.go: the old state is looked up by
- * each alias; `providerChanged` counts a provider reference whose old URN is aliased to the new one as no change).
- * `{ parent: rootStackResource }` is the SDK's spelling of "no parent" (@pulumi/pulumi 3.276.0 resource.d.ts Alias).
- */
-export const FROM_STACK_TOP_LEVEL: pulumi.Alias = { parent: pulumi.rootStackResource };
 
 /** What the registry declares, from the config alone. */
 export interface ProviderPlan {

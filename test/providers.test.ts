@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { queueAliases } from "../components/agents";
 import { splitRepository } from "../components/buildkite";
-import { FROM_STACK_TOP_LEVEL, providerPlan } from "../components/providers";
+import { FROM_STACK_TOP_LEVEL } from "../components/buildkite/renames";
+import { providerPlan } from "../components/providers";
 import { prodConfig } from "./fixtures/config";
 
 describe("providerPlan: the providers the config needs", () => {

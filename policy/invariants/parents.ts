@@ -2,7 +2,7 @@
  * Every resource has a parent component (issue 15). A provider or a cloud object at the stack's top level belongs to
  * no component, so nothing groups it with what uses it: `--target` patterns by component miss it, the dr scopes
  * (scripts/dr) cannot place it, and a later move under a component is a new URN, which the engine takes for a delete
- * and a create unless the move carries an alias (components/providers.ts FROM_STACK_TOP_LEVEL). Components
+ * and a create unless the move carries an alias (components/buildkite/renames.ts FROM_STACK_TOP_LEVEL). Components
  * (`ci-platform:*`) may sit at the top level; every other resource's parent is one of them. Default providers, which
  * the engine creates at the top level, are left to `explicit-providers`.
  */
