@@ -1,7 +1,4 @@
-import * as aws from "@pulumi/aws";
-import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import * as buildkite from "@pulumiverse/buildkite";
 import * as path from "node:path";
 import { DeployRoles } from "./components/access";
 import { declareFleets } from "./components/agents";
@@ -17,10 +14,8 @@ import { adoption } from "./components/config/adopt-transform";
 import { buildHooksBundle, bundleUploadFiles, readHookSources, renderBootstrapScript } from "./components/hooks";
 import {
     checkImages,
-    declareImageRegistries,
     declareImages,
     imagePushesNeeded,
-    imageRegions,
     parseVersionsText,
     pushesOf,
     readImageFiles,
@@ -34,6 +29,7 @@ import {
     uploadQueues,
 } from "./components/signing";
 import { KmsStepSignature } from "./components/signing/kms-step-signature";
+import { providerPlan, Providers } from "./components/providers";
 import { briefSteps, generateSteps, generatedStepIssues } from "./components/steps";
 
 const ROOT = __dirname;
@@ -50,36 +46,16 @@ const hookFiles = readHookSources(path.join(ROOT, "hooks"));
 const adopted = adoption(config.adopt);
 pulumi.runtime.registerStackTransformation(adopted.transformation);
 
-// 2. Providers: one Buildkite organization, one GitHub provider per repository owner, one AWS provider per region,
-// one docker provider per region that images are pushed to. The stack disables default providers
+// 2. Providers, all from the one registry (components/providers.ts): one Buildkite organization, one GitHub provider
+// per repository owner, one AWS provider per region, one docker provider per region that images are pushed to, each
+// registry's credentials from its own region's ECR token. The stack disables default providers
 // (`pulumi:disable-default-providers` in Pulumi.<stack>.yaml): every resource and invoke below names one of these.
-// Pipelines are archived, not deleted, when the engine deletes one (after `pulumi state unprotect`: they are protected,
-// components/buildkite/pipeline.ts): an archived pipeline keeps its builds and can be restored
-// (terraform-provider-buildkite v1.32.0 buildkite/resource_pipeline.go Delete: archivePipeline when the provider's
-// archive_pipeline_on_delete is set). README, "Protected Buildkite objects".
-const buildkiteProvider = new buildkite.Provider("buildkite", {
-    organization: config.organization,
-    archivePipelineOnDelete: true,
-});
-const owners = [...new Set([config.github.owner, ...config.pipelines.map((p) => splitRepository(p.repository).owner)])];
-const githubProviders = Object.fromEntries(
-    owners.sort().map((owner) => [owner, new github.Provider(`github-${owner.toLowerCase()}`, { owner })]),
-);
-const regions = [
-    ...new Set([config.homeRegion, ...config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : []))]),
-];
-const awsProviders = Object.fromEntries(
-    regions.sort().map((region) => [
-        region,
-        new aws.Provider(`ci-platform-aws-${region}`, {
-            region: region as aws.Region,
-            defaultTags: { tags: config.tags },
-        }),
-    ]),
-);
-const accountId = aws.getCallerIdentityOutput({}, { provider: awsProviders[config.homeRegion] }).accountId;
-// Each registry's credentials come from its own region's ECR token (a token is valid for the registry that issued it).
-const imageRegistries = declareImageRegistries({ regions: imageRegions(config), awsProviders, accountId });
+const providers = new Providers("providers", providerPlan(config));
+const buildkiteProvider = providers.buildkite;
+const githubProviders = providers.github;
+const awsProviders = providers.aws;
+const accountId = providers.accountId;
+const imageRegistries = providers.registries;
 
 // Every pipeline's steps, from the config; images resolve to their pinned tags in the agent's own region.
 const steps = generateSteps(config, stepImageResolver(config.images, imageVersions));
@@ -157,6 +133,8 @@ const fleets = declareFleets({
         }),
     providers: awsProviders,
     buildkiteProvider,
+    // The queues are the organization's clusters' objects.
+    queueParent: organization,
     accountId,
 });
 const images = declareImages({

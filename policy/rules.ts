@@ -17,6 +17,7 @@ import { secretsBucketOneCluster } from "./invariants/secrets-cluster";
 import { elasticStackOwnInstanceRole, kmsKeyPolicyNamedPrincipals } from "./invariants/fleet-role";
 import { deployRolesApart } from "./invariants/deploy-roles";
 import { repositoryOwnersPerCluster } from "./invariants/repository-owners";
+import { everyResourceHasParentComponent } from "./invariants/parents";
 import { ecrRepositoriesWhole } from "./invariants/ecr-repositories";
 import { noSecretLookingValues } from "./invariants/secret-looking-values";
 import { secretsReadableOnlyByServingFleets } from "./invariants/secrets-reachability";
@@ -794,4 +795,5 @@ export const RULES: readonly Rule[] = [
     signingOffDeclared,
     signingUnset,
     stepsMatchSchema,
+    everyResourceHasParentComponent,
 ];

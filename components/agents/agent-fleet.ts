@@ -171,6 +171,97 @@ export function staticFleetDeclaration(fleet: StaticFleetConfig): {
     return { providesSecrets: [...fleet.providesSecrets], checkoutCredentials: [...fleet.checkoutCredentials] };
 }
 
+/** The values of an AWS fleet's stack parameters that other resources give: unknown in a preview until created. */
+export interface StackOutputValues {
+    readonly secretsBucket: string;
+    readonly bootstrapScriptUrl: string;
+    readonly instanceRoleArn: string;
+    readonly agentEnvFileUrl: string;
+    readonly tokenKeyId: string;
+    readonly signingKeyArn: string;
+}
+
+/** What {@link checkAwsFleetInputs} hands the constructor. */
+export interface AwsFleetStackInputs {
+    /** The fleet's Elastic CI Stack parameters, from the values other resources give. */
+    readonly build: (values: StackOutputValues) => Record<string, string>;
+    /** The names of the parameters that come from plain inputs only (the config, names, signing): checked already. */
+    readonly plain: readonly string[];
+}
+
+/**
+ * Checks an AWS fleet's plain inputs, before any resource is declared: the wiring an AWS fleet needs, its signing
+ * inputs, and each Elastic CI Stack parameter that comes from plain inputs against the pinned template
+ * (stack-parameters.ts `checkParameters`). Throws one `InputPropertiesError` naming every property at fault. Which
+ * parameters are plain: those equal when the parameters are built twice with different stand-ins for the values
+ * other resources give; the rest are checked when known (in the constructor's apply).
+ */
+export function checkAwsFleetInputs(name: string, args: AgentFleetArgs, physical: string): AwsFleetStackInputs {
+    const fleet = args.fleet;
+    if (fleet.kind !== "aws") throw new Error(`checkAwsFleetInputs: fleet ${name} is not an AWS fleet`);
+    const errors: pulumi.InputPropertyErrorDetails[] = [];
+    for (const key of ["region", "renderBootstrap", "templateUrl", "accountId", "secrets", "allowlist"] as const)
+        if (args[key] === undefined)
+            errors.push({ propertyPath: key, reason: `an AWS fleet needs ${key}; pass it (declareFleets does)` });
+    const signing = args.signing;
+    if (signing?.mode === "jwks" && signing.signs && args.signingJwks === undefined)
+        errors.push({
+            propertyPath: "signingJwks",
+            reason: `fleet ${name} signs uploads (its queue runs a stored upload step of a signing cluster): pass the cluster's private key set (ci-platform:secrets.signing.<cluster>)`,
+        });
+    if (signing?.mode === "kms" && args.signingKmsKeyArn === undefined)
+        errors.push({
+            propertyPath: "signingKmsKeyArn",
+            reason: `fleet ${name} is in a cluster whose signing is mode kms: pass the key's ARN in ${fleet.region} (ClusterSigningKey.arnIn)`,
+        });
+    const tags = { ...(args.tags ?? {}), ...fleet.tags };
+    const signingPaths = signingParameterPaths(physical, signing ?? {});
+    const build = (values: StackOutputValues): Record<string, string> => {
+        // The agents' `fleet=` tag is the first name too: it is in the launch template.
+        const params = toStackParameters(
+            { ...fleet, name: physical },
+            {
+                tokenParameterPath: tokenParameterPath(physical),
+                tokenKeyId: values.tokenKeyId,
+                secretsBucket: values.secretsBucket,
+                secretsBucketRegion: fleet.region,
+                bootstrapScriptUrl: values.bootstrapScriptUrl,
+                instanceRoleArn: values.instanceRoleArn,
+                agentEnvFileUrl: values.agentEnvFileUrl,
+                costAllocationTag: costAllocationTag(tags),
+            },
+        );
+        if (signing !== undefined)
+            Object.assign(
+                params,
+                signingStackParameters(signing, signingPaths),
+                kmsStackParameters(signing, values.signingKeyArn),
+            );
+        return params;
+    };
+    const standIn = (tag: string): StackOutputValues => ({
+        secretsBucket: `stand-in-${tag}`,
+        bootstrapScriptUrl: `s3://stand-in-${tag}/bootstrap.sh`,
+        instanceRoleArn: `arn:aws:iam::000000000000:role/stand-in-${tag}`,
+        agentEnvFileUrl: `s3://stand-in-${tag}/env`,
+        tokenKeyId: `stand-in-${tag}`,
+        signingKeyArn: `arn:aws:kms:${fleet.region}:000000000000:key/stand-in-${tag}`,
+    });
+    const [a, b] = [build(standIn("a")), build(standIn("b"))];
+    const plain = Object.keys(a).filter((k) => k in b && a[k] === b[k]);
+    for (const problem of checkParameters(Object.fromEntries(plain.map((k) => [k, a[k]]))))
+        errors.push({
+            propertyPath: "fleet",
+            reason: `${problem} (the Elastic CI Stack template the platform pins): fix fleet ${name} in ci-platform:fleets`,
+        });
+    if (errors.length > 0)
+        throw new pulumi.InputPropertiesError({
+            message: `AWS fleet "${name}" has invalid inputs: ${errors.map((e) => e.propertyPath).join(", ")}`,
+            errors,
+        });
+    return { build, plain };
+}
+
 /**
  * One agent fleet. For `kind: aws`: a cluster agent token kept in SSM Parameter Store as a SecureString under the
  * (region, cluster) token key, the instances' IAM role (ours, passed as InstanceRoleARN, so the stack creates none)
@@ -219,6 +310,11 @@ export class AgentFleet extends pulumi.ComponentResource {
             ),
         });
 
+        // Input errors first, before any child is declared and outside every `apply`: in a preview the outputs an
+        // apply waits for may be unknown, and then the apply never runs (@pulumi/pulumi 3.276.0 output.js
+        // applyHelperAsync: an unknown output does not run its callback), so a check there would be skipped.
+        const stackInputs = fleet.kind === "aws" ? checkAwsFleetInputs(name, args, physical) : undefined;
+
         // Built from the first name, the queue and the region only: no free text (a static fleet's `location` was
         // here, and descriptions are for people, not a reason to touch the token). terraform-provider-buildkite
         // v1.32.0 buildkite/resource_cluster_agent_token.go updates `description` in place (only `cluster_id` has a
@@ -233,21 +329,17 @@ export class AgentFleet extends pulumi.ComponentResource {
 
         if (fleet.kind === "aws") {
             const { region, renderBootstrap, templateUrl, accountId, secrets, allowlist } = args;
-            const missing = (
-                [
-                    ["region", region],
-                    ["renderBootstrap", renderBootstrap],
-                    ["templateUrl", templateUrl],
-                    ["accountId", accountId],
-                    ["secrets", secrets],
-                    ["allowlist", allowlist],
-                ] as const
-            ).filter(([, v]) => v === undefined);
-            if (!region || !renderBootstrap || !templateUrl || accountId === undefined || !secrets || !allowlist)
-                throw new pulumi.ResourceError(
-                    `AWS fleet "${name}" needs ${missing.map(([k]) => k).join(", ")} in its args`,
-                    this,
-                );
+            // Checked by checkAwsFleetInputs; the narrowing for the compiler.
+            if (
+                !region ||
+                !renderBootstrap ||
+                !templateUrl ||
+                accountId === undefined ||
+                !secrets ||
+                !allowlist ||
+                !stackInputs
+            )
+                throw new pulumi.ResourceError(`AWS fleet "${name}" lacks inputs checkAwsFleetInputs requires`, this);
             const tags = { ...(args.tags ?? {}), ...fleet.tags };
 
             const parameterPath = tokenParameterPath(physical);
@@ -296,12 +388,7 @@ export class AgentFleet extends pulumi.ComponentResource {
                         { ...child("verification-jwks"), ...kept },
                     ),
                 );
-                if (fleetSigning.signs) {
-                    if (args.signingJwks === undefined)
-                        throw new pulumi.ResourceError(
-                            `AWS fleet "${name}" signs uploads but has no signingJwks`,
-                            this,
-                        );
+                if (fleetSigning.signs && args.signingJwks !== undefined) {
                     signingParameters.push(
                         new aws.ssm.Parameter(
                             childName(name, "signing-jwks"),
@@ -317,11 +404,6 @@ export class AgentFleet extends pulumi.ComponentResource {
                     );
                 }
             }
-            if (fleetSigning?.mode === "kms" && args.signingKmsKeyArn === undefined)
-                throw new pulumi.ResourceError(
-                    `AWS fleet "${name}" verifies with KMS but has no signingKmsKeyArn`,
-                    this,
-                );
             // Every version of the paths: a rollback boots with the previous one (signingParameterPatterns).
             const kmsKeyArn = pulumi.output(args.signingKmsKeyArn ?? "");
             const signingReads =
@@ -513,27 +595,19 @@ export class AgentFleet extends pulumi.ComponentResource {
                     kmsKeyArn,
                 ])
                 .apply(([secretsBucket, bootstrapScriptUrl, roleArn, agentEnvFileUrl, tokenKeyId, signingKeyArn]) => {
-                    // The agents' `fleet=` tag is the first name too: it is in the launch template.
-                    const params = toStackParameters(
-                        { ...fleet, name: physical },
-                        {
-                            tokenParameterPath: parameterPath,
-                            tokenKeyId,
-                            secretsBucket,
-                            secretsBucketRegion: fleet.region,
-                            bootstrapScriptUrl,
-                            instanceRoleArn: roleArn,
-                            agentEnvFileUrl,
-                            costAllocationTag: costAllocationTag(tags),
-                        },
+                    const params = stackInputs.build({
+                        secretsBucket,
+                        bootstrapScriptUrl,
+                        instanceRoleArn: roleArn,
+                        agentEnvFileUrl,
+                        tokenKeyId,
+                        signingKeyArn,
+                    });
+                    // The plain parameters were checked before any child was declared; these are the values other
+                    // resources gave (bucket, role, key, object URLs).
+                    const problems = checkParameters(
+                        Object.fromEntries(Object.entries(params).filter(([k]) => !stackInputs.plain.includes(k))),
                     );
-                    if (fleetSigning !== undefined)
-                        Object.assign(
-                            params,
-                            signingStackParameters(fleetSigning, signingPaths),
-                            kmsStackParameters(fleetSigning, signingKeyArn),
-                        );
-                    const problems = checkParameters(params);
                     if (problems.length > 0)
                         throw new pulumi.ResourceError(
                             `the Elastic CI Stack parameters of fleet ${name} do not fit the pinned template:\n  ${problems.join("\n  ")}`,

@@ -8,18 +8,12 @@ import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
 import { AgentFleet, RenderBootstrap } from "./agent-fleet";
 import { fleetSigning, staticAgentConfigLines, uploadQueues } from "../signing/fleets";
+import { FROM_STACK_TOP_LEVEL } from "../buildkite/renames";
 import { ClusterSigningKey } from "../signing/kms-key";
 import { kmsKeyPlans } from "../signing/kms-keys";
 import { generateSteps } from "../steps";
 import { templateUrl } from "./elastic-stack-template";
-import {
-    awsProviderName,
-    clusterQueueName,
-    fleetPhysicalName,
-    installsHooks,
-    HOME_SECRETS_CLUSTER,
-    secretsBucketName,
-} from "./naming";
+import { clusterQueueName, fleetPhysicalName, installsHooks, HOME_SECRETS_CLUSTER, secretsBucketName } from "./naming";
 import { secretsBucketScopes, secretsForBucket } from "./secret-objects";
 import { BucketReader, HooksBundleFiles, KeyPrincipals, SecretsBucket } from "./secrets-bucket";
 
@@ -53,10 +47,11 @@ export interface DeclareFleetsArgs {
     readonly hooksBundle: HooksBundleFiles;
     /** Renders each AWS fleet's bootstrap script. */
     readonly renderBootstrap: RenderBootstrap;
-    /** Prefix of the AWS provider names, `<prefix>-aws-<region>`. Defaults to "ci-platform". */
-    readonly providerPrefix?: string;
-    /** AWS providers to use instead of creating them, by region (so other modules can share them). */
-    readonly providers?: Readonly<Record<string, aws.Provider>>;
+    /**
+     * The AWS provider of each region with an AWS fleet, from the provider registry (components/providers.ts
+     * `Providers`; tests may pass their own, e.g. `declareAwsProviders`).
+     */
+    readonly providers: Readonly<Record<string, aws.Provider>>;
     /** The AWS account id. Defaults to asking `aws:index/getCallerIdentity` once, through the home region's provider. */
     readonly accountId?: pulumi.Input<string>;
     /**
@@ -64,6 +59,12 @@ export interface DeclareFleetsArgs {
      * Required by the real stack (its default providers are disabled); tests of the AWS side may leave it out.
      */
     readonly buildkiteProvider?: buildkite.Provider;
+    /**
+     * The component the cluster queues are children of: the Buildkite organization's (`BuildkiteOrganization`), whose
+     * clusters they belong to. Required by the real stack (every resource has a parent component); tests may leave it
+     * out.
+     */
+    readonly queueParent?: pulumi.Resource;
     /**
      * `cluster/queue` of the queues that run stored steps that upload (components/signing `uploadQueues`): their
      * fleets get the signing key of a cluster that signs. Defaults to those of the config's generated steps.
@@ -170,34 +171,53 @@ export function keyPrincipals(config: Pick<PlatformConfig, "deployRoles" | "kmsA
 }
 
 /**
- * Declares every fleet of `ci-platform:fleets`: one AWS provider per region with AWS fleets, one {@link SecretsBucket}
+ * The aliases of a cluster queue: each earlier name (a renamed cluster's queue keeps its object: its key and cluster
+ * id are unchanged) and, under a parent component (`queueParent`), its URN from before it had one, at the stack's
+ * top level, under its name and each earlier one (issue 15: the move is no delete and create). An alias spec without
+ * `parent` means the resource's current parent (@pulumi/pulumi 3.276.0 resource.d.ts Alias); `{ parent:
+ * rootStackResource }` means none.
+ */
+export function queueAliases(earlierNames: readonly string[], parented: boolean): pulumi.Alias[] {
+    const renamed = earlierNames.map((name): pulumi.Alias => ({ name }));
+    if (!parented) return renamed;
+    const top = (a: pulumi.Alias): pulumi.Alias => ({ ...a, ...FROM_STACK_TOP_LEVEL });
+    return [...renamed, ...renamed.map(top), top({})];
+}
+
+/**
+ * Declares every fleet of `ci-platform:fleets` with the AWS providers it is given: one {@link SecretsBucket}
  * (and KMS key) per (region, cluster) with AWS fleets, one cluster queue per (cluster, queue), one {@link AgentFleet}
  * per fleet, reading its own cluster's bucket of its region only. Names derive from fleet names, regions, clusters
  * and queue names only, so adding or removing one region's fleets touches that region's resources only.
  */
 export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
     const { config } = args;
-    const prefix = args.providerPrefix ?? "ci-platform";
     const awsFleets = config.fleets.filter((f) => f.kind === "aws");
     const regions = sorted(new Set(awsFleets.map((f) => f.region)));
 
+    // Every input error at once, before any resource is declared.
+    const errors: pulumi.InputPropertyErrorDetails[] = [
+        ...regions
+            .filter((region) => args.providers[region] === undefined)
+            .map((region) => ({
+                propertyPath: `providers.${region}`,
+                reason: `an AWS fleet runs in ${region}: pass that region's provider (components/providers.ts declares one per region)`,
+            })),
+        ...sorted(new Set(config.fleets.map((f) => f.cluster)))
+            .filter((cluster) => args.clusterIds[cluster] === undefined)
+            .map((cluster) => ({
+                propertyPath: `clusterIds.${cluster}`,
+                reason: `a fleet serves cluster ${cluster}: pass its GraphQL id (BuildkiteOrganization clusterIds); known: ${Object.keys(args.clusterIds).sort().join(", ") || "none"}`,
+            })),
+    ];
+    if (errors.length > 0)
+        throw new pulumi.InputPropertiesError({
+            message: `declareFleets: ${errors.map((e) => e.propertyPath).join(", ")} missing`,
+            errors,
+        });
     const providers: Record<string, aws.Provider> = {};
-    for (const region of regions)
-        providers[region] =
-            args.providers?.[region] ??
-            new aws.Provider(awsProviderName(prefix, region), {
-                region: region as aws.Region,
-                defaultTags: { tags: { ...config.tags } },
-            });
-
-    const clusterId = (cluster: string): pulumi.Input<string> => {
-        const id = args.clusterIds[cluster];
-        if (id === undefined)
-            throw new pulumi.RunError(
-                `no Buildkite cluster id for cluster "${cluster}"; known: ${Object.keys(args.clusterIds).join(", ") || "none"}`,
-            );
-        return id;
-    };
+    for (const region of regions) providers[region] = args.providers[region];
+    const clusterId = (cluster: string): pulumi.Input<string> => args.clusterIds[cluster];
 
     const buildkiteProviders = args.buildkiteProvider ? [args.buildkiteProvider] : [];
     const queues: Record<string, buildkite.cluster.ClusterQueue> = {};
@@ -213,10 +233,13 @@ export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
             },
             {
                 provider: args.buildkiteProvider,
-                // Named by its cluster: a renamed cluster's queue keeps its object (its key and cluster id are unchanged).
-                aliases: (config.clusters.find((c) => c.name === cluster)?.renamedFrom ?? []).map((old) => ({
-                    name: clusterQueueName(old, queue),
-                })),
+                parent: args.queueParent,
+                aliases: queueAliases(
+                    (config.clusters.find((c) => c.name === cluster)?.renamedFrom ?? []).map((old) =>
+                        clusterQueueName(old, queue),
+                    ),
+                    args.queueParent !== undefined,
+                ),
             },
         );
     }

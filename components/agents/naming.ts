@@ -42,9 +42,6 @@ export const agentEnvObjectKey = (fleet: string, content: string): string =>
 /** The name of a component's child. */
 export const childName = (component: string, role: string): string => `${component}-${role}`;
 
-/** The AWS provider of a region. */
-export const awsProviderName = (prefix: string, region: string): string => `${prefix}-aws-${region}`;
-
 /**
  * The cluster whose secrets buckets keep the names they had when there was one bucket per region (`secrets-<region>`),
  * so that splitting the buckets by cluster replaces none of that cluster's protected buckets and keys. `default` is

@@ -31,3 +31,13 @@ export function renamedChildAliases(
 export function renamedAliases(previous: readonly string[], nameOf: (entryName: string) => string): pulumi.Alias[] {
     return previous.map((old) => ({ name: nameOf(old) }));
 }
+
+/**
+ * The alias of a resource that moved under a component from the stack's top level (issue 15: the providers and the
+ * cluster queues had no parent component). A new parent is a new URN, which the engine would take for a delete and a
+ * create, and a provider replaced is a replacement of every resource it manages; with this alias the engine finds the
+ * old state under the old URN (pulumi/pulumi pkg/resource/deploy/step_generator.go: the old state is looked up by
+ * each alias; `providerChanged` counts a provider reference whose old URN is aliased to the new one as no change).
+ * `{ parent: rootStackResource }` is the SDK's spelling of "no parent" (@pulumi/pulumi 3.276.0 resource.d.ts Alias).
+ */
+export const FROM_STACK_TOP_LEVEL: pulumi.Alias = { parent: pulumi.rootStackResource };

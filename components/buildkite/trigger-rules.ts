@@ -86,7 +86,13 @@ export class PipelineTriggerRules extends pulumi.ComponentResource {
             (slug) => args.pipelineUuids[slug] === undefined,
         );
         if (missing.length > 0)
-            throw new pulumi.ResourceError(`no pipeline UUID for ${missing.map((s) => `"${s}"`).join(", ")}`, this);
+            throw new pulumi.InputPropertiesError({
+                message: `trigger rules ${name}: no pipeline UUID for ${missing.map((s) => `"${s}"`).join(", ")}`,
+                errors: missing.map((slug) => ({
+                    propertyPath: `pipelineUuids.${slug}`,
+                    reason: `a cross-cluster trigger names pipeline ${slug}: pass its UUID (the BuildkitePipeline's pipeline.uuid)`,
+                })),
+            });
         this.rules = {};
         this.artifactRules = {};
         for (const { source, target } of args.triggers) {

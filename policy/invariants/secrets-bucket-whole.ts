@@ -16,6 +16,7 @@
  */
 import type { PlanResource } from "../resource";
 import type { StackFinding, StackRule } from "../rules";
+import { typeOfUrn } from "./parents";
 
 /** The SecretsBucket component's type (components/agents/naming.ts TYPES.secretsBucket). */
 export const SECRETS_BUCKET_TYPE = "ci-platform:agents:SecretsBucket";
@@ -33,9 +34,6 @@ function retainedInEmptiedBucket(r: PlanResource, bucket: PlanResource): boolean
         (r.protect === true) === (bucket.protect === true)
     );
 }
-
-/** The type of the resource a URN names: the last of its `$`-joined type chain. */
-const typeOfUrn = (urn: string): string => urn.split("::")[2]?.split("$").pop() ?? "";
 
 /** Whether the resource's parent is a SecretsBucket component. */
 export function isSecretsBucketChild(resource: Pick<PlanResource, "parent">): boolean {

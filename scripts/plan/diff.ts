@@ -194,8 +194,8 @@ export function diffPlans(
         prevOf.set(next, before.get(match)!);
         taken.add(match);
     }
-    // Head URN to the base URN it was matched to: a renamed child's parent counts as unchanged when the new parent
-    // is the old one renamed.
+    // Head URN to the base URN it was matched to: a renamed child's parent (or provider) counts as unchanged when the
+    // new one is the old one renamed or moved.
     const baseUrnOf = new Map([...prevOf].map(([next, prev]) => [key(next), key(prev)]));
     const added = head.resources.filter((r) => !prevOf.has(r));
     const removed = base.resources.filter((r) => !taken.has(key(r)));
@@ -218,7 +218,10 @@ export function diffPlans(
             if (prev[option] !== next[option]) paths.push(option);
         for (const option of ["parent", "provider"] as const) {
             const [a, b] = [prev[option], next[option]].map((u) => (u === null ? null : stackNeutralUrn(u)));
-            const was = option === "parent" && b !== null ? (baseUrnOf.get(b) ?? b) : b;
+            // A parent or provider matched to the base through an alias is the same one: for a provider as for the
+            // engine (pulumi/pulumi pkg/resource/deploy/step_generator.go providerChanged: a provider reference whose
+            // old URN is aliased to the new one is no change, so no replacement).
+            const was = b !== null ? (baseUrnOf.get(b) ?? b) : b;
             if (a !== was) paths.push(option);
         }
         if (renamed) paths.push("urn");

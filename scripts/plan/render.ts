@@ -122,7 +122,11 @@ export function renderDiffText(
             c.values.map((v) => [v.path, `${v.path} ${JSON.stringify(v.before)} → ${JSON.stringify(v.after)}`]),
         );
         for (const p of c.rotated ?? []) shown.set(p, `${p} (secret set again)`);
-        if (c.previousUrn !== undefined) shown.set("urn", `renamed from ${urnName(c.previousUrn)}`);
+        if (c.previousUrn !== undefined)
+            shown.set(
+                "urn",
+                previousText(c.previousUrn, c.name, (t) => t),
+            );
         return `${c.type}  ${c.name}: ${c.paths.map((p) => shown.get(p) ?? p).join(", ")}`;
     };
     const textLines = (texts: readonly TextDiff[]) => {
@@ -182,6 +186,17 @@ const code = (s: string) => "`" + s.replace(/`/g, "'") + "`";
 /** The name at the end of a URN. */
 const urnName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
+/**
+ * Where a resource matched through an alias was: its old name when it was renamed; else where it moved from (the
+ * stack's top level, or under the old parent types), as for the providers and queues moved under components.
+ */
+export function previousText(previousUrn: string, name: string, quote: (text: string) => string): string {
+    if (urnName(previousUrn) !== name) return `renamed from ${quote(urnName(previousUrn))}`;
+    const qualified = previousUrn.split("::")[2] ?? "";
+    const parents = qualified.split("$").slice(0, -1);
+    return parents.length === 0 ? "moved from the stack's top level" : `moved from under ${quote(parents.join("$"))}`;
+}
+
 /** GitHub's comment limit is 65,536 characters; plan-comment.yml cuts the body at 60,000. */
 export const COMMENT_BUDGET = 60_000;
 
@@ -219,7 +234,7 @@ function changeDetail(c: ResourceChange): string {
     const values = new Map(c.values.map((v) => [v.path, v]));
     return c.paths
         .map((p) => {
-            if (p === "urn" && c.previousUrn !== undefined) return `renamed from ${code(urnName(c.previousUrn))}`;
+            if (p === "urn" && c.previousUrn !== undefined) return previousText(c.previousUrn, c.name, code);
             if ((c.rotated ?? []).includes(p)) return `${code(p)} (secret set again)`;
             const v = values.get(p);
             return v === undefined

@@ -4,7 +4,7 @@ import { before, describe, it } from "node:test";
 import type * as agentsModule from "../../components/agents";
 import { managedPolicyAttachmentRole } from "../../components/agents/naming";
 import type { PlatformConfig } from "../../components/config/schema";
-import { FAKE_BUNDLE, prodConfig } from "./fixtures";
+import { FAKE_BUNDLE, fleetProviders, prodConfig } from "./fixtures";
 import { installMocks } from "./mocks";
 
 // The config's permissionsBoundary and managedPolicyArns keep working now that the role is ours: the template's
@@ -35,6 +35,7 @@ before(async () => {
         secretValues: pulumi.secret(prodConfig().secrets),
         clusterIds: { default: "c1", macos: "c2", platform: "c3", deploy: "c4", dagster: "c5" },
         hooksBundle: FAKE_BUNDLE,
+        providers: await fleetProviders(withRoleSettings(prodConfig())),
         renderBootstrap: (req) => ({ key: `_ci-platform/bootstrap/${req.fleet.name}.sh`, content: "#!/bin/bash\n" }),
     });
     await settle();

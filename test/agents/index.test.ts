@@ -7,7 +7,7 @@ import type { AwsRegion } from "../../components/config/regions";
 import { checkParameters } from "../../components/agents/stack-parameters";
 import { secretsBucketName } from "../../components/agents/naming";
 import { pipelinesServed } from "../../components/config/access-checks";
-import { FAKE_BUNDLE, prodConfig, SENTINEL } from "./fixtures";
+import { FAKE_BUNDLE, fleetProviders, prodConfig, SENTINEL } from "./fixtures";
 import { installMocks, isSecret, leaks, Registered, reveal } from "./mocks";
 
 const { registered, settle } = installMocks();
@@ -36,6 +36,7 @@ before(async () => {
             dagster: "cluster-dagster-id",
         },
         hooksBundle: FAKE_BUNDLE,
+        providers: await fleetProviders(config),
         renderBootstrap,
     });
     await settle();
@@ -503,5 +504,31 @@ describe("declareFleets on the prod config", () => {
         assert.equal(out.queue, "default-ap-southeast-1");
         assert.equal(await value(out.secretsBucket), "secrets-ap-southeast-1-bucket-0a1b2c");
         assert.equal(out.tokenParameter, "/ci-platform/linux-ap-southeast-1/buildkite-agent-token");
+    });
+});
+
+describe("declareFleets input errors (issue 15)", () => {
+    it("names every region without a provider and every cluster without an id in one InputPropertiesError", () => {
+        assert.throws(
+            () =>
+                agents.declareFleets({
+                    config,
+                    secretValues: pulumi.secret(config.secrets),
+                    clusterIds: { default: "cluster-default-id" },
+                    hooksBundle: FAKE_BUNDLE,
+                    renderBootstrap,
+                    providers: {},
+                }),
+            (e: unknown) => {
+                assert.ok(pulumi.InputPropertiesError.isInstance(e), String(e));
+                const regions = [...new Set(config.fleets.flatMap((f) => (f.kind === "aws" ? [f.region] : [])))];
+                const clusters = [...new Set(config.fleets.map((f) => f.cluster))].filter((c) => c !== "default");
+                assert.deepEqual(
+                    e.errors.map((x) => x.propertyPath),
+                    [...regions.sort().map((r) => `providers.${r}`), ...clusters.sort().map((c) => `clusterIds.${c}`)],
+                );
+                return true;
+            },
+        );
     });
 });

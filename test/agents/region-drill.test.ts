@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type * as agentsModule from "../../components/agents";
 import type { PlatformConfig } from "../../components/config/schema";
-import { FAKE_BUNDLE, mustParse, prodRawConfig } from "./fixtures";
+import { FAKE_BUNDLE, fleetProviders, mustParse, prodRawConfig } from "./fixtures";
 import { installMocks, Registered } from "./mocks";
 
 /*
@@ -55,6 +55,7 @@ before(async () => {
                 dagster: "cluster-dagster-id",
             },
             hooksBundle: FAKE_BUNDLE,
+            providers: await fleetProviders(config),
             renderBootstrap: (req) => ({
                 key: `_ci-platform/bootstrap/${req.fleet.name}.sh`,
                 content: "#!/bin/bash\n",

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import type * as agentsModule from "../../components/agents";
-import { FAKE_BUNDLE, prodConfig } from "./fixtures";
+import { FAKE_BUNDLE, fleetProviders, prodConfig } from "./fixtures";
 import { installMocks } from "./mocks";
 
 /*
@@ -30,6 +30,7 @@ before(async () => {
             dagster: "c-dagster",
         },
         hooksBundle: FAKE_BUNDLE,
+        providers: await fleetProviders(config),
         renderBootstrap: (req) => {
             rendered.push(req);
             return { key: `_ci-platform/bootstrap/${req.fleet.name}.sh`, content: "#!/bin/bash\n" };

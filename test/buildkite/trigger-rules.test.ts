@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { PipelineTriggerRules } from "../../components/buildkite";
@@ -43,5 +44,30 @@ describe("PipelineTriggerRules", () => {
                 { source_pipeline: "uuid-mac-app", target_pipeline: "uuid-app" },
             ],
         ]);
+    });
+});
+
+describe("PipelineTriggerRules input errors (issue 15)", () => {
+    it("names each pipeline of a trigger without a UUID in one InputPropertiesError, before any rule", () => {
+        // Under the mocks `before` installed.
+        assert.throws(
+            () =>
+                new PipelineTriggerRules("acme-missing-uuids", {
+                    triggers: [
+                        { source: "app", target: "mac-app" },
+                        { source: "lib", target: "mac-app" },
+                    ],
+                    pipelineUuids: { app: "uuid-app" },
+                }),
+            (e: unknown) => {
+                assert.ok(pulumi.InputPropertiesError.isInstance(e), String(e));
+                assert.deepEqual(
+                    e.errors.map((x) => x.propertyPath),
+                    ["pipelineUuids.mac-app", "pipelineUuids.lib"],
+                );
+                assert.match(e.errors[0].reason, /pass its UUID/);
+                return true;
+            },
+        );
     });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { changedPaths, diffPlans, isEmptyDiff } from "../../scripts/plan/diff";
+import { renderDiffText } from "../../scripts/plan/render";
 import { planOf, planResource } from "../fixtures/plan";
 import { PlanResource } from "../../scripts/plan/model";
 
@@ -153,5 +154,44 @@ describe("diffPlans follows aliases, as the engine does", () => {
         assert.deepEqual(aliases, []);
         const d = diffPlans(plan(old as PlanResource), plan(old as PlanResource));
         assert.ok(isEmptyDiff(d));
+    });
+});
+
+describe("diffPlans follows a provider moved under a component (issue 15)", () => {
+    const U = (chain: string, name: string) => `urn:pulumi:test::ci-platform::${chain}::${name}`;
+    const AWS = "pulumi:providers:aws";
+    const REGISTRY = "ci-platform:providers:Providers";
+    const topLevel = U(AWS, "ci-platform-aws-eu-west-1");
+    const underRegistry = U(`${REGISTRY}$${AWS}`, "ci-platform-aws-eu-west-1");
+    const provider = (urn: string, aliases: string[] = [], parent: string | null = null) =>
+        resource("ci-platform-aws-eu-west-1", AWS, { region: "eu-west-1" }, { urn, aliases, parent });
+    const bucket = (providerUrn: string) =>
+        resource("secrets-bucket", "aws:s3/bucket:Bucket", { bucket: "a" }, { provider: providerUrn });
+
+    it("does not replace what a provider manages when the provider moved through an alias, as the engine", () => {
+        const base = plan(provider(topLevel), bucket(topLevel));
+        const head = plan(
+            resource("providers", REGISTRY, {}, { urn: U(REGISTRY, "providers") }),
+            provider(underRegistry, [topLevel], U(REGISTRY, "providers")),
+            bucket(underRegistry),
+        );
+        const d = diffPlans(base, head);
+        assert.deepEqual([d.added.map((r) => r.type), d.removed.length, d.replaced.length], [[REGISTRY], 0, 0]);
+        assert.deepEqual(
+            d.updated.map((c) => [c.name, c.paths]),
+            [["ci-platform-aws-eu-west-1", ["parent", "urn"]]],
+        );
+        assert.match(renderDiffText(d), /ci-platform-aws-eu-west-1: parent, moved from the stack's top level/);
+    });
+
+    it("still replaces them when the new provider is another one, not matched through an alias", () => {
+        const d = diffPlans(
+            plan(provider(topLevel), bucket(topLevel)),
+            plan(provider(underRegistry), bucket(underRegistry)),
+        );
+        assert.deepEqual(
+            d.replaced.map((c) => [c.name, c.replaceReasons]),
+            [["secrets-bucket", ["provider"]]],
+        );
     });
 });

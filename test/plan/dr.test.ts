@@ -141,8 +141,8 @@ describe("npm run dr", () => {
         assert.ok(jq, "a jq filter step");
         const providers = JSON.parse(/--argjson providers '([^']*)'/.exec(jq)?.[1] ?? "null") as unknown;
         assert.deepEqual(providers, [
-            "urn:pulumi:prod::ci-platform::pulumi:providers:aws::ci-platform-aws-eu-west-1",
-            "urn:pulumi:prod::ci-platform::pulumi:providers:docker::docker-eu-west-1",
+            "urn:pulumi:prod::ci-platform::ci-platform:providers:Providers$pulumi:providers:aws::ci-platform-aws-eu-west-1",
+            "urn:pulumi:prod::ci-platform::ci-platform:providers:Providers$pulumi:providers:docker::docker-eu-west-1",
         ]);
         assert.match(jq, / 'before\.json' > 'after\.json'$/);
         // The healthy resources that referred to the region are named as kept, the dagster pipeline among them.
@@ -217,7 +217,9 @@ describe("npm run dr", () => {
         const listed = verbose.stdout.split("\n").filter((l) => /^ {2}urn:pulumi:prod::/.test(l));
         assert.equal(listed.length, total, "--verbose lists as many URNs as the count says");
         assert.ok(
-            verbose.stdout.includes("  urn:pulumi:prod::ci-platform::pulumi:providers:docker::docker-eu-west-1\n"),
+            verbose.stdout.includes(
+                "  urn:pulumi:prod::ci-platform::ci-platform:providers:Providers$pulumi:providers:docker::docker-eu-west-1\n",
+            ),
         );
     });
 

@@ -17,10 +17,11 @@ const dir = mkdtempSync(path.join(tmpdir(), "providers-"));
 let plan: PlanDocument;
 let stackConfig: Record<string, unknown>;
 
-/** A provider URN's package and name: `urn:...::pulumi:providers:aws::ci-platform-aws-us-east-1`. */
+/** A provider URN's package and name: `urn:...::ci-platform:providers:Providers$pulumi:providers:aws::ci-platform-aws-us-east-1`. */
 function providerOf(urn: string): { pkg: string; name: string } {
     const [type, name] = urn.split("::").slice(-2);
-    return { pkg: type.replace(/^pulumi:providers:/, ""), name };
+    // The provider's own type is the last of the qualified chain (its parent component's types come first).
+    return { pkg: (type.split("$").pop() ?? "").replace(/^pulumi:providers:/, ""), name };
 }
 const isCustom = (r: PlanResource) => !r.type.startsWith("pulumi:") && !r.type.startsWith("ci-platform:");
 const byUrn = (urn: string | null) => plan.resources.find((r) => r.urn === urn);
@@ -87,6 +88,51 @@ describe("the prod plan's providers", () => {
             assert.equal(provider?.name, `docker-${region}`, push.name);
             assert.equal(provider?.inputs.registryAuth, "[secret]", `${provider?.name}'s registryAuth is secret`);
             assert.equal((push.inputs.registry as { password: unknown }).password, "[secret]");
+        }
+    });
+});
+
+/** The qualified type in a URN (`ci-platform:providers:Providers$pulumi:providers:aws`). */
+const qualifiedType = (urn: string) => urn.split("::")[2] ?? "";
+const STACK = "pulumi:pulumi:Stack";
+const isComponent = (r: PlanResource | undefined) => r !== undefined && r.type.startsWith("ci-platform:");
+
+describe("the prod plan's resource tree (issue 15)", () => {
+    it("gives every resource but the stack a parent, and every provider and custom resource a parent component", () => {
+        const stacks = plan.resources.filter((r) => r.type === STACK);
+        assert.equal(stacks.length, 1);
+        const orphans = plan.resources
+            .filter((r) => r.type !== STACK)
+            .filter((r) => {
+                const parent = byUrn(r.parent);
+                if (parent === undefined) return true;
+                // Components may sit at the stack's top level; nothing else may.
+                return !isComponent(r) && !isComponent(parent);
+            })
+            .map((r) => `${r.type} ${r.name} (parent ${r.parent ?? "none"})`);
+        assert.deepEqual(orphans, []);
+    });
+
+    it("declares every provider in the one registry component", () => {
+        const providers = plan.resources.filter((r) => r.type.startsWith("pulumi:providers:"));
+        assert.deepEqual(
+            [...new Set(providers.map((p) => p.type))].sort(),
+            ["aws", "buildkite", "docker", "github"].map((pkg) => `pulumi:providers:${pkg}`),
+        );
+        const registries = plan.resources.filter((r) => r.type === "ci-platform:providers:Providers");
+        assert.equal(registries.length, 1);
+        for (const p of providers) assert.equal(p.parent, registries[0].urn, p.name);
+    });
+
+    it("aliases each moved provider and cluster queue to its old top-level URN, so the engine keeps it", () => {
+        const moved = plan.resources.filter(
+            (r) => r.type.startsWith("pulumi:providers:") || r.type === "buildkite:Cluster/clusterQueue:ClusterQueue",
+        );
+        assert.ok(moved.length >= 10, "providers of four packages and the queues");
+        for (const r of moved) {
+            assert.ok(qualifiedType(r.urn).includes("$"), `${r.name} is under a component`);
+            const topLevel = `urn:pulumi:prod::ci-platform::${r.type}::${r.name}`;
+            assert.ok(r.aliases.includes(topLevel), `${r.type} ${r.name} carries the alias ${topLevel}`);
         }
     });
 });

@@ -22,6 +22,14 @@ export function providerFor(type: string): string | null {
     return urn(`pulumi:providers:${pkg}`, PROVIDER_NAMES[pkg] ?? pkg);
 }
 
+/**
+ * The component a resource of the compliant stack is declared in when the test names no other parent: every provider
+ * and cloud resource of the program has a parent component (policy/invariants/parents.ts); components sit at the top.
+ */
+export const COMPONENT_URN = urn("ci-platform:test:Component", "compliant");
+const defaultParent = (type: string) =>
+    type.startsWith("ci-platform:") || type === "pulumi:pulumi:Stack" ? null : COMPONENT_URN;
+
 /** A resource with the defaults the plan would record for one the program declared with its explicit provider. */
 export function resource(
     type: string,
@@ -36,7 +44,7 @@ export function resource(
         inputs,
         protect: false,
         retainOnDelete: false,
-        parent: null,
+        parent: defaultParent(type) as string | null,
         provider: providerFor(type),
         dependsOn: [],
         ...extra,
