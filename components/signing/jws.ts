@@ -128,22 +128,40 @@ export function signDetached(payload: string, key: SigningKey): string {
 }
 
 /**
- * Whether `value` (a detached compact JWS) signs `payload` with a key of `keys`: the key the header's `kid` names,
- * or, without a `kid`, any key. Only `EdDSA` is accepted, and a header with `crit` or `b64` is refused.
+ * A detached compact JWS (`header..signature`) read for verification against `payload`: its header, when the header
+ * is a JSON object naming `alg` and carrying neither `crit` nor `b64` (which would change what is signed), the
+ * signing input and the signature bytes; undefined for anything else. Both modes verify through it (kms.ts).
  */
-export function verifyDetached(value: string, payload: string, keys: readonly PublicJwk[]): boolean {
+export function readDetached(
+    value: string,
+    payload: string,
+    alg: string,
+): { header: Record<string, unknown>; input: Buffer; signature: Buffer } | undefined {
     const parts = value.split(".");
-    if (parts.length !== 3 || parts[1] !== "") return false;
+    if (parts.length !== 3 || parts[1] !== "") return undefined;
     let header: unknown;
     try {
         header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
     } catch {
-        return false;
+        return undefined;
     }
-    if (!isRecord(header) || header.alg !== SIGNING_ALGORITHM || "crit" in header || "b64" in header) return false;
+    if (!isRecord(header) || header.alg !== alg || "crit" in header || "b64" in header) return undefined;
+    return {
+        header,
+        input: Buffer.from(`${parts[0]}.${b64url(payload)}`),
+        signature: Buffer.from(parts[2], "base64url"),
+    };
+}
+
+/**
+ * Whether `value` (a detached compact JWS) signs `payload` with a key of `keys`: the key the header's `kid` names,
+ * or, without a `kid`, any key. Only `EdDSA` is accepted, and a header with `crit` or `b64` is refused.
+ */
+export function verifyDetached(value: string, payload: string, keys: readonly PublicJwk[]): boolean {
+    const jws = readDetached(value, payload, SIGNING_ALGORITHM);
+    if (jws === undefined) return false;
+    const { header, input, signature } = jws;
     const candidates = typeof header.kid === "string" ? keys.filter((k) => k.kid === header.kid) : keys;
-    const input = Buffer.from(`${parts[0]}.${b64url(payload)}`);
-    const signature = Buffer.from(parts[2], "base64url");
     return candidates.some((k) =>
         verify(null, input, createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: k.x }, format: "jwk" }), signature),
     );

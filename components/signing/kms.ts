@@ -23,10 +23,9 @@ import { canonicalJson } from "./jcs";
 import type { SignableStep, SigningContext, StepSignature } from "./step-signature";
 import { signedValues } from "./step-signature";
 import { KMS_SIGNING_ALGORITHM, kmsSignatureValue } from "./kms-jose";
+import { readDetached } from "./jws";
 
 export * from "./kms-jose";
-
-const b64url = (bytes: Uint8Array | string) => Buffer.from(bytes).toString("base64url");
 
 /** What a KMS-signed step's signature covers: its field names and the canonical payload (RFC 8785). */
 export interface KmsStepPayload {
@@ -58,25 +57,11 @@ export function kmsStepSignature(payload: KmsStepPayload, derSignature: Uint8Arr
  * or `b64` are accepted; the signature must be 64 bytes R || S.
  */
 export function verifyEs256Detached(value: string, payload: string, spki: Uint8Array | KeyObject): boolean {
-    const parts = value.split(".");
-    if (parts.length !== 3 || parts[1] !== "") return false;
-    let header: unknown;
-    try {
-        header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
-    } catch {
-        return false;
-    }
-    if (header === null || typeof header !== "object" || Array.isArray(header)) return false;
-    const h = header as Record<string, unknown>;
-    if (h.alg !== KMS_SIGNING_ALGORITHM || "crit" in h || "b64" in h) return false;
-    const signature = Buffer.from(parts[2], "base64url");
+    const jws = readDetached(value, payload, KMS_SIGNING_ALGORITHM);
+    if (jws === undefined) return false;
+    const { input, signature } = jws;
     if (signature.length !== 64) return false;
     const key =
         spki instanceof KeyObject ? spki : createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
-    return verify(
-        "sha256",
-        Buffer.from(`${parts[0]}.${b64url(payload)}`),
-        { key, dsaEncoding: "ieee-p1363" },
-        signature,
-    );
+    return verify("sha256", input, { key, dsaEncoding: "ieee-p1363" }, signature);
 }
