@@ -7,6 +7,7 @@ import { FROM_STACK_TOP_LEVEL } from "./buildkite/renames";
 import type { PlatformConfig } from "./config/schema";
 import type { ImageRegistry } from "./images/agent-image";
 import { declareImageRegistries } from "./images/registries";
+import { platformRegions } from "./config/regions";
 import { imageRegions } from "./images/registry";
 
 /*
@@ -43,7 +44,7 @@ export function providerPlan(
         organization: config.organization,
         githubOwners: [...owners].sort(),
         // The regions images are pushed to are exactly the home region and the AWS fleets' (images/registry.ts).
-        awsRegions: imageRegions(config),
+        awsRegions: platformRegions(config),
         imageRegions: imageRegions(config),
         tags: { ...config.tags },
         homeRegion: config.homeRegion,

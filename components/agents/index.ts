@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as buildkite from "@pulumiverse/buildkite";
 import { pipelinesServed } from "../config/access-checks";
 import type { FleetConfig, PlatformConfig, SecretsConfig } from "../config/schema";
+import { fleetRegions } from "../config/regions";
 import { fleetAllowlist } from "../hooks/allowlist";
 import { repositoryName } from "../images/image-ref";
 import type { SecretsScope } from "./iam-policy";
@@ -192,8 +193,7 @@ export function queueAliases(earlierNames: readonly string[], parented: boolean)
  */
 export function declareFleets(args: DeclareFleetsArgs): DeclaredFleets {
     const { config } = args;
-    const awsFleets = config.fleets.filter((f) => f.kind === "aws");
-    const regions = sorted(new Set(awsFleets.map((f) => f.region)));
+    const regions = fleetRegions(config);
 
     // Every input error at once, before any resource is declared.
     const errors: pulumi.InputPropertyErrorDetails[] = [
