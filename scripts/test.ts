@@ -2,8 +2,8 @@
  * `npm run test:unit`: every test file under test/, in two shards run side by side (every other file, sorted), each
  * shard one process (node --test --experimental-test-isolation=none scripts/test-shard.ts): tsx, the provider SDKs
  * and the program load once per shard instead of once per file, and a plan built by one file is reused by the next.
- * Each shard's output is kept and printed whole once both end (shard 1 first), then one line per shard with its
- * wall time; the command fails when either shard fails. Arguments replace the file list
+ * Shard 1's output streams as it comes; each other shard's is kept and printed whole after it, so no two interleave;
+ * then one line per shard with its exit and wall time. The command fails when either shard fails. Arguments replace the file list
  * (`npm run test:unit -- test/plan/diff.test.ts test/plan/dr.test.ts`).
  */
 import { spawn } from "node:child_process";
@@ -30,7 +30,7 @@ interface ShardRun {
     readonly seconds: number;
 }
 
-function runShard(shard: number, files: readonly string[]): Promise<ShardRun> {
+function runShard(shard: number, files: readonly string[], live: boolean): Promise<ShardRun> {
     const started = process.hrtime.bigint();
     const child = spawn(
         process.execPath,
@@ -52,8 +52,9 @@ function runShard(shard: number, files: readonly string[]): Promise<ShardRun> {
         },
     );
     const chunks: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => chunks.push(c));
-    child.stderr.on("data", (c: Buffer) => chunks.push(c));
+    const keep = (c: Buffer) => (live ? process.stdout.write(c) : chunks.push(c));
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
     return new Promise((resolve, reject) => {
         child.on("error", reject);
         child.on("close", (code, signal) =>
@@ -71,8 +72,9 @@ function runShard(shard: number, files: readonly string[]): Promise<ShardRun> {
 async function main(): Promise<void> {
     const given = process.argv.slice(2);
     const files = given.length > 0 ? given : testFiles();
-    const runs = await Promise.all(Array.from({ length: SHARDS }, (_, i) => runShard(i + 1, files)));
-    for (const run of runs) {
+    process.stdout.write(`=== shard 1/${SHARDS}\n`);
+    const runs = await Promise.all(Array.from({ length: SHARDS }, (_, i) => runShard(i + 1, files, i === 0)));
+    for (const run of runs.slice(1)) {
         process.stdout.write(`\n=== shard ${run.shard}/${SHARDS}\n`);
         process.stdout.write(run.output);
     }
