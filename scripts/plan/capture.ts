@@ -224,9 +224,19 @@ export interface CaptureArgs {
 /**
  * Runs `run` as the body of a stack under mocks and records what it registers. Used by the plan (with the real
  * program) and by component tests (with one component), so both see resources exactly as the engine would.
- * It installs the mocks globally: runs in one process follow one another (each awaits the last), never overlap.
+ * It installs the mocks globally, so runs in one process follow one another: a run started while another is under
+ * way waits for it to end.
  */
-export async function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
+export function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
+    const run = lastRun.then(() => captureOnce(args));
+    lastRun = run.catch(() => undefined);
+    return run;
+}
+
+/** The run under way in this process, or the last one (see {@link captureStack}). */
+let lastRun: Promise<unknown> = Promise.resolve();
+
+async function captureOnce(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
     pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
     const mocks = args.mocks ?? new PlanMocks();
 

@@ -6,15 +6,15 @@ import type { PlanDocument } from "../../scripts/plan/model";
 
 /*
  * The test runner runs many test files in one process (scripts/test.ts), so one process builds plans of several
- * stacks: each must register its own stack's resources, however many ran before it.
+ * stacks, some started together (Promise.all): each must register its own stack's resources, however many ran before
+ * it or are under way.
  */
 const KMS = path.join(__dirname, "../fixtures/Pulumi.kms.yaml");
 const SIGNATURE = "pulumi-nodejs:dynamic/ci-platform-signing:KmsStepSignature";
 const stacksOf = (plan: PlanDocument) => new Set(plan.resources.map((r) => r.urn.split("::")[0]));
 
-test("two plans of different stacks in one process each see their own resources, and a third repeats the first", async () => {
-    const prod = await buildPlan({ stack: "prod" });
-    const kms = await buildPlan({ config: KMS });
+test("two plans of different stacks in one process, started together, each see their own resources, and a third repeats the first", async () => {
+    const [prod, kms] = await Promise.all([buildPlan({ stack: "prod" }), buildPlan({ config: KMS })]);
     const again = await buildPlan({ stack: "prod" });
 
     assert.deepEqual([...stacksOf(prod)], ["urn:pulumi:prod"]);
