@@ -194,9 +194,18 @@ function providerUrn(ref: string): string | null {
  * inputs.
  */
 export async function captureProgram(args: CaptureArgs & { programPath: string }): Promise<CapturedProgram> {
-    const program = path.resolve(args.programPath);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded in this process, inside the stack
-    return captureStack({ ...args, run: () => require(program) });
+    const program = require.resolve(path.resolve(args.programPath));
+    return captureStack({
+        ...args,
+        run: () => {
+            // The program's module body is the program: a module loaded by an earlier plan in this process (another
+            // stack, another config, or a test file sharing the process) is dropped so that this run registers its
+            // resources again. The modules it imports are pure and stay cached.
+            delete require.cache[program];
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded in this process, inside the stack
+            return require(program) as unknown;
+        },
+    });
 }
 
 /** Where and with which config to run. */
@@ -215,9 +224,19 @@ export interface CaptureArgs {
 /**
  * Runs `run` as the body of a stack under mocks and records what it registers. Used by the plan (with the real
  * program) and by component tests (with one component), so both see resources exactly as the engine would.
- * Call it once per process: it installs the mocks globally.
+ * It installs the mocks globally, so runs in one process follow one another: a run started while another is under
+ * way waits for it to end.
  */
-export async function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
+export function captureStack(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
+    const run = lastRun.then(() => captureOnce(args));
+    lastRun = run.catch(() => undefined);
+    return run;
+}
+
+/** The run under way in this process, or the last one (see {@link captureStack}). */
+let lastRun: Promise<unknown> = Promise.resolve();
+
+async function captureOnce(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
     pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
     const mocks = args.mocks ?? new PlanMocks();
 
@@ -276,11 +295,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
     // When the program throws, the SDK's Stack resource rejects a second promise with the same error that nobody
     // awaits (its registerOutputs chain), and Node would crash on it with a stack trace once the awaited rejection
     // has been handled. That duplicate is ignored; any other unhandled rejection still crashes, as by default.
-    let failure: { error: unknown } | undefined;
-    process.on("unhandledRejection", (reason) => {
-        if (failure !== undefined && reason === failure.error) return;
-        throw reason;
-    });
+    listenForRejections();
     let stackOutputs: unknown = {};
     try {
         // The stack's outputs as the program returns them, Outputs and secrets intact (the Stack resource's own
@@ -289,7 +304,7 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
         await pulumi.runtime
             .runInPulumiStack(async () => (outputs = await args.run()))
             .catch((error: unknown) => {
-                failure = { error };
+                ignoreDuplicateRejection(error);
                 throw error;
             });
         // Let every outstanding registration finish.
@@ -305,6 +320,29 @@ export async function captureStack(args: CaptureArgs & { run: () => unknown }): 
             .map((urn) => [urn, secretVersions[urn]]),
     );
     return { resources, outputs: redact(stackOutputs) as Record<string, unknown>, secretVersions: sortedVersions };
+}
+
+/** Errors of failed programs whose duplicate rejection is expected (see {@link captureStack}). */
+const duplicateRejections = new WeakSet<object>();
+let rejectionListener = false;
+
+/**
+ * Ignores the unawaited duplicate rejection with `error` that the SDK's Stack resource makes when the program throws.
+ * One listener per process, however many programs it runs (a listener per run would accumulate, and an earlier
+ * run's listener would rethrow a later run's duplicate).
+ */
+function ignoreDuplicateRejection(error: unknown): void {
+    if (typeof error === "object" && error !== null) duplicateRejections.add(error);
+}
+
+/** Installs the process's one listener for {@link ignoreDuplicateRejection}; any other rejection still crashes. */
+function listenForRejections(): void {
+    if (rejectionListener) return;
+    rejectionListener = true;
+    process.on("unhandledRejection", (reason) => {
+        if (typeof reason === "object" && reason !== null && duplicateRejections.has(reason)) return;
+        throw reason;
+    });
 }
 
 /**

@@ -13,7 +13,7 @@ import { installMocks } from "./mocks";
 // the stack: it still applies InstanceRolePermissionsBoundaryARN to the roles it creates (AsgProcessSuspenderRole,
 // StopBuildkiteAgentsRole, the scaler's).
 
-const { registered, settle } = installMocks();
+const { registered, settle, install } = installMocks();
 const BOUNDARY = "arn:aws:iam::123456789012:policy/ci-boundary";
 const EXTRA = ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::123456789012:policy/extra"];
 
@@ -29,6 +29,7 @@ function withRoleSettings(config: PlatformConfig): PlatformConfig {
 }
 
 before(async () => {
+    install();
     const agents: typeof agentsModule = await import("../../components/agents");
     agents.declareFleets({
         config: withRoleSettings(prodConfig()),

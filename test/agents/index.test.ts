@@ -10,7 +10,7 @@ import { pipelinesServed } from "../../components/config/access-checks";
 import { FAKE_BUNDLE, fleetProviders, prodConfig, SENTINEL } from "./fixtures";
 import { installMocks, isSecret, leaks, Registered, reveal } from "./mocks";
 
-const { registered, settle } = installMocks();
+const { registered, settle, install } = installMocks();
 let agents: typeof agentsModule;
 let declared: agentsModule.DeclaredFleets;
 const config = prodConfig();
@@ -24,6 +24,7 @@ const renderBootstrap: agentsModule.RenderBootstrap = (req) => {
 };
 
 before(async () => {
+    install();
     agents = await import("../../components/agents");
     declared = agents.declareFleets({
         config,

@@ -46,40 +46,54 @@ function outputsOf(type: string, name: string, inputs: Record<string, unknown>):
  * Installs mocks that record every registration with its options (protect, retainOnDelete, parent, provider),
  * which the SDK's mock arguments leave out, through the plan's one seam into the SDK (scripts/plan/capture.ts
  * recordRegistrations), so the URNs are the engine's. `phase.value` tags the records, so one file can declare several
- * configs; `settle` waits until every registration made so far has been answered.
+ * configs; `settle` waits until every registration made so far has been answered. `install` installs them: call it
+ * in the file's first `before` hook, not at load, since test files share a process (scripts/test.ts) and load all
+ * before any runs, each installing its own mocks.
  */
-export function installMocks(): { registered: Registered[]; phase: { value: string }; settle: () => Promise<void> } {
+export function installMocks(): {
+    registered: Registered[];
+    phase: { value: string };
+    settle: () => Promise<void>;
+    install: () => void;
+} {
     const registered: Registered[] = [];
     const phase = { value: "default" };
-    const { settle } = recordRegistrations({
-        project: "ci-platform",
-        stack: "prod",
-        mocks: {
-            newResource: (args) => ({
-                id: args.custom === false ? undefined : `${args.name}-id`,
-                state: { ...args.inputs, ...outputsOf(args.type, args.name, args.inputs) },
-            }),
-            call: (args) => {
-                if (args.token === "aws:index/getCallerIdentity:getCallerIdentity")
-                    return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/ci", userId: "AIDA" };
-                throw new Error(`Mock call not implemented: ${args.token}`);
+    let installed: { settle: () => Promise<void> } | undefined;
+    const settle = () => {
+        if (installed === undefined) throw new Error("installMocks: call install() before settle()");
+        return installed.settle();
+    };
+    const install = () => {
+        installed = recordRegistrations({
+            project: "ci-platform",
+            stack: "prod",
+            mocks: {
+                newResource: (args) => ({
+                    id: args.custom === false ? undefined : `${args.name}-id`,
+                    state: { ...args.inputs, ...outputsOf(args.type, args.name, args.inputs) },
+                }),
+                call: (args) => {
+                    if (args.token === "aws:index/getCallerIdentity:getCallerIdentity")
+                        return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/ci", userId: "AIDA" };
+                    throw new Error(`Mock call not implemented: ${args.token}`);
+                },
             },
-        },
-        onRegister: (req, urn) =>
-            registered.push({
-                phase: phase.value,
-                urn,
-                type: req.getType(),
-                name: req.getName(),
-                custom: req.getCustom(),
-                inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
-                provider: req.getProvider(),
-                parent: req.getParent(),
-                protect: req.getProtect() ?? false,
-                retainOnDelete: req.getRetainondelete() ?? false,
-            }),
-    });
-    return { registered, phase, settle };
+            onRegister: (req, urn) =>
+                registered.push({
+                    phase: phase.value,
+                    urn,
+                    type: req.getType(),
+                    name: req.getName(),
+                    custom: req.getCustom(),
+                    inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                    provider: req.getProvider(),
+                    parent: req.getParent(),
+                    protect: req.getProtect() ?? false,
+                    retainOnDelete: req.getRetainondelete() ?? false,
+                }),
+        });
+    };
+    return { registered, phase, settle, install };
 }
 
 /** Every string in `value` that holds `needle` outside a secret, with its path. */

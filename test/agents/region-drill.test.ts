@@ -12,7 +12,7 @@ import { installMocks, Registered } from "./mocks";
  * `npm run dr` names is derived from the plan and checked against the plan: test/plan/dr-scope.test.ts.)
  */
 
-const { registered, phase, settle } = installMocks();
+const { registered, phase, settle, install } = installMocks();
 const raw = prodRawConfig();
 const full = mustParse(raw);
 const fleetsOf = (r: Record<string, unknown>) => r.fleets as Record<string, unknown>[];
@@ -41,6 +41,7 @@ const byPhase = (p: string) => new Map(registered.filter((r) => r.phase === p).m
 let declared: Map<string, Map<string, Registered>>;
 
 before(async () => {
+    install();
     const agents: typeof agentsModule = await import("../../components/agents");
     const declare = async (name: string, config: PlatformConfig) => {
         phase.value = name;

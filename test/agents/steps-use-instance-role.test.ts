@@ -9,12 +9,13 @@ import { installMocks } from "./mocks";
  * ci-platform:fleets[].stepsUseInstanceRole reaches each fleet's bootstrap script (which then leaves IMDS open to
  * step containers, hooks/bootstrap.sh block_container_imds): the value the config says, false when unset.
  */
-const { settle } = installMocks();
+const { settle, install } = installMocks();
 const rendered: agentsModule.BootstrapRequest[] = [];
 const config = prodConfig();
 const OPEN = "linux-eu-west-1";
 
 before(async () => {
+    install();
     const fleet = config.fleets.find((f) => f.name === OPEN);
     assert.ok(fleet?.kind === "aws");
     (fleet as { stepsUseInstanceRole: boolean }).stepsUseInstanceRole = true;

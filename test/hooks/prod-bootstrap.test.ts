@@ -4,23 +4,19 @@
  * 2: the linux-* fleets run 2 agents per instance, and their scripts rendered 1.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { renderedAgentsPerInstance } from "../../policy/invariants/hooks";
 import { runPolicies } from "../../policy/offline";
 import type { PlanResource } from "../../policy/resource";
 import { checkoutUrl, pipelinesServed } from "../../components/config/access-checks";
 import { prodConfig } from "../fixtures/config";
 import { resourceMatches } from "../../policy/reachability";
-import { runScript } from "../fixtures/cli";
+import { cachedPlan } from "../fixtures/plans";
 
 const STACK = "aws:cloudformation/stack:Stack";
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 
 describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "prod-bootstrap-"));
     let resources: PlanResource[] = [];
     const byName = (type: string, name: string): PlanResource => {
         const found = resources.find((r) => r.type === type && r.name === name);
@@ -29,12 +25,9 @@ describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
     };
 
     before(async () => {
-        const out = path.join(dir, "plan.json");
-        const run = await runScript("scripts/plan.ts", ["--json", out]);
-        assert.ok(run.code === 0 || run.code === 3, run.stderr);
-        resources = (JSON.parse(readFileSync(out, "utf8")) as { resources: PlanResource[] }).resources;
+        // The plan as `npm run plan` builds it (scripts/plan.ts buildPlan), shared with the other files of the shard.
+        resources = [...(await cachedPlan({ stack: "prod" })).resources];
     });
-    after(() => rmSync(dir, { recursive: true, force: true }));
 
     it("linux-us-east-1 runs 2 agents per instance, and its bootstrap script says 2", () => {
         const stack = byName(STACK, "linux-us-east-1-stack");

@@ -14,24 +14,28 @@ import { prodConfig } from "../fixtures/config";
 const ROOT = path.resolve(__dirname, "../..");
 let recorded = new Map<string, unknown>();
 
-pulumi.runtime.setMocks(
-    {
-        newResource: (args) => {
-            recorded.set(`${args.type}::${args.name}`, args.inputs);
-            return { id: `${args.name}-id`, state: args.inputs };
+/** Installs this file's mocks; called before its tests run, since other test files in the process install theirs. */
+function installMocks(): void {
+    void pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                recorded.set(`${args.type}::${args.name}`, args.inputs);
+                return { id: `${args.name}-id`, state: args.inputs };
+            },
+            call: (args) =>
+                args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken"
+                    ? { userName: "AWS", password: "pw" }
+                    : {},
         },
-        call: (args) =>
-            args.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken"
-                ? { userName: "AWS", password: "pw" }
-                : {},
-    },
-    "ci-platform",
-    "test",
-    false,
-);
+        "ci-platform",
+        "test",
+        false,
+    );
+}
 
 async function declare(versions: Record<string, string>): Promise<Map<string, unknown>> {
     recorded = new Map();
+    installMocks();
     const images = await import("../../components/images");
     const config = prodConfig();
     const regions = images.imageRegions(config);

@@ -6,7 +6,17 @@ import { describe, it } from "node:test";
 import { urnGlobMatches } from "../../scripts/dr/urn-glob";
 import { ROOT, runScript } from "../fixtures/cli";
 
-const dr = (...args: string[]) => runScript("scripts/dr.ts", args);
+/**
+ * `npm run dr` with `args`, spawned once per distinct command line in this file (the script reads the repository's
+ * files only, so the same arguments print the same): the tests share the runs and each asserts its part.
+ */
+const runs = new Map<string, ReturnType<typeof runScript>>();
+const dr = (...args: string[]) => {
+    const key = JSON.stringify(args);
+    let run = runs.get(key);
+    if (run === undefined) runs.set(key, (run = runScript("scripts/dr.ts", args)));
+    return run;
+};
 
 /** The values of `flag` in a command line (single-quoted, as dr prints them). */
 const values = (line: string, flag: string) =>

@@ -7,7 +7,9 @@ import { parseDocument } from "yaml";
 import { diffPlans, PlanDiff, stackNeutralUrn } from "../../scripts/plan/diff";
 import { PlanDocument } from "../../scripts/plan/model";
 import { renderDiffText } from "../../scripts/plan/render";
+import { serializePlan } from "../../scripts/plan";
 import { ROOT, runScript } from "../fixtures/cli";
+import { planAsCliWrites } from "../fixtures/plans";
 
 /*
  * A rename in config keeps every Buildkite and AWS object: from the prod config, one pipeline (its slug), one team,
@@ -107,10 +109,13 @@ function renamedStackFile(withAliases: boolean): string {
     return stackFile(`renamed-${withAliases ? "aliases" : "plain"}`, config);
 }
 
+/** The plan `npm run plan -- [--config FILE] --json OUT` writes (built in this process), also written to `json`. */
 async function planOf(args: readonly string[], json: string): Promise<PlanDocument> {
-    const out = await runScript("scripts/plan.ts", [...args, "--json", json]);
-    assert.equal(out.code, 0, out.stderr);
-    return JSON.parse(readFileSync(json, "utf8")) as PlanDocument;
+    const config = args[0] === "--config" ? args[1] : undefined;
+    assert.equal(args.length, config === undefined ? 0 : 2, `unexpected plan arguments ${args.join(" ")}`);
+    const plan = await planAsCliWrites(config);
+    writeFileSync(json, serializePlan(plan));
+    return plan;
 }
 
 /** Resources the clouds hold: everything but components, providers and the stack. */

@@ -78,6 +78,9 @@ function fakeApi(req: IncomingMessage, res: ServerResponse): void {
     });
 }
 
+/** What process.env held before this file set its own values. */
+const savedEnv: Record<string, string | undefined> = {};
+
 before(async () => {
     s3 = await S3Fixture.start();
     api = createServer(fakeApi);
@@ -155,7 +158,8 @@ before(async () => {
         ),
     );
 
-    Object.assign(process.env, {
+    // The scripts run with these; restored after this file's tests, since other test files share the process.
+    const env = {
         AWS_ACCESS_KEY_ID: "S3RVER",
         AWS_SECRET_ACCESS_KEY: "S3RVER",
         AWS_CONFIG_FILE: path.join(dir, "no-aws-config"),
@@ -163,10 +167,15 @@ before(async () => {
         AWS_EC2_METADATA_DISABLED: "true",
         CI_PLATFORM_AWS_CLI: AWS_CLI,
         BUILDKITE_API_TOKEN: "bk-test-token",
-    });
+    };
+    for (const key of Object.keys(env)) savedEnv[key] = process.env[key];
+    Object.assign(process.env, env);
 });
 
 after(async () => {
+    for (const [key, value] of Object.entries(savedEnv))
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
     await s3?.stop();
     await new Promise((r) => api?.close(r));
     rmSync(dir, { recursive: true, force: true });

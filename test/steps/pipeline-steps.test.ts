@@ -16,7 +16,7 @@ import {
     stepsForPlatform,
 } from "../../components/steps/pipeline-steps";
 import { interpolateAtBuildCreation } from "../../components/simulator";
-import { buildPlan } from "../../scripts/plan";
+import { cachedPlan } from "../fixtures/plans";
 import { PlanResource } from "../../scripts/plan/model";
 import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
 import { prodConfig } from "../fixtures/config";
@@ -73,7 +73,7 @@ const hasIfChanged = (value: unknown): boolean =>
           : false;
 
 before(async () => {
-    resources = [...(await buildPlan({ stack: "prod" })).resources];
+    resources = [...(await cachedPlan({ stack: "prod" })).resources];
     config = prodConfig();
 });
 

@@ -1,15 +1,12 @@
 import type { PlanResource } from "../../../policy/resource";
-import { buildPlan } from "../../../scripts/plan";
+import { cachedPlan } from "../../fixtures/plans";
 
 /** A resource of the plan that tests may change. */
 export type Editable = PlanResource & { inputs: Record<string, unknown>; dependsOn?: string[] };
 
-let cached: readonly PlanResource[] | undefined;
-
-/** A fresh deep copy of the prod stack's offline plan resources (the plan itself is built once per test file). */
+/** A fresh deep copy of the prod stack's offline plan resources (the plan itself is built once per process). */
 export async function prodResources(): Promise<Editable[]> {
-    cached ??= (await buildPlan({ stack: "prod" })).resources as readonly PlanResource[];
-    return structuredClone(cached) as Editable[];
+    return (await cachedPlan({ stack: "prod" })).resources as readonly PlanResource[] as Editable[];
 }
 
 /** The resource whose name is `name` (and type, when given); throws when absent. */

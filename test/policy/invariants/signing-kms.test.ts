@@ -5,7 +5,7 @@ import { keyPolicyProblems } from "../../../policy/invariants/fleet-role";
 import { runPolicies } from "../../../policy/offline";
 import { signedPipelinesVerified } from "../../../policy/invariants/signing";
 import { UNKNOWN, type PlanResource } from "../../../policy/resource";
-import { buildPlan } from "../../../scripts/plan";
+import { cachedPlan } from "../../fixtures/plans";
 import type { Editable } from "./plan-resources";
 import { named } from "./plan-resources";
 
@@ -17,12 +17,9 @@ const SIGNATURE = "pulumi-nodejs:dynamic/ci-platform-signing:KmsStepSignature";
 const mandatory = (resources: readonly PlanResource[]) =>
     signedPipelinesVerified.check(resources, { requiredTags: [] });
 
-let cached: readonly PlanResource[] | undefined;
-const kmsResources = async (): Promise<Editable[]> => {
-    cached ??= (await buildPlan({ config: path.join(__dirname, "../../fixtures/Pulumi.kms.yaml") }))
-        .resources as readonly PlanResource[];
-    return structuredClone(cached) as Editable[];
-};
+const kmsResources = async (): Promise<Editable[]> =>
+    (await cachedPlan({ config: path.join(__dirname, "../../fixtures/Pulumi.kms.yaml") }))
+        .resources as readonly PlanResource[] as Editable[];
 const params = (resources: Editable[], fleet: string) =>
     named(resources, `${fleet}-stack`, STACK).inputs.parameters as Record<string, string>;
 
