@@ -11,9 +11,11 @@ import { installMocks } from "./mocks";
  * constructor and raised as one InputPropertiesError, so that a preview whose outputs are still unknown (an apply
  * that never runs) reports them too.
  */
-const { registered, settle } = installMocks();
+const { registered, settle, install } = installMocks();
 let fleets: typeof fleetModule;
 before(async () => {
+    // Mocks are installed in the file's first hook, not at load: test files share a process (scripts/test.ts).
+    install();
     fleets = await import("../../components/agents/agent-fleet");
 });
 
