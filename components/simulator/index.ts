@@ -22,11 +22,12 @@ import { ifChangedSelects, IfChanged } from "../steps/glob";
 import {
     PARENT_ENV,
     RELEASE_CHECK_MARKER,
+    RELEASE_STEP_KEYS,
     RELEASE_GATE_BLOCK,
     UPLOAD_ENV_VAR,
     releaseOriginUrl,
 } from "../steps/pipeline-steps";
-import { STORED_UPLOAD_COMMAND, STORED_UPLOAD_ENV_VAR } from "../steps/stored-upload";
+import { STORED_UPLOAD_COMMAND, STORED_UPLOAD_ENV_VAR, STORED_UPLOAD_KEY } from "../steps/stored-upload";
 import { ConditionalFacts, evaluateConditional, matchesBranchFilter } from "./conditionals";
 
 export { ConditionalError, evaluateConditional, matchesBranchFilter } from "./conditionals";
@@ -122,6 +123,27 @@ export class SimulationError extends Error {
 export function checkoutOf(pipeline: PipelineConfig): string {
     const url = repositoryUrl(pipeline.repository, pipeline.checkout);
     return `${/^(git@|ssh:\/\/)/.test(url) ? "ssh" : "https"} ${url}`;
+}
+
+/**
+ * The checkout a command job gets on its fleets. Linux AWS fleets run our hooks, whose environment hook
+ * (hooks/lib/isolation.bash) gives a signing cluster's stored upload step no checkout and a release step a fresh
+ * checkout in a directory of its own; elsewhere (on-premises, Windows) the job checks out the pipeline's repository
+ * into its reused checkout.
+ */
+function jobCheckout(
+    pipeline: PipelineConfig,
+    key: string,
+    step: Record<string, unknown>,
+    fleets: readonly FleetConfig[],
+): string {
+    const ours = fleets.length > 0 && fleets.every((f) => f.kind === "aws" && f.os === "linux");
+    const commands = ([] as unknown[]).concat(step.commands ?? step.command ?? []);
+    if (ours && (key === STORED_UPLOAD_KEY || commands.includes(STORED_UPLOAD_COMMAND)))
+        return "none (stored upload step: hooks/environment skips it)";
+    if (ours && (RELEASE_STEP_KEYS as readonly string[]).includes(key))
+        return `${checkoutOf(pipeline)} (fresh, in the job's own directory)`;
+    return checkoutOf(pipeline);
 }
 
 /**
@@ -528,7 +550,7 @@ function commandJob(
             image === null
                 ? []
                 : [...new Set(fleets.map((f) => registryFor(image, f, world.config.homeRegion)))].sort(),
-        checkout: checkoutOf(build.pipeline),
+        checkout: jobCheckout(build.pipeline, base.key, step, fleets),
         secrets: passed === null ? secrets : secrets.filter((n) => passed.includes(n)),
     };
 }

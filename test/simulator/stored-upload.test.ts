@@ -41,4 +41,19 @@ describe("simulator: a signing pipeline's one stored upload step", () => {
                 assert.deepEqual({ ...build, jobs: rest }, plain.builds[i], build.pipeline);
             });
         });
+
+    it("shows the checkout the fleets' environment hook gives: none for the upload step, fresh for release steps, on our Linux fleets only", () => {
+        const result = simulate({ config, stored, push: { pipeline: "kolibri-python-package", tag: "v0.18.0" } });
+        const jobs = result.builds.flatMap((b) => b.jobs);
+        const onLinuxAws = (fleets: readonly string[]) =>
+            fleets.every((name) => config.fleets.some((f) => f.name === name && f.kind === "aws" && f.os === "linux"));
+        const uploads = jobs.filter((j) => j.key === STORED_UPLOAD_KEY);
+        assert.ok(uploads.some((j) => onLinuxAws(j.fleets)) && uploads.some((j) => !onLinuxAws(j.fleets)));
+        for (const job of uploads)
+            if (onLinuxAws(job.fleets)) assert.match(job.checkout ?? "", /^none \(stored upload step/);
+            else assert.match(job.checkout ?? "", /^https https:\/\/github\.com\/[^ ]+\.git$/, job.fleets.join());
+        const releases = jobs.filter((j) => j.key === "release-check" && onLinuxAws(j.fleets));
+        assert.ok(releases.length > 0);
+        for (const job of releases) assert.match(job.checkout ?? "", /\(fresh, in the job's own directory\)$/);
+    });
 });
