@@ -69,6 +69,11 @@ export function uploadingQueues(stepsYaml: string): string[] {
     } catch {
         return [];
     }
+    return [...queuesOf(doc)].sort();
+}
+
+/** The queues of a parsed document's command steps (groups' members too) that run an upload. */
+function queuesOf(doc: unknown): Set<string> {
     const queues = new Set<string>();
     const visit = (step: unknown) => {
         if (!isRecord(step)) return;
@@ -78,34 +83,34 @@ export function uploadingQueues(stepsYaml: string): string[] {
         if (queue !== undefined && commands.some((c) => UPLOADS.test(c))) queues.add(queue);
     };
     (isRecord(doc) && Array.isArray(doc.steps) ? doc.steps : Array.isArray(doc) ? doc : []).forEach(visit);
-    return [...queues].sort();
+    return queues;
 }
 
 /**
  * A stored steps document and every document uploaded from it, at any depth (a signing pipeline's stored step uploads
- * the document whose trigger and package steps upload theirs), each read as `steps-match-pipeline-schema` reads them.
+ * the document whose trigger and package steps upload theirs), each read as `steps-match-pipeline-schema` reads them:
+ * every document of each stream, parsed once.
  */
-function documentChain(stepsYaml: string): string[] {
-    const out: string[] = [];
+function documentChain(stepsYaml: string): unknown[] {
+    const out: unknown[] = [];
     let level = [stepsYaml];
     for (let depth = 0; depth <= MAX_UPLOAD_DEPTH && level.length > 0; depth++) {
-        out.push(...level);
-        level = level.flatMap((text) => {
+        const parsed = level.flatMap((text) => {
             try {
-                return parseAllDocuments(text).flatMap((doc) =>
-                    doc.errors.length > 0 ? [] : uploadedTexts(doc.toJS()).map((u) => u.text),
-                );
+                return parseAllDocuments(text).flatMap((doc) => (doc.errors.length > 0 ? [] : [doc.toJS() as unknown]));
             } catch {
                 return [];
             }
         });
+        out.push(...parsed);
+        level = parsed.flatMap((value) => uploadedTexts(value).map((u) => u.text));
     }
     return out;
 }
 
 /** The queues that run an upload in a stored steps document or any document uploaded from it, sorted. */
 export function chainUploadingQueues(stepsYaml: string): string[] {
-    return [...new Set(documentChain(stepsYaml).flatMap(uploadingQueues))].sort();
+    return [...new Set(documentChain(stepsYaml).flatMap((doc) => [...queuesOf(doc)]))].sort();
 }
 
 /**
@@ -121,12 +126,18 @@ function readableSteps(byUrn: ReadonlyMap<string, PlanResource>, urn: string): s
     return typeof before === "string" && !isOpaque(before) ? before : undefined;
 }
 
-/** `cluster/queue` of every queue whose pipelines' stored steps, or the documents they upload, run an upload. */
-function planUploadQueues(platform: ReturnType<typeof readPlatform>, byUrn: ReadonlyMap<string, PlanResource>) {
+/** `cluster/queue` of every queue of a signing cluster whose pipelines' stored steps, or the documents they upload, run an upload. */
+function planUploadQueues(
+    platform: ReturnType<typeof readPlatform>,
+    byUrn: ReadonlyMap<string, PlanResource>,
+    clusters: ReadonlySet<string>,
+) {
     const out = new Set<string>();
     for (const pipeline of platform.pipelines) {
+        // Only a signing cluster's fleets are judged on it (fleetProblems).
+        if (pipeline.cluster === undefined || !clusters.has(pipeline.cluster)) continue;
         const steps = readableSteps(byUrn, pipeline.urn);
-        if (pipeline.cluster === undefined || steps === undefined) continue;
+        if (steps === undefined) continue;
         // The stored steps, and the document a signing pipeline's one stored step uploads: its own upload steps
         // (the repository's pipeline.yml, trigger and package uploads) run on their queues and sign there too.
         for (const queue of chainUploadingQueues(steps)) out.add(`${pipeline.cluster}/${queue}`);
@@ -244,10 +255,12 @@ export const signedPipelinesVerified: StackRule = {
         const byUrn = new Map(resources.map((r) => [r.urn, r]));
         const findings: StackFinding[] = [];
         const signingClusters = new Set<string>();
-        const uploads = planUploadQueues(platform, byUrn);
+        for (const fleet of platform.fleets)
+            if (verifies(declared(byUrn.get(fleet.urn)).mode) && fleet.cluster !== undefined)
+                signingClusters.add(fleet.cluster);
+        const uploads = planUploadQueues(platform, byUrn, signingClusters);
         for (const fleet of platform.fleets) {
             const signing = declared(byUrn.get(fleet.urn));
-            if (verifies(signing.mode) && fleet.cluster !== undefined) signingClusters.add(fleet.cluster);
             const runsUploads = uploads.has(`${fleet.cluster ?? ""}/${fleet.queue ?? ""}`);
             for (const message of fleetProblems(fleet, signing, runsUploads))
                 findings.push({ urn: fleet.stack?.urn ?? fleet.urn, message });
