@@ -75,14 +75,13 @@ export function uploadingQueues(stepsYaml: string): string[] {
 /** The queues of a parsed document's command steps (groups' members too) that run an upload. */
 function queuesOf(doc: unknown): Set<string> {
     const queues = new Set<string>();
-    const visit = (step: unknown) => {
-        if (!isRecord(step)) return;
-        if (Array.isArray(step.steps)) step.steps.forEach(visit);
+    for (const step of everyStep(
+        isRecord(doc) && Array.isArray(doc.steps) ? doc.steps : Array.isArray(doc) ? doc : [],
+    )) {
         const commands = [step.command, step.commands].flat().filter((c): c is string => typeof c === "string");
         const queue = stepQueue(step);
         if (queue !== undefined && commands.some((c) => UPLOADS.test(c))) queues.add(queue);
-    };
-    (isRecord(doc) && Array.isArray(doc.steps) ? doc.steps : Array.isArray(doc) ? doc : []).forEach(visit);
+    }
     return queues;
 }
 
@@ -145,24 +144,44 @@ function planUploadQueues(
     return out;
 }
 
-/** Command steps of a stored steps document (groups' members too) that carry no signature. */
-export function unsignedCommandSteps(stepsYaml: string): string[] {
-    let doc: unknown;
-    try {
-        doc = parse(stepsYaml);
-    } catch {
-        return [];
-    }
-    const steps = isRecord(doc) && Array.isArray(doc.steps) ? doc.steps : [];
-    const out: string[] = [];
+/** Every step of a list, groups' members (before their group) too, in document order; non-objects left out. */
+function everyStep(steps: readonly unknown[]): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
     const visit = (step: unknown) => {
         if (!isRecord(step)) return;
         if (Array.isArray(step.steps)) step.steps.forEach(visit);
-        const isCommand = "command" in step || "commands" in step;
-        if (isCommand && !isRecord(step.signature)) out.push(String(step.key ?? step.label ?? "(unnamed)"));
+        out.push(step);
     };
     steps.forEach(visit);
     return out;
+}
+
+/** A stored steps document parsed, or undefined when it is not YAML (another rule's finding). */
+function parsedSteps(stepsYaml: string): unknown {
+    try {
+        return parse(stepsYaml);
+    } catch {
+        return undefined;
+    }
+}
+
+/** A parsed stored document's command steps (groups' members too). */
+function commandSteps(doc: unknown): Record<string, unknown>[] {
+    const steps = isRecord(doc) && Array.isArray(doc.steps) ? doc.steps : [];
+    return everyStep(steps).filter((step) => "command" in step || "commands" in step);
+}
+
+const stepName = (step: Record<string, unknown>) => String(step.key ?? step.label ?? "(unnamed)");
+
+/** Command steps of a stored steps document (groups' members too) that carry no signature. */
+export function unsignedCommandSteps(stepsYaml: string): string[] {
+    return unsignedOf(parsedSteps(stepsYaml));
+}
+
+function unsignedOf(doc: unknown): string[] {
+    return commandSteps(doc)
+        .filter((step) => !isRecord(step.signature))
+        .map(stepName);
 }
 
 /**
@@ -171,29 +190,19 @@ export function unsignedCommandSteps(stepsYaml: string): string[] {
  * clicommand/tool_sign.go `validateNoInterpolations` refuses to sign. `(env)` names the document's env.
  */
 export function dollarCommandSteps(stepsYaml: string): string[] {
-    let doc: unknown;
-    try {
-        doc = parse(stepsYaml);
-    } catch {
-        return [];
-    }
-    const out: string[] = [];
-    if (isRecord(doc) && JSON.stringify(doc.env ?? null).includes("$")) out.push("(env)");
-    const steps = isRecord(doc) && Array.isArray(doc.steps) ? doc.steps : [];
-    const visit = (step: unknown) => {
-        if (!isRecord(step)) return;
-        if (Array.isArray(step.steps)) step.steps.forEach(visit);
-        const isCommand = "command" in step || "commands" in step;
-        const wire = JSON.stringify([
-            step.command ?? null,
-            step.commands ?? null,
-            step.env ?? null,
-            step.plugins ?? null,
-        ]);
-        if (isCommand && wire.includes("$")) out.push(String(step.key ?? step.label ?? "(unnamed)"));
-    };
-    steps.forEach(visit);
-    return out;
+    return dollarOf(parsedSteps(stepsYaml));
+}
+
+function dollarOf(doc: unknown): string[] {
+    const env = isRecord(doc) && JSON.stringify(doc.env ?? null).includes("$") ? ["(env)"] : [];
+    const wire = (step: Record<string, unknown>) =>
+        JSON.stringify([step.command ?? null, step.commands ?? null, step.env ?? null, step.plugins ?? null]);
+    return [
+        ...env,
+        ...commandSteps(doc)
+            .filter((step) => wire(step).includes("$"))
+            .map(stepName),
+    ];
 }
 
 /** Whether a declared mode signs and verifies: a JWKS or a KMS key. */
@@ -271,13 +280,14 @@ export const signedPipelinesVerified: StackRule = {
             const steps = readableSteps(byUrn, pipeline.urn);
             if (steps === undefined) continue;
             // Steps read before signing (their signature is made at deploy) carry none yet: only the `$` check holds.
-            const unsigned = steps === stored ? unsignedCommandSteps(steps) : [];
+            const doc = parsedSteps(steps);
+            const unsigned = steps === stored ? unsignedOf(doc) : [];
             if (unsigned.length > 0)
                 findings.push({
                     urn: pipeline.urn,
                     message: `Buildkite pipeline "${pipeline.slug}" is in cluster ${pipeline.cluster}, whose agents verify signatures, but its stored steps ${unsigned.join(", ")} carry none: every build fails at them. Fix: store the steps signed (index.ts storedSteps, components/signing/stored-steps.ts).`,
                 });
-            const dollar = dollarCommandSteps(steps);
+            const dollar = dollarOf(doc);
             if (dollar.length > 0)
                 findings.push({
                     urn: pipeline.urn,
