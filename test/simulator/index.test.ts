@@ -2,13 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import {
-    ConditionalError,
     Push,
     SimulationError,
     evaluateConditional,
     interpolate,
     interpolateAtBuildCreation,
-    matchesBranchFilter,
     simulate,
 } from "../../components/simulator";
 import { ConditionalFacts } from "../../components/simulator/conditionals";
@@ -27,7 +25,7 @@ const facts = (over: Partial<ConditionalFacts> = {}): ConditionalFacts => ({
     ...over,
 });
 
-describe("simulator: conditionals (buildkite docs, conditionals)", () => {
+describe("simulator: the conditionals of the generated steps (buildkite docs, conditionals)", () => {
     it("checks triggered builds for a release whatever their env says: no conditional reads a release flag", () => {
         for (const env of [{}, { CI_PLATFORM_RELEASE: "true" }, { CI_PLATFORM_RELEASE: "false" }] as Record<
             string,
@@ -107,38 +105,6 @@ describe("simulator: conditionals (buildkite docs, conditionals)", () => {
                 false,
                 JSON.stringify(forged),
             );
-    });
-
-    it("compares with null, and gives && precedence over ||", () => {
-        assert.equal(evaluateConditional("build.tag != null", facts({ tag: "v1" })), true);
-        assert.equal(evaluateConditional("build.tag != null", facts()), false);
-        assert.equal(
-            evaluateConditional('build.branch == "x" || build.branch == "main" && build.tag == null', facts()),
-            true,
-        );
-        assert.equal(evaluateConditional('(build.branch == "x" || true) && false', facts()), false);
-        assert.equal(evaluateConditional("build.branch == pipeline.default_branch", facts({ branch: "dev" })), false);
-        assert.equal(evaluateConditional("build.pull_request.id != null", facts({ pullRequestId: "12" })), true);
-    });
-
-    it("refuses what it does not model, naming the expression", () => {
-        assert.throws(() => evaluateConditional("build.message =~ /skip/", facts()), ConditionalError);
-        assert.throws(() => evaluateConditional("build.creator.email == 'a'", facts()), /build\.creator\.email/);
-        assert.throws(() => evaluateConditional('build.branch == "main" )', facts()), /trailing/);
-    });
-});
-
-describe("simulator: branch filters (buildkite docs, branch configuration)", () => {
-    it("matches the documented examples", () => {
-        assert.equal(matchesBranchFilter("main", "main"), true);
-        assert.equal(matchesBranchFilter("!production", "main"), true);
-        assert.equal(matchesBranchFilter("!production", "production"), false);
-        assert.equal(matchesBranchFilter("main features/*", "features/a/b"), true);
-        assert.equal(matchesBranchFilter("stages/* !stages/production", "stages/production"), false);
-        assert.equal(matchesBranchFilter("v* !v1.*", "v2.3"), true);
-        assert.equal(matchesBranchFilter("v* !v1.*", "v1.1"), false);
-        assert.equal(matchesBranchFilter("v*.0", "v1.0"), true);
-        assert.equal(matchesBranchFilter("v*.0", "v1.1"), false);
     });
 });
 
