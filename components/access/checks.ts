@@ -1,4 +1,4 @@
-import { ConfigIssue, didYouMean } from "../config/issues";
+import { ConfigIssue, suggestion } from "../config/issues";
 import { PlatformConfig } from "../config/schema";
 
 /**
@@ -36,10 +36,7 @@ export function checkDeployRoles(config: PlatformConfig): ConfigIssue[] {
         if (pipeline === undefined) {
             issues.push({
                 path: path("buildkite", "pipeline"),
-                message: `no pipeline "${trust.pipeline}"; ${didYouMean(trust.pipeline, bySlug.keys())}`.replace(
-                    /; $/,
-                    "",
-                ),
+                message: `no pipeline "${trust.pipeline}"${suggestion(trust.pipeline, [...bySlug.keys()])}`,
                 fix: "name a pipeline declared under ci-platform:pipelines",
                 unknownName: trust.pipeline,
             });
