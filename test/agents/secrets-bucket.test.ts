@@ -156,7 +156,10 @@ describe("SecretsBucket", () => {
             "user/break-glass",
         ])
             assert.ok(text.includes(`"arn:aws:iam::${ACCOUNT}:${arn}"`), `${arn} in ${text}`);
-        assert.ok(text.indexOf("role/mac-a-role") < text.indexOf("role/mac-b-role"), "readers sorted by fleet");
+        assert.ok(
+            text.indexOf("role/mac-a-role") < text.indexOf("role/mac-b-role"),
+            "the policy names the fleets in name order, whatever order they were granted in",
+        );
         const secretsPolicy = String(find(KEY_POLICY, `${NAME}-key-policy`).inputs.policy);
         assert.ok(secretsPolicy.includes(`arn:aws:iam::${ACCOUNT}:role/mac-a-role`), secretsPolicy);
         assert.ok(!secretsPolicy.includes("ci-platform-read"), "the read role reads tokens, not secrets objects");
