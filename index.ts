@@ -65,8 +65,10 @@ if (stepIssues.length > 0) throw new ConfigError(stepIssues);
 
 // A pipeline's stored steps, signed when its cluster signs (README, "Signed pipelines"): the private key set is read
 // inside the secret Output and never leaves it; the signed YAML holds signatures only, so it is not a secret.
+// Each cluster's signing, looked up once per pipeline for its stored steps and for what the pipeline records.
+const signingOf = new Map(config.clusters.map((c) => [c.name, c.signing]));
 const storedSteps = (pipeline: (typeof config.pipelines)[number]): pulumi.Input<string> => {
-    const signing = config.clusters.find((c) => c.name === pipeline.cluster)?.signing;
+    const signing = signingOf.get(pipeline.cluster);
     const generated = steps.bySlug[pipeline.slug];
     if ((signing?.mode !== "jwks" && signing?.mode !== "kms") || generated.storedUpload === undefined)
         return generated.stored;
@@ -159,7 +161,7 @@ const pipelines = config.pipelines.map(
                 teamIds: organization.teamIds,
                 teamsRenamedFrom: Object.fromEntries(config.teams.map((t) => [t.name, t.renamedFrom])),
                 steps: storedSteps(pipeline),
-                ...(config.clusters.find((c) => c.name === pipeline.cluster)?.signing?.mode === "kms"
+                ...(signingOf.get(pipeline.cluster)?.mode === "kms"
                     ? { stepsBeforeSigning: steps.bySlug[pipeline.slug].stored }
                     : {}),
                 // The pushes of every tag its steps name, stored or uploaded, in the regions of the fleets that
