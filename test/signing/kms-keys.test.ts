@@ -16,12 +16,6 @@ function kmsConfig(signing: Record<string, unknown>) {
 }
 
 describe("kmsKeyPlans", () => {
-    it("plans a created key in the home region with a replica in every other region of the cluster's AWS fleets", () => {
-        assert.deepEqual(kmsKeyPlans(kmsConfig({})), [
-            { cluster: "default", homeRegion: "us-east-1", replicaRegions: ["eu-west-1"] },
-        ]);
-    });
-
     it("keeps a named key's ARN, and plans nothing for clusters that do not sign with kms", () => {
         const arn = "arn:aws:kms:us-east-1:123456789012:key/mrk-0123";
         assert.deepEqual(kmsKeyPlans(kmsConfig({ key: arn })), [
