@@ -45,6 +45,20 @@ describe("releaseQueue and pipelineQueues", () => {
         assert.equal(releaseQueue({ cluster: "default", queue: "default" }, other), "default-eu-west-1");
     });
 
+    it("among several Linux queues of the cluster, default first, then by name", () => {
+        const config = fixture();
+        const linux = config.fleets[0];
+        assert.equal(linux.kind, "aws");
+        const fleets: FleetConfig[] = [
+            { ...linux, name: "win", queue: "win", os: "windows" },
+            { ...linux, name: "b", queue: "b-linux" },
+            { ...linux, name: "a", queue: "a-linux" },
+            { ...linux, name: "d", queue: "default" },
+        ];
+        assert.equal(releaseQueue({ cluster: "default", queue: "win" }, fleets), "default");
+        assert.equal(releaseQueue({ cluster: "default", queue: "win" }, fleets.slice(0, 3)), "a-linux");
+    });
+
     it("a gated child targets its release queue as well; another pipeline only its own", () => {
         const fleets = asWindows(fixture(), ["linux-us-east-1"]);
         assert.deepEqual(pipelineQueues({ cluster: "default", queue: "default", gate: "release" }, fleets), [
