@@ -12,6 +12,7 @@ const secret = (ciphertext: string) => ({
 
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 const PREFIX = "urn:pulumi:prod::ci-platform::";
+const PROVIDER = `${PREFIX}pulumi:providers:aws::aws-us-east-1::04da6b54-80e4-46f7-96ec-b56ff0331ba9`;
 const exported = (resources: unknown[]) => JSON.stringify({ version: 3, deployment: { manifest: {}, resources } });
 
 describe("parseStackExport", () => {
@@ -85,7 +86,8 @@ describe("StateMocks", () => {
         type: OBJECT,
         name,
         inputs: { key: "env", content: "A=1\n" },
-        provider: undefined,
+        // An explicit provider, as the program gives every resource (the stack turns default providers off).
+        provider: PROVIDER,
         custom: true,
     });
 
@@ -105,13 +107,13 @@ describe("StateMocks", () => {
         const identity = mocks.call({
             token: "aws:index/getCallerIdentity:getCallerIdentity",
             inputs: {},
-            provider: "p::id",
+            provider: PROVIDER,
         });
         assert.equal(identity.accountId, "210987654321");
         const none = new StateMocks(new Map()).call({
             token: "aws:index/getCallerIdentity:getCallerIdentity",
             inputs: {},
-            provider: "p::id",
+            provider: PROVIDER,
         });
         assert.equal(none.accountId, MOCK_ACCOUNT_ID);
     });
