@@ -2,11 +2,25 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 // Only the SDKs' public entry points: their deep paths (runtime/*, proto/*, proxy...) are internals that any release
-// may change. scripts/plan/capture.ts `attachRecorder` is the one reach into the SDK.
+// may change. scripts/plan/capture.ts `attachRecorder` is the one reach into the SDK, through the resource monitor's
+// exported wire interface.
 const SDK_INTERNALS = {
     group: ["@pulumi/pulumi/*", "@pulumi/policy/*"],
     message: "import the package's entry point (@pulumi/pulumi, @pulumi/policy): deep paths are SDK internals",
 };
+
+// Members of the SDK's mock monitor outside the wire interface (@pulumi/pulumi 3.276.0 runtime/mocks.js MockMonitor);
+// test/plan/sdk-seam.test.ts scans for them (and the monitor's `resources`) too.
+const MOCK_MONITOR_INTERNALS = [
+    "newUrn",
+    "getRegisteredResources",
+    "transformCallbacks",
+    "recordTransformCallback",
+].map((property) => ({
+    property,
+    message:
+        "a private member of the SDK's mock monitor: use its wire methods, as scripts/plan/capture.ts attachRecorder does",
+}));
 
 export default tseslint.config(
     { ignores: ["node_modules/", "bin/", "out/", ".plan/", ".scratch/"] },
@@ -19,6 +33,7 @@ export default tseslint.config(
             "@typescript-eslint/explicit-module-boundary-types": "off",
             eqeqeq: ["error", "always"],
             "no-restricted-imports": ["error", { patterns: [SDK_INTERNALS] }],
+            "no-restricted-properties": ["error", ...MOCK_MONITOR_INTERNALS],
         },
     },
     {

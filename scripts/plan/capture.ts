@@ -14,21 +14,23 @@ export interface CapturedProgram {
     readonly secretVersions: Record<string, Record<string, string>>;
 }
 
-/** The parts of the SDK's RegisterResourceRequest the plan reads. */
-interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getParent(): string;
-    getCustom(): boolean;
-    getProvider(): string;
-    getProtect(): boolean | undefined;
-    getRetainondelete(): boolean | undefined;
-    getImportid(): string;
-    getDependenciesList(): string[];
-    getObject(): { toJavaScript(): unknown } | undefined;
-    getAliasesList(): AliasMessage[];
-}
-/** The SDK's Alias message (proto/alias_pb): a URN, or a spec relative to the resource. */
+/**
+ * The resource monitor the SDK hands out (`pulumi.runtime.getMonitor()`, exported from runtime/settings.d.ts): under
+ * setMocks it is the SDK's mock, which implements the monitor's wire interface (proto/resource_grpc_pb.d.ts
+ * `IResourceMonitorClient`, the type getMonitor declares). Requests and responses are the SDK's wire messages
+ * (proto/resource_pb.d.ts) with their public getters and setters, named here through that exported signature, so
+ * nothing imports a deep path.
+ */
+type Monitor = NonNullable<ReturnType<typeof pulumi.runtime.getMonitor>>;
+/** The wire methods the capture wraps: each takes a URN or answers with one. */
+type Wrapped = "registerResource" | "registerResourceOutputs" | "readResource" | "invoke";
+type RequestOf<K extends Wrapped> = Parameters<Monitor[K]>[0];
+/** `Parameters` reads the last overload of a wire method, `(request, metadata, options, callback)`. */
+type ResponseOf<K extends Wrapped> = Parameters<Parameters<Monitor[K]>[3]>[1];
+type Callback<T> = (err: Error | null, resp?: T) => void;
+/** The registration request (the wire message RegisterResourceRequest) as the engine would receive it. */
+export type RegisterRequest = RequestOf<"registerResource">;
+/** The parts of the SDK's Alias message (proto/alias_pb) the plan reads: a URN, or a spec relative to the resource. */
 interface AliasMessage {
     getUrn(): string;
     hasSpec(): boolean;
@@ -43,51 +45,135 @@ interface AliasMessage {
           }
         | undefined;
 }
-interface RegisterResponse {
-    getUrn(): string;
-}
-type Callback<T> = (err: Error | null, resp?: T) => void;
-/**
- * The two members of the SDK's mock monitor (runtime/mocks.ts `MockMonitor`, not exported) the plan wraps: see
- * {@link attachRecorder}, the one place that touches them.
- */
-interface Monitor {
-    newUrn(parent: string, type: string, name: string): string;
-    registerResource(req: RegisterRequest, cb: Callback<RegisterResponse>): void;
-}
 
-/** The @pulumi/pulumi version whose mock monitor {@link attachRecorder} was checked against. */
+/** The @pulumi/pulumi version whose monitor {@link attachRecorder} was checked against. */
 export const SDK_CHECKED = "3.276.0";
 
+/** The wire methods wrapped, checked on the monitor before any is. */
+const WRAPPED: readonly Wrapped[] = ["registerResource", "registerResourceOutputs", "readResource", "invoke"];
+
 /**
- * The plan's only access to SDK internals, kept here and nowhere else (the agents tests share it through
- * {@link recordRegistrations}). Two facts have no public API under mocks, checked on @pulumi/pulumi 3.276.0:
- * - the registration's options (parent, protect, retainOnDelete, dependencies, aliases): `MockResourceArgs` carries
- *   type, name, inputs, provider, custom, import id and transforms only (runtime/mocks.d.ts), and a resource
- *   transform sees options before the SDK fills in inherited protect, providers and the dependencies of its inputs;
- *   so the registration request (the wire message RegisterResourceRequest) is read as the mock receives it;
- * - the URN: the mock's private `newUrn` qualifies a child's type with its parent's last type only, and keeps the
- *   root stack's type, where the engine uses the parent's whole qualified type chain and leaves the stack's out
- *   (pulumi/pulumi sdk/go/common/resource/urn/urn.go `New`; the SDK's own `createUrn` in sdk/nodejs/resource.ts).
- * Throws, naming the version checked, when the monitor no longer has that shape; test/plan/sdk-seam.test.ts fails
- * loudly on it too.
+ * The resource monitor's wire method `method`, called by the SDK as `(request, callback)` (runtime/resource.js,
+ * every monitor call; the first overload of the wire signature), replaced by `wrap`, which may call the original.
  */
-function attachRecorder(
-    urnOf: (parent: string, type: string, name: string) => string,
+function wrapWire<K extends Wrapped>(
+    monitor: Monitor,
+    method: K,
     wrap: (
-        req: RegisterRequest,
-        register: (req: RegisterRequest, cb: Callback<RegisterResponse>) => void,
-        cb: Callback<RegisterResponse>,
+        req: RequestOf<K>,
+        call: (req: RequestOf<K>, cb: Callback<ResponseOf<K>>) => void,
+        cb: Callback<ResponseOf<K>>,
     ) => void,
 ): void {
-    const monitor = pulumi.runtime.getMonitor() as unknown as Partial<Monitor> | undefined;
-    if (typeof monitor?.newUrn !== "function" || typeof monitor.registerResource !== "function")
+    const wire = monitor as unknown as Record<K, (req: RequestOf<K>, cb: Callback<ResponseOf<K>>) => unknown>;
+    const call = wire[method].bind(monitor);
+    wire[method] = (req, cb) => wrap(req, call, cb);
+}
+
+/**
+ * The engine's URNs and the mock's, both ways. The SDK's mock names a child `<parent's last type>$<type>` and a
+ * child of the stack `pulumi:pulumi:Stack$<type>` (@pulumi/pulumi 3.276.0 runtime/mocks.js MockMonitor), where the
+ * engine uses the parent's whole type chain and leaves the stack's out (pulumi/pulumi sdk/go/common/resource/urn/
+ * urn.go `New`; the SDK's own `createUrn` in resource.js). The mock keys its records by its URN, so a URN the program
+ * hands back (registerResourceOutputs, a resource got by URN) is translated to the mock's before the mock sees it.
+ */
+class MockUrns {
+    private readonly mockOf = new Map<string, string>();
+    private readonly engineOf = new Map<string, string>();
+    /** The first pair of resources found sharing one mock URN, as an error for {@link recordRegistrations}' settle. */
+    shared: Error | undefined;
+
+    /**
+     * Records that the mock calls the resource `engine` by `mock`. Two resources the engine tells apart but the mock
+     * does not (children of two parents whose last types agree, with one type and name) share the mock's record: the
+     * run goes on (each answered with its own engine URN) and the capture fails when it settles, naming both, rather
+     * than plan with one resource's state under the other's URN.
+     */
+    pair(engine: string, mock: string): void {
+        const other = this.engineOf.get(mock);
+        if (other !== undefined && other !== engine)
+            this.shared ??= new Error(
+                `${other} and ${engine} share the SDK mock's URN ${mock} (it qualifies a type by its parent's last type only): ` +
+                    `the plan cannot tell them apart; give one of them another name (scripts/plan/capture.ts MockUrns)`,
+            );
+        this.engineOf.set(mock, engine);
+        this.mockOf.set(engine, mock);
+    }
+
+    /** The mock's URN for the engine's `urn` (unchanged for a resource the mock has not answered). */
+    toMock(urn: string): string {
+        return this.mockOf.get(urn) ?? urn;
+    }
+}
+
+/** The token of the invoke the SDK gets a resource by URN with (runtime/resource.js `getResource`). */
+const GET_RESOURCE = "pulumi:pulumi:getResource";
+
+/**
+ * The plan's only access to the SDK beyond the mocks' arguments, kept here and nowhere else (the agents tests share
+ * it through {@link recordRegistrations}). It wraps the monitor's wire methods, through their exported signature:
+ * - registerResource, to read the registration's options (parent, protect, retainOnDelete, dependencies, aliases):
+ *   `MockResourceArgs` carries type, name, inputs, provider, custom, import id and transforms only
+ *   (runtime/mocks.d.ts), and a resource transform sees options before the SDK fills in inherited protect,
+ *   providers and the dependencies of its inputs; so the request is read as the mock receives it;
+ * - registerResource and readResource, to answer with the engine's URN (`setUrn` on the response), so the program
+ *   and every child's `parent` see the URN the engine would give ({@link MockUrns});
+ * - registerResourceOutputs and the getResource invoke, to hand the mock its own URN back.
+ * Throws, naming the version checked, when the monitor no longer has these methods; test/plan/sdk-seam.test.ts fails
+ * loudly on it too.
+ */
+function attachRecorder(args: {
+    readonly project: string;
+    readonly stack: string;
+    readonly beforeRegister?: (req: RegisterRequest) => void;
+    readonly onRegister: (req: RegisterRequest, urn: string) => void;
+}): MockUrns {
+    const monitor = pulumi.runtime.getMonitor();
+    const missing = WRAPPED.filter((m) => typeof (monitor as Partial<Monitor> | undefined)?.[m] !== "function");
+    if (monitor === undefined || missing.length > 0)
         throw new Error(
-            `@pulumi/pulumi ${sdkVersion()} has no mock monitor with newUrn and registerResource (checked on ${SDK_CHECKED}); update scripts/plan/capture.ts attachRecorder`,
+            `@pulumi/pulumi ${sdkVersion()}'s monitor under setMocks lacks ${missing.join(", ")} (checked on ${SDK_CHECKED}); update scripts/plan/capture.ts attachRecorder`,
         );
-    monitor.newUrn = urnOf;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, cb) => wrap(req, register, cb);
+    const urns = new MockUrns();
+    const engineUrn = (req: { getParent(): string; getType(): string; getName(): string }) =>
+        urnFor(args.stack, args.project, req.getParent(), req.getType(), req.getName());
+    /** Puts the engine's URN `urn` on the mock's answer, which carries the mock's. */
+    const answer = (urn: string, resp: { getUrn(): string; setUrn(urn: string): unknown } | undefined): void => {
+        if (resp === undefined) return;
+        urns.pair(urn, resp.getUrn());
+        resp.setUrn(urn);
+    };
+
+    wrapWire(monitor, "registerResource", (req, call, cb) => {
+        args.beforeRegister?.(req);
+        call(req, (err, resp) => {
+            if (!err && resp) {
+                const urn = engineUrn(req);
+                answer(urn, resp);
+                args.onRegister(req, urn);
+            }
+            cb(err, resp);
+        });
+    });
+    wrapWire(monitor, "readResource", (req, call, cb) =>
+        call(req, (err, resp) => {
+            if (!err) answer(engineUrn(req), resp);
+            cb(err, resp);
+        }),
+    );
+    wrapWire(monitor, "registerResourceOutputs", (req, call, cb) => call(req.setUrn(urns.toMock(req.getUrn())), cb));
+    wrapWire(monitor, "invoke", (req, call, cb) => {
+        const field = req.getTok() === GET_RESOURCE ? req.getArgs()?.getFieldsMap().get("urn") : undefined;
+        const urn = field?.getStringValue();
+        if (field === undefined || !urn) return call(req, cb);
+        field.setStringValue(urns.toMock(urn));
+        call(req, (err, resp) => {
+            // The answer names the resource by the mock's URN too (runtime/mocks.js invoke: the record as stored).
+            resp?.getReturn()?.getFieldsMap().get("urn")?.setStringValue(urn);
+            cb(err, resp);
+        });
+    });
+    return urns;
 }
 
 /** The installed SDK's version, for error messages. */
@@ -99,7 +185,8 @@ function sdkVersion(): string {
 /**
  * Installs `mocks` (setMocks) and calls `onRegister` for every answered resource registration with the request and
  * the engine's URN (inputs in wire form: `req.getObject()`). `settle` waits, through the SDK's public `disconnect`,
- * until every registration made so far has been answered, then installs the mocks again for what comes next.
+ * until every registration made so far has been answered, then installs the mocks again for what comes next; it
+ * throws when two of those registrations shared the mock's URN ({@link MockUrns}).
  * Synchronous (setMocks does its work before its first await), so a test file can call it at load.
  */
 export function recordRegistrations(args: {
@@ -110,24 +197,18 @@ export function recordRegistrations(args: {
     readonly beforeRegister?: (req: RegisterRequest) => void;
     readonly onRegister: (req: RegisterRequest, urn: string) => void;
 }): { settle: () => Promise<void> } {
+    let urns: MockUrns;
     const install = () => {
         void pulumi.runtime.setMocks(args.mocks, args.project, args.stack, false);
-        attachRecorder(
-            (parent, type, name) => urnFor(args.stack, args.project, parent, type, name),
-            (req, register, cb) => {
-                args.beforeRegister?.(req);
-                register(req, (err, resp) => {
-                    if (!err && resp) args.onRegister(req, resp.getUrn());
-                    cb(err, resp);
-                });
-            },
-        );
+        urns = attachRecorder(args);
     };
     install();
     return {
         settle: async () => {
             await pulumi.runtime.disconnect();
+            const { shared } = urns;
             install();
+            if (shared) throw shared;
         },
     };
 }
@@ -289,7 +370,7 @@ async function captureOnce(args: CaptureArgs & { run: () => unknown }): Promise<
     // The SDK records a stack trace for every promise and resource (for leak reports and source positions), and
     // formatting them through source maps dominates the run time of a large plan. The plan reports neither, so
     // capture none while the program runs (set CI_PLATFORM_PLAN_STACK_TRACES=1 to debug the program). This is
-    // Node's own setting, not the SDK's.
+    // Node's own documented setting, not the SDK's (Node.js docs, Errors: `Error.stackTraceLimit`; 0 captures none).
     const limit = Error.stackTraceLimit;
     if (!process.env.CI_PLATFORM_PLAN_STACK_TRACES) Error.stackTraceLimit = 0;
     // When the program throws, the SDK's Stack resource rejects a second promise with the same error that nobody

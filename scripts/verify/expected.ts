@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { captureProgram } from "../plan/capture";
 import { PlanResource } from "../plan/model";
 import { containsSecret } from "../plan/redact";
@@ -53,10 +54,8 @@ export interface Expectations {
     readonly images: ExpectedImage[];
 }
 
-/** The SDK's wire signatures (as scripts/plan/redact.ts reads them). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+/** The SDK's wire signatures, exported by its runtime (runtime/rpc.d.ts), as scripts/plan/redact.ts reads them. */
+const { specialSigKey: SIG_KEY, specialSecretSig: SECRET_SIG, specialOutputValueSig: OUTPUT_SIG } = pulumi.runtime;
 
 /** A serialized value with its secret and output wrappers taken off (the value itself, secret or not). */
 export function wireValue(value: unknown): unknown {

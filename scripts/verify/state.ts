@@ -17,9 +17,11 @@ export interface StateResource {
     readonly outputs: Readonly<Record<string, unknown>>;
 }
 
-/** The SDK's wire signature of a secret, as `pulumi stack export` writes one (encrypted). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/**
+ * The SDK's wire signature of a secret, as `pulumi stack export` writes one (encrypted): exported by its runtime
+ * (@pulumi/pulumi 3.276.0 runtime/rpc.d.ts specialSigKey, specialSecretSig).
+ */
+const { specialSigKey: SIG_KEY, specialSecretSig: SECRET_SIG } = pulumi.runtime;
 
 function hideSecrets(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(hideSecrets);
