@@ -373,23 +373,28 @@ async function captureOnce(args: CaptureArgs & { run: () => unknown }): Promise<
     // Node's own documented setting, not the SDK's (Node.js docs, Errors: `Error.stackTraceLimit`; 0 captures none).
     const limit = Error.stackTraceLimit;
     if (!process.env.CI_PLATFORM_PLAN_STACK_TRACES) Error.stackTraceLimit = 0;
-    // When the program throws, the SDK's Stack resource rejects a second promise with the same error that nobody
-    // awaits (its registerOutputs chain), and Node would crash on it with a stack trace once the awaited rejection
-    // has been handled. That duplicate is ignored; any other unhandled rejection still crashes, as by default.
-    listenForRejections();
     let stackOutputs: unknown = {};
     try {
         // The stack's outputs as the program returns them, Outputs and secrets intact (the Stack resource's own
         // copy is plain values).
         let outputs: unknown = {};
-        await pulumi.runtime
-            .runInPulumiStack(async () => (outputs = await args.run()))
-            .catch((error: unknown) => {
-                ignoreDuplicateRejection(error);
-                throw error;
-            });
+        // A program that throws is caught inside the stack's body, so the Stack resource ends normally: were the
+        // error to leave runInPulumiStack, the SDK would reject a second, unawaited promise with it (the Stack's
+        // registerOutputs chain, @pulumi/pulumi 3.276.0 runtime/stack.js), an unhandled rejection. Every
+        // registration the run made is answered (settle) before the error is rethrown, so none reaches the mocks of
+        // the next run in the same process.
+        let failure: { readonly error: unknown } | undefined;
+        await pulumi.runtime.runInPulumiStack(async () => {
+            try {
+                outputs = await args.run();
+            } catch (error: unknown) {
+                failure = { error };
+            }
+            return undefined;
+        });
         // Let every outstanding registration finish.
         await settle();
+        if (failure) throw failure.error;
         stackOutputs = await pulumi.runtime.serializeProperties("outputs", (outputs ?? {}) as Record<string, unknown>);
     } finally {
         Error.stackTraceLimit = limit;
@@ -401,29 +406,6 @@ async function captureOnce(args: CaptureArgs & { run: () => unknown }): Promise<
             .map((urn) => [urn, secretVersions[urn]]),
     );
     return { resources, outputs: redact(stackOutputs) as Record<string, unknown>, secretVersions: sortedVersions };
-}
-
-/** Errors of failed programs whose duplicate rejection is expected (see {@link captureStack}). */
-const duplicateRejections = new WeakSet<object>();
-let rejectionListener = false;
-
-/**
- * Ignores the unawaited duplicate rejection with `error` that the SDK's Stack resource makes when the program throws.
- * One listener per process, however many programs it runs (a listener per run would accumulate, and an earlier
- * run's listener would rethrow a later run's duplicate).
- */
-function ignoreDuplicateRejection(error: unknown): void {
-    if (typeof error === "object" && error !== null) duplicateRejections.add(error);
-}
-
-/** Installs the process's one listener for {@link ignoreDuplicateRejection}; any other rejection still crashes. */
-function listenForRejections(): void {
-    if (rejectionListener) return;
-    rejectionListener = true;
-    process.on("unhandledRejection", (reason) => {
-        if (typeof reason === "object" && reason !== null && duplicateRejections.has(reason)) return;
-        throw reason;
-    });
 }
 
 /**

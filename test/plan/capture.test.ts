@@ -60,6 +60,26 @@ describe("captureStack", () => {
         assert.ok(two.resources.every((r) => r.urn.startsWith("urn:pulumi:other::cap::")));
     });
 
+    it("a program that throws rejects its run, and the next run in the process records its own resources", async () => {
+        // The failed run's registrations (its Stack's outputs) are answered before the next run installs its mocks:
+        // otherwise they reach the next run's mock, which knows no such resource, and crash the process.
+        await assert.rejects(
+            captureStack({
+                ...base,
+                run: () => {
+                    new Thing("before-the-error", {});
+                    throw new Error("bad program");
+                },
+            }),
+            /bad program/,
+        );
+        const after = await captureStack({ ...base, run: () => void new Thing("after", {}) });
+        assert.deepEqual(
+            after.resources.filter((r) => r.type === "cap:index:Thing").map((r) => r.name),
+            ["after"],
+        );
+    });
+
     it("records the children of a renamed component under its old URN, their names' prefix renamed too", async () => {
         // pulumi/pulumi pkg/resource/deploy/step_generator.go inheritedChildAlias: a child of an aliased parent is
         // matched under the parent's old URN, its name's parent-name prefix replaced by the parent's old name.
