@@ -48,17 +48,24 @@ describe("PipelineTriggerRules", () => {
 });
 
 describe("PipelineTriggerRules input errors (issue 15)", () => {
-    it("names each pipeline of a trigger without a UUID in one InputPropertiesError, before any rule", () => {
-        // Under the mocks `before` installed.
-        assert.throws(
-            () =>
-                new PipelineTriggerRules("acme-missing-uuids", {
-                    triggers: [
-                        { source: "app", target: "mac-app" },
-                        { source: "lib", target: "mac-app" },
-                    ],
-                    pipelineUuids: { app: "uuid-app" },
-                }),
+    it("names each pipeline of a trigger without a UUID in one InputPropertiesError, before any rule", async () => {
+        // Inside a capture, so the component's own registration is answered before the next file's mocks come in.
+        await assert.rejects(
+            captureStack({
+                project: "ci-platform",
+                stack: "test",
+                config: {},
+                secretKeys: [],
+                run: () => {
+                    new PipelineTriggerRules("acme-missing-uuids", {
+                        triggers: [
+                            { source: "app", target: "mac-app" },
+                            { source: "lib", target: "mac-app" },
+                        ],
+                        pipelineUuids: { app: "uuid-app" },
+                    });
+                },
+            }),
             (e: unknown) => {
                 assert.ok(pulumi.InputPropertiesError.isInstance(e), String(e));
                 assert.deepEqual(
