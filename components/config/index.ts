@@ -40,6 +40,7 @@ export {
     loadStackSecrets,
     readRawStackConfig,
     runtimeSecretKeys,
+    SECRET_KEYS_ENV,
     secretKeyIssues,
 } from "./stack-config";
 export * from "./schema";

@@ -58,25 +58,14 @@ export function readRawStackConfig(): RawConfig {
 export const SECRET_KEYS_ENV = "PULUMI_CONFIG_SECRET_KEYS";
 
 /**
- * The config keys Pulumi marks secret in this run: set with `--secret`, or holding a `secure:` value anywhere.
- * The SDK has no public accessor for them. Its own test of a key, `isConfigSecret` (@pulumi/pulumi 3.270.0
- * runtime/config.js, internal, not in the typings), reads the run's config store, which holds what the language host
- * put in PULUMI_CONFIG_SECRET_KEYS (runtime/state.js) or what `setAllConfig` set (mocks, automation API). If a
- * release drops it, the environment variable is read directly. This is the one place that reaches into the SDK.
+ * The config keys Pulumi marks secret in this run: set with `--secret`, or holding a `secure:` value anywhere. The
+ * SDK has no public accessor for them; the language host hands them to the program in {@link SECRET_KEYS_ENV}
+ * (@pulumi/pulumi 3.276.0 runtime/state.js LocalStore seeds the run's config store from that variable, and
+ * runtime/config.js names it "the environment variable key that the language plugin uses to set configuration keys
+ * that contain secrets"), so that is what is read. The offline plan sets it for the program it runs
+ * (scripts/plan/capture.ts).
  */
 export function runtimeSecretKeys(): string[] {
-    const keys = Object.keys(pulumi.runtime.allConfig());
-    let internal: { isConfigSecret?: (key: string) => boolean } = {};
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal SDK module without typings
-        internal = require("@pulumi/pulumi/runtime/config") as typeof internal;
-    } catch {
-        internal = {};
-    }
-    if (typeof internal.isConfigSecret === "function") {
-        const isSecret = internal.isConfigSecret;
-        return keys.filter((key) => isSecret(key)).sort();
-    }
     let listed: unknown = [];
     try {
         listed = JSON.parse(process.env[SECRET_KEYS_ENV] || "[]");

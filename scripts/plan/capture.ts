@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { SECRET_KEYS_ENV } from "../../components/config/stack-config";
 import { PlanMocks } from "./mocks";
 import { PlanResource, STACK_TYPE } from "./model";
 import { redact, secretVersionsOf } from "./redact";
@@ -319,6 +320,10 @@ let lastRun: Promise<unknown> = Promise.resolve();
 
 async function captureOnce(args: CaptureArgs & { run: () => unknown }): Promise<CapturedProgram> {
     pulumi.runtime.setAllConfig(args.config, [...args.secretKeys]);
+    // The secret keys reach the program as the language host hands them over (components/config/stack-config.ts
+    // runtimeSecretKeys), for this run only.
+    const secretKeysBefore = process.env[SECRET_KEYS_ENV];
+    process.env[SECRET_KEYS_ENV] = JSON.stringify([...args.secretKeys]);
     const mocks = args.mocks ?? new PlanMocks();
 
     const resources: PlanResource[] = [];
@@ -398,6 +403,8 @@ async function captureOnce(args: CaptureArgs & { run: () => unknown }): Promise<
         stackOutputs = await pulumi.runtime.serializeProperties("outputs", (outputs ?? {}) as Record<string, unknown>);
     } finally {
         Error.stackTraceLimit = limit;
+        if (secretKeysBefore === undefined) delete process.env[SECRET_KEYS_ENV];
+        else process.env[SECRET_KEYS_ENV] = secretKeysBefore;
     }
     resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
     const sortedVersions = Object.fromEntries(

@@ -565,25 +565,48 @@ describe("secret config keys at run time (pulumi up)", () => {
         const config = Object.fromEntries(
             Object.entries(raw).map(([k, v]) => [`ci-platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
         );
-        pulumi.runtime.setAllConfig(config, ["ci-platform:secrets"]);
-        assert.equal(loadStackConfig().organization, "acme");
-        pulumi.runtime.setAllConfig(config, ["ci-platform:secrets", "ci-platform:tags"]);
-        assert.throws(
-            () => loadStackConfig(),
-            (e: unknown) =>
-                e instanceof ConfigError &&
-                e.issues.length === 1 &&
-                formatIssue(e.issues[0]).startsWith("ci-platform:tags: holds a secret value"),
+        pulumi.runtime.setAllConfig(config, []);
+        await withSecretKeys(JSON.stringify(["ci-platform:secrets"]), () =>
+            assert.equal(loadStackConfig().organization, "acme"),
+        );
+        await withSecretKeys(JSON.stringify(["ci-platform:secrets", "ci-platform:tags"]), () =>
+            assert.throws(
+                () => loadStackConfig(),
+                (e: unknown) =>
+                    e instanceof ConfigError &&
+                    e.issues.length === 1 &&
+                    formatIssue(e.issues[0]).startsWith("ci-platform:tags: holds a secret value"),
+            ),
         );
     });
 
-    it("reads the secret keys Pulumi hands the program", async () => {
+    it("reads the secret keys the language host hands the program in its environment, and nothing else", async () => {
         const pulumi = await import("@pulumi/pulumi");
-        pulumi.runtime.setAllConfig(
-            { "ci-platform:tags": '{"a":"b"}', "ci-platform:secrets": "{}", "ci-platform:organization": "acme" },
-            ["ci-platform:tags", "ci-platform:secrets"],
+        const { runtimeSecretKeys, SECRET_KEYS_ENV } = await import("../../components/config");
+        // @pulumi/pulumi 3.276.0 runtime/config.js configSecretKeysEnvKey: the language host's variable.
+        assert.equal(SECRET_KEYS_ENV, "PULUMI_CONFIG_SECRET_KEYS");
+        await withSecretKeys(JSON.stringify(["ci-platform:tags", "ci-platform:secrets", 3]), () =>
+            assert.deepEqual(runtimeSecretKeys(), ["ci-platform:secrets", "ci-platform:tags"]),
         );
-        const { runtimeSecretKeys } = await import("../../components/config");
-        assert.deepEqual(runtimeSecretKeys(), ["ci-platform:secrets", "ci-platform:tags"]);
+        await withSecretKeys("not json", () => assert.deepEqual(runtimeSecretKeys(), []));
+        await withSecretKeys(undefined, () => {
+            // A config store set by hand is not the language host's word: no SDK internals are read.
+            pulumi.runtime.setAllConfig({ "ci-platform:tags": "{}" }, ["ci-platform:tags"]);
+            assert.deepEqual(runtimeSecretKeys(), []);
+        });
     });
 });
+
+/** Runs `body` with the language host's secret-keys variable set to `value` (unset for undefined), then restores it. */
+async function withSecretKeys(value: string | undefined, body: () => void): Promise<void> {
+    const { SECRET_KEYS_ENV } = await import("../../components/config");
+    const before = process.env[SECRET_KEYS_ENV];
+    if (value === undefined) delete process.env[SECRET_KEYS_ENV];
+    else process.env[SECRET_KEYS_ENV] = value;
+    try {
+        body();
+    } finally {
+        if (before === undefined) delete process.env[SECRET_KEYS_ENV];
+        else process.env[SECRET_KEYS_ENV] = before;
+    }
+}
