@@ -9,7 +9,7 @@
  *
  * Pure module: resources in, a model out.
  */
-import { parseAllDocuments } from "yaml";
+import { yamlStream } from "../components/steps/parsed-yaml";
 import { at, isOpaque, isRecord, type PlanResource, stackParameters } from "./resource";
 
 /** Type tokens the model reads. */
@@ -50,9 +50,9 @@ function base64Text(value: string | undefined): string | undefined {
 /** The documents a signing pipeline's one stored step uploads (components/steps/stored-upload.ts), decoded. */
 export function storedUploadDocuments(stepsYaml: string): string[] {
     const documents: string[] = [];
-    for (const doc of parseAllDocuments(stepsYaml)) {
-        if (doc.errors.length > 0) continue;
-        const value: unknown = doc.toJS();
+    for (const doc of yamlStream(stepsYaml)) {
+        if (doc.error !== undefined) continue;
+        const value = doc.value;
         const steps = isRecord(value) ? value.steps : undefined;
         for (const step of Array.isArray(steps) ? steps : []) {
             const document = base64Text(str(at(step, "env", STORED_UPLOAD_ENV_VAR)));
@@ -202,9 +202,9 @@ export function queueFromTokenDescription(description: string | undefined): stri
 function stepsOf(yamlText: string, uploaded: boolean, out: DeployedStep[]): void {
     // A stored document, or one an agent uploads: several YAML documents are allowed, each with `steps`
     // (buildkite/agent v3.137.0 clicommand/pipeline_upload.go parses every document of the stream).
-    for (const doc of parseAllDocuments(yamlText)) {
-        if (doc.errors.length > 0) continue;
-        const value: unknown = doc.toJS();
+    for (const doc of yamlStream(yamlText)) {
+        if (doc.error !== undefined) continue;
+        const value = doc.value;
         const steps = isRecord(value) ? value.steps : Array.isArray(value) ? value : undefined;
         if (Array.isArray(steps)) walk(steps, uploaded, out);
     }

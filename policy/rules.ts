@@ -4,7 +4,7 @@
  * what is wrong and how to fix it, and never repeats a secret value.
  */
 import { signedPipelinesVerified, signingOffDeclared, signingUnset } from "./invariants/signing";
-import { parseDocument } from "yaml";
+import { yamlDocument } from "../components/steps/parsed-yaml";
 import { findCredentials } from "./credentials";
 import { storedUploadDocuments } from "./platform";
 import { checkoutOnEveryFleet } from "./invariants/checkout";
@@ -616,15 +616,15 @@ const stepsPluginsPinned: ResourceRule = {
     check(resource) {
         const stored = resource.inputs.steps;
         if (typeof stored !== "string" || isOpaque(stored)) return [];
-        const documents = [stored, ...storedUploadDocuments(stored)].map((steps) => parseDocument(steps));
-        const invalid = documents.find((d) => d.errors.length > 0);
+        const documents = [stored, ...storedUploadDocuments(stored)].map((steps) => yamlDocument(steps));
+        const invalid = documents.find((d) => d.error !== undefined);
         if (invalid !== undefined) {
             return [
-                `Buildkite pipeline "${resource.name}" has steps that are not valid YAML (${invalid.errors[0]?.message.split("\n")[0]}). Fix: generate steps with yaml.stringify from the step model.`,
+                `Buildkite pipeline "${resource.name}" has steps that are not valid YAML (${invalid.error?.split("\n")[0]}). Fix: generate steps with yaml.stringify from the step model.`,
             ];
         }
         return documents
-            .flatMap((document) => pluginReferences(document.toJS()))
+            .flatMap((document) => pluginReferences(document.value))
             .filter(({ plugin }) => !isPinnedPlugin(plugin))
             .map(
                 ({ step, plugin }) =>

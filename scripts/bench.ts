@@ -1,15 +1,18 @@
 /*
- * npm run bench: how fast and how big the offline plan is for organisations of growing size, and how long the
- * test suite takes. Each measurement runs in a fresh process; the table gives medians.
+ * npm run bench: how much CPU time, wall time and memory the offline plan takes for the prod stack and for synthetic
+ * organisations of growing size, against a baseline process that only loads the provider SDKs. Each measurement is a
+ * fresh process; the runs are paired (rounds of baseline, prod, each size, in turn) and the table gives medians, the
+ * ratio to the baseline taken within each round. Then, unless --no-tests, the time of npm run test:unit.
  *
  *   npm run bench -- [--sizes 100,500,1000] [--runs 5] [--no-tests]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { syntheticOrganization } from "./bench/synthetic";
+import { Round, Row, Sample, median, summarise } from "./bench/summary";
 import { CliOption, CliSpec, oneLine, parseCli, printCliAnswer, readUserFile, usageOf } from "./cli";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -19,12 +22,7 @@ const TSX = ["--max-semi-space-size=32", "--import", "tsx"];
 /** The SDKs index.ts loads: the baseline process loads only these. */
 const SDKS = ["@pulumi/pulumi", "@pulumi/aws", "@pulumiverse/buildkite", "@pulumi/github", "@pulumi/docker"];
 
-interface Sample {
-    readonly ms: number;
-    readonly maxRssMb: number;
-}
-
-/** Runs node with `args` once, returning wall time and the child's peak resident memory. */
+/** Runs node with `args` once: wall time, and the child's own CPU time and peak memory (scripts/bench/usage.cjs). */
 function measure(args: string[]): Sample {
     const dir = mkdtempSync(path.join(tmpdir(), "bench-"));
     const usage = path.join(dir, "usage.json");
@@ -35,20 +33,10 @@ function measure(args: string[]): Sample {
         encoding: "utf8",
         maxBuffer: 256 * 1024 * 1024,
     });
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (result.status !== 0) throw new Error(`node ${args.join(" ")} failed:\n${result.stderr}`);
-    const { maxRSS } = JSON.parse(readFileSync(usage, "utf8")) as { maxRSS: number };
-    return { ms, maxRssMb: maxRSS / 1024 };
-}
-
-const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function repeat(runs: number, args: string[]): { ms: number; maxRssMb: number } {
-    const samples = Array.from({ length: runs }, () => measure(args));
-    return { ms: median(samples.map((s) => s.ms)), maxRssMb: Math.max(...samples.map((s) => s.maxRssMb)) };
+    const { maxRSS, userCPUTime, systemCPUTime } = JSON.parse(readFileSync(usage, "utf8")) as Record<string, number>;
+    return { wallMs, userMs: userCPUTime / 1000, systemMs: systemCPUTime / 1000, maxRssMb: maxRSS / 1024 };
 }
 
 /** The command line of `npm run bench`. */
@@ -56,8 +44,9 @@ export const BENCH_CLI = {
     name: "bench",
     synopsis: ["[--sizes 100,500,1000] [--runs 5] [--no-tests]"],
     summary: [
-        "Measures the offline plan (wall time and peak memory, medians of fresh processes) for the prod stack and for",
-        "synthetic organisations of growing size, against a baseline that only loads the SDKs; then npm run test:unit.",
+        "Measures the offline plan (CPU time, wall time and peak memory; medians of paired rounds of fresh processes) for",
+        "the prod stack and synthetic organisations of growing size, against a baseline that only loads the SDKs, the",
+        "ratio taken within each round; then npm run test:unit.",
         "Takes minutes: run it alone on a shared machine.",
     ].join("\n"),
     options: {
@@ -66,7 +55,7 @@ export const BENCH_CLI = {
             value: "N,N,...",
             help: "synthetic organisation sizes, in pipelines (default 100,500,1000)",
         },
-        runs: { type: "string", value: "N", help: "fresh processes per measurement (default 5)" },
+        runs: { type: "string", value: "N", help: "paired rounds, one fresh process per stack each (default 5)" },
         "no-tests": { type: "boolean", help: "skip timing npm run test:unit" },
     },
     examples: [
@@ -97,40 +86,75 @@ function main(argv: string[]): number {
     const prod = parse(readUserFile(prodFile, "the prod stack file").toString("utf8")) as {
         config: Record<string, unknown>;
     };
-
-    const rows: string[][] = [];
-    const baseline = repeat(runs, [...TSX, "-e", SDKS.map((s) => `require(${JSON.stringify(s)});`).join("")]);
-    rows.push(["SDK-loading baseline", "-", fmt(baseline.ms), fmt(baseline.maxRssMb), "1.00"]);
-    const plan = (file: string) => {
-        const out = path.join(dir, `${path.basename(file)}.json`);
-        const stats = repeat(runs, [...TSX, "scripts/plan.ts", "--config", file, "--json", out]);
-        const resources = (JSON.parse(readFileSync(out, "utf8")) as { resources: unknown[] }).resources.length;
-        return { ...stats, resources };
-    };
-    const prodPlan = plan(prodFile);
-    rows.push([
-        "prod",
-        String(prodPlan.resources),
-        fmt(prodPlan.ms),
-        fmt(prodPlan.maxRssMb),
-        ratio(prodPlan.ms, baseline.ms),
-    ]);
-    const bySize: { size: number; ms: number }[] = [];
-    for (const size of sizes) {
-        const file = path.join(dir, `Pulumi.bench-${size}.yaml`);
-        writeFileSync(file, stringify({ config: syntheticOrganization(prod.config, size) }));
-        const p = plan(file);
-        bySize.push({ size, ms: p.ms });
-        rows.push([`${size} pipelines`, String(p.resources), fmt(p.ms), fmt(p.maxRssMb), ratio(p.ms, baseline.ms)]);
+    const stacks = [
+        { label: "prod", file: prodFile },
+        ...sizes.map((size) => {
+            const file = path.join(dir, `Pulumi.bench-${size}.yaml`);
+            writeFileSync(file, stringify({ config: syntheticOrganization(prod.config, size) }));
+            return { label: `${size} pipelines`, file };
+        }),
+    ];
+    const baselineArgs = [...TSX, "-e", SDKS.map((s) => `require(${JSON.stringify(s)});`).join("")];
+    const planArgs = (file: string) => [
+        ...TSX,
+        "scripts/plan.ts",
+        "--config",
+        file,
+        "--json",
+        path.join(dir, `${path.basename(file)}.json`),
+    ];
+    // One unmeasured run of each warms tsx's transpile cache (in the OS temp dir) and the OS file cache: every
+    // measured process, the baseline's too, starts warm.
+    measure(baselineArgs);
+    for (const { file } of stacks) measure(planArgs(file));
+    const loadBefore = loadavg();
+    const rounds: Round[] = [];
+    for (let i = 0; i < runs; i++) {
+        const baseline = measure(baselineArgs);
+        const plans: Record<string, Sample> = {};
+        for (const { label, file } of stacks) plans[label] = measure(planArgs(file));
+        rounds.push({ baseline, plans });
     }
-    print(["stack", "resources", "median ms", "peak RSS MiB", "× baseline"], rows);
-    if (bySize.length >= 2) {
-        const first = bySize[0];
-        const last = bySize[bySize.length - 1];
-        const growth = (last.ms - baseline.ms) / Math.max(1, first.ms - baseline.ms);
+    const loadAfter = loadavg();
+    const resources = new Map(
+        stacks.map(({ label, file }) => [
+            label,
+            (
+                JSON.parse(readFileSync(path.join(dir, `${path.basename(file)}.json`), "utf8")) as {
+                    resources: unknown[];
+                }
+            ).resources.length,
+        ]),
+    );
+    const rows = summarise(
+        rounds,
+        stacks.map((s) => s.label),
+    );
+    print(
+        ["stack", "resources", "CPU s", "wall s", "peak RSS MiB", "(largest)", "CPU × baseline"],
+        rows.map((r: Row) => [
+            r.label,
+            String(resources.get(r.label) ?? "-"),
+            (r.cpuMs / 1000).toFixed(2),
+            (r.wallMs / 1000).toFixed(2),
+            fmt(r.maxRssMb),
+            fmt(r.largestRssMb),
+            r.cpuRatio.toFixed(2),
+        ]),
+    );
+    console.log(
+        `\nMedians of ${runs} paired round(s) (baseline, then each plan, in turn; warm tsx cache); CPU is user + system ` +
+            `of the process; × baseline is the median of each round's ratio. Load average (1, 5, 15 min): ` +
+            `${loadBefore.map((l) => l.toFixed(2)).join(" ")} before, ${loadAfter.map((l) => l.toFixed(2)).join(" ")} after.`,
+    );
+    const sized = rows.slice(2);
+    if (sized.length >= 2) {
+        const [first, last] = [sized[0], sized[sized.length - 1]];
+        const floor = rows[0].cpuMs;
         console.log(
-            `\nGrowth from ${first.size} to ${last.size} pipelines: ×${(last.ms / first.ms).toFixed(2)} wall time, ` +
-                `×${growth.toFixed(2)} above the baseline, for ×${(last.size / first.size).toFixed(0)} pipelines.`,
+            `Growth from ${sizes[0]} to ${sizes[sizes.length - 1]} pipelines: ×${(last.cpuMs / first.cpuMs).toFixed(2)} CPU, ` +
+                `×${((last.cpuMs - floor) / Math.max(1, first.cpuMs - floor)).toFixed(2)} above the baseline, ` +
+                `for ×${(sizes[sizes.length - 1] / sizes[0]).toFixed(0)} pipelines.`,
         );
     }
     if (cli.values["no-tests"] !== true) {
@@ -146,7 +170,6 @@ function main(argv: string[]): number {
 }
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
 function print(header: string[], rows: string[][]) {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -183,21 +183,24 @@ export function rawPlatformConfig(stack: StackConfig): RawConfig {
 
 /**
  * Each pipeline's steps in brief (the program exports them as `pipelineSteps`), and the trigger graph and the fleets
- * as Mermaid diagrams (from the config), or nothing when the config is invalid.
+ * as Mermaid diagrams (from the config; none when it is invalid). The diagrams are drawn only when asked for (only the
+ * markdown shows them): drawing them parses the config again, a second or more at a thousand pipelines.
  */
 export function stepsOverview(
     stack: StackConfig,
     outputs: Record<string, unknown>,
-): { brief: string[]; sections: MarkdownSection[] } {
-    const parsed = parsePlatformConfig(rawPlatformConfig(stack));
-    if (!parsed.ok) return { brief: [], sections: [] };
+): { brief: string[]; sections: () => MarkdownSection[] } {
     const brief = outputs.pipelineSteps;
     return {
         brief: brief !== null && typeof brief === "object" ? Object.values(brief).map(String) : [],
-        sections: [
-            { title: "Trigger graph", body: mermaidMarkdown(triggerGraphOf(parsed.value)) },
-            { title: "Agent fleets by region", body: fleetMapMarkdown(parsed.value) },
-        ],
+        sections: () => {
+            const parsed = parsePlatformConfig(rawPlatformConfig(stack));
+            if (!parsed.ok) return [];
+            return [
+                { title: "Trigger graph", body: mermaidMarkdown(triggerGraphOf(parsed.value)) },
+                { title: "Agent fleets by region", body: fleetMapMarkdown(parsed.value) },
+            ];
+        },
     };
 }
 
@@ -302,7 +305,6 @@ async function main(argv: string[]): Promise<number> {
     const { plan } = run;
     if (values.json) writeUserFile(values.json, serializePlan(plan), "--json");
     const violations = runPolicies(plan.resources);
-    const overview = stepsOverview(run.stackConfig, run.outputs);
     if (base !== undefined) {
         // The head stack file names the secrets whose versions changed (names only).
         const diff = diffPlans(base, plan, undefined, secretNamesOf(run.stackConfig.config));
@@ -321,11 +323,12 @@ async function main(argv: string[]): Promise<number> {
                 "--markdown",
             );
     } else {
+        const overview = stepsOverview(run.stackConfig, run.outputs);
         process.stdout.write(renderTree(plan) + "\n" + renderStepsBrief(overview.brief) + "\n");
         if (values.markdown)
             writeUserFile(
                 values.markdown,
-                renderPlanMarkdown(plan, { violations: violationLines(violations), sections: overview.sections }),
+                renderPlanMarkdown(plan, { violations: violationLines(violations), sections: overview.sections() }),
                 "--markdown",
             );
     }
@@ -337,4 +340,12 @@ async function main(argv: string[]): Promise<number> {
     return hasMandatoryViolation(violations) ? 3 : 0;
 }
 
-if (require.main === module) runMain("plan", () => main(process.argv.slice(2)));
+if (require.main === module) {
+    // The command line prints errors in one line, never a stack: Node need not map stack frames through source maps,
+    // nor tsx write them into each module it transpiles from here on (the program's: tsx 4 applies a map only when
+    // `process.sourceMapsEnabled`). The SDK formats a stack for every resource (@pulumi/pulumi 3.276.0 resource.js
+    // `Resource.callsites`, `new Error().stack`), which source maps made several times dearer. Node's own switch
+    // (process.setSourceMapsEnabled, Node 16.6+); CI_PLATFORM_PLAN_STACK_TRACES=1 keeps them, as capture.ts does.
+    if (!process.env.CI_PLATFORM_PLAN_STACK_TRACES) process.setSourceMapsEnabled(false);
+    runMain("plan", () => main(process.argv.slice(2)));
+}

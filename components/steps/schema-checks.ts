@@ -9,19 +9,20 @@
  *
  * @module
  */
-import { parseAllDocuments } from "yaml";
 import type { ConfigIssue } from "../config/issues";
 import type { PipelineConfig } from "../config/schema";
+import { yamlStream } from "./parsed-yaml";
 import { checkOurRules, validatePipelineDocument } from "./pipeline-schema";
 import type { PipelineSteps } from "./pipeline-steps";
 
 /** Every problem of one YAML text, each path prefixed with `where`. */
 function documentProblems(yamlText: string, where: string): string[] {
-    const docs = parseAllDocuments(yamlText);
+    // Parsed once per text (parsed-yaml.ts): the policy pack reads the same documents again.
+    const docs = yamlStream(yamlText);
     return docs.flatMap((doc, n) => {
         const prefix = docs.length > 1 ? `${where} (document ${n + 1})` : where;
-        if (doc.errors.length > 0) return [`${prefix} is not valid YAML (${doc.errors[0]?.message.split("\n")[0]})`];
-        const value: unknown = doc.toJS();
+        if (doc.error !== undefined) return [`${prefix} is not valid YAML (${doc.error.split("\n")[0]})`];
+        const value = doc.value;
         return [...validatePipelineDocument(value), ...checkOurRules(value)].map(
             (issue) => `${prefix}${issue.path === "" ? "" : ` ${issue.path}`} ${issue.message}`,
         );

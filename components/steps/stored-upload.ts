@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { parse } from "yaml";
+import { yamlValue } from "./parsed-yaml";
 import type { CommandSpec } from "./step-model";
 
 /** The key of the one stored step (no generated step takes it: theirs are `upload`, `triggers`, `release-*`...). */
@@ -64,7 +64,7 @@ export function storedUploadStep(documentYaml: string, queue: string): CommandSp
 export function uploadedDocument(storedYaml: string): string | undefined {
     let doc: unknown;
     try {
-        doc = parse(storedYaml);
+        doc = yamlValue(storedYaml);
     } catch {
         return undefined;
     }

@@ -11,7 +11,7 @@
  * fetches both parameters into C:\buildkite-agent\signing-key.json and verification-key.json and writes the same
  * agent config lines, so the rules below hold for them unchanged.
  */
-import { parse, parseAllDocuments } from "yaml";
+import { yamlStream, yamlValue } from "../../components/steps/parsed-yaml";
 import type { PlanResource } from "../resource";
 import { isOpaque, isRecord, isSet } from "../resource";
 import type { StackFinding, StackRule } from "../rules";
@@ -65,7 +65,7 @@ function stepQueue(step: Record<string, unknown>): string | undefined {
 export function uploadingQueues(stepsYaml: string): string[] {
     let doc: unknown;
     try {
-        doc = parse(stepsYaml);
+        doc = yamlValue(stepsYaml);
     } catch {
         return [];
     }
@@ -96,7 +96,7 @@ function documentChain(stepsYaml: string): unknown[] {
     for (let depth = 0; depth <= MAX_UPLOAD_DEPTH && level.length > 0; depth++) {
         const parsed = level.flatMap((text) => {
             try {
-                return parseAllDocuments(text).flatMap((doc) => (doc.errors.length > 0 ? [] : [doc.toJS() as unknown]));
+                return yamlStream(text).flatMap((doc) => (doc.error !== undefined ? [] : [doc.value]));
             } catch {
                 return [];
             }
@@ -159,7 +159,7 @@ function everyStep(steps: readonly unknown[]): Record<string, unknown>[] {
 /** A stored steps document parsed, or undefined when it is not YAML (another rule's finding). */
 function parsedSteps(stepsYaml: string): unknown {
     try {
-        return parse(stepsYaml);
+        return yamlValue(stepsYaml);
     } catch {
         return undefined;
     }

@@ -6,7 +6,7 @@
  * imports, which the program and this pack share). A step Buildkite refuses fails the build at creation (stored
  * steps) or the upload step at run time (uploaded documents); here it fails the plan, before merge.
  */
-import { parseAllDocuments } from "yaml";
+import { yamlStream } from "../../components/steps/parsed-yaml";
 import { type SchemaIssue, validatePipelineDocument } from "../../components/steps/pipeline-schema";
 import type { ResourceRule } from "../rules";
 import { isOpaque, isRecord } from "../resource";
@@ -96,14 +96,14 @@ function streamIssues(
     onParsed: (doc: unknown) => void,
     reportYamlErrors: boolean,
 ): SchemaIssue[] {
-    const docs = parseAllDocuments(text);
+    const docs = yamlStream(text);
     return docs.flatMap((doc, n) => {
         const prefix = docs.length > 1 ? `${where} (document ${n + 1})` : where;
-        if (doc.errors.length > 0) {
+        if (doc.error !== undefined) {
             if (!reportYamlErrors) return [];
-            return [{ path: prefix, message: `is not valid YAML: ${doc.errors[0]?.message.split("\n")[0]}` }];
+            return [{ path: prefix, message: `is not valid YAML: ${doc.error.split("\n")[0]}` }];
         }
-        const value: unknown = doc.toJS();
+        const value = doc.value;
         onParsed(value);
         return validatePipelineDocument(value).map((issue) => ({
             path: issue.path === "" ? prefix : `${prefix}: ${issue.path}`,

@@ -1,0 +1,139 @@
+/**
+ * Generated pipeline documents parsed once per process: the program's schema checks (schema-checks.ts), the
+ * stored-upload brief (stored-upload.ts) and the policy pack (policy/) all read the same YAML texts, each several
+ * times, and parsing YAML was most of a large plan's time. Each reader asks here instead of calling `yaml` itself.
+ *
+ * The memo is keyed by the exact text, and what it hands out is deep-frozen plain data, so a reader can neither see
+ * another text's documents nor change what the next reader gets: two plans in one process (the tests run that way)
+ * share an entry only when their texts are equal, and then the parse is the same. It holds at most
+ * {@link MEMO_TEXT_BUDGET} characters of text, dropping the least recently used entries beyond that.
+ *
+ * Pure module apart from the memo (a function of its key).
+ *
+ * @module
+ */
+import { parse, parseAllDocuments, parseDocument } from "yaml";
+
+/** One document of a YAML stream, parsed. */
+export interface ParsedYamlDocument {
+    /** The first error's message when the document is not valid YAML (as `yaml` words it), else undefined. */
+    readonly error?: string;
+    /**
+     * The document as plain data, deep-frozen (`Document.toJS()`); undefined when {@link error} is set. Reading it
+     * throws what `toJS` threw (e.g. too many aliases), as the reader that converted it itself would have.
+     */
+    readonly value: unknown;
+}
+
+/** What one text parses to: its documents, and whether `yaml` warned about any (warnings are logged by `parse`). */
+interface Entry {
+    readonly documents: readonly ParsedYamlDocument[];
+    readonly warned: boolean;
+}
+
+/**
+ * How much text (in characters, summed over the keys) the memo keeps: enough for every document of a
+ * 1,000-pipeline organisation (about 20 M characters), bounded so that a long process (the test run) does not grow
+ * without limit.
+ */
+export const MEMO_TEXT_BUDGET = 48 * 1024 * 1024;
+
+/** Freezes a value parsed from YAML and everything it holds (aliases may share objects: each is frozen once). */
+function deepFreeze(value: unknown): void {
+    if (value === null || typeof value !== "object" || Object.isFrozen(value)) return;
+    Object.freeze(value);
+    // `toJS` gives arrays, plain objects, and Map/Set only for `!!omap`/`!!set` tags, which a frozen Map still lets
+    // change; those tags do not appear in pipeline documents and no reader treats a Map as steps.
+    for (const item of Array.isArray(value) ? value : Object.values(value)) deepFreeze(item);
+}
+
+function parsedDocument(doc: ReturnType<typeof parseAllDocuments>[number]): ParsedYamlDocument {
+    if (doc.errors.length > 0) return { error: doc.errors[0]?.message, value: undefined };
+    let value: unknown;
+    try {
+        value = doc.toJS();
+    } catch (thrown) {
+        // Rethrown to the reader, as its own `toJS` call would have thrown.
+        return {
+            get value(): unknown {
+                throw thrown;
+            },
+        };
+    }
+    deepFreeze(value);
+    return { value };
+}
+
+/** The readers of one memo (the process has one, {@link yamlStream} and its siblings; tests make their own). */
+export interface YamlMemo {
+    /** Every document of a YAML stream, as `parseAllDocuments(text)` gives them (none for an empty text). */
+    stream(text: string): readonly ParsedYamlDocument[];
+    /**
+     * The text as one document, as `parseDocument(text)` reads it: a stream of several documents is an error (the
+     * first document's own errors first). Only the one-document case is memoised; `yaml` words the others itself.
+     */
+    document(text: string): ParsedYamlDocument;
+    /** The value `yaml`'s `parse(text)` returns; throws its first error when the text is not one valid document. */
+    value(text: string): unknown;
+    /** How many texts the memo holds and their characters. */
+    size(): { readonly texts: number; readonly chars: number };
+}
+
+/** A memo that keeps at most `budget` characters of text, dropping the least recently used texts beyond that. */
+export function createYamlMemo(budget: number): YamlMemo {
+    const memo = new Map<string, Entry>();
+    let chars = 0;
+    const entryOf = (text: string): Entry => {
+        const cached = memo.get(text);
+        if (cached !== undefined) {
+            // Most recently used last: the Map's order is the eviction order.
+            memo.delete(text);
+            memo.set(text, cached);
+            return cached;
+        }
+        const docs = parseAllDocuments(text);
+        const entry: Entry = {
+            documents: Object.freeze(docs.map(parsedDocument)),
+            warned: docs.some((d) => d.warnings.length > 0),
+        };
+        if (text.length <= budget) {
+            memo.set(text, entry);
+            chars += text.length;
+            for (const [key] of memo) {
+                if (chars <= budget) break;
+                memo.delete(key);
+                chars -= key.length;
+            }
+        }
+        return entry;
+    };
+    return {
+        stream: (text) => entryOf(text).documents,
+        document(text) {
+            const { documents } = entryOf(text);
+            return documents.length === 1 ? documents[0] : parsedDocument(parseDocument(text));
+        },
+        value(text) {
+            const entry = entryOf(text);
+            // `parse` throws the error object itself and logs warnings: texts that are not one clean document go to it.
+            if (entry.documents.length !== 1 || entry.documents[0].error !== undefined || entry.warned) {
+                const value: unknown = parse(text);
+                deepFreeze(value);
+                return value;
+            }
+            return entry.documents[0].value;
+        },
+        size: () => ({ texts: memo.size, chars }),
+    };
+}
+
+const processMemo = createYamlMemo(MEMO_TEXT_BUDGET);
+
+/** Every document of a YAML stream, as `parseAllDocuments(text)` gives them, from the process's memo. */
+export const yamlStream = (text: string): readonly ParsedYamlDocument[] => processMemo.stream(text);
+
+/** The text as one document, as `parseDocument(text)` reads it, from the process's memo ({@link YamlMemo.document}). */
+export const yamlDocument = (text: string): ParsedYamlDocument => processMemo.document(text);
+
+/** The value `parse(text)` returns (throwing what it throws), from the process's memo. */
+export const yamlValue = (text: string): unknown => processMemo.value(text);
