@@ -8,7 +8,8 @@ import { after, before, describe, it } from "node:test";
 import { captureProgram } from "../../scripts/plan/capture";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { VERIFIED_TYPES, wireValue } from "../../scripts/verify/expected";
-import { ROOT, runScript } from "../fixtures/cli";
+import { main as verifyMain } from "../../scripts/verify";
+import { ROOT, runInProcess } from "../fixtures/cli";
 import { AWS_CLI, S3Fixture } from "../hooks/harness";
 
 /*
@@ -181,8 +182,9 @@ after(async () => {
     rmSync(dir, { recursive: true, force: true });
 });
 
+/** `npm run verify` against the fixtures, its `main` run in this process (its exit codes: test/plan/cli-help.test.ts). */
 const verify = (...extra: string[]) =>
-    runScript("scripts/verify.ts", [
+    runInProcess("verify", verifyMain, [
         "--stack",
         "prod",
         "--pulumi-config",
