@@ -5,8 +5,9 @@
  * longest first to the shard with less work so far, by the seconds scripts/test-weights.json records per file (a file
  * it does not name counts as DEFAULT_WEIGHT); each shard then runs its files in path order.
  *
- * `npm test` (`--checks`): the same shards, and beside them the typecheck (tsc --noEmit), eslint and prettier --check,
- * five processes at once: the checks fill the time a shard waits on a child process or a clock.
+ * `npm test` (`--checks`): the same shards, and beside them `npm run typecheck` (tsc --noEmit) and the two halves of
+ * `npm run lint` (eslint, prettier --check), five processes at once: the checks fill the time a shard waits on a
+ * child process or a clock.
  *
  * Shard 1's output streams as it comes; each other part's is kept and printed whole after it, so no two interleave;
  * then one line per part with its exit and wall time. The command fails when any part fails. Arguments replace the
@@ -66,12 +67,13 @@ interface PartRun {
 
 function runPart(
     name: string,
+    command: string,
     args: readonly string[],
     env: NodeJS.ProcessEnv | undefined,
     live: boolean,
 ): Promise<PartRun> {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, {
+    const child = spawn(command, args, {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],
         env: { ...process.env, ...env },
@@ -94,27 +96,18 @@ function runPart(
     });
 }
 
-const bin = (file: string) => path.join(ROOT, "node_modules", file);
-
 /**
- * The checks `npm test` runs beside the shards, as `npm run typecheck` and `npm run lint` run them (package.json): the
- * lint caches live under node_modules/.cache, so a second run on the same machine checks only changed files.
+ * The npm scripts `npm test` runs beside the shards (package.json: the typecheck, and the two halves of `npm run
+ * lint`). ESLint and Prettier keep caches under node_modules/.cache, so a second run on one machine checks only
+ * changed files.
  */
-const CHECKS: readonly (readonly [string, readonly string[]])[] = [
-    ["typecheck", [bin("typescript/bin/tsc"), "--noEmit"]],
-    ["eslint", [bin("eslint/bin/eslint.js"), "--cache", "--cache-location", "node_modules/.cache/eslint/", "."]],
-    [
-        "prettier",
-        [
-            bin("prettier/bin/prettier.cjs"),
-            "--check",
-            "--cache",
-            "--cache-location",
-            "node_modules/.cache/prettier/.prettier-cache",
-            ".",
-        ],
-    ],
-];
+export const NPM_CHECKS = ["typecheck", "lint:eslint", "lint:prettier"] as const;
+
+/** `npm run <script>`: through the npm that runs this command (npm sets npm_execpath), else the npm on PATH. */
+function npmRun(script: string): readonly [string, readonly string[]] {
+    const npm = process.env.npm_execpath;
+    return npm ? [process.execPath, [npm, "run", "--silent", script]] : ["npm", ["run", "--silent", script]];
+}
 
 async function main(): Promise<void> {
     const argv = process.argv.slice(2);
@@ -127,6 +120,7 @@ async function main(): Promise<void> {
         ...shards.map((shardFiles, i) =>
             runPart(
                 `shard ${i + 1}/${SHARDS}`,
+                process.execPath,
                 [
                     "--import",
                     "tsx",
@@ -139,7 +133,9 @@ async function main(): Promise<void> {
                 i === 0,
             ),
         ),
-        ...(checks ? CHECKS.map(([name, args]) => runPart(name, args, undefined, false)) : []),
+        ...(checks
+            ? NPM_CHECKS.map((script) => runPart(`npm run ${script}`, ...npmRun(script), undefined, false))
+            : []),
     ]);
     for (const run of runs.slice(1)) {
         process.stdout.write(`\n=== ${run.name}\n`);
