@@ -11,7 +11,7 @@
  *
  * Shard 1's output streams as it comes; each other part's is kept and printed whole after it, so no two interleave;
  * then one line per part with its exit and wall time. The command fails when any part fails. Arguments replace the
- * file list (`npm run test:unit -- test/plan/diff.test.ts test/plan/dr.test.ts`).
+ * file list (`npm run test:unit -- test/plan/diff.test.ts test/dr.test.ts`).
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { PlanDocument } from "../../scripts/plan/model";
-import { drInProcess, planInProcess, ROOT, runScript } from "../fixtures/cli";
+import { PlanDocument } from "../scripts/plan/model";
+import { drInProcess, planInProcess, ROOT, runScript } from "./fixtures/cli";
 
 /*
  * `npm run plan`'s output, from its `main` run in this process with the plans the process's tests share; two tests

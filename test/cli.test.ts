@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { CliOption, CliSpec, helpOf, parseCli, stackAndConfigProblem } from "../../scripts/cli";
-import { main as simulateMain } from "../../scripts/simulate";
-import { main as verifyMain } from "../../scripts/verify";
-import { run as bumpRun } from "../../scripts/images-bump";
-import { runImport } from "../../scripts/import";
-import { drInProcess, planInProcess, ROOT, runInProcess, runScript, ScriptRun } from "../fixtures/cli";
+import { CliOption, CliSpec, helpOf, parseCli, stackAndConfigProblem } from "../scripts/cli";
+import { main as simulateMain } from "../scripts/simulate";
+import { main as verifyMain } from "../scripts/verify";
+import { run as bumpRun } from "../scripts/images-bump";
+import { runImport } from "../scripts/import";
+import { drInProcess, planInProcess, ROOT, runInProcess, runScript, ScriptRun } from "./fixtures/cli";
 
 /*
  * Issue 13, "Help and errors": every script of package.json answers --help (exit 0: usage, options, examples), a
