@@ -213,10 +213,28 @@ export function oneLine(e: unknown): string {
     return error?.message ?? String(e);
 }
 
+/**
+ * Where a script's `main` writes: the process's stdout and stderr when run as a command, a test's buffers when a test
+ * calls `main(argv, io)` in its own process (the command's contract, exit codes and pipes, is tested by spawning it).
+ */
+export interface CliIo {
+    readonly stdout: (text: string) => void;
+    readonly stderr: (text: string) => void;
+}
+
+/** The process's own streams. */
+export const PROCESS_IO: CliIo = {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+};
+
 /** Prints what parsing answered instead of running (help, or bad usage) and returns its exit code. */
-export function printCliAnswer(answer: { readonly code: number; readonly stdout: string; readonly stderr: string }) {
-    process.stdout.write(answer.stdout);
-    process.stderr.write(answer.stderr);
+export function printCliAnswer(
+    answer: { readonly code: number; readonly stdout: string; readonly stderr: string },
+    io: CliIo = PROCESS_IO,
+) {
+    io.stdout(answer.stdout);
+    io.stderr(answer.stderr);
     return answer.code;
 }
 

@@ -14,7 +14,7 @@ import { AWS_REGION_NAMES, didYouMean, fleetRegions, issueFormatter, type Platfo
 import { parsePlatformConfig } from "../components/platform-config";
 import { imageChildNames, parseVersionsText, readImageFiles } from "../components/images";
 import { imageTag, repositoryName } from "../components/images/image-ref";
-import { CliOption, CliSpec, parseCli, printCliAnswer, stackAndConfigProblem, usageOf } from "./cli";
+import { CliIo, CliOption, CliSpec, parseCli, printCliAnswer, PROCESS_IO, stackAndConfigProblem, usageOf } from "./cli";
 import { buildPlan, configFileOf, rawPlatformConfig } from "./plan";
 import { runMain } from "./plan/exit";
 import { readStackFileOrIssues } from "./plan/stack-file";
@@ -343,29 +343,36 @@ export const DR_CLI = {
 /** The usage line (`--help` prints more). */
 export const USAGE = usageOf(DR_CLI);
 
-async function main(argv: string[]): Promise<number> {
+/**
+ * `npm run dr` with `argv`: writes to `io` and returns the exit code. A test passes its own io, and may pass the
+ * `buildPlan` that builds the plan (one shared plan per stack file in its process); the command passes neither.
+ */
+export async function main(
+    argv: readonly string[],
+    io: CliIo & { readonly buildPlan?: typeof buildPlan } = PROCESS_IO,
+): Promise<number> {
     const cli = parseCli(DR_CLI, argv);
-    if (!cli.run) return printCliAnswer(cli);
+    if (!cli.run) return printCliAnswer(cli, io);
     const { values } = cli;
     if (!values.fleet === !values.region) {
-        process.stderr.write(`dr: give exactly one of --fleet NAME or --region REGION\n${USAGE}\n`);
+        io.stderr(`dr: give exactly one of --fleet NAME or --region REGION\n${USAGE}\n`);
         return 2;
     }
     const both = stackAndConfigProblem("dr", values, USAGE);
     if (both !== undefined) {
-        process.stderr.write(both);
+        io.stderr(both);
         return 2;
     }
     if ((values.lost || values.to) && !values.region) {
-        process.stderr.write("dr: --lost and --to go with --region REGION (a lost region is evacuated whole)\n");
+        io.stderr("dr: --lost and --to go with --region REGION (a lost region is evacuated whole)\n");
         return 2;
     }
     if (values.to && !values.lost) {
-        process.stderr.write("dr: --to REGION goes with --lost\n");
+        io.stderr("dr: --to REGION goes with --lost\n");
         return 2;
     }
     if (values.to && (!(AWS_REGION_NAMES as readonly string[]).includes(values.to) || values.to === values.region)) {
-        process.stderr.write(
+        io.stderr(
             `dr: --to must be a healthy AWS region other than ${values.region ?? ""}; ${didYouMean(values.to, AWS_REGION_NAMES)}\n`,
         );
         return 2;
@@ -377,32 +384,32 @@ async function main(argv: string[]): Promise<number> {
             ? { ok: false as const, error: read.issues }
             : parsePlatformConfig(rawPlatformConfig(read.stack));
     if (!parsed.ok) {
-        process.stderr.write(parsed.error.map(issueFormatter(read.context)).join("\n") + "\n");
+        io.stderr(parsed.error.map(issueFormatter(read.context)).join("\n") + "\n");
         return 2;
     }
     const config = parsed.value;
     // Check the scope before the (slower) plan, so a typo is answered at once.
     if (values.fleet && !config.fleets.some((f) => f.name === values.fleet)) {
         const names = config.fleets.map((f) => f.name);
-        process.stderr.write(
+        io.stderr(
             `dr: no fleet named "${values.fleet}"; ${didYouMean(values.fleet, names)}fleets: ${names.join(", ")}\n`,
         );
         return 2;
     }
     const regions = fleetRegions(config);
     if (values.region && !regions.includes(values.region)) {
-        process.stderr.write(
+        io.stderr(
             `dr: no AWS fleet runs in region "${values.region}"; ${didYouMean(values.region, regions)}regions with fleets: ${regions.join(", ") || "none"}\n`,
         );
         return 2;
     }
-    const declared = await buildPlan({ stack: values.stack, config: values.config });
+    const declared = await (io.buildPlan ?? buildPlan)({ stack: values.stack, config: values.config });
     const stack = declared.stack;
     const scope = values.fleet
         ? fleetScope(declared.resources, values.fleet)
         : regionScope(declared.resources, values.region ?? "");
     if (!scope) {
-        process.stderr.write(
+        io.stderr(
             `dr: the plan declares no ${values.fleet ? `fleet ${values.fleet}` : `fleet in ${values.region ?? ""}`} (a bug)\n`,
         );
         return 1;
@@ -415,7 +422,7 @@ async function main(argv: string[]): Promise<number> {
         .map((r) => ({ resource: r.name, id: String(r.inputs.name) }));
     if (values.lost) {
         const evacuated = evacuation(declared.resources, values.region ?? "");
-        process.stdout.write(
+        io.stdout(
             renderEvacuation(evacuated, stack, { to: values.to, readoptions, homeRegion: config.homeRegion }) + "\n",
         );
         return 0;
@@ -423,7 +430,7 @@ async function main(argv: string[]): Promise<number> {
     const versions = parseVersionsText(readImageFiles(ROOT).versionsJson ?? "{}");
     const pushes = pushTargets(config.images, versions.ok ? versions.value : {}, scope.region ? [scope.region] : []);
     const universe = declared.resources.map((r) => r.urn);
-    process.stdout.write(renderRecovery(scope, universe, stack, { pushes, verbose: values.verbose === true }) + "\n");
+    io.stdout(renderRecovery(scope, universe, stack, { pushes, verbose: values.verbose === true }) + "\n");
     return 0;
 }
 

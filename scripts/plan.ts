@@ -26,11 +26,13 @@ import { triggerGraphOf } from "../components/graph/trigger-graph";
 import { Violation, formatViolation, hasMandatoryViolation, runPolicies } from "../policy/offline";
 import {
     CliError,
+    CliIo,
     CliOption,
     CliSpec,
     oneLine,
     parseCli,
     printCliAnswer,
+    PROCESS_IO,
     stackAndConfigProblem,
     readUserFile,
     usageOf,
@@ -270,20 +272,27 @@ export const PLAN_CLI = {
 /** The usage line (`--help` prints more: options, examples, exit codes). */
 export const USAGE = usageOf(PLAN_CLI);
 
-async function main(argv: string[]): Promise<number> {
+/**
+ * `npm run plan` with `argv`: writes to `io` and returns the exit code. A test passes its own io, and may pass the
+ * `runPlan` that builds the plan (one shared plan per stack file in its process); the command passes neither.
+ */
+export async function main(
+    argv: readonly string[],
+    io: CliIo & { readonly runPlan?: typeof runPlan } = PROCESS_IO,
+): Promise<number> {
     const cli = parseCli(PLAN_CLI, argv);
-    if (!cli.run) return printCliAnswer(cli);
+    if (!cli.run) return printCliAnswer(cli, io);
     const { values } = cli;
     const both = stackAndConfigProblem("plan", values, USAGE);
     if (both !== undefined) {
-        process.stderr.write(both);
+        io.stderr(both);
         return 2;
     }
     // Read the base first: a missing base is answered before the (slower) plan.
     const base = values.diff === undefined ? undefined : readBasePlan(values.diff);
     let run: PlanRun;
     try {
-        run = await runPlan(values);
+        run = await (io.runPlan ?? runPlan)(values);
     } catch (e) {
         const error = e as Error & { issues?: readonly ConfigIssue[]; context?: IssueContext };
         if (error.name === "ConfigError") {
@@ -291,15 +300,15 @@ async function main(argv: string[]): Promise<number> {
             // knows no file) or in the stack file, is reported in the stack file's terms.
             const file = configFileOf(values);
             if (error.context?.file === "Pulumi.yaml") {
-                process.stderr.write(`${error.message}\n`);
+                io.stderr(`${error.message}\n`);
                 return 2;
             }
-            process.stderr.write(
+            io.stderr(
                 `${Array.isArray(error.issues) ? formatConfigError(error.issues, stackFileIssueContext(file)) : error.message}\n`,
             );
             return 2;
         }
-        process.stderr.write(`plan: ${oneLine(e)}\n`);
+        io.stderr(`plan: ${oneLine(e)}\n`);
         return 1;
     }
     const { plan } = run;
@@ -310,7 +319,7 @@ async function main(argv: string[]): Promise<number> {
         const diff = diffPlans(base, plan, undefined, secretNamesOf(run.stackConfig.config));
         const parents = new Map([...base.resources, ...plan.resources].map((r) => [r.urn, r.parent]));
         const baseFailed = baseFailureOf(base);
-        process.stdout.write(renderDiffText(diff, parents, { baseFailed }) + "\n");
+        io.stdout(renderDiffText(diff, parents, { baseFailed }) + "\n");
         if (values.markdown)
             writeUserFile(
                 values.markdown,
@@ -324,7 +333,7 @@ async function main(argv: string[]): Promise<number> {
             );
     } else {
         const overview = stepsOverview(run.stackConfig, run.outputs);
-        process.stdout.write(renderTree(plan) + "\n" + renderStepsBrief(overview.brief) + "\n");
+        io.stdout(renderTree(plan) + "\n" + renderStepsBrief(overview.brief) + "\n");
         if (values.markdown)
             writeUserFile(
                 values.markdown,
@@ -332,7 +341,7 @@ async function main(argv: string[]): Promise<number> {
                 "--markdown",
             );
     }
-    process.stdout.write(
+    io.stdout(
         violations.length === 0
             ? "\nPolicy pack ci-platform: no violations.\n"
             : `\nPolicy pack ci-platform: ${violations.length} violation(s):\n${violations.map((v) => `  ${formatViolation(v)}`).join("\n")}\n`,

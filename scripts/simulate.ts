@@ -16,7 +16,17 @@ import { parsePlatformConfig } from "../components/platform-config";
 import { checkImages, parseVersionsText, readImageFiles, stepImageResolver } from "../components/images";
 import { ConditionalError, Simulation, SimulationError, renderSimulation, simulate } from "../components/simulator";
 import { generateSteps } from "../components/steps";
-import { CliOption, CliSpec, oneLine, parseCli, printCliAnswer, usageOf, writeUserFile } from "./cli";
+import {
+    CliIo,
+    CliOption,
+    CliSpec,
+    oneLine,
+    parseCli,
+    printCliAnswer,
+    PROCESS_IO,
+    usageOf,
+    writeUserFile,
+} from "./cli";
 import { configFileOf, rawPlatformConfig } from "./plan";
 import { readStackFileOrIssues } from "./plan/stack-file";
 
@@ -79,12 +89,13 @@ export function loadForSimulation(file: string): { config: PlatformConfig; store
     };
 }
 
-function main(argv: string[]): number {
+/** `npm run simulate` with `argv`: writes to `io` and returns the exit code (a test passes its own io). */
+export function main(argv: readonly string[], io: CliIo = PROCESS_IO): number {
     const cli = parseCli(SIMULATE_CLI, argv);
-    if (!cli.run) return printCliAnswer(cli);
+    if (!cli.run) return printCliAnswer(cli, io);
     const { values } = cli;
     const fail = (message: string) => {
-        process.stderr.write(`simulate: ${message}\n`);
+        io.stderr(`simulate: ${message}\n`);
         return 2;
     };
     if (typeof values.pipeline !== "string") return fail(`--pipeline SLUG is required\n${USAGE}`);
@@ -97,11 +108,11 @@ function main(argv: string[]): number {
     try {
         loaded = loadForSimulation(configFileOf(values));
     } catch (e) {
-        process.stderr.write(`simulate: ${oneLine(e)}\n`);
+        io.stderr(`simulate: ${oneLine(e)}\n`);
         return 1;
     }
     if (Array.isArray(loaded)) {
-        process.stderr.write(`${loaded.join("\n")}\n`);
+        io.stderr(`${loaded.join("\n")}\n`);
         return 2;
     }
     let sim: Simulation;
@@ -129,7 +140,7 @@ function main(argv: string[]): number {
         throw e;
     }
     if (typeof values.json === "string") writeUserFile(values.json, JSON.stringify(sim, null, 2) + "\n", "--json");
-    process.stdout.write(renderSimulation(sim) + "\n");
+    io.stdout(renderSimulation(sim) + "\n");
     return sim.problems.length > 0 ? 3 : 0;
 }
 

@@ -1,17 +1,27 @@
 /*
- * `npm run test:unit`: every test file under test/, in two shards run side by side (every other file, sorted), each
- * shard one process (node --test --experimental-test-isolation=none scripts/test-shard.ts): tsx, the provider SDKs
- * and the program load once per shard instead of once per file, and a plan built by one file is reused by the next.
- * Shard 1's output streams as it comes; each other shard's is kept and printed whole after it, so no two interleave;
- * then one line per shard with its exit and wall time. The command fails when either shard fails. Arguments replace the file list
- * (`npm run test:unit -- test/plan/diff.test.ts test/plan/dr.test.ts`).
+ * `npm run test:unit`: every test file under test/, in two shards run side by side, each shard one process
+ * (node --test --experimental-test-isolation=none scripts/test-shard.ts): tsx, the provider SDKs and the program load
+ * once per shard instead of once per file, and a plan built by one file is reused by the next. The files are dealt
+ * longest first to the shard with less work so far, by the seconds scripts/test-weights.json records per file (a file
+ * it does not name counts as DEFAULT_WEIGHT); each shard then runs its files in path order.
+ *
+ * `npm test` (`--checks`): the same shards, and beside them `npm run typecheck` (tsc --noEmit) and the two halves of
+ * `npm run lint` (eslint, prettier --check), five processes at once: the checks fill the time a shard waits on a
+ * child process or a clock.
+ *
+ * Shard 1's output streams as it comes; each other part's is kept and printed whole after it, so no two interleave;
+ * then one line per part with its exit and wall time. The command fails when any part fails. Arguments replace the
+ * file list (`npm run test:unit -- test/plan/diff.test.ts test/dr.test.ts`).
  */
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 
 const ROOT = path.join(__dirname, "..");
 const SHARDS = 2;
+
+/** The seconds a file not in scripts/test-weights.json is taken to need: about a median file's. */
+export const DEFAULT_WEIGHT = 1;
 
 /** Every `*.test.ts` under test/, relative to the root, sorted. */
 function testFiles(): string[] {
@@ -21,36 +31,53 @@ function testFiles(): string[] {
         .sort();
 }
 
-/** What a shard printed, how it ended and how long it took. */
-interface ShardRun {
-    readonly shard: number;
+/** The recorded seconds per test file (scripts/test-weights.json). */
+function recordedWeights(): Record<string, number> {
+    return JSON.parse(readFileSync(path.join(__dirname, "test-weights.json"), "utf8")) as Record<string, number>;
+}
+
+/**
+ * `files` dealt to `shards` shards: longest first (by `weights`, DEFAULT_WEIGHT for a file it does not name), each to
+ * the shard with the least work so far (the lower number on a tie); each shard's files in path order. Pure.
+ */
+export function balanceShards(
+    files: readonly string[],
+    weights: Readonly<Record<string, number>>,
+    shards: number,
+): string[][] {
+    const weightOf = (f: string) => (Object.hasOwn(weights, f) ? weights[f] : DEFAULT_WEIGHT);
+    const dealt = Array.from({ length: shards }, () => ({ files: [] as string[], total: 0 }));
+    const order = [...files].sort((a, b) => weightOf(b) - weightOf(a) || (a < b ? -1 : a > b ? 1 : 0));
+    for (const file of order) {
+        const lightest = dealt.reduce((best, s) => (s.total < best.total ? s : best));
+        lightest.files.push(file);
+        lightest.total += weightOf(file);
+    }
+    return dealt.map((s) => s.files.sort());
+}
+
+/** What a part printed, how it ended and how long it took. */
+interface PartRun {
+    readonly name: string;
     readonly output: string;
     readonly code: number | null;
     readonly signal: NodeJS.Signals | null;
     readonly seconds: number;
 }
 
-function runShard(shard: number, files: readonly string[], live: boolean): Promise<ShardRun> {
+function runPart(
+    name: string,
+    command: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv | undefined,
+    live: boolean,
+): Promise<PartRun> {
     const started = process.hrtime.bigint();
-    const child = spawn(
-        process.execPath,
-        [
-            "--import",
-            "tsx",
-            "--test",
-            "--experimental-test-isolation=none",
-            "--test-reporter=spec",
-            path.join(__dirname, "test-shard.ts"),
-        ],
-        {
-            cwd: ROOT,
-            stdio: ["ignore", "pipe", "pipe"],
-            env: {
-                ...process.env,
-                CI_PLATFORM_TEST_FILES: JSON.stringify(files.filter((_, i) => i % SHARDS === shard - 1)),
-            },
-        },
-    );
+    const child = spawn(command, args, {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, ...env },
+    });
     const chunks: Buffer[] = [];
     const keep = (c: Buffer) => (live ? process.stdout.write(c) : chunks.push(c));
     child.stdout.on("data", keep);
@@ -59,7 +86,7 @@ function runShard(shard: number, files: readonly string[], live: boolean): Promi
         child.on("error", reject);
         child.on("close", (code, signal) =>
             resolve({
-                shard,
+                name,
                 output: Buffer.concat(chunks).toString("utf8"),
                 code,
                 signal,
@@ -69,24 +96,61 @@ function runShard(shard: number, files: readonly string[], live: boolean): Promi
     });
 }
 
+/**
+ * The npm scripts `npm test` runs beside the shards (package.json: the typecheck, and the two halves of `npm run
+ * lint`). ESLint and Prettier keep caches under node_modules/.cache, so a second run on one machine checks only
+ * changed files.
+ */
+export const NPM_CHECKS = ["typecheck", "lint:eslint", "lint:prettier"] as const;
+
+/** `npm run <script>`: through the npm that runs this command (npm sets npm_execpath), else the npm on PATH. */
+function npmRun(script: string): readonly [string, readonly string[]] {
+    const npm = process.env.npm_execpath;
+    return npm ? [process.execPath, [npm, "run", "--silent", script]] : ["npm", ["run", "--silent", script]];
+}
+
 async function main(): Promise<void> {
-    const given = process.argv.slice(2);
+    const argv = process.argv.slice(2);
+    const checks = argv.includes("--checks");
+    const given = argv.filter((a) => a !== "--checks");
     const files = given.length > 0 ? given : testFiles();
+    const shards = balanceShards(files, recordedWeights(), SHARDS);
     process.stdout.write(`=== shard 1/${SHARDS}\n`);
-    const runs = await Promise.all(Array.from({ length: SHARDS }, (_, i) => runShard(i + 1, files, i === 0)));
+    const runs = await Promise.all([
+        ...shards.map((shardFiles, i) =>
+            runPart(
+                `shard ${i + 1}/${SHARDS}`,
+                process.execPath,
+                [
+                    "--import",
+                    "tsx",
+                    "--test",
+                    "--experimental-test-isolation=none",
+                    "--test-reporter=spec",
+                    path.join(__dirname, "test-shard.ts"),
+                ],
+                { CI_PLATFORM_TEST_FILES: JSON.stringify(shardFiles) },
+                i === 0,
+            ),
+        ),
+        ...(checks
+            ? NPM_CHECKS.map((script) => runPart(`npm run ${script}`, ...npmRun(script), undefined, false))
+            : []),
+    ]);
     for (const run of runs.slice(1)) {
-        process.stdout.write(`\n=== shard ${run.shard}/${SHARDS}\n`);
+        process.stdout.write(`\n=== ${run.name}\n`);
         process.stdout.write(run.output);
     }
     process.stdout.write("\n");
     for (const run of runs) {
         const ended = run.signal !== null ? `killed by ${run.signal}` : `exit ${run.code}`;
-        process.stdout.write(`shard ${run.shard}/${SHARDS}: ${ended}, ${run.seconds.toFixed(1)} s\n`);
+        process.stdout.write(`${run.name}: ${ended}, ${run.seconds.toFixed(1)} s\n`);
     }
     process.exitCode = runs.every((r) => r.code === 0) ? 0 : 1;
 }
 
-void main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-});
+if (require.main === module)
+    void main().catch((error: unknown) => {
+        console.error(error);
+        process.exitCode = 1;
+    });

@@ -21,7 +21,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { CliOption, CliSpec, oneLine, parseCli, printCliAnswer, readUserFile, usageOf } from "./cli";
+import { CliIo, CliOption, CliSpec, oneLine, parseCli, printCliAnswer, PROCESS_IO, readUserFile, usageOf } from "./cli";
 import { exitWhenFlushed } from "./plan/exit";
 import { StackConfig, readStackFile } from "./plan/stack-file";
 import { stackNameOf } from "./plan";
@@ -169,16 +169,17 @@ export async function verify(options: {
     );
 }
 
-async function main(argv: string[]): Promise<number> {
+/** `npm run verify` with `argv`: writes to `io` and returns the exit code (a test passes its own io). */
+export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
     const cli = parseCli(VERIFY_CLI, argv);
-    if (!cli.run) return printCliAnswer(cli);
+    if (!cli.run) return printCliAnswer(cli, io);
     const values = { objects: "content", skip: "", "buildkite-api-url": "https://api.buildkite.com", ...cli.values };
     const sources = [values.config, values["pulumi-config"]].filter((v) => v !== undefined);
     const mode = values.objects;
     const skip = new Set(values.skip.split(",").filter((s) => s !== ""));
     const unknownSkip = [...skip].filter((s) => !["objects", "tokens", "images"].includes(s));
     if (!values.state || sources.length > 1 || (mode !== "content" && mode !== "etag") || unknownSkip.length > 0) {
-        process.stderr.write(
+        io.stderr(
             `verify: ${!values.state ? "--state is required" : sources.length > 1 ? "give one of --config and --pulumi-config" : unknownSkip.length > 0 ? `unknown --skip ${unknownSkip.join(",")}` : "--objects is content or etag"}\n${USAGE}\n`,
         );
         return 2;
@@ -208,13 +209,13 @@ async function main(argv: string[]): Promise<number> {
     } catch (e) {
         const error = e as Error;
         if (error.name === "ConfigError") {
-            process.stderr.write(`${error.message}\n`);
+            io.stderr(`${error.message}\n`);
             return 2;
         }
-        process.stderr.write(`verify: ${oneLine(error)}\n`);
+        io.stderr(`verify: ${oneLine(error)}\n`);
         return 5;
     }
-    process.stdout.write(renderReport(findings));
+    io.stdout(renderReport(findings));
     return exitCodeOf(findings);
 }
 

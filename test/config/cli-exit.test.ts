@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { ROOT, runScript } from "../fixtures/cli";
+import { drInProcess, ROOT, runScript, simulateInProcess } from "../fixtures/cli";
 
 /*
  * The scripts that read a stack file (plan, simulate, dr) answer a bad one with exit code 2 and its problems, never
@@ -78,8 +78,8 @@ describe("a bad stack file: exit 2 with its problems", () => {
             "      description:\n        secure: v1:a:Yg",
         );
         const [simulate, dr] = await Promise.all([
-            runScript("scripts/simulate.ts", ["--pipeline", "dagster", "--config", file]),
-            runScript("scripts/dr.ts", ["--region", "us-east-1", "--config", file]),
+            simulateInProcess(...["--pipeline", "dagster", "--config", file]),
+            drInProcess(...["--region", "us-east-1", "--config", file]),
         ]);
         for (const result of [simulate, dr]) {
             assert.equal(result.code, 2, result.stderr);

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { NPM_CHECKS } from "../../scripts/test";
 import { ROOT, runScript } from "../fixtures/cli";
 
 /*
@@ -50,7 +51,9 @@ describe("the Pulumi project runs transpile-only on Node 22", () => {
 
     it("keeps npm run typecheck as the type gate of npm test", () => {
         assert.match(pkg.scripts.typecheck, /^tsc --noEmit\b/);
-        assert.match(pkg.scripts.test, /npm run typecheck/);
+        // npm test runs the checks beside the test shards (scripts/test.ts --checks).
+        assert.match(pkg.scripts.test, /scripts\/test\.ts --checks\b/);
+        assert.ok(NPM_CHECKS.includes("typecheck"));
     });
 
     it("asks for Node 22 or later", () => {

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Adopter, adoptSchema } from "../../components/config/adopt";
 import { adoption } from "../../components/config/adopt-transform";
 import { PlanDocument } from "../../scripts/plan/model";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT, runScript } from "../fixtures/cli";
 
 /*
  * Re-adoption by import (`ci-platform:adopt`): re-adding a region whose secrets keys were kept (taken back within
@@ -59,21 +59,12 @@ describe("ci-platform:adopt", () => {
     before(async () => {
         const base = stackFile("removed", withoutRegion);
         const baseJson = path.join(dir, "removed.json");
-        const removed = await runScript("scripts/plan.ts", ["--config", base, "--json", baseJson]);
+        const removed = await planInProcess(...["--config", base, "--json", baseJson]);
         assert.equal(removed.code, 0, removed.stderr);
         const readded = stackFile("readded", (c) => (c["ci-platform:adopt"] = adoptEntries));
         const json = path.join(dir, "readded.json");
         const md = path.join(dir, "readded.md");
-        const run = await runScript("scripts/plan.ts", [
-            "--config",
-            readded,
-            "--json",
-            json,
-            "--diff",
-            baseJson,
-            "--markdown",
-            md,
-        ]);
+        const run = await planInProcess(...["--config", readded, "--json", json, "--diff", baseJson, "--markdown", md]);
         assert.equal(run.code, 0, run.stderr);
         plan = JSON.parse(readFileSync(json, "utf8")) as PlanDocument;
         diffText = run.stdout;

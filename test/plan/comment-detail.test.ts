@@ -10,7 +10,7 @@ import { diffPlans, lineDiff, rotatedNames, secretNamesOf } from "../../scripts/
 import { CREATED_STEPS_CAP, LINE_CAP, renderDiffMarkdown, renderDiffText } from "../../scripts/plan/render";
 import { securePlaceholder } from "../../scripts/plan/stack-file";
 import { planOf, planResource } from "../fixtures/plan";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT } from "../fixtures/cli";
 
 /*
  * What the plan diff and the PR comment show inside a change: policy documents line by line, a new pipeline's steps,
@@ -308,7 +308,7 @@ describe("npm run plan --diff: adding a pipeline to the prod stack", () => {
 
     before(async () => {
         const baseJson = path.join(dir, "base.json");
-        const base = await runScript("scripts/plan.ts", ["--json", baseJson]);
+        const base = await planInProcess(...["--json", baseJson]);
         assert.equal(base.code, 0, base.stderr);
         const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as {
             config: Record<string, unknown>;
@@ -324,14 +324,7 @@ describe("npm run plan --diff: adding a pipeline to the prod stack", () => {
         });
         const file = path.join(dir, "Pulumi.add.yaml");
         writeFileSync(file, stringify(doc));
-        out = await runScript("scripts/plan.ts", [
-            "--config",
-            file,
-            "--diff",
-            baseJson,
-            "--markdown",
-            path.join(dir, "add.md"),
-        ]);
+        out = await planInProcess(...["--config", file, "--diff", baseJson, "--markdown", path.join(dir, "add.md")]);
         md = readFileSync(path.join(dir, "add.md"), "utf8");
     });
 

@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { platformConfigSchema } from "../../components/config/schema";
 import { diffPlans, PlanDiff, REPLACE_ON_CHANGE } from "../../scripts/plan/diff";
 import { isProvider, PlanDocument, STACK_TYPE } from "../../scripts/plan/model";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT } from "../fixtures/cli";
 
 /*
  * No cosmetic edit replaces anything: every free-text field of the prod config is edited, and the plan diff has no
@@ -265,7 +265,7 @@ describe("editing every free-text field of the prod config", () => {
             [[], "base.json"],
             [["--config", file], "head.json"],
         ] as const) {
-            const run = await runScript("scripts/plan.ts", [...args, "--json", path.join(dir, out)]);
+            const run = await planInProcess(...[...args, "--json", path.join(dir, out)]);
             assert.equal(run.code, 0, run.stderr);
         }
         base = JSON.parse(readFileSync(path.join(dir, "base.json"), "utf8")) as PlanDocument;

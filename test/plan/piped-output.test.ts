@@ -6,12 +6,19 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { syntheticOrganization } from "../../scripts/bench/synthetic";
-import { ROOT } from "../fixtures/cli";
+import { main as simulateMain } from "../../scripts/simulate";
+import { drInProcess, planInProcess, ROOT, runInProcess } from "../fixtures/cli";
 
 /*
  * A script's output read through a pipe by a slow reader arrives whole. The reader reads nothing for a while, so the
  * script fills the pipe (64 KiB on Linux) and has the rest queued when it is done; then it reads in small sips.
- * Before the fix, `process.exit` right after the last write dropped what was queued.
+ * Before the fix, `process.exit` right after the last write dropped what was queued (scripts/plan/exit.ts
+ * exitWhenFlushed, which plan, dr, verify and import end with).
+ *
+ * What the output should be is what the script's `main` writes when run in this process (test/fixtures/cli.ts), the
+ * same code the command runs; only the command's plan config error, which the program throws (a test runner's process
+ * would also report it as an unhandled rejection), is compared with the command writing to a file instead. The piped
+ * runs of a suite go side by side: each waits for its reader's sleep, not for the CPU.
  */
 
 const dir = mkdtempSync(path.join(tmpdir(), "piped-output-"));
@@ -74,55 +81,72 @@ let large: string;
 let invalid: string;
 const INVALID_PIPELINES = 600;
 
+/** The problems of the invalid organisation, one per pipeline. */
+const queueProblems = (text: string) => text.match(/ci-platform:pipelines\[[a-z0-9-]+\]\.queue/g) ?? [];
+
 before(() => {
-    // A large organisation in one region: its plan prints more than a pipe holds. (dr's runbook no longer does: it
-    // prints counts and patterns, not URN lists; its exit is the same exitWhenFlushed, which the errors below cover.)
-    large = stackFile("large", syntheticOrganization(prod.config, 200, ["us-east-1"]));
+    // A large organisation in one region: its plan prints more than a pipe holds. (dr's runbook no longer
+    // does: it prints counts and patterns, not URN lists; its exit is the same exitWhenFlushed, which the errors below
+    // cover.)
+    large = stackFile("large", syntheticOrganization(prod.config, 160, ["us-east-1"]));
     // A large invalid one: every pipeline names a queue no fleet serves, one problem each on stderr.
     const broken = syntheticOrganization(prod.config, INVALID_PIPELINES);
     for (const p of broken["ci-platform:pipelines"] as { queue: string }[]) p.queue = "no-such-queue";
     invalid = stackFile("invalid", broken);
 });
 
-describe("output written to a slow pipe is never cut", () => {
-    for (const [script, extra] of [["scripts/plan.ts", []]] as const) {
-        it(`${script}: a large organisation's output arrives whole`, async () => {
-            const args = ["--config", large, ...extra];
-            const file = toFiles(script, args);
-            assert.equal(file.code, 0, file.stderr);
-            assert.ok(file.stdout.length > 64 * 1024, `the output is only ${file.stdout.length} bytes`);
-            const piped = await throughSlowPipe("stdout", script, args);
-            assert.equal(piped.code, 0);
-            assert.equal(piped.text.length, file.stdout.length);
-            assert.equal(piped.text, file.stdout);
-        });
-    }
+describe("output written to a slow pipe is never cut", { concurrency: true }, () => {
+    it("scripts/plan.ts: a large organisation's output arrives whole", async () => {
+        const args = ["--config", large];
+        const [expected, piped] = await Promise.all([
+            planInProcess(...args),
+            throughSlowPipe("stdout", "scripts/plan.ts", args),
+        ]);
+        assert.equal(expected.code, 0, expected.stderr);
+        assert.ok(expected.stdout.length > 64 * 1024, `the output is only ${expected.stdout.length} bytes`);
+        assert.equal(piped.code, 0);
+        assert.equal(piped.text.length, expected.stdout.length);
+        assert.equal(piped.text, expected.stdout);
+    });
 
-    for (const [script, extra] of [
-        ["scripts/plan.ts", []],
-        ["scripts/dr.ts", ["--region", "us-east-1"]],
-        ["scripts/simulate.ts", ["--pipeline", "pipeline-0000"]],
-    ] as const) {
+    it("scripts/plan.ts: a long list of config problems arrives whole, exit 2", async () => {
+        const args = ["--config", invalid];
+        const file = toFiles("scripts/plan.ts", args);
+        assert.equal(file.code, 2, file.stderr.slice(0, 500));
+        assert.ok(file.stderr.length > 64 * 1024, `the errors are only ${file.stderr.length} bytes`);
+        const piped = await throughSlowPipe("stderr", "scripts/plan.ts", args);
+        assert.equal(piped.code, 2);
+        assert.equal(piped.text, file.stderr);
+        assert.equal(queueProblems(piped.text).length, INVALID_PIPELINES);
+    });
+
+    for (const [script, expectedOf, extra] of [
+        ["scripts/dr.ts", (args: string[]) => drInProcess(...args), ["--region", "us-east-1"]],
+        [
+            "scripts/simulate.ts",
+            (args: string[]) => runInProcess("simulate", simulateMain, args),
+            ["--pipeline", "pipeline-0000"],
+        ],
+    ] as const)
         it(`${script}: a long list of config problems arrives whole, exit 2`, async () => {
             const args = ["--config", invalid, ...extra];
-            const file = toFiles(script, args);
-            assert.equal(file.code, 2, file.stderr.slice(0, 500));
-            assert.ok(file.stderr.length > 64 * 1024, `the errors are only ${file.stderr.length} bytes`);
-            const piped = await throughSlowPipe("stderr", script, args);
+            const [expected, piped] = await Promise.all([expectedOf(args), throughSlowPipe("stderr", script, args)]);
+            assert.equal(expected.code, 2, expected.stderr.slice(0, 500));
+            assert.ok(expected.stderr.length > 64 * 1024, `the errors are only ${expected.stderr.length} bytes`);
             assert.equal(piped.code, 2);
-            assert.equal(piped.text, file.stderr);
-            const queueProblems = piped.text.match(/ci-platform:pipelines\[[a-z0-9-]+\]\.queue/g) ?? [];
-            assert.equal(queueProblems.length, INVALID_PIPELINES);
+            assert.equal(piped.text, expected.stderr);
+            assert.equal(queueProblems(piped.text).length, INVALID_PIPELINES);
         });
-    }
 
     it("npm run simulate: the simulation arrives whole", async () => {
         const args = ["--config", large, "--pipeline", "pipeline-0000"];
-        const file = toFiles("scripts/simulate.ts", args);
-        assert.equal(file.code, 0, file.stderr);
-        const piped = await throughSlowPipe("stdout", "scripts/simulate.ts", args);
+        const [expected, piped] = await Promise.all([
+            runInProcess("simulate", simulateMain, args),
+            throughSlowPipe("stdout", "scripts/simulate.ts", args),
+        ]);
+        assert.equal(expected.code, 0, expected.stderr);
         assert.equal(piped.code, 0);
-        assert.equal(piped.text, file.stdout);
+        assert.equal(piped.text, expected.stdout);
         assert.match(piped.text, /pipeline-0004/);
     });
 });

@@ -7,7 +7,7 @@ import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { diffPlans } from "../../scripts/plan/diff";
 import { PlanDocument, PlanResource } from "../../scripts/plan/model";
-import { ROOT, runScript, planOfEditedProd } from "../fixtures/cli";
+import { drInProcess, planOfEditedProd, ROOT } from "../fixtures/cli";
 import { promisify } from "node:util";
 
 /*
@@ -167,7 +167,7 @@ before(async () => {
                 f.kind !== "static" && f.region === LOST ? { ...f, name: f.name.split(LOST).join(TO), region: TO } : f,
             );
         }),
-        runScript("scripts/dr.ts", ["--region", LOST, "--lost", "--to", TO]),
+        drInProcess(...["--region", LOST, "--lost", "--to", TO]),
     ]);
     assert.equal(out.code, 0, out.stderr);
     prod = p;

@@ -10,7 +10,7 @@ import { secretVersionsOf } from "../../scripts/plan/redact";
 import { renderDiffMarkdown, renderDiffText } from "../../scripts/plan/render";
 import { securePlaceholder } from "../../scripts/plan/stack-file";
 import { planResource } from "../fixtures/plan";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT } from "../fixtures/cli";
 
 /*
  * A secret set again (rotated) shows in the plan diff as an update of exactly the objects that carry it, by name: the
@@ -101,21 +101,12 @@ describe("npm run plan --diff: rotating a secret of the prod stack file", () => 
         const rotatedFile = path.join(dir, "Pulumi.prod.yaml");
         writeFileSync(rotatedFile, text.replace(old, rotatedCiphertext));
         const baseJson = path.join(dir, "base.json");
-        const out = await runScript("scripts/plan.ts", ["--json", baseJson]);
+        const out = await planInProcess(...["--json", baseJson]);
         assert.equal(out.code, 0, out.stderr);
         base = JSON.parse(readFileSync(baseJson, "utf8")) as PlanDocument;
         const head = path.join(dir, "head.json");
         const md = path.join(dir, "diff.md");
-        diff = await runScript("scripts/plan.ts", [
-            "--config",
-            rotatedFile,
-            "--diff",
-            baseJson,
-            "--json",
-            head,
-            "--markdown",
-            md,
-        ]);
+        diff = await planInProcess(...["--config", rotatedFile, "--diff", baseJson, "--json", head, "--markdown", md]);
         markdown = readFileSync(md, "utf8");
         headJson = readFileSync(head, "utf8");
     });

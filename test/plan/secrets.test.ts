@@ -8,7 +8,7 @@ import { z } from "zod";
 import { platformConfigSchema, secretsSchema } from "../../components/config";
 import { captureProgram } from "../../scripts/plan/capture";
 import { readStackFile } from "../../scripts/plan/stack-file";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT } from "../fixtures/cli";
 
 /*
  * Secret hygiene. A stack config is generated with a distinct sentinel in every secret-bearing place: every leaf of
@@ -84,7 +84,7 @@ before(async () => {
     writeFileSync(stackFile, stringify(doc));
     const base = path.join(dir, "base.json");
     const node = async (...args: string[]) => {
-        const result = await runScript("scripts/plan.ts", args);
+        const result = await planInProcess(...args);
         assert.equal(result.code, 0, result.stderr);
         return result;
     };

@@ -173,9 +173,13 @@ interface FakeBuild {
     jobs: { step_key: string; state: string }[];
 }
 
+/** The prod config's upload step, generated once for this file (the generation is pure; callers do not change it). */
+let prodUpload: ReturnType<typeof uploadStep> | undefined;
+const prodUploadStep = () => (prodUpload ??= uploadStep(prodConfig()));
+
 /** The `ran` meta-data key of each producer, as the plan the upload step carries says. */
-function ranKeys(config: PlatformConfig = prodConfig()): Record<string, string> {
-    const plan = JSON.parse(uploadStep(config).env[ARTIFACT_PLAN_VAR]) as {
+function ranKeys(config?: PlatformConfig): Record<string, string> {
+    const plan = JSON.parse((config ? uploadStep(config) : prodUploadStep()).env[ARTIFACT_PLAN_VAR]) as {
         producers: Record<string, { ran: string }>;
     };
     return Object.fromEntries(Object.entries(plan.producers).map(([p, v]) => [p, v.ran]));
@@ -235,7 +239,7 @@ function run(
     annotations: string;
     requests: { url: string; auth?: string }[];
 } {
-    const { script, env } = uploadStep(opts.config ?? prodConfig());
+    const { script, env } = opts.config ? uploadStep(opts.config) : prodUploadStep();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifact-sources-"));
     const bin = path.join(dir, "bin");
     const state = path.join(dir, "state");

@@ -3,8 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { CliOption, CliSpec, helpOf, parseCli, stackAndConfigProblem } from "../../scripts/cli";
-import { runScript } from "../fixtures/cli";
+import { CliOption, CliSpec, helpOf, parseCli, stackAndConfigProblem } from "../scripts/cli";
+import { main as simulateMain } from "../scripts/simulate";
+import { main as verifyMain } from "../scripts/verify";
+import { run as bumpRun } from "../scripts/images-bump";
+import { runImport } from "../scripts/import";
+import { drInProcess, planInProcess, ROOT, runInProcess, runScript, ScriptRun } from "./fixtures/cli";
 
 /*
  * Issue 13, "Help and errors": every script of package.json answers --help (exit 0: usage, options, examples), a
@@ -80,12 +84,26 @@ const scripts: [string, string][] = [
     ["import", "scripts/import.ts"],
 ];
 
+/**
+ * Each script's `main` run in this process (scripts/cli.ts CliIo); bench has no `main` to call, so it is spawned. The
+ * command itself (its exit code through a process) is spawned once per script, for a wrong flag.
+ */
+const inProcess: Record<string, (args: readonly string[]) => Promise<ScriptRun>> = {
+    plan: (args) => planInProcess(...args),
+    dr: (args) => drInProcess(...args),
+    simulate: (args) => runInProcess("simulate", simulateMain, args),
+    "images:bump": async (args) => bumpRun(args, new Date(), ROOT),
+    bench: (args) => runScript("scripts/bench.ts", args),
+    verify: (args) => runInProcess("verify", verifyMain, args),
+    import: (args) => runInProcess("import", (argv, io) => runImport(argv, { ...io, env: {} }), args),
+};
+
 describe("every script of package.json", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ci-platform-help-"));
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     it("answers --help: exit 0, usage, options and examples", async () => {
-        const runs = await Promise.all(scripts.map(([, file]) => runScript(file, ["--help"])));
+        const runs = await Promise.all(scripts.map(([name]) => inProcess[name](["--help"])));
         runs.forEach((out, i) => {
             const name = scripts[i][0];
             assert.equal(out.code, 0, `${name}: ${out.stderr}`);
@@ -94,7 +112,7 @@ describe("every script of package.json", () => {
         });
     });
 
-    it("answers a wrong flag with exit 2 and the usage, no stack trace", async () => {
+    it("answers a wrong flag with exit 2 and the usage, no stack trace (each script spawned, as npm runs it)", async () => {
         const runs = await Promise.all(scripts.map(([, file]) => runScript(file, ["--no-such-flag"])));
         runs.forEach((out, i) => {
             const name = scripts[i][0];
@@ -106,20 +124,20 @@ describe("every script of package.json", () => {
     });
 
     it("plan --help says how to make the base JSON of --diff", async () => {
-        const out = await runScript("scripts/plan.ts", ["--help"]);
+        const out = await planInProcess("--help");
         assert.match(out.stdout, /npm run plan -- --json \S*base\.json.*# the base for --diff/);
     });
 
     it("a missing file is one line naming it, without ENOENT or a stack trace", async () => {
         const missing = path.join(dir, "missing.json");
         const [diff, config, stack, dr, simulate, bump, verify] = await Promise.all([
-            runScript("scripts/plan.ts", ["--diff", missing]),
-            runScript("scripts/plan.ts", ["--config", missing]),
-            runScript("scripts/plan.ts", ["--stack", "no-such-stack"]),
-            runScript("scripts/dr.ts", ["--region", "us-east-1", "--config", missing]),
-            runScript("scripts/simulate.ts", ["--pipeline", "x", "--config", missing]),
-            runScript("scripts/images-bump.ts", ["buildkite-test", "--root", dir]),
-            runScript("scripts/verify.ts", ["--state", missing]),
+            inProcess.plan(["--diff", missing]),
+            inProcess.plan(["--config", missing]),
+            inProcess.plan(["--stack", "no-such-stack"]),
+            inProcess.dr(["--region", "us-east-1", "--config", missing]),
+            inProcess.simulate(["--pipeline", "x", "--config", missing]),
+            inProcess["images:bump"](["buildkite-test", "--root", dir]),
+            inProcess.verify(["--state", missing]),
         ]);
         for (const out of [diff, config, stack, dr, simulate, bump, verify]) {
             assert.notEqual(out.code, 0);

@@ -5,11 +5,12 @@ import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { captureProgram } from "../../scripts/plan/capture";
-import { readStackFile } from "../../scripts/plan/stack-file";
-import { VERIFIED_TYPES, wireValue } from "../../scripts/verify/expected";
-import { ROOT, runScript } from "../fixtures/cli";
-import { AWS_CLI, S3Fixture } from "../hooks/harness";
+import { captureProgram } from "../scripts/plan/capture";
+import { readStackFile } from "../scripts/plan/stack-file";
+import { VERIFIED_TYPES, wireValue } from "../scripts/verify/expected";
+import { main as verifyMain } from "../scripts/verify";
+import { ROOT, runInProcess } from "./fixtures/cli";
+import { AWS_CLI, S3Fixture } from "./hooks/harness";
 
 /*
  * The drift verifier against real endpoints on 127.0.0.1: s3rver for the buckets (read by the real AWS CLI), and a
@@ -181,8 +182,9 @@ after(async () => {
     rmSync(dir, { recursive: true, force: true });
 });
 
+/** `npm run verify` against the fixtures, its `main` run in this process (its exit codes: test/cli.test.ts). */
 const verify = (...extra: string[]) =>
-    runScript("scripts/verify.ts", [
+    runInProcess("verify", verifyMain, [
         "--stack",
         "prod",
         "--pulumi-config",

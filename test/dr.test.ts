@@ -1,20 +1,22 @@
 import assert from "node:assert/strict";
-import { parseVersionsText } from "../../components/images/versions";
+import { parseVersionsText } from "../components/images/versions";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { urnGlobMatches } from "../../scripts/dr/urn-glob";
-import { ROOT, runScript } from "../fixtures/cli";
+import { urnGlobMatches } from "../scripts/dr/urn-glob";
+import { drInProcess, ROOT } from "./fixtures/cli";
 
 /**
- * `npm run dr` with `args`, spawned once per distinct command line in this file (the script reads the repository's
- * files only, so the same arguments print the same): the tests share the runs and each asserts its part.
+ * `npm run dr` with `args`, run in this process (its `main`, with the prod plan shared by the process's tests), once
+ * per distinct command line in this file (the script reads the repository's files only, so the same arguments print
+ * the same): the tests share the runs and each asserts its part. The command itself (exit code, output through a
+ * pipe) is spawned in test/cli.test.ts and test/plan/piped-output.test.ts.
  */
-const runs = new Map<string, ReturnType<typeof runScript>>();
+const runs = new Map<string, ReturnType<typeof drInProcess>>();
 const dr = (...args: string[]) => {
     const key = JSON.stringify(args);
     let run = runs.get(key);
-    if (run === undefined) runs.set(key, (run = runScript("scripts/dr.ts", args)));
+    if (run === undefined) runs.set(key, (run = drInProcess(...args)));
     return run;
 };
 

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { balanceShards, DEFAULT_WEIGHT } from "../scripts/test";
+
+describe("npm run test:unit's shards (scripts/test.ts balanceShards)", () => {
+    it("deals the files longest first to the shard with less work, each shard in path order", () => {
+        const weights = { "a.test.ts": 10, "b.test.ts": 6, "c.test.ts": 5, "d.test.ts": 1 };
+        // 10 → shard 1; 6 → 2; 5 → 2 (6 < 10); 1 → 1 (10 < 11).
+        assert.deepEqual(balanceShards(Object.keys(weights).reverse(), weights, 2), [
+            ["a.test.ts", "d.test.ts"],
+            ["b.test.ts", "c.test.ts"],
+        ]);
+    });
+
+    it("keeps every file exactly once, whatever the number of shards", () => {
+        const files = Array.from({ length: 11 }, (_, i) => `f${String(i).padStart(2, "0")}.test.ts`);
+        for (const shards of [1, 2, 3, 5]) {
+            const dealt = balanceShards(files, {}, shards);
+            assert.equal(dealt.length, shards);
+            assert.deepEqual(dealt.flat().sort(), files);
+        }
+    });
+
+    it("counts a file the table does not name as DEFAULT_WEIGHT, so new files spread evenly", () => {
+        const dealt = balanceShards(
+            ["n1.test.ts", "n2.test.ts", "n3.test.ts", "big.test.ts"],
+            {
+                "big.test.ts": 3 * DEFAULT_WEIGHT,
+            },
+            2,
+        );
+        assert.deepEqual(dealt, [["big.test.ts"], ["n1.test.ts", "n2.test.ts", "n3.test.ts"]]);
+    });
+
+    it("balances the recorded suite within one largest file of even", () => {
+        const weights = JSON.parse(
+            readFileSync(path.join(__dirname, "../scripts/test-weights.json"), "utf8"),
+        ) as Record<string, number>;
+        const dealt = balanceShards(Object.keys(weights), weights, 2);
+        const totals = dealt.map((files) => files.reduce((sum, f) => sum + weights[f], 0));
+        assert.ok(Math.abs(totals[0] - totals[1]) <= Math.max(...Object.values(weights)), totals.join(" / "));
+    });
+
+    it("the weights table names test files that exist (update it when a test file moves: scripts/test-weights.json)", () => {
+        const weights = JSON.parse(
+            readFileSync(path.join(__dirname, "../scripts/test-weights.json"), "utf8"),
+        ) as Record<string, number>;
+        const root = path.join(__dirname, "..");
+        assert.deepEqual(
+            Object.keys(weights).filter((f) => !existsSync(path.join(root, f))),
+            [],
+        );
+        for (const [file, seconds] of Object.entries(weights))
+            assert.ok(Number.isFinite(seconds) && seconds >= 0, `${file}: ${seconds}`);
+    });
+});
