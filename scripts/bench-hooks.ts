@@ -14,7 +14,8 @@ import { ImdsFixture, Machine, runBash, S3Fixture, uploadBundle } from "../test/
 
 const WRAPPER = 'source "$1"; env -0 >/dev/null';
 
-function percentile(sorted: readonly number[], p: number): number {
+/** The nearest-rank `p`th percentile (0 < p ≤ 100) of ascending `sorted`, which holds at least one value. */
+export function percentile(sorted: readonly number[], p: number): number {
     return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
@@ -104,7 +105,8 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-});
+if (require.main === module)
+    main().catch((err: unknown) => {
+        console.error(err instanceof Error ? err.message : err);
+        process.exit(1);
+    });

@@ -5,7 +5,7 @@ import { classifyStoredSteps } from "../../scripts/import/stored-steps";
 /*
  * A bare `buildkite-agent pipeline upload` reads the repository's default pipeline file (buildkite/agent v3.137.0
  * clicommand/pipeline_upload.go: with no file argument it looks for the default paths): the project's own stored step.
- * (test/import/import.test.ts checks the usual forms through the importer.)
+ * (test/import.test.ts checks the usual forms through the importer.)
  */
 describe("classifyStoredSteps", () => {
     it("prefers the YAML configuration to the legacy steps", () => {

@@ -13,7 +13,6 @@ import { ConditionalFacts } from "../../components/simulator/conditionals";
 import { ApiBuild, releaseCheckHolds } from "../../components/simulator";
 import { TRIGGERED_IF, releaseCheckScript } from "../../components/steps/pipeline-steps";
 import { mustParse, validRawConfig } from "../fixtures/config";
-import { runScript } from "../fixtures/cli";
 
 const facts = (over: Partial<ConditionalFacts> = {}): ConditionalFacts => ({
     branch: "main",
@@ -238,54 +237,5 @@ describe("simulator: queues, secrets and pull requests", () => {
         assert.equal(jobsOf(yaml, { pr: 7, branch: "feature/x" }).sim.builds[0].branch, "feature/x");
         assert.equal(jobsOf(yaml, { pr: 7 }).sim.builds[0].branch, "pr-7");
         assert.throws(() => jobsOf(yaml, { pr: 7, tag: "v1" }), SimulationError);
-    });
-});
-
-describe("npm run simulate", () => {
-    it("exits 2 with one clear line for an unknown pipeline or a bad --pr", async () => {
-        const unknown = await runScript("scripts/simulate.ts", ["--pipeline", "nope"]);
-        assert.equal(unknown.code, 2);
-        assert.match(unknown.stderr, /^simulate: no pipeline "nope"; pipelines: kolibri-python-package,/);
-        const pr = await runScript("scripts/simulate.ts", ["--pipeline", "dagster", "--pr", "abc"]);
-        assert.equal(pr.code, 2);
-        assert.match(pr.stderr, /--pr must be a pull request number/);
-    });
-
-    it("writes the JSON contract", async () => {
-        const out = `/tmp/ci-platform-simulate-${process.pid}.json`;
-        const r = await runScript("scripts/simulate.ts", [
-            "--pipeline",
-            "kolibri-python-package",
-            "--tag",
-            "v1.0.0",
-            "--json",
-            out,
-        ]);
-        assert.equal(r.code, 0, r.stderr);
-        const { readFileSync } = await import("node:fs");
-        const sim = JSON.parse(readFileSync(out, "utf8")) as { builds: Record<string, unknown>[] };
-        assert.equal(sim.builds.length, 6);
-        for (const b of sim.builds) {
-            for (const k of ["id", "pipeline", "triggeredBy", "blocked", "jobs"]) assert.ok(k in b, k);
-            for (const j of b.jobs as Record<string, unknown>[])
-                for (const k of [
-                    "key",
-                    "label",
-                    "runs",
-                    "reason",
-                    "queue",
-                    "fleets",
-                    "image",
-                    "checkout",
-                    "secrets",
-                    "downloadsFrom",
-                ])
-                    assert.ok(k in j, `${String(b.pipeline)} ${String(j.key)} lacks ${k}`);
-        }
-        const ids = new Set(sim.builds.map((b) => b.id));
-        for (const b of sim.builds)
-            for (const j of b.jobs as { downloadsFrom: string[] }[])
-                for (const id of j.downloadsFrom) assert.ok(ids.has(id));
-        assert.match(r.stdout, /^b1 kolibri-python-package \(tag v1\.0\.0, webhook\)/);
     });
 });

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeEach, describe, it } from "node:test";
-import { imageContentDigest } from "../../components/images/dockerfile";
-import { parseArgs, run } from "../../scripts/images-bump";
+import { imageContentDigest } from "../components/images/dockerfile";
+import { parseArgs, run } from "../scripts/images-bump";
 
 const NOW = new Date("2026-11-21T12:00:00Z");
 

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { platformConfigSchema } from "../../components/config/schema";
-import { runImport } from "../../scripts/import";
-import { classifyStoredSteps } from "../../scripts/import/stored-steps";
-import { nextLink, retryDelaySeconds } from "../../scripts/import/rest";
+import { platformConfigSchema } from "../components/config/schema";
+import { runImport } from "../scripts/import";
+import { classifyStoredSteps } from "../scripts/import/stored-steps";
+import { nextLink, retryDelaySeconds } from "../scripts/import/rest";
 import {
     cluster as liveCluster,
     FakeApis,
@@ -20,9 +20,9 @@ import {
     startFakeApis,
     team as liveTeam,
     TOKEN,
-} from "./fake-apis";
+} from "./import/fake-apis";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = path.join(__dirname, "..");
 
 /** Runs the importer in-process against the fake; sleeps are recorded, not waited. */
 async function importFrom(fake: FakeApis, out: string, env: Record<string, string> = {}) {

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+
+/*
+ * scripts/test-shard.ts promises that each test file it loads runs inside a suite named by its path, and that a
+ * file's hooks run just before and after that file's own tests, never beside another file's. Checked on a real
+ * shard process (node --test without isolation, as scripts/test.ts runs it) over two small files that log what runs.
+ */
+const ROOT = path.resolve(__dirname, "..");
+const dir = mkdtempSync(path.join(tmpdir(), "test-shard-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function testFile(name: string, log: string): string {
+    const file = path.join(dir, `${name}.test.js`);
+    const append = (what: string) =>
+        `require("node:fs").appendFileSync(${JSON.stringify(log)}, ${JSON.stringify(what + "\n")})`;
+    writeFileSync(
+        file,
+        [
+            'const { before, after, it } = require("node:test");',
+            `before(() => ${append(`${name} before`)});`,
+            `it("${name} one", () => ${append(`${name} one`)});`,
+            `it("${name} two", () => ${append(`${name} two`)});`,
+            `after(() => ${append(`${name} after`)});`,
+        ].join("\n"),
+    );
+    return file;
+}
+
+/** This process's environment without the test runner's own marker, so the shard reports as a top-level run. */
+function shardEnv(): NodeJS.ProcessEnv {
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    return env;
+}
+
+describe("a test shard", () => {
+    it("runs each file inside its own suite, its hooks around its own tests only", () => {
+        const log = path.join(dir, "order.log");
+        const files = [testFile("alpha", log), testFile("beta", log)];
+        const run = spawnSync(
+            process.execPath,
+            [
+                "--import",
+                "tsx",
+                "--test",
+                "--experimental-test-isolation=none",
+                "--test-reporter=tap",
+                path.join(ROOT, "scripts", "test-shard.ts"),
+            ],
+            { cwd: ROOT, encoding: "utf8", env: { ...shardEnv(), CI_PLATFORM_TEST_FILES: JSON.stringify(files) } },
+        );
+        assert.equal(run.status, 0, run.stdout + run.stderr);
+        assert.deepEqual(readFileSync(log, "utf8").trim().split("\n"), [
+            "alpha before",
+            "alpha one",
+            "alpha two",
+            "alpha after",
+            "beta before",
+            "beta one",
+            "beta two",
+            "beta after",
+        ]);
+        // Each file's tests are reported under a suite named by the file's path.
+        for (const file of files) assert.ok(run.stdout.includes(`# Subtest: ${file}`), run.stdout);
+        assert.match(run.stdout, /# pass 4/);
+    });
+});
