@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { syntheticOrganization } from "./bench/synthetic";
 import { Round, Row, Sample, median, summarise } from "./bench/summary";
-import { CliOption, CliSpec, oneLine, parseCli, printCliAnswer, readUserFile, usageOf } from "./cli";
+import { CliIo, CliOption, CliSpec, oneLine, parseCli, PROCESS_IO, printCliAnswer, readUserFile, usageOf } from "./cli";
 
 const ROOT = path.resolve(__dirname, "..");
 /** How `npm run plan` starts node (package.json): a larger young generation halves GC time on large plans. */
@@ -69,14 +69,14 @@ export const BENCH_CLI = {
     ],
 } as const satisfies CliSpec<Readonly<Record<string, CliOption>>>;
 
-/** Runs the benchmark; returns the exit code. */
-function main(argv: string[]): number {
+/** Runs the benchmark; returns the exit code. Usage problems and help go to `io`; the figures to the console. */
+export function main(argv: string[], io: CliIo = PROCESS_IO): number {
     const cli = parseCli(BENCH_CLI, argv);
-    if (!cli.run) return printCliAnswer(cli);
+    if (!cli.run) return printCliAnswer(cli, io);
     const sizes = (cli.values.sizes ?? "100,500,1000").split(",").map(Number);
     const runs = Number(cli.values.runs ?? "5");
     if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(runs) || runs < 1) {
-        process.stderr.write(
+        io.stderr(
             `bench: --sizes takes whole numbers of pipelines and --runs a whole number, all at least 1\n${usageOf(BENCH_CLI)}\n`,
         );
         return 2;
@@ -130,17 +130,19 @@ function main(argv: string[]): number {
         rounds,
         stacks.map((s) => s.label),
     );
-    print(
-        ["stack", "resources", "CPU s", "wall s", "peak RSS MiB", "(largest)", "CPU × baseline"],
-        rows.map((r: Row) => [
-            r.label,
-            String(resources.get(r.label) ?? "-"),
-            (r.cpuMs / 1000).toFixed(2),
-            (r.wallMs / 1000).toFixed(2),
-            fmt(r.maxRssMb),
-            fmt(r.largestRssMb),
-            r.cpuRatio.toFixed(2),
-        ]),
+    console.log(
+        formatTable(
+            ["stack", "resources", "CPU s", "wall s", "peak RSS MiB", "(largest)", "CPU × baseline"],
+            rows.map((r: Row) => [
+                r.label,
+                String(resources.get(r.label) ?? "-"),
+                (r.cpuMs / 1000).toFixed(2),
+                (r.wallMs / 1000).toFixed(2),
+                fmt(r.maxRssMb),
+                fmt(r.largestRssMb),
+                r.cpuRatio.toFixed(2),
+            ]),
+        ),
     );
     console.log(
         `\nMedians of ${runs} paired round(s) (baseline, then each plan, in turn; warm tsx cache); CPU is user + system ` +
@@ -171,13 +173,12 @@ function main(argv: string[]): number {
 
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 
-function print(header: string[], rows: string[][]) {
+/** A table: the first column left-aligned, the others right-aligned, each as wide as its widest cell. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) =>
+    const line = (cells: readonly string[]) =>
         cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-    console.log(line(header));
-    console.log(widths.map((w) => "-".repeat(w)).join("  "));
-    for (const r of rows) console.log(line(r));
+    return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
 if (require.main === module) {
