@@ -69,4 +69,32 @@ describe("a test shard", () => {
         for (const file of files) assert.ok(run.stdout.includes(`# Subtest: ${file}`), run.stdout);
         assert.match(run.stdout, /# pass 4/);
     });
+
+    it("fails when a test file throws while it loads, naming the file", () => {
+        const broken = path.join(dir, "broken.test.js");
+        // Throws before it declares a test: the case Node 22's runner lets pass (exit 0).
+        writeFileSync(broken, 'throw new Error("load boom");\n');
+        const run = spawnSync(
+            process.execPath,
+            [
+                "--import",
+                "tsx",
+                "--test",
+                "--experimental-test-isolation=none",
+                "--test-reporter=tap",
+                path.join(ROOT, "scripts", "test-shard.ts"),
+            ],
+            {
+                cwd: ROOT,
+                encoding: "utf8",
+                env: {
+                    ...shardEnv(),
+                    CI_PLATFORM_TEST_FILES: JSON.stringify([testFile("gamma", path.join(dir, "gamma.log")), broken]),
+                },
+            },
+        );
+        assert.notEqual(run.status, 0, run.stdout);
+        assert.match(run.stdout, /load boom/);
+        assert.ok(run.stdout.includes(`# Subtest: ${broken}`), run.stdout);
+    });
 });
