@@ -83,6 +83,18 @@ class MockUrns {
     private readonly engineOf = new Map<string, string>();
     /** The first pair of resources found sharing one mock URN, as an error for {@link recordRegistrations}' settle. */
     shared: Error | undefined;
+    /** The first registration the mock refused (e.g. PlanMocks' refusal of a default provider), as an error. */
+    refused: Error | undefined;
+
+    /**
+     * Records that the mock refused to register `type` `name` with `error`. The SDK only rejects that resource's
+     * outputs, which nobody may await (the capture would end without it): the capture fails when it settles instead,
+     * and the SDK's own rejections of it are expected ({@link expectRejectionsOf}).
+     */
+    refuse(type: string, name: string, error: Error): void {
+        expectRejectionsOf(error);
+        this.refused ??= new Error(`the plan's mock refused ${type} "${name}": ${error.message}`);
+    }
 
     /**
      * Records that the mock calls the resource `engine` by `mock`. Two resources the engine tells apart but the mock
@@ -148,7 +160,8 @@ function attachRecorder(args: {
     wrapWire(monitor, "registerResource", (req, call, cb) => {
         args.beforeRegister?.(req);
         call(req, (err, resp) => {
-            if (!err && resp) {
+            if (err) urns.refuse(req.getType(), req.getName(), err);
+            else if (resp) {
                 const urn = engineUrn(req);
                 answer(urn, resp);
                 args.onRegister(req, urn);
@@ -207,8 +220,9 @@ export function recordRegistrations(args: {
     return {
         settle: async () => {
             await pulumi.runtime.disconnect();
-            const { shared } = urns;
+            const { shared, refused } = urns;
             install();
+            if (refused) throw refused;
             if (shared) throw shared;
         },
     };
@@ -389,17 +403,25 @@ async function captureOnce(args: CaptureArgs & { run: () => unknown }): Promise<
         // registration the run made is answered (settle) before the error is rethrown, so none reaches the mocks of
         // the next run in the same process.
         let failure: { readonly error: unknown } | undefined;
-        await pulumi.runtime.runInPulumiStack(async () => {
-            try {
-                outputs = await args.run();
-            } catch (error: unknown) {
-                failure = { error };
-            }
-            return undefined;
-        });
-        // Let every outstanding registration finish.
-        await settle();
+        try {
+            await pulumi.runtime.runInPulumiStack(async () => {
+                try {
+                    outputs = await args.run();
+                } catch (error: unknown) {
+                    failure = { error };
+                }
+                return undefined;
+            });
+        } catch (error: unknown) {
+            failure ??= { error };
+        }
+        // Let every outstanding registration finish, whatever happened; the program's own error comes first.
+        const settled = await settle().then(
+            () => undefined,
+            (error: unknown) => ({ error }),
+        );
         if (failure) throw failure.error;
+        if (settled) throw settled.error;
         stackOutputs = await pulumi.runtime.serializeProperties("outputs", (outputs ?? {}) as Record<string, unknown>);
     } finally {
         Error.stackTraceLimit = limit;
@@ -413,6 +435,28 @@ async function captureOnce(args: CaptureArgs & { run: () => unknown }): Promise<
             .map((urn) => [urn, secretVersions[urn]]),
     );
     return { resources, outputs: redact(stackOutputs) as Record<string, unknown>, secretVersions: sortedVersions };
+}
+
+/** The errors of registrations the mock refused: the SDK's rejections carrying them are expected (see below). */
+const refusals = new Set<string>();
+let rejectionListener = false;
+
+/**
+ * Expects the SDK's unawaited rejections for a registration the mock refused with `error`: the SDK rejects that
+ * resource's outputs with "failed to register new resource <name> [<type>]: <error>" (@pulumi/pulumi 3.276.0
+ * runtime/resource.js registerResource), which nobody may await; the capture reports the refusal itself, once
+ * ({@link MockUrns.refuse}). One listener per process; any other unhandled rejection still crashes, as by default.
+ */
+function expectRejectionsOf(error: Error): void {
+    refusals.add(error.message);
+    if (rejectionListener) return;
+    rejectionListener = true;
+    process.on("unhandledRejection", (reason) => {
+        const message = reason instanceof Error ? reason.message : "";
+        if ([...refusals].some((m) => message.startsWith("failed to register new resource") && message.endsWith(m)))
+            return;
+        throw reason;
+    });
 }
 
 /**

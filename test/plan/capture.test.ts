@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { captureStack, urnFor, type CaptureArgs } from "../../scripts/plan/capture";
@@ -78,6 +80,21 @@ describe("captureStack", () => {
             after.resources.filter((r) => r.type === "cap:index:Thing").map((r) => r.name),
             ["after"],
         );
+    });
+
+    it("fails a run whose mock refuses a registration, naming it, rather than plan without it", () => {
+        // In a process of its own: see test/fixtures/refused-registration.ts.
+        const run = spawnSync(
+            process.execPath,
+            ["--import", "tsx", path.join(__dirname, "..", "fixtures", "refused-registration.ts")],
+            { cwd: path.join(__dirname, "..", ".."), encoding: "utf8" },
+        );
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(run.stderr, "");
+        assert.deepEqual(JSON.parse(run.stdout), {
+            first: { rejected: 'the plan\'s mock refused cap:index:Thing "refused": no such thing here' },
+            second: { resolved: ["after", "cap-test"] },
+        });
     });
 
     it("records the children of a renamed component under its old URN, their names' prefix renamed too", async () => {
