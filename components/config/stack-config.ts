@@ -65,14 +65,29 @@ export const SECRET_KEYS_ENV = "PULUMI_CONFIG_SECRET_KEYS";
  * that contain secrets"), so that is what is read. The offline plan sets it for the program it runs
  * (scripts/plan/capture.ts).
  */
-export function runtimeSecretKeys(): string[] {
-    let listed: unknown = [];
+export function runtimeSecretKeys(): string[] | undefined {
+    // The language host always sets it, "[]" when no key is secret (pulumi/pulumi sdk/nodejs/cmd/
+    // pulumi-language-nodejs/main.go execRuntime, since v3.3): unset or unreadable means the program was not started
+    // by it (e.g. an Automation API inline program), and the refusal below must not silently switch off.
+    const text = process.env[SECRET_KEYS_ENV];
+    if (text === undefined) return undefined;
+    let listed: unknown;
     try {
-        listed = JSON.parse(process.env[SECRET_KEYS_ENV] || "[]");
+        listed = JSON.parse(text);
     } catch {
-        listed = [];
+        return undefined;
     }
-    return Array.isArray(listed) ? listed.filter((k): k is string => typeof k === "string").sort() : [];
+    if (!Array.isArray(listed) || !listed.every((k): k is string => typeof k === "string")) return undefined;
+    return [...listed].sort();
+}
+
+/** The problem when the run's secret config keys cannot be known ({@link runtimeSecretKeys} gave undefined). */
+export function unknownSecretKeysIssue(): ConfigIssue {
+    return {
+        path: [],
+        message: `cannot tell which config keys are secret: ${SECRET_KEYS_ENV} is unset or not a JSON list of key names`,
+        fix: "run the program through the pulumi CLI (pulumi preview / pulumi up), whose language host sets it",
+    };
 }
 
 /**
@@ -119,7 +134,8 @@ export function loadStackConfigWith(
     parse: (raw: RawConfig) => Result<PlatformConfig, ConfigIssue[]>,
     options: LoadStackConfigOptions = {},
 ): PlatformConfig {
-    const secretIssues = secretKeyIssues(options.secretKeys ?? (options.raw === undefined ? runtimeSecretKeys() : []));
+    const secretKeys = options.secretKeys ?? (options.raw === undefined ? runtimeSecretKeys() : []);
+    const secretIssues = secretKeys === undefined ? [unknownSecretKeysIssue()] : secretKeyIssues(secretKeys);
     const raw = options.raw ?? readRawStackConfig();
     const result = parse(raw);
     const context = () => (options.raw === undefined ? runningStackContext(raw) : { raw });
@@ -134,7 +150,7 @@ export function loadStackConfigWith(
 const SECRETS_KEY = SECRET_CONFIG_KEY.slice(CONFIG_NAMESPACE.length + 1);
 
 /**
- * The values of `ci-platform:secrets`, read with `Config.getSecretObject` (@pulumi/pulumi 3.270.0 config.js: the
+ * The values of `ci-platform:secrets`, read with `Config.getSecretObject` (@pulumi/pulumi 3.276.0 config.js: the
  * parsed value wrapped in a secret Output), so every value is a Pulumi secret from the moment it is read, and with
  * the schema's defaults applied. Call after {@link loadStackConfigWith}, which validated the same text; `raw` (tests) gives
  * the raw config instead of the run's. Only the secrets bucket's objects take values from it.

@@ -585,15 +585,43 @@ describe("secret config keys at run time (pulumi up)", () => {
         const { runtimeSecretKeys, SECRET_KEYS_ENV } = await import("../../components/config");
         // @pulumi/pulumi 3.276.0 runtime/config.js configSecretKeysEnvKey: the language host's variable.
         assert.equal(SECRET_KEYS_ENV, "PULUMI_CONFIG_SECRET_KEYS");
-        await withSecretKeys(JSON.stringify(["ci-platform:tags", "ci-platform:secrets", 3]), () =>
+        await withSecretKeys(JSON.stringify(["ci-platform:tags", "ci-platform:secrets"]), () =>
             assert.deepEqual(runtimeSecretKeys(), ["ci-platform:secrets", "ci-platform:tags"]),
         );
-        await withSecretKeys("not json", () => assert.deepEqual(runtimeSecretKeys(), []));
+        await withSecretKeys("[]", () => assert.deepEqual(runtimeSecretKeys(), []));
+        // Unset or unreadable: unknown, never "none" (the refusal of misplaced secrets must not switch off).
+        await withSecretKeys("not json", () => assert.equal(runtimeSecretKeys(), undefined));
+        await withSecretKeys('["ci-platform:tags", 3]', () => assert.equal(runtimeSecretKeys(), undefined));
         await withSecretKeys(undefined, () => {
             // A config store set by hand is not the language host's word: no SDK internals are read.
             pulumi.runtime.setAllConfig({ "ci-platform:tags": "{}" }, ["ci-platform:tags"]);
-            assert.deepEqual(runtimeSecretKeys(), []);
+            assert.equal(runtimeSecretKeys(), undefined);
         });
+    });
+
+    it("refuses to load the stack's config when the secret keys cannot be known, naming the variable and the fix", async () => {
+        const pulumi = await import("@pulumi/pulumi");
+        const raw = validRawConfig();
+        pulumi.runtime.setAllConfig(
+            Object.fromEntries(
+                Object.entries(raw).map(([k, v]) => [
+                    `ci-platform:${k}`,
+                    typeof v === "string" ? v : JSON.stringify(v),
+                ]),
+            ),
+            [],
+        );
+        await withSecretKeys(undefined, () =>
+            assert.throws(
+                () => loadStackConfig(),
+                (e: unknown) =>
+                    e instanceof ConfigError &&
+                    e.issues.length === 1 &&
+                    /PULUMI_CONFIG_SECRET_KEYS is unset.*Fix: run the program through the pulumi CLI/.test(
+                        formatIssue(e.issues[0]),
+                    ),
+            ),
+        );
     });
 });
 
