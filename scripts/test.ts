@@ -82,17 +82,21 @@ function runPart(
     const keep = (c: Buffer) => (live ? process.stdout.write(c) : chunks.push(c));
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
-    return new Promise((resolve, reject) => {
-        child.on("error", reject);
-        child.on("close", (code, signal) =>
+    return new Promise((resolve) => {
+        const end = (code: number | null, signal: NodeJS.Signals | null) =>
             resolve({
                 name,
                 output: Buffer.concat(chunks).toString("utf8"),
                 code,
                 signal,
                 seconds: Number(process.hrtime.bigint() - started) / 1e9,
-            }),
-        );
+            });
+        // A part that cannot start fails as a part (exit null), so the others still finish and print whole.
+        child.on("error", (error) => {
+            keep(Buffer.from(`${name}: could not run ${command}: ${error.message}\n`));
+            end(null, null);
+        });
+        child.on("close", end);
     });
 }
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { balanceShards, DEFAULT_WEIGHT } from "../scripts/test";
@@ -54,5 +56,33 @@ describe("npm run test:unit's shards (scripts/test.ts balanceShards)", () => {
         );
         for (const [file, seconds] of Object.entries(weights))
             assert.ok(Number.isFinite(seconds) && seconds >= 0, `${file}: ${seconds}`);
+    });
+});
+
+describe("npm run test:unit (scripts/test.ts)", () => {
+    it("fails when any shard fails, and prints every shard's output whole with a line per shard", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "test-runner-"));
+        try {
+            const passing = path.join(dir, "passing.test.js");
+            const failing = path.join(dir, "failing.test.js");
+            writeFileSync(passing, 'require("node:test").it("passes here", () => {});\n');
+            writeFileSync(failing, 'require("node:test").it("fails here", () => { throw new Error("boom"); });\n');
+            const env = { ...process.env };
+            delete env.NODE_TEST_CONTEXT;
+            const run = spawnSync(
+                process.execPath,
+                ["--import", "tsx", path.join(__dirname, "..", "scripts", "test.ts"), passing, failing],
+                { cwd: path.join(__dirname, ".."), encoding: "utf8", env },
+            );
+            assert.equal(run.status, 1, run.stdout + run.stderr);
+            // One file per shard (both weigh DEFAULT_WEIGHT): each shard's own report is in the output.
+            assert.match(run.stdout, /passes here/);
+            assert.match(run.stdout, /fails here/);
+            assert.match(run.stdout, /^shard 1\/2: exit \d+, [\d.]+ s$/m);
+            assert.match(run.stdout, /^shard 2\/2: exit \d+, [\d.]+ s$/m);
+            assert.match(run.stdout, /^shard \d\/2: exit 1,/m);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
