@@ -117,7 +117,10 @@ const server = http.createServer((req, res) => {
   res.end(JSON.stringify(found.slice((page - 1) * size, page * size)));
 });
 server.listen(0, "127.0.0.1", () => console.log(server.address().port));
-setTimeout(() => process.exit(0), 120000).unref();
+// Stops with the test process (its stdin closes), and in any case after 30 minutes: a bound on time, not on the
+// file's pace (a 2-minute bound ended it under load while the file's last tests still ran, and they failed).
+process.stdin.on("end", () => process.exit(0)).resume();
+setTimeout(() => process.exit(0), 30 * 60 * 1000).unref();
 `;
 
 const PACKAGES = ["dagster-shared", "dagster-pipes", "dagster", "dagster-graphql", "dagster-webserver"];
@@ -146,7 +149,7 @@ before(async () => {
     fs.writeFileSync(scenarioFile, JSON.stringify({ builds: [], replies: [] }));
     const child = spawn(process.execPath, ["-e", SERVER], {
         env: { FAKE_SCENARIO: scenarioFile, FAKE_TOKEN },
-        stdio: ["ignore", "pipe", "inherit"],
+        stdio: ["pipe", "pipe", "inherit"],
     });
     server = child;
     apiUrl = await new Promise<string>((resolve, reject) => {
