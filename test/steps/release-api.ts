@@ -3,8 +3,8 @@ import { ChildProcess, spawn } from "node:child_process";
 /*
  * A stand-in for Buildkite's REST API "Get a build" (buildkite/docs pages/apis/rest_api/builds.md), for the release
  * check's tests: a separate node process (the tests run the check with execFileSync, which blocks this one),
- * listening on 127.0.0.1 only, on a port the system picks, that exits by itself after a minute at most and is
- * stopped by the test.
+ * listening on 127.0.0.1 only, on a port the system picks, stopped by the test, and ending by itself with the test
+ * process or after 30 minutes at most.
  */
 
 /** What the server answers for `pipeline/number`: a build (200, JSON), a status code, or a raw body (200). */
@@ -27,7 +27,10 @@ const server = http.createServer((req, res) => {
   res.end(typeof answer.raw === "string" ? answer.raw : JSON.stringify(answer));
 });
 server.listen(0, "127.0.0.1", () => console.log(server.address().port));
-setTimeout(() => process.exit(0), 60000).unref();
+// Stops with the test process (its stdin closes), and in any case after 30 minutes: a bound on time, not on the
+// pace of the tests using it (a loaded machine runs them slower).
+process.stdin.on("end", () => process.exit(0)).resume();
+setTimeout(() => process.exit(0), 30 * 60 * 1000).unref();
 `;
 
 /** A running fake API: its base URL (in place of https://api.buildkite.com/v2) and how to stop it. */
@@ -40,7 +43,7 @@ export interface FakeApi {
 export function startFakeApi(org: string, builds: Readonly<Record<string, FakeBuild>>): Promise<FakeApi> {
     const child: ChildProcess = spawn(process.execPath, ["-e", SERVER], {
         env: { FAKE_BUILDS: JSON.stringify(builds), FAKE_ORG: org, FAKE_TOKEN: FAKE_READ_TOKEN },
-        stdio: ["ignore", "pipe", "inherit"],
+        stdio: ["pipe", "pipe", "inherit"],
     });
     return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
