@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { drInProcess, ROOT, runScript, simulateInProcess } from "../fixtures/cli";
+import { drInProcess, planInProcess, ROOT, simulateInProcess } from "../fixtures/cli";
 
 /*
  * The scripts that read a stack file (plan, simulate, dr) answer a bad one with exit code 2 and its problems, never
@@ -64,7 +64,7 @@ const cases: [string, string, string, Buffer | string, RegExp][] = [
 describe("a bad stack file: exit 2 with its problems", () => {
     for (const [name, slug, from, to, expected] of cases) {
         it(`plan: ${name}`, async () => {
-            const result = await runScript("scripts/plan.ts", ["--config", variant(slug, from, to)]);
+            const result = await planInProcess(...["--config", variant(slug, from, to)]);
             assert.equal(result.code, 2, result.stderr);
             assert.match(result.stderr, expected);
             assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");

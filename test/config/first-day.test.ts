@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { NPM_CHECKS } from "../../scripts/test";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT } from "../fixtures/cli";
 
 /*
  * Issue 13, "A first day" and "Node": the example stack plans cleanly as it is, and the project runs transpile-only
@@ -15,7 +15,7 @@ const EXAMPLE = path.join(ROOT, "examples", "Pulumi.example.yaml");
 
 describe("the example stack", () => {
     it("plans with exit 0: one pipeline, one fleet, one region, no secrets, only the signing-unset warning", async () => {
-        const out = await runScript("scripts/plan.ts", ["--config", EXAMPLE]);
+        const out = await planInProcess(...["--config", EXAMPLE]);
         assert.equal(out.code, 0, out.stderr);
         // It has no signing keys on the first day: one advisory warning says so, and how to set them (README).
         assert.match(

@@ -7,7 +7,7 @@ import { ConfigError, checkStackFile, issueFormatter, stackFileContext } from ".
 import { loadStackConfig, parsePlatformConfig } from "../../components/platform-config";
 import { rawPlatformConfig } from "../../scripts/plan";
 import { readStackFileOrIssues } from "../../scripts/plan/stack-file";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT } from "../fixtures/cli";
 import { Mutable, entry, validRawConfig } from "../fixtures/config";
 
 /*
@@ -179,7 +179,7 @@ describe("stack-file features the offline plan cannot honour are refused", () =>
     it("the plan exits 2 on a stack file with environment:, instead of planning without its values", async () => {
         const file = path.join(dir, "Pulumi.esc.yaml");
         writeFileSync(file, `${EXAMPLE}environment:\n  - acme/ci-secrets\n`);
-        const out = await runScript("scripts/plan.ts", ["--config", file]);
+        const out = await planInProcess(...["--config", file]);
         assert.equal(out.code, 2, out.stderr);
         assert.match(out.stderr, /Pulumi\.esc\.yaml:\d+:1: the stack file imports Pulumi ESC environments/);
         assert.equal(out.stdout, "");

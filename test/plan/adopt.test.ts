@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Adopter, adoptSchema } from "../../components/config/adopt";
 import { adoption } from "../../components/config/adopt-transform";
 import { PlanDocument } from "../../scripts/plan/model";
-import { planInProcess, ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT } from "../fixtures/cli";
 
 /*
  * Re-adoption by import (`ci-platform:adopt`): re-adding a region whose secrets keys were kept (taken back within
@@ -102,7 +102,7 @@ describe("ci-platform:adopt", () => {
                 { resource: `secrets-${REGION}`, id: "x" },
             ];
         });
-        const run = await runScript("scripts/plan.ts", ["--config", file]);
+        const run = await planInProcess(...["--config", file]);
         assert.equal(run.code, 2, run.stderr);
         assert.match(
             run.stderr,
@@ -115,7 +115,7 @@ describe("ci-platform:adopt", () => {
         assert.doesNotMatch(run.stderr, /adopt\[[01]\]/, "the valid entries are fine");
         assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
         const twice = stackFile("twice", (c) => (c["ci-platform:adopt"] = [adoptEntries[0], adoptEntries[0]]));
-        const again = await runScript("scripts/plan.ts", ["--config", twice]);
+        const again = await planInProcess(...["--config", twice]);
         assert.equal(again.code, 2);
         assert.match(again.stderr, /ci-platform:adopt\[1\]\.resource: must name a resource once; adopt\[0\]/);
     });
@@ -177,7 +177,7 @@ describe("ci-platform:adopt of an image repository", () => {
                 { resource: `buildkite-test-${REGION}-repository`, id: "ci-platform/buildkite-test" },
             ];
         });
-        const run = await runScript("scripts/plan.ts", ["--config", file]);
+        const run = await planInProcess(...["--config", file]);
         assert.equal(run.code, 2, run.stderr);
         assert.match(
             run.stderr,

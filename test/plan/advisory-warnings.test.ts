@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT } from "../fixtures/cli";
 
 /*
  * The two advisory warnings through the real program and `npm run plan`: the plan still succeeds (exit 0), and every
@@ -37,7 +37,7 @@ before(async () => {
     const file = path.join(dir, "Pulumi.advisory.yaml");
     writeFileSync(file, stringify(doc));
     const md = path.join(dir, "plan.md");
-    out = await runScript("scripts/plan.ts", ["--config", file, "--markdown", md]);
+    out = await planInProcess(...["--config", file, "--markdown", md]);
     markdown = readFileSync(md, "utf8");
 });
 

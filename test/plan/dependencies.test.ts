@@ -7,7 +7,7 @@ import { secretsBucketName } from "../../components/agents/naming";
 import { pipelinesServed } from "../../components/config/access-checks";
 import { ecrRegion, pipelineSteps, platformImagePath } from "../../policy/platform";
 import type { PlanDocument, PlanResource } from "../../scripts/plan/model";
-import { runScript } from "../fixtures/cli";
+import { planInProcess } from "../fixtures/cli";
 import { prodConfig } from "../fixtures/config";
 
 /*
@@ -31,7 +31,7 @@ const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 
 before(async () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), "deps-plan-")), "plan.json");
-    const run = await runScript("scripts/plan.ts", ["--json", out]);
+    const run = await planInProcess(...["--json", out]);
     assert.equal(run.code, 0, run.stderr);
     resources = [...(JSON.parse(readFileSync(out, "utf8")) as PlanDocument).resources];
 });

@@ -6,7 +6,7 @@ import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { PlanMocks, disabledDefaultProviders } from "../../scripts/plan/mocks";
 import { PlanDocument, PlanResource } from "../../scripts/plan/model";
-import { ROOT, runScript } from "../fixtures/cli";
+import { planInProcess, ROOT } from "../fixtures/cli";
 
 /*
  * Explicit providers everywhere (issue 11, defect 1). With a default provider, a Buildkite resource would reach for
@@ -28,7 +28,7 @@ const byUrn = (urn: string | null) => plan.resources.find((r) => r.urn === urn);
 
 before(async () => {
     const out = path.join(dir, "prod.json");
-    const result = await runScript("scripts/plan.ts", ["--json", out]);
+    const result = await planInProcess(...["--json", out]);
     assert.equal(result.code, 0, result.stderr);
     plan = JSON.parse(readFileSync(out, "utf8")) as PlanDocument;
     stackConfig = (parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: typeof stackConfig })

@@ -8,7 +8,7 @@ import { diffPlans, PlanDiff, stackNeutralUrn } from "../../scripts/plan/diff";
 import { PlanDocument } from "../../scripts/plan/model";
 import { renderDiffText } from "../../scripts/plan/render";
 import { serializePlan } from "../../scripts/plan";
-import { ROOT, runScript } from "../fixtures/cli";
+import { ROOT, planInProcess } from "../fixtures/cli";
 import { planAsCliWrites } from "../fixtures/plans";
 
 /*
@@ -297,10 +297,10 @@ describe("a fleet renamed more than once (physicalName, prod config)", () => {
         });
 
     it("without physicalName, is a config error naming the path and the fix", async () => {
-        const out = await runScript("scripts/plan.ts", [
+        const out = await planInProcess(
             "--config",
             fleetStackFile("no-physical", { name: NEW_FLEET, renamedFrom: [OLD_FLEET] }),
-        ]);
+        );
         assert.equal(out.code, 2, out.stderr);
         assert.match(
             out.stderr + out.stdout,
