@@ -18,6 +18,7 @@ import type {
     WaitStep,
 } from "@buildkite/buildkite-sdk";
 import { stringify } from "yaml";
+import { seedYamlValue } from "./parsed-yaml";
 import type { IfChanged } from "./glob";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -347,9 +348,19 @@ function escapeStrings(value: unknown): unknown {
     return value;
 }
 
+/**
+ * `stringify(value)`, with the value handed to the YAML memo under the text (parsed-yaml.ts `seedYamlValue`): the
+ * program's schema checks, the stored-upload brief and the policy pack then read the text without parsing it.
+ */
+function renderYaml(value: unknown): string {
+    const text = stringify(value, { lineWidth: 0 });
+    seedYamlValue(text, value);
+    return text;
+}
+
 /** The document as YAML: the one place steps are serialised. */
 export function renderPipeline(doc: PipelineDocument): string {
-    return stringify(compact({ env: record(doc.env), steps: doc.steps.map(toBuildkite) }), { lineWidth: 0 });
+    return renderYaml(compact({ env: record(doc.env), steps: doc.steps.map(toBuildkite) }));
 }
 
 /**
@@ -368,7 +379,7 @@ export function renderStoredPipeline(doc: PipelineDocument, sign?: SignCommand):
         return step;
     };
     const wire = compact({ env: record(doc.env), steps: doc.steps.map((s) => withSignature(toBuildkite(s))) });
-    return stringify(escapeStrings(wire), { lineWidth: 0 });
+    return renderYaml(escapeStrings(wire));
 }
 
 /**
