@@ -36,6 +36,8 @@ export interface ParsedYamlDocument {
 interface Entry {
     readonly documents: readonly ParsedYamlDocument[];
     readonly warned: boolean;
+    /** Whether the entry came from {@link YamlMemo.seed} (one document, the renderer's value) rather than a parse. */
+    readonly seeded?: true;
 }
 
 /**
@@ -90,6 +92,8 @@ export interface YamlMemo {
     seed(text: string, value: unknown): void;
     /** The documents the memo holds for `text`, without parsing it or changing the eviction order (diagnostics). */
     held(text: string): readonly ParsedYamlDocument[] | undefined;
+    /** The (deep-frozen) value seeded under `text`, when the memo holds one from {@link seed}, else undefined. */
+    seededValue(text: string): { readonly value: unknown } | undefined;
     /** How many texts the memo holds and their characters. */
     size(): { readonly texts: number; readonly chars: number };
 }
@@ -200,9 +204,13 @@ export function createYamlMemo(budget: number): YamlMemo {
             // A value `stringify` writes as an empty text (none of ours) would read back as no document at all.
             if (copied === NOT_PLAIN || copied === null || text === "") return;
             deepFreeze(copied);
-            store(text, { documents: Object.freeze([Object.freeze({ value: copied })]), warned: false });
+            store(text, { documents: Object.freeze([Object.freeze({ value: copied })]), warned: false, seeded: true });
         },
         held: (text) => memo.get(text)?.documents,
+        seededValue(text) {
+            const entry = memo.get(text);
+            return entry?.seeded === true ? { value: entry.documents[0].value } : undefined;
+        },
         size: () => ({ texts: memo.size, chars }),
     };
 }
@@ -220,6 +228,9 @@ export const yamlValue = (text: string): unknown => processMemo.value(text);
 
 /** Tells the process's memo that `text` is `stringify(value)` ({@link YamlMemo.seed}): the step renderers call it. */
 export const seedYamlValue = (text: string, value: unknown): void => processMemo.seed(text, value);
+
+/** The value the process's memo holds for `text` from a renderer ({@link YamlMemo.seededValue}). */
+export const seededYamlValue = (text: string): { readonly value: unknown } | undefined => processMemo.seededValue(text);
 
 /** The documents the process's memo holds for `text`, without parsing it ({@link YamlMemo.held}). */
 export const heldYaml = (text: string): readonly ParsedYamlDocument[] | undefined => processMemo.held(text);

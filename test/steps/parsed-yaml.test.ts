@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { createYamlMemo, heldYaml, yamlStream } from "../../components/steps/parsed-yaml";
+import { createYamlMemo, heldYaml, seededYamlValue, yamlStream } from "../../components/steps/parsed-yaml";
 import { generateSteps } from "../../components/steps";
 import { PipelineDocument, renderPipeline, renderStoredPipeline } from "../../components/steps/step-model";
 import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
@@ -189,6 +189,31 @@ describe("a seeded YAML memo: the renderers hand it the value they wrote", () =>
         }
     });
 
+    it("seeds the stored text of a rendered document a step carries in its env, every `$` doubled", () => {
+        const label = `uploaded ${process.hrtime.bigint()}`;
+        const uploaded = renderPipeline({
+            steps: [{ kind: "command", label, commands: ["echo $HOME $$X"], queue: "default" }],
+        });
+        const doc: PipelineDocument = {
+            steps: [
+                {
+                    kind: "command",
+                    label: "upload",
+                    commands: ["buildkite-agent pipeline upload"],
+                    queue: "default",
+                    env: { DOC: uploaded },
+                },
+            ],
+        };
+        renderStoredPipeline(doc);
+        const doubled = uploaded.replace(/\$/g, "$$$$");
+        assert.notEqual(doubled, uploaded);
+        const seeded = seededYamlValue(doubled);
+        assert.ok(seeded !== undefined, "the doubled text is seeded");
+        assert.deepEqual(seeded.value, yaml.parse(doubled));
+        assert.match(JSON.stringify(seeded.value), /echo \$\$HOME \$\$\$\$X/);
+    });
+
     /** Every (text, value) pair `stringify` made while `run` ran: the renderers call yaml through its exports. */
     function rendered(run: () => void): { text: string; value: unknown }[] {
         const pairs: { text: string; value: unknown }[] = [];
@@ -244,5 +269,15 @@ describe("a seeded YAML memo: the renderers hand it the value they wrote", () =>
                 assert.deepEqual([...docs[0].errors, ...docs[0].warnings], []);
                 assert.deepEqual(memo.value(text), docs[0].toJS(), text.slice(0, 80));
             }
+            // The documents steps carry in their env, as the stored text holds them (`$` doubled): seeded, and what
+            // parsing the doubled text gives.
+            let doubled = 0;
+            for (const { text } of pairs) {
+                const seeded = seededYamlValue(text.replace(/\$/g, "$$$$"));
+                if (!text.includes("$") || seeded === undefined) continue;
+                doubled++;
+                assert.deepEqual(seeded.value, yaml.parse(text.replace(/\$/g, "$$$$")), text.slice(0, 80));
+            }
+            if (name === "200 synthetic pipelines") assert.ok(doubled > 10, `${doubled} doubled texts seeded`);
         });
 });
