@@ -18,6 +18,7 @@ import type {
     WaitStep,
 } from "@buildkite/buildkite-sdk";
 import { stringify } from "yaml";
+import { seedYamlValue, seededYamlValue } from "./parsed-yaml";
 import type { IfChanged } from "./glob";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -347,9 +348,19 @@ function escapeStrings(value: unknown): unknown {
     return value;
 }
 
+/**
+ * `stringify(value)`, with the value handed to the YAML memo under the text (parsed-yaml.ts `seedYamlValue`): the
+ * program's schema checks, the stored-upload brief and the policy pack then read the text without parsing it.
+ */
+function renderYaml(value: unknown): string {
+    const text = stringify(value, { lineWidth: 0 });
+    seedYamlValue(text, value);
+    return text;
+}
+
 /** The document as YAML: the one place steps are serialised. */
 export function renderPipeline(doc: PipelineDocument): string {
-    return stringify(compact({ env: record(doc.env), steps: doc.steps.map(toBuildkite) }), { lineWidth: 0 });
+    return renderYaml(compact({ env: record(doc.env), steps: doc.steps.map(toBuildkite) }));
 }
 
 /**
@@ -368,7 +379,35 @@ export function renderStoredPipeline(doc: PipelineDocument, sign?: SignCommand):
         return step;
     };
     const wire = compact({ env: record(doc.env), steps: doc.steps.map((s) => withSignature(toBuildkite(s))) });
-    return stringify(escapeStrings(wire), { lineWidth: 0 });
+    seedEscapedDocuments(wire.steps);
+    return renderYaml(escapeStrings(wire));
+}
+
+/** Whether a plain value has a key holding a `$` ({@link escapeStrings} leaves keys alone). */
+function keyHoldsDollar(value: unknown): boolean {
+    if (Array.isArray(value)) return value.some(keyHoldsDollar);
+    if (value === null || typeof value !== "object") return false;
+    return Object.entries(value).some(([k, v]) => k.includes("$") || keyHoldsDollar(v));
+}
+
+/**
+ * A step's env may carry a whole document this module rendered (the document an upload step uploads,
+ * pipeline-steps.ts): the stored text holds it with every `$` doubled, and the policy pack reads that doubled text.
+ * Its value is the rendered value with every string's `$` doubled (`$` is no YAML indicator, so doubling it in the
+ * text only doubles it in the scalars that hold it; keys with a `$` are not seeded): seeded too, so the pack does
+ * not parse it (test/steps/parsed-yaml.test.ts checks the property over prod, KMS and synthetic organisations).
+ */
+function seedEscapedDocuments(steps: readonly WireStep[]): void {
+    for (const step of steps) {
+        if ("group" in step) seedEscapedDocuments(step.steps as readonly WireStep[]);
+        const env = (step as { env?: Readonly<Record<string, unknown>> }).env;
+        for (const text of Object.values(env ?? {})) {
+            if (typeof text !== "string" || !text.includes("$")) continue;
+            const seeded = seededYamlValue(text);
+            if (seeded === undefined || keyHoldsDollar(seeded.value)) continue;
+            seedYamlValue(escapeStrings(text) as string, escapeStrings(seeded.value));
+        }
+    }
 }
 
 /**

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createRequire } from "node:module";
-import { createYamlMemo, yamlStream } from "../../components/steps/parsed-yaml";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { createYamlMemo, heldYaml, seededYamlValue, yamlStream } from "../../components/steps/parsed-yaml";
+import { generateSteps } from "../../components/steps";
+import { PipelineDocument, renderPipeline, renderStoredPipeline } from "../../components/steps/step-model";
+import { parseVersionsText, readImageFiles, stepImageResolver } from "../../components/images";
+import { syntheticOrganization } from "../../scripts/bench/synthetic";
+import { mustParse, prodRawConfig } from "../fixtures/config";
 import { runPolicies } from "../../policy/offline";
 import { cachedPlan } from "../fixtures/plans";
 
@@ -135,4 +142,142 @@ describe("the policy pack parses each document once", () => {
         for (const p of pipelines)
             if (typeof p.inputs.steps === "string") assert.ok(yamlStream(p.inputs.steps).length >= 1, p.urn);
     });
+});
+
+describe("a seeded YAML memo: the renderers hand it the value they wrote", () => {
+    const TEXT = "steps:\n  - command: a\n";
+
+    it("gives a deep-frozen copy of the seeded value without parsing the text, members left undefined dropped", () => {
+        const memo = createYamlMemo(1024);
+        const value = { steps: [{ command: "a", env: undefined }] };
+        memo.seed(TEXT, value);
+        assert.deepEqual(memo.held(TEXT), [{ value: { steps: [{ command: "a" }] } }]);
+        const read = memo.value(TEXT);
+        assert.deepEqual(read, yaml.parse(TEXT));
+        assert.ok(deeplyFrozen(read));
+        assert.notEqual((read as { steps: unknown[] }).steps, value.steps, "a copy: the renderer's data stays its own");
+        assert.ok(!Object.isFrozen(value.steps));
+        assert.deepEqual(memo.stream(TEXT).length, 1);
+    });
+
+    it("keeps what it holds already, and refuses values that are not plain data (then the text is parsed)", () => {
+        const memo = createYamlMemo(1024);
+        memo.stream(TEXT);
+        memo.seed(TEXT, { steps: [{ command: "other" }] });
+        assert.deepEqual(memo.value(TEXT), { steps: [{ command: "a" }] });
+        const cyclic: Record<string, unknown> = { steps: [] };
+        cyclic.self = cyclic;
+        for (const bad of [[1, undefined], { n: -0 }, { n: Number.NaN }, new Map(), { d: new Date(0) }, cyclic, null]) {
+            const fresh = createYamlMemo(1024);
+            fresh.seed(TEXT, bad);
+            assert.equal(fresh.held(TEXT), undefined, String(bad));
+        }
+    });
+
+    it("renderPipeline and renderStoredPipeline seed the process's memo with what they wrote", () => {
+        const label = `seeded ${process.hrtime.bigint()}`;
+        const doc: PipelineDocument = {
+            steps: [{ kind: "command", label, commands: ["echo $HOME"], queue: "default" }],
+        };
+        for (const text of [renderPipeline(doc), renderStoredPipeline(doc)]) {
+            const held = heldYaml(text);
+            assert.ok(held !== undefined, `not seeded: ${text}`);
+            assert.deepEqual(
+                held.map((d) => d.value),
+                [yaml.parse(text)],
+            );
+        }
+    });
+
+    it("seeds the stored text of a rendered document a step carries in its env, every `$` doubled", () => {
+        const label = `uploaded ${process.hrtime.bigint()}`;
+        const uploaded = renderPipeline({
+            steps: [{ kind: "command", label, commands: ["echo $HOME $$X"], queue: "default" }],
+        });
+        const doc: PipelineDocument = {
+            steps: [
+                {
+                    kind: "command",
+                    label: "upload",
+                    commands: ["buildkite-agent pipeline upload"],
+                    queue: "default",
+                    env: { DOC: uploaded },
+                },
+            ],
+        };
+        renderStoredPipeline(doc);
+        const doubled = uploaded.replace(/\$/g, "$$$$");
+        assert.notEqual(doubled, uploaded);
+        const seeded = seededYamlValue(doubled);
+        assert.ok(seeded !== undefined, "the doubled text is seeded");
+        assert.deepEqual(seeded.value, yaml.parse(doubled));
+        assert.match(JSON.stringify(seeded.value), /echo \$\$HOME \$\$\$\$X/);
+    });
+
+    /** Every (text, value) pair `stringify` made while `run` ran: the renderers call yaml through its exports. */
+    function rendered(run: () => void): { text: string; value: unknown }[] {
+        const pairs: { text: string; value: unknown }[] = [];
+        const original = yaml.stringify;
+        yaml.stringify = ((value: unknown, ...rest: unknown[]) => {
+            const text = (original as (...a: unknown[]) => string)(value, ...rest);
+            pairs.push({ text, value: structuredClone(value) });
+            return text;
+        }) as typeof yaml.stringify;
+        try {
+            run();
+        } finally {
+            yaml.stringify = original;
+        }
+        return pairs;
+    }
+
+    const root = path.join(__dirname, "../..");
+    const versions = parseVersionsText(readImageFiles(root).versionsJson ?? "{}").value ?? {};
+    const unprefixed = (config: Record<string, unknown>): Record<string, unknown> =>
+        Object.fromEntries(
+            Object.entries(config)
+                .filter(([k]) => k.startsWith("ci-platform:"))
+                .map(([k, v]) => [k.slice("ci-platform:".length), v]),
+        );
+    const stackConfig = (file: string): Record<string, unknown> =>
+        unprefixed((yaml.parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config);
+    // The bench's synthetic organisation, grown from prod's config as the fixture reads it (secure values replaced).
+    const synthetic = (): Record<string, unknown> =>
+        unprefixed(
+            syntheticOrganization(
+                Object.fromEntries(Object.entries(prodRawConfig()).map(([k, v]) => [`ci-platform:${k}`, v])),
+                200,
+            ),
+        );
+    const cases: [string, () => Record<string, unknown>][] = [
+        ["prod", prodRawConfig],
+        ["the KMS stack", () => stackConfig(path.join(root, "test/fixtures/Pulumi.kms.yaml"))],
+        ["200 synthetic pipelines", synthetic],
+    ];
+
+    for (const [name, raw] of cases)
+        it(`parsing each text the steps of ${name} render gives back the value seeded under it`, () => {
+            const config = mustParse(raw());
+            const pairs = rendered(() => generateSteps(config, stepImageResolver(config.images, versions)));
+            assert.ok(pairs.length > 10, `${name} renders documents`);
+            for (const { text, value } of pairs) {
+                const memo = createYamlMemo(text.length);
+                memo.seed(text, value);
+                assert.ok(memo.held(text) !== undefined, `not seeded: ${text.slice(0, 80)}`);
+                const docs = yaml.parseAllDocuments(text);
+                assert.equal(docs.length, 1);
+                assert.deepEqual([...docs[0].errors, ...docs[0].warnings], []);
+                assert.deepEqual(memo.value(text), docs[0].toJS(), text.slice(0, 80));
+            }
+            // The documents steps carry in their env, as the stored text holds them (`$` doubled): seeded, and what
+            // parsing the doubled text gives.
+            let doubled = 0;
+            for (const { text } of pairs) {
+                const seeded = seededYamlValue(text.replace(/\$/g, "$$$$"));
+                if (!text.includes("$") || seeded === undefined) continue;
+                doubled++;
+                assert.deepEqual(seeded.value, yaml.parse(text.replace(/\$/g, "$$$$")), text.slice(0, 80));
+            }
+            if (name === "200 synthetic pipelines") assert.ok(doubled > 10, `${doubled} doubled texts seeded`);
+        });
 });
