@@ -47,13 +47,26 @@ interface Entry {
  */
 export const MEMO_TEXT_BUDGET = 48 * 1024 * 1024;
 
-/** Freezes a value parsed from YAML and everything it holds (aliases may share objects: each is frozen once). */
+/** Freezes plain data (see {@link isPlainData}) and everything it holds (aliases may share objects: frozen once). */
 function deepFreeze(value: unknown): void {
     if (value === null || typeof value !== "object" || Object.isFrozen(value)) return;
     Object.freeze(value);
-    // `toJS` gives arrays, plain objects, and Map/Set only for `!!omap`/`!!set` tags, which a frozen Map still lets
-    // change; those tags do not appear in pipeline documents and no reader treats a Map as steps.
     for (const item of Array.isArray(value) ? value : Object.values(value)) deepFreeze(item);
+}
+
+/**
+ * Whether `value` holds only arrays, plain objects and primitives: what freezing makes immutable. `toJS` also gives a
+ * Uint8Array for `!!binary`, a Map for `!!omap`/`!!map` with non-string keys, a Set for `!!set` (yaml 2.x tags), which
+ * freezing cannot make immutable (or, for a typed array, refuses).
+ */
+function isPlainData(value: unknown, seen = new Set<object>()): boolean {
+    if (value === null || typeof value !== "object") return true;
+    if (seen.has(value)) return true;
+    seen.add(value);
+    if (Array.isArray(value)) return value.every((item) => isPlainData(item, seen));
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
+    return Object.values(value).every((item) => isPlainData(item, seen));
 }
 
 function parsedDocument(doc: ReturnType<typeof parseAllDocuments>[number]): ParsedYamlDocument {
@@ -69,6 +82,13 @@ function parsedDocument(doc: ReturnType<typeof parseAllDocuments>[number]): Pars
             },
         };
     }
+    // Data freezing cannot protect is not shared: each reader converts the document itself, as it did before the memo.
+    if (!isPlainData(value))
+        return {
+            get value(): unknown {
+                return doc.toJS();
+            },
+        };
     deepFreeze(value);
     return { value };
 }
@@ -193,7 +213,7 @@ export function createYamlMemo(budget: number): YamlMemo {
             // `parse` throws the error object itself and logs warnings: texts that are not one clean document go to it.
             if (entry.documents.length !== 1 || entry.documents[0].error !== undefined || entry.warned) {
                 const value: unknown = parse(text);
-                deepFreeze(value);
+                if (isPlainData(value)) deepFreeze(value);
                 return value;
             }
             return entry.documents[0].value;

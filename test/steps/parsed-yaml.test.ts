@@ -79,6 +79,20 @@ describe("a YAML memo reads as yaml does", () => {
         assert.deepEqual(b, { steps: [{ command: "b", env: { X: "1" } }] });
     });
 
+    it("reads data freezing cannot protect (!!binary, !!set, !!omap) as yaml does, a fresh value per reader", () => {
+        // yaml 2.x core tags: !!binary gives a Uint8Array (which Object.freeze refuses), !!set a Set, !!omap a Map.
+        const memo = createYamlMemo(1024);
+        for (const text of ["data: !!binary aGVsbG8=\n", "s: !!set { a, b }\n", "o: !!omap [ { a: 1 }, { b: 2 } ]\n"]) {
+            const expected: unknown = yaml.parse(text);
+            const first = memo.value(text);
+            assert.deepEqual(first, expected, text);
+            assert.deepEqual(memo.stream(text)[0].value, expected, text);
+            assert.deepEqual(memo.document(text).value, expected, text);
+            // Not shared: what one reader changes, the next does not see.
+            assert.notEqual(memo.stream(text)[0].value, memo.stream(text)[0].value, text);
+        }
+    });
+
     it("keeps at most its budget of text, dropping the least recently used", () => {
         const memo = createYamlMemo(30);
         const text = (n: number) => `steps: [${n}]\n`; // 11 characters
