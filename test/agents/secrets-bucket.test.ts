@@ -9,6 +9,7 @@ import {
 } from "../../components/agents/secrets-bucket";
 import type { SecretsConfig } from "../../components/config/schema";
 import { captureStack } from "../../scripts/plan/capture";
+import { TEST_STACK } from "../fixtures/plan";
 import { PlanResource, SECRET } from "../../scripts/plan/model";
 
 /*
@@ -50,10 +51,7 @@ const KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy";
 
 before(async () => {
     ({ resources } = await captureStack({
-        project: "ci-platform",
-        stack: "test",
-        config: {},
-        secretKeys: [],
+        ...TEST_STACK,
         run: () => {
             component = new SecretsBucket(NAME, args());
             const reader = (fleet: string, scaled: boolean) => ({

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BuildkiteOrganization } from "../../components/buildkite/organization";
 import type { ClusterConfig, TeamConfig } from "../../components/config";
 import { captureStack } from "../../scripts/plan/capture";
+import { TEST_STACK } from "../fixtures/plan";
 import type { PlanResource } from "../../scripts/plan/model";
 
 /*
@@ -46,10 +47,7 @@ const valueOf = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolv
 
 before(async () => {
     ({ resources } = await captureStack({
-        project: "ci-platform",
-        stack: "test",
-        config: {},
-        secretKeys: [],
+        ...TEST_STACK,
         run: () => {
             org = new BuildkiteOrganization("org", { clusters, teams });
         },

@@ -5,6 +5,7 @@ import { BuildkitePipeline, pipelineInputs } from "../../components/buildkite";
 import { PipelineConfig } from "../../components/config";
 import { parsePlatformConfig } from "../../components/platform-config";
 import { captureStack } from "../../scripts/plan/capture";
+import { TEST_STACK } from "../fixtures/plan";
 import { PlanResource, SECRET } from "../../scripts/plan/model";
 import { validRawConfig } from "../fixtures/config";
 
@@ -31,10 +32,7 @@ before(async () => {
     pipelines[2].webhook = "none";
     pipelines[4].checkout = "ssh";
     ({ resources } = await captureStack({
-        project: "ci-platform",
-        stack: "test",
-        config: {},
-        secretKeys: [],
+        ...TEST_STACK,
         run: () => {
             for (const pipeline of pipelines)
                 new BuildkitePipeline(pipeline.slug, {

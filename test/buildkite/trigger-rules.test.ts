@@ -3,16 +3,14 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { PipelineTriggerRules } from "../../components/buildkite";
 import { captureStack } from "../../scripts/plan/capture";
+import { TEST_STACK } from "../fixtures/plan";
 import { PlanResource } from "../../scripts/plan/model";
 
 let resources: PlanResource[] = [];
 
 before(async () => {
     ({ resources } = await captureStack({
-        project: "ci-platform",
-        stack: "test",
-        config: {},
-        secretKeys: [],
+        ...TEST_STACK,
         run: () => {
             new PipelineTriggerRules("acme-trigger-rules", {
                 // Listed twice: one pair of rules.
@@ -52,10 +50,7 @@ describe("PipelineTriggerRules input errors (issue 15)", () => {
         // Inside a capture, so the component's own registration is answered before the next file's mocks come in.
         await assert.rejects(
             captureStack({
-                project: "ci-platform",
-                stack: "test",
-                config: {},
-                secretKeys: [],
+                ...TEST_STACK,
                 run: () => {
                     new PipelineTriggerRules("acme-missing-uuids", {
                         triggers: [

@@ -6,6 +6,7 @@ import type { PlatformConfig } from "../../components/config";
 import { DeclaredImages, declareImageRegistries, declareImages, pushesOf } from "../../components/images";
 import type { ImageFiles } from "../../components/images/check";
 import { captureStack } from "../../scripts/plan/capture";
+import { TEST_STACK } from "../fixtures/plan";
 import type { PlanResource } from "../../scripts/plan/model";
 import { mustParse, validRawConfig } from "../fixtures/config";
 
@@ -47,10 +48,7 @@ async function declare(
 ): Promise<{ images: DeclaredImages; resources: PlanResource[] }> {
     let images: DeclaredImages | undefined;
     const { resources } = await captureStack({
-        project: "ci-platform",
-        stack: "test",
-        config: {},
-        secretKeys: [],
+        ...TEST_STACK,
         run: () => {
             const regions = ["eu-west-1", "us-east-1"];
             const awsProviders = Object.fromEntries(

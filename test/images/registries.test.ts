@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ImageRegistry } from "../../components/images/agent-image";
 import { declareImageRegistries, dockerProviderName } from "../../components/images/registries";
 import { captureStack } from "../../scripts/plan/capture";
+import { TEST_STACK } from "../fixtures/plan";
 import { PlanResource, SECRET } from "../../scripts/plan/model";
 
 /*
@@ -22,10 +23,7 @@ const valueOf = <T>(input: pulumi.Input<T>): Promise<T> =>
 
 before(async () => {
     ({ resources } = await captureStack({
-        project: "ci-platform",
-        stack: "test",
-        config: {},
-        secretKeys: [],
+        ...TEST_STACK,
         run: () => {
             const parent = new pulumi.ComponentResource("test:index:Registries", "registries");
             awsProviders = Object.fromEntries(

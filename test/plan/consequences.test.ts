@@ -7,25 +7,11 @@ import {
     instanceReplacingPaths,
     shortType,
 } from "../../scripts/plan/consequences";
-import type { PlanDiff, ResourceChange } from "../../scripts/plan/diff";
-import { planResource } from "../fixtures/plan";
+import { planDiff, planResource, resourceChange } from "../fixtures/plan";
 
 const STACK = "aws:cloudformation/stack:Stack";
 const OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2";
 const FLEET_URN = "urn:pulumi:test::ci-platform::ci-platform:agents:Fleet::linux-eu";
-
-const change = (name: string, type: string, extra: Partial<ResourceChange> = {}): ResourceChange => ({
-    urn: `urn:pulumi:test::ci-platform::${type}::${name}`,
-    type,
-    name,
-    paths: [],
-    replaceReasons: [],
-    protect: false,
-    values: [],
-    lines: [],
-    ...extra,
-});
-const diff = (parts: Partial<PlanDiff>): PlanDiff => ({ added: [], removed: [], replaced: [], updated: [], ...parts });
 
 describe("fleetOf", () => {
     it("is the parent Fleet component's name, else the stack's name without -stack", () => {
@@ -61,11 +47,13 @@ describe("instanceReplacingPaths", () => {
 
 describe("consequencesOf", () => {
     it("names the fleet whose instances an update or a replacement of its stack replaces, and why", () => {
-        const updated = change("linux-eu-stack", STACK, { paths: ["parameters.ImageId", "parameters.MinSize"] });
-        const scaled = change("linux-us-stack", STACK, { paths: ["parameters.MaxSize"] });
-        const replaced = change("mac-stack", STACK, { paths: ["name"], replaceReasons: ["name"] });
+        const updated = resourceChange("linux-eu-stack", STACK, {
+            paths: ["parameters.ImageId", "parameters.MinSize"],
+        });
+        const scaled = resourceChange("linux-us-stack", STACK, { paths: ["parameters.MaxSize"] });
+        const replaced = resourceChange("mac-stack", STACK, { paths: ["name"], replaceReasons: ["name"] });
         const out = consequencesOf(
-            diff({ updated: [updated, scaled], replaced: [replaced] }),
+            planDiff({ updated: [updated, scaled], replaced: [replaced] }),
             new Map([[updated.urn, FLEET_URN]]),
         );
         assert.deepEqual(out, [
@@ -81,9 +69,14 @@ describe("consequencesOf", () => {
     it("says pulumi up stops on a protected delete or replacement, with the command that unblocks it, first", () => {
         const removed = planResource("app", "buildkite:Pipeline/pipeline:Pipeline", {}, { protect: true });
         const unprotected = planResource("other", "buildkite:Pipeline/pipeline:Pipeline", {});
-        const replaced = change("secrets", "aws:s3/bucket:Bucket", { protect: true, replaceReasons: ["bucket"] });
-        const stack = change("x-stack", STACK, { paths: ["parameters.ImageId"] });
-        const out = consequencesOf(diff({ removed: [removed, unprotected], replaced: [replaced], updated: [stack] }));
+        const replaced = resourceChange("secrets", "aws:s3/bucket:Bucket", {
+            protect: true,
+            replaceReasons: ["bucket"],
+        });
+        const stack = resourceChange("x-stack", STACK, { paths: ["parameters.ImageId"] });
+        const out = consequencesOf(
+            planDiff({ removed: [removed, unprotected], replaced: [replaced], updated: [stack] }),
+        );
         assert.deepEqual(
             out.map((c) => [c.kind, c.urn]),
             [
@@ -102,18 +95,18 @@ describe("consequencesOf", () => {
     it("names each rotated secret once with the objects that carry it, and unnamed rotations by resource", () => {
         const secret = "ci-platform:secrets.pipelines.app.env.TOKEN";
         const carriers = ["a", "b", "c", "d"].map((n) =>
-            change(`env-${n}`, OBJECT, {
+            resourceChange(`env-${n}`, OBJECT, {
                 paths: ["content"],
                 rotated: ["content"],
                 rotatedSecrets: { content: [secret] },
             }),
         );
-        const unnamed = change("env-x", OBJECT, {
+        const unnamed = resourceChange("env-x", OBJECT, {
             paths: ["content", "metadata"],
             rotated: ["content", "metadata"],
             rotatedSecrets: { content: [secret] },
         });
-        const out = consequencesOf(diff({ updated: [...carriers, unnamed] }));
+        const out = consequencesOf(planDiff({ updated: [...carriers, unnamed] }));
         assert.deepEqual(
             out.map((c) => c.text),
             [
@@ -125,9 +118,11 @@ describe("consequencesOf", () => {
     });
 
     it("has nothing to say about an empty diff or a diff of other changes", () => {
-        assert.deepEqual(consequencesOf(diff({})), []);
+        assert.deepEqual(consequencesOf(planDiff({})), []);
         assert.deepEqual(
-            consequencesOf(diff({ updated: [change("t", "buildkite:Team/team:Team", { paths: ["name"] })] })),
+            consequencesOf(
+                planDiff({ updated: [resourceChange("t", "buildkite:Team/team:Team", { paths: ["name"] })] }),
+            ),
             [],
         );
     });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { PlanDiff, ResourceChange } from "../../scripts/plan/diff";
 import { lineDiff } from "../../scripts/plan/diff";
 import { SECRET, STACK_TYPE, UNKNOWN } from "../../scripts/plan/model";
+import { planDiff, resourceChange } from "../fixtures/plan";
 import {
     countByType,
     CREATED_STEPS_CAP,
@@ -20,18 +20,6 @@ import { planOf, planResource } from "../fixtures/plan";
 
 const PIPELINE = "buildkite:Pipeline/pipeline:Pipeline";
 const BUCKET = "aws:s3/bucket:Bucket";
-const diff = (parts: Partial<PlanDiff>): PlanDiff => ({ added: [], removed: [], replaced: [], updated: [], ...parts });
-const change = (name: string, type: string, extra: Partial<ResourceChange> = {}): ResourceChange => ({
-    urn: `urn:pulumi:test::ci-platform::${type}::${name}`,
-    type,
-    name,
-    paths: [],
-    replaceReasons: [],
-    protect: false,
-    values: [],
-    lines: [],
-    ...extra,
-});
 
 describe("countByType and renderTree", () => {
     it("countByType counts per type, sorted by type", () => {
@@ -114,17 +102,17 @@ describe("previousText", () => {
 describe("renderDiffText", () => {
     it("shows imports as `=`, replacements and deletes with their protection, updates with values, and the counts", () => {
         const text = renderDiffText(
-            diff({
+            planDiff({
                 added: [planResource("app", PIPELINE, {}, { importId: "pl-1" }), planResource("new", BUCKET, {})],
                 replaced: [
-                    change("stack", "aws:cloudformation/stack:Stack", {
+                    resourceChange("stack", "aws:cloudformation/stack:Stack", {
                         paths: ["name"],
                         replaceReasons: ["name"],
                         protect: true,
                     }),
                 ],
                 updated: [
-                    change("team", "buildkite:Team/team:Team", {
+                    resourceChange("team", "buildkite:Team/team:Team", {
                         paths: ["description", "token"],
                         values: [{ path: "description", before: "a", after: "b" }],
                         rotated: ["token"],
@@ -149,7 +137,7 @@ describe("renderDiffText", () => {
     });
 
     it("says first, when the base could not be planned, that it is not a diff", () => {
-        const text = renderDiffText(diff({}), new Map(), { baseFailed: "config error" });
+        const text = renderDiffText(planDiff({}), new Map(), { baseFailed: "config error" });
         assert.match(text.split("\n")[0], /^! NOT A DIFF: the base branch could not be planned \(config error\)/);
         assert.equal(text.split("\n").at(-1), "0 to create, 0 to update, 0 to replace, 0 to delete");
     });
@@ -158,7 +146,7 @@ describe("renderDiffText", () => {
         const added = Array.from({ length: CREATED_STEPS_CAP + 2 }, (_, i) =>
             planResource(`p${i}`, PIPELINE, { steps: `steps:\n  - command: job-${i}\n` }),
         );
-        const text = renderDiffText(diff({ added }));
+        const text = renderDiffText(planDiff({ added }));
         assert.ok(text.includes(`job-${CREATED_STEPS_CAP - 1}`));
         assert.ok(!text.includes(`job-${CREATED_STEPS_CAP}`));
         assert.ok(text.includes("(the steps of 2 more new pipeline(s) are not shown)"));
@@ -167,7 +155,7 @@ describe("renderDiffText", () => {
 
 describe("renderDiffMarkdown", () => {
     it("says No changes for an empty diff, with no counts table", () => {
-        const md = renderDiffMarkdown(diff({}), "prod");
+        const md = renderDiffMarkdown(planDiff({}), "prod");
         assert.ok(md.startsWith("## ci-platform plan: stack `prod`\n"));
         assert.ok(md.includes("**Policy pack:** no violations."));
         assert.ok(md.includes("No changes."));
@@ -176,7 +164,7 @@ describe("renderDiffMarkdown", () => {
 
     it("keeps a backquote in a name from breaking its code span, and a fence in steps from closing the block", () => {
         const md = renderDiffMarkdown(
-            diff({ added: [planResource("a`b", PIPELINE, { steps: "steps:\n  - command: echo ```\n" })] }),
+            planDiff({ added: [planResource("a`b", PIPELINE, { steps: "steps:\n  - command: echo ```\n" })] }),
             "prod",
         );
         assert.ok(md.includes("- **create** `a'b` (buildkite Pipeline)"), md);
@@ -185,7 +173,7 @@ describe("renderDiffMarkdown", () => {
 
     it("names the removed resources retained on delete in the verdict", () => {
         const md = renderDiffMarkdown(
-            diff({ removed: [planResource("gone", BUCKET, {}, { retainOnDelete: true })] }),
+            planDiff({ removed: [planResource("gone", BUCKET, {}, { retainOnDelete: true })] }),
             "prod",
         );
         assert.ok(md.includes("1 removed resource(s) are retained on delete"));
