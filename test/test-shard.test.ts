@@ -31,29 +31,30 @@ function testFile(name: string, log: string): string {
     return file;
 }
 
-/** This process's environment without the test runner's own marker, so the shard reports as a top-level run. */
-function shardEnv(): NodeJS.ProcessEnv {
-    const env = { ...process.env };
+/** Runs a shard (node --test without isolation, as scripts/test.ts does) over `files`, outside this test runner. */
+function runShard(files: readonly string[]) {
+    const env: NodeJS.ProcessEnv = { ...process.env, CI_PLATFORM_TEST_FILES: JSON.stringify(files) };
+    // Without the runner's own marker, the shard reports as a top-level run.
     delete env.NODE_TEST_CONTEXT;
-    return env;
+    return spawnSync(
+        process.execPath,
+        [
+            "--import",
+            "tsx",
+            "--test",
+            "--experimental-test-isolation=none",
+            "--test-reporter=tap",
+            path.join(ROOT, "scripts", "test-shard.ts"),
+        ],
+        { cwd: ROOT, encoding: "utf8", env },
+    );
 }
 
 describe("a test shard", () => {
     it("runs each file inside its own suite, its hooks around its own tests only", () => {
         const log = path.join(dir, "order.log");
         const files = [testFile("alpha", log), testFile("beta", log)];
-        const run = spawnSync(
-            process.execPath,
-            [
-                "--import",
-                "tsx",
-                "--test",
-                "--experimental-test-isolation=none",
-                "--test-reporter=tap",
-                path.join(ROOT, "scripts", "test-shard.ts"),
-            ],
-            { cwd: ROOT, encoding: "utf8", env: { ...shardEnv(), CI_PLATFORM_TEST_FILES: JSON.stringify(files) } },
-        );
+        const run = runShard(files);
         assert.equal(run.status, 0, run.stdout + run.stderr);
         assert.deepEqual(readFileSync(log, "utf8").trim().split("\n"), [
             "alpha before",
@@ -74,25 +75,7 @@ describe("a test shard", () => {
         const broken = path.join(dir, "broken.test.js");
         // Throws before it declares a test: the case Node 22's runner lets pass (exit 0).
         writeFileSync(broken, 'throw new Error("load boom");\n');
-        const run = spawnSync(
-            process.execPath,
-            [
-                "--import",
-                "tsx",
-                "--test",
-                "--experimental-test-isolation=none",
-                "--test-reporter=tap",
-                path.join(ROOT, "scripts", "test-shard.ts"),
-            ],
-            {
-                cwd: ROOT,
-                encoding: "utf8",
-                env: {
-                    ...shardEnv(),
-                    CI_PLATFORM_TEST_FILES: JSON.stringify([testFile("gamma", path.join(dir, "gamma.log")), broken]),
-                },
-            },
-        );
+        const run = runShard([testFile("gamma", path.join(dir, "gamma.log")), broken]);
         assert.notEqual(run.status, 0, run.stdout);
         assert.match(run.stdout, /load boom/);
         assert.ok(run.stdout.includes(`# Subtest: ${broken}`), run.stdout);

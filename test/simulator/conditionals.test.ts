@@ -1,42 +1,37 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-    ConditionalError,
-    ConditionalFacts,
-    evaluateConditional,
-    matchesBranchFilter,
-} from "../../components/simulator/conditionals";
+import { ConditionalError, evaluateConditional, matchesBranchFilter } from "../../components/simulator/conditionals";
+import { buildFacts } from "../fixtures/simulator";
 
 /*
  * components/simulator/conditionals.ts: the subset of Buildkite step conditionals and branch filters the generated
  * steps use, evaluated for a build's facts; anything outside it is an error naming the expression.
  */
 
-const facts = (over: Partial<ConditionalFacts> = {}): ConditionalFacts => ({
-    branch: "main",
-    tag: null,
-    source: "webhook",
-    pullRequestId: null,
-    defaultBranch: "main",
-    env: {},
-    ...over,
-});
-
 describe("evaluateConditional (buildkite docs, pages/pipelines/configure/conditionals.md)", () => {
     it("compares with null, and gives && precedence over ||", () => {
-        assert.equal(evaluateConditional("build.tag != null", facts({ tag: "v1" })), true);
-        assert.equal(evaluateConditional("build.tag != null", facts()), false);
+        assert.equal(evaluateConditional("build.tag != null", buildFacts({ tag: "v1" })), true);
+        assert.equal(evaluateConditional("build.tag != null", buildFacts()), false);
         assert.equal(
-            evaluateConditional('build.branch == "x" || build.branch == "main" && build.tag == null', facts()),
+            evaluateConditional('build.branch == "x" || build.branch == "main" && build.tag == null', buildFacts()),
             true,
         );
-        assert.equal(evaluateConditional('(build.branch == "x" || true) && false', facts()), false);
-        assert.equal(evaluateConditional("build.branch == pipeline.default_branch", facts({ branch: "dev" })), false);
-        assert.equal(evaluateConditional("build.pull_request.id != null", facts({ pullRequestId: "12" })), true);
+        assert.equal(evaluateConditional('(build.branch == "x" || true) && false', buildFacts()), false);
+        assert.equal(
+            evaluateConditional("build.branch == pipeline.default_branch", buildFacts({ branch: "dev" })),
+            false,
+        );
+        assert.equal(evaluateConditional("build.pull_request.id != null", buildFacts({ pullRequestId: "12" })), true);
     });
 
     it("reads each modelled variable from the build's facts", () => {
-        const f = facts({ branch: "dev", tag: "v2", source: "schedule", pullRequestId: "7", defaultBranch: "trunk" });
+        const f = buildFacts({
+            branch: "dev",
+            tag: "v2",
+            source: "schedule",
+            pullRequestId: "7",
+            defaultBranch: "trunk",
+        });
         assert.equal(evaluateConditional('build.branch == "dev"', f), true);
         assert.equal(evaluateConditional('build.tag == "v2"', f), true);
         assert.equal(evaluateConditional('build.source == "schedule"', f), true);
@@ -46,30 +41,30 @@ describe("evaluateConditional (buildkite docs, pages/pipelines/configure/conditi
     });
 
     it("reads build.env(NAME) as null when unset, takes either quote, and treats the empty string as false", () => {
-        assert.equal(evaluateConditional('build.env("DEPLOY") == null', facts()), true);
-        assert.equal(evaluateConditional("build.env('DEPLOY') == 'yes'", facts({ env: { DEPLOY: "yes" } })), true);
-        assert.equal(evaluateConditional('build.env("DEPLOY")', facts({ env: { DEPLOY: "yes" } })), true);
-        assert.equal(evaluateConditional('build.env("DEPLOY")', facts({ env: { DEPLOY: "" } })), false);
-        assert.equal(evaluateConditional('build.env("DEPLOY")', facts()), false);
+        assert.equal(evaluateConditional('build.env("DEPLOY") == null', buildFacts()), true);
+        assert.equal(evaluateConditional("build.env('DEPLOY') == 'yes'", buildFacts({ env: { DEPLOY: "yes" } })), true);
+        assert.equal(evaluateConditional('build.env("DEPLOY")', buildFacts({ env: { DEPLOY: "yes" } })), true);
+        assert.equal(evaluateConditional('build.env("DEPLOY")', buildFacts({ env: { DEPLOY: "" } })), false);
+        assert.equal(evaluateConditional('build.env("DEPLOY")', buildFacts()), false);
     });
 
     it("negates with !, which binds tighter than == and applies to a parenthesised expression", () => {
-        assert.equal(evaluateConditional("!build.tag", facts()), true);
-        assert.equal(evaluateConditional("!build.tag", facts({ tag: "v1" })), false);
-        assert.equal(evaluateConditional('!(build.branch == "main")', facts()), false);
-        assert.equal(evaluateConditional("!!true", facts()), true);
+        assert.equal(evaluateConditional("!build.tag", buildFacts()), true);
+        assert.equal(evaluateConditional("!build.tag", buildFacts({ tag: "v1" })), false);
+        assert.equal(evaluateConditional('!(build.branch == "main")', buildFacts()), false);
+        assert.equal(evaluateConditional("!!true", buildFacts()), true);
         // `!build.tag` is true, and true is not null.
-        assert.equal(evaluateConditional("!build.tag == null", facts()), false);
+        assert.equal(evaluateConditional("!build.tag == null", buildFacts()), false);
     });
 
     it("refuses what it does not model, naming the expression", () => {
-        assert.throws(() => evaluateConditional("build.message =~ /skip/", facts()), ConditionalError);
+        assert.throws(() => evaluateConditional("build.message =~ /skip/", buildFacts()), ConditionalError);
         assert.throws(
-            () => evaluateConditional('build.branch !~ "x"', facts()),
+            () => evaluateConditional('build.branch !~ "x"', buildFacts()),
             /regular expressions are not modelled/,
         );
-        assert.throws(() => evaluateConditional("build.creator.email == 'a'", facts()), /build\.creator\.email/);
-        assert.throws(() => evaluateConditional('build.branch == "main" )', facts()), /trailing/);
+        assert.throws(() => evaluateConditional("build.creator.email == 'a'", buildFacts()), /build\.creator\.email/);
+        assert.throws(() => evaluateConditional('build.branch == "main" )', buildFacts()), /trailing/);
     });
 
     it("refuses malformed expressions with the problem and the expression quoted", () => {
@@ -85,7 +80,7 @@ describe("evaluateConditional (buildkite docs, pages/pipelines/configure/conditi
         ];
         for (const [expression, message] of cases)
             assert.throws(
-                () => evaluateConditional(expression, facts()),
+                () => evaluateConditional(expression, buildFacts()),
                 (e: unknown) =>
                     e instanceof ConditionalError && e.name === "ConditionalError" && message.test(e.message),
                 expression,

@@ -9,20 +9,10 @@ import {
     interpolateAtBuildCreation,
     simulate,
 } from "../../components/simulator";
-import { ConditionalFacts } from "../../components/simulator/conditionals";
+import { buildFacts } from "../fixtures/simulator";
 import { ApiBuild, releaseCheckHolds } from "../../components/simulator";
 import { TRIGGERED_IF, releaseCheckScript } from "../../components/steps/pipeline-steps";
 import { mustParse, validRawConfig } from "../fixtures/config";
-
-const facts = (over: Partial<ConditionalFacts> = {}): ConditionalFacts => ({
-    branch: "main",
-    tag: null,
-    source: "webhook",
-    pullRequestId: null,
-    defaultBranch: "main",
-    env: {},
-    ...over,
-});
 
 describe("simulator: the conditionals of the generated steps (buildkite docs, conditionals)", () => {
     it("checks triggered builds for a release whatever their env says: no conditional reads a release flag", () => {
@@ -30,8 +20,8 @@ describe("simulator: the conditionals of the generated steps (buildkite docs, co
             string,
             string
         >[])
-            assert.equal(evaluateConditional(TRIGGERED_IF, facts({ source: "trigger_job", env })), true);
-        assert.equal(evaluateConditional(TRIGGERED_IF, facts({ env: { CI_PLATFORM_RELEASE: "true" } })), false);
+            assert.equal(evaluateConditional(TRIGGERED_IF, buildFacts({ source: "trigger_job", env })), true);
+        assert.equal(evaluateConditional(TRIGGERED_IF, buildFacts({ env: { CI_PLATFORM_RELEASE: "true" } })), false);
     });
 
     it("models the release check on its facts: source pipeline and repository, artifacts build, tag at commit", () => {
