@@ -5,9 +5,9 @@
  * longest first to the shard with less work so far, by the seconds scripts/test-weights.json records per file (a file
  * it does not name counts as DEFAULT_WEIGHT); each shard then runs its files in path order.
  *
- * `npm test` (`--checks`): the same shards, and beside them `npm run typecheck` (tsc --noEmit) and the two halves of
- * `npm run lint` (eslint, prettier --check), five processes at once: the checks fill the time a shard waits on a
- * child process or a clock.
+ * `npm test` (`--checks`): the same shards, and beside them `npm run typecheck` (tsc --noEmit, incremental: its build
+ * info under node_modules/.cache/tsc) and the two halves of `npm run lint` (eslint, prettier --check), five processes
+ * at once: the checks fill the time a shard waits on a child process or a clock.
  *
  * Shard 1's output streams as it comes; each other part's is kept and printed whole after it, so no two interleave;
  * then one line per part with its exit and wall time. The command fails when any part fails. Arguments replace the
