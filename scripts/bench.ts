@@ -2,7 +2,9 @@
  * npm run bench: how much CPU time, wall time and memory the offline plan takes for the prod stack and for synthetic
  * organisations of growing size, against a baseline process that only loads the provider SDKs. Each measurement is a
  * fresh process; the runs are paired (rounds of baseline, prod, each size, in turn) and the table gives medians, the
- * ratio to the baseline taken within each round. Then, unless --no-tests, the time of npm run test:unit.
+ * ratio to the baseline taken within each round. Each plan has its SDK floor too, measured in the same rounds: a
+ * process that registers the plan's own resources and does nothing else (scripts/bench/replay.ts), so the table
+ * tells the SDK's per-resource cost from the program's. Then, unless --no-tests, the time of npm run test:unit.
  *
  *   npm run bench -- [--sizes 100,500,1000] [--runs 5] [--no-tests]
  */
@@ -11,6 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
+import { PROVIDER_SDKS } from "./bench/replay";
 import { syntheticOrganization } from "./bench/synthetic";
 import { Round, Row, Sample, median, summarise } from "./bench/summary";
 import { CliIo, CliOption, CliSpec, oneLine, parseCli, PROCESS_IO, printCliAnswer, readUserFile, usageOf } from "./cli";
@@ -18,9 +21,6 @@ import { CliIo, CliOption, CliSpec, oneLine, parseCli, PROCESS_IO, printCliAnswe
 const ROOT = path.resolve(__dirname, "..");
 /** How `npm run plan` starts node (package.json): a larger young generation halves GC time on large plans. */
 const TSX = ["--max-semi-space-size=32", "--import", "tsx"];
-
-/** The SDKs index.ts loads: the baseline process loads only these. */
-const SDKS = ["@pulumi/pulumi", "@pulumi/aws", "@pulumiverse/buildkite", "@pulumi/github", "@pulumi/docker"];
 
 /** Runs node with `args` once: wall time, and the child's own CPU time and peak memory (scripts/bench/usage.cjs). */
 function measure(args: string[]): Sample {
@@ -94,26 +94,30 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
             return { label: `${size} pipelines`, file };
         }),
     ];
-    const baselineArgs = [...TSX, "-e", SDKS.map((s) => `require(${JSON.stringify(s)});`).join("")];
-    const planArgs = (file: string) => [
-        ...TSX,
-        "scripts/plan.ts",
-        "--config",
-        file,
-        "--json",
-        path.join(dir, `${path.basename(file)}.json`),
-    ];
+    const baselineArgs = [...TSX, "-e", PROVIDER_SDKS.map((s) => `require(${JSON.stringify(s)});`).join("")];
+    const planJson = (file: string) => path.join(dir, `${path.basename(file)}.json`);
+    const planArgs = (file: string) => [...TSX, "scripts/plan.ts", "--config", file, "--json", planJson(file)];
+    // The SDK's own floor for the plan: its resources registered again with nothing of the program
+    // (scripts/bench/replay.ts), from the plan document the warm-up run writes.
+    const replayArgs = (file: string) => [...TSX, "scripts/bench/replay.ts", planJson(file)];
     // One unmeasured run of each warms tsx's transpile cache (in the OS temp dir) and the OS file cache: every
     // measured process, the baseline's too, starts warm.
     measure(baselineArgs);
-    for (const { file } of stacks) measure(planArgs(file));
+    for (const { file } of stacks) {
+        measure(planArgs(file));
+        measure(replayArgs(file));
+    }
     const loadBefore = loadavg();
     const rounds: Round[] = [];
     for (let i = 0; i < runs; i++) {
         const baseline = measure(baselineArgs);
         const plans: Record<string, Sample> = {};
-        for (const { label, file } of stacks) plans[label] = measure(planArgs(file));
-        rounds.push({ baseline, plans });
+        const floors: Record<string, Sample> = {};
+        for (const { label, file } of stacks) {
+            plans[label] = measure(planArgs(file));
+            floors[label] = measure(replayArgs(file));
+        }
+        rounds.push({ baseline, plans, floors });
     }
     const loadAfter = loadavg();
     const resources = new Map(
@@ -132,7 +136,18 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
     );
     console.log(
         formatTable(
-            ["stack", "resources", "CPU s", "wall s", "peak RSS MiB", "(largest)", "CPU × baseline"],
+            [
+                "stack",
+                "resources",
+                "CPU s",
+                "wall s",
+                "peak RSS MiB",
+                "(largest)",
+                "CPU × baseline",
+                "SDK floor CPU s",
+                "floor RSS MiB",
+                "CPU × floor",
+            ],
             rows.map((r: Row) => [
                 r.label,
                 String(resources.get(r.label) ?? "-"),
@@ -141,12 +156,17 @@ export function main(argv: string[], io: CliIo = PROCESS_IO): number {
                 fmt(r.maxRssMb),
                 fmt(r.largestRssMb),
                 r.cpuRatio.toFixed(2),
+                r.floor === undefined ? "-" : (r.floor.cpuMs / 1000).toFixed(2),
+                r.floor === undefined ? "-" : fmt(r.floor.maxRssMb),
+                r.floor === undefined ? "-" : r.floor.cpuRatio.toFixed(2),
             ]),
         ),
     );
     console.log(
         `\nMedians of ${runs} paired round(s) (baseline, then each plan, in turn; warm tsx cache); CPU is user + system ` +
-            `of the process; × baseline is the median of each round's ratio. Load average (1, 5, 15 min): ` +
+            `of the process; × baseline is the median of each round's ratio. The SDK floor registers the plan's own ` +
+            `resources under the SDK's mocks after loading the SDKs, with nothing of the program ` +
+            `(scripts/bench/replay.ts); × floor is the median of each round's plan / floor. Load average (1, 5, 15 min): ` +
             `${loadBefore.map((l) => l.toFixed(2)).join(" ")} before, ${loadAfter.map((l) => l.toFixed(2)).join(" ")} after.`,
     );
     const sized = rows.slice(2);

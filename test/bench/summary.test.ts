@@ -59,3 +59,36 @@ describe("the benchmark's summary", () => {
         assert.throws(() => summarise([round], ["c"]), /without a sample of c/);
     });
 });
+
+describe("the SDK floor of each plan", () => {
+    it("takes the plan's ratio to its own replay within each round, and the replay's medians", () => {
+        const rounds: Round[] = [
+            {
+                baseline: sample(1000, 0),
+                plans: { big: sample(9000, 0, 900) },
+                floors: { big: sample(6000, 0, 600) },
+            },
+            {
+                baseline: sample(2000, 0),
+                plans: { big: sample(18000, 0, 950) },
+                floors: { big: sample(12000, 0, 620) },
+            },
+            {
+                baseline: sample(1000, 0),
+                plans: { big: sample(8000, 0, 910) },
+                floors: { big: sample(4000, 0, 610) },
+            },
+        ];
+        const [baseline, big] = summarise(rounds, ["big"]);
+        assert.equal(baseline.floor, undefined);
+        // Ratios 1.5, 1.5, 2: the median is 1.5, not 9000 / 6000 of the medians by chance.
+        assert.deepEqual(big.floor, { cpuMs: 6000, maxRssMb: 610, cpuRatio: 1.5 });
+    });
+
+    it("has no floor when no round measured one, and refuses floors of some rounds only", () => {
+        const plain: Round = { baseline: sample(10, 0), plans: { a: sample(20, 0) } };
+        assert.equal(summarise([plain], ["a"])[1].floor, undefined);
+        const floored: Round = { ...plain, floors: { a: sample(15, 0) } };
+        assert.throws(() => summarise([floored, plain], ["a"]), /a: an SDK floor in some rounds only/);
+    });
+});
