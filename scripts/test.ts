@@ -12,10 +12,17 @@
  * Shard 1's output streams as it comes; each other part's is kept and printed whole after it, so no two interleave;
  * then one line per part with its exit and wall time. The command fails when any part fails. Arguments replace the
  * file list (`npm run test:unit -- test/plan/diff.test.ts test/dr.test.ts`).
+ *
+ * `--record-weights`: each shard records what each file cost (scripts/test-shard.ts, CPU seconds of the shard and of
+ * the child processes it waited for), and a run of the whole suite that passes rewrites scripts/test-weights.json
+ * with those figures: CPU rather than wall time, which two shards and the checks sharing two cores would inflate
+ * unevenly.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
+import type { FileCost } from "./test-shard";
 
 const ROOT = path.join(__dirname, "..");
 const SHARDS = 2;
@@ -31,9 +38,25 @@ function testFiles(): string[] {
         .sort();
 }
 
+const WEIGHTS_FILE = path.join(__dirname, "test-weights.json");
+
 /** The recorded seconds per test file (scripts/test-weights.json). */
 function recordedWeights(): Record<string, number> {
-    return JSON.parse(readFileSync(path.join(__dirname, "test-weights.json"), "utf8")) as Record<string, number>;
+    return JSON.parse(readFileSync(WEIGHTS_FILE, "utf8")) as Record<string, number>;
+}
+
+/**
+ * The weights the shards' cost lines give (scripts/test-shard.ts, one JSON {@link FileCost} per line): per file, its
+ * CPU seconds and its children's, to a tenth (at least 0.1, so no file weighs nothing), the files sorted. Pure.
+ */
+export function weightsFromCosts(lines: readonly string[]): Record<string, number> {
+    const weights = new Map<string, number>();
+    for (const line of lines) {
+        if (line.trim() === "") continue;
+        const { file, cpu, children } = JSON.parse(line) as FileCost;
+        weights.set(file, Math.max(0.1, Math.round((cpu + children) * 10) / 10));
+    }
+    return Object.fromEntries([...weights].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**
@@ -116,9 +139,13 @@ function npmRun(script: string): readonly [string, readonly string[]] {
 async function main(): Promise<void> {
     const argv = process.argv.slice(2);
     const checks = argv.includes("--checks");
-    const given = argv.filter((a) => a !== "--checks");
+    const record = argv.includes("--record-weights");
+    const given = argv.filter((a) => a !== "--checks" && a !== "--record-weights");
     const files = given.length > 0 ? given : testFiles();
     const shards = balanceShards(files, recordedWeights(), SHARDS);
+    const costsDir = record ? mkdtempSync(path.join(tmpdir(), "test-costs-")) : undefined;
+    const costsOf = (i: number) =>
+        costsDir === undefined ? {} : { CI_PLATFORM_TEST_COSTS: path.join(costsDir, `${i}`) };
     process.stdout.write(`=== shard 1/${SHARDS}\n`);
     const runs = await Promise.all([
         ...shards.map((shardFiles, i) =>
@@ -133,7 +160,7 @@ async function main(): Promise<void> {
                     "--test-reporter=spec",
                     path.join(__dirname, "test-shard.ts"),
                 ],
-                { CI_PLATFORM_TEST_FILES: JSON.stringify(shardFiles) },
+                { CI_PLATFORM_TEST_FILES: JSON.stringify(shardFiles), ...costsOf(i) },
                 i === 0,
             ),
         ),
@@ -151,6 +178,16 @@ async function main(): Promise<void> {
         process.stdout.write(`${run.name}: ${ended}, ${run.seconds.toFixed(1)} s\n`);
     }
     process.exitCode = runs.every((r) => r.code === 0) ? 0 : 1;
+    if (costsDir !== undefined) {
+        if (process.exitCode === 0 && given.length === 0) {
+            // A shard whose files declared no test wrote nothing.
+            const written = shards.map((_, i) => path.join(costsDir, `${i}`)).filter((f) => existsSync(f));
+            const lines = written.flatMap((f) => readFileSync(f, "utf8").split("\n"));
+            writeFileSync(WEIGHTS_FILE, JSON.stringify(weightsFromCosts(lines), null, 2) + "\n");
+            process.stdout.write(`recorded the CPU seconds of ${files.length} files in scripts/test-weights.json\n`);
+        } else process.stdout.write("--record-weights: only a passing run of the whole suite rewrites the weights\n");
+        rmSync(costsDir, { recursive: true, force: true });
+    }
 }
 
 if (require.main === module)

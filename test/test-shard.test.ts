@@ -32,8 +32,8 @@ function testFile(name: string, log: string): string {
 }
 
 /** Runs a shard (node --test without isolation, as scripts/test.ts does) over `files`, outside this test runner. */
-function runShard(files: readonly string[]) {
-    const env: NodeJS.ProcessEnv = { ...process.env, CI_PLATFORM_TEST_FILES: JSON.stringify(files) };
+function runShard(files: readonly string[], extraEnv: NodeJS.ProcessEnv = {}) {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, CI_PLATFORM_TEST_FILES: JSON.stringify(files) };
     // Without the runner's own marker, the shard reports as a top-level run.
     delete env.NODE_TEST_CONTEXT;
     return spawnSync(
@@ -79,5 +79,34 @@ describe("a test shard", () => {
         assert.notEqual(run.status, 0, run.stdout);
         assert.match(run.stdout, /load boom/);
         assert.ok(run.stdout.includes(`# Subtest: ${broken}`), run.stdout);
+    });
+
+    it("records each file's CPU seconds and its waited-for children's, with CI_PLATFORM_TEST_COSTS", () => {
+        // One file burns this process's CPU, the other a child's, for about 0.3 s each.
+        const burn = "const end = process.cpuUsage().user + 300000; while (process.cpuUsage().user < end);";
+        const own = path.join(dir, "own.test.js");
+        writeFileSync(own, `require("node:test").it("burns", () => { ${burn} });\n`);
+        const child = path.join(dir, "child.test.js");
+        writeFileSync(
+            child,
+            [
+                'const { it } = require("node:test");',
+                `it("spawns", () => require("node:child_process").spawnSync(process.execPath, ["-e", ${JSON.stringify(burn)}]));`,
+            ].join("\n"),
+        );
+        const costs = path.join(dir, "costs.jsonl");
+        const run = runShard([own, child], { CI_PLATFORM_TEST_COSTS: costs });
+        assert.equal(run.status, 0, run.stdout + run.stderr);
+        const recorded = readFileSync(costs, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as { file: string; cpu: number; children: number });
+        assert.deepEqual(
+            recorded.map((c) => c.file),
+            [own, child],
+        );
+        const [o, c] = recorded;
+        assert.ok(o.cpu >= 0.25 && o.children < 0.1, JSON.stringify(o));
+        assert.ok(c.children >= 0.25 && c.cpu < 0.25, JSON.stringify(c));
     });
 });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { balanceShards, DEFAULT_WEIGHT } from "../scripts/test";
+import { balanceShards, DEFAULT_WEIGHT, weightsFromCosts } from "../scripts/test";
 
 describe("npm run test:unit's shards (scripts/test.ts balanceShards)", () => {
     it("deals the files longest first to the shard with less work, each shard in path order", () => {
@@ -84,5 +84,22 @@ describe("npm run test:unit (scripts/test.ts)", () => {
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("npm run test:unit -- --record-weights (scripts/test.ts weightsFromCosts)", () => {
+    it("weighs each file by its CPU seconds and its children's, to a tenth, at least 0.1, the files sorted", () => {
+        const line = (file: string, cpu: number, children: number) => JSON.stringify({ file, cpu, children });
+        const weights = weightsFromCosts([
+            line("test/z.test.ts", 1.24, 3.1),
+            "",
+            line("test/a.test.ts", 0.01, 0),
+            line("test/m.test.ts", 2.06, 0),
+        ]);
+        assert.deepEqual(Object.entries(weights), [
+            ["test/a.test.ts", 0.1],
+            ["test/m.test.ts", 2.1],
+            ["test/z.test.ts", 4.3],
+        ]);
     });
 });
