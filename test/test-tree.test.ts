@@ -68,6 +68,67 @@ function hasLogic(fileName: string, text: string): boolean {
     return found;
 }
 
+/** The module specifiers and string literals of a file: what it imports, requires or names. */
+function specifiersAndStrings(fileName: string, text: string): { specifiers: string[]; strings: string[] } {
+    const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+    const specifiers: string[] = [];
+    const strings: string[] = [];
+    const visit = (node: ts.Node): void => {
+        if (
+            (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+            node.moduleSpecifier !== undefined &&
+            ts.isStringLiteral(node.moduleSpecifier)
+        )
+            specifiers.push(node.moduleSpecifier.text);
+        else if (ts.isStringLiteralLike(node)) strings.push(node.text);
+        ts.forEachChild(node, visit);
+    };
+    visit(source);
+    return { specifiers, strings };
+}
+
+/** The project file a relative specifier in `from` names (`x.ts` or `x/index.ts`), or undefined. */
+function resolveRelative(from: string, specifier: string): string | undefined {
+    if (!specifier.startsWith(".")) return undefined;
+    const base = path.join(path.dirname(from), specifier).replace(/\.ts$/, "");
+    return [`${base}.ts`, path.join(base, "index.ts")].find((f) => existsSync(path.join(ROOT, f)));
+}
+
+/**
+ * Modules whose test file reaches them another way, each with the reason. Only the program file: its test reads
+ * what it declares through the offline plan, which runs it (test/fixtures/plans.ts, scripts/plan.ts).
+ */
+const REACHED_OTHERWISE: Readonly<Record<string, string>> = {
+    "index.ts":
+        "test/index.test.ts reads the program's declarations through the offline plan of test/fixtures/plans.ts",
+};
+
+/**
+ * Whether the test file reaches `module`: it imports it, or imports it through the test fixtures or a folder's
+ * index.ts that re-exports it, or names its path in a string (a script the test runs as a process, the program file).
+ */
+function reaches(testFile: string, module: string): boolean {
+    const seen = new Set<string>();
+    const queue = [testFile];
+    while (queue.length > 0) {
+        const file = queue.shift()!;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        if (file === module) return true;
+        // Only the test itself, the fixtures and barrels are followed: following every import would reach the whole
+        // program from any test of the plan.
+        const follow = file === testFile || file.startsWith("test/fixtures/") || path.basename(file) === "index.ts";
+        if (!follow) continue;
+        const { specifiers, strings } = specifiersAndStrings(file, readFileSync(path.join(ROOT, file), "utf8"));
+        if (file === testFile && strings.some((s) => s === module || s === path.basename(module))) return true;
+        for (const s of specifiers) {
+            const target = resolveRelative(file, s);
+            if (target !== undefined) queue.push(target);
+        }
+    }
+    return false;
+}
+
 describe("the test tree mirrors the source tree", () => {
     const modules = [...SOURCE_DIRS.flatMap(modulesUnder), "index.ts"];
 
@@ -77,6 +138,15 @@ describe("the test tree mirrors the source tree", () => {
             .filter((m) => !existsSync(path.join(ROOT, mirroredTestOf(m))))
             .map((m) => `${m} → ${mirroredTestOf(m)}`);
         assert.deepEqual(missing, [], "write the missing test files (or move a scenario file that tests the module)");
+    });
+
+    it("has each mirrored test file reach its module (an import, through the fixtures or a barrel, or its path)", () => {
+        const unreached = modules
+            .map((m) => [m, mirroredTestOf(m)] as const)
+            .filter(([, t]) => existsSync(path.join(ROOT, t)))
+            .filter(([m, t]) => !Object.hasOwn(REACHED_OTHERWISE, m) && !reaches(t, m))
+            .map(([m, t]) => `${t} does not import ${m}`);
+        assert.deepEqual(unreached, [], "a mirrored test file tests its module: import it");
     });
 
     it("maps each source folder to its place under test/", () => {

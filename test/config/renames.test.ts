@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { formatIssue } from "../../components/config";
+import { checkRenames } from "../../components/config/renames";
 import { parsePlatformConfig } from "../../components/platform-config";
 import { fleetPhysicalName } from "../../components/agents/naming";
 import { entry, mustParse, validRawConfig } from "../fixtures/config";
@@ -128,5 +129,40 @@ describe("a fleet's physical name", () => {
             collide.some((l) => /^ci-platform:fleets\[1\]\.physicalName: .*would carry the physical name/.test(l)),
             collide.join("\n"),
         );
+    });
+});
+
+describe("checkRenames, on its own", () => {
+    const config = (pipelines: { slug: string; renamedFrom: string[] }[]) =>
+        ({ clusters: [], teams: [], fleets: [], pipelines }) as unknown as Parameters<typeof checkRenames>[0];
+
+    it("places each problem at its renamedFrom entry, with the fix", () => {
+        const issues = checkRenames(
+            config([
+                { slug: "api", renamedFrom: ["api"] },
+                { slug: "web", renamedFrom: ["old", "api"] },
+                { slug: "docs", renamedFrom: ["old"] },
+            ]),
+        );
+        assert.deepEqual(
+            issues.map((i) => [i.path.join("."), i.message]),
+            [
+                ["pipelines.0.renamedFrom.0", '"api" is this entry\'s current pipeline slug, not an earlier one'],
+                [
+                    "pipelines.1.renamedFrom.1",
+                    '"api" is the current pipeline slug of pipelines[0]; an earlier name must not be in use',
+                ],
+                [
+                    "pipelines.1.renamedFrom.1",
+                    '"api" is already listed as an earlier pipeline slug at ci-platform:pipelines[0].renamedFrom[0]',
+                ],
+                [
+                    "pipelines.2.renamedFrom.0",
+                    '"old" is already listed as an earlier pipeline slug at ci-platform:pipelines[1].renamedFrom[0]',
+                ],
+            ],
+        );
+        assert.ok(issues.every((i) => (i.fix ?? "").length > 0));
+        assert.deepEqual(checkRenames(config([{ slug: "a", renamedFrom: ["b"] }])), []);
     });
 });
