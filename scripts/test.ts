@@ -153,6 +153,8 @@ async function main(): Promise<void> {
                 `shard ${i + 1}/${SHARDS}`,
                 process.execPath,
                 [
+                    // As `npm run plan` runs (package.json): a larger young generation halves GC time on large plans.
+                    "--max-semi-space-size=32",
                     "--import",
                     "tsx",
                     "--test",
