@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Adopter, adoptSchema } from "../../components/config/adopt";
 import { adoption } from "../../components/config/adopt-transform";
 import { PlanDocument } from "../../scripts/plan/model";
-import { planInProcess, ROOT } from "../fixtures/cli";
+import { planInProcess, ROOT, withoutRegion } from "../fixtures/cli";
 
 /*
  * Re-adoption by import (`ci-platform:adopt`): re-adding a region whose secrets keys were kept (taken back within
@@ -25,25 +25,12 @@ const REPOSITORY_ID = "5678abcd-12ab-34cd-56ef-1234567890ab";
 const KEY = `secrets-${REGION}-key`;
 const KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
-type Fleet = { name: string; region?: string; queue: string };
-type Pipeline = { slug: string; cluster?: string; queue?: string };
-
 function stackFile(name: string, edit: (config: Record<string, unknown>) => void): string {
     const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
     edit(doc.config);
     const file = path.join(dir, `Pulumi.${name}.yaml`);
     writeFileSync(file, stringify(doc));
     return file;
-}
-
-/** The prod config without the region's fleets (its pipelines moved to the home region's default queue). */
-function withoutRegion(config: Record<string, unknown>) {
-    const fleets = config["ci-platform:fleets"] as Fleet[];
-    const lostQueues = new Set(fleets.filter((f) => f.region === REGION).map((f) => f.queue));
-    config["ci-platform:fleets"] = fleets.filter((f) => f.region !== REGION);
-    config["ci-platform:pipelines"] = (config["ci-platform:pipelines"] as Pipeline[]).map((p) =>
-        p.queue !== undefined && lostQueues.has(p.queue) ? { ...p, cluster: "default", queue: "default" } : p,
-    );
 }
 
 const adoptEntries = [
@@ -57,7 +44,9 @@ let markdown: string;
 
 describe("ci-platform:adopt", () => {
     before(async () => {
-        const base = stackFile("removed", withoutRegion);
+        // The prod config without the region's fleets (its pipelines moved to the home region's default queue): the
+        // same stack file as the drill's and the recovery scopes', one plan.
+        const base = stackFile(`without-${REGION}`, (c) => withoutRegion(c, REGION));
         const baseJson = path.join(dir, "removed.json");
         const removed = await planInProcess(...["--config", base, "--json", baseJson]);
         assert.equal(removed.code, 0, removed.stderr);
