@@ -8,7 +8,7 @@ import { diffPlans, PlanDiff, stackNeutralUrn } from "../../scripts/plan/diff";
 import { PlanDocument } from "../../scripts/plan/model";
 import { renderDiffText } from "../../scripts/plan/render";
 import { serializePlan } from "../../scripts/plan";
-import { ROOT, planInProcess } from "../fixtures/cli";
+import { ROOT, cutProd, planInProcess } from "../fixtures/cli";
 import { planAsCliWrites } from "../fixtures/plans";
 
 /*
@@ -76,24 +76,17 @@ function renameTeam(config: Node, from: string, to: string, withAliases: boolean
 }
 
 /**
- * A small stack cut from the prod config, for the scenarios about one fleet and one team grant, which no other entry
- * takes part in (a prod plan costs ~1.5 CPU s in the test process, this one a fifth): cluster default with fleets
- * linux-us-east-1 and OLD_FLEET, and pipeline kolibri-python-package with its team grant and secrets, without its
- * triggers (their targets are left out). The organisation's other settings, images and teams are prod's.
+ * A small stack cut from the prod config (fixtures/cli.ts cutProd), for the scenarios about one fleet and one team
+ * grant, which no other entry takes part in: cluster default with fleets linux-us-east-1 and OLD_FLEET, and pipeline
+ * kolibri-python-package with its team grant and secrets.
  */
 function smallConfig(): Node {
     const config = prodConfig();
-    const keep = (key: string, field: string, names: readonly string[]) =>
-        (config[`ci-platform:${key}`] = list(config, key).filter((e) => names.includes(e[field] as string)));
-    keep("clusters", "name", ["default"]);
-    keep("fleets", "name", ["linux-us-east-1", OLD_FLEET]);
-    keep("pipelines", "slug", ["kolibri-python-package"]);
-    for (const p of list(config, "pipelines")) delete p.triggers;
-    // The deploy roles name pipeline ci-platform-deploy, which is not in this stack.
-    delete config["ci-platform:deployRoles"];
-    const secrets = config["ci-platform:secrets"] as { signing: Node; pipelines: Node };
-    secrets.signing = { default: secrets.signing.default };
-    secrets.pipelines = { "kolibri-python-package": secrets.pipelines["kolibri-python-package"] };
+    cutProd(config, {
+        clusters: ["default"],
+        fleets: ["linux-us-east-1", OLD_FLEET],
+        pipelines: ["kolibri-python-package"],
+    });
     return config;
 }
 
