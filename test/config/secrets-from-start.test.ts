@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { secretObjectName } from "../../components/agents/naming";
-import { CapturedProgram, captureProgram } from "../../scripts/plan/capture";
+import type { CapturedProgram } from "../../scripts/plan/capture";
 import { readStackFile, secretVersionsIn } from "../../scripts/plan/stack-file";
 import { ROOT } from "../fixtures/cli";
+import { cachedRun } from "../fixtures/plans";
 
 /*
  * No plain secret reaches any resource input, and the secrets reach the secrets buckets' objects only. The real
@@ -19,15 +20,16 @@ let captured: CapturedProgram;
 let versions: string[];
 
 before(async () => {
-    const { config, secretKeys } = readStackFile(STACK_FILE);
+    const { config } = readStackFile(STACK_FILE);
     versions = [...new Set(secretVersionsIn(config["ci-platform:secrets"] ?? ""))].sort();
-    captured = await captureProgram({
-        project: "ci-platform",
-        stack: "prod",
-        config,
-        secretKeys,
-        programPath: path.join(ROOT, "index.ts"),
-    });
+    // The prod stack's run as `npm run plan` makes it (scripts/plan.ts runPlan: the capture of the program on
+    // Pulumi.prod.yaml), shared with the other files of the process.
+    const run = await cachedRun({ stack: "prod" });
+    captured = {
+        resources: [...run.plan.resources],
+        outputs: run.outputs,
+        secretVersions: run.plan.secretVersions ?? {},
+    };
 });
 
 describe("secrets are secrets from the start", () => {

@@ -6,7 +6,8 @@ import { before, describe, it } from "node:test";
 import { fleetScope, planFleets, regionScope, targetPatterns } from "../../scripts/dr/scope";
 import { urnGlobMatches } from "../../scripts/dr/urn-glob";
 import type { PlanDocument, PlanResource } from "../../scripts/plan/model";
-import { planOfEditedProd } from "../fixtures/cli";
+import { planOfEditedProd, withoutRegion } from "../fixtures/cli";
+import { planAsCliWrites } from "../fixtures/plans";
 
 /*
  * `npm run dr` derives every set of resources from the offline plan (scripts/dr/scope.ts). Checked against the plan
@@ -15,26 +16,19 @@ import { planOfEditedProd } from "../fixtures/cli";
  */
 const dir = mkdtempSync(path.join(tmpdir(), "dr-scope-"));
 const LOST = "eu-west-1";
-type Entry = Record<string, unknown>;
+/** The stack of the prod stack file without the region's fleets. */
+const WITHOUT = `without-${LOST}`;
 
 let prod: PlanDocument;
 let without: PlanDocument;
 
 before(async () => {
     [prod, without] = await Promise.all([
-        planOfEditedProd(dir, "prod", () => undefined),
+        // The prod stack's own plan, shared with the other files of the process.
+        planAsCliWrites(),
         // Without the region's fleets, the pipelines on their queues run on the home region's queue (dagster's
-        // cluster has fleets in eu-west-1 only: it moves to the default cluster).
-        planOfEditedProd(dir, "without", (c) => {
-            c["ci-platform:fleets"] = (c["ci-platform:fleets"] as Entry[]).filter((f) => f.region !== LOST);
-            c["ci-platform:pipelines"] = (c["ci-platform:pipelines"] as Entry[]).map((p) =>
-                p.queue === `default-${LOST}`
-                    ? { ...p, queue: "default" }
-                    : p.cluster === "dagster"
-                      ? { ...p, cluster: "default", queue: "default" }
-                      : p,
-            );
-        }),
+        // cluster has fleets in eu-west-1 only: it moves to the default cluster). Shared with the drill and adoption.
+        planOfEditedProd(dir, WITHOUT, (c) => withoutRegion(c, LOST)),
     ]);
 });
 
@@ -44,8 +38,10 @@ describe("recovery scopes come from the plan", () => {
     it("a region's scope is exactly what removing its fleets removes", () => {
         const scope = regionScope(prod.resources, LOST);
         assert.ok(scope);
-        // The edited stack file is stack "without": its URNs, in stack prod's terms.
-        const kept = new Set(without.resources.map((r) => r.urn.replace(/^urn:pulumi:without::/, "urn:pulumi:prod::")));
+        // The edited stack file is stack WITHOUT: its URNs, in stack prod's terms.
+        const kept = new Set(
+            without.resources.map((r) => r.urn.replace(`urn:pulumi:${WITHOUT}::`, "urn:pulumi:prod::")),
+        );
         const removed = prod.resources.filter((r) => !kept.has(r.urn) && r.type !== "pulumi:pulumi:Stack");
         assert.deepEqual(urns(scope.resources), urns(removed));
         assert.deepEqual(scope.fleets, ["dagster-eu-west-1", "linux-eu-west-1"]);

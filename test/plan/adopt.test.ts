@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Adopter, adoptSchema } from "../../components/config/adopt";
 import { adoption } from "../../components/config/adopt-transform";
 import { PlanDocument } from "../../scripts/plan/model";
-import { planInProcess, ROOT } from "../fixtures/cli";
+import { cutProd, planInProcess, ROOT, withoutRegion } from "../fixtures/cli";
 
 /*
  * Re-adoption by import (`ci-platform:adopt`): re-adding a region whose secrets keys were kept (taken back within
@@ -25,9 +25,6 @@ const REPOSITORY_ID = "5678abcd-12ab-34cd-56ef-1234567890ab";
 const KEY = `secrets-${REGION}-key`;
 const KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
-type Fleet = { name: string; region?: string; queue: string };
-type Pipeline = { slug: string; cluster?: string; queue?: string };
-
 function stackFile(name: string, edit: (config: Record<string, unknown>) => void): string {
     const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
     edit(doc.config);
@@ -36,15 +33,12 @@ function stackFile(name: string, edit: (config: Record<string, unknown>) => void
     return file;
 }
 
-/** The prod config without the region's fleets (its pipelines moved to the home region's default queue). */
-function withoutRegion(config: Record<string, unknown>) {
-    const fleets = config["ci-platform:fleets"] as Fleet[];
-    const lostQueues = new Set(fleets.filter((f) => f.region === REGION).map((f) => f.queue));
-    config["ci-platform:fleets"] = fleets.filter((f) => f.region !== REGION);
-    config["ci-platform:pipelines"] = (config["ci-platform:pipelines"] as Pipeline[]).map((p) =>
-        p.queue !== undefined && lostQueues.has(p.queue) ? { ...p, cluster: "default", queue: "default" } : p,
-    );
-}
+/**
+ * The prod config cut to the default cluster's fleets in the home region and in REGION (fixtures/cli.ts cutProd): what
+ * the config errors below name (REGION's secrets bucket, key and image repositories) is there, as in prod.
+ */
+const smallStack = (config: Record<string, unknown>) =>
+    cutProd(config, { clusters: ["default"], fleets: ["linux-us-east-1", `linux-${REGION}`], pipelines: [] });
 
 const adoptEntries = [
     { resource: REPOSITORY, id: REPOSITORY_ID },
@@ -57,7 +51,9 @@ let markdown: string;
 
 describe("ci-platform:adopt", () => {
     before(async () => {
-        const base = stackFile("removed", withoutRegion);
+        // The prod config without the region's fleets (its pipelines moved to the home region's default queue): the
+        // same stack file as the drill's and the recovery scopes', one plan.
+        const base = stackFile(`without-${REGION}`, (c) => withoutRegion(c, REGION));
         const baseJson = path.join(dir, "removed.json");
         const removed = await planInProcess(...["--config", base, "--json", baseJson]);
         assert.equal(removed.code, 0, removed.stderr);
@@ -96,6 +92,7 @@ describe("ci-platform:adopt", () => {
 
     it("is a config error when an entry names no declared resource, a component, or the same one twice", async () => {
         const file = stackFile("unknown", (c) => {
+            smallStack(c);
             c["ci-platform:adopt"] = [
                 ...adoptEntries,
                 { resource: "buildkite-test-eu-west-1-repositry", id: "ci-platform/buildkite-test" },
@@ -114,7 +111,10 @@ describe("ci-platform:adopt", () => {
         );
         assert.doesNotMatch(run.stderr, /adopt\[[01]\]/, "the valid entries are fine");
         assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
-        const twice = stackFile("twice", (c) => (c["ci-platform:adopt"] = [adoptEntries[0], adoptEntries[0]]));
+        const twice = stackFile("twice", (c) => {
+            smallStack(c);
+            c["ci-platform:adopt"] = [adoptEntries[0], adoptEntries[0]];
+        });
         const again = await planInProcess(...["--config", twice]);
         assert.equal(again.code, 2);
         assert.match(again.stderr, /ci-platform:adopt\[1\]\.resource: must name a resource once; adopt\[0\]/);
@@ -173,6 +173,7 @@ describe("Adopter", () => {
 describe("ci-platform:adopt of an image repository", () => {
     it("is a config error naming the entry: the repository holds the tags the re-add would push", async () => {
         const file = stackFile("repository", (c) => {
+            smallStack(c);
             c["ci-platform:adopt"] = [
                 { resource: `buildkite-test-${REGION}-repository`, id: "ci-platform/buildkite-test" },
             ];

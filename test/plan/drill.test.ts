@@ -7,7 +7,8 @@ import { before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { PlanDiff, diffPlans } from "../../scripts/plan/diff";
 import { PlanDocument } from "../../scripts/plan/model";
-import { ROOT, planOfEditedProd } from "../fixtures/cli";
+import { ROOT, planOfEditedProd, withoutRegion } from "../fixtures/cli";
+import { planAsCliWrites } from "../fixtures/plans";
 
 /*
  * Recovery drills on the offline plan of the real program: losing a region's fleets touches only that region, and
@@ -73,18 +74,11 @@ before(async () => {
         tags: i.variants.map((v) => `${v}-${pins[i.name]}`),
     }));
     const [p, l, m] = await Promise.all([
-        planOf("prod", (f) => f),
-        planOf(
-            "lost",
-            (f) => f.filter((x) => x.region !== LOST),
-            // dagster's cluster has fleets in the lost region only: it moves to the default cluster's home queue.
-            (ps) =>
-                ps.map((x) =>
-                    x.queue !== undefined && lostQueues.has(x.queue)
-                        ? { ...x, cluster: "default", queue: "default" }
-                        : x,
-                ),
-        ),
+        // The prod stack's own plan, shared with the other files of the process.
+        planAsCliWrites(),
+        // Without the lost region's fleets, their pipelines on the default cluster's home queue (dagster's cluster
+        // has fleets in the lost region only): the same stack as the recovery scopes' and adoption's, one plan.
+        planOfEditedProd(dir, `without-${LOST}`, (c) => withoutRegion(c, LOST)),
         planOf("moved", (f) => f.map((x) => (x.region === LOST ? { ...x, region: NEW } : x))),
     ]);
     prod = p;

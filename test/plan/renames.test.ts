@@ -8,7 +8,7 @@ import { diffPlans, PlanDiff, stackNeutralUrn } from "../../scripts/plan/diff";
 import { PlanDocument } from "../../scripts/plan/model";
 import { renderDiffText } from "../../scripts/plan/render";
 import { serializePlan } from "../../scripts/plan";
-import { ROOT, planInProcess } from "../fixtures/cli";
+import { ROOT, cutProd, planInProcess } from "../fixtures/cli";
 import { planAsCliWrites } from "../fixtures/plans";
 
 /*
@@ -74,6 +74,26 @@ function renameTeam(config: Node, from: string, to: string, withAliases: boolean
         for (const t of (p.teams as Node[] | undefined) ?? []) if (t.team === from) t.team = to;
     }
 }
+
+/**
+ * A small stack cut from the prod config (fixtures/cli.ts cutProd), for the scenarios about one fleet and one team
+ * grant, which no other entry takes part in: cluster default with fleets linux-us-east-1 and OLD_FLEET, and pipeline
+ * kolibri-python-package with its team grant and secrets.
+ */
+function smallConfig(): Node {
+    const config = prodConfig();
+    cutProd(config, {
+        clusters: ["default"],
+        fleets: ["linux-us-east-1", OLD_FLEET],
+        pipelines: ["kolibri-python-package"],
+    });
+    return config;
+}
+
+/** The plan of {@link smallConfig} unchanged: built once, for both scenarios that use it. */
+let smallBase: Promise<PlanDocument> | undefined;
+const smallBasePlan = (dir: string): Promise<PlanDocument> =>
+    (smallBase ??= planOf(["--config", stackFile("small", smallConfig())], path.join(dir, "small.json")));
 
 /** Writes `config` as a stack file the plan reads with `--config`. */
 function stackFile(label: string, config: Node): string {
@@ -229,9 +249,9 @@ describe("renames with renamedFrom (prod config)", () => {
     });
 });
 
-/** The prod stack file with fleet OLD_FLEET set to `fleet` (its name, renamedFrom, physicalName). */
+/** The small stack file with fleet OLD_FLEET set to `fleet` (its name, renamedFrom, physicalName). */
 function fleetStackFile(label: string, fleet: { name: string; renamedFrom: string[]; physicalName?: string }): string {
-    const config = prodConfig();
+    const config = smallConfig();
     Object.assign(
         list(config, "fleets").find((f) => f.name === OLD_FLEET)!,
         fleet,
@@ -246,7 +266,7 @@ const destructive = (diff: PlanDiff): string[] => [
     ...diff.removed.filter((r) => isCloudObject(r.type)).map((r) => `remove ${r.name}`),
 ];
 
-describe("a fleet renamed more than once (physicalName, prod config)", () => {
+describe("a fleet renamed more than once (physicalName, prod's fleet in a small stack)", () => {
     // OLD_FLEET → NEW_FLEET → back, and OLD_FLEET → NEW_FLEET → a third name with renamedFrom in either order or
     // without the oldest: every step keeps the stack, parameter, policy and bootstrap object, since what names them
     // is physicalName, not the list (before, its first entry: a rename back replaced the stack, deleting it first).
@@ -256,7 +276,7 @@ describe("a fleet renamed more than once (physicalName, prod config)", () => {
     let second: PlanDocument;
     before(async () => {
         dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
-        first = await planOf([], path.join(dir, "first.json"));
+        first = await smallBasePlan(dir);
         second = await planOf(
             [
                 "--config",
@@ -309,7 +329,7 @@ describe("a fleet renamed more than once (physicalName, prod config)", () => {
     });
 });
 
-describe("a renamed team keeps its pipelines' access grants (prod config)", () => {
+describe("a renamed team keeps its pipelines' access grants (prod's pipeline and teams in a small stack)", () => {
     // `platform` has MANAGE_BUILD_AND_READ on kolibri-python-package (pipelines[].teams): the grant is named after
     // (slug, team), so before, renaming the team planned a create of the same grant (which conflicts) and a delete of
     // the live one. Renaming the pipeline in the same edit needs the (old slug × old team) alias.
@@ -321,10 +341,10 @@ describe("a renamed team keeps its pipelines' access grants (prod config)", () =
     let dir: string;
     before(async () => {
         dir = mkdtempSync(path.join(tmpdir(), "ci-platform-renames-"));
-        base = await planOf([], path.join(dir, "base.json"));
+        base = await smallBasePlan(dir);
     });
     const planWith = async (label: string, edit: (config: Node) => void) => {
-        const config = prodConfig();
+        const config = smallConfig();
         edit(config);
         return planOf(["--config", stackFile(label, config)], path.join(dir, `${label}.json`));
     };

@@ -7,6 +7,7 @@ import { type PlanDiff, diffPlans, stackNeutralUrn } from "../../scripts/plan/di
 import type { PlanDocument, PlanResource } from "../../scripts/plan/model";
 import { actionMatches, resourceMatches } from "../../policy/reachability";
 import { copyRepository, planOfEditedProd, runScript } from "../fixtures/cli";
+import { planAsCliWrites } from "../fixtures/plans";
 
 /*
  * Stable fleets (issue 13): adding, removing or renaming a pipeline or repository changes no CloudFormation stack and
@@ -87,7 +88,8 @@ describe("stable fleets: a pipeline change rolls no fleet", { timeout: 300_000 }
     let prod: PlanDocument;
     let added: PlanDocument;
     before(async () => {
-        prod = await planOf("prod", (p) => p);
+        // The prod stack's own plan, shared with the other files of the process.
+        prod = await planAsCliWrites();
         added = await planOf("added", (pipelines) => [
             ...pipelines,
             {
@@ -143,7 +145,7 @@ describe(
         let prod: PlanDocument;
         let hooked: PlanDocument;
         before(async () => {
-            prod = await planOf("prod-for-hooks", (p) => p);
+            prod = await planAsCliWrites();
             const copy = copyRepository("hook-change");
             appendFileSync(path.join(copy, "hooks/pre-exit"), "# a changed hook\n");
             const out = path.join(dir, "hooked.json");

@@ -9,6 +9,7 @@ import { type PlanDiff, diffPlans } from "../../scripts/plan/diff";
 import type { PlanDocument, PlanResource } from "../../scripts/plan/model";
 import { resourceMatches } from "../../policy/reachability";
 import { planOfEditedProd } from "../fixtures/cli";
+import { planAsCliWrites } from "../fixtures/plans";
 import { AGENT_TEST_PUBLIC_JWKS } from "./fixtures";
 
 /*
@@ -44,7 +45,8 @@ const stackParameters = (plan: PlanDocument, fleet: string) =>
     byName(plan, `${fleet}-stack`, STACK).inputs.parameters as Record<string, string>;
 
 before(async () => {
-    base = await planOfEditedProd(dir, "base", () => {});
+    // The prod stack's own plan, shared with the other files of the process (stack prod; diffs are stack-neutral).
+    base = await planAsCliWrites();
     head = await planOfEditedProd(dir, "added-key", (config) => {
         const clusters = config["ci-platform:clusters"] as Cluster[];
         const cluster = clusters.find((c) => c.name === "default");
