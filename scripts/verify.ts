@@ -115,10 +115,12 @@ export async function verify(options: {
     readonly skip: ReadonlySet<string>;
     readonly reach: Reach;
     readonly now?: Date;
+    /** Runs the program for what to verify: {@link expectedFromProgram}, unless a test shares its runs. */
+    readonly expected?: typeof expectedFromProgram;
 }): Promise<Finding[]> {
     const project = (parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
     const state = parseStackExport(options.state);
-    const all = await expectedFromProgram({
+    const all = await (options.expected ?? expectedFromProgram)({
         root: ROOT,
         project,
         stack: options.stack,
@@ -169,8 +171,15 @@ export async function verify(options: {
     );
 }
 
-/** `npm run verify` with `argv`: writes to `io` and returns the exit code (a test passes its own io). */
-export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
+/**
+ * `npm run verify` with `argv`: writes to `io` and returns the exit code. A test passes its own io, and may pass the
+ * `expectedFromProgram` that runs the program (one run per stack config and state in its process); the command
+ * passes neither.
+ */
+export async function main(
+    argv: readonly string[],
+    io: CliIo & { readonly expectedFromProgram?: typeof expectedFromProgram } = PROCESS_IO,
+): Promise<number> {
     const cli = parseCli(VERIFY_CLI, argv);
     if (!cli.run) return printCliAnswer(cli, io);
     const values = { objects: "content", skip: "", "buildkite-api-url": "https://api.buildkite.com", ...cli.values };
@@ -198,6 +207,7 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
             state: readUserFile(values.state, "--state", "write it with pulumi stack export").toString("utf8"),
             mode,
             skip,
+            expected: io.expectedFromProgram,
             reach: {
                 awsCli: process.env.CI_PLATFORM_AWS_CLI || "aws",
                 s3EndpointUrl: values["s3-endpoint-url"],

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { captureProgram } from "../scripts/plan/capture";
 import { readStackFile } from "../scripts/plan/stack-file";
-import { VERIFIED_TYPES, wireValue } from "../scripts/verify/expected";
+import { expectedFromProgram, Expectations, VERIFIED_TYPES, wireValue } from "../scripts/verify/expected";
 import { main as verifyMain } from "../scripts/verify";
 import { ROOT, runInProcess } from "./fixtures/cli";
 import { AWS_CLI, S3Fixture } from "./hooks/harness";
@@ -182,9 +182,31 @@ after(async () => {
     rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * What the verifier expects, by the program's inputs: every run below reads the same stack config and state, so the
+ * program runs once for them (each run gets a copy), not once per run.
+ */
+const expectations = new Map<string, Promise<Expectations>>();
+const sharedExpected: typeof expectedFromProgram = async (args) => {
+    const key = JSON.stringify([
+        args.root,
+        args.project,
+        args.stack,
+        args.stackConfig,
+        args.decrypted,
+        [...args.state],
+    ]);
+    let expected = expectations.get(key);
+    if (expected === undefined) {
+        expected = expectedFromProgram(args);
+        expectations.set(key, expected);
+    }
+    return structuredClone(await expected);
+};
+
 /** `npm run verify` against the fixtures, its `main` run in this process (its exit codes: test/cli.test.ts). */
 const verify = (...extra: string[]) =>
-    runInProcess("verify", verifyMain, [
+    runInProcess("verify", (argv, io) => verifyMain(argv, { ...io, expectedFromProgram: sharedExpected }), [
         "--stack",
         "prod",
         "--pulumi-config",

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
-import { parseVersionsText } from "../../components/images/versions";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { parseVersionsText } from "../../components/images/versions";
+import { serializePlan } from "../../scripts/plan";
+import { run as bumpRun } from "../../scripts/images-bump";
 import { changeLines, copyRepository, runScript } from "../fixtures/cli";
+import { planAsCliWrites } from "../fixtures/plans";
 
 /*
  * Issue 6's review loop, end to end on a copy of the repository: `npm run images:bump -- buildkite-test`, then the
- * plan diff lists the new image tags and the pipelines whose steps name them, and nothing else.
+ * plan diff lists the new image tags and the pipelines whose steps name them, and nothing else. The bump's `main` and
+ * the base plan (the copy is the repository as it is: the prod plan, as --json writes it) are made in this process;
+ * the plan of the edited copy is the command's. (Each command's exit code through a process: test/cli.test.ts.)
  */
 
 describe("images:bump then plan --diff", () => {
@@ -19,10 +24,11 @@ describe("images:bump then plan --diff", () => {
             return result;
         };
 
-        await node("scripts/plan.ts", "--json", "base.json");
+        writeFileSync(path.join(copy, "base.json"), serializePlan(await planAsCliWrites()));
         const before =
             parseVersionsText(readFileSync(path.join(copy, "agent-images/versions.json"), "utf8")).value ?? {};
-        await node("scripts/images-bump.ts", "buildkite-test", "--date", "2026-11-21", "--root", copy);
+        const bump = bumpRun(["buildkite-test", "--date", "2026-11-21", "--root", copy], new Date(), copy);
+        assert.equal(bump.code, 0, bump.stderr);
         const after =
             parseVersionsText(readFileSync(path.join(copy, "agent-images/versions.json"), "utf8")).value ?? {};
         assert.notEqual(after["buildkite-test"], before["buildkite-test"]);

@@ -5,7 +5,7 @@ import { Push, SimulatedBuild, Simulation, simulate } from "../../components/sim
 import { uploadedDocument } from "../../components/steps/stored-upload";
 import { loadForSimulation } from "../../scripts/simulate";
 import { parse } from "yaml";
-import { runScript } from "../fixtures/cli";
+import { simulateInProcess } from "../fixtures/cli";
 
 /*
  * Scenarios on the prod stack, through the simulator, from the YAML the program generates for Pulumi.prod.yaml.
@@ -302,10 +302,11 @@ describe("simulator, prod: dagster's release and its read token (issue 18 review
     });
 
     it("npm run simulate -- --no-base-builds: the skipped producers run", async () => {
+        // The command's `main` in this process (its exit code through a process: test/cli.test.ts).
         const args = ["--pipeline", "dagster", "--branch", "fix", "--changed", "python_modules/dagster-graphql/x.py"];
         const [withBase, without] = await Promise.all([
-            runScript("scripts/simulate.ts", args),
-            runScript("scripts/simulate.ts", [...args, "--no-base-builds"]),
+            simulateInProcess(...args),
+            simulateInProcess(...args, "--no-base-builds"),
         ]);
         assert.equal(without.code, 0, without.stderr);
         const line = (out: string) => out.split("\n").find((l) => l.includes("package-dagster-shared:")) ?? "";

@@ -301,6 +301,21 @@ function run(
     return out;
 }
 
+/**
+ * Two runs of one scenario give the same result (each run writes its world afresh): the scenarios several tests
+ * assert on are run once, when the first of them needs it (a run costs ~50 jq processes), and each test gets a copy.
+ */
+function once<T>(f: () => T): () => T {
+    let value: { v: T } | undefined;
+    return () => structuredClone((value ??= { v: f() }).v);
+}
+/** Nothing skipped by the agent. */
+const nothingSkipped = once(() => run([]));
+/** The upstream producers skipped, in the default world (a base build holds them all). */
+const upstreamSkipped = once(() => run(UPSTREAM));
+/** The upstream producers skipped, without the read token. */
+const upstreamSkippedNoToken = once(() => run(UPSTREAM, { token: false }));
+
 /** Every upstream producer runs after all, and its users wait for it and read this build. */
 function assertAllRun(uploaded: Uploaded): void {
     for (const key of UPSTREAM) assert.equal(step(uploaded, key).skip, undefined, `${key} runs`);
@@ -321,7 +336,7 @@ const UPSTREAM = ["package-dagster-shared", "package-dagster-pipes", "package-da
 
 describe("artifact sources at upload time (fake buildkite-agent, fake REST API)", () => {
     it("dry-runs the document, then uploads the result without interpolating it again", () => {
-        const { status, calls, stdin } = run([]);
+        const { status, calls, stdin } = nothingSkipped();
         assert.equal(status, 0);
         assert.equal(calls[0], "pipeline upload --dry-run --format json");
         assert.match(calls.at(-1) ?? "", /^pipeline upload --no-interpolation \S+upload\.json$/);
@@ -329,7 +344,7 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
     });
 
     it("producer skipped with a base build: users download from the base build, and do not wait for it", () => {
-        const { status, uploaded, metaData } = run(UPSTREAM);
+        const { status, uploaded, metaData } = upstreamSkipped();
         assert.equal(status, 0);
         for (const key of UPSTREAM) assert.ok(step(uploaded, key).skip, `${key} stays skipped`);
         const graphql = step(uploaded, "package-dagster-graphql");
@@ -362,12 +377,12 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
         // No token, so no build can be looked up; a pull request into develop, where no build ran at the merge base
         // (the build of master at the same commit is not taken: the base build is of the branch merged into).
         // An explicit diff base for the agent names no branch to search.
-        for (const opts of [
-            { token: false },
-            { pullRequestBase: "develop" },
-            { env: { BUILDKITE_GIT_DIFF_BASE: "origin/master" } },
+        for (const runIt of [
+            upstreamSkippedNoToken,
+            () => run(UPSTREAM, { pullRequestBase: "develop" }),
+            () => run(UPSTREAM, { env: { BUILDKITE_GIT_DIFF_BASE: "origin/master" } }),
         ]) {
-            const { status, uploaded, metaData } = run(UPSTREAM, opts);
+            const { status, uploaded, metaData } = runIt();
             assert.equal(status, 0);
             assertAllRun(uploaded);
             assert.equal(metaData[ranKeys()["dagster-shared"]], "true");
@@ -397,7 +412,7 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
     });
 
     it("producer runs: users wait for it and download from this build", () => {
-        const { status, uploaded, metaData } = run([]);
+        const { status, uploaded, metaData } = nothingSkipped();
         assert.equal(status, 0);
         const pipes = step(uploaded, "package-dagster-pipes");
         assert.deepEqual(pipes.depends_on, ["package-dagster-shared"]);
@@ -501,7 +516,7 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
     });
 
     it("one request per upload, however many producers are skipped, with the token on stdin, never in the URL", () => {
-        const { requests, stdout } = run(UPSTREAM);
+        const { requests, stdout } = upstreamSkipped();
         assert.equal(requests.length, 1, JSON.stringify(requests));
         assert.equal(requests[0].auth, `Bearer ${FAKE_TOKEN}`);
         assert.ok(!requests[0].url.includes(FAKE_TOKEN));
@@ -512,7 +527,7 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
         assert.equal(q.get("state"), null, "the build's state is not a filter (the producer's job is)");
         assert.match(stdout, /HTTP 200/);
         // Nothing skipped: no request at all.
-        assert.equal(run([]).requests.length, 0);
+        assert.equal(nothingSkipped().requests.length, 0);
         // The token never stands on a command line (/proc/<pid>/cmdline): curl reads its header from stdin.
         const { script } = uploadStep(prodConfig());
         const curls = script.split("\n").filter((l) => l.includes("curl "));
@@ -568,7 +583,7 @@ describe("artifact sources at upload time (fake buildkite-agent, fake REST API)"
     });
 
     it("without the read token: a warning, and every skipped producer runs", () => {
-        const result = run(UPSTREAM, { token: false });
+        const result = upstreamSkippedNoToken();
         assert.equal(result.requests.length, 0);
         assert.match(result.stderr, /^Warning: No BUILDKITE_READ_BUILDS_TOKEN in this job/m);
         assertAllRun(result.uploaded);
