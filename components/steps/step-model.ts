@@ -372,15 +372,32 @@ export function renderPipeline(doc: PipelineDocument): string {
  * `$` the steps hold reaches the job (or the agent's own `pipeline upload` pass) exactly as written.
  */
 export function renderStoredPipeline(doc: PipelineDocument, sign?: SignCommand): string {
+    const wire = storedWire(doc, sign);
+    seedEscapedDocuments(wire.steps);
+    return renderYaml(escapeStrings(wire));
+}
+
+/**
+ * Hands `visit` every command step of the stored document in wire form, in the order and form
+ * {@link renderStoredPipeline} hands them to its `sign` (group members included), without rendering the document:
+ * for checks of what would be signed, which need no YAML.
+ */
+export function visitStoredCommands(doc: PipelineDocument, visit: (step: Parameters<SignCommand>[0]) => void): void {
+    storedWire(doc, (step) => {
+        visit(step);
+        return undefined;
+    });
+}
+
+/** The stored document in wire form, before `$` is doubled, each command step signed by `sign` when given. */
+function storedWire(doc: PipelineDocument, sign: SignCommand | undefined) {
     const withSignature = (step: WireStep): WireStep => {
         if (sign === undefined) return step;
         if ("commands" in step) return { ...step, signature: sign(step) } as WireStep;
         if ("group" in step) return { ...step, steps: step.steps.map((s) => withSignature(s) as WireGroupChild) };
         return step;
     };
-    const wire = compact({ env: record(doc.env), steps: doc.steps.map((s) => withSignature(toBuildkite(s))) });
-    seedEscapedDocuments(wire.steps);
-    return renderYaml(escapeStrings(wire));
+    return compact({ env: record(doc.env), steps: doc.steps.map((s) => withSignature(toBuildkite(s))) });
 }
 
 /** Whether a plain value has a key holding a `$` ({@link escapeStrings} leaves keys alone). */
