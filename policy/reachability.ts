@@ -135,8 +135,9 @@ const strs = (value: unknown): string[] => asList(value).filter((v): v is string
 
 /** An IAM wildcard pattern (`*`, `?`; `${...}` policy variables match anything) as a RegExp. */
 function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
-    const cacheKey = `${caseInsensitive ? "i" : "s"}${pattern}`;
-    const cached = patterns.get(cacheKey);
+    // Keyed by the pattern itself: a key built per call (flag + pattern) was a new string to hash on every match.
+    const patterns = caseInsensitive ? insensitivePatterns : sensitivePatterns;
+    const cached = patterns.get(pattern);
     if (cached !== undefined) return cached;
     const body = pattern
         .split(/(\$\{[^}]*\}|\*|\?)/)
@@ -149,11 +150,12 @@ function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
         )
         .join("");
     const compiled = new RegExp(`^${body}$`, caseInsensitive ? "is" : "s");
-    patterns.set(cacheKey, compiled);
+    patterns.set(pattern, compiled);
     return compiled;
 }
-/** Compiled patterns (a pure function of the pattern, so the cache cannot go stale). */
-const patterns = new Map<string, RegExp>();
+/** Compiled patterns, case-insensitive and not (a pure function of the pattern, so the cache cannot go stale). */
+const insensitivePatterns = new Map<string, RegExp>();
+const sensitivePatterns = new Map<string, RegExp>();
 
 /** Whether an action pattern (`s3:Get*`, `*`) matches an action; service and action names are case-insensitive. */
 export function actionMatches(pattern: string, action: string): boolean {
@@ -574,11 +576,23 @@ export function servedPipelines(platform: Platform, fleet: DeployedFleet): strin
                 fleet.cluster !== undefined &&
                 fleet.queue !== undefined &&
                 p.cluster === fleet.cluster &&
-                pipelineQueues(p).includes(fleet.queue),
+                queuesOf(p).includes(fleet.queue),
         )
         .map((p) => p.slug)
         .sort();
 }
+
+/** {@link pipelineQueues}, once per pipeline read from the plan: every fleet asks it of every pipeline. */
+function queuesOf(pipeline: DeployedPipeline): readonly string[] {
+    let queues = pipelineQueuesMemo.get(pipeline);
+    if (queues === undefined) {
+        queues = Object.freeze(pipelineQueues(pipeline));
+        pipelineQueuesMemo.set(pipeline, queues);
+    }
+    return queues;
+}
+/** By pipeline object: a read platform is not changed afterwards (its types are readonly), so this cannot go stale. */
+const pipelineQueuesMemo = new WeakMap<DeployedPipeline, readonly string[]>();
 
 /** Whether `fleet` should read `object`: must (it runs jobs that load it from its own bucket), may, or must not. */
 export function expectation(
@@ -713,7 +727,11 @@ export function canRead(
 export function reachability(resources: readonly PlanResource[]): Reach[] {
     const platform = readPlatform(resources);
     const byType = new Map<string, PlanResource[]>();
-    for (const r of resources) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+    for (const r of resources) {
+        const ofType = byType.get(r.type);
+        if (ofType === undefined) byType.set(r.type, [r]);
+        else ofType.push(r);
+    }
     const ctx: Context = {
         platform,
         byUrn: new Map(resources.map((r) => [r.urn, r])),

@@ -7,6 +7,8 @@
  * Exit codes: 0 done; 1 the program or a file could not be read; 2 bad usage or invalid stack config; 3 a mandatory policy of
  * the policy pack (policy/) is violated (the plan, diff and markdown are still written).
  */
+// First: the command line turns source maps off before the modules below load (see the module).
+import "./plan/command-line";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -350,11 +352,6 @@ export async function main(
 }
 
 if (require.main === module) {
-    // The command line prints errors in one line, never a stack: Node need not map stack frames through source maps,
-    // nor tsx write them into each module it transpiles from here on (the program's: tsx 4 applies a map only when
-    // `process.sourceMapsEnabled`). The SDK formats a stack for every resource (@pulumi/pulumi 3.276.0 resource.js
-    // `Resource.callsites`, `new Error().stack`), which source maps made several times dearer. Node's own switch
-    // (process.setSourceMapsEnabled, Node 16.6+); CI_PLATFORM_PLAN_STACK_TRACES=1 keeps them, as capture.ts does.
-    if (!process.env.CI_PLATFORM_PLAN_STACK_TRACES) process.setSourceMapsEnabled(false);
+    // Source maps are off already, unless asked for (./plan/command-line.ts, imported first).
     runMain("plan", () => main(process.argv.slice(2)));
 }

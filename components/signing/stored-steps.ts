@@ -5,7 +5,7 @@
  * Pure module: the document, the repository URL and the private key set in, YAML out.
  */
 import type { PipelineDocument } from "../steps/step-model";
-import { renderStoredPipeline } from "../steps/step-model";
+import { renderStoredPipeline, visitStoredCommands } from "../steps/step-model";
 import { parseJwks, signingKeyOf, SIGNING_ALGORITHM } from "./jws";
 import { signStep, StepSignature } from "./step-signature";
 import { ENV_FIELD_PREFIX, signedValues } from "./step-signature";
@@ -91,13 +91,13 @@ export function refuseInterpolation(doc: PipelineDocument, pipeline: string): vo
         throw new Error(
             `pipeline "${pipeline}": the stored document's env holds a "$"; it cannot be signed as stored. Store one step that uploads the document instead (components/steps/stored-upload.ts).`,
         );
-    renderStoredPipeline(doc, (step) => {
+    // The steps as signing sees them, without rendering the document (signing renders it once, after this check).
+    visitStoredCommands(doc, (step) => {
         const wire = JSON.stringify([step.commands ?? null, step.env ?? null, step.plugins ?? null]);
         if (wire.includes("$"))
             throw new Error(
                 `pipeline "${pipeline}": stored step ${JSON.stringify((step as { key?: unknown }).key ?? "(no key)")} holds a "$" in its command, env or plugins; it cannot be signed as stored (buildkite-agent tool sign refuses it). Store one step that uploads the document instead (components/steps/stored-upload.ts).`,
             );
-        return undefined;
     });
 }
 

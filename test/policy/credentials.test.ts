@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { findCredentials } from "../../policy/credentials";
+import { CREDENTIAL_PATTERNS, findCredentials } from "../../policy/credentials";
 
 const kinds = (text: string) => findCredentials(text).map((f) => f.kind);
 
@@ -34,6 +34,31 @@ describe("findCredentials", () => {
         assert.deepEqual(kinds("mysql --password s3cr3tpass"), ["literal password"]);
         assert.deepEqual(kinds("-----BEGIN RSA PRIVATE KEY-----"), ["private key"]);
         assert.deepEqual(kinds("-----BEGIN PGP PRIVATE KEY BLOCK-----"), ["private key"]);
+    });
+
+    it("finds every kind it searches for, each pattern in a text of its own", () => {
+        // findCredentials first tests a text against all patterns at once: each pattern must still be reached.
+        const examples: [kind: string, text: string][] = [
+            ["AWS access key id", "key AKIAIOSFODNN7EXAMPLE"],
+            ["AWS secret access key", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"],
+            ["GitHub token", `token ghs_${"a1".repeat(18)}`],
+            ["GitHub fine-grained token", `github_pat_${"A1b2C3d4E5".repeat(3)}`],
+            ["Buildkite API token", `bkua_${"b".repeat(20)}`],
+            ["Buildkite agent token", `bkct_${"c".repeat(20)}`],
+            ["private key", "-----BEGIN OPENSSH PRIVATE KEY-----"],
+            ["PyPI token", `pypi-AgE${"d".repeat(40)}`],
+            ["npm token", `npm_${"e".repeat(36)}`],
+            ["Slack token", "xoxb-1234567890-abc"],
+            ["Slack webhook URL", "https://hooks.slack.com/services/T0001/B0002/abcdefXYZ123"],
+            ["literal password", "Client_Secret: hunter2hunter2"],
+            ["literal password", "login --passwd hunter2hunter2"],
+        ];
+        for (const { kind, pattern } of CREDENTIAL_PATTERNS)
+            assert.ok(
+                examples.some(([k, text]) => k === kind && new RegExp(pattern.source, pattern.flags).test(text)),
+                `an example of each pattern of ${kind}`,
+            );
+        for (const [kind, text] of examples) assert.deepEqual(kinds(text), [kind], text);
     });
 
     it("leaves environment references, empty values and look-alikes alone", () => {

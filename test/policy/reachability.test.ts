@@ -212,6 +212,11 @@ describe("IAM wildcards", () => {
         assert.ok(!resourceMatches("arn:aws:s3:::b/App/*", "arn:aws:s3:::b/app/env"));
         assert.ok(resourceMatches("arn:aws:s3:::b/${aws:username}/*", "arn:aws:s3:::b/app/env"));
         assert.ok(resourceMatches("*", "arn:aws:s3:::b/app/env"));
+        // One pattern read both ways (the compiled patterns are cached): each keeps its own case rule.
+        assert.ok(actionMatches("arn:aws:s3:::B/*", "arn:aws:s3:::b/x"));
+        assert.ok(!resourceMatches("arn:aws:s3:::B/*", "arn:aws:s3:::b/x"));
+        assert.ok(!resourceMatches("arn:aws:s3:::C/*", "arn:aws:s3:::c/x"));
+        assert.ok(actionMatches("arn:aws:s3:::C/*", "arn:aws:s3:::c/x"));
     });
 });
 
