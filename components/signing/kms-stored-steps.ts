@@ -2,12 +2,13 @@
  * A pipeline's stored steps signed by its cluster's KMS key (mode kms). Pure: the document and repository URL in, the
  * payloads to sign out; then the signatures in (made at deploy by kms-step-signature.ts), YAML out.
  *
- * The interface to the stored document is the renderer's signer callback (components/steps/step-model.ts
- * `renderStoredPipeline`): each command step is signed from its wire form `{commands, env, plugins}`, bound to the
- * repository URL and the document's env, exactly as the JWKS mode signs (stored-steps.ts), with alg ES256.
+ * The interface to the stored document is the renderer's view of its command steps (components/steps/step-model.ts:
+ * `visitStoredCommands` for the payloads, the signer callback of `renderStoredPipeline` for the YAML): each command
+ * step is signed from its wire form `{commands, env, plugins}`, bound to the repository URL and the document's env,
+ * exactly as the JWKS mode signs (stored-steps.ts), with alg ES256.
  */
 import type { PipelineDocument } from "../steps/step-model";
-import { renderStoredPipeline } from "../steps/step-model";
+import { renderStoredPipeline, visitStoredCommands } from "../steps/step-model";
 import { KMS_SIGNING_ALGORITHM, kmsStepPayload, type KmsStepPayload } from "./kms";
 import type { StepSignature } from "./step-signature";
 import { refuseInterpolation, signable } from "./stored-steps";
@@ -27,9 +28,9 @@ export function kmsStoredStepPayloads(
 ): KmsStepPayload[] {
     refuseInterpolation(doc, pipeline);
     const payloads: KmsStepPayload[] = [];
-    renderStoredPipeline(doc, (step) => {
+    // The steps as signing sees them, without rendering a document nobody reads.
+    visitStoredCommands(doc, (step) => {
         payloads.push(kmsStepPayload(signable(step), { repositoryUrl, outerEnv: doc.env }));
-        return undefined;
     });
     return payloads;
 }

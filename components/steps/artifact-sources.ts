@@ -179,6 +179,14 @@ export function artifactIssues(packages: readonly Package[]): ArtifactIssue[] {
         });
         // The upload-time script and the steps quote globs and paths with "..." in bash and POSIX sh.
         const unsafe = (value: string, path: (string | number)[], what: string) => {
+            // The scripts read each path and glob with bash's `read -r`, which drops leading and trailing blanks
+            // (IFS): one read that way and one not would name two different files (bash(1), `read`).
+            if (value !== value.trim())
+                issues.push({
+                    path,
+                    message: `${what} "${value}" begins or ends with white space, which the generated shell commands drop`,
+                    fix: "remove the spaces at its ends",
+                });
             const found = SHELL_UNSAFE.exec(value);
             if (found !== null)
                 issues.push({
@@ -485,7 +493,7 @@ done < <(jq -r --argjson sources "$sources" --arg self "$BUILDKITE_BUILD_ID" '
   .producers as $ps
   | $ps | keys[] | . as $p | $ps[$p] as $v | $sources[$p] as $from
   | $v.ran, (if $from == "" then "true" else "false" end),
-    ($v.artifacts[] | . as $a | ("${META_DATA.artifact("")}" + $a), (if $from == "" or ($v.copy | index($a)) then $self else $from end))
+    (($v.artifacts // [])[] | . as $a | ("${META_DATA.artifact("")}" + $a), (if $from == "" or ($v.copy | index($a)) then $self else $from end))
 ' <<<"$plan")
 # Interpolated already by the dry run: uploaded as it is.
 buildkite-agent pipeline upload --no-interpolation "$work/upload.json"`;

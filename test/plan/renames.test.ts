@@ -90,10 +90,12 @@ function smallConfig(): Node {
     return config;
 }
 
-/** The plan of {@link smallConfig} unchanged: built once, for both scenarios that use it. */
+/** The plan of {@link smallConfig} unchanged: built once, for both scenarios that use it; each gets its own copy. */
 let smallBase: Promise<PlanDocument> | undefined;
-const smallBasePlan = (dir: string): Promise<PlanDocument> =>
-    (smallBase ??= planOf(["--config", stackFile("small", smallConfig())], path.join(dir, "small.json")));
+const smallBasePlan = async (dir: string): Promise<PlanDocument> =>
+    structuredClone(
+        await (smallBase ??= planOf(["--config", stackFile("small", smallConfig())], path.join(dir, "small.json"))),
+    );
 
 /** Writes `config` as a stack file the plan reads with `--config`. */
 function stackFile(label: string, config: Node): string {

@@ -109,6 +109,25 @@ describe("stored steps signed by the program", () => {
         assert.equal(kmsStoredStepPayloads(doc, REPO, "kolibri").length, 2);
     });
 
+    it("refuses a `$` in a command step inside a group, as at the top level", () => {
+        type Command = Extract<Step, { kind: "command" }>;
+        const grouped: typeof doc = {
+            ...doc,
+            steps: [
+                steps[0],
+                steps[1],
+                {
+                    kind: "group",
+                    label: "Release",
+                    steps: [{ ...(steps[2] as Command), commands: ['echo "$BUILDKITE_TAG"'] }],
+                },
+            ],
+        };
+        const refused = (e: Error) => e.message.startsWith('pipeline "kolibri": stored step "release" holds a "$"');
+        assert.throws(() => signedStoredPipeline(grouped, REPO, signing), refused);
+        assert.throws(() => kmsStoredStepPayloads(grouped, REPO, "kolibri"), refused);
+    });
+
     it("is deterministic: the same config gives the same text (previews stay clean)", () => {
         assert.equal(signedStoredPipeline(doc, REPO, signing), yaml);
     });

@@ -140,12 +140,26 @@ describe("monorepo artifacts in config", () => {
         );
     });
 
-    it("refuses a package path or artifact glob the generated shell cannot quote", () => {
+    it("refuses a package path or artifact glob the generated shell cannot quote, or would trim", () => {
         for (const bad of ['dist/"x', "dist/`x`", "dist/$x", "dist/a;b"]) {
             const lines = problems([{ name: "core", path: "libs/core", artifacts: [bad] }]);
             assert.ok(
                 lines.some((l) => l.startsWith("ci-platform:pipelines[4].packages[0].artifacts[0]: artifact glob")),
                 `${bad}: ${lines.join("\n")}`,
+            );
+        }
+        for (const [path, artifact, at] of [
+            ["libs/core ", "dist/*", "path"],
+            ["libs/core", " dist/*.whl", "artifacts[0]"],
+        ]) {
+            const lines = problems([{ name: "core", path, artifacts: [artifact] }]);
+            assert.ok(
+                lines.some(
+                    (l) =>
+                        l.startsWith(`ci-platform:pipelines[4].packages[0].${at}: `) &&
+                        l.includes("begins or ends with white space"),
+                ),
+                lines.join("\n"),
             );
         }
         const lines = problems([{ name: "core", path: "libs/$core", artifacts: ["dist/*"] }]);
