@@ -1,24 +1,36 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { parse, stringify } from "yaml";
 import { captureProgram } from "../scripts/plan/capture";
 import { readStackFile } from "../scripts/plan/stack-file";
 import { expectedFromProgram, Expectations, VERIFIED_TYPES, wireValue } from "../scripts/verify/expected";
 import { main as verifyMain } from "../scripts/verify";
-import { ROOT, runInProcess } from "./fixtures/cli";
+import { cutProd, ROOT, runInProcess } from "./fixtures/cli";
 import { AWS_CLI, S3Fixture } from "./hooks/harness";
 
 /*
  * The drift verifier against real endpoints on 127.0.0.1: s3rver for the buckets (read by the real AWS CLI), and a
- * fake Buildkite REST API and ECR API. The test "deploys" the prod stack as `pulumi up` would (every object the
- * program declares, uploaded; a state export recording what was written), then tampers with it out of band.
+ * fake Buildkite REST API and ECR API. The test "deploys" a stack cut from prod as `pulumi up` would (every object
+ * the program declares, uploaded; a state export recording what was written), then tampers with it out of band.
  */
 const dir = mkdtempSync(path.join(tmpdir(), "verify-"));
-const STACK_FILE = path.join(ROOT, "Pulumi.prod.yaml");
+/**
+ * Prod cut to the default cluster's fleets in the home region and in eu-west-1 (fixtures/cli.ts cutProd): a secrets
+ * bucket and the image repositories in each of two regions, so the verifier's per-region reads (one per bucket, one
+ * per repository and region) run in both, with a hook bundle, secret objects, agent tokens and image tags to check;
+ * every AWS CLI call costs ~0.7 CPU s, and prod's 6 buckets and 6 repository listings made 30 of them.
+ */
+const STACK_FILE = path.join(dir, "Pulumi.prod.yaml");
+{
+    const doc = parse(readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+    cutProd(doc.config, { clusters: ["default"], fleets: ["linux-us-east-1", "linux-eu-west-1"], pipelines: [] });
+    writeFileSync(STACK_FILE, stringify(doc));
+}
 const TAMPERED = "TAMPERED-BODY-5c1e";
 
 interface Deployed {
@@ -229,12 +241,18 @@ function assertNoSecrets(output: string): void {
 }
 
 describe("npm run verify", () => {
-    it("declares objects, tokens and images to check", () => {
-        assert.ok(objects.length >= 50 && tokens.length >= 5 && images.length >= 5);
+    it("declares objects, tokens and images to check, in two regions", () => {
+        assert.ok(objects.length >= 30 && tokens.length >= 2 && images.length >= 5);
         assert.ok(
             objects.some((o) => o.content.includes("[secret:")),
             "secret objects among them",
         );
+        // The verifier reads per bucket and per repository and region: both regions have their own.
+        assert.equal(new Set(objects.map((o) => o.bucket)).size, 2, "a secrets bucket per region");
+        assert.deepEqual([...new Set(images.map((i) => /\.ecr\.([a-z0-9-]+)\./.exec(i)?.[1]))].sort(), [
+            "eu-west-1",
+            "us-east-1",
+        ]);
     });
 
     it("passes a clean state: every object, token and tag as declared", async () => {

@@ -360,20 +360,52 @@ export class Machine {
         fs.rmSync(this.log, { force: true });
     }
 
-    /** Replaces what the fake docker daemon holds. */
+    /** Replaces what the fake docker daemon holds (its state file: test/hooks/fake-docker.bash). */
     setDocker(state: Partial<DockerState>): void {
+        const labels = (o: FakeObject) => Object.entries(o.labels).map(([k, v]) => `${k}=${v}`);
+        const line = (kind: keyof DockerState, fields: readonly (string | readonly string[])[]) =>
+            [kind, ...fields].map((f) => (typeof f === "string" ? f : f.join(RS))).join(US) + "\n";
         fs.writeFileSync(
-            path.join(this.state, "docker.json"),
-            JSON.stringify({ containers: [], networks: [], volumes: [], ...state }),
+            path.join(this.state, "docker.state"),
+            [
+                ...(state.containers ?? []).map((c) =>
+                    line("containers", [c.id, c.status, c.networks ?? [], c.volumes ?? [], labels(c)]),
+                ),
+                ...(state.networks ?? []).map((n) => line("networks", [n.id, "", "", "", labels(n)])),
+                ...(state.volumes ?? []).map((v) => line("volumes", [v.id, "", "", "", labels(v)])),
+            ].join(""),
         );
     }
 
     /** What the fake docker daemon holds now. */
     docker(): DockerState {
-        const file = path.join(this.state, "docker.json");
-        return fs.existsSync(file)
-            ? (JSON.parse(fs.readFileSync(file, "utf8")) as DockerState)
-            : { containers: [], networks: [], volumes: [] };
+        const file = path.join(this.state, "docker.state");
+        const state: { containers: FakeContainer[]; networks: FakeObject[]; volumes: FakeObject[] } = {
+            containers: [],
+            networks: [],
+            volumes: [],
+        };
+        if (!fs.existsSync(file)) return state;
+        const list = (text: string) => (text === "" ? [] : text.split(RS));
+        for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+            if (line === "") continue;
+            const [kind, id, status, networks, volumes, labelText] = line.split(US);
+            const labels = Object.fromEntries(
+                list(labelText).map((l) =>
+                    l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""],
+                ),
+            );
+            if (kind === "containers")
+                state.containers.push({
+                    id,
+                    labels,
+                    status: status as FakeContainer["status"],
+                    networks: list(networks),
+                    volumes: list(volumes),
+                });
+            else state[kind as "networks" | "volumes"].push({ id, labels });
+        }
+        return state;
     }
 
     /** Runs the fake docker CLI, as a job's command would (`docker run --label ... -d image`). */
@@ -407,127 +439,22 @@ export interface FakeObject {
     readonly id: string;
     readonly labels: Readonly<Record<string, string>>;
 }
-/** The fake docker daemon's state, `$FAKE_STATE/docker.json`. */
+/** The fake docker daemon's state, as {@link Machine.docker} reads it from `$FAKE_STATE/docker.state`. */
 export interface DockerState {
     readonly containers: FakeContainer[];
     readonly networks: FakeObject[];
     readonly volumes: FakeObject[];
 }
 
-/**
- * The fake docker CLI, in node (run by this node binary): a daemon state in `$FAKE_STATE/docker.json` with labels,
- * changed under a lock so hooks of concurrent jobs can call it at the same time. It knows the subcommands the hooks
- * and the tests use, with docker's semantics for them: `ps`/`network ls`/`volume ls` with `--quiet`, `--filter
- * label=K[=V]` (filters ANDed), `--filter status=S` and `--format` with `{{.ID}}`, `{{.Name}}` and `{{.Label "K"}}`;
- * `rm --force` (a running container too), `network rm`/`volume rm` (refused while a container uses it), the prunes
- * (only what no container uses), `run -d`/`create` with `--label`, `--network`, `--volume`, `stop`, and `network
- * create`/`volume create` with `--label`. Anything else fails loudly.
- */
-const FAKE_DOCKER = String.raw`
-const fs = require("node:fs");
-const path = require("node:path");
-const argv = process.argv.slice(2);
-fs.appendFileSync(process.env.FAKE_LOG, "docker " + argv.join(" ") + "\n");
-const file = path.join(process.env.FAKE_STATE, "docker.json");
-const lock = file + ".lock";
-const deadline = Date.now() + 10000;
-for (;;) {
-    try { fs.mkdirSync(lock); break; } catch (e) {
-        if (e.code !== "EEXIST" || Date.now() > deadline) throw e;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-    }
-}
-let code = 0;
-try {
-    const state = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
-    for (const k of ["containers", "networks", "volumes"]) state[k] = state[k] || [];
-    code = main(state, argv);
-    fs.writeFileSync(file + ".tmp", JSON.stringify(state));
-    fs.renameSync(file + ".tmp", file);
-} finally {
-    fs.rmdirSync(lock);
-}
-process.exitCode = code;
-
-function fail(message) { process.stderr.write("fake docker: " + message + "\n"); return 1; }
-function options(args) {
-    const o = { flags: new Set(), filters: [], labels: {}, networks: [], volumes: [], positional: [] };
-    for (let i = 0; i < args.length; i++) {
-        const a = args[i];
-        if (a === "--filter") o.filters.push(args[++i]);
-        else if (a === "--format") o.format = args[++i];
-        else if (a === "--label") { const [k, ...v] = args[++i].split("="); o.labels[k] = v.join("="); }
-        else if (a === "--network") o.networks.push(args[++i]);
-        else if (a === "--volume" || a === "-v") o.volumes.push(args[++i].split(":")[0]);
-        else if (a === "--name") o.name = args[++i];
-        else if (a.startsWith("-")) o.flags.add(a);
-        else o.positional.push(a);
-    }
-    return o;
-}
-function matches(object, filters) {
-    return filters.every((f) => {
-        const [kind, ...rest] = f.split("=");
-        if (kind === "label") {
-            const [k, ...v] = rest;
-            return v.length === 0 ? k in object.labels : object.labels[k] === v.join("=");
-        }
-        if (kind === "status") return object.status === rest.join("=");
-        throw new Error("unknown filter " + f);
-    });
-}
-function list(objects, o, idField) {
-    for (const x of objects.filter((x) => matches(x, o.filters))) {
-        const line = o.format === undefined || o.flags.has("--quiet") || o.flags.has("-q")
-            ? x.id
-            : o.format.replace(/\{\{\.(ID|Name)\}\}/g, () => x.id)
-                .replace(/\{\{\.Label "([^"]+)"\}\}/g, (_, k) => x.labels[k] || "");
-        process.stdout.write(line + "\n");
-    }
-    return 0;
-}
-function inUse(state, kind, id) {
-    return state.containers.some((c) => (c[kind] || []).includes(id));
-}
-function remove(state, kind, ids, force) {
-    let code = 0;
-    for (const id of ids) {
-        const i = state[kind].findIndex((x) => x.id === id);
-        if (i < 0) { code = fail("No such object: " + id); continue; }
-        if (kind === "containers" && state[kind][i].status === "running" && !force) { code = fail("container is running: " + id); continue; }
-        if (kind !== "containers" && inUse(state, kind, id)) { code = fail(kind + " " + id + " is in use"); continue; }
-        state[kind].splice(i, 1);
-    }
-    return code;
-}
-function main(state, argv) {
-    const [cmd, sub] = argv;
-    if (cmd === "ps") return list(state.containers, options(argv.slice(1)));
-    if (cmd === "rm") { const o = options(argv.slice(1)); return remove(state, "containers", o.positional, o.flags.has("--force") || o.flags.has("-f")); }
-    if (cmd === "stop") { for (const id of argv.slice(1)) { const c = state.containers.find((x) => x.id === id); if (c) c.status = "exited"; } return 0; }
-    if (cmd === "run" || cmd === "create") {
-        const o = options(argv.slice(1));
-        const id = o.name || "c" + Math.random().toString(16).slice(2, 14);
-        state.containers.push({ id, labels: o.labels, status: cmd === "run" ? "running" : "created", networks: o.networks, volumes: o.volumes });
-        process.stdout.write(id + "\n");
-        return 0;
-    }
-    if (cmd === "image" && sub === "prune") return 0;
-    for (const [name, kind] of [["network", "networks"], ["volume", "volumes"]]) {
-        if (cmd !== name) continue;
-        const o = options(argv.slice(2));
-        if (sub === "ls") return list(state[kind], o);
-        if (sub === "rm") return remove(state, kind, o.positional, false);
-        if (sub === "create") { state[kind].push({ id: o.positional[0], labels: o.labels }); return 0; }
-        if (sub === "prune") { state[kind] = state[kind].filter((x) => inUse(state, kind, x.id)); return 0; }
-    }
-    return fail("unsupported: " + argv.join(" "));
-}
-`;
+/** The fake docker CLI (bash), and the separators of its state file. */
+const FAKE_DOCKER = path.join(__dirname, "fake-docker.bash");
+const US = "\x1f";
+const RS = "\x1e";
 
 /** Writes fake docker, buildkite-agent and df into BIN: each appends its argv to $FAKE_LOG. */
 function writeFakes(bin: string): void {
-    fs.writeFileSync(path.join(bin, "docker"), `#!${process.execPath}\n${FAKE_DOCKER}`, { mode: 0o755 });
+    fs.copyFileSync(FAKE_DOCKER, path.join(bin, "docker"));
+    fs.chmodSync(path.join(bin, "docker"), 0o755);
     const fakes: Record<string, string> = {
         "buildkite-agent": 'echo "buildkite-agent $*" >>"$FAKE_LOG"',
         // The filter table: one file per chain under $FAKE_STATE/iptables, one rule a line, newest -I first. Only

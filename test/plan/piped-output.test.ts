@@ -10,15 +10,15 @@ import { main as simulateMain } from "../../scripts/simulate";
 import { drInProcess, planInProcess, ROOT, runInProcess } from "../fixtures/cli";
 
 /*
- * A script's output read through a pipe by a slow reader arrives whole. The reader reads nothing for a while, so the
- * script fills the pipe (64 KiB on Linux) and has the rest queued when it is done; then it reads in small sips.
+ * A script's output read through a pipe by a slow reader arrives whole. The reader reads nothing until the pipe is
+ * full (64 KiB on Linux), so the script has the rest queued when it is done; then it reads.
  * Before the fix, `process.exit` right after the last write dropped what was queued (scripts/plan/exit.ts
  * exitWhenFlushed, which plan, dr, verify and import end with).
  *
  * What the output should be is what the script's `main` writes when run in this process (test/fixtures/cli.ts), the
  * same code the command runs; only the command's plan config error, which the program throws (a test runner's process
  * would also report it as an unhandled rejection), is compared with the command writing to a file instead. The piped
- * runs of a suite go side by side: each waits for its reader's sleep, not for the CPU.
+ * runs of a suite go side by side: each waits for its script's output, not for the CPU.
  */
 
 const dir = mkdtempSync(path.join(tmpdir(), "piped-output-"));
@@ -43,22 +43,44 @@ function toFiles(script: string, args: readonly string[]): { code: number | null
 }
 
 /**
- * One stream of the script (stdout, or stderr with stdout discarded) read through a pipe by `(sleep; cat)`: a reader
- * that reads nothing for `waitSeconds`, so the script finds the pipe full (64 KiB on Linux) when it has written
- * everything and ends. The exit code is the script's (pipefail).
+ * What the slow reader runs before it reads: nothing is read until the pipe is full (FIONREAD on its end, Linux
+ * asm-generic/ioctls.h 0x541B, reports the pipe's whole capacity, F_GETPIPE_SZ 1032: the writer has the rest of its
+ * output queued) or the writer has closed it (POLLHUP: an output smaller than the pipe). A fixed sleep was not
+ * enough: a script that took longer than the sleep to start (tsx, the program, a busy machine) wrote to a reader
+ * already draining the pipe, and an exit right after the last write then lost nothing. ARGV[0] seconds bound the wait.
+ */
+const UNTIL_PIPE_FULL = String.raw`
+use IO::Poll qw(POLLIN POLLHUP);
+my $size = fcntl(STDIN, 1032, 0) || 65536;
+my $poll = IO::Poll->new;
+$poll->mask(\*STDIN => POLLIN);
+my $deadline = time + $ARGV[0];
+while (time < $deadline) {
+    $poll->poll(0);
+    last if $poll->events(\*STDIN) & POLLHUP;
+    my $n = pack("L", 0);
+    ioctl(STDIN, 0x541B, $n) or last;
+    last if unpack("L", $n) >= $size;
+    select(undef, undef, undef, 0.02);
+}`;
+
+/**
+ * One stream of the script (stdout, or stderr with stdout discarded) read through a pipe by `(wait; cat)`: a reader
+ * that reads nothing until the pipe is full or closed ({@link UNTIL_PIPE_FULL}, at most `waitSeconds`), so the script has
+ * the rest of its output queued when it has written everything and ends. The exit code is the script's (pipefail).
  */
 async function throughSlowPipe(
     stream: "stdout" | "stderr",
     script: string,
     args: readonly string[],
-    waitSeconds = 2,
+    waitSeconds = 120,
 ): Promise<{ code: number | null; text: string }> {
     const redirect = stream === "stdout" ? "" : "2>&1 >/dev/null";
     const child = spawn(
         "bash",
         [
             "-c",
-            `set -o pipefail; "$@" ${redirect} | (sleep ${waitSeconds}; cat)`,
+            `set -o pipefail; "$@" ${redirect} | (perl -e '${UNTIL_PIPE_FULL}' ${waitSeconds}; cat)`,
             "_",
             process.execPath,
             ...argsOf(script, args),
@@ -78,6 +100,7 @@ function stackFile(name: string, config: Record<string, unknown>): string {
 }
 
 let large: string;
+let fanOut: string;
 let invalid: string;
 const INVALID_PIPELINES = 600;
 
@@ -89,6 +112,14 @@ before(() => {
     // does: it prints counts and patterns, not URN lists; its exit is the same exitWhenFlushed, which the errors below
     // cover.)
     large = stackFile("large", syntheticOrganization(prod.config, 160, ["us-east-1"]));
+    // The same organisation with pipeline-0000 also triggering the head of every other chain of ten: a push to it
+    // starts 80 builds (16 chains of five), whose simulation prints ~75 KiB, more than a pipe holds (one chain's,
+    // ~4.7 KB, does not).
+    const fan = syntheticOrganization(prod.config, 160, ["us-east-1"]);
+    const pipelines = fan["ci-platform:pipelines"] as { slug: string; triggers?: unknown[] }[];
+    const heads = pipelines.filter((_, i) => i > 0 && i % 10 === 0).map((p) => ({ pipeline: p.slug }));
+    pipelines[0].triggers = [...(pipelines[0].triggers ?? []), ...heads];
+    fanOut = stackFile("fan-out", fan);
     // A large invalid one: every pipeline names a queue no fleet serves, one problem each on stderr.
     const broken = syntheticOrganization(prod.config, INVALID_PIPELINES);
     for (const p of broken["ci-platform:pipelines"] as { queue: string }[]) p.queue = "no-such-queue";
@@ -139,14 +170,18 @@ describe("output written to a slow pipe is never cut", { concurrency: true }, ()
         });
 
     it("npm run simulate: the simulation arrives whole", async () => {
-        const args = ["--config", large, "--pipeline", "pipeline-0000"];
+        const args = ["--config", fanOut, "--pipeline", "pipeline-0000"];
         const [expected, piped] = await Promise.all([
             runInProcess("simulate", simulateMain, args),
             throughSlowPipe("stdout", "scripts/simulate.ts", args),
         ]);
         assert.equal(expected.code, 0, expected.stderr);
+        assert.ok(expected.stdout.length > 64 * 1024, `the simulation is only ${expected.stdout.length} bytes`);
         assert.equal(piped.code, 0);
+        assert.equal(piped.text.length, expected.stdout.length);
         assert.equal(piped.text, expected.stdout);
         assert.match(piped.text, /pipeline-0004/);
+        // The last chain's last build: the end of the output.
+        assert.match(piped.text, /^b80 pipeline-0154 /m);
     });
 });
