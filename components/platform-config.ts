@@ -60,7 +60,7 @@ let lastParse: { readonly key: string; readonly result: Result<PlatformConfig, C
  * {@link crossCheck}). Returns the typed config with defaults applied, or every problem found, sorted by path.
  *
  * One parse per run: the plan parses the stack's config in the program (index.ts, through {@link loadStackConfig})
- * and needs it again for its diagrams (scripts/plan.ts `stepsOverview`); the second call finds the first's result.
+ * and needs it again for its diagrams (scripts/plan/run.ts `stepsOverview`); the second call finds the first's result.
  * The last result is kept, keyed by the JSON text of `raw`, and each caller gets its own copy (a structured clone,
  * far cheaper than the schema and the checks), so what one caller changes no other sees.
  */

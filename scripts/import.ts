@@ -3,21 +3,13 @@
  * of its pipelines' repositories, and writes a stack file that adopts every object it declares (ci-platform:adopt)
  * plus a report of what the config cannot say (README, "Adopting an existing organisation"). Read-only on both APIs.
  * Tokens come from the environment and are never printed; no env value or webhook URL is written.
+ *
+ * This module is the command line alone: the import is scripts/import/run.ts, which `runImport` requires only once the
+ * command line asks for one, so that --help and bad usage are answered without loading the config model and SDKs.
  */
-import { mkdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { AWS_REGION_NAMES } from "../components/config/regions";
-import { parseVersionRecordsText, VERSIONS_FILE } from "../components/images/versions";
-import { CliError, CliOption, CliSpec, oneLine, parseCli, usageOf, writeUserFile } from "./cli";
-import { githubRepository, mapOrganization } from "./import/map";
-import { readBuildkite, readGithubHooks } from "./import/read";
-import { reportText, stackFileText } from "./import/report";
-import { RestClient } from "./import/rest";
+import { CliOption, CliSpec, CliValues, oneLine, parseCli, usageOf } from "./cli";
 import { exitWhenFlushed } from "./plan/exit";
-
-const ROOT = path.join(__dirname, "..");
-/** The Elastic CI Stack release the project pins (shared/reference/aws-stack-v6.71.1.yml). */
-const ELASTIC_STACK_VERSION = "v6.71.1";
 
 export const IMPORT_CLI = {
     name: "import",
@@ -59,20 +51,13 @@ export interface ImportIo {
     readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** The images `versions.json` pins, each with every variant its history names. */
-function pinnedImages(): { name: string; variants: string[] }[] {
-    let text: string;
-    try {
-        text = readFileSync(path.join(ROOT, VERSIONS_FILE), "utf8");
-    } catch {
-        return [];
-    }
-    const parsed = parseVersionRecordsText(text);
-    if (!parsed.ok) throw new CliError(`${VERSIONS_FILE}: ${parsed.error[0]?.message ?? "invalid"}`);
-    return Object.entries(parsed.value)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([name, record]) => ({ name, variants: [...new Set(record.history.flatMap((h) => h.variants))] }));
-}
+/** The options of an import, as the command line gives them once checked, with their defaults. */
+export type ImportOptions = CliValues<typeof IMPORT_CLI.options> & {
+    readonly org: string;
+    readonly out: string;
+    readonly stack: string;
+    readonly "home-region": string;
+};
 
 /** Runs the importer; returns the exit code. */
 export async function runImport(argv: readonly string[], io: ImportIo): Promise<number> {
@@ -99,62 +84,11 @@ export async function runImport(argv: readonly string[], io: ImportIo): Promise<
         return usage(
             "set BUILDKITE_API_TOKEN to an API access token with read_pipelines, read_clusters, read_teams and view_teams (buildkite/docs pages/apis/rest_api/teams/pipelines.md; write_pipelines shows webhook URLs)",
         );
-    const progress = (line: string) => io.stderr(`${line}\n`);
-
-    const buildkite = new RestClient({
-        name: "Buildkite",
-        baseUrl: cli.values["api-url"] ?? "https://api.buildkite.com",
-        token,
-        tokenVariable: "BUILDKITE_API_TOKEN",
-        fetch: io.fetch,
-        sleep: io.sleep,
-        progress,
-    });
-    const live = await readBuildkite(buildkite, org, progress);
-    const repositories = live.pipelines.flatMap((p) => {
-        const repo = p.archived_at ? undefined : githubRepository(p.repository);
-        return repo ? [repo.repository] : [];
-    });
-    const githubToken = io.env.GITHUB_TOKEN;
-    let github: Awaited<ReturnType<typeof readGithubHooks>> = { hooks: {}, errors: {} };
-    if (githubToken) {
-        const client = new RestClient({
-            name: "GitHub",
-            baseUrl: cli.values["github-api-url"] ?? "https://api.github.com",
-            token: githubToken,
-            tokenVariable: "GITHUB_TOKEN",
-            // GitHub REST: the media type and the API version it documents.
-            headers: { Accept: "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28" },
-            fetch: io.fetch,
-            sleep: io.sleep,
-            progress,
-        });
-        github = await readGithubHooks(client, repositories, progress);
-    } else progress("GitHub: GITHUB_TOKEN is not set; webhooks are not read (the report says which pipelines)");
-
-    const mapped = mapOrganization({
-        organization: org,
-        snapshot: { ...live, hooks: github.hooks, hookErrors: github.errors },
-        images: pinnedImages(),
-        homeRegion,
-        elasticStackVersion: ELASTIC_STACK_VERSION,
-    });
-    try {
-        mkdirSync(out, { recursive: true });
-    } catch (e) {
-        throw new CliError(`cannot create --out ${out}: ${(e as Error).message}`);
-    }
-    const stackFile = path.join(out, `Pulumi.${stack}.yaml`);
-    const reportFile = path.join(out, "import-report.md");
-    writeUserFile(stackFile, stackFileText(mapped, org, stack), "the stack file");
-    writeUserFile(reportFile, reportText(mapped, org), "the report");
-    const c = mapped.counts;
-    io.stdout(
-        `wrote ${stackFile}: ${c.pipelines} pipelines, ${c.clusters} clusters, ${c.queues} queues, ${c.teams} teams, ${c.schedules} schedules, ${c.webhooks} webhooks; ${mapped.adopt.length} to import\n` +
-            `wrote ${reportFile}: ${mapped.report.length} items to read\n` +
-            `next: npm run plan -- --config ${stackFile}\n`,
-    );
-    return 0;
+    // Required only now: the import maps the organisation with the config model, which loads the SDKs it brings
+    // (~2 CPU s) that the answers above do without.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for an import (see above)
+    const { importCommand } = require("./import/run") as typeof import("./import/run");
+    return importCommand({ ...cli.values, org, out, stack, "home-region": homeRegion }, token, io);
 }
 
 if (require.main === module) {

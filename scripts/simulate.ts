@@ -9,28 +9,11 @@
  *
  * Exit codes: 0 done; 1 a file could not be read or written; 2 invalid arguments or stack config; 3 the simulation
  * found something Buildkite or the agent would fail on (printed under "Problems").
+ *
+ * This module is the command line alone: the simulation is scripts/simulate/run.ts, which `main` requires only once
+ * the command line asks for one, so that --help and bad usage are answered without loading the config model and SDKs.
  */
-import * as path from "node:path";
-import { PlatformConfig, formatIssue, issueFormatter } from "../components/config";
-import { parsePlatformConfig } from "../components/platform-config";
-import { checkImages, parseVersionsText, readImageFiles, stepImageResolver } from "../components/images";
-import { ConditionalError, Simulation, SimulationError, renderSimulation, simulate } from "../components/simulator";
-import { generateSteps } from "../components/steps";
-import {
-    CliIo,
-    CliOption,
-    CliSpec,
-    oneLine,
-    parseCli,
-    printCliAnswer,
-    PROCESS_IO,
-    usageOf,
-    writeUserFile,
-} from "./cli";
-import { configFileOf, rawPlatformConfig } from "./plan";
-import { readStackFileOrIssues } from "./plan/stack-file";
-
-const ROOT = path.resolve(__dirname, "..");
+import { CliIo, CliOption, CliSpec, CliValues, oneLine, parseCli, printCliAnswer, PROCESS_IO, usageOf } from "./cli";
 
 /** The command line of `npm run simulate`. */
 export const SIMULATE_CLI = {
@@ -71,23 +54,8 @@ export const SIMULATE_CLI = {
 
 const USAGE = usageOf(SIMULATE_CLI);
 
-/** The validated config of a stack file and the stored step documents the program generates for it. */
-export function loadForSimulation(file: string): { config: PlatformConfig; stored: Record<string, string> } | string[] {
-    const read = readStackFileOrIssues(file);
-    const format = issueFormatter(read.context);
-    if ("issues" in read) return read.issues.map(format);
-    const parsed = parsePlatformConfig(rawPlatformConfig(read.stack));
-    if (!parsed.ok) return parsed.error.map(format);
-    const imageFiles = readImageFiles(ROOT);
-    const imageIssues = checkImages(parsed.value, imageFiles);
-    if (imageIssues.length > 0) return imageIssues.map(formatIssue);
-    const versions = parseVersionsText(imageFiles.versionsJson ?? "{}").value ?? {};
-    const steps = generateSteps(parsed.value, stepImageResolver(parsed.value.images, versions));
-    return {
-        config: parsed.value,
-        stored: Object.fromEntries(Object.entries(steps.bySlug).map(([slug, s]) => [slug, s.stored])),
-    };
-}
+/** The options of a simulation, as the command line gives them once checked. */
+export type SimulateOptions = CliValues<typeof SIMULATE_CLI.options> & { readonly pipeline: string };
 
 /** `npm run simulate` with `argv`: writes to `io` and returns the exit code (a test passes its own io). */
 export function main(argv: readonly string[], io: CliIo = PROCESS_IO): number {
@@ -104,44 +72,11 @@ export function main(argv: readonly string[], io: CliIo = PROCESS_IO): number {
         return fail("give at most one of --branch, --tag, --pr (a --pr may name its head --branch)");
     const pr = values.pr === undefined ? undefined : Number(values.pr);
     if (pr !== undefined && !(Number.isInteger(pr) && pr > 0)) return fail(`--pr must be a pull request number`);
-    let loaded: ReturnType<typeof loadForSimulation>;
-    try {
-        loaded = loadForSimulation(configFileOf(values));
-    } catch (e) {
-        io.stderr(`simulate: ${oneLine(e)}\n`);
-        return 1;
-    }
-    if (Array.isArray(loaded)) {
-        io.stderr(`${loaded.join("\n")}\n`);
-        return 2;
-    }
-    let sim: Simulation;
-    try {
-        sim = simulate({
-            config: loaded.config,
-            stored: loaded.stored,
-            push: {
-                pipeline: values.pipeline,
-                branch: values.branch,
-                tag: values.tag,
-                pr,
-                changed:
-                    typeof values.changed === "string"
-                        ? values.changed
-                              .split(",")
-                              .map((f) => f.trim())
-                              .filter(Boolean)
-                        : undefined,
-                baseBuilds: values["no-base-builds"] === true ? false : undefined,
-            },
-        });
-    } catch (e) {
-        if (e instanceof SimulationError || e instanceof ConditionalError) return fail(e.message);
-        throw e;
-    }
-    if (typeof values.json === "string") writeUserFile(values.json, JSON.stringify(sim, null, 2) + "\n", "--json");
-    io.stdout(renderSimulation(sim) + "\n");
-    return sim.problems.length > 0 ? 3 : 0;
+    // Required only now: the simulation validates the config, which loads the config model and the SDKs it brings
+    // (~2 CPU s) that the answers above do without.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a simulation (see above)
+    const { simulateCommand } = require("./simulate/run") as typeof import("./simulate/run");
+    return simulateCommand({ ...values, pipeline: values.pipeline }, pr, io);
 }
 
 if (require.main === module) {

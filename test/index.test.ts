@@ -6,7 +6,7 @@ import type { PlatformConfig } from "../components/config/schema";
 import { parsePlatformConfig } from "../components/platform-config";
 import { providerPlan } from "../components/providers";
 import { reviewableSteps } from "../components/steps/stored-upload";
-import { rawPlatformConfig } from "../scripts/plan";
+import { rawPlatformConfig } from "../scripts/plan/run";
 import { STACK_TYPE, type PlanDocument, type PlanResource } from "../scripts/plan/model";
 import { readStackFile } from "../scripts/plan/stack-file";
 import { ROOT } from "./fixtures/cli";

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { formatIssue } from "../../components/config";
 import { parsePlatformConfig } from "../../components/platform-config";
-import { rawPlatformConfig } from "../../scripts/plan";
+import { rawPlatformConfig } from "../../scripts/plan/run";
 import { syntheticOrganization } from "../../scripts/bench/synthetic";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { ROOT } from "../fixtures/cli";

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { ConfigError, checkStackFile, issueFormatter, stackFileContext } from "../../components/config";
 import { loadStackConfig, parsePlatformConfig } from "../../components/platform-config";
-import { rawPlatformConfig } from "../../scripts/plan";
+import { rawPlatformConfig } from "../../scripts/plan/run";
 import { readStackFileOrIssues } from "../../scripts/plan/stack-file";
 import { planInProcess, ROOT } from "../fixtures/cli";
 import { Mutable, entry, validRawConfig } from "../fixtures/config";
@@ -224,7 +224,7 @@ describe("stack-file features the offline plan cannot honour are refused", () =>
 
 describe("project settings the offline plan cannot follow are refused", () => {
     it("refuses project-level config: and stackConfigDir in Pulumi.yaml", async () => {
-        const { projectIssues } = await import("../../scripts/plan");
+        const { projectIssues } = await import("../../scripts/plan/run");
         assert.deepEqual(projectIssues({ name: "ci-platform", runtime: "nodejs" }), []);
         const issues = projectIssues({
             name: "x",

@@ -22,7 +22,7 @@ let versions: string[];
 before(async () => {
     const { config } = readStackFile(STACK_FILE);
     versions = [...new Set(secretVersionsIn(config["ci-platform:secrets"] ?? ""))].sort();
-    // The prod stack's run as `npm run plan` makes it (scripts/plan.ts runPlan: the capture of the program on
+    // The prod stack's run as `npm run plan` makes it (scripts/plan/run.ts runPlan: the capture of the program on
     // Pulumi.prod.yaml), shared with the other files of the process.
     const run = await cachedRun({ stack: "prod" });
     captured = {

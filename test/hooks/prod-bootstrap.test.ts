@@ -25,7 +25,7 @@ describe("the prod plan's bootstrap scripts", { timeout: 180_000 }, () => {
     };
 
     before(async () => {
-        // The plan as `npm run plan` builds it (scripts/plan.ts buildPlan), shared with the other files of the shard.
+        // The plan as `npm run plan` builds it (scripts/plan/run.ts buildPlan), shared with the other files of the shard.
         resources = [...(await cachedPlan({ stack: "prod" })).resources];
     });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { test } from "node:test";
-import { buildPlan } from "../../scripts/plan";
+import { buildPlan } from "../../scripts/plan/run";
 import type { PlanDocument } from "../../scripts/plan/model";
 
 /*

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { syntheticOrganization } from "../../scripts/bench/synthetic";
-import { diffDiagrams, runPlan, violationLines } from "../../scripts/plan";
+import { diffDiagrams, runPlan, violationLines } from "../../scripts/plan/run";
 import { diffPlans } from "../../scripts/plan/diff";
 import { COMMENT_BUDGET, renderDiffMarkdown } from "../../scripts/plan/render";
 import { ROOT } from "../fixtures/cli";

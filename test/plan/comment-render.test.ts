@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { diffDiagrams } from "../../scripts/plan";
+import { diffDiagrams } from "../../scripts/plan/run";
 import { diffPlans } from "../../scripts/plan/diff";
 import { PlanDocument, PlanResource } from "../../scripts/plan/model";
 import { renderDiffMarkdown } from "../../scripts/plan/render";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { stepsOverview } from "../../scripts/plan";
+import { stepsOverview } from "../../scripts/plan/run";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import type { StackConfig } from "../../scripts/plan/stack-file";
 import { ROOT } from "../fixtures/cli";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { buildPlan } from "../../scripts/plan";
+import { buildPlan } from "../../scripts/plan/run";
 
 /*
  * What a component records for the policy pack must reach the policy in a real preview too. The offline plan gives

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { stringify } from "yaml";
 import { Push, SimulatedBuild, Simulation, simulate } from "../../components/simulator";
 import { PARENT_ENV } from "../../components/steps/pipeline-steps";
-import { loadForSimulation } from "../../scripts/simulate";
+import { loadForSimulation } from "../../scripts/simulate/run";
 
 /*
  * Issue 12, "The release gate can be forged": a pull request's own `.buildkite/pipeline.yml` in a parent pipeline

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { Push, SimulatedBuild, Simulation, simulate } from "../../components/simulator";
 import { uploadedDocument } from "../../components/steps/stored-upload";
-import { loadForSimulation } from "../../scripts/simulate";
+import { loadForSimulation } from "../../scripts/simulate/run";
 import { parse } from "yaml";
 import { simulateInProcess } from "../fixtures/cli";
 
