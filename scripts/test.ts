@@ -46,15 +46,18 @@ function recordedWeights(): Record<string, number> {
 }
 
 /**
- * The weights the shards' cost lines give (scripts/test-shard.ts, one JSON {@link FileCost} per line): per file, its
- * CPU seconds and its children's, to a tenth (at least 0.1, so no file weighs nothing), the files sorted. Pure.
+ * The weights the shards' cost lines give (scripts/test-shard.ts, one JSON {@link FileCost} per line) for the suite's
+ * `files`: per file, its CPU seconds and its children's, to a tenth (at least 0.1, so no file weighs nothing), the
+ * files sorted. Lines of other files are left out: a test that runs a shard of its own (test/test-shard.test.ts)
+ * passes the variable on to it. Pure.
  */
-export function weightsFromCosts(lines: readonly string[]): Record<string, number> {
+export function weightsFromCosts(lines: readonly string[], files: readonly string[]): Record<string, number> {
+    const suite = new Set(files);
     const weights = new Map<string, number>();
     for (const line of lines) {
         if (line.trim() === "") continue;
         const { file, cpu, children } = JSON.parse(line) as FileCost;
-        weights.set(file, Math.max(0.1, Math.round((cpu + children) * 10) / 10));
+        if (suite.has(file)) weights.set(file, Math.max(0.1, Math.round((cpu + children) * 10) / 10));
     }
     return Object.fromEntries([...weights].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -185,7 +188,7 @@ async function main(): Promise<void> {
             // A shard whose files declared no test wrote nothing.
             const written = shards.map((_, i) => path.join(costsDir, `${i}`)).filter((f) => existsSync(f));
             const lines = written.flatMap((f) => readFileSync(f, "utf8").split("\n"));
-            writeFileSync(WEIGHTS_FILE, JSON.stringify(weightsFromCosts(lines), null, 2) + "\n");
+            writeFileSync(WEIGHTS_FILE, JSON.stringify(weightsFromCosts(lines, files), null, 2) + "\n");
             process.stdout.write(`recorded the CPU seconds of ${files.length} files in scripts/test-weights.json\n`);
         } else process.stdout.write("--record-weights: only a passing run of the whole suite rewrites the weights\n");
         rmSync(costsDir, { recursive: true, force: true });

@@ -88,14 +88,19 @@ describe("npm run test:unit (scripts/test.ts)", () => {
 });
 
 describe("npm run test:unit -- --record-weights (scripts/test.ts weightsFromCosts)", () => {
-    it("weighs each file by its CPU seconds and its children's, to a tenth, at least 0.1, the files sorted", () => {
+    it("weighs each file of the suite by its CPU seconds and its children's, to a tenth, at least 0.1, the files sorted", () => {
         const line = (file: string, cpu: number, children: number) => JSON.stringify({ file, cpu, children });
-        const weights = weightsFromCosts([
-            line("test/z.test.ts", 1.24, 3.1),
-            "",
-            line("test/a.test.ts", 0.01, 0),
-            line("test/m.test.ts", 2.06, 0),
-        ]);
+        const weights = weightsFromCosts(
+            [
+                line("test/z.test.ts", 1.24, 3.1),
+                "",
+                line("test/a.test.ts", 0.01, 0),
+                line("test/m.test.ts", 2.06, 0),
+                // A shard a test ran of its own, which inherited the variable.
+                line("/tmp/test-shard-x/alpha.test.js", 0.5, 0),
+            ],
+            ["test/a.test.ts", "test/m.test.ts", "test/z.test.ts"],
+        );
         assert.deepEqual(Object.entries(weights), [
             ["test/a.test.ts", 0.1],
             ["test/m.test.ts", 2.1],
