@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { PROVIDER_SDKS } from "./bench/replay";
+import { PROVIDER_SDKS } from "./bench/sdks";
 import { syntheticOrganization } from "./bench/synthetic";
 import { Round, Row, Sample, median, summarise } from "./bench/summary";
 import { CliIo, CliOption, CliSpec, oneLine, parseCli, PROCESS_IO, printCliAnswer, readUserFile, usageOf } from "./cli";

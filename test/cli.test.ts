@@ -141,8 +141,6 @@ describe("every script of package.json", () => {
             assert.doesNotMatch(out.stderr, /\n\s+at /, `${name}: no stack trace`);
             // The record is the process's own: it loaded the script.
             assert.ok(loaded.includes(path.join(ROOT, scripts[i][1])), `${name}: ${loaded.length} modules recorded`);
-            // bench loads its benchmarks' modules at the top (not a command line a platform engineer types).
-            if (name === "bench") return;
             const sdks = loaded.filter((f) => /[\\/]node_modules[\\/]@pulumi(verse)?[\\/]/.test(f));
             assert.deepEqual(sdks.slice(0, 3), [], `${name}: answers bad usage without loading the SDKs`);
         });

@@ -15,15 +15,7 @@ import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlanDocument, PlanResource } from "../plan/model";
 import { STACK_TYPE, isProvider } from "../plan/model";
-
-/** The SDKs index.ts loads: the baseline process loads only these, and the replay loads them too. */
-export const PROVIDER_SDKS = [
-    "@pulumi/pulumi",
-    "@pulumi/aws",
-    "@pulumiverse/buildkite",
-    "@pulumi/github",
-    "@pulumi/docker",
-] as const;
+import { PROVIDER_SDKS } from "./sdks";
 
 /** How a resource of the plan is registered again: a component, a provider, or a custom resource. */
 export type ReplayKind = "component" | "provider" | "custom";

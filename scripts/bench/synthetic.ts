@@ -1,4 +1,5 @@
-import { AWS_REGION_NAMES } from "../../components/config";
+// The regions module alone: the config barrel loads the SDK (bench answers bad usage without it, test/cli.test.ts).
+import { AWS_REGION_NAMES } from "../../components/config/regions";
 
 /*
  * Synthetic organisations for the benchmark, grown from the prod stack's config: N pipelines in chains of
