@@ -147,8 +147,8 @@ async function main(): Promise<void> {
     const files = given.length > 0 ? given : testFiles();
     const shards = balanceShards(files, recordedWeights(), SHARDS);
     const costsDir = record ? mkdtempSync(path.join(tmpdir(), "test-costs-")) : undefined;
-    const costsOf = (i: number) =>
-        costsDir === undefined ? {} : { CI_PLATFORM_TEST_COSTS: path.join(costsDir, `${i}`) };
+    /** Where shard `i` records its files' costs (scripts/test-shard.ts), with --record-weights. */
+    const costFile = (dir: string, i: number) => path.join(dir, `shard-${i}.jsonl`);
     process.stdout.write(`=== shard 1/${SHARDS}\n`);
     const runs = await Promise.all([
         ...shards.map((shardFiles, i) =>
@@ -165,7 +165,10 @@ async function main(): Promise<void> {
                     "--test-reporter=spec",
                     path.join(__dirname, "test-shard.ts"),
                 ],
-                { CI_PLATFORM_TEST_FILES: JSON.stringify(shardFiles), ...costsOf(i) },
+                {
+                    CI_PLATFORM_TEST_FILES: JSON.stringify(shardFiles),
+                    ...(costsDir === undefined ? {} : { CI_PLATFORM_TEST_COSTS: costFile(costsDir, i) }),
+                },
                 i === 0,
             ),
         ),
@@ -186,10 +189,13 @@ async function main(): Promise<void> {
     if (costsDir !== undefined) {
         if (process.exitCode === 0 && given.length === 0) {
             // A shard whose files declared no test wrote nothing.
-            const written = shards.map((_, i) => path.join(costsDir, `${i}`)).filter((f) => existsSync(f));
+            const written = shards.map((_, i) => costFile(costsDir, i)).filter((f) => existsSync(f));
             const lines = written.flatMap((f) => readFileSync(f, "utf8").split("\n"));
-            writeFileSync(WEIGHTS_FILE, JSON.stringify(weightsFromCosts(lines, files), null, 2) + "\n");
-            process.stdout.write(`recorded the CPU seconds of ${files.length} files in scripts/test-weights.json\n`);
+            const weights = weightsFromCosts(lines, files);
+            writeFileSync(WEIGHTS_FILE, JSON.stringify(weights, null, 2) + "\n");
+            process.stdout.write(
+                `recorded the CPU seconds of ${Object.keys(weights).length} files in scripts/test-weights.json\n`,
+            );
         } else process.stdout.write("--record-weights: only a passing run of the whole suite rewrites the weights\n");
         rmSync(costsDir, { recursive: true, force: true });
     }

@@ -48,7 +48,10 @@ export interface PlanDocument {
 /** The stack resource type. */
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 
+/** The type of a provider resource is this prefix and its package's name (`pulumi:providers:aws`). */
+export const PROVIDER_TYPE_PREFIX = "pulumi:providers:";
+
 /** Whether the resource is a provider (`pulumi:providers:<pkg>`). */
 export function isProvider(resource: Pick<PlanResource, "type">): boolean {
-    return resource.type.startsWith("pulumi:providers:");
+    return resource.type.startsWith(PROVIDER_TYPE_PREFIX);
 }
